@@ -1,0 +1,30 @@
+// Options shared by the commands that read a werf.yaml.
+import { Command, Option } from "commander";
+import type { RenderOptions } from "../template/render.js";
+
+export interface ConfigOptions {
+  dir: string;
+  config?: string;
+  env?: string;
+  strictEnv?: boolean;
+}
+
+export function addConfigOptions(cmd: Command): Command {
+  return cmd
+    .option("--dir <DIR>", "project directory (where werf.yaml and .werf/ are)", ".")
+    .option("--config <FILE>", "werf config file, relative to --dir (default: werf.yaml or werf.yml)")
+    .option("--env <ENV>", "value of .Env in templates (werf's --env)")
+    .addOption(
+      new Option("--strict-env", "fail on {{ env \"NAME\" }} when NAME is unset and no default is given (werf's strict giterminism)"),
+    );
+}
+
+export function renderOptions(opts: ConfigOptions): RenderOptions {
+  return {
+    dir: opts.dir,
+    configFile: opts.config,
+    env: opts.env,
+    strictEnv: opts.strictEnv ?? false,
+    environ: process.env,
+  };
+}

@@ -1,0 +1,15 @@
+// `stapel2docker render`: print the rendered werf.yaml, like `werf config render`.
+import type { Command } from "commander";
+import { renderWerfConfig } from "../template/render.js";
+import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
+
+export function registerRender(program: Command): void {
+  addConfigOptions(
+    program
+      .command("render")
+      .description("print werf.yaml with its Go templates rendered (like `werf config render`)"),
+  ).action(async (opts: ConfigOptions) => {
+    const rendered = await renderWerfConfig(renderOptions(opts));
+    process.stdout.write(rendered.text.endsWith("\n") || rendered.text === "" ? rendered.text : rendered.text + "\n");
+  });
+}
