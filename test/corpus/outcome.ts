@@ -1,0 +1,57 @@
+// What stapel2docker makes of one corpus folder: rendered and validated, or the first located error.
+import fs from "node:fs";
+import path from "node:path";
+import { UserError, formatDiagnostic } from "../../src/diagnostics.js";
+import { renderWerfConfig } from "../../src/template/render.js";
+import { loadWerfConfig } from "../../src/config/index.js";
+import { sharedDir, fixturesDir } from "../support/paths.js";
+
+export const corpusDir = path.join(sharedDir, "corpus");
+export const outcomesFile = path.join(fixturesDir, "corpus-outcomes.tsv");
+
+export interface Outcome {
+  folder: string;
+  status: "ok" | "error";
+  /** For ok: "N images, M artifacts"; for error: the first line of the first diagnostic. */
+  detail: string;
+}
+
+export function corpusFolders(): string[] {
+  return fs
+    .readdirSync(corpusDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+}
+
+/** Render (environment variables unset, no --env) and validate one folder. Internal errors are rethrown. */
+export async function corpusOutcome(folder: string): Promise<Outcome> {
+  const dir = path.join(corpusDir, folder);
+  try {
+    const rendered = await renderWerfConfig({ dir, environ: {} });
+    const config = loadWerfConfig(rendered);
+    const images = config.images.filter((i) => i.kind === "image").length + config.dockerfileImages.length;
+    const artifacts = config.images.filter((i) => i.kind === "artifact").length;
+    return { folder, status: "ok", detail: `${images} images, ${artifacts} artifacts` };
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    const first = formatDiagnostic(err.diagnostics[0]).split("\n")[0];
+    return { folder, status: "error", detail: first.replace(/\t/g, " ") };
+  }
+}
+
+export function formatOutcomes(outcomes: Outcome[]): string {
+  const rows = outcomes.map((o) => `${o.folder}\t${o.status}\t${o.detail}`);
+  return ["folder\toutcome\tdetail", ...rows].join("\n") + "\n";
+}
+
+export function readOutcomes(): Map<string, Outcome> {
+  const map = new Map<string, Outcome>();
+  if (!fs.existsSync(outcomesFile)) return map;
+  const lines = fs.readFileSync(outcomesFile, "utf8").split("\n").slice(1).filter(Boolean);
+  for (const line of lines) {
+    const [folder, status, ...rest] = line.split("\t");
+    map.set(folder, { folder, status: status as Outcome["status"], detail: rest.join("\t") });
+  }
+  return map;
+}
