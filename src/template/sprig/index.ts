@@ -1,6 +1,31 @@
-// sprig v3 functions (github.com/Masterminds/sprig/v3 TxtFuncMap without expandenv), as werf registers them.
+// sprig v3 functions (github.com/Masterminds/sprig/v3 TxtFuncMap without expandenv), as werf registers them,
+// plus werf's own fromYaml (and toYaml for older configs). werf's include, tpl, env and required belong to the
+// template engine's werf layer, not here.
 import type { FuncMap } from "../value.js";
+import { registerConversion } from "./conversion.js";
+import { registerDefaults } from "./defaults.js";
+import { registerDicts } from "./dicts.js";
+import { registerEncoding } from "./encoding.js";
+import { registerLists } from "./lists.js";
+import { registerMath } from "./math.js";
+import { registerPaths } from "./paths.js";
+import { registerRegex } from "./regex.js";
+import { registerStrings } from "./strings.js";
+import { registerYaml } from "./yaml.js";
 
 export function sprigFuncs(): FuncMap {
-  return new Map();
+  const fm: FuncMap = new Map();
+  registerStrings(fm);
+  registerLists(fm);
+  registerDicts(fm);
+  registerDefaults(fm);
+  registerConversion(fm);
+  registerMath(fm);
+  registerRegex(fm);
+  registerEncoding(fm);
+  registerPaths(fm);
+  registerYaml(fm);
+  return fm;
 }
+
+export { fromYaml, toYaml } from "./yaml.js";
