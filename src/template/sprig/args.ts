@@ -79,7 +79,7 @@ export function truncToInt64(f: number): number {
 
 /** strconv.ParseInt(s, 0, 64): optional sign, 0x/0o/0b/0 prefixes, underscores only with a prefix. */
 export function parseGoInt(s: string): number | undefined {
-  const m = /^([+-]?)(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|0[0-7_]*|[1-9][0-9]*)$/.exec(s);
+  const m = /^([+-]?)(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|0[0-7_]*|[1-9][0-9_]*)$/.exec(s);
   if (!m) return undefined;
   const [, sign, body] = m;
   let digits = body;
@@ -89,8 +89,8 @@ export function parseGoInt(s: string): number | undefined {
   else if (/^0[oO]/.test(body)) { radix = 8; digits = body.slice(2); }
   else if (body.length > 1 && body[0] === "0") { radix = 8; digits = body.slice(1); }
   if (digits.includes("_")) {
-    // Underscores may only separate digits, and only after a base prefix.
-    if (radix === 10 || /__|_$/.test(digits)) return undefined;
+    // Go literal syntax: underscores only between digits (or right after a base prefix).
+    if (/__|_$/.test(digits)) return undefined;
     digits = digits.replace(/_/g, "");
   }
   if (digits === "") return radix === 8 ? 0 : undefined;

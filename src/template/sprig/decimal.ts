@@ -43,7 +43,7 @@ const DIVISION_PRECISION = 16;
 export function div(a: Decimal, b: Decimal): Decimal {
   if (b.coef === 0n) throw new Error("decimal division by zero");
   // a/b = (a.coef / b.coef) * 10^(a.exp - b.exp); compute to DIVISION_PRECISION places, rounding half away from zero.
-  const shift = DIVISION_PRECISION + 1 + b.exp - a.exp;
+  const shift = DIVISION_PRECISION + 1 + a.exp - b.exp;
   let num = a.coef;
   let den = b.coef;
   if (shift >= 0) num *= 10n ** BigInt(shift);

@@ -17,6 +17,7 @@ function decodeBase(s: string, alphabet: string, bitsPerChar: number, block: num
   let count = 0; // data+padding characters seen in the current block
   let padding = false;
   let padStart = -1;
+  let blockStart = 0; // input offset where the current quantum began
   const illegal = (at: number) => `illegal ${name} data at input byte ${at}`;
   for (let i = 0; i < input.length; i++) {
     const ch = String.fromCharCode(input[i]);
@@ -30,6 +31,7 @@ function decodeBase(s: string, alphabet: string, bitsPerChar: number, block: num
     }
     const v = alphabet.indexOf(ch);
     if (v < 0 || padding) return illegal(padding ? padStart : i);
+    if (count % block === 0) blockStart = i;
     acc = (acc << bitsPerChar) | v;
     bits += bitsPerChar;
     count++;
@@ -39,7 +41,7 @@ function decodeBase(s: string, alphabet: string, bitsPerChar: number, block: num
       acc &= (1 << bits) - 1;
     }
   }
-  if (count % block !== 0) return illegal(input.length - (count % block === 0 ? 0 : 0));
+  if (count % block !== 0) return illegal(blockStart);
   return fromBytes(new Uint8Array(out));
 }
 

@@ -9,9 +9,9 @@ function jsonFloat(f: number): string {
   const abs = Math.abs(f);
   if (abs !== 0 && (abs < 1e-6 || abs >= 1e21)) {
     // e.g. 1e-07 -> 1e-7
-    return f.toExponential().replace(/e\+?(-?)0*(\d)/, "e$1$2");
+    return f.toExponential();
   }
-  return String(f).includes("e") ? BigInt(f).toString() : String(f);
+  return String(f);
 }
 
 function jsonString(s: string, escapeHTML: boolean): string {
