@@ -1,0 +1,466 @@
+// Executor for parsed templates (text/template/exec.go).
+//
+// A State walks a tree with a stack of variables, writing output and recording
+// a source map. Errors are raised with the node in hand, located and worded as
+// Go does: `template: NAME:LINE:COL: executing "TPL" at <NODE>: message`.
+import { TemplateError, execError } from "./errors.js";
+import { formatValue } from "./format.js";
+import { type Node, type Tree, type PipeNode, type CommandNode, type FieldNode, type ChainNode, type VariableNode, type IdentifierNode, type NumberNode, type ListNode, type RangeNode, type TemplateNode, nodeString } from "./node.js";
+import { isFloatLiteral } from "./number.js";
+import { SegmentSourceMap, positionIn } from "./sourcemap.js";
+import { type FuncMap, type GoFunc, type GoValue, GoFloat, NO_FIELD, goTypeName, isGoFunc, isGoObject, isTrue } from "./value.js";
+
+/** What the executor needs from its template set. */
+export interface ExecEnv {
+  funcs: FuncMap;
+  builtins: FuncMap;
+  lookup(name: string): Tree | undefined;
+}
+
+/** Nested executions (template/include/tpl) allowed before we stop. */
+export const MAX_EXEC_DEPTH = 300;
+
+const MISSING: unique symbol = Symbol("missing");
+type Final = GoValue | typeof MISSING;
+
+type Signal = "break" | "continue" | undefined;
+
+interface Variable {
+  name: string;
+  value: GoValue;
+}
+
+let activeDepth = 0;
+
+export function executeTree(env: ExecEnv, tree: Tree, data: GoValue): { text: string; map: SegmentSourceMap } {
+  if (activeDepth >= MAX_EXEC_DEPTH) {
+    const src = tree.source;
+    throw execError(src, tree.root.pos, tree.name, tree.name, `exceeded maximum template depth (${MAX_EXEC_DEPTH})`);
+  }
+  activeDepth++;
+  try {
+    const s = new State(env, tree);
+    s.vars.push({ name: "$", value: data });
+    try {
+      s.walk(data, tree.root);
+    } catch (e) {
+      if (e instanceof RangeError && /call stack/.test(e.message)) {
+        throw s.error(`exceeded maximum template depth (${MAX_EXEC_DEPTH})`);
+      }
+      throw e;
+    }
+    return { text: s.out.join(""), map: s.map };
+  } finally {
+    activeDepth--;
+  }
+}
+
+class State {
+  readonly out: string[] = [];
+  readonly map = new SegmentSourceMap();
+  vars: Variable[] = [];
+  private node: Node | null = null;
+
+  constructor(
+    private readonly env: ExecEnv,
+    private tree: Tree,
+  ) {}
+
+  // ---- errors ----------------------------------------------------------------
+
+  at(n: Node): void {
+    this.node = n;
+  }
+
+  error(message: string, hint?: string): TemplateError {
+    const n = this.node ?? this.tree.root;
+    return execError(this.tree.source, n.pos, this.tree.name, this.node ? nodeString(this.node) : this.tree.name, message, hint);
+  }
+
+  // ---- output ------------------------------------------------------------------
+
+  private write(text: string, srcOffset: number, verbatim: boolean): void {
+    if (text.length === 0) return;
+    this.out.push(text);
+    this.map.add(text.length, this.tree.source, srcOffset, verbatim);
+  }
+
+  // ---- variables -----------------------------------------------------------------
+
+  private mark(): number {
+    return this.vars.length;
+  }
+  private pop(mark: number): void {
+    this.vars.length = mark;
+  }
+  private setVar(name: string, value: GoValue): void {
+    for (let i = this.vars.length - 1; i >= 0; i--) {
+      if (this.vars[i].name === name) {
+        this.vars[i].value = value;
+        return;
+      }
+    }
+    throw this.error(`undefined variable: ${name}`);
+  }
+  private setTopVar(n: number, value: GoValue): void {
+    this.vars[this.vars.length - n].value = value;
+  }
+  private varValue(name: string): GoValue {
+    for (let i = this.vars.length - 1; i >= 0; i--) if (this.vars[i].name === name) return this.vars[i].value;
+    throw this.error(`undefined variable: ${name}`);
+  }
+
+  // ---- walking -----------------------------------------------------------------------
+
+  walk(dot: GoValue, n: Node): Signal {
+    this.at(n);
+    switch (n.kind) {
+      case "list":
+        for (const c of n.nodes) {
+          const sig = this.walk(dot, c);
+          if (sig) return sig;
+        }
+        return undefined;
+      case "text":
+        this.write(n.text, n.pos, true);
+        return undefined;
+      case "comment":
+        return undefined;
+      case "action": {
+        const val = this.evalPipeline(dot, n.pipe);
+        if (n.pipe.decl.length === 0) this.printValue(n, val);
+        return undefined;
+      }
+      case "if":
+      case "with":
+        return this.walkIfOrWith(n.kind, dot, n.pipe, n.list, n.elseList);
+      case "range":
+        return this.walkRange(dot, n);
+      case "template":
+        this.walkTemplate(dot, n);
+        return undefined;
+      case "break":
+        return "break";
+      case "continue":
+        return "continue";
+      default:
+        throw this.error(`unknown node: ${nodeString(n)}`);
+    }
+  }
+
+  private walkIfOrWith(kind: "if" | "with", dot: GoValue, pipe: PipeNode, list: ListNode, elseList: ListNode | null): Signal {
+    const mark = this.mark();
+    try {
+      const val = this.evalPipeline(dot, pipe);
+      if (isTrue(val)) return kind === "with" ? this.walk(val, list) : this.walk(dot, list);
+      if (elseList) return this.walk(dot, elseList);
+      return undefined;
+    } finally {
+      this.pop(mark);
+    }
+  }
+
+  private walkRange(dot: GoValue, r: RangeNode): Signal {
+    this.at(r);
+    const outer = this.mark();
+    try {
+      const val = this.evalPipeline(dot, r.pipe);
+      const mark = this.mark();
+      const decl = r.pipe.decl;
+      const one = (index: GoValue, elem: GoValue): Signal => {
+        if (decl.length > 0) {
+          if (r.pipe.isAssign) this.setVar(decl[0].ident[0], decl.length > 1 ? index : elem);
+          else this.setTopVar(1, elem);
+        }
+        if (decl.length > 1) {
+          if (r.pipe.isAssign) this.setVar(decl[1].ident[0], elem);
+          else this.setTopVar(2, index);
+        }
+        try {
+          return this.walk(elem, r.list);
+        } finally {
+          this.pop(mark);
+        }
+      };
+      const loop = (entries: Iterable<[GoValue, GoValue]>): void => {
+        for (const [k, v] of entries) if (one(k, v) === "break") break;
+      };
+      if (Array.isArray(val)) {
+        if (val.length > 0) return loop(val.map((v, i) => [i, v] as [GoValue, GoValue])), undefined;
+      } else if (val instanceof Map) {
+        if (val.size > 0) return loop([...val.keys()].sort(compareKeys).map((k) => [k, val.get(k)] as [GoValue, GoValue])), undefined;
+      } else if (typeof val === "number") {
+        if (decl.length > 1) throw this.error(`can't use ${val} to iterate over more than one variable`);
+        if (val > 0) {
+          const seq: [GoValue, GoValue][] = [];
+          for (let i = 0; i < val; i++) seq.push([i, i]);
+          return loop(seq), undefined;
+        }
+      } else if (val !== undefined && val !== null) {
+        this.at(r);
+        throw this.error(`range can't iterate over ${formatValue(val)}`);
+      }
+      if (r.elseList) return this.walk(dot, r.elseList);
+      return undefined;
+    } finally {
+      this.pop(outer);
+    }
+  }
+
+  private walkTemplate(dot: GoValue, t: TemplateNode): void {
+    this.at(t);
+    const tree = this.env.lookup(t.name);
+    if (!tree) throw this.error(`template ${JSON.stringify(t.name)} not defined`);
+    const newDot = t.pipe ? this.evalPipeline(dot, t.pipe) : undefined;
+    this.at(t);
+    const site = positionIn(this.tree.source, t.pos);
+    let inner: { text: string; map: SegmentSourceMap };
+    try {
+      inner = executeTree(this.env, tree, newDot);
+    } catch (e) {
+      if (e instanceof TemplateError) throw e.calledFrom(site, `template ${JSON.stringify(t.name)} called`, e.goError);
+      throw e;
+    }
+    // Keep the inner template's own source map for its output.
+    this.out.push(inner.text);
+    this.map.append(inner.map, inner.text.length);
+  }
+
+  // ---- evaluation ----------------------------------------------------------------------
+
+  evalPipeline(dot: GoValue, pipe: PipeNode): GoValue {
+    this.at(pipe);
+    let value: Final = MISSING;
+    for (const cmd of pipe.cmds) {
+      value = this.evalCommand(dot, cmd, value);
+      // An interface holding nil is no value at all once it leaves a command.
+      if (value === null) value = undefined;
+    }
+    const v = value === MISSING ? undefined : value;
+    for (const variable of pipe.decl) {
+      if (pipe.isAssign) this.setVar(variable.ident[0], v);
+      else this.vars.push({ name: variable.ident[0], value: v });
+    }
+    return v;
+  }
+
+  private notAFunction(args: Node[], final: Final): void {
+    if (args.length > 1 || final !== MISSING) throw this.error(`can't give argument to non-function ${nodeString(args[0])}`);
+  }
+
+  private evalCommand(dot: GoValue, cmd: CommandNode, final: Final): GoValue {
+    const first = cmd.args[0];
+    switch (first.kind) {
+      case "field":
+        return this.evalFieldNode(dot, first, cmd.args, final);
+      case "chain":
+        return this.evalChainNode(dot, first, cmd.args, final);
+      case "identifier":
+        return this.evalFunction(dot, first, cmd, cmd.args, final);
+      case "pipe":
+        this.notAFunction(cmd.args, final);
+        return this.evalPipeline(dot, first);
+      case "variable":
+        return this.evalVariableNode(dot, first, cmd.args, final);
+    }
+    this.at(first);
+    this.notAFunction(cmd.args, final);
+    switch (first.kind) {
+      case "bool":
+        return first.value;
+      case "dot":
+        return dot;
+      case "nil":
+        throw this.error("nil is not a command");
+      case "number":
+        return this.idealConstant(first);
+      case "string":
+        return first.text;
+    }
+    throw this.error(`can't evaluate command ${JSON.stringify(nodeString(first))}`);
+  }
+
+  private idealConstant(n: NumberNode): GoValue {
+    this.at(n);
+    if (n.isFloat && isFloatLiteral(n.text)) return new GoFloat(n.float);
+    if (n.isInt) return n.int;
+    return new GoFloat(n.float);
+  }
+
+  private evalFieldNode(dot: GoValue, field: FieldNode, args: Node[] | null, final: Final): GoValue {
+    this.at(field);
+    return this.evalFieldChain(dot, dot, field, field.ident, args, final);
+  }
+
+  private evalChainNode(dot: GoValue, chain: ChainNode, args: Node[] | null, final: Final): GoValue {
+    this.at(chain);
+    if (chain.node.kind === "nil") throw this.error(`indirection through explicit nil in ${nodeString(chain)}`);
+    const pipe = this.evalArg(dot, chain.node, false);
+    return this.evalFieldChain(dot, pipe, chain, chain.field, args, final);
+  }
+
+  private evalVariableNode(dot: GoValue, v: VariableNode, args: Node[] | null, final: Final): GoValue {
+    this.at(v);
+    const value = this.varValue(v.ident[0]);
+    if (v.ident.length === 1) {
+      if (args) this.notAFunction(args, final);
+      return value;
+    }
+    return this.evalFieldChain(dot, value, v, v.ident.slice(1), args, final);
+  }
+
+  private evalFieldChain(dot: GoValue, receiver: GoValue, node: Node, ident: string[], args: Node[] | null, final: Final): GoValue {
+    const n = ident.length;
+    for (let i = 0; i < n - 1; i++) receiver = this.evalField(dot, ident[i], node, null, MISSING, receiver);
+    return this.evalField(dot, ident[n - 1], node, args, final, receiver);
+  }
+
+  private evalField(dot: GoValue, fieldName: string, node: Node, args: Node[] | null, final: Final, receiver: GoValue): GoValue {
+    if (receiver === undefined) return undefined;
+    if (receiver === null) throw this.error(`nil pointer evaluating interface {}.${fieldName}`);
+    const hasArgs = (args !== null && args.length > 1) || final !== MISSING;
+    if (isGoObject(receiver)) {
+      const method = receiver.method(fieldName);
+      if (method) return this.evalCall(dot, method, false, node, fieldName, args, final);
+      const f = receiver.field(fieldName);
+      if (f !== NO_FIELD) {
+        if (hasArgs) throw this.error(`${fieldName} has arguments but cannot be invoked as function`);
+        return f;
+      }
+      throw this.error(`can't evaluate field ${fieldName} in type ${receiver.goType}`);
+    }
+    if (receiver instanceof Map) {
+      if (hasArgs) throw this.error(`${fieldName} is not a method but has arguments`);
+      return receiver.get(fieldName);
+    }
+    throw this.error(`can't evaluate field ${fieldName} in type ${goTypeName(receiver)}`);
+  }
+
+  private evalFunction(dot: GoValue, node: IdentifierNode, cmd: Node, args: Node[] | null, final: Final): GoValue {
+    this.at(node);
+    const name = node.ident;
+    let fn = this.env.funcs.get(name);
+    let isBuiltin = false;
+    if (!fn) {
+      fn = this.env.builtins.get(name);
+      isBuiltin = fn !== undefined;
+    }
+    if (!fn) throw this.error(`${JSON.stringify(name)} is not a defined function`);
+    return this.evalCall(dot, fn, isBuiltin, cmd, name, args, final);
+  }
+
+  private evalCall(dot: GoValue, fn: GoFunc, isBuiltin: boolean, node: Node, name: string, argNodes: Node[] | null, final: Final): GoValue {
+    const args = argNodes ? argNodes.slice(1) : [];
+    const numIn = args.length + (final !== MISSING ? 1 : 0);
+    if (fn.maxArgs === Infinity || fn.minArgs !== fn.maxArgs) {
+      if (numIn < fn.minArgs) throw this.error(`wrong number of args for ${name}: want at least ${fn.minArgs} got ${args.length}`);
+      if (numIn > fn.maxArgs) throw this.error(`wrong number of args for ${name}: want at most ${fn.maxArgs} got ${numIn}`);
+    } else if (numIn !== fn.minArgs) {
+      throw this.error(`wrong number of args for ${name}: want ${fn.minArgs} got ${numIn}`);
+    }
+
+    if (isBuiltin && (name === "and" || name === "or")) {
+      let v: GoValue = undefined;
+      for (const a of args) {
+        v = this.evalArg(dot, a, true);
+        if (isTrue(v) === (name === "or")) return v;
+      }
+      if (final !== MISSING) v = final === undefined ? null : final;
+      return v;
+    }
+
+    const argv: GoValue[] = args.map((a) => this.evalArg(dot, a, true));
+    if (final !== MISSING) argv.push(final === undefined ? null : final);
+
+    if (isBuiltin && name === "call") return this.callBuiltin(node, args, argv);
+
+    try {
+      return fn.call(...argv);
+    } catch (e) {
+      this.at(node);
+      throw this.callError(name, e);
+    }
+  }
+
+  /** Go's builtin `call FN ARGS...`: the function's own name in messages is its node's text. */
+  private callBuiltin(node: Node, args: Node[], argv: GoValue[]): GoValue {
+    const fname = args.length > 0 ? nodeString(args[0]) : "call";
+    const fn = argv[0];
+    this.at(node);
+    if (fn === null || fn === undefined) throw this.error("error calling call: call of nil");
+    if (!isGoFunc(fn)) throw this.error(`error calling call: non-function ${fname} of type ${goTypeName(fn)}`);
+    const rest = argv.slice(1);
+    if (fn.maxArgs === Infinity ? rest.length < fn.minArgs : rest.length < fn.minArgs || rest.length > fn.maxArgs) {
+      const want = fn.maxArgs === Infinity ? `at least ${fn.minArgs}` : String(fn.minArgs);
+      throw this.error(`error calling call: wrong number of args for ${fname}: got ${rest.length} want ${want}`);
+    }
+    try {
+      return fn.call(...rest);
+    } catch (e) {
+      throw this.callError("call", this.callError(fname, e));
+    }
+  }
+
+  /** "error calling NAME: msg"; errors of nested templates (include, tpl) keep their own position. */
+  private callError(name: string, e: unknown): TemplateError {
+    if (e instanceof TemplateError) {
+      const outer = this.error(`error calling ${name}: ${e.goError}`);
+      const how = name === "include" ? "included" : name === "tpl" ? "rendered by tpl" : `called by ${name}`;
+      const site = outer.pos;
+      return e.calledFrom(site, how, outer.goError);
+    }
+    if (e instanceof RangeError && /call stack/.test(e.message)) throw e;
+    const msg = e instanceof Error ? e.message : String(e);
+    return this.error(`error calling ${name}: ${msg}`);
+  }
+
+  /** Evaluate an argument; `toNil` turns "no value" into nil as Go does for interface{} parameters. */
+  private evalArg(dot: GoValue, n: Node, toNil: boolean): GoValue {
+    this.at(n);
+    let v: GoValue;
+    switch (n.kind) {
+      case "dot":
+        v = dot;
+        break;
+      case "nil":
+        return null;
+      case "field":
+        v = this.evalFieldNode(dot, n, [n], MISSING);
+        break;
+      case "variable":
+        v = this.evalVariableNode(dot, n, null, MISSING);
+        break;
+      case "pipe":
+        v = this.evalPipeline(dot, n);
+        break;
+      case "identifier":
+        v = this.evalFunction(dot, n, n, null, MISSING);
+        break;
+      case "chain":
+        v = this.evalChainNode(dot, n, null, MISSING);
+        break;
+      case "bool":
+        return n.value;
+      case "number":
+        return this.idealConstant(n);
+      case "string":
+        return n.text;
+      default:
+        throw this.error(`can't handle ${nodeString(n)} for arg`);
+    }
+    return toNil && v === undefined ? null : v;
+  }
+
+  private printValue(n: Node, v: GoValue): void {
+    this.at(n);
+    let s: string;
+    if (v === undefined) s = "<no value>";
+    else if (isGoFunc(v)) throw this.error(`can't print ${nodeString(n)} of type func`);
+    else s = formatValue(v);
+    this.write(s, n.pos, false);
+  }
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,73 @@
+// Source map of a rendered template: output offset → source position.
+//
+// The executor appends one segment per emitted piece of output. Text copied
+// from the template maps character by character; the output of an action maps
+// to the action's position. Lookups binary-search the segments.
+import type { SourceMap, SourcePos } from "../diagnostics.js";
+import type { TemplateSource } from "./node.js";
+
+interface Segment {
+  outStart: number;
+  source: TemplateSource;
+  srcOffset: number;
+  /** Text copied verbatim: offsets inside the segment map one to one. */
+  verbatim: boolean;
+}
+
+const lineStartsCache = new WeakMap<TemplateSource, number[]>();
+
+function lineStarts(src: TemplateSource): number[] {
+  let starts = lineStartsCache.get(src);
+  if (!starts) {
+    starts = [0];
+    for (let i = 0; i < src.text.length; i++) if (src.text.charCodeAt(i) === 10) starts.push(i + 1);
+    lineStartsCache.set(src, starts);
+  }
+  return starts;
+}
+
+/** Position of `offset` in a template source (1-based line and column). */
+export function positionIn(src: TemplateSource, offset: number): SourcePos {
+  const starts = lineStarts(src);
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { file: src.file, line: lo + 1, col: offset - starts[lo] + 1 };
+}
+
+export class SegmentSourceMap implements SourceMap {
+  private readonly segments: Segment[] = [];
+  private length = 0;
+
+  /** Record that the next `len` output characters came from `source` at `srcOffset`. */
+  add(len: number, source: TemplateSource, srcOffset: number, verbatim: boolean): void {
+    if (len <= 0) return;
+    this.segments.push({ outStart: this.length, source, srcOffset, verbatim });
+    this.length += len;
+  }
+
+  /** Append another map's segments (the output of a nested template) after ours. */
+  append(other: SegmentSourceMap, len: number): void {
+    for (const seg of other.segments) this.segments.push({ ...seg, outStart: seg.outStart + this.length });
+    this.length += len;
+  }
+
+  lookup(offset: number): SourcePos | undefined {
+    if (offset < 0 || this.segments.length === 0) return undefined;
+    if (offset >= this.length) offset = this.length - 1;
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.segments[mid].outStart <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    const s = this.segments[lo];
+    const at = s.verbatim ? s.srcOffset + (offset - s.outStart) : s.srcOffset;
+    return positionIn(s.source, at);
+  }
+}

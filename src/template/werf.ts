@@ -1,0 +1,274 @@
+// werf's template functions and data (pkg/config/parser.go): include, tpl, env,
+// required, fromYaml/toYaml on top of sprig, and the .Files/.Env/.Commit data.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseAllDocuments, stringify } from "yaml";
+import { sprigFuncs } from "./sprig/index.js";
+import type { TemplateSet } from "./template.js";
+import { type FuncMap, type GoFunc, type GoMap, type GoObject, type GoValue, NO_FIELD, fromJS, goFunc, toJS } from "./value.js";
+import { formatValue } from "./format.js";
+
+export interface WerfFuncOptions {
+  /** Environment for `env`; defaults to process.env. */
+  environ?: Record<string, string | undefined>;
+  /** `env NAME` without default fails when NAME is unset (werf's giterminism); otherwise "". */
+  strictEnv?: boolean;
+}
+
+/** adler32 checksum of the UTF-8 bytes (hash/adler32). */
+export function adler32(text: string): number {
+  let a = 1;
+  let b = 0;
+  for (const byte of Buffer.from(text, "utf8")) {
+    a = (a + byte) % 65521;
+    b = (b + a) % 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}
+
+/** werf's name for the template that `tpl` parses. */
+export function tplTemplateName(content: string): string {
+  return `tpl-${adler32(content)}`;
+}
+
+function str(v: GoValue): string {
+  return typeof v === "string" ? v : formatValue(v);
+}
+
+/** yaml.v2 Unmarshal into map[string]interface{}. */
+export function fromYaml(text: string): GoMap {
+  const docs = parseAllDocuments(text, { version: "1.1", uniqueKeys: false });
+  const doc = Array.isArray(docs) ? docs[0] : docs;
+  if (!doc) return new Map();
+  if (doc.errors.length > 0) throw new Error(`yaml: ${doc.errors[0].message.split("\n")[0]}`);
+  const js = doc.toJS({ maxAliasCount: -1 }) as unknown;
+  if (js === null || js === undefined) return new Map();
+  if (typeof js !== "object" || Array.isArray(js)) {
+    const kind = Array.isArray(js) ? "!!seq" : typeof js === "string" ? "!!str" : typeof js === "number" ? (Number.isInteger(js) ? "!!int" : "!!float") : "!!bool";
+    throw new Error(`yaml: unmarshal errors:\n  line 1: cannot unmarshal ${kind} \`${String(js).slice(0, 20)}\` into map[string]interface {}`);
+  }
+  return fromJS(js) as GoMap;
+}
+
+/** yaml.v2 Marshal, without the final newline (as Helm's and most werf users' toYaml). */
+export function toYaml(v: GoValue): string {
+  if (v === null || v === undefined) return "null";
+  const js = toJS(v);
+  const out = stringify(js, { version: "1.1", lineWidth: 0, indentSeq: false, defaultStringType: "PLAIN" });
+  return out.replace(/\n$/, "");
+}
+
+/**
+ * The function map werf renders werf.yaml with: sprig (without expandenv and
+ * sprig's env), then include, tpl, env, required, fromYaml, toYaml.
+ */
+export function werfFuncs(set: () => TemplateSet, opts: WerfFuncOptions = {}): FuncMap {
+  const funcs: FuncMap = sprigFuncs();
+  funcs.delete("expandenv");
+  funcs.delete("env");
+  const environ = opts.environ ?? process.env;
+
+  funcs.set(
+    "include",
+    goFunc(2, 2, (name, data) => set().executeNested(str(name), data)),
+  );
+  funcs.set(
+    "tpl",
+    goFunc(2, 2, (content, data) => {
+      const text = str(content);
+      const name = tplTemplateName(text);
+      const s = set();
+      s.parse(name, text);
+      return s.executeNested(name, data);
+    }),
+  );
+  funcs.set(
+    "env",
+    goFunc(1, 2, (name, ...rest) => {
+      const key = str(name);
+      const fallback = rest.length === 1 ? str(rest[0]) : undefined;
+      const value = environ[key];
+      if (value === undefined) {
+        if (fallback !== undefined) return fallback;
+        if (opts.strictEnv) throw new Error(`the environment variable ${JSON.stringify(key)} must be set or default must be provided`);
+        return "";
+      }
+      if (value === "" && fallback !== undefined) return fallback;
+      return value;
+    }),
+  );
+  funcs.set(
+    "required",
+    goFunc(2, 2, (msg, val) => {
+      if (val === null || val === undefined || val === "") throw new Error(str(msg));
+      return val;
+    }),
+  );
+  // werf's own fromYaml replaces sprig's; toYaml only when sprig lacks it.
+  funcs.set("fromYaml", goFunc(1, 1, (s) => fromYaml(str(s))));
+  if (!funcs.has("toYaml")) funcs.set("toYaml", goFunc(1, 1, (v) => toYaml(v)));
+  return funcs;
+}
+
+// ---- data ---------------------------------------------------------------------------------
+
+class GoStruct implements GoObject {
+  constructor(
+    readonly goType: string,
+    private readonly fields: Record<string, GoValue>,
+    private readonly methods: Record<string, GoFunc> = {},
+  ) {}
+  field(name: string): GoValue | typeof NO_FIELD {
+    return Object.prototype.hasOwnProperty.call(this.fields, name) ? this.fields[name] : NO_FIELD;
+  }
+  method(name: string): GoFunc | undefined {
+    return Object.prototype.hasOwnProperty.call(this.methods, name) ? this.methods[name] : undefined;
+  }
+}
+
+/** A project-relative path, refusing paths that leave the project. */
+function insideProject(dir: string, rel: string, what: string): string {
+  const abs = path.resolve(dir, rel);
+  const back = path.relative(dir, abs);
+  if (back === ".." || back.startsWith(".." + path.sep) || path.isAbsolute(back)) {
+    throw new Error(`{{ ${what} ${JSON.stringify(rel)} }}: path is outside the project directory`);
+  }
+  return abs;
+}
+
+/** Shell pattern with "**" → RegExp over "/"-separated relative paths. */
+export function globToRegExp(pattern: string): RegExp {
+  let re = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "*") {
+      if (pattern[i + 1] === "*") {
+        const slashBefore = i === 0 || pattern[i - 1] === "/";
+        const slashAfter = i + 2 === pattern.length || pattern[i + 2] === "/";
+        if (slashBefore && slashAfter) {
+          i += 2;
+          re += i >= pattern.length ? ".*" : "(?:.*/)?";
+          continue;
+        }
+        i++;
+      }
+      re += "[^/]*";
+    } else if (c === "?") re += "[^/]";
+    else if (c === "[") {
+      const close = pattern.indexOf("]", i + 2);
+      if (close < 0) re += "\\[";
+      else {
+        let cls = pattern.slice(i + 1, close);
+        if (cls.startsWith("!") || cls.startsWith("^")) cls = "^" + cls.slice(1);
+        re += "[" + cls.replace(/\\/g, "\\\\") + "]";
+        i = close;
+      }
+    } else if (c === "{") {
+      const close = pattern.indexOf("}", i);
+      if (close < 0) re += "\\{";
+      else {
+        re += "(?:" + pattern.slice(i + 1, close).split(",").map((alt) => globToRegExp(alt).source.slice(1, -1)).join("|") + ")";
+        i = close;
+      }
+    } else if (c === "\\" && i + 1 < pattern.length) {
+      re += "\\" + pattern[++i];
+    } else re += c.replace(/[.+^$()|\]\\]/g, "\\$&");
+  }
+  return new RegExp("^" + re + "$");
+}
+
+function listFiles(dir: string, rel = ""): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+    if (e.name === ".git") continue;
+    const p = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...listFiles(dir, p));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
+/** The `.Files` object: Get, Glob, Exists, IsDir over the project directory. */
+export function filesObject(dir: string): GoObject {
+  const get = goFunc(1, 1, (p) => {
+    const rel = str(p);
+    const abs = insideProject(dir, rel, ".Files.Get");
+    try {
+      return fs.readFileSync(abs, "utf8");
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === "ENOENT" ? "the file does not exist" : code === "EISDIR" ? "the path is a directory" : String((e as Error).message);
+      throw new Error(`{{ .Files.Get ${JSON.stringify(rel)} }}: ${why} in the project directory`);
+    }
+  });
+  const glob = goFunc(1, 1, (p) => {
+    const pattern = str(p).replace(/^\.\//, "");
+    const re = globToRegExp(pattern);
+    const m: GoMap = new Map();
+    for (const f of listFiles(dir).sort()) if (re.test(f)) m.set(f, fs.readFileSync(path.join(dir, f), "utf8"));
+    if (m.size === 0) throw new Error(`{{ .Files.Glob ${JSON.stringify(str(p))} }}: no matches found`);
+    return m;
+  });
+  const exists = goFunc(1, 1, (p) => fs.existsSync(insideProject(dir, str(p), ".Files.Exists")));
+  const isDir = goFunc(1, 1, (p) => {
+    try {
+      return fs.statSync(insideProject(dir, str(p), ".Files.IsDir")).isDirectory();
+    } catch (e) {
+      if (e instanceof Error && /outside the project/.test(e.message)) throw e;
+      return false;
+    }
+  });
+  return new GoStruct("config.files", {}, { Get: get, Glob: glob, Exists: exists, IsDir: isDir });
+}
+
+export interface CommitInfo {
+  hash: string;
+  /** Seconds since the epoch. */
+  unix: number;
+}
+
+/** HEAD of the git repository at `dir`; undefined when it is not a repository or has no commit. */
+export function headCommit(dir: string): CommitInfo | undefined {
+  try {
+    const out = execFileSync("git", ["-C", dir, "log", "-1", "--format=%H %ct"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    const [hash, ct] = out.trim().split(" ");
+    if (!hash) return undefined;
+    return { hash, unix: Number(ct) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Go's time.Time.String() of a UTC time: "2026-01-01 00:00:00 +0000 UTC". */
+export function goTimeString(unix: number): string {
+  const d = new Date(unix * 1000);
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${p(d.getUTCFullYear(), 4)}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000 UTC`;
+}
+
+export interface WerfDataOptions {
+  dir: string;
+  env?: string;
+  /** Override the commit (tests); by default HEAD of `dir`, or none. */
+  commit?: CommitInfo | null;
+}
+
+/**
+ * The data werf.yaml is rendered with. Outside a git repository (or before the
+ * first commit) .Commit.Hash is "" and .Commit.Date is the epoch (Unix "0").
+ */
+export function werfData(opts: WerfDataOptions): GoMap {
+  const commit = opts.commit === undefined ? headCommit(opts.dir) : (opts.commit ?? undefined);
+  const unix = commit?.unix ?? 0;
+  const date: GoMap = new Map<string, GoValue>([
+    ["Human", goTimeString(unix)],
+    ["Unix", String(unix)],
+  ]);
+  return new Map<string, GoValue>([
+    ["Files", filesObject(opts.dir)],
+    ["Env", opts.env ?? ""],
+    ["Commit", new Map<string, GoValue>([["Hash", commit?.hash ?? ""], ["Date", date]])],
+  ]);
+}
+
