@@ -1,0 +1,33 @@
+// Direct calls for behaviour the oracle cannot show: toYaml (not in sprig v3
+// nor werf v2's oracle), and regexps JavaScript cannot express like Go.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { sprigFuncs, toYaml } from "../../../src/template/sprig/index.js";
+import { GoFloat, type GoValue } from "../../../src/template/value.js";
+
+const call = (name: string, ...args: GoValue[]): GoValue => sprigFuncs().get(name)!.call(...args);
+
+test("toYaml writes yaml.v2 style: sorted keys, unindented sequences, block style", () => {
+  const v = new Map<string, GoValue>([["b", ["x", "z"]], ["a", new Map<string, GoValue>([["num", 1], ["f", new GoFloat(1.5)]])]]);
+  assert.equal(toYaml(v), "a:\n  f: 1.5\n  num: 1\nb:\n- x\n- z\n");
+  assert.equal(call("toYaml", v), "a:\n  f: 1.5\n  num: 1\nb:\n- x\n- z");
+});
+
+test("fromYaml keeps yaml.v2 types: ints, float64, YAML 1.1 booleans", () => {
+  const m = call("fromYaml", "a: 1\nb: 1.0\nc: yes\n") as Map<string, GoValue>;
+  assert.equal(m.get("a"), 1);
+  assert.ok(m.get("b") instanceof GoFloat);
+  assert.equal(m.get("c"), true);
+});
+
+test("Go regexp constructs that JS cannot match the same way are rejected clearly", () => {
+  assert.throws(() => call("mustRegexMatch", "a(?i)b", "aB"), /flag group .* not supported/);
+  assert.throws(() => call("mustRegexMatch", "(?U)a+", "aa"), /ungreedy/);
+  assert.throws(() => call("regexFind", "(a)\\1", "aa"), /invalid escape sequence/);
+});
+
+test("argument types are checked the way text/template converts them", () => {
+  assert.throws(() => call("upper", 1), /expected string; got int/);
+  assert.throws(() => call("repeat", "3", "x"), /expected int/);
+  assert.throws(() => call("hasKey", ["a"], "a"), /expected map\[string\]interface \{\}/);
+});
