@@ -1,0 +1,84 @@
+// Checksum of the files that a stage's `stageDependencies` masks select in one git mapping, at a commit.
+//
+// Computed from git's tree listing only (no blob reads): for each matched file, its path relative to
+// `add`, its git mode and its object id, sorted by path, hashed with sha256. Changing a matched file's
+// content, mode or name changes it; changing a file no mask selects does not. A file counts when it
+// matches the mapping's include/exclude AND one of the masks (werf's multi path matcher). No masks →
+// "" (werf v2: the stage does not depend on the mapping's files).
+
+import { createHash } from "node:crypto";
+import { PathMatcher, MultiPathMatcher } from "./pathMatcher.js";
+import { mappingMatcher, mappingScope, type GitMappingSpec } from "./mapping.js";
+import { listTree, type TreeEntry } from "./tree.js";
+import type { GitRepo } from "./repo.js";
+
+export interface MaskFiles {
+  mask: string;
+  /** Matched paths, relative to `add`, sorted. */
+  paths: string[];
+}
+
+export interface DependenciesChecksum {
+  /** sha256 hex, or "" when there are no masks. */
+  checksum: string;
+  /** All matched paths (relative to `add`), sorted. */
+  paths: string[];
+  /** Which files each mask matched (for `plan` output); a mask with no files is worth a warning. */
+  masks: MaskFiles[];
+}
+
+function byPath(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The checksum over `entries` (a commit's ls-tree listing; tree entries are ignored). */
+export function stageDependenciesChecksum(
+  entries: Iterable<TreeEntry>,
+  mapping: GitMappingSpec,
+  masks: readonly string[],
+  label = "git.stageDependencies",
+): DependenciesChecksum {
+  if (masks.length === 0) return { checksum: "", paths: [], masks: [] };
+  const base = mappingMatcher(mapping);
+  const maskMatchers = masks.map(
+    (mask) =>
+      new MultiPathMatcher([base, new PathMatcher({ basePath: mapping.add, includeGlobs: [mask], label: { include: label } })]),
+  );
+  const perMask: string[][] = masks.map(() => []);
+  const matched = new Map<string, TreeEntry>();
+  for (const e of entries) {
+    if (e.type === "tree") continue;
+    let any = false;
+    maskMatchers.forEach((m, i) => {
+      if (m.isPathMatched(e.path)) {
+        perMask[i].push(e.path);
+        any = true;
+      }
+    });
+    if (any) matched.set(base.relative(e.path)!, e);
+  }
+  const rel = (p: string) => base.relative(p)!;
+  const paths = [...matched.keys()].sort(byPath);
+  const hash = createHash("sha256");
+  for (const p of paths) {
+    const e = matched.get(p)!;
+    hash.update(`${p}\0${e.mode}\0${e.oid}\n`);
+  }
+  return {
+    checksum: hash.digest("hex"),
+    paths,
+    masks: masks.map((mask, i) => ({ mask, paths: perMask[i].map(rel).sort(byPath) })),
+  };
+}
+
+/** Lists the mapping's part of `commit` and computes the checksum. */
+export async function computeStageDependencies(
+  repo: GitRepo,
+  commit: string,
+  mapping: GitMappingSpec,
+  masks: readonly string[],
+): Promise<DependenciesChecksum> {
+  if (masks.length === 0) return { checksum: "", paths: [], masks: [] };
+  const entries = await listTree(repo, commit, { scope: mappingScope(mapping) });
+  return stageDependenciesChecksum(entries, mapping, masks);
+}

@@ -1,0 +1,168 @@
+// werf's path matcher (pkg/path_matcher) on top of doublestar.
+//
+// A werf mask matches a path when doublestar matches it with one of three globs:
+//   the mask itself, the mask with trailing `*`-only segments (and slashes) trimmed, and that + "/**/*".
+// So a mask that names a directory matches everything below it (`src`, `src/*` and `src/**/*` are the
+// same mask), while `*.php` still matches only top-level php files. ".", "" and "**" match everything.
+//
+// A PathMatcher has a base path (the mapping's `add`, relative to the repository root, no leading
+// slash; it may name a single file): paths outside it never match, masks are relative to it,
+// includes are ORed, excludes are ORed, and a path matches when an include matches (or there are
+// no includes) and no exclude does.
+//
+// For tree walks (werf's IsDirOrSubmodulePathMatched / ShouldGoThrough):
+//   isDirFullyMatched(dir) — every path below `dir` matches (a walk may take the whole subtree);
+//   shouldGoThrough(dir)   — some path below `dir` may match (false means the walk can skip it).
+
+import path from "node:path";
+import { BadPatternError, compileGlob, type CompiledGlob } from "./doublestar.js";
+import { UserError } from "../diagnostics.js";
+
+/** filepath.Clean for "/"-separated relative paths: "" → ".", "a//b/./c/" → "a/b/c". */
+export function cleanPath(p: string): string {
+  return path.posix.normalize(p === "" ? "." : p).replace(/(.)\/+$/, "$1");
+}
+
+/** werf's util.SafeTrimGlobsAndSlashesFromPath: drops trailing segments made only of `*` (or empty). */
+export function trimTrailingGlobs(mask: string): string {
+  const parts = mask.split("/");
+  while (parts.length > 0 && /^\**$/.test(parts[parts.length - 1])) parts.pop();
+  return parts.join("/");
+}
+
+const UNIVERSAL = new Set([".", "", "**"]);
+
+/** One include or exclude mask with werf's matching rules. */
+export class WerfMask {
+  readonly mask: string;
+  readonly universal: boolean;
+  private readonly globs: CompiledGlob[];
+
+  /** Throws BadPatternError for a malformed mask. */
+  constructor(mask: string) {
+    this.mask = mask;
+    const cleaned = cleanPath(mask);
+    this.universal = UNIVERSAL.has(mask) || UNIVERSAL.has(cleaned);
+    const trimmed = trimTrailingGlobs(cleaned);
+    const recursive = trimmed === "" ? "**/*" : `${trimmed}/**/*`;
+    const sources = [...new Set([cleaned, trimmed, recursive])];
+    this.globs = this.universal ? [] : sources.map(compileGlob);
+  }
+
+  /** `rel` is relative to the base path ("" for the base itself). */
+  matches(rel: string): boolean {
+    if (this.universal) return true;
+    for (const g of this.globs) if (g.match(rel)) return true;
+    return false;
+  }
+
+  /** True unless no path strictly below directory `relDir` can match (conservative). */
+  mayMatchBelow(relDir: string): boolean {
+    if (this.universal) return true;
+    return this.matches(relDir) || this.globs.some((g) => g.mayMatchBelow(relDir));
+  }
+}
+
+export interface PathMatcherOptions {
+  /** The mapping's `add`: repository-relative, leading/trailing slashes ignored; "" or "/" = whole repo. */
+  basePath?: string;
+  includeGlobs?: readonly string[];
+  excludeGlobs?: readonly string[];
+  /** Names the setting in error messages, e.g. "git[0].includePaths" (default "includePaths"/"excludePaths"). */
+  label?: { include?: string; exclude?: string };
+}
+
+/** Strips leading and trailing slashes: "/app/" → "app", "/" → "". */
+export function normalizeBasePath(add: string): string {
+  const cleaned = cleanPath(add.replace(/^\/+/, ""));
+  return cleaned === "." ? "" : cleaned;
+}
+
+function compileMasks(masks: readonly string[], label: string): WerfMask[] {
+  return masks.map((m) => {
+    try {
+      return new WerfMask(m);
+    } catch (e) {
+      if (!(e instanceof BadPatternError)) throw e;
+      throw new UserError({
+        message: `${label}: malformed mask ${JSON.stringify(m)}: ${e.detail}`,
+        hint: "masks use doublestar syntax (*, **, ?, [set], {a,b}); escape a literal character with a backslash",
+      });
+    }
+  });
+}
+
+export interface Matcher {
+  isPathMatched(path: string): boolean;
+  isDirFullyMatched(dir: string): boolean;
+  shouldGoThrough(dir: string): boolean;
+}
+
+export class PathMatcher implements Matcher {
+  readonly basePath: string;
+  readonly include: readonly WerfMask[];
+  readonly exclude: readonly WerfMask[];
+
+  /** Throws UserError for a malformed mask. */
+  constructor(opts: PathMatcherOptions = {}) {
+    this.basePath = normalizeBasePath(opts.basePath ?? "");
+    this.include = compileMasks(opts.includeGlobs ?? [], opts.label?.include ?? "includePaths");
+    this.exclude = compileMasks(opts.excludeGlobs ?? [], opts.label?.exclude ?? "excludePaths");
+  }
+
+  /** `p` relative to the base path, or undefined when `p` is not the base path or below it. */
+  relative(p: string): string | undefined {
+    const base = this.basePath;
+    if (base === "") return p;
+    if (p === base) return "";
+    if (p.startsWith(base) && p.charCodeAt(base.length) === 0x2f) return p.slice(base.length + 1);
+    return undefined;
+  }
+
+  /** A repository-relative file path (no leading slash). */
+  isPathMatched(p: string): boolean {
+    const rel = this.relative(p);
+    if (rel === undefined) return false;
+    return this.relMatched(rel);
+  }
+
+  private relMatched(rel: string): boolean {
+    if (this.include.length > 0 && !this.include.some((m) => m.matches(rel))) return false;
+    return !this.exclude.some((m) => m.matches(rel));
+  }
+
+  isDirFullyMatched(dir: string): boolean {
+    const rel = this.relative(dir);
+    if (rel === undefined) return false;
+    if (this.include.length > 0 && !this.include.some((m) => m.matches(rel))) return false;
+    return !this.exclude.some((m) => m.mayMatchBelow(rel));
+  }
+
+  shouldGoThrough(dir: string): boolean {
+    const base = this.basePath;
+    if (base !== "" && (dir === "" || base.startsWith(dir + "/"))) return true; // leads to the base path
+    const rel = this.relative(dir);
+    if (rel === undefined) return false;
+    if (this.exclude.some((m) => m.matches(rel))) return false; // an excluded directory excludes its contents
+    return this.include.length === 0 || this.include.some((m) => m.mayMatchBelow(rel));
+  }
+
+  /** Paths the masks are written against, for messages: "/app" or "/". */
+  describe(): string {
+    return `/${this.basePath}`;
+  }
+}
+
+/** All matchers must agree (werf's NewMultiPathMatcher): a mapping's matcher AND a stage-dependency mask. */
+export class MultiPathMatcher implements Matcher {
+  constructor(readonly matchers: readonly Matcher[]) {}
+  isPathMatched(p: string): boolean {
+    return this.matchers.every((m) => m.isPathMatched(p));
+  }
+  isDirFullyMatched(dir: string): boolean {
+    return this.matchers.every((m) => m.isDirFullyMatched(dir));
+  }
+  shouldGoThrough(dir: string): boolean {
+    return this.matchers.every((m) => m.shouldGoThrough(dir));
+  }
+}

@@ -1,0 +1,114 @@
+// A local git repository, read through the `git` command line (no library): commits, times, ancestry.
+// Everything is read from commits, never from the worktree (werf's giterminism).
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { UserError } from "../diagnostics.js";
+
+export interface GitResult {
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+}
+
+const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" };
+
+/** The error for a `git` binary that cannot be started. */
+export function gitMissingError(cause: unknown): UserError {
+  return new UserError({
+    message: `cannot run git: ${cause instanceof Error ? cause.message : String(cause)}`,
+    hint: "install git and make sure it is on PATH",
+  });
+}
+
+/** Starts `git <args>` in `cwd`; "spawn git ENOENT" becomes a UserError on the child's "error" event. */
+export function spawnGit(cwd: string, args: readonly string[]): ChildProcess {
+  return spawn("git", ["-c", "core.quotePath=false", ...args], { cwd, env: GIT_ENV, stdio: ["pipe", "pipe", "pipe"] });
+}
+
+/** Runs git to completion, collecting its output. Rejects only when git cannot be started. */
+export function runGit(cwd: string, args: readonly string[], input?: string): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawnGit(cwd, args);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on("data", (b: Buffer) => out.push(b));
+    child.stderr!.on("data", (b: Buffer) => err.push(b));
+    child.on("error", (e) => reject(gitMissingError(e)));
+    child.on("close", (code) =>
+      resolve({ code: code ?? 1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8").trim() }),
+    );
+    child.stdin!.on("error", () => {}); // git may exit before reading its input
+    child.stdin!.end(input ?? "");
+  });
+}
+
+export class GitRepo {
+  /** The worktree top level (absolute). */
+  readonly root: string;
+
+  private constructor(root: string) {
+    this.root = root;
+  }
+
+  /** Opens the repository that contains `dir`. UserError when `dir` is not inside a git worktree. */
+  static async open(dir: string): Promise<GitRepo> {
+    const r = await runGit(dir, ["rev-parse", "--show-toplevel"]);
+    if (r.code !== 0) {
+      throw new UserError({
+        message: `${dir} is not inside a git repository${r.stderr ? ` (git: ${firstLine(r.stderr)})` : ""}`,
+        hint: "stapel2docker reads git mappings from commits: run it in a git worktree (git init && git commit)",
+      });
+    }
+    return new GitRepo(r.stdout.toString("utf8").trim());
+  }
+
+  /** Runs git in the repository; rejects with a UserError carrying git's message on a non-zero exit. */
+  async git(args: readonly string[], what: string): Promise<Buffer> {
+    const r = await runGit(this.root, args);
+    if (r.code !== 0) {
+      throw new UserError({ message: `${what} failed: git ${args.join(" ")}: ${firstLine(r.stderr) || `exit code ${r.code}`}` });
+    }
+    return r.stdout;
+  }
+
+  /** The full commit id of `rev` (default HEAD). UserError for no commits or an unknown revision. */
+  async resolveCommit(rev = "HEAD"): Promise<string> {
+    const r = await runGit(this.root, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${rev}^{commit}`]);
+    if (r.code === 0) return r.stdout.toString("utf8").trim();
+    if (rev === "HEAD") {
+      throw new UserError({
+        message: `the git repository ${this.root} has no commits yet`,
+        hint: "commit your files first: git mappings are read from the HEAD commit",
+      });
+    }
+    throw new UserError({
+      message: `unknown git commit ${JSON.stringify(rev)} in ${this.root}`,
+      hint: "give a commit id, branch or tag that exists in this repository (git log --oneline)",
+    });
+  }
+
+  /** Committer time of `commit` in Unix seconds. */
+  async commitTime(commit: string): Promise<number> {
+    const out = await this.git(["show", "-s", "--format=%ct", commit, "--"], "reading the commit time");
+    return Number.parseInt(out.toString("utf8").trim(), 10);
+  }
+
+  /** Whether `ancestor` is an ancestor of (or equal to) `descendant`. Unknown commits → false. */
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    const r = await runGit(this.root, ["merge-base", "--is-ancestor", ancestor, descendant]);
+    if (r.code === 0) return true;
+    if (r.code === 1) return false;
+    // 128: a commit is unknown (e.g. a stage recorded a commit this clone does not have)
+    return false;
+  }
+
+  /** Whether `commit` exists in this repository as a commit. */
+  async hasCommit(commit: string): Promise<boolean> {
+    const r = await runGit(this.root, ["cat-file", "-e", `${commit}^{commit}`]);
+    return r.code === 0;
+  }
+}
+
+function firstLine(s: string): string {
+  return s.split("\n")[0].replace(/^fatal: /, "");
+}
