@@ -100,6 +100,8 @@ export function buildSecrets(ctx: DocContext, image: Raw): Secret[] {
     if (kinds > 1)
       ctx.error(list, i, "secrets validation error: secret type could be ONLY `env`, `src` or `value`", "keep one of env, src, value");
     else if (kinds === 0) ctx.error(list, i, "secret should be defined as `env`, `src` or `value`", "add `env: VAR`, `src: FILE` or `value: TEXT`");
+    if (s.value !== undefined && s.id === undefined)
+      ctx.error(list, i, "secrets validation error: type value should be used with id parameter", "add `id: NAME` (the secret is mounted at /run/secrets/NAME)");
     const id = s.id ?? s.env ?? (s.src !== undefined ? s.src.split("/").pop() : undefined);
     if (id !== undefined) {
       if (ids.has(id)) ctx.error(list, i, `duplicated secret "${id}"`, "give each secret its own `id:`");
