@@ -1,0 +1,57 @@
+// `stapel2docker validate`: render and check werf.yaml, report every problem, or summarise each image.
+import type { Command } from "commander";
+import { renderWerfConfig } from "../template/render.js";
+import { loadWerfConfig, type WerfConfig, type StapelImage, type DockerfileImage } from "../config/index.js";
+import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
+
+export function registerValidate(program: Command): void {
+  addConfigOptions(
+    program
+      .command("validate")
+      .description("check werf.yaml against werf's schema and rules; print every problem as file:line:col"),
+  ).action(async (opts: ConfigOptions) => {
+    const rendered = await renderWerfConfig(renderOptions(opts));
+    const config = loadWerfConfig(rendered);
+    process.stdout.write(summarise(config));
+  });
+}
+
+/** One line per image and artifact, in document order, then a total. */
+export function summarise(config: WerfConfig): string {
+  const lines = config.images.map(describeStapel);
+  lines.push(...config.dockerfileImages.map(describeDockerfile));
+  const images = config.images.filter((i) => i.kind === "image").length + config.dockerfileImages.length;
+  const artifacts = config.images.length - config.images.filter((i) => i.kind === "image").length;
+  lines.push(`${config.file}: ok (project ${config.meta.project}: ${plural(images, "image")}, ${plural(artifacts, "artifact")})`);
+  return lines.join("\n") + "\n";
+}
+
+function describeStapel(image: StapelImage): string {
+  const parts: string[] = [];
+  if (image.from) parts.push(`from ${image.from}`);
+  if (image.fromImage) parts.push(`from image ${image.fromImage}`);
+  if (image.fromArtifact) parts.push(`from artifact ${image.fromArtifact}`);
+  const builder = image.shell ? ["shell", image.shell] as const : image.ansible ? ["ansible", image.ansible] as const : undefined;
+  if (builder) {
+    const [kind, stages] = builder;
+    const counts = (["beforeInstall", "install", "beforeSetup", "setup"] as const)
+      .filter((s) => stages[s].length > 0)
+      .map((s) => `${s} ${stages[s].length}`);
+    parts.push(`${kind} (${counts.join(", ") || "no instructions"})`);
+  }
+  if (image.git.length) parts.push(plural(image.git.length, "git mapping"));
+  if (image.import.length) parts.push(plural(image.import.length, "import"));
+  if (image.mount.length) parts.push(plural(image.mount.length, "mount"));
+  if (image.dependencies.length) parts.push(plural(image.dependencies.length, "dependency", "dependencies"));
+  const name = image.name === "" ? "~" : image.name;
+  return `${image.kind} ${name}: ${parts.join(", ")}  (${image.pos.file}:${image.pos.line})`;
+}
+
+function describeDockerfile(image: DockerfileImage): string {
+  const target = image.target ? ` target ${image.target}` : "";
+  return `image ${image.name}: dockerfile ${image.dockerfile}${target}, context ${image.context ?? "."}  (${image.pos.file}:${image.pos.line})`;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
