@@ -158,8 +158,8 @@ export async function writeGitArchive(
   return summary;
 }
 
-function addEntry(pack: tar.Pack, header: tar.Header): Promise<void> {
+function addEntry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }): Promise<void> {
   return new Promise((resolve, reject) => {
-    pack.entry(header, (err) => (err ? reject(err) : resolve()));
+    pack.entry(header as tar.Header, (err) => (err ? reject(err) : resolve()));
   });
 }

@@ -56,7 +56,8 @@ export async function* lsTree(repo: GitRepo, commit: string, opts: ListTreeOptio
       for (let nul = pending.indexOf(0, start); nul >= 0; nul = pending.indexOf(0, start)) {
         const entry = parseTreeRecord(pending.toString("utf8", start, nul));
         start = nul + 1;
-        if (opts.scope && entry.path === opts.scope && entry.type === "tree") continue; // the scope itself
+        // with -t, git also lists the scope and its parents: only what is below the scope counts
+        if (opts.scope && entry.type === "tree" && !entry.path.startsWith(`${opts.scope}/`)) continue;
         yield entry;
       }
       pending = pending.subarray(start);
