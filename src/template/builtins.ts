@@ -120,7 +120,8 @@ function slice(item: GoValue, ...indexes: GoValue[]): GoValue {
 }
 
 function length(item: GoValue): number {
-  if (item === null || item === undefined) throw new Error("len of nil pointer");
+  if (item === undefined) throw new Error("reflect: call of reflect.Value.Type on zero Value");
+  if (item === null) throw new Error("len of nil pointer");
   if (typeof item === "string") return Buffer.byteLength(item, "utf8");
   if (Array.isArray(item)) return item.length;
   if (item instanceof Map) return item.size;

@@ -197,7 +197,6 @@ class State {
           return loop(seq), undefined;
         }
       } else if (val !== undefined && val !== null) {
-        this.at(r);
         throw this.error(`range can't iterate over ${formatValue(val)}`);
       }
       if (r.elseList) return this.walk(dot, r.elseList);
@@ -311,11 +310,17 @@ class State {
 
   private evalFieldChain(dot: GoValue, receiver: GoValue, node: Node, ident: string[], args: Node[] | null, final: Final): GoValue {
     const n = ident.length;
-    for (let i = 0; i < n - 1; i++) receiver = this.evalField(dot, ident[i], node, null, MISSING, receiver);
-    return this.evalField(dot, ident[n - 1], node, args, final, receiver);
+    let fromMap = false;
+    for (let i = 0; i < n - 1; i++) {
+      const next = this.evalField(dot, ident[i], node, null, MISSING, receiver, fromMap);
+      fromMap = receiver instanceof Map;
+      receiver = next;
+    }
+    return this.evalField(dot, ident[n - 1], node, args, final, receiver, fromMap);
   }
 
-  private evalField(dot: GoValue, fieldName: string, node: Node, args: Node[] | null, final: Final, receiver: GoValue): GoValue {
+  /** `fromMap`: the receiver was read from a map[string]interface{}, so Go calls its type "interface {}". */
+  private evalField(dot: GoValue, fieldName: string, node: Node, args: Node[] | null, final: Final, receiver: GoValue, fromMap: boolean): GoValue {
     if (receiver === undefined) return undefined;
     if (receiver === null) throw this.error(`nil pointer evaluating interface {}.${fieldName}`);
     const hasArgs = (args !== null && args.length > 1) || final !== MISSING;
@@ -333,7 +338,7 @@ class State {
       if (hasArgs) throw this.error(`${fieldName} is not a method but has arguments`);
       return receiver.get(fieldName);
     }
-    throw this.error(`can't evaluate field ${fieldName} in type ${goTypeName(receiver)}`);
+    throw this.error(`can't evaluate field ${fieldName} in type ${fromMap ? "interface {}" : goTypeName(receiver)}`);
   }
 
   private evalFunction(dot: GoValue, node: IdentifierNode, cmd: Node, args: Node[] | null, final: Final): GoValue {
@@ -369,8 +374,9 @@ class State {
       return v;
     }
 
-    const argv: GoValue[] = args.map((a) => this.evalArg(dot, a, true));
-    if (final !== MISSING) argv.push(final === undefined ? null : final);
+    // Builtins take reflect.Value and see "no value" as such; other functions get nil.
+    const argv: GoValue[] = args.map((a) => this.evalArg(dot, a, !isBuiltin));
+    if (final !== MISSING) argv.push(final === undefined && !isBuiltin ? null : final);
 
     if (isBuiltin && name === "call") return this.callBuiltin(node, args, argv);
 

@@ -297,8 +297,8 @@ class Lexer {
           continue;
         case ")":
           this.parenDepth--;
-          if (this.parenDepth < 0) return this.errorf("unexpected right paren");
           this.emit("rightParen");
+          if (this.parenDepth < 0) return this.errorf("unexpected right paren");
           continue;
         case ",":
           this.emit("char");
@@ -314,6 +314,10 @@ class Lexer {
         continue;
       }
       const cp = this.input.codePointAt(this.pos - 1)!;
+      if (cp > 0x20 && cp < 0x7f) {
+        this.emit("char");
+        continue;
+      }
       return this.errorf(`unrecognized character in action: ${goRuneDesc(cp)}`);
     }
   }

@@ -54,6 +54,8 @@ class Parser {
   private i = 0;
   private vars: string[] = ["$"];
   private rangeDepth = 0;
+  /** Line of the action being parsed, for "unclosed action started at". */
+  private actionLine = 0;
   /** Last token read, for the line of error messages. */
   private last: Item;
 
@@ -101,7 +103,14 @@ class Parser {
     throw new Stop(parseError(this.source, this.last.pos, this.last.line, message, hint));
   }
   private unexpected(token: Item, context: string): never {
-    if (token.type === "error") this.errorf(token.val);
+    if (token.type === "error") {
+      let extra = "";
+      if (this.actionLine !== 0 && this.actionLine !== token.line) {
+        extra = ` in action started at ${this.source.parseName}:${this.actionLine}`;
+        if (token.val.endsWith(" action")) extra = extra.slice(" in action".length);
+      }
+      this.errorf(token.val + extra);
+    }
     this.errorf(`unexpected ${describeItem(token)} in ${context}`);
   }
   private expect(type: ItemType, context: string): Item {
@@ -195,6 +204,7 @@ class Parser {
   }
 
   private action(): Node | EndOrElse {
+    this.actionLine = this.last.line;
     const token = this.nextNonSpace();
     switch (token.type) {
       case "block":

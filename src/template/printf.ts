@@ -4,6 +4,7 @@
 // flags "-+# 0", widths and precisions (also "*" and argument indexes "[n]"),
 // and Go's error forms: %!d(string=x), %!v(MISSING), %!(EXTRA ...), %!(NOVERB).
 import { formatFloat, formatValue } from "./format.js";
+import { formatFixed } from "./decimal.js";
 import { goQuote } from "./lex.js";
 import { GoFloat, type GoValue, goTypeName, isGoFunc, isGoObject } from "./value.js";
 
@@ -13,6 +14,8 @@ interface Flags {
   sharp: boolean;
   space: boolean;
   zero: boolean;
+  /** %#v: Go syntax. */
+  sharpV?: boolean;
   wid?: number;
   prec?: number;
 }
@@ -63,13 +66,28 @@ function fmtInteger(v: number, base: number, verb: string, f: Flags): string {
   return pad(digits, { ...f, zero: false });
 }
 
-function quoteRune(cp: number): string {
-  if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) cp = 0xfffd;
+function validRune(cp: number): boolean {
+  return cp >= 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp < 0xe000);
+}
+
+function isPrint(ch: string): boolean {
+  return /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u.test(ch);
+}
+
+function asciiOnly(q: string): string {
+  return q.replace(/[^\x00-\x7f]/gu, (c) => {
+    const cp = c.codePointAt(0)!;
+    return cp > 0xffff ? "\\U" + cp.toString(16).padStart(8, "0") : "\\u" + cp.toString(16).padStart(4, "0");
+  });
+}
+
+function quoteRune(cp: number, ascii = false): string {
   const ch = String.fromCodePoint(cp);
   if (ch === "'") return "'\\''";
   if (ch === '"') return `'"'`;
   const q = goQuote(ch);
-  return "'" + q.slice(1, -1) + "'";
+  const body = "'" + q.slice(1, -1) + "'";
+  return ascii ? asciiOnly(body) : body;
 }
 
 function fmtInt(v: number, verb: string, f: Flags): string | undefined {
@@ -86,12 +104,13 @@ function fmtInt(v: number, verb: string, f: Flags): string | undefined {
     case "X":
       return fmtInteger(v, 16, verb, f);
     case "c":
-      return pad(v < 0 || v > 0x10ffff ? "\ufffd" : String.fromCodePoint(v), f);
+      return pad(validRune(v) ? String.fromCodePoint(v) : "\ufffd", f);
     case "q":
-      return pad(quoteRune(v), f);
+      return pad(quoteRune(validRune(v) ? v : 0xfffd, f.plus), f);
     case "U": {
-      let s = "U+" + (v < 0 ? 0 : v).toString(16).toUpperCase().padStart(Math.max(4, f.prec ?? 0), "0");
-      if (f.sharp && v >= 0 && v <= 0x10ffff) s += ` '${String.fromCodePoint(v)}'`;
+      const hex = v < 0 ? (2n ** 64n + BigInt(v)).toString(16) : v.toString(16);
+      let s = "U+" + hex.toUpperCase().padStart(Math.max(4, f.prec ?? 0), "0");
+      if (f.sharp && validRune(v) && isPrint(String.fromCodePoint(v))) s += ` '${String.fromCodePoint(v)}'`;
       return pad(s, { ...f, zero: false });
     }
     case "e":
@@ -107,83 +126,112 @@ function fmtInt(v: number, verb: string, f: Flags): string | undefined {
 
 // ---- floats -------------------------------------------------------------------------
 
-/** Decimal digits of |v| rounded to `sig` significant digits (or shortest): digits without trailing zeros, and the decimal point position. */
-function decimalDigits(v: number, sig?: number): { digits: string; dp: number } {
-  const s = sig === undefined ? Math.abs(v).toExponential() : Math.abs(v).toExponential(Math.max(0, sig - 1));
-  const [m, e] = s.split("e");
-  let digits = m.replace(".", "");
-  digits = digits.replace(/0+$/, "");
-  if (digits === "") return { digits: "0", dp: 1 };
-  return { digits, dp: Number(e) + 1 };
+function floatBits(a: number): { mant: bigint; exp: number } {
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, a);
+  const hi = buf.getUint32(0);
+  const expBits = (hi >>> 20) & 0x7ff;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(buf.getUint32(4));
+  if (expBits === 0) return { mant, exp: -1074 };
+  mant |= 1n << 52n;
+  return { mant, exp: expBits - 1075 };
 }
 
-function expForm(mant: string, exp: number, verb: string): string {
-  const sign = exp < 0 ? "-" : "+";
-  const a = Math.abs(exp);
-  return `${mant}${verb === "E" || verb === "G" ? "E" : "e"}${sign}${a < 10 ? "0" : ""}${a}`;
+/** strconv 'x' format with shortest precision: 0x1.8p+01. */
+function hexFloat(a: number, upper: boolean): string {
+  let body: string;
+  if (a === 0) body = "0x0p+00";
+  else {
+    let { mant, exp } = floatBits(a);
+    while (mant < 1n << 52n) {
+      mant <<= 1n;
+      exp--;
+    }
+    const frac = (mant & ((1n << 52n) - 1n)).toString(16).padStart(13, "0").replace(/0+$/, "");
+    const e = exp + 52;
+    const ae = Math.abs(e);
+    body = "0x1" + (frac ? "." + frac : "") + "p" + (e < 0 ? "-" : "+") + (ae < 10 ? "0" : "") + ae;
+  }
+  return upper ? body.toUpperCase() : body;
 }
 
-function formatFloatVerb(v: number, verb: string, prec: number | undefined, sharp: boolean): string {
+function formatFloatVerb(v: number, verb: string, prec: number | undefined): string {
   const neg = v < 0 || Object.is(v, -0);
   const a = Math.abs(v);
   let body: string;
   switch (verb) {
+    case "b": {
+      const { mant, exp } = floatBits(a);
+      body = `${mant}p${exp < 0 ? "-" : "+"}${Math.abs(exp)}`;
+      break;
+    }
+    case "x":
+    case "X":
+      body = hexFloat(a, verb === "X");
+      break;
     case "e":
-    case "E": {
-      const p = prec ?? 6;
-      const [m, e] = a.toExponential(Math.min(p, 100)).split("e");
-      body = expForm(sharp && p === 0 ? m + "." : m, Number(e), verb);
-      break;
-    }
+    case "E":
     case "f":
-    case "F": {
-      const p = prec ?? 6;
-      body = a < 1e21 ? a.toFixed(Math.min(p, 100)) : BigInt(Math.round(a)).toString() + (p > 0 ? "." + "0".repeat(p) : "");
-      if (sharp && p === 0) body += ".";
+    case "F":
+      body = formatFixed(a, verb, prec ?? 6);
       break;
-    }
-    default: {
+    default:
       // %g, %G, %v
       if (prec === undefined || prec < 0) {
         body = formatFloat(a);
         if (verb === "G") body = body.toUpperCase();
-        break;
-      }
-      let p = prec === 0 ? 1 : prec;
-      const d = decimalDigits(a, p);
-      let eprec = p;
-      if (eprec > d.digits.length && d.digits.length >= d.dp) eprec = d.digits.length;
-      const exp = d.dp - 1;
-      if (exp < -4 || exp >= eprec) {
-        if (p > d.digits.length) p = d.digits.length;
-        const m = d.digits.length > 1 ? d.digits[0] + "." + d.digits.slice(1, p) : d.digits;
-        body = expForm(m, exp, verb === "G" ? "E" : "e");
-      } else {
-        if (p > d.dp) p = d.digits.length;
-        const fracDigits = Math.max(p - d.dp, 0);
-        body = a.toFixed(fracDigits);
-      }
-    }
+      } else body = formatFixed(a, verb === "G" ? "G" : "g", prec);
   }
   return (neg ? "-" : "") + body;
 }
 
-function fmtFloatArg(v: number, verb: string, f: Flags): string | undefined {
-  if (!"vbgGxXfFeE".includes(verb) || verb === "b" || verb === "x" || verb === "X") {
-    if (verb === "b" || verb === "x" || verb === "X") return pad(formatFloatVerb(v, "g", undefined, false), f);
-    return undefined;
+/** fmt's "#" flag on floats: keep a decimal point, and trailing zeros for %g/%v. */
+function sharpFloat(num: string, verb: string, prec: number | undefined): string {
+  if (verb === "b") return num;
+  let digits = verb === "v" || verb === "g" || verb === "G" || verb === "x" ? (prec ?? 6) : 0;
+  let tail = "";
+  let body = num;
+  let hasPoint = false;
+  let sawNonzero = false;
+  const sign = /^[+\- ]/.test(body) ? body[0] : "";
+  if (sign) body = body.slice(1);
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === ".") hasPoint = true;
+    else if (c === "p" || c === "P" || ((c === "e" || c === "E") && verb !== "x" && verb !== "X")) {
+      tail = body.slice(i);
+      body = body.slice(0, i);
+      break;
+    } else {
+      if (c !== "0") sawNonzero = true;
+      if (sawNonzero) digits--;
+    }
   }
+  if (!hasPoint) {
+    if (body === "0") digits--;
+    body += ".";
+  }
+  while (digits > 0) {
+    body += "0";
+    digits--;
+  }
+  return sign + body + tail;
+}
+
+function fmtFloatArg(v: number, verb: string, f: Flags): string | undefined {
+  if (!"vbgGxXfFeE".includes(verb)) return undefined;
   if (!Number.isFinite(v)) {
     let s = Number.isNaN(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf";
     if (Number.isNaN(v) && (f.plus || f.space)) s = (f.plus ? "+" : " ") + s;
     else if (v > 0 && !f.plus) s = f.space ? " Inf" : "Inf";
     return pad(s, f, false);
   }
-  let s = formatFloatVerb(v, verb === "v" ? "g" : verb, f.prec, f.sharp);
+  let s = formatFloatVerb(v, verb === "v" ? "g" : verb, f.prec);
   if (!s.startsWith("-")) {
     if (f.plus) s = "+" + s;
     else if (f.space) s = " " + s;
   }
+  if (f.sharp) s = sharpFloat(s, verb, f.prec);
   if (f.zero && !f.minus && f.wid !== undefined && runeCount(s) < f.wid) {
     const sign = /^[+\- ]/.test(s) ? s[0] : "";
     const rest = sign ? s.slice(1) : s;
@@ -215,7 +263,7 @@ function hexString(s: string, verb: string, f: Flags): string {
 function fmtStr(s: string, verb: string, f: Flags): string | undefined {
   switch (verb) {
     case "v":
-      if (f.sharp) return pad(goQuote(s), f);
+      if (f.sharpV) return pad(goQuote(s), f);
       return pad(truncate(s, f), f);
     case "s":
       return pad(truncate(s, f), f);
@@ -223,7 +271,7 @@ function fmtStr(s: string, verb: string, f: Flags): string | undefined {
       const t = truncate(s, f);
       if (f.sharp && !/[`\x00-\x08\x0a-\x1f\x7f]/.test(t)) return pad("`" + t + "`", f);
       let q = goQuote(t);
-      if (f.plus) q = q.replace(/[^\x00-\x7f]/gu, (c) => { const cp = c.codePointAt(0)!; return cp > 0xffff ? "\\U" + cp.toString(16).padStart(8, "0") : "\\u" + cp.toString(16).padStart(4, "0"); });
+      if (f.plus) q = asciiOnly(q);
       return pad(q, f);
     }
     case "x":
@@ -250,7 +298,7 @@ function goSyntax(v: GoValue, top: boolean): string {
 
 function badVerb(v: GoValue, verb: string, f: Flags): string {
   if (v === null || v === undefined) return `%!${verb}(<nil>)`;
-  return `%!${verb}(${goTypeName(v)}=${printArg(v, "v", f, 0)})`;
+  return `%!${verb}(${goTypeName(v)}=${printArg(v, "v", { ...f, sharpV: false }, 0)})`;
 }
 
 function printArg(v: GoValue, verb: string, f: Flags, depth: number): string {
@@ -259,7 +307,7 @@ function printArg(v: GoValue, verb: string, f: Flags, depth: number): string {
     return badVerb(v, verb, f);
   }
   if (verb === "T") return pad(goTypeName(v), f);
-  if (verb === "v" && f.sharp) return pad(goSyntax(v, depth === 0), f);
+  if (verb === "v" && f.sharpV) return pad(goSyntax(v, depth === 0), f);
   let r: string | undefined;
   if (typeof v === "boolean") r = verb === "v" || verb === "t" ? pad(v ? "true" : "false", f) : undefined;
   else if (typeof v === "number") r = fmtInt(v, verb, f);
@@ -394,6 +442,14 @@ export function sprintf(format: string, args: GoValue[]): string {
       continue;
     }
     const arg = args[argNum++];
+    if (verb === "v") {
+      // %#v is Go syntax; %+v only changes structs.
+      if (f.sharp) {
+        f.sharp = false;
+        f.sharpV = true;
+      }
+      f.plus = false;
+    }
     if (verb === "w") {
       out += badVerb(arg, verb, f);
       continue;
