@@ -368,6 +368,8 @@ function classMatchesSlash(t: Extract<Token, { kind: "class" }>): boolean {
 
 export interface CompiledGlob {
   readonly pattern: string;
+  /** The RegExp source (anchored, for the "u" flag) that `match` tests. */
+  readonly regexSource: string;
   /** doublestar.PathMatch(pattern, name). */
   match(name: string): boolean;
   /**
@@ -382,10 +384,12 @@ export function compileGlob(pattern: string): CompiledGlob {
   const nodes = new Parser(pattern).parseSequence(false);
   const sequences = expand(nodes, "", pattern).map(tokenize);
   const source = sequences.map(sequenceRegex).join("|");
-  const regex = new RegExp(`^(?:${source})$`, "u");
+  const regexSource = `^(?:${source})$`;
+  const regex = new RegExp(regexSource, "u");
   let segmentLists: GlobSegment[][] | undefined;
   return {
     pattern,
+    regexSource,
     match: (name) => regex.test(name),
     mayMatchBelow(dir) {
       segmentLists ??= sequences.map(segmentsOf);

@@ -37,6 +37,8 @@ export class WerfMask {
   readonly mask: string;
   readonly universal: boolean;
   private readonly globs: CompiledGlob[];
+  /** The globs as one RegExp: one test per path. */
+  private readonly combined: RegExp | undefined;
 
   /** Throws BadPatternError for a malformed mask. */
   constructor(mask: string) {
@@ -47,13 +49,12 @@ export class WerfMask {
     const recursive = trimmed === "" ? "**/*" : `${trimmed}/**/*`;
     const sources = [...new Set([cleaned, trimmed, recursive])];
     this.globs = this.universal ? [] : sources.map(compileGlob);
+    this.combined = this.universal ? undefined : new RegExp(this.globs.map((g) => g.regexSource).join("|"), "u");
   }
 
   /** `rel` is relative to the base path ("" for the base itself). */
   matches(rel: string): boolean {
-    if (this.universal) return true;
-    for (const g of this.globs) if (g.match(rel)) return true;
-    return false;
+    return this.combined === undefined || this.combined.test(rel);
   }
 
   /** True unless no path strictly below directory `relDir` can match (conservative). */
