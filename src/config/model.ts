@@ -199,6 +199,10 @@ export interface DockerDirectives {
   workdir?: string;
   user?: string;
   healthcheck?: string;
+  /** werf v1.0: STOPSIGNAL. */
+  stopSignal?: string;
+  /** werf v1.0: ONBUILD instructions, each a Dockerfile instruction. */
+  onBuild: string[];
   /** Keep values as written (no shell-escaping by werf). */
   exactValues: boolean;
 }

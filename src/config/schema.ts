@@ -14,8 +14,12 @@ const goString = (description?: string) => {
   return description ? s.describe(description) : s;
 };
 
+/** A Go bool field: yaml.v2 reads null (`key:` with no value) as false. */
 const bool = (description: string) =>
-  z.boolean({ error: (iss) => `boolean expected (true/false), got \`${goFormat(iss.input)}\`!` }).describe(description);
+  z
+    .boolean({ error: (iss) => `boolean expected (true/false), got \`${goFormat(iss.input)}\`!` })
+    .nullable()
+    .describe(description);
 
 /** werf's InterfaceToStringArray: a string, a list of strings, or nothing. */
 export const stringOrList = (description: string) =>
@@ -187,6 +191,8 @@ export const gitSchema = obj(
       "HTTP basic auth for the remote repository",
     ).optional(),
     stageDependencies: stageDependenciesSchema.optional(),
+    // werf v1.1: required with `branch` under giterminism-free v1.1
+    herebyIAdmitThatBranchMightBreakReproducibility: bool("v1.1: required together with a remote branch").optional(),
   },
   "Files from a git repository added to the image",
 );
@@ -260,6 +266,8 @@ const dockerSchema = obj(
     WORKDIR: goString("WORKDIR").optional(),
     USER: goString("USER").optional(),
     HEALTHCHECK: goString("HEALTHCHECK").optional(),
+    STOPSIGNAL: goString("STOPSIGNAL (werf v1.0)").optional(),
+    ONBUILD: stringOrList("ONBUILD instructions (werf v1.0)").optional(),
     exactValues: bool("Use values exactly as written").optional(),
   },
   "Dockerfile-like image settings (deprecated in werf v2: use imageSpec)",

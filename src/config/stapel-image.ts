@@ -336,6 +336,7 @@ function buildDocker(ctx: DocContext, image: Raw): DockerDirectives | undefined 
     expose: ctx.list(raw, "EXPOSE"),
     env: ctx.map(raw, "ENV"),
     label: ctx.map(raw, "LABEL"),
+    onBuild: ctx.list(raw, "ONBUILD"),
     exactValues: ctx.bool(raw, "exactValues") ?? false,
   };
   for (const [k, f] of [["CMD", "cmd"], ["ENTRYPOINT", "entrypoint"]] as const) {
@@ -343,7 +344,7 @@ function buildDocker(ctx: DocContext, image: Raw): DockerDirectives | undefined 
     if (Array.isArray(v)) d[f] = ctx.list(raw, k);
     else if (v != null) d[f] = ctx.doc.text(raw, k) ?? "";
   }
-  for (const [k, f] of [["WORKDIR", "workdir"], ["USER", "user"], ["HEALTHCHECK", "healthcheck"]] as const) {
+  for (const [k, f] of [["WORKDIR", "workdir"], ["USER", "user"], ["HEALTHCHECK", "healthcheck"], ["STOPSIGNAL", "stopSignal"]] as const) {
     const v = ctx.str(raw, k);
     if (v !== undefined) d[f] = v;
   }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { META, diagnosticsOf, find, located } from "./helpers.js";
+import { loadWerfConfig } from "../../src/config/index.js";
 
 /** The werf message and its line:col, for a config with one problem. */
 function only(text: string): string {
@@ -133,4 +134,31 @@ test("many problems in one config are reported at once, in order", () => {
   assert.ok(lines.length >= 3, lines.join("\n"));
   assert.ok(lines.some((l) => l.startsWith("6:1 unknown fields: `finall`!")));
   assert.ok(lines.some((l) => l.startsWith("11:3 unknown fields: `instal`!")));
+});
+
+test("werf v1.0/v1.1 keys still found in real configs are accepted", () => {
+  const config = loadWerfConfig({
+    file: "werf.yaml",
+    text: [
+      "project: p",
+      "configVersion: 1",
+      "---",
+      "image: a",
+      "from: alpine",
+      "fromLatest:",
+      "git:",
+      "- url: https://example.invalid/r.git",
+      "  branch: main",
+      "  to: /r",
+      "  herebyIAdmitThatBranchMightBreakReproducibility: true",
+      "docker:",
+      "  STOPSIGNAL: SIGTERM",
+      "  ONBUILD: [RUN echo hi]",
+      "",
+    ].join("\n"),
+  });
+  const image = config.images[0];
+  assert.equal(image.fromLatest, false, "a null bool is false, as yaml.v2 reads it");
+  assert.equal(image.docker?.stopSignal, "SIGTERM");
+  assert.deepEqual(image.docker?.onBuild, ["RUN echo hi"]);
 });
