@@ -305,7 +305,6 @@ class Parser {
       const v = this.peekNonSpace();
       if (v.type !== "variable") break;
       this.nextNonSpace();
-      const afterVar = this.peek();
       const next = this.peekNonSpace();
       if (next.type === "assign" || next.type === "declare") {
         pipe.isAssign = next.type === "assign";
@@ -325,7 +324,6 @@ class Parser {
         }
         this.errorf(`too many declarations in ${context}`);
       }
-      void afterVar;
       this.backupTo(mark);
       break;
     }
