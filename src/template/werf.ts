@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
 import { sprigFuncs } from "./sprig/index.js";
 import type { TemplateSet } from "./template.js";
+import { compileGlob } from "../git/doublestar.js";
 import { type FuncMap, type GoFunc, type GoMap, type GoObject, type GoValue, NO_FIELD, fromJS, goFunc, toJS } from "./value.js";
 import { formatValue } from "./format.js";
 
@@ -137,46 +138,6 @@ function insideProject(dir: string, rel: string, what: string): string {
   return abs;
 }
 
-/** Shell pattern with "**" → RegExp over "/"-separated relative paths. */
-export function globToRegExp(pattern: string): RegExp {
-  let re = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === "*") {
-      if (pattern[i + 1] === "*") {
-        const slashBefore = i === 0 || pattern[i - 1] === "/";
-        const slashAfter = i + 2 === pattern.length || pattern[i + 2] === "/";
-        if (slashBefore && slashAfter) {
-          i += 2;
-          re += i >= pattern.length ? ".*" : "(?:.*/)?";
-          continue;
-        }
-        i++;
-      }
-      re += "[^/]*";
-    } else if (c === "?") re += "[^/]";
-    else if (c === "[") {
-      const close = pattern.indexOf("]", i + 2);
-      if (close < 0) re += "\\[";
-      else {
-        let cls = pattern.slice(i + 1, close);
-        if (cls.startsWith("!") || cls.startsWith("^")) cls = "^" + cls.slice(1);
-        re += "[" + cls.replace(/\\/g, "\\\\") + "]";
-        i = close;
-      }
-    } else if (c === "{") {
-      const close = pattern.indexOf("}", i);
-      if (close < 0) re += "\\{";
-      else {
-        re += "(?:" + pattern.slice(i + 1, close).split(",").map((alt) => globToRegExp(alt).source.slice(1, -1)).join("|") + ")";
-        i = close;
-      }
-    } else if (c === "\\" && i + 1 < pattern.length) {
-      re += "\\" + pattern[++i];
-    } else re += c.replace(/[.+^$()|\]\\]/g, "\\$&");
-  }
-  return new RegExp("^" + re + "$");
-}
 
 function listFiles(dir: string, rel = ""): string[] {
   const out: string[] = [];
@@ -204,10 +165,10 @@ export function filesObject(dir: string): GoObject {
   });
   const glob = goFunc(1, 1, (p) => {
     const pattern = str(p).replace(/^\.\//, "");
-    const re = globToRegExp(pattern);
+    const matcher = compileGlob(pattern);
+    // werf returns an empty map when nothing matches (file_reader.ConfigGoTemplateFilesGlob).
     const m: GoMap = new Map();
-    for (const f of listFiles(dir).sort()) if (re.test(f)) m.set(f, fs.readFileSync(path.join(dir, f), "utf8"));
-    if (m.size === 0) throw new Error(`{{ .Files.Glob ${JSON.stringify(str(p))} }}: no matches found`);
+    for (const f of listFiles(dir).sort()) if (matcher.match(f)) m.set(f, fs.readFileSync(path.join(dir, f), "utf8"));
     return m;
   });
   const exists = goFunc(1, 1, (p) => fs.existsSync(insideProject(dir, str(p), ".Files.Exists")));

@@ -83,6 +83,16 @@ test(".Files: Get, Glob (sorted, with **), Exists, IsDir", async () => {
   assert.equal((await renderWerfConfig({ dir })).text, "A|conf/a.txt=A;conf/sub/b.txt=B;|truefalse|truefalse\n");
 });
 
+test(".Files.Glob: doublestar braces, and an empty map when nothing matches (as werf)", async () => {
+  const dir = project({
+    "werf.yaml": '{{ range $p, $c := .Files.Glob "images/*/{Dockerfile,werf.inc.yaml}" }}{{ $p }};{{ end }}|{{ len (.Files.Glob "nothing/**/*.yaml") }}\n',
+    "images/a/Dockerfile": "FROM x",
+    "images/b/werf.inc.yaml": "image: b",
+    "images/b/other.yaml": "no",
+  });
+  assert.equal((await renderWerfConfig({ dir })).text, "images/a/Dockerfile;images/b/werf.inc.yaml;|0\n");
+});
+
 test(".Files.Get of a missing file or outside the project is a located error", async () => {
   const dir = project({ "werf.yaml": 'a: 1\nb: {{ .Files.Get "missing.txt" }}\n' });
   await assert.rejects(renderWerfConfig({ dir }), (e: unknown) => {
