@@ -38,7 +38,7 @@ export function checkImageGraph(images: StapelImage[], dockerfileImages: Dockerf
       if (ref === undefined) continue;
       if (ref === img.name)
         err(img.pos, "conflict between `from`, `fromImage` or `fromArtifact` and image name: image cannot reference itself!", "base the image on another image or an external reference");
-      else if (!names.has(ref)) notFound(img.pos, ref);
+      else if (!names.has(ref)) notFound(img.basePos ?? img.pos, ref);
     }
     for (const imp of img.import) if (!imp.external && imp.source !== "" && !names.has(imp.source)) notFound(imp.pos, imp.source);
     for (const dep of img.dependencies) if (dep.image !== "" && !names.has(dep.image)) notFound(dep.pos, dep.image);

@@ -64,6 +64,8 @@ export interface StapelImage {
   /** Base is an artifact (`fromArtifact`, v1.1 `fromImageArtifact`). */
   fromArtifact?: string;
   fromLatest: boolean;
+  /** Position of the base image's value (from/fromImage/fromArtifact), when one is written. */
+  basePos?: SourcePos;
   fromCacheVersion?: string;
   cacheVersion?: string;
   disableGitAfterPatch: boolean;

@@ -92,6 +92,8 @@ function buildImageBase(ctx: DocContext, raw: Raw, kind: "image" | "artifact"): 
     ctx.error(raw, "fromImageArtifact", "conflict between `from`, `fromImage` and `fromArtifact` directives!", "fromImageArtifact is the v1.1 spelling of fromArtifact; keep one", "key");
 
   const bases = (["from", "fromImage", "fromArtifact"] as const).filter((k) => img[k] !== undefined);
+  const baseKey = (["from", "fromImage", "fromArtifact", "fromImageArtifact"] as const).find((k) => ctx.str(raw, k) !== undefined);
+  if (baseKey) img.basePos = ctx.pos(raw, baseKey, "value");
   if (bases.length === 0)
     ctx.error(raw, key, "`from: DOCKER_IMAGE`, `fromImage: IMAGE_NAME`, `fromArtifact: IMAGE_ARTIFACT_NAME` required!", "add `from: IMAGE[:TAG]` (an external image or another image of werf.yaml)", "key");
   else if (bases.length > 1)

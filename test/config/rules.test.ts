@@ -56,7 +56,7 @@ test("references to unknown images, duplicate names, nameless image with others"
   const diags = diagnosticsOf(
     `${META}image: a\nfromImage: nope\nimport:\n- image: ghost\n  add: /x\n  after: install\ndependencies:\n- image: phantom\n  before: setup\n  imports: [{type: ImageName, targetEnv: X}]\n---\nimage: a\nfrom: alpine\n---\nimage: ~\nfrom: alpine\n`,
   );
-  assert.deepEqual(find(diags, '"nope" not found').pos?.line, 4);
+  assert.deepEqual(find(diags, '"nope" not found').pos?.line, 5, "at the fromImage value");
   assert.deepEqual(find(diags, '"ghost" not found').pos?.line, 7);
   assert.deepEqual(find(diags, '"phantom" not found').pos?.line, 11);
   assert.equal(find(diags, "conflict between images names!").pos?.line, 15);
