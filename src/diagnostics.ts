@@ -53,6 +53,11 @@ export function formatDiagnostic(d: Diagnostic): string {
 export interface SourceMap {
   /** Where the character at `offset` of the rendered text came from, if known. */
   lookup(offset: number): SourcePos | undefined;
+  /**
+   * True when the character at `offset` was copied verbatim from template text; false when an action
+   * produced it (the position is then the action's, and the rendered text is worth showing too).
+   */
+  isVerbatim?(offset: number): boolean;
 }
 
 /** 1-based line and column of `offset` in `text`. */

@@ -28,7 +28,8 @@ export class Locator {
     const mapped = this.map?.lookup(offset);
     const d: Diagnostic = { pos: mapped ?? { file: this.file, ...this.renderedLineCol(offset) }, message };
     if (hint) d.hint = hint;
-    if (!mapped && this.map) d.context = this.renderedLines(offset);
+    // Text produced by a template action (include, tpl, a value) is located at the action: show what it rendered.
+    if (this.map && (!mapped || this.map.isVerbatim?.(offset) === false)) d.context = this.renderedLines(offset);
     return d;
   }
 

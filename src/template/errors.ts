@@ -23,6 +23,17 @@ export class TemplateError extends UserError {
   }
 }
 
+/** An error a template function throws with advice for the user (Go's message stays in `message`). */
+export class FuncError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = "FuncError";
+  }
+}
+
 /** Where an offset is, for users (1-based line and UTF-16 column) and for Go's messages (0-based byte column). */
 export interface Location {
   line: number;

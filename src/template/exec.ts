@@ -7,6 +7,7 @@ import { TemplateError, execError } from "./errors.js";
 import { formatValue } from "./format.js";
 import { type Node, type Tree, type PipeNode, type CommandNode, type FieldNode, type ChainNode, type VariableNode, type IdentifierNode, type NumberNode, type ListNode, type RangeNode, type TemplateNode, nodeString } from "./node.js";
 import { isFloatLiteral } from "./number.js";
+import { FuncError } from "./errors.js";
 import { SegmentSourceMap, positionIn } from "./sourcemap.js";
 import { type FuncMap, type GoFunc, type GoValue, GoFloat, NO_FIELD, goTypeName, isGoFunc, isGoObject, isTrue } from "./value.js";
 
@@ -417,7 +418,7 @@ class State {
     }
     if (e instanceof RangeError && /call stack/.test(e.message)) throw e;
     const msg = e instanceof Error ? e.message : String(e);
-    return this.error(`error calling ${name}: ${msg}`);
+    return this.error(`error calling ${name}: ${msg}`, e instanceof FuncError ? e.hint : undefined);
   }
 
   /** Evaluate an argument; `toNil` turns "no value" into nil as Go does for interface{} parameters. */

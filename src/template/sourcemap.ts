@@ -56,6 +56,24 @@ export class SegmentSourceMap implements SourceMap {
     this.length += len;
   }
 
+  isVerbatim(offset: number): boolean {
+    const s = this.segmentAt(offset);
+    return s !== undefined && s.verbatim;
+  }
+
+  private segmentAt(offset: number): Segment | undefined {
+    if (offset < 0 || this.segments.length === 0) return undefined;
+    if (offset >= this.length) offset = this.length - 1;
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.segments[mid].outStart <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.segments[lo];
+  }
+
   lookup(offset: number): SourcePos | undefined {
     if (offset < 0 || this.segments.length === 0) return undefined;
     if (offset >= this.length) offset = this.length - 1;

@@ -1,7 +1,7 @@
 // A set of named Go templates sharing their defines and functions (text/template.Template).
 import type { SourceMap } from "../diagnostics.js";
 import { builtinFuncs } from "./builtins.js";
-import { TemplateError } from "./errors.js";
+import { FuncError, TemplateError } from "./errors.js";
 import { type ExecEnv, executeTree } from "./exec.js";
 import type { Tree } from "./node.js";
 import { parseTemplates } from "./parse.js";
@@ -59,7 +59,14 @@ export class TemplateSet {
    */
   executeNested(name: string, data: GoValue, caller = "werfConfig"): string {
     const tree = this.trees.get(name);
-    if (!tree) throw new Error(`template: no template ${JSON.stringify(name)} associated with template ${JSON.stringify(caller)}`);
+    if (!tree) {
+      const known = this.names().filter((n) => n !== caller);
+      throw new FuncError(
+        `template: no template ${JSON.stringify(name)} associated with template ${JSON.stringify(caller)}`,
+        `add .werf/${name} or a {{ define ${JSON.stringify(name)} }}` +
+          (known.length ? `; known templates: ${known.map((n) => JSON.stringify(n)).join(", ")}` : ""),
+      );
+    }
     return executeTree(this.env, tree, data).text;
   }
 }

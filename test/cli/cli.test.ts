@@ -127,3 +127,14 @@ test("an internal error exits 2 with a please-report note and no full stack", ()
   assert.match(out, /internal error: boom/);
   assert.match(out, /report/);
 });
+
+test("a missing include says what to add", () => {
+  const dir = project({
+    "werf.yaml": 'project: p\nconfigVersion: 1\n---\n{{ include "header.tmpl" . }}\n',
+    ".werf/base.tmpl": "image: a\n",
+  });
+  const r = run(["render", "--dir", dir]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^werf\.yaml:4:4: .*no template "header\.tmpl"/m);
+  assert.match(r.stderr, /hint: add \.werf\/header\.tmpl or a \{\{ define "header\.tmpl" \}\}; known templates: "base\.tmpl"/);
+});
