@@ -75,17 +75,10 @@ export class SegmentSourceMap implements SourceMap {
   }
 
   lookup(offset: number): SourcePos | undefined {
-    if (offset < 0 || this.segments.length === 0) return undefined;
-    if (offset >= this.length) offset = this.length - 1;
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.segments[mid].outStart <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    const s = this.segments[lo];
-    const at = s.verbatim ? s.srcOffset + (offset - s.outStart) : s.srcOffset;
+    const s = this.segmentAt(offset);
+    if (!s) return undefined;
+    const clamped = Math.min(offset, this.length - 1);
+    const at = s.verbatim ? s.srcOffset + (clamped - s.outStart) : s.srcOffset;
     return positionIn(s.source, at);
   }
 }
