@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Stops what up.sh started (the registry and dockerd, by the pids it recorded). Packages, images and
+# the registry's storage stay. With --purge, also removes the state dir (registry data, logs, apt cache).
+set -euo pipefail
+STACK_HERE="$(cd "$(dirname "$0")" && pwd)"
+. "$STACK_HERE/lib.sh"
+
+# stop NAME PIDFILE: TERM, wait up to 30 s, then KILL.
+stop() {
+  local name="$1" pidfile="$2" pid
+  if ! pid_alive "$pidfile"; then
+    say "$name" "not running (no live pid in $pidfile)"
+    rm -f "$pidfile"
+    return 0
+  fi
+  pid="$(cat "$pidfile")"
+  kill -TERM "$pid"
+  if ! wait_until 30 bash -c "! kill -0 $pid"; then
+    kill -KILL "$pid" 2>/dev/null || true
+    say "$name" "killed (pid $pid did not stop within 30s)"
+  else
+    say "$name" "stopped (pid $pid)"
+  fi
+  rm -f "$pidfile"
+}
+
+stop registry "$STACK_RUN/registry.pid"
+stop dockerd "$STACK_RUN/dockerd.pid"
+if [ "${1:-}" = "--purge" ]; then
+  rm -rf "$STACK_STATE"
+  say state "removed $STACK_STATE"
+fi

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Brings up stapel2docker's real build stack, idempotently: Debian packages (docker.io >= 26 and
+# docker-buildx >= 0.13 from trixie, docker-registry, static busybox and bash), dockerd, a registry on
+# 127.0.0.1:5000, the local base/toolchain images and a checked buildx builder. Everything already
+# up is only checked. Prints one line per component. Run as root. See docs/stack.md.
+# Environment: STAPEL2DOCKER_STACK_DIR (state dir, default /var/lib/stapel2docker-stack),
+#              STAPEL2DOCKER_DOCKERD_TIMEOUT (seconds to wait for dockerd, default 90).
+set -euo pipefail
+STACK_HERE="$(cd "$(dirname "$0")" && pwd)"
+. "$STACK_HERE/lib.sh"
+. "$STACK_HERE/packages.sh"
+. "$STACK_HERE/daemons.sh"
+. "$STACK_HERE/images.sh"
+. "$STACK_HERE/buildx.sh"
+
+[ "$(id -u)" -eq 0 ] || die "up.sh must run as root (it installs packages and starts dockerd)"
+mkdir -p "$STACK_LOGS" "$STACK_RUN"
+
+# One up.sh at a time (tests may call it concurrently).
+exec 9>"$STACK_STATE/up.lock"
+flock -w 900 9 || die "another up.sh holds $STACK_STATE/up.lock for more than 15 minutes"
+
+ensure_packages
+ensure_dockerd
+ensure_registry
+ensure_images
+ensure_buildx
+say stack "up (state: $STACK_STATE; logs: $STACK_LOGS)"
