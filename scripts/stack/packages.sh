@@ -78,12 +78,17 @@ ensure_packages() {
     apt-get "${APT_OPTS[@]}" update -q >>"$STACK_LOGS/apt.log" 2>&1 \
       || { log_tail "$STACK_LOGS/apt.log"; die "apt-get update failed (log: $STACK_LOGS/apt.log)"; }
   fi
-  download_trixie_debs
-  local debs=() p
-  for p in "${TRIXIE_PACKAGES[@]}"; do
-    debs+=("$(ls -1 "$STACK_APT/debs/${p}"_*.deb | sort -V | tail -n 1)")
+  local want=" $missing " debs=() plain=() p
+  for p in "${BOOKWORM_PACKAGES[@]}"; do
+    if [[ "$want" == *" $p "* ]]; then plain+=("$p"); fi
   done
-  apt-get "${APT_OPTS[@]}" install -y -q --no-install-recommends "${debs[@]}" "${BOOKWORM_PACKAGES[@]}" \
+  if [[ "$want" == *" docker."* || "$want" == *" docker-cli "* || "$want" == *" docker-buildx "* ]]; then
+    download_trixie_debs
+    for p in "${TRIXIE_PACKAGES[@]}"; do
+      debs+=("$(ls -1 "$STACK_APT/debs/${p}"_*.deb | sort -V | tail -n 1)")
+    done
+  fi
+  apt-get "${APT_OPTS[@]}" install -y -q --no-install-recommends "${debs[@]}" "${plain[@]}" \
     >>"$STACK_LOGS/apt.log" 2>&1 \
     || { log_tail "$STACK_LOGS/apt.log"; die "installing the stack's packages failed (log: $STACK_LOGS/apt.log)"; }
   missing="$(missing_packages | tr '\n' ' ')"
