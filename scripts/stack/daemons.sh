@@ -8,7 +8,10 @@ ensure_dockerd() {
     return 0
   fi
   command -v dockerd >/dev/null || die "dockerd is not installed"
-  if ! pid_alive "$STACK_RUN/dockerd.pid"; then
+  if ! pid_alive "$STACK_RUN/dockerd.pid" dockerd; then
+    # dockerd refuses to start while its own pid file names a live process; one left by an earlier
+    # machine session may name an unrelated one.
+    if [ -s /var/run/docker.pid ] && ! pid_alive /var/run/docker.pid dockerd; then rm -f /var/run/docker.pid; fi
     # No init system here: run it in its own session, detached from our stdio.
     # --iptables=false: the machine has no netfilter to spare; builds use the default bridge.
     printf '\n=== %s dockerd start ===\n' "$(date -u +%FT%TZ)" >>"$STACK_LOGS/dockerd.log"
@@ -16,7 +19,7 @@ ensure_dockerd() {
       >>"$STACK_LOGS/dockerd.log" 2>&1 </dev/null 9>&- &
     echo $! >"$STACK_RUN/dockerd.pid"
   fi
-  if ! wait_alive_until "$DOCKERD_START_TIMEOUT" "$STACK_RUN/dockerd.pid" docker_answers; then
+  if ! wait_alive_until "$DOCKERD_START_TIMEOUT" "$STACK_RUN/dockerd.pid" dockerd docker_answers; then
     log_tail "$STACK_LOGS/dockerd.log"
     die "dockerd did not answer 'docker info' within ${DOCKERD_START_TIMEOUT}s or exited (log: $STACK_LOGS/dockerd.log)"
   fi
@@ -28,7 +31,9 @@ write_registry_config() {
   cat >"$STACK_STATE/registry/config.yml" <<YAML
 version: 0.1
 log:
-  level: info
+  level: warn
+  accesslog:
+    disabled: true
 storage:
   filesystem:
     rootdirectory: $STACK_STATE/registry/data
@@ -45,14 +50,14 @@ ensure_registry() {
     return 0
   fi
   command -v docker-registry >/dev/null || die "docker-registry is not installed"
-  if ! pid_alive "$STACK_RUN/registry.pid"; then
+  if ! pid_alive "$STACK_RUN/registry.pid" docker-registry; then
     write_registry_config
     printf '\n=== %s registry start ===\n' "$(date -u +%FT%TZ)" >>"$STACK_LOGS/registry.log"
     setsid nohup docker-registry serve "$STACK_STATE/registry/config.yml" \
       >>"$STACK_LOGS/registry.log" 2>&1 </dev/null 9>&- &
     echo $! >"$STACK_RUN/registry.pid"
   fi
-  if ! wait_alive_until 20 "$STACK_RUN/registry.pid" registry_answers; then
+  if ! wait_alive_until 20 "$STACK_RUN/registry.pid" docker-registry registry_answers; then
     log_tail "$STACK_LOGS/registry.log"
     die "the registry did not answer http://$REGISTRY_ADDR/v2/ within 20s or exited (is the port taken? log: $STACK_LOGS/registry.log)"
   fi

@@ -5,10 +5,10 @@ set -euo pipefail
 STACK_HERE="$(cd "$(dirname "$0")" && pwd)"
 . "$STACK_HERE/lib.sh"
 
-# stop NAME PIDFILE: TERM, wait up to 30 s, then KILL.
+# stop NAME PIDFILE COMM: TERM, wait up to 30 s, then KILL.
 stop() {
-  local name="$1" pidfile="$2" pid
-  if ! pid_alive "$pidfile"; then
+  local name="$1" pidfile="$2" comm="$3" pid
+  if ! pid_alive "$pidfile" "$comm"; then
     say "$name" "not running (no live pid in $pidfile)"
     rm -f "$pidfile"
     return 0
@@ -24,8 +24,8 @@ stop() {
   rm -f "$pidfile"
 }
 
-stop registry "$STACK_RUN/registry.pid"
-stop dockerd "$STACK_RUN/dockerd.pid"
+stop registry "$STACK_RUN/registry.pid" docker-registry
+stop dockerd "$STACK_RUN/dockerd.pid" dockerd
 if [ "${1:-}" = "--purge" ]; then
   rm -rf "$STACK_STATE"
   say state "removed $STACK_STATE"

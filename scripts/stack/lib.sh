@@ -21,8 +21,13 @@ IMAGE_TOOLCHAIN="stapel2docker/toolchain:latest"
 say() { printf '%-14s %s\n' "$1" "$2"; }
 die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
 
-# log_tail FILE: the last lines of a log, indented, for error messages.
-log_tail() { [ -f "$1" ] && tail -n "${2:-25}" "$1" | sed 's/^/    | /' >&2 || true; }
+# log_tail FILE [N]: the last N lines of a log since its last "=== ... start ===" mark, indented,
+# for error messages.
+log_tail() {
+  [ -f "$1" ] || return 0
+  awk '/^=== .* start ===$/ { n = 0 } { line[++n] = $0 } END { for (i = 1; i <= n; i++) print line[i] }' "$1" \
+    | tail -n "${2:-25}" | sed 's/^/    | /' >&2 || true
+}
 
 # version_ge A B: true when Debian version A >= B.
 version_ge() { dpkg --compare-versions "$1" ge "$2"; }
@@ -41,19 +46,25 @@ wait_until() {
   done
 }
 
-# wait_alive_until SECONDS PIDFILE CMD...: like wait_until, but gives up at once when the
-# process recorded in PIDFILE has exited.
+# wait_alive_until SECONDS PIDFILE COMM CMD...: like wait_until, but gives up at once when the
+# process COMM recorded in PIDFILE has exited.
 wait_alive_until() {
-  local limit=$(( $1 * 5 )) pidfile="$2" i=0; shift 2
+  local limit=$(( $1 * 5 )) pidfile="$2" comm="$3" i=0; shift 3
   until "$@" >/dev/null 2>&1; do
-    pid_alive "$pidfile" || return 1
+    pid_alive "$pidfile" "$comm" || return 1
     i=$((i + 1)); [ "$i" -ge "$limit" ] && return 1
     sleep 0.2
   done
 }
 
-# pid_alive FILE: the pid recorded in FILE is a running process.
-pid_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# pid_alive FILE [COMM]: the pid recorded in FILE is a running process (named COMM, when given:
+# a pid file left by an earlier machine session may name an unrelated process by now).
+pid_alive() {
+  [ -s "$1" ] || return 1
+  local pid; pid="$(cat "$1")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  [ -z "${2:-}" ] || [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]
+}
 
 registry_answers() { curl -fsS -o /dev/null --max-time 2 "http://$REGISTRY_ADDR/v2/" 2>/dev/null; }
 docker_answers() { timeout 10 docker info >/dev/null 2>&1; }
