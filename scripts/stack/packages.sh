@@ -66,6 +66,10 @@ bookworm_lists_ready() {
   done
 }
 
+apt_install() {
+  apt-get "${APT_OPTS[@]}" install -y -q --no-install-recommends "$@" >>"$STACK_LOGS/apt.log" 2>&1
+}
+
 ensure_packages() {
   local missing; missing="$(missing_packages | tr '\n' ' ')"
   if [ -z "${missing// /}" ]; then
@@ -88,9 +92,14 @@ ensure_packages() {
       debs+=("$(ls -1 "$STACK_APT/debs/${p}"_*.deb | sort -V | tail -n 1)")
     done
   fi
-  apt-get "${APT_OPTS[@]}" install -y -q --no-install-recommends "${debs[@]}" "${plain[@]}" \
-    >>"$STACK_LOGS/apt.log" 2>&1 \
-    || { log_tail "$STACK_LOGS/apt.log"; die "installing the stack's packages failed (log: $STACK_LOGS/apt.log)"; }
+  if ! apt_install "${debs[@]}" "${plain[@]}"; then
+    # The machine's lists may be old enough that the mirror no longer has those versions.
+    echo "stack: install failed; refreshing the package lists and trying again" >&2
+    apt-get "${APT_OPTS[@]}" update -q >>"$STACK_LOGS/apt.log" 2>&1 \
+      || { log_tail "$STACK_LOGS/apt.log"; die "apt-get update failed (log: $STACK_LOGS/apt.log)"; }
+    apt_install "${debs[@]}" "${plain[@]}" \
+      || { log_tail "$STACK_LOGS/apt.log"; die "installing the stack's packages failed (log: $STACK_LOGS/apt.log)"; }
+  fi
   missing="$(missing_packages | tr '\n' ' ')"
   [ -z "${missing// /}" ] || die "still missing or too old after install: $missing(log: $STACK_LOGS/apt.log)"
   say packages "installed (docker.io $(installed_version docker.io), docker-buildx $(installed_version docker-buildx))"
