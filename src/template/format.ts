@@ -17,8 +17,10 @@ export function formatFloat(f: number): string {
   return toPlainDecimal(f);
 }
 
-function toPlainDecimal(f: number): string {
-  // Number#toString switches to exponent form below 1e-6; expand it by hand.
+/** The shortest digits of `f` without an exponent: strconv.FormatFloat(f, 'f', -1, 64). */
+export function toPlainDecimal(f: number): string {
+  if (!Number.isFinite(f)) return formatFloat(f);
+  // Number#toString switches to exponent form below 1e-6 and above 1e21; expand it by hand.
   const s = String(f);
   if (!s.includes("e")) return s;
   const neg = f < 0;

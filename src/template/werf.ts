@@ -3,11 +3,11 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseAllDocuments, stringify } from "yaml";
-import { sprigFuncs } from "./sprig/index.js";
+import { fromYaml, sprigFuncs, toYaml } from "./sprig/index.js";
+import { adler32 } from "./sprig/encoding.js";
 import type { TemplateSet } from "./template.js";
 import { compileGlob } from "../git/doublestar.js";
-import { type FuncMap, type GoFunc, type GoMap, type GoObject, type GoValue, NO_FIELD, fromJS, goFunc, toJS } from "./value.js";
+import { type FuncMap, type GoFunc, type GoMap, type GoObject, type GoValue, NO_FIELD, goFunc } from "./value.js";
 import { formatValue } from "./format.js";
 
 export interface WerfFuncOptions {
@@ -17,47 +17,14 @@ export interface WerfFuncOptions {
   strictEnv?: boolean;
 }
 
-/** adler32 checksum of the UTF-8 bytes (hash/adler32). */
-export function adler32(text: string): number {
-  let a = 1;
-  let b = 0;
-  for (const byte of Buffer.from(text, "utf8")) {
-    a = (a + byte) % 65521;
-    b = (b + a) % 65521;
-  }
-  return ((b << 16) | a) >>> 0;
-}
 
 /** werf's name for the template that `tpl` parses. */
 export function tplTemplateName(content: string): string {
-  return `tpl-${adler32(content)}`;
+  return `tpl-${adler32(Buffer.from(content, "utf8"))}`;
 }
 
 function str(v: GoValue): string {
   return typeof v === "string" ? v : formatValue(v);
-}
-
-/** yaml.v2 Unmarshal into map[string]interface{}. */
-export function fromYaml(text: string): GoMap {
-  const docs = parseAllDocuments(text, { version: "1.1", uniqueKeys: false });
-  const doc = Array.isArray(docs) ? docs[0] : docs;
-  if (!doc) return new Map();
-  if (doc.errors.length > 0) throw new Error(`yaml: ${doc.errors[0].message.split("\n")[0]}`);
-  const js = doc.toJS({ maxAliasCount: -1 }) as unknown;
-  if (js === null || js === undefined) return new Map();
-  if (typeof js !== "object" || Array.isArray(js)) {
-    const kind = Array.isArray(js) ? "!!seq" : typeof js === "string" ? "!!str" : typeof js === "number" ? (Number.isInteger(js) ? "!!int" : "!!float") : "!!bool";
-    throw new Error(`yaml: unmarshal errors:\n  line 1: cannot unmarshal ${kind} \`${String(js).slice(0, 20)}\` into map[string]interface {}`);
-  }
-  return fromJS(js) as GoMap;
-}
-
-/** yaml.v2 Marshal, without the final newline (as Helm's and most werf users' toYaml). */
-export function toYaml(v: GoValue): string {
-  if (v === null || v === undefined) return "null";
-  const js = toJS(v);
-  const out = stringify(js, { version: "1.1", lineWidth: 0, indentSeq: false, defaultStringType: "PLAIN" });
-  return out.replace(/\n$/, "");
 }
 
 /**
@@ -106,9 +73,10 @@ export function werfFuncs(set: () => TemplateSet, opts: WerfFuncOptions = {}): F
       return val;
     }),
   );
-  // werf's own fromYaml replaces sprig's; toYaml only when sprig lacks it.
+  // werf's fromYaml (yaml.v2 Unmarshal into a map) and toYaml (yaml.v2 Marshal; the final newline
+  // trimmed, as Helm's toYaml that werf.yaml authors copy from charts expects).
   funcs.set("fromYaml", goFunc(1, 1, (s) => fromYaml(str(s))));
-  if (!funcs.has("toYaml")) funcs.set("toYaml", goFunc(1, 1, (v) => toYaml(v)));
+  funcs.set("toYaml", goFunc(1, 1, (v) => toYaml(v).replace(/\n$/, "")));
   return funcs;
 }
 

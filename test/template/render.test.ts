@@ -8,7 +8,8 @@ import { test } from "node:test";
 import { UserError } from "../../src/diagnostics.js";
 import { renderWerfConfig } from "../../src/template/render.js";
 import { TemplateError } from "../../src/template/template.js";
-import { adler32, goTimeString, tplTemplateName } from "../../src/template/werf.js";
+import { goTimeString, tplTemplateName } from "../../src/template/werf.js";
+import { adler32 } from "../../src/template/sprig/encoding.js";
 
 function project(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-render-"));
@@ -27,7 +28,7 @@ function git(dir: string, ...args: string[]): string {
 }
 
 test("adler32 and tpl names match werf's", () => {
-  assert.equal(adler32("Wikipedia"), 0x11e60398);
+  assert.equal(adler32(Buffer.from("Wikipedia")), 0x11e60398);
   assert.equal(tplTemplateName("Wikipedia"), `tpl-${0x11e60398}`);
   assert.equal(goTimeString(1767225600), "2026-01-01 00:00:00 +0000 UTC");
 });

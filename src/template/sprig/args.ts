@@ -6,7 +6,7 @@
 // `map[string]interface{}` only maps, `interface{}` anything. A mismatch is an
 // error before the function runs; here it is thrown as an Error whose message
 // names the expectation the way Go does.
-import { formatFloat, formatValue } from "../format.js";
+import { formatValue, toPlainDecimal } from "../format.js";
 import { GoFloat, type GoMap, type GoValue, goTypeName, isGoFunc, isGoObject } from "../value.js";
 
 function wrongType(expected: string, v: GoValue): Error {
@@ -164,20 +164,7 @@ export function castString(v: GoValue): string {
 }
 
 /** strconv.FormatFloat(f, 'f', -1, 64). */
-export function formatFloatF(f: number): string {
-  if (!Number.isFinite(f)) return formatFloat(f);
-  const g = formatFloat(f);
-  if (!g.includes("e")) return g;
-  // Expand exponent notation into plain digits.
-  const neg = f < 0;
-  const [mant, expStr] = Math.abs(f).toExponential().split("e");
-  const exp = Number(expStr);
-  const digits = mant.replace(".", "");
-  let out: string;
-  if (exp < 0) out = "0." + "0".repeat(-exp - 1) + digits;
-  else out = digits.length > exp + 1 ? digits.slice(0, exp + 1) + "." + digits.slice(exp + 1) : digits + "0".repeat(exp + 1 - digits.length);
-  return (neg ? "-" : "") + out;
-}
+export const formatFloatF = toPlainDecimal;
 
 /** sprig's strslice: a list becomes its non-nil elements as strings; nil becomes []; anything else a one-element list. */
 export function strslice(v: GoValue): string[] {
