@@ -113,7 +113,16 @@ export interface ShellCommand {
   pos: SourcePos;
 }
 
-export interface ShellBuilder {
+/** The cacheVersion family of a builder: changing one rebuilds all user stages or one stage. */
+export interface BuilderCacheVersions {
+  cacheVersion?: string;
+  beforeInstallCacheVersion?: string;
+  installCacheVersion?: string;
+  beforeSetupCacheVersion?: string;
+  setupCacheVersion?: string;
+}
+
+export interface ShellBuilder extends BuilderCacheVersions {
   pos: SourcePos;
   beforeInstall: ShellCommand[];
   install: ShellCommand[];
@@ -121,11 +130,6 @@ export interface ShellBuilder {
   setup: ShellCommand[];
   /** Position of each stage's key (`install:`), for stages that are written. */
   stagePos: Partial<Record<UserStage, SourcePos>>;
-  cacheVersion?: string;
-  beforeInstallCacheVersion?: string;
-  installCacheVersion?: string;
-  beforeSetupCacheVersion?: string;
-  setupCacheVersion?: string;
 }
 
 export interface AnsibleTask {
@@ -136,18 +140,13 @@ export interface AnsibleTask {
   pos: SourcePos;
 }
 
-export interface AnsibleBuilder {
+export interface AnsibleBuilder extends BuilderCacheVersions {
   pos: SourcePos;
   beforeInstall: AnsibleTask[];
   install: AnsibleTask[];
   beforeSetup: AnsibleTask[];
   setup: AnsibleTask[];
   stagePos: Partial<Record<UserStage, SourcePos>>;
-  cacheVersion?: string;
-  beforeInstallCacheVersion?: string;
-  installCacheVersion?: string;
-  beforeSetupCacheVersion?: string;
-  setupCacheVersion?: string;
 }
 
 export interface Mount {
