@@ -272,7 +272,7 @@ class Lexer {
           this.emit("pipe");
           continue;
         case '"':
-          if (!this.lexQuote()) return false;
+          if (!this.lexQuoted('"', "string", "unterminated quoted string")) return false;
           continue;
         case "`":
           if (!this.lexRawQuote()) return false;
@@ -281,7 +281,7 @@ class Lexer {
           if (!this.lexVariable()) return false;
           continue;
         case "'":
-          if (!this.lexChar()) return false;
+          if (!this.lexQuoted("'", "charConstant", "unterminated character constant")) return false;
           continue;
         case ".":
           if (this.pos < this.input.length && this.peek() >= "0" && this.peek() <= "9") {
@@ -359,35 +359,18 @@ class Lexer {
     return true;
   }
 
-  private lexChar(): boolean {
+  /** A quoted string or char constant up to `close`; Go's lexQuote and lexChar, which differ only in these. */
+  private lexQuoted(close: string, type: "string" | "charConstant", unterminated: string): boolean {
     while (true) {
       const r = this.input[this.pos++];
-      if (r === "\\") {
-        if (this.pos < this.input.length && this.input[this.pos] !== "\n") {
-          this.pos++;
-          continue;
-        }
+      if (r === "\\" && this.pos < this.input.length && this.input[this.pos] !== "\n") {
+        this.pos++;
+        continue;
       }
-      if (r === undefined || r === "\n") return this.errorf("unterminated character constant");
-      if (r === "'") break;
+      if (r === undefined || r === "\n") return this.errorf(unterminated);
+      if (r === close) break;
     }
-    this.emit("charConstant");
-    return true;
-  }
-
-  private lexQuote(): boolean {
-    while (true) {
-      const r = this.input[this.pos++];
-      if (r === "\\") {
-        if (this.pos < this.input.length && this.input[this.pos] !== "\n") {
-          this.pos++;
-          continue;
-        }
-      }
-      if (r === undefined || r === "\n") return this.errorf("unterminated quoted string");
-      if (r === '"') break;
-    }
-    this.emit("string");
+    this.emit(type);
     return true;
   }
 
