@@ -1,0 +1,259 @@
+// The build plan: every image of a werf.yaml as its list of werf stages, each with its digest, the
+// inputs that made the digest, and what the stage does (its "body"). `plan` prints it, `emit` turns it
+// into a multi-stage Dockerfile and a bake file, `build` (later) compares digests with the registry.
+// Plain data: JSON-able except `GitSource.repo`.
+
+import type { SourcePos } from "../diagnostics.js";
+import type {
+  DockerDirectives,
+  DockerfileImage,
+  GitMapping,
+  ImportDirective,
+  Mount,
+  ShellCommand,
+  AnsibleTask,
+  UserStage,
+} from "../config/model.js";
+
+/** werf's stage names (v2), in conveyor order. */
+export type StageName =
+  | "from"
+  | "beforeInstall"
+  | "dependenciesBeforeInstall"
+  | "gitArchive"
+  | "install"
+  | "dependenciesAfterInstall"
+  | "beforeSetup"
+  | "dependenciesBeforeSetup"
+  | "setup"
+  | "dependenciesAfterSetup"
+  | "gitCache"
+  | "gitLatestPatch"
+  | "dockerInstructions";
+
+export const STAGE_ORDER: readonly StageName[] = [
+  "from",
+  "beforeInstall",
+  "dependenciesBeforeInstall",
+  "gitArchive",
+  "install",
+  "dependenciesAfterInstall",
+  "beforeSetup",
+  "dependenciesBeforeSetup",
+  "setup",
+  "dependenciesAfterSetup",
+  "gitCache",
+  "gitLatestPatch",
+  "dockerInstructions",
+];
+
+export interface Plan {
+  /** The digest scheme the digests were made with (docs/digests.md). */
+  scheme: string;
+  project: string;
+  /** werf.yaml as the user knows it (relative to the project dir when inside it). */
+  configFile: string;
+  /** Absolute project directory (the one holding werf.yaml). Not part of any output file. */
+  dir: string;
+  /** HEAD of the project's own repository; undefined when the project is not in a git repository. */
+  commit?: CommitInfo;
+  /** The toolchain image reference (static bash + busybox under /.stapel). */
+  toolchain: string;
+  /** Stapel images and artifacts in werf.yaml order, restricted to the requested ones and what they need. */
+  images: ImagePlan[];
+  dockerfileImages: DockerfileImagePlan[];
+}
+
+export interface CommitInfo {
+  hash: string;
+  /** Unix seconds. */
+  timeUnix: number;
+  /** Go's time.String() of the commit time, as werf's WERF_COMMIT_TIME_HUMAN. */
+  timeHuman: string;
+}
+
+export interface ImagePlan {
+  /** "" for the nameless image. */
+  name: string;
+  kind: "image" | "artifact";
+  /** Published (gets a final tag); artifacts never are. */
+  final: boolean;
+  pos: SourcePos;
+  /** Lower-case Dockerfile stage-name prefix, unique in the file ("~" → "werf-image"). */
+  slug: string;
+  /** Conveyor order, empty stages dropped; the first is always `from`. */
+  stages: StagePlan[];
+  /** The image's last stage: its digest names the image. */
+  digest: string;
+  platform: string[];
+  asLayers: boolean;
+  /** What the user stages must undo after running as root in `/` (see BaseImageConfig). */
+  base: BaseImageConfig;
+}
+
+/** The parts of the base image's config that werf restores after running the build as root in `/`. */
+export interface BaseImageConfig {
+  /** USER of the base image ("" = root). */
+  user: string;
+  /** WORKDIR of the base image ("" = /). */
+  workdir: string;
+  /** Where it came from: "daemon" (docker image inspect), "registry", "image" (another werf image), "scratch",
+   *  or "assumed" (could not be read: root and / assumed, said in a comment and a warning). */
+  source: "daemon" | "registry" | "image" | "scratch" | "assumed";
+  /** The base image's config id when known (an input of `fromLatest`). */
+  id?: string;
+}
+
+export interface StagePlan {
+  name: StageName;
+  /** The Dockerfile build stage name: `<slug>--<stage>`, lower case. */
+  target: string;
+  digest: string;
+  /** The digest of the previous stage of the chain (undefined for `from`, whose base is an input). */
+  parent?: string;
+  /** Every input of the digest, exactly as hashed (docs/digests.md), for `plan`. */
+  inputs: Record<string, unknown>;
+  /** Where the stage comes from in werf.yaml (its key, or the image's). */
+  pos: SourcePos;
+  /** Labels the stage ends with (digest, image, stage, git commits held). */
+  labels: Record<string, string>;
+  body: StageBody;
+}
+
+export type StageBody = FromBody | UserBody | DependenciesBody | GitArchiveBody | GitPatchBody | DockerInstructionsBody;
+
+export type BaseRef =
+  | { kind: "external"; ref: string }
+  /** Another image of this werf.yaml (`fromImage`, `fromArtifact`, or `from` naming one): its last stage. */
+  | { kind: "image"; image: string; target: string; digest: string }
+  | { kind: "scratch" };
+
+export interface FromBody {
+  kind: "from";
+  base: BaseRef;
+}
+
+export interface MountPlan {
+  mount: Mount;
+  /** build_dir: the BuildKit cache id (stable across builds of this project and image). */
+  cacheId?: string;
+  /** custom_dir: the bake named context that holds `fromPath`. */
+  contextName?: string;
+  /** custom_dir: `fromPath` relative to the project dir (POSIX), or absolute when outside it. */
+  contextPath?: string;
+}
+
+export interface UserBody {
+  kind: "user";
+  stage: UserStage;
+  builder: "shell" | "ansible";
+  /** Shell commands (builder "shell"). */
+  commands: ShellCommand[];
+  /** Ansible tasks (builder "ansible"; compiled by the ansible issue). */
+  tasks: AnsibleTask[];
+  /** One RUN per command (asLayers). */
+  asLayers: boolean;
+  mounts: MountPlan[];
+  /** Git files this stage's image holds (and, in `build`, brings up to HEAD with a patch before the commands). */
+  git: GitSource[];
+}
+
+export interface GitSource {
+  /** Short id of the mapping's parameters (werf's paramshash, 16 hex). Label key part. */
+  id: string;
+  mapping: GitMapping;
+  /** "own" for the project's repository, else the remote's `host/path`. */
+  repoName: string;
+  /** Absolute path of the git worktree or bare repository to read from. Not part of any output. */
+  repoDir: string;
+  /** The commit whose files the stage holds. */
+  commit: string;
+}
+
+export interface GitArchivePlan {
+  source: GitSource;
+  /** Path of the tar inside the context directory (POSIX), e.g. `git/own-1a2b3c4d5e6f7a8b.tar`. */
+  file: string;
+}
+
+export interface GitArchiveBody {
+  kind: "gitArchive";
+  archives: GitArchivePlan[];
+}
+
+export interface GitPatchPlan {
+  source: GitSource;
+  /** The commit the previous stage holds. */
+  fromCommit: string;
+  /** Context paths of the changed files' tar and the NUL-separated list of deleted paths. */
+  file: string;
+  deletions: string;
+}
+
+export interface GitPatchBody {
+  kind: "gitPatch";
+  stage: "gitCache" | "gitLatestPatch";
+  patches: GitPatchPlan[];
+}
+
+export interface ImportPlan {
+  directive: ImportDirective;
+  /** The source: an image of this werf.yaml (its stage target and digest) or an external reference. */
+  source: { kind: "image"; image: string; target: string; digest: string } | { kind: "external"; ref: string };
+}
+
+export interface DependencyPlan {
+  image: string;
+  /** Its last stage (Dockerfile image) or bake target (Dockerfile image). */
+  digest: string;
+  imports: { type: string; targetEnv?: string; targetBuildArg?: string }[];
+  pos: SourcePos;
+}
+
+export interface DependenciesBody {
+  kind: "dependencies";
+  imports: ImportPlan[];
+  dependencies: DependencyPlan[];
+}
+
+export interface DockerInstructionsBody {
+  kind: "dockerInstructions";
+  docker: DockerDirectives;
+}
+
+export interface DockerfileImagePlan {
+  image: DockerfileImage;
+  /** Bake target name (lower-case, unique). */
+  target: string;
+  /** `context` relative to the project dir (POSIX), default ".". */
+  context: string;
+  /** `dockerfile` relative to the project dir (POSIX). */
+  dockerfile: string;
+  /** A digest of the inputs werf.yaml gives (not of the Dockerfile's own content). */
+  digest: string;
+}
+
+/** Reads an external base image's config (USER, WORKDIR, id). Implementations: src/docker/image-config.ts. */
+export interface BaseImageResolver {
+  resolve(ref: string): Promise<BaseImageConfig>;
+}
+
+/** Options of the planner (src/stages/plan.ts `planProject`). */
+export interface PlanOptions {
+  /** The project directory (holds werf.yaml). */
+  dir: string;
+  configFile?: string;
+  env?: string;
+  strictEnv?: boolean;
+  environ?: Record<string, string | undefined>;
+  /** Only these images (and what they need); default all. */
+  images?: string[];
+  /** Toolchain image reference; default DEFAULT_TOOLCHAIN. */
+  toolchain?: string;
+  /** Where remote git mappings are cloned; default `<dir>/.stapel2docker/git` ... see src/git/remote.ts. */
+  gitCacheDir?: string;
+  /** How external base images' configs are read; default: the docker daemon, else "assumed". */
+  baseImages?: BaseImageResolver;
+}
+
+export const DEFAULT_TOOLCHAIN = "stapel2docker/toolchain:latest";
