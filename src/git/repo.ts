@@ -2,6 +2,7 @@
 // Everything is read from commits, never from the worktree (werf's giterminism).
 
 import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
 import { UserError } from "../diagnostics.js";
 
 export interface GitResult {
@@ -10,7 +11,18 @@ export interface GitResult {
   stderr: string;
 }
 
-const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" };
+/** git's environment, read at each spawn so that settings made at run time (e.g. `GIT_CONFIG_COUNT/KEY/VALUE`
+ *  redirects, see docs/remote-git.md) reach every git we start. */
+function gitEnv(extra?: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0", ...extra };
+}
+
+/**
+ * Git directories opened with `GitRepo.openGitDir` that are not bare (a submodule's `.git/modules/<name>` has
+ * `core.worktree` pointing at a checkout that may not exist): git runs there with GIT_DIR and GIT_WORK_TREE set
+ * to the directory itself, so it never needs the checkout. Keyed by the directory (the repo's `root`).
+ */
+const nonBareGitDirs = new Set<string>();
 
 /** The error for a `git` binary that cannot be started. */
 export function gitMissingError(cause: unknown): UserError {
@@ -22,13 +34,23 @@ export function gitMissingError(cause: unknown): UserError {
 
 /** Starts `git <args>` in `cwd`; "spawn git ENOENT" becomes a UserError on the child's "error" event. */
 export function spawnGit(cwd: string, args: readonly string[]): ChildProcess {
-  return spawn("git", ["-c", "core.quotePath=false", ...args], { cwd, env: GIT_ENV, stdio: ["pipe", "pipe", "pipe"] });
+  const env = nonBareGitDirs.has(cwd) ? gitEnv({ GIT_DIR: cwd, GIT_WORK_TREE: cwd }) : gitEnv();
+  return spawn("git", ["-c", "core.quotePath=false", ...args], { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
 }
 
 /** Runs git to completion, collecting its output. Rejects only when git cannot be started. */
 export function runGit(cwd: string, args: readonly string[], input?: string): Promise<GitResult> {
+  return collect(spawnGit(cwd, args), input);
+}
+
+/** Runs git in `cwd` with extra environment variables (e.g. GIT_ASKPASS for a clone). */
+export function runGitIn(cwd: string, args: readonly string[], env: Record<string, string>, input?: string): Promise<GitResult> {
+  const child = spawn("git", ["-c", "core.quotePath=false", ...args], { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"] });
+  return collect(child, input);
+}
+
+function collect(child: ChildProcess, input?: string): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const child = spawnGit(cwd, args);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout!.on("data", (b: Buffer) => out.push(b));
@@ -43,11 +65,34 @@ export function runGit(cwd: string, args: readonly string[], input?: string): Pr
 }
 
 export class GitRepo {
-  /** The worktree top level (absolute). */
+  /** The worktree top level (absolute); for a repository opened with `openGitDir`, the git directory. */
   readonly root: string;
+  /** True when opened with `openGitDir` (no worktree: a bare repository or a submodule's git directory). */
+  readonly gitDirOnly: boolean;
 
-  private constructor(root: string) {
+  private constructor(root: string, gitDirOnly = false) {
     this.root = root;
+    this.gitDirOnly = gitDirOnly;
+  }
+
+  /**
+   * Opens a git directory itself (a bare repository such as the remote-mapping cache, or `.git/modules/<name>`
+   * of a submodule), without a worktree. Only reading commands make sense on it. UserError when `dir` is not one.
+   */
+  static async openGitDir(dir: string): Promise<GitRepo> {
+    const abs = path.resolve(dir);
+    // GIT_WORK_TREE as well: a submodule's git dir names a worktree (core.worktree) that may be gone
+    const r = await runGitIn(abs, ["rev-parse", "--absolute-git-dir"], { GIT_DIR: abs, GIT_WORK_TREE: abs });
+    const gitDir = r.stdout.toString("utf8").trim();
+    if (r.code !== 0 || !gitDir) {
+      throw new UserError({
+        message: `${dir} is not a git directory${r.stderr ? ` (git: ${firstLine(r.stderr)})` : ""}`,
+        hint: "give the path of a bare repository or of a .git directory",
+      });
+    }
+    const bare = await runGitIn(abs, ["config", "--file", path.join(gitDir, "config"), "--bool", "core.bare"], {});
+    if (bare.stdout.toString("utf8").trim() !== "true") nonBareGitDirs.add(gitDir);
+    return new GitRepo(gitDir, true);
   }
 
   /** Opens the repository that contains `dir`. UserError when `dir` is not inside a git worktree. */
