@@ -5,6 +5,7 @@ import { UserError } from "../diagnostics.js";
 import { registerRender } from "./render.js";
 import { registerValidate } from "./validate.js";
 import { registerSchema } from "./schema.js";
+import { registerPlan } from "./plan.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerRender(program);
   registerValidate(program);
   registerSchema(program);
+  registerPlan(program);
   return program;
 }
 

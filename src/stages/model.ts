@@ -3,7 +3,7 @@
 // into a multi-stage Dockerfile and a bake file, `build` (later) compares digests with the registry.
 // Plain data: JSON-able except `GitSource.repo`.
 
-import type { SourcePos } from "../diagnostics.js";
+import type { Diagnostic, SourcePos } from "../diagnostics.js";
 import type {
   DockerDirectives,
   DockerfileImage,
@@ -62,6 +62,8 @@ export interface Plan {
   /** Stapel images and artifacts in werf.yaml order, restricted to the requested ones and what they need. */
   images: ImagePlan[];
   dockerfileImages: DockerfileImagePlan[];
+  /** Things the user should know that do not stop compiling (located when possible). */
+  warnings: Diagnostic[];
 }
 
 export interface CommitInfo {
@@ -115,9 +117,20 @@ export interface StagePlan {
   inputs: Record<string, unknown>;
   /** Where the stage comes from in werf.yaml (its key, or the image's). */
   pos: SourcePos;
+  /** For `plan`: which git files each stageDependencies mask matched (user stages with masks). */
+  gitMatches?: GitMaskMatch[];
   /** Labels the stage ends with (digest, image, stage, git commits held). */
   labels: Record<string, string>;
   body: StageBody;
+}
+
+export interface GitMaskMatch {
+  /** The GitSource id. */
+  mapping: string;
+  add: string;
+  mask: string;
+  /** Matched paths relative to `add`, sorted. */
+  paths: string[];
 }
 
 export type StageBody = FromBody | UserBody | DependenciesBody | GitArchiveBody | GitPatchBody | DockerInstructionsBody;
@@ -227,7 +240,7 @@ export interface DockerfileImagePlan {
   target: string;
   /** `context` relative to the project dir (POSIX), default ".". */
   context: string;
-  /** `dockerfile` relative to the project dir (POSIX). */
+  /** `dockerfile` as werf reads it: relative to `context` (POSIX), as bake's `dockerfile` is. */
   dockerfile: string;
   /** A digest of the inputs werf.yaml gives (not of the Dockerfile's own content). */
   digest: string;

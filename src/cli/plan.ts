@@ -1,0 +1,80 @@
+// `stapel2docker plan`: every image's stages with their digests and the inputs that made them.
+// Nothing is built and no registry is asked: the digests are known from werf.yaml and git alone.
+import type { Command } from "commander";
+import { formatDiagnostic, formatPos } from "../diagnostics.js";
+import { planProject } from "../stages/plan.js";
+import type { Plan, StagePlan } from "../stages/model.js";
+import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
+
+interface PlanCliOptions extends ConfigOptions {
+  json?: boolean;
+  toolchain?: string;
+}
+
+export function registerPlan(program: Command): void {
+  addConfigOptions(
+    program
+      .command("plan")
+      .description("print each image's stages, their digests and the inputs of each digest (nothing is built)")
+      .argument("[IMAGE...]", "only these images (and the images they need); ~ is the nameless image")
+      .option("--json", "print the plan as JSON")
+      .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel)"),
+  ).action(async (images: string[], opts: PlanCliOptions) => {
+    const plan = await planProject({ ...renderOptions(opts), images, toolchain: opts.toolchain });
+    for (const w of plan.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
+    process.stdout.write(opts.json ? planJson(plan) : planText(plan));
+  });
+}
+
+/** The plan as JSON, without machine-specific paths (the same in every clone). */
+export function planJson(plan: Plan): string {
+  return (
+    JSON.stringify(
+      plan,
+      (key, value) => (key === "dir" || key === "repoDir" ? undefined : value),
+      2,
+    ) + "\n"
+  );
+}
+
+/** The plan for people: one block per image, one line per stage, its inputs indented below. */
+export function planText(plan: Plan): string {
+  const out: string[] = [];
+  out.push(`project ${plan.project} (${plan.configFile}${plan.commit ? `, commit ${plan.commit.hash}` : ", no git repository"})`);
+  out.push(`digest scheme ${plan.scheme}`);
+  for (const img of plan.images) {
+    out.push("");
+    const name = img.name === "" ? "~" : img.name;
+    out.push(`${img.kind} ${name} (${formatPos(img.pos)}) → ${img.stages[img.stages.length - 1].target} ${img.digest}`);
+    for (const stage of img.stages) out.push(...stageLines(stage));
+  }
+  for (const df of plan.dockerfileImages) {
+    out.push("");
+    out.push(`image ${df.image.name} (${formatPos(df.image.pos)}) → Dockerfile ${df.dockerfile} in ${df.context} ${df.digest}`);
+  }
+  return out.join("\n") + "\n";
+}
+
+function stageLines(stage: StagePlan): string[] {
+  const lines = [`  ${stage.name.padEnd(26)} ${stage.digest}  ${formatPos(stage.pos)}`];
+  for (const [key, value] of Object.entries(stage.inputs)) {
+    if (value === undefined) continue;
+    if (key === "commands" && Array.isArray(value)) {
+      for (const c of value as string[]) {
+        const [first, ...rest] = c.split("\n");
+        lines.push(`      $ ${first}${rest.length ? ` … (+${rest.length} lines)` : ""}`);
+      }
+      continue;
+    }
+    lines.push(`      ${key}: ${JSON.stringify(value)}`);
+  }
+  for (const m of stage.gitMatches ?? []) {
+    const shown = m.paths.slice(0, 5).join(", ");
+    const more = m.paths.length > 5 ? `, … (${m.paths.length} files)` : "";
+    lines.push(`      git ${m.add} mask ${JSON.stringify(m.mask)}: ${m.paths.length ? shown + more : "no file"}`);
+  }
+  for (const [k, v] of Object.entries(stage.labels)) {
+    if (k.includes(".git.")) lines.push(`      holds ${k.split(".")[3]} at commit ${v}`);
+  }
+  return lines;
+}

@@ -1,0 +1,272 @@
+// One image's stage conveyor (werf v2 order, reference §1.1): which stages exist, what each does, and
+// the inputs its digest is made of (docs/digests.md). Pure: every git and image fact is resolved by
+// the planner (plan.ts) beforehand.
+
+import type {
+  DockerDirectives,
+  StapelImage,
+  UserStage,
+  WerfConfig,
+  BuilderCacheVersions,
+} from "../config/model.js";
+import type { DependenciesChecksum } from "../git/checksum.js";
+import type {
+  BaseImageConfig,
+  BaseRef,
+  DependencyPlan,
+  GitSource,
+  ImportPlan,
+  MountPlan,
+  StageBody,
+  StageName,
+  StagePlan,
+} from "./model.js";
+import { DIGEST_SCHEME, stageDigest } from "./digest.js";
+import { LABELS, gitCommitLabel } from "./labels.js";
+import { mappingParams } from "./git-sources.js";
+
+export type GitStageDeps = "install" | "beforeSetup" | "setup";
+
+export interface ImageGit {
+  source: GitSource;
+  /** stageDependencies checksums at the source's commit, for the stages that have masks. */
+  dependencies: Partial<Record<GitStageDeps, DependenciesChecksum>>;
+}
+
+export interface ConveyorInput {
+  config: WerfConfig;
+  image: StapelImage;
+  slug: string;
+  base: BaseRef;
+  /** What `from`'s digest takes from the base: the reference, the other image's digest, or scratch. */
+  baseInput: Record<string, unknown>;
+  baseConfig: BaseImageConfig;
+  git: ImageGit[];
+  imports: (ImportPlan & { stageName: StageName })[];
+  dependencies: (DependencyPlan & { stageName: StageName })[];
+  mounts: MountPlan[];
+}
+
+const DEPENDENCY_STAGE: Record<string, StageName> = {
+  "before:install": "dependenciesBeforeInstall",
+  "after:install": "dependenciesAfterInstall",
+  "before:setup": "dependenciesBeforeSetup",
+  "after:setup": "dependenciesAfterSetup",
+};
+
+/** The dependencies* stage an import or dependency at this position belongs to. */
+export function dependencyStage(at: { when: "before" | "after"; stage: "install" | "setup" }): StageName {
+  return DEPENDENCY_STAGE[`${at.when}:${at.stage}`];
+}
+
+const STAGE_CACHE_VERSION: Record<UserStage, keyof BuilderCacheVersions> = {
+  beforeInstall: "beforeInstallCacheVersion",
+  install: "installCacheVersion",
+  beforeSetup: "beforeSetupCacheVersion",
+  setup: "setupCacheVersion",
+};
+
+/** The Dockerfile build stage name of a werf stage. */
+export function stageTarget(slug: string, stage: StageName | string): string {
+  return `${slug}--${stage.toLowerCase()}`;
+}
+
+/** Builds the image's stages, empty ones dropped, each chained to the previous one's digest. */
+export function buildConveyor(input: ConveyorInput): StagePlan[] {
+  const { image, config } = input;
+  const stages: StagePlan[] = [];
+  const add = (name: StageName, inputs: Record<string, unknown>, body: StageBody, pos = image.pos, commits?: GitSource[]) => {
+    const parent = stages.length ? stages[stages.length - 1].digest : undefined;
+    const digest = stageDigest(name, inputs, parent);
+    const labels: Record<string, string> = {
+      [LABELS.digest]: digest,
+      [LABELS.scheme]: DIGEST_SCHEME,
+      [LABELS.image]: image.name === "" ? "~" : image.name,
+      [LABELS.stage]: name,
+      [LABELS.project]: config.meta.project,
+    };
+    for (const s of commits ?? []) labels[gitCommitLabel(s.id)] = s.commit;
+    stages.push({ name, target: stageTarget(input.slug, name), digest, parent, inputs, pos, labels, body });
+    return stages[stages.length - 1];
+  };
+
+  // from
+  add(
+    "from",
+    {
+      base: input.baseInput,
+      cacheVersion: image.cacheVersion ?? config.meta.build?.cacheVersion,
+      fromCacheVersion: image.fromCacheVersion,
+      fromLatest: image.fromLatest ? { imageId: input.baseConfig.id ?? null } : undefined,
+      mounts: input.mounts.length ? input.mounts.map((m) => ({ type: m.mount.type, to: m.mount.to, fromPath: m.mount.fromPath })) : undefined,
+      platform: image.platform.length ? image.platform : undefined,
+    },
+    { kind: "from", base: input.base },
+    image.basePos ?? image.pos,
+  );
+
+  const sources = input.git.map((g) => g.source);
+  const userStage = (stage: UserStage) => {
+    const builder = image.shell ? ("shell" as const) : image.ansible ? ("ansible" as const) : undefined;
+    if (!builder) return;
+    const b = (image.shell ?? image.ansible)!;
+    const steps = builder === "shell" ? image.shell![stage] : image.ansible![stage];
+    const stageVersion = b[STAGE_CACHE_VERSION[stage]];
+    if (steps.length === 0 && stageVersion === undefined && b.cacheVersion === undefined) return;
+    const withGit = stage !== "beforeInstall" && sources.length > 0;
+    const deps =
+      stage === "beforeInstall"
+        ? []
+        : input.git
+            .filter((g) => g.dependencies[stage as GitStageDeps])
+            .map((g) => ({ mapping: g.source.id, checksum: g.dependencies[stage as GitStageDeps]!.checksum }));
+    const planned = add(
+      stage,
+      {
+        builder,
+        ...(builder === "shell"
+          ? { commands: image.shell![stage].map((c) => c.command) }
+          : { tasks: image.ansible![stage].map((t) => t.config) }),
+        stageCacheVersion: stageVersion,
+        builderCacheVersion: b.cacheVersion,
+        asLayers: image.asLayers || undefined,
+        stageDependencies: deps.length ? deps : undefined,
+      },
+      {
+        kind: "user",
+        stage,
+        builder,
+        commands: image.shell ? image.shell[stage] : [],
+        tasks: image.ansible ? image.ansible[stage] : [],
+        asLayers: image.asLayers,
+        mounts: input.mounts,
+        git: withGit ? sources : [],
+      },
+      b.stagePos[stage] ?? b.pos,
+      withGit ? sources : undefined,
+    );
+    if (stage !== "beforeInstall") {
+      const matches = input.git.flatMap((g) =>
+        (g.dependencies[stage as GitStageDeps]?.masks ?? []).map((m) => ({
+          mapping: g.source.id,
+          add: g.source.mapping.add,
+          mask: m.mask,
+          paths: m.paths,
+        })),
+      );
+      if (matches.length) planned.gitMatches = matches;
+    }
+  };
+
+  const dependencies = (name: StageName) => {
+    const imports = input.imports.filter((i) => i.stageName === name);
+    const deps = input.dependencies.filter((d) => d.stageName === name);
+    if (imports.length === 0 && deps.length === 0) return;
+    add(
+      name,
+      {
+        imports: imports.map((i) => ({
+          source: i.source.kind === "image" ? { digest: i.source.digest } : { ref: i.source.ref },
+          stage: i.directive.stage,
+          add: i.directive.add,
+          to: i.directive.to,
+          includePaths: i.directive.includePaths,
+          excludePaths: i.directive.excludePaths,
+          owner: i.directive.owner,
+          group: i.directive.group,
+        })),
+        dependencies: deps.length
+          ? deps.map((d) => ({ digest: d.digest, imports: d.imports.map((x) => ({ type: x.type, targetEnv: x.targetEnv, targetBuildArg: x.targetBuildArg })) }))
+          : undefined,
+      },
+      {
+        kind: "dependencies",
+        imports: imports.map(({ stageName: _s, ...i }) => i),
+        dependencies: deps.map(({ stageName: _s, ...d }) => d),
+      },
+      (imports[0] ?? deps[0]).directive?.pos ?? deps[0]?.pos ?? image.pos,
+    );
+  };
+
+  userStage("beforeInstall");
+  dependencies("dependenciesBeforeInstall");
+  if (sources.length > 0) {
+    add(
+      "gitArchive",
+      { mappings: input.git.map((g) => mappingParams(g.source.mapping, g.source.repoName)).sort(byJson) },
+      {
+        kind: "gitArchive",
+        archives: sources.map((s) => ({ source: s, file: `git/${archiveName(s)}.tar` })),
+      },
+      image.git[0].pos,
+      sources,
+    );
+  }
+  userStage("install");
+  dependencies("dependenciesAfterInstall");
+  userStage("beforeSetup");
+  dependencies("dependenciesBeforeSetup");
+  userStage("setup");
+  dependencies("dependenciesAfterSetup");
+
+  if (image.kind === "image" && !image.disableGitAfterPatch) {
+    // gitCache and gitLatestPatch are empty when every stage holds HEAD (a fresh build); `build` adds them
+    // when a stored stage holds an older commit.
+    const docker = image.docker;
+    if (docker && hasDockerInstructions(docker)) {
+      add("dockerInstructions", dockerInputs(docker), { kind: "dockerInstructions", docker }, docker.pos);
+    }
+  }
+  return stages;
+}
+
+function byJson(a: unknown, b: unknown): number {
+  const x = JSON.stringify(a);
+  const y = JSON.stringify(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** `own-<id>` or `<remote name with / → _>-<id>`, safe as a file name. No commit in it: the Dockerfile text
+ *  stays the same from commit to commit (only the commit labels change). */
+export function archiveName(s: GitSource): string {
+  return `${s.repoName.replace(/[^A-Za-z0-9._-]+/g, "_")}-${s.id}`;
+}
+
+export function hasDockerInstructions(d: DockerDirectives): boolean {
+  return (
+    d.volume.length > 0 ||
+    d.expose.length > 0 ||
+    Object.keys(d.env).length > 0 ||
+    Object.keys(d.label).length > 0 ||
+    d.cmd !== undefined ||
+    d.entrypoint !== undefined ||
+    d.workdir !== undefined ||
+    d.user !== undefined ||
+    d.healthcheck !== undefined ||
+    d.stopSignal !== undefined ||
+    d.onBuild.length > 0
+  );
+}
+
+function sortedPairs(m: Record<string, string>): [string, string][] {
+  return Object.keys(m)
+    .sort()
+    .map((k) => [k, m[k]]);
+}
+
+function dockerInputs(d: DockerDirectives): Record<string, unknown> {
+  return {
+    exactValues: d.exactValues || undefined,
+    volume: d.volume.length ? d.volume : undefined,
+    expose: d.expose.length ? d.expose : undefined,
+    env: Object.keys(d.env).length ? sortedPairs(d.env) : undefined,
+    label: Object.keys(d.label).length ? sortedPairs(d.label) : undefined,
+    cmd: d.cmd,
+    entrypoint: d.entrypoint,
+    workdir: d.workdir,
+    user: d.user,
+    healthcheck: d.healthcheck,
+    stopSignal: d.stopSignal,
+    onBuild: d.onBuild.length ? d.onBuild : undefined,
+  };
+}

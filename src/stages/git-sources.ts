@@ -1,0 +1,163 @@
+// Which repository and commit each git mapping of werf.yaml reads, its stable id, and the commit's
+// file list (listed once per repository and commit, shared by every mapping and every mask).
+
+import path from "node:path";
+import { UserError, type SourcePos } from "../diagnostics.js";
+import type { GitMapping } from "../config/model.js";
+import { GitRepo } from "../git/repo.js";
+import { listTree, type TreeEntry } from "../git/tree.js";
+import { planArchive } from "../git/archive.js";
+import { mappingScope, type GitMappingSpec } from "../git/mapping.js";
+import type { GitSource } from "./model.js";
+import { shortId } from "./digest.js";
+
+/** werf's paramshash inputs (reference §2.3): what identifies a mapping, without any commit of the local repo. */
+export function mappingParams(m: GitMapping, repoName: string): Record<string, unknown> {
+  return {
+    repo: repoName,
+    as: m.as,
+    add: m.add,
+    to: m.to,
+    includePaths: m.includePaths,
+    excludePaths: m.excludePaths,
+    owner: m.owner,
+    group: m.group,
+    branch: m.branch,
+    tag: m.tag,
+    commit: m.commit,
+  };
+}
+
+export function toSpec(m: GitMapping): GitMappingSpec {
+  return { add: m.add, to: m.to, includePaths: m.includePaths, excludePaths: m.excludePaths, owner: m.owner, group: m.group };
+}
+
+interface OpenedRepo {
+  repo: GitRepo;
+  commit: string;
+  repoName: string;
+}
+
+/** Opens repositories once, lists each commit's tree once. */
+export class GitSources {
+  private local?: Promise<OpenedRepo | undefined>;
+  private remotes = new Map<string, Promise<OpenedRepo>>();
+  private trees = new Map<string, Promise<TreeEntry[]>>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly cacheDir: string | undefined,
+  ) {}
+
+  /** The project's own repository at HEAD, or undefined when the project is not in a git worktree. */
+  ownRepo(): Promise<OpenedRepo | undefined> {
+    this.local ??= (async () => {
+      let repo: GitRepo;
+      try {
+        repo = await GitRepo.open(this.dir);
+      } catch (e) {
+        if (e instanceof UserError && /is not inside a git repository/.test(e.message)) return undefined;
+        throw e;
+      }
+      return { repo, commit: await repo.resolveCommit("HEAD"), repoName: "own" };
+    })();
+    return this.local;
+  }
+
+  /** The repository and commit of one mapping; errors are located at the mapping. */
+  async source(m: GitMapping): Promise<GitSource> {
+    let opened: OpenedRepo;
+    if (m.local) {
+      const own = await this.ownRepo();
+      if (!own) {
+        throw new UserError({
+          pos: m.pos,
+          message: `git mapping add: ${m.add} needs a git repository, but ${this.dir} is not inside one`,
+          hint: "git mappings are read from the HEAD commit: run `git init && git add -A && git commit` in the project",
+        });
+      }
+      opened = own;
+    } else {
+      const key = JSON.stringify([m.url, m.branch, m.tag, m.commit]);
+      let p = this.remotes.get(key);
+      if (!p) {
+        p = import("../git/remote.js").then(({ openRemote }) => openRemote(
+          { url: m.url!, branch: m.branch, tag: m.tag, commit: m.commit, basicAuth: m.basicAuth, pos: m.pos },
+          { cacheDir: this.cacheDir, projectDir: this.dir },
+        ));
+        this.remotes.set(key, p);
+      }
+      opened = await p;
+    }
+    return {
+      id: shortId(mappingParams(m, opened.repoName)),
+      mapping: m,
+      repoName: opened.repoName,
+      repoDir: opened.repo.root,
+      commit: opened.commit,
+    };
+  }
+
+  /** Every entry of the project's repository at HEAD, or undefined without a repository. */
+  async ownTree(): Promise<TreeEntry[] | undefined> {
+    const own = await this.ownRepo();
+    if (!own) return undefined;
+    const key = `${own.repo.root}\0${own.commit}`;
+    let p = this.trees.get(key);
+    if (!p) {
+      p = listTree(own.repo, own.commit);
+      this.trees.set(key, p);
+    }
+    return p;
+  }
+
+  /** Every entry of `commit` (files, symlinks, submodules; no directories). */
+  async tree(source: GitSource): Promise<TreeEntry[]> {
+    const key = `${source.repoDir}\0${source.commit}`;
+    let p = this.trees.get(key);
+    if (!p) {
+      p = (async () => listTree(await this.repoOf(source), source.commit))();
+      this.trees.set(key, p);
+    }
+    return p;
+  }
+
+  /** The entries of the mapping's `add` scope (sorted as git lists them). */
+  async scopedTree(source: GitSource): Promise<TreeEntry[]> {
+    const all = await this.tree(source);
+    const scope = mappingScope(toSpec(source.mapping));
+    if (scope === "") return all;
+    const prefix = `${scope}/`;
+    return all.filter((e) => e.path === scope || e.path.startsWith(prefix));
+  }
+
+  /** Fails like werf when the mapping selects no file at its commit (located at the mapping). */
+  async checkMatchesFiles(source: GitSource): Promise<void> {
+    const entries = await this.scopedTree(source);
+    try {
+      planArchive(entries, toSpec(source.mapping));
+    } catch (e) {
+      if (e instanceof UserError && e.diagnostics.every((d) => !d.pos)) throw locate(e, source.mapping.pos);
+      throw e;
+    }
+  }
+
+  async repoOf(source: GitSource): Promise<GitRepo> {
+    if (source.mapping.local) return (await this.ownRepo())!.repo;
+    const key = JSON.stringify([source.mapping.url, source.mapping.branch, source.mapping.tag, source.mapping.commit]);
+    return (await this.remotes.get(key)!).repo;
+  }
+}
+
+/** Adds a position to a UserError's unlocated diagnostics. */
+export function locate(e: UserError, pos: SourcePos): UserError {
+  return new UserError(e.diagnostics.map((d) => (d.pos ? d : { ...d, pos })));
+}
+
+/** `p` relative to `base` when inside it (POSIX), else absolute. */
+export function projectRelative(base: string, p: string): string {
+  const rel = path.relative(base, p);
+  if (rel === "") return ".";
+  if (rel.startsWith("..") || path.isAbsolute(rel)) return p.split(path.sep).join("/");
+  return rel.split(path.sep).join("/");
+}

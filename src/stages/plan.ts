@@ -1,0 +1,282 @@
+// The planner: werf.yaml → Plan. Renders and loads the config, resolves every image's base, git
+// sources (repository, commit, stageDependencies checksums) and import sources, then runs each
+// image's conveyor in dependency order so an image's digest is known before the images built on it.
+// Reads git objects only (never the worktree) and nothing from the registry: every digest is known
+// before anything is built.
+
+import os from "node:os";
+import path from "node:path";
+import { UserError, formatPos, type Diagnostic } from "../diagnostics.js";
+import { renderWerfConfig } from "../template/render.js";
+import { goTimeString } from "../template/werf.js";
+import { loadWerfConfig, type WerfConfig, type StapelImage, type DockerfileImage, type Mount } from "../config/index.js";
+import { stageDependenciesChecksum } from "../git/checksum.js";
+import type { TreeEntry } from "../git/tree.js";
+import {
+  DEFAULT_TOOLCHAIN,
+  type BaseImageConfig,
+  type BaseImageResolver,
+  type BaseRef,
+  type DependencyPlan,
+  type DockerfileImagePlan,
+  type ImagePlan,
+  type ImportPlan,
+  type MountPlan,
+  type Plan,
+  type PlanOptions,
+  type StageName,
+  STAGE_ORDER,
+} from "./model.js";
+import { buildConveyor, dependencyStage, type GitStageDeps, type ImageGit } from "./conveyor.js";
+import { DIGEST_SCHEME, shortId, stageDigest } from "./digest.js";
+import { GitSources, projectRelative, toSpec } from "./git-sources.js";
+import { selectImages, imageOrder } from "./select.js";
+import { Slugs } from "./slug.js";
+
+/** Renders, loads and plans the project in `opts.dir`. */
+export async function planProject(opts: PlanOptions): Promise<Plan> {
+  const rendered = await renderWerfConfig({
+    dir: opts.dir,
+    configFile: opts.configFile,
+    env: opts.env,
+    strictEnv: opts.strictEnv ?? false,
+    environ: opts.environ ?? process.env,
+  });
+  return planConfig(loadWerfConfig(rendered), opts);
+}
+
+/** Plans an already loaded config (tests, and `build` which reloads nothing). */
+export async function planConfig(config: WerfConfig, opts: PlanOptions): Promise<Plan> {
+  const dir = path.resolve(opts.dir);
+  const warnings: Diagnostic[] = [];
+  const resolver = opts.baseImages ?? (await defaultResolver());
+  const git = new GitSources(dir, opts.gitCacheDir);
+  const selected = selectImages(config, opts.images);
+  const slugs = new Slugs();
+
+  const own = await git.ownRepo();
+  const commit = own
+    ? await (async () => {
+        const timeUnix = await own.repo.commitTime(own.commit);
+        return { hash: own.commit, timeUnix, timeHuman: goTimeString(timeUnix) };
+      })()
+    : undefined;
+
+  const dockerfilePlans = new Map<string, DockerfileImagePlan>();
+  for (const img of config.dockerfileImages) {
+    if (!selected.has(img.name)) continue;
+    dockerfilePlans.set(img.name, await planDockerfileImage(img, dir, slugs.take(img.name), await git.ownTree()));
+  }
+
+  const plans = new Map<string, ImagePlan>();
+  const finalConfig = new Map<string, BaseImageConfig>();
+  for (const image of imageOrder(config, selected)) {
+    const slug = slugs.take(image.name);
+    const { base, baseInput, baseConfig } = await resolveBase(image, plans, dockerfilePlans, finalConfig, resolver, warnings);
+
+    const imageGit: ImageGit[] = [];
+    for (const m of image.git) {
+      const source = await git.source(m);
+      await git.checkMatchesFiles(source);
+      const dependencies: ImageGit["dependencies"] = {};
+      for (const stage of ["install", "beforeSetup", "setup"] as GitStageDeps[]) {
+        const masks = m.stageDependencies[stage];
+        if (masks.length === 0) continue;
+        const entries: TreeEntry[] = await git.scopedTree(source);
+        const sum = stageDependenciesChecksum(entries, toSpec(m), masks, `git.stageDependencies.${stage}`);
+        for (const mf of sum.masks) {
+          if (mf.paths.length === 0) {
+            warnings.push({
+              pos: m.pos,
+              message: `stage ${stage} dependency path ${JSON.stringify(mf.mask)} has not been found in ${source.repoName === "own" ? "the project's" : source.repoName} git at ${source.commit.slice(0, 12)}`,
+              hint: "masks are relative to `add`; a mask that matches nothing never rebuilds the stage",
+            });
+          }
+        }
+        dependencies[stage] = sum;
+      }
+      imageGit.push({ source, dependencies });
+    }
+
+    const mounts = image.mount.map((m) => planMount(m, config.meta.project, dir));
+    const imports = image.import.map((d) => ({
+      ...planImport(d.source, d.external, d.stage, plans, dockerfilePlans, d.pos),
+      directive: d,
+      stageName: dependencyStage(d.at),
+    }));
+    const dependencies: (DependencyPlan & { stageName: StageName })[] = [];
+    for (const d of image.dependencies) {
+      if (!d.at) continue;
+      const dep = plans.get(d.image) ?? dockerfilePlans.get(d.image);
+      if (!dep) throw new Error(`internal: dependency ${d.image} planned after ${image.name}`);
+      dependencies.push({ image: d.image, digest: dep.digest, imports: d.imports, pos: d.pos, stageName: dependencyStage(d.at) });
+    }
+
+    if (image.imageSpec) {
+      warnings.push({
+        pos: image.imageSpec.pos,
+        message: `imageSpec of image ${JSON.stringify(image.name)} is not compiled yet: its settings are ignored`,
+        hint: "use the docker: directives (ENV, LABEL, CMD, ENTRYPOINT, USER, WORKDIR, EXPOSE, VOLUME, HEALTHCHECK) meanwhile",
+      });
+    }
+    if (image.secrets.length > 0) {
+      warnings.push({
+        pos: image.secrets[0].pos,
+        message: `secrets of image ${JSON.stringify(image.name)} are not passed to the build yet`,
+      });
+    }
+
+    const stages = buildConveyor({ config, image, slug, base, baseInput, baseConfig, git: imageGit, imports, dependencies, mounts });
+    const plan: ImagePlan = {
+      name: image.name,
+      kind: image.kind,
+      final: image.final,
+      pos: image.pos,
+      slug,
+      stages,
+      digest: stages[stages.length - 1].digest,
+      platform: image.platform.length ? image.platform : (config.meta.build?.platform ?? []),
+      asLayers: image.asLayers,
+      base: baseConfig,
+    };
+    plans.set(image.name, plan);
+    const docker = stages.some((s) => s.name === "dockerInstructions") ? image.docker : undefined;
+    finalConfig.set(image.name, {
+      user: docker?.user ?? baseConfig.user,
+      workdir: docker?.workdir ?? baseConfig.workdir,
+      source: "image",
+    });
+  }
+
+  return {
+    scheme: DIGEST_SCHEME,
+    project: config.meta.project,
+    configFile: config.file,
+    dir,
+    commit,
+    toolchain: opts.toolchain ?? DEFAULT_TOOLCHAIN,
+    images: config.images.filter((i) => plans.has(i.name)).map((i) => plans.get(i.name)!),
+    dockerfileImages: config.dockerfileImages.filter((i) => dockerfilePlans.has(i.name)).map((i) => dockerfilePlans.get(i.name)!),
+    warnings,
+  };
+}
+
+async function defaultResolver(): Promise<BaseImageResolver> {
+  const { defaultImageConfigResolver } = await import("../docker/image-config.js");
+  return defaultImageConfigResolver();
+}
+
+async function resolveBase(
+  image: StapelImage,
+  plans: Map<string, ImagePlan>,
+  dockerfilePlans: Map<string, DockerfileImagePlan>,
+  finalConfig: Map<string, BaseImageConfig>,
+  resolver: BaseImageResolver,
+  warnings: Diagnostic[],
+): Promise<{ base: BaseRef; baseInput: Record<string, unknown>; baseConfig: BaseImageConfig }> {
+  const other = image.fromImage ?? image.fromArtifact;
+  if (other !== undefined) {
+    const p = plans.get(other);
+    if (p) {
+      const last = p.stages[p.stages.length - 1];
+      return {
+        base: { kind: "image", image: other, target: last.target, digest: p.digest },
+        baseInput: { image: p.digest },
+        baseConfig: finalConfig.get(other)!,
+      };
+    }
+    const d = dockerfilePlans.get(other);
+    if (!d) throw new Error(`internal: base image ${other} planned after ${image.name}`);
+    warnings.push({
+      pos: image.basePos ?? image.pos,
+      message: `the USER of Dockerfile image ${JSON.stringify(other)} is not known before it is built: compile assumes root`,
+    });
+    return {
+      base: { kind: "image", image: other, target: d.target, digest: d.digest },
+      baseInput: { image: d.digest },
+      baseConfig: { user: "", workdir: "", source: "assumed" },
+    };
+  }
+  const ref = image.from;
+  if (ref === undefined || ref === "scratch") {
+    return { base: { kind: "scratch" }, baseInput: { scratch: true }, baseConfig: { user: "", workdir: "", source: "scratch" } };
+  }
+  const baseConfig = await resolver.resolve(ref);
+  if (baseConfig.source === "assumed") {
+    warnings.push({
+      pos: image.basePos ?? image.pos,
+      message: `the config of base image ${ref} could not be read (no local image, no daemon): compile assumes it runs as root in /`,
+      hint: `if ${ref} sets USER, pull it first (docker pull ${ref}) so its USER is restored after the build's commands`,
+    });
+  }
+  if (image.fromLatest && baseConfig.id === undefined) {
+    warnings.push({
+      pos: image.basePos ?? image.pos,
+      message: `fromLatest: the id of ${ref} is unknown, so a new ${ref} will not rebuild the image`,
+      hint: `pull ${ref} first so its id is part of the digest`,
+    });
+  }
+  return { base: { kind: "external", ref }, baseInput: { ref }, baseConfig };
+}
+
+/** Picks the stage an import copies from: the named user stage, or the last stage at or before it. */
+function planImport(
+  source: string,
+  external: boolean,
+  stage: string | undefined,
+  plans: Map<string, ImagePlan>,
+  dockerfilePlans: Map<string, DockerfileImagePlan>,
+  pos: Diagnostic["pos"],
+): Pick<ImportPlan, "source"> {
+  if (external) return { source: { kind: "external", ref: source } };
+  const p = plans.get(source);
+  if (p) {
+    let chosen = p.stages[p.stages.length - 1];
+    if (stage) {
+      const limit = STAGE_ORDER.indexOf(stage as StageName);
+      const upTo = p.stages.filter((s) => STAGE_ORDER.indexOf(s.name) <= limit);
+      chosen = upTo[upTo.length - 1] ?? p.stages[0];
+    }
+    return { source: { kind: "image", image: source, target: chosen.target, digest: chosen.digest } };
+  }
+  const d = dockerfilePlans.get(source);
+  if (d) return { source: { kind: "image", image: source, target: d.target, digest: d.digest } };
+  throw new UserError({ pos, message: `import source ${JSON.stringify(source)} is not an image of this werf.yaml` });
+}
+
+function planMount(m: Mount, project: string, dir: string): MountPlan {
+  if (m.type === "tmp_dir") return { mount: m };
+  if (m.type === "build_dir") return { mount: m, cacheId: `stapel2docker-${project}-build-dir-${shortId(m.to)}` };
+  const from = m.fromPath!.startsWith("~") ? path.join(os.homedir(), m.fromPath!.slice(1)) : path.resolve(dir, m.fromPath!);
+  return { mount: m, contextName: `mount-${shortId(m.fromPath)}`, contextPath: projectRelative(dir, from) };
+}
+
+async function planDockerfileImage(
+  img: DockerfileImage,
+  dir: string,
+  target: string,
+  tree: TreeEntry[] | undefined,
+): Promise<DockerfileImagePlan> {
+  const context = (img.context ?? ".").replace(/^\.\/+/, "").replace(/\/+$/, "") || ".";
+  const prefix = context === "." ? "" : `${context}/`;
+  const files = tree ? tree.filter((e) => prefix === "" || e.path.startsWith(prefix)).map((e) => [e.path, e.mode, e.oid]) : null;
+  const inputs = {
+    dockerfile: img.dockerfile,
+    context,
+    contextAddFiles: img.contextAddFiles.length ? img.contextAddFiles : undefined,
+    target: img.target,
+    args: Object.keys(img.args).length ? Object.keys(img.args).sort().map((k) => [k, img.args[k]]) : undefined,
+    addHost: img.addHost.length ? img.addHost : undefined,
+    network: img.network,
+    ssh: img.ssh,
+    cacheVersion: img.cacheVersion,
+    contextFiles: files ? shortId(files) : undefined,
+  };
+  void dir;
+  return { image: img, target, context, dockerfile: img.dockerfile, digest: stageDigest("dockerfile", inputs, undefined) };
+}
+
+/** For messages: "werf.yaml:12". */
+export function where(pos: Diagnostic["pos"]): string {
+  return pos ? formatPos(pos) : "werf.yaml";
+}
