@@ -6,6 +6,7 @@ import { registerRender } from "./render.js";
 import { registerValidate } from "./validate.js";
 import { registerSchema } from "./schema.js";
 import { registerPlan } from "./plan.js";
+import { registerCompile } from "./compile.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerSchema(program);
   registerPlan(program);
+  registerCompile(program);
   return program;
 }
 
