@@ -1,7 +1,9 @@
 // A deterministic tar of one git mapping at one commit (the content of werf's gitArchive stage).
 //
 // Layout: files are placed under the mapping's `to` with `add` stripped (a single-file `add` becomes
-// `to` itself); include/exclude masks are applied; submodules (mode 160000) are skipped and reported.
+// `to` itself); include/exclude masks are applied; submodules (mode 160000) that the mapping reaches are expanded
+// into their files at the recorded commit, as werf does (src/git/submodules.ts; `submodules: "skip"` leaves them
+// out and reports them instead).
 // Every directory from `to` down to each file is emitted (mode 0755) so permissions do not depend on
 // the extracting tool; the parents of `to` are NOT emitted, so extracting at "/" never changes an
 // existing directory such as /tmp or /usr.
@@ -19,10 +21,16 @@ import { BlobReader } from "./blobs.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "./mapping.js";
 import { listTree, type TreeEntry } from "./tree.js";
 import type { GitRepo } from "./repo.js";
+import { listTreeWithSubmodules, type RepoTreeEntry } from "./submodules.js";
+import type { SourcePos } from "../diagnostics.js";
 
 export interface ArchiveOptions {
   /** Modification time of every entry, Unix seconds. Default 0. */
   mtime?: number;
+  /** "include" (default, werf's behaviour): the files of reached submodules; "skip": leave submodules out. */
+  submodules?: "include" | "skip";
+  /** The mapping's werf.yaml position, for errors about missing submodules. */
+  pos?: SourcePos;
 }
 
 export interface ArchiveSummary {
@@ -110,7 +118,18 @@ export async function writeGitArchive(
   outFile: string,
   opts: ArchiveOptions = {},
 ): Promise<ArchiveSummary> {
-  const entries = await listTree(repo, commit, { scope: mappingScope(mapping) });
+  const scope = mappingScope(mapping);
+  let entries: TreeEntry[];
+  if (opts.submodules === "skip") {
+    entries = await listTree(repo, commit, { scope });
+  } else {
+    const matcher = mappingMatcher(mapping);
+    entries = await listTreeWithSubmodules(repo, commit, {
+      scope,
+      descend: (p) => matcher.isPathMatched(p) || matcher.shouldGoThrough(p),
+      ...(opts.pos ? { pos: opts.pos } : {}),
+    });
+  }
   const { planned, skippedSubmodules } = planArchive(entries, mapping);
   const mtime = new Date((opts.mtime ?? 0) * 1000);
   const owner = ownership(mapping.owner);
@@ -125,7 +144,14 @@ export async function writeGitArchive(
   const pack = tar.pack();
   const written = pipeline(pack, createWriteStream(outFile));
   written.catch(() => {}); // awaited below
-  const reader = new BlobReader(repo);
+  // one `cat-file --batch` per repository (the superproject's and each submodule's)
+  const readers = new Map<GitRepo, BlobReader>();
+  const readerFor = (e: TreeEntry): BlobReader => {
+    const r = (e as Partial<RepoTreeEntry>).repo ?? repo;
+    let reader = readers.get(r);
+    if (!reader) readers.set(r, (reader = new BlobReader(r)));
+    return reader;
+  };
   const summary: ArchiveSummary = { entries: [], files: 0, symlinks: 0, directories: 0, skippedSubmodules };
   try {
     for (const p of planned) {
@@ -134,12 +160,12 @@ export async function writeGitArchive(
         summary.entries.push(`${p.name}/`);
         summary.directories++;
       } else if (p.kind === "symlink") {
-        const linkname = (await reader.read(p.source.oid)).toString("utf8");
+        const linkname = (await readerFor(p.source).read(p.source.oid)).toString("utf8");
         await addEntry(pack, { ...common, name: p.name, type: "symlink", linkname, mode: 0o777 });
         summary.entries.push(p.name);
         summary.symlinks++;
       } else {
-        const blob = await reader.open(p.source.oid);
+        const blob = await readerFor(p.source).open(p.source.oid);
         const mode = (parseInt(p.source.mode, 8) & 0o111) !== 0 ? 0o755 : 0o644;
         const sink = pack.entry({ ...common, name: p.name, type: "file", mode, size: blob.size });
         await pipeline(blob.body, sink);
@@ -153,7 +179,7 @@ export async function writeGitArchive(
     pack.destroy(e instanceof Error ? e : undefined);
     throw e;
   } finally {
-    reader.close();
+    for (const reader of readers.values()) reader.close();
   }
   return summary;
 }
