@@ -1,0 +1,158 @@
+// The base image's USER and WORKDIR (and config id), which the emitter restores after the user stages ran as
+// root in `/` (werf's build container rule, reference §9).
+//
+// Resolvers (BaseImageResolver, src/stages/model.ts):
+//   daemon:  `docker image inspect --format '{{json .Config}}|{{.Id}}' REF` with a short timeout; the image must
+//            be in the local daemon (nothing is pulled: `docker pull` it first, or build it).
+//   assumed: user "" (root) and workdir "" (/), source "assumed": for offline compiles, said in the plan.
+//   default: daemon when `docker version` answers quickly, else assumed; an image the daemon does not have is
+//            "assumed" too, with the reason kept (`reasonFor`) so `plan` can warn.
+// Seam for the build issue: a registry resolver (reading the image config blob through the registry API) only has
+// to implement BaseImageResolver; `chainResolvers` tries resolvers in order and takes the first that knows.
+// Results are cached per reference per resolver (one `docker` call per base image per process). Never throws
+// for "no daemon", "no such image" or a timeout.
+
+import { spawn } from "node:child_process";
+import type { BaseImageConfig, BaseImageResolver } from "../stages/model.js";
+
+/** A resolved config with, when it was assumed, why (for a warning). */
+export interface ResolvedImageConfig extends BaseImageConfig {
+  /** Why the config was assumed (no daemon, no such image, timeout...); undefined when it was read. */
+  reason?: string;
+}
+
+/** A resolver that can say why it assumed a config. */
+export interface ExplainingResolver extends BaseImageResolver {
+  resolve(ref: string): Promise<ResolvedImageConfig>;
+}
+
+const ASSUMED: BaseImageConfig = Object.freeze({ user: "", workdir: "", source: "assumed" }) as BaseImageConfig;
+
+export const assumedImageConfigResolver: BaseImageResolver = {
+  resolve: async () => ({ ...ASSUMED }),
+};
+
+/** Why `config` was assumed, when a resolver of this module said so. */
+export function reasonFor(config: BaseImageConfig): string | undefined {
+  return (config as ResolvedImageConfig).reason;
+}
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  error?: string;
+  timedOut: boolean;
+}
+
+function run(cmd: string, args: string[], timeoutMs: number): Promise<RunResult> {
+  return new Promise((resolve) => {
+    let child;
+    try {
+      child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+    } catch (e) {
+      resolve({ code: null, stdout: "", stderr: "", error: (e as Error).message, timedOut: false });
+      return;
+    }
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    let error: string | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.on("error", (e) => (error = e.message));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({
+        code,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8").trim(),
+        ...(error !== undefined ? { error } : {}),
+        timedOut,
+      });
+    });
+  });
+}
+
+function failure(r: RunResult, docker: string, timeoutMs: number): string {
+  if (r.error) return `cannot run ${docker}: ${r.error}`;
+  if (r.timedOut) return `${docker} did not answer within ${timeoutMs} ms`;
+  const line = r.stderr.split("\n").find((l) => l.trim() !== "") ?? `exit code ${r.code}`;
+  return line.replace(/^Error( response from daemon)?: /, "");
+}
+
+/** Parses `{{json .Config}}|{{.Id}}` output. Exported for tests. */
+export function parseInspect(stdout: string): BaseImageConfig {
+  const bar = stdout.lastIndexOf("|");
+  const json = stdout.slice(0, bar).trim();
+  const id = stdout.slice(bar + 1).trim();
+  const config = (json && json !== "null" ? JSON.parse(json) : {}) as { User?: string; WorkingDir?: string };
+  return { user: config.User ?? "", workdir: config.WorkingDir ?? "", source: "daemon", ...(id ? { id } : {}) };
+}
+
+/** Reads image configs from the local docker daemon. */
+export function daemonImageConfigResolver(opts: { docker?: string; timeoutMs?: number } = {}): ExplainingResolver {
+  const docker = opts.docker ?? "docker";
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const cache = new Map<string, Promise<ResolvedImageConfig>>();
+  const inspect = async (ref: string): Promise<ResolvedImageConfig> => {
+    const r = await run(docker, ["image", "inspect", "--format", "{{json .Config}}|{{.Id}}", "--", ref], timeoutMs);
+    if (r.code !== 0 || r.error || r.timedOut) return { ...ASSUMED, reason: failure(r, docker, timeoutMs) };
+    try {
+      return parseInspect(r.stdout);
+    } catch (e) {
+      return { ...ASSUMED, reason: `unexpected output of docker image inspect: ${(e as Error).message}` };
+    }
+  };
+  return {
+    resolve(ref: string) {
+      let p = cache.get(ref);
+      if (!p) cache.set(ref, (p = inspect(ref)));
+      return p.then((c) => ({ ...c }));
+    },
+  };
+}
+
+/** Tries each resolver in order; the first config that is not "assumed" wins, else the last assumption (with
+ *  every reason joined). The registry resolver of the build issue slots in here. */
+export function chainResolvers(...resolvers: BaseImageResolver[]): ExplainingResolver {
+  return {
+    async resolve(ref: string) {
+      const reasons: string[] = [];
+      for (const r of resolvers) {
+        const c = await r.resolve(ref);
+        if (c.source !== "assumed") return c;
+        const why = reasonFor(c);
+        if (why) reasons.push(why);
+      }
+      return { ...ASSUMED, ...(reasons.length ? { reason: reasons.join("; ") } : {}) };
+    },
+  };
+}
+
+/**
+ * The daemon when it answers `docker version` within `probeTimeoutMs`, else the assumed config (with the reason).
+ * The probe runs once, on the first resolve.
+ */
+export function defaultImageConfigResolver(
+  opts: { docker?: string; timeoutMs?: number; probeTimeoutMs?: number } = {},
+): ExplainingResolver {
+  const docker = opts.docker ?? "docker";
+  const probeTimeoutMs = opts.probeTimeoutMs ?? 2000;
+  const daemon = daemonImageConfigResolver(opts);
+  let probe: Promise<string | undefined> | undefined;
+  return {
+    async resolve(ref: string) {
+      probe ??= run(docker, ["version", "--format", "{{.Server.Version}}"], probeTimeoutMs).then((r) =>
+        r.code === 0 && !r.error && !r.timedOut ? undefined : `no docker daemon (${failure(r, docker, probeTimeoutMs)})`,
+      );
+      const down = await probe;
+      if (down) return { ...ASSUMED, reason: down };
+      return daemon.resolve(ref);
+    },
+  };
+}
