@@ -38,7 +38,7 @@ function goldCases(): { pattern: string; path: string; expected: boolean }[] {
 /** Runs `[[ path =~ re ]]` for each pair in one bash process (host bash, as the toolchain's: GNU bash + glibc regex). */
 function bashMatches(pairs: { re: string; path: string }[]): boolean[] {
   const script = ["export LC_ALL=C", ...pairs.map(({ re, path: p }) => `re=${bashQuote(re)}; if [[ ${bashQuote(p)} =~ $re ]]; then echo 1; else echo 0; fi`)].join("\n");
-  const out = execFileSync("bash", ["-c", script], { encoding: "utf8", maxBuffer: 64 << 20 });
+  const out = execFileSync("bash", ["-s"], { input: script, encoding: "utf8", maxBuffer: 64 << 20 });
   return out.trim().split("\n").map((l) => l === "1");
 }
 
@@ -131,7 +131,7 @@ test("maskBelowRegex: a directory above a matching path is entered; unrelated di
 });
 
 test("maskToRegex: the ERE stays in the POSIX/JavaScript common subset", () => {
-  for (const mask of [...WERF_MASKS, "[]a]", "[\\]]", "[\\\\]", "[a\\-z]", "[^^]", "[!-]", "{x,[[]}", "a{b,c{d,e}}"]) {
+  for (const mask of [...WERF_MASKS, "[\\]a]", "[\\]]", "[\\\\]", "[a\\-z]", "[^^]", "[!-]", "{x,[[]}", "a{b,c{d,e}}"]) {
     const re = maskToRegex(mask);
     assert.match(re, /^\^.*\$$/s);
     assert.doesNotMatch(re, /\(\?|\(\)|\(\||\|\)|\|\||\[\]|\\[dwsbDWSBnrtux0-9]/, `${mask}: ${re}`);
@@ -146,9 +146,9 @@ test("maskToRegex: the ERE stays in the POSIX/JavaScript common subset", () => {
 
 test("maskToRegex: classes with special characters and non-ASCII ranges (bash and JavaScript)", () => {
   const cases: [string, string[], string[]][] = [
-    ["[]a]x", ["]x", "ax"], ["bx", "x"]],
+    ["[\\]a]x", ["]x", "ax"], ["bx", "x"]],
     ["[\\]\\\\]", ["]", "\\"], ["a", "[", "]\\"]],
-    ["[!^-]", ["a", "é"], ["^", "-", "/"]],
+    ["[!^-]", ["a", "é", "/"], ["^", "-"]],
     ["[à-ü]", ["à", "é", "ü"], ["a", "ÿ", "àà"]],
     ["[^é]", ["e", "日", "/"], ["é"]],
     ["?", ["日", "a", "😀"], ["ab", "/"]],
