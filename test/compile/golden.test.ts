@@ -7,29 +7,15 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { fixturesDir } from "../support/paths.js";
 import { tempDir } from "../git/gitFixture.js";
 import { planProject } from "../../src/stages/plan.js";
 import { emitProject } from "../../src/emit/index.js";
 import type { PlanOptions } from "../../src/stages/model.js";
 import { dockerfileStages, graphProblems } from "../emit/dockerfileGraph.js";
+import { casesDir, compileCases, makeCaseRepo } from "./cases.js";
 
-const casesDir = path.join(fixturesDir, "compile");
 const update = process.env.UPDATE_GOLDEN === "1";
 const assumed: PlanOptions["baseImages"] = { resolve: async () => ({ user: "", workdir: "", source: "assumed" }) };
-
-export function compileCases(): string[] {
-  return readdirSync(casesDir)
-    .filter((n) => existsSync(path.join(casesDir, n, "make-repo.sh")))
-    .sort();
-}
-
-/** Makes the case's repository in a fresh temp dir; returns the repository path. */
-export function makeCaseRepo(name: string, parent: string): string {
-  const repo = path.join(parent, "repo");
-  execFileSync("bash", [path.join(casesDir, name, "make-repo.sh"), repo], { stdio: ["ignore", "ignore", "pipe"] });
-  return repo;
-}
 
 async function compile(repo: string, out: string) {
   const plan = await planProject({ dir: repo, baseImages: assumed, environ: {} });
