@@ -171,6 +171,7 @@ class Printer {
       if (body.kind === "user") facts.push(`${body.builder}, ${body.commands.length} command(s)`);
       this.stageHeader(image, stage, facts);
       this.out(`FROM ${prev} AS ${stage.target}`);
+      const fromLine = this.lines.length;
       switch (body.kind) {
         case "user":
           this.userStage(image, stage, body);
@@ -187,6 +188,12 @@ class Printer {
         case "dockerInstructions":
           this.dockerInstructions(body);
           break;
+      }
+      // werf runs the build as root: around this stage's RUNs, switch to root and restore the base USER.
+      if (!isRootUser(image.base.user) && body.kind !== "dockerInstructions" && this.lines.slice(fromLine).some((l) => l.startsWith("RUN "))) {
+        const user = this.q(image.pos, "base image USER", () => substitutedRest(image.base.user, "USER"));
+        this.lines.splice(fromLine, 0, "# werf runs the build as root; the base image's USER is restored below", "USER 0:0");
+        this.out(`USER ${user}`);
       }
     }
     this.labels(stage);
@@ -235,16 +242,12 @@ class Printer {
         mounts.push(`--mount=type=bind,from=${ctx},target=${target},rw`);
       }
     }
-    const userSwitch = !isRootUser(image.base.user);
-    const user = userSwitch ? this.q(image.pos, "base image USER", () => substitutedRest(image.base.user, "USER")) : "";
-    if (userSwitch) this.out("# werf runs the build as root; the base image's USER is restored below", "USER 0:0");
     const cmdLines = (c: { command: string; pos: SourcePos }) => [this.where(c.pos).replace(/^/, "# "), c.command];
     if (body.asLayers) {
       for (const c of body.commands) this.run(mounts, [...this.preamble(), ...cmdLines(c)]);
     } else {
       this.run(mounts, [...this.preamble(), ...body.commands.flatMap(cmdLines)]);
     }
-    if (userSwitch) this.out(`USER ${user}`);
   }
 
   gitArchive(stage: StagePlan, body: GitArchiveBody): void {
@@ -318,7 +321,7 @@ class Printer {
       const src = this.importSource(i);
       const add = this.q(d.pos, "import `add`", () => mountValue(d.add, "import add"));
       this.out("", comment(`# helper of ${stage.target}: copies ${d.add} of ${d.source} filtered by includePaths/excludePaths — ${d.pos.file}:${d.pos.line}`));
-      this.out(`FROM ${TOOLCHAIN_CONTEXT} AS ${this.helperName(stage, n)}`);
+      this.out(`FROM ${TOOLCHAIN_CONTEXT} AS ${this.helperName(stage, n)}`, 'SHELL ["/.stapel/bin/bash", "-c"]');
       const script = this.deps.importFilterScript(
         { add: d.add, includePaths: [...d.includePaths], excludePaths: [...d.excludePaths] },
         "/.stapel-src",
