@@ -5,6 +5,7 @@ import { UserError } from "../diagnostics.js";
 import { registerRender } from "./render.js";
 import { registerValidate } from "./validate.js";
 import { registerSchema } from "./schema.js";
+import { registerToolchain } from "./toolchain.js";
 import { registerPlan } from "./plan.js";
 import { registerCompile } from "./compile.js";
 import { VERSION } from "../version.js";
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerRender(program);
   registerValidate(program);
   registerSchema(program);
+  registerToolchain(program);
   registerPlan(program);
   registerCompile(program);
   return program;
