@@ -43,12 +43,13 @@ export interface ArchiveSummary {
   skippedSubmodules: string[];
 }
 
-type PlannedEntry =
+/** One archive entry: its name (under `to`, no leading slash, no trailing slash) and what it is. */
+export type PlannedEntry =
   | { name: string; kind: "dir" }
   | { name: string; kind: "file" | "symlink"; source: TreeEntry };
 
 /** A numeric owner/group ("1000" or 1000) is an id, anything else a name. */
-function ownership(value: string | number | undefined): { id?: number; name?: string } {
+export function ownership(value: string | number | undefined): { id?: number; name?: string } {
   if (value === undefined || value === "") return {};
   if (typeof value === "number") return { id: value };
   return /^\d+$/.test(value) ? { id: Number(value) } : { name: value };
@@ -67,15 +68,20 @@ function noFilesError(mapping: GitMappingSpec, scope: string, filtered: boolean)
   });
 }
 
-/** Decides the archive's entries (sorted), without reading any blob. */
+/** Decides the archive's entries (sorted), without reading any blob. `allowEmpty`: no files is an empty plan,
+ *  not an error (a patch towards a commit where the mapping matches nothing removes everything). */
 export function planArchive(
   entries: readonly TreeEntry[],
   mapping: GitMappingSpec,
+  opts: { allowEmpty?: boolean } = {},
 ): { planned: PlannedEntry[]; skippedSubmodules: string[] } {
   const scope = mappingScope(mapping);
   const target = mappingTarget(mapping);
   const files = entries.filter((e) => e.type !== "tree");
-  if (files.length === 0) throw noFilesError(mapping, scope, false);
+  if (files.length === 0) {
+    if (opts.allowEmpty) return { planned: [], skippedSubmodules: [] };
+    throw noFilesError(mapping, scope, false);
+  }
   const singleFile = scope !== "" && files.length === 1 && files[0].path === scope;
   if (singleFile && target === "") {
     throw new UserError({
@@ -105,9 +111,26 @@ export function planArchive(
     planned.set(name, { name, kind: e.mode === "120000" ? "symlink" : "file", source: e });
     if (!singleFile) addDirs(name);
   }
-  if (planned.size === 0 && skippedSubmodules.length === 0) throw noFilesError(mapping, scope, true);
+  if (planned.size === 0 && skippedSubmodules.length === 0 && !opts.allowEmpty) throw noFilesError(mapping, scope, true);
   const sorted = [...planned.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { planned: sorted, skippedSubmodules };
+}
+
+/** The tree entries of `commit` that the archive of `mapping` is planned from (submodules expanded unless "skip"). */
+export async function listArchiveTree(
+  repo: GitRepo,
+  commit: string,
+  mapping: GitMappingSpec,
+  opts: Pick<ArchiveOptions, "submodules" | "pos"> = {},
+): Promise<TreeEntry[]> {
+  const scope = mappingScope(mapping);
+  if (opts.submodules === "skip") return listTree(repo, commit, { scope });
+  const matcher = mappingMatcher(mapping);
+  return listTreeWithSubmodules(repo, commit, {
+    scope,
+    descend: (p) => matcher.isPathMatched(p) || matcher.shouldGoThrough(p),
+    ...(opts.pos ? { pos: opts.pos } : {}),
+  });
 }
 
 /** Writes the archive of `mapping` at `commit` to `outFile`. */
@@ -118,19 +141,21 @@ export async function writeGitArchive(
   outFile: string,
   opts: ArchiveOptions = {},
 ): Promise<ArchiveSummary> {
-  const scope = mappingScope(mapping);
-  let entries: TreeEntry[];
-  if (opts.submodules === "skip") {
-    entries = await listTree(repo, commit, { scope });
-  } else {
-    const matcher = mappingMatcher(mapping);
-    entries = await listTreeWithSubmodules(repo, commit, {
-      scope,
-      descend: (p) => matcher.isPathMatched(p) || matcher.shouldGoThrough(p),
-      ...(opts.pos ? { pos: opts.pos } : {}),
-    });
-  }
+  const entries = await listArchiveTree(repo, commit, mapping, opts);
   const { planned, skippedSubmodules } = planArchive(entries, mapping);
+  return writePlannedArchive(repo, planned, mapping, outFile, { ...opts, skippedSubmodules });
+}
+
+/** Writes the given planned entries (sorted, as planArchive gives them, or a subset) as a tar: the archive's
+ *  headers (modes, owner/group, mtime) and blob contents. `repo` holds the objects of entries without their own. */
+export async function writePlannedArchive(
+  repo: GitRepo,
+  planned: readonly PlannedEntry[],
+  mapping: GitMappingSpec,
+  outFile: string,
+  opts: { mtime?: number; skippedSubmodules?: string[] } = {},
+): Promise<ArchiveSummary> {
+  const skippedSubmodules = opts.skippedSubmodules ?? [];
   const mtime = new Date((opts.mtime ?? 0) * 1000);
   const owner = ownership(mapping.owner);
   const group = ownership(mapping.group);

@@ -1,0 +1,237 @@
+// Git patch layers: bring the files of one git mapping from commit A (what a stored stage holds) to commit B.
+//
+// No `git apply` (werf's v3 and Buildah way, reference §3.4): the changes are computed by comparing the archive
+// plans (src/git/archive.ts `planArchive`) of both commits, so "full archive of A + patch" is by construction the
+// full archive of B: the same include/exclude masks, single-file `add` rename, submodule expansion, modes and
+// owner/group. A patch is
+//   - a tar holding the entries to write, with the archive's headers: changed or added files and symlinks, and the
+//     directories that did not exist (as directories) in A's archive; existing directories are not touched, so
+//     their modes and owners, possibly changed by user stages, stay as they are;
+//   - a NUL-separated list of absolute paths to remove first: entries deleted, and entries whose type changed
+//     (file ↔ directory ↔ symlink). A removed directory's own entries are not listed again (rm -rf covers them).
+// `patchApplyScript` applies both with the toolchain's busybox and bash: rm -rf the list, extract the tar at /,
+// chown the written entries when the mapping has owner/group, then remove the directories that became empty
+// because of the removals, below `to` only (werf's RemoveExactPathWithEmptyParentDirs with keep=[to]).
+// See docs/git-patches.md.
+
+import { writeFile } from "node:fs/promises";
+import { UserError } from "../diagnostics.js";
+import { listArchiveTree, ownership, planArchive, writePlannedArchive, type PlannedEntry } from "./archive.js";
+import { mappingScope, mappingTarget, type GitMappingSpec } from "./mapping.js";
+import { runGit, type GitRepo } from "./repo.js";
+import type { RepoTreeEntry } from "./submodules.js";
+
+export interface PatchChanges {
+  /** Paths (archive entry names, i.e. under `to`, no leading slash) to write from commit B, sorted.
+   *  Directories new in B end with "/" (as in ArchiveSummary.entries); files and symlinks do not. */
+  write: string[];
+  /** Paths under `to` to remove before writing (deleted, or changed type: file↔dir↔symlink), sorted. */
+  remove: string[];
+  /** Sum of the sizes of the blobs written (bytes): the build uses it for werf's 1 MiB gitCache rule. */
+  size: number;
+  /** True when nothing changed for this mapping. */
+  empty: boolean;
+}
+
+/** What an entry is, for comparison: directories by kind only, files by content and executable bit, symlinks by target. */
+function signature(p: PlannedEntry): string {
+  if (p.kind === "dir") return "dir";
+  if (p.kind === "symlink") return `symlink ${p.source.oid}`;
+  return `file ${(parseInt(p.source.mode, 8) & 0o111) !== 0 ? "755" : "644"} ${p.source.oid}`;
+}
+
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** Entry names sort as the archive sorts them: by name without the directory slash. */
+const byEntry = (a: string, b: string): number => byName(a.replace(/\/$/, ""), b.replace(/\/$/, ""));
+
+/** Plans of the last diffMapping calls, so writePatch need not list commit B again. */
+const planCache = new WeakMap<PatchChanges, { commit: string; mapping: GitMappingSpec; planned: PlannedEntry[] }>();
+
+async function planAt(repo: GitRepo, commit: string, mapping: GitMappingSpec): Promise<PlannedEntry[]> {
+  const entries = await listArchiveTree(repo, commit, mapping);
+  return planArchive(entries, mapping, { allowEmpty: true }).planned;
+}
+
+/**
+ * Whether nothing the mapping can see changed between the commits: one `git diff-tree` restricted to `add` and its
+ * parent paths (a parent that is a submodule, or turned from a directory into a file, changes what `add` holds).
+ */
+async function scopeUnchanged(repo: GitRepo, from: string, to: string, mapping: GitMappingSpec): Promise<boolean> {
+  const scope = mappingScope(mapping);
+  const args = ["diff-tree", "-r", "-z", "--no-renames", "--name-only", from, to];
+  const parents = new Set<string>();
+  if (scope !== "") {
+    const parts = scope.split("/");
+    for (let n = 1; n < parts.length; n++) parents.add(parts.slice(0, n).join("/"));
+    args.push("--", ...[scope, ...parents].map((p) => `:(literal)${p}`));
+  }
+  const r = await runGit(repo.root, args);
+  if (r.code !== 0) {
+    throw new UserError({
+      message: `cannot compare commits ${from} and ${to}: ${r.stderr.split("\n")[0] || `git exit code ${r.code}`}`,
+      hint: "both commits must exist in the repository (a stored stage whose commit is gone is not reused)",
+    });
+  }
+  const names = r.stdout.toString("utf8").split("\0");
+  return !names.some((n) => n !== "" && (scope === "" || n === scope || n.startsWith(`${scope}/`) || parents.has(n)));
+}
+
+/** Sums the sizes of the given blobs, asking each repository (superproject or submodule) once. */
+async function blobSizes(defaultRepo: GitRepo, entries: readonly PlannedEntry[]): Promise<number> {
+  const byRepo = new Map<GitRepo, Set<string>>();
+  for (const e of entries) {
+    if (e.kind === "dir") continue;
+    const r = (e.source as Partial<RepoTreeEntry>).repo ?? defaultRepo;
+    let set = byRepo.get(r);
+    if (!set) byRepo.set(r, (set = new Set()));
+    set.add(e.source.oid);
+  }
+  const sizes = new Map<string, number>();
+  for (const [r, oids] of byRepo) {
+    const out = await runGit(r.root, ["cat-file", "--batch-check=%(objectname) %(objectsize)"], [...oids].join("\n") + "\n");
+    if (out.code !== 0) throw new UserError({ message: `git cat-file --batch-check failed in ${r.root}: ${out.stderr}` });
+    for (const line of out.stdout.toString("utf8").split("\n")) {
+      const [oid, size] = line.split(" ");
+      if (oid && size !== undefined && /^\d+$/.test(size)) sizes.set(oid, Number(size));
+    }
+  }
+  let total = 0;
+  for (const e of entries) {
+    if (e.kind === "dir") continue;
+    const s = sizes.get(e.source.oid);
+    if (s === undefined) throw new UserError({ message: `git object ${e.source.oid} (${e.name}) is missing from the repository` });
+    total += s;
+  }
+  return total;
+}
+
+/** The changes that bring the archive of `mapping` at commit `from` to its archive at commit `to`. */
+export async function diffMapping(repo: GitRepo, from: string, to: string, mapping: GitMappingSpec): Promise<PatchChanges> {
+  if (from === to || (await scopeUnchanged(repo, from, to, mapping))) {
+    return { write: [], remove: [], size: 0, empty: true };
+  }
+  const [before, after] = await Promise.all([planAt(repo, from, mapping), planAt(repo, to, mapping)]);
+  const old = new Map(before.map((p) => [p.name, p] as const));
+  const next = new Map(after.map((p) => [p.name, p] as const));
+  const removed: string[] = [];
+  for (const p of before) {
+    const n = next.get(p.name);
+    if (!n || n.kind !== p.kind) removed.push(p.name);
+  }
+  // a removed directory takes its contents with it: list only the topmost removed paths
+  removed.sort(byName);
+  const remove: string[] = [];
+  for (const name of removed) {
+    const last = remove[remove.length - 1];
+    if (last !== undefined && name.startsWith(`${last}/`)) continue;
+    remove.push(name);
+  }
+  const written: PlannedEntry[] = [];
+  for (const p of after) {
+    const o = old.get(p.name);
+    if (!o || signature(o) !== signature(p)) written.push(p);
+  }
+  const write = written.map((p) => (p.kind === "dir" ? `${p.name}/` : p.name)).sort(byEntry);
+  const changes: PatchChanges = {
+    write,
+    remove,
+    size: await blobSizes(repo, written),
+    empty: write.length === 0 && remove.length === 0,
+  };
+  planCache.set(changes, { commit: to, mapping, planned: after });
+  return changes;
+}
+
+/**
+ * Writes the patch: `tarFile` holds the `write` entries of commit `to` with the archive's headers (see
+ * writeGitArchive), `removeListFile` the `remove` paths as absolute paths, each followed by a NUL.
+ * UserError when the mapping has owner/group and a written name holds a newline (the apply script lists the tar
+ * by lines to chown it).
+ */
+export async function writePatch(
+  repo: GitRepo,
+  to: string,
+  mapping: GitMappingSpec,
+  changes: PatchChanges,
+  tarFile: string,
+  removeListFile: string,
+): Promise<void> {
+  const cached = planCache.get(changes);
+  const planned = cached && cached.commit === to && cached.mapping === mapping ? cached.planned : await planAt(repo, to, mapping);
+  const byEntryName = new Map(planned.map((p) => [p.kind === "dir" ? `${p.name}/` : p.name, p] as const));
+  const selected: PlannedEntry[] = [];
+  for (const name of changes.write) {
+    const p = byEntryName.get(name);
+    if (!p) throw new Error(`patch entry ${JSON.stringify(name)} is not in the archive of commit ${to}`);
+    selected.push(p);
+  }
+  if (mapping.owner !== undefined || mapping.group !== undefined) {
+    const bad = selected.find((p) => p.name.includes("\n"));
+    if (bad) {
+      throw new UserError({
+        message: `git file ${JSON.stringify(bad.name)} has a newline in its name, which git patches with owner/group do not support`,
+        hint: "rename the file, or drop owner/group from the git mapping",
+      });
+    }
+  }
+  selected.sort((a, b) => byName(a.name, b.name));
+  await writePlannedArchive(repo, selected, mapping, tarFile);
+  await writeFile(removeListFile, changes.remove.map((n) => `/${n}\0`).join(""));
+}
+
+/** Single-quotes a word for bash. */
+function sq(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The bash body (no shebang; run by `/.stapel/bin/bash -e` with the toolchain mounted at /.stapel) that applies a
+ * patch written by writePatch. Runs in a subshell with PATH=/.stapel/bin, so the caller's environment is untouched.
+ */
+export function patchApplyScript(tarPath: string, removeListPath: string, mapping: GitMappingSpec): string {
+  const target = mappingTarget(mapping);
+  const top = target === "" ? "" : `/${target}`;
+  const owner = ownership(mapping.owner);
+  const group = ownership(mapping.group);
+  const chown = mapping.owner !== undefined || mapping.group !== undefined;
+  const lines = [
+    "( # stapel2docker: git patch",
+    "PATH=/.stapel/bin",
+    "umask 022",
+    "export EXTRACT_UNSAFE_SYMLINKS=1 # busybox tar skips symlinks to absolute or ../ targets otherwise",
+    `patch_tar=${sq(tarPath)}`,
+    `patch_removals=${sq(removeListPath)}`,
+    `patch_top=${sq(top)}`,
+  ];
+  if (chown) {
+    lines.push(
+      "patch_id() { # file name what: a numeric id as is, a name looked up in the image",
+      '  case "$2" in "") echo 0; return;; *[!0-9]*) ;; *) echo "$2"; return;; esac',
+      '  local id; id=$(awk -F: -v n="$2" \'$1 == n { print $3; exit }\' "$1")',
+      '  [ -n "$id" ] || { echo "stapel2docker: $3 \\"$2\\" of git mapping is not in $1 of the image" >&2; exit 1; }',
+      '  echo "$id"',
+      "}",
+      `patch_uid=$(patch_id /etc/passwd ${sq(owner.name ?? (owner.id !== undefined ? String(owner.id) : ""))} owner)`,
+      `patch_gid=$(patch_id /etc/group ${sq(group.name ?? (group.id !== undefined ? String(group.id) : ""))} group)`,
+    );
+  }
+  lines.push(
+    "mapfile -d '' -t patch_removed < \"$patch_removals\"",
+    'if [ "${#patch_removed[@]}" -gt 0 ]; then printf \'%s\\0\' "${patch_removed[@]}" | xargs -0 rm -rf --; fi',
+    'tar -xf "$patch_tar" -C /',
+  );
+  if (chown) {
+    lines.push(`cd / && tar -tf "$patch_tar" | tr '\\n' '\\0' | xargs -0 -r chown -h "$patch_uid:$patch_gid" --`);
+  }
+  lines.push(
+    "# directories left empty by the removals, strictly below `to`, deepest first",
+    "declare -A patch_dirs=()",
+    'for p in "${patch_removed[@]}"; do',
+    "  d=${p%/*}",
+    '  while [[ $d == "$patch_top"/* && -z ${patch_dirs[$d]+x} ]]; do patch_dirs[$d]=1; d=${d%/*}; done',
+    "done",
+    'if [ "${#patch_dirs[@]}" -gt 0 ]; then printf \'%s\\0\' "${!patch_dirs[@]}" | sort -rz | xargs -0 rmdir -- 2>/dev/null || true; fi',
+    ")",
+  );
+  return lines.join("\n") + "\n";
+}
