@@ -152,7 +152,9 @@ export async function openSubmodule(
     message: sawRepo
       ? `git submodule ${where}: its commit ${oid} is not in the local submodule repository`
       : `git submodule ${where} (commit ${oid}) is not available locally`,
-    hint: "the mapping includes the submodule's files, as werf does: run `git submodule update --init --recursive`" +
-      " (or exclude the submodule's path with excludePaths)",
+    hint: repo.gitDirOnly
+      ? "submodules of remote git mappings are not supported yet: exclude the submodule's path with excludePaths"
+      : "the mapping includes the submodule's files, as werf does: run `git submodule update --init --recursive`" +
+        " (or exclude the submodule's path with excludePaths)",
   });
 }
