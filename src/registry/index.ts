@@ -13,3 +13,4 @@ export {
 } from "./client.js";
 export { DockerCredentialStore, runCredentialHelper, normalizeAuthKey, type Credentials } from "./credentials.js";
 export { parseWwwAuthenticate, TokenCache, type Challenge } from "./auth.js";
+export { registryImageConfigResolver } from "./resolver.js";

@@ -9,7 +9,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../../src/diagnostics.js";
 import { LABELS, gitCommitLabel } from "../../src/stages/labels.js";
-import { MEDIA_TYPES, RegistryClient } from "../../src/registry/index.js";
+import { MEDIA_TYPES, RegistryClient, registryImageConfigResolver } from "../../src/registry/index.js";
 import {
   LOCAL_REGISTRY,
   ensureStack,
@@ -96,6 +96,27 @@ describe("registry client on the real local registry", { timeout: 10 * 60_000 },
     const m = await c.getManifest(`${base}@${v2Digest}`);
     assert.equal(cfg.digest, m.json.config.digest);
     assert.equal(cfg.digest, sha(await c.getBlob(base, cfg.digest)));
+  });
+
+  test("registryImageConfigResolver: USER, WORKDIR and id from the registry; failures are assumptions with the reason", async () => {
+    const dir = await tempDir("registry-user");
+    try {
+      await writeFile(path.join(dir, "Dockerfile"), "FROM stapel2docker/base-busybox:latest\nUSER nobody\nWORKDIR /srv/app\n");
+      await run("docker", ["buildx", "build", "-q", "--output", `type=image,name=${base}:user,push=true`, dir]);
+      const c = client();
+      const resolver = registryImageConfigResolver(c);
+      const got = await resolver.resolve(`${base}:user`);
+      const cfg = await c.getImageConfig(`${base}:user`);
+      assert.deepEqual(got, { user: "nobody", workdir: "/srv/app", source: "registry", id: cfg.digest });
+      const before = c.requestCount;
+      await resolver.resolve(`${base}:user`);
+      assert.equal(c.requestCount, before, "cached per reference");
+      const missing = await resolver.resolve(`${base}:absent`);
+      assert.equal(missing.source, "assumed");
+      assert.match((missing as { reason?: string }).reason ?? "", /tag absent not found/);
+    } finally {
+      await removeAll(dir);
+    }
   });
 
   test("OCI manifest and OCI index (platform chosen, attestations skipped); putManifest returns the digest", async () => {
