@@ -218,7 +218,7 @@ class Printer {
   }
 
   preamble(): string[] {
-    const l = ["export LANG=C.UTF-8 LC_ALL=C.UTF-8", "cd /"];
+    const l = ["export LANG=C.UTF-8 LC_ALL=C.UTF-8 2>/dev/null", "cd /"];
     if (this.plan.commit) {
       l.push(`if [ -f /run/secrets/${COMMIT_SECRET} ]; then . /run/secrets/${COMMIT_SECRET}; fi`);
     }
