@@ -7,8 +7,9 @@
 //   - a tar holding the entries to write, with the archive's headers: changed or added files and symlinks, and the
 //     directories that did not exist (as directories) in A's archive; existing directories are not touched, so
 //     their modes and owners, possibly changed by user stages, stay as they are;
-//   - a NUL-separated list of absolute paths to remove first: entries deleted, and entries whose type changed
-//     (file ↔ directory ↔ symlink). A removed directory's own entries are not listed again (rm -rf covers them).
+//   - a NUL-separated list of absolute paths to remove first: files and symlinks deleted, and entries whose type
+//     changed (file ↔ directory ↔ symlink). A directory that merely disappears is not listed (its files are, and it
+//     is removed once empty); below a directory that turned into something else nothing is listed (rm -rf).
 // `patchApplyScript` applies both with the toolchain's busybox and bash: rm -rf the list, extract the tar at /,
 // chown the written entries when the mapping has owner/group, then remove the directories that became empty
 // because of the removals, below `to` only (werf's RemoveExactPathWithEmptyParentDirs with keep=[to]).
@@ -116,7 +117,9 @@ export async function diffMapping(repo: GitRepo, from: string, to: string, mappi
   const removed: string[] = [];
   for (const p of before) {
     const n = next.get(p.name);
-    if (!n || n.kind !== p.kind) removed.push(p.name);
+    // a directory that is simply gone is not removed as a whole: its files are, then it goes if left empty (files
+    // that user stages put there stay, as with werf); one that turned into a file or symlink must go
+    if (p.kind === "dir" ? n !== undefined && n.kind !== "dir" : !n || n.kind !== p.kind) removed.push(p.name);
   }
   // a removed directory takes its contents with it: list only the topmost removed paths
   removed.sort(byName);
@@ -198,7 +201,7 @@ export function patchApplyScript(tarPath: string, removeListPath: string, mappin
     "( # stapel2docker: git patch",
     "PATH=/.stapel/bin",
     "umask 022",
-    "export EXTRACT_UNSAFE_SYMLINKS=1 # busybox tar skips symlinks to absolute or ../ targets otherwise",
+    "export EXTRACT_UNSAFE_SYMLINKS=1 # some busybox builds skip symlinks to absolute or ../ targets without it",
     `patch_tar=${sq(tarPath)}`,
     `patch_removals=${sq(removeListPath)}`,
     `patch_top=${sq(top)}`,
