@@ -6,7 +6,9 @@ import path from "node:path";
 import { DockerfileParser } from "dockerfile-ast";
 import { UserError, formatDiagnostic } from "../../src/diagnostics.js";
 import { planProject } from "../../src/stages/plan.js";
-import type { BaseImageResolver, Plan } from "../../src/stages/model.js";
+import type { Plan } from "../../src/stages/model.js";
+import { emitProject } from "../../src/emit/index.js";
+import { assumedImageConfigResolver } from "../../src/docker/image-config.js";
 
 export type ChildKind = "ok" | "ansible" | "git" | "plan" | "emit" | "check" | "internal";
 
@@ -16,27 +18,6 @@ export interface ChildResult {
   detail: string;
   /** internal: the stack. */
   stack?: string;
-}
-
-type EmitProject = (plan: Plan, opts: { out: string; repo?: string; tags?: string[] }) => Promise<{ out: string; files: string[]; targets: string[] }>;
-
-/** The base-image resolver: src/docker/image-config.ts's assumed one when it exists, else the same inline. */
-async function assumedResolver(): Promise<BaseImageResolver> {
-  const modulePath = "../../src/docker/image-config.js";
-  try {
-    const m = (await import(modulePath)) as { assumedImageConfigResolver?: BaseImageResolver };
-    if (m.assumedImageConfigResolver) return m.assumedImageConfigResolver;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw e;
-  }
-  return { resolve: async () => ({ user: "", workdir: "", source: "assumed" }) };
-}
-
-async function loadEmitter(): Promise<EmitProject> {
-  const modulePath = "../../src/emit/index.js";
-  const m = (await import(modulePath)) as { emitProject?: EmitProject };
-  if (!m.emitProject) throw new Error("src/emit/index.ts exports no emitProject");
-  return m.emitProject;
 }
 
 function firstLine(e: UserError): string {
@@ -95,13 +76,12 @@ export function checkOutput(out: string): { problem?: string; targets: number; s
 export async function compileProject(dir: string, gitCacheDir: string, out: string): Promise<ChildResult> {
   let plan: Plan;
   try {
-    plan = await planProject({ dir, environ: {}, gitCacheDir, baseImages: await assumedResolver() });
+    plan = await planProject({ dir, environ: {}, gitCacheDir, baseImages: assumedImageConfigResolver });
   } catch (e) {
     if (e instanceof UserError) return { kind: planKind(e), detail: firstLine(e) };
     return { kind: "internal", detail: `planProject: ${String(e)}`, stack: (e as Error)?.stack };
   }
   try {
-    const emitProject = await loadEmitter();
     await emitProject(plan, { out });
   } catch (e) {
     if (e instanceof UserError) return { kind: isAnsible(e) ? "ansible" : "emit", detail: firstLine(e) };

@@ -95,7 +95,14 @@ export async function compileFolder(folder: string): Promise<CompileOutcome> {
       };
     }
     const unmet = await unmetMappings(synth);
-    const r = await runChild({ dir: synth.dir, gitCacheDir: synth.gitCacheDir, out: path.join(synth.root, "out") }, synth.env);
+    const args = { dir: synth.dir, gitCacheDir: synth.gitCacheDir, out: path.join(synth.root, "out") };
+    let r = await runChild(args, synth.env);
+    // A child that died before printing a result (not an error it caught: those are printed) is tried once
+    // more: in a shared checkout, dist/ may be half rewritten by a concurrent `tsc` while it loads.
+    if (r.kind === "internal" && r.detail.startsWith("the compile process exited")) {
+      fs.rmSync(args.out, { recursive: true, force: true });
+      r = await runChild(args, synth.env);
+    }
     // Messages may name the temp dir: make the table independent of it.
     const detail = r.detail.split(synth.root).join("$TMP").replace(/\t/g, " ");
     return {
@@ -147,20 +154,33 @@ export interface CompileRate {
   /** Folders whose config has no ansible stage. */
   withoutAnsible: number;
   rate: number;
+  /** Folders without ansible whose config renders and validates (the front end's failures left out). */
+  frontEndOk: number;
+  /** ok / frontEndOk: what compile itself achieves. */
+  compileRate: number;
   byKind: Record<string, number>;
 }
 
 export function compileRate(outcomes: Iterable<CompileOutcome>): CompileRate {
   let ok = 0;
   let withoutAnsible = 0;
+  let frontEndOk = 0;
   const byKind: Record<string, number> = {};
   for (const o of outcomes) {
     const kind = outcomeKind(o);
     byKind[kind] = (byKind[kind] ?? 0) + 1;
     if (!o.ansible) {
       withoutAnsible++;
+      if (kind !== "render" && kind !== "validate") frontEndOk++;
       if (kind === "ok") ok++;
     }
   }
-  return { ok, withoutAnsible, rate: withoutAnsible === 0 ? 0 : ok / withoutAnsible, byKind };
+  return {
+    ok,
+    withoutAnsible,
+    rate: withoutAnsible === 0 ? 0 : ok / withoutAnsible,
+    frontEndOk,
+    compileRate: frontEndOk === 0 ? 0 : ok / frontEndOk,
+    byKind,
+  };
 }

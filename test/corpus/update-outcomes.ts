@@ -20,7 +20,8 @@ const kinds = Object.entries(rate.byKind)
   .map(([k, n]) => `${k} ${n}`)
   .join(", ");
 process.stdout.write(
-  `${rate.ok}/${rate.withoutAnsible} corpus folders without ansible compile (${(rate.rate * 100).toFixed(1)}%); ` +
+  `${rate.ok}/${rate.withoutAnsible} corpus folders without ansible compile (${(rate.rate * 100).toFixed(1)}%), ` +
+    `${rate.ok}/${rate.frontEndOk} of those that render and validate (${(rate.compileRate * 100).toFixed(1)}%); ` +
     `by outcome: ${kinds}; ${((Date.now() - started) / 1000).toFixed(1)} s; written ${compileTableFile}\n`,
 );
 for (const o of compiled.filter((c) => BUG_KINDS.has(outcomeKind(c)))) {
