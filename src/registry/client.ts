@@ -498,8 +498,9 @@ export class RegistryClient {
 
   /** One logical request: known auth first; on 401 the challenge is followed once. */
   private async send(op: Operation, url: string, init: SendInit): Promise<Response> {
-    const creds = await this.creds.get(op.registry);
+    // Credentials are looked up only once a registry asked for them: an open registry needs no config, no helper.
     let challenge = this.challenges.get(op.registry);
+    let creds = challenge ? await this.creds.get(op.registry) : undefined;
     let scopes = init.scopes;
     let authorization = challenge ? await this.authorization(op, challenge, scopes, creds) : undefined;
     let res = await this.fetchRetrying(op, url, init, authorization);
@@ -507,6 +508,7 @@ export class RegistryClient {
 
     const fresh = parseWwwAuthenticate(res.headers.get("www-authenticate"));
     const body = await this.readBody(op, res);
+    creds ??= await this.creds.get(op.registry);
     if (!fresh) throw this.unauthorized(op, creds, registryErrorText(body.toString("utf8")));
     if (challenge?.scheme === "bearer") this.tokens.drop(this.tokenKey(op.registry, scopes));
     const asked = fresh.params.scope;

@@ -249,6 +249,18 @@ describe("registry client on the real local registry", { timeout: 10 * 60_000 },
     await rejectsUser(c.listTags(`${base}:tag`), /expected a repository without a tag or digest/);
   });
 
+  test("an open registry needs no credentials: a broken credsStore is not even run", async () => {
+    const dir = await tempDir("registry-open");
+    try {
+      await writeFile(path.join(dir, "config.json"), JSON.stringify({ credsStore: "absent-s2d-helper" }));
+      const c = new RegistryClient({ dockerConfigDir: dir });
+      assert.ok((await c.listTags(base)).includes(`${stageDigest}-1700000000000`));
+      assert.equal(c.requestCount, 1);
+    } finally {
+      await removeAll(dir);
+    }
+  });
+
   test("unreachable registry: connection refused names the registry, the operation and what to do", async () => {
     const port = await freePort();
     const c = client({ retries: 2 });
