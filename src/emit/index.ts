@@ -151,7 +151,7 @@ export async function emitProject(plan: Plan, opts: EmitOptions, deps: RenderDep
       await mkdir(path.dirname(file), { recursive: true });
       let repo = repos.get(a.source.repoDir);
       if (!repo) repos.set(a.source.repoDir, (repo = await GitRepo.open(a.source.repoDir)));
-      const summary = await writeGitArchive(repo, a.source.commit, a.source.mapping, file);
+      const summary = await writeGitArchive(repo, a.source.commit, a.source.mapping, file, { pos: a.source.mapping.pos });
       if (archiveNeedsChown(a)) {
         const names = summary.entries.map((e) => e.replace(/\/$/, ""));
         await writeFile(path.join(context, ...archiveEntriesFile(a.file).split("/")), names.map((n) => `${n}\0`).join(""));

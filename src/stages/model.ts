@@ -104,6 +104,8 @@ export interface BaseImageConfig {
   source: "daemon" | "registry" | "image" | "scratch" | "assumed";
   /** The base image's config id when known (an input of `fromLatest`). */
   id?: string;
+  /** Why the config is "assumed" (no daemon, no such local image...). */
+  reason?: string;
 }
 
 export interface StagePlan {
@@ -175,7 +177,7 @@ export interface GitSource {
   /** Short id of the mapping's parameters (werf's paramshash, 16 hex). Label key part. */
   id: string;
   mapping: GitMapping;
-  /** "own" for the project's repository, else the remote's `host/path`. */
+  /** "own" for the project's repository, else werf's name of the remote (`getRepositoryID`, e.g. `werf/werf`). */
   repoName: string;
   /** Absolute path of the git worktree or bare repository to read from. Not part of any output. */
   repoDir: string;
@@ -263,7 +265,7 @@ export interface PlanOptions {
   images?: string[];
   /** Toolchain image reference; default DEFAULT_TOOLCHAIN. */
   toolchain?: string;
-  /** Where remote git mappings are cloned; default `<dir>/.stapel2docker/git` ... see src/git/remote.ts. */
+  /** Where remote git mappings are cloned; default `$XDG_CACHE_HOME/stapel2docker/git` (src/git/remote.ts). */
   gitCacheDir?: string;
   /** How external base images' configs are read; default: the docker daemon, else "assumed". */
   baseImages?: BaseImageResolver;

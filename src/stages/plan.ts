@@ -205,7 +205,7 @@ async function resolveBase(
   if (baseConfig.source === "assumed") {
     warnings.push({
       pos: image.basePos ?? image.pos,
-      message: `the config of base image ${ref} could not be read (no local image, no daemon): compile assumes it runs as root in /`,
+      message: `the config of base image ${ref} could not be read${baseConfig.reason ? ` (${baseConfig.reason})` : ""}: compile assumes it runs as root in /`,
       hint: `if ${ref} sets USER, pull it first (docker pull ${ref}) so its USER is restored after the build's commands`,
     });
   }
