@@ -19,7 +19,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Bump when the generated content changes, so cached repositories are made again. */
-export const GENERATOR_VERSION = 3;
+export const GENERATOR_VERSION = 4;
 
 export interface GenerateOptions {
   /** Number of tree entries (files + symlinks), werf.yaml included. Default 100_000. */
@@ -190,7 +190,7 @@ git:
   excludePaths: ["**/*.test.ts", "**/__snapshots__"]
   stageDependencies:
     install: ["package*.json", yarn.lock]
-    setup: ["src/**/*.{ts,tsx}"]
+    setup: ["src/**/*.{ts,tsx}", "public/**"]
 shell:
   install:
   - cd /app && cat package.json > /dev/null
