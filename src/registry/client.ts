@@ -76,6 +76,8 @@ interface Operation {
   registry: string;
   repository: string;
   push: boolean;
+  /** The server actually spoken to when it is not the registry (a token server's origin). */
+  endpoint?: string;
 }
 
 interface SendInit {
@@ -549,7 +551,7 @@ export class RegistryClient {
     } catch {
       throw this.fail(op, `the registry asked for a token from an invalid realm ${JSON.stringify(realm ?? "")}`, "the registry's auth configuration is broken; tell its operators");
     }
-    const tokenOp: Operation = { ...op, what: `${op.what} (getting a token from ${realmUrl.origin}${realmUrl.pathname})` };
+    const tokenOp: Operation = { ...op, what: `${op.what} (getting a token from ${realmUrl.origin}${realmUrl.pathname})`, endpoint: realmUrl.origin };
     const service = ch.params.service;
     let res: Response;
     if (creds?.identityToken) {
@@ -682,27 +684,28 @@ export class RegistryClient {
   private networkError(op: Operation, e: unknown, attempts = 1): UserError {
     const code = networkErrorCode(e) ?? "";
     const text = networkErrorText(e);
-    const base = this.baseUrl(op.registry);
+    const base = op.endpoint ?? this.baseUrl(op.registry);
+    const host = op.endpoint ? new URL(op.endpoint).host : op.registry;
     const tries = attempts > 1 ? `, ${attempts} attempts` : "";
     if (code === "ECONNREFUSED") {
-      return this.fail(op, `cannot connect to ${op.registry} (connection refused${tries})`, `is the registry running at ${base}? start it, or check the host and port`);
+      return this.fail(op, `cannot connect to ${host} (connection refused${tries})`, `is ${op.endpoint ? "the token server" : "the registry"} running at ${base}? start it, or check the host and port`);
     }
     if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
-      return this.fail(op, `cannot resolve the host of ${op.registry} (${code})`, "check the registry's host name and the DNS");
+      return this.fail(op, `cannot resolve the host of ${host} (${code})`, "check the registry's host name and the DNS");
     }
     if (code === "TIMEOUT" || code === "ETIMEDOUT" || code.startsWith("UND_ERR_") && /TIMEOUT/.test(code)) {
-      return this.fail(op, `${op.registry} did not answer within ${Math.round(this.timeoutMs / 1000)} s${tries}`, `is the registry at ${base} up and reachable?`);
+      return this.fail(op, `${host} did not answer within ${Math.round(this.timeoutMs / 1000)} s${tries}`, `is the registry at ${base} up and reachable?`);
     }
     if (TLS_CODE.test(code) || /certificate|ssl|tls/i.test(text)) {
       const plainHttp = /wrong version number|packet length too long|http request/i.test(text);
       return this.fail(
         op,
-        `TLS with ${op.registry} failed (${code || "TLS error"}${text ? `: ${text}` : ""})`,
+        `TLS with ${host} failed (${code || "TLS error"}${text ? `: ${text}` : ""})`,
         plainHttp
           ? `the registry seems to speak plain HTTP: add it to insecure registries (${INSECURE_ENV}=${op.registry})`
           : `the registry's certificate is not trusted: give its CA to Node (NODE_EXTRA_CA_CERTS=ca.pem), or add it to insecure registries (${INSECURE_ENV}=${op.registry}) if it serves plain HTTP`,
       );
     }
-    return this.fail(op, `cannot reach ${op.registry} (${code || text || "network error"}${tries})`, `is the registry at ${base} up and reachable?`);
+    return this.fail(op, `cannot reach ${host} (${code || text || "network error"}${tries})`, `is the registry at ${base} up and reachable?`);
   }
 }

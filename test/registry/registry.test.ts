@@ -324,6 +324,23 @@ describe("registry client on the real local registry", { timeout: 10 * 60_000 },
     }
   });
 
+  test("a token server that is down is named as such", async () => {
+    const realmPort = await freePort();
+    const proxy = await startServer((_req, res) => {
+      res.writeHead(401, { "www-authenticate": `Bearer realm="http://127.0.0.1:${realmPort}/token",service="svc"` });
+      res.end();
+    });
+    try {
+      await rejectsUser(
+        client().listTags(`${proxy.host}/demo`),
+        new RegExp(`^listing tags of ${proxy.host}/demo \\(getting a token from http://127\\.0\\.0\\.1:${realmPort}/token\\): cannot connect to 127\\.0\\.0\\.1:${realmPort}`),
+        new RegExp(`hint: is the token server running at http://127\\.0\\.0\\.1:${realmPort}\\?`),
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test("a 403 says there is no permission to push, and 4xx are not retried", async () => {
     let hits = 0;
     const proxy = await startServer((req, res) => {
