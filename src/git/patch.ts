@@ -18,7 +18,9 @@
 import { writeFile } from "node:fs/promises";
 import { UserError } from "../diagnostics.js";
 import { listArchiveTree, ownership, planArchive, writePlannedArchive, type PlannedEntry } from "./archive.js";
-import { mappingScope, mappingTarget, type GitMappingSpec } from "./mapping.js";
+import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "./mapping.js";
+import type { PathMatcher } from "./pathMatcher.js";
+import { lsTree } from "./tree.js";
 import { runGit, type GitRepo } from "./repo.js";
 import type { RepoTreeEntry } from "./submodules.js";
 
@@ -45,21 +47,31 @@ const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 /** Entry names sort as the archive sorts them: by name without the directory slash. */
 const byEntry = (a: string, b: string): number => byName(a.replace(/\/$/, ""), b.replace(/\/$/, ""));
 
-/** Plans of the last diffMapping calls, so writePatch need not list commit B again. */
-const planCache = new WeakMap<PatchChanges, { commit: string; mapping: GitMappingSpec; planned: PlannedEntry[] }>();
+/** The written entries of diffMapping results, so writePatch need not list commit B again. */
+const planCache = new WeakMap<PatchChanges, { commit: string; mapping: GitMappingSpec; written: PlannedEntry[] }>();
 
 async function planAt(repo: GitRepo, commit: string, mapping: GitMappingSpec): Promise<PlannedEntry[]> {
   const entries = await listArchiveTree(repo, commit, mapping);
   return planArchive(entries, mapping, { allowEmpty: true }).planned;
 }
 
+interface RawChange {
+  path: string;
+  oldMode: string;
+  newMode: string;
+  oldOid: string;
+  newOid: string;
+}
+
+const NO_MODE = "000000";
+
 /**
- * Whether nothing the mapping can see changed between the commits: one `git diff-tree` restricted to `add` and its
- * parent paths (a parent that is a submodule, or turned from a directory into a file, changes what `add` holds).
+ * What changed between the commits for the mapping: one `git diff-tree --raw` restricted to `add` and its parent
+ * paths (a parent that is a submodule, or turned from a directory into a file, changes what `add` holds).
  */
-async function scopeUnchanged(repo: GitRepo, from: string, to: string, mapping: GitMappingSpec): Promise<boolean> {
+async function rawDiff(repo: GitRepo, from: string, to: string, mapping: GitMappingSpec): Promise<{ records: RawChange[]; parents: Set<string> }> {
   const scope = mappingScope(mapping);
-  const args = ["diff-tree", "-r", "-z", "--no-renames", "--name-only", from, to];
+  const args = ["diff-tree", "-r", "-z", "--no-renames", "--raw", "--full-index", from, to];
   const parents = new Set<string>();
   if (scope !== "") {
     const parts = scope.split("/");
@@ -73,8 +85,16 @@ async function scopeUnchanged(repo: GitRepo, from: string, to: string, mapping: 
       hint: "both commits must exist in the repository (a stored stage whose commit is gone is not reused)",
     });
   }
-  const names = r.stdout.toString("utf8").split("\0");
-  return !names.some((n) => n !== "" && (scope === "" || n === scope || n.startsWith(`${scope}/`) || parents.has(n)));
+  const fields = r.stdout.toString("utf8").split("\0");
+  const records: RawChange[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const [oldMode, newMode, oldOid, newOid] = fields[i].replace(/^:/, "").split(" ");
+    const path = fields[i + 1];
+    if (scope === "" || path === scope || path.startsWith(`${scope}/`) || parents.has(path)) {
+      records.push({ path, oldMode, newMode, oldOid, newOid });
+    }
+  }
+  return { records, parents };
 }
 
 /** Sums the sizes of the given blobs, asking each repository (superproject or submodule) once. */
@@ -106,11 +126,24 @@ async function blobSizes(defaultRepo: GitRepo, entries: readonly PlannedEntry[])
   return total;
 }
 
-/** The changes that bring the archive of `mapping` at commit `from` to its archive at commit `to`. */
-export async function diffMapping(repo: GitRepo, from: string, to: string, mapping: GitMappingSpec): Promise<PatchChanges> {
-  if (from === to || (await scopeUnchanged(repo, from, to, mapping))) {
-    return { write: [], remove: [], size: 0, empty: true };
+function finish(written: PlannedEntry[], removed: string[]): { write: string[]; remove: string[] } {
+  // a removed directory takes its contents with it: list only the topmost removed paths
+  removed.sort(byName);
+  const remove: string[] = [];
+  for (const name of removed) {
+    const last = remove[remove.length - 1];
+    if (last !== undefined && name.startsWith(`${last}/`)) continue;
+    remove.push(name);
   }
+  const write = written.map((p) => (p.kind === "dir" ? `${p.name}/` : p.name)).sort(byEntry);
+  return { write, remove };
+}
+
+/**
+ * The reference: compares the full archive plans of both commits. Used when the quick path cannot decide alone
+ * (a submodule changed, `add` or a parent of it changed type, a single-file `add`); exported for tests.
+ */
+export async function diffMappingByPlans(repo: GitRepo, from: string, to: string, mapping: GitMappingSpec): Promise<PatchChanges> {
   const [before, after] = await Promise.all([planAt(repo, from, mapping), planAt(repo, to, mapping)]);
   const old = new Map(before.map((p) => [p.name, p] as const));
   const next = new Map(after.map((p) => [p.name, p] as const));
@@ -121,28 +154,96 @@ export async function diffMapping(repo: GitRepo, from: string, to: string, mappi
     // that user stages put there stay, as with werf); one that turned into a file or symlink must go
     if (p.kind === "dir" ? n !== undefined && n.kind !== "dir" : !n || n.kind !== p.kind) removed.push(p.name);
   }
-  // a removed directory takes its contents with it: list only the topmost removed paths
-  removed.sort(byName);
-  const remove: string[] = [];
-  for (const name of removed) {
-    const last = remove[remove.length - 1];
-    if (last !== undefined && name.startsWith(`${last}/`)) continue;
-    remove.push(name);
-  }
   const written: PlannedEntry[] = [];
   for (const p of after) {
     const o = old.get(p.name);
     if (!o || signature(o) !== signature(p)) written.push(p);
   }
-  const write = written.map((p) => (p.kind === "dir" ? `${p.name}/` : p.name)).sort(byEntry);
-  const changes: PatchChanges = {
-    write,
-    remove,
-    size: await blobSizes(repo, written),
-    empty: write.length === 0 && remove.length === 0,
-  };
-  planCache.set(changes, { commit: to, mapping, planned: after });
+  return result(repo, to, mapping, written, removed);
+}
+
+async function result(repo: GitRepo, to: string, mapping: GitMappingSpec, written: PlannedEntry[], removed: string[]): Promise<PatchChanges> {
+  const { write, remove } = finish(written, removed);
+  const changes: PatchChanges = { write, remove, size: await blobSizes(repo, written), empty: write.length === 0 && remove.length === 0 };
+  planCache.set(changes, { commit: to, mapping, written });
   return changes;
+}
+
+/** Whether commit `commit` has a file the mapping matches strictly below repository directory `dir`. */
+async function hasMatchedBelow(repo: GitRepo, commit: string, dir: string, matcher: PathMatcher): Promise<boolean> {
+  for await (const e of lsTree(repo, commit, { scope: dir })) {
+    if (e.type !== "tree" && (dir === "" || e.path.startsWith(`${dir}/`)) && matcher.isPathMatched(e.path)) return true;
+  }
+  return false;
+}
+
+/** The changes that bring the archive of `mapping` at commit `from` to its archive at commit `to`. */
+export async function diffMapping(repo: GitRepo, from: string, to: string, mapping: GitMappingSpec): Promise<PatchChanges> {
+  const empty: PatchChanges = { write: [], remove: [], size: 0, empty: true };
+  if (from === to) return empty;
+  const scope = mappingScope(mapping);
+  const { records, parents } = await rawDiff(repo, from, to, mapping);
+  if (records.length === 0) return empty;
+  if (records.some((r) => r.oldMode === "160000" || r.newMode === "160000" || r.path === scope || parents.has(r.path))) {
+    return diffMappingByPlans(repo, from, to, mapping);
+  }
+  // The quick path: only the changed files are looked at. The same matcher and naming as planArchive.
+  const matcher = mappingMatcher(mapping);
+  const target = mappingTarget(mapping);
+  const nameOf = (p: string) => {
+    const rel = matcher.relative(p)!;
+    return target === "" ? rel : `${target}/${rel}`;
+  };
+  const entry = (path: string, mode: string, oid: string): PlannedEntry => ({
+    name: nameOf(path),
+    kind: mode === "120000" ? "symlink" : "file",
+    source: { path, mode, type: "blob", oid },
+  });
+  const old = new Map<string, PlannedEntry>();
+  const next = new Map<string, PlannedEntry>();
+  for (const r of records) {
+    if (!matcher.isPathMatched(r.path)) continue;
+    if (r.oldMode !== NO_MODE) old.set(nameOf(r.path), entry(r.path, r.oldMode, r.oldOid));
+    if (r.newMode !== NO_MODE) next.set(nameOf(r.path), entry(r.path, r.newMode, r.newOid));
+  }
+  // directories of A's archive known from the changed files (every file below a directory that turned into a
+  // file is deleted, so it is among them)
+  const oldDirs = new Set<string>();
+  const dirsOf = (name: string, into: Set<string>) => {
+    const parts = name.split("/");
+    const first = target === "" ? 1 : target.split("/").length;
+    for (let n = first; n < parts.length; n++) into.add(parts.slice(0, n).join("/"));
+  };
+  for (const name of old.keys()) dirsOf(name, oldDirs);
+  const removed: string[] = [];
+  for (const [name, o] of old) {
+    const n = next.get(name);
+    if (!n || n.kind !== o.kind) removed.push(name);
+  }
+  const written: PlannedEntry[] = [];
+  const newDirs = new Set<string>();
+  for (const [name, n] of next) {
+    if (oldDirs.has(name)) removed.push(name); // a directory turned into a file or symlink
+    const o = old.get(name);
+    if (!o || signature(o) !== signature(n)) written.push(n);
+    dirsOf(name, newDirs);
+  }
+  // B's directories that A's archive may not have had: ask commit A, shallowest first
+  const repoPath = (dirName: string) => {
+    const rel = target === "" ? dirName : dirName === target ? "" : dirName.slice(target.length + 1);
+    return scope === "" ? rel : rel === "" ? scope : `${scope}/${rel}`;
+  };
+  const absent = new Set<string>();
+  for (const d of [...newDirs].sort(byName)) {
+    if (oldDirs.has(d)) continue;
+    const parent = d.includes("/") ? d.slice(0, d.lastIndexOf("/")) : undefined;
+    const existed = !(parent !== undefined && absent.has(parent)) && (await hasMatchedBelow(repo, from, repoPath(d), matcher));
+    if (!existed) {
+      absent.add(d);
+      written.push({ name: d, kind: "dir" });
+    }
+  }
+  return result(repo, to, mapping, written, removed);
 }
 
 /**
@@ -160,7 +261,7 @@ export async function writePatch(
   removeListFile: string,
 ): Promise<void> {
   const cached = planCache.get(changes);
-  const planned = cached && cached.commit === to && cached.mapping === mapping ? cached.planned : await planAt(repo, to, mapping);
+  const planned = cached && cached.commit === to && cached.mapping === mapping ? cached.written : await planAt(repo, to, mapping);
   const byEntryName = new Map(planned.map((p) => [p.kind === "dir" ? `${p.name}/` : p.name, p] as const));
   const selected: PlannedEntry[] = [];
   for (const name of changes.write) {

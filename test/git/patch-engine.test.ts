@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, rmSync, symlinkSync, chmodSync, writeFileSync 
 import path from "node:path";
 import { GitRepo } from "../../src/git/repo.js";
 import { writeGitArchive } from "../../src/git/archive.js";
-import { diffMapping, patchApplyScript, writePatch } from "../../src/git/patch.js";
+import { diffMapping, diffMappingByPlans, patchApplyScript, writePatch } from "../../src/git/patch.js";
 import type { GitMappingSpec } from "../../src/git/mapping.js";
 import { repoRoot } from "../support/paths.js";
 import { binaryData, commitAll, git, tempDir, writeFile } from "./gitFixture.js";
@@ -214,6 +214,7 @@ test("patches applied with the toolchain give exactly the tree of the fresh arch
       // the chain: archive of C0, then one patch per step
       for (let i = 1; i < commits.length; i++) {
         const changes = await diffMapping(repo, commits[i - 1], commits[i], m);
+        assert.deepEqual(changes, await diffMappingByPlans(repo, commits[i - 1], commits[i], m), `${c.name} step ${i}: quick path`);
         if (!changes.empty) nonEmptyPatches++;
         const tar = `c${ci}-p${i}.tar`;
         const list = `c${ci}-p${i}.list`;

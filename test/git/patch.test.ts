@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { GitRepo } from "../../src/git/repo.js";
-import { diffMapping, patchApplyScript, writePatch } from "../../src/git/patch.js";
+import { diffMapping, diffMappingByPlans, patchApplyScript, writePatch } from "../../src/git/patch.js";
 import type { GitMappingSpec } from "../../src/git/mapping.js";
 import { UserError } from "../../src/diagnostics.js";
 import { binaryData, commitAll, git, tempDir, writeFile } from "./gitFixture.js";
@@ -17,6 +17,13 @@ const all = (to: string, extra: Partial<GitMappingSpec> = {}): GitMappingSpec =>
   excludePaths: [],
   ...extra,
 });
+
+/** diffMapping, checked against the reference (full plans of both commits) on the way. */
+async function diff(repo: GitRepo, from: string, to: string, m: GitMappingSpec) {
+  const quick = await diffMapping(repo, from, to, m);
+  assert.deepEqual(quick, await diffMappingByPlans(repo, from, to, m), `quick path ${from}..${to} ${JSON.stringify(m)}`);
+  return quick;
+}
 
 function repoWith(): { dir: string; cleanup(): void } {
   const dir = tempDir("patch-unit");
@@ -58,7 +65,7 @@ test("diffMapping: edits, additions, deletions, type changes, modes, symlinks; n
     const c1 = commitAll(r.dir, "c1");
     const repo = await GitRepo.open(r.dir);
 
-    const changes = await diffMapping(repo, c0, c1, all("/app"));
+    const changes = await diff(repo, c0, c1, all("/app"));
     assert.deepEqual(changes.write, [
       "app/a.txt",
       "app/link",
@@ -77,7 +84,7 @@ test("diffMapping: edits, additions, deletions, type changes, modes, symlinks; n
     assert.equal(changes.empty, false);
 
     // the reverse step
-    const back = await diffMapping(repo, c1, c0, all("/app"));
+    const back = await diff(repo, c1, c0, all("/app"));
     assert.deepEqual(back.remove, ["app/new/deep/n.bin", "app/x", "app/y"]);
     assert.deepEqual(back.write, [
       "app/a.txt",
@@ -93,7 +100,7 @@ test("diffMapping: edits, additions, deletions, type changes, modes, symlinks; n
     ]);
 
     // nothing changed
-    assert.deepEqual(await diffMapping(repo, c1, c1, all("/app")), { write: [], remove: [], size: 0, empty: true });
+    assert.deepEqual(await diff(repo, c1, c1, all("/app")), { write: [], remove: [], size: 0, empty: true });
   } finally {
     r.cleanup();
   }
@@ -122,13 +129,13 @@ test("diffMapping: masks apply on both sides, scope and single-file add, unknown
     const repo = await GitRepo.open(r.dir);
     const masked: GitMappingSpec = { add: "/src", to: "/opt", includePaths: [], excludePaths: ["secret"] };
 
-    assert.equal((await diffMapping(repo, c0, c1, masked)).empty, true);
-    const moved = await diffMapping(repo, c1, c2, masked);
+    assert.equal((await diff(repo, c0, c1, masked)).empty, true);
+    const moved = await diff(repo, c1, c2, masked);
     assert.deepEqual(moved, { write: ["opt/s.txt"], remove: ["opt/move.txt"], size: 3, empty: false });
 
     const single: GitMappingSpec = { add: "/conf/app.yml", to: "/etc/app/settings.yml", includePaths: [], excludePaths: [] };
-    assert.equal((await diffMapping(repo, c0, c1, single)).empty, true);
-    assert.deepEqual(await diffMapping(repo, c1, c2, single), { write: ["etc/app/settings.yml"], remove: [], size: 5, empty: false });
+    assert.equal((await diff(repo, c0, c1, single)).empty, true);
+    assert.deepEqual(await diff(repo, c1, c2, single), { write: ["etc/app/settings.yml"], remove: [], size: 5, empty: false });
 
     // `add` appearing below a path that was a file: the parent's change is seen
     rm("other");
@@ -138,8 +145,8 @@ test("diffMapping: masks apply on both sides, scope and single-file add, unknown
     w("other/deep/x.txt", "x\n");
     const c4 = commitAll(r.dir, "c4");
     const deep: GitMappingSpec = { add: "/other/deep", to: "/d", includePaths: [], excludePaths: [] };
-    assert.deepEqual(await diffMapping(repo, c3, c4, deep), { write: ["d/", "d/x.txt"], remove: [], size: 2, empty: false });
-    assert.deepEqual(await diffMapping(repo, c4, c3, deep), { write: [], remove: ["d/x.txt"], size: 0, empty: false });
+    assert.deepEqual(await diff(repo, c3, c4, deep), { write: ["d/", "d/x.txt"], remove: [], size: 2, empty: false });
+    assert.deepEqual(await diff(repo, c4, c3, deep), { write: [], remove: ["d/x.txt"], size: 0, empty: false });
 
     await assert.rejects(diffMapping(repo, "0".repeat(40), c1, masked), (e: unknown) => {
       assert.ok(e instanceof UserError);
@@ -167,7 +174,7 @@ test("writePatch: the tar holds exactly the written entries with the archive's h
     const c1 = commitAll(r.dir, "c1");
     const repo = await GitRepo.open(r.dir);
     const m = all("/srv", { owner: "1000", group: "www" });
-    const changes = await diffMapping(repo, c0, c1, m);
+    const changes = await diff(repo, c0, c1, m);
     const tarFile = path.join(out, "p.tar");
     const listFile = path.join(out, "p.list");
     await writePatch(repo, c1, m, changes, tarFile, listFile);
@@ -205,12 +212,12 @@ test("writePatch: a newline in a written name is refused only when the mapping h
     const c1 = commitAll(r.dir, "c1");
     const repo = await GitRepo.open(r.dir);
     const plain = all("/srv");
-    const changes = await diffMapping(repo, c0, c1, plain);
+    const changes = await diff(repo, c0, c1, plain);
     assert.deepEqual(changes.write, ["srv/n\nl.txt"]);
     await writePatch(repo, c1, plain, changes, path.join(out, "p.tar"), path.join(out, "p.list"));
     const owned = all("/srv", { owner: 5 });
     await assert.rejects(
-      writePatch(repo, c1, owned, await diffMapping(repo, c0, c1, owned), path.join(out, "q.tar"), path.join(out, "q.list")),
+      writePatch(repo, c1, owned, await diff(repo, c0, c1, owned), path.join(out, "q.tar"), path.join(out, "q.list")),
       (e: unknown) => e instanceof UserError && /newline in its name/.test(e.message),
     );
   } finally {
