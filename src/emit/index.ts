@@ -10,6 +10,7 @@ import path from "node:path";
 import { UserError } from "../diagnostics.js";
 import { GitRepo } from "../git/repo.js";
 import { writeGitArchive } from "../git/archive.js";
+import { openSourceRepo } from "../stages/git-sources.js";
 import type { GitArchivePlan, Plan } from "../stages/model.js";
 import { renderBake, outRelative, type EmitOptions } from "./bake.js";
 import { archiveEntriesFile, archiveNeedsChown, renderDockerfileWith, type RenderDeps } from "./dockerfile.js";
@@ -150,7 +151,7 @@ export async function emitProject(plan: Plan, opts: EmitOptions, deps: RenderDep
       const file = path.join(context, ...a.file.split("/"));
       await mkdir(path.dirname(file), { recursive: true });
       let repo = repos.get(a.source.repoDir);
-      if (!repo) repos.set(a.source.repoDir, (repo = await GitRepo.open(a.source.repoDir)));
+      if (!repo) repos.set(a.source.repoDir, (repo = await openSourceRepo(a.source)));
       const summary = await writeGitArchive(repo, a.source.commit, a.source.mapping, file, { pos: a.source.mapping.pos });
       if (archiveNeedsChown(a)) {
         const names = summary.entries.map((e) => e.replace(/\/$/, ""));

@@ -161,3 +161,8 @@ export function projectRelative(base: string, p: string): string {
   if (rel.startsWith("..") || path.isAbsolute(rel)) return p.split(path.sep).join("/");
   return rel.split(path.sep).join("/");
 }
+
+/** Opens the repository a GitSource reads: the project's worktree, or a remote's bare cache clone. */
+export function openSourceRepo(source: GitSource): Promise<GitRepo> {
+  return source.mapping.local ? GitRepo.open(source.repoDir) : GitRepo.openGitDir(source.repoDir);
+}
