@@ -275,3 +275,47 @@ test("patchApplyScript: owner/group resolved in the image (names) or taken as id
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("diffMapping and writePatch through a submodule bump: the submodule's files at both recorded commits", async () => {
+  const work = tempDir("patch-submod");
+  try {
+    const lib = path.join(work, "lib");
+    const sup = path.join(work, "sup");
+    git(work, "init", "-q", "-b", "main", lib);
+    writeFile(lib, "a.txt", "lib v1\n");
+    writeFile(lib, "old.txt", "old\n");
+    const v1 = commitAll(lib, "v1");
+    writeFile(lib, "a.txt", "lib v2\n");
+    rmSync(path.join(lib, "old.txt"));
+    writeFile(lib, "sub/new.txt", "new\n");
+    const v2 = commitAll(lib, "v2");
+    git(work, "init", "-q", "-b", "main", sup);
+    writeFile(sup, "app/main.txt", "main\n");
+    git(sup, "-c", "protocol.file.allow=always", "submodule", "add", "-q", lib, "app/vendor/lib");
+    git(path.join(sup, "app/vendor/lib"), "checkout", "-q", v1);
+    const s0 = commitAll(sup, "s0");
+    git(path.join(sup, "app/vendor/lib"), "checkout", "-q", v2);
+    const s1 = commitAll(sup, "s1");
+    const repo = await GitRepo.open(sup);
+    const m = all("/srv", { add: "/app" });
+    const changes = await diff(repo, s0, s1, m);
+    assert.deepEqual(changes, {
+      write: ["srv/vendor/lib/a.txt", "srv/vendor/lib/sub/", "srv/vendor/lib/sub/new.txt"],
+      remove: ["srv/vendor/lib/old.txt"],
+      size: Buffer.byteLength("lib v2\nnew\n"),
+      empty: false,
+    });
+    // `add` inside the submodule: the gitlink above it changed
+    const inner = all("/x", { add: "/app/vendor/lib/sub" });
+    assert.deepEqual(await diff(repo, s0, s1, inner), { write: ["x/", "x/new.txt"], remove: [], size: 4, empty: false });
+    const tarFile = path.join(work, "p.tar");
+    await writePatch(repo, s1, m, JSON.parse(JSON.stringify(changes)), tarFile, path.join(work, "p.list"));
+    const x = path.join(work, "x");
+    execFileSync("mkdir", [x]);
+    execFileSync("tar", ["-xf", tarFile, "-C", x]);
+    assert.equal(readFileSync(path.join(x, "srv/vendor/lib/a.txt"), "utf8"), "lib v2\n");
+    assert.equal(readFileSync(path.join(x, "srv/vendor/lib/sub/new.txt"), "utf8"), "new\n");
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
