@@ -1,9 +1,10 @@
 // Git patch layers: bring the files of one git mapping from commit A (what a stored stage holds) to commit B.
 //
-// No `git apply` (werf's v3 and Buildah way, reference §3.4): the changes are computed by comparing the archive
-// plans (src/git/archive.ts `planArchive`) of both commits, so "full archive of A + patch" is by construction the
-// full archive of B: the same include/exclude masks, single-file `add` rename, submodule expansion, modes and
-// owner/group. A patch is
+// No `git apply` (werf's v3 and Buildah way, reference §3.4). The reference computation compares the archive plans
+// (src/git/archive.ts `planArchive`) of both commits, so "full archive of A + patch" is by construction the full
+// archive of B: the same include/exclude masks, single-file `add` rename, submodule expansion, modes and owner/group.
+// `diffMapping` gets the same answer from one `git diff-tree --raw` (only changed files are looked at) and falls
+// back to the reference when a submodule or `add`'s own path or parents changed. A patch is
 //   - a tar holding the entries to write, with the archive's headers: changed or added files and symlinks, and the
 //     directories that did not exist (as directories) in A's archive; existing directories are not touched, so
 //     their modes and owners, possibly changed by user stages, stay as they are;
