@@ -113,7 +113,7 @@ describe("renderDockerfile", () => {
     assert.match(block, /--mount=type=tmpfs,target=\/tmp/);
     assert.match(block, /--mount=type=cache,id=demo-app-apt,target=\/var\/cache\/apt/);
     assert.match(block, /--mount=type=bind,from=mount-src,target=\/src,rw/);
-    assert.match(block, /<<'STAPEL_EOF'\n#!\/\.stapel\/bin\/bash -e\nexport LANG=C\.UTF-8 LC_ALL=C\.UTF-8\ncd \//);
+    assert.match(block, /<<'STAPEL_EOF'\n#!\/\.stapel\/bin\/bash -e\nexport LANG=C\.UTF-8 LC_ALL=C\.UTF-8 2>\/dev\/null\ncd \//);
     assert.doesNotMatch(block, /secret/, "no commit → no commit secret");
   });
 
