@@ -8,6 +8,7 @@ import { registerSchema } from "./schema.js";
 import { registerToolchain } from "./toolchain.js";
 import { registerPlan } from "./plan.js";
 import { registerCompile } from "./compile.js";
+import { registerBuild } from "./build.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerToolchain(program);
   registerPlan(program);
   registerCompile(program);
+  registerBuild(program);
   return program;
 }
 

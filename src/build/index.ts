@@ -1,0 +1,311 @@
+// `stapel2docker build`: plan, list the repository's tags once, reuse the longest stored prefix of every image,
+// build the missing stages in one `docker buildx bake` (each pushed as `<repo>:<digest>-<ms>`), then write the
+// final tags registry-side. See docs/build.md.
+
+import { spawn } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { UserError } from "../diagnostics.js";
+import { planArchives, renderCommitEnv, renderDockerfile } from "../emit/index.js";
+import { archiveEntriesFile, archiveNeedsChown } from "../emit/dockerfile.js";
+import { writeGitArchive } from "../git/archive.js";
+import { imageTags, repoOf } from "../emit/bake.js";
+import { writePatch } from "../git/patch.js";
+import { RegistryClient } from "../registry/index.js";
+import { planProject } from "../stages/plan.js";
+import type { Plan, PlanOptions } from "../stages/model.js";
+import { acquireLocks, defaultLockDir, lockFile, releaseLocks } from "./lock.js";
+import { buildFiles, type PatchFiles } from "./render.js";
+import { Resolver, openSourceRepo, type ImageChain, type StagePatch } from "./resolve.js";
+import { indexStageTags, stageTag } from "./tags.js";
+
+export { indexStageTags, parseStageTag, stageTag, type StoredStage } from "./tags.js";
+export { Resolver, MIB, type ImageChain, type ChainStage, type StagePatch } from "./resolve.js";
+export { acquireLock, acquireLocks, releaseLocks, lockFile, defaultLockDir, type HeldLock } from "./lock.js";
+
+export interface BuildOptions extends Omit<PlanOptions, "images"> {
+  /** REGISTRY/PROJECT: stage storage and the final images' repository. */
+  repo: string;
+  images?: string[];
+  /** Extra final tags (`{image}` is replaced by the image's slug), as compile's --tag. */
+  addTags?: string[];
+  client?: RegistryClient;
+  /** The docker command (default "docker"). */
+  docker?: string;
+  /** Lock folder (default defaultLockDir()). */
+  lockDir?: string;
+  /** Progress lines ("reusing...", "waiting for..."); default: stderr. */
+  log?: (line: string) => void;
+  /** Where buildx's output goes (default: inherited stderr). */
+  buildOutput?: "inherit" | "ignore" | ((chunk: Buffer) => void);
+  /** An already made plan (tests); otherwise planProject(this). */
+  plan?: Plan;
+}
+
+export interface StageReport {
+  stage: string;
+  digest: string;
+  /** `<repo>:<digest>-<ms>`. */
+  tag: string;
+  status: "reused" | "built";
+  /** reused: time to choose it; built: the wall time of the bake that built it. */
+  seconds: number;
+}
+
+export interface ImageReport {
+  image: string;
+  digest: string;
+  /** Final tags written (final images only). */
+  tags: string[];
+  stages: StageReport[];
+}
+
+export interface BuildReport {
+  repo: string;
+  images: ImageReport[];
+  /** Stages built by this run (0 on a no-op build). */
+  built: number;
+  /** Whether `docker buildx bake` ran. */
+  bake: boolean;
+  registryRequests: number;
+  seconds: number;
+}
+
+function sec(ms: number): number {
+  return Math.round(ms) / 1000;
+}
+
+/** Builds the project's images; see the file comment. */
+export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
+  const t0 = performance.now();
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const plan = opts.plan ?? (await planProject({ ...opts, images: opts.images }));
+  if (plan.dockerfileImages.length) {
+    throw new UserError({
+      message: `build does not handle Dockerfile images yet (${plan.dockerfileImages.map((d) => d.image.name).join(", ")})`,
+      hint: "name only Stapel images on the command line, or use `stapel2docker compile` and build.sh",
+    });
+  }
+  const repo = repoOf(plan, { repo: opts.repo });
+  const client = opts.client ?? new RegistryClient();
+  const addTags = opts.addTags ?? [];
+  // validate the final tags before anything is built
+  for (const image of plan.images) if (image.final && image.kind === "image") imageTags(repo, image.slug, image.digest, addTags);
+
+  let chains = await resolve(plan, repo, client);
+  let built = new Map<string, { tag: string; seconds: number }>();
+  let bakeRan = false;
+  if (missing(chains).size) {
+    const lockDir = opts.lockDir ?? defaultLockDir();
+    const want = missing(chains);
+    const locks = await acquireLocks([...want].map((d) => lockFile(lockDir, repo, d)), () =>
+      log(`waiting for another build of the same stages (lock in ${lockDir})`),
+    );
+    try {
+      // another process may have built them meanwhile: list again
+      chains = await resolve(plan, repo, client);
+      const now = missing(chains);
+      const unlocked = [...now].filter((d) => !want.has(d));
+      if (unlocked.length) {
+        await releaseLocks(locks.splice(0));
+        locks.push(...(await acquireLocks([...now].map((d) => lockFile(lockDir, repo, d)))));
+        chains = await resolve(plan, repo, client);
+      }
+      if (missing(chains).size) {
+        built = await bake(plan, repo, chains, opts, log);
+        bakeRan = true;
+      } else {
+        log("reusing the stages another build pushed meanwhile");
+      }
+    } finally {
+      await releaseLocks(locks);
+    }
+  }
+
+  const images: ImageReport[] = [];
+  for (const chain of chains) {
+    const stages: StageReport[] = chain.stages.map((c) => {
+      const b = built.get(c.stage.digest);
+      const tag = c.stored ? c.stored.tag : b?.tag;
+      if (!tag) throw new Error(`internal: stage ${c.stage.target} was neither stored nor built`);
+      return {
+        stage: c.stage.name,
+        digest: c.stage.digest,
+        tag: `${repo}:${tag}`,
+        status: c.stored ? "reused" : "built",
+        seconds: c.stored ? sec(c.seconds * 1000) : b!.seconds,
+      };
+    });
+    let tags: string[] = [];
+    if (chain.image.final && chain.image.kind === "image") {
+      tags = imageTags(repo, chain.image.slug, chain.digest, addTags);
+      const src = stages[stages.length - 1].tag;
+      for (const t of tags) await client.copyTag(src, t);
+    }
+    images.push({ image: chain.image.name === "" ? "~" : chain.image.name, digest: chain.digest, tags, stages });
+  }
+  return {
+    repo,
+    images,
+    built: new Set([...built.keys()]).size,
+    bake: bakeRan,
+    registryRequests: client.requestCount,
+    seconds: sec(performance.now() - t0),
+  };
+}
+
+async function resolve(plan: Plan, repo: string, client: RegistryClient): Promise<ImageChain[]> {
+  const tags = indexStageTags(await client.listTags(repo));
+  return new Resolver({ plan, repo, client, tags }).resolveAll();
+}
+
+function missing(chains: ImageChain[]): Set<string> {
+  const out = new Set<string>();
+  for (const c of chains) for (const s of c.stages) if (!s.stored) out.add(s.stage.digest);
+  return out;
+}
+
+/** Writes the patches, the Dockerfile and the bake file in a temp dir and runs one bake that pushes every missing stage. */
+async function bake(
+  plan: Plan,
+  repo: string,
+  chains: ImageChain[],
+  opts: BuildOptions,
+  log: (l: string) => void,
+): Promise<Map<string, { tag: string; seconds: number }>> {
+  const work = await mkdtemp(path.join(os.tmpdir(), "stapel2docker-build-"));
+  try {
+    const patchDir = path.join(work, "patches");
+    const contextDir = path.join(work, "context");
+    await mkdir(patchDir);
+    await mkdir(contextDir);
+    // patch files, one pair per (mapping, from, to)
+    const written = new Map<string, PatchFiles>();
+    const filesOf = new Map<StagePatch, PatchFiles>();
+    for (const chain of chains) {
+      for (const c of chain.stages) {
+        for (const p of c.patches) {
+          const key = `${p.source.id}-${p.from.slice(0, 16)}-${p.source.commit.slice(0, 16)}`;
+          let f = written.get(key);
+          if (!f) {
+            f = { tar: `${key}.tar`, removals: `${key}.removals` };
+            const repoObj = await openSourceRepo(p.source.repoDir);
+            await writePatch(repoObj, p.source.commit, p.source.mapping, p.changes, path.join(patchDir, f.tar), path.join(patchDir, f.removals));
+            written.set(key, f);
+          }
+          filesOf.set(p, f);
+        }
+      }
+    }
+    const storedTags = new Map<string, string>();
+    const newTags = new Map<string, string>();
+    const ms = Date.now();
+    for (const chain of chains) {
+      for (const c of chain.stages) {
+        if (c.stored) storedTags.set(c.stage.digest, c.stored.tag);
+        else newTags.set(c.stage.digest, stageTag(c.stage.digest, ms));
+      }
+    }
+    const commitEnv = renderCommitEnv(plan);
+    if (commitEnv !== undefined) await writeFile(path.join(work, "commit.env"), commitEnv, { mode: 0o600 });
+    const files = buildFiles(plan, chains, {
+      repo,
+      storedTags,
+      newTags,
+      patchFiles: (p) => filesOf.get(p)!,
+      patchDir,
+      targetDirs: (t) => ({ context: `targets/${t}/context`, dockerfile: "../../../Dockerfile", patches: path.join(work, "targets", t, "patches") }),
+      commitEnv: commitEnv !== undefined ? "commit.env" : undefined,
+    });
+    // the git archives of rebuilt gitArchive stages (as compile writes them)
+    for (const a of planArchives(files.plan)) {
+      const file = path.join(contextDir, ...a.file.split("/"));
+      await mkdir(path.dirname(file), { recursive: true });
+      const summary = await writeGitArchive(await openSourceRepo(a.source.repoDir), a.source.commit, a.source.mapping, file, { pos: a.source.mapping.pos });
+      if (archiveNeedsChown(a)) {
+        const names = summary.entries.map((e) => e.replace(/\/$/, ""));
+        await writeFile(path.join(contextDir, ...archiveEntriesFile(a.file).split("/")), names.map((n) => `${n}\0`).join(""));
+      }
+    }
+    for (const t of files.targets.values()) {
+      await mkdir(path.join(work, "targets", t), { recursive: true });
+      await hardLinkCopy(contextDir, path.join(work, "targets", t, "context"));
+      await hardLinkCopy(patchDir, path.join(work, "targets", t, "patches"));
+    }
+    await writeFile(path.join(work, "Dockerfile"), renderDockerfile(files.plan));
+    await writeFile(path.join(work, "docker-bake.json"), JSON.stringify(files.bake, null, 2) + "\n");
+    if (process.env.STAPEL2DOCKER_KEEP_BUILD_DIR) log(`build files kept in ${work}`);
+    log(`building ${files.targets.size} stage(s) with docker buildx bake: ${[...files.targets.values()].join(", ")}`);
+    const t0 = performance.now();
+    await runDocker(opts.docker ?? "docker", ["buildx", "bake", "--progress=plain", "--push", "-f", "docker-bake.json"], work, opts.buildOutput ?? "inherit");
+    const seconds = sec(performance.now() - t0);
+    return new Map([...files.targets.keys()].map((d) => [d, { tag: newTags.get(d)!, seconds }]));
+  } finally {
+    if (!process.env.STAPEL2DOCKER_KEEP_BUILD_DIR) await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** `cp -al`: the folder's files as hard links (instant, no copy). */
+async function hardLinkCopy(src: string, dst: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const c = spawn("cp", ["-al", src, dst], { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    c.stderr!.on("data", (b: Buffer) => (err += b.toString("utf8")));
+    c.on("error", reject);
+    c.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`cp -al ${src} ${dst}: ${err.trim()}`))));
+  });
+}
+
+function runDocker(cmd: string, args: string[], cwd: string, output: NonNullable<BuildOptions["buildOutput"]>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let tail = "";
+    const take = (b: Buffer) => {
+      tail = (tail + b.toString("utf8")).slice(-4000);
+      if (typeof output === "function") output(b);
+      else if (output === "inherit") process.stderr.write(b);
+    };
+    child.stdout?.on("data", take);
+    child.stderr?.on("data", take);
+    const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+    const onInt = forward("SIGINT");
+    const onTerm = forward("SIGTERM");
+    process.once("SIGINT", onInt);
+    process.once("SIGTERM", onTerm);
+    const done = () => {
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+    };
+    child.on("error", (e) => {
+      done();
+      reject(new UserError({ message: `cannot run ${cmd}: ${e.message}`, hint: "install Docker with the buildx plugin (see docs/stack.md)" }));
+    });
+    child.on("close", (code, signal) => {
+      done();
+      if (code === 0) resolve();
+      else {
+        reject(new UserError({
+          message: `docker buildx bake failed (${signal ? `signal ${signal}` : `exit code ${code}`}); no tag was written for the stages it did not finish`,
+          hint: tail ? `its last output:\n${tail.trimEnd().split("\n").slice(-15).join("\n")}` : "see buildx's output above",
+        }));
+      }
+    });
+  });
+}
+
+/** The table printed after a build: per image and stage, reused or built, seconds. */
+export function formatReport(r: BuildReport): string {
+  const rows: string[][] = [["IMAGE", "STAGE", "STATUS", "SECONDS", "TAG"]];
+  for (const i of r.images) {
+    for (const s of i.stages) rows.push([i.image, s.stage, s.status, s.seconds.toFixed(3), s.tag.slice(s.tag.lastIndexOf(":") + 1)]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  const lines = rows.map((row) => row.map((v, c) => (c === row.length - 1 ? v : v.padEnd(widths[c]))).join("  "));
+  for (const i of r.images) for (const t of i.tags) lines.push(`${i.image}: ${t}`);
+  lines.push(`${r.built} stage(s) built, ${r.images.reduce((n, i) => n + i.stages.filter((s) => s.status === "reused").length, 0)} reused, ${r.registryRequests} registry request(s), ${r.seconds.toFixed(3)} s`);
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,181 @@
+// The build's own Dockerfile and bake file: only the stages to build, each image's chain starting
+// `FROM <repo>:<stored stage tag>`, printed by src/emit's printer. Git patches are applied by a RUN of the
+// toolchain's bash (src/git/patch.ts patchApplyScript) over a named context holding the patch files; a rebuilt
+// install/beforeSetup/setup gets it as a helper build stage right before its own (`<stage>--git-patch`).
+
+import path from "node:path";
+import { UserError } from "../diagnostics.js";
+import { COMMIT_SECRET, REPO_ARG } from "../emit/dockerfile.js";
+import { imageContexts, type BakeFile, type BakeTarget } from "../emit/bake.js";
+import { patchApplyScript } from "../git/patch.js";
+import type { ImagePlan, MountPlan, Plan, StageBody, StagePlan, UserBody } from "../stages/model.js";
+import type { ChainStage, ImageChain, StagePatch } from "./resolve.js";
+
+/** The named context with the patch files, mounted at PATCH_MOUNT in patch RUNs. */
+export const PATCH_CONTEXT = "stapel-patches";
+export const PATCH_MOUNT = "/.stapel-patch";
+
+/** A patch written to the patches folder: file names relative to it. */
+export interface PatchFiles {
+  tar: string;
+  removals: string;
+}
+
+export interface BuildFiles {
+  /** The plan holding only what is built (for the printer). */
+  plan: Plan;
+  bake: BakeFile;
+  /** digest → the bake target that pushes it. */
+  targets: Map<string, string>;
+}
+
+export interface RenderBuildOptions {
+  repo: string;
+  /** digest → stored stage tag (every stored stage any chain uses). */
+  storedTags: Map<string, string>;
+  /** digest → tag the built stage is pushed as. */
+  newTags: Map<string, string>;
+  /** The patch files of each StagePatch. */
+  patchFiles: (p: StagePatch) => PatchFiles;
+  /** Absolute folder holding the patch files. */
+  patchDir: string;
+  /** Per bake target: its context folder (relative to the bake's working directory), the Dockerfile relative to
+   *  it, and its own patch folder (absolute). buildx 0.13 with the docker driver shares one local context between
+   *  the targets of a bake and fails ("failed to walk ... no such file") when their Dockerfile stages use different
+   *  files of it, so each target gets a folder of its own (hard links). */
+  targetDirs: (target: string) => { context: string; dockerfile: string; patches: string };
+  /** commit.env, relative to the bake's working directory. */
+  commitEnv?: string;
+}
+
+function patchBody(patches: StagePatch[], files: RenderBuildOptions["patchFiles"], patchDir: string, pos: StagePlan["pos"]): UserBody {
+  const mount: MountPlan = {
+    mount: { pos, to: PATCH_MOUNT, type: "custom_dir", fromPath: PATCH_MOUNT },
+    contextName: PATCH_CONTEXT,
+    contextPath: patchDir,
+  };
+  return {
+    kind: "user",
+    stage: "setup",
+    builder: "shell",
+    commands: patches.map((p) => {
+      const f = files(p);
+      return {
+        command: `# git ${p.source.mapping.add} → ${p.source.mapping.to}: ${p.from.slice(0, 12)}..${p.source.commit.slice(0, 12)}\n` +
+          patchApplyScript(`${PATCH_MOUNT}/${f.tar}`, `${PATCH_MOUNT}/${f.removals}`, p.source.mapping).replace(/\n$/, ""),
+        pos,
+      };
+    }),
+    tasks: [],
+    asLayers: false,
+    mounts: [mount],
+    git: [],
+  };
+}
+
+/** The partial plan: per image with something to build, a chain from its last stored stage. */
+export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOptions): BuildFiles {
+  const images: ImagePlan[] = [];
+  const rendered = new Set<string>();
+  const pending: { image: ImagePlan; stage: StagePlan }[] = [];
+  for (const chain of chains) {
+    const first = chain.stages.findIndex((c) => !c.stored);
+    if (first < 0) continue;
+    const stages: StagePlan[] = [];
+    if (first > 0) {
+      const last = chain.stages[first - 1];
+      stages.push({
+        ...last.stage,
+        name: "from",
+        labels: {},
+        body: { kind: "from", base: { kind: "external", ref: `${opts.repo}:${last.stored!.tag}` } },
+      });
+    }
+    for (const c of chain.stages.slice(first)) {
+      if (c.stored) throw new Error(`internal: stored stage ${c.stage.target} after a built one`);
+      stages.push(...expand(chain.image, c, opts));
+      pending.push({ image: chain.image, stage: c.stage });
+    }
+    for (const s of stages) rendered.add(s.target);
+    images.push({ ...chain.image, stages });
+  }
+  // images with nothing to build stay in the plan without stages (the printer looks up their slugs)
+  const withStages = new Set(images.map((i) => i.name));
+  const all = plan.images.map((i) => (withStages.has(i.name) ? images.find((x) => x.name === i.name)! : { ...i, stages: [] }));
+  // references to other images' stages that are not built here become their stored tags
+  const ref = (target: string, digest: string, what: string): string | undefined => {
+    if (rendered.has(target)) return undefined;
+    const tag = opts.storedTags.get(digest);
+    if (!tag) throw new UserError({ message: `internal: ${what} (${target}) is neither stored nor built`, hint: "run the build again; if it persists, report it" });
+    return `${opts.repo}:${tag}`;
+  };
+  for (const image of images) {
+    image.stages = image.stages.map((s) => ({ ...s, body: fixRefs(s.body, ref) }));
+  }
+  const partial: Plan = { ...plan, images: all, dockerfileImages: [] };
+
+  const targets = new Map<string, string>();
+  const bakeTargets: Record<string, BakeTarget> = {};
+  for (const { image, stage } of pending) {
+    if (targets.has(stage.digest)) continue;
+    const img = images.find((i) => i.name === image.name)!;
+    const contexts = imageContexts(partial, img);
+    for (const [k, v] of Object.entries(contexts)) {
+      if (!v.includes("://") && !v.startsWith("target:")) contexts[k] = path.resolve(plan.dir, v);
+    }
+    const tag = opts.newTags.get(stage.digest)!;
+    const dirs = opts.targetDirs(stage.target);
+    if (contexts[PATCH_CONTEXT] !== undefined) contexts[PATCH_CONTEXT] = dirs.patches;
+    bakeTargets[stage.target] = {
+      context: dirs.context,
+      dockerfile: dirs.dockerfile,
+      target: stage.target,
+      ...(Object.keys(contexts).length ? { contexts: Object.fromEntries(Object.keys(contexts).sort().map((k) => [k, contexts[k]])) } : {}),
+      args: { [REPO_ARG]: opts.repo },
+      ...(opts.commitEnv ? { secret: [`id=${COMMIT_SECRET},src=${opts.commitEnv}`] } : {}),
+      tags: [`${opts.repo}:${tag}`],
+      ...(image.platform.length ? { platforms: [...image.platform] } : {}),
+    };
+    targets.set(stage.digest, stage.target);
+  }
+  const names = Object.keys(bakeTargets).sort();
+  return {
+    plan: partial,
+    bake: { group: { default: { targets: names } }, target: Object.fromEntries(names.map((n) => [n, bakeTargets[n]])) },
+    targets,
+  };
+}
+
+function expand(image: ImagePlan, c: ChainStage, opts: RenderBuildOptions): StagePlan[] {
+  const s = c.stage;
+  if (s.name === "gitCache" || s.name === "gitLatestPatch") {
+    return [{ ...s, body: patchBody(c.patches, opts.patchFiles, opts.patchDir, s.pos) }];
+  }
+  if (c.patches.length === 0) return [s];
+  const helper: StagePlan = {
+    ...s,
+    target: `${s.target}--git-patch`,
+    labels: {},
+    body: patchBody(c.patches, opts.patchFiles, opts.patchDir, s.pos),
+  };
+  void image;
+  return [helper, s];
+}
+
+function fixRefs(body: StageBody, ref: (target: string, digest: string, what: string) => string | undefined): StageBody {
+  if (body.kind === "from" && body.base.kind === "image") {
+    const r = ref(body.base.target, body.base.digest, `base image ${body.base.image}`);
+    return r ? { kind: "from", base: { kind: "external", ref: r } } : body;
+  }
+  if (body.kind === "dependencies") {
+    return {
+      ...body,
+      imports: body.imports.map((i) => {
+        if (i.source.kind !== "image") return i;
+        const r = ref(i.source.target, i.source.digest, `import source ${i.source.image}`);
+        return r ? { ...i, source: { kind: "external", ref: r } } : i;
+      }),
+    };
+  }
+  return body;
+}

@@ -1,0 +1,38 @@
+// `stapel2docker build`: reuse stored stages, build the missing ones with one `docker buildx bake`, tag the images.
+import { writeFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { formatDiagnostic } from "../diagnostics.js";
+import { buildProject, formatReport } from "../build/index.js";
+import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
+
+interface BuildCliOptions extends ConfigOptions {
+  repo: string;
+  addTag: string[];
+  report?: string;
+  toolchain?: string;
+}
+
+export function registerBuild(program: Command): void {
+  addConfigOptions(
+    program
+      .command("build")
+      .description("build werf.yaml's images with docker buildx, reusing the stages stored in --repo")
+      .argument("[IMAGE...]", "only these images (and the images they need); ~ is the nameless image")
+      .requiredOption("--repo <REPO>", "REGISTRY/PROJECT: where stages are stored (<digest>-<ms> tags) and images tagged")
+      .option("--add-tag <TAG>", "an extra tag <repo>:TAG per final image; {image} is replaced by the image's name (repeatable)",
+        (v: string, prev: string[]) => [...prev, v], [] as string[])
+      .option("--report <FILE>", "write the per-stage report (digest, tag, built/reused, seconds) as JSON")
+      .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel)"),
+  ).action(async (images: string[], opts: BuildCliOptions) => {
+    const report = await buildProject({
+      ...renderOptions(opts),
+      images,
+      repo: opts.repo,
+      addTags: opts.addTag,
+      toolchain: opts.toolchain,
+      log: (l) => process.stderr.write(`${l}\n`),
+    });
+    process.stdout.write(formatReport(report));
+    if (opts.report) await writeFile(opts.report, JSON.stringify(report, null, 2) + "\n");
+  });
+}

@@ -1,0 +1,116 @@
+// stapel2docker build on the real engine and the local registry (127.0.0.1:5000): stage reuse, git patch stages,
+// concurrent builds, rebases. Each test uses its own repository path, so tests never see each other's tags.
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import { rmSync, renameSync, chmodSync, unlinkSync, symlinkSync } from "node:fs";
+import path from "node:path";
+import { buildProject, type BuildReport } from "../../src/build/index.js";
+import { RegistryClient } from "../../src/registry/index.js";
+import { git, tempDir, writeFile } from "../git/gitFixture.js";
+import { dockerRecorder, makeProject, sh, stackUp, uniqueRepo } from "./support.js";
+
+before(async () => {
+  await stackUp();
+});
+
+const lockDir = tempDir("build-locks");
+process.on("exit", () => rmSync(lockDir, { recursive: true, force: true }));
+
+function builtStages(r: BuildReport, image = "app"): string[] {
+  return r.images.find((i) => i.image === image)!.stages.filter((s) => s.status === "built").map((s) => s.stage);
+}
+
+async function build(dir: string, repo: string, docker?: string): Promise<BuildReport> {
+  return buildProject({ dir, repo, environ: {}, docker, lockDir, buildOutput: "ignore", log: () => {} });
+}
+
+test("first build pushes every stage; the second starts no buildx, pushes nothing and is fast", async (t) => {
+  const p = makeProject();
+  const rec = dockerRecorder();
+  t.after(() => (p.cleanup(), rec.cleanup()));
+  const repo = uniqueRepo("app");
+  const first = await build(p.dir, repo, rec.docker);
+  assert.deepEqual(builtStages(first), ["from", "beforeInstall", "gitArchive", "install", "beforeSetup", "setup"]);
+  assert.equal(first.bake, true);
+  const tags = await new RegistryClient().listTags(repo);
+  for (const s of first.images[0].stages) assert.ok(tags.includes(s.tag.split(":").pop()!), `${s.tag} is in the registry`);
+  const final = first.images[0].tags[0];
+  assert.equal(final, `${repo}:app-${first.images[0].digest}`);
+  assert.equal((await sh(final, "cat /app/deps/list.txt /before-setup-saw.txt")), "dep-1\ndep-1\n");
+  assert.equal((await sh(final, "readlink /app/link; stat -c %a /app/bin/run.sh")).trim(), "lib/a.txt\n755");
+
+  const callsBefore = rec.calls().length;
+  const second = await build(p.dir, repo, rec.docker);
+  assert.equal(second.bake, false);
+  assert.equal(second.built, 0);
+  assert.deepEqual(builtStages(second), []);
+  assert.ok(!rec.calls().slice(callsBefore).some((c) => c.startsWith("buildx")), `no buildx: ${rec.calls().slice(callsBefore).join("; ")}`);
+  assert.ok(second.seconds < 1, `no-op build took ${second.seconds} s`);
+  assert.deepEqual(await new RegistryClient().listTags(repo), [...tags].sort(), "no new tag");
+  assert.deepEqual(second.images[0].tags, first.images[0].tags);
+});
+
+test("a masked edit rebuilds beforeSetup and setup; an unmasked edit only adds gitLatestPatch; files land exactly", async (t) => {
+  const p = makeProject();
+  t.after(() => p.cleanup());
+  const repo = uniqueRepo("app");
+  await build(p.dir, repo);
+
+  writeFile(p.dir, "src/deps/list.txt", "dep-2\n");
+  p.commit("masked edit");
+  const masked = await build(p.dir, repo);
+  assert.deepEqual(builtStages(masked), ["beforeSetup", "setup"], "files reach HEAD in beforeSetup: no gitLatestPatch is needed");
+  const img1 = masked.images[0].tags[0];
+  assert.equal(await sh(img1, "cat /before-setup-saw.txt"), "dep-2\n", "beforeSetup saw the patched file");
+  const setupRan = await sh(img1, "cat /setup-ran.txt");
+
+  // unmasked changes of every kind: edit, delete, rename, chmod, symlink retarget, file → directory
+  writeFile(p.dir, "src/readme.txt", "hello again\n");
+  unlinkSync(path.join(p.dir, "src/old/gone.txt"));
+  renameSync(path.join(p.dir, "src/lib/a.txt"), path.join(p.dir, "src/lib/b.txt"));
+  chmodSync(path.join(p.dir, "src/bin/run.sh"), 0o644);
+  unlinkSync(path.join(p.dir, "src/link"));
+  symlinkSync("lib/b.txt", path.join(p.dir, "src/link"));
+  writeFile(p.dir, "src/new/nested/file.txt", "new\n");
+  p.commit("unmasked edits");
+  const unmasked = await build(p.dir, repo);
+  assert.deepEqual(builtStages(unmasked), ["gitLatestPatch"]);
+  const img2 = unmasked.images[0].tags[0];
+  const listing = (await sh(img2, "cd /app && find . | sort")).trim().split("\n");
+  assert.deepEqual(listing, [".", "./bin", "./bin/run.sh", "./deps", "./deps/list.txt", "./lib", "./lib/b.txt", "./link", "./new", "./new/nested", "./new/nested/file.txt", "./readme.txt"]);
+  assert.equal(await sh(img2, "cat /app/readme.txt; readlink /app/link; stat -c %a /app/bin/run.sh"), "hello again\nlib/b.txt\n644\n");
+  assert.equal(await sh(img2, "cat /setup-ran.txt"), setupRan, "setup was reused, not run again");
+
+  const noop = await build(p.dir, repo);
+  assert.equal(noop.bake, false, "the gitLatestPatch stage is reused at the same HEAD");
+  assert.equal(noop.images[0].digest, unmasked.images[0].digest);
+});
+
+test("two builds at once: every stage built once, both succeed with identical results", async (t) => {
+  const p = makeProject();
+  t.after(() => p.cleanup());
+  const repo = uniqueRepo("app");
+  const [a, b] = await Promise.all([build(p.dir, repo), build(p.dir, repo)]);
+  assert.equal(a.built + b.built, 6, `stages built: ${a.built} + ${b.built}`);
+  assert.ok(a.built === 0 || b.built === 0);
+  assert.deepEqual(a.images[0].stages.map((s) => s.tag), b.images[0].stages.map((s) => s.tag));
+  const stageTags = (await new RegistryClient().listTags(repo)).filter((x) => /^[0-9a-f]{56}-\d+$/.test(x));
+  assert.equal(stageTags.length, 6, "one tag per stage");
+});
+
+test("a rebase that drops the stored stage's commit: that stage is not reused", async (t) => {
+  const p = makeProject();
+  t.after(() => p.cleanup());
+  const repo = uniqueRepo("app");
+  const base = git(p.dir, "rev-parse", "HEAD");
+  writeFile(p.dir, "src/readme.txt", "on a branch that will be dropped\n");
+  p.commit("dropped");
+  const first = await build(p.dir, repo);
+  assert.equal(first.built, 6);
+  git(p.dir, "reset", "-q", "--hard", base);
+  writeFile(p.dir, "src/readme.txt", "rewritten\n");
+  p.commit("rewritten");
+  const second = await build(p.dir, repo);
+  assert.deepEqual(builtStages(second), ["gitArchive", "install", "beforeSetup", "setup"], "stages holding the dropped commit are rebuilt");
+  assert.equal(await sh(second.images[0].tags[0], "cat /app/readme.txt"), "rewritten\n");
+});
