@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { UserError } from "../diagnostics.js";
+import { UserError, formatDiagnostic } from "../diagnostics.js";
 import { planArchives, renderCommitEnv, renderDockerfile } from "../emit/index.js";
 import { archiveEntriesFile, archiveNeedsChown } from "../emit/dockerfile.js";
 import { writeGitArchive } from "../git/archive.js";
@@ -81,6 +81,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   const t0 = performance.now();
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const plan = opts.plan ?? (await planProject({ ...opts, images: opts.images }));
+  for (const w of plan.warnings) log(`warning: ${formatDiagnostic(w)}`);
   if (plan.dockerfileImages.length) {
     throw new UserError({
       message: `build does not handle Dockerfile images yet (${plan.dockerfileImages.map((d) => d.image.name).join(", ")})`,

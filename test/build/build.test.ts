@@ -2,12 +2,13 @@
 // concurrent builds, rebases. Each test uses its own repository path, so tests never see each other's tags.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync, renameSync, chmodSync, unlinkSync, symlinkSync } from "node:fs";
+import { readFileSync, rmSync, renameSync, chmodSync, unlinkSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { buildProject, type BuildReport } from "../../src/build/index.js";
 import { RegistryClient } from "../../src/registry/index.js";
 import { git, tempDir, writeFile } from "../git/gitFixture.js";
-import { dockerRecorder, makeProject, sh, stackUp, uniqueRepo } from "./support.js";
+import { dockerRecorder, makeProject, run, sh, stackUp, uniqueRepo } from "./support.js";
+import { repoRoot } from "../support/paths.js";
 
 before(async () => {
   await stackUp();
@@ -113,4 +114,42 @@ test("a rebase that drops the stored stage's commit: that stage is not reused", 
   const second = await build(p.dir, repo);
   assert.deepEqual(builtStages(second), ["gitArchive", "install", "beforeSetup", "setup"], "stages holding the dropped commit are rebuilt");
   assert.equal(await sh(second.images[0].tags[0], "cat /app/readme.txt"), "rewritten\n");
+});
+
+test("a patch of 1 MiB or more goes to gitCache, kept while later patches go to gitLatestPatch", async (t) => {
+  const p = makeProject();
+  t.after(() => p.cleanup());
+  const repo = uniqueRepo("app");
+  await build(p.dir, repo);
+  writeFile(p.dir, "src/big.bin", Buffer.alloc(1024 * 1024 + 10, 7));
+  p.commit("big file");
+  const big = await build(p.dir, repo);
+  assert.deepEqual(builtStages(big), ["gitCache"], "gitCache brings the files to HEAD: no gitLatestPatch");
+  writeFile(p.dir, "src/readme.txt", "small change\n");
+  p.commit("small change");
+  const small = await build(p.dir, repo);
+  assert.deepEqual(builtStages(small), ["gitLatestPatch"]);
+  assert.equal(small.images[0].stages.find((s) => s.stage === "gitCache")!.status, "reused");
+  assert.equal(await sh(small.images[0].tags[0], "stat -c %s /app/big.bin; cat /app/readme.txt"), `${1024 * 1024 + 10}\nsmall change\n`);
+});
+
+test("CLI: two processes at once build each stage once; --report and --add-tag", async (t) => {
+  const p = makeProject();
+  const out = tempDir("build-cli");
+  t.after(() => (p.cleanup(), rmSync(out, { recursive: true, force: true })));
+  const repo = uniqueRepo("app");
+  const cli = path.join(repoRoot, "dist/src/cli/main.js");
+  const env = { ...process.env, STAPEL2DOCKER_LOCK_DIR: lockDir };
+  const runCli = (n: number) =>
+    run(process.execPath, [cli, "build", "--dir", p.dir, "--repo", repo, "--add-tag", "latest", "--report", path.join(out, `r${n}.json`)], { env });
+  const [o1, o2] = await Promise.all([runCli(1), runCli(2)]);
+  assert.match(o1, /app\s+setup\s+(built|reused)/);
+  assert.match(o2, /app\s+setup\s+(built|reused)/);
+  const r1 = JSON.parse(readFileSync(path.join(out, "r1.json"), "utf8")) as BuildReport;
+  const r2 = JSON.parse(readFileSync(path.join(out, "r2.json"), "utf8")) as BuildReport;
+  assert.equal(r1.built + r2.built, 6, `stages built: ${r1.built} + ${r2.built}`);
+  assert.deepEqual(r1.images[0].stages.map((s) => [s.stage, s.digest, s.tag]), r2.images[0].stages.map((s) => [s.stage, s.digest, s.tag]));
+  assert.deepEqual(r1.images[0].tags, [`${repo}:app-${r1.images[0].digest}`, `${repo}:latest`]);
+  const c = new RegistryClient();
+  assert.equal((await c.headManifest(`${repo}:latest`))!.digest, (await c.headManifest(r1.images[0].stages[5].tag))!.digest);
 });
