@@ -7,7 +7,7 @@
 // "" (werf v2: the stage does not depend on the mapping's files).
 
 import { createHash } from "node:crypto";
-import { PathMatcher, MultiPathMatcher } from "./pathMatcher.js";
+import { PathMatcher } from "./pathMatcher.js";
 import { mappingMatcher, mappingScope, type GitMappingSpec } from "./mapping.js";
 import { listTree, type TreeEntry } from "./tree.js";
 import type { GitRepo } from "./repo.js";
@@ -40,24 +40,25 @@ export function stageDependenciesChecksum(
 ): DependenciesChecksum {
   if (masks.length === 0) return { checksum: "", paths: [], masks: [] };
   const base = mappingMatcher(mapping);
+  // werf's MultiPathMatcher(mapping, mask) for each mask: the mapping's matcher is asked once per file,
+  // then each mask alone, on the path relative to `add` (both matchers share the base path)
   const maskMatchers = masks.map(
-    (mask) =>
-      new MultiPathMatcher([base, new PathMatcher({ basePath: mapping.add, includeGlobs: [mask], label: { include: label } })]),
+    (mask) => new PathMatcher({ basePath: mapping.add, includeGlobs: [mask], label: { include: label } }).include[0],
   );
   const perMask: string[][] = masks.map(() => []);
   const matched = new Map<string, TreeEntry>();
   for (const e of entries) {
-    if (e.type === "tree") continue;
+    if (e.type === "tree" || !base.isPathMatched(e.path)) continue;
+    const relPath = base.relative(e.path)!;
     let any = false;
-    maskMatchers.forEach((m, i) => {
-      if (m.isPathMatched(e.path)) {
-        perMask[i].push(e.path);
+    for (let i = 0; i < maskMatchers.length; i++) {
+      if (maskMatchers[i].matches(relPath)) {
+        perMask[i].push(relPath);
         any = true;
       }
-    });
-    if (any) matched.set(base.relative(e.path)!, e);
+    }
+    if (any) matched.set(relPath, e);
   }
-  const rel = (p: string) => base.relative(p)!;
   const paths = [...matched.keys()].sort(byPath);
   const hash = createHash("sha256");
   for (const p of paths) {
@@ -67,7 +68,7 @@ export function stageDependenciesChecksum(
   return {
     checksum: hash.digest("hex"),
     paths,
-    masks: masks.map((mask, i) => ({ mask, paths: perMask[i].map(rel).sort(byPath) })),
+    masks: masks.map((mask, i) => ({ mask, paths: perMask[i].sort(byPath) })),
   };
 }
 

@@ -33,8 +33,25 @@ export function parseTreeRecord(record: string): TreeEntry {
   return { mode, type, oid, path: record.slice(tab + 1) };
 }
 
-/** Streams the entries of `commit`, in git's order (by path, directories before their contents). */
-export async function* lsTree(repo: GitRepo, commit: string, opts: ListTreeOptions = {}): AsyncGenerator<TreeEntry> {
+/** Parses the record in `buf` from `start` to `end` (its NUL) without decoding the header as UTF-8. */
+function parseRecordAt(buf: Buffer, start: number, end: number): TreeEntry {
+  const tab = buf.indexOf(9, start);
+  if (tab < 0 || tab > end) return parseTreeRecord(buf.toString("utf8", start, end)); // throws
+  const sp1 = buf.indexOf(32, start);
+  const sp2 = sp1 < 0 ? -1 : buf.indexOf(32, sp1 + 1);
+  if (sp1 < 0 || sp2 < 0 || sp2 > tab) return parseTreeRecord(buf.toString("utf8", start, end)); // throws
+  const type = buf.toString("latin1", sp1 + 1, sp2);
+  if (type !== "blob" && type !== "tree" && type !== "commit") return parseTreeRecord(buf.toString("utf8", start, end));
+  return {
+    mode: buf.toString("latin1", start, sp1),
+    type,
+    oid: buf.toString("latin1", sp2 + 1, tab),
+    path: buf.toString("utf8", tab + 1, end),
+  };
+}
+
+/** The entries of `commit`, a batch per chunk of git's output (one await per chunk, not per entry). */
+async function* lsTreeBatches(repo: GitRepo, commit: string, opts: ListTreeOptions): AsyncGenerator<TreeEntry[]> {
   const args = ["ls-tree", "-r", "-z", "--full-tree"];
   if (opts.directories) args.push("-t");
   args.push(commit);
@@ -48,19 +65,22 @@ export async function* lsTree(repo: GitRepo, commit: string, opts: ListTreeOptio
     child.on("close", (code) => resolve(code ?? 1));
   });
   done.catch(() => {}); // observed below
+  const scopePrefix = opts.scope ? `${opts.scope}/` : "";
   let pending: Buffer = Buffer.alloc(0);
   try {
     for await (const chunk of child.stdout! as AsyncIterable<Buffer>) {
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      const batch: TreeEntry[] = [];
       let start = 0;
       for (let nul = pending.indexOf(0, start); nul >= 0; nul = pending.indexOf(0, start)) {
-        const entry = parseTreeRecord(pending.toString("utf8", start, nul));
+        const entry = parseRecordAt(pending, start, nul);
         start = nul + 1;
         // with -t, git also lists the scope and its parents: only what is below the scope counts
-        if (opts.scope && entry.type === "tree" && !entry.path.startsWith(`${opts.scope}/`)) continue;
-        yield entry;
+        if (scopePrefix && entry.type === "tree" && !entry.path.startsWith(scopePrefix)) continue;
+        batch.push(entry);
       }
       pending = pending.subarray(start);
+      if (batch.length > 0) yield batch;
     }
   } finally {
     if (child.exitCode === null) child.kill();
@@ -73,9 +93,14 @@ export async function* lsTree(repo: GitRepo, commit: string, opts: ListTreeOptio
   }
 }
 
+/** Streams the entries of `commit`, in git's order (by path, directories before their contents). */
+export async function* lsTree(repo: GitRepo, commit: string, opts: ListTreeOptions = {}): AsyncGenerator<TreeEntry> {
+  for await (const batch of lsTreeBatches(repo, commit, opts)) yield* batch;
+}
+
 /** All entries of `commit` (see lsTree). */
 export async function listTree(repo: GitRepo, commit: string, opts: ListTreeOptions = {}): Promise<TreeEntry[]> {
   const out: TreeEntry[] = [];
-  for await (const e of lsTree(repo, commit, opts)) out.push(e);
+  for await (const batch of lsTreeBatches(repo, commit, opts)) for (const e of batch) out.push(e);
   return out;
 }
