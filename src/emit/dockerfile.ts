@@ -9,6 +9,7 @@ import { UserError, type SourcePos } from "../diagnostics.js";
 import type {
   DependenciesBody,
   DockerInstructionsBody,
+  ImageSpecBody,
   GitArchiveBody,
   GitArchivePlan,
   GitPatchBody,
@@ -188,9 +189,12 @@ class Printer {
         case "dockerInstructions":
           this.dockerInstructions(body);
           break;
+        case "imageSpec":
+          this.imageSpec(body);
+          break;
       }
       // werf runs the build as root: around this stage's RUNs, switch to root and restore the base USER.
-      if (!isRootUser(image.base.user) && body.kind !== "dockerInstructions" && this.lines.slice(fromLine).some((l) => l.startsWith("RUN "))) {
+      if (!isRootUser(image.base.user) && body.kind !== "dockerInstructions" && body.kind !== "imageSpec" && this.lines.slice(fromLine).some((l) => l.startsWith("RUN "))) {
         const user = this.q(image.pos, "base image USER", () => substitutedRest(image.base.user, "USER"));
         this.lines.splice(fromLine, 0, "# werf runs the build as root; the base image's USER is restored below", "USER 0:0");
         this.out(`USER ${user}`);
@@ -392,6 +396,55 @@ class Printer {
     if (d.healthcheck !== undefined) this.out(`HEALTHCHECK ${this.q(pos, "docker.HEALTHCHECK", () => rawRest(d.healthcheck!, "HEALTHCHECK"))}`);
     if (d.stopSignal !== undefined) this.out(`STOPSIGNAL ${this.q(pos, "docker.STOPSIGNAL", () => substitutedRest(d.stopSignal!, "STOPSIGNAL"))}`);
     for (const o of d.onBuild) this.out(`ONBUILD ${this.q(pos, "docker.ONBUILD", () => rawRest(o, "ONBUILD"))}`);
+  }
+
+  /** werf's imageSpec: the config settings a Dockerfile can express. Removals, author and history are not
+   *  expressible (a Dockerfile cannot unset a label, an env variable or a volume): named in a comment. */
+  imageSpec(body: ImageSpecBody): void {
+    const spec = body.spec;
+    const c = spec.config;
+    const pos = spec.pos;
+    const skipped = [
+      spec.author !== undefined ? "author" : "",
+      spec.clearHistory ? "clearHistory" : "",
+      c?.removeLabels.length ? "removeLabels" : "",
+      c?.removeEnv.length ? "removeEnv" : "",
+      c?.removeVolumes.length ? "removeVolumes" : "",
+      c?.clearWerfLabels ? "clearWerfLabels" : "",
+    ].filter(Boolean);
+    if (skipped.length) this.out(comment(`# not expressible in a Dockerfile, left out: ${skipped.join(", ")}`));
+    if (!c) return;
+    if (c.volumes.length) this.out(`VOLUME ${this.q(pos, "imageSpec.config.volumes", () => substitutedJsonForm(c.volumes, "volume"))}`);
+    if (c.expose.length) this.out(`EXPOSE ${c.expose.map((e) => this.q(pos, "imageSpec.config.expose", () => substitutedRest(e, "port"))).join(" ")}`);
+    for (const k of Object.keys(c.env).sort()) {
+      this.out(`ENV ${this.q(pos, "imageSpec.config.env", () => envName(k))}=${this.q(pos, `imageSpec.config.env ${k}`, () => quoteWord(c.env[k]))}`);
+    }
+    for (const k of Object.keys(c.labels).sort()) {
+      this.out(`LABEL ${this.q(pos, "imageSpec.config.labels", () => quoteWord(k, "label name"))}=${this.q(pos, `imageSpec.config.labels ${k}`, () => quoteWord(c.labels[k]))}`);
+    }
+    if (c.entrypoint !== undefined) this.out(`ENTRYPOINT ${this.command(c.entrypoint, "imageSpec.config.entrypoint", pos)}`);
+    else if (c.clearEntrypoint) this.out("ENTRYPOINT []");
+    if (c.cmd !== undefined) this.out(`CMD ${this.command(c.cmd, "imageSpec.config.cmd", pos)}`);
+    else if (c.clearCmd || c.entrypoint !== undefined) this.out("CMD []");
+    if (c.workingDir !== undefined) this.out(`WORKDIR ${this.q(pos, "imageSpec.config.workingDir", () => substitutedRest(c.workingDir!, "WORKDIR"))}`);
+    else if (c.clearWorkingDir) this.out("WORKDIR /");
+    if (c.user !== undefined) this.out(`USER ${this.q(pos, "imageSpec.config.user", () => substitutedRest(c.user!, "USER"))}`);
+    else if (c.clearUser) this.out("USER 0");
+    if (c.stopSignal !== undefined) this.out(`STOPSIGNAL ${this.q(pos, "imageSpec.config.stopSignal", () => substitutedRest(c.stopSignal!, "STOPSIGNAL"))}`);
+    if (c.healthcheck) this.out(`HEALTHCHECK ${this.healthcheck(c.healthcheck, pos)}`);
+  }
+
+  healthcheck(h: NonNullable<NonNullable<ImageSpecBody["spec"]["config"]>["healthcheck"]>, pos: SourcePos): string {
+    const [kind, ...rest] = h.test;
+    if (kind === "NONE") return "NONE";
+    const flags = [
+      h.interval !== undefined ? `--interval=${h.interval}s` : "",
+      h.timeout !== undefined ? `--timeout=${h.timeout}s` : "",
+      h.startPeriod !== undefined ? `--start-period=${h.startPeriod}s` : "",
+      h.retries !== undefined ? `--retries=${h.retries}` : "",
+    ].filter(Boolean);
+    const cmd = kind === "CMD-SHELL" ? this.command(rest.join(" "), "imageSpec.config.healthcheck", pos) : this.command(kind === "CMD" ? rest : h.test, "imageSpec.config.healthcheck", pos);
+    return [...flags, "CMD", cmd].join(" ");
   }
 
   /** List → exec form; string → shell form when a Dockerfile line holds it verbatim, else the same as exec form. */

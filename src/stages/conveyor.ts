@@ -4,6 +4,7 @@
 
 import type {
   DockerDirectives,
+  ImageSpec,
   StapelImage,
   UserStage,
   WerfConfig,
@@ -217,7 +218,47 @@ export function buildConveyor(input: ConveyorInput): StagePlan[] {
       add("dockerInstructions", dockerInputs(docker), { kind: "dockerInstructions", docker }, docker.pos);
     }
   }
+  if (image.kind === "image") {
+    const spec = mergeImageSpec(image.final ? config.meta.build?.imageSpec : undefined, image.imageSpec);
+    if (spec) {
+      const { pos: _pos, ...inputs } = spec;
+      add("imageSpec", inputs, { kind: "imageSpec", spec }, spec.pos);
+    }
+  }
   return stages;
+}
+
+/** werf merges werf.yaml's global `build.imageSpec` (final images only) with the image's own: the image's
+ *  scalars win, lists are joined (global first, no repeats), maps merged (the image's keys win). */
+export function mergeImageSpec(global: ImageSpec | undefined, own: ImageSpec | undefined): ImageSpec | undefined {
+  if (!global) return own;
+  if (!own) return global;
+  const g = global.config;
+  const o = own.config;
+  const list = (a: string[] | undefined, b: string[] | undefined) => [...new Set([...(a ?? []), ...(b ?? [])])];
+  return {
+    pos: own.pos,
+    author: own.author ?? global.author,
+    clearHistory: own.clearHistory || global.clearHistory,
+    config:
+      g || o
+        ? {
+            ...g,
+            ...stripUndefined(o ?? {}),
+            removeLabels: list(g?.removeLabels, o?.removeLabels),
+            removeVolumes: list(g?.removeVolumes, o?.removeVolumes),
+            removeEnv: list(g?.removeEnv, o?.removeEnv),
+            volumes: list(g?.volumes, o?.volumes),
+            expose: list(g?.expose, o?.expose),
+            labels: { ...g?.labels, ...o?.labels },
+            env: { ...g?.env, ...o?.env },
+          }
+        : undefined,
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function byJson(a: unknown, b: unknown): number {

@@ -8,6 +8,7 @@ import type {
   DockerDirectives,
   DockerfileImage,
   GitMapping,
+  ImageSpec,
   ImportDirective,
   Mount,
   ShellCommand,
@@ -29,7 +30,8 @@ export type StageName =
   | "dependenciesAfterSetup"
   | "gitCache"
   | "gitLatestPatch"
-  | "dockerInstructions";
+  | "dockerInstructions"
+  | "imageSpec";
 
 export const STAGE_ORDER: readonly StageName[] = [
   "from",
@@ -45,6 +47,7 @@ export const STAGE_ORDER: readonly StageName[] = [
   "gitCache",
   "gitLatestPatch",
   "dockerInstructions",
+  "imageSpec",
 ];
 
 export interface Plan {
@@ -135,7 +138,14 @@ export interface GitMaskMatch {
   paths: string[];
 }
 
-export type StageBody = FromBody | UserBody | DependenciesBody | GitArchiveBody | GitPatchBody | DockerInstructionsBody;
+export type StageBody =
+  | FromBody
+  | UserBody
+  | DependenciesBody
+  | GitArchiveBody
+  | GitPatchBody
+  | DockerInstructionsBody
+  | ImageSpecBody;
 
 export type BaseRef =
   | { kind: "external"; ref: string }
@@ -234,6 +244,12 @@ export interface DependenciesBody {
 export interface DockerInstructionsBody {
   kind: "dockerInstructions";
   docker: DockerDirectives;
+}
+
+/** werf's imageSpec (v2.24+): the image's own merged with werf.yaml's global `build.imageSpec`. */
+export interface ImageSpecBody {
+  kind: "imageSpec";
+  spec: ImageSpec;
 }
 
 export interface DockerfileImagePlan {

@@ -112,11 +112,21 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions): Promise
       dependencies.push({ image: d.image, digest: dep.digest, imports: d.imports, pos: d.pos, stageName: dependencyStage(d.at) });
     }
 
-    if (image.imageSpec) {
+    const spec = image.imageSpec ?? (image.final ? config.meta.build?.imageSpec : undefined);
+    const c = spec?.config;
+    const unexpressible = [
+      spec?.author !== undefined ? "author" : "",
+      spec?.clearHistory ? "clearHistory" : "",
+      c?.removeLabels.length ? "removeLabels" : "",
+      c?.removeEnv.length ? "removeEnv" : "",
+      c?.removeVolumes.length ? "removeVolumes" : "",
+      c?.clearWerfLabels ? "clearWerfLabels" : "",
+    ].filter(Boolean);
+    if (spec && image.kind === "image" && unexpressible.length) {
       warnings.push({
-        pos: image.imageSpec.pos,
-        message: `imageSpec of image ${JSON.stringify(image.name)} is not compiled yet: its settings are ignored`,
-        hint: "use the docker: directives (ENV, LABEL, CMD, ENTRYPOINT, USER, WORKDIR, EXPOSE, VOLUME, HEALTHCHECK) meanwhile",
+        pos: spec.pos,
+        message: `imageSpec of image ${JSON.stringify(image.name)}: ${unexpressible.join(", ")} cannot be expressed in a Dockerfile; the compiled Dockerfile leaves them out`,
+        hint: "the other imageSpec settings (labels, env, cmd, entrypoint, user, workingDir, volumes, expose, healthcheck, stopSignal) are compiled",
       });
     }
     if (image.secrets.length > 0) {

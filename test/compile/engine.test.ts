@@ -109,3 +109,24 @@ test("shell stages run in order as root in / with bash from the toolchain and se
     'setup $HOME "quoted" \\back\\slash',
   ]);
 });
+
+test("imageSpec: the expressible settings land in the image config; the global spec is merged", async (t) => {
+  const { tag } = await buildCase("image-spec", t);
+  const c = await inspect(tag("api"));
+  assert.deepEqual(c.Entrypoint, ["/bin/sh", "-c"]);
+  assert.deepEqual(c.Cmd ?? [], []);
+  assert.equal(c.WorkingDir, "/srv/api");
+  assert.equal(c.User, "65534");
+  assert.equal(c.StopSignal, "SIGTERM");
+  assert.ok((c.Env as string[]).includes("API_MODE=production"));
+  assert.equal(c.Labels["org.example.component"], "api");
+  assert.equal(c.Labels["org.example.team"], "platform", "the global build.imageSpec label");
+  assert.deepEqual(Object.keys(c.Volumes), ["/srv/api/data"]);
+  assert.deepEqual(Object.keys(c.ExposedPorts), ["8080/tcp"]);
+  assert.deepEqual(c.Healthcheck.Test, ["CMD-SHELL", "wget -q -O- http://localhost:8080/ || exit 1"]);
+  assert.equal(c.Healthcheck.Interval, 30e9);
+  assert.equal(c.Healthcheck.Retries, 3);
+  const w = await inspect(tag("worker"));
+  assert.equal(w.WorkingDir, "/");
+  assert.deepEqual(w.Cmd ?? [], [], "clearCmd");
+});
