@@ -16,7 +16,7 @@ import { diffMapping, type PatchChanges } from "../git/patch.js";
 import { GitRepo } from "../git/repo.js";
 import type { RegistryClient } from "../registry/index.js";
 import { stageDigest } from "../stages/digest.js";
-import { gitCommitLabel, parseGitCommitLabel, LABELS } from "../stages/labels.js";
+import { gitCommitLabel, parseGitCommitLabel, stageLabels, LABELS } from "../stages/labels.js";
 import { DIGEST_SCHEME } from "../stages/digest.js";
 import type { GitSource, ImagePlan, Plan, StagePlan } from "../stages/model.js";
 import type { StoredStage } from "./tags.js";
@@ -263,14 +263,7 @@ function patchStage(
   project: string,
 ): StagePlan {
   const digest = stageDigest(name, inputs, parent);
-  const labels: Record<string, string> = {
-    [LABELS.digest]: digest,
-    [LABELS.scheme]: DIGEST_SCHEME,
-    [LABELS.image]: image.name === "" ? "~" : image.name,
-    [LABELS.stage]: name,
-    [LABELS.project]: project,
-  };
-  for (const s of sources) labels[gitCommitLabel(s.id)] = s.commit;
+  const labels = stageLabels(digest, DIGEST_SCHEME, project, image.name, name, sources);
   const pos = sources[0]?.mapping.pos ?? image.pos;
   return {
     name,

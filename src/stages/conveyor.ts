@@ -23,8 +23,11 @@ import type {
   StagePlan,
 } from "./model.js";
 import { DIGEST_SCHEME, stageDigest } from "./digest.js";
-import { LABELS, gitCommitLabel } from "./labels.js";
+import { stageLabels } from "./labels.js";
 import { mappingParams } from "./git-sources.js";
+import { LABELS as STAGE_LABELS } from "./labels.js";
+
+const LAYER_LABEL = STAGE_LABELS.layer;
 
 export type GitStageDeps = "install" | "beforeSetup" | "setup";
 
@@ -79,14 +82,7 @@ export function buildConveyor(input: ConveyorInput): StagePlan[] {
   const add = (name: StageName, inputs: Record<string, unknown>, body: StageBody, pos = image.pos, commits?: GitSource[]) => {
     const parent = stages.length ? stages[stages.length - 1].digest : undefined;
     const digest = stageDigest(name, inputs, parent);
-    const labels: Record<string, string> = {
-      [LABELS.digest]: digest,
-      [LABELS.scheme]: DIGEST_SCHEME,
-      [LABELS.image]: image.name === "" ? "~" : image.name,
-      [LABELS.stage]: name,
-      [LABELS.project]: config.meta.project,
-    };
-    for (const s of commits ?? []) labels[gitCommitLabel(s.id)] = s.commit;
+    const labels = stageLabels(digest, DIGEST_SCHEME, config.meta.project, image.name, name, commits);
     stages.push({ name, target: stageTarget(input.slug, name), digest, parent, inputs, pos, labels, body });
     return stages[stages.length - 1];
   };
@@ -121,31 +117,51 @@ export function buildConveyor(input: ConveyorInput): StagePlan[] {
         : input.git
             .filter((g) => g.dependencies[stage as GitStageDeps])
             .map((g) => ({ mapping: g.source.id, checksum: g.dependencies[stage as GitStageDeps]!.checksum }));
-    const planned = add(
+    const commands = image.shell ? image.shell[stage] : [];
+    const tasks = image.ansible ? image.ansible[stage] : [];
+    const stepsInput = (c: typeof commands, t: typeof tasks) =>
+      builder === "shell" ? { commands: c.map((x) => x.command) } : { tasks: t.map((x) => x.config) };
+    const common = {
+      stageCacheVersion: stageVersion,
+      builderCacheVersion: b.cacheVersion,
+      asLayers: image.asLayers || undefined,
+      stageDependencies: deps.length ? deps : undefined,
+    };
+    const body = (c: typeof commands, t: typeof tasks) => ({
+      kind: "user" as const,
       stage,
-      {
-        builder,
-        ...(builder === "shell"
-          ? { commands: image.shell![stage].map((c) => c.command) }
-          : { tasks: image.ansible![stage].map((t) => t.config) }),
-        stageCacheVersion: stageVersion,
-        builderCacheVersion: b.cacheVersion,
-        asLayers: image.asLayers || undefined,
-        stageDependencies: deps.length ? deps : undefined,
-      },
-      {
-        kind: "user",
-        stage,
-        builder,
-        commands: image.shell ? image.shell[stage] : [],
-        tasks: image.ansible ? image.ansible[stage] : [],
-        asLayers: image.asLayers,
-        mounts: input.mounts,
-        git: withGit ? sources : [],
-      },
-      b.stagePos[stage] ?? b.pos,
-      withGit ? sources : undefined,
-    );
+      builder,
+      commands: c,
+      tasks: t,
+      asLayers: image.asLayers,
+      mounts: input.mounts,
+      git: withGit ? sources : [],
+    });
+    const stagePos = b.stagePos[stage] ?? b.pos;
+    const count = steps.length;
+    let planned: StagePlan;
+    if (image.asLayers && count > 1) {
+      // asLayers: one stage per command (or task), each with its own digest chained to the previous layer's,
+      // so a change of the 5th command reuses the first four; the last layer keeps the stage's target, so
+      // imports and the next stage see the whole stage (docs/digests.md "asLayers").
+      for (let i = 0; i < count; i++) {
+        const c = commands.slice(i, i + 1);
+        const t = tasks.slice(i, i + 1);
+        planned = add(
+          stage,
+          { builder, ...stepsInput(c, t), ...common, layer: { index: i + 1, count } },
+          body(c, t),
+          (builder === "shell" ? c[0]?.pos : t[0]?.pos) ?? stagePos,
+          withGit ? sources : undefined,
+        );
+        planned.layer = { index: i + 1, count };
+        planned.labels[LAYER_LABEL] = `${i + 1}/${count}`;
+        if (i + 1 < count) planned.target = `${planned.target}-layer-${i + 1}`;
+      }
+    } else {
+      planned = add(stage, { builder, ...stepsInput(commands, tasks), ...common }, body(commands, tasks), stagePos, withGit ? sources : undefined);
+    }
+    planned = planned!;
     if (stage !== "beforeInstall") {
       const matches = input.git.flatMap((g) =>
         (g.dependencies[stage as GitStageDeps]?.masks ?? []).map((m) => ({
