@@ -26,6 +26,8 @@ export interface RowResult {
   name: Row;
   /** Median operation time, ms (for git: the whole command). */
   ms: number;
+  /** Median CPU time, ms (node rows: the operation, git's children not counted; git rows: the command). */
+  cpuMs?: number;
   /** Median wall time of the whole process (node start-up and module loading included), ms. */
   wallMs: number;
   /** Highest peak RSS over the runs, MiB (undefined when it could not be measured). */
@@ -97,12 +99,20 @@ function run(cmd: string, args: string[], cwd: string, stdoutToNull: boolean): P
 /** /usr/bin/time reports a command's peak RSS; without it git's RSS is not shown. */
 const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 
-async function measureGit(name: (typeof COMMANDS)[number], dir: string): Promise<{ ms: number; wallMs: number; maxRssMB?: number }> {
+async function measureGit(
+  name: (typeof COMMANDS)[number],
+  dir: string,
+): Promise<{ ms: number; wallMs: number; cpuMs?: number; maxRssMB?: number }> {
   const gitArgs = name === "git ls-tree" ? ["ls-tree", "-r", "HEAD"] : ["archive", "--format=tar", "HEAD"];
-  const r = TIME ? await run(TIME, ["-f", "@@rss %M", "git", ...gitArgs], dir, true) : await run("git", gitArgs, dir, true);
+  const r = TIME ? await run(TIME, ["-f", "@@rss %M %U %S", "git", ...gitArgs], dir, true) : await run("git", gitArgs, dir, true);
   if (r.code !== 0) throw new Error(`git ${gitArgs.join(" ")} failed: ${r.stderr}`);
-  const rss = /@@rss (\d+)/.exec(r.stderr);
-  return { ms: r.wallMs, wallMs: r.wallMs, maxRssMB: rss ? Number(rss[1]) / 1024 : undefined };
+  const rss = /@@rss (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  return {
+    ms: r.wallMs,
+    wallMs: r.wallMs,
+    cpuMs: rss ? (Number(rss[2]) + Number(rss[3])) * 1000 : undefined,
+    maxRssMB: rss ? Number(rss[1]) / 1024 : undefined,
+  };
 }
 
 async function measureNode(task: Task, dir: string, profileDir?: string): Promise<Measurement & { wallMs: number }> {
@@ -132,7 +142,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   const wanted: Row[] = opts.only ?? [...COMMANDS, ...TASKS];
   const rows: RowResult[] = [];
   for (const name of wanted) {
-    const samples: { ms: number; wallMs: number; maxRssMB?: number; info?: Measurement["info"] }[] = [];
+    const samples: { ms: number; wallMs: number; cpuMs?: number; maxRssMB?: number; info?: Measurement["info"] }[] = [];
     for (let i = 0; i < runs; i++) {
       samples.push(
         (COMMANDS as readonly string[]).includes(name)
@@ -140,11 +150,13 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
           : await measureNode(name as Task, dir),
       );
     }
+    const cpus = samples.map((s) => s.cpuMs).filter((x): x is number => x !== undefined);
     const rsses = samples.map((s) => s.maxRssMB).filter((x): x is number => x !== undefined);
     const row: RowResult = {
       name,
       ms: median(samples.map((s) => s.ms)),
       wallMs: median(samples.map((s) => s.wallMs)),
+      cpuMs: cpus.length ? median(cpus) : undefined,
       maxRssMB: rsses.length ? Math.max(...rsses) : undefined,
       runs: samples.map((s) => s.ms),
       info: samples[0].info,
@@ -192,15 +204,19 @@ export function formatTable(result: BenchResult): string {
       `${repo.bigFiles} big), ${(repo.bytes / 1048576).toFixed(0)} MiB of blobs, commit ${repo.commit.slice(0, 12)}`,
   );
   lines.push("");
-  lines.push(`${pad("what", 12)} ${pad("median ms", 10, true)} ${pad("wall ms", 9, true)} ${pad("peak RSS MB", 12, true)}  runs (ms) / info`);
+  lines.push(
+    `${pad("what", 12)} ${pad("median ms", 10, true)} ${pad("cpu ms", 8, true)} ${pad("wall ms", 9, true)} ${pad("peak RSS MB", 12, true)}  runs (ms) / info`,
+  );
   for (const r of rows) {
     const info = r.info ? Object.entries(r.info).map(([k, v]) => `${k}=${v}`).join(" ") : "";
     lines.push(
-      `${pad(r.name, 12)} ${pad(r.ms.toFixed(0), 10, true)} ${pad(r.wallMs.toFixed(0), 9, true)} ` +
+      `${pad(r.name, 12)} ${pad(r.ms.toFixed(0), 10, true)} ${pad(r.cpuMs === undefined ? "-" : r.cpuMs.toFixed(0), 8, true)} ` +
+        `${pad(r.wallMs.toFixed(0), 9, true)} ` +
         `${pad(r.maxRssMB === undefined ? "-" : r.maxRssMB.toFixed(0), 12, true)}  ${r.runs.map((x) => x.toFixed(0)).join(" ")}${info ? `  ${info}` : ""}`,
     );
   }
   lines.push("");
+  lines.push("ratios use the median ms column (node rows: the operation alone, after start-up and module loading)");
   for (const t of result.targets) {
     const value = t.unit === "×" ? `${t.value.toFixed(2)}×` : `${t.value.toFixed(0)} MB`;
     const limit = t.unit === "×" ? `${t.limit}×` : `${t.limit} MB`;
