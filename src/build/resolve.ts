@@ -8,7 +8,10 @@
 //   - a rebuilt install/beforeSetup/setup applies the patch from the commit the previous stage holds;
 //   - gitCache holds the accumulated patch when it is >= 1 MiB (digest input: floor(size / 1 MiB));
 //   - gitLatestPatch holds what is still missing (digest input: a checksum of the mapped files at HEAD).
-// dockerInstructions follows them, so its digest is re-chained to the new parent.
+// dockerInstructions and imageSpec follow them, so their digests are re-chained to the new parent; none of this
+// happens for artifacts and `disableGitAfterPatch` images (ImagePlan.gitAfterPatch false).
+// An image built `fromImage` another one is built on that image's actual last stage: its digests are re-chained
+// on it when the base got patch stages.
 
 import { createHash } from "node:crypto";
 import { listArchiveTree, planArchive } from "../git/archive.js";
@@ -69,10 +72,49 @@ export class Resolver {
 
   constructor(private readonly ctx: ResolveContext) {}
 
+  private readonly chains = new Map<string, Promise<ImageChain>>();
+
+  /** Every image of the plan, in plan order; an image built `fromImage` another is resolved after it. */
   async resolveAll(): Promise<ImageChain[]> {
     const out: ImageChain[] = [];
-    for (const image of this.ctx.plan.images) out.push(await this.resolveImage(image));
+    for (const image of this.ctx.plan.images) out.push(await this.chainOf(image));
     return out;
+  }
+
+  private chainOf(image: ImagePlan): Promise<ImageChain> {
+    let p = this.chains.get(image.name);
+    if (!p) {
+      p = (async () => this.resolveImage(await this.rebased(image)))();
+      this.chains.set(image.name, p);
+    }
+    return p;
+  }
+
+  /** An image built on another image of the plan (`fromImage`) is built on that image's actual last stage, which
+   *  may be a gitLatestPatch/gitCache stage the plan does not have: then its stages are re-chained on that digest
+   *  (docs/digests.md, "build"). */
+  private async rebased(image: ImagePlan): Promise<ImagePlan> {
+    const first = image.stages[0];
+    if (!first || first.body.kind !== "from" || first.body.base.kind !== "image") return image;
+    const baseName = first.body.base.image;
+    const parent = this.ctx.plan.images.find((i) => i.name === baseName);
+    if (!parent) return image; // a Dockerfile image: its digest is its plan digest
+    const chain = await this.chainOf(parent);
+    if (chain.digest === first.body.base.digest) return image;
+    const last = chain.stages[chain.stages.length - 1].stage;
+    const from: StagePlan = {
+      ...first,
+      inputs: { ...first.inputs, base: { image: chain.digest } },
+      body: { kind: "from", base: { ...first.body.base, target: last.target, digest: chain.digest } },
+    };
+    const stages: StagePlan[] = [];
+    let prev: string | undefined;
+    for (const s of [from, ...image.stages.slice(1)]) {
+      const r = s === from ? rechainFrom(from) : rechain(s, prev!);
+      stages.push(r);
+      prev = r.digest;
+    }
+    return { ...image, stages, digest: prev! };
   }
 
   repoFor(source: GitSource): Promise<GitRepo> {
@@ -200,7 +242,8 @@ export class Resolver {
       chain.push(c);
     };
 
-    const core = image.stages.filter((s) => s.name !== "dockerInstructions");
+    const tail = (n: string) => n === "dockerInstructions" || n === "imageSpec";
+    const core = image.stages.filter((s) => !tail(s.name));
     for (const s of core) {
       await place(s, async () => {
         if (s.body.kind === "user" && s.body.git.length) return this.patches(s.body.git, held);
@@ -211,7 +254,7 @@ export class Resolver {
     }
 
     let parent = chain.length ? chain[chain.length - 1].stage.digest : undefined;
-    if (image.kind === "image" && sources.length) {
+    if (image.kind === "image" && image.gitAfterPatch && sources.length) {
       const pending = await this.patches(sources, held);
       const size = pending.reduce((n, p) => n + p.changes.size, 0);
       if (pending.length && size >= MIB) {
@@ -230,10 +273,11 @@ export class Resolver {
         parent = stage.digest;
       }
     }
-    const docker = image.stages.find((s) => s.name === "dockerInstructions");
-    if (docker) {
-      const stage = docker.parent === parent ? docker : rechain(docker, parent!);
+    // dockerInstructions and imageSpec follow, re-chained on the patch stages
+    for (const s of image.stages.filter((x) => tail(x.name))) {
+      const stage = s.parent === parent ? s : rechain(s, parent!);
       await place(stage, async () => []);
+      parent = stage.digest;
     }
     return { image, stages: chain, digest: chain[chain.length - 1].stage.digest };
   }
@@ -275,6 +319,11 @@ function patchStage(
     labels,
     body: { kind: "gitPatch", stage: name, patches: [] },
   };
+}
+
+function rechainFrom(stage: StagePlan): StagePlan {
+  const digest = stageDigest(stage.name, stage.inputs, undefined);
+  return { ...stage, digest, labels: { ...stage.labels, [LABELS.digest]: digest } };
 }
 
 function rechain(stage: StagePlan, parent: string): StagePlan {

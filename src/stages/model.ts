@@ -92,6 +92,9 @@ export interface ImagePlan {
   digest: string;
   platform: string[];
   asLayers: boolean;
+  /** Whether `build` may add gitCache/gitLatestPatch (and the plan has dockerInstructions): false for artifacts
+   *  and for images with `disableGitAfterPatch: true` (werf then skips those stages and the deprecated `docker:`). */
+  gitAfterPatch: boolean;
   /** What the user stages must undo after running as root in `/` (see BaseImageConfig). */
   base: BaseImageConfig;
 }

@@ -147,6 +147,7 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions): Promise
       digest: stages[stages.length - 1].digest,
       platform: image.platform.length ? image.platform : (config.meta.build?.platform ?? []),
       asLayers: image.asLayers,
+      gitAfterPatch: image.kind === "image" && !image.disableGitAfterPatch,
       base: baseConfig,
     };
     plans.set(image.name, plan);

@@ -57,6 +57,7 @@ export function image(
     digest: stages[stages.length - 1].digest,
     platform: [],
     asLayers: false,
+    gitAfterPatch: kind === "image",
     base: { user: "", workdir: "", source: "assumed" },
     ...extra,
   };
