@@ -5,6 +5,7 @@
 // Layout: a header; per image a section; per werf stage one build stage `FROM <prev> AS <stage.target>`
 // with a comment saying where it comes from, ending with one LABEL of the stage's labels (sorted keys).
 
+import { compileAnsibleTasks, ansibleHelpers, type CompiledTask } from "../ansible/index.js";
 import { UserError, type SourcePos } from "../diagnostics.js";
 import type {
   DependenciesBody,
@@ -169,7 +170,8 @@ class Printer {
       const facts: string[] = [];
       if (body.kind === "gitArchive") for (const a of body.archives) facts.push(`git ${a.source.mapping.add} → ${a.source.mapping.to}`);
       if (body.kind === "dependencies") for (const i of body.imports) facts.push(`import ${i.directive.add} from ${i.directive.source}`);
-      if (body.kind === "user") facts.push(`${body.builder}, ${body.commands.length} command(s)`);
+      if (body.kind === "user") facts.push(body.builder === "ansible" ? `ansible, ${body.tasks.length} task(s)` : `${body.builder}, ${body.commands.length} command(s)`);
+      if (stage.layer) facts.push(`asLayers: layer ${stage.layer.index} of ${stage.layer.count}`);
       this.stageHeader(image, stage, facts);
       this.out(`FROM ${prev} AS ${stage.target}`);
       const fromLine = this.lines.length;
@@ -230,10 +232,6 @@ class Printer {
   }
 
   userStage(image: ImagePlan, stage: StagePlan, body: UserBody): void {
-    if (body.builder === "ansible") {
-      this.fail(stage.pos, `ansible is not supported yet (image ${this.imageLabel(image)}, stage ${stage.name})`,
-        "rewrite the stage with `shell:` commands, or wait for ansible support");
-    }
     const mounts = [TOOLCHAIN_MOUNT, ...this.commitMounts()];
     for (const m of body.mounts) {
       const target = this.q(m.mount.pos, "mount `to`", () => mountValue(m.mount.to, "mount target"));
@@ -245,6 +243,17 @@ class Printer {
         const ctx = this.q(m.mount.pos, "fromPath context", () => flagValue(m.contextName ?? "", "context name"));
         mounts.push(`--mount=type=bind,from=${ctx},target=${target},rw`);
       }
+    }
+    if (body.builder === "ansible") {
+      // ansible tasks compiled into shell (src/ansible): each block headed by its task's comment
+      const tasks = compileAnsibleTasks(body.tasks, { asLayers: body.asLayers });
+      const taskLines = (t: CompiledTask) => [t.comment, ...t.lines];
+      if (body.asLayers) {
+        for (const t of tasks) this.run(mounts, [...this.preamble(), ...ansibleHelpers([t]), ...taskLines(t)]);
+      } else if (tasks.length > 0) {
+        this.run(mounts, [...this.preamble(), ...ansibleHelpers(tasks), ...tasks.flatMap(taskLines)]);
+      }
+      return;
     }
     const cmdLines = (c: { command: string; pos: SourcePos }) => [this.where(c.pos).replace(/^/, "# "), c.command];
     if (body.asLayers) {

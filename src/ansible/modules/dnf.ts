@@ -1,0 +1,3 @@
+import { yumLike } from "./yum.js";
+
+export const dnf = yumLike("dnf");

@@ -1,0 +1,33 @@
+// The module compilers by module name (one file each).
+import type { ModuleCompiler } from "../types.js";
+import { apk } from "./apk.js";
+import { apt } from "./apt.js";
+import { apt_key } from "./apt_key.js";
+import { apt_repository } from "./apt_repository.js";
+import { command } from "./command.js";
+import { copy } from "./copy.js";
+import { debug } from "./debug.js";
+import { dnf } from "./dnf.js";
+import { fail } from "./fail.js";
+import { file } from "./file.js";
+import { get_url } from "./get_url.js";
+import { getent } from "./getent.js";
+import { group } from "./group.js";
+import { locale_gen } from "./locale_gen.js";
+import { meta } from "./meta.js";
+import { pkg } from "./package.js";
+import { pip } from "./pip.js";
+import { raw } from "./raw.js";
+import { replace } from "./replace.js";
+import { shell } from "./shell.js";
+import { tempfile } from "./tempfile.js";
+import { timezone } from "./timezone.js";
+import { unarchive } from "./unarchive.js";
+import { user } from "./user.js";
+import { yarn } from "./yarn.js";
+import { yum } from "./yum.js";
+
+export const MODULES: Readonly<Record<string, ModuleCompiler>> = {
+  apk, apt, apt_key, apt_repository, command, copy, debug, dnf, fail, file, get_url, getent, group, locale_gen, meta,
+  package: pkg, pip, raw, replace, shell, tempfile, timezone, unarchive, user, yarn, yum,
+};

@@ -1,0 +1,48 @@
+// replace: every match of a Python regexp (MULTILINE) in a file replaced, then owner/group/mode. The regexp is
+// translated to a POSIX ERE for the toolchain's sed, line by line: patterns that may match across lines
+// (\n, lookarounds, non-greedy) are refused.
+import { Args, TaskProblem, q, type ModuleContext } from "../types.js";
+
+const S = "/.stapel/bin";
+
+export function pyToEre(re: string): string {
+  if (/\\n|\(\?[=!<]|[*+?}]\?|\\[AZbB]|\(\?P?</.test(re)) throw new TaskProblem(`replace: regexp ${JSON.stringify(re)} uses Python regexp features sed lacks (\\n, lookarounds, lazy quantifiers, \\b, named groups)`, "write the step as a `shell` task with sed");
+  let out = "";
+  for (let i = 0; i < re.length; i++) {
+    const c = re[i]!;
+    if (c === "\\" && i + 1 < re.length) {
+      const n = re[++i]!;
+      const map: Record<string, string> = { d: "[0-9]", D: "[^0-9]", s: "[[:space:]]", S: "[^[:space:]]", w: "[[:alnum:]_]", W: "[^[:alnum:]_]", t: "\t" };
+      out += map[n] ?? `\\${n}`;
+    } else if (c === "/") out += "\\/";
+    else out += c;
+  }
+  return out;
+}
+
+export function pyReplacement(r: string): string {
+  return r
+    .replace(/\\g<(\d+)>/g, "\\$1")
+    .replace(/&/g, "\\&")
+    .replace(/\//g, "\\/")
+    .replace(/\n/g, "\\n");
+}
+
+export const replace = (args: Args, ctx: ModuleContext): string[] => {
+  const path = args.need("path", "dest", "destfile", "name");
+  const regexp = args.need("regexp");
+  const repl = args.str("replace") ?? "";
+  const mode = args.mode();
+  const owner = args.str("owner") ?? "";
+  const group = args.str("group") ?? "";
+  if (args.has("after", "before")) throw new TaskProblem("replace: after/before are not supported by stapel2docker", "write the step as a `shell` task with sed");
+  if (args.bool("backup", false)) throw new TaskProblem("replace: backup is not supported by stapel2docker");
+  args.str("encoding");
+  args.checkUnused(["unsafe_writes", "attributes", "validate"]);
+  ctx.helper("ansible_write");
+  const p = q(path);
+  return [
+    `[ -e ${p} ] || ansible_fail ${q(`Path ${path} does not exist !`)}`,
+    `${S}/sed -E ${q(`s/${pyToEre(regexp)}/${pyReplacement(repl)}/g`)} ${p} | ansible_write ${p} ${q(owner)} ${q(group)} ${q(mode ?? "")}`,
+  ];
+};
