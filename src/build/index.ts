@@ -19,9 +19,12 @@ import { acquireLocks, defaultLockDir, lockFile, releaseLocks } from "./lock.js"
 import { buildFiles, type PatchFiles } from "./render.js";
 import { Resolver, openSourceRepo, type ImageChain, type StagePatch } from "./resolve.js";
 import { indexStageTags, stageTag } from "./tags.js";
+import type { BuildHooks } from "../introspect/index.js";
+import { addSshMounts, bakeSsh, parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
 
 export { indexStageTags, parseStageTag, stageTag, type StoredStage } from "./tags.js";
 export { Resolver, MIB, type ImageChain, type ChainStage, type StagePatch } from "./resolve.js";
+export { parseSshSpecs, startSshAgent, addSshMounts, type SshAgentSpec, type TempAgent } from "./ssh.js";
 export { acquireLock, acquireLocks, releaseLocks, lockFile, defaultLockDir, type HeldLock } from "./lock.js";
 
 export interface BuildOptions extends Omit<PlanOptions, "images"> {
@@ -41,6 +44,12 @@ export interface BuildOptions extends Omit<PlanOptions, "images"> {
   buildOutput?: "inherit" | "ignore" | ((chunk: Buffer) => void);
   /** An already made plan (tests); otherwise planProject(this). */
   plan?: Plan;
+  /** Introspection and failure reporting (src/introspect): runs the bake in its stead, and sees stored stages. */
+  hooks?: BuildHooks;
+  /** `--ssh`: `default` (the caller's SSH_AUTH_SOCK) or `ID=PATH[,PATH]`, forwarded to the user stages. */
+  ssh?: string[];
+  /** `--ssh-key`: private keys loaded into a temporary ssh-agent forwarded as `default`. */
+  sshKeys?: string[];
 }
 
 export interface StageReport {
@@ -89,6 +98,10 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     });
   }
   const repo = repoOf(plan, { repo: opts.repo });
+  const sshSpecs = parseSshSpecs(opts.ssh ?? [], opts.environ ?? process.env);
+  if (opts.sshKeys?.length && sshSpecs.some((s) => s.id === "default")) {
+    throw new UserError({ message: "--ssh default and --ssh-key both name the default agent", hint: "use one of them, or forward your agent under another id: --ssh ID=$SSH_AUTH_SOCK" });
+  }
   const client = opts.client ?? new RegistryClient();
   const addTags = opts.addTags ?? [];
   // validate the final tags before anything is built
@@ -114,7 +127,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
         chains = await resolve(plan, repo, client);
       }
       if (missing(chains).size) {
-        built = await bake(plan, repo, chains, opts, log);
+        built = await withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake(plan, repo, chains, opts, log, ssh));
         bakeRan = true;
       } else {
         log("reusing the stages another build pushed meanwhile");
@@ -124,6 +137,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     }
   }
 
+  if (!bakeRan) await opts.hooks?.allStored(chains, repo);
   const images: ImageReport[] = [];
   for (const chain of chains) {
     const stages: StageReport[] = chain.stages.map((c) => {
@@ -174,6 +188,7 @@ async function bake(
   chains: ImageChain[],
   opts: BuildOptions,
   log: (l: string) => void,
+  ssh: SshAgentSpec[] = [],
 ): Promise<Map<string, { tag: string; seconds: number }>> {
   const work = await mkdtemp(path.join(os.tmpdir(), "stapel2docker-build-"));
   try {
@@ -234,16 +249,48 @@ async function bake(
       await hardLinkCopy(contextDir, path.join(work, "targets", t, "context"));
       await hardLinkCopy(patchDir, path.join(work, "targets", t, "patches"));
     }
-    await writeFile(path.join(work, "Dockerfile"), renderDockerfile(files.plan));
+    let dockerfile = renderDockerfile(files.plan);
+    if (ssh.length) {
+      dockerfile = addSshMounts(dockerfile, userTargets(files.plan), ssh);
+      for (const t of Object.values(files.bake.target)) (t as typeof t & { ssh?: string[] }).ssh = bakeSsh(ssh);
+    }
+    await writeFile(path.join(work, "Dockerfile"), dockerfile);
     await writeFile(path.join(work, "docker-bake.json"), JSON.stringify(files.bake, null, 2) + "\n");
     if (process.env.STAPEL2DOCKER_KEEP_BUILD_DIR) log(`build files kept in ${work}`);
     log(`building ${files.targets.size} stage(s) with docker buildx bake: ${[...files.targets.values()].join(", ")}`);
     const t0 = performance.now();
-    await runDocker(opts.docker ?? "docker", ["buildx", "bake", "--progress=plain", "--push", "-f", "docker-bake.json"], work, opts.buildOutput ?? "inherit");
+    const out = opts.buildOutput ?? "inherit";
+    const runBake = (targets: string[] = [], tap?: (b: Buffer) => void) =>
+      runDocker(opts.docker ?? "docker", ["buildx", "bake", "--progress=plain", "--push", "-f", "docker-bake.json", ...targets], work,
+        tap ? (b: Buffer) => (tap(b), typeof out === "function" ? out(b) : out === "inherit" ? process.stderr.write(b) : undefined) : out);
+    if (opts.hooks) await opts.hooks.bake({ work, plan: files.plan, bake: files.bake, targets: files.targets, chains, repo, newTags, run: runBake });
+    else await runBake();
     const seconds = sec(performance.now() - t0);
     return new Map([...files.targets.keys()].map((d) => [d, { tag: newTags.get(d)!, seconds }]));
   } finally {
     if (!process.env.STAPEL2DOCKER_KEEP_BUILD_DIR) await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The build stages that run the user's commands (not the git patch RUNs). */
+function userTargets(plan: Plan): Set<string> {
+  const out = new Set<string>();
+  for (const image of plan.images) {
+    for (const s of image.stages) {
+      if (s.body.kind === "user" && s.name !== "gitCache" && s.name !== "gitLatestPatch" && !s.target.endsWith("--git-patch")) out.add(s.target);
+    }
+  }
+  return out;
+}
+
+/** Runs `fn` with the agents to forward: the --ssh ones, plus a temporary agent for --ssh-key (stopped after). */
+async function withSsh<T>(specs: SshAgentSpec[], keys: string[], fn: (ssh: SshAgentSpec[]) => Promise<T>): Promise<T> {
+  if (keys.length === 0) return fn(specs);
+  const agent: TempAgent = await startSshAgent(keys);
+  try {
+    return await fn(sortSpecs([...specs, { id: "default", paths: [agent.socket] }]));
+  } finally {
+    await agent.stop();
   }
 }
 

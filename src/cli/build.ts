@@ -4,16 +4,19 @@ import type { Command } from "commander";
 import { formatDiagnostic } from "../diagnostics.js";
 import { buildProject, formatReport } from "../build/index.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
+import { addIntrospectOptions, prepareIntrospection, type IntrospectCliOptions } from "../introspect/cli.js";
 
-interface BuildCliOptions extends ConfigOptions {
+interface BuildCliOptions extends ConfigOptions, IntrospectCliOptions {
   repo: string;
   addTag: string[];
   report?: string;
   toolchain?: string;
+  ssh: string[];
+  sshKey: string[];
 }
 
 export function registerBuild(program: Command): void {
-  addConfigOptions(
+  addConfigOptions(addIntrospectOptions(
     program
       .command("build")
       .description("build werf.yaml's images with docker buildx, reusing the stages stored in --repo")
@@ -22,14 +25,24 @@ export function registerBuild(program: Command): void {
       .option("--add-tag <TAG>", "an extra tag <repo>:TAG per final image; {image} is replaced by the image's name (repeatable)",
         (v: string, prev: string[]) => [...prev, v], [] as string[])
       .option("--report <FILE>", "write the per-stage report (digest, tag, built/reused, seconds) as JSON")
-      .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel)"),
+      .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel)")
+      .option("--ssh <default|ID=PATH>", "forward an SSH agent to the user stages: default ($SSH_AUTH_SOCK) or ID=socket/key file (repeatable)",
+        (v: string, prev: string[]) => [...prev, v], [] as string[])
+      .option("--ssh-key <PATH>", "load this private key into a temporary ssh-agent forwarded to the user stages (repeatable)",
+        (v: string, prev: string[]) => [...prev, v], [] as string[])),
   ).action(async (images: string[], opts: BuildCliOptions) => {
+    const log = (l: string) => process.stderr.write(`${l}\n`);
+    const { plan, hooks } = await prepareIntrospection(opts, { ...renderOptions(opts), images, toolchain: opts.toolchain }, log);
     const report = await buildProject({
+      plan,
+      hooks,
       ...renderOptions(opts),
       images,
       repo: opts.repo,
       addTags: opts.addTag,
       toolchain: opts.toolchain,
+      ssh: opts.ssh,
+      sshKeys: opts.sshKey,
       log: (l) => process.stderr.write(`${l}\n`),
     });
     process.stdout.write(formatReport(report));
