@@ -9,6 +9,14 @@
 
 export class JinjaError extends Error {}
 
+/**
+ * `lookup('file', PATH)`: werf's controller is the build container, so the file is read there at run time.
+ * Only a whole option value can be one (apt_key `data`, copy `content`); modules read it with Args.textOrFile.
+ */
+export class FileLookup {
+  constructor(readonly path: string) {}
+}
+
 export type Scope = Readonly<Record<string, unknown>>;
 
 const UNDEFINED = Symbol("undefined");
@@ -96,6 +104,7 @@ function findClose(text: string, from: number): number {
 
 /** Jinja's string form of a value (Python's str()). */
 export function toText(v: Val): string {
+  if (v instanceof FileLookup) throw new JinjaError(`lookup('file', '${v.path}') can only be the whole value of apt_key \`data\` or copy \`content\``);
   if (v === UNDEFINED || v === undefined || v === null) return v === null ? "None" : "";
   if (typeof v === "string") return v;
   if (typeof v === "boolean") return v ? "True" : "False";
@@ -185,8 +194,14 @@ function evaluate(src: string, scope: Scope): Val {
       else if (t.v === "false" || t.v === "False") v = false;
       else if (t.v === "none" || t.v === "None") v = null;
       else {
-        if (peek()?.t === "op" && peek()!.v === "(")
-          throw new JinjaError(`${what}: calling \`${t.v}()\` is not supported at compile time`);
+        if (peek()?.t === "op" && peek()!.v === "(") {
+          if (t.v === "lookup" && toks[p + 1]?.t === "str" && toks[p + 1]!.v === "file" && toks[p + 2]?.v === "," && toks[p + 3]?.t === "str" && toks[p + 4]?.v === ")") {
+            const path = toks[p + 3]!.v;
+            p += 5;
+            return new FileLookup(path);
+          }
+          throw new JinjaError(`${what}: calling \`${t.v}()\` is not supported at compile time (only lookup('file', '/path'))`);
+        }
         v = Object.prototype.hasOwnProperty.call(scope, t.v) ? scope[t.v] : UNDEFINED;
       }
       // attribute and index lookups

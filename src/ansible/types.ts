@@ -1,6 +1,6 @@
 // What a module compiler gets and returns.
 import { shellQuote } from "../emit/quote.js";
-import { toBool, toText } from "./jinja.js";
+import { FileLookup, toBool, toText } from "./jinja.js";
 
 export { shellQuote };
 
@@ -46,6 +46,17 @@ export class Args {
     if (v === undefined) return undefined;
     if (typeof v === "object") throw new TaskProblem(`option \`${keys[0]}\` of ${this.module} must be a string, got ${JSON.stringify(v)}`);
     return toText(v);
+  }
+
+  /** A text option that may be `{{ lookup('file', PATH) }}` (read in the container at run time). */
+  textOrFile(key: string): { text: string } | { file: string } | undefined {
+    const v = this.values[key];
+    if (v instanceof FileLookup) {
+      this.used.add(key);
+      return { file: v.path };
+    }
+    const t = this.str(key);
+    return t === undefined ? undefined : { text: t };
   }
 
   need(...keys: string[]): string {

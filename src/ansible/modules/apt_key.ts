@@ -7,7 +7,7 @@ const S = "/.stapel/bin";
 export const apt_key = (args: Args, ctx: ModuleContext): string[] => {
   const id = args.str("id");
   const url = args.str("url");
-  const data = args.str("data");
+  const data = args.textOrFile("data");
   const file = args.str("file");
   const keyserver = args.str("keyserver");
   const keyring = args.str("keyring");
@@ -32,8 +32,7 @@ export const apt_key = (args: Args, ctx: ModuleContext): string[] => {
   } else if (file !== undefined) {
     lines.push(`${ak} add ${q(file)}`);
   } else if (data !== undefined) {
-    const lookup = /^\{\{\s*lookup\(\s*'file'\s*,\s*'([^']+)'\s*\)\s*\}\}$/.exec(data);
-    lines.push(lookup ? `${ak} add ${q(lookup[1]!)}` : `printf '%s' ${q(data)} | ${ak} add -`);
+    lines.push("file" in data ? `${ak} add ${q(data.file)}` : `printf '%s' ${q(data.text)} | ${ak} add -`);
   } else {
     throw new TaskProblem("apt_key: one of url, data, file or keyserver is required");
   }

@@ -11,7 +11,9 @@ export const copy = (args: Args, ctx: ModuleContext): string[] => {
   const owner = args.str("owner") ?? "";
   const group = args.str("group") ?? "";
   const force = args.bool("force", true, "thirsty");
-  const content = args.str("content");
+  const contentOpt = args.textOrFile("content");
+  const content = contentOpt && "text" in contentOpt ? contentOpt.text : undefined;
+  const contentFile = contentOpt && "file" in contentOpt ? contentOpt.file : undefined;
   const src = args.str("src");
   args.bool("remote_src", false);
   args.bool("backup", false) && fail("backup");
@@ -26,6 +28,13 @@ export const copy = (args: Args, ctx: ModuleContext): string[] => {
     if (dest.endsWith("/")) throw new TaskProblem("copy: can not use content with a dir as dest");
     if (!force) lines.push(`if [ -e ${q(dest)} ]; then echo ${q(`${dest} exists, force is off`)}; exit 0; fi`);
     lines.push(`printf '%s' ${q(content)} | ansible_write ${q(dest)} ${attrs}`);
+    return lines;
+  }
+  if (contentFile !== undefined) {
+    // lookup('file') strips one trailing newline
+    lines.push(`c=$(${S}/cat ${q(contentFile)}) || ansible_fail ${q(`could not locate file in lookup: ${contentFile}`)}`);
+    if (!force) lines.push(`if [ -e ${q(dest)} ]; then echo ${q(`${dest} exists, force is off`)}; exit 0; fi`);
+    lines.push(`printf '%s' "$c" | ansible_write ${q(dest)} ${attrs}`);
     return lines;
   }
   if (src === undefined) throw new TaskProblem("copy: src (or content) is required");

@@ -1,0 +1,172 @@
+// Equivalence harness: the same tasks run (a) by real ansible-playbook (connection local) in the Debian image
+// with ansible-core, and (b) as our compiled shell (toolchain mounted at /.stapel, as the Dockerfile does) in the
+// identical image without ansible. Each side's filesystem changes are read from its container's overlay upper dir,
+// minus what equals the image, minus noise (tmp, caches, logs, ansible's own files, python caches).
+import { execFile } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { compileAnsibleTasks, ansibleHelpers } from "../../src/ansible/index.js";
+import type { AnsibleTask } from "../../src/config/model.js";
+import { checkAnsibleTask } from "../../src/config/ansible.js";
+import { repoRoot } from "../support/paths.js";
+
+const exec = promisify(execFile);
+export const IMAGE_PLAIN = "stapel2docker/debian-plain:bookworm";
+export const IMAGE_ANSIBLE = "stapel2docker/debian-ansible:bookworm";
+
+const IGNORED = [/^tmp(\/|$)/, /^var\/tmp(\/|$)/, /^var\/cache(\/|$)/, /^var\/log(\/|$)/, /^root\/\.ansible(\/|$)/, /^root\/\.cache(\/|$)/,
+  /^\.t(\/|$)/, /^\.stapel(\/|$)/, /__pycache__/, /\.pyc$/, /^etc\/(hostname|hosts|resolv\.conf|mtab)$/, /^(proc|sys|dev)(\/|$)/,
+  /^var\/lib\/apt\/lists\/(partial|lock|auxfiles)/, /^var\/lib\/dpkg\/lock/, /^var\/lib\/apt\/extended_states$/];
+
+export async function setupImages(): Promise<void> {
+  await exec("bash", [path.join(repoRoot, "scripts/stack/up.sh")], { maxBuffer: 1 << 24 });
+  await exec("bash", [path.join(repoRoot, "scripts/stack/ansible-image.sh")], { maxBuffer: 1 << 24, timeout: 1_500_000 });
+}
+
+let toolchainDir: string | undefined;
+/** The toolchain's /.stapel copied to a host dir once (docker run cannot mount an image). */
+async function toolchain(work: string): Promise<string> {
+  if (toolchainDir) return toolchainDir;
+  const name = `s2d-ansible-tc-${process.pid}`;
+  await exec("docker", ["create", "--name", name, "stapel2docker/toolchain:latest", "/x"]);
+  try {
+    await exec("docker", ["cp", `${name}:/.stapel`, path.join(work, "toolchain")]);
+  } finally {
+    await exec("docker", ["rm", "-f", name]);
+  }
+  toolchainDir = path.join(work, "toolchain");
+  return toolchainDir;
+}
+
+export interface Entry {
+  type: string;
+  mode: string;
+  uid: number;
+  gid: number;
+  content?: string;
+}
+export type Changes = Record<string, Entry | "deleted">;
+
+function entryOf(p: string): Entry | undefined {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(p);
+  } catch {
+    return undefined;
+  }
+  const mode = (st.mode & 0o7777).toString(8).padStart(4, "0");
+  const base = { mode, uid: st.uid, gid: st.gid };
+  if (st.isSymbolicLink()) return { type: "link", ...base, mode: "", content: fs.readlinkSync(p) };
+  if (st.isDirectory()) return { type: "dir", ...base };
+  if (st.isFile()) return { type: "file", ...base, content: crypto.createHash("sha256").update(fs.readFileSync(p)).digest("hex").slice(0, 16) };
+  return { type: "other", ...base };
+}
+
+/** The container's changes against its image. */
+async function changesOf(container: string): Promise<Changes> {
+  const { stdout } = await exec("docker", ["inspect", "-f", "{{.GraphDriver.Data.UpperDir}}\n{{.GraphDriver.Data.LowerDir}}", container]);
+  const [upper, lowerList] = stdout.trim().split("\n");
+  const lowers = lowerList!.split(":");
+  const out: Changes = {};
+  const walk = (rel: string) => {
+    for (const name of fs.readdirSync(path.join(upper!, rel)).sort()) {
+      const r = rel ? `${rel}/${name}` : name;
+      if (IGNORED.some((re) => re.test(r))) continue;
+      const abs = path.join(upper!, r);
+      const st = fs.lstatSync(abs);
+      if (st.isCharacterDevice() && st.rdev === 0) {
+        if (lowers.some((l) => fs.existsSync(path.join(l, r)) || isLink(path.join(l, r)))) out[r] = "deleted";
+        continue;
+      }
+      const e = entryOf(abs)!;
+      let lower: Entry | undefined;
+      for (const l of lowers) {
+        lower = entryOf(path.join(l, r));
+        if (lower) break;
+      }
+      if (!lower || JSON.stringify(lower) !== JSON.stringify(e)) out[r] = e;
+      if (st.isDirectory()) walk(r);
+    }
+  };
+  walk("");
+  return out;
+}
+
+function isLink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+export interface SideResult {
+  ok: boolean;
+  changes: Changes;
+  output: string;
+}
+
+async function runContainer(args: string[]): Promise<{ ok: boolean; output: string; name: string }> {
+  const name = `s2d-ansible-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
+  try {
+    const r = await exec("docker", ["run", "--name", name, "--network", "none", ...args], { maxBuffer: 1 << 26 });
+    return { ok: true, output: r.stdout + r.stderr, name };
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; code?: number };
+    if (typeof err.code !== "number") throw e;
+    return { ok: false, output: (err.stdout ?? "") + (err.stderr ?? ""), name };
+  }
+}
+
+/** The tasks as the config layer gives them. */
+export function asTasks(configs: Record<string, unknown>[]): AnsibleTask[] {
+  return configs.map((config, i) => {
+    const c = checkAnsibleTask(config);
+    return { module: c.ok ? c.module : "", config, pos: { file: "werf.yaml", line: i + 1, col: 1 } };
+  });
+}
+
+/** The RUN script our emitter would write for these tasks (one RUN). */
+export function scriptFor(configs: Record<string, unknown>[]): string {
+  const tasks = compileAnsibleTasks(asTasks(configs));
+  return ["#!/.stapel/bin/bash -e", "export LANG=C.UTF-8 LC_ALL=C.UTF-8 2>/dev/null", "cd /", ...ansibleHelpers(tasks), ...tasks.flatMap((t) => [t.comment, ...t.lines]), ""].join("\n");
+}
+
+/** Runs both sides; `files` are put at /.t/files (read-only) in both containers. */
+export async function runBoth(
+  configs: Record<string, unknown>[],
+  files: Record<string, string | Buffer> = {},
+): Promise<{ ansible: SideResult; ours: SideResult; script: string }> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-ansible-"));
+  const tc = await toolchain(fs.mkdtempSync(path.join(os.tmpdir(), "s2d-ansible-tc-")));
+  try {
+    for (const [f, c] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(work, "files", f)), { recursive: true });
+      fs.writeFileSync(path.join(work, "files", f), c);
+    }
+    fs.writeFileSync(path.join(work, "playbook.yml"), JSON.stringify([{ hosts: "all", gather_facts: false, tasks: configs }], null, 1));
+    const script = scriptFor(configs);
+    fs.writeFileSync(path.join(work, "script.sh"), script);
+    const mount = ["-v", `${work}:/.t:ro`];
+    const [a, b] = await Promise.all([
+      runContainer([...mount, "-e", "ANSIBLE_NOCOLOR=1", IMAGE_ANSIBLE, "ansible-playbook", "-c", "local", "-i", "localhost,", "/.t/playbook.yml"]),
+      runContainer([...mount, "-v", `${tc}:/.stapel:ro`, IMAGE_PLAIN, "/.stapel/bin/bash", "-e", "/.t/script.sh"]),
+    ]);
+    try {
+      const [ca, cb] = await Promise.all([changesOf(a.name), changesOf(b.name)]);
+      return { ansible: { ok: a.ok, changes: ca, output: a.output }, ours: { ok: b.ok, changes: cb, output: b.output }, script };
+    } finally {
+      await exec("docker", ["rm", "-f", a.name, b.name]);
+    }
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export function cleanupToolchain(): void {
+  if (toolchainDir) fs.rmSync(path.dirname(toolchainDir), { recursive: true, force: true });
+  toolchainDir = undefined;
+}

@@ -1,0 +1,149 @@
+// Real ansible-playbook vs our compiled shell on the real engine (see equiv.ts): same filesystem changes
+// (paths, contents, modes, owners) and the same success or failure, per module and option.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { cleanupToolchain, runBoth, setupImages } from "./equiv.js";
+
+type Case = { name: string; tasks: Record<string, unknown>[]; files?: Record<string, string>; fails?: boolean };
+
+const CASES: Case[] = [
+  {
+    name: "shell: free form, chdir, creates, removes, executable, stdin, environment",
+    tasks: [
+      { name: "mk", shell: "mkdir -p /srv/a && echo hello > /srv/a/one" },
+      { shell: "pwd > where chdir=/srv/a" },
+      { shell: "echo again > /srv/a/two", args: { creates: "/srv/a/one" } },
+      { shell: "echo yes > /srv/a/three", args: { removes: "/srv/a/o*" } },
+      { shell: "echo $0 ${BASH_VERSION:+bash} > /srv/a/exe", args: { executable: "/bin/bash" } },
+      { shell: "cat > /srv/a/in", args: { stdin: "from stdin" } },
+      { shell: "echo \"$GREETING $OTHER\" > /srv/a/env", environment: { GREETING: "hi there", OTHER: 5 } },
+    ],
+  },
+  {
+    name: "command and raw: quoting, $VARS, creates",
+    tasks: [
+      { command: "mkdir -p /srv/c" },
+      { command: "touch '/srv/c/with space' \"/srv/c/q\\\"uote\" $HOME/.cmd-home" },
+      { command: "touch /srv/c/never", args: { creates: "/srv/c/with space" } },
+      { raw: "echo raw > /srv/c/raw; chmod 600 /srv/c/raw" },
+    ],
+  },
+  {
+    name: "copy: content, mode/owner/group, existing file keeps its mode, force no, src file into a dir",
+    tasks: [
+      { copy: { content: "a\nb\n", dest: "/etc/app.conf" } },
+      { copy: { content: "secret", dest: "/etc/secret", mode: "0600", owner: "nobody", group: "nogroup" } },
+      { copy: { content: "x", dest: "/etc/numeric", mode: 0o640, owner: "1", group: "2" } },
+      { copy: { content: "new motd\n", dest: "/etc/motd" } },
+      { copy: { content: "not written", dest: "/etc/debian_version", force: false } },
+      { file: { path: "/opt/dir", state: "directory" } },
+      { copy: { src: "/.t/files/tool.sh", dest: "/opt/dir/" } },
+      { copy: { src: "/.t/files/tool.sh", dest: "/opt/renamed.sh", mode: "0755" } },
+    ],
+    files: { "tool.sh": "#!/bin/sh\necho tool\n" },
+  },
+  {
+    name: "file: directory (mode, recurse owner), touch, link, hard, absent, symbolic mode, with_items",
+    tasks: [
+      { file: { path: "/srv/d/e/f", state: "directory", mode: "0750" } },
+      { file: { path: "/srv/d", state: "directory", owner: "nobody", group: "nogroup", recurse: true } },
+      { file: { path: "/srv/t", state: "touch", mode: "u=rw,g=r,o=" } },
+      { file: { src: "/etc/os-release", dest: "/srv/link", state: "link" } },
+      { file: { src: "/srv/t", dest: "/srv/hard", state: "hard" } },
+      { file: { path: "/etc/issue.net", state: "absent" } },
+      { file: { path: "/srv/nothing", state: "absent" } },
+      { file: { path: "{{ item }}", mode: "a+x" }, with_items: ["/etc/issue", "/etc/host.conf"] },
+      { file: { path: "{{ item }}", state: "absent" }, with_items: ["/var/lib/apt/*"] },
+    ],
+  },
+  {
+    name: "vars and filters: default, join, quote, lower; loop",
+    tasks: [
+      {
+        shell: "echo {{ words | join('-') }} {{ missing | default('dflt') }} {{ name | quote }} {{ up | lower }} > /srv-vars",
+        vars: { words: ["a", "b", "c"], name: "it's", up: "LOUD" },
+      },
+      { file: { path: "/srv-loop-{{ item }}", state: "directory" }, loop: ["x", "y"] },
+    ],
+  },
+  {
+    name: "group and user",
+    tasks: [
+      { group: { name: "app", gid: 1500, state: "present" } },
+      { group: { name: "sysgrp", system: true } },
+      { user: { name: "app", uid: 1500, group: "app", comment: "App User", shell: "/bin/bash", home: "/home/app" } },
+      { user: { name: "plain" } },
+      { user: { name: "svc", system: true, create_home: false, groups: "app" } },
+      { user: { name: "app", shell: "/bin/sh" } },
+    ],
+  },
+  {
+    name: "register, when, ignore_errors, block/rescue/always",
+    tasks: [
+      { shell: "echo found", register: "r" },
+      { shell: "echo yes > /srv-when-yes", when: "r.stdout == 'found'" },
+      { shell: "echo no > /srv-when-no", when: "r.rc != 0" },
+      { shell: "exit 4", register: "bad", ignore_errors: true },
+      { shell: "echo failed > /srv-bad", when: "bad is failed" },
+      { shell: "echo static > /srv-static", when: "flag", vars: { flag: false } },
+      {
+        block: [{ shell: "echo in block > /srv-block" }, { command: "false" }, { shell: "echo never > /srv-never" }],
+        rescue: [{ shell: "echo rescued > /srv-rescue" }],
+        always: [{ shell: "echo always > /srv-always" }],
+      },
+    ],
+  },
+  { name: "a failing shell task fails the run", tasks: [{ shell: "echo before > /srv-before" }, { shell: "exit 3" }, { shell: "echo after > /srv-after" }], fails: true },
+  { name: "copy of a missing src fails", tasks: [{ copy: { src: "/nope", dest: "/srv-x" } }], fails: true },
+  { name: "file state=file of a missing path fails", tasks: [{ file: { path: "/nope", mode: "0644" } }], fails: true },
+  {
+    name: "replace: groups, owner/group/mode",
+    tasks: [
+      { copy: { content: "HELLO world\nsay HELLO twice HELLO\nkey = 1\n", dest: "/MYFILE" } },
+      { replace: { path: "/MYFILE", regexp: "HELLO", replace: "GOODBYE", owner: "300", group: "300", mode: "0755" } },
+      { replace: { path: "/MYFILE", regexp: "^(key) = (\\d+)$", replace: "\\1: \\2" } },
+    ],
+  },
+  {
+    name: "get_url (file://) and unarchive (tar.gz, zip-less)",
+    tasks: [
+      { file: { path: "/opt/dl", state: "directory" } },
+      { get_url: { url: "file:///.t/files/data.txt", dest: "/opt/dl/" } },
+      { get_url: { url: "file:///.t/files/data.txt", dest: "/opt/dl/named.txt", mode: "0600", checksum: "sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03" } },
+      { shell: "mkdir -p /build/pkg/sub && echo inner > /build/pkg/sub/f && tar -czf /opt/dl/pkg.tar.gz -C /build pkg" },
+      { file: { path: "/opt/x", state: "directory" } },
+      { unarchive: { src: "/opt/dl/pkg.tar.gz", dest: "/opt/x", remote_src: true } },
+      { unarchive: { src: "/opt/dl/pkg.tar.gz", dest: "/opt/x", creates: "/opt/x/pkg" } },
+    ],
+    files: { "data.txt": "hello\n" },
+  },
+  {
+    name: "locale_gen, timezone, getent, debug, set_fact",
+    tasks: [
+      { locale_gen: { name: "en_US.UTF-8", state: "present" } },
+      { timezone: { name: "Europe/Moscow" } },
+      { getent: { database: "passwd", key: "root" } },
+      { debug: { msg: "hello" } },
+      { set_fact: { dir: "/srv-fact" } },
+      { file: { path: "{{ dir }}", state: "directory" } },
+    ],
+  },
+];
+
+describe("ansible equivalence on the real engine", { timeout: 1_800_000 }, () => {
+  before(async () => {
+    await setupImages();
+  }, { timeout: 1_500_000 });
+  after(() => cleanupToolchain());
+
+  for (const c of CASES) {
+    test(c.name, { timeout: 300_000 }, async () => {
+      const r = await runBoth(c.tasks, c.files);
+      const detail = `\n--- ansible output:\n${r.ansible.output.slice(-3000)}\n--- our output:\n${r.ours.output.slice(-3000)}\n--- script:\n${r.script}`;
+      assert.equal(r.ansible.ok, !c.fails, `ansible ${c.fails ? "succeeded" : "failed"}${detail}`);
+      assert.equal(r.ours.ok, r.ansible.ok, `ours ${r.ours.ok ? "succeeded" : "failed"}${detail}`);
+      assert.ok(Object.keys(r.ansible.changes).length > 0 || c.fails, "the case changes something");
+      assert.deepEqual(r.ours.changes, r.ansible.changes, `filesystem changes differ${detail}`);
+    });
+  }
+});
