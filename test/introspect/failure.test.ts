@@ -1,0 +1,66 @@
+// Reading buildx's plain output of a failed bake: the failed build stage, the exit code, the step's output; and the
+// terminal check of the introspection flags.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { UserError } from "../../src/diagnostics.js";
+import { buildEnvArgs, checkTerminal, parseBakeFailure } from "../../src/introspect/index.js";
+import type { Plan } from "../../src/stages/model.js";
+
+const DOCKERFILE = [
+  "# header",
+  "FROM 127.0.0.1:5000/p:abc-1 AS app--from",
+  "",
+  "FROM app--from AS app--install",
+  "RUN --mount=type=bind,from=stapel-toolchain,source=/.stapel,target=/.stapel \\",
+  "    <<'STAPEL_EOF'",
+  "#!/.stapel/bin/bash -e",
+  "false",
+  "STAPEL_EOF",
+  "FROM app--install AS app--setup",
+  "RUN true",
+].join("\n");
+
+const OUTPUT = `#8 [app--install app--install 1/1] RUN --mount=type=bind,from=stapel-toolchain,source=/.stapel,target=/.stapel
+#8 0.498 about to fail
+#8 ERROR: process "/bin/sh -c /dev/pipes/STAPEL_EOF" did not complete successfully: exit code: 3
+------
+ > [app--install app--install 1/1] RUN --mount=type=bind,from=stapel-toolchain,source=/.stapel,target=/.stapel     <<'STAPEL_EOF' (#!/.stapel/bin/bash -e...):
+0.498 about to fail
+0.499 second line
+------
+Dockerfile:5
+--------------------
+   4 |     FROM app--from AS app--install
+   5 | >>> RUN --mount=type=bind,from=stapel-toolchain,source=/.stapel,target=/.stapel \\
+--------------------
+ERROR: failed to solve: process "/bin/sh -c /dev/pipes/STAPEL_EOF" did not complete successfully: exit code: 3
+`;
+
+test("parseBakeFailure: stage from the Dockerfile line, exit code, output without timestamps", () => {
+  assert.deepEqual(parseBakeFailure(OUTPUT, DOCKERFILE), { stage: "app--install", exitCode: 3, output: ["about to fail", "second line"] });
+  // another Dockerfile name (the split re-run's)
+  const split = OUTPUT.replace("Dockerfile:5", "Dockerfile.introspect:11");
+  assert.equal(parseBakeFailure(split, DOCKERFILE, "Dockerfile.introspect").stage, "app--setup");
+  assert.equal(parseBakeFailure(split, DOCKERFILE).stage, undefined, "Dockerfile.introspect:N is not Dockerfile:N");
+  // output that names no instruction
+  assert.deepEqual(parseBakeFailure("ERROR: failed to dial\n", DOCKERFILE), { stage: undefined, exitCode: undefined, output: [] });
+});
+
+test("checkTerminal: flags without a terminal fail at once; with one, or without flags, pass", () => {
+  assert.throws(() => checkTerminal({ selectors: [{}], afterError: false, beforeError: false, isTTY: false }), (e: unknown) =>
+    e instanceof UserError && /--introspect-stage needs an interactive terminal/.test(e.message));
+  assert.throws(() => checkTerminal({ selectors: [], afterError: true, beforeError: true, isTTY: false }), (e: unknown) =>
+    e instanceof UserError && /--introspect-error, --introspect-before-error need an interactive terminal/.test(e.message));
+  checkTerminal({ selectors: [{}], afterError: true, beforeError: false, isTTY: true });
+  checkTerminal({ selectors: [], afterError: false, beforeError: false, isTTY: false });
+});
+
+test("buildEnvArgs: root, /, the toolchain volume, LANG, the commit, the SSH agent", () => {
+  const plan = { commit: { hash: "c0ffee", timeUnix: 7, timeHuman: "2024-01-02 03:04:05 +0000 UTC" } } as unknown as Plan;
+  assert.deepEqual(buildEnvArgs(plan, "vol", "/tmp/agent.sock"), [
+    "-u", "0:0", "-w", "/", "-v", "vol:/.stapel:ro", "-e", "LANG=C.UTF-8", "-e", "LC_ALL=C.UTF-8",
+    "-e", "WERF_COMMIT_HASH=c0ffee", "-e", "WERF_COMMIT_TIME_HUMAN=2024-01-02 03:04:05 +0000 UTC", "-e", "WERF_COMMIT_TIME_UNIX=7",
+    "-v", "/tmp/agent.sock:/run/buildkit/ssh_agent.0", "-e", "SSH_AUTH_SOCK=/run/buildkit/ssh_agent.0",
+  ]);
+  assert.deepEqual(buildEnvArgs({} as Plan, "v").slice(-4), ["-e", "LANG=C.UTF-8", "-e", "LC_ALL=C.UTF-8"]);
+});
