@@ -87,12 +87,25 @@ async function changesOf(container: string): Promise<Changes> {
         lower = entryOf(path.join(l, r));
         if (lower) break;
       }
-      if (!lower || JSON.stringify(lower) !== JSON.stringify(e)) out[r] = e;
+      if (lower && e.type === "file" && ACCOUNT_FILES.test(r)) {
+        // the two images' account files differ by the groups of ansible's dependencies (_ssh): compare the change
+        const lowerPath = lowers.map((l) => path.join(l, r)).find((x) => fs.existsSync(x))!;
+        e.content = lineChange(fs.readFileSync(lowerPath, "utf8"), fs.readFileSync(abs, "utf8"));
+        if (e.content !== "" || e.mode !== lower.mode || e.uid !== lower.uid || e.gid !== lower.gid) out[r] = e;
+      } else if (!lower || JSON.stringify(lower) !== JSON.stringify(e)) out[r] = e;
       if (st.isDirectory()) walk(r);
     }
   };
   walk("");
   return out;
+}
+
+const ACCOUNT_FILES = /^etc\/(group|passwd|shadow|gshadow|subuid|subgid)-?$/;
+
+/** Lines removed (-) and added (+) from a to b, as a set. */
+function lineChange(a: string, b: string): string {
+  const la = new Set(a.split("\n")), lb = new Set(b.split("\n"));
+  return [...[...la].filter((l) => !lb.has(l)).map((l) => `-${l}`), ...[...lb].filter((l) => !la.has(l)).map((l) => `+${l}`)].join("\n");
 }
 
 function isLink(p: string): boolean {

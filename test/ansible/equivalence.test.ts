@@ -110,7 +110,7 @@ const CASES: Case[] = [
       { file: { path: "/opt/dl", state: "directory" } },
       { get_url: { url: "file:///.t/files/data.txt", dest: "/opt/dl/" } },
       { get_url: { url: "file:///.t/files/data.txt", dest: "/opt/dl/named.txt", mode: "0600", checksum: "sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03" } },
-      { shell: "mkdir -p /build/pkg/sub && echo inner > /build/pkg/sub/f && tar -czf /opt/dl/pkg.tar.gz -C /build pkg" },
+      { shell: "mkdir -p /build/pkg/sub && echo inner > /build/pkg/sub/f && tar -cf - --mtime=@0 --sort=name -C /build pkg | gzip -n > /opt/dl/pkg.tar.gz" },
       { file: { path: "/opt/x", state: "directory" } },
       { unarchive: { src: "/opt/dl/pkg.tar.gz", dest: "/opt/x", remote_src: true } },
       { unarchive: { src: "/opt/dl/pkg.tar.gz", dest: "/opt/x", creates: "/opt/x/pkg" } },
@@ -118,10 +118,9 @@ const CASES: Case[] = [
     files: { "data.txt": "hello\n" },
   },
   {
-    name: "locale_gen, timezone, getent, debug, set_fact",
+    // locale_gen and timezone live in community.general, which Debian's ansible-core lacks: not compared here
+    name: "getent, debug, set_fact",
     tasks: [
-      { locale_gen: { name: "en_US.UTF-8", state: "present" } },
-      { timezone: { name: "Europe/Moscow" } },
       { getent: { database: "passwd", key: "root" } },
       { debug: { msg: "hello" } },
       { set_fact: { dir: "/srv-fact" } },

@@ -160,13 +160,17 @@ describe("renderDockerfile", () => {
     }
   });
 
-  test("ansible stages are a located UserError", () => {
-    const img = image("a", "image", [
+  test("ansible stages: task blocks in one RUN; a module not compiled yet is a located UserError", () => {
+    const task = (config: Record<string, unknown>, line: number) => ({ module: Object.keys(config).find((k) => k !== "name")!, config, pos: { file: "werf.yaml", line, col: 5 } });
+    const img = (tasks: ReturnType<typeof task>[]) => image("a", "image", [
       stage("a", "a", "from", { kind: "from", base: { kind: "scratch" } }, 1),
-      stage("a", "a", "install", userBody("install", [], { builder: "ansible" }), 7),
+      stage("a", "a", "install", userBody("install", [], { builder: "ansible", tasks }), 7),
     ]);
-    assert.throws(() => render(plan([img])), (e: unknown) =>
-      e instanceof UserError && /^werf\.yaml:7:3: ansible is not supported yet \(image a, stage install\)/.test(e.message));
+    const text = render(plan([img([task({ name: "hi", shell: "echo hi" }, 8), task({ file: { path: "/x", state: "directory" } }, 9)])]));
+    assert.match(text, /# task 1 "hi" \(shell\) — werf\.yaml:8\n\(\n {2}'\/bin\/sh' -c 'echo hi'\n\)\n# task 2 \(file\) — werf\.yaml:9/);
+    assert.equal(text.match(/^RUN /gm)?.length, 1);
+    assert.throws(() => render(plan([img([task({ stat: { path: "/x" } }, 9)])])), (e: unknown) =>
+      e instanceof UserError && /^werf\.yaml:9:5: ansible task 1: module `stat` is supported by werf but not compiled/.test(e.message));
   });
 
   test("gitArchive: ADD for numeric/no owner, extract + chown by name otherwise", () => {

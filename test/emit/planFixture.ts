@@ -1,6 +1,6 @@
 // Hand-made Plans for the emitter tests (the planner's output shape, src/stages/model.ts).
 import type { SourcePos } from "../../src/diagnostics.js";
-import type { DockerDirectives, GitMapping, ImportDirective, ShellCommand } from "../../src/config/model.js";
+import type { AnsibleTask, DockerDirectives, GitMapping, ImportDirective, ShellCommand } from "../../src/config/model.js";
 import type {
   GitSource,
   ImagePlan,
@@ -107,14 +107,14 @@ export function docker(extra: Partial<DockerDirectives> = {}): DockerDirectives 
 export function userBody(
   stageName: "beforeInstall" | "install" | "beforeSetup" | "setup",
   commands: ShellCommand[],
-  extra: { asLayers?: boolean; mounts?: MountPlan[]; builder?: "shell" | "ansible" } = {},
+  extra: { asLayers?: boolean; mounts?: MountPlan[]; builder?: "shell" | "ansible"; tasks?: AnsibleTask[] } = {},
 ): StageBody {
   return {
     kind: "user",
     stage: stageName,
     builder: extra.builder ?? "shell",
     commands,
-    tasks: [],
+    tasks: extra.tasks ?? [],
     asLayers: extra.asLayers ?? false,
     mounts: extra.mounts ?? [],
     git: [],

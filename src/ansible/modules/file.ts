@@ -32,8 +32,13 @@ export const file = (args: Args, ctx: ModuleContext): string[] => {
     case "directory":
       ctx.helper("ansible_fail");
       lines.push(`if [ -e ${p} ] && [ ! -d ${p} ]; then ansible_fail ${q(`${path} already exists as a file`)}; fi`);
-      lines.push(`${S}/mkdir -p ${p}`);
-      if (needAttrs) lines.push(`ansible_attrs ${p} ${attrs}${recurse ? " recurse" : ""}`);
+      if (needAttrs) {
+        // ansible gives every directory it creates (parents too) the mode and owner
+        lines.push(`new=(); d=${p}; while [ ! -e "$d" ] && [ ! -L "$d" ]; do new=("$d" "\${new[@]}"); d=$(${S}/dirname "$d"); done`);
+        lines.push(`${S}/mkdir -p ${p}`);
+        lines.push(`for d in "\${new[@]}"; do ansible_attrs "$d" ${attrs}; done`);
+        lines.push(`ansible_attrs ${p} ${attrs}${recurse ? " recurse" : ""}`);
+      } else lines.push(`${S}/mkdir -p ${p}`);
       break;
     case "touch":
       lines.push(`if [ ! -e ${p} ]; then ( umask 022; ${S}/touch ${p} ); else ${S}/touch ${p}; fi`);
