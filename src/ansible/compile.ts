@@ -231,7 +231,7 @@ class Compiler {
     if (module === "set_fact") {
       const facts = this.obj(this.guard(() => renderDeep(config.set_fact, scope)), "set_fact") ?? {};
       Object.assign(this.facts, facts);
-      return [`# set_fact ${Object.keys(facts).sort().join(", ")} (known at compile time)`];
+      return [`: # set_fact ${Object.keys(facts).sort().join(", ")} (known at compile time)`];
     }
     if (module === "assert") {
       const a = this.obj(config.assert, "assert") ?? {};

@@ -18,7 +18,7 @@ export const IMAGE_PLAIN = "stapel2docker/debian-plain:bookworm";
 export const IMAGE_ANSIBLE = "stapel2docker/debian-ansible:bookworm";
 
 const IGNORED = [/^tmp(\/|$)/, /^var\/tmp(\/|$)/, /^var\/cache(\/|$)/, /^var\/log(\/|$)/, /^root\/\.ansible(\/|$)/, /^root\/\.cache(\/|$)/,
-  /^\.t(\/|$)/, /^\.stapel(\/|$)/, /__pycache__/, /\.pyc$/, /^etc\/(hostname|hosts|resolv\.conf|mtab)$/, /^(proc|sys|dev)(\/|$)/,
+  /^\.t(\/|$)/, /^\.stapel(\/|$)/, /__pycache__/, /\.pyc$/, /^etc\/(hostname|hosts|resolv\.conf|mtab)$/, /^etc\/(group|passwd|shadow|gshadow|subuid|subgid)-$/, /^(proc|sys|dev)(\/|$)/,
   /^var\/lib\/apt\/lists\/(partial|lock|auxfiles)/, /^var\/lib\/dpkg\/lock/, /^var\/lib\/apt\/extended_states$/];
 
 export async function setupImages(): Promise<void> {

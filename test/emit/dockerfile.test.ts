@@ -167,7 +167,7 @@ describe("renderDockerfile", () => {
       stage("a", "a", "install", userBody("install", [], { builder: "ansible", tasks }), 7),
     ]);
     const text = render(plan([img([task({ name: "hi", shell: "echo hi" }, 8), task({ file: { path: "/x", state: "directory" } }, 9)])]));
-    assert.match(text, /# task 1 "hi" \(shell\) — werf\.yaml:8\n\(\n {2}'\/bin\/sh' -c 'echo hi'\n\)\n# task 2 \(file\) — werf\.yaml:9/);
+    assert.match(text, /# task 1 "hi" \(shell\) — werf\.yaml:8\n\(\n {2}\/bin\/sh -c 'echo hi'\n\)\n# task 2 \(file\) — werf\.yaml:9/);
     assert.equal(text.match(/^RUN /gm)?.length, 1);
     assert.throws(() => render(plan([img([task({ stat: { path: "/x" } }, 9)])])), (e: unknown) =>
       e instanceof UserError && /^werf\.yaml:9:5: ansible task 1: module `stat` is supported by werf but not compiled/.test(e.message));
