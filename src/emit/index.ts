@@ -10,7 +10,7 @@ import path from "node:path";
 import { UserError } from "../diagnostics.js";
 import { GitRepo } from "../git/repo.js";
 import { writeGitArchive } from "../git/archive.js";
-import { openSourceRepo } from "../stages/git-sources.js";
+import { openSourceRepo, plannedTree } from "../stages/git-sources.js";
 import type { GitArchivePlan, Plan } from "../stages/model.js";
 import { renderBake, outRelative, type EmitOptions } from "./bake.js";
 import { archiveEntriesFile, archiveNeedsChown, renderDockerfileWith, type RenderDeps } from "./dockerfile.js";
@@ -152,7 +152,12 @@ export async function emitProject(plan: Plan, opts: EmitOptions, deps: RenderDep
       await mkdir(path.dirname(file), { recursive: true });
       let repo = repos.get(a.source.repoDir);
       if (!repo) repos.set(a.source.repoDir, (repo = await openSourceRepo(a.source)));
-      const summary = await writeGitArchive(repo, a.source.commit, a.source.mapping, file, { pos: a.source.mapping.pos });
+      // the planner's listing of the mapping's scope, when this plan was made in this process
+      const entries = await plannedTree(a.source);
+      const summary = await writeGitArchive(repo, a.source.commit, a.source.mapping, file, {
+        pos: a.source.mapping.pos,
+        ...(entries ? { entries } : {}),
+      });
       if (archiveNeedsChown(a)) {
         const names = summary.entries.map((e) => e.replace(/\/$/, ""));
         await writeFile(path.join(context, ...archiveEntriesFile(a.file).split("/")), names.map((n) => `${n}\0`).join(""));

@@ -17,7 +17,7 @@ import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import { UserError } from "../diagnostics.js";
-import { BlobReader } from "./blobs.js";
+import { BlobPipeline } from "./blobs.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "./mapping.js";
 import { listTree, type TreeEntry } from "./tree.js";
 import type { GitRepo } from "./repo.js";
@@ -31,6 +31,10 @@ export interface ArchiveOptions {
   submodules?: "include" | "skip";
   /** The mapping's werf.yaml position, for errors about missing submodules. */
   pos?: SourcePos;
+  /** The mapping's `add` scope as `git ls-tree -r` lists it at `commit` (submodules not expanded), when the caller
+   *  has already read it (the planner's listing): used instead of listing the tree again, unless it holds a
+   *  submodule or nothing (then the tree is listed as usual). */
+  entries?: readonly TreeEntry[];
 }
 
 export interface ArchiveSummary {
@@ -68,6 +72,52 @@ function noFilesError(mapping: GitMappingSpec, scope: string, filtered: boolean)
   });
 }
 
+/** The checks every archive plan starts with: some file in scope, and no `to: /` for a single-file `add`.
+ *  Returns whether the mapping names a single file; undefined when there are no files (and `allowEmpty`). */
+function checkScope(
+  entries: readonly TreeEntry[],
+  mapping: GitMappingSpec,
+  scope: string,
+  target: string,
+  allowEmpty: boolean | undefined,
+): boolean | undefined {
+  let count = 0;
+  let first: TreeEntry | undefined;
+  for (const e of entries) {
+    if (e.type === "tree") continue;
+    if (count++ === 0) first = e;
+    else break;
+  }
+  if (count === 0) {
+    if (allowEmpty) return undefined;
+    throw noFilesError(mapping, scope, false);
+  }
+  const singleFile = scope !== "" && count === 1 && first!.path === scope;
+  if (singleFile && target === "") {
+    throw new UserError({
+      message: `git mapping add: /${scope} is a single file, so \`to: /\` is not allowed`,
+      hint: "set `to` to the file's destination path, e.g. to: /app/" + scope.split("/").pop(),
+    });
+  }
+  return singleFile;
+}
+
+/** Fails exactly as planArchive (without allowEmpty) does when the mapping selects nothing at this listing, but
+ *  stops at the first selected file: no layout is built. */
+export function checkArchiveMatches(entries: readonly TreeEntry[], mapping: GitMappingSpec): void {
+  const scope = mappingScope(mapping);
+  checkScope(entries, mapping, scope, mappingTarget(mapping), false);
+  const matcher = mappingMatcher(mapping);
+  for (const e of entries) {
+    if (e.type !== "tree" && matcher.isPathMatched(e.path)) return;
+  }
+  throw noFilesError(mapping, scope, true);
+}
+
+function byName(a: PlannedEntry, b: PlannedEntry): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
 /** Decides the archive's entries (sorted), without reading any blob. `allowEmpty`: no files is an empty plan,
  *  not an error (a patch towards a commit where the mapping matches nothing removes everything). */
 export function planArchive(
@@ -77,31 +127,23 @@ export function planArchive(
 ): { planned: PlannedEntry[]; skippedSubmodules: string[] } {
   const scope = mappingScope(mapping);
   const target = mappingTarget(mapping);
-  const files = entries.filter((e) => e.type !== "tree");
-  if (files.length === 0) {
-    if (opts.allowEmpty) return { planned: [], skippedSubmodules: [] };
-    throw noFilesError(mapping, scope, false);
-  }
-  const singleFile = scope !== "" && files.length === 1 && files[0].path === scope;
-  if (singleFile && target === "") {
-    throw new UserError({
-      message: `git mapping add: /${scope} is a single file, so \`to: /\` is not allowed`,
-      hint: "set `to` to the file's destination path, e.g. to: /app/" + scope.split("/").pop(),
-    });
-  }
+  const singleFile = checkScope(entries, mapping, scope, target, opts.allowEmpty);
+  if (singleFile === undefined) return { planned: [], skippedSubmodules: [] };
   const matcher = mappingMatcher(mapping);
   const planned = new Map<string, PlannedEntry>();
   const skippedSubmodules: string[] = [];
+  // every parent of `name` down to `to` itself (the parents of `to` are not emitted); a directory already
+  // added has all its parents added too, so the walk up stops there
   const addDirs = (name: string) => {
-    const parts = name.split("/");
-    const first = target === "" ? 1 : target.split("/").length;
-    for (let n = first; n < parts.length; n++) {
-      const dir = parts.slice(0, n).join("/");
-      if (!planned.has(dir)) planned.set(dir, { name: dir, kind: "dir" });
+    for (let slash = name.lastIndexOf("/"); slash > 0 && slash >= target.length; slash = name.lastIndexOf("/", slash - 1)) {
+      const dir = name.slice(0, slash);
+      const prev = planned.get(dir);
+      if (prev?.kind === "dir") return;
+      if (!prev) planned.set(dir, { name: dir, kind: "dir" });
     }
   };
-  for (const e of files) {
-    if (!matcher.isPathMatched(e.path)) continue;
+  for (const e of entries) {
+    if (e.type === "tree" || !matcher.isPathMatched(e.path)) continue;
     if (e.type === "commit") {
       skippedSubmodules.push(e.path);
       continue;
@@ -112,7 +154,7 @@ export function planArchive(
     if (!singleFile) addDirs(name);
   }
   if (planned.size === 0 && skippedSubmodules.length === 0 && !opts.allowEmpty) throw noFilesError(mapping, scope, true);
-  const sorted = [...planned.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sorted = [...planned.values()].sort(byName);
   return { planned: sorted, skippedSubmodules };
 }
 
@@ -141,9 +183,11 @@ export async function writeGitArchive(
   outFile: string,
   opts: ArchiveOptions = {},
 ): Promise<ArchiveSummary> {
-  const entries = await listArchiveTree(repo, commit, mapping, opts);
+  const given = opts.entries;
+  const reusable = given !== undefined && given.length > 0 && !given.some((e) => e.type === "commit");
+  const entries = reusable ? given : await listArchiveTree(repo, commit, mapping, opts);
   const { planned, skippedSubmodules } = planArchive(entries, mapping);
-  return writePlannedArchive(repo, planned, mapping, outFile, { ...opts, skippedSubmodules });
+  return writePlannedArchive(repo, planned, mapping, outFile, { mtime: opts.mtime, skippedSubmodules });
 }
 
 /** Writes the given planned entries (sorted, as planArchive gives them, or a subset) as a tar: the archive's
@@ -166,42 +210,78 @@ export async function writePlannedArchive(
     ...(owner.name ? { uname: owner.name } : {}),
     ...(group.name ? { gname: group.name } : {}),
   };
-  const pack = tar.pack();
-  const written = pipeline(pack, createWriteStream(outFile));
-  written.catch(() => {}); // awaited below
-  // one `cat-file --batch` per repository (the superproject's and each submodule's)
-  const readers = new Map<GitRepo, BlobReader>();
-  const readerFor = (e: TreeEntry): BlobReader => {
-    const r = (e as Partial<RepoTreeEntry>).repo ?? repo;
-    let reader = readers.get(r);
-    if (!reader) readers.set(r, (reader = new BlobReader(r)));
-    return reader;
-  };
   const summary: ArchiveSummary = { entries: [], files: 0, symlinks: 0, directories: 0, skippedSubmodules };
+  // one pipelined `cat-file --batch` per repository (the superproject's and each submodule's), each asked for
+  // its blobs in archive order up front
+  const readers = new Map<GitRepo, BlobPipeline>();
+  const readerOf = (e: TreeEntry): BlobPipeline => readers.get((e as Partial<RepoTreeEntry>).repo ?? repo)!;
+  const pack = tar.pack();
+  const out = createWriteStream(outFile, { highWaterMark: WRITE_HIGH_WATER });
+  const written = pipeline(pack, out);
+  written.catch(() => {}); // awaited below
   try {
+    const wanted = new Map<GitRepo, string[]>();
+    for (const p of planned) {
+      if (p.kind === "dir") continue;
+      const r = (p.source as Partial<RepoTreeEntry>).repo ?? repo;
+      let list = wanted.get(r);
+      if (!list) wanted.set(r, (list = []));
+      list.push(p.source.oid);
+    }
+    for (const [r, oids] of wanted) {
+      const reader = new BlobPipeline(r);
+      readers.set(r, reader);
+      reader.request(oids);
+    }
+    // entries are handed to the pack without waiting for each; every few the last one is awaited, so at most
+    // that many (and the pack's and the file stream's buffers) are held
+    let last: Promise<void> = Promise.resolve();
+    let unawaited = 0;
+    let unawaitedBytes = 0;
+    const push = async (header: EntryHeader, body?: Buffer) => {
+      last = addEntry(pack, header, body);
+      unawaitedBytes += body?.length ?? 0;
+      if (++unawaited >= MAX_UNAWAITED || unawaitedBytes >= MAX_UNAWAITED_BYTES) {
+        unawaited = 0;
+        unawaitedBytes = 0;
+        await last;
+      }
+    };
     for (const p of planned) {
       if (p.kind === "dir") {
-        await addEntry(pack, { ...common, name: `${p.name}/`, type: "directory", mode: 0o755 });
+        await push({ ...common, name: `${p.name}/`, type: "directory", mode: 0o755 });
         summary.entries.push(`${p.name}/`);
         summary.directories++;
-      } else if (p.kind === "symlink") {
-        const linkname = (await readerFor(p.source).read(p.source.oid)).toString("utf8");
-        await addEntry(pack, { ...common, name: p.name, type: "symlink", linkname, mode: 0o777 });
+        continue;
+      }
+      const reader = readerOf(p.source);
+      const blob = await reader.next();
+      if (p.kind === "symlink") {
+        const linkname = (await reader.readBody()).toString("utf8");
+        await push({ ...common, name: p.name, type: "symlink", linkname, mode: 0o777 });
         summary.entries.push(p.name);
         summary.symlinks++;
-      } else {
-        const blob = await readerFor(p.source).open(p.source.oid);
-        const mode = (parseInt(p.source.mode, 8) & 0o111) !== 0 ? 0o755 : 0o644;
-        const sink = pack.entry({ ...common, name: p.name, type: "file", mode, size: blob.size });
-        await pipeline(blob.body, sink);
-        summary.entries.push(p.name);
-        summary.files++;
+        continue;
       }
+      const mode = (parseInt(p.source.mode, 8) & 0o111) !== 0 ? 0o755 : 0o644;
+      const header: EntryHeader = { ...common, name: p.name, type: "file", mode, size: blob.size };
+      if (blob.size <= WHOLE_BLOB_MAX) {
+        await push(header, await reader.readBody());
+      } else {
+        await last;
+        unawaited = 0;
+        unawaitedBytes = 0;
+        await streamEntry(pack, header, reader.bodyChunks());
+      }
+      summary.entries.push(p.name);
+      summary.files++;
     }
+    await last;
     pack.finalize();
     await written;
   } catch (e) {
     pack.destroy(e instanceof Error ? e : undefined);
+    out.destroy();
     throw e;
   } finally {
     for (const reader of readers.values()) reader.close();
@@ -209,8 +289,35 @@ export async function writePlannedArchive(
   return summary;
 }
 
-function addEntry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }): Promise<void> {
+type EntryHeader = Partial<tar.Header> & { name: string };
+
+/** Blobs up to this size are read whole and given to the pack as one buffer; bigger ones are streamed. */
+const WHOLE_BLOB_MAX = 1 << 20;
+/** Entries (and bytes) handed to the pack before waiting for the last of them to be taken. */
+const MAX_UNAWAITED = 256;
+const MAX_UNAWAITED_BYTES = 4 << 20;
+/** The archive file's write buffer. */
+const WRITE_HIGH_WATER = 1 << 20;
+
+/** Adds an entry (with its whole body, or none) and resolves once the pack has taken it. */
+function addEntry(pack: tar.Pack, header: EntryHeader, body?: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    pack.entry(header as tar.Header, (err) => (err ? reject(err) : resolve()));
+    const done = (err?: Error | null) => (err ? reject(err) : resolve());
+    if (body) pack.entry(header, body, done);
+    else pack.entry(header, done);
   });
+}
+
+/** Adds a file entry whose body comes in pieces, respecting the pack's backpressure. */
+async function streamEntry(pack: tar.Pack, header: EntryHeader, body: AsyncIterable<Buffer>): Promise<void> {
+  let sink!: ReturnType<tar.Pack["entry"]>;
+  const done = new Promise<void>((resolve, reject) => {
+    sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
+  });
+  done.catch(() => {}); // awaited below
+  for await (const piece of body) {
+    if (!sink.write(piece)) await new Promise<void>((resolve) => sink.once("drain", () => resolve()));
+  }
+  sink.end(undefined);
+  await done;
 }

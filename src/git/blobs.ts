@@ -142,3 +142,162 @@ export async function forEachBlob(
     reader.close();
   }
 }
+
+/** An object header of `git cat-file --batch`. */
+export interface BlobHeader {
+  oid: string;
+  type: string;
+  size: number;
+}
+
+/** How many object ids are written to git ahead of the one being read. */
+const AHEAD = 2048;
+
+/**
+ * Pipelined reads through one `git cat-file --batch`: the caller queues object ids (`request`), git is kept
+ * `AHEAD` ids ahead, and the answers are taken in the same order (`next`, then `readBody` or `bodyChunks`).
+ * git's output is read only as it is consumed (paused stream), so git waits when the consumer is slow.
+ * A small body inside one chunk of git's output is handed out without copying.
+ */
+export class BlobPipeline {
+  private readonly child: ChildProcess;
+  private readonly stdout: Readable;
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  private ended = false;
+  private failure: unknown;
+  private wake: (() => void) | undefined;
+  private readonly queued: string[] = [];
+  private sent = 0;
+  private answered = 0;
+  /** Bytes of the current body not read yet (+1 for git's trailing newline); -1 when a header is due. */
+  private bodyLeft = -1;
+
+  constructor(repo: GitRepo) {
+    this.child = spawnGit(repo.root, ["cat-file", "--batch"]);
+    this.stdout = this.child.stdout!;
+    this.stdout.on("readable", () => this.poke());
+    this.stdout.on("end", () => {
+      this.ended = true;
+      this.poke();
+    });
+    this.child.stderr!.resume();
+    this.child.on("error", (e) => this.fail(gitMissingError(e)));
+    this.child.stdin!.on("error", (e) => this.fail(e));
+  }
+
+  /** Queues objects to be read, in this order (after those queued before). */
+  request(oids: readonly string[]): void {
+    for (const oid of oids) this.queued.push(oid);
+    this.sendAhead();
+  }
+
+  /** The header of the next queued object; UserError when it is missing. Its body must be read next. */
+  async next(): Promise<BlobHeader> {
+    if (this.bodyLeft >= 0) throw new Error("BlobPipeline: the previous body was not read");
+    if (this.answered >= this.sent) throw new Error("BlobPipeline: no object requested");
+    let nl: number;
+    while ((nl = this.buf.indexOf(10, this.pos)) < 0) await this.fill(true);
+    const header = this.buf.toString("utf8", this.pos, nl);
+    this.pos = nl + 1;
+    const oid = this.queued[this.answered];
+    this.answered++;
+    this.sendAhead();
+    const [got, type, sizeText] = header.split(" ");
+    if (type === "missing" || sizeText === undefined) {
+      throw new UserError({ message: `git object ${oid} is missing from the repository` });
+    }
+    const size = Number(sizeText);
+    this.bodyLeft = size + 1;
+    return { oid: got, type, size };
+  }
+
+  /** The whole body of the object whose header `next` gave. */
+  async readBody(): Promise<Buffer> {
+    const size = this.bodyLeft - 1;
+    if (size < 0) throw new Error("BlobPipeline: no body to read");
+    let out: Buffer;
+    if (this.buf.length - this.pos >= size) {
+      out = this.buf.subarray(this.pos, this.pos + size);
+      this.pos += size;
+    } else {
+      out = Buffer.allocUnsafe(size);
+      let off = 0;
+      while (off < size) {
+        if (this.pos >= this.buf.length) await this.fill(false);
+        const n = Math.min(size - off, this.buf.length - this.pos);
+        this.buf.copy(out, off, this.pos, this.pos + n);
+        this.pos += n;
+        off += n;
+      }
+    }
+    this.bodyLeft = 1;
+    await this.endBody();
+    return out;
+  }
+
+  /** The body of the object whose header `next` gave, piece by piece (for big objects). */
+  async *bodyChunks(): AsyncGenerator<Buffer> {
+    if (this.bodyLeft < 1) throw new Error("BlobPipeline: no body to read");
+    while (this.bodyLeft > 1) {
+      if (this.pos >= this.buf.length) await this.fill(false);
+      const n = Math.min(this.bodyLeft - 1, this.buf.length - this.pos);
+      const piece = this.buf.subarray(this.pos, this.pos + n);
+      this.pos += n;
+      this.bodyLeft -= n;
+      yield piece;
+    }
+    await this.endBody();
+  }
+
+  /** Ends the git process. */
+  close(): void {
+    this.child.stdin!.end();
+    this.stdout.destroy();
+  }
+
+  /** Consumes the newline after a body. */
+  private async endBody(): Promise<void> {
+    if (this.pos >= this.buf.length) await this.fill(false);
+    this.pos++;
+    this.bodyLeft = -1;
+  }
+
+  private sendAhead(): void {
+    if (this.sent - this.answered > AHEAD / 2 || this.sent >= this.queued.length) return;
+    const end = Math.min(this.queued.length, this.answered + AHEAD);
+    if (end <= this.sent) return;
+    const text = this.queued.slice(this.sent, end).join("\n") + "\n";
+    this.sent = end;
+    this.child.stdin!.write(text);
+  }
+
+  /** Appends the next chunk of git's output to the unread rest (`keep`) or replaces the consumed buffer. */
+  private async fill(keep: boolean): Promise<void> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const chunk = this.stdout.read() as Buffer | null;
+      if (chunk !== null) {
+        const rest = this.buf.length - this.pos;
+        this.buf = keep && rest > 0 ? Buffer.concat([this.buf.subarray(this.pos), chunk]) : chunk;
+        this.pos = 0;
+        return;
+      }
+      if (this.ended) {
+        throw new UserError({ message: `git cat-file exited early (code ${this.child.exitCode ?? "unknown"})` });
+      }
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private fail(e: unknown): void {
+    this.failure ??= e;
+    this.poke();
+  }
+}

@@ -6,7 +6,7 @@ import { UserError, type SourcePos } from "../diagnostics.js";
 import type { GitMapping } from "../config/model.js";
 import { GitRepo } from "../git/repo.js";
 import { listTree, type TreeEntry } from "../git/tree.js";
-import { planArchive } from "../git/archive.js";
+import { checkArchiveMatches } from "../git/archive.js";
 import { mappingScope, type GitMappingSpec } from "../git/mapping.js";
 import type { GitSource } from "./model.js";
 import { shortId } from "./digest.js";
@@ -43,6 +43,7 @@ export class GitSources {
   private local?: Promise<OpenedRepo | undefined>;
   private remotes = new Map<string, Promise<OpenedRepo>>();
   private trees = new Map<string, Promise<TreeEntry[]>>();
+  private scoped = new Map<string, Promise<TreeEntry[]>>();
 
   constructor(
     private readonly dir: string,
@@ -122,20 +123,30 @@ export class GitSources {
     return p;
   }
 
-  /** The entries of the mapping's `add` scope (sorted as git lists them). */
-  async scopedTree(source: GitSource): Promise<TreeEntry[]> {
-    const all = await this.tree(source);
+  /** The entries of the mapping's `add` scope (sorted as git lists them); listed and filtered once per
+   *  repository, commit and scope. The emitter reuses it for the source's archive (plannedTree). */
+  scopedTree(source: GitSource): Promise<TreeEntry[]> {
     const scope = mappingScope(toSpec(source.mapping));
-    if (scope === "") return all;
-    const prefix = `${scope}/`;
-    return all.filter((e) => e.path === scope || e.path.startsWith(prefix));
+    const key = `${source.repoDir}\0${source.commit}\0${scope}`;
+    let p = this.scoped.get(key);
+    if (!p) {
+      p = (async () => {
+        const all = await this.tree(source);
+        if (scope === "") return all;
+        const prefix = `${scope}/`;
+        return all.filter((e) => e.path === scope || e.path.startsWith(prefix));
+      })();
+      this.scoped.set(key, p);
+    }
+    plannedTrees.set(source, p);
+    return p;
   }
 
   /** Fails like werf when the mapping selects no file at its commit (located at the mapping). */
   async checkMatchesFiles(source: GitSource): Promise<void> {
     const entries = await this.scopedTree(source);
     try {
-      planArchive(entries, toSpec(source.mapping));
+      checkArchiveMatches(entries, toSpec(source.mapping));
     } catch (e) {
       if (e instanceof UserError && e.diagnostics.every((d) => !d.pos)) throw locate(e, source.mapping.pos);
       throw e;
@@ -147,6 +158,16 @@ export class GitSources {
     const key = JSON.stringify([source.mapping.url, source.mapping.branch, source.mapping.tag, source.mapping.commit]);
     return (await this.remotes.get(key)!).repo;
   }
+}
+
+/** Runtime-only side channel from the planner to the emitter (never part of the Plan JSON): the scoped tree
+ *  listing the planner read for a GitSource object of this process's plan. */
+const plannedTrees = new WeakMap<GitSource, Promise<TreeEntry[]>>();
+
+/** The `add` scope listing (at the source's commit, submodules not expanded) the planner already read for this
+ *  very GitSource object, or undefined (a plan from elsewhere, e.g. parsed from JSON). */
+export function plannedTree(source: GitSource): Promise<TreeEntry[]> | undefined {
+  return plannedTrees.get(source);
 }
 
 /** Adds a position to a UserError's unlocated diagnostics. */
