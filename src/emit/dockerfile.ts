@@ -424,7 +424,8 @@ class Printer {
     if (skipped.length) this.out(comment(`# not expressible in a Dockerfile, left out: ${skipped.join(", ")}`));
     if (!c) return;
     if (c.volumes.length) this.out(`VOLUME ${this.q(pos, "imageSpec.config.volumes", () => substitutedJsonForm(c.volumes, "volume"))}`);
-    if (c.expose.length) this.out(`EXPOSE ${c.expose.map((e) => this.q(pos, "imageSpec.config.expose", () => substitutedRest(e, "port"))).join(" ")}`);
+    const expose = c.expose.filter((e) => e !== ""); // werf's own fixtures write `expose: [""]`: no port
+    if (expose.length) this.out(`EXPOSE ${expose.map((e) => this.q(pos, "imageSpec.config.expose", () => substitutedRest(e, "port"))).join(" ")}`);
     for (const k of Object.keys(c.env).sort()) {
       this.out(`ENV ${this.q(pos, "imageSpec.config.env", () => envName(k))}=${this.q(pos, `imageSpec.config.env ${k}`, () => quoteWord(c.env[k]))}`);
     }

@@ -47,14 +47,14 @@ export function dockerfileStages(text: string): string[] {
  * Checks the written files: a Dockerfile and docker-bake.json, a `default` group, and every bake target
  * built from the emitted Dockerfile naming a stage of it. Returns the problem, or undefined.
  */
-export function checkOutput(out: string): { problem?: string; targets: number; stages: number } {
+export function checkOutput(out: string, projectDir: string): { problem?: string; targets: number; stages: number } {
   const dockerfile = path.join(out, "Dockerfile");
   const bakeFile = path.join(out, "docker-bake.json");
   if (!fs.existsSync(dockerfile)) return { problem: "no Dockerfile written", targets: 0, stages: 0 };
   if (!fs.existsSync(bakeFile)) return { problem: "no docker-bake.json written", targets: 0, stages: 0 };
   const stages = dockerfileStages(fs.readFileSync(dockerfile, "utf8"));
   const known = new Set(stages.map((s) => s.toLowerCase()));
-  let bake: { group?: Record<string, { targets?: string[] }>; target?: Record<string, { dockerfile?: string; target?: string }> };
+  let bake: { group?: Record<string, { targets?: string[] }>; target?: Record<string, { context?: string; dockerfile?: string; target?: string }> };
   try {
     bake = JSON.parse(fs.readFileSync(bakeFile, "utf8"));
   } catch (e) {
@@ -62,7 +62,8 @@ export function checkOutput(out: string): { problem?: string; targets: number; s
   }
   const targets = Object.entries(bake.target ?? {});
   for (const [name, t] of targets) {
-    const own = !t.dockerfile || path.resolve(out, t.dockerfile) === dockerfile || t.dockerfile === "Dockerfile";
+    // bake resolves `context` against the working directory (the project dir) and `dockerfile` against the context
+    const own = path.resolve(projectDir, t.context ?? ".", t.dockerfile ?? "Dockerfile") === dockerfile;
     if (own && t.target && !known.has(t.target.toLowerCase())) {
       return { problem: `bake target ${name} builds stage ${t.target}, which the Dockerfile does not define`, targets: targets.length, stages: stages.length };
     }
@@ -87,7 +88,7 @@ export async function compileProject(dir: string, gitCacheDir: string, out: stri
     if (e instanceof UserError) return { kind: isAnsible(e) ? "ansible" : "emit", detail: firstLine(e) };
     return { kind: "internal", detail: `emitProject: ${String(e)}`, stack: (e as Error)?.stack };
   }
-  const checked = checkOutput(out);
+  const checked = checkOutput(out, plan.dir);
   if (checked.problem) return { kind: "check", detail: checked.problem };
   return { kind: "ok", detail: `${checked.targets} targets, ${checked.stages} stages` };
 }
