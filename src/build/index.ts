@@ -14,11 +14,11 @@ import { imageTags, repoOf } from "../emit/bake.js";
 import { writePatch } from "../git/patch.js";
 import { RegistryClient } from "../registry/index.js";
 import { planProject } from "../stages/plan.js";
-import type { Plan, PlanOptions } from "../stages/model.js";
+import type { DockerfileImagePlan, Plan, PlanOptions } from "../stages/model.js";
 import { acquireLocks, defaultLockDir, lockFile, releaseLocks } from "./lock.js";
 import { buildFiles, type PatchFiles } from "./render.js";
 import { Resolver, openSourceRepo, type ImageChain, type StagePatch } from "./resolve.js";
-import { indexStageTags, stageTag } from "./tags.js";
+import { indexStageTags, stageTag, type StoredStage } from "./tags.js";
 import type { BuildHooks } from "../introspect/index.js";
 import { addSshMounts, bakeSsh, parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
 
@@ -91,12 +91,6 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const plan = opts.plan ?? (await planProject({ ...opts, images: opts.images }));
   for (const w of plan.warnings) log(`warning: ${formatDiagnostic(w)}`);
-  if (plan.dockerfileImages.length) {
-    throw new UserError({
-      message: `build does not handle Dockerfile images yet (${plan.dockerfileImages.map((d) => d.image.name).join(", ")})`,
-      hint: "name only Stapel images on the command line, or use `stapel2docker compile` and build.sh",
-    });
-  }
   const repo = repoOf(plan, { repo: opts.repo });
   const sshSpecs = parseSshSpecs(opts.ssh ?? [], opts.environ ?? process.env);
   if (opts.sshKeys?.length && sshSpecs.some((s) => s.id === "default")) {
@@ -106,28 +100,29 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   const addTags = opts.addTags ?? [];
   // validate the final tags before anything is built
   for (const image of plan.images) if (image.final && image.kind === "image") imageTags(repo, image.slug, image.digest, addTags);
+  for (const df of plan.dockerfileImages) if (df.image.final) imageTags(repo, df.target, df.digest, addTags);
 
-  let chains = await resolve(plan, repo, client);
+  let { chains, dockerfiles } = await resolve(plan, repo, client);
   let built = new Map<string, { tag: string; seconds: number }>();
   let bakeRan = false;
-  if (missing(chains).size) {
+  if (missing(chains, dockerfiles).size) {
     const lockDir = opts.lockDir ?? defaultLockDir();
-    const want = missing(chains);
+    const want = missing(chains, dockerfiles);
     const locks = await acquireLocks([...want].map((d) => lockFile(lockDir, repo, d)), () =>
       log(`waiting for another build of the same stages (lock in ${lockDir})`),
     );
     try {
       // another process may have built them meanwhile: list again
-      chains = await resolve(plan, repo, client);
-      const now = missing(chains);
+      ({ chains, dockerfiles } = await resolve(plan, repo, client));
+      const now = missing(chains, dockerfiles);
       const unlocked = [...now].filter((d) => !want.has(d));
       if (unlocked.length) {
         await releaseLocks(locks.splice(0));
         locks.push(...(await acquireLocks([...now].map((d) => lockFile(lockDir, repo, d)))));
-        chains = await resolve(plan, repo, client);
+        ({ chains, dockerfiles } = await resolve(plan, repo, client));
       }
-      if (missing(chains).size) {
-        built = await withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake(plan, repo, chains, opts, log, ssh));
+      if (missing(chains, dockerfiles).size) {
+        built = await withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake(plan, repo, chains, dockerfiles, opts, log, ssh));
         bakeRan = true;
       } else {
         log("reusing the stages another build pushed meanwhile");
@@ -160,6 +155,21 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     }
     images.push({ image: chain.image.name === "" ? "~" : chain.image.name, digest: chain.digest, tags, stages });
   }
+  for (const d of dockerfiles) {
+    const b = built.get(d.plan.digest);
+    const tag = d.stored ? d.stored.tag : b?.tag;
+    if (!tag) throw new Error(`internal: Dockerfile image ${d.plan.image.name} was neither stored nor built`);
+    const stage: StageReport = {
+      stage: "dockerfile",
+      digest: d.plan.digest,
+      tag: `${repo}:${tag}`,
+      status: d.stored ? "reused" : "built",
+      seconds: d.stored ? 0 : b!.seconds,
+    };
+    const tags = d.plan.image.final ? imageTags(repo, d.plan.target, d.plan.digest, addTags) : [];
+    for (const t of tags) await client.copyTag(stage.tag, t);
+    images.push({ image: d.plan.image.name, digest: d.plan.digest, tags, stages: [stage] });
+  }
   return {
     repo,
     images,
@@ -170,14 +180,23 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   };
 }
 
-async function resolve(plan: Plan, repo: string, client: RegistryClient): Promise<ImageChain[]> {
-  const tags = indexStageTags(await client.listTags(repo));
-  return new Resolver({ plan, repo, client, tags }).resolveAll();
+/** A Dockerfile image (`dockerfile:`): one bake target, stored as `<digest>-<ms>` with its plan digest. */
+export interface DockerfileState {
+  plan: DockerfileImagePlan;
+  /** The oldest stored tag of its digest. */
+  stored?: StoredStage;
 }
 
-function missing(chains: ImageChain[]): Set<string> {
+async function resolve(plan: Plan, repo: string, client: RegistryClient): Promise<{ chains: ImageChain[]; dockerfiles: DockerfileState[] }> {
+  const tags = indexStageTags(await client.listTags(repo));
+  const dockerfiles = plan.dockerfileImages.map((d) => ({ plan: d, stored: tags.get(d.digest)?.[0] }));
+  return { chains: await new Resolver({ plan, repo, client, tags }).resolveAll(), dockerfiles };
+}
+
+function missing(chains: ImageChain[], dockerfiles: DockerfileState[] = []): Set<string> {
   const out = new Set<string>();
   for (const c of chains) for (const s of c.stages) if (!s.stored) out.add(s.stage.digest);
+  for (const d of dockerfiles) if (!d.stored) out.add(d.plan.digest);
   return out;
 }
 
@@ -186,6 +205,7 @@ async function bake(
   plan: Plan,
   repo: string,
   chains: ImageChain[],
+  dockerfiles: DockerfileState[],
   opts: BuildOptions,
   log: (l: string) => void,
   ssh: SshAgentSpec[] = [],
@@ -223,6 +243,10 @@ async function bake(
         else newTags.set(c.stage.digest, stageTag(c.stage.digest, ms));
       }
     }
+    for (const d of dockerfiles) {
+      if (d.stored) storedTags.set(d.plan.digest, d.stored.tag);
+      else newTags.set(d.plan.digest, stageTag(d.plan.digest, ms));
+    }
     const commitEnv = renderCommitEnv(plan);
     if (commitEnv !== undefined) await writeFile(path.join(work, "commit.env"), commitEnv, { mode: 0o600 });
     const files = buildFiles(plan, chains, {
@@ -233,6 +257,7 @@ async function bake(
       patchDir,
       targetDirs: (t) => ({ context: `targets/${t}/context`, dockerfile: "../../../Dockerfile", patches: path.join(work, "targets", t, "patches") }),
       commitEnv: commitEnv !== undefined ? "commit.env" : undefined,
+      dockerfileImages: dockerfiles.filter((d) => !d.stored).map((d) => d.plan),
     });
     // the git archives of rebuilt gitArchive stages (as compile writes them)
     for (const a of planArchives(files.plan)) {
@@ -244,7 +269,9 @@ async function bake(
         await writeFile(path.join(contextDir, ...archiveEntriesFile(a.file).split("/")), names.map((n) => `${n}\0`).join(""));
       }
     }
+    const dfTargets = new Set(dockerfiles.map((d) => d.plan.target));
     for (const t of files.targets.values()) {
+      if (dfTargets.has(t)) continue;
       await mkdir(path.join(work, "targets", t), { recursive: true });
       await hardLinkCopy(contextDir, path.join(work, "targets", t, "context"));
       await hardLinkCopy(patchDir, path.join(work, "targets", t, "patches"));

@@ -8,7 +8,7 @@ import { UserError } from "../diagnostics.js";
 import { COMMIT_SECRET, REPO_ARG } from "../emit/dockerfile.js";
 import { imageContexts, type BakeFile, type BakeTarget } from "../emit/bake.js";
 import { patchApplyScript } from "../git/patch.js";
-import type { ImagePlan, MountPlan, Plan, StageBody, StagePlan, UserBody } from "../stages/model.js";
+import type { DockerfileImagePlan, ImagePlan, MountPlan, Plan, StageBody, StagePlan, UserBody } from "../stages/model.js";
 import type { ChainStage, ImageChain, StagePatch } from "./resolve.js";
 
 /** The named context with the patch files, mounted at PATCH_MOUNT in patch RUNs. */
@@ -46,6 +46,8 @@ export interface RenderBuildOptions {
   targetDirs: (target: string) => { context: string; dockerfile: string; patches: string };
   /** commit.env, relative to the bake's working directory. */
   commitEnv?: string;
+  /** Dockerfile images built by this bake (one target each, pushed as their newTags tag). */
+  dockerfileImages?: DockerfileImagePlan[];
 }
 
 function patchBody(patches: StagePatch[], files: RenderBuildOptions["patchFiles"], patchDir: string, pos: StagePlan["pos"]): UserBody {
@@ -103,8 +105,11 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
   const withStages = new Set(images.map((i) => i.name));
   const all = plan.images.map((i) => (withStages.has(i.name) ? images.find((x) => x.name === i.name)! : { ...i, stages: [] }));
   // references to other images' stages that are not built here become their stored tags
+  const dfBuilt = opts.dockerfileImages ?? [];
   const ref = (target: string, digest: string, what: string): string | undefined => {
     if (rendered.has(target)) return undefined;
+    // a Dockerfile image built in this bake: the printer's named context `target:<its target>` (imageContexts)
+    if (dfBuilt.some((d) => d.target === target && d.digest === digest)) return undefined;
     const tag = opts.storedTags.get(digest);
     if (!tag) throw new UserError({ message: `internal: ${what} (${target}) is neither stored nor built`, hint: "run the build again; if it persists, report it" });
     return `${opts.repo}:${tag}`;
@@ -112,7 +117,7 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
   for (const image of images) {
     image.stages = image.stages.map((s) => ({ ...s, body: fixRefs(s.body, ref) }));
   }
-  const partial: Plan = { ...plan, images: all, dockerfileImages: [] };
+  const partial: Plan = { ...plan, images: all, dockerfileImages: dfBuilt };
 
   const targets = new Map<string, string>();
   const bakeTargets: Record<string, BakeTarget> = {};
@@ -137,6 +142,22 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
       ...(image.platform.length ? { platforms: [...image.platform] } : {}),
     };
     targets.set(stage.digest, stage.target);
+  }
+  for (const df of dfBuilt) {
+    if (bakeTargets[df.target]) throw new Error(`internal: bake target ${df.target} is used twice`);
+    const context = df.context || ".";
+    bakeTargets[df.target] = {
+      context: path.resolve(plan.dir, context),
+      // as compile's bake file (src/emit/bake.ts)
+      dockerfile: path.posix.relative(context, df.dockerfile) || df.dockerfile,
+      ...(df.image.target ? { target: df.image.target } : {}),
+      ...(Object.keys(df.image.args).length
+        ? { args: Object.fromEntries(Object.keys(df.image.args).sort().map((k) => [k, df.image.args[k]])) }
+        : {}),
+      tags: [`${opts.repo}:${opts.newTags.get(df.digest)!}`],
+      ...(df.image.platform.length ? { platforms: [...df.image.platform] } : {}),
+    };
+    targets.set(df.digest, df.target);
   }
   const names = Object.keys(bakeTargets).sort();
   return {
