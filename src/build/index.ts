@@ -20,6 +20,7 @@ import { buildFiles, type PatchFiles } from "./render.js";
 import { Resolver, openSourceRepo, type ImageChain, type StagePatch } from "./resolve.js";
 import { indexStageTags, stageTag, type StoredStage } from "./tags.js";
 import type { BuildHooks } from "../introspect/index.js";
+import { StageTimes } from "./progress.js";
 import { addSshMounts, bakeSsh, parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
 
 export { indexStageTags, parseStageTag, stageTag, type StoredStage } from "./tags.js";
@@ -58,7 +59,8 @@ export interface StageReport {
   /** `<repo>:<digest>-<ms>`. */
   tag: string;
   status: "reused" | "built";
-  /** reused: time to choose it; built: the wall time of the bake that built it. */
+  /** reused: time to choose it; built: the sum of its BuildKit steps' times (src/build/progress.ts); a Dockerfile
+   *  image: the wall time of the bake. */
   seconds: number;
 }
 
@@ -286,14 +288,24 @@ async function bake(
     if (process.env.STAPEL2DOCKER_KEEP_BUILD_DIR) log(`build files kept in ${work}`);
     log(`building ${files.targets.size} stage(s) with docker buildx bake: ${[...files.targets.values()].join(", ")}`);
     const t0 = performance.now();
-    const out = opts.buildOutput ?? "inherit";
+    const times = new StageTimes();
+    const out0 = opts.buildOutput ?? "inherit";
+    const out = (b: Buffer) => {
+      times.feed(b);
+      if (typeof out0 === "function") out0(b);
+      else if (out0 === "inherit") process.stderr.write(b);
+    };
     const runBake = (targets: string[] = [], tap?: (b: Buffer) => void) =>
       runDocker(opts.docker ?? "docker", ["buildx", "bake", "--progress=plain", "--push", "-f", "docker-bake.json", ...targets], work,
         tap ? (b: Buffer) => (tap(b), typeof out === "function" ? out(b) : out === "inherit" ? process.stderr.write(b) : undefined) : out);
     if (opts.hooks) await opts.hooks.bake({ work, plan: files.plan, bake: files.bake, targets: files.targets, chains, repo, newTags, run: runBake });
     else await runBake();
     const seconds = sec(performance.now() - t0);
-    return new Map([...files.targets.keys()].map((d) => [d, { tag: newTags.get(d)!, seconds }]));
+    // per stage: its vertices' times (and its git patch helper's); a Dockerfile image: the whole bake's wall time
+    return new Map([...files.targets.entries()].map(([d, t]) => [
+      d,
+      { tag: newTags.get(d)!, seconds: dfTargets.has(t) ? seconds : sec((times.of(t) + times.of(`${t}--git-patch`)) * 1000) },
+    ]));
   } finally {
     if (!process.env.STAPEL2DOCKER_KEEP_BUILD_DIR) await rm(work, { recursive: true, force: true });
   }
