@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Two local Debian bookworm images for the ansible equivalence tests (test/ansible/), made without pulling:
+# Three local Debian bookworm images for the ansible equivalence tests (test/ansible/), made without pulling:
 #   stapel2docker/debian-plain:bookworm     debootstrap (minbase + a few tools) of the machine's own Debian mirror
-#   stapel2docker/debian-ansible:bookworm   the same rootfs plus Debian's ansible-core (and python3-apt for `apt`)
-# Both come from ONE debootstrap run: the plain image is imported first, then ansible-core is installed into the
-# same directory with apt in a chroot, and that is imported as the second image. The mirror URL is read from
+#   stapel2docker/debian-pip:bookworm       the same plus python3-pip (our side of the pip cases only)
+#   stapel2docker/debian-ansible:bookworm   the same plus Debian's full `ansible` package (ansible-core and the
+#                                           community collections: community.general has locale_gen, timezone)
+#                                           and python3-apt (for ansible's `apt`)
+# All come from ONE debootstrap run: each image is imported, then the next packages are installed into the
+# same directory with apt in a chroot, and that is imported as the next image.
+# Versioned: every image carries the label io.stapel2docker.ansible-image=$IMAGES_VERSION; images of another
+# version are rebuilt (bump it whenever what goes into the images changes). The mirror URL is read from
 # /etc/apt/sources.list.d/debian.sources (or /etc/apt/sources.list); no host is written here.
 # Idempotent: when both images exist it only says so (well under a second). Needs root and a running dockerd
 # (scripts/stack/up.sh). Safe to run concurrently (flock).
@@ -13,16 +18,20 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/images.sh"   # image_present, import_rootfs
 
 IMAGE_DEBIAN_PLAIN="stapel2docker/debian-plain:bookworm"
+IMAGE_DEBIAN_PIP="stapel2docker/debian-pip:bookworm"
 IMAGE_DEBIAN_ANSIBLE="stapel2docker/debian-ansible:bookworm"
+IMAGES_VERSION=2
 # In both images: what the tested modules call (useradd/groupadd come with passwd, which minbase has).
 EXTRA_PACKAGES="locales,tzdata,gzip,tar,unzip,gnupg,ca-certificates,sudo"
-ANSIBLE_PACKAGES="ansible-core python3-apt"
+PIP_PACKAGES="python3-pip"
+ANSIBLE_PACKAGES="ansible python3-apt"
 WORK_ROOT="$STACK_STATE/ansible"
 
-both_present() { image_present "$IMAGE_DEBIAN_PLAIN" && image_present "$IMAGE_DEBIAN_ANSIBLE"; }
+current() { [ "$(docker image inspect -f '{{ index .Config.Labels "io.stapel2docker.ansible-image" }}' "$1" 2>/dev/null)" = "$IMAGES_VERSION" ]; }
+both_present() { current "$IMAGE_DEBIAN_PLAIN" && current "$IMAGE_DEBIAN_PIP" && current "$IMAGE_DEBIAN_ANSIBLE"; }
 
 if both_present; then
-  say ansible-image "already ok ($IMAGE_DEBIAN_PLAIN, $IMAGE_DEBIAN_ANSIBLE)"
+  say ansible-image "already ok ($IMAGE_DEBIAN_PLAIN, $IMAGE_DEBIAN_PIP, $IMAGE_DEBIAN_ANSIBLE; version $IMAGES_VERSION)"
   exit 0
 fi
 
@@ -76,22 +85,31 @@ rm -f "$ROOTFS/etc/apt/sources.list"
 : >"$ROOTFS/etc/apt/sources.list"
 echo "en_US.UTF-8 UTF-8" >"$ROOTFS/etc/locale.gen"
 
-ENV_CHANGES=(--change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" --change 'CMD ["/bin/bash"]')
+ENV_CHANGES=(--change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" --change 'CMD ["/bin/bash"]'
+  --change "LABEL io.stapel2docker.ansible-image=$IMAGES_VERSION")
 import_rootfs "$ROOTFS" "$IMAGE_DEBIAN_PLAIN" "${ENV_CHANGES[@]}" || die "docker import of $IMAGE_DEBIAN_PLAIN failed"
 say ansible-image "built $IMAGE_DEBIAN_PLAIN"
 
-say ansible-image "installing $ANSIBLE_PACKAGES into a copy"
-printf 'deb %s bookworm main\n' "$MIRROR" >"$ROOTFS/etc/apt/sources.list"
 cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf" 2>/dev/null || true
 mount -t proc proc "$ROOTFS/proc"
 trap 'umount "$ROOTFS/proc" 2>/dev/null || true' EXIT
-chroot "$ROOTFS" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
-  sh -c "apt-get update && apt-get install -y --no-install-recommends $ANSIBLE_PACKAGES" >>"$LOG" 2>&1 \
-  || { log_tail "$LOG"; die "installing $ANSIBLE_PACKAGES failed (log: $LOG)"; }
+# install_then_import PACKAGES TAG: apt-get install into the rootfs (chroot), clean, import as TAG.
+install_then_import() {
+  say ansible-image "installing $1 into the rootfs"
+  printf 'deb %s bookworm main\n' "$MIRROR" >"$ROOTFS/etc/apt/sources.list"
+  chroot "$ROOTFS" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+    sh -c "apt-get update && apt-get install -y --no-install-recommends $1" >>"$LOG" 2>&1 \
+    || { log_tail "$LOG"; die "installing $1 failed (log: $LOG)"; }
+  umount "$ROOTFS/proc"
+  clean_rootfs
+  : >"$ROOTFS/etc/apt/sources.list"
+  mv "$ROOTFS/etc/resolv.conf" "$ROOTFS/etc/resolv.conf.keep" 2>/dev/null || true
+  import_rootfs "$ROOTFS" "$2" "${ENV_CHANGES[@]}" || die "docker import of $2 failed"
+  mv "$ROOTFS/etc/resolv.conf.keep" "$ROOTFS/etc/resolv.conf" 2>/dev/null || true
+  mount -t proc proc "$ROOTFS/proc"
+  say ansible-image "built $2"
+}
+install_then_import "$PIP_PACKAGES" "$IMAGE_DEBIAN_PIP"
+install_then_import "$ANSIBLE_PACKAGES" "$IMAGE_DEBIAN_ANSIBLE"
 umount "$ROOTFS/proc"; trap - EXIT
-clean_rootfs
-: >"$ROOTFS/etc/apt/sources.list"
-rm -f "$ROOTFS/etc/resolv.conf"
-import_rootfs "$ROOTFS" "$IMAGE_DEBIAN_ANSIBLE" "${ENV_CHANGES[@]}" || die "docker import of $IMAGE_DEBIAN_ANSIBLE failed"
 rm -rf "$ROOTFS"
-say ansible-image "built $IMAGE_DEBIAN_ANSIBLE"

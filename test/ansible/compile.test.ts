@@ -47,3 +47,18 @@ describe("normaliser", () => {
     assert.match(text, /mkdir -p \/a[^]*mkdir -p \/b/);
   });
 });
+
+// yarn is not in the Debian test images (and needs a registry): its generated commands are checked as text.
+describe("yarn commands (not compared against ansible)", () => {
+  // the task's subshell body, unindented
+  const text = (cfg: Record<string, unknown>) => compileAnsibleTasks(asTasks([cfg]))[0]!.lines.slice(1, -1).map((l) => l.replace(/^  /, "")).join("\n");
+  test("install / upgrade in path, add / remove a package, global, flags", () => {
+    assert.equal(text({ yarn: { path: "/app" } }), "cd /app\nyarn install --non-interactive");
+    assert.equal(text({ yarn: { path: "/app", state: "latest" } }), "cd /app\nyarn upgrade --non-interactive");
+    assert.equal(text({ yarn: { name: "left-pad", version: "1.3.0", path: "/app", production: true } }), "cd /app\nyarn add --non-interactive --production left-pad@1.3.0");
+    assert.equal(text({ yarn: { name: "left-pad", path: "/app", state: "absent" } }), "cd /app\nyarn remove --non-interactive left-pad");
+    assert.equal(text({ yarn: { name: "serve", global: true, registry: "http://r.local/", ignore_scripts: true } }),
+      "yarn global add --non-interactive --ignore-scripts --registry http://r.local/ serve");
+    assert.throws(() => compileAnsibleTasks(asTasks([{ yarn: { name: "x" } }])), /path must be specified/);
+  });
+});
