@@ -51,6 +51,9 @@ export interface BuildOptions extends Omit<PlanOptions, "images"> {
   ssh?: string[];
   /** `--ssh-key`: private keys loaded into a temporary ssh-agent forwarded as `default`. */
   sshKeys?: string[];
+  /** `--parallel N`: at most N images' missing stages are built at once (bake runs in waves of N images, in
+   *  dependency order); undefined or 0: one bake, BuildKit runs whatever is ready. */
+  parallel?: number;
 }
 
 export interface StageReport {
@@ -299,7 +302,13 @@ async function bake(
       runDocker(opts.docker ?? "docker", ["buildx", "bake", "--progress=plain", "--push", "-f", "docker-bake.json", ...targets], work,
         tap ? (b: Buffer) => (tap(b), typeof out === "function" ? out(b) : out === "inherit" ? process.stderr.write(b) : undefined) : out);
     if (opts.hooks) await opts.hooks.bake({ work, plan: files.plan, bake: files.bake, targets: files.targets, chains, repo, newTags, run: runBake });
-    else await runBake();
+    else if (opts.parallel && opts.parallel > 0) {
+      const ws = bakeWaves(chains, dockerfiles, files.targets, opts.parallel);
+      for (const [i, w] of ws.entries()) {
+        log(`bake wave ${i + 1}/${ws.length} (--parallel ${opts.parallel}): ${w.join(", ")}`);
+        await runBake(w);
+      }
+    } else await runBake();
     const seconds = sec(performance.now() - t0);
     // per stage: its vertices' times (and its git patch helper's); a Dockerfile image: the whole bake's wall time
     return new Map([...files.targets.entries()].map(([d, t]) => [
@@ -309,6 +318,58 @@ async function bake(
   } finally {
     if (!process.env.STAPEL2DOCKER_KEEP_BUILD_DIR) await rm(work, { recursive: true, force: true });
   }
+}
+
+/** The bake targets grouped by image, at most `n` images per wave, an image after the images it builds on or
+ *  imports from (when they are built too). Within a wave BuildKit runs the images' chains side by side; a stage a
+ *  later wave needs again is taken from BuildKit's cache (same instructions, same inputs). */
+export function bakeWaves(chains: ImageChain[], dockerfiles: DockerfileState[], targets: Map<string, string>, n: number): string[][] {
+  const groups = new Map<string, string[]>();
+  const deps = new Map<string, Set<string>>();
+  for (const c of chains) {
+    const ts = c.stages.filter((s) => !s.stored && targets.has(s.stage.digest)).map((s) => targets.get(s.stage.digest)!);
+    if (!ts.length) continue;
+    groups.set(c.image.name, [...new Set(ts)]);
+    const d = new Set<string>();
+    for (const s of c.stages) {
+      const b = s.stage.body;
+      if (b.kind === "from" && b.base.kind === "image") d.add(b.base.image);
+      if (b.kind === "dependencies") for (const i of b.imports) if (i.source.kind === "image") d.add(i.source.image);
+    }
+    deps.set(c.image.name, d);
+  }
+  for (const d of dockerfiles) {
+    const t = targets.get(d.plan.digest);
+    if (t && !d.stored) {
+      groups.set(d.plan.image.name, [t]);
+      deps.set(d.plan.image.name, new Set());
+    }
+  }
+  // topological order, plan order among equals
+  const order: string[] = [];
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name) || !groups.has(name)) return;
+    seen.add(name);
+    for (const d of deps.get(name) ?? []) visit(d);
+    order.push(name);
+  };
+  for (const name of groups.keys()) visit(name);
+  const waves: string[][] = [];
+  let wave: string[] = [];
+  const inWave = new Set<string>();
+  for (const name of order) {
+    // at most n images per wave, and an image never in the same wave as an image it needs
+    if (inWave.size === n || [...(deps.get(name) ?? [])].some((d) => inWave.has(d))) {
+      waves.push(wave);
+      wave = [];
+      inWave.clear();
+    }
+    wave.push(...groups.get(name)!);
+    inWave.add(name);
+  }
+  if (wave.length) waves.push(wave);
+  return waves.map((w) => [...new Set(w)].sort());
 }
 
 /** The build stages that run the user's commands (not the git patch RUNs). */

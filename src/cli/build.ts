@@ -1,7 +1,7 @@
 // `stapel2docker build`: reuse stored stages, build the missing ones with one `docker buildx bake`, tag the images.
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { formatDiagnostic } from "../diagnostics.js";
+import { UserError, formatDiagnostic } from "../diagnostics.js";
 import { buildProject, formatReport } from "../build/index.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 import { addIntrospectOptions, prepareIntrospection, type IntrospectCliOptions } from "../introspect/cli.js";
@@ -13,6 +13,7 @@ interface BuildCliOptions extends ConfigOptions, IntrospectCliOptions {
   toolchain?: string;
   ssh: string[];
   sshKey: string[];
+  parallel?: number;
 }
 
 export function registerBuild(program: Command): void {
@@ -29,7 +30,8 @@ export function registerBuild(program: Command): void {
       .option("--ssh <default|ID=PATH>", "forward an SSH agent to the user stages: default ($SSH_AUTH_SOCK) or ID=socket/key file (repeatable)",
         (v: string, prev: string[]) => [...prev, v], [] as string[])
       .option("--ssh-key <PATH>", "load this private key into a temporary ssh-agent forwarded to the user stages (repeatable)",
-        (v: string, prev: string[]) => [...prev, v], [] as string[])),
+        (v: string, prev: string[]) => [...prev, v], [] as string[])
+      .option("--parallel <N>", "build at most N images at once (bake runs in waves of N images); default: all in one bake", parseParallel)),
   ).action(async (images: string[], opts: BuildCliOptions) => {
     const log = (l: string) => process.stderr.write(`${l}\n`);
     const { plan, hooks } = await prepareIntrospection(opts, { ...renderOptions(opts), images, toolchain: opts.toolchain }, log);
@@ -43,9 +45,17 @@ export function registerBuild(program: Command): void {
       toolchain: opts.toolchain,
       ssh: opts.ssh,
       sshKeys: opts.sshKey,
+      parallel: opts.parallel,
       log: (l) => process.stderr.write(`${l}\n`),
     });
     process.stdout.write(formatReport(report));
     if (opts.report) await writeFile(opts.report, JSON.stringify(report, null, 2) + "\n");
   });
+}
+
+function parseParallel(v: string): number {
+  if (!/^[0-9]+$/.test(v) || Number(v) < 1) {
+    throw new UserError({ message: `--parallel ${JSON.stringify(v)}: expected a whole number >= 1`, hint: "e.g. --parallel 2; leave it out to build everything in one bake" });
+  }
+  return Number(v);
 }
