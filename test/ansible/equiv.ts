@@ -12,14 +12,19 @@ import { compileAnsibleTasks, ansibleHelpers } from "../../src/ansible/index.js"
 import type { AnsibleTask } from "../../src/config/model.js";
 import { checkAnsibleTask } from "../../src/config/ansible.js";
 import { repoRoot } from "../support/paths.js";
+import { makeAptRepo } from "./aptrepo.js";
 
 const exec = promisify(execFile);
 export const IMAGE_PLAIN = "stapel2docker/debian-plain:bookworm";
+export const IMAGE_PIP = "stapel2docker/debian-pip:bookworm";
 export const IMAGE_ANSIBLE = "stapel2docker/debian-ansible:bookworm";
 
 const IGNORED = [/^tmp(\/|$)/, /^var\/tmp(\/|$)/, /^var\/cache(\/|$)/, /^var\/log(\/|$)/, /^root\/\.ansible(\/|$)/, /^root\/\.cache(\/|$)/,
   /^\.t(\/|$)/, /^\.stapel(\/|$)/, /__pycache__/, /\.pyc$/, /^etc\/(hostname|hosts|resolv\.conf|mtab)$/, /^etc\/(group|passwd|shadow|gshadow|subuid|subgid)-$/, /^(proc|sys|dev)(\/|$)/,
-  /^var\/lib\/apt\/lists\/(partial|lock|auxfiles)/, /^var\/lib\/dpkg\/lock/, /^var\/lib\/apt\/extended_states$/];
+  /^var\/lib\/apt\/lists\/(partial|lock|auxfiles)/, /^var\/lib\/dpkg\/lock/, /^var\/lib\/apt\/extended_states$/,
+  // ansible's apt_key reads key ids with gpg, which makes root's keyring (with timestamps): ansible's own files
+  /^root\/\.gnupg(\/|$)/,
+  /^var\/lib\/dpkg\/(status-old|available-old|diversions-old|statoverride-old)$/];
 
 export async function setupImages(): Promise<void> {
   await exec("bash", [path.join(repoRoot, "scripts/stack/up.sh")], { maxBuffer: 1 << 24 });
@@ -87,7 +92,12 @@ async function changesOf(container: string): Promise<Changes> {
         lower = entryOf(path.join(l, r));
         if (lower) break;
       }
-      if (lower && e.type === "file" && ACCOUNT_FILES.test(r)) {
+      if (lower && e.type === "file" && r === "var/lib/dpkg/status") {
+        // the images' package databases differ (ansible's packages): compare the package stanzas changed
+        const lowerPath = lowers.map((l) => path.join(l, r)).find((x) => fs.existsSync(x))!;
+        e.content = stanzaChange(fs.readFileSync(lowerPath, "utf8"), fs.readFileSync(abs, "utf8"));
+        if (e.content !== "" || e.mode !== lower.mode) out[r] = e;
+      } else if (lower && e.type === "file" && ACCOUNT_FILES.test(r)) {
         // the two images' account files differ by the groups of ansible's dependencies (_ssh): compare the change
         const lowerPath = lowers.map((l) => path.join(l, r)).find((x) => fs.existsSync(x))!;
         e.content = lineChange(fs.readFileSync(lowerPath, "utf8"), fs.readFileSync(abs, "utf8"));
@@ -106,6 +116,13 @@ const ACCOUNT_FILES = /^etc\/(group|passwd|shadow|gshadow|subuid|subgid)-?$/;
 function lineChange(a: string, b: string): string {
   const la = new Set(a.split("\n")), lb = new Set(b.split("\n"));
   return [...[...la].filter((l) => !lb.has(l)).map((l) => `-${l}`), ...[...lb].filter((l) => !la.has(l)).map((l) => `+${l}`)].join("\n");
+}
+
+/** dpkg status stanzas removed (-) and added (+) from a to b, sorted. */
+function stanzaChange(a: string, b: string): string {
+  const sa = new Set(a.split(/\n\n+/).map((x) => x.trim()).filter(Boolean));
+  const sb = new Set(b.split(/\n\n+/).map((x) => x.trim()).filter(Boolean));
+  return [...[...sa].filter((x) => !sb.has(x)).map((x) => `-${x}`), ...[...sb].filter((x) => !sa.has(x)).map((x) => `+${x}`)].sort().join("\n\n");
 }
 
 function isLink(p: string): boolean {
@@ -148,14 +165,33 @@ export function scriptFor(configs: Record<string, unknown>[]): string {
   return ["#!/.stapel/bin/bash -e", "export LANG=C.UTF-8 LC_ALL=C.UTF-8 2>/dev/null", "cd /", ...ansibleHelpers(tasks), ...tasks.flatMap((t) => [t.comment, ...t.lines]), ""].join("\n");
 }
 
+export interface RunOptions {
+  /** the local apt repository (aptrepo.ts) at /.t/repo */
+  repo?: boolean;
+  /** our side runs in the image with python3-pip (pip cases) instead of the plain one */
+  pip?: boolean;
+}
+
+let repoDir: string | undefined;
+async function aptRepo(): Promise<string> {
+  if (repoDir) return repoDir;
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-ansible-repo-"));
+  await makeAptRepo(path.join(base, "repo"), path.join(base, "scratch"));
+  repoDir = path.join(base, "repo");
+  return repoDir;
+}
+
 /** Runs both sides; `files` are put at /.t/files (read-only) in both containers. */
 export async function runBoth(
   configs: Record<string, unknown>[],
   files: Record<string, string | Buffer> = {},
+  opts: RunOptions = {},
 ): Promise<{ ansible: SideResult; ours: SideResult; script: string }> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-ansible-"));
+  fs.chmodSync(work, 0o755); // apt's sandbox user reads /.t/repo
   const tc = await toolchain(fs.mkdtempSync(path.join(os.tmpdir(), "s2d-ansible-tc-")));
   try {
+    if (opts.repo) fs.cpSync(await aptRepo(), path.join(work, "repo"), { recursive: true });
     for (const [f, c] of Object.entries(files)) {
       fs.mkdirSync(path.dirname(path.join(work, "files", f)), { recursive: true });
       fs.writeFileSync(path.join(work, "files", f), c);
@@ -166,7 +202,7 @@ export async function runBoth(
     const mount = ["-v", `${work}:/.t:ro`];
     const [a, b] = await Promise.all([
       runContainer([...mount, "-e", "ANSIBLE_NOCOLOR=1", IMAGE_ANSIBLE, "ansible-playbook", "-c", "local", "-i", "localhost,", "/.t/playbook.yml"]),
-      runContainer([...mount, "-v", `${tc}:/.stapel:ro`, IMAGE_PLAIN, "/.stapel/bin/bash", "-e", "/.t/script.sh"]),
+      runContainer([...mount, "-v", `${tc}:/.stapel:ro`, opts.pip ? IMAGE_PIP : IMAGE_PLAIN, "/.stapel/bin/bash", "-e", "/.t/script.sh"]),
     ]);
     try {
       const [ca, cb] = await Promise.all([changesOf(a.name), changesOf(b.name)]);
@@ -182,4 +218,6 @@ export async function runBoth(
 export function cleanupToolchain(): void {
   if (toolchainDir) fs.rmSync(path.dirname(toolchainDir), { recursive: true, force: true });
   toolchainDir = undefined;
+  if (repoDir) fs.rmSync(path.dirname(repoDir), { recursive: true, force: true });
+  repoDir = undefined;
 }

@@ -2,9 +2,18 @@
 // (paths, contents, modes, owners) and the same success or failure, per module and option.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { cleanupToolchain, runBoth, setupImages } from "./equiv.js";
+import fs from "node:fs";
+import path from "node:path";
+import { cleanupToolchain, runBoth, setupImages, type RunOptions } from "./equiv.js";
+import { TEST_KEY_ID } from "./aptrepo.js";
+import { fixturesDir } from "../support/paths.js";
 
-type Case = { name: string; tasks: Record<string, unknown>[]; files?: Record<string, string>; fails?: boolean };
+type Case = { name: string; tasks: Record<string, unknown>[]; files?: Record<string, string | Buffer>; fails?: boolean; opts?: RunOptions };
+
+const LOCAL_SOURCE = "deb [trusted=yes] file:/.t/repo ./";
+const useLocalRepo = { copy: { content: `${LOCAL_SOURCE}\n`, dest: "/etc/apt/sources.list.d/local.list" } };
+const fixture = (f: string) => fs.readFileSync(path.join(fixturesDir, "ansible", f));
+const WHEELS = "--no-index --find-links=/.t/files/wheels --break-system-packages --disable-pip-version-check";
 
 const CASES: Case[] = [
   {
@@ -127,6 +136,78 @@ const CASES: Case[] = [
       { file: { path: "{{ dir }}", state: "directory" } },
     ],
   },
+  {
+    name: "apt (local repository): update_cache, name list, Depends and Recommends, postinst, absent",
+    opts: { repo: true },
+    tasks: [
+      useLocalRepo,
+      { apt: { update_cache: true } },
+      { apt: { name: ["s2d-app"], state: "present" } },
+      { apt: { name: "s2d-extra", state: "absent" } },
+      { apt: { pkg: ["s2d-base", "s2d-app"] } },
+    ],
+  },
+  {
+    name: "apt (local repository): deb path, install_recommends no, present keeps, latest upgrades",
+    opts: { repo: true },
+    tasks: [
+      useLocalRepo,
+      { apt: { deb: "/.t/repo/s2d-app_1.0_all.deb", update_cache: true, install_recommends: false } },
+      { apt: { name: "s2d-app", state: "present" } },
+      { shell: "s2d-app > /srv-app-version" },
+      { apt: { name: "s2d-app", state: "latest", install_recommends: "no" } },
+      { shell: "s2d-app >> /srv-app-version" },
+    ],
+  },
+  {
+    name: "apt: a package nobody has fails",
+    opts: { repo: true },
+    tasks: [useLocalRepo, { apt: { name: "s2d-nonexistent", update_cache: true } }],
+    fails: true,
+  },
+  {
+    name: "apt_key (file, data into a keyring, absent) and apt_repository (present with filename / suggested, absent)",
+    opts: { repo: true },
+    files: { "test-key.asc": fixture("test-key.asc") },
+    tasks: [
+      { apt_key: { file: "/.t/files/test-key.asc" } },
+      { apt_key: { id: TEST_KEY_ID, data: "{{ lookup('file', '/.t/files/test-key.asc') }}", keyring: "/etc/apt/trusted.gpg.d/s2d.gpg" } },
+      { apt_key: { id: TEST_KEY_ID, state: "absent" } },
+      { apt_repository: { repo: LOCAL_SOURCE, filename: "local" } },
+      { apt: { name: "s2d-base" } },
+      { apt_repository: { repo: LOCAL_SOURCE, filename: "local", state: "absent", update_cache: false } },
+      { apt_repository: { repo: LOCAL_SOURCE, update_cache: false, mode: "0600" } },
+    ],
+  },
+  {
+    name: "pip (local wheel dir): present, then absent of another install",
+    opts: { pip: true },
+    files: { "wheels/s2dpip-1.0-py3-none-any.whl": fixture("wheels/s2dpip-1.0-py3-none-any.whl") },
+    tasks: [
+      { pip: { name: "s2dpip", extra_args: WHEELS } },
+      { pip: { name: ["s2dpip"], version: "1.0", extra_args: WHEELS } },
+      { shell: "python3 -c 'import s2dpip; print(s2dpip.VERSION)' > /srv-pip" },
+    ],
+  },
+  {
+    name: "pip: absent",
+    opts: { pip: true },
+    files: { "wheels/s2dpip-1.0-py3-none-any.whl": fixture("wheels/s2dpip-1.0-py3-none-any.whl") },
+    tasks: [
+      { shell: `pip3 install ${WHEELS} s2dpip` },
+      { pip: { name: "s2dpip", state: "absent", extra_args: "--break-system-packages" } },
+      { shell: "python3 -c 'import s2dpip' || echo gone > /srv-pip" },
+    ],
+  },
+  {
+    name: "locale_gen (present: uncommented and commented lines, absent) and timezone (community.general)",
+    tasks: [
+      { copy: { content: "en_US.UTF-8 UTF-8\n# de_DE.UTF-8 UTF-8\n", dest: "/etc/locale.gen" } },
+      { locale_gen: { name: "en_US.UTF-8", state: "present" } },
+      { locale_gen: { name: "de_DE.UTF-8" } },
+      { timezone: { name: "Europe/Berlin" } },
+    ],
+  },
 ];
 
 describe("ansible equivalence on the real engine", { timeout: 1_800_000 }, () => {
@@ -137,7 +218,7 @@ describe("ansible equivalence on the real engine", { timeout: 1_800_000 }, () =>
 
   for (const c of CASES) {
     test(c.name, { timeout: 300_000 }, async () => {
-      const r = await runBoth(c.tasks, c.files);
+      const r = await runBoth(c.tasks, c.files, c.opts);
       const detail = `\n--- ansible output:\n${r.ansible.output.slice(-3000)}\n--- our output:\n${r.ours.output.slice(-3000)}\n--- script:\n${r.script}`;
       assert.equal(r.ansible.ok, !c.fails, `ansible ${c.fails ? "succeeded" : "failed"}${detail}`);
       assert.equal(r.ours.ok, r.ansible.ok, `ours ${r.ours.ok ? "succeeded" : "failed"}${detail}`);

@@ -26,15 +26,18 @@ export const apt_repository = (args: Args, ctx: ModuleContext): string[] => {
   ctx.helper("ansible_write");
   const lines: string[] = [];
   const f = q(file);
+  // ansible rewrites every sources file it loaded when something changed, and deletes those left empty
+  const dropEmpty = `  for s in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do if [ -f "$s" ] && [ ! -s "$s" ]; then ${S}/rm -f "$s"; fi; done`;
   if (state === "present") {
     lines.push(`if ! { [ -f ${f} ] && ${S}/grep -qxF ${q(repo)} ${f}; }; then`);
     lines.push(`  { if [ -f ${f} ]; then ${S}/cat ${f}; fi; printf '%s\\n' ${q(repo)}; } | ansible_write ${f} '' '' ${mode}`);
+    lines.push(dropEmpty);
     if (update) lines.push("  apt-get update");
     lines.push("fi");
   } else {
     lines.push(`if [ -f ${f} ] && ${S}/grep -qxF ${q(repo)} ${f}; then`);
     lines.push(`  ${S}/grep -vxF ${q(repo)} ${f} | ansible_write ${f} '' '' ''`);
-    lines.push(`  [ -s ${f} ] || ${S}/rm -f ${f}`);
+    lines.push(dropEmpty);
     if (update) lines.push("  apt-get update");
     lines.push("fi");
   }
