@@ -21,6 +21,7 @@ import { Resolver, openSourceRepo, type ImageChain, type StagePatch } from "./re
 import { indexStageTags, stageTag, type StoredStage } from "./tags.js";
 import type { BuildHooks } from "../introspect/index.js";
 import { StageTimes } from "./progress.js";
+import { LabelCache, defaultLabelCacheDir } from "./label-cache.js";
 import { addSshMounts, bakeSsh, parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
 
 export { indexStageTags, parseStageTag, stageTag, type StoredStage } from "./tags.js";
@@ -51,6 +52,8 @@ export interface BuildOptions extends Omit<PlanOptions, "images"> {
   ssh?: string[];
   /** `--ssh-key`: private keys loaded into a temporary ssh-agent forwarded as `default`. */
   sshKeys?: string[];
+  /** Folder of the stage-labels cache (src/build/label-cache.ts); null: no cache. Default defaultLabelCacheDir(). */
+  labelCacheDir?: string | null;
   /** `--parallel N`: at most N images' missing stages are built at once (bake runs in waves of N images, in
    *  dependency order); undefined or 0: one bake, BuildKit runs whatever is ready. */
   parallel?: number;
@@ -107,7 +110,8 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   for (const image of plan.images) if (image.final && image.kind === "image") imageTags(repo, image.slug, image.digest, addTags);
   for (const df of plan.dockerfileImages) if (df.image.final) imageTags(repo, df.target, df.digest, addTags);
 
-  let { chains, dockerfiles } = await resolve(plan, repo, client);
+  const labelCache = opts.labelCacheDir === null || process.env.STAPEL2DOCKER_NO_LABEL_CACHE ? undefined : new LabelCache(opts.labelCacheDir ?? defaultLabelCacheDir());
+  let { chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache);
   let built = new Map<string, { tag: string; seconds: number }>();
   let bakeRan = false;
   if (missing(chains, dockerfiles).size) {
@@ -118,13 +122,13 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     );
     try {
       // another process may have built them meanwhile: list again
-      ({ chains, dockerfiles } = await resolve(plan, repo, client));
+      ({ chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache));
       const now = missing(chains, dockerfiles);
       const unlocked = [...now].filter((d) => !want.has(d));
       if (unlocked.length) {
         await releaseLocks(locks.splice(0));
         locks.push(...(await acquireLocks([...now].map((d) => lockFile(lockDir, repo, d)))));
-        ({ chains, dockerfiles } = await resolve(plan, repo, client));
+        ({ chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache));
       }
       if (missing(chains, dockerfiles).size) {
         built = await withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake(plan, repo, chains, dockerfiles, opts, log, ssh));
@@ -138,6 +142,12 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   }
 
   if (!bakeRan) await opts.hooks?.allStored(chains, repo);
+  // `<image>-<digest>` names its content: when the listing has it, it is already right (--add-tag ones, which
+  // move from build to build, are always written)
+  const digestTags = new Set<string>();
+  for (const c of chains) if (c.image.final && c.image.kind === "image") digestTags.add(`${repo}:${c.image.slug}-${c.digest}`);
+  for (const d of dockerfiles) if (d.plan.image.final) digestTags.add(`${repo}:${d.plan.target}-${d.plan.digest}`);
+  const alreadyTagged = (t: string) => digestTags.has(t) && tagList.has(t.slice(repo.length + 1));
   const images: ImageReport[] = [];
   for (const chain of chains) {
     const stages: StageReport[] = chain.stages.map((c) => {
@@ -156,7 +166,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     if (chain.image.final && chain.image.kind === "image") {
       tags = imageTags(repo, chain.image.slug, chain.digest, addTags);
       const src = stages[stages.length - 1].tag;
-      for (const t of tags) await client.copyTag(src, t);
+      for (const t of tags) if (!alreadyTagged(t)) await client.copyTag(src, t);
     }
     images.push({ image: chain.image.name === "" ? "~" : chain.image.name, digest: chain.digest, tags, stages });
   }
@@ -172,7 +182,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
       seconds: d.stored ? 0 : b!.seconds,
     };
     const tags = d.plan.image.final ? imageTags(repo, d.plan.target, d.plan.digest, addTags) : [];
-    for (const t of tags) await client.copyTag(stage.tag, t);
+    for (const t of tags) if (!alreadyTagged(t)) await client.copyTag(stage.tag, t);
     images.push({ image: d.plan.image.name, digest: d.plan.digest, tags, stages: [stage] });
   }
   return {
@@ -192,10 +202,16 @@ export interface DockerfileState {
   stored?: StoredStage;
 }
 
-async function resolve(plan: Plan, repo: string, client: RegistryClient): Promise<{ chains: ImageChain[]; dockerfiles: DockerfileState[] }> {
-  const tags = indexStageTags(await client.listTags(repo));
+async function resolve(
+  plan: Plan,
+  repo: string,
+  client: RegistryClient,
+  labelCache?: LabelCache,
+): Promise<{ chains: ImageChain[]; dockerfiles: DockerfileState[]; tagList: Set<string> }> {
+  const list = await client.listTags(repo);
+  const tags = indexStageTags(list);
   const dockerfiles = plan.dockerfileImages.map((d) => ({ plan: d, stored: tags.get(d.digest)?.[0] }));
-  return { chains: await new Resolver({ plan, repo, client, tags }).resolveAll(), dockerfiles };
+  return { chains: await new Resolver({ plan, repo, client, tags, labelCache }).resolveAll(), dockerfiles, tagList: new Set(list) };
 }
 
 function missing(chains: ImageChain[], dockerfiles: DockerfileState[] = []): Set<string> {

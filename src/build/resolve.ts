@@ -23,6 +23,7 @@ import { gitCommitLabel, parseGitCommitLabel, stageLabels, LABELS } from "../sta
 import { DIGEST_SCHEME } from "../stages/digest.js";
 import type { GitSource, ImagePlan, Plan, StagePlan } from "../stages/model.js";
 import type { StoredStage } from "./tags.js";
+import type { LabelCache } from "./label-cache.js";
 
 export const MIB = 1024 * 1024;
 
@@ -59,6 +60,8 @@ export interface ResolveContext {
   client: RegistryClient;
   /** digest → stored stages, oldest first. */
   tags: Map<string, StoredStage[]>;
+  /** Labels of stage tags already read once (tags are immutable); none: always read the registry. */
+  labelCache?: LabelCache;
 }
 
 /** Resolves every image of the plan against the stored tags. */
@@ -127,10 +130,16 @@ export class Resolver {
   labelsOf(tag: string): Promise<Record<string, string>> {
     let p = this.configs.get(tag);
     if (!p) {
-      this.configReads++;
-      p = this.ctx.client
-        .getImageConfig(`${this.ctx.repo}:${tag}`)
-        .then((c) => ({ ...((c.config?.config?.Labels ?? {}) as Record<string, string>) }));
+      const cache = this.ctx.labelCache;
+      p = (async () => {
+        const cached = await cache?.get(this.ctx.repo, tag);
+        if (cached) return cached;
+        this.configReads++;
+        const c = await this.ctx.client.getImageConfig(`${this.ctx.repo}:${tag}`);
+        const labels = { ...((c.config?.config?.Labels ?? {}) as Record<string, string>) };
+        await cache?.set(this.ctx.repo, tag, labels);
+        return labels;
+      })();
       this.configs.set(tag, p);
     }
     return p;
