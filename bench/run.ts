@@ -5,7 +5,7 @@
 // median of --runs runs. A benchmark, not a test: exit code 0 even when a target is missed, unless --check.
 //
 //   node dist/bench/run.js [--files 100000] [--seed 1] [--runs 5] [--dir DIR] [--only a,b] [--check]
-//                          [--profile DIR] [--json FILE] [--no-masks-micro]
+//                          [--profile DIR] [--json FILE] [--no-masks-micro] [--build]
 //
 // See docs/bench.md.
 
@@ -226,8 +226,8 @@ export function formatTable(result: BenchResult): string {
   return lines.join("\n") + "\n";
 }
 
-function parseArgs(argv: string[]): BenchOptions & { check: boolean; json?: string; micro: boolean } {
-  const opts: BenchOptions & { check: boolean; json?: string; micro: boolean } = { check: false, micro: true };
+function parseArgs(argv: string[]): BenchOptions & { check: boolean; json?: string; micro: boolean; build?: boolean } {
+  const opts: BenchOptions & { check: boolean; json?: string; micro: boolean; build?: boolean } = { check: false, micro: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -250,6 +250,7 @@ function parseArgs(argv: string[]): BenchOptions & { check: boolean; json?: stri
     else if (a === "--json") opts.json = value();
     else if (a === "--profile") opts.profileDir = path.resolve(value());
     else if (a === "--no-masks-micro") opts.micro = false;
+    else if (a === "--build") opts.build = true; // bench/build.ts: no-op `build` vs cached bake (needs the engine)
     else if (a === "--only") {
       const names = value().split(",");
       const known: string[] = [...COMMANDS, ...TASKS];
@@ -273,6 +274,10 @@ async function main(): Promise<number> {
   if (opts.micro) {
     const r = await run(process.execPath, [path.join(here, "git-masks.js")], here, false);
     process.stdout.write(`\ngit-masks micro-benchmark: ${r.stdout.trim()}\n`);
+  }
+  if (opts.build) {
+    const { runBuildBench, formatBuildBench } = await import("./build.js");
+    process.stdout.write("\n" + formatBuildBench(await runBuildBench({ log: (l) => console.error(l) })));
   }
   if (opts.profileDir) {
     for (const task of ["plan", "compile"]) {
