@@ -111,7 +111,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   for (const df of plan.dockerfileImages) if (df.image.final) imageTags(repo, df.target, df.digest, addTags);
 
   const labelCache = opts.labelCacheDir === null || process.env.STAPEL2DOCKER_NO_LABEL_CACHE ? undefined : new LabelCache(opts.labelCacheDir ?? defaultLabelCacheDir());
-  let { chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache);
+  let { chains, dockerfiles } = await resolve(plan, repo, client, labelCache);
   let built = new Map<string, { tag: string; seconds: number }>();
   let bakeRan = false;
   if (missing(chains, dockerfiles).size) {
@@ -122,13 +122,13 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     );
     try {
       // another process may have built them meanwhile: list again
-      ({ chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache));
+      ({ chains, dockerfiles } = await resolve(plan, repo, client, labelCache));
       const now = missing(chains, dockerfiles);
       const unlocked = [...now].filter((d) => !want.has(d));
       if (unlocked.length) {
         await releaseLocks(locks.splice(0));
         locks.push(...(await acquireLocks([...now].map((d) => lockFile(lockDir, repo, d)))));
-        ({ chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache));
+        ({ chains, dockerfiles } = await resolve(plan, repo, client, labelCache));
       }
       if (missing(chains, dockerfiles).size) {
         built = await withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake(plan, repo, chains, dockerfiles, opts, log, ssh));
@@ -142,12 +142,8 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   }
 
   if (!bakeRan) await opts.hooks?.allStored(chains, repo);
-  // `<image>-<digest>` names its content: when the listing has it, it is already right (--add-tag ones, which
-  // move from build to build, are always written)
-  const digestTags = new Set<string>();
-  for (const c of chains) if (c.image.final && c.image.kind === "image") digestTags.add(`${repo}:${c.image.slug}-${c.digest}`);
-  for (const d of dockerfiles) if (d.plan.image.final) digestTags.add(`${repo}:${d.plan.target}-${d.plan.digest}`);
-  const alreadyTagged = (t: string) => digestTags.has(t) && tagList.has(t.slice(repo.length + 1));
+  // Final tags are always written: `<image>-<digest>` does not name its content (digests leave out the commit;
+  // a rebuild at another commit gives the same digest), so a listed one may point at an older stage image.
   const images: ImageReport[] = [];
   for (const chain of chains) {
     const stages: StageReport[] = chain.stages.map((c) => {
@@ -166,7 +162,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     if (chain.image.final && chain.image.kind === "image") {
       tags = imageTags(repo, chain.image.slug, chain.digest, addTags);
       const src = stages[stages.length - 1].tag;
-      for (const t of tags) if (!alreadyTagged(t)) await client.copyTag(src, t);
+      for (const t of tags) await client.copyTag(src, t);
     }
     images.push({ image: chain.image.name === "" ? "~" : chain.image.name, digest: chain.digest, tags, stages });
   }
@@ -182,7 +178,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
       seconds: d.stored ? 0 : b!.seconds,
     };
     const tags = d.plan.image.final ? imageTags(repo, d.plan.target, d.plan.digest, addTags) : [];
-    for (const t of tags) if (!alreadyTagged(t)) await client.copyTag(stage.tag, t);
+    for (const t of tags) await client.copyTag(stage.tag, t);
     images.push({ image: d.plan.image.name, digest: d.plan.digest, tags, stages: [stage] });
   }
   return {
