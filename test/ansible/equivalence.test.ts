@@ -160,6 +160,15 @@ const CASES: Case[] = [
     ],
   },
   {
+    name: "apt (local repository): absent with purge and autoremove, explicit install_recommends yes",
+    opts: { repo: true },
+    tasks: [
+      useLocalRepo,
+      { apt: { name: "s2d-app", update_cache: "yes", install_recommends: true } },
+      { apt: { name: "s2d-app", state: "absent", purge: true, autoremove: true } },
+    ],
+  },
+  {
     name: "apt: a package nobody has fails",
     opts: { repo: true },
     tasks: [useLocalRepo, { apt: { name: "s2d-nonexistent", update_cache: true } }],
