@@ -166,7 +166,9 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions): Promise
     dir,
     commit,
     toolchain: opts.toolchain ?? DEFAULT_TOOLCHAIN,
-    images: config.images.filter((i) => plans.has(i.name)).map((i) => plans.get(i.name)!),
+    // dependency order (an image after the images it is built from or imports from): a Dockerfile stage must be
+    // defined before a FROM or COPY --from names it; werf.yaml order otherwise
+    images: [...plans.values()],
     dockerfileImages: config.dockerfileImages.filter((i) => dockerfilePlans.has(i.name)).map((i) => dockerfilePlans.get(i.name)!),
     warnings,
   };
