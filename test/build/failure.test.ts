@@ -163,7 +163,8 @@ test("registry down: a clear error naming the registry and the operation, exit c
   assert.equal(down.stdout, "", "no report");
 });
 
-const SLOW = FAILING.replace("  setup:\n  - echo setup > /setup.txt", "  setup:\n  - sleep 6\n  - echo setup > /setup.txt");
+// a command of its own each run: BuildKit would otherwise take the sleeping RUN from its cache
+const SLOW = FAILING.replace("  setup:\n  - echo setup > /setup.txt", `  setup:\n  - sleep 6 && echo ${randomBytes(6).toString("hex")}\n  - echo setup > /setup.txt`);
 
 test("SIGINT during the bake: exit 1, no tag for the unfinished stage, the next build succeeds", async (t) => {
   const p = makeProject(SLOW);
