@@ -24,6 +24,9 @@ import { StageTimes } from "./progress.js";
 import { LabelCache, defaultLabelCacheDir } from "./label-cache.js";
 import { addSshMounts, bakeSsh, parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
 
+/** How many final tags are written at once (each is a manifest GET + PUT inside the registry). */
+const FINAL_TAG_CONCURRENCY = 8;
+
 export { indexStageTags, parseStageTag, stageTag, type StoredStage } from "./tags.js";
 export { Resolver, MIB, type ImageChain, type ChainStage, type StagePatch } from "./resolve.js";
 export { parseSshSpecs, startSshAgent, addSshMounts, type SshAgentSpec, type TempAgent } from "./ssh.js";
@@ -145,6 +148,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   // Final tags are always written: `<image>-<digest>` does not name its content (digests leave out the commit;
   // a rebuild at another commit gives the same digest), so a listed one may point at an older stage image.
   const images: ImageReport[] = [];
+  const tagJobs: { src: string; tag: string }[] = [];
   for (const chain of chains) {
     const stages: StageReport[] = chain.stages.map((c) => {
       const b = built.get(c.stage.digest);
@@ -162,7 +166,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     if (chain.image.final && chain.image.kind === "image") {
       tags = imageTags(repo, chain.image.slug, chain.digest, addTags);
       const src = stages[stages.length - 1].tag;
-      for (const t of tags) await client.copyTag(src, t);
+      for (const t of tags) tagJobs.push({ src, tag: t });
     }
     images.push({ image: chain.image.name === "" ? "~" : chain.image.name, digest: chain.digest, tags, stages });
   }
@@ -178,8 +182,12 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
       seconds: d.stored ? 0 : b!.seconds,
     };
     const tags = d.plan.image.final ? imageTags(repo, d.plan.target, d.plan.digest, addTags) : [];
-    for (const t of tags) await client.copyTag(stage.tag, t);
+    for (const t of tags) tagJobs.push({ src: stage.tag, tag: t });
     images.push({ image: d.plan.image.name, digest: d.plan.digest, tags, stages: [stage] });
+  }
+  // final tags are manifest copies inside the registry: independent, so written a few at a time
+  for (let i = 0; i < tagJobs.length; i += FINAL_TAG_CONCURRENCY) {
+    await Promise.all(tagJobs.slice(i, i + FINAL_TAG_CONCURRENCY).map((j) => client.copyTag(j.src, j.tag)));
   }
   return {
     repo,
