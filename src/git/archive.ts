@@ -11,13 +11,13 @@
 // bytes at every commit, which keeps build caches warm; pass `mtime` to use e.g. the commit time);
 // uid/gid 0 and no user names unless the mapping has owner/group (a number → uid/gid, a name →
 // uname/gname); git modes 100644 → 0644, 100755 → 0755, 120000 → symlink whose target is the blob.
-// Blob contents are streamed from `git cat-file --batch` straight into the file: memory stays bounded.
+// Blob contents come from a pipelined `git cat-file --batch` (src/git/blobs.ts BlobPipeline) and go into the tar
+// through one buffer (src/git/tar.ts TarWriter, the byte format tar-stream writes); big blobs are streamed through,
+// so memory stays bounded.
 
-import { createWriteStream } from "node:fs";
-import { pipeline } from "node:stream/promises";
-import tar from "tar-stream";
 import { UserError } from "../diagnostics.js";
 import { BlobPipeline } from "./blobs.js";
+import { TarWriter, type TarHeader } from "./tar.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "./mapping.js";
 import { listTree, type TreeEntry } from "./tree.js";
 import type { GitRepo } from "./repo.js";
@@ -214,11 +214,7 @@ export async function writePlannedArchive(
   // one pipelined `cat-file --batch` per repository (the superproject's and each submodule's), each asked for
   // its blobs in archive order up front
   const readers = new Map<GitRepo, BlobPipeline>();
-  const readerOf = (e: TreeEntry): BlobPipeline => readers.get((e as Partial<RepoTreeEntry>).repo ?? repo)!;
-  const pack = tar.pack();
-  const out = createWriteStream(outFile, { highWaterMark: WRITE_HIGH_WATER });
-  const written = pipeline(pack, out);
-  written.catch(() => {}); // awaited below
+  const out = await TarWriter.create(outFile, WRITE_BUFFER);
   try {
     const wanted = new Map<GitRepo, string[]>();
     for (const p of planned) {
@@ -233,55 +229,33 @@ export async function writePlannedArchive(
       readers.set(r, reader);
       reader.request(oids);
     }
-    // entries are handed to the pack without waiting for each; every few the last one is awaited, so at most
-    // that many (and the pack's and the file stream's buffers) are held
-    let last: Promise<void> = Promise.resolve();
-    let unawaited = 0;
-    let unawaitedBytes = 0;
-    const push = async (header: EntryHeader, body?: Buffer) => {
-      last = addEntry(pack, header, body);
-      unawaitedBytes += body?.length ?? 0;
-      if (++unawaited >= MAX_UNAWAITED || unawaitedBytes >= MAX_UNAWAITED_BYTES) {
-        unawaited = 0;
-        unawaitedBytes = 0;
-        await last;
-      }
-    };
     for (const p of planned) {
       if (p.kind === "dir") {
-        await push({ ...common, name: `${p.name}/`, type: "directory", mode: 0o755 });
-        summary.entries.push(`${p.name}/`);
+        const name = `${p.name}/`;
+        await out.add({ ...common, name, type: "directory", mode: 0o755, size: 0 });
+        summary.entries.push(name);
         summary.directories++;
         continue;
       }
-      const reader = readerOf(p.source);
+      const reader = readers.get((p.source as Partial<RepoTreeEntry>).repo ?? repo)!;
       const blob = await reader.next();
       if (p.kind === "symlink") {
         const linkname = (await reader.readBody()).toString("utf8");
-        await push({ ...common, name: p.name, type: "symlink", linkname, mode: 0o777 });
+        await out.add({ ...common, name: p.name, type: "symlink", linkname, mode: 0o777, size: 0 });
         summary.entries.push(p.name);
         summary.symlinks++;
         continue;
       }
       const mode = (parseInt(p.source.mode, 8) & 0o111) !== 0 ? 0o755 : 0o644;
-      const header: EntryHeader = { ...common, name: p.name, type: "file", mode, size: blob.size };
-      if (blob.size <= WHOLE_BLOB_MAX) {
-        await push(header, await reader.readBody());
-      } else {
-        await last;
-        unawaited = 0;
-        unawaitedBytes = 0;
-        await streamEntry(pack, header, reader.bodyChunks());
-      }
+      const header: TarHeader = { ...common, name: p.name, type: "file", mode, size: blob.size };
+      if (blob.size <= WHOLE_BLOB_MAX) await out.add(header, await reader.readBody());
+      else await out.addStream(header, reader.bodyChunks());
       summary.entries.push(p.name);
       summary.files++;
     }
-    await last;
-    pack.finalize();
-    await written;
+    await out.finish();
   } catch (e) {
-    pack.destroy(e instanceof Error ? e : undefined);
-    out.destroy();
+    await out.abort();
     throw e;
   } finally {
     for (const reader of readers.values()) reader.close();
@@ -289,35 +263,7 @@ export async function writePlannedArchive(
   return summary;
 }
 
-type EntryHeader = Partial<tar.Header> & { name: string };
-
-/** Blobs up to this size are read whole and given to the pack as one buffer; bigger ones are streamed. */
+/** Blobs up to this size are read whole and copied into the tar buffer; bigger ones are streamed through. */
 const WHOLE_BLOB_MAX = 1 << 20;
-/** Entries (and bytes) handed to the pack before waiting for the last of them to be taken. */
-const MAX_UNAWAITED = 256;
-const MAX_UNAWAITED_BYTES = 4 << 20;
-/** The archive file's write buffer. */
-const WRITE_HIGH_WATER = 1 << 20;
-
-/** Adds an entry (with its whole body, or none) and resolves once the pack has taken it. */
-function addEntry(pack: tar.Pack, header: EntryHeader, body?: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error | null) => (err ? reject(err) : resolve());
-    if (body) pack.entry(header, body, done);
-    else pack.entry(header, done);
-  });
-}
-
-/** Adds a file entry whose body comes in pieces, respecting the pack's backpressure. */
-async function streamEntry(pack: tar.Pack, header: EntryHeader, body: AsyncIterable<Buffer>): Promise<void> {
-  let sink!: ReturnType<tar.Pack["entry"]>;
-  const done = new Promise<void>((resolve, reject) => {
-    sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
-  });
-  done.catch(() => {}); // awaited below
-  for await (const piece of body) {
-    if (!sink.write(piece)) await new Promise<void>((resolve) => sink.once("drain", () => resolve()));
-  }
-  sink.end(undefined);
-  await done;
-}
+/** The tar writer's buffer: written to the file each time it is full. */
+const WRITE_BUFFER = 1 << 20;

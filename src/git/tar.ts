@@ -1,0 +1,228 @@
+// A small buffered tar writer for git archives: ustar headers, with a pax header (path, linkpath) for the
+// names ustar cannot hold. Byte for byte the format tar-stream's pack writes for the same entries (the archives
+// written before this writer existed are reproduced exactly; test/git/tar.test.ts compares the two), without a
+// stream object per entry: headers and small bodies are encoded straight into one large buffer that is written to
+// the file when full.
+//
+// Format details kept: a name that is pure ASCII and fits 100 bytes, or can be split at slashes into a name of at
+// most 100 and a prefix of at most 155 bytes, and a link target of at most 100 bytes, get a plain ustar header;
+// anything else gets a "PaxHeader" entry (type x) holding ` path=` / ` linkpath=` records, then the ustar header
+// named "PaxHeader". Numbers are zero-padded octal followed by a space (7777… when too wide; sizes of 8 GiB and
+// more in base-256); uname/gname are written only when given; magic "ustar\0", version "00"; the end is two
+// zero blocks.
+
+import { open, type FileHandle } from "node:fs/promises";
+
+export type TarEntryType = "file" | "directory" | "symlink";
+
+export interface TarHeader {
+  /** Entry name as stored (directories end with "/"). */
+  name: string;
+  type: TarEntryType;
+  /** Permission bits. */
+  mode: number;
+  uid: number;
+  gid: number;
+  uname?: string;
+  gname?: string;
+  mtime: Date;
+  /** Body size (files); 0 for the others. */
+  size: number;
+  /** Symlink target. */
+  linkname?: string;
+}
+
+const BLOCK = 512;
+const TYPEFLAG: Record<TarEntryType | "pax", number> = { file: 0x30, symlink: 0x32, directory: 0x35, pax: 0x78 };
+const MAGIC = Buffer.from("ustar\u000000", "latin1");
+
+function octal(value: number, width: number): string {
+  const s = value.toString(8);
+  return s.length > width ? "7".repeat(width) + " " : "0".repeat(width - s.length) + s + " ";
+}
+
+function isAscii(s: string): boolean {
+  return Buffer.byteLength(s) === s.length;
+}
+
+/** The ustar name/prefix split of `name`, or undefined when only pax can hold it. */
+function splitName(name: string): { name: string; prefix: string } | undefined {
+  if (!isAscii(name)) return undefined;
+  let prefix = "";
+  while (name.length > 100) {
+    const i = name.indexOf("/");
+    if (i === -1) return undefined;
+    prefix += prefix ? "/" + name.slice(0, i) : name.slice(0, i);
+    name = name.slice(i + 1);
+  }
+  if (prefix.length > 155) return undefined;
+  return { name, prefix };
+}
+
+/** A pax record: "<length> <key>=<value>\n" where length counts itself. */
+function paxRecord(text: string): string {
+  const len = Buffer.byteLength(text);
+  let digits = Math.floor(Math.log(len) / Math.log(10)) + 1;
+  if (len + digits >= Math.pow(10, digits)) digits++;
+  return `${len + digits}${text}`;
+}
+
+/** Encodes one ustar header block into `buf` at `off` (the block must be zero-filled). */
+function encodeHeader(
+  buf: Buffer,
+  off: number,
+  h: { name: string; prefix: string; mode: number; uid: number; gid: number; size: number; mtime: Date; typeflag: number; linkname?: string; uname?: string; gname?: string },
+): void {
+  const put = (text: string, at: number) => buf.write(text, off + at, BLOCK - at, "utf8");
+  put(h.name, 0);
+  put(octal(h.mode & 0o7777, 6), 100);
+  put(octal(h.uid, 6), 108);
+  put(octal(h.gid, 6), 116);
+  if (h.size.toString(8).length > 11) {
+    let n = h.size;
+    buf[off + 124] = 0x80;
+    for (let i = 11; i > 0; i--) {
+      buf[off + 124 + i] = n & 0xff;
+      n = Math.floor(n / 0x100);
+    }
+  } else {
+    put(octal(h.size, 11), 124);
+  }
+  put(octal((h.mtime.getTime() / 1000) | 0, 11), 136);
+  buf[off + 156] = h.typeflag;
+  if (h.linkname) put(h.linkname, 157);
+  MAGIC.copy(buf, off + 257);
+  if (h.uname) put(h.uname, 265);
+  if (h.gname) put(h.gname, 297);
+  put(octal(0, 6), 329);
+  put(octal(0, 6), 337);
+  if (h.prefix) put(h.prefix, 345);
+  let sum = 8 * 32;
+  for (let i = 0; i < 148; i++) sum += buf[off + i];
+  for (let i = 156; i < BLOCK; i++) sum += buf[off + i];
+  put(octal(sum, 6), 148);
+}
+
+/** Writes a tar file entry by entry through one buffer of `bufferSize` bytes. */
+export class TarWriter {
+  private readonly buf: Buffer;
+  private used = 0;
+
+  private constructor(
+    private readonly file: FileHandle,
+    bufferSize: number,
+  ) {
+    this.buf = Buffer.alloc(Math.max(bufferSize, 4 * BLOCK));
+  }
+
+  /** Creates (or truncates) `path`. */
+  static async create(path: string, bufferSize = 1 << 20): Promise<TarWriter> {
+    return new TarWriter(await open(path, "w"), bufferSize);
+  }
+
+  /** Adds an entry; `body` is the whole content of a file (its length is the size). */
+  async add(header: TarHeader, body?: Buffer): Promise<void> {
+    const size = header.type === "file" ? (body?.length ?? 0) : 0;
+    await this.header({ ...header, size });
+    if (body && size > 0) await this.bytes(body, true);
+  }
+
+  /** Adds a file entry of `header.size` bytes whose content comes in pieces. */
+  async addStream(header: TarHeader, body: AsyncIterable<Buffer>): Promise<void> {
+    await this.header(header);
+    let n = 0;
+    for await (const piece of body) {
+      n += piece.length;
+      if (n > header.size) throw new Error(`tar entry ${header.name}: more than ${header.size} bytes`);
+      await this.bytes(piece, false);
+    }
+    if (n !== header.size) throw new Error(`tar entry ${header.name}: ${n} bytes instead of ${header.size}`);
+    await this.pad(n);
+  }
+
+  /** Writes the end-of-archive blocks and the rest of the buffer, and closes the file. */
+  async finish(): Promise<void> {
+    try {
+      await this.room(2 * BLOCK);
+      this.buf.fill(0, this.used, this.used + 2 * BLOCK);
+      this.used += 2 * BLOCK;
+      await this.flush();
+    } finally {
+      await this.file.close();
+    }
+  }
+
+  /** Closes the file without finishing the archive (after an error). */
+  async abort(): Promise<void> {
+    await this.file.close().catch(() => {});
+  }
+
+  private async header(h: TarHeader): Promise<void> {
+    const typeflag = TYPEFLAG[h.type];
+    const split = splitName(h.name);
+    const linkOk = !h.linkname || Buffer.byteLength(h.linkname) <= 100;
+    const common = { mode: h.mode, uid: h.uid, gid: h.gid, mtime: h.mtime, uname: h.uname, gname: h.gname };
+    if (split && linkOk) {
+      await this.room(BLOCK);
+      this.buf.fill(0, this.used, this.used + BLOCK);
+      encodeHeader(this.buf, this.used, { ...common, ...split, size: h.size, typeflag, linkname: h.linkname });
+      this.used += BLOCK;
+      return;
+    }
+    let text = "";
+    if (h.name) text += paxRecord(` path=${h.name}\n`);
+    if (h.linkname) text += paxRecord(` linkpath=${h.linkname}\n`);
+    const pax = Buffer.from(text);
+    const linkname = h.linkname ? "PaxHeader" : undefined;
+    await this.room(BLOCK);
+    this.buf.fill(0, this.used, this.used + BLOCK);
+    encodeHeader(this.buf, this.used, { ...common, name: "PaxHeader", prefix: "", size: pax.length, typeflag: TYPEFLAG.pax, linkname });
+    this.used += BLOCK;
+    await this.bytes(pax, true);
+    await this.room(BLOCK);
+    this.buf.fill(0, this.used, this.used + BLOCK);
+    encodeHeader(this.buf, this.used, { ...common, name: "PaxHeader", prefix: "", size: h.size, typeflag, linkname });
+    this.used += BLOCK;
+  }
+
+  /** Appends `data` (then zero padding to a block boundary when `padded`). */
+  private async bytes(data: Buffer, padded: boolean): Promise<void> {
+    if (data.length > this.buf.length - this.used) {
+      await this.flush();
+      if (data.length >= this.buf.length) {
+        await this.write(data);
+        if (padded) await this.pad(data.length);
+        return;
+      }
+    }
+    data.copy(this.buf, this.used);
+    this.used += data.length;
+    if (padded) await this.pad(data.length);
+  }
+
+  /** Zero padding after a body of `size` bytes. */
+  private async pad(size: number): Promise<void> {
+    const rest = size % BLOCK;
+    if (rest === 0) return;
+    await this.room(BLOCK - rest);
+    this.buf.fill(0, this.used, this.used + BLOCK - rest);
+    this.used += BLOCK - rest;
+  }
+
+  private async room(n: number): Promise<void> {
+    if (this.buf.length - this.used < n) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.used === 0) return;
+    await this.write(this.buf.subarray(0, this.used));
+    this.used = 0;
+  }
+
+  private async write(data: Buffer): Promise<void> {
+    for (let off = 0; off < data.length; ) {
+      const { bytesWritten } = await this.file.write(data, off, data.length - off);
+      off += bytesWritten;
+    }
+  }
+}
