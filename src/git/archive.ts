@@ -229,27 +229,44 @@ export async function writePlannedArchive(
       readers.set(r, reader);
       reader.request(oids);
     }
+    // one header object, refilled for every entry (TarWriter keeps none); the writer and the readers answer
+    // synchronously while their buffers allow, so most entries cost no promise
+    const h: TarHeader = { ...common, name: "", type: "file", mode: 0, size: 0 };
     for (const p of planned) {
+      h.linkname = undefined;
+      h.size = 0;
       if (p.kind === "dir") {
-        const name = `${p.name}/`;
-        await out.add({ ...common, name, type: "directory", mode: 0o755, size: 0 });
-        summary.entries.push(name);
+        h.name = `${p.name}/`;
+        h.type = "directory";
+        h.mode = 0o755;
+        const w = out.add(h);
+        if (w) await w;
+        summary.entries.push(h.name);
         summary.directories++;
         continue;
       }
       const reader = readers.get((p.source as Partial<RepoTreeEntry>).repo ?? repo)!;
-      const blob = await reader.next();
+      const size = reader.nextSync() ?? (await reader.next()).size;
+      h.name = p.name;
       if (p.kind === "symlink") {
-        const linkname = (await reader.readBody()).toString("utf8");
-        await out.add({ ...common, name: p.name, type: "symlink", linkname, mode: 0o777, size: 0 });
+        h.linkname = (reader.readBodySync() ?? (await reader.readBody())).toString("utf8");
+        h.type = "symlink";
+        h.mode = 0o777;
+        const w = out.add(h);
+        if (w) await w;
         summary.entries.push(p.name);
         summary.symlinks++;
         continue;
       }
-      const mode = (parseInt(p.source.mode, 8) & 0o111) !== 0 ? 0o755 : 0o644;
-      const header: TarHeader = { ...common, name: p.name, type: "file", mode, size: blob.size };
-      if (blob.size <= WHOLE_BLOB_MAX) await out.add(header, await reader.readBody());
-      else await out.addStream(header, reader.bodyChunks());
+      h.type = "file";
+      h.mode = (parseInt(p.source.mode, 8) & 0o111) !== 0 ? 0o755 : 0o644;
+      h.size = size;
+      if (size <= WHOLE_BLOB_MAX) {
+        const w = out.add(h, reader.readBodySync() ?? (await reader.readBody()));
+        if (w) await w;
+      } else {
+        await out.addStream(h, reader.bodyChunks());
+      }
       summary.entries.push(p.name);
       summary.files++;
     }

@@ -194,22 +194,30 @@ export class BlobPipeline {
 
   /** The header of the next queued object; UserError when it is missing. Its body must be read next. */
   async next(): Promise<BlobHeader> {
-    if (this.bodyLeft >= 0) throw new Error("BlobPipeline: the previous body was not read");
-    if (this.answered >= this.sent) throw new Error("BlobPipeline: no object requested");
+    this.checkNext();
     let nl: number;
     while ((nl = this.buf.indexOf(10, this.pos)) < 0) await this.fill(true);
-    const header = this.buf.toString("utf8", this.pos, nl);
-    this.pos = nl + 1;
-    const oid = this.queued[this.answered];
-    this.answered++;
-    this.sendAhead();
-    const [got, type, sizeText] = header.split(" ");
-    if (type === "missing" || sizeText === undefined) {
-      throw new UserError({ message: `git object ${oid} is missing from the repository` });
+    return this.takeHeader(nl);
+  }
+
+  /** The size of the next queued object when its header is already here (the rest as `next` gives it, which is
+   *  then not to be called), else undefined. Throws as `next` does. */
+  nextSync(): number | undefined {
+    this.checkNext();
+    const nl = this.buf.indexOf(10, this.pos);
+    if (nl < 0) return undefined;
+    const sp = this.buf.lastIndexOf(32, nl);
+    if (sp > this.pos) {
+      const size = Number(this.buf.toString("latin1", sp + 1, nl));
+      if (Number.isSafeInteger(size) && this.buf.toString("latin1", sp - 5, sp) === " blob") {
+        this.pos = nl + 1;
+        this.answered++;
+        this.sendAhead();
+        this.bodyLeft = size + 1;
+        return size;
+      }
     }
-    const size = Number(sizeText);
-    this.bodyLeft = size + 1;
-    return { oid: got, type, size };
+    return this.takeHeader(nl).size;
   }
 
   /** The whole body of the object whose header `next` gave. */
@@ -234,6 +242,37 @@ export class BlobPipeline {
     this.bodyLeft = 1;
     await this.endBody();
     return out;
+  }
+
+  /** The body (as readBody) when it and its newline are already here, without copying; else undefined. */
+  readBodySync(): Buffer | undefined {
+    const size = this.bodyLeft - 1;
+    if (size < 0) throw new Error("BlobPipeline: no body to read");
+    if (this.buf.length - this.pos < size + 1) return undefined;
+    const out = this.buf.subarray(this.pos, this.pos + size);
+    this.pos += size + 1;
+    this.bodyLeft = -1;
+    return out;
+  }
+
+  private checkNext(): void {
+    if (this.bodyLeft >= 0) throw new Error("BlobPipeline: the previous body was not read");
+    if (this.answered >= this.sent) throw new Error("BlobPipeline: no object requested");
+  }
+
+  private takeHeader(nl: number): BlobHeader {
+    const header = this.buf.toString("utf8", this.pos, nl);
+    this.pos = nl + 1;
+    const oid = this.queued[this.answered];
+    this.answered++;
+    this.sendAhead();
+    const [got, type, sizeText] = header.split(" ");
+    if (type === "missing" || sizeText === undefined) {
+      throw new UserError({ message: `git object ${oid} is missing from the repository` });
+    }
+    const size = Number(sizeText);
+    this.bodyLeft = size + 1;
+    return { oid: got, type, size };
   }
 
   /** The body of the object whose header `next` gave, piece by piece (for big objects). */

@@ -67,36 +67,42 @@ function paxRecord(text: string): string {
   return `${len + digits}${text}`;
 }
 
-/** Encodes one ustar header block into `buf` at `off` (the block must be zero-filled). */
+/** Encodes one ustar header block into `buf` at `off` (the block must be zero-filled); mode, ids, names and mtime
+ *  come from `h`, the rest from the arguments. */
 function encodeHeader(
   buf: Buffer,
   off: number,
-  h: { name: string; prefix: string; mode: number; uid: number; gid: number; size: number; mtime: Date; typeflag: number; linkname?: string; uname?: string; gname?: string },
+  name: string,
+  prefix: string,
+  h: TarHeader,
+  size: number,
+  typeflag: number,
+  linkname: string | undefined,
 ): void {
   const put = (text: string, at: number) => buf.write(text, off + at, BLOCK - at, "utf8");
-  put(h.name, 0);
+  put(name, 0);
   put(octal(h.mode & 0o7777, 6), 100);
   put(octal(h.uid, 6), 108);
   put(octal(h.gid, 6), 116);
-  if (h.size.toString(8).length > 11) {
-    let n = h.size;
+  if (size.toString(8).length > 11) {
+    let n = size;
     buf[off + 124] = 0x80;
     for (let i = 11; i > 0; i--) {
       buf[off + 124 + i] = n & 0xff;
       n = Math.floor(n / 0x100);
     }
   } else {
-    put(octal(h.size, 11), 124);
+    put(octal(size, 11), 124);
   }
   put(octal((h.mtime.getTime() / 1000) | 0, 11), 136);
-  buf[off + 156] = h.typeflag;
-  if (h.linkname) put(h.linkname, 157);
+  buf[off + 156] = typeflag;
+  if (linkname) put(linkname, 157);
   MAGIC.copy(buf, off + 257);
   if (h.uname) put(h.uname, 265);
   if (h.gname) put(h.gname, 297);
   put(octal(0, 6), 329);
   put(octal(0, 6), 337);
-  if (h.prefix) put(h.prefix, 345);
+  if (prefix) put(prefix, 345);
   let sum = 8 * 32;
   for (let i = 0; i < 148; i++) sum += buf[off + i];
   for (let i = 156; i < BLOCK; i++) sum += buf[off + i];
@@ -120,16 +126,30 @@ export class TarWriter {
     return new TarWriter(await open(path, "w"), bufferSize);
   }
 
-  /** Adds an entry; `body` is the whole content of a file (its length is the size). */
-  async add(header: TarHeader, body?: Buffer): Promise<void> {
+  /** Adds an entry; `body` is the whole content of a file (its length is the size). The header object is not
+   *  kept (a caller may reuse one). Returns a promise only when the buffer had to be written out first. */
+  add(header: TarHeader, body?: Buffer): Promise<void> | undefined {
     const size = header.type === "file" ? (body?.length ?? 0) : 0;
-    await this.header({ ...header, size });
+    const padded = size + ((BLOCK - (size % BLOCK)) % BLOCK);
+    if (this.buf.length - this.used >= BLOCK + padded && this.headerSync(header, size)) {
+      if (size > 0) {
+        body!.copy(this.buf, this.used);
+        this.buf.fill(0, this.used + size, this.used + padded);
+        this.used += padded;
+      }
+      return undefined;
+    }
+    return this.addSlow(header, size, body);
+  }
+
+  private async addSlow(header: TarHeader, size: number, body?: Buffer): Promise<void> {
+    await this.header(header, size);
     if (body && size > 0) await this.bytes(body, true);
   }
 
   /** Adds a file entry of `header.size` bytes whose content comes in pieces. */
   async addStream(header: TarHeader, body: AsyncIterable<Buffer>): Promise<void> {
-    await this.header(header);
+    await this.header(header, header.size);
     let n = 0;
     for await (const piece of body) {
       n += piece.length;
@@ -157,18 +177,27 @@ export class TarWriter {
     await this.file.close().catch(() => {});
   }
 
-  private async header(h: TarHeader): Promise<void> {
-    const typeflag = TYPEFLAG[h.type];
-    const split = splitName(h.name);
-    const linkOk = !h.linkname || Buffer.byteLength(h.linkname) <= 100;
-    const common = { mode: h.mode, uid: h.uid, gid: h.gid, mtime: h.mtime, uname: h.uname, gname: h.gname };
-    if (split && linkOk) {
-      await this.room(BLOCK);
-      this.buf.fill(0, this.used, this.used + BLOCK);
-      encodeHeader(this.buf, this.used, { ...common, ...split, size: h.size, typeflag, linkname: h.linkname });
-      this.used += BLOCK;
-      return;
+  /** Encodes a plain ustar header when the name allows one and a block is free; false otherwise. */
+  private headerSync(h: TarHeader, size: number): boolean {
+    if (this.buf.length - this.used < BLOCK) return false;
+    if (h.linkname && Buffer.byteLength(h.linkname) > 100) return false;
+    let name = h.name;
+    let prefix = "";
+    if (name.length > 100 || !isAscii(name)) {
+      const split = splitName(name);
+      if (!split) return false;
+      ({ name, prefix } = split);
     }
+    this.buf.fill(0, this.used, this.used + BLOCK);
+    encodeHeader(this.buf, this.used, name, prefix, h, size, TYPEFLAG[h.type], h.linkname);
+    this.used += BLOCK;
+    return true;
+  }
+
+  private async header(h: TarHeader, size: number): Promise<void> {
+    await this.room(BLOCK);
+    if (this.headerSync(h, size)) return;
+    const typeflag = TYPEFLAG[h.type];
     let text = "";
     if (h.name) text += paxRecord(` path=${h.name}\n`);
     if (h.linkname) text += paxRecord(` linkpath=${h.linkname}\n`);
@@ -176,12 +205,12 @@ export class TarWriter {
     const linkname = h.linkname ? "PaxHeader" : undefined;
     await this.room(BLOCK);
     this.buf.fill(0, this.used, this.used + BLOCK);
-    encodeHeader(this.buf, this.used, { ...common, name: "PaxHeader", prefix: "", size: pax.length, typeflag: TYPEFLAG.pax, linkname });
+    encodeHeader(this.buf, this.used, "PaxHeader", "", h, pax.length, TYPEFLAG.pax, linkname);
     this.used += BLOCK;
     await this.bytes(pax, true);
     await this.room(BLOCK);
     this.buf.fill(0, this.used, this.used + BLOCK);
-    encodeHeader(this.buf, this.used, { ...common, name: "PaxHeader", prefix: "", size: h.size, typeflag, linkname });
+    encodeHeader(this.buf, this.used, "PaxHeader", "", h, size, typeflag, linkname);
     this.used += BLOCK;
   }
 
