@@ -31,6 +31,29 @@ function byPath(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The files of `entries` that the mapping's include/exclude select, with their paths relative to `add`; kept per
+ *  listing array and mapping, so the stages of one mapping ask the mapping's matcher once per file (a listing
+ *  array is never changed after it is made). */
+const selectedCache = new WeakMap<object, Map<string, { rel: string; entry: TreeEntry }[]>>();
+
+function selectedFiles(entries: Iterable<TreeEntry>, mapping: GitMappingSpec): { rel: string; entry: TreeEntry }[] {
+  const key = JSON.stringify([mapping.add, mapping.includePaths, mapping.excludePaths]);
+  const byMapping = Array.isArray(entries) ? (selectedCache.get(entries) ?? new Map()) : undefined;
+  const cached = byMapping?.get(key);
+  if (cached) return cached;
+  const base = mappingMatcher(mapping);
+  const out: { rel: string; entry: TreeEntry }[] = [];
+  for (const e of entries) {
+    if (e.type === "tree" || !base.isPathMatched(e.path)) continue;
+    out.push({ rel: base.relative(e.path)!, entry: e });
+  }
+  if (byMapping) {
+    byMapping.set(key, out);
+    selectedCache.set(entries as object, byMapping);
+  }
+  return out;
+}
+
 /** The checksum over `entries` (a commit's ls-tree listing; tree entries are ignored). */
 export function stageDependenciesChecksum(
   entries: Iterable<TreeEntry>,
@@ -39,17 +62,15 @@ export function stageDependenciesChecksum(
   label = "git.stageDependencies",
 ): DependenciesChecksum {
   if (masks.length === 0) return { checksum: "", paths: [], masks: [] };
-  const base = mappingMatcher(mapping);
   // werf's MultiPathMatcher(mapping, mask) for each mask: the mapping's matcher is asked once per file,
   // then each mask alone, on the path relative to `add` (both matchers share the base path)
+  const selected = selectedFiles(entries, mapping);
   const maskMatchers = masks.map(
     (mask) => new PathMatcher({ basePath: mapping.add, includeGlobs: [mask], label: { include: label } }).include[0],
   );
   const perMask: string[][] = masks.map(() => []);
   const matched = new Map<string, TreeEntry>();
-  for (const e of entries) {
-    if (e.type === "tree" || !base.isPathMatched(e.path)) continue;
-    const relPath = base.relative(e.path)!;
+  for (const { rel: relPath, entry: e } of selected) {
     let any = false;
     for (let i = 0; i < maskMatchers.length; i++) {
       if (maskMatchers[i].matches(relPath)) {
