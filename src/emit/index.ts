@@ -125,6 +125,48 @@ async function listFiles(root: string, rel = ""): Promise<string[]> {
   return out;
 }
 
+/** Git archives written at the same time: git inflating blobs for one while the other is being encoded keeps both
+ *  cores busy. */
+const ARCHIVE_CONCURRENCY = 2;
+
+/** Writes every git archive of the plan (and the entry lists of those that need a chown) into `context`. Archives
+ *  are taken in planArchives order by ARCHIVE_CONCURRENCY workers; after a failure no new one is started, and the
+ *  error reported is the one of the first failing archive in that order (what writing them one by one gives). */
+async function writeArchives(plan: Plan, context: string): Promise<void> {
+  const archives = planArchives(plan);
+  const repos = new Map<string, Promise<GitRepo>>();
+  const failures = new Map<number, unknown>();
+  let nextIndex = 0;
+  const writeOne = async (a: GitArchivePlan) => {
+    const file = path.join(context, ...a.file.split("/"));
+    await mkdir(path.dirname(file), { recursive: true });
+    let repo = repos.get(a.source.repoDir);
+    if (!repo) repos.set(a.source.repoDir, (repo = openSourceRepo(a.source)));
+    // the planner's listing of the mapping's scope, when this plan was made in this process
+    const entries = await plannedTree(a.source);
+    const summary = await writeGitArchive(await repo, a.source.commit, a.source.mapping, file, {
+      pos: a.source.mapping.pos,
+      ...(entries ? { entries } : {}),
+    });
+    if (archiveNeedsChown(a)) {
+      const names = summary.entries.map((e) => e.replace(/\/$/, ""));
+      await writeFile(path.join(context, ...archiveEntriesFile(a.file).split("/")), names.map((n) => `${n}\0`).join(""));
+    }
+  };
+  const worker = async () => {
+    while (failures.size === 0 && nextIndex < archives.length) {
+      const i = nextIndex++;
+      try {
+        await writeOne(archives[i]);
+      } catch (e) {
+        failures.set(i, e);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ARCHIVE_CONCURRENCY, archives.length) }, worker));
+  if (failures.size > 0) throw failures.get(Math.min(...failures.keys()));
+}
+
 export async function emitProject(plan: Plan, opts: EmitOptions, deps: RenderDeps = defaultDeps): Promise<EmitResult> {
   const out = path.resolve(plan.dir, opts.out);
   // Render everything first: a UserError leaves OUT untouched and writes nothing.
@@ -146,23 +188,7 @@ export async function emitProject(plan: Plan, opts: EmitOptions, deps: RenderDep
     if (commitEnv !== undefined) await writeFile(path.join(tmp, "commit.env"), commitEnv, { mode: 0o600 });
     const context = path.join(tmp, "context");
     await mkdir(context);
-    const repos = new Map<string, GitRepo>();
-    for (const a of planArchives(plan)) {
-      const file = path.join(context, ...a.file.split("/"));
-      await mkdir(path.dirname(file), { recursive: true });
-      let repo = repos.get(a.source.repoDir);
-      if (!repo) repos.set(a.source.repoDir, (repo = await openSourceRepo(a.source)));
-      // the planner's listing of the mapping's scope, when this plan was made in this process
-      const entries = await plannedTree(a.source);
-      const summary = await writeGitArchive(repo, a.source.commit, a.source.mapping, file, {
-        pos: a.source.mapping.pos,
-        ...(entries ? { entries } : {}),
-      });
-      if (archiveNeedsChown(a)) {
-        const names = summary.entries.map((e) => e.replace(/\/$/, ""));
-        await writeFile(path.join(context, ...archiveEntriesFile(a.file).split("/")), names.map((n) => `${n}\0`).join(""));
-      }
-    }
+    await writeArchives(plan, context);
     written = (await listFiles(tmp)).sort();
     if (replacing) {
       for (const k of KEPT) {

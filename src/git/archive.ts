@@ -224,11 +224,7 @@ export async function writePlannedArchive(
       if (!list) wanted.set(r, (list = []));
       list.push(p.source.oid);
     }
-    for (const [r, oids] of wanted) {
-      const reader = new BlobPipeline(r);
-      readers.set(r, reader);
-      reader.request(oids);
-    }
+    for (const [r, oids] of wanted) readers.set(r, new BlobPipeline(r, oids));
     // one header object, refilled for every entry (TarWriter keeps none); the writer and the readers answer
     // synchronously while their buffers allow, so most entries cost no promise
     const h: TarHeader = { ...common, name: "", type: "file", mode: 0, size: 0 };

@@ -172,10 +172,20 @@ export class BlobPipeline {
   private answered = 0;
   /** Bytes of the current body not read yet (+1 for git's trailing newline); -1 when a header is due. */
   private bodyLeft = -1;
+  /** The queue holds every object to read: input ends after it. */
+  private readonly complete: boolean = false;
 
-  constructor(repo: GitRepo) {
-    this.child = spawnGit(repo.root, ["cat-file", "--batch"]);
+  /** Without `all`, objects are asked for with `request` as needed (git answers each at once). With `all`, those
+   *  are all the objects to read: git buffers its output (`--buffer`, much less work per object) and its input is
+   *  ended after the last id; `request` may not be called. */
+  constructor(repo: GitRepo, all?: readonly string[]) {
+    this.child = spawnGit(repo.root, all ? ["cat-file", "--batch", "--buffer"] : ["cat-file", "--batch"]);
     this.stdout = this.child.stdout!;
+    if (all) {
+      this.complete = true;
+      for (const oid of all) this.queued.push(oid);
+      this.sendAhead();
+    }
     this.stdout.on("readable", () => this.poke());
     this.stdout.on("end", () => {
       this.ended = true;
@@ -188,6 +198,7 @@ export class BlobPipeline {
 
   /** Queues objects to be read, in this order (after those queued before). */
   request(oids: readonly string[]): void {
+    if (this.complete) throw new Error("BlobPipeline: all objects were given to the constructor");
     for (const oid of oids) this.queued.push(oid);
     this.sendAhead();
   }
@@ -309,6 +320,7 @@ export class BlobPipeline {
     const text = this.queued.slice(this.sent, end).join("\n") + "\n";
     this.sent = end;
     this.child.stdin!.write(text);
+    if (this.complete && end === this.queued.length) this.child.stdin!.end();
   }
 
   /** Appends the next chunk of git's output to the unread rest (`keep`) or replaces the consumed buffer. */
