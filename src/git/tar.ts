@@ -79,11 +79,16 @@ function encodeHeader(
   typeflag: number,
   linkname: string | undefined,
 ): void {
-  const put = (text: string, at: number) => buf.write(text, off + at, BLOCK - at, "utf8");
+  // `end`: where the written bytes end (the rest of the zero-filled block adds nothing to the checksum)
+  let end = 0;
+  const put = (text: string, at: number) => {
+    const n = buf.write(text, off + at, BLOCK - at, "utf8");
+    if (at + n > end) end = at + n;
+  };
   put(name, 0);
-  put(octal(h.mode & 0o7777, 6), 100);
-  put(octal(h.uid, 6), 108);
-  put(octal(h.gid, 6), 116);
+  putOctal(buf, off + 100, h.mode & 0o7777, 6);
+  putOctal(buf, off + 108, h.uid, 6);
+  putOctal(buf, off + 116, h.gid, 6);
   if (size.toString(8).length > 11) {
     let n = size;
     buf[off + 124] = 0x80;
@@ -92,21 +97,37 @@ function encodeHeader(
       n = Math.floor(n / 0x100);
     }
   } else {
-    put(octal(size, 11), 124);
+    putOctal(buf, off + 124, size, 11);
   }
-  put(octal((h.mtime.getTime() / 1000) | 0, 11), 136);
+  putOctal(buf, off + 136, (h.mtime.getTime() / 1000) | 0, 11);
   buf[off + 156] = typeflag;
   if (linkname) put(linkname, 157);
   MAGIC.copy(buf, off + 257);
   if (h.uname) put(h.uname, 265);
   if (h.gname) put(h.gname, 297);
-  put(octal(0, 6), 329);
-  put(octal(0, 6), 337);
+  putOctal(buf, off + 329, 0, 6);
+  putOctal(buf, off + 337, 0, 6);
+  if (end < 345) end = 345;
   if (prefix) put(prefix, 345);
   let sum = 8 * 32;
-  for (let i = 0; i < 148; i++) sum += buf[off + i];
-  for (let i = 156; i < BLOCK; i++) sum += buf[off + i];
-  put(octal(sum, 6), 148);
+  for (let i = off, e = off + 148; i < e; i++) sum += buf[i];
+  for (let i = off + 156, e = off + end; i < e; i++) sum += buf[i];
+  putOctal(buf, off + 148, sum, 6);
+}
+
+/** `value` as `width` zero-padded octal digits and a space at `at` (width 7s and a space when too wide). */
+function putOctal(buf: Buffer, at: number, value: number, width: number): void {
+  if (value < 0 || !Number.isSafeInteger(value)) {
+    buf.write(octal(value, width), at, width + 1, "latin1");
+    return;
+  }
+  let v = value;
+  for (let i = width - 1; i >= 0; i--) {
+    buf[at + i] = 0x30 + (v % 8);
+    v = Math.floor(v / 8);
+  }
+  if (v > 0) buf.fill(0x37, at, at + width);
+  buf[at + width] = 0x20;
 }
 
 /** Writes a tar file entry by entry through one buffer of `bufferSize` bytes. */
