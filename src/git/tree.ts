@@ -40,14 +40,42 @@ function parseRecordAt(buf: Buffer, start: number, end: number): TreeEntry {
   const sp1 = buf.indexOf(32, start);
   const sp2 = sp1 < 0 ? -1 : buf.indexOf(32, sp1 + 1);
   if (sp1 < 0 || sp2 < 0 || sp2 > tab) return parseTreeRecord(buf.toString("utf8", start, end)); // throws
-  const type = buf.toString("latin1", sp1 + 1, sp2);
-  if (type !== "blob" && type !== "tree" && type !== "commit") return parseTreeRecord(buf.toString("utf8", start, end));
+  const type = recordType(buf, sp1 + 1, sp2);
+  if (type === undefined) return parseTreeRecord(buf.toString("utf8", start, end));
   return {
-    mode: buf.toString("latin1", start, sp1),
+    mode: recordMode(buf, start, sp1),
     type,
     oid: buf.toString("latin1", sp2 + 1, tab),
     path: buf.toString("utf8", tab + 1, end),
   };
+}
+
+/** The type field of a record as one of the constant strings (no string made per entry). */
+function recordType(buf: Buffer, from: number, to: number): TreeEntryType | undefined {
+  const len = to - from;
+  if (len === 4 && buf[from] === 0x62 && buf[from + 1] === 0x6c && buf[from + 2] === 0x6f && buf[from + 3] === 0x62) return "blob";
+  if (len === 4 && buf[from] === 0x74 && buf[from + 1] === 0x72 && buf[from + 2] === 0x65 && buf[from + 3] === 0x65) return "tree";
+  if (len === 6 && buf.toString("latin1", from, to) === "commit") return "commit";
+  return undefined;
+}
+
+const MODES = ["100644", "100755", "120000", "040000", "160000"];
+
+/** The mode field of a record, the common ones as constant strings. */
+function recordMode(buf: Buffer, from: number, to: number): string {
+  if (to - from === 6) {
+    for (const m of MODES) {
+      let same = true;
+      for (let i = 0; i < 6; i++) {
+        if (buf[from + i] !== m.charCodeAt(i)) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return m;
+    }
+  }
+  return buf.toString("latin1", from, to);
 }
 
 /** The entries of `commit`, a batch per chunk of git's output (one await per chunk, not per entry). */
