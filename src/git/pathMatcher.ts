@@ -32,6 +32,37 @@ export function trimTrailingGlobs(mask: string): string {
 
 const UNIVERSAL = new Set([".", "", "**"]);
 
+const GLOB_CHARS = /[*?[\]{}\\]/;
+
+/**
+ * Exact string tests for three mask shapes, equivalent to werf's three globs:
+ * - a literal path `a/b`: the path itself or anything below it;
+ * - "any depth, then a literal path X" (`**` `/X`): X's segments somewhere in the path, and anything below;
+ * - "any depth, then *SUFFIX" (the mask `**` `/*SUFFIX`) with a literal SUFFIX without `/`: some path segment
+ *   ends with SUFFIX (the mask matches such files, the recursive glob everything below such a directory).
+ * Anything else: undefined (the RegExp decides).
+ */
+export function fastMatcher(cleaned: string): ((rel: string) => boolean) | undefined {
+  if (cleaned === "" || cleaned === "." || cleaned.startsWith("/") || cleaned.includes("//")) return undefined;
+  if (!GLOB_CHARS.test(cleaned)) {
+    const below = `${cleaned}/`;
+    return (rel) => rel === cleaned || rel.startsWith(below);
+  }
+  if (cleaned.startsWith("**/") && !GLOB_CHARS.test(cleaned.slice(3))) {
+    // "any depth, then the literal path X": X's segments somewhere in the path, anything below them too
+    const inner = `/${cleaned.slice(3)}/`;
+    return (rel) => `/${rel}/`.includes(inner);
+  }
+  if (cleaned.startsWith("**/*")) {
+    const suffix = cleaned.slice(4);
+    if (suffix !== "" && !GLOB_CHARS.test(suffix) && !suffix.includes("/")) {
+      const inside = `${suffix}/`;
+      return (rel) => rel.endsWith(suffix) || rel.includes(inside);
+    }
+  }
+  return undefined;
+}
+
 /** One include or exclude mask with werf's matching rules. */
 export class WerfMask {
   readonly mask: string;
@@ -50,10 +81,15 @@ export class WerfMask {
     const sources = [...new Set([cleaned, trimmed, recursive])];
     this.globs = this.universal ? [] : sources.map(compileGlob);
     this.combined = this.universal ? undefined : new RegExp(this.globs.map((g) => g.regexSource).join("|"), "u");
+    this.fast = this.universal ? undefined : fastMatcher(cleaned);
   }
+
+  /** A string test equal to the RegExp for the commonest mask shapes (plan time on big repositories). */
+  private readonly fast: ((rel: string) => boolean) | undefined;
 
   /** `rel` is relative to the base path ("" for the base itself). */
   matches(rel: string): boolean {
+    if (this.fast) return this.fast(rel);
     return this.combined === undefined || this.combined.test(rel);
   }
 

@@ -35,6 +35,10 @@ import { Slugs } from "./slug.js";
 
 /** Renders, loads and plans the project in `opts.dir`. */
 export async function planProject(opts: PlanOptions): Promise<Plan> {
+  // start listing HEAD's files while werf.yaml renders (git works in its own process); errors surface where
+  // the listing is used
+  const git = new GitSources(path.resolve(opts.dir), opts.gitCacheDir);
+  git.ownTree().catch(() => {});
   const rendered = await renderWerfConfig({
     dir: opts.dir,
     configFile: opts.configFile,
@@ -42,15 +46,15 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
     strictEnv: opts.strictEnv ?? false,
     environ: opts.environ ?? process.env,
   });
-  return planConfig(loadWerfConfig(rendered), opts);
+  return planConfig(loadWerfConfig(rendered), opts, git);
 }
 
 /** Plans an already loaded config (tests, and `build` which reloads nothing). */
-export async function planConfig(config: WerfConfig, opts: PlanOptions): Promise<Plan> {
+export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?: GitSources): Promise<Plan> {
   const dir = path.resolve(opts.dir);
   const warnings: Diagnostic[] = [];
   const resolver = opts.baseImages ?? (await defaultResolver());
-  const git = new GitSources(dir, opts.gitCacheDir);
+  const git = sources ?? new GitSources(dir, opts.gitCacheDir);
   const selected = selectImages(config, opts.images);
   const slugs = new Slugs();
 

@@ -1,0 +1,62 @@
+// The string fast paths of WerfMask (literal paths, "**" + "/*SUFFIX") give exactly the RegExp's answers.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { cleanPath, fastMatcher, trimTrailingGlobs } from "../../src/git/pathMatcher.js";
+import { compileGlob } from "../../src/git/doublestar.js";
+
+/** werf's three globs as one RegExp, without the fast path. */
+function slowMatcher(mask: string): (rel: string) => boolean {
+  const cleaned = cleanPath(mask);
+  const trimmed = trimTrailingGlobs(cleaned);
+  const recursive = trimmed === "" ? "**/*" : `${trimmed}/**/*`;
+  const re = new RegExp([...new Set([cleaned, trimmed, recursive])].map((g) => compileGlob(g).regexSource).join("|"), "u");
+  return (rel) => re.test(rel);
+}
+
+const masks = [
+  "src", "src/lib", "a.b", "package.json", "deep/er/path.txt", ".hidden", "dir with space", "日本",
+  "**/go.mod", "**/src/lib", "**/a.b", "**/日本", "**/.hidden",
+  "**/*.go", "**/*.png", "**/*.lock", "**/*.test.js", "**/*_test", "**/*x", "**/*.", "**/*-", "**/*é",
+  // shapes that must fall back to the RegExp
+  "*.go", "src/*", "**/*.{js,ts}", "**/*[ab]", "**/*?x", "**", "src/**/*.go", "**/*.go/x",
+];
+const names = ["", "x", "go.mod", "go.modx", "xgo.mod", "a.b", "src", "lib", "main.go", "a.png", ".png", "x.lock", "t.test.js", "y_test", "ax", "é", "日本", "dir with space", "path.txt", ".hidden", "a.", "b-"];
+
+function paths(): string[] {
+  const out = new Set<string>();
+  for (const a of names) {
+    if (a === "") continue;
+    out.add(a);
+    for (const b of names) {
+      if (b === "") continue;
+      out.add(`${a}/${b}`);
+      out.add(`${a}/${b}/${a}`);
+      out.add(`src/${a}/${b}`);
+      out.add(`deep/er/${b}`);
+    }
+  }
+  out.add("deep/er/path.txt");
+  out.add("deep/er/path.txt/inner");
+  out.add("src/lib");
+  out.add("src/lib/x.go");
+  return [...out];
+}
+
+test("fast matchers agree with werf's globs", () => {
+  const all = paths();
+  let fastCount = 0;
+  for (const mask of masks) {
+    const fast = fastMatcher(cleanPath(mask));
+    if (!fast) continue;
+    fastCount++;
+    const slow = slowMatcher(mask);
+    for (const p of all) assert.equal(fast(p), slow(p), `mask ${JSON.stringify(mask)} on ${JSON.stringify(p)}`);
+  }
+  assert.ok(fastCount >= 20, `${fastCount} masks took a fast path`);
+});
+
+test("other shapes have no fast path", () => {
+  for (const mask of ["*.go", "src/*", "**/*.{js,ts}", "**/*[ab]", "**/*?x", "**", "src/**/*.go", "**/*.go/x", ".", ""]) {
+    assert.equal(fastMatcher(cleanPath(mask)), undefined, mask);
+  }
+});
