@@ -89,7 +89,10 @@ export class WerfMask {
 
   /** `rel` is relative to the base path ("" for the base itself). */
   matches(rel: string): boolean {
-    if (this.fast) return this.fast(rel);
+    // the fast paths assume a well-formed path (what git lists): no leading, trailing or doubled slash
+    if (this.fast && rel.charCodeAt(0) !== 0x2f && rel.charCodeAt(rel.length - 1) !== 0x2f && !rel.includes("//")) {
+      return this.fast(rel);
+    }
     return this.combined === undefined || this.combined.test(rel);
   }
 

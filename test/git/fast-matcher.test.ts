@@ -1,7 +1,7 @@
 // The string fast paths of WerfMask (literal paths, "**" + "/*SUFFIX") give exactly the RegExp's answers.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cleanPath, fastMatcher, trimTrailingGlobs } from "../../src/git/pathMatcher.js";
+import { WerfMask, cleanPath, fastMatcher, trimTrailingGlobs } from "../../src/git/pathMatcher.js";
 import { compileGlob } from "../../src/git/doublestar.js";
 
 /** werf's three globs as one RegExp, without the fast path. */
@@ -53,6 +53,14 @@ test("fast matchers agree with werf's globs", () => {
     for (const p of all) assert.equal(fast(p), slow(p), `mask ${JSON.stringify(mask)} on ${JSON.stringify(p)}`);
   }
   assert.ok(fastCount >= 20, `${fastCount} masks took a fast path`);
+});
+
+test("odd paths (leading, trailing or doubled slashes) get the globs' answer", () => {
+  for (const mask of ["**/a/", "a", "**/*.go", "**/a/b"]) {
+    const m = new WerfMask(mask);
+    const slow = slowMatcher(mask);
+    for (const p of ["a/", "/a", "a//b", "x/a/", "x.go/", "/x.go", "a/b/", "x//a/b"]) assert.equal(m.matches(p), slow(p), `${mask} on ${p}`);
+  }
 });
 
 test("other shapes have no fast path", () => {
