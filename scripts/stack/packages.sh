@@ -5,7 +5,7 @@
 # their dependencies from the machine's suite when the local .deb files are installed.
 
 STACK_APT="$STACK_STATE/apt"
-BOOKWORM_PACKAGES=(containerd runc tini iptables docker-registry busybox-static bash-static curl tmux openssh-client)
+BOOKWORM_PACKAGES=(containerd runc tini iptables docker-registry busybox-static bash-static curl tmux openssh-client openssl)
 TRIXIE_PACKAGES=(docker.io docker-cli docker-buildx)
 APT_OPTS=(-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
 
