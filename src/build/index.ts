@@ -7,8 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { UserError, formatDiagnostic } from "../diagnostics.js";
-import { planArchives, renderCommitEnv, renderDockerfile } from "../emit/index.js";
-import { archiveEntriesFile, archiveNeedsChown } from "../emit/dockerfile.js";
+import { renderCommitEnv, renderDockerfile, writeArchives } from "../emit/index.js";
 import { writeGitArchive } from "../git/archive.js";
 import { imageTags, repoOf } from "../emit/bake.js";
 import { writePatch } from "../git/patch.js";
@@ -17,7 +16,8 @@ import { planProject } from "../stages/plan.js";
 import type { DockerfileImagePlan, Plan, PlanOptions } from "../stages/model.js";
 import { acquireLocks, defaultLockDir, lockFile, releaseLocks } from "./lock.js";
 import { buildFiles, type PatchFiles } from "./render.js";
-import { Resolver, openSourceRepo, type ImageChain, type StagePatch } from "./resolve.js";
+import { Resolver, type ImageChain, type StagePatch } from "./resolve.js";
+import { openSourceRepo } from "../stages/git-sources.js";
 import { indexStageTags, stageTag, type StoredStage } from "./tags.js";
 import type { BuildHooks } from "../introspect/index.js";
 import { StageTimes } from "./progress.js";
@@ -251,7 +251,7 @@ async function bake(
           let f = written.get(key);
           if (!f) {
             f = { tar: `${key}.tar`, removals: `${key}.removals` };
-            const repoObj = await openSourceRepo(p.source.repoDir);
+            const repoObj = await openSourceRepo(p.source);
             await writePatch(repoObj, p.source.commit, p.source.mapping, p.changes, path.join(patchDir, f.tar), path.join(patchDir, f.removals));
             written.set(key, f);
           }
@@ -285,15 +285,7 @@ async function bake(
       dockerfileImages: dockerfiles.filter((d) => !d.stored).map((d) => d.plan),
     });
     // the git archives of rebuilt gitArchive stages (as compile writes them)
-    for (const a of planArchives(files.plan)) {
-      const file = path.join(contextDir, ...a.file.split("/"));
-      await mkdir(path.dirname(file), { recursive: true });
-      const summary = await writeGitArchive(await openSourceRepo(a.source.repoDir), a.source.commit, a.source.mapping, file, { pos: a.source.mapping.pos });
-      if (archiveNeedsChown(a)) {
-        const names = summary.entries.map((e) => e.replace(/\/$/, ""));
-        await writeFile(path.join(contextDir, ...archiveEntriesFile(a.file).split("/")), names.map((n) => `${n}\0`).join(""));
-      }
-    }
+    await writeArchives(files.plan, contextDir);
     const dfTargets = new Set(dockerfiles.map((d) => d.plan.target));
     for (const t of files.targets.values()) {
       if (dfTargets.has(t)) continue;

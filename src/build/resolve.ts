@@ -16,11 +16,11 @@
 import { createHash } from "node:crypto";
 import { listArchiveTree, planArchive } from "../git/archive.js";
 import { diffMapping, type PatchChanges } from "../git/patch.js";
-import { GitRepo } from "../git/repo.js";
+import type { GitRepo } from "../git/repo.js";
+import { openSourceRepo } from "../stages/git-sources.js";
 import type { RegistryClient } from "../registry/index.js";
-import { stageDigest } from "../stages/digest.js";
 import { gitCommitLabel, parseGitCommitLabel, stageLabels, LABELS } from "../stages/labels.js";
-import { DIGEST_SCHEME } from "../stages/digest.js";
+import { DIGEST_SCHEME, stageDigest } from "../stages/digest.js";
 import type { GitSource, ImagePlan, Plan, StagePlan } from "../stages/model.js";
 import type { StoredStage } from "./tags.js";
 import type { LabelCache } from "./label-cache.js";
@@ -122,7 +122,7 @@ export class Resolver {
 
   repoFor(source: GitSource): Promise<GitRepo> {
     let r = this.repos.get(source.repoDir);
-    if (!r) this.repos.set(source.repoDir, (r = openSourceRepo(source.repoDir)));
+    if (!r) this.repos.set(source.repoDir, (r = openSourceRepo(source)));
     return r;
   }
 
@@ -290,11 +290,6 @@ export class Resolver {
     }
     return { image, stages: chain, digest: chain[chain.length - 1].stage.digest };
   }
-}
-
-/** Opens a git source's repository: a worktree, else a git directory (the remote-mapping cache). */
-export function openSourceRepo(dir: string): Promise<GitRepo> {
-  return GitRepo.open(dir).catch(() => GitRepo.openGitDir(dir));
 }
 
 function hasGitLabels(s: StagePlan): boolean {

@@ -132,7 +132,7 @@ const ARCHIVE_CONCURRENCY = 2;
 /** Writes every git archive of the plan (and the entry lists of those that need a chown) into `context`. Archives
  *  are taken in planArchives order by ARCHIVE_CONCURRENCY workers; after a failure no new one is started, and the
  *  error reported is the one of the first failing archive in that order (what writing them one by one gives). */
-async function writeArchives(plan: Plan, context: string): Promise<void> {
+export async function writeArchives(plan: Plan, context: string): Promise<void> {
   const archives = planArchives(plan);
   const repos = new Map<string, Promise<GitRepo>>();
   const failures = new Map<number, unknown>();
