@@ -1,6 +1,7 @@
 // Rules across images (pkg/config/werf.go): unique names, the nameless image,
 // references to other images (`image %q not found!`), `from` naming another image
-// (recorded as fromImage, as werf v2.47+ does) and dependency cycles.
+// (recorded as fromImage) and `fromImage` naming none (an external reference), as werf v2.47+ does, and
+// dependency cycles.
 
 import { formatPos, type Diagnostic, type SourcePos } from "../diagnostics.js";
 import type { DockerfileImage, StapelImage } from "./model.js";
@@ -33,6 +34,11 @@ export function checkImageGraph(images: StapelImage[], dockerfileImages: Dockerf
     if (img.from !== undefined && names.has(img.from) && hasNoTag(img.from)) {
       img.fromImage = img.from;
       delete img.from;
+    } else if (img.fromImage !== undefined && img.fromImage !== img.name && !names.has(img.fromImage)) {
+      // werf v2.47+ treats `from` and `fromImage` alike: a name that is not an image of werf.yaml is an
+      // external reference (pkg/config/werf.go updateDependencies, SetFromExternal).
+      img.from = img.fromImage;
+      delete img.fromImage;
     }
     for (const ref of [img.fromImage, img.fromArtifact]) {
       if (ref === undefined) continue;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { META, diagnosticsOf, find, located } from "./helpers.js";
+import { META, diagnosticsOf, find, load, located } from "./helpers.js";
 import { loadWerfConfig } from "../../src/config/index.js";
 
 /** The werf message and its line:col, for a config with one problem. */
@@ -54,13 +54,21 @@ test("base image: required, exclusive, not itself", () => {
 
 test("references to unknown images, duplicate names, nameless image with others", () => {
   const diags = diagnosticsOf(
-    `${META}image: a\nfromImage: nope\nimport:\n- image: ghost\n  add: /x\n  after: install\ndependencies:\n- image: phantom\n  before: setup\n  imports: [{type: ImageName, targetEnv: X}]\n---\nimage: a\nfrom: alpine\n---\nimage: ~\nfrom: alpine\n`,
+    `${META}image: a\nfrom: alpine\nimport:\n- image: ghost\n  add: /x\n  after: install\ndependencies:\n- image: phantom\n  before: setup\n  imports: [{type: ImageName, targetEnv: X}]\n---\nimage: a\nfrom: alpine\n---\nimage: ~\nfrom: alpine\n`,
   );
-  assert.deepEqual(find(diags, '"nope" not found').pos?.line, 5, "at the fromImage value");
   assert.deepEqual(find(diags, '"ghost" not found').pos?.line, 7);
   assert.deepEqual(find(diags, '"phantom" not found').pos?.line, 11);
   assert.equal(find(diags, "conflict between images names!").pos?.line, 15);
   assert.equal(find(diags, "nameless image").pos?.line, 18);
+});
+
+test("fromImage naming no image of werf.yaml is an external reference, as werf v2.47+", () => {
+  const config = load(`${META}image: a\nfromImage: registry.example/base:1.2\n---\nimage: b\nfromImage: a\n---\nimage: c\nfromImage: scratch\n`);
+  const byName = new Map(config.images.map((i) => [i.name, i]));
+  assert.equal(byName.get("a")?.from, "registry.example/base:1.2");
+  assert.equal(byName.get("a")?.fromImage, undefined);
+  assert.equal(byName.get("b")?.fromImage, "a");
+  assert.equal(byName.get("c")?.from, "scratch");
 });
 
 test("dependency cycles over fromImage, import and dependencies", () => {

@@ -74,10 +74,10 @@ export function checkOutput(out: string, projectDir: string): { problem?: string
   return { targets: targets.length, stages: stages.length };
 }
 
-export async function compileProject(dir: string, gitCacheDir: string, out: string): Promise<ChildResult> {
+export async function compileProject(dir: string, gitCacheDir: string, out: string, env?: string): Promise<ChildResult> {
   let plan: Plan;
   try {
-    plan = await planProject({ dir, environ: {}, gitCacheDir, baseImages: assumedImageConfigResolver });
+    plan = await planProject({ dir, env, environ: {}, gitCacheDir, baseImages: assumedImageConfigResolver });
   } catch (e) {
     if (e instanceof UserError) return { kind: planKind(e), detail: firstLine(e) };
     return { kind: "internal", detail: `planProject: ${String(e)}`, stack: (e as Error)?.stack };
@@ -95,7 +95,7 @@ export async function compileProject(dir: string, gitCacheDir: string, out: stri
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname);
 if (isMain) {
-  const args = JSON.parse(process.argv[2]) as { dir: string; gitCacheDir: string; out: string };
-  const result = await compileProject(args.dir, args.gitCacheDir, args.out);
+  const args = JSON.parse(process.argv[2]) as { dir: string; gitCacheDir: string; out: string; env?: string };
+  const result = await compileProject(args.dir, args.gitCacheDir, args.out, args.env);
   process.stdout.write(JSON.stringify(result) + "\n");
 }

@@ -10,6 +10,7 @@ import type { WerfConfig } from "../../src/config/index.js";
 import { fixturesDir } from "../support/paths.js";
 import { corpusDir } from "./outcome.js";
 import { synthesizeRepo, unmetMappings } from "./synth-repo.js";
+import { corpusSetup } from "./setup.js";
 import type { ChildResult } from "./compile-child.js";
 
 export const compileTableFile = path.join(fixturesDir, "corpus-compile.tsv");
@@ -58,7 +59,7 @@ function hasAnsible(config: WerfConfig): boolean {
 
 const childScript = path.join(path.dirname(fileURLToPath(import.meta.url)), "compile-child.js");
 
-function runChild(args: { dir: string; gitCacheDir: string; out: string }, env: Record<string, string>): Promise<ChildResult> {
+function runChild(args: { dir: string; gitCacheDir: string; out: string; env?: string }, env: Record<string, string>): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [childScript, JSON.stringify(args)], {
       env: { ...process.env, ...env },
@@ -84,7 +85,8 @@ function runChild(args: { dir: string; gitCacheDir: string; out: string }, env: 
 /** Synthesizes the folder's repository, compiles it in a child process, checks the output, cleans up. */
 export async function compileFolder(folder: string): Promise<CompileOutcome> {
   const source = path.join(corpusDir, folder);
-  const synth = await synthesizeRepo(source);
+  const setup = corpusSetup(folder);
+  const synth = await synthesizeRepo(source, { setup });
   try {
     if (synth.failure) {
       return {
@@ -95,7 +97,7 @@ export async function compileFolder(folder: string): Promise<CompileOutcome> {
       };
     }
     const unmet = await unmetMappings(synth);
-    const args = { dir: synth.dir, gitCacheDir: synth.gitCacheDir, out: path.join(synth.root, "out") };
+    const args = { dir: synth.dir, gitCacheDir: synth.gitCacheDir, out: path.join(synth.root, "out"), env: setup.env };
     let r = await runChild(args, synth.env);
     // A child that died before printing a result (not an error it caught: those are printed) is tried once
     // more: in a shared checkout, dist/ may be half rewritten by a concurrent `tsc` while it loads.

@@ -1,10 +1,12 @@
 // What stapel2docker makes of one corpus folder: rendered and validated, or the first located error.
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { UserError, formatDiagnostic } from "../../src/diagnostics.js";
 import { renderWerfConfig } from "../../src/template/render.js";
 import { loadWerfConfig } from "../../src/config/index.js";
 import { sharedDir, fixturesDir } from "../support/paths.js";
+import { addGeneratedFiles, corpusSetup } from "./setup.js";
 
 export const corpusDir = path.join(sharedDir, "corpus");
 export const outcomesFile = path.join(fixturesDir, "corpus-outcomes.tsv");
@@ -17,6 +19,7 @@ export interface Outcome {
 }
 
 export function corpusFolders(): string[] {
+  if (!fs.existsSync(corpusDir)) return [];
   return fs
     .readdirSync(corpusDir, { withFileTypes: true })
     .filter((e) => e.isDirectory())
@@ -24,11 +27,27 @@ export function corpusFolders(): string[] {
     .sort();
 }
 
-/** Render (environment variables unset, no --env) and validate one folder. Internal errors are rethrown. */
+/** Why the corpus tests cannot run here (a clone elsewhere has no ../shared), or undefined. */
+export function corpusMissing(): string | undefined {
+  return fs.existsSync(corpusDir) ? undefined : `skipped: ${corpusDir} not found (the shared corpus sits beside the project's own checkout)`;
+}
+
+/**
+ * Render (environment variables unset; `--env` and generated files as the folder's own CI has them, see
+ * setup.ts) and validate one folder. Internal errors are rethrown.
+ */
 export async function corpusOutcome(folder: string): Promise<Outcome> {
-  const dir = path.join(corpusDir, folder);
+  const setup = corpusSetup(folder);
+  let dir = path.join(corpusDir, folder);
+  let tmp: string | undefined;
+  if (setup.generated) {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-corpus-render-"));
+    fs.cpSync(dir, tmp, { recursive: true });
+    addGeneratedFiles(setup, tmp);
+    dir = tmp;
+  }
   try {
-    const rendered = await renderWerfConfig({ dir, environ: {} });
+    const rendered = await renderWerfConfig({ dir, environ: {}, env: setup.env });
     const config = loadWerfConfig(rendered);
     const images = config.images.filter((i) => i.kind === "image").length + config.dockerfileImages.length;
     const artifacts = config.images.filter((i) => i.kind === "artifact").length;
@@ -37,6 +56,8 @@ export async function corpusOutcome(folder: string): Promise<Outcome> {
     if (!(err instanceof UserError)) throw err;
     const first = formatDiagnostic(err.diagnostics[0]).split("\n")[0];
     return { folder, status: "error", detail: first.replace(/\t/g, " ") };
+  } finally {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 

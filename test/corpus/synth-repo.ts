@@ -19,6 +19,7 @@ import { UserError } from "../../src/diagnostics.js";
 import { renderWerfConfig } from "../../src/template/render.js";
 import { loadWerfConfig, type GitMapping, type WerfConfig } from "../../src/config/index.js";
 import { PathMatcher, normalizeBasePath } from "../../src/git/pathMatcher.js";
+import { addGeneratedFiles, type CorpusSetup } from "./setup.js";
 
 /** The environment of every git command the synthesizer runs: fixed identity and dates, no user config. */
 export const SYNTH_GIT_ENV: Record<string, string> = {
@@ -279,6 +280,8 @@ export interface SynthOptions {
   environ?: Record<string, string | undefined>;
   /** Parent of the temp dir (default os.tmpdir()). */
   tmpRoot?: string;
+  /** `--env` and generated files, as the folder's own CI has them (setup.ts). */
+  setup?: CorpusSetup;
 }
 
 /** Copies corpus folder `source` into a fresh git repository and adds what its git mappings need. */
@@ -290,11 +293,12 @@ export async function synthesizeRepo(source: string, opts: SynthOptions = {}): P
     const gitCacheDir = path.join(root, "git-cache");
     fs.mkdirSync(gitCacheDir);
     fs.cpSync(source, dir, { recursive: true, filter: (src) => path.basename(src) !== ".git" });
+    if (opts.setup) addGeneratedFiles(opts.setup, dir);
 
     let config: WerfConfig | undefined;
     let failure: SynthRepo["failure"];
     try {
-      const rendered = await renderWerfConfig({ dir, environ: opts.environ ?? {} });
+      const rendered = await renderWerfConfig({ dir, environ: opts.environ ?? {}, env: opts.setup?.env });
       try {
         config = loadWerfConfig(rendered);
       } catch (e) {
