@@ -16,6 +16,11 @@ export interface ExecEnv {
   funcs: FuncMap;
   builtins: FuncMap;
   lookup(name: string): Tree | undefined;
+  /**
+   * Output of werf's include/tpl calls → its own source map. When an action prints such a string unchanged,
+   * its map is kept, so a YAML error in an included file is located in that file, not at the call.
+   */
+  nestedMaps?: Map<string, SegmentSourceMap>;
 }
 
 /** Nested executions (template/include/tpl) allowed before we stop. */
@@ -464,7 +469,11 @@ class State {
     if (v === undefined) s = "<no value>";
     else if (isGoFunc(v)) throw this.error(`can't print ${nodeString(n)} of type func`);
     else s = formatValue(v);
-    this.write(s, n.pos, false);
+    const nested = typeof v === "string" && s.length > 0 ? this.env.nestedMaps?.get(s) : undefined;
+    if (nested) {
+      this.out.push(s);
+      this.map.append(nested, s.length);
+    } else this.write(s, n.pos, false);
   }
 }
 

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { type SourceMap, UserError } from "../diagnostics.js";
 import { TemplateSet } from "./template.js";
+import { FileOrigins } from "./origins.js";
 import { werfData, werfFuncs } from "./werf.js";
 
 export interface RenderOptions {
@@ -70,7 +71,8 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   const file = displayPath(dir, absPath);
 
   let set: TemplateSet | undefined = undefined;
-  const funcs = werfFuncs(() => set!, { environ: opts.environ, strictEnv: opts.strictEnv });
+  const origins = new FileOrigins();
+  const funcs = werfFuncs(() => set!, { environ: opts.environ, strictEnv: opts.strictEnv, origins });
   set = new TemplateSet(funcs);
 
   const tmplRoot = path.join(dir, TEMPLATES_DIR);
@@ -81,6 +83,6 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   const text = await fs.promises.readFile(absPath, "utf8");
   set.parse("werfConfig", text, file);
 
-  const out = set.execute("werfConfig", werfData({ dir, env: opts.env }));
+  const out = set.execute("werfConfig", werfData({ dir, env: opts.env, origins }));
   return { file, absPath, text: out.text, map: out.map };
 }

@@ -16,7 +16,7 @@ export class TemplateSet {
 
   /** `funcs` may be filled later (werf's include/tpl need the set itself); lookups happen at parse and call time. */
   constructor(private readonly funcs: FuncMap) {
-    this.env = { funcs, builtins: this.builtins, lookup: (name) => this.trees.get(name) };
+    this.env = { funcs, builtins: this.builtins, lookup: (name) => this.trees.get(name), nestedMaps: new Map() };
   }
 
   /** Parse `text` as template `name` (plus its defines); `file` is where the text lives, for positions. */
@@ -67,7 +67,9 @@ export class TemplateSet {
           (known.length ? `; known templates: ${known.map((n) => JSON.stringify(n)).join(", ")}` : ""),
       );
     }
-    return executeTree(this.env, tree, data).text;
+    const out = executeTree(this.env, tree, data);
+    if (out.text.length > 0) this.env.nestedMaps?.set(out.text, out.map);
+    return out.text;
   }
 }
 

@@ -9,12 +9,15 @@ import type { TemplateSet } from "./template.js";
 import { compileGlob } from "../git/doublestar.js";
 import { type FuncMap, type GoFunc, type GoMap, type GoObject, type GoValue, NO_FIELD, goFunc } from "./value.js";
 import { formatValue } from "./format.js";
+import type { FileOrigins } from "./origins.js";
 
 export interface WerfFuncOptions {
   /** Environment for `env`; defaults to process.env. */
   environ?: Record<string, string | undefined>;
   /** `env NAME` without default fails when NAME is unset (werf's giterminism); otherwise "". */
   strictEnv?: boolean;
+  /** Project files read by `.Files`, so that `tpl` of a file's content is located in that file. */
+  origins?: FileOrigins;
 }
 
 
@@ -47,7 +50,7 @@ export function werfFuncs(set: () => TemplateSet, opts: WerfFuncOptions = {}): F
       const text = str(content);
       const name = tplTemplateName(text);
       const s = set();
-      s.parse(name, text);
+      s.parse(name, text, opts.origins?.fileOf(text));
       return s.executeNested(name, data);
     }),
   );
@@ -119,12 +122,14 @@ function listFiles(dir: string, rel = ""): string[] {
 }
 
 /** The `.Files` object: Get, Glob, Exists, IsDir over the project directory. */
-export function filesObject(dir: string): GoObject {
+export function filesObject(dir: string, origins?: FileOrigins): GoObject {
   const get = goFunc(1, 1, (p) => {
     const rel = str(p);
     const abs = insideProject(dir, rel, ".Files.Get");
     try {
-      return fs.readFileSync(abs, "utf8");
+      const text = fs.readFileSync(abs, "utf8");
+      origins?.note(text, path.relative(dir, abs).split(path.sep).join("/"));
+      return text;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const why = code === "ENOENT" ? "the file does not exist" : code === "EISDIR" ? "the path is a directory" : String((e as Error).message);
@@ -136,7 +141,12 @@ export function filesObject(dir: string): GoObject {
     const matcher = compileGlob(pattern);
     // werf returns an empty map when nothing matches (file_reader.ConfigGoTemplateFilesGlob).
     const m: GoMap = new Map();
-    for (const f of listFiles(dir).sort()) if (matcher.match(f)) m.set(f, fs.readFileSync(path.join(dir, f), "utf8"));
+    for (const f of listFiles(dir).sort()) {
+      if (!matcher.match(f)) continue;
+      const text = fs.readFileSync(path.join(dir, f), "utf8");
+      origins?.note(text, f);
+      m.set(f, text);
+    }
     return m;
   });
   const exists = goFunc(1, 1, (p) => fs.existsSync(insideProject(dir, str(p), ".Files.Exists")));
@@ -178,6 +188,8 @@ export function goTimeString(unix: number): string {
 
 export interface WerfDataOptions {
   dir: string;
+  /** Shared with werfFuncs: see FileOrigins. */
+  origins?: FileOrigins;
   env?: string;
   /** Override the commit (tests); by default HEAD of `dir`, or none. */
   commit?: CommitInfo | null;
@@ -195,7 +207,7 @@ export function werfData(opts: WerfDataOptions): GoMap {
     ["Unix", String(unix)],
   ]);
   return new Map<string, GoValue>([
-    ["Files", filesObject(opts.dir)],
+    ["Files", filesObject(opts.dir, opts.origins)],
     ["Env", opts.env ?? ""],
     ["Commit", new Map<string, GoValue>([["Hash", commit?.hash ?? ""], ["Date", date]])],
   ]);

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { UserError } from "../../src/diagnostics.js";
 import { renderWerfConfig } from "../../src/template/render.js";
+import { loadWerfConfig } from "../../src/config/index.js";
 import { TemplateError } from "../../src/template/template.js";
 import { goTimeString, tplTemplateName } from "../../src/template/werf.js";
 import { adler32 } from "../../src/template/sprig/encoding.js";
@@ -43,9 +44,10 @@ test("partials in .werf/**/*.tmpl are named by their relative path and share def
   assert.equal(r.file, "werf.yaml");
   assert.equal(r.absPath, path.join(dir, "werf.yaml"));
   assert.equal(r.text, "project: p\nconfigVersion: 1\n---\nimage: a\nfrom: prod\n---\nimage: b\n\n");
-  // The text after the include comes from the partial define, reached through include: mapped to the action.
+  // The text that include printed unchanged keeps the partial's own positions.
   assert.deepEqual(r.map.lookup(0), { file: "werf.yaml", line: 1, col: 1 });
-  assert.deepEqual(r.map.lookup(r.text.indexOf("image: a")), { file: "werf.yaml", line: 4, col: 4 });
+  assert.deepEqual(r.map.lookup(r.text.indexOf("image: a")), { file: ".werf/images/app.tmpl", line: 1, col: 1 });
+  assert.deepEqual(r.map.lookup(r.text.indexOf("image: b")), { file: ".werf/defs.tmpl", line: 2, col: 1 });
 });
 
 test("werf.yml and --config are found; a missing config is a UserError with a hint", async () => {
@@ -134,6 +136,36 @@ test("tpl sees the defines of all partials; errors in partials are reported in t
   });
   fs.writeFileSync(path.join(dir, ".werf/bad.tmpl"), "ok");
   assert.equal((await renderWerfConfig({ dir })).text, "hi\nok\n");
+});
+
+test("errors inside tpl of a project file are located in that file, also through .Files.Glob and for YAML", async () => {
+  const dir = project({
+    "werf.yaml": 'project: p\nconfigVersion: 1\n---\n{{ tpl (.Files.Get ".werf/images.yaml") $ }}\n',
+    ".werf/images.yaml": "image: a\nfrom: alpine\nshell:\n  install: {{ required \"need .Missing\" .Missing }}\n",
+  });
+  await assert.rejects(renderWerfConfig({ dir }), (e: unknown) => {
+    assert.ok(e instanceof TemplateError);
+    assert.deepEqual(e.pos, { file: ".werf/images.yaml", line: 4, col: 15 });
+    assert.deepEqual(e.diagnostics[0].context, ["rendered by tpl from werf.yaml:4:4"]);
+    assert.match(e.goError ?? "", /executing "tpl-\d+"/, "werf's template name stays in Go's own message");
+    return true;
+  });
+  fs.writeFileSync(path.join(dir, "werf.yaml"), 'project: p\nconfigVersion: 1\n{{ range $p, $c := .Files.Glob "images/*/werf.inc.yaml" }}\n---\n{{ tpl $c $ }}\n{{ end }}\n');
+  fs.mkdirSync(path.join(dir, "images/b"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "images/b/werf.inc.yaml"), "image: b\nfrom: alpine\n{{ fail \"broken on purpose\" }}\n");
+  await assert.rejects(renderWerfConfig({ dir }), (e: unknown) => {
+    assert.ok(e instanceof TemplateError);
+    assert.equal(`${e.pos.file}:${e.pos.line}`, "images/b/werf.inc.yaml:3");
+    return true;
+  });
+  // a YAML error in the tpl's output is located in the file too (through the source map)
+  fs.writeFileSync(path.join(dir, "images/b/werf.inc.yaml"), "image: b\nfrom: alpine\nshell: {install: [a, b}\n");
+  const rendered = await renderWerfConfig({ dir });
+  assert.throws(() => loadWerfConfig(rendered), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.equal(`${e.diagnostics[0].pos?.file}:${e.diagnostics[0].pos?.line}`, "images/b/werf.inc.yaml:3");
+    return true;
+  });
 });
 
 test("a parse error in a partial names the partial file", async () => {
