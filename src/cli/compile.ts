@@ -27,6 +27,10 @@ export function registerCompile(program: Command): void {
   ).action(async (images: string[], opts: CompileCliOptions) => {
     const plan = await planProject({ ...renderOptions(opts), images, toolchain: opts.toolchain });
     for (const w of plan.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
+    if (plan.images.length + plan.dockerfileImages.length === 0) {
+      process.stdout.write("nothing to compile: no images\n");
+      return;
+    }
     const out = opts.out !== undefined ? path.resolve(opts.out) : path.join(plan.dir, ".stapel2docker");
     const result = await emitProject(plan, { out, repo: opts.repo, tags: opts.tag });
     const rel = path.relative(process.cwd(), result.out) || ".";

@@ -1,7 +1,8 @@
 // `stapel2docker validate`: render and check werf.yaml, report every problem, or summarise each image.
 import type { Command } from "commander";
 import { renderWerfConfig } from "../template/render.js";
-import { loadWerfConfig, type WerfConfig, type StapelImage, type DockerfileImage } from "../config/index.js";
+import { formatDiagnostic } from "../diagnostics.js";
+import { loadWerfConfig, noImagesWarning, type WerfConfig, type StapelImage, type DockerfileImage } from "../config/index.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 
 export function registerValidate(program: Command): void {
@@ -12,6 +13,8 @@ export function registerValidate(program: Command): void {
   ).action(async (opts: ConfigOptions) => {
     const rendered = await renderWerfConfig(renderOptions(opts));
     const config = loadWerfConfig(rendered);
+    const none = noImagesWarning(config, rendered.unsetEnv);
+    if (none) process.stderr.write(`warning: ${formatDiagnostic(none)}\n`);
     process.stdout.write(summarise(config));
   });
 }

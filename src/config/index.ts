@@ -42,7 +42,7 @@ interface Classified {
   value: Record<string, unknown>;
 }
 
-export function loadWerfConfig(rendered: { file: string; text: string; map?: SourceMap }): WerfConfig {
+export function loadWerfConfig(rendered: { file: string; text: string; map?: SourceMap; unsetEnv?: readonly string[] }): WerfConfig {
   const locator = new Locator(rendered.file, rendered.text, rendered.map);
   const diagnostics: Diagnostic[] = [];
   const classified: Classified[] = [];
@@ -113,10 +113,34 @@ export function loadWerfConfig(rendered: { file: string; text: string; map?: Sou
     });
   }
   if (allBuilt || images.length + dockerfileImages.length > 0) diagnostics.push(...checkImageGraph(images, dockerfileImages, knownNames));
+  if (rendered.unsetEnv?.length) for (const d of diagnostics) explainEmptyValue(d, rendered.unsetEnv);
   if (diagnostics.length > 0 || !meta) throw new UserError(diagnostics);
   images.sort(byPosition);
   dockerfileImages.sort(byPosition);
   return { file: rendered.file, meta, images, dockerfileImages };
+}
+
+/**
+ * werf.yaml whose image documents all rendered empty (images switched on by `.Env` or `env` conditions):
+ * nothing to build, which a user should be told, not handed a Dockerfile without a FROM.
+ */
+export function noImagesWarning(config: WerfConfig, unsetEnv: readonly string[] = []): Diagnostic | undefined {
+  if (config.images.length + config.dockerfileImages.length > 0) return undefined;
+  const unset = unsetEnv.length ? `; unset environment variables read: ${unsetEnv.map((n) => JSON.stringify(n)).join(", ")}` : "";
+  return {
+    pos: { file: config.file, line: 1, col: 1 },
+    message: "no images: every image document rendered empty, there is nothing to build",
+    hint: `check the template conditions that switch images on (\`--env\` sets .Env)${unset}`,
+  };
+}
+
+/** Values that are empty because `env` read an unset variable: the hint names the variables. */
+const EMPTY_VALUE_MESSAGES = ["'project' field cannot be empty!", "`from: DOCKER_IMAGE`, `fromImage: IMAGE_NAME`, `fromArtifact: IMAGE_ARTIFACT_NAME` required!"];
+
+function explainEmptyValue(d: Diagnostic, unsetEnv: readonly string[]): void {
+  if (!EMPTY_VALUE_MESSAGES.some((m) => d.message.startsWith(m))) return;
+  const names = unsetEnv.map((n) => JSON.stringify(n)).join(", ");
+  d.hint = `the templates read unset environment variables (${names}), which render as ""; set them, or give \`env\` a default: {{ env "NAME" "default" }}`;
 }
 
 function byPosition(a: { pos?: { file: string; line: number; col: number } }, b: { pos?: { file: string; line: number; col: number } }): number {

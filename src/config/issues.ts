@@ -24,7 +24,8 @@ export function issuesToDiagnostics(issues: readonly z.core.$ZodIssue[], schema:
       const allowed = keysAt(schema, issue.path);
       for (const key of issue.keys) {
         const path = [...issue.path, key];
-        const d = doc.locator.diagnostic(doc.offsetOf(path, true), `unknown fields: \`${key}\`!`, unknownKeyHint(key, allowed));
+        const hint = issue.path.length === 0 && allowed.includes("configVersion") && IMAGE_KEYS.has(key) ? missingSeparatorHint(key) : unknownKeyHint(key, allowed);
+        const d = doc.locator.diagnostic(doc.offsetOf(path, true), `unknown fields: \`${key}\`!`, hint);
         out.push(d);
       }
       continue;
@@ -39,6 +40,13 @@ export function issuesToDiagnostics(issues: readonly z.core.$ZodIssue[], schema:
     out.push(doc.locator.diagnostic(doc.offsetOf(issue.path), message, where ? `in \`${where}\`` : undefined));
   }
   return out;
+}
+
+/** Keys of image documents: found in the meta document, they mean a missing `---` line. */
+const IMAGE_KEYS = new Set(["image", "artifact", "from", "fromImage", "fromArtifact", "dockerfile", "context", "git", "shell", "ansible", "docker", "import", "dependencies", "mount", "imageSpec", "final"]);
+
+function missingSeparatorHint(key: string): string {
+  return `\`${key}\` belongs to an image document: the meta document (configVersion, project, ...) must end with a \`---\` line before the first image`;
 }
 
 function unknownKeyHint(key: string, allowed: string[]): string {

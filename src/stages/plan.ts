@@ -9,7 +9,7 @@ import path from "node:path";
 import { UserError, formatPos, type Diagnostic } from "../diagnostics.js";
 import { renderWerfConfig } from "../template/render.js";
 import { goTimeString } from "../template/werf.js";
-import { loadWerfConfig, type WerfConfig, type StapelImage, type DockerfileImage, type Mount } from "../config/index.js";
+import { loadWerfConfig, noImagesWarning, type WerfConfig, type StapelImage, type DockerfileImage, type Mount } from "../config/index.js";
 import { stageDependenciesChecksum } from "../git/checksum.js";
 import type { TreeEntry } from "../git/tree.js";
 import {
@@ -46,7 +46,11 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
     strictEnv: opts.strictEnv ?? false,
     environ: opts.environ ?? process.env,
   });
-  return planConfig(loadWerfConfig(rendered), opts, git);
+  const config = loadWerfConfig(rendered);
+  const plan = await planConfig(config, opts, git);
+  const none = noImagesWarning(config, rendered.unsetEnv);
+  if (none) plan.warnings.unshift(none);
+  return plan;
 }
 
 /** Plans an already loaded config (tests, and `build` which reloads nothing). */

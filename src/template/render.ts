@@ -21,6 +21,8 @@ export interface RenderedConfig {
   absPath: string;
   text: string;
   map: SourceMap;
+  /** Variables that `env` read unset and rendered as "", in first-read order. */
+  unsetEnv: string[];
 }
 
 /** Where partial templates live, relative to the project dir. */
@@ -72,7 +74,8 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
 
   let set: TemplateSet | undefined = undefined;
   const origins = new FileOrigins();
-  const funcs = werfFuncs(() => set!, { environ: opts.environ, strictEnv: opts.strictEnv, origins });
+  const unsetEnv = new Set<string>();
+  const funcs = werfFuncs(() => set!, { environ: opts.environ, strictEnv: opts.strictEnv, origins, onUnsetEnv: (n) => unsetEnv.add(n) });
   set = new TemplateSet(funcs);
 
   const tmplRoot = path.join(dir, TEMPLATES_DIR);
@@ -84,5 +87,5 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   set.parse("werfConfig", text, file);
 
   const out = set.execute("werfConfig", werfData({ dir, env: opts.env, origins }));
-  return { file, absPath, text: out.text, map: out.map };
+  return { file, absPath, text: out.text, map: out.map, unsetEnv: [...unsetEnv] };
 }

@@ -18,6 +18,8 @@ export interface WerfFuncOptions {
   strictEnv?: boolean;
   /** Project files read by `.Files`, so that `tpl` of a file's content is located in that file. */
   origins?: FileOrigins;
+  /** Told the name of each unset variable that `env` rendered as "" (for hints on empty values). */
+  onUnsetEnv?: (name: string) => void;
 }
 
 
@@ -63,6 +65,7 @@ export function werfFuncs(set: () => TemplateSet, opts: WerfFuncOptions = {}): F
       if (value === undefined) {
         if (fallback !== undefined) return fallback;
         if (opts.strictEnv) throw new Error(`the environment variable ${JSON.stringify(key)} must be set or default must be provided`);
+        opts.onUnsetEnv?.(key);
         return "";
       }
       if (value === "" && fallback !== undefined) return fallback;

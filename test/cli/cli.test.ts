@@ -76,7 +76,11 @@ test("validate reports every problem with file:line:col and exits 1", () => {
       "  install: [echo]",
       "---",
       "image: b",
-      "fromImage: missing",
+      "from: alpine",
+      "import:",
+      "- image: missing",
+      "  add: /x",
+      "  after: install",
       "",
     ].join("\n"),
   });
@@ -84,7 +88,7 @@ test("validate reports every problem with file:line:col and exits 1", () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^werf\.yaml:6:1: .*shel/m);
   assert.match(r.stderr, /did you mean `shell`/);
-  assert.match(r.stderr, /^werf\.yaml:10:\d+: .*missing/m);
+  assert.match(r.stderr, /^werf\.yaml:12:\d+: .*missing/m);
   assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, "no stack trace");
 });
 
@@ -137,4 +141,24 @@ test("a missing include says what to add", () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^werf\.yaml:4:4: .*no template "header\.tmpl"/m);
   assert.match(r.stderr, /hint: add \.werf\/header\.tmpl or a \{\{ define "header\.tmpl" \}\}; known templates: "base\.tmpl"/);
+});
+
+test("hints for what real users trip on: an unset variable in project, an image in the meta document, no images", () => {
+  const unset = run(["validate", "--dir", project({ "werf.yaml": 'configVersion: 1\nproject: {{ env "CI_PROJECT_PATH_SLUG" }}\n---\nimage: a\nfrom: alpine\n' })]);
+  assert.equal(unset.code, 1);
+  assert.match(unset.stderr, /^werf\.yaml:2:1: 'project' field cannot be empty!\n {4}hint: the templates read unset environment variables \("CI_PROJECT_PATH_SLUG"\)/m);
+
+  const meta = run(["validate", "--dir", project({ "werf.yaml": "configVersion: 1\nproject: p\nimage: a\nfrom: alpine\n" })]);
+  assert.equal(meta.code, 1);
+  assert.match(meta.stderr, /^werf\.yaml:3:1: unknown fields: `image`!\n {4}hint: `image` belongs to an image document: the meta document .* must end with a `---` line/m);
+
+  const dir = project({ "werf.yaml": 'configVersion: 1\nproject: p\n---\n{{ if eq .Env "prod" }}\nimage: a\nfrom: alpine\n{{ end }}\n' });
+  const none = run(["validate", "--dir", dir]);
+  assert.equal(none.code, 0, none.stderr);
+  assert.match(none.stderr, /^warning: werf\.yaml:1:1: no images: every image document rendered empty/m);
+  const compile = run(["compile", "--dir", dir]);
+  assert.equal(compile.code, 0, compile.stderr);
+  assert.match(compile.stdout, /^nothing to compile: no images$/m);
+  assert.equal(fs.existsSync(path.join(dir, ".stapel2docker")), false, "no Dockerfile without a FROM");
+  assert.equal(run(["validate", "--dir", dir, "--env", "prod"]).stderr, "");
 });
