@@ -33,6 +33,8 @@ export interface GoObject {
   field(name: string): GoValue | typeof NO_FIELD;
   /** The method, or undefined when there is none. */
   method(name: string): GoFunc | undefined;
+  /** What fmt prints when the type implements fmt.Stringer (time.Time, *semver.Version); absent otherwise. */
+  string?(): string;
 }
 
 export const NO_FIELD: unique symbol = Symbol("no field");

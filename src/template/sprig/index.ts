@@ -10,6 +10,7 @@ import { registerLists } from "./lists.js";
 import { registerMath } from "./math.js";
 import { registerPaths } from "./paths.js";
 import { registerRegex } from "./regex.js";
+import { registerSemver } from "./semver.js";
 import { registerStrings } from "./strings.js";
 import { registerYaml } from "./yaml.js";
 
@@ -24,6 +25,7 @@ export function sprigFuncs(): FuncMap {
   registerRegex(fm);
   registerEncoding(fm);
   registerPaths(fm);
+  registerSemver(fm);
   registerYaml(fm);
   return fm;
 }
