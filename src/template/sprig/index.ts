@@ -3,6 +3,7 @@
 // template engine's werf layer, not here.
 import type { FuncMap } from "../value.js";
 import { registerConversion } from "./conversion.js";
+import { registerDates } from "./dates.js";
 import { registerDefaults } from "./defaults.js";
 import { registerDicts } from "./dicts.js";
 import { registerEncoding } from "./encoding.js";
@@ -26,6 +27,7 @@ export function sprigFuncs(): FuncMap {
   registerEncoding(fm);
   registerPaths(fm);
   registerSemver(fm);
+  registerDates(fm);
   registerYaml(fm);
   return fm;
 }

@@ -283,6 +283,11 @@ export class SemverObject implements GoObject {
     return versionString(this.v);
   }
 
+  /** Version.MarshalJSON: the version string. */
+  marshalJSON(): GoValue {
+    return versionString(this.v);
+  }
+
   method(name: string): GoFunc | undefined {
     const v = this.v;
     const next = (changes: Partial<Version>): SemverObject => {
