@@ -18,7 +18,7 @@
 
 import { writeFile } from "node:fs/promises";
 import { UserError } from "../diagnostics.js";
-import { listArchiveTree, ownership, planArchive, writePlannedArchive, type PlannedEntry } from "./archive.js";
+import { checkEntryPath, listArchiveTree, ownership, planArchive, writePlannedArchive, type PlannedEntry } from "./archive.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "./mapping.js";
 import type { PathMatcher } from "./pathMatcher.js";
 import { lsTree } from "./tree.js";
@@ -204,6 +204,7 @@ export async function diffMapping(repo: GitRepo, from: string, to: string, mappi
   const next = new Map<string, PlannedEntry>();
   for (const r of records) {
     if (!matcher.isPathMatched(r.path)) continue;
+    checkEntryPath(r.path);
     if (r.oldMode !== NO_MODE) old.set(nameOf(r.path), entry(r.path, r.oldMode, r.oldOid));
     if (r.newMode !== NO_MODE) next.set(nameOf(r.path), entry(r.path, r.newMode, r.newOid));
   }

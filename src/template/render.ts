@@ -6,6 +6,7 @@ import { type SourceMap, UserError } from "../diagnostics.js";
 import { TemplateSet } from "./template.js";
 import { FileOrigins } from "./origins.js";
 import { werfData, werfFuncs } from "./werf.js";
+import { ProjectFiles, ProjectPathError } from "../project/files.js";
 
 export interface RenderOptions {
   dir: string;
@@ -34,17 +35,29 @@ function displayPath(dir: string, abs: string): string {
   return rel.startsWith("..") || path.isAbsolute(rel) ? abs : rel.split(path.sep).join("/");
 }
 
-function findConfig(dir: string, configFile?: string): string {
+function findConfig(project: ProjectFiles, configFile?: string): { abs: string; text: () => Buffer } {
+  const dir = project.dir;
   if (configFile) {
     const abs = path.resolve(dir, configFile);
-    if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) {
-      throw new UserError({ message: `werf config ${configFile} not found in ${dir}`, hint: "check the --config path; it is relative to the project directory" });
+    const rel = path.relative(dir, abs);
+    if (rel.startsWith("..") || path.isAbsolute(rel)) {
+      // a path the operator gave outside the project: theirs to choose, read as given
+      if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) {
+        throw new UserError({ message: `werf config ${configFile} not found in ${dir}`, hint: "check the --config path; it is relative to the project directory" });
+      }
+      return { abs, text: () => fs.readFileSync(abs) };
     }
-    return abs;
+    return configInProject(project, rel.split(path.sep).join("/"), abs, `werf config ${configFile} not found in ${dir}`, "check the --config path; it is relative to the project directory");
   }
   for (const name of ["werf.yaml", "werf.yml"]) {
     const abs = path.join(dir, name);
-    if (fs.existsSync(abs) && fs.statSync(abs).isFile()) return abs;
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(abs);
+    } catch {
+      continue;
+    }
+    if (st.isFile() || st.isSymbolicLink()) return configInProject(project, name, abs, `no werf.yaml or werf.yml found in ${dir}`, "run in the project directory, pass --dir, or name the config with --config");
   }
   throw new UserError({
     message: `no werf.yaml or werf.yml found in ${dir}`,
@@ -52,16 +65,35 @@ function findConfig(dir: string, configFile?: string): string {
   });
 }
 
-/** Every `**\/*.tmpl` below `root`, as "/"-separated paths relative to it, sorted. */
-function templateFiles(root: string, rel = ""): string[] {
-  if (!fs.existsSync(path.join(root, rel))) return [];
-  const out: string[] = [];
-  for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
-    const p = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...templateFiles(root, p));
-    else if (e.isFile() && e.name.endsWith(".tmpl")) out.push(p);
+/** A config file inside the project: links followed inside it only. */
+function configInProject(project: ProjectFiles, rel: string, abs: string, missing: string, hint: string): { abs: string; text: () => Buffer } {
+  try {
+    const r = project.resolve(rel);
+    if (!r.stat.isFile()) throw new UserError({ message: missing, hint });
+  } catch (e) {
+    if (!(e instanceof ProjectPathError)) throw e;
+    if (e.problem === "missing") throw new UserError({ message: missing, hint });
+    throw new UserError({ message: `werf config ${e.message}`, hint: "the config and everything it reads must be inside the project; replace the link with the file" });
   }
-  return out.sort();
+  return { abs, text: () => project.readFile(rel) };
+}
+
+/** Every `**\/*.tmpl` below the templates directory, as "/"-separated paths relative to it, sorted. Links are
+ *  followed inside the project; a `.tmpl` link leading outside is a UserError, a directory link leading outside is
+ *  not entered. */
+function templateFiles(project: ProjectFiles): string[] {
+  try {
+    return project
+      .listFiles(TEMPLATES_DIR, { wanted: (f) => f.endsWith(".tmpl") })
+      .filter((f) => f.endsWith(".tmpl"))
+      .map((f) => f.slice(TEMPLATES_DIR.length + 1));
+  } catch (e) {
+    if (!(e instanceof ProjectPathError)) throw e;
+    throw new UserError({
+      message: `template ${e.message}`,
+      hint: "templates under .werf/ must be inside the project; replace the link with the file",
+    });
+  }
 }
 
 export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedConfig> {
@@ -69,7 +101,9 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new UserError({ message: `project directory ${opts.dir} does not exist`, hint: "pass an existing directory with --dir" });
   }
-  const absPath = findConfig(dir, opts.configFile);
+  const project = new ProjectFiles(dir);
+  const config = findConfig(project, opts.configFile);
+  const absPath = config.abs;
   const file = displayPath(dir, absPath);
 
   let set: TemplateSet | undefined = undefined;
@@ -78,12 +112,11 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   const funcs = werfFuncs(() => set!, { environ: opts.environ, strictEnv: opts.strictEnv, origins, onUnsetEnv: (n) => unsetEnv.add(n) });
   set = new TemplateSet(funcs);
 
-  const tmplRoot = path.join(dir, TEMPLATES_DIR);
-  for (const rel of templateFiles(tmplRoot)) {
-    const text = await fs.promises.readFile(path.join(tmplRoot, rel), "utf8");
+  for (const rel of templateFiles(project)) {
+    const text = project.readFile(`${TEMPLATES_DIR}/${rel}`).toString("utf8");
     set.parse(rel, text, `${TEMPLATES_DIR}/${rel}`);
   }
-  const text = await fs.promises.readFile(absPath, "utf8");
+  const text = config.text().toString("utf8");
   set.parse("werfConfig", text, file);
 
   const out = set.execute("werfConfig", werfData({ dir, env: opts.env, origins }));

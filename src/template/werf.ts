@@ -1,8 +1,7 @@
 // werf's template functions and data (pkg/config/parser.go): include, tpl, env,
 // required, fromYaml/toYaml on top of sprig, and the .Files/.Env/.Commit data.
 import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as path from "node:path";
+import { ProjectFiles, ProjectPathError } from "../project/files.js";
 import { fromYaml, sprigFuncs, toYaml } from "./sprig/index.js";
 import { adler32 } from "./sprig/encoding.js";
 import type { TemplateSet } from "./template.js";
@@ -102,63 +101,62 @@ class GoStruct implements GoObject {
   }
 }
 
-/** A project-relative path, refusing paths that leave the project. */
-function insideProject(dir: string, rel: string, what: string): string {
-  const abs = path.resolve(dir, rel);
-  const back = path.relative(dir, abs);
-  if (back === ".." || back.startsWith(".." + path.sep) || path.isAbsolute(back)) {
-    throw new Error(`{{ ${what} ${JSON.stringify(rel)} }}: path is outside the project directory`);
-  }
-  return abs;
-}
-
-
-function listFiles(dir: string, rel = ""): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
-    if (e.name === ".git") continue;
-    const p = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...listFiles(dir, p));
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
-}
-
-/** The `.Files` object: Get, Glob, Exists, IsDir over the project directory. */
+/** The `.Files` object: Get, Glob, Exists, IsDir over the project directory. Paths are project-relative (a
+ *  leading "/" too, as in werf); symlinks are followed inside the project only (src/project/files.ts). */
 export function filesObject(dir: string, origins?: FileOrigins): GoObject {
+  let project: ProjectFiles | undefined;
+  const files = () => (project ??= new ProjectFiles(dir));
+  const fail = (what: string, arg: string, e: unknown): never => {
+    if (e instanceof ProjectPathError) throw new Error(`{{ ${what} ${JSON.stringify(arg)} }}: ${e.message}`);
+    throw e;
+  };
   const get = goFunc(1, 1, (p) => {
     const rel = str(p);
-    const abs = insideProject(dir, rel, ".Files.Get");
     try {
-      const text = fs.readFileSync(abs, "utf8");
-      origins?.note(text, path.relative(dir, abs).split(path.sep).join("/"));
+      const text = files().readFile(rel).toString("utf8");
+      origins?.note(text, rel.replace(/^(\.?\/)+/, ""));
       return text;
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === "ENOENT" ? "the file does not exist" : code === "EISDIR" ? "the path is a directory" : String((e as Error).message);
-      throw new Error(`{{ .Files.Get ${JSON.stringify(rel)} }}: ${why} in the project directory`);
+      return fail(".Files.Get", rel, e);
     }
   });
   const glob = goFunc(1, 1, (p) => {
-    const pattern = str(p).replace(/^\.\//, "");
+    const arg = str(p);
+    const pattern = arg.replace(/^\.\//, "").replace(/^\/+/, "");
     const matcher = compileGlob(pattern);
-    // werf returns an empty map when nothing matches (file_reader.ConfigGoTemplateFilesGlob).
+    // werf returns an empty map when nothing matches (file_reader.ConfigGoTemplateFilesGlob); it follows links
+    // inside the project and fails on a matching one that leads outside
     const m: GoMap = new Map();
-    for (const f of listFiles(dir).sort()) {
-      if (!matcher.match(f)) continue;
-      const text = fs.readFileSync(path.join(dir, f), "utf8");
-      origins?.note(text, f);
-      m.set(f, text);
+    try {
+      const list = files().listFiles("", {
+        descend: (d) => matcher.mayMatchBelow(d),
+        wanted: (f) => matcher.match(f) || matcher.mayMatchBelow(f),
+      });
+      for (const f of list) {
+        if (!matcher.match(f)) continue;
+        const text = files().readFile(f).toString("utf8");
+        origins?.note(text, f);
+        m.set(f, text);
+      }
+    } catch (e) {
+      return fail(".Files.Glob", arg, e);
     }
     return m;
   });
-  const exists = goFunc(1, 1, (p) => fs.existsSync(insideProject(dir, str(p), ".Files.Exists")));
-  const isDir = goFunc(1, 1, (p) => {
+  const exists = goFunc(1, 1, (p) => {
+    const rel = str(p);
     try {
-      return fs.statSync(insideProject(dir, str(p), ".Files.IsDir")).isDirectory();
+      return files().tryResolve(rel) !== undefined;
     } catch (e) {
-      if (e instanceof Error && /outside the project/.test(e.message)) throw e;
-      return false;
+      return fail(".Files.Exists", rel, e);
+    }
+  });
+  const isDir = goFunc(1, 1, (p) => {
+    const rel = str(p);
+    try {
+      return files().tryResolve(rel)?.stat.isDirectory() ?? false;
+    } catch (e) {
+      return fail(".Files.IsDir", rel, e);
     }
   });
   return new GoStruct("config.files", {}, { Get: get, Glob: glob, Exists: exists, IsDir: isDir });

@@ -3,6 +3,7 @@
 // template engine's werf layer, not here.
 import type { FuncMap } from "../value.js";
 import { registerConversion } from "./conversion.js";
+import { registerDates } from "./dates.js";
 import { registerDefaults } from "./defaults.js";
 import { registerDicts } from "./dicts.js";
 import { registerEncoding } from "./encoding.js";
@@ -10,6 +11,7 @@ import { registerLists } from "./lists.js";
 import { registerMath } from "./math.js";
 import { registerPaths } from "./paths.js";
 import { registerRegex } from "./regex.js";
+import { registerSemver } from "./semver.js";
 import { registerStrings } from "./strings.js";
 import { registerYaml } from "./yaml.js";
 
@@ -24,6 +26,8 @@ export function sprigFuncs(): FuncMap {
   registerRegex(fm);
   registerEncoding(fm);
   registerPaths(fm);
+  registerSemver(fm);
+  registerDates(fm);
   registerYaml(fm);
   return fm;
 }
