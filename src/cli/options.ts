@@ -7,6 +7,7 @@ export interface ConfigOptions {
   config?: string;
   env?: string;
   strictEnv?: boolean;
+  dev?: boolean;
 }
 
 export function addConfigOptions(cmd: Command): Command {
@@ -16,7 +17,8 @@ export function addConfigOptions(cmd: Command): Command {
     .option("--env <ENV>", "value of .Env in templates (werf's --env)")
     .addOption(
       new Option("--strict-env", "fail on {{ env \"NAME\" }} when NAME is unset and no default is given (werf's strict giterminism)"),
-    );
+    )
+    .option("--dev", "use the work tree as it is, uncommitted and untracked files included (werf's --dev); by default werf.yaml, .werf/ and .Files are read from the HEAD commit");
 }
 
 export function renderOptions(opts: ConfigOptions): RenderOptions {
@@ -26,5 +28,6 @@ export function renderOptions(opts: ConfigOptions): RenderOptions {
     env: opts.env,
     strictEnv: opts.strictEnv ?? false,
     environ: process.env,
+    dev: opts.dev ?? false,
   };
 }

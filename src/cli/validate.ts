@@ -1,6 +1,6 @@
 // `stapel2docker validate`: render and check werf.yaml, report every problem, or summarise each image.
 import type { Command } from "commander";
-import { renderWerfConfig } from "../template/render.js";
+import { ignoredChangesNotice, renderWerfConfig } from "../template/render.js";
 import { formatDiagnostic } from "../diagnostics.js";
 import { loadWerfConfig, noImagesWarning, type WerfConfig, type StapelImage, type DockerfileImage } from "../config/index.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
@@ -12,6 +12,8 @@ export function registerValidate(program: Command): void {
       .description("check werf.yaml against werf's schema and rules; print every problem as file:line:col"),
   ).action(async (opts: ConfigOptions) => {
     const rendered = await renderWerfConfig(renderOptions(opts));
+    const ignored = ignoredChangesNotice(rendered.ignoredChanges);
+    if (ignored) process.stderr.write(`warning: ${ignored}\n`);
     const config = loadWerfConfig(rendered);
     const none = noImagesWarning(config, rendered.unsetEnv);
     if (none) process.stderr.write(`warning: ${formatDiagnostic(none)}\n`);

@@ -49,6 +49,8 @@ export interface ConveyorInput {
   imports: (ImportPlan & { stageName: StageName })[];
   dependencies: (DependencyPlan & { stageName: StageName })[];
   mounts: MountPlan[];
+  /** A `--dev` build of the work tree. */
+  dev?: boolean;
 }
 
 const DEPENDENCY_STAGE: Record<string, StageName> = {
@@ -97,6 +99,7 @@ export function buildConveyor(input: ConveyorInput): StagePlan[] {
       fromLatest: image.fromLatest ? { imageId: input.baseConfig.id ?? null } : undefined,
       mounts: input.mounts.length ? input.mounts.map((m) => ({ type: m.mount.type, to: m.mount.to, fromPath: m.mount.fromPath })) : undefined,
       platform: image.platform.length ? image.platform : undefined,
+      dev: input.dev ? true : undefined,
     },
     { kind: "from", base: input.base },
     image.basePos ?? image.pos,

@@ -291,6 +291,9 @@ export interface PlanOptions {
   gitCacheDir?: string;
   /** How external base images' configs are read; default: the docker daemon, else "assumed". */
   baseImages?: BaseImageResolver;
+  /** Build the work tree as it is (werf's `--dev`): everything is read from a commit made of it, and every
+   *  stage digest is marked so that it never equals a committed build's. */
+  dev?: boolean;
 }
 
 export const DEFAULT_TOOLCHAIN = "stapel2docker/toolchain:latest";

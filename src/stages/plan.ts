@@ -7,7 +7,9 @@
 import os from "node:os";
 import path from "node:path";
 import { UserError, formatPos, type Diagnostic } from "../diagnostics.js";
-import { renderWerfConfig } from "../template/render.js";
+import { ignoredChangesNotice, renderWerfConfig, type RenderedConfig } from "../template/render.js";
+import { projectCommit } from "../project/commit.js";
+import { PathMatcher } from "../git/pathMatcher.js";
 import { goTimeString } from "../template/werf.js";
 import { loadWerfConfig, noImagesWarning, type WerfConfig, type StapelImage, type DockerfileImage, type Mount } from "../config/index.js";
 import { stageDependenciesChecksum } from "../git/checksum.js";
@@ -37,7 +39,8 @@ import { Slugs } from "./slug.js";
 export async function planProject(opts: PlanOptions): Promise<Plan> {
   // start listing HEAD's files while werf.yaml renders (git works in its own process); errors surface where
   // the listing is used
-  const git = new GitSources(path.resolve(opts.dir), opts.gitCacheDir);
+  const own = projectCommit(path.resolve(opts.dir), { dev: opts.dev });
+  const git = new GitSources(path.resolve(opts.dir), opts.gitCacheDir, own);
   git.ownTree().catch(() => {});
   const rendered = await renderWerfConfig({
     dir: opts.dir,
@@ -45,12 +48,24 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
     env: opts.env,
     strictEnv: opts.strictEnv ?? false,
     environ: opts.environ ?? process.env,
+    commit: (await own) ?? null,
   });
   const config = loadWerfConfig(rendered);
   const plan = await planConfig(config, opts, git);
   const none = noImagesWarning(config, rendered.unsetEnv);
   if (none) plan.warnings.unshift(none);
+  const ignored = ignoredChangesNotice([...new Set([...rendered.ignoredChanges, ...mappedChanges(config, rendered)])].sort());
+  if (ignored) plan.warnings.unshift({ message: ignored });
   return plan;
+}
+
+/** Uncommitted changes (project-relative) to files that a local git mapping of the config selects. */
+function mappedChanges(config: WerfConfig, rendered: RenderedConfig): string[] {
+  const pc = rendered.commit;
+  if (!pc || pc.dev || rendered.worktreeChanges.length === 0) return [];
+  const prefix = pc.subdir === "" ? "" : `${pc.subdir}/`;
+  const matchers = config.images.flatMap((i) => i.git.filter((m) => m.local)).map((m) => new PathMatcher({ basePath: m.add, includeGlobs: m.includePaths, excludeGlobs: m.excludePaths }));
+  return rendered.worktreeChanges.filter((p) => matchers.some((mt) => mt.isPathMatched(prefix + p)));
 }
 
 /** Plans an already loaded config (tests, and `build` which reloads nothing). */
@@ -73,7 +88,7 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
   const dockerfilePlans = new Map<string, DockerfileImagePlan>();
   for (const img of config.dockerfileImages) {
     if (!selected.has(img.name)) continue;
-    dockerfilePlans.set(img.name, await planDockerfileImage(img, dir, slugs.take(img.name), await git.ownTree()));
+    dockerfilePlans.set(img.name, await planDockerfileImage(img, dir, slugs.take(img.name), await git.ownTree(), opts.dev ?? false));
   }
 
   const plans = new Map<string, ImagePlan>();
@@ -144,7 +159,7 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
       });
     }
 
-    const stages = buildConveyor({ config, image, slug, base, baseInput, baseConfig, git: imageGit, imports, dependencies, mounts });
+    const stages = buildConveyor({ config, image, slug, base, baseInput, baseConfig, git: imageGit, imports, dependencies, mounts, dev: opts.dev });
     const plan: ImagePlan = {
       name: image.name,
       kind: image.kind,
@@ -277,6 +292,7 @@ async function planDockerfileImage(
   dir: string,
   target: string,
   tree: TreeEntry[] | undefined,
+  dev: boolean,
 ): Promise<DockerfileImagePlan> {
   const context = (img.context ?? ".").replace(/^\.\/+/, "").replace(/\/+$/, "") || ".";
   const prefix = context === "." ? "" : `${context}/`;
@@ -292,6 +308,7 @@ async function planDockerfileImage(
     ssh: img.ssh,
     cacheVersion: img.cacheVersion,
     contextFiles: files ? shortId(files) : undefined,
+    dev: dev ? true : undefined,
   };
   void dir;
   return { image: img, target, context, dockerfile: img.dockerfile, digest: stageDigest("dockerfile", inputs, undefined) };

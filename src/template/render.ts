@@ -7,6 +7,9 @@ import { TemplateSet } from "./template.js";
 import { FileOrigins } from "./origins.js";
 import { werfData, werfFuncs } from "./werf.js";
 import { ProjectFiles, ProjectPathError } from "../project/files.js";
+import { CommitFiles } from "../project/commit-files.js";
+import { projectCommit, worktreeChanges, type ProjectCommit } from "../project/commit.js";
+import type { ProjectReader } from "../project/reader.js";
 
 export interface RenderOptions {
   dir: string;
@@ -14,6 +17,10 @@ export interface RenderOptions {
   env?: string;
   strictEnv?: boolean;
   environ?: Record<string, string | undefined>;
+  /** Read the work tree as it is (werf's `--dev`): a commit is made of it. */
+  dev?: boolean;
+  /** The commit to read (already resolved by the caller); null reads the work tree; default: found here. */
+  commit?: ProjectCommit | null;
 }
 
 export interface RenderedConfig {
@@ -24,6 +31,15 @@ export interface RenderedConfig {
   map: SourceMap;
   /** Variables that `env` read unset and rendered as "", in first-read order. */
   unsetEnv: string[];
+  /** The commit the files were read from; undefined when they came from a directory outside git. */
+  commit?: ProjectCommit;
+  /**
+   * Files the render read (or whose absence or presence it asked about) that differ in the work tree from the
+   * commit: uncommitted edits that werf, and so stapel2docker, does not use (empty with `--dev`).
+   */
+  ignoredChanges: string[];
+  /** Every project path whose work-tree state differs from the commit (empty with `--dev` or outside git). */
+  worktreeChanges: string[];
 }
 
 /** Where partial templates live, relative to the project dir. */
@@ -35,7 +51,7 @@ function displayPath(dir: string, abs: string): string {
   return rel.startsWith("..") || path.isAbsolute(rel) ? abs : rel.split(path.sep).join("/");
 }
 
-function findConfig(project: ProjectFiles, configFile?: string): { abs: string; text: () => Buffer } {
+function findConfig(project: ProjectReader, configFile?: string): { abs: string; text: () => Buffer } {
   const dir = project.dir;
   if (configFile) {
     const abs = path.resolve(dir, configFile);
@@ -51,6 +67,10 @@ function findConfig(project: ProjectFiles, configFile?: string): { abs: string; 
   }
   for (const name of ["werf.yaml", "werf.yml"]) {
     const abs = path.join(dir, name);
+    if (project instanceof CommitFiles) {
+      if (project.tryResolve(name) === undefined) continue;
+      return configInProject(project, name, abs, `no werf.yaml or werf.yml found in ${dir}`, "run in the project directory, pass --dir, or name the config with --config");
+    }
     let st: fs.Stats;
     try {
       st = fs.lstatSync(abs);
@@ -59,6 +79,12 @@ function findConfig(project: ProjectFiles, configFile?: string): { abs: string; 
     }
     if (st.isFile() || st.isSymbolicLink()) return configInProject(project, name, abs, `no werf.yaml or werf.yml found in ${dir}`, "run in the project directory, pass --dir, or name the config with --config");
   }
+  if (project instanceof CommitFiles && ["werf.yaml", "werf.yml"].some((n) => fs.existsSync(path.join(dir, n)))) {
+    throw new UserError({
+      message: `werf.yaml in ${dir} is not committed: werf reads the config from the commit (${project.commit.slice(0, 12)})`,
+      hint: "commit it (git add werf.yaml && git commit), or build the work tree as it is with --dev",
+    });
+  }
   throw new UserError({
     message: `no werf.yaml or werf.yml found in ${dir}`,
     hint: "run in the project directory, pass --dir, or name the config with --config",
@@ -66,7 +92,7 @@ function findConfig(project: ProjectFiles, configFile?: string): { abs: string; 
 }
 
 /** A config file inside the project: links followed inside it only. */
-function configInProject(project: ProjectFiles, rel: string, abs: string, missing: string, hint: string): { abs: string; text: () => Buffer } {
+function configInProject(project: ProjectReader, rel: string, abs: string, missing: string, hint: string): { abs: string; text: () => Buffer } {
   try {
     const r = project.resolve(rel);
     if (!r.stat.isFile()) throw new UserError({ message: missing, hint });
@@ -81,7 +107,7 @@ function configInProject(project: ProjectFiles, rel: string, abs: string, missin
 /** Every `**\/*.tmpl` below the templates directory, as "/"-separated paths relative to it, sorted. Links are
  *  followed inside the project; a `.tmpl` link leading outside is a UserError, a directory link leading outside is
  *  not entered. */
-function templateFiles(project: ProjectFiles): string[] {
+function templateFiles(project: ProjectReader): string[] {
   try {
     return project
       .listFiles(TEMPLATES_DIR, { wanted: (f) => f.endsWith(".tmpl") })
@@ -101,7 +127,8 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new UserError({ message: `project directory ${opts.dir} does not exist`, hint: "pass an existing directory with --dir" });
   }
-  const project = new ProjectFiles(dir);
+  const commit = opts.commit === null ? undefined : (opts.commit ?? (await projectCommit(dir, { dev: opts.dev })));
+  const project: ProjectReader = commit ? await CommitFiles.open(dir, commit.repo, commit.commit, commit.subdir) : new ProjectFiles(dir);
   const config = findConfig(project, opts.configFile);
   const absPath = config.abs;
   const file = displayPath(dir, absPath);
@@ -119,6 +146,32 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   const text = config.text().toString("utf8");
   set.parse("werfConfig", text, file);
 
-  const out = set.execute("werfConfig", werfData({ dir, env: opts.env, origins }));
-  return { file, absPath, text: out.text, map: out.map, unsetEnv: [...unsetEnv] };
+  const commitData = commit ? { hash: commit.commit, unix: await commitTime(commit) } : null;
+  const out = set.execute("werfConfig", werfData({ dir, env: opts.env, origins, files: project, commit: commitData }));
+  const changes = commit && !commit.dev ? await worktreeChanges(commit) : [];
+  const ignoredChanges = project instanceof CommitFiles ? readChanges(project, changes) : [];
+  return { file, absPath, text: out.text, map: out.map, unsetEnv: [...unsetEnv], commit, ignoredChanges, worktreeChanges: changes };
+}
+
+async function commitTime(pc: ProjectCommit): Promise<number> {
+  return pc.repo.commitTime(pc.commit);
+}
+
+/** The changed paths that the render depended on: read or asked about, under .werf/, or found by a listing. */
+function readChanges(files: CommitFiles, changed: readonly string[]): string[] {
+  return changed.filter(
+    (p) =>
+      files.asked.has(p) ||
+      p === "werf.yaml" ||
+      p === "werf.yml" ||
+      (p.startsWith(`${TEMPLATES_DIR}/`) && p.endsWith(".tmpl")) ||
+      files.listings.some((l) => (l.dir === "" || p.startsWith(`${l.dir}/`)) && (l.wanted?.(p) ?? true)),
+  );
+}
+
+/** The one-line notice of uncommitted changes that were not used, or undefined. */
+export function ignoredChangesNotice(paths: readonly string[]): string | undefined {
+  if (paths.length === 0) return undefined;
+  const shown = paths.slice(0, 5).join(", ") + (paths.length > 5 ? ` and ${paths.length - 5} more` : "");
+  return `uncommitted changes are not used (werf reads the commit): ${shown}; commit them, or build the work tree as it is with --dev`;
 }

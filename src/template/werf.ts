@@ -2,6 +2,7 @@
 // required, fromYaml/toYaml on top of sprig, and the .Files/.Env/.Commit data.
 import { execFileSync } from "node:child_process";
 import { ProjectFiles, ProjectPathError } from "../project/files.js";
+import type { ProjectReader } from "../project/reader.js";
 import { fromYaml, sprigFuncs, toYaml } from "./sprig/index.js";
 import { adler32 } from "./sprig/encoding.js";
 import type { TemplateSet } from "./template.js";
@@ -103,9 +104,9 @@ class GoStruct implements GoObject {
 
 /** The `.Files` object: Get, Glob, Exists, IsDir over the project directory. Paths are project-relative (a
  *  leading "/" too, as in werf); symlinks are followed inside the project only (src/project/files.ts). */
-export function filesObject(dir: string, origins?: FileOrigins): GoObject {
-  let project: ProjectFiles | undefined;
-  const files = () => (project ??= new ProjectFiles(dir));
+export function filesObject(source: string | ProjectReader, origins?: FileOrigins): GoObject {
+  let project: ProjectReader | undefined = typeof source === "string" ? undefined : source;
+  const files = () => (project ??= new ProjectFiles(source as string));
   const fail = (what: string, arg: string, e: unknown): never => {
     if (e instanceof ProjectPathError) throw new Error(`{{ ${what} ${JSON.stringify(arg)} }}: ${e.message}`);
     throw e;
@@ -132,12 +133,14 @@ export function filesObject(dir: string, origins?: FileOrigins): GoObject {
         descend: (d) => matcher.mayMatchBelow(d),
         wanted: (f) => matcher.match(f) || matcher.mayMatchBelow(f),
       });
-      for (const f of list) {
-        if (!matcher.match(f)) continue;
-        const text = files().readFile(f).toString("utf8");
+      const matched = list.filter((f) => matcher.match(f));
+      const reader: ProjectReader = files();
+      const texts = reader.readFiles ? reader.readFiles(matched) : matched.map((f) => reader.readFile(f));
+      matched.forEach((f, i) => {
+        const text = texts[i]!.toString("utf8");
         origins?.note(text, f);
         m.set(f, text);
-      }
+      });
     } catch (e) {
       return fail(".Files.Glob", arg, e);
     }
@@ -189,6 +192,8 @@ export function goTimeString(unix: number): string {
 
 export interface WerfDataOptions {
   dir: string;
+  /** Where `.Files` reads: the commit (giterminism) or the work tree; default: the work tree of `dir`. */
+  files?: ProjectReader;
   /** Shared with werfFuncs: see FileOrigins. */
   origins?: FileOrigins;
   env?: string;
@@ -208,7 +213,7 @@ export function werfData(opts: WerfDataOptions): GoMap {
     ["Unix", String(unix)],
   ]);
   return new Map<string, GoValue>([
-    ["Files", filesObject(opts.dir, opts.origins)],
+    ["Files", filesObject(opts.files ?? opts.dir, opts.origins)],
     ["Env", opts.env ?? ""],
     ["Commit", new Map<string, GoValue>([["Hash", commit?.hash ?? ""], ["Date", date]])],
   ]);
