@@ -389,21 +389,24 @@ class Lowering {
 
   dockerInstructions(body: DockerInstructionsBody): Instruction[] {
     const d = body.docker;
-    const pos = d.pos;
-    const out: Instruction[] = [];
-    if (d.volume.length) out.push({ kind: "volume", paths: [...d.volume], pos, key: "docker.VOLUME" });
-    if (d.expose.length) out.push({ kind: "expose", ports: [...d.expose], pos, key: "docker.EXPOSE" });
-    for (const k of Object.keys(d.env).sort()) out.push({ kind: "env", name: k, value: [d.env[k]], pos, key: "docker.ENV" });
-    for (const k of Object.keys(d.label).sort()) out.push({ kind: "label", pairs: [{ key: k, value: d.label[k] }], pos, key: "docker.LABEL" });
-    if (d.entrypoint !== undefined) out.push({ kind: "entrypoint", command: d.entrypoint, pos, key: "docker.ENTRYPOINT" });
-    if (d.cmd !== undefined) out.push({ kind: "cmd", command: d.cmd, pos, key: "docker.CMD" });
-    else if (d.entrypoint !== undefined) out.push({ kind: "comment", text: "werf resets CMD when ENTRYPOINT is given without CMD" }, { kind: "cmd", command: [] });
-    if (d.workdir !== undefined) out.push({ kind: "workdir", path: d.workdir, pos, key: "docker.WORKDIR" });
-    if (d.user !== undefined) out.push({ kind: "user", user: d.user, pos, key: "docker.USER" });
-    if (d.healthcheck !== undefined) out.push({ kind: "healthcheck", check: "raw", text: d.healthcheck, pos, key: "docker.HEALTHCHECK" });
-    if (d.stopSignal !== undefined) out.push({ kind: "stopsignal", signal: d.stopSignal, pos, key: "docker.STOPSIGNAL" });
-    for (const o of d.onBuild) out.push({ kind: "onbuild", instruction: o, pos, key: "docker.ONBUILD" });
-    return out;
+    return imageConfig({
+      pos: d.pos,
+      keys: (k) => `docker.${DOCKER_KEYS[k]}`,
+      volumes: d.volume,
+      expose: d.expose,
+      env: d.env,
+      labels: d.label,
+      entrypoint: d.entrypoint,
+      clearEntrypoint: false,
+      cmd: d.cmd,
+      clearCmd: false,
+      resetCmd: "explained",
+      workdir: d.workdir,
+      user: d.user,
+      ...(d.healthcheck !== undefined ? { healthcheck: { check: "raw", text: d.healthcheck } } : {}),
+      stopSignal: d.stopSignal,
+      onbuild: d.onBuild,
+    });
   }
 
   /** werf's imageSpec: the config settings a Dockerfile can express. Removals, author and history are not
@@ -411,8 +414,6 @@ class Lowering {
   imageSpec(body: ImageSpecBody): Instruction[] {
     const spec = body.spec;
     const c = spec.config;
-    const pos = spec.pos;
-    const out: Instruction[] = [];
     const skipped = [
       spec.author !== undefined ? "author" : "",
       spec.clearHistory ? "clearHistory" : "",
@@ -421,42 +422,102 @@ class Lowering {
       c?.removeVolumes.length ? "removeVolumes" : "",
       c?.clearWerfLabels ? "clearWerfLabels" : "",
     ].filter(Boolean);
-    if (skipped.length) out.push({ kind: "comment", text: `not expressible in a Dockerfile, left out: ${skipped.join(", ")}` });
-    if (!c) return out;
-    const key = (k: string) => ({ pos, key: `imageSpec.config.${k}` });
-    if (c.volumes.length) out.push({ kind: "volume", paths: [...c.volumes], ...key("volumes") });
-    const expose = c.expose.filter((e) => e !== ""); // werf's own fixtures write `expose: [""]`: no port
-    if (expose.length) out.push({ kind: "expose", ports: expose, ...key("expose") });
-    for (const k of Object.keys(c.env).sort()) out.push({ kind: "env", name: k, value: [c.env[k]], ...key("env") });
-    for (const k of Object.keys(c.labels).sort()) out.push({ kind: "label", pairs: [{ key: k, value: c.labels[k] }], ...key("labels") });
-    if (c.entrypoint !== undefined) out.push({ kind: "entrypoint", command: c.entrypoint, ...key("entrypoint") });
-    else if (c.clearEntrypoint) out.push({ kind: "entrypoint", command: [] });
-    if (c.cmd !== undefined) out.push({ kind: "cmd", command: c.cmd, ...key("cmd") });
-    else if (c.clearCmd || c.entrypoint !== undefined) out.push({ kind: "cmd", command: [] });
-    if (c.workingDir !== undefined) out.push({ kind: "workdir", path: c.workingDir, ...key("workingDir") });
-    else if (c.clearWorkingDir) out.push({ kind: "workdir", path: "/" });
-    if (c.user !== undefined) out.push({ kind: "user", user: c.user, ...key("user") });
-    else if (c.clearUser) out.push({ kind: "user", user: "0" });
-    if (c.stopSignal !== undefined) out.push({ kind: "stopsignal", signal: c.stopSignal, ...key("stopSignal") });
-    if (c.healthcheck) {
-      const h = c.healthcheck;
-      const [kind, ...rest] = h.test;
-      if (kind === "NONE") out.push({ kind: "healthcheck", check: "none", ...key("healthcheck") });
-      else {
-        out.push({
-          kind: "healthcheck",
-          check: "cmd",
-          ...(h.interval !== undefined ? { interval: h.interval } : {}),
-          ...(h.timeout !== undefined ? { timeout: h.timeout } : {}),
-          ...(h.startPeriod !== undefined ? { startPeriod: h.startPeriod } : {}),
-          ...(h.retries !== undefined ? { retries: h.retries } : {}),
-          command: kind === "CMD-SHELL" ? rest.join(" ") : kind === "CMD" ? rest : h.test,
-          ...key("healthcheck"),
-        });
-      }
-    }
-    return out;
+    const note: Instruction[] = skipped.length ? [{ kind: "comment", text: `not expressible in a Dockerfile, left out: ${skipped.join(", ")}` }] : [];
+    if (!c) return note;
+    const h = c.healthcheck;
+    const [test, ...rest] = h?.test ?? [];
+    return [
+      ...note,
+      ...imageConfig({
+        pos: spec.pos,
+        keys: (k) => `imageSpec.config.${SPEC_KEYS[k]}`,
+        volumes: c.volumes,
+        expose: c.expose.filter((e) => e !== ""), // werf's own fixtures write `expose: [""]`: no port
+        env: c.env,
+        labels: c.labels,
+        entrypoint: c.entrypoint,
+        clearEntrypoint: c.clearEntrypoint === true,
+        cmd: c.cmd,
+        clearCmd: c.clearCmd === true,
+        resetCmd: "silent",
+        workdir: c.workingDir ?? (c.clearWorkingDir ? "/" : undefined),
+        user: c.user ?? (c.clearUser ? "0" : undefined),
+        ...(h
+          ? {
+              healthcheck:
+                test === "NONE"
+                  ? { check: "none" as const }
+                  : {
+                      check: "cmd" as const,
+                      ...(h.interval !== undefined ? { interval: h.interval } : {}),
+                      ...(h.timeout !== undefined ? { timeout: h.timeout } : {}),
+                      ...(h.startPeriod !== undefined ? { startPeriod: h.startPeriod } : {}),
+                      ...(h.retries !== undefined ? { retries: h.retries } : {}),
+                      command: test === "CMD-SHELL" ? rest.join(" ") : test === "CMD" ? rest : h.test,
+                    },
+            }
+          : {}),
+        stopSignal: c.stopSignal,
+        onbuild: [],
+      }),
+    ];
   }
+}
+
+type ConfigField = "volumes" | "expose" | "env" | "labels" | "entrypoint" | "cmd" | "workdir" | "user" | "healthcheck" | "stopSignal" | "onbuild";
+const DOCKER_KEYS: Record<ConfigField, string> = {
+  volumes: "VOLUME", expose: "EXPOSE", env: "ENV", labels: "LABEL", entrypoint: "ENTRYPOINT", cmd: "CMD", workdir: "WORKDIR",
+  user: "USER", healthcheck: "HEALTHCHECK", stopSignal: "STOPSIGNAL", onbuild: "ONBUILD",
+};
+const SPEC_KEYS: Record<ConfigField, string> = {
+  volumes: "volumes", expose: "expose", env: "env", labels: "labels", entrypoint: "entrypoint", cmd: "cmd", workdir: "workingDir",
+  user: "user", healthcheck: "healthcheck", stopSignal: "stopSignal", onbuild: "onBuild",
+};
+type HealthcheckSpec = { check: "none" } | { check: "raw"; text: string } | { check: "cmd"; interval?: number; timeout?: number; startPeriod?: number; retries?: number; command: string | string[] };
+
+/** The image config settings of `docker:` and `imageSpec:`, as one list of changes. */
+interface ConfigChanges {
+  pos: SourcePos;
+  /** The werf.yaml key of each setting, for messages. */
+  keys: (k: ConfigField) => string;
+  volumes: string[];
+  expose: string[];
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  entrypoint?: string | string[];
+  clearEntrypoint: boolean;
+  cmd?: string | string[];
+  clearCmd: boolean;
+  /** An ENTRYPOINT without CMD resets CMD (as werf does); "explained" says so in a comment. */
+  resetCmd: "explained" | "silent";
+  workdir?: string;
+  user?: string;
+  healthcheck?: HealthcheckSpec;
+  stopSignal?: string;
+  onbuild: string[];
+}
+
+/** The instructions of image config changes, in one fixed order. */
+function imageConfig(c: ConfigChanges): Instruction[] {
+  const at = (k: ConfigField) => ({ pos: c.pos, key: c.keys(k) });
+  const out: Instruction[] = [];
+  if (c.volumes.length) out.push({ kind: "volume", paths: [...c.volumes], ...at("volumes") });
+  if (c.expose.length) out.push({ kind: "expose", ports: [...c.expose], ...at("expose") });
+  for (const k of Object.keys(c.env).sort()) out.push({ kind: "env", name: k, value: [c.env[k]], ...at("env") });
+  for (const k of Object.keys(c.labels).sort()) out.push({ kind: "label", pairs: [{ key: k, value: c.labels[k] }], ...at("labels") });
+  if (c.entrypoint !== undefined) out.push({ kind: "entrypoint", command: c.entrypoint, ...at("entrypoint") });
+  else if (c.clearEntrypoint) out.push({ kind: "entrypoint", command: [] });
+  if (c.cmd !== undefined) out.push({ kind: "cmd", command: c.cmd, ...at("cmd") });
+  else if (c.entrypoint !== undefined) {
+    if (c.resetCmd === "explained") out.push({ kind: "comment", text: "werf resets CMD when ENTRYPOINT is given without CMD" });
+    out.push({ kind: "cmd", command: [] });
+  } else if (c.clearCmd) out.push({ kind: "cmd", command: [] });
+  if (c.workdir !== undefined) out.push({ kind: "workdir", path: c.workdir, ...at("workdir") });
+  if (c.user !== undefined) out.push({ kind: "user", user: c.user, ...at("user") });
+  if (c.stopSignal !== undefined) out.push({ kind: "stopsignal", signal: c.stopSignal, ...at("stopSignal") });
+  if (c.healthcheck) out.push({ kind: "healthcheck", ...c.healthcheck, ...at("healthcheck") });
+  for (const o of c.onbuild) out.push({ kind: "onbuild", instruction: o, ...at("onbuild") });
+  return out;
 }
 
 /** The plan as a Dockerfile model. */
