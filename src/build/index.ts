@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { UserError, formatDiagnostic } from "../diagnostics.js";
-import { renderCommitEnv, renderDockerfile, writeArchives } from "../emit/index.js";
+import { printPlanDockerfile, renderCommitEnv, writeArchives } from "../emit/index.js";
 import { writeGitArchive } from "../git/archive.js";
 import { imageTags, repoOf } from "../emit/bake.js";
 import { writePatch } from "../git/patch.js";
@@ -22,14 +22,15 @@ import { indexStageTags, stageTag, type StoredStage } from "./tags.js";
 import type { BuildHooks } from "../introspect/index.js";
 import { StageTimes } from "./progress.js";
 import { LabelCache, defaultLabelCacheDir } from "./label-cache.js";
-import { addSshMounts, bakeSsh, parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
+import { locateBakeFailure } from "./bake-failure.js";
+import { bakeSsh, parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
 
 /** How many final tags are written at once (each is a manifest GET + PUT inside the registry). */
 const FINAL_TAG_CONCURRENCY = 8;
 
 export { indexStageTags, parseStageTag, stageTag, type StoredStage } from "./tags.js";
 export { Resolver, MIB, type ImageChain, type ChainStage, type StagePatch } from "./resolve.js";
-export { parseSshSpecs, startSshAgent, addSshMounts, type SshAgentSpec, type TempAgent } from "./ssh.js";
+export { parseSshSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
 export { acquireLock, acquireLocks, releaseLocks, lockFile, defaultLockDir, type HeldLock } from "./lock.js";
 
 export interface BuildOptions extends Omit<PlanOptions, "images"> {
@@ -293,12 +294,9 @@ async function bake(
       await hardLinkCopy(contextDir, path.join(work, "targets", t, "context"));
       await hardLinkCopy(patchDir, path.join(work, "targets", t, "patches"));
     }
-    let dockerfile = renderDockerfile(files.plan);
-    if (ssh.length) {
-      dockerfile = addSshMounts(dockerfile, userTargets(files.plan), ssh);
-      for (const t of Object.values(files.bake.target)) (t as typeof t & { ssh?: string[] }).ssh = bakeSsh(ssh);
-    }
-    await writeFile(path.join(work, "Dockerfile"), dockerfile);
+    const dockerfile = printPlanDockerfile(files.plan, ssh.map((s) => s.id));
+    if (ssh.length) for (const t of Object.values(files.bake.target)) t.ssh = bakeSsh(ssh);
+    await writeFile(path.join(work, "Dockerfile"), dockerfile.text);
     await writeFile(path.join(work, "docker-bake.json"), JSON.stringify(files.bake, null, 2) + "\n");
     if (process.env.STAPEL2DOCKER_KEEP_BUILD_DIR) log(`build files kept in ${work}`);
     log(`building ${files.targets.size} stage(s) with docker buildx bake: ${[...files.targets.values()].join(", ")}`);
@@ -310,10 +308,20 @@ async function bake(
       if (typeof out0 === "function") out0(b);
       else if (out0 === "inherit") process.stderr.write(b);
     };
-    const runBake = (targets: string[] = [], tap?: (b: Buffer) => void) =>
-      runDocker(opts.docker ?? "docker", ["buildx", "bake", "--progress=plain", "--push", "-f", "docker-bake.json", ...targets], work,
-        tap ? (b: Buffer) => (tap(b), typeof out === "function" ? out(b) : out === "inherit" ? process.stderr.write(b) : undefined) : out);
-    if (opts.hooks) await opts.hooks.bake({ work, plan: files.plan, bake: files.bake, targets: files.targets, chains, repo, newTags, run: runBake });
+    // a failed bake is located through the Dockerfile's line map: the failed werf.yaml command and stage
+    const runBake = async (targets: string[] = [], tap?: (b: Buffer) => void) => {
+      let seen = "";
+      try {
+        await runDocker(opts.docker ?? "docker", ["buildx", "bake", "--progress=plain", "--push", "-f", "docker-bake.json", ...targets], work, (b: Buffer) => {
+          seen = (seen + b.toString("utf8")).slice(-200_000);
+          tap?.(b);
+          out(b);
+        });
+      } catch (e) {
+        throw e instanceof UserError ? locateBakeFailure(e, seen, dockerfile, files.plan) : e;
+      }
+    };
+    if (opts.hooks) await opts.hooks.bake({ work, plan: files.plan, dockerfile, bake: files.bake, targets: files.targets, chains, repo, newTags, run: runBake });
     else if (opts.parallel && opts.parallel > 0) {
       const ws = bakeWaves(chains, dockerfiles, files.targets, opts.parallel);
       for (const [i, w] of ws.entries()) {
@@ -385,16 +393,6 @@ export function bakeWaves(chains: ImageChain[], dockerfiles: DockerfileState[], 
 }
 
 /** The build stages that run the user's commands (not the git patch RUNs). */
-function userTargets(plan: Plan): Set<string> {
-  const out = new Set<string>();
-  for (const image of plan.images) {
-    for (const s of image.stages) {
-      if (s.body.kind === "user" && s.name !== "gitCache" && s.name !== "gitLatestPatch" && !s.target.endsWith("--git-patch")) out.add(s.target);
-    }
-  }
-  return out;
-}
-
 /** Runs `fn` with the agents to forward: the --ssh ones, plus a temporary agent for --ssh-key (stopped after). */
 async function withSsh<T>(specs: SshAgentSpec[], keys: string[], fn: (ssh: SshAgentSpec[]) => Promise<T>): Promise<T> {
   if (keys.length === 0) return fn(specs);

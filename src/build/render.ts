@@ -7,13 +7,11 @@ import path from "node:path";
 import { UserError } from "../diagnostics.js";
 import { COMMIT_SECRET, REPO_ARG } from "../emit/dockerfile.js";
 import { imageContexts, type BakeFile, type BakeTarget } from "../emit/bake.js";
-import { patchApplyScript } from "../git/patch.js";
-import type { DockerfileImagePlan, ImagePlan, MountPlan, Plan, StageBody, StagePlan, UserBody } from "../stages/model.js";
+import type { DockerfileImagePlan, GitPatchBody, ImagePlan, Plan, StageBody, StagePlan } from "../stages/model.js";
 import type { ChainStage, ImageChain, StagePatch } from "./resolve.js";
 
 /** The named context with the patch files, mounted at PATCH_MOUNT in patch RUNs. */
 export const PATCH_CONTEXT = "stapel-patches";
-export const PATCH_MOUNT = "/.stapel-patch";
 
 /** A patch written to the patches folder: file names relative to it. */
 export interface PatchFiles {
@@ -50,28 +48,15 @@ export interface RenderBuildOptions {
   dockerfileImages?: DockerfileImagePlan[];
 }
 
-function patchBody(patches: StagePatch[], files: RenderBuildOptions["patchFiles"], patchDir: string, pos: StagePlan["pos"]): UserBody {
-  const mount: MountPlan = {
-    mount: { pos, to: PATCH_MOUNT, type: "custom_dir", fromPath: PATCH_MOUNT },
-    contextName: PATCH_CONTEXT,
-    contextPath: patchDir,
-  };
+function patchBody(stage: StagePlan, patches: StagePatch[], files: RenderBuildOptions["patchFiles"], patchDir: string): GitPatchBody {
   return {
-    kind: "user",
-    stage: "setup",
-    builder: "shell",
-    commands: patches.map((p) => {
+    kind: "gitPatch",
+    stage: stage.name,
+    patches: patches.map((p) => {
       const f = files(p);
-      return {
-        command: `# git ${p.source.mapping.add} → ${p.source.mapping.to}: ${p.from.slice(0, 12)}..${p.source.commit.slice(0, 12)}\n` +
-          patchApplyScript(`${PATCH_MOUNT}/${f.tar}`, `${PATCH_MOUNT}/${f.removals}`, p.source.mapping).replace(/\n$/, ""),
-        pos,
-      };
+      return { source: p.source, fromCommit: p.from, tar: f.tar, removals: f.removals };
     }),
-    tasks: [],
-    asLayers: false,
-    mounts: [mount],
-    git: [],
+    context: { name: PATCH_CONTEXT, path: patchDir },
   };
 }
 
@@ -95,7 +80,7 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
     }
     for (const c of chain.stages.slice(first)) {
       if (c.stored) throw new Error(`internal: stored stage ${c.stage.target} after a built one`);
-      stages.push(...expand(chain.image, c, opts));
+      stages.push(...expand(c, opts));
       pending.push({ image: chain.image, stage: c.stage });
     }
     for (const s of stages) rendered.add(s.target);
@@ -167,19 +152,18 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
   };
 }
 
-function expand(image: ImagePlan, c: ChainStage, opts: RenderBuildOptions): StagePlan[] {
+function expand(c: ChainStage, opts: RenderBuildOptions): StagePlan[] {
   const s = c.stage;
   if (s.name === "gitCache" || s.name === "gitLatestPatch") {
-    return [{ ...s, body: patchBody(c.patches, opts.patchFiles, opts.patchDir, s.pos) }];
+    return [{ ...s, body: patchBody(s, c.patches, opts.patchFiles, opts.patchDir) }];
   }
   if (c.patches.length === 0) return [s];
   const helper: StagePlan = {
     ...s,
     target: `${s.target}--git-patch`,
     labels: {},
-    body: patchBody(c.patches, opts.patchFiles, opts.patchDir, s.pos),
+    body: patchBody(s, c.patches, opts.patchFiles, opts.patchDir),
   };
-  void image;
   return [helper, s];
 }
 

@@ -24,6 +24,8 @@ export interface BakeTarget {
   contexts?: Record<string, string>;
   args?: Record<string, string>;
   secret?: string[];
+  /** SSH agents forwarded to the build (`ID=PATH[,PATH]`). */
+  ssh?: string[];
   tags: string[];
   platforms?: string[];
 }
@@ -89,6 +91,7 @@ export function imageContexts(plan: Plan, image: ImagePlan): Record<string, stri
       if (b.kind === "user") {
         for (const m of b.mounts) if (m.contextName && m.contextPath !== undefined) ctx[m.contextName] = m.contextPath;
       }
+      if (b.kind === "gitPatch" && b.context && b.patches.length) ctx[b.context.name] = b.context.path;
       if (b.kind === "dependencies") {
         for (const i of b.imports) {
           if (i.source.kind === "image") other(i.source.image);

@@ -13,8 +13,9 @@ import { writeGitArchive } from "../git/archive.js";
 import { openSourceRepo, plannedTree } from "../stages/git-sources.js";
 import type { GitArchivePlan, Plan } from "../stages/model.js";
 import { renderBake, outRelative, type EmitOptions } from "./bake.js";
-import { archiveEntriesFile, archiveNeedsChown, renderDockerfileWith, type RenderDeps } from "./dockerfile.js";
-import { shellQuote } from "./quote.js";
+import { archiveEntriesFile, archiveNeedsChown, printPlan, renderDockerfileWith, type RenderDeps } from "./dockerfile.js";
+import type { PrintedDockerfile } from "../dockerfile/model.js";
+import { shellQuote } from "../shell/quote.js";
 import { importFilterScript } from "./import-filter.js";
 
 export type { EmitOptions } from "./bake.js";
@@ -37,6 +38,11 @@ const defaultDeps: RenderDeps = { importFilterScript };
 
 export function renderDockerfile(plan: Plan): string {
   return renderDockerfileWith(plan, defaultDeps);
+}
+
+/** The plan's Dockerfile and its line map; `ssh` agent ids go to every RUN of a user stage. */
+export function printPlanDockerfile(plan: Plan, ssh?: string[]): PrintedDockerfile {
+  return printPlan(plan, { ...defaultDeps, ...(ssh?.length ? { ssh } : {}) });
 }
 
 /** The shell-quoted WERF_COMMIT_* exports, or undefined without a git repository. */

@@ -216,15 +216,19 @@ export interface GitPatchPlan {
   source: GitSource;
   /** The commit the previous stage holds. */
   fromCommit: string;
-  /** Context paths of the changed files' tar and the NUL-separated list of deleted paths. */
-  file: string;
-  deletions: string;
+  /** Names, in the patch context, of the tar of written entries and of the NUL-separated removal list. */
+  tar: string;
+  removals: string;
 }
 
+/** Git files brought from the commit a stored stage holds up to HEAD (`build` only, docs/git-patches.md): the
+ *  gitCache/gitLatestPatch stages, or the helper applied right before a rebuilt install/beforeSetup/setup. */
 export interface GitPatchBody {
   kind: "gitPatch";
-  stage: "gitCache" | "gitLatestPatch";
+  stage: StageName;
   patches: GitPatchPlan[];
+  /** The bake named context holding the patch files; set by the build when it writes them. */
+  context?: { name: string; path: string };
 }
 
 export interface ImportPlan {

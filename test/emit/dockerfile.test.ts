@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { UserError } from "../../src/diagnostics.js";
 import { renderDockerfileWith } from "../../src/emit/dockerfile.js";
 import { renderDockerfile, renderBake } from "../../src/emit/index.js";
-import { heredocTerminator, quoteWord, substitutedJsonForm } from "../../src/emit/quote.js";
+import { heredocTerminator, word as quoteWord, substitutedJson as substitutedJsonForm } from "../../src/dockerfile/escape.js";
 import type { ImagePlan, Plan } from "../../src/stages/model.js";
 import { dockerfileStages, graphProblems } from "./dockerfileGraph.js";
 import {
