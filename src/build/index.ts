@@ -24,6 +24,8 @@ import { StageTimes } from "./progress.js";
 import { LabelCache, defaultLabelCacheDir } from "./label-cache.js";
 import { locateBakeFailure } from "./bake-failure.js";
 import { bakeSsh, parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
+import { buildTimeSources, dependencyValues, type DependencyValues } from "./dependencies.js";
+import { dependencySources } from "../emit/dependencies.js";
 
 /** How many final tags are written at once (each is a manifest GET + PUT inside the registry). */
 const FINAL_TAG_CONCURRENCY = 8;
@@ -61,6 +63,9 @@ export interface BuildOptions extends Omit<PlanOptions, "images"> {
   /** `--parallel N`: at most N images' missing stages are built at once (bake runs in waves of N images, in
    *  dependency order); undefined or 0: one bake, BuildKit runs whatever is ready. */
   parallel?: number;
+  /** Set on the run that builds the images whose ImageID/ImageDigest others use (see src/build/dependencies.ts):
+   *  every image that some dependency names, whose `<image>-<digest>` tag is written even when not final. */
+  dependencySources?: ReadonlySet<string>;
 }
 
 export interface StageReport {
@@ -115,6 +120,13 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   for (const df of plan.dockerfileImages) if (df.image.final) imageTags(repo, df.target, df.digest, addTags);
 
   const labelCache = opts.labelCacheDir === null || process.env.STAPEL2DOCKER_NO_LABEL_CACHE ? undefined : new LabelCache(opts.labelCacheDir ?? defaultLabelCacheDir());
+  // images that give others their ImageID/ImageDigest are built (or found) first, in a run of their own
+  const tagged = opts.dependencySources ?? dependencySources(plan);
+  const first = opts.dependencySources ? [] : buildTimeSources(plan);
+  if (first.length) {
+    log(`building ${first.map((n) => JSON.stringify(n)).join(", ")} first: other images use their ImageID or ImageDigest`);
+    await buildProject({ ...opts, plan: undefined, images: first, client, dependencySources: tagged });
+  }
   let { chains, dockerfiles } = await resolve(plan, repo, client, labelCache);
   let built = new Map<string, { tag: string; seconds: number }>();
   let bakeRan = false;
@@ -135,7 +147,8 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
         ({ chains, dockerfiles } = await resolve(plan, repo, client, labelCache));
       }
       if (missing(chains, dockerfiles).size) {
-        built = await withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake(plan, repo, chains, dockerfiles, opts, log, ssh));
+        const values = first.length ? await dependencyValues(plan, repo, chains, dockerfiles, client) : undefined;
+        built = await withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake(plan, repo, chains, dockerfiles, opts, log, ssh, values));
         bakeRan = true;
       } else {
         log("reusing the stages another build pushed meanwhile");
@@ -164,7 +177,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
       };
     });
     let tags: string[] = [];
-    if (chain.image.final && chain.image.kind === "image") {
+    if ((chain.image.final && chain.image.kind === "image") || tagged.has(chain.image.name)) {
       tags = imageTags(repo, chain.image.slug, chain.digest, addTags);
       const src = stages[stages.length - 1].tag;
       for (const t of tags) tagJobs.push({ src, tag: t });
@@ -182,7 +195,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
       status: d.stored ? "reused" : "built",
       seconds: d.stored ? 0 : b!.seconds,
     };
-    const tags = d.plan.image.final ? imageTags(repo, d.plan.target, d.plan.digest, addTags) : [];
+    const tags = d.plan.image.final || tagged.has(d.plan.image.name) ? imageTags(repo, d.plan.target, d.plan.digest, addTags) : [];
     for (const t of tags) tagJobs.push({ src: stage.tag, tag: t });
     images.push({ image: d.plan.image.name, digest: d.plan.digest, tags, stages: [stage] });
   }
@@ -235,6 +248,7 @@ async function bake(
   opts: BuildOptions,
   log: (l: string) => void,
   ssh: SshAgentSpec[] = [],
+  dependencyValues?: DependencyValues,
 ): Promise<Map<string, { tag: string; seconds: number }>> {
   const work = await mkdtemp(path.join(os.tmpdir(), "stapel2docker-build-"));
   try {
@@ -284,6 +298,7 @@ async function bake(
       targetDirs: (t) => ({ context: `targets/${t}/context`, dockerfile: "../../../Dockerfile", patches: path.join(work, "targets", t, "patches") }),
       commitEnv: commitEnv !== undefined ? "commit.env" : undefined,
       dockerfileImages: dockerfiles.filter((d) => !d.stored).map((d) => d.plan),
+      dependencyValues,
     });
     // the git archives of rebuilt gitArchive stages (as compile writes them)
     await writeArchives(files.plan, contextDir);

@@ -9,6 +9,8 @@ import { COMMIT_SECRET, REPO_ARG } from "../emit/dockerfile.js";
 import { imageContexts, type BakeFile, type BakeTarget } from "../emit/bake.js";
 import type { DockerfileImagePlan, GitPatchBody, ImagePlan, Plan, StageBody, StagePlan } from "../stages/model.js";
 import type { ChainStage, ImageChain, StagePatch } from "./resolve.js";
+import { dockerfileDependencyArgs, stapelBuildTimeArgs } from "../emit/dependencies.js";
+import type { DependencyValues } from "./dependencies.js";
 
 /** The named context with the patch files, mounted at PATCH_MOUNT in patch RUNs. */
 export const PATCH_CONTEXT = "stapel-patches";
@@ -46,6 +48,8 @@ export interface RenderBuildOptions {
   commitEnv?: string;
   /** Dockerfile images built by this bake (one target each, pushed as their newTags tag). */
   dockerfileImages?: DockerfileImagePlan[];
+  /** Dependencies' ImageID/ImageDigest values (src/build/dependencies.ts). */
+  dependencyValues?: DependencyValues;
 }
 
 function patchBody(stage: StagePlan, patches: StagePatch[], files: RenderBuildOptions["patchFiles"], patchDir: string): GitPatchBody {
@@ -58,6 +62,17 @@ function patchBody(stage: StagePlan, patches: StagePatch[], files: RenderBuildOp
     }),
     context: { name: PATCH_CONTEXT, path: patchDir },
   };
+}
+
+/** The values of the build-time dependency arguments image's stages read. */
+function buildTimeArgs(plan: Plan, image: ImagePlan, values: DependencyValues | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of stapelBuildTimeArgs(plan, image)) {
+    const v = values?.stapel.get(a.arg);
+    if (v === undefined) throw new Error(`internal: no value for build argument ${a.arg} of image ${image.name}`);
+    out[a.arg] = v;
+  }
+  return out;
 }
 
 /** The partial plan: per image with something to build, a chain from its last stored stage. */
@@ -121,7 +136,7 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
       dockerfile: dirs.dockerfile,
       target: stage.target,
       ...(Object.keys(contexts).length ? { contexts: Object.fromEntries(Object.keys(contexts).sort().map((k) => [k, contexts[k]])) } : {}),
-      args: { [REPO_ARG]: opts.repo },
+      args: { [REPO_ARG]: opts.repo, ...buildTimeArgs(plan, img, opts.dependencyValues) },
       ...(opts.commitEnv ? { secret: [`id=${COMMIT_SECRET},src=${opts.commitEnv}`] } : {}),
       tags: [`${opts.repo}:${tag}`],
       ...(image.platform.length ? { platforms: [...image.platform] } : {}),
@@ -131,14 +146,13 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
   for (const df of dfBuilt) {
     if (bakeTargets[df.target]) throw new Error(`internal: bake target ${df.target} is used twice`);
     const context = df.context || ".";
+    const args: Record<string, string> = { ...df.image.args, ...dockerfileDependencyArgs(plan, df, opts.repo).args, ...Object.fromEntries(opts.dependencyValues?.dockerfile.get(df.target) ?? []) };
     bakeTargets[df.target] = {
       context: path.resolve(plan.dir, context),
       // as compile's bake file (src/emit/bake.ts)
       dockerfile: path.posix.relative(context, df.dockerfile) || df.dockerfile,
       ...(df.image.target ? { target: df.image.target } : {}),
-      ...(Object.keys(df.image.args).length
-        ? { args: Object.fromEntries(Object.keys(df.image.args).sort().map((k) => [k, df.image.args[k]])) }
-        : {}),
+      ...(Object.keys(args).length ? { args: Object.fromEntries(Object.keys(args).sort().map((k) => [k, args[k]])) } : {}),
       tags: [`${opts.repo}:${opts.newTags.get(df.digest)!}`],
       ...(df.image.platform.length ? { platforms: [...df.image.platform] } : {}),
     };

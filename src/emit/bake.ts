@@ -10,6 +10,7 @@ import path from "node:path";
 import { UserError } from "../diagnostics.js";
 import type { ImagePlan, Plan } from "../stages/model.js";
 import { COMMIT_SECRET, REPO_ARG, TOOLCHAIN_CONTEXT, dockerfileImageContext } from "./dockerfile.js";
+import { dependencySources, dockerfileDependencyArgs, stapelBuildTimeArgs } from "./dependencies.js";
 
 export interface EmitOptions {
   out: string;
@@ -112,16 +113,19 @@ export function renderBake(plan: Plan, opts: EmitOptions): BakeFile {
   const out = outRelative(plan, opts.out);
   const target: Record<string, BakeTarget> = {};
   const defaults: string[] = [];
+  const sources = dependencySources(plan);
   for (const image of plan.images) {
-    if (!image.final || image.kind !== "image") continue;
+    if ((!image.final || image.kind !== "image") && !sources.has(image.name)) continue;
     const last = image.stages[image.stages.length - 1];
     const contexts = imageContexts(plan, image);
+    // build-time dependency values are set by build.sh once their images are built
+    const later = Object.fromEntries(stapelBuildTimeArgs(plan, image).map((a) => [a.arg, ""]));
     target[image.slug] = {
       context: `${out}/context`,
       dockerfile: "../Dockerfile",
       target: last.target,
       ...(Object.keys(contexts).length ? { contexts } : {}),
-      args: { [REPO_ARG]: repo },
+      args: { [REPO_ARG]: repo, ...later },
       ...(plan.commit ? { secret: [`id=${COMMIT_SECRET},src=${out}/commit.env`] } : {}),
       tags: imageTags(repo, image.slug, image.digest, tags),
       ...(image.platform.length ? { platforms: [...image.platform] } : {}),
@@ -132,17 +136,17 @@ export function renderBake(plan: Plan, opts: EmitOptions): BakeFile {
     if (target[df.target]) throw new Error(`bake target ${df.target} is used twice`);
     const context = df.context || ".";
     const dockerfile = path.posix.relative(context, df.dockerfile) || df.dockerfile;
+    const all = { ...df.image.args, ...dockerfileDependencyArgs(plan, df, repo).args };
+    const tagged = df.image.final || sources.has(df.image.name);
     target[df.target] = {
       context,
       dockerfile,
       ...(df.image.target ? { target: df.image.target } : {}),
-      ...(Object.keys(df.image.args).length
-        ? { args: Object.fromEntries(Object.keys(df.image.args).sort().map((k) => [k, df.image.args[k]])) }
-        : {}),
-      tags: df.image.final ? imageTags(repo, df.target, df.digest, tags) : [],
+      ...(Object.keys(all).length ? { args: Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]])) } : {}),
+      tags: tagged ? imageTags(repo, df.target, df.digest, tags) : [],
       ...(df.image.platform.length ? { platforms: [...df.image.platform] } : {}),
     };
-    if (df.image.final) defaults.push(df.target);
+    if (tagged) defaults.push(df.target);
   }
   return { group: { default: { targets: defaults } }, target };
 }

@@ -12,7 +12,8 @@ import { GitRepo } from "../git/repo.js";
 import { writeGitArchive } from "../git/archive.js";
 import { openSourceRepo, plannedTree } from "../stages/git-sources.js";
 import type { GitArchivePlan, Plan } from "../stages/model.js";
-import { renderBake, outRelative, type EmitOptions } from "./bake.js";
+import { renderBake, outRelative, repoOf, type EmitOptions } from "./bake.js";
+import { buildWaves, dockerfileDependencyArgs, stapelBuildTimeArgs, type BuildTimeArg } from "./dependencies.js";
 import { archiveEntriesFile, archiveNeedsChown, printPlan, renderDockerfileWith, type RenderDeps } from "./dockerfile.js";
 import type { PrintedDockerfile } from "../dockerfile/model.js";
 import { shellQuote } from "../shell/quote.js";
@@ -58,6 +59,8 @@ export function renderCommitEnv(plan: Plan): string | undefined {
 
 export function renderBuildScript(plan: Plan, opts: EmitOptions): string {
   const out = outRelative(plan, opts.out);
+  const buildTime = buildTimeNeeds(plan, opts);
+  const waves = buildWaves([...buildTime.keys()], new Map([...buildTime].map(([t, args]) => [t, args.map((a) => a.source)])));
   const back = path.posix.relative(out, ".") || ".";
   return [
     "#!/bin/sh",
@@ -66,12 +69,65 @@ export function renderBuildScript(plan: Plan, opts: EmitOptions): string {
     "# context, named contexts and secret files against the working directory. So this script changes to the",
     "# project directory first and works from any directory; by hand: cd <project dir> && docker buildx bake -f " +
       `${out}/docker-bake.json`,
-    "# Extra arguments are passed on to bake (e.g. --push, or target names).",
+    ...(waves.length > 1
+      ? ["# Extra arguments are passed on to every bake (options such as --push; not target names: the build runs in waves)."]
+      : ["# Extra arguments are passed on to bake (e.g. --push, or target names)."]),
     "set -e",
     `cd "$(dirname "$0")"/${shellQuote(back)}`,
-    `exec docker buildx bake -f ${shellQuote(`${out}/docker-bake.json`)} "$@"`,
+    ...(waves.length > 1 ? waveLines(`${out}/docker-bake.json`, waves, buildTime) : [`exec docker buildx bake -f ${shellQuote(`${out}/docker-bake.json`)} "$@"`]),
     "",
   ].join("\n");
+}
+
+/** The build-time dependency values each bake target needs (target → values), for build.sh's waves. */
+function buildTimeNeeds(plan: Plan, opts: EmitOptions): Map<string, BuildTimeArg[]> {
+  const needs = new Map<string, BuildTimeArg[]>();
+  const bake = renderBake(plan, opts);
+  const repo = repoOf(plan, opts);
+  for (const name of bake.group.default.targets) {
+    const image = plan.images.find((i) => i.slug === name);
+    const df = plan.dockerfileImages.find((d) => d.target === name);
+    const args = image ? stapelBuildTimeArgs(plan, image) : df ? dockerfileDependencyArgs(plan, df, repo).buildTime : [];
+    needs.set(name, args);
+  }
+  return needs;
+}
+
+/**
+ * build.sh's body when dependencies' ImageID/ImageDigest are used: the images that give them are built first
+ * (each wave one bake with a metadata file), their config digest (ImageID) and image digest (ImageDigest, the
+ * manifest digest when pushed) are read from buildx's metadata, and the next wave gets them as build arguments.
+ */
+function waveLines(bakeFile: string, waves: string[][], buildTime: Map<string, BuildTimeArg[]>): string[] {
+  const lines = [
+    "# Some images use dependencies' ImageID/ImageDigest, known once those are built: the build runs in waves.",
+    'stapel_md=$(mktemp -d)',
+    'trap \'rm -rf "$stapel_md"\' EXIT',
+    "# stapel_value WAVE TARGET KEY: a digest from the bake metadata file of a wave (buildx writes it indented).",
+    "stapel_value() {",
+    '  v=$(awk -v t="  \\"$2\\": {" -v k="\\"$3\\":" \'$0 == t { on = 1; next } on && /^  }/ { on = 0 } on && index($0, k) { sub(/.*: *"/, ""); sub(/".*/, ""); print; exit }\' "$stapel_md/$1.json")',
+    '  [ -n "$v" ] || { echo "build.sh: no $3 of target $2 in the bake metadata" >&2; exit 1; }',
+    '  printf %s "$v"',
+    "}",
+  ];
+  const waveOf = new Map<string, number>();
+  waves.forEach((w, i) => w.forEach((t) => waveOf.set(t, i + 1)));
+  let n = 0;
+  waves.forEach((wave, i) => {
+    const sets: string[] = [];
+    for (const t of wave) {
+      for (const a of buildTime.get(t) ?? []) {
+        const key = a.type === "ImageID" ? "containerimage.config.digest" : "containerimage.digest";
+        // an assignment of its own, so that `set -e` stops the script when the value is missing
+        lines.push(`stapel_v${++n}=$(stapel_value ${waveOf.get(a.source)} ${shellQuote(a.source)} ${key})`);
+        sets.push(`--set ${shellQuote(`${t}.args.${a.arg}`)}="$stapel_v${n}"`);
+      }
+    }
+    lines.push(
+      `docker buildx bake -f ${shellQuote(bakeFile)} --metadata-file "$stapel_md/${i + 1}.json" ${sets.map((x) => `${x} `).join("")}"$@" ${wave.map(shellQuote).join(" ")}`,
+    );
+  });
+  return lines;
 }
 
 /** Every git archive of the plan, one per source id + commit (sorted by file). */

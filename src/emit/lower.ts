@@ -21,6 +21,7 @@ import type {
   StagePlan,
   UserBody,
 } from "../stages/model.js";
+import { dependencyArg, isBuildTimeValue, targetOf } from "./dependencies.js";
 
 /** The bake named context holding the toolchain image. */
 export const TOOLCHAIN_CONTEXT = "stapel-toolchain";
@@ -362,18 +363,21 @@ class Lowering {
       else out.push({ ...common, from: this.importBase(i), sources: [d.add], dest: d.to });
     });
     let argDeclared = false;
+    const declared = new Set<string>();
     for (const dep of body.dependencies) {
-      const slug = this.plan.images.find((x) => x.name === dep.image)?.slug ?? this.plan.dockerfileImages.find((x) => x.image.name === dep.image)?.target;
+      const slug = targetOf(this.plan, dep.image);
       if (slug === undefined) throw new UserError({ pos: dep.pos, message: `dependency image ${JSON.stringify(dep.image)} is not in the plan` });
       const tag = `${slug}-${dep.digest}`;
       for (const imp of dep.imports) {
         if (!imp.targetEnv) continue;
-        if (imp.type === "ImageID" || imp.type === "ImageDigest") {
-          throw new UserError({
-            pos: dep.pos,
-            message: `dependency ${imp.type} of image ${dep.image} is not known before the build`,
-            hint: "use ImageName, ImageRepo or ImageTag, which stapel2docker derives from the final tags",
-          });
+        if (isBuildTimeValue(imp.type)) {
+          // known once the dependency is built: build.sh (or build) sets the argument then
+          const arg = dependencyArg(slug, imp.type);
+          if (!declared.has(arg)) out.push({ kind: "arg", name: arg, pos: dep.pos, key: "dependencies" });
+          declared.add(arg);
+          out.push({ kind: "comment", text: `dependency ${dep.image} ${imp.type} — ${dep.pos.file}:${dep.pos.line}` });
+          out.push({ kind: "env", name: imp.targetEnv, value: [{ arg }], pos: dep.pos, key: "targetEnv" });
+          continue;
         }
         if (!argDeclared && imp.type !== "ImageTag") {
           out.push({ kind: "arg", name: REPO_ARG, default: this.plan.project });
