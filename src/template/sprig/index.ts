@@ -2,17 +2,22 @@
 // plus werf's own fromYaml (and toYaml for older configs). werf's include, tpl, env and required belong to the
 // template engine's werf layer, not here.
 import type { FuncMap } from "../value.js";
+import { registerCerts } from "./certs.js";
 import { registerConversion } from "./conversion.js";
+import { registerCrypto } from "./crypto.js";
 import { registerDates } from "./dates.js";
 import { registerDefaults } from "./defaults.js";
 import { registerDicts } from "./dicts.js";
 import { registerEncoding } from "./encoding.js";
 import { registerLists } from "./lists.js";
 import { registerMath } from "./math.js";
+import { registerNetwork } from "./network.js";
 import { registerPaths } from "./paths.js";
+import { registerRandom } from "./random.js";
 import { registerRegex } from "./regex.js";
 import { registerSemver } from "./semver.js";
 import { registerStrings } from "./strings.js";
+import { registerURL } from "./url.js";
 import { registerYaml } from "./yaml.js";
 
 export function sprigFuncs(): FuncMap {
@@ -28,6 +33,11 @@ export function sprigFuncs(): FuncMap {
   registerPaths(fm);
   registerSemver(fm);
   registerDates(fm);
+  registerRandom(fm);
+  registerCrypto(fm);
+  registerCerts(fm);
+  registerURL(fm);
+  registerNetwork(fm);
   registerYaml(fm);
   return fm;
 }

@@ -205,6 +205,7 @@ function squote(...args: GoValue[]): string {
 }
 
 export function registerStrings(fm: FuncMap): void {
+  fm.set("hello", goFunc(0, 0, () => "Hello!"));
   const s1 = (name: string, f: (s: string) => string) => fm.set(name, goFunc(1, 1, (a) => f(argString(a))));
   s1("trim", trimSpace);
   s1("upper", (s) => [...s].map(toUpperRune).join(""));
