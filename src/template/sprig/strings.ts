@@ -172,7 +172,7 @@ function substr(start: number, end: number, s: string): string {
 }
 
 function indent(spaces: number, s: string): string {
-  const pad = " ".repeat(Math.max(0, spaces));
+  const pad = repeat(spaces, " ");
   return pad + s.split("\n").join("\n" + pad);
 }
 
