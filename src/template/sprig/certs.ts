@@ -202,8 +202,10 @@ interface Signer {
 
 /** x509.CreateCertificate for sprig's templates; returns the Cert/Key pair as PEM. */
 function createCertificate(t: Template, subjectKey: PrivateKey, signer: Signer | "self"): CertificateObject {
-  if (subjectKey.kind === "dsa" || (signer !== "self" && !signer.key)) {
-    throw new Error("error creating certificate: x509: only RSA, ECDSA and Ed25519 keys supported");
+  // Go holds DSA keys but cannot sign with them, nor put their public half in a certificate.
+  if (subjectKey.kind === "dsa") {
+    const why = signer === "self" ? "certificate private key does not implement crypto.Signer" : "unsupported public key type: *dsa.PublicKey";
+    throw new Error(`error creating certificate: x509: ${why}`);
   }
   const signingKey = signer === "self" ? subjectKey.key : signer.key;
   const { alg, hash } = signatureAlgorithm(signingKey);

@@ -5,7 +5,7 @@ import { type FuncMap, type GoFunc, GoFloat, type GoObject, type GoValue, NO_FIE
 import { argInt, argString } from "./args.js";
 import {
   Instant, type Location, MAX_DURATION, MIN_DURATION, NS, UTC, date as makeDate, durationString, loadLocation, localLocation, now,
-  parseDuration, roundDuration,
+  parseDuration, roundDuration, zeroTime,
 } from "./gotime.js";
 import { LONG_DAYS, LONG_MONTHS, formatTime, parseTime } from "./timeformat.js";
 
@@ -150,7 +150,6 @@ function dateInZone(layout: string, v: GoValue, zone: string): string {
   return formatTime(dateArg(v).in(loc), layout);
 }
 
-const zeroTime = (): TimeObject => new TimeObject(new Instant(-62135596800, 0, UTC));
 
 export function registerDates(fm: FuncMap): void {
   fm.set("now", goFunc(0, 0, () => new TimeObject(now())));
@@ -189,7 +188,7 @@ export function registerDates(fm: FuncMap): void {
     try {
       return new TimeObject(parseTime(layout, value, localLocation()));
     } catch {
-      return zeroTime();
+      return new TimeObject(zeroTime());
     }
   }));
   fm.set("mustToDate", goFunc(2, 2, (l, s) => {
