@@ -28,6 +28,10 @@ class NamedInt implements GoObject {
   string(): string {
     return this.name;
   }
+  /** encoding/json writes the integer. */
+  marshalJSON(): GoValue {
+    return this.value;
+  }
 }
 
 /** A time.Duration (Time.Sub's result): prints like "1h2m3s"; Hours/Minutes/Seconds and friends as Go has them. */
@@ -39,6 +43,10 @@ export class DurationObject implements GoObject {
   }
   string(): string {
     return durationString(this.d);
+  }
+  /** encoding/json writes the nanoseconds. */
+  marshalJSON(): GoValue {
+    return Number(this.d);
   }
   method(name: string): GoFunc | undefined {
     const d = this.d;
