@@ -5,7 +5,7 @@ import { type FuncMap, type GoFunc, GoFloat, type GoObject, type GoValue, NO_FIE
 import { argInt, argString } from "./args.js";
 import {
   Instant, type Location, MAX_DURATION, MIN_DURATION, NS, UTC, date as makeDate, durationString, loadLocation, localLocation, now,
-  parseDuration, roundDuration,
+  parseDuration, roundDuration, zeroTime,
 } from "./gotime.js";
 import { LONG_DAYS, LONG_MONTHS, formatTime, parseTime } from "./timeformat.js";
 
@@ -28,6 +28,10 @@ class NamedInt implements GoObject {
   string(): string {
     return this.name;
   }
+  /** encoding/json writes the integer. */
+  marshalJSON(): GoValue {
+    return this.value;
+  }
 }
 
 /** A time.Duration (Time.Sub's result): prints like "1h2m3s"; Hours/Minutes/Seconds and friends as Go has them. */
@@ -39,6 +43,10 @@ export class DurationObject implements GoObject {
   }
   string(): string {
     return durationString(this.d);
+  }
+  /** encoding/json writes the nanoseconds. */
+  marshalJSON(): GoValue {
+    return Number(this.d);
   }
   method(name: string): GoFunc | undefined {
     const d = this.d;
@@ -150,7 +158,6 @@ function dateInZone(layout: string, v: GoValue, zone: string): string {
   return formatTime(dateArg(v).in(loc), layout);
 }
 
-const zeroTime = (): TimeObject => new TimeObject(new Instant(-62135596800, 0, UTC));
 
 export function registerDates(fm: FuncMap): void {
   fm.set("now", goFunc(0, 0, () => new TimeObject(now())));
@@ -189,7 +196,7 @@ export function registerDates(fm: FuncMap): void {
     try {
       return new TimeObject(parseTime(layout, value, localLocation()));
     } catch {
-      return zeroTime();
+      return new TimeObject(zeroTime());
     }
   }));
   fm.set("mustToDate", goFunc(2, 2, (l, s) => {

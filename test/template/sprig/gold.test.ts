@@ -6,7 +6,7 @@ import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { TemplateSet } from "../../../src/template/template.js";
-import { werfFuncs } from "../../../src/template/werf.js";
+import { filesObject, werfFuncs } from "../../../src/template/werf.js";
 import { type GoMap, type GoValue } from "../../../src/template/value.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
@@ -23,6 +23,8 @@ const gold: Record<string, { out: string; err?: string }> = JSON.parse(readFileS
 export function oracleData(): GoMap {
   const m = (o: Record<string, GoValue>): GoMap => new Map(Object.entries(o));
   return m({
+    // regen.sh points the oracle's .Files at this directory (the test keys under keys/).
+    Files: filesObject(dir),
     Env: "production",
     Commit: m({ Hash: "deadbeef", Date: m({ Human: "2026-01-01 00:00:00 +0000 UTC", Unix: "1767225600" }) }),
     list: ["a", "b", "c"],

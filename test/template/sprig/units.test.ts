@@ -31,3 +31,28 @@ test("argument types are checked the way text/template converts them", () => {
   assert.throws(() => call("repeat", "3", "x"), /expected int/);
   assert.throws(() => call("hasKey", ["a"], "a"), /expected map\[string\]interface \{\}/);
 });
+
+test("bcrypt matches the published $2a$ test vector (OpenBSD/Openwall)", async () => {
+  const { bcryptHash } = await import("../../../src/template/sprig/bcrypt.js");
+  // Salt "CCCCCCCCCCCCCCCCCCCCC." in bcrypt's base64 alphabet, decoded.
+  const alphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  const std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const salt = Buffer.from([..."CCCCCCCCCCCCCCCCCCCCC."].map((c) => std[alphabet.indexOf(c)]).join("") + "==", "base64");
+  assert.equal(bcryptHash(Buffer.from("U*U"), 5, salt), "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW");
+});
+
+test("getHostByName is refused with a located, explained error (no DNS lookups while compiling)", async () => {
+  const { TemplateSet } = await import("../../../src/template/template.js");
+  const { werfFuncs } = await import("../../../src/template/werf.js");
+  let set: InstanceType<typeof TemplateSet> | undefined;
+  set = new TemplateSet(werfFuncs(() => set!, { environ: {} }));
+  set.parse("werfConfig", 'a: 1\nb: {{ getHostByName "example.com" }}\n');
+  assert.throws(
+    () => set!.execute("werfConfig", new Map()),
+    (e: Error & { goError?: string }) => {
+      assert.match(e.goError ?? "", /werfConfig:2:\d+: .*error calling getHostByName: .*not supported by stapel2docker/);
+      assert.doesNotMatch(e.message, /not a defined function/);
+      return true;
+    },
+  );
+});
