@@ -391,6 +391,11 @@ export class V2Decoder<V, M, L> {
     }
   }
 
+  /** The whole document as one value (for documents that are not a mapping). */
+  decodeAny(): V {
+    return this.decode((this.doc.contents ?? null) as Node | null);
+  }
+
   /** The top-level map (keys decoded as Go strings there, as interface{} values below). */
   private rootMap: M | undefined;
 
