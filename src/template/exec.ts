@@ -213,12 +213,20 @@ class State {
 
   /** One more node executed (or range iteration, which an empty body would not count). */
   private step(): void {
-    if (++steps > MAX_EXEC_STEPS) throw this.error(`executed more than ${MAX_EXEC_STEPS} template nodes`, STEPS_HINT);
+    if (++steps > MAX_EXEC_STEPS) throw this.limitError(`executed more than ${MAX_EXEC_STEPS} template nodes`, STEPS_HINT);
+  }
+
+  /** A limit's error at the current node, named by its start only (it may be a text of megabytes). */
+  private limitError(message: string, hint: string): TemplateError {
+    const n = this.node ?? this.tree.root;
+    const what = nodeString(n);
+    const short = what.length > 60 ? `${what.slice(0, 57)}...` : what;
+    return execError(this.tree.source, n.pos, this.tree.name, short, message, hint);
   }
 
   private grow(chars: number): void {
     this.size += chars;
-    if (this.size > MAX_OUTPUT_CHARS) throw this.error(`template output exceeds ${MAX_OUTPUT_CHARS} characters (16 MiB)`, OUTPUT_HINT);
+    if (this.size > MAX_OUTPUT_CHARS) throw this.limitError(`template output exceeds ${MAX_OUTPUT_CHARS} characters (16 MiB)`, OUTPUT_HINT);
   }
 
   private write(text: string, srcOffset: number, verbatim: boolean): void {

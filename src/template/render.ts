@@ -3,6 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type SourceMap, UserError } from "../diagnostics.js";
+import { readTemplateFile } from "./read.js";
 import { TemplateSet } from "./template.js";
 import { werfData, werfFuncs } from "./werf.js";
 
@@ -75,10 +76,10 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
 
   const tmplRoot = path.join(dir, TEMPLATES_DIR);
   for (const rel of templateFiles(tmplRoot)) {
-    const text = await fs.promises.readFile(path.join(tmplRoot, rel), "utf8");
+    const text = await readTemplateFile(path.join(tmplRoot, rel), `${TEMPLATES_DIR}/${rel}`);
     set.parse(rel, text, `${TEMPLATES_DIR}/${rel}`);
   }
-  const text = await fs.promises.readFile(absPath, "utf8");
+  const text = await readTemplateFile(absPath, file);
   set.parse("werfConfig", text, file);
 
   const out = set.execute("werfConfig", werfData({ dir, env: opts.env }));
