@@ -3,6 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type SourceMap, UserError } from "../diagnostics.js";
+import { templateText } from "./read.js";
 import { TemplateSet } from "./template.js";
 import { FileOrigins } from "./origins.js";
 import { werfData, werfFuncs } from "./werf.js";
@@ -140,10 +141,10 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   set = new TemplateSet(funcs);
 
   for (const rel of templateFiles(project)) {
-    const text = project.readFile(`${TEMPLATES_DIR}/${rel}`).toString("utf8");
+    const text = templateText(project.readFile(`${TEMPLATES_DIR}/${rel}`), `${TEMPLATES_DIR}/${rel}`);
     set.parse(rel, text, `${TEMPLATES_DIR}/${rel}`);
   }
-  const text = config.text().toString("utf8");
+  const text = templateText(config.text(), file);
   set.parse("werfConfig", text, file);
 
   const commitData = commit ? { hash: commit.commit, unix: await commitTime(commit) } : null;
