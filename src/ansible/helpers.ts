@@ -2,6 +2,9 @@
 // its RUN script. They use the toolchain's busybox (/.stapel/bin) for file work, as ansible used its own python:
 // the image needs no coreutils for them. Package managers, useradd & co. are the image's own, as with ansible.
 
+import { LINEINFILE_ABSENT, LINEINFILE_PRESENT } from "./modules/lineinfile.js";
+import { shellQuote } from "../emit/quote.js";
+
 const S = "/.stapel/bin";
 
 export const HELPERS: Readonly<Record<string, { needs?: string[]; lines: string[] }>> = {
@@ -57,6 +60,41 @@ export const HELPERS: Readonly<Record<string, { needs?: string[]; lines: string[
       `  else ${S}/chmod 0644 "$t"; ${S}/mv "$t" "$d"; fi`,
       '  ansible_attrs "$d" "$2" "$3" "$4"',
       "}",
+    ],
+  },
+  ansible_set: {
+    lines: [
+      "# ansible_set VAR VALUE: a registered result, read back by the RUN after the task's subshell",
+      'ansible_set() { printf \'%s=%q\\n\' "$1" "$2" >> "$ansible_regfile"; }',
+    ],
+  },
+  ansible_edit: {
+    needs: ["ansible_write"],
+    lines: [
+      "# ansible_edit FILE OWNER GROUP MODE PROG [AWK OPTIONS...]: FILE (or nothing, when missing) through the awk",
+      "# program PROG, which exits 10 when it changed the text: only then is FILE written (created with its",
+      "# directories), as ansible writes only changed files; owner/group/mode apply to an existing FILE either way.",
+      "# The program gets nonl=1 when the last line has no newline.",
+      "ansible_edit() {",
+      '  local f="$1" o="$2" g="$3" m="$4" prog="$5" src="$1" nonl=0 rc=0 t; shift 5',
+      '  [ -e "$f" ] || src=/dev/null',
+      `  if [ -s "$src" ] && [ -n "$(${S}/tail -c 1 "$src")" ]; then nonl=1; fi`,
+      `  t=$(${S}/mktemp)`,
+      `  ${S}/awk -v nonl="$nonl" "$@" "$prog" "$src" > "$t" || rc=$?`,
+      '  if [ "$rc" = 10 ]; then',
+      `    [ -e "$f" ] || ${S}/mkdir -p "$(${S}/dirname "$f")"`,
+      '    ansible_write "$f" "$o" "$g" "$m" < "$t"',
+      `  elif [ "$rc" != 0 ]; then ${S}/rm -f "$t"; ansible_fail "could not edit $f"; fi`,
+      `  ${S}/rm -f "$t"`,
+      '  if [ -e "$f" ]; then ansible_attrs "$f" "$o" "$g" "$m"; fi',
+      "}",
+    ],
+  },
+  ansible_lineinfile: {
+    lines: [
+      "# lineinfile's awk programs (modules/lineinfile.ts), for ansible_edit",
+      `ansible_lineinfile_present=${shellQuote(LINEINFILE_PRESENT.trim())}`,
+      `ansible_lineinfile_absent=${shellQuote(LINEINFILE_ABSENT.trim())}`,
     ],
   },
   ansible_exists: {

@@ -217,6 +217,69 @@ const CASES: Case[] = [
       { timezone: { name: "Europe/Berlin" } },
     ],
   },
+  {
+    name: "lineinfile: regexp (last match), EOF after a line without newline, insertafter/insertbefore, BOF, absent, exact line kept, firstmatch",
+    tasks: [
+      { copy: { content: "a=1\n# port=80\nb=2\nport = 1\nlast", dest: "/etc/t1" } },
+      { lineinfile: { path: "/etc/t1", regexp: "^#? ?port ?=", line: "port=8080" } },
+      { lineinfile: { path: "/etc/t1", line: "appended" } },
+      { lineinfile: { path: "/etc/t1", line: "after-a", insertafter: "^a=" } },
+      { lineinfile: { path: "/etc/t1", line: "before-b", insertbefore: "^b=" } },
+      { lineinfile: { path: "/etc/t1", line: "top", insertbefore: "BOF" } },
+      { lineinfile: { path: "/etc/t1", regexp: "^b=", state: "absent" } },
+      { lineinfile: { path: "/etc/t1", line: "appended" } },
+      { lineinfile: { path: "/etc/t1", line: "a=1", state: "absent" } },
+      { copy: { content: "x\nk=1\ny\nk=2\n", dest: "/etc/t3", mode: "0640" } },
+      { lineinfile: { path: "/etc/t3", line: "after-first-k", insertafter: "^k=", firstmatch: true } },
+      { lineinfile: { path: "/etc/t3", line: "after-last-k", insertafter: "^k=" } },
+      { lineinfile: { path: "/etc/t3", line: "not-found-goes-last", insertbefore: "^nothing" } },
+      { lineinfile: { dest: "/etc/t3", regexp: "^k=", line: "k=first", firstmatch: true } },
+      { lineinfile: { path: "/etc/login.defs", regexp: "^UMASK", line: "UMASK 027" } },
+    ],
+  },
+  {
+    name: "lineinfile: backrefs (match, no match), create with mode/owner and directories, existing file attributes",
+    tasks: [
+      { copy: { content: "host=old.example port=1\nother\n", dest: "/etc/t2" } },
+      { lineinfile: { path: "/etc/t2", regexp: "^host=([a-z]+)\\.example (port)=.*", line: "host=\\1.new \\g<2>=2", backrefs: true } },
+      { lineinfile: { path: "/etc/t2", regexp: "^nomatch(.*)", line: "\\1 gone", backrefs: true } },
+      { lineinfile: { path: "/srv/new/dir/f.conf", create: true, line: "x=1", mode: "0600", owner: "nobody" } },
+      { lineinfile: { path: "/etc/host.conf", line: "multi on", group: "nogroup" } },
+      { lineinfile: { path: "/etc/{{ item }}", line: "# touched", insertbefore: "BOF" }, with_items: ["issue", "issue.net"] },
+    ],
+  },
+  {
+    name: "lineinfile: a missing file without create fails",
+    tasks: [{ lineinfile: { path: "/etc/nothing-here", line: "x" } }],
+    fails: true,
+  },
+  {
+    name: "stat with register: exists, isdir, isreg, islnk, mode, uid, defined fields in later whens",
+    tasks: [
+      { file: { path: "/srv", state: "directory" } },
+      { file: { src: "/etc/hostname", dest: "/srv/link", state: "link" } },
+      { stat: { path: "/etc/os-release" }, register: "s1" },
+      { stat: { path: "/nonexistent" }, register: "s2" },
+      { stat: { path: "/etc" }, register: "s3" },
+      { stat: { path: "/srv/link" }, register: "s4" },
+      { stat: { path: "/etc/shadow" }, register: "s5" },
+      { copy: { content: "1", dest: "/srv/exists" }, when: "s1.stat.exists" },
+      { copy: { content: "1", dest: "/srv/not-exists" }, when: "not s2.stat.exists" },
+      { copy: { content: "1", dest: "/srv/exists-false" }, when: "s2.stat.exists == false" },
+      { copy: { content: "1", dest: "/srv/never" }, when: "s2.stat.exists" },
+      { copy: { content: "1", dest: "/srv/isdir" }, when: "s3.stat.isdir and not s3.stat.isreg" },
+      { copy: { content: "1", dest: "/srv/isdir-defined" }, when: "s3.stat.isdir is defined and s3.stat.isdir" },
+      { copy: { content: "1", dest: "/srv/isdir-undefined" }, when: "s2.stat.isdir is not defined" },
+      { copy: { content: "1", dest: "/srv/islnk" }, when: "s4.stat.islnk and not s4.stat.isreg" },
+      { stat: { path: "/etc/debian_version" }, register: "s6" },
+      { copy: { content: "1", dest: "/srv/os-release-not-reg" }, when: "s1.stat.islnk and not s1.stat.isreg" },
+      { copy: { content: "1", dest: "/srv/mode-0644" }, when: "s6.stat.isreg and s6.stat.mode == '0644'" },
+      { copy: { content: "1", dest: "/srv/mode-0640" }, when: "s5.stat.mode == '0640'" },
+      { copy: { content: "1", dest: "/srv/uid-0" }, when: "s5.stat.uid == 0 and s5.stat.pw_name == 'root'" },
+      { copy: { content: "1", dest: "/srv/group-shadow" }, when: "s5.stat.gr_name == 'shadow'" },
+      { copy: { content: "1", dest: "/srv/size" }, when: "s1.stat.size > 10" },
+    ],
+  },
 ];
 
 describe("ansible equivalence on the real engine", { timeout: 1_800_000 }, () => {
@@ -225,7 +288,8 @@ describe("ansible equivalence on the real engine", { timeout: 1_800_000 }, () =>
   }, { timeout: 1_500_000 });
   after(() => cleanupToolchain());
 
-  for (const c of CASES) {
+  const only = process.env.S2D_ANSIBLE_CASES;
+  for (const c of CASES.filter((c) => only === undefined || c.name.includes(only))) {
     test(c.name, { timeout: 300_000 }, async () => {
       const r = await runBoth(c.tasks, c.files, c.opts);
       const detail = `\n--- ansible output:\n${r.ansible.output.slice(-3000)}\n--- our output:\n${r.ours.output.slice(-3000)}\n--- script:\n${r.script}`;
