@@ -3,6 +3,8 @@
 // the image needs no coreutils for them. Package managers, useradd & co. are the image's own, as with ansible.
 
 import { LINEINFILE_ABSENT, LINEINFILE_PRESENT } from "./modules/lineinfile.js";
+import { BLOCKINFILE_AWK } from "./modules/blockinfile.js";
+import { INI_FILE_AWK } from "./modules/ini_file.js";
 import { shellQuote } from "../emit/quote.js";
 
 const S = "/.stapel/bin";
@@ -96,6 +98,12 @@ export const HELPERS: Readonly<Record<string, { needs?: string[]; lines: string[
       `ansible_lineinfile_present=${shellQuote(LINEINFILE_PRESENT.trim())}`,
       `ansible_lineinfile_absent=${shellQuote(LINEINFILE_ABSENT.trim())}`,
     ],
+  },
+  ansible_blockinfile: {
+    lines: ["# blockinfile's awk program (modules/blockinfile.ts), for ansible_edit", `ansible_blockinfile=${shellQuote(BLOCKINFILE_AWK.trim())}`],
+  },
+  ansible_ini_file: {
+    lines: ["# ini_file's awk program (modules/ini_file.ts), for ansible_edit", `ansible_ini_file=${shellQuote(INI_FILE_AWK.trim())}`],
   },
   ansible_exists: {
     lines: [

@@ -5,6 +5,7 @@ import { apk } from "./apk.js";
 import { apt } from "./apt.js";
 import { apt_key } from "./apt_key.js";
 import { apt_repository } from "./apt_repository.js";
+import { blockinfile } from "./blockinfile.js";
 import { command } from "./command.js";
 import { copy } from "./copy.js";
 import { debug } from "./debug.js";
@@ -15,6 +16,7 @@ import { get_url } from "./get_url.js";
 import { getent } from "./getent.js";
 import { group } from "./group.js";
 import { lineinfile } from "./lineinfile.js";
+import { ini_file } from "./ini_file.js";
 import { locale_gen } from "./locale_gen.js";
 import { meta } from "./meta.js";
 import { pkg } from "./package.js";
@@ -31,7 +33,7 @@ import { yarn } from "./yarn.js";
 import { yum } from "./yum.js";
 
 export const MODULES: Readonly<Record<string, ModuleCompiler>> = {
-  apk, apt, apt_key, apt_repository, command, copy, debug, dnf, fail, file, get_url, getent, group, lineinfile, locale_gen, meta,
+  apk, apt, apt_key, apt_repository, blockinfile, command, copy, debug, dnf, fail, file, get_url, getent, group, ini_file, lineinfile, locale_gen, meta,
   package: pkg, pip, raw, replace, shell, stat, tempfile, timezone, unarchive, user, yarn, yum,
 };
 

@@ -94,7 +94,7 @@ export const lineinfile = (args: Args, ctx: ModuleContext): string[] => {
     lines.push(`ansible_edit "$f" ${q(owner)} ${q(group)} ${q(mode ?? "")} "$ansible_lineinfile_absent" ${flags.join(" ")}`);
     return lines;
   }
-  if (!create) lines.push(`if [ ! -e "$f" ]; then ansible_fail ${q(`Destination ${path} does not exist !`)}; fi`);
+  lines.push(`if [ ! -e "$f" ]; then ${create ? `${S}/mkdir -p "$(${S}/dirname "$f")"` : `ansible_fail ${q(`Destination ${path} does not exist !`)}`}; fi`);
   // insertafter EOF by default; BOF/EOF are keywords (insertbefore: EOF is a regexp, as in ansible)
   const ins = before !== undefined ? "before" : "after";
   const where = before ?? after ?? "EOF";
