@@ -105,6 +105,29 @@ export const HELPERS: Readonly<Record<string, { needs?: string[]; lines: string[
   ansible_ini_file: {
     lines: ["# ini_file's awk program (modules/ini_file.ts), for ansible_edit", `ansible_ini_file=${shellQuote(INI_FILE_AWK.trim())}`],
   },
+  ansible_http: {
+    lines: [
+      "# ansible_http URL OUT [HEADER...]: GET URL into OUT with the image's curl, else its wget, else the toolchain's",
+      "# busybox wget (redirects followed; ansible_http_insecure=1: no certificate checks); sets ansible_http_status",
+      "# to the last response's code, -1 when there was none (as ansible's uri)",
+      "ansible_http() {",
+      '  local url="$1" out="$2" err code="" x w h=(); shift 2',
+      `  err=$(${S}/mktemp)`,
+      "  if command -v curl >/dev/null 2>&1; then",
+      '    for x in "$@"; do h+=(-H "$x"); done',
+      '    code=$(curl -sS -L ${ansible_http_insecure:+-k} "${h[@]}" -o "$out" -w \'%{http_code}\' "$url" 2>"$err") || true',
+      "  else",
+      `    w=wget; command -v wget >/dev/null 2>&1 || w=${S}/wget`,
+      '    for x in "$@"; do h+=(--header "$x"); done',
+      '    "$w" -S ${ansible_http_insecure:+--no-check-certificate} -O "$out" "${h[@]}" "$url" 2>"$err" || true',
+      `    code=$(${S}/sed -n 's/^ *HTTP\\/[0-9.]* \\([0-9][0-9][0-9]\\).*/\\1/p' "$err" | ${S}/tail -n 1)`,
+      "  fi",
+      `  ${S}/rm -f "$err"`,
+      '  case "$code" in ""|000) code=-1;; esac',
+      "  ansible_http_status=$code",
+      "}",
+    ],
+  },
   ansible_exists: {
     lines: [
       "# ansible_exists PATTERN: a path matches the glob (creates/removes)",

@@ -332,6 +332,36 @@ const CASES: Case[] = [
     tasks: [{ ini_file: { path: "/etc/nothing.ini", section: "s", option: "o", value: "v", create: false } }],
     fails: true,
   },
+  {
+    name: "uri (a local HTTP server): dest file and dir, return_content and status in whens, status_code list, a failing status ignored, creates, headers",
+    files: { "www/data.txt": "hello from the server\n", "www/other.json": "{\"a\": 1}\n" },
+    tasks: [
+      // python's http.server on the ansible side, the toolchain's busybox httpd on ours (no python there)
+      { shell: "if [ -x /.stapel/bin/httpd ]; then /.stapel/bin/httpd -p 127.0.0.1:8080 -h /.t/files/www; else cd /.t/files/www && (python3 -m http.server 8080 --bind 127.0.0.1 >/dev/null 2>&1 &); fi; sleep 2" },
+      { file: { path: "/srv/dir", state: "directory" } },
+      { uri: { url: "http://127.0.0.1:8080/data.txt", dest: "/srv/data.txt", headers: { "X-Test": "1" } } },
+      { uri: { url: "http://127.0.0.1:8080/other.json", dest: "/srv/dir/", mode: "0600" } },
+      { uri: { url: "http://127.0.0.1:8080/data.txt", return_content: true }, register: "r1" },
+      { copy: { content: "1", dest: "/srv/content-has-hello" }, when: "'hello from' in r1.content and r1.status == 200" },
+      { copy: { content: "1", dest: "/srv/content-equal" }, when: "r1.content == 'hello from the server\n'" },
+      { uri: { url: "http://127.0.0.1:8080/missing", status_code: [200, 404] }, register: "r2" },
+      { copy: { content: "1", dest: "/srv/r2-404" }, when: "r2.status == 404" },
+      { uri: { url: "http://127.0.0.1:8080/missing" }, register: "r3", ignore_errors: true },
+      { copy: { content: "1", dest: "/srv/r3-failed" }, when: "r3 is failed and r3.status == 404" },
+      { uri: { url: "http://127.0.0.1:8080/data.txt", dest: "/srv/never", creates: "/srv/data.txt" } },
+      { uri: { url: "http://127.0.0.1:8080/data.txt", status_code: "200" }, register: "r4" },
+      { copy: { content: "1", dest: "/srv/r4-ok" }, when: "r4.status == 200 and r4 is succeeded" },
+    ],
+  },
+  {
+    name: "uri: a status not accepted fails",
+    files: { "www/x": "x" },
+    tasks: [
+      { shell: "if [ -x /.stapel/bin/httpd ]; then /.stapel/bin/httpd -p 127.0.0.1:8080 -h /.t/files/www; else cd /.t/files/www && (python3 -m http.server 8080 --bind 127.0.0.1 >/dev/null 2>&1 &); fi; sleep 2" },
+      { uri: { url: "http://127.0.0.1:8080/missing" } },
+    ],
+    fails: true,
+  },
 ];
 
 describe("ansible equivalence on the real engine", { timeout: 1_800_000 }, () => {

@@ -28,14 +28,15 @@ import { stat, STAT_FIELDS } from "./stat.js";
 import { tempfile } from "./tempfile.js";
 import { timezone } from "./timezone.js";
 import { unarchive } from "./unarchive.js";
+import { uri, URI_FIELDS } from "./uri.js";
 import { user } from "./user.js";
 import { yarn } from "./yarn.js";
 import { yum } from "./yum.js";
 
 export const MODULES: Readonly<Record<string, ModuleCompiler>> = {
   apk, apt, apt_key, apt_repository, blockinfile, command, copy, debug, dnf, fail, file, get_url, getent, group, ini_file, lineinfile, locale_gen, meta,
-  package: pkg, pip, raw, replace, shell, stat, tempfile, timezone, unarchive, user, yarn, yum,
+  package: pkg, pip, raw, replace, shell, stat, tempfile, timezone, unarchive, uri, user, yarn, yum,
 };
 
 /** The results a module registers besides rc/stdout (what a later `when` may read). */
-export const REGISTER_FIELDS: Readonly<Record<string, RegFields>> = { stat: STAT_FIELDS };
+export const REGISTER_FIELDS: Readonly<Record<string, RegFields>> = { stat: STAT_FIELDS, uri: URI_FIELDS };
