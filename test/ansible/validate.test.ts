@@ -8,6 +8,9 @@ import { checkAnsibleTasks, compileAnsibleTasks } from "../../src/ansible/compil
 import { MODULES } from "../../src/ansible/modules/index.js";
 import { UserError, type Diagnostic } from "../../src/diagnostics.js";
 import { asTasks } from "./equiv.js";
+import fs from "node:fs";
+import path from "node:path";
+import { repoRoot } from "../support/paths.js";
 
 const META = "configVersion: 1\nproject: demo\n---\n";
 /** Modules the task compiler handles itself (not in modules/). */
@@ -35,6 +38,15 @@ describe("validate reports what compile refuses", () => {
       refused.push(m);
     }
     assert.ok(refused.includes("xattr") && !refused.includes("lineinfile"), refused.join(" "));
+  });
+
+  test("docs/ansible.md lists exactly the modules refused at validate", () => {
+    const doc = fs.readFileSync(path.join(repoRoot, "docs", "ansible.md"), "utf8");
+    const para = /Refused at validate \([^)]*\)[^:]*:([^.]*)\./.exec(doc);
+    assert.ok(para, "the `Refused at validate` paragraph");
+    const listed = para[1]!.split(",").map((m) => m.trim()).filter((m) => m !== "").sort();
+    const refused = SUPPORTED_ANSIBLE_MODULES.filter((m) => MODULES[m] === undefined && !IN_COMPILER.includes(m)).sort();
+    assert.deepEqual(listed, refused);
   });
 
   test("an unsupported option is refused at the option, in the module's mapping or in args", () => {
