@@ -11,9 +11,9 @@ import type { AnsibleTask } from "../config/model.js";
 import { SUPPORTED_ANSIBLE_MODULES } from "../config/ansible.js";
 import { JinjaError, renderDeep, renderTemplate, toBool, toText, type Scope } from "./jinja.js";
 import { Args, TaskProblem, q, type ModuleCompiler, type ModuleContext } from "./types.js";
-import { compileWhen, regVar } from "./when.js";
+import { compileWhen, regVar, type RegFields } from "./when.js";
 import { helperLines } from "./helpers.js";
-import { MODULES } from "./modules/index.js";
+import { MODULES, REGISTER_FIELDS } from "./modules/index.js";
 
 export interface CompiledTask {
   /** `# task "name" (module) — werf.yaml:12`. */
@@ -28,6 +28,25 @@ export interface CompiledTask {
 export interface CompileOptions {
   /** One RUN per task: a `when` may not use what an earlier task registered. */
   asLayers?: boolean;
+}
+
+/** A task stapel2docker cannot compile, found without compiling for real (validation). */
+export interface AnsibleProblem {
+  /** The mapping holding the offending key: the task, its module's options or its `args`. */
+  container: Record<string, unknown>;
+  /** The offending key; undefined: the task as a whole. */
+  key?: string;
+  message: string;
+  hint: string;
+}
+
+const DEFAULT_HINT = "write the step as a `shell` task (docs/ansible.md lists what stapel2docker compiles)";
+
+/** A task that cannot be compiled, located in the task (turned into a UserError or an AnsibleProblem). */
+class TaskFailure extends Error {
+  constructor(readonly problem: AnsibleProblem) {
+    super(problem.message);
+  }
 }
 
 /** Free-form options allowed after a command module's text (`shell: make chdir=/src`). */
@@ -48,6 +67,17 @@ export function compileAnsibleTasks(tasks: readonly AnsibleTask[], opts: Compile
   return tasks.map((t, i) => c.topTask(t, i));
 }
 
+/**
+ * Every problem that compileAnsibleTasks would refuse in these tasks (one per task or block child, with the
+ * offending key), for `validate`. It runs the same compiler, so validation and compilation never disagree.
+ */
+export function checkAnsibleTasks(tasks: readonly Record<string, unknown>[], opts: CompileOptions = {}): AnsibleProblem[] {
+  const problems: AnsibleProblem[] = [];
+  const c = new Compiler(opts, problems);
+  tasks.forEach((t, i) => c.topTask({ module: "", config: t, pos: { file: "", line: 0, col: 0 } }, i));
+  return problems;
+}
+
 /** The bash definitions of the helpers that `tasks` use (print them once per RUN, before the tasks). */
 export function ansibleHelpers(tasks: readonly CompiledTask[]): string[] {
   return helperLines(tasks.flatMap((t) => t.helpers));
@@ -63,20 +93,34 @@ interface Inherited {
 
 class Compiler {
   /** Registered names of the current RUN. */
-  private registered = new Set<string>();
+  private registered = new Map<string, RegFields>();
+  /** Whether the module of the task being compiled wrote registered results (ansible_set). */
+  private setsFacts = false;
   private helpers = new Set<string>();
   private facts: Record<string, unknown> = {};
   private pos!: SourcePos;
   private label = "";
-  constructor(readonly opts: CompileOptions) {}
+  /** The task (or block child) being compiled, and its module. */
+  private current: Record<string, unknown> = {};
+  private module: string | undefined;
+  /** The `register:` name of the leaf task being compiled. */
+  private registerName: string | undefined;
+  /** Collecting mode (checkAnsibleTasks): problems are recorded per task instead of thrown. */
+  constructor(readonly opts: CompileOptions, readonly problems?: AnsibleProblem[]) {}
 
   topTask(task: AnsibleTask, index: number): CompiledTask {
     this.pos = task.pos;
     this.helpers = new Set();
-    if (this.opts.asLayers) this.registered = new Set();
+    if (this.opts.asLayers) this.registered = new Map();
     const name = typeof task.config.name === "string" ? task.config.name : undefined;
     this.label = name !== undefined ? `task "${name}"` : `task ${index + 1}`;
-    const lines = this.task(task.config, { vars: {}, environment: {}, when: [] }, this.label);
+    let lines: string[];
+    try {
+      lines = this.task(task.config, { vars: {}, environment: {}, when: [] }, this.label);
+    } catch (e) {
+      if (!(e instanceof TaskFailure)) throw e;
+      throw new UserError({ pos: this.pos, message: e.problem.message, hint: e.problem.hint });
+    }
     const module = task.module || "?";
     const title = name !== undefined ? `"${oneLine(name)}" ` : "";
     return {
@@ -87,27 +131,50 @@ class Compiler {
     };
   }
 
-  fail(message: string, hint?: string): never {
-    throw new UserError({ pos: this.pos, message: `ansible ${this.label}: ${message}`, hint });
+  /** Refuse the current task; `key` (an option or task keyword) points at what is refused. */
+  fail(message: string, hint?: string, key?: string): never {
+    const t = this.current;
+    const opts = this.module !== undefined ? t[this.module] : undefined;
+    const has = (o: unknown): o is Record<string, unknown> => o !== null && typeof o === "object" && !Array.isArray(o) && key !== undefined && key in o;
+    const container = has(opts) ? opts : has(t.args) ? t.args : has(t) ? t : t;
+    const located = container !== t || (key !== undefined && key in t) ? key : undefined;
+    throw new TaskFailure({ container, key: located, message: `ansible ${this.label}: ${message}`, hint: hint ?? DEFAULT_HINT });
   }
 
-  guard<T>(f: () => T): T {
+  /** Runs f, turning its JinjaError/TaskProblem into a located refusal (`key`: the keyword being read). */
+  guard<T>(f: () => T, key?: string): T {
     try {
       return f();
     } catch (e) {
-      if (e instanceof JinjaError) this.fail(e.message, "only {{ item }}, task vars and the filters default, join, quote (and lower, upper, trim, string, int, bool) are supported");
-      if (e instanceof TaskProblem) this.fail(e.message, e.hint);
+      if (e instanceof JinjaError) this.fail(e.message, "only {{ item }}, task vars and the filters default, join, quote (and lower, upper, trim, string, int, bool) are supported", key);
+      if (e instanceof TaskProblem) this.fail(e.message, e.hint, e.option);
       throw e;
     }
   }
 
   task(config: Record<string, unknown>, inh: Inherited, label: string): string[] {
+    const [saved, savedModule, savedLabel] = [this.current, this.module, this.label];
+    this.current = config;
+    this.module = undefined;
+    this.label = label;
+    try {
+      return this.taskLines(config, inh, label);
+    } catch (e) {
+      if (!(e instanceof TaskFailure) || this.problems === undefined) throw e;
+      this.problems.push(e.problem);
+      return [];
+    } finally {
+      [this.current, this.module, this.label] = [saved, savedModule, savedLabel];
+    }
+  }
+
+  taskLines(config: Record<string, unknown>, inh: Inherited, label: string): string[] {
     const keys = Object.keys(config);
     for (const k of keys) {
       if (k.startsWith("with_") && k !== "with_items" && k !== "with_list" && config[k] != null)
-        this.fail(`\`${k}\` is not supported`, "use `with_items:` or `loop:` with a list");
+        this.fail(`\`${k}\` is not supported`, "use `with_items:` or `loop:` with a list", k);
       for (const bad of ["until", "retries", "delay", "async", "poll", "delegate_to", "delegate_facts", "local_action", "action", "vars_files", "failed_when"])
-        if (k === bad && config[k] != null) this.fail(`task keyword \`${k}\` is not supported by stapel2docker`, "write the step as a `shell` task");
+        if (k === bad && config[k] != null) this.fail(`task keyword \`${k}\` is not supported by stapel2docker`, "write the step as a `shell` task", k);
     }
     void IGNORED_KEYWORDS;
     const vars = { ...inh.vars, ...this.facts, ...(this.obj(config.vars, "vars") ?? {}) };
@@ -122,6 +189,7 @@ class Compiler {
     const isBlock = ["block", "rescue", "always"].some((k) => config[k] != null);
     const module = isBlock ? "block" : keys.find((k) => !TASK_KEYWORDS.has(k) && !k.startsWith("with_") && config[k] !== undefined);
     if (module === undefined) this.fail("the task names no module");
+    if (!isBlock) this.module = module;
 
     // items
     const loopRaw = config.loop ?? config.with_items ?? config.with_list;
@@ -129,13 +197,13 @@ class Compiler {
     if (loopRaw != null) {
       let v: unknown = loopRaw;
       if (typeof v === "string") v = this.guard(() => renderTemplate(v as string, vars));
-      if (!Array.isArray(v)) this.fail("the loop must be a list");
+      if (!Array.isArray(v)) this.fail("the loop must be a list", "give `loop:`/`with_items:` a YAML list (or a variable holding one)", config.loop != null ? "loop" : config.with_items != null ? "with_items" : "with_list");
       items = config.with_items != null ? v.flatMap((x) => (Array.isArray(x) ? x : [x])) : v;
       items = items.map((x) => (typeof x === "string" ? this.guard(() => renderTemplate(x, vars)) : x));
     }
     if (config.loop_control != null) {
       const lc = this.obj(config.loop_control, "loop_control")!;
-      if (Object.keys(lc).some((k) => k !== "label")) this.fail("loop_control: only `label` is supported");
+      if (Object.keys(lc).some((k) => k !== "label")) this.fail("loop_control: only `label` is supported", "remove the other loop_control options", "loop_control");
     }
 
     const out: string[] = [];
@@ -144,21 +212,24 @@ class Compiler {
       if (isBlock) return this.block(config, sub, sc, label);
       return this.moduleLines(module, config, sc, sub);
     };
+    const register = config.register != null ? toText(config.register) : undefined;
+    this.registerName = register;
+    this.setsFacts = false;
     const bodies = items === undefined ? [one(undefined)] : items.map((it) => [`# item: ${oneLine(toText(it))}`, ...one(it)]);
+    const setsFacts = this.setsFacts;
 
     // when (per item when it uses the item)
-    const register = config.register != null ? toText(config.register) : undefined;
-    if (register !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(register)) this.fail(`register name ${JSON.stringify(register)} is not a valid variable name`);
+    if (register !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(register)) this.fail(`register name ${JSON.stringify(register)} is not a valid variable name`, "use letters, digits and `_`", "register");
     const ignore = config.ignore_errors != null && toBool(this.guard(() => renderTemplate(toText(config.ignore_errors), vars)));
     const condFor = (item: unknown): { static: boolean } | { bash: string } => {
       if (config.when == null) return { static: true };
-      return this.guard(() => compileWhen(config.when, scope(item), this.registered));
+      return this.guard(() => compileWhen(config.when, scope(item), this.registered), "when");
     };
 
     const wrapped: string[] = [];
     const withEnv = (body: string[]): string[] => {
       const env = Object.keys(environment).sort().map((k) => {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) this.fail(`environment name ${JSON.stringify(k)} is not valid`);
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) this.fail(`environment name ${JSON.stringify(k)} is not valid`, "use letters, digits and `_`", "environment");
         return `export ${k}=${q(toText(environment[k]))}`;
       });
       return [...env, ...body];
@@ -179,12 +250,16 @@ class Compiler {
     this.helpers.add("ansible_fail");
     const res: string[] = [];
     if (register !== undefined) {
-      if (items !== undefined) this.fail("register with a loop is not supported", "register a task without a loop");
-      this.registered.add(register);
+      if (items !== undefined) this.fail("register with a loop is not supported", "register a task without a loop", "register");
+      const fields = isBlock ? {} : (REGISTER_FIELDS[module] ?? {});
+      this.registered.set(register, fields);
+      // results the module may leave unset (stat of a missing path) must not keep an earlier task's value
+      if (Object.keys(fields).length > 0) res.push(`unset ${Object.keys(fields).map((f) => regVar(register, f)).join(" ")}`);
       res.push(`${regVar(register, "rc")}=0 ${regVar(register, "stdout")}= ${regVar(register, "skipped")}=1`);
     }
     const captured = register !== undefined && !isBlock;
     res.push("set +e");
+    if (captured && setsFacts) res.push("ansible_regfile=$(/.stapel/bin/mktemp)");
     if (captured) {
       res.push("ansible_out=$(/.stapel/bin/mktemp)");
       res.push(`${regVar(register!, "skipped")}=`);
@@ -194,6 +269,7 @@ class Compiler {
     if (captured) {
       res.push(`/.stapel/bin/cat "$ansible_out"; ${regVar(register!, "stdout")}=$(/.stapel/bin/cat "$ansible_out"); /.stapel/bin/rm -f "$ansible_out"`);
     }
+    if (captured && setsFacts) res.push('. "$ansible_regfile"; /.stapel/bin/rm -f "$ansible_regfile"');
     if (register !== undefined) res.push(`${regVar(register, "rc")}=$ansible_rc`);
     if (ignore) res.push(`if [ "$ansible_rc" -ne 0 ]; then echo "...ignoring (rc=$ansible_rc)"; fi`);
     else res.push(`if [ "$ansible_rc" -ne 0 ]; then exit "$ansible_rc"; fi`);
@@ -204,7 +280,7 @@ class Compiler {
     const list = (k: string): Record<string, unknown>[] => {
       const v = config[k];
       if (v == null) return [];
-      if (!Array.isArray(v)) this.fail(`\`${k}\` must be a list of tasks`);
+      if (!Array.isArray(v)) this.fail(`\`${k}\` must be a list of tasks`, "indent the tasks under it as a list", k);
       return v as Record<string, unknown>[];
     };
     const sub: Inherited = { ...inh, vars: { ...scope } };
@@ -249,8 +325,8 @@ class Compiler {
     const compiler: ModuleCompiler | undefined = MODULES[module];
     if (compiler === undefined) {
       if (SUPPORTED_ANSIBLE_MODULES.includes(module))
-        this.fail(`module \`${module}\` is supported by werf but not compiled by stapel2docker yet`, "write the step as a `shell` task");
-      this.fail(`unsupported ansible task! \`${module}\` is not a module werf supports`, `supported modules: ${SUPPORTED_ANSIBLE_MODULES.join(", ")}`);
+        this.fail(`module \`${module}\` is supported by werf but not by stapel2docker`, "write the step as a `shell` task (docs/ansible.md lists the compiled modules)", module);
+      this.fail(`unsupported ansible task! \`${module}\` is not a module werf supports`, `supported modules: ${SUPPORTED_ANSIBLE_MODULES.join(", ")}`, module);
     }
     return this.guard(() => {
       const raw = config[module];
@@ -274,14 +350,24 @@ class Compiler {
       const become = inh.becomeUser !== undefined && inh.becomeUser !== "root" && inh.becomeUser !== "0" ? inh.becomeUser : undefined;
       if (become !== undefined && !["shell", "command", "raw"].includes(module))
         throw new TaskProblem(`become_user with module \`${module}\` is not supported`, "use become_user with shell/command/raw, or set owner/group options");
-      const ctx: ModuleContext = { helper: (n) => this.helpers.add(n), becomeUser: become };
+      const register = this.registerName;
+      const ctx: ModuleContext = {
+        helper: (n) => this.helpers.add(n),
+        becomeUser: become,
+        result: (field) => {
+          if (register === undefined) return undefined;
+          this.helpers.add("ansible_set");
+          this.setsFacts = true;
+          return regVar(register, field);
+        },
+      };
       return compiler(args, ctx);
     });
   }
 
   obj(v: unknown, what: string): Record<string, unknown> | undefined {
     if (v == null) return undefined;
-    if (typeof v !== "object" || Array.isArray(v)) this.fail(`\`${what}\` must be a mapping`);
+    if (typeof v !== "object" || Array.isArray(v)) this.fail(`\`${what}\` must be a mapping`, `write \`${what}:\` as \`key: value\` lines`, what);
     return v as Record<string, unknown>;
   }
 }

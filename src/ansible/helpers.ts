@@ -2,6 +2,11 @@
 // its RUN script. They use the toolchain's busybox (/.stapel/bin) for file work, as ansible used its own python:
 // the image needs no coreutils for them. Package managers, useradd & co. are the image's own, as with ansible.
 
+import { LINEINFILE_ABSENT, LINEINFILE_PRESENT } from "./modules/lineinfile.js";
+import { BLOCKINFILE_AWK } from "./modules/blockinfile.js";
+import { INI_FILE_AWK } from "./modules/ini_file.js";
+import { shellQuote } from "../emit/quote.js";
+
 const S = "/.stapel/bin";
 
 export const HELPERS: Readonly<Record<string, { needs?: string[]; lines: string[] }>> = {
@@ -56,6 +61,70 @@ export const HELPERS: Readonly<Record<string, { needs?: string[]; lines: string[
       `  if [ -e "$d" ]; then ${S}/cat "$t" > "$d"; ${S}/rm -f "$t"`,
       `  else ${S}/chmod 0644 "$t"; ${S}/mv "$t" "$d"; fi`,
       '  ansible_attrs "$d" "$2" "$3" "$4"',
+      "}",
+    ],
+  },
+  ansible_set: {
+    lines: [
+      "# ansible_set VAR VALUE: a registered result, read back by the RUN after the task's subshell",
+      'ansible_set() { printf \'%s=%q\\n\' "$1" "$2" >> "$ansible_regfile"; }',
+    ],
+  },
+  ansible_edit: {
+    needs: ["ansible_write"],
+    lines: [
+      "# ansible_edit FILE OWNER GROUP MODE PROG [AWK OPTIONS...]: FILE (or nothing, when missing) through the awk",
+      "# program PROG, which exits 10 when it changed the text: only then is FILE written (created with its",
+      "# directories), as ansible writes only changed files; owner/group/mode apply to an existing FILE either way.",
+      "# The program gets nonl=1 when the last line has no newline.",
+      "ansible_edit() {",
+      '  local f="$1" o="$2" g="$3" m="$4" prog="$5" src="$1" nonl=0 rc=0 t; shift 5',
+      '  [ -e "$f" ] || src=/dev/null',
+      `  if [ -s "$src" ] && [ -n "$(${S}/tail -c 1 "$src")" ]; then nonl=1; fi`,
+      `  t=$(${S}/mktemp)`,
+      `  ${S}/awk -v nonl="$nonl" "$@" "$prog" "$src" > "$t" || rc=$?`,
+      '  if [ "$rc" = 10 ]; then',
+      `    [ -e "$f" ] || ${S}/mkdir -p "$(${S}/dirname "$f")"`,
+      '    ansible_write "$f" "$o" "$g" "$m" < "$t"',
+      `  elif [ "$rc" != 0 ]; then ${S}/rm -f "$t"; ansible_fail "could not edit $f"; fi`,
+      `  ${S}/rm -f "$t"`,
+      '  if [ -e "$f" ]; then ansible_attrs "$f" "$o" "$g" "$m"; fi',
+      "}",
+    ],
+  },
+  ansible_lineinfile: {
+    lines: [
+      "# lineinfile's awk programs (modules/lineinfile.ts), for ansible_edit",
+      `ansible_lineinfile_present=${shellQuote(LINEINFILE_PRESENT.trim())}`,
+      `ansible_lineinfile_absent=${shellQuote(LINEINFILE_ABSENT.trim())}`,
+    ],
+  },
+  ansible_blockinfile: {
+    lines: ["# blockinfile's awk program (modules/blockinfile.ts), for ansible_edit", `ansible_blockinfile=${shellQuote(BLOCKINFILE_AWK.trim())}`],
+  },
+  ansible_ini_file: {
+    lines: ["# ini_file's awk program (modules/ini_file.ts), for ansible_edit", `ansible_ini_file=${shellQuote(INI_FILE_AWK.trim())}`],
+  },
+  ansible_http: {
+    lines: [
+      "# ansible_http URL OUT [HEADER...]: GET URL into OUT with the image's curl, else its wget, else the toolchain's",
+      "# busybox wget (redirects followed; ansible_http_insecure=1: no certificate checks); sets ansible_http_status",
+      "# to the last response's code, -1 when there was none (as ansible's uri)",
+      "ansible_http() {",
+      '  local url="$1" out="$2" err code="" x w h=(); shift 2',
+      `  err=$(${S}/mktemp)`,
+      "  if command -v curl >/dev/null 2>&1; then",
+      '    for x in "$@"; do h+=(-H "$x"); done',
+      '    code=$(curl -sS -L ${ansible_http_insecure:+-k} "${h[@]}" -o "$out" -w \'%{http_code}\' "$url" 2>"$err") || true',
+      "  else",
+      `    w=wget; command -v wget >/dev/null 2>&1 || w=${S}/wget`,
+      '    for x in "$@"; do h+=(--header "$x"); done',
+      '    "$w" -S ${ansible_http_insecure:+--no-check-certificate} -O "$out" "${h[@]}" "$url" 2>"$err" || true',
+      `    code=$(${S}/sed -n 's/^ *HTTP\\/[0-9.]* \\([0-9][0-9][0-9]\\).*/\\1/p' "$err" | ${S}/tail -n 1)`,
+      "  fi",
+      `  ${S}/rm -f "$err"`,
+      '  case "$code" in ""|000) code=-1;; esac',
+      "  ansible_http_status=$code",
       "}",
     ],
   },

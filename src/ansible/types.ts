@@ -6,7 +6,8 @@ export { shellQuote };
 
 /** Thrown by module compilers for a problem in the task; the task compiler locates it. */
 export class TaskProblem extends Error {
-  constructor(message: string, readonly hint?: string) {
+  /** `option`: the module option refused, when there is one (validation points at it). */
+  constructor(message: string, readonly hint?: string, readonly option?: string) {
     super(message);
   }
 }
@@ -16,6 +17,11 @@ export interface ModuleContext {
   helper(name: string): void;
   /** The task's become_user, when become is on (only command modules accept it). */
   becomeUser?: string;
+  /**
+   * The bash variable of a registered result (`stat.exists`), set with `ansible_set VAR VALUE` in the task;
+   * undefined when the task registers nothing. The field must be listed in the module's REGISTER_FIELDS.
+   */
+  result(field: string): string | undefined;
 }
 
 /** A module compiler: the task's options (rendered) → bash lines that do what the module does, failing (exit≠0) as it fails. */
@@ -44,7 +50,7 @@ export class Args {
   str(...keys: string[]): string | undefined {
     const v = this.raw(keys);
     if (v === undefined) return undefined;
-    if (typeof v === "object") throw new TaskProblem(`option \`${keys[0]}\` of ${this.module} must be a string, got ${JSON.stringify(v)}`);
+    if (typeof v === "object") throw new TaskProblem(`option \`${keys[0]}\` of ${this.module} must be a string, got ${JSON.stringify(v)}`, "quote the value", keys.find((k) => this.values[k] != null));
     return toText(v);
   }
 
@@ -61,7 +67,7 @@ export class Args {
 
   need(...keys: string[]): string {
     const v = this.str(...keys);
-    if (v === undefined || v === "") throw new TaskProblem(`${this.module}: missing required option \`${keys[0]}\``);
+    if (v === undefined || v === "") throw new TaskProblem(`${this.module}: missing required option \`${keys[0]}\``, `add \`${keys[0]}:\` to the task`);
     return v;
   }
 
@@ -81,7 +87,7 @@ export class Args {
   obj(...keys: string[]): Record<string, unknown> | undefined {
     const v = this.raw(keys);
     if (v === undefined) return undefined;
-    if (typeof v !== "object" || Array.isArray(v)) throw new TaskProblem(`option \`${keys[0]}\` of ${this.module} must be a mapping`);
+    if (typeof v !== "object" || Array.isArray(v)) throw new TaskProblem(`option \`${keys[0]}\` of ${this.module} must be a mapping`, "write it as `key: value` lines", keys.find((k) => this.values[k] != null));
     return v as Record<string, unknown>;
   }
 
@@ -90,7 +96,7 @@ export class Args {
     const v = this.str(key);
     if (v === undefined) return dflt;
     if (!(choices as readonly string[]).includes(v))
-      throw new TaskProblem(`${this.module}: value of \`${key}\` must be one of: ${choices.join(", ")}, got: ${v}`);
+      throw new TaskProblem(`${this.module}: value of \`${key}\` must be one of: ${choices.join(", ")}, got: ${v}`, "stapel2docker compiles only these values; write other cases as a `shell` task", key);
     return v as T;
   }
 
@@ -99,14 +105,14 @@ export class Args {
     const v = this.raw([key]);
     if (v === undefined) return undefined;
     if (typeof v === "number") {
-      if (!Number.isInteger(v) || v < 0) throw new TaskProblem(`${this.module}: bad mode ${v}`);
+      if (!Number.isInteger(v) || v < 0) throw new TaskProblem(`${this.module}: bad mode ${v}`, "give the mode in octal, e.g. '0644'", key);
       return "0" + v.toString(8).padStart(3, "0");
     }
     const s = toText(v);
     if (/^[0-7]{1,4}$/.test(s)) return s.padStart(4, "0");
     if (/^([ugoa]*[-+=]([rwxXst]*|[ugo]))+(,([ugoa]*[-+=]([rwxXst]*|[ugo]))+)*$/.test(s)) return s;
-    if (s === "preserve") throw new TaskProblem(`${this.module}: mode \`preserve\` is not supported`, "give the mode in octal, e.g. '0644'");
-    throw new TaskProblem(`${this.module}: mode must be in octal or symbolic form, got ${JSON.stringify(s)}`);
+    if (s === "preserve") throw new TaskProblem(`${this.module}: mode \`preserve\` is not supported`, "give the mode in octal, e.g. '0644'", key);
+    throw new TaskProblem(`${this.module}: mode must be in octal or symbolic form, got ${JSON.stringify(s)}`, "give the mode in octal, e.g. '0644'", key);
   }
 
   /** Throws for options the compiler did not read (and that are not listed as ignorable). */
@@ -116,6 +122,7 @@ export class Args {
       throw new TaskProblem(
         `${this.module}: option${unknown.length > 1 ? "s" : ""} ${unknown.map((u) => `\`${u}\``).join(", ")} not supported by stapel2docker`,
         "remove the option, or write the step as a `shell` task",
+        unknown[0],
       );
   }
 }

@@ -5,16 +5,25 @@
 import { JinjaError, toBool, toText, type Scope } from "./jinja.js";
 import { q } from "./types.js";
 
-/** A registered task's bash variables: `ansible_reg_<name>_rc`, `_stdout`, `_skipped`. */
-export function regVar(name: string, field: "rc" | "stdout" | "skipped"): string {
-  return `ansible_reg_${name}_${field}`;
+/**
+ * A registered task's bash variables: `ansible_reg_<name>_rc`, `_stdout`, `_skipped`, and the module's own
+ * results (`stat.exists` → `ansible_reg_<name>_stat_exists`).
+ */
+export function regVar(name: string, field: string): string {
+  return `ansible_reg_${name}_${field.replace(/\./g, "_")}`;
 }
+
+/** Results a module registers besides rc/stdout, by dotted name: bool ("True"/"False"), str or int. */
+export type RegFields = Readonly<Record<string, "bool" | "str" | "int">>;
+
+/** Registered names of the current RUN → the module results they hold. */
+export type Registered = ReadonlyMap<string, RegFields>;
 
 type V = { s: unknown } | { rc: string } | { str: string } | { cond: string };
 
 export type WhenResult = { static: boolean } | { bash: string };
 
-export function compileWhen(cond: unknown, scope: Scope, registered: ReadonlySet<string>): WhenResult {
+export function compileWhen(cond: unknown, scope: Scope, registered: Registered): WhenResult {
   const list = Array.isArray(cond) ? cond : [cond];
   const parts: string[] = [];
   for (const c of list) {
@@ -42,7 +51,7 @@ const TOKEN = /\s*(\(|\)|==|!=|<=|>=|<|>|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|-?[
 class Parser {
   private toks: string[] = [];
   private p = 0;
-  constructor(readonly src: string, readonly scope: Scope, readonly registered: ReadonlySet<string>) {
+  constructor(readonly src: string, readonly scope: Scope, readonly registered: Registered) {
     TOKEN.lastIndex = 0;
     let m: RegExpExecArray | null;
     while (TOKEN.lastIndex < src.length && (m = TOKEN.exec(src))) this.toks.push(m[1]!);
@@ -94,6 +103,7 @@ class Parser {
         neg = true;
         this.p++;
       }
+      if (this.peek() === "sameas") this.p++;
       const test = this.toks[this.p++];
       const r = this.test(a, test ?? "");
       if ("s" in r) return { s: neg ? !r.s : r.s };
@@ -120,7 +130,12 @@ class Parser {
         return { s: op === "==" ? x === y || toText(x) === toText(y) : op === "!=" ? !(x === y || toText(x) === toText(y)) : op === "<" ? x < y : op === ">" ? x > y : op === "<=" ? x <= y : x >= y };
       }
       const [rt, st, flip] = "s" in b ? [a, b, false] : "s" in a ? [b, a, true] : this.fail("compare a registered value with a literal");
-      const lit = toText((st as { s: unknown }).s);
+      const litv = (st as { s: unknown }).s;
+      if ("cond" in rt && (op === "==" || op === "!=") && typeof litv === "boolean") {
+        // a registered boolean (stat.exists == true)
+        return (op === "==") === litv ? { cond: rt.cond } : { cond: `! ${rt.cond}` };
+      }
+      const lit = toText(litv);
       const o = flip ? ({ "<": ">", ">": "<", "<=": ">=", ">=": "<=" } as Record<string, string>)[op] ?? op : op;
       if ("rc" in rt) {
         if (!/^-?[0-9]+$/.test(lit)) this.fail("rc is compared with a number");
@@ -137,11 +152,19 @@ class Parser {
   }
   test(a: V, test: string): { s: boolean } | { cond: string } {
     const reg = (a as { reg?: string }).reg;
+    const field = (a as { field?: string }).field;
     switch (test) {
       case "defined":
+        if (field !== undefined) return { cond: `[ -n "\${${field}+set}" ]` };
         return { s: reg !== undefined || ("s" in a && a.s !== undefined) };
       case "undefined":
+        if (field !== undefined) return { cond: `[ -z "\${${field}+set}" ]` };
         return { s: !(reg !== undefined || ("s" in a && a.s !== undefined)) };
+      case "true":
+      case "false":
+        if ("s" in a) return { s: a.s === (test === "true") };
+        if ("cond" in a) return test === "true" ? { cond: a.cond } : { cond: `! ${a.cond}` };
+        break;
       case "failed":
       case "failure":
       case "succeeded":
@@ -173,13 +196,19 @@ class Parser {
     if (/^(none|None)$/.test(t)) return { s: null };
     if (!/^[A-Za-z_]/.test(t)) this.fail(`unexpected \`${t}\``);
     const [head, ...path] = t.split(".");
-    if (this.registered.has(head!)) {
+    const fields = this.registered.get(head!);
+    if (fields !== undefined) {
       const f = path.join(".");
-      const v: V & { reg?: string } =
-        f === "" ? { rc: regVar(head!, "rc") } : f === "rc" ? { rc: regVar(head!, "rc") } : f === "stdout" ? { str: regVar(head!, "stdout") }
+      const type = Object.prototype.hasOwnProperty.call(fields, f) ? fields[f] : undefined;
+      const fv = regVar(head!, f);
+      const known = ["rc", "stdout", "failed", "skipped", ...Object.keys(fields)].join(", ");
+      const v: V & { reg?: string; field?: string } =
+        type === "bool" ? { cond: `[ "$\{${fv}:-\}" = True ]` } : type === "str" ? { str: fv } : type === "int" ? { rc: fv }
+        : f === "" ? { rc: regVar(head!, "rc") } : f === "rc" ? { rc: regVar(head!, "rc") } : f === "stdout" ? { str: regVar(head!, "stdout") }
         : f === "failed" ? { cond: `[ "$${regVar(head!, "rc")}" -ne 0 ]` } : f === "skipped" ? { cond: `[ -n "$${regVar(head!, "skipped")}" ]` }
-        : this.fail(`\`${t}\`: of a registered task only rc, stdout, failed and skipped are known`);
-      (v as { reg?: string }).reg = head!;
+        : this.fail(`\`${t}\`: of this registered task only ${known} are known`);
+      v.reg = head!;
+      if (type !== undefined) v.field = fv;
       return v;
     }
     let v: unknown = Object.prototype.hasOwnProperty.call(this.scope, head!) ? this.scope[head!] : undefined;

@@ -1,6 +1,9 @@
 // werf's ansible task check (pkg/config/raw_ansible_task.go): a task names
 // exactly one module from werf's whitelist, or is a block/rescue/always task.
 // Task keywords (name, when, args, ...) may accompany the module.
+// Then, what werf accepts but stapel2docker cannot compile (checkAnsibleStage).
+import { checkAnsibleTasks } from "../ansible/compile.js";
+import type { DocContext } from "./context.js";
 
 /** Modules the stapel ansible supports, in werf's order. */
 export const SUPPORTED_ANSIBLE_MODULES: readonly string[] = [
@@ -66,3 +69,12 @@ export function checkAnsibleTask(task: Record<string, unknown>): AnsibleTaskChec
 }
 
 export const ANSIBLE_BLOCK_KEYS = BLOCK_KEYS;
+
+/**
+ * Reports, located at the task or the refused option, every task of a stage (werf's checks passed) that
+ * stapel2docker's ansible compiler refuses. It asks the compiler itself, so `validate` never passes a config
+ * that `compile` refuses, and there is no second list of what is supported.
+ */
+export function checkAnsibleStage(ctx: DocContext, tasks: Record<string, unknown>[], asLayers: boolean): void {
+  for (const p of checkAnsibleTasks(tasks, { asLayers })) ctx.error(p.container, p.key, p.message, p.hint, "key");
+}

@@ -2,7 +2,7 @@
 // per-image rules (pkg/config/raw_*.go, image_base.go, git_*.go, import.go, mount.go).
 // Rules that need the other images (names, references, cycles) are in graph.ts.
 
-import { checkAnsibleTask, ANSIBLE_BLOCK_KEYS } from "./ansible.js";
+import { checkAnsibleTask, checkAnsibleStage, ANSIBLE_BLOCK_KEYS } from "./ansible.js";
 import type { DocContext } from "./context.js";
 import {
   USER_STAGES,
@@ -216,12 +216,15 @@ function copyCacheVersions(ctx: DocContext, raw: Raw, into: ShellBuilder | Ansib
 function buildAnsible(ctx: DocContext, image: Raw): AnsibleBuilder | undefined {
   const raw = ctx.object(image, "ansible");
   if (!raw) return undefined;
+  const asLayers = ctx.bool(image, "asLayers") ?? false;
   const ansible: AnsibleBuilder = { pos: ctx.pos(image, "ansible"), beforeInstall: [], install: [], beforeSetup: [], setup: [], stagePos: {} };
   for (const stage of USER_STAGES) {
     if (raw[stage] === undefined) continue;
     ansible.stagePos[stage] = ctx.pos(raw, stage);
     const tasks = ctx.objects(raw, stage);
+    const before = ctx.diagnostics.length;
     ansible[stage] = tasks.map((task, i) => buildAnsibleTask(ctx, tasks, i, task));
+    if (ctx.diagnostics.length === before) checkAnsibleStage(ctx, tasks, asLayers);
   }
   copyCacheVersions(ctx, raw, ansible);
   return ansible;

@@ -30,10 +30,10 @@ describe("normaliser", () => {
     assert.deepEqual(shlexSplit(`a 'b c' "d\\"e" f\\ g`), ["a", "b c", 'd"e', "f g"]);
   });
   test("errors name the task and its line", () => {
-    const tasks = asTasks([{ name: "first", shell: "true" }, { name: "look", stat: { path: "/x" } }]);
+    const tasks = asTasks([{ name: "first", shell: "true" }, { name: "attr", xattr: { path: "/x", key: "user.a" } }]);
     tasks[1]!.pos = { file: "werf.yaml", line: 12, col: 7 };
     assert.throws(() => compileAnsibleTasks(tasks), (e: unknown) =>
-      e instanceof UserError && /^werf\.yaml:12:7: ansible task "look": module `stat` is supported by werf but not compiled/.test(e.message) && /shell/.test(e.message));
+      e instanceof UserError && /^werf\.yaml:12:7: ansible task "attr": module `xattr` is supported by werf but not by stapel2docker/.test(e.message) && /shell/.test(e.message));
     assert.throws(() => compileAnsibleTasks(asTasks([{ copy: { dest: "/x", content: "a", bogus: 1 } }])), /`bogus` not supported/);
     assert.throws(() => compileAnsibleTasks(asTasks([{ shell: "echo {{ foo }}" }])), /`foo` is undefined/);
   });

@@ -217,6 +217,151 @@ const CASES: Case[] = [
       { timezone: { name: "Europe/Berlin" } },
     ],
   },
+  {
+    name: "lineinfile: regexp (last match), EOF after a line without newline, insertafter/insertbefore, BOF, absent, exact line kept, firstmatch",
+    tasks: [
+      { copy: { content: "a=1\n# port=80\nb=2\nport = 1\nlast", dest: "/etc/t1" } },
+      { lineinfile: { path: "/etc/t1", regexp: "^#? ?port ?=", line: "port=8080" } },
+      { lineinfile: { path: "/etc/t1", line: "appended" } },
+      { lineinfile: { path: "/etc/t1", line: "after-a", insertafter: "^a=" } },
+      { lineinfile: { path: "/etc/t1", line: "before-b", insertbefore: "^b=" } },
+      { lineinfile: { path: "/etc/t1", line: "top", insertbefore: "BOF" } },
+      { lineinfile: { path: "/etc/t1", regexp: "^b=", state: "absent" } },
+      { lineinfile: { path: "/etc/t1", line: "appended" } },
+      { lineinfile: { path: "/etc/t1", line: "a=1", state: "absent" } },
+      { copy: { content: "x\nk=1\ny\nk=2\n", dest: "/etc/t3", mode: "0640" } },
+      { lineinfile: { path: "/etc/t3", line: "after-first-k", insertafter: "^k=", firstmatch: true } },
+      { lineinfile: { path: "/etc/t3", line: "after-last-k", insertafter: "^k=" } },
+      { lineinfile: { path: "/etc/t3", line: "not-found-goes-last", insertbefore: "^nothing" } },
+      { lineinfile: { dest: "/etc/t3", regexp: "^k=", line: "k=first", firstmatch: true } },
+      { lineinfile: { path: "/etc/login.defs", regexp: "^UMASK", line: "UMASK 027" } },
+    ],
+  },
+  {
+    name: "lineinfile: backrefs (match, no match), create with mode/owner and directories, existing file attributes",
+    tasks: [
+      { copy: { content: "host=old.example port=1\nother\n", dest: "/etc/t2" } },
+      { lineinfile: { path: "/etc/t2", regexp: "^host=([a-z]+)\\.example (port)=.*", line: "host=\\1.new \\g<2>=2", backrefs: true } },
+      { lineinfile: { path: "/etc/t2", regexp: "^nomatch(.*)", line: "\\1 gone", backrefs: true } },
+      { lineinfile: { path: "/srv/new/dir/f.conf", create: true, line: "x=1", mode: "0600", owner: "nobody" } },
+      { lineinfile: { path: "/etc/host.conf", line: "multi on", group: "nogroup" } },
+      { lineinfile: { path: "/etc/{{ item }}", line: "# touched", insertbefore: "BOF" }, with_items: ["issue", "issue.net"] },
+    ],
+  },
+  {
+    name: "lineinfile: a missing file without create fails",
+    tasks: [{ lineinfile: { path: "/etc/nothing-here", line: "x" } }],
+    fails: true,
+  },
+  {
+    name: "stat with register: exists, isdir, isreg, islnk, mode, uid, defined fields in later whens",
+    tasks: [
+      { file: { path: "/srv", state: "directory" } },
+      { file: { src: "/etc/hostname", dest: "/srv/link", state: "link" } },
+      { stat: { path: "/etc/os-release" }, register: "s1" },
+      { stat: { path: "/nonexistent" }, register: "s2" },
+      { stat: { path: "/etc" }, register: "s3" },
+      { stat: { path: "/srv/link" }, register: "s4" },
+      { stat: { path: "/etc/shadow" }, register: "s5" },
+      { copy: { content: "1", dest: "/srv/exists" }, when: "s1.stat.exists" },
+      { copy: { content: "1", dest: "/srv/not-exists" }, when: "not s2.stat.exists" },
+      { copy: { content: "1", dest: "/srv/exists-false" }, when: "s2.stat.exists == false" },
+      { copy: { content: "1", dest: "/srv/never" }, when: "s2.stat.exists" },
+      { copy: { content: "1", dest: "/srv/isdir" }, when: "s3.stat.isdir and not s3.stat.isreg" },
+      { copy: { content: "1", dest: "/srv/isdir-defined" }, when: "s3.stat.isdir is defined and s3.stat.isdir" },
+      { copy: { content: "1", dest: "/srv/isdir-undefined" }, when: "s2.stat.isdir is not defined" },
+      { copy: { content: "1", dest: "/srv/islnk" }, when: "s4.stat.islnk and not s4.stat.isreg" },
+      { stat: { path: "/etc/debian_version" }, register: "s6" },
+      { copy: { content: "1", dest: "/srv/os-release-not-reg" }, when: "s1.stat.islnk and not s1.stat.isreg" },
+      { copy: { content: "1", dest: "/srv/mode-0644" }, when: "s6.stat.isreg and s6.stat.mode == '0644'" },
+      { copy: { content: "1", dest: "/srv/mode-0640" }, when: "s5.stat.mode == '0640'" },
+      { copy: { content: "1", dest: "/srv/uid-0" }, when: "s5.stat.uid == 0 and s5.stat.pw_name == 'root'" },
+      { copy: { content: "1", dest: "/srv/group-shadow" }, when: "s5.stat.gr_name == 'shadow'" },
+      { copy: { content: "1", dest: "/srv/size" }, when: "s1.stat.size > 10" },
+    ],
+  },
+  {
+    name: "blockinfile: EOF after a line without newline, replaced in place, custom marker, insertafter/insertbefore, BOF, absent, create",
+    tasks: [
+      { copy: { content: "[main]\nkey=1\n[other]\nx=2", dest: "/etc/b1.ini" } },
+      { blockinfile: { path: "/etc/b1.ini", block: "added=1\nadded=2" } },
+      { blockinfile: { path: "/etc/b1.ini", block: "replaced=1\n" } },
+      { blockinfile: { path: "/etc/b1.ini", marker: "; {mark} s2d", block: "after-main=1", insertafter: "^\\[main\\]" } },
+      { blockinfile: { path: "/etc/b1.ini", marker: "; {mark} s2d", block: "after-main=2", insertafter: "^\\[main\\]" } },
+      { blockinfile: { path: "/etc/b1.ini", marker: "# {mark} top", marker_begin: "START", marker_end: "STOP", block: "top", insertbefore: "BOF" } },
+      { blockinfile: { path: "/etc/b1.ini", marker: "# {mark} before-other", block: "b=1", insertbefore: "^\\[other" } },
+      { blockinfile: { path: "/etc/b1.ini", marker: "# {mark} nowhere", block: "n=1", insertafter: "^nothing-matches" } },
+      { blockinfile: { path: "/etc/b1.ini", marker: "# {mark} before-other", state: "absent" } },
+      { blockinfile: { path: "/etc/b1.ini", marker: "# {mark} top", block: "" } },
+      { blockinfile: { path: "/srv/new/b2", create: true, block: "created", mode: "0600" } },
+      { blockinfile: { path: "/srv/new/b3", create: true, state: "present" } },
+      { blockinfile: { path: "/srv/b-missing/f", state: "absent", create: true } },
+      { copy: { content: "no newline", dest: "/etc/b4" } },
+      { blockinfile: { path: "/etc/b4", state: "absent" } },
+      { blockinfile: { path: "/etc/issue", content: "{{ item }}" }, loop: ["one", "two"] },
+    ],
+  },
+  {
+    name: "blockinfile: a missing file without create fails",
+    tasks: [{ blockinfile: { path: "/etc/nothing-here", block: "x" } }],
+    fails: true,
+  },
+  {
+    name: "ini_file: set, replace, commented option reused, duplicates removed, new section, no_extra_spaces, no section, absent option/section, create",
+    tasks: [
+      { copy: { content: "top=1\n[main]\n# key = old\nother = 2\n\n[dup]\na = 1\na = 2\n; comment\n\n[gone]\nz = 1\n[last]\nq = 1", dest: "/etc/i1.ini" } },
+      { ini_file: { path: "/etc/i1.ini", section: "main", option: "key", value: "new" } },
+      { ini_file: { path: "/etc/i1.ini", section: "main", option: "added", value: "3" } },
+      { ini_file: { path: "/etc/i1.ini", section: "main", option: "other", value: "2" } },
+      { ini_file: { path: "/etc/i1.ini", section: "dup", option: "a", value: "9" } },
+      { ini_file: { path: "/etc/i1.ini", section: "new", option: "n", value: "x y", no_extra_spaces: true } },
+      { ini_file: { path: "/etc/i1.ini", section: null, option: "top", value: "2" } },
+      { ini_file: { path: "/etc/i1.ini", option: "top2", value: "t" } },
+      { ini_file: { path: "/etc/i1.ini", section: "main", option: "other", state: "absent" } },
+      { ini_file: { path: "/etc/i1.ini", section: "gone", state: "absent" } },
+      { ini_file: { path: "/etc/i1.ini", section: "last", option: "r", value: "2" } },
+      { ini_file: { dest: "/srv/conf/i2.ini", section: "s", option: "o", value: "v", mode: "0640", group: "nogroup" } },
+      { ini_file: { path: "/srv/conf/i3.ini", section: "s", option: "o", state: "absent" } },
+      { copy: { content: "[s]\nk = 1\nk = 2\n", dest: "/etc/i4.ini" } },
+      { ini_file: { path: "/etc/i4.ini", section: "s", option: "k", value: "2", exclusive: false } },
+      { ini_file: { path: "/etc/i4.ini", section: "s", option: "k", value: "1", state: "absent", exclusive: false } },
+    ],
+  },
+  {
+    name: "ini_file: create no on a missing file fails",
+    tasks: [{ ini_file: { path: "/etc/nothing.ini", section: "s", option: "o", value: "v", create: false } }],
+    fails: true,
+  },
+  {
+    name: "uri (a local HTTP server): dest file and dir, return_content and status in whens, status_code list, a failing status ignored, creates, headers",
+    files: { "www/data.txt": "hello from the server\n", "www/other.json": "{\"a\": 1}\n" },
+    tasks: [
+      // python's http.server on the ansible side, the toolchain's busybox httpd on ours (no python there)
+      { shell: "if [ -x /.stapel/bin/httpd ]; then /.stapel/bin/httpd -p 127.0.0.1:8080 -h /.t/files/www; else cd /.t/files/www && (python3 -m http.server 8080 --bind 127.0.0.1 >/dev/null 2>&1 &); fi; sleep 2" },
+      { file: { path: "/srv/dir", state: "directory" } },
+      { uri: { url: "http://127.0.0.1:8080/data.txt", dest: "/srv/data.txt", headers: { "X-Test": "1" } } },
+      { uri: { url: "http://127.0.0.1:8080/other.json", dest: "/srv/dir/", mode: "0600" } },
+      { uri: { url: "http://127.0.0.1:8080/data.txt", return_content: true }, register: "r1" },
+      { copy: { content: "1", dest: "/srv/content-has-hello" }, when: "'hello from' in r1.content and r1.status == 200" },
+      { copy: { content: "1", dest: "/srv/content-equal" }, when: "r1.content == 'hello from the server\n'" },
+      { uri: { url: "http://127.0.0.1:8080/missing", status_code: [200, 404] }, register: "r2" },
+      { copy: { content: "1", dest: "/srv/r2-404" }, when: "r2.status == 404" },
+      { uri: { url: "http://127.0.0.1:8080/missing" }, register: "r3", ignore_errors: true },
+      { copy: { content: "1", dest: "/srv/r3-failed" }, when: "r3 is failed and r3.status == 404" },
+      { uri: { url: "http://127.0.0.1:8080/data.txt", dest: "/srv/never", creates: "/srv/data.txt" } },
+      { uri: { url: "http://127.0.0.1:8080/data.txt", status_code: "200" }, register: "r4" },
+      { copy: { content: "1", dest: "/srv/r4-ok" }, when: "r4.status == 200 and r4 is succeeded" },
+    ],
+  },
+  {
+    name: "uri: a status not accepted fails",
+    files: { "www/x": "x" },
+    tasks: [
+      { shell: "if [ -x /.stapel/bin/httpd ]; then /.stapel/bin/httpd -p 127.0.0.1:8080 -h /.t/files/www; else cd /.t/files/www && (python3 -m http.server 8080 --bind 127.0.0.1 >/dev/null 2>&1 &); fi; sleep 2" },
+      { uri: { url: "http://127.0.0.1:8080/missing" } },
+    ],
+    fails: true,
+  },
 ];
 
 describe("ansible equivalence on the real engine", { timeout: 1_800_000 }, () => {
@@ -225,7 +370,8 @@ describe("ansible equivalence on the real engine", { timeout: 1_800_000 }, () =>
   }, { timeout: 1_500_000 });
   after(() => cleanupToolchain());
 
-  for (const c of CASES) {
+  const only = process.env.S2D_ANSIBLE_CASES;
+  for (const c of CASES.filter((c) => only === undefined || c.name.includes(only))) {
     test(c.name, { timeout: 300_000 }, async () => {
       const r = await runBoth(c.tasks, c.files, c.opts);
       const detail = `\n--- ansible output:\n${r.ansible.output.slice(-3000)}\n--- our output:\n${r.ours.output.slice(-3000)}\n--- script:\n${r.script}`;

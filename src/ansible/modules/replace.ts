@@ -5,8 +5,12 @@ import { Args, TaskProblem, q, type ModuleContext } from "../types.js";
 
 const S = "/.stapel/bin";
 
-export function pyToEre(re: string): string {
-  if (/\\n|\(\?[=!<]|[*+?}]\?|\\[AZbB]|\(\?P?</.test(re)) throw new TaskProblem(`replace: regexp ${JSON.stringify(re)} uses Python regexp features sed lacks (\\n, lookarounds, lazy quantifiers, \\b, named groups)`, "write the step as a `shell` task with sed");
+/**
+ * A Python regexp as a POSIX ERE, for sed (`/` escaped) or awk (`slash: false`); `option` names the option
+ * in the refusal of what EREs lack.
+ */
+export function pyToEre(re: string, module = "replace", option = "regexp", slash = true): string {
+  if (/\\n|\(\?|[*+?}]\?|\\[AZbB]/.test(re)) throw new TaskProblem(`${module}: ${option} ${JSON.stringify(re)} uses Python regexp features sed lacks (\\n, (? groups and flags, lookarounds, lazy quantifiers, \\b)`, "write the step as a `shell` task with sed", option);
   let out = "";
   for (let i = 0; i < re.length; i++) {
     const c = re[i]!;
@@ -14,7 +18,7 @@ export function pyToEre(re: string): string {
       const n = re[++i]!;
       const map: Record<string, string> = { d: "[0-9]", D: "[^0-9]", s: "[[:space:]]", S: "[^[:space:]]", w: "[[:alnum:]_]", W: "[^[:alnum:]_]", t: "\t" };
       out += map[n] ?? `\\${n}`;
-    } else if (c === "/") out += "\\/";
+    } else if (c === "/" && slash) out += "\\/";
     else out += c;
   }
   return out;
