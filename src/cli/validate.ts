@@ -2,6 +2,9 @@
 import type { Command } from "commander";
 import { renderWerfConfig } from "../template/render.js";
 import { loadWerfConfig, type WerfConfig, type StapelImage, type DockerfileImage } from "../config/index.js";
+import { checkHostPaths } from "../config/giterminism.js";
+import { formatDiagnostic } from "../diagnostics.js";
+import { ProjectFiles } from "../project/files.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 
 export function registerValidate(program: Command): void {
@@ -12,6 +15,8 @@ export function registerValidate(program: Command): void {
   ).action(async (opts: ConfigOptions) => {
     const rendered = await renderWerfConfig(renderOptions(opts));
     const config = loadWerfConfig(rendered);
+    checkHostPaths(config, new ProjectFiles(opts.dir), rendered.giterminism);
+    for (const w of rendered.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     process.stdout.write(summarise(config));
   });
 }

@@ -8,6 +8,8 @@ import os from "node:os";
 import path from "node:path";
 import { UserError, formatPos, type Diagnostic } from "../diagnostics.js";
 import { renderWerfConfig } from "../template/render.js";
+import { checkHostPaths } from "../config/giterminism.js";
+import { ProjectFiles } from "../project/files.js";
 import { goTimeString } from "../template/werf.js";
 import { loadWerfConfig, type WerfConfig, type StapelImage, type DockerfileImage, type Mount } from "../config/index.js";
 import { stageDependenciesChecksum } from "../git/checksum.js";
@@ -45,8 +47,13 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
     env: opts.env,
     strictEnv: opts.strictEnv ?? false,
     environ: opts.environ ?? process.env,
+    giterminismConfig: opts.giterminismConfig,
   });
-  return planConfig(loadWerfConfig(rendered), opts, git);
+  const config = loadWerfConfig(rendered);
+  checkHostPaths(config, new ProjectFiles(opts.dir), rendered.giterminism);
+  const plan = await planConfig(config, opts, git);
+  plan.warnings.unshift(...rendered.warnings);
+  return plan;
 }
 
 /** Plans an already loaded config (tests, and `build` which reloads nothing). */

@@ -2,7 +2,8 @@
 // the config in one template set, executed as "werfConfig" with werf's data.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type SourceMap, UserError } from "../diagnostics.js";
+import { type Diagnostic, type SourceMap, UserError } from "../diagnostics.js";
+import { GITERMINISM_FILE, type Giterminism, isEnvAllowed, loadGiterminism } from "../config/giterminism.js";
 import { TemplateSet } from "./template.js";
 import { werfData, werfFuncs } from "./werf.js";
 import { ProjectFiles, ProjectPathError } from "../project/files.js";
@@ -13,6 +14,8 @@ export interface RenderOptions {
   env?: string;
   strictEnv?: boolean;
   environ?: Record<string, string | undefined>;
+  /** werf's --giterminism-config: the allow-lists file (default: the project's werf-giterminism.yaml). */
+  giterminismConfig?: string;
 }
 
 export interface RenderedConfig {
@@ -21,6 +24,10 @@ export interface RenderedConfig {
   absPath: string;
   text: string;
   map: SourceMap;
+  /** The allow-lists the config was rendered with (and host paths are checked against). */
+  giterminism: Giterminism;
+  /** Things to tell the user that did not stop the rendering (env names the allow-list refused). */
+  warnings: Diagnostic[];
 }
 
 /** Where partial templates live, relative to the project dir. */
@@ -103,8 +110,15 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   const absPath = config.abs;
   const file = displayPath(dir, absPath);
 
+  const giterminism = loadGiterminism(project, opts.giterminismConfig);
+  const refused = new Set<string>();
   let set: TemplateSet | undefined = undefined;
-  const funcs = werfFuncs(() => set!, { environ: opts.environ, strictEnv: opts.strictEnv });
+  const funcs = werfFuncs(() => set!, {
+    environ: opts.environ,
+    strictEnv: opts.strictEnv,
+    allowEnv: (name) => isEnvAllowed(giterminism, name),
+    onRefusedEnv: (name) => refused.add(name),
+  });
   set = new TemplateSet(funcs);
 
   for (const rel of templateFiles(project)) {
@@ -115,5 +129,9 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   set.parse("werfConfig", text, file);
 
   const out = set.execute("werfConfig", werfData({ dir, env: opts.env }));
-  return { file, absPath, text: out.text, map: out.map };
+  const warnings: Diagnostic[] = [...refused].sort().map((name) => ({
+    message: `{{ env ${JSON.stringify(name)} }} read as unset: the variable is not in config.goTemplateRendering.allowEnvVariables of ${giterminism.file ?? GITERMINISM_FILE}`,
+    hint: "the build environment may hold secrets, so werf.yaml reads only the variables the giterminism config allows; add the name there",
+  }));
+  return { file, absPath, text: out.text, map: out.map, giterminism, warnings };
 }
