@@ -8,6 +8,7 @@ import { UserError } from "../diagnostics.js";
 import { COMMIT_SECRET, REPO_ARG } from "../emit/dockerfile.js";
 import { imageContexts, type BakeFile, type BakeTarget } from "../emit/bake.js";
 import { patchApplyScript } from "../git/patch.js";
+import { shellComment } from "../emit/quote.js";
 import type { DockerfileImagePlan, ImagePlan, MountPlan, Plan, StageBody, StagePlan, UserBody } from "../stages/model.js";
 import type { ChainStage, ImageChain, StagePatch } from "./resolve.js";
 
@@ -63,7 +64,7 @@ function patchBody(patches: StagePatch[], files: RenderBuildOptions["patchFiles"
     commands: patches.map((p) => {
       const f = files(p);
       return {
-        command: `# git ${p.source.mapping.add} → ${p.source.mapping.to}: ${p.from.slice(0, 12)}..${p.source.commit.slice(0, 12)}\n` +
+        command: shellComment(`# git ${p.source.mapping.add} → ${p.source.mapping.to}: ${p.from.slice(0, 12)}..${p.source.commit.slice(0, 12)}`) + "\n" +
           patchApplyScript(`${PATCH_MOUNT}/${f.tar}`, `${PATCH_MOUNT}/${f.removals}`, p.source.mapping).replace(/\n$/, ""),
         pos,
       };

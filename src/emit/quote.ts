@@ -62,6 +62,12 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/** Text for one shell comment line: every line break and other control character (C0, DEL, C1, U+2028/U+2029)
+ *  becomes "?", so the text cannot end the comment and start a command. */
+export function shellComment(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, "?");
+}
+
 /** A heredoc terminator that equals no line of `body` (compared after trimming blanks, to be safe). */
 export function heredocTerminator(body: string, base = "STAPEL_EOF"): string {
   const lines = new Set(body.split("\n").map((l) => l.trim()));
