@@ -184,36 +184,119 @@ export async function emitProject(plan: Plan, opts: EmitOptions, deps: RenderDep
   const bake = renderBake(plan, opts);
   const buildSh = renderBuildScript(plan, opts);
   const commitEnv = renderCommitEnv(plan);
-  const replacing = await checkOut(out);
-
-  await mkdir(path.dirname(out), { recursive: true });
-  const tmp = await mkdtemp(path.join(path.dirname(out), `.${path.basename(out)}.tmp-`));
-  let written: string[];
   try {
-    await writeFile(path.join(tmp, MARKER), "made by stapel2docker compile; the folder is replaced on every compile\n");
-    await writeFile(path.join(tmp, "Dockerfile"), dockerfile);
-    await writeFile(path.join(tmp, "docker-bake.json"), JSON.stringify(bake, null, 2) + "\n");
-    await writeFile(path.join(tmp, "build.sh"), buildSh);
-    await chmod(path.join(tmp, "build.sh"), 0o755);
-    if (commitEnv !== undefined) await writeFile(path.join(tmp, "commit.env"), commitEnv, { mode: 0o600 });
-    const context = path.join(tmp, "context");
-    await mkdir(context);
-    await writeArchives(plan, context);
-    written = (await listFiles(tmp)).sort();
-    if (replacing) {
-      for (const k of KEPT) {
-        if (await exists(path.join(out, k))) await rename(path.join(out, k), path.join(tmp, k));
+    await recoverOut(out);
+    const replacing = await checkOut(out);
+
+    await mkdir(path.dirname(out), { recursive: true });
+    const tmp = await mkdtemp(path.join(path.dirname(out), `${tempPrefix(out, "tmp")}${process.pid}-`));
+    let written: string[];
+    try {
+      await writeFile(path.join(tmp, MARKER), "made by stapel2docker compile; the folder is replaced on every compile\n");
+      await writeFile(path.join(tmp, "Dockerfile"), dockerfile);
+      await writeFile(path.join(tmp, "docker-bake.json"), JSON.stringify(bake, null, 2) + "\n");
+      await writeFile(path.join(tmp, "build.sh"), buildSh);
+      await chmod(path.join(tmp, "build.sh"), 0o755);
+      if (commitEnv !== undefined) await writeFile(path.join(tmp, "commit.env"), commitEnv, { mode: 0o600 });
+      const context = path.join(tmp, "context");
+      await mkdir(context);
+      await writeArchives(plan, context);
+      written = (await listFiles(tmp)).sort();
+      if (replacing) {
+        // two renames: a kill between them leaves OUT absent and the previous output under the `old` name,
+        // which the next compile puts back first (recoverOut)
+        const old = `${path.join(path.dirname(out), tempPrefix(out, "old"))}${process.pid}-${randomBytes(4).toString("hex")}`;
+        await rename(out, old);
+        await rename(tmp, out);
+        for (const k of KEPT) {
+          if (await exists(path.join(old, k))) await rename(path.join(old, k), path.join(out, k));
+        }
+        await rm(old, { recursive: true, force: true });
+      } else {
+        await rename(tmp, out);
       }
-      const old = `${out}.old-${randomBytes(4).toString("hex")}`;
-      await rename(out, old);
-      await rename(tmp, out);
-      await rm(old, { recursive: true, force: true });
-    } else {
-      await rename(tmp, out);
+    } catch (e) {
+      await rm(tmp, { recursive: true, force: true });
+      throw e;
     }
+    return { out, files: written, targets: bake.group.default.targets };
   } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
+    throw outputError(out, e);
   }
-  return { out, files: written, targets: bake.group.default.targets };
+}
+
+/** The name prefix of compile's temporaries beside OUT: `.<name of OUT>.<kind>-<pid>-<random>`. */
+function tempPrefix(out: string, kind: "tmp" | "old"): string {
+  return `.${path.basename(out)}.${kind}-`;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Undoes what a compile that was killed left beside OUT: when OUT is missing but a previous output waits under
+ * the `old` name (killed between the two renames), it is put back; then every temporary of a process that no
+ * longer runs is removed. Only the exact names compile itself makes (tempPrefix, a pid, a random suffix) are
+ * touched, and only beside OUT.
+ */
+async function recoverOut(out: string): Promise<void> {
+  const parent = path.dirname(out);
+  let names: string[];
+  try {
+    names = await readdir(parent);
+  } catch {
+    return; // no parent yet: nothing to recover
+  }
+  const stale = (name: string, kind: "tmp" | "old") => {
+    const prefix = tempPrefix(out, kind);
+    const m = name.startsWith(prefix) ? /^(\d+)-[0-9A-Za-z]{6,8}$/.exec(name.slice(prefix.length)) : null;
+    const pid = m ? Number(m[1]) : 0;
+    return Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid);
+  };
+  const olds = names.filter((n) => stale(n, "old")).sort();
+  if (!(await exists(out))) {
+    for (const n of olds) {
+      if (await exists(path.join(parent, n, MARKER))) {
+        await rename(path.join(parent, n), out);
+        break;
+      }
+    }
+  }
+  for (const n of names) {
+    if ((stale(n, "tmp") || stale(n, "old")) && (await exists(path.join(parent, n)))) {
+      await rm(path.join(parent, n), { recursive: true, force: true });
+    }
+  }
+}
+
+/** File-system failures while writing OUT are the user's to fix (a read-only or full disk, a missing permission,
+ *  a file where a folder should be): a UserError with a hint. Anything else passes through unchanged. */
+function outputError(out: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const why: Record<string, string> = {
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    EROFS: "the file system is read-only",
+    ENOSPC: "no space left on the device",
+    EDQUOT: "the disk quota is exceeded",
+    ENOTDIR: "a part of the path is a file, not a folder",
+    EEXIST: "a file is in the way",
+    ENAMETOOLONG: "the path is too long",
+    ELOOP: "too many symbolic links in the path",
+  };
+  // a folder that cannot be made there (e.g. inside /proc) says ENOENT; elsewhere ENOENT would be a bug of ours
+  const syscall = (e as NodeJS.ErrnoException | undefined)?.syscall;
+  if (code === "ENOENT" && (syscall === "mkdir" || syscall === "mkdtemp")) why.ENOENT = "the folder cannot be created there";
+  if (code === undefined || !(code in why) || e instanceof UserError) return e;
+  const at = (e as NodeJS.ErrnoException).path;
+  return new UserError({
+    message: `cannot write the output folder ${out}: ${why[code]}${at ? ` (${at})` : ""}`,
+    hint: "choose a writable --out; the previous output, if any, was left as it was",
+  });
 }
