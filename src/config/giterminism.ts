@@ -169,7 +169,8 @@ export function fromPathOnHost(fromPath: string, dir: string): string {
 /**
  * Refuses every `mount: fromPath` that reaches the host outside the project (an absolute path, `~`, `..`, or a
  * link inside the project leading out) unless config.stapel.mount.allowFromPaths allows it, and every remote git
- * password read from a variable or a host file that config.secrets does not allow; all problems at once, located.
+ * password read from a variable or a host file that config.secrets does not allow, and every Dockerfile image whose
+ * context or Dockerfile leads out of the project through a link; all problems at once, located.
  */
 export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Giterminism): void {
   const errors: Diagnostic[] = [];
@@ -206,6 +207,19 @@ export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Git
           });
         }
       }
+    }
+  }
+  // a Dockerfile image's context folder and Dockerfile are read by buildx from the host: a link on the way that
+  // leads out of the project would send the host's files to the build
+  for (const d of config.dockerfileImages) {
+    const context = path.resolve(project.dir, d.context ?? ".");
+    for (const [key, abs] of [["context", context], ["dockerfile", path.resolve(context, d.dockerfile)]] as const) {
+      if (project.contains(abs)) continue;
+      errors.push({
+        pos: d.pos,
+        message: `\`${key}: ${key === "context" ? d.context ?? "." : d.dockerfile}\` leads outside the project directory (${abs})`,
+        hint: "the context and the Dockerfile must be inside the project; replace the symbolic link on the way with the real folder or file",
+      });
     }
   }
   if (errors.length) throw new UserError(errors);

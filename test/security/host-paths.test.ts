@@ -150,3 +150,29 @@ test("a remote git password comes only from variables and host files config.secr
   assert.match(await check("src: leak", undefined, { leak: "/proc/self/environ" }), /basicAuth\.password\.src "leak" not allowed by giterminism/);
   assert.equal(await check("value: inline"), "ok");
 });
+
+test("a Dockerfile image's context or Dockerfile reached through a link leading outside is refused", async () => {
+  const outside = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-sec-ctx-"));
+  fs.writeFileSync(path.join(outside, "Dockerfile"), "FROM scratch\n");
+  const doc = (context: string, dockerfile: string) => `project: p\nconfigVersion: 1\n---\nimage: web\ndockerfile: ${dockerfile}\ncontext: ${context}\n`;
+  const check = async (files: Record<string, string>, links: Record<string, string>) => {
+    const dir = project(files, links);
+    const rendered = await renderWerfConfig({ dir, environ: {} });
+    try {
+      checkHostPaths(loadWerfConfig(rendered), new ProjectFiles(dir), rendered.giterminism);
+      return ["ok"];
+    } catch (e) {
+      assert.ok(e instanceof UserError);
+      return e.diagnostics.map((d) => `${d.pos?.line}:${d.pos?.col} ${d.message.replace(/ \(.*\)$/, "")}`);
+    }
+  };
+  assert.deepEqual(await check({ "werf.yaml": doc("hostroot", "Dockerfile") }, { hostroot: outside }), [
+    "4:1 `context: hostroot` leads outside the project directory",
+    "4:1 `dockerfile: Dockerfile` leads outside the project directory",
+  ]);
+  assert.deepEqual(await check({ "werf.yaml": doc("app", "Dockerfile") }, {}), ["ok"]);
+  const inside = project({ "werf.yaml": doc("app", "Dockerfile"), "app/.keep": "" }, {});
+  fs.symlinkSync(path.join(outside, "Dockerfile"), path.join(inside, "app/Dockerfile"));
+  const rendered = await renderWerfConfig({ dir: inside, environ: {} });
+  assert.throws(() => checkHostPaths(loadWerfConfig(rendered), new ProjectFiles(inside), rendered.giterminism), /`dockerfile: Dockerfile` leads outside the project directory/);
+});
