@@ -8,6 +8,7 @@ export interface ConfigOptions {
   env?: string;
   strictEnv?: boolean;
   dev?: boolean;
+  giterminismConfig?: string;
 }
 
 export function addConfigOptions(cmd: Command): Command {
@@ -15,6 +16,10 @@ export function addConfigOptions(cmd: Command): Command {
     .option("--dir <DIR>", "project directory (where werf.yaml and .werf/ are)", ".")
     .option("--config <FILE>", "werf config file, relative to --dir (default: werf.yaml or werf.yml)")
     .option("--env <ENV>", "value of .Env in templates (werf's --env)")
+    .option(
+      "--giterminism-config <FILE>",
+      "werf-giterminism.yaml to take the allow-lists from (env variables, host mount paths), relative to --dir; default: the project's",
+    )
     .addOption(
       new Option("--strict-env", "fail on {{ env \"NAME\" }} when NAME is unset and no default is given (werf's strict giterminism)"),
     )
@@ -29,5 +34,6 @@ export function renderOptions(opts: ConfigOptions): RenderOptions {
     strictEnv: opts.strictEnv ?? false,
     environ: process.env,
     dev: opts.dev ?? false,
+    giterminismConfig: opts.giterminismConfig,
   };
 }

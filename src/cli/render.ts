@@ -1,6 +1,7 @@
 // `stapel2docker render`: print the rendered werf.yaml, like `werf config render`.
 import type { Command } from "commander";
 import { ignoredChangesNotice, renderWerfConfig } from "../template/render.js";
+import { formatDiagnostic } from "../diagnostics.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 
 export function registerRender(program: Command): void {
@@ -12,6 +13,7 @@ export function registerRender(program: Command): void {
     const rendered = await renderWerfConfig(renderOptions(opts));
     const ignored = ignoredChangesNotice(rendered.ignoredChanges);
     if (ignored) process.stderr.write(`warning: ${ignored}\n`);
+    for (const w of rendered.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     process.stdout.write(rendered.text.endsWith("\n") || rendered.text === "" ? rendered.text : rendered.text + "\n");
   });
 }

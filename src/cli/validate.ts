@@ -3,6 +3,8 @@ import type { Command } from "commander";
 import { ignoredChangesNotice, renderWerfConfig } from "../template/render.js";
 import { formatDiagnostic } from "../diagnostics.js";
 import { loadWerfConfig, noImagesWarning, type WerfConfig, type StapelImage, type DockerfileImage } from "../config/index.js";
+import { checkHostPaths } from "../config/giterminism.js";
+import { ProjectFiles } from "../project/files.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 
 export function registerValidate(program: Command): void {
@@ -15,6 +17,8 @@ export function registerValidate(program: Command): void {
     const ignored = ignoredChangesNotice(rendered.ignoredChanges);
     if (ignored) process.stderr.write(`warning: ${ignored}\n`);
     const config = loadWerfConfig(rendered);
+    checkHostPaths(config, new ProjectFiles(opts.dir), rendered.giterminism);
+    for (const w of rendered.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     const none = noImagesWarning(config, rendered.unsetEnv);
     if (none) process.stderr.write(`warning: ${formatDiagnostic(none)}\n`);
     process.stdout.write(summarise(config));

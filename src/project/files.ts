@@ -108,6 +108,37 @@ export class ProjectFiles {
     }
   }
 
+  /**
+   * True when the absolute path `abs` lies inside the project once every existing link on it is resolved (a path
+   * that does not exist yet counts by its nearest existing parent).
+   */
+  contains(abs: string): boolean {
+    const lexical = path.resolve(abs);
+    const dirAbs = path.resolve(this.dir);
+    if (!isWithin(dirAbs, lexical) && !isWithin(this.root, lexical)) return false;
+    let probe = lexical;
+    const rest: string[] = [];
+    for (;;) {
+      try {
+        const real = fs.realpathSync(probe);
+        return isWithin(this.root, path.join(real, ...rest.reverse()));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== "ENOENT" && code !== "ENOTDIR") return false;
+        // a dangling link is not a missing path: where it would lead is unknown, so it is not inside
+        try {
+          if (fs.lstatSync(probe).isSymbolicLink()) return false;
+        } catch {
+          // absent: look at the parent
+        }
+        const parent = path.dirname(probe);
+        if (parent === probe) return false;
+        rest.push(path.basename(probe));
+        probe = parent;
+      }
+    }
+  }
+
   /** The content of the regular file at `rel` (links inside the project followed). */
   readFile(rel: string): Buffer {
     const r = this.resolve(rel);

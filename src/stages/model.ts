@@ -287,6 +287,8 @@ export interface PlanOptions {
   env?: string;
   strictEnv?: boolean;
   environ?: Record<string, string | undefined>;
+  /** werf's --giterminism-config (default: the project's werf-giterminism.yaml). */
+  giterminismConfig?: string;
   /** Only these images (and what they need); default all. */
   images?: string[];
   /** Toolchain image reference; default DEFAULT_TOOLCHAIN. */

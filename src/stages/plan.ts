@@ -10,6 +10,8 @@ import { UserError, formatPos, type Diagnostic } from "../diagnostics.js";
 import { ignoredChangesNotice, renderWerfConfig, type RenderedConfig } from "../template/render.js";
 import { projectCommit } from "../project/commit.js";
 import { PathMatcher } from "../git/pathMatcher.js";
+import { checkHostPaths } from "../config/giterminism.js";
+import { ProjectFiles } from "../project/files.js";
 import { goTimeString } from "../template/werf.js";
 import { loadWerfConfig, noImagesWarning, type WerfConfig, type StapelImage, type DockerfileImage, type Mount } from "../config/index.js";
 import { stageDependenciesChecksum } from "../git/checksum.js";
@@ -49,9 +51,12 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
     strictEnv: opts.strictEnv ?? false,
     environ: opts.environ ?? process.env,
     commit: (await own) ?? null,
+    giterminismConfig: opts.giterminismConfig,
   });
   const config = loadWerfConfig(rendered);
+  checkHostPaths(config, new ProjectFiles(opts.dir), rendered.giterminism);
   const plan = await planConfig(config, opts, git);
+  plan.warnings.unshift(...rendered.warnings);
   const none = noImagesWarning(config, rendered.unsetEnv);
   if (none) plan.warnings.unshift(none);
   const ignored = ignoredChangesNotice([...new Set([...rendered.ignoredChanges, ...mappedChanges(config, rendered)])].sort());

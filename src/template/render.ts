@@ -2,8 +2,9 @@
 // the config in one template set, executed as "werfConfig" with werf's data.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type SourceMap, UserError } from "../diagnostics.js";
+import { type Diagnostic, type SourceMap, UserError } from "../diagnostics.js";
 import { templateText } from "./read.js";
+import { GITERMINISM_FILE, type Giterminism, isEnvAllowed, loadGiterminism } from "../config/giterminism.js";
 import { TemplateSet } from "./template.js";
 import { FileOrigins } from "./origins.js";
 import { werfData, werfFuncs } from "./werf.js";
@@ -22,6 +23,8 @@ export interface RenderOptions {
   dev?: boolean;
   /** The commit to read (already resolved by the caller); null reads the work tree; default: found here. */
   commit?: ProjectCommit | null;
+  /** werf's --giterminism-config: the allow-lists file (default: the project's werf-giterminism.yaml). */
+  giterminismConfig?: string;
 }
 
 export interface RenderedConfig {
@@ -41,6 +44,10 @@ export interface RenderedConfig {
   ignoredChanges: string[];
   /** Every project path whose work-tree state differs from the commit (empty with `--dev` or outside git). */
   worktreeChanges: string[];
+  /** The allow-lists the config was rendered with (and host paths are checked against). */
+  giterminism: Giterminism;
+  /** Things to tell the user that did not stop the rendering (env names the allow-list refused). */
+  warnings: Diagnostic[];
 }
 
 /** Where partial templates live, relative to the project dir. */
@@ -134,10 +141,19 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   const absPath = config.abs;
   const file = displayPath(dir, absPath);
 
+  const giterminism = loadGiterminism(project, opts.giterminismConfig);
+  const refused = new Set<string>();
   let set: TemplateSet | undefined = undefined;
   const origins = new FileOrigins();
   const unsetEnv = new Set<string>();
-  const funcs = werfFuncs(() => set!, { environ: opts.environ, strictEnv: opts.strictEnv, origins, onUnsetEnv: (n) => unsetEnv.add(n) });
+  const funcs = werfFuncs(() => set!, {
+    environ: opts.environ,
+    strictEnv: opts.strictEnv,
+    origins,
+    onUnsetEnv: (n) => unsetEnv.add(n),
+    allowEnv: (name) => isEnvAllowed(giterminism, name),
+    onRefusedEnv: (name) => refused.add(name),
+  });
   set = new TemplateSet(funcs);
 
   for (const rel of templateFiles(project)) {
@@ -151,7 +167,11 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   const out = set.execute("werfConfig", werfData({ dir, env: opts.env, origins, files: project, commit: commitData }));
   const changes = commit && !commit.dev ? await worktreeChanges(commit) : [];
   const ignoredChanges = project instanceof CommitFiles ? readChanges(project, changes) : [];
-  return { file, absPath, text: out.text, map: out.map, unsetEnv: [...unsetEnv], commit, ignoredChanges, worktreeChanges: changes };
+  const warnings: Diagnostic[] = [...refused].sort().map((name) => ({
+    message: `{{ env ${JSON.stringify(name)} }} read as unset: the variable is not in config.goTemplateRendering.allowEnvVariables of ${giterminism.file ?? GITERMINISM_FILE}`,
+    hint: "the build environment may hold secrets, so werf.yaml reads only the variables the giterminism config allows; add the name there",
+  }));
+  return { file, absPath, text: out.text, map: out.map, unsetEnv: [...unsetEnv], commit, ignoredChanges, worktreeChanges: changes, giterminism, warnings };
 }
 
 async function commitTime(pc: ProjectCommit): Promise<number> {

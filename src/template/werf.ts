@@ -3,6 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { ProjectFiles, ProjectPathError } from "../project/files.js";
 import type { ProjectReader } from "../project/reader.js";
+import { envNotAllowedMessage } from "../config/giterminism.js";
 import { fromYaml, sprigFuncs, toYaml } from "./sprig/index.js";
 import { adler32 } from "./sprig/encoding.js";
 import type { TemplateSet } from "./template.js";
@@ -20,6 +21,11 @@ export interface WerfFuncOptions {
   origins?: FileOrigins;
   /** Told the name of each unset variable that `env` rendered as "" (for hints on empty values). */
   onUnsetEnv?: (name: string) => void;
+  /** Which variables `env` may read (werf-giterminism.yaml allowEnvVariables); default: every one. A refused
+   *  name reads as unset (its default, or ""), or fails under strictEnv with werf's message. */
+  allowEnv?: (name: string) => boolean;
+  /** Told each refused name (once per call), for a warning. */
+  onRefusedEnv?: (name: string) => void;
 }
 
 
@@ -61,7 +67,12 @@ export function werfFuncs(set: () => TemplateSet, opts: WerfFuncOptions = {}): F
     goFunc(1, 2, (name, ...rest) => {
       const key = str(name);
       const fallback = rest.length === 1 ? str(rest[0]) : undefined;
-      const value = environ[key];
+      let value = environ[key];
+      if (opts.allowEnv && !opts.allowEnv(key)) {
+        if (opts.strictEnv) throw new Error(envNotAllowedMessage(key));
+        opts.onRefusedEnv?.(key);
+        value = undefined;
+      }
       if (value === undefined) {
         if (fallback !== undefined) return fallback;
         if (opts.strictEnv) throw new Error(`the environment variable ${JSON.stringify(key)} must be set or default must be provided`);
