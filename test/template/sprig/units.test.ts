@@ -22,8 +22,13 @@ test("fromYaml keeps yaml.v2 types: ints, float64, YAML 1.1 booleans", () => {
 
 test("Go regexp constructs that JS cannot match the same way are rejected clearly", () => {
   assert.throws(() => call("mustRegexMatch", "a(?i)b", "aB"), /flag group .* not supported/);
-  assert.throws(() => call("mustRegexMatch", "(?U)a+", "aa"), /ungreedy/);
   assert.throws(() => call("regexFind", "(a)\\1", "aa"), /invalid escape sequence/);
+});
+
+test("a leading (?U) makes repetitions lazy and their ? greedy, like RE2", () => {
+  assert.equal(call("regexFind", "(?U)a+", "aaa"), "a");
+  assert.equal(call("regexFind", "(?U)a+?", "aaa"), "aaa");
+  assert.equal(call("regexFind", "(?U)a{2,3}", "aaaa"), "aa");
 });
 
 test("argument types are checked the way text/template converts them", () => {
