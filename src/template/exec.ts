@@ -636,6 +636,7 @@ class State {
     else s = formatValue(v);
     const nested = typeof v === "string" && s.length > 0 ? this.env.nestedMaps?.get(s) : undefined;
     if (nested) {
+      this.grow(s.length);
       this.out.push(s);
       this.map.append(nested, s.length);
     } else this.write(s, n.pos, false);

@@ -169,8 +169,8 @@ describe("renderDockerfile", () => {
     const text = render(plan([img([task({ name: "hi", shell: "echo hi" }, 8), task({ file: { path: "/x", state: "directory" } }, 9)])]));
     assert.match(text, /# task 1 "hi" \(shell\) — werf\.yaml:8\n\(\n {2}\/bin\/sh -c 'echo hi'\n\)\n# task 2 \(file\) — werf\.yaml:9/);
     assert.equal(text.match(/^RUN /gm)?.length, 1);
-    assert.throws(() => render(plan([img([task({ stat: { path: "/x" } }, 9)])])), (e: unknown) =>
-      e instanceof UserError && /^werf\.yaml:9:5: ansible task 1: module `stat` is supported by werf but not compiled/.test(e.message));
+    assert.throws(() => render(plan([img([task({ xattr: { path: "/x", key: "user.a", value: "b" } }, 9)])])), (e: unknown) =>
+      e instanceof UserError && /^werf\.yaml:9:5: ansible task 1: module `xattr` is supported by werf but not by stapel2docker/.test(e.message));
   });
 
   test("gitArchive: ADD for numeric/no owner, extract + chown by name otherwise", () => {
@@ -193,7 +193,7 @@ describe("renderDockerfile", () => {
     assert.match(text, /^COPY --from=app--dependenciesbeforesetup--import-1 --chown=app:0 \["\/\.stapel-out\/","\/filtered"\]$/m);
   });
 
-  test("dependencies: ImageName/ImageRepo/ImageTag as ENV from the final tags; ImageID rejected", () => {
+  test("dependencies: ImageName/ImageRepo/ImageTag as ENV from the final tags; ImageID/ImageDigest from build arguments", () => {
     const b = builderArtifact();
     const dep = image("dep", "image", [stage("dep", "dep", "from", { kind: "from", base: { kind: "scratch" } }, 50)]);
     const mk = (type: string) =>
@@ -209,7 +209,8 @@ describe("renderDockerfile", () => {
     assert.match(t, new RegExp(`^ARG STAPEL_REPO="demo"\\n# dependency dep ImageName — werf.yaml:9\\nENV DEP_IMAGENAME="\\$\\{STAPEL_REPO\\}:dep-${dep.digest}"$`, "m"));
     assert.match(render(plan([dep, mk("ImageTag")])), new RegExp(`^ENV DEP_IMAGETAG="dep-${dep.digest}"$`, "m"));
     assert.match(render(plan([dep, mk("ImageRepo")])), /^ENV DEP_IMAGEREPO="\$\{STAPEL_REPO\}"$/m);
-    assert.throws(() => render(plan([dep, mk("ImageID")])), /werf\.yaml:9:5: dependency ImageID of image dep is not known before the build/);
+    assert.match(render(plan([dep, mk("ImageID")])), /^ARG STAPEL_DEP_DEP_IMAGE_ID\n# dependency dep ImageID — werf\.yaml:9\nENV DEP_IMAGEID="\$\{STAPEL_DEP_DEP_IMAGE_ID\}"$/m);
+    assert.match(render(plan([dep, mk("ImageDigest")])), /^ARG STAPEL_DEP_DEP_IMAGE_DIGEST\n# dependency dep ImageDigest — werf\.yaml:9\nENV DEP_IMAGEDIGEST="\$\{STAPEL_DEP_DEP_IMAGE_DIGEST\}"$/m);
   });
 
   test("docker directives: ENTRYPOINT without CMD → CMD []; exec and shell forms; hostile values escaped", () => {
