@@ -26,6 +26,7 @@ import { locateBakeFailure } from "./bake-failure.js";
 import { bakeSsh, parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
 import { buildTimeSources, dependencyValues, type DependencyValues } from "./dependencies.js";
 import { dependencySources } from "../emit/dependencies.js";
+import { writeSecretValues } from "../emit/secrets.js";
 
 /** How many final tags are written at once (each is a manifest GET + PUT inside the registry). */
 const FINAL_TAG_CONCURRENCY = 8;
@@ -289,6 +290,7 @@ async function bake(
     }
     const commitEnv = renderCommitEnv(plan);
     if (commitEnv !== undefined) await writeFile(path.join(work, "commit.env"), commitEnv, { mode: 0o600 });
+    await writeSecretValues(plan, path.join(work, "secrets"));
     const files = buildFiles(plan, chains, {
       repo,
       storedTags,

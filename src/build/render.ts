@@ -10,6 +10,7 @@ import { imageContexts, type BakeFile, type BakeTarget } from "../emit/bake.js";
 import type { DockerfileImagePlan, GitPatchBody, ImagePlan, Plan, StageBody, StagePlan } from "../stages/model.js";
 import type { ChainStage, ImageChain, StagePatch } from "./resolve.js";
 import { dockerfileDependencyArgs, stapelBuildTimeArgs } from "../emit/dependencies.js";
+import { secretEntries, targetSecrets } from "../emit/secrets.js";
 import type { DependencyValues } from "./dependencies.js";
 
 /** The named context with the patch files, mounted at PATCH_MOUNT in patch RUNs. */
@@ -50,6 +51,12 @@ export interface RenderBuildOptions {
   dockerfileImages?: DockerfileImagePlan[];
   /** Dependencies' ImageID/ImageDigest values (src/build/dependencies.ts). */
   dependencyValues?: DependencyValues;
+  /** Where the `value:` secrets are written (relative to the bake's working directory); default "secrets". */
+  secretDir?: string;
+}
+
+function secretField(entries: string[]): { secret?: string[] } {
+  return entries.length ? { secret: entries } : {};
 }
 
 function patchBody(stage: StagePlan, patches: StagePatch[], files: RenderBuildOptions["patchFiles"], patchDir: string): GitPatchBody {
@@ -137,7 +144,10 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
       target: stage.target,
       ...(Object.keys(contexts).length ? { contexts: Object.fromEntries(Object.keys(contexts).sort().map((k) => [k, contexts[k]])) } : {}),
       args: { [REPO_ARG]: opts.repo, ...buildTimeArgs(plan, img, opts.dependencyValues) },
-      ...(opts.commitEnv ? { secret: [`id=${COMMIT_SECRET},src=${opts.commitEnv}`] } : {}),
+      ...secretField([
+        ...(opts.commitEnv ? [`id=${COMMIT_SECRET},src=${opts.commitEnv}`] : []),
+        ...secretEntries(targetSecrets(plan, image), opts.secretDir ?? "secrets", (src) => path.resolve(plan.dir, src)),
+      ]),
       tags: [`${opts.repo}:${tag}`],
       ...(image.platform.length ? { platforms: [...image.platform] } : {}),
     };
@@ -153,6 +163,7 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
       dockerfile: path.posix.relative(context, df.dockerfile) || df.dockerfile,
       ...(df.image.target ? { target: df.image.target } : {}),
       ...(Object.keys(args).length ? { args: Object.fromEntries(Object.keys(args).sort().map((k) => [k, args[k]])) } : {}),
+      ...secretField(secretEntries(df.secrets ?? [], opts.secretDir ?? "secrets", (src) => path.resolve(plan.dir, src))),
       tags: [`${opts.repo}:${opts.newTags.get(df.digest)!}`],
       ...(df.image.platform.length ? { platforms: [...df.image.platform] } : {}),
     };

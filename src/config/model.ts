@@ -244,6 +244,11 @@ export interface Secret {
   value?: string;
 }
 
+/** werf's secret id: `id`, else the env name, else the file's base name. */
+export function secretId(s: Pick<Secret, "id" | "env" | "src">): string | undefined {
+  return s.id ?? s.env ?? (s.src !== undefined ? s.src.split("/").filter(Boolean).pop() : undefined);
+}
+
 export interface DockerfileImage {
   name: string;
   pos: SourcePos;

@@ -11,6 +11,7 @@ import { UserError } from "../diagnostics.js";
 import type { ImagePlan, Plan } from "../stages/model.js";
 import { COMMIT_SECRET, REPO_ARG, TOOLCHAIN_CONTEXT, dockerfileImageContext } from "./dockerfile.js";
 import { dependencySources, dockerfileDependencyArgs, stapelBuildTimeArgs } from "./dependencies.js";
+import { secretEntries, targetSecrets } from "./secrets.js";
 
 export interface EmitOptions {
   out: string;
@@ -107,6 +108,10 @@ export function imageContexts(plan: Plan, image: ImagePlan): Record<string, stri
   return Object.fromEntries(Object.keys(ctx).sort().map((k) => [k, ctx[k]]));
 }
 
+function secretField(entries: string[]): { secret?: string[] } {
+  return entries.length ? { secret: entries } : {};
+}
+
 export function renderBake(plan: Plan, opts: EmitOptions): BakeFile {
   const repo = repoOf(plan, opts);
   const tags = opts.tags ?? [];
@@ -126,7 +131,7 @@ export function renderBake(plan: Plan, opts: EmitOptions): BakeFile {
       target: last.target,
       ...(Object.keys(contexts).length ? { contexts } : {}),
       args: { [REPO_ARG]: repo, ...later },
-      ...(plan.commit ? { secret: [`id=${COMMIT_SECRET},src=${out}/commit.env`] } : {}),
+      ...secretField([...(plan.commit ? [`id=${COMMIT_SECRET},src=${out}/commit.env`] : []), ...secretEntries(targetSecrets(plan, image), `${out}/secrets`)]),
       tags: imageTags(repo, image.slug, image.digest, tags),
       ...(image.platform.length ? { platforms: [...image.platform] } : {}),
     };
@@ -143,6 +148,7 @@ export function renderBake(plan: Plan, opts: EmitOptions): BakeFile {
       dockerfile,
       ...(df.image.target ? { target: df.image.target } : {}),
       ...(Object.keys(all).length ? { args: Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]])) } : {}),
+      ...secretField(secretEntries(df.secrets ?? [], `${out}/secrets`)),
       tags: tagged ? imageTags(repo, df.target, df.digest, tags) : [],
       ...(df.image.platform.length ? { platforms: [...df.image.platform] } : {}),
     };

@@ -37,7 +37,7 @@ export function dependencyArg(target: string, type: "ImageID" | "ImageDigest"): 
 
 /** Stapel images a target's stages come from: the image, the images it is based on, and the images it imports
  *  from (their stages are in the same Dockerfile build). */
-function chainImages(plan: Plan, image: ImagePlan): ImagePlan[] {
+export function chainImages(plan: Plan, image: ImagePlan): ImagePlan[] {
   const out: ImagePlan[] = [];
   const visit = (img: ImagePlan) => {
     if (out.includes(img)) return;

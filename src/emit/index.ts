@@ -13,6 +13,7 @@ import { writeGitArchive } from "../git/archive.js";
 import { openSourceRepo, plannedTree } from "../stages/git-sources.js";
 import type { GitArchivePlan, Plan } from "../stages/model.js";
 import { renderBake, outRelative, repoOf, type EmitOptions } from "./bake.js";
+import { writeSecretValues } from "./secrets.js";
 import { buildWaves, dockerfileDependencyArgs, stapelBuildTimeArgs, type BuildTimeArg } from "./dependencies.js";
 import { archiveEntriesFile, archiveNeedsChown, printPlan, renderDockerfileWith, type RenderDeps } from "./dockerfile.js";
 import type { PrintedDockerfile } from "../dockerfile/model.js";
@@ -260,6 +261,7 @@ export async function emitProject(plan: Plan, opts: EmitOptions, deps: RenderDep
       await writeFile(path.join(tmp, "build.sh"), buildSh);
       await chmod(path.join(tmp, "build.sh"), 0o755);
       if (commitEnv !== undefined) await writeFile(path.join(tmp, "commit.env"), commitEnv, { mode: 0o600 });
+      await writeSecretValues(plan, path.join(tmp, "secrets"));
       const context = path.join(tmp, "context");
       await mkdir(context);
       await writeArchives(plan, context);

@@ -238,6 +238,8 @@ class Lowering {
       else if (m.mount.type === "build_dir") mounts.push({ type: "cache", id: m.cacheId ?? "", target: m.mount.to, origin });
       else mounts.push({ type: "bind", from: m.contextName ?? "", target: m.mount.to, rw: true, origin });
     }
+    // build secrets at /run/secrets/<id>, as werf mounts them
+    for (const id of body.secrets ?? []) mounts.push({ type: "secret", id });
     const ssh = this.opts.ssh?.length ? { ssh: [...this.opts.ssh] } : {};
     if (body.builder === "ansible") {
       // ansible tasks compiled into shell (src/ansible): each block headed by its task's comment

@@ -51,6 +51,8 @@ export interface ConveyorInput {
   mounts: MountPlan[];
   /** A `--dev` build of the work tree. */
   dev?: boolean;
+  /** Ids of the image's build secrets (mounted by its user stages; not part of any digest, as in werf). */
+  secrets?: string[];
 }
 
 const DEPENDENCY_STAGE: Record<string, StageName> = {
@@ -138,6 +140,7 @@ export function buildConveyor(input: ConveyorInput): StagePlan[] {
       tasks: t,
       asLayers: image.asLayers,
       mounts: input.mounts,
+      ...(input.secrets?.length ? { secrets: input.secrets } : {}),
       git: withGit ? sources : [],
     });
     const stagePos = b.stagePos[stage] ?? b.pos;

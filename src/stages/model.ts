@@ -15,6 +15,7 @@ import type {
   AnsibleTask,
   UserStage,
 } from "../config/model.js";
+import type { SecretPlan } from "./secrets.js";
 
 /** werf's stage names (v2), in conveyor order. */
 export type StageName =
@@ -97,6 +98,8 @@ export interface ImagePlan {
   gitAfterPatch: boolean;
   /** What the user stages must undo after running as root in `/` (see BaseImageConfig). */
   base: BaseImageConfig;
+  /** Build secrets every user-stage RUN mounts at /run/secrets/<id> (ids and sources, never values). */
+  secrets?: SecretPlan[];
 }
 
 /** The parts of the base image's config that werf restores after running the build as root in `/`. */
@@ -185,6 +188,8 @@ export interface UserBody {
   /** One RUN per command (asLayers). */
   asLayers: boolean;
   mounts: MountPlan[];
+  /** Ids of the build secrets the RUNs mount (at /run/secrets/<id>). */
+  secrets?: string[];
   /** Git files this stage's image holds (and, in `build`, brings up to HEAD with a patch before the commands). */
   git: GitSource[];
 }
@@ -272,6 +277,8 @@ export interface DockerfileImagePlan {
   dockerfile: string;
   /** A digest of the inputs werf.yaml gives (not of the Dockerfile's own content). */
   digest: string;
+  /** Build secrets passed to the bake target (ids and sources; `image.secrets` holds no value either). */
+  secrets?: SecretPlan[];
 }
 
 /** Reads an external base image's config (USER, WORKDIR, id). Implementations: src/docker/image-config.ts. */

@@ -36,6 +36,7 @@ import { DIGEST_SCHEME, shortId, stageDigest } from "./digest.js";
 import { GitSources, projectRelative, toSpec } from "./git-sources.js";
 import { selectImages, imageOrder } from "./select.js";
 import { Slugs } from "./slug.js";
+import { planSecrets } from "./secrets.js";
 
 /** Renders, loads and plans the project in `opts.dir`. */
 export async function planProject(opts: PlanOptions): Promise<Plan> {
@@ -157,14 +158,8 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
         hint: "the other imageSpec settings (labels, env, cmd, entrypoint, user, workingDir, volumes, expose, healthcheck, stopSignal) are compiled",
       });
     }
-    if (image.secrets.length > 0) {
-      warnings.push({
-        pos: image.secrets[0].pos,
-        message: `secrets of image ${JSON.stringify(image.name)} are not passed to the build yet`,
-      });
-    }
-
-    const stages = buildConveyor({ config, image, slug, base, baseInput, baseConfig, git: imageGit, imports, dependencies, mounts, dev: opts.dev });
+    const secrets = planSecrets(image.secrets);
+    const stages = buildConveyor({ config, image, slug, base, baseInput, baseConfig, git: imageGit, imports, dependencies, mounts, dev: opts.dev, secrets: secrets.map((s) => s.id) });
     const plan: ImagePlan = {
       name: image.name,
       kind: image.kind,
@@ -177,6 +172,7 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
       asLayers: image.asLayers,
       gitAfterPatch: image.kind === "image" && !image.disableGitAfterPatch,
       base: baseConfig,
+      secrets,
     };
     plans.set(image.name, plan);
     const docker = stages.some((s) => s.name === "dockerInstructions") ? image.docker : undefined;
@@ -316,7 +312,10 @@ async function planDockerfileImage(
     dev: dev ? true : undefined,
   };
   void dir;
-  return { image: img, target, context, dockerfile: img.dockerfile, digest: stageDigest("dockerfile", inputs, undefined) };
+  const secrets = planSecrets(img.secrets);
+  // the plan is printed (`plan --json`): the config's secrets go without their values
+  const image: DockerfileImage = { ...img, secrets: img.secrets.map(({ value: _value, ...s }) => s) };
+  return { image, target, context, dockerfile: img.dockerfile, digest: stageDigest("dockerfile", inputs, undefined), secrets };
 }
 
 /** For messages: "werf.yaml:12". */
