@@ -176,3 +176,17 @@ test("a Dockerfile image's context or Dockerfile reached through a link leading 
   const rendered = await renderWerfConfig({ dir: inside, environ: {} });
   assert.throws(() => checkHostPaths(loadWerfConfig(rendered), new ProjectFiles(inside), rendered.giterminism), /`dockerfile: Dockerfile` leads outside the project directory/);
 });
+
+test("an empty `from` behind a refused variable says which allow-list to extend", async () => {
+  const dir = project({ "werf.yaml": 'project: p\nconfigVersion: 1\n---\nimage: app\nfrom: {{ env "BASE_IMAGE" }}\n' });
+  const rendered = await renderWerfConfig({ dir, environ: { BASE_IMAGE: "alpine:3.20" } });
+  assert.deepEqual(rendered.refusedEnv, ["BASE_IMAGE"]);
+  assert.throws(() => loadWerfConfig(rendered), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.match(
+      e.diagnostics[0]!.hint ?? "",
+      /; "BASE_IMAGE" is not read from the environment until werf-giterminism\.yaml allows it \(config\.goTemplateRendering\.allowEnvVariables\)$/,
+    );
+    return true;
+  });
+});
