@@ -16,9 +16,9 @@ export function registerValidate(program: Command): void {
     const rendered = await renderWerfConfig(renderOptions(opts));
     const ignored = ignoredChangesNotice(rendered.ignoredChanges);
     if (ignored) process.stderr.write(`warning: ${ignored}\n`);
+    for (const w of rendered.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     const config = loadWerfConfig(rendered);
     checkHostPaths(config, new ProjectFiles(opts.dir), rendered.giterminism);
-    for (const w of rendered.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     const none = noImagesWarning(config, rendered.unsetEnv);
     if (none) process.stderr.write(`warning: ${formatDiagnostic(none)}\n`);
     process.stdout.write(summarise(config));

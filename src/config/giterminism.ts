@@ -183,7 +183,7 @@ export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Git
       if (fromPathMatches(g.allowFromPaths, m.fromPath) || fromPathMatches(g.allowFromPaths, host)) continue;
       errors.push({
         pos: m.pos,
-        message: `"mount { fromPath: ${m.fromPath}, ... }" not allowed by giterminism: ${host} is a host path outside the project`,
+        message: `"mount { fromPath: ${m.fromPath}, ... }" not allowed by giterminism: the path leads outside the project directory`,
         hint: `a host directory is readable by every build of this config; allow it in ${g.file ?? GITERMINISM_FILE} under config.stapel.mount.allowFromPaths, or mount a project directory`,
       });
     }
@@ -203,7 +203,7 @@ export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Git
         if (!project.contains(host) && !fromPathMatches(allowed, host)) {
           errors.push({
             pos: git.pos,
-            message: `basicAuth.password.src ${JSON.stringify(pw.src)} not allowed by giterminism: ${host} is a host file outside the project`,
+            message: `basicAuth.password.src ${JSON.stringify(pw.src)} not allowed by giterminism: the file is outside the project directory`,
             hint: `the file's content is sent to the mapping's URL; allow it in ${g.file ?? GITERMINISM_FILE} under config.secrets.allowFiles`,
           });
         }
@@ -218,7 +218,7 @@ export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Git
       if (project.contains(abs)) continue;
       errors.push({
         pos: d.pos,
-        message: `\`${key}: ${key === "context" ? d.context ?? "." : d.dockerfile}\` leads outside the project directory (${abs})`,
+        message: `\`${key}: ${key === "context" ? d.context ?? "." : d.dockerfile}\` leads outside the project directory`,
         hint: "the context and the Dockerfile must be inside the project; replace the symbolic link on the way with the real folder or file",
       });
     }

@@ -44,6 +44,8 @@ export interface RenderedConfig {
   ignoredChanges: string[];
   /** Every project path whose work-tree state differs from the commit (empty with `--dev` or outside git). */
   worktreeChanges: string[];
+  /** Variables `env` did not read because the allow-list refused them (sorted); they count as unset too. */
+  refusedEnv: string[];
   /** The allow-lists the config was rendered with (and host paths are checked against). */
   giterminism: Giterminism;
   /** Things to tell the user that did not stop the rendering (env names the allow-list refused). */
@@ -171,7 +173,7 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
     message: `{{ env ${JSON.stringify(name)} }} read as unset: the variable is not in config.goTemplateRendering.allowEnvVariables of ${giterminism.file ?? GITERMINISM_FILE}`,
     hint: "the build environment may hold secrets, so werf.yaml reads only the variables the giterminism config allows; add the name there",
   }));
-  return { file, absPath, text: out.text, map: out.map, unsetEnv: [...unsetEnv], commit, ignoredChanges, worktreeChanges: changes, giterminism, warnings };
+  return { file, absPath, text: out.text, map: out.map, unsetEnv: [...unsetEnv], commit, ignoredChanges, worktreeChanges: changes, refusedEnv: [...refused].sort(), giterminism, warnings };
 }
 
 async function commitTime(pc: ProjectCommit): Promise<number> {

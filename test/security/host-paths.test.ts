@@ -56,10 +56,10 @@ test("fromPath: absolute, ~, .. and a link leading out are refused at their moun
     { linked: outside },
   );
   assert.deepEqual(await hostPathErrors(dir), [
-    'werf.yaml:7:3 "mount { fromPath: /run, ... }" not allowed by giterminism: /run is a host path outside the project',
-    `werf.yaml:9:3 "mount { fromPath: ~/.ssh, ... }" not allowed by giterminism: ${path.join(os.homedir(), ".ssh")} is a host path outside the project`,
-    `werf.yaml:11:3 "mount { fromPath: ../x, ... }" not allowed by giterminism: ${path.resolve(dir, "../x")} is a host path outside the project`,
-    `werf.yaml:15:3 "mount { fromPath: linked, ... }" not allowed by giterminism: ${path.join(dir, "linked")} is a host path outside the project`,
+    'werf.yaml:7:3 "mount { fromPath: /run, ... }" not allowed by giterminism: the path leads outside the project directory',
+    'werf.yaml:9:3 "mount { fromPath: ~/.ssh, ... }" not allowed by giterminism: the path leads outside the project directory',
+    'werf.yaml:11:3 "mount { fromPath: ../x, ... }" not allowed by giterminism: the path leads outside the project directory',
+    'werf.yaml:15:3 "mount { fromPath: linked, ... }" not allowed by giterminism: the path leads outside the project directory',
   ]);
 });
 
@@ -68,7 +68,7 @@ test("config.stapel.mount.allowFromPaths allows host paths (exact, a parent, glo
     "werf.yaml": HEAD + "- fromPath: ~/go-pkg-cache\n  to: /a\n- fromPath: /var/cache/apt/archives\n  to: /b\n- fromPath: /opt/x/y\n  to: /c\n- fromPath: /etc\n  to: /d\n",
     "werf-giterminism.yaml": "giterminismConfigVersion: 1\nconfig:\n  stapel:\n    mount:\n      allowBuildDir: true\n      allowFromPaths:\n      - ~/go-pkg-cache\n      - /var/cache\n      - /opt/*/y\n",
   });
-  assert.deepEqual(await hostPathErrors(dir), ['werf.yaml:13:3 "mount { fromPath: /etc, ... }" not allowed by giterminism: /etc is a host path outside the project']);
+  assert.deepEqual(await hostPathErrors(dir), ['werf.yaml:13:3 "mount { fromPath: /etc, ... }" not allowed by giterminism: the path leads outside the project directory']);
 });
 
 test("--giterminism-config takes the allow-lists from the operator's file instead of the project's", async () => {
@@ -79,7 +79,7 @@ test("--giterminism-config takes the allow-lists from the operator's file instea
     "werf-giterminism.yaml": "config:\n  stapel:\n    mount:\n      allowFromPaths: ['**/*', '/']\n",
   });
   assert.deepEqual(await hostPathErrors(dir), []); // the branch's own file allows everything...
-  assert.deepEqual(await hostPathErrors(dir, trusted), ['werf.yaml:9:3 "mount { fromPath: /, ... }" not allowed by giterminism: / is a host path outside the project']);
+  assert.deepEqual(await hostPathErrors(dir, trusted), ['werf.yaml:9:3 "mount { fromPath: /, ... }" not allowed by giterminism: the path leads outside the project directory']);
   await assert.rejects(renderWerfConfig({ dir, giterminismConfig: "missing.yaml" }), /giterminism config missing\.yaml: no such file/);
 });
 
@@ -143,8 +143,8 @@ test("a remote git password comes only from variables and host files config.secr
   };
   assert.equal(await check("env: AWS_SECRET_ACCESS_KEY"), '7:3 basicAuth.password.env "AWS_SECRET_ACCESS_KEY" not allowed by giterminism (git https://attacker.example/x.git)');
   assert.equal(await check("env: GIT_PW", "config:\n  secrets:\n    allowEnvVariables: [GIT_PW]\n"), "ok");
-  assert.equal(await check("src: /etc/shadow"), '7:3 basicAuth.password.src "/etc/shadow" not allowed by giterminism: /etc/shadow is a host file outside the project');
-  assert.equal(await check("src: ~/.docker/config.json"), `7:3 basicAuth.password.src "~/.docker/config.json" not allowed by giterminism: ${path.join(os.homedir(), ".docker/config.json")} is a host file outside the project`);
+  assert.equal(await check("src: /etc/shadow"), '7:3 basicAuth.password.src "/etc/shadow" not allowed by giterminism: the file is outside the project directory');
+  assert.equal(await check("src: ~/.docker/config.json"), '7:3 basicAuth.password.src "~/.docker/config.json" not allowed by giterminism: the file is outside the project directory');
   assert.equal(await check("src: ~/.git-pw", "config:\n  secrets:\n    allowFiles: [~/.git-pw]\n"), "ok");
   assert.equal(await check("src: pw.txt"), "ok");
   assert.match(await check("src: leak", undefined, { leak: "/proc/self/environ" }), /basicAuth\.password\.src "leak" not allowed by giterminism/);
@@ -163,7 +163,7 @@ test("a Dockerfile image's context or Dockerfile reached through a link leading 
       return ["ok"];
     } catch (e) {
       assert.ok(e instanceof UserError);
-      return e.diagnostics.map((d) => `${d.pos?.line}:${d.pos?.col} ${d.message.replace(/ \(.*\)$/, "")}`);
+      return e.diagnostics.map((d) => `${d.pos?.line}:${d.pos?.col} ${d.message}`);
     }
   };
   assert.deepEqual(await check({ "werf.yaml": doc("hostroot", "Dockerfile") }, { hostroot: outside }), [
@@ -175,4 +175,18 @@ test("a Dockerfile image's context or Dockerfile reached through a link leading 
   fs.symlinkSync(path.join(outside, "Dockerfile"), path.join(inside, "app/Dockerfile"));
   const rendered = await renderWerfConfig({ dir: inside, environ: {} });
   assert.throws(() => checkHostPaths(loadWerfConfig(rendered), new ProjectFiles(inside), rendered.giterminism), /`dockerfile: Dockerfile` leads outside the project directory/);
+});
+
+test("an empty `from` behind a refused variable says which allow-list to extend", async () => {
+  const dir = project({ "werf.yaml": 'project: p\nconfigVersion: 1\n---\nimage: app\nfrom: {{ env "BASE_IMAGE" }}\n' });
+  const rendered = await renderWerfConfig({ dir, environ: { BASE_IMAGE: "alpine:3.20" } });
+  assert.deepEqual(rendered.refusedEnv, ["BASE_IMAGE"]);
+  assert.throws(() => loadWerfConfig(rendered), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.match(
+      e.diagnostics[0]!.hint ?? "",
+      /; "BASE_IMAGE" is not read from the environment until werf-giterminism\.yaml allows it \(config\.goTemplateRendering\.allowEnvVariables\)$/,
+    );
+    return true;
+  });
 });
