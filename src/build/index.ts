@@ -111,6 +111,19 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   for (const w of plan.warnings) log(`warning: ${formatDiagnostic(w)}`);
   const repo = repoOf(plan, { repo: opts.repo });
   const sshSpecs = parseSshSpecs(opts.ssh ?? [], opts.environ ?? process.env);
+  // env secrets are read by buildx from this process's environment: a missing one is the config's problem
+  const unsetSecrets = [...plan.images.flatMap((i) => i.secrets ?? []), ...plan.dockerfileImages.flatMap((d) => d.secrets ?? [])].filter(
+    (s) => s.source === "env" && process.env[s.env!] === undefined,
+  );
+  if (unsetSecrets.length) {
+    throw new UserError(
+      unsetSecrets.map((s) => ({
+        pos: s.pos,
+        message: `secret ${JSON.stringify(s.id)}: the environment variable ${s.env} is not set`,
+        hint: `set ${s.env} in the environment of stapel2docker build (the secret's value is read from it)`,
+      })),
+    );
+  }
   if (opts.sshKeys?.length && sshSpecs.some((s) => s.id === "default")) {
     throw new UserError({ message: "--ssh default and --ssh-key both name the default agent", hint: "use one of them, or forward your agent under another id: --ssh ID=$SSH_AUTH_SOCK" });
   }

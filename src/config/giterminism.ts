@@ -210,6 +210,32 @@ export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Git
       }
     }
   }
+  // build secrets: a variable of the build environment or a host file goes into the build, where the config's
+  // commands can read it; werf allows only what config.secrets lists (a `value:` is in werf.yaml itself)
+  for (const owner of [...config.images, ...config.dockerfileImages]) {
+    for (const s of owner.secrets) {
+      if (s.env !== undefined && !g.secretsAllowEnvVariables.includes(s.env)) {
+        errors.push({
+          pos: s.pos,
+          message: `secret env ${JSON.stringify(s.env)} not allowed by giterminism`,
+          hint: `the build's commands can read the variable; allow it in ${g.file ?? GITERMINISM_FILE} under config.secrets.allowEnvVariables`,
+        });
+      }
+      if (s.src !== undefined) {
+        const host = fromPathOnHost(s.src, project.dir);
+        const allowed = g.secretsAllowFiles.map((p) => (p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p));
+        if (!project.contains(host) && !fromPathMatches(allowed, host) && !fromPathMatches(g.secretsAllowFiles, s.src)) {
+          errors.push({
+            pos: s.pos,
+            message: `secret src ${JSON.stringify(s.src)} not allowed by giterminism: ${host} is a host file outside the project`,
+            hint: `the build's commands can read the file; allow it in ${g.file ?? GITERMINISM_FILE} under config.secrets.allowFiles`,
+          });
+        } else if (!fs.existsSync(host) || !fs.statSync(host).isFile()) {
+          errors.push({ pos: s.pos, message: `secret src ${JSON.stringify(s.src)}: no such file (${host})`, hint: "the path is relative to the project directory" });
+        }
+      }
+    }
+  }
   // a Dockerfile image's context folder and Dockerfile are read by buildx from the host: a link on the way that
   // leads out of the project would send the host's files to the build
   for (const d of config.dockerfileImages) {
