@@ -31,6 +31,8 @@ export type StageBase =
 export interface Stage extends Origin {
   name: string;
   base: StageBase;
+  /** The bake named contexts this stage reads (name → source), for the bake file; the printer ignores them. */
+  contexts?: Record<string, string>;
   before: Trivia[];
   instructions: Instruction[];
 }

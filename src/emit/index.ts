@@ -14,12 +14,16 @@ import { openSourceRepo, plannedTree } from "../stages/git-sources.js";
 import type { GitArchivePlan, Plan } from "../stages/model.js";
 import { renderBake, outRelative, type EmitOptions } from "./bake.js";
 import { archiveEntriesFile, archiveNeedsChown, printPlan, renderDockerfileWith, type RenderDeps } from "./dockerfile.js";
+import { lowerPlan } from "./lower.js";
+import { printDockerfile } from "../dockerfile/print.js";
+import { writeBakeFile } from "../bake/write.js";
 import type { PrintedDockerfile } from "../dockerfile/model.js";
 import { shellQuote } from "../shell/quote.js";
 import { importFilterScript } from "./import-filter.js";
 
 export type { EmitOptions } from "./bake.js";
 export { renderBake } from "./bake.js";
+export { lowerPlan } from "./lower.js";
 
 export interface EmitResult {
   out: string;
@@ -176,8 +180,9 @@ export async function writeArchives(plan: Plan, context: string): Promise<void> 
 export async function emitProject(plan: Plan, opts: EmitOptions, deps: RenderDeps = defaultDeps): Promise<EmitResult> {
   const out = path.resolve(plan.dir, opts.out);
   // Render everything first: a UserError leaves OUT untouched and writes nothing.
-  const dockerfile = renderDockerfileWith(plan, deps);
-  const bake = renderBake(plan, opts);
+  const model = lowerPlan(plan, deps);
+  const dockerfile = printDockerfile(model).text;
+  const bake = renderBake(plan, opts, model);
   const buildSh = renderBuildScript(plan, opts);
   const commitEnv = renderCommitEnv(plan);
   const replacing = await checkOut(out);
@@ -188,7 +193,7 @@ export async function emitProject(plan: Plan, opts: EmitOptions, deps: RenderDep
   try {
     await writeFile(path.join(tmp, MARKER), "made by stapel2docker compile; the folder is replaced on every compile\n");
     await writeFile(path.join(tmp, "Dockerfile"), dockerfile);
-    await writeFile(path.join(tmp, "docker-bake.json"), JSON.stringify(bake, null, 2) + "\n");
+    await writeBakeFile(path.join(tmp, "docker-bake.json"), bake);
     await writeFile(path.join(tmp, "build.sh"), buildSh);
     await chmod(path.join(tmp, "build.sh"), 0o755);
     if (commitEnv !== undefined) await writeFile(path.join(tmp, "commit.env"), commitEnv, { mode: 0o600 });

@@ -8,6 +8,10 @@ import { UserError, type SourcePos } from "../diagnostics.js";
 import { patchApplyScript } from "../git/patch.js";
 import type { Dockerfile, Instruction, Mount, Run, Stage, StageBase, Trivia, WordPart } from "../dockerfile/model.js";
 import { shellQuote } from "../shell/quote.js";
+import { TOOLCHAIN_CONTEXT, dockerfileImageContext, importHelperTarget } from "../stages/names.js";
+import { importNeedsFilter, stageContexts } from "../stages/contexts.js";
+
+export { TOOLCHAIN_CONTEXT, dockerfileImageContext } from "../stages/names.js";
 import type {
   DependenciesBody,
   DockerInstructionsBody,
@@ -22,8 +26,6 @@ import type {
   UserBody,
 } from "../stages/model.js";
 
-/** The bake named context holding the toolchain image. */
-export const TOOLCHAIN_CONTEXT = "stapel-toolchain";
 /** The BuildKit secret id of commit.env. */
 export const COMMIT_SECRET = "stapel-commit";
 /** The build argument carrying the repository of the final tags (dependencies' ImageName/ImageRepo). */
@@ -44,11 +46,6 @@ export interface LowerOptions {
   importFilterScript: ImportFilterScript;
   /** SSH agent ids every RUN of a user stage gets (`build --ssh`), `default` first. */
   ssh?: string[];
-}
-
-/** The bake named context that stands for a Dockerfile image of werf.yaml. */
-export function dockerfileImageContext(target: string): string {
-  return `dockerfile-image--${target}`;
 }
 
 /** Where emitProject puts the NUL-separated entry list of an archive that needs a chown by name. */
@@ -72,13 +69,12 @@ export function isRootUser(user: string): boolean {
 
 /** Whether an import goes through the filtering helper stage (masks, or a glob in `add`). */
 export function importNeedsHelper(i: ImportPlan): boolean {
-  const d = i.directive;
-  return d.includePaths.length > 0 || d.excludePaths.length > 0 || /[*?[\\]/.test(d.add);
+  return importNeedsFilter(i.directive);
 }
 
 /** The helper build stage of import `n` of a dependencies stage. */
 export function importHelperName(stage: StagePlan, n: number): string {
-  return `${stage.target}--import-${n}`;
+  return importHelperTarget(stage.target, n);
 }
 
 /** One line of text for a comment inside a script (a line break would end the comment). */
@@ -151,7 +147,7 @@ class Lowering {
       const b = body.base;
       const base: StageBase = b.kind === "external" ? { kind: "image", ref: b.ref } : b.kind === "image" ? this.imageBase(b.image, b.target) : { kind: "scratch" };
       const fact = b.kind === "external" ? `from ${b.ref}` : b.kind === "image" ? `from image ${b.image}` : "from scratch";
-      this.push({ name: stage.target, base, before: [...banner, ...this.header(image, stage, [fact])], instructions: this.labels(stage), pos: stage.pos, key: "from" });
+      this.push({ name: stage.target, base, contexts: this.contexts(stage), before: [...banner, ...this.header(image, stage, [fact])], instructions: this.labels(stage), pos: stage.pos, key: "from" });
       return;
     }
     if (prev === undefined) throw new Error(`stage ${stage.target} has no previous stage`);
@@ -202,10 +198,16 @@ class Lowering {
     this.push({
       name: stage.target,
       base: { kind: "stage", name: prev },
+      contexts: this.contexts(stage),
       before: [...before, ...this.header(image, stage, facts)],
       instructions: [...instructions, ...this.labels(stage)],
       pos: stage.pos,
     });
+  }
+
+  /** The stage's named contexts, as the planner listed them (made here for plans built by hand). */
+  contexts(stage: StagePlan): Record<string, string> {
+    return stage.contexts ?? stageContexts(this.plan, stage);
   }
 
   labels(stage: StagePlan): Instruction[] {
@@ -331,6 +333,7 @@ class Lowering {
       out.push({
         name: importHelperName(stage, n),
         base: { kind: "context", name: TOOLCHAIN_CONTEXT },
+        contexts: this.contexts(stage),
         before: [
           { kind: "blank" },
           { kind: "comment", text: `helper of ${stage.target}: copies ${d.add} of ${d.source} filtered by includePaths/excludePaths — ${d.pos.file}:${d.pos.line}` },

@@ -2,6 +2,7 @@
 // the inputs its digest is made of (docs/digests.md). Pure: every git and image fact is resolved by
 // the planner (plan.ts) beforehand.
 
+import { stageTarget } from "./names.js";
 import type {
   DockerDirectives,
   ImageSpec,
@@ -70,10 +71,7 @@ const STAGE_CACHE_VERSION: Record<UserStage, keyof BuilderCacheVersions> = {
   setup: "setupCacheVersion",
 };
 
-/** The Dockerfile build stage name of a werf stage. */
-export function stageTarget(slug: string, stage: StageName | string): string {
-  return `${slug}--${stage.toLowerCase()}`;
-}
+export { stageTarget } from "./names.js";
 
 /** Builds the image's stages, empty ones dropped, each chained to the previous one's digest. */
 export function buildConveyor(input: ConveyorInput): StagePlan[] {

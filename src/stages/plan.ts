@@ -31,7 +31,8 @@ import { buildConveyor, dependencyStage, type GitStageDeps, type ImageGit } from
 import { DIGEST_SCHEME, shortId, stageDigest } from "./digest.js";
 import { GitSources, projectRelative, toSpec } from "./git-sources.js";
 import { selectImages, imageOrder } from "./select.js";
-import { Slugs } from "./slug.js";
+import { Slugs } from "./names.js";
+import { listStageContexts } from "./contexts.js";
 
 /** Renders, loads and plans the project in `opts.dir`. */
 export async function planProject(opts: PlanOptions): Promise<Plan> {
@@ -163,7 +164,7 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
     });
   }
 
-  return {
+  const result: Plan = {
     scheme: DIGEST_SCHEME,
     project: config.meta.project,
     configFile: config.file,
@@ -176,6 +177,8 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
     dockerfileImages: config.dockerfileImages.filter((i) => dockerfilePlans.has(i.name)).map((i) => dockerfilePlans.get(i.name)!),
     warnings,
   };
+  listStageContexts(result);
+  return result;
 }
 
 async function defaultResolver(): Promise<BaseImageResolver> {
