@@ -3,6 +3,8 @@ import type { Command } from "commander";
 import { renderWerfConfig } from "../template/render.js";
 import { loadWerfConfig, type WerfConfig, type StapelImage, type DockerfileImage } from "../config/index.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
+import { UserError } from "../diagnostics.js";
+import { configProblems } from "../emit/check.js";
 
 export function registerValidate(program: Command): void {
   addConfigOptions(
@@ -12,6 +14,9 @@ export function registerValidate(program: Command): void {
   ).action(async (opts: ConfigOptions) => {
     const rendered = await renderWerfConfig(renderOptions(opts));
     const config = loadWerfConfig(rendered);
+    // values no Dockerfile can hold, as compile would report them
+    const problems = configProblems(config);
+    if (problems.length) throw new UserError(problems);
     process.stdout.write(summarise(config));
   });
 }

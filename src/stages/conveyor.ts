@@ -235,7 +235,8 @@ export function buildConveyor(input: ConveyorInput): StagePlan[] {
   if (image.kind === "image") {
     const spec = mergeImageSpec(image.final ? config.meta.build?.imageSpec : undefined, image.imageSpec);
     if (spec) {
-      const { pos: _pos, ...inputs } = spec;
+      // positions are not inputs: moving a value in werf.yaml changes no digest
+      const { pos: _pos, at: _at, ...inputs } = spec;
       add("imageSpec", inputs, { kind: "imageSpec", spec }, spec.pos);
     }
   }
@@ -252,6 +253,8 @@ export function mergeImageSpec(global: ImageSpec | undefined, own: ImageSpec | u
   const list = (a: string[] | undefined, b: string[] | undefined) => [...new Set([...(a ?? []), ...(b ?? [])])];
   return {
     pos: own.pos,
+    // the image's own values keep their positions; global ones are located in the global block
+    at: { ...global.at, ...own.at },
     author: own.author ?? global.author,
     clearHistory: own.clearHistory || global.clearHistory,
     config:

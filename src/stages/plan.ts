@@ -33,6 +33,7 @@ import { GitSources, projectRelative, toSpec } from "./git-sources.js";
 import { selectImages, imageOrder } from "./select.js";
 import { Slugs } from "./names.js";
 import { listStageContexts } from "./contexts.js";
+import { planProblems } from "../emit/check.js";
 
 /** Renders, loads and plans the project in `opts.dir`. */
 export async function planProject(opts: PlanOptions): Promise<Plan> {
@@ -178,6 +179,9 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
     warnings,
   };
   listStageContexts(result);
+  // planning errors: whatever compile would refuse, reported now, each at its value's position
+  const problems = planProblems(result);
+  if (problems.length) throw new UserError(problems);
   return result;
 }
 
