@@ -10,7 +10,6 @@ import { UserError, formatDiagnostic } from "../diagnostics.js";
 import { renderCommitEnv, writeArchives } from "../emit/index.js";
 import { printDockerfile } from "../dockerfile/print.js";
 import { writeBakeFile } from "../bake/write.js";
-import { writeGitArchive } from "../git/archive.js";
 import { finalTags, repoOf } from "../stages/names.js";
 import { writePatch } from "../git/patch.js";
 import { RegistryClient } from "../registry/index.js";
@@ -27,7 +26,7 @@ import { StageTimes } from "./progress.js";
 import { LabelCache, defaultLabelCacheDir } from "./label-cache.js";
 import { patchHelperTarget } from "../stages/names.js";
 import { locateBakeFailure } from "./bake-failure.js";
-import { bakeSsh, parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
+import { parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
 
 /** How many final tags are written at once (each is a manifest GET + PUT inside the registry). */
 const FINAL_TAG_CONCURRENCY = 8;

@@ -1,7 +1,7 @@
 // `stapel2docker build`: reuse stored stages, build the missing ones with one `docker buildx bake`, tag the images.
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { UserError, formatDiagnostic } from "../diagnostics.js";
+import { UserError } from "../diagnostics.js";
 import { buildProject, formatBuildPlan, formatReport, planBuild } from "../build/index.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 import { addIntrospectOptions, prepareIntrospection, type IntrospectCliOptions } from "../introspect/cli.js";

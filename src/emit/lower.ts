@@ -8,6 +8,7 @@ import { UserError, type Diagnostic, type SourcePos } from "../diagnostics.js";
 import { patchApplyScript } from "../git/patch.js";
 import type { Dockerfile, Instruction, Mount, Run, Stage, StageBase, Trivia, WordPart } from "../dockerfile/model.js";
 import { shellQuote } from "../shell/quote.js";
+import { idLookupFunction } from "../shell/ids.js";
 import { TOOLCHAIN_CONTEXT, dockerfileImageContext, importHelperTarget } from "../stages/names.js";
 import { importNeedsFilter, stageContexts } from "../stages/contexts.js";
 
@@ -295,12 +296,7 @@ class Lowering {
           ],
           [
             "PATH=/.stapel/bin",
-            "stapel_id() {",
-            '  case "$2" in "") echo 0; return;; *[!0-9]*) ;; *) echo "$2"; return;; esac',
-            '  local id; id=$(awk -F: -v n="$2" \'$1 == n { print $3; exit }\' "$1")',
-            '  [ -n "$id" ] || { echo "stapel2docker: $3 \\"$2\\" of git mapping is not in $1 of the image" >&2; exit 1; }',
-            '  echo "$id"',
-            "}",
+            ...idLookupFunction("stapel_id"),
             `uid=$(stapel_id /etc/passwd ${shellQuote(owner)} owner)`,
             `gid=$(stapel_id /etc/group ${shellQuote(group)} group)`,
             "tar -xf /.stapel-git/archive.tar -C /",
