@@ -7,23 +7,26 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { UserError, formatDiagnostic } from "../diagnostics.js";
-import { printPlanDockerfile, renderCommitEnv, writeArchives } from "../emit/index.js";
-import { writeGitArchive } from "../git/archive.js";
-import { imageTags, repoOf } from "../emit/bake.js";
+import { renderCommitEnv, writeArchives } from "../emit/index.js";
+import { printDockerfile } from "../dockerfile/print.js";
+import { writeBakeFile } from "../bake/write.js";
+import { finalTags, repoOf } from "../stages/names.js";
 import { writePatch } from "../git/patch.js";
 import { RegistryClient } from "../registry/index.js";
 import { planProject } from "../stages/plan.js";
-import type { DockerfileImagePlan, Plan, PlanOptions } from "../stages/model.js";
+import type { Plan, PlanOptions } from "../stages/model.js";
 import { acquireLocks, defaultLockDir, lockFile, releaseLocks } from "./lock.js";
 import { buildFiles, type PatchFiles } from "./render.js";
+import { makeBuildPlan, type BuildPlan, type DockerfileState } from "./plan.js";
 import { Resolver, type ImageChain, type StagePatch } from "./resolve.js";
 import { openSourceRepo } from "../stages/git-sources.js";
-import { indexStageTags, stageTag, type StoredStage } from "./tags.js";
+import { indexStageTags, stageTag } from "./tags.js";
 import type { BuildHooks } from "../introspect/index.js";
 import { StageTimes } from "./progress.js";
 import { LabelCache, defaultLabelCacheDir } from "./label-cache.js";
+import { patchHelperTarget } from "../stages/names.js";
 import { locateBakeFailure } from "./bake-failure.js";
-import { bakeSsh, parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
+import { parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
 import { buildTimeSources, dependencyValues, type DependencyValues } from "./dependencies.js";
 import { dependencySources } from "../emit/dependencies.js";
 import { writeSecretValues } from "../emit/secrets.js";
@@ -32,6 +35,7 @@ import { writeSecretValues } from "../emit/secrets.js";
 const FINAL_TAG_CONCURRENCY = 8;
 
 export { indexStageTags, parseStageTag, stageTag, type StoredStage } from "./tags.js";
+export { makeBuildPlan, formatBuildPlan, type BuildPlan, type PlannedImage, type PlannedStage } from "./plan.js";
 export { Resolver, MIB, type ImageChain, type ChainStage, type StagePatch } from "./resolve.js";
 export { parseSshSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
 export { acquireLock, acquireLocks, releaseLocks, lockFile, defaultLockDir, type HeldLock } from "./lock.js";
@@ -103,13 +107,26 @@ function sec(ms: number): number {
   return Math.round(ms) / 1000;
 }
 
+/** What a build would do now (nothing is built or locked): the registry is listed and the chains resolved. */
+export async function planBuild(opts: BuildOptions): Promise<BuildPlan> {
+  const plan = opts.plan ?? (await planProject({ ...opts, images: opts.images }));
+  const repo = repoOf(plan.project, opts.repo);
+  const client = opts.client ?? new RegistryClient();
+  const { chains, dockerfiles } = await resolve(plan, repo, client, labelCacheOf(opts));
+  return makeBuildPlan(repo, chains, dockerfiles, opts.addTags ?? [], opts.dependencySources ?? dependencySources(plan));
+}
+
+function labelCacheOf(opts: BuildOptions): LabelCache | undefined {
+  return opts.labelCacheDir === null || process.env.STAPEL2DOCKER_NO_LABEL_CACHE ? undefined : new LabelCache(opts.labelCacheDir ?? defaultLabelCacheDir());
+}
+
 /** Builds the project's images; see the file comment. */
 export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   const t0 = performance.now();
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const plan = opts.plan ?? (await planProject({ ...opts, images: opts.images }));
   for (const w of plan.warnings) log(`warning: ${formatDiagnostic(w)}`);
-  const repo = repoOf(plan, { repo: opts.repo });
+  const repo = repoOf(plan.project, opts.repo);
   const sshSpecs = parseSshSpecs(opts.ssh ?? [], opts.environ ?? process.env);
   // env secrets are read by buildx from this process's environment: a missing one is the config's problem
   const unsetSecrets = [...plan.images.flatMap((i) => i.secrets ?? []), ...plan.dockerfileImages.flatMap((d) => d.secrets ?? [])].filter(
@@ -130,13 +147,14 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   const client = opts.client ?? new RegistryClient();
   const addTags = opts.addTags ?? [];
   // validate the final tags before anything is built
-  for (const image of plan.images) if (image.final && image.kind === "image") imageTags(repo, image.slug, image.digest, addTags);
-  for (const df of plan.dockerfileImages) if (df.image.final) imageTags(repo, df.target, df.digest, addTags);
+  for (const image of plan.images) if (image.final && image.kind === "image") finalTags(repo, image.slug, image.digest, addTags);
+  for (const df of plan.dockerfileImages) if (df.image.final) finalTags(repo, df.target, df.digest, addTags);
 
-  const labelCache = opts.labelCacheDir === null || process.env.STAPEL2DOCKER_NO_LABEL_CACHE ? undefined : new LabelCache(opts.labelCacheDir ?? defaultLabelCacheDir());
+  const labelCache = labelCacheOf(opts);
   // images that give others their ImageID/ImageDigest are built (or found) first, in a run of their own
   const tagged = opts.dependencySources ?? dependencySources(plan);
-  const first = opts.dependencySources ? [] : buildTimeSources(plan);
+  // (a source that itself needs another's values is built the same way, one level further down)
+  const first = buildTimeSources(plan);
   if (first.length) {
     log(`building ${first.map((n) => JSON.stringify(n)).join(", ")} first: other images use their ImageID or ImageDigest`);
     await buildProject({ ...opts, plan: undefined, images: first, client, dependencySources: tagged });
@@ -175,9 +193,11 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   if (!bakeRan) await opts.hooks?.allStored(chains, repo);
   // Final tags are always written: `<image>-<digest>` does not name its content (digests leave out the commit;
   // a rebuild at another commit gives the same digest), so a listed one may point at an older stage image.
+  // the final tags are those of the build plan of the chains built
+  const buildPlan = makeBuildPlan(repo, chains, dockerfiles, addTags, tagged);
   const images: ImageReport[] = [];
   const tagJobs: { src: string; tag: string }[] = [];
-  for (const chain of chains) {
+  for (const [n, chain] of chains.entries()) {
     const stages: StageReport[] = chain.stages.map((c) => {
       const b = built.get(c.stage.digest);
       const tag = c.stored ? c.stored.tag : b?.tag;
@@ -190,15 +210,11 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
         seconds: c.stored ? sec(c.seconds * 1000) : b!.seconds,
       };
     });
-    let tags: string[] = [];
-    if ((chain.image.final && chain.image.kind === "image") || tagged.has(chain.image.name)) {
-      tags = imageTags(repo, chain.image.slug, chain.digest, addTags);
-      const src = stages[stages.length - 1].tag;
-      for (const t of tags) tagJobs.push({ src, tag: t });
-    }
+    const tags = buildPlan.images[n].finalTags;
+    for (const t of tags) tagJobs.push({ src: stages[stages.length - 1].tag, tag: t });
     images.push({ image: chain.image.name === "" ? "~" : chain.image.name, digest: chain.digest, tags, stages });
   }
-  for (const d of dockerfiles) {
+  for (const [n, d] of dockerfiles.entries()) {
     const b = built.get(d.plan.digest);
     const tag = d.stored ? d.stored.tag : b?.tag;
     if (!tag) throw new Error(`internal: Dockerfile image ${d.plan.image.name} was neither stored nor built`);
@@ -209,7 +225,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
       status: d.stored ? "reused" : "built",
       seconds: d.stored ? 0 : b!.seconds,
     };
-    const tags = d.plan.image.final || tagged.has(d.plan.image.name) ? imageTags(repo, d.plan.target, d.plan.digest, addTags) : [];
+    const tags = buildPlan.images[chains.length + n].finalTags;
     for (const t of tags) tagJobs.push({ src: stage.tag, tag: t });
     images.push({ image: d.plan.image.name, digest: d.plan.digest, tags, stages: [stage] });
   }
@@ -227,12 +243,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   };
 }
 
-/** A Dockerfile image (`dockerfile:`): one bake target, stored as `<digest>-<ms>` with its plan digest. */
-export interface DockerfileState {
-  plan: DockerfileImagePlan;
-  /** The oldest stored tag of its digest. */
-  stored?: StoredStage;
-}
+export type { DockerfileState } from "./plan.js";
 
 async function resolve(
   plan: Plan,
@@ -314,6 +325,7 @@ async function bake(
       commitEnv: commitEnv !== undefined ? "commit.env" : undefined,
       dockerfileImages: dockerfiles.filter((d) => !d.stored).map((d) => d.plan),
       dependencyValues,
+      ssh,
     });
     // the git archives of rebuilt gitArchive stages (as compile writes them)
     await writeArchives(files.plan, contextDir);
@@ -324,10 +336,9 @@ async function bake(
       await hardLinkCopy(contextDir, path.join(work, "targets", t, "context"));
       await hardLinkCopy(patchDir, path.join(work, "targets", t, "patches"));
     }
-    const dockerfile = printPlanDockerfile(files.plan, ssh.map((s) => s.id));
-    if (ssh.length) for (const t of Object.values(files.bake.target)) t.ssh = bakeSsh(ssh);
+    const dockerfile = printDockerfile(files.model);
     await writeFile(path.join(work, "Dockerfile"), dockerfile.text);
-    await writeFile(path.join(work, "docker-bake.json"), JSON.stringify(files.bake, null, 2) + "\n");
+    await writeBakeFile(path.join(work, "docker-bake.json"), files.bake);
     if (process.env.STAPEL2DOCKER_KEEP_BUILD_DIR) log(`build files kept in ${work}`);
     log(`building ${files.targets.size} stage(s) with docker buildx bake: ${[...files.targets.values()].join(", ")}`);
     const t0 = performance.now();
@@ -363,7 +374,7 @@ async function bake(
     // per stage: its vertices' times (and its git patch helper's); a Dockerfile image: the whole bake's wall time
     return new Map([...files.targets.entries()].map(([d, t]) => [
       d,
-      { tag: newTags.get(d)!, seconds: dfTargets.has(t) ? seconds : sec((times.of(t) + times.of(`${t}--git-patch`)) * 1000) },
+      { tag: newTags.get(d)!, seconds: dfTargets.has(t) ? seconds : sec((times.of(t) + times.of(patchHelperTarget(t))) * 1000) },
     ]));
   } finally {
     if (!process.env.STAPEL2DOCKER_KEEP_BUILD_DIR) await rm(work, { recursive: true, force: true });

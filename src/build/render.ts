@@ -4,17 +4,24 @@
 // install/beforeSetup/setup gets it as a helper build stage right before its own (`<stage>--git-patch`).
 
 import path from "node:path";
+import { PATCH_CONTEXT, patchHelperTarget } from "../stages/names.js";
 import { UserError } from "../diagnostics.js";
 import { COMMIT_SECRET, REPO_ARG } from "../emit/dockerfile.js";
-import { imageContexts, type BakeFile, type BakeTarget } from "../emit/bake.js";
+import type { BakeFile, BakeTarget } from "../bake/model.js";
+import { bakeFile, targetContexts } from "../bake/write.js";
+import type { Dockerfile } from "../dockerfile/model.js";
+import { dockerfileImageTarget } from "../emit/bake.js";
+import { importFilterScript } from "../emit/import-filter.js";
+import { lowerPlan } from "../emit/lower.js";
+import { listStageContexts } from "../stages/contexts.js";
+import { bakeSsh, type SshAgentSpec } from "./ssh.js";
 import type { DockerfileImagePlan, GitPatchBody, ImagePlan, Plan, StageBody, StagePlan } from "../stages/model.js";
 import type { ChainStage, ImageChain, StagePatch } from "./resolve.js";
-import { dockerfileDependencyArgs, stapelBuildTimeArgs } from "../emit/dependencies.js";
+import { stapelBuildTimeArgs } from "../emit/dependencies.js";
 import { secretEntries, targetSecrets } from "../emit/secrets.js";
 import type { DependencyValues } from "./dependencies.js";
 
-/** The named context with the patch files, mounted at PATCH_MOUNT in patch RUNs. */
-export const PATCH_CONTEXT = "stapel-patches";
+export { PATCH_CONTEXT } from "../stages/names.js";
 
 /** A patch written to the patches folder: file names relative to it. */
 export interface PatchFiles {
@@ -23,8 +30,10 @@ export interface PatchFiles {
 }
 
 export interface BuildFiles {
-  /** The plan holding only what is built (for the printer). */
+  /** The plan holding only what is built. */
   plan: Plan;
+  /** Its Dockerfile model (printed by the build). */
+  model: Dockerfile;
   bake: BakeFile;
   /** digest → the bake target that pushes it. */
   targets: Map<string, string>;
@@ -53,10 +62,8 @@ export interface RenderBuildOptions {
   dependencyValues?: DependencyValues;
   /** Where the `value:` secrets are written (relative to the bake's working directory); default "secrets". */
   secretDir?: string;
-}
-
-function secretField(entries: string[]): { secret?: string[] } {
-  return entries.length ? { secret: entries } : {};
+  /** SSH agents forwarded to every RUN of a user stage. */
+  ssh?: SshAgentSpec[];
 }
 
 function patchBody(stage: StagePlan, patches: StagePatch[], files: RenderBuildOptions["patchFiles"], patchDir: string): GitPatchBody {
@@ -125,56 +132,46 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
     image.stages = image.stages.map((s) => ({ ...s, body: fixRefs(s.body, ref) }));
   }
   const partial: Plan = { ...plan, images: all, dockerfileImages: dfBuilt };
+  // the contexts of the rewritten stages (stored references need none; patch stages read the patch folder)
+  listStageContexts(partial);
+  const model = lowerPlan(partial, { importFilterScript, ...(opts.ssh?.length ? { ssh: opts.ssh.map((a) => a.id) } : {}) });
 
   const targets = new Map<string, string>();
   const bakeTargets: Record<string, BakeTarget> = {};
   for (const { image, stage } of pending) {
     if (targets.has(stage.digest)) continue;
-    const img = images.find((i) => i.name === image.name)!;
-    const contexts = imageContexts(partial, img);
-    for (const [k, v] of Object.entries(contexts)) {
-      if (!v.includes("://") && !v.startsWith("target:")) contexts[k] = path.resolve(plan.dir, v);
-    }
-    const tag = opts.newTags.get(stage.digest)!;
     const dirs = opts.targetDirs(stage.target);
-    if (contexts[PATCH_CONTEXT] !== undefined) contexts[PATCH_CONTEXT] = dirs.patches;
+    const contexts = targetContexts(model, stage.target);
+    for (const [k, v] of Object.entries(contexts)) {
+      if (k === PATCH_CONTEXT) contexts[k] = dirs.patches;
+      else if (!v.includes("://") && !v.startsWith("target:")) contexts[k] = path.resolve(plan.dir, v);
+    }
     bakeTargets[stage.target] = {
       context: dirs.context,
       dockerfile: dirs.dockerfile,
       target: stage.target,
-      ...(Object.keys(contexts).length ? { contexts: Object.fromEntries(Object.keys(contexts).sort().map((k) => [k, contexts[k]])) } : {}),
-      args: { [REPO_ARG]: opts.repo, ...buildTimeArgs(plan, img, opts.dependencyValues) },
-      ...secretField([
+      contexts,
+      args: { [REPO_ARG]: opts.repo, ...buildTimeArgs(plan, image, opts.dependencyValues) },
+      secret: [
         ...(opts.commitEnv ? [`id=${COMMIT_SECRET},src=${opts.commitEnv}`] : []),
         ...secretEntries(targetSecrets(plan, image), opts.secretDir ?? "secrets", (src) => path.resolve(plan.dir, src)),
-      ]),
-      tags: [`${opts.repo}:${tag}`],
-      ...(image.platform.length ? { platforms: [...image.platform] } : {}),
+      ],
+      ssh: opts.ssh?.length ? bakeSsh(opts.ssh) : [],
+      tags: [`${opts.repo}:${opts.newTags.get(stage.digest)!}`],
+      platforms: [...image.platform],
     };
     targets.set(stage.digest, stage.target);
   }
   for (const df of dfBuilt) {
     if (bakeTargets[df.target]) throw new Error(`internal: bake target ${df.target} is used twice`);
-    const context = df.context || ".";
-    const args: Record<string, string> = { ...df.image.args, ...dockerfileDependencyArgs(plan, df, opts.repo).args, ...Object.fromEntries(opts.dependencyValues?.dockerfile.get(df.target) ?? []) };
-    bakeTargets[df.target] = {
-      context: path.resolve(plan.dir, context),
-      // as compile's bake file (src/emit/bake.ts)
-      dockerfile: path.posix.relative(context, df.dockerfile) || df.dockerfile,
-      ...(df.image.target ? { target: df.image.target } : {}),
-      ...(Object.keys(args).length ? { args: Object.fromEntries(Object.keys(args).sort().map((k) => [k, args[k]])) } : {}),
-      ...secretField(secretEntries(df.secrets ?? [], opts.secretDir ?? "secrets", (src) => path.resolve(plan.dir, src))),
-      tags: [`${opts.repo}:${opts.newTags.get(df.digest)!}`],
-      ...(df.image.platform.length ? { platforms: [...df.image.platform] } : {}),
-    };
+    bakeTargets[df.target] = dockerfileImageTarget(plan, df, path.resolve(plan.dir, df.context || "."), [`${opts.repo}:${opts.newTags.get(df.digest)!}`], opts.repo, {
+      args: Object.fromEntries(opts.dependencyValues?.dockerfile.get(df.target) ?? []),
+      secrets: secretEntries(df.secrets ?? [], opts.secretDir ?? "secrets", (src) => path.resolve(plan.dir, src)),
+    });
     targets.set(df.digest, df.target);
   }
-  const names = Object.keys(bakeTargets).sort();
-  return {
-    plan: partial,
-    bake: { group: { default: { targets: names } }, target: Object.fromEntries(names.map((n) => [n, bakeTargets[n]])) },
-    targets,
-  };
+  const sortedTargets = Object.fromEntries(Object.keys(bakeTargets).sort().map((n) => [n, bakeTargets[n]]));
+  return { plan: partial, model, bake: bakeFile(sortedTargets), targets };
 }
 
 function expand(c: ChainStage, opts: RenderBuildOptions): StagePlan[] {
@@ -185,7 +182,7 @@ function expand(c: ChainStage, opts: RenderBuildOptions): StagePlan[] {
   if (c.patches.length === 0) return [s];
   const helper: StagePlan = {
     ...s,
-    target: `${s.target}--git-patch`,
+    target: patchHelperTarget(s.target),
     labels: {},
     body: patchBody(s, c.patches, opts.patchFiles, opts.patchDir),
   };

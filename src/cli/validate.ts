@@ -6,6 +6,8 @@ import { loadWerfConfig, noImagesWarning, type WerfConfig, type StapelImage, typ
 import { checkHostPaths } from "../config/giterminism.js";
 import { ProjectFiles } from "../project/files.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
+import { UserError } from "../diagnostics.js";
+import { configProblems } from "../emit/check.js";
 
 export function registerValidate(program: Command): void {
   addConfigOptions(
@@ -21,6 +23,9 @@ export function registerValidate(program: Command): void {
     checkHostPaths(config, new ProjectFiles(opts.dir), rendered.giterminism);
     const none = noImagesWarning(config, rendered.unsetEnv);
     if (none) process.stderr.write(`warning: ${formatDiagnostic(none)}\n`);
+    // values no Dockerfile can hold, as compile would report them
+    const problems = configProblems(config);
+    if (problems.length) throw new UserError(problems);
     process.stdout.write(summarise(config));
   });
 }

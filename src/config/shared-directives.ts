@@ -126,11 +126,14 @@ export function buildSecrets(ctx: DocContext, image: Raw): Secret[] {
 export function buildImageSpec(ctx: DocContext, owner: Raw): ImageSpec | undefined {
   const raw = ctx.object(owner, "imageSpec");
   if (!raw) return undefined;
-  const spec: ImageSpec = { pos: ctx.pos(owner, "imageSpec"), clearHistory: ctx.bool(raw, "clearHistory") ?? false };
+  const spec: ImageSpec = { pos: ctx.pos(owner, "imageSpec"), at: {}, clearHistory: ctx.bool(raw, "clearHistory") ?? false };
   const author = ctx.str(raw, "author");
   if (author !== undefined) spec.author = author;
   const c = ctx.object(raw, "config");
   if (c) {
+    for (const k of Object.keys(c)) ctx.valuePositions(c, k, spec.at);
+    const hc = ctx.object(c, "healthcheck");
+    if (hc) for (const k of Object.keys(hc)) ctx.valuePositions(hc, k, spec.at, "healthcheck.");
     const config: NonNullable<ImageSpec["config"]> = {
       removeLabels: ctx.list(c, "removeLabels"),
       removeVolumes: ctx.list(c, "removeVolumes"),

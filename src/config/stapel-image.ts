@@ -278,6 +278,7 @@ function buildMounts(ctx: DocContext, image: Raw): Mount[] {
       seen.set(to, i);
     }
     const m: Mount = { pos: ctx.pos(list, i, "value"), to, type: fromPath !== undefined && from === undefined ? "custom_dir" : type };
+    if (raw.to !== undefined) m.toPos = ctx.pos(raw, "to", "value");
     if (fromPath !== undefined) m.fromPath = fromPath;
     return m;
   });
@@ -341,8 +342,11 @@ function buildImports(ctx: DocContext, image: Raw): ImportDirective[] {
 function buildDocker(ctx: DocContext, image: Raw): DockerDirectives | undefined {
   const raw = ctx.object(image, "docker");
   if (!raw) return undefined;
+  const at: DockerDirectives["at"] = {};
+  for (const k of Object.keys(raw)) ctx.valuePositions(raw, k, at);
   const d: DockerDirectives = {
     pos: ctx.pos(image, "docker"),
+    at,
     volume: ctx.list(raw, "VOLUME"),
     expose: ctx.list(raw, "EXPOSE"),
     env: ctx.map(raw, "ENV"),

@@ -9,6 +9,9 @@ export interface Origin {
   pos?: SourcePos;
   /** The werf.yaml key or what the value is (`docker.WORKDIR`, "mount `to`"), for error messages. */
   key?: string;
+  /** The werf.yaml position of each value, in the instruction's order (VOLUME paths, EXPOSE ports, CMD/ENTRYPOINT
+   *  items, an ENV or LABEL value); errors about value i point there. */
+  values?: (SourcePos | undefined)[];
 }
 
 export interface Dockerfile {
@@ -31,6 +34,8 @@ export type StageBase =
 export interface Stage extends Origin {
   name: string;
   base: StageBase;
+  /** The bake named contexts this stage reads (name → source), for the bake file; the printer ignores them. */
+  contexts?: Record<string, string>;
   before: Trivia[];
   instructions: Instruction[];
 }

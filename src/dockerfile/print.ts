@@ -2,7 +2,7 @@
 // position). Every value goes through the escaping function for its place (escape.ts); a value with no Dockerfile
 // spelling is a UserError at the value's werf.yaml position. No line longer than BuildKit reads is written.
 
-import { UserError, type SourcePos } from "../diagnostics.js";
+import { UserError, type Diagnostic, type SourcePos } from "../diagnostics.js";
 import * as esc from "./escape.js";
 import type { Dockerfile, Healthcheck, Instruction, LineInfo, Mount, Origin, PrintedDockerfile, Stage, WordPart } from "./model.js";
 
@@ -13,16 +13,24 @@ const LABEL_CONT = " \\\n      ";
 class Printer {
   readonly out: string[] = [];
   readonly lines: LineInfo[] = [];
+  /** Collect mode: problems are gathered here (and the file printed with placeholders) instead of thrown. */
+  constructor(readonly problems?: Diagnostic[]) {}
 
-  /** Runs an escaping function; its EscapeError becomes a UserError at the value's origin. */
-  q<T>(origin: Origin | undefined, what: string, f: () => T): T {
+  fail(d: Diagnostic): void {
+    if (!this.problems) throw new UserError(d);
+    this.problems.push(d);
+  }
+
+  /** Runs an escaping function; its EscapeError becomes a UserError at the value's position (value `index` of the
+   *  instruction), else the instruction's. */
+  q(origin: Origin | undefined, what: string, f: () => string, index?: number): string {
     try {
       return f();
     } catch (e) {
-      if (e instanceof esc.EscapeError) {
-        throw new UserError({ pos: origin?.pos, message: `${what}: ${e.message}`, hint: "change the value in werf.yaml" });
-      }
-      throw e;
+      if (!(e instanceof esc.EscapeError)) throw e;
+      const pos = (index !== undefined ? origin?.values?.[index] : undefined) ?? origin?.pos;
+      this.fail({ pos, message: `${what}: ${e.message}`, hint: "change the value in werf.yaml" });
+      return "";
     }
   }
 
@@ -30,11 +38,12 @@ class Printer {
   emit(text: string, info: LineInfo, origin?: Origin): void {
     for (const l of text.split("\n")) {
       if (Buffer.byteLength(l, "utf8") > esc.MAX_LINE_BYTES) {
-        throw new UserError({
+        this.fail({
           pos: origin?.pos ?? info.pos,
           message: `a Dockerfile line would be ${Buffer.byteLength(l, "utf8")} bytes long; BuildKit reads lines of at most ${esc.MAX_LINE_BYTES} bytes`,
           hint: "shorten the value (a long script can be split into several commands, or moved into a file)",
         });
+        continue;
       }
       this.out.push(l);
       this.lines.push(info);
@@ -96,22 +105,23 @@ class Printer {
       case "add":
         return `ADD ${this.q(i, key, () => esc.substitutedJson([...i.sources, i.dest]))}`;
       case "env":
-        return `ENV ${this.q(i, key, () => esc.envName(i.name))}=${this.wordParts(i.value, i, `${key} ${i.name}`)}`;
+        return `ENV ${this.q(i, key, () => esc.envName(i.name), 0)}=${this.wordParts(i.value, i, `${key} ${i.name}`)}`;
       case "arg":
         return `ARG ${this.q(i, key, () => esc.envName(i.name, "build argument name"))}${i.default !== undefined ? `=${this.q(i, `${key} ${i.name}`, () => esc.word(i.default!))}` : ""}`;
       case "label":
         return `LABEL ${i.pairs
-          .map((p) => `${this.q(i, key, () => esc.labelKey(p.key))}=${this.q(i, `${key} ${p.key}`, () => esc.word(p.value))}`)
+          .map((p, n) => `${this.q(i, key, () => esc.labelKey(p.key), n)}=${this.q(i, `${key} ${p.key}`, () => esc.word(p.value), n)}`)
           .join(LABEL_CONT)}`;
       case "user":
-        return `USER ${this.q(i, key, () => esc.restWord(i.user, "USER"))}`;
+        return `USER ${this.q(i, key, () => esc.restWord(i.user, "USER"), 0)}`;
       case "workdir":
-        return `WORKDIR ${this.q(i, key, () => esc.restWord(i.path, "WORKDIR"))}`;
+        return `WORKDIR ${this.q(i, key, () => esc.restWord(i.path, "WORKDIR"), 0)}`;
       case "stopsignal":
-        return `STOPSIGNAL ${this.q(i, key, () => esc.restWord(i.signal, "STOPSIGNAL"))}`;
+        return `STOPSIGNAL ${this.q(i, key, () => esc.restWord(i.signal, "STOPSIGNAL"), 0)}`;
       case "expose":
-        return `EXPOSE ${i.ports.map((p) => this.q(i, key, () => esc.port(p))).join(" ")}`;
+        return `EXPOSE ${i.ports.map((p, n) => this.q(i, key, () => esc.port(p), n)).join(" ")}`;
       case "volume":
+        i.paths.forEach((p, n) => this.q(i, key, () => esc.substitutedJson([p], "volume"), n));
         return `VOLUME ${this.q(i, key, () => esc.substitutedJson(i.paths, "volume"))}`;
       case "cmd":
         return `CMD ${this.command(i.command, i, key)}`;
@@ -120,7 +130,7 @@ class Printer {
       case "healthcheck":
         return `HEALTHCHECK ${this.healthcheck(i, key)}`;
       case "onbuild":
-        return `ONBUILD ${this.q(i, key, () => esc.onbuild(i.instruction, "ONBUILD"))}`;
+        return `ONBUILD ${this.q(i, key, () => esc.onbuild(i.instruction, "ONBUILD"), 0)}`;
       case "shell":
         return `SHELL ${this.q(i, key, () => esc.execForm(i.argv, "SHELL", ", "))}`;
     }
@@ -128,7 +138,7 @@ class Printer {
 
   wordParts(parts: WordPart[], origin: Origin, what: string): string {
     const inner = parts
-      .map((p) => (typeof p === "string" ? this.q(origin, what, () => esc.wordPart(p)) : `\${${this.q(origin, what, () => esc.envName(p.arg, "build argument name"))}}`))
+      .map((p) => (typeof p === "string" ? this.q(origin, what, () => esc.wordPart(p), 0) : `\${${this.q(origin, what, () => esc.envName(p.arg, "build argument name"))}}`))
       .join("");
     return `"${inner}"`;
   }
@@ -150,7 +160,7 @@ class Printer {
 
   healthcheck(h: Healthcheck, key: string): string {
     if (h.check === "none") return "NONE";
-    if (h.check === "raw") return this.q(h, key, () => esc.rawRest(h.text, "HEALTHCHECK"));
+    if (h.check === "raw") return this.q(h, key, () => esc.rawRest(h.text, "HEALTHCHECK"), 0);
     const flags = [
       h.interval !== undefined ? `--interval=${h.interval}s` : "",
       h.timeout !== undefined ? `--timeout=${h.timeout}s` : "",
@@ -162,15 +172,26 @@ class Printer {
 
   /** A list → exec form; a string → shell form when a line holds it verbatim, else exec form with /bin/sh -c. */
   command(v: string | string[], origin: Origin, key: string): string {
-    if (Array.isArray(v)) return this.q(origin, key, () => esc.execForm(v));
-    const verbatim = this.q(origin, key, () => esc.shellForm(v));
-    return verbatim ?? this.q(origin, key, () => esc.execForm(["/bin/sh", "-c", v]));
+    if (Array.isArray(v)) {
+      v.forEach((x, n) => this.q(origin, key, () => esc.execForm([x]), n));
+      return this.q(origin, key, () => esc.execForm(v));
+    }
+    let verbatim: string | undefined;
+    this.q(origin, key, () => (verbatim = esc.shellForm(v)) ?? "", 0);
+    return verbatim ?? this.q(origin, key, () => esc.execForm(["/bin/sh", "-c", v]), 0);
   }
 }
 
 /** Prints a Dockerfile model: the text and what each of its lines is. */
 export function printDockerfile(df: Dockerfile): PrintedDockerfile {
   return new Printer().print(df);
+}
+
+/** Every value of the model that has no Dockerfile spelling, each at its werf.yaml position (nothing thrown). */
+export function dockerfileProblems(df: Dockerfile): Diagnostic[] {
+  const problems: Diagnostic[] = [];
+  new Printer(problems).print(df);
+  return problems;
 }
 
 /** The werf.yaml position of Dockerfile line `line` (1-based), with its build stage. */

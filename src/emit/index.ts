@@ -12,16 +12,21 @@ import { GitRepo } from "../git/repo.js";
 import { writeGitArchive } from "../git/archive.js";
 import { openSourceRepo, plannedTree } from "../stages/git-sources.js";
 import type { GitArchivePlan, Plan } from "../stages/model.js";
-import { renderBake, outRelative, repoOf, type EmitOptions } from "./bake.js";
+import { renderBake, outRelative, type BakeFile, type EmitOptions } from "./bake.js";
+import { repoOf } from "../stages/names.js";
 import { writeSecretValues } from "./secrets.js";
 import { buildWaves, dockerfileDependencyArgs, stapelBuildTimeArgs, type BuildTimeArg } from "./dependencies.js";
 import { archiveEntriesFile, archiveNeedsChown, printPlan, renderDockerfileWith, type RenderDeps } from "./dockerfile.js";
+import { lowerPlan } from "./lower.js";
+import { printDockerfile } from "../dockerfile/print.js";
+import { writeBakeFile } from "../bake/write.js";
 import type { PrintedDockerfile } from "../dockerfile/model.js";
 import { shellComment, shellQuote } from "../shell/quote.js";
 import { importFilterScript } from "./import-filter.js";
 
 export type { EmitOptions } from "./bake.js";
 export { renderBake } from "./bake.js";
+export { lowerPlan } from "./lower.js";
 
 export interface EmitResult {
   out: string;
@@ -58,9 +63,9 @@ export function renderCommitEnv(plan: Plan): string | undefined {
   ].join("\n") + "\n";
 }
 
-export function renderBuildScript(plan: Plan, opts: EmitOptions): string {
+export function renderBuildScript(plan: Plan, opts: EmitOptions, bake: BakeFile): string {
   const out = outRelative(plan, opts.out);
-  const buildTime = buildTimeNeeds(plan, opts);
+  const buildTime = buildTimeNeeds(plan, opts, bake);
   const waves = buildWaves([...buildTime.keys()], new Map([...buildTime].map(([t, args]) => [t, args.map((a) => a.source)])));
   if (/[\u0000-\u001f\u007f]/.test(out)) {
     // quoted it would still be one word, but a line break would split every line of build.sh that names it
@@ -91,10 +96,9 @@ export function renderBuildScript(plan: Plan, opts: EmitOptions): string {
 }
 
 /** The build-time dependency values each bake target needs (target → values), for build.sh's waves. */
-function buildTimeNeeds(plan: Plan, opts: EmitOptions): Map<string, BuildTimeArg[]> {
+function buildTimeNeeds(plan: Plan, opts: EmitOptions, bake: BakeFile): Map<string, BuildTimeArg[]> {
   const needs = new Map<string, BuildTimeArg[]>();
-  const bake = renderBake(plan, opts);
-  const repo = repoOf(plan, opts);
+  const repo = repoOf(plan.project, opts.repo);
   for (const name of bake.group.default.targets) {
     const image = plan.images.find((i) => i.slug === name);
     const df = plan.dockerfileImages.find((d) => d.target === name);
@@ -243,9 +247,10 @@ export async function writeArchives(plan: Plan, context: string): Promise<void> 
 export async function emitProject(plan: Plan, opts: EmitOptions, deps: RenderDeps = defaultDeps): Promise<EmitResult> {
   const out = path.resolve(plan.dir, opts.out);
   // Render everything first: a UserError leaves OUT untouched and writes nothing.
-  const dockerfile = renderDockerfileWith(plan, deps);
-  const bake = renderBake(plan, opts);
-  const buildSh = renderBuildScript(plan, opts);
+  const model = lowerPlan(plan, deps);
+  const dockerfile = printDockerfile(model).text;
+  const bake = renderBake(plan, opts, model);
+  const buildSh = renderBuildScript(plan, opts, bake);
   const commitEnv = renderCommitEnv(plan);
   try {
     await recoverOut(out);
@@ -257,7 +262,7 @@ export async function emitProject(plan: Plan, opts: EmitOptions, deps: RenderDep
     try {
       await writeFile(path.join(tmp, MARKER), "made by stapel2docker compile; the folder is replaced on every compile\n");
       await writeFile(path.join(tmp, "Dockerfile"), dockerfile);
-      await writeFile(path.join(tmp, "docker-bake.json"), JSON.stringify(bake, null, 2) + "\n");
+      await writeBakeFile(path.join(tmp, "docker-bake.json"), bake);
       await writeFile(path.join(tmp, "build.sh"), buildSh);
       await chmod(path.join(tmp, "build.sh"), 0o755);
       if (commitEnv !== undefined) await writeFile(path.join(tmp, "commit.env"), commitEnv, { mode: 0o600 });

@@ -4,10 +4,15 @@
 // import filter) but writes no Dockerfile syntax: the printer does.
 
 import { compileAnsibleTasks, ansibleHelpers, type CompiledTask } from "../ansible/index.js";
-import { UserError, type SourcePos } from "../diagnostics.js";
+import { UserError, type Diagnostic, type SourcePos } from "../diagnostics.js";
 import { patchApplyScript } from "../git/patch.js";
 import type { Dockerfile, Instruction, Mount, Run, Stage, StageBase, Trivia, WordPart } from "../dockerfile/model.js";
 import { shellQuote } from "../shell/quote.js";
+import { idLookupFunction } from "../shell/ids.js";
+import { TOOLCHAIN_CONTEXT, dockerfileImageContext, importHelperTarget } from "../stages/names.js";
+import { importNeedsFilter, stageContexts } from "../stages/contexts.js";
+
+export { TOOLCHAIN_CONTEXT, dockerfileImageContext } from "../stages/names.js";
 import type {
   DependenciesBody,
   DockerInstructionsBody,
@@ -23,8 +28,6 @@ import type {
 } from "../stages/model.js";
 import { dependencyArg, isBuildTimeValue, targetOf } from "./dependencies.js";
 
-/** The bake named context holding the toolchain image. */
-export const TOOLCHAIN_CONTEXT = "stapel-toolchain";
 /** The BuildKit secret id of commit.env. */
 export const COMMIT_SECRET = "stapel-commit";
 /** The build argument carrying the repository of the final tags (dependencies' ImageName/ImageRepo). */
@@ -43,13 +46,10 @@ export type ImportFilterScript = (
 
 export interface LowerOptions {
   importFilterScript: ImportFilterScript;
+  /** Collect mode: a stage that cannot be lowered adds its problems here and is left out, instead of throwing. */
+  problems?: Diagnostic[];
   /** SSH agent ids every RUN of a user stage gets (`build --ssh`), `default` first. */
   ssh?: string[];
-}
-
-/** The bake named context that stands for a Dockerfile image of werf.yaml. */
-export function dockerfileImageContext(target: string): string {
-  return `dockerfile-image--${target}`;
 }
 
 /** Where emitProject puts the NUL-separated entry list of an archive that needs a chown by name. */
@@ -73,13 +73,12 @@ export function isRootUser(user: string): boolean {
 
 /** Whether an import goes through the filtering helper stage (masks, or a glob in `add`). */
 export function importNeedsHelper(i: ImportPlan): boolean {
-  const d = i.directive;
-  return d.includePaths.length > 0 || d.excludePaths.length > 0 || /[*?[\\]/.test(d.add);
+  return importNeedsFilter(i.directive);
 }
 
 /** The helper build stage of import `n` of a dependencies stage. */
 export function importHelperName(stage: StagePlan, n: number): string {
-  return `${stage.target}--import-${n}`;
+  return importHelperTarget(stage.target, n);
 }
 
 /** One line of text for a comment inside a script (a line break would end the comment). */
@@ -131,7 +130,14 @@ class Lowering {
     ];
     let prev: string | undefined;
     for (const stage of image.stages) {
-      this.stage(image, stage, prev, banner);
+      if (this.opts.problems) {
+        try {
+          this.stage(image, stage, prev, banner);
+        } catch (e) {
+          if (!(e instanceof UserError)) throw e;
+          this.opts.problems.push(...e.diagnostics);
+        }
+      } else this.stage(image, stage, prev, banner);
       banner = [];
       prev = stage.target;
     }
@@ -152,7 +158,7 @@ class Lowering {
       const b = body.base;
       const base: StageBase = b.kind === "external" ? { kind: "image", ref: b.ref } : b.kind === "image" ? this.imageBase(b.image, b.target) : { kind: "scratch" };
       const fact = b.kind === "external" ? `from ${b.ref}` : b.kind === "image" ? `from image ${b.image}` : "from scratch";
-      this.push({ name: stage.target, base, before: [...banner, ...this.header(image, stage, [fact])], instructions: this.labels(stage), pos: stage.pos, key: "from" });
+      this.push({ name: stage.target, base, contexts: this.contexts(stage), before: [...banner, ...this.header(image, stage, [fact])], instructions: this.labels(stage), pos: stage.pos, key: "from" });
       return;
     }
     if (prev === undefined) throw new Error(`stage ${stage.target} has no previous stage`);
@@ -203,10 +209,16 @@ class Lowering {
     this.push({
       name: stage.target,
       base: { kind: "stage", name: prev },
+      contexts: this.contexts(stage),
       before: [...before, ...this.header(image, stage, facts)],
       instructions: [...instructions, ...this.labels(stage)],
       pos: stage.pos,
     });
+  }
+
+  /** The stage's named contexts, as the planner listed them (made here for plans built by hand). */
+  contexts(stage: StagePlan): Record<string, string> {
+    return stage.contexts ?? stageContexts(this.plan, stage);
   }
 
   labels(stage: StagePlan): Instruction[] {
@@ -233,7 +245,7 @@ class Lowering {
   userStage(body: UserBody): Instruction[] {
     const mounts: Mount[] = [TOOLCHAIN_MOUNT, ...this.commitMounts()];
     for (const m of body.mounts) {
-      const origin = { pos: m.mount.pos, key: "mount `to`" };
+      const origin = { pos: m.mount.toPos ?? m.mount.pos, key: "mount `to`" };
       if (m.mount.type === "tmp_dir") mounts.push({ type: "tmpfs", target: m.mount.to, origin });
       else if (m.mount.type === "build_dir") mounts.push({ type: "cache", id: m.cacheId ?? "", target: m.mount.to, origin });
       else mounts.push({ type: "bind", from: m.contextName ?? "", target: m.mount.to, rw: true, origin });
@@ -287,12 +299,7 @@ class Lowering {
           ],
           [
             "PATH=/.stapel/bin",
-            "stapel_id() {",
-            '  case "$2" in "") echo 0; return;; *[!0-9]*) ;; *) echo "$2"; return;; esac',
-            '  local id; id=$(awk -F: -v n="$2" \'$1 == n { print $3; exit }\' "$1")',
-            '  [ -n "$id" ] || { echo "stapel2docker: $3 \\"$2\\" of git mapping is not in $1 of the image" >&2; exit 1; }',
-            '  echo "$id"',
-            "}",
+            ...idLookupFunction("stapel_id"),
             `uid=$(stapel_id /etc/passwd ${shellQuote(owner)} owner)`,
             `gid=$(stapel_id /etc/group ${shellQuote(group)} group)`,
             "tar -xf /.stapel-git/archive.tar -C /",
@@ -334,6 +341,7 @@ class Lowering {
       out.push({
         name: importHelperName(stage, n),
         base: { kind: "context", name: TOOLCHAIN_CONTEXT },
+        contexts: this.contexts(stage),
         before: [
           { kind: "blank" },
           { kind: "comment", text: `helper of ${stage.target}: copies ${d.add} of ${d.source} filtered by includePaths/excludePaths — ${d.pos.file}:${d.pos.line}` },
@@ -397,6 +405,7 @@ class Lowering {
     const d = body.docker;
     return imageConfig({
       pos: d.pos,
+      at: d.at,
       keys: (k) => `docker.${DOCKER_KEYS[k]}`,
       volumes: d.volume,
       expose: d.expose,
@@ -436,6 +445,9 @@ class Lowering {
       ...note,
       ...imageConfig({
         pos: spec.pos,
+        at: spec.at,
+        exposeIndexes: c.expose.map((e, i) => (e === "" ? -1 : i)).filter((i) => i >= 0),
+        healthcheckValues: test === "CMD-SHELL" ? [spec.at["healthcheck.test[1]"]] : test === "CMD" ? rest.map((_, i) => spec.at[`healthcheck.test[${i + 1}]`]) : (h?.test ?? []).map((_, i) => spec.at[`healthcheck.test[${i}]`]),
         keys: (k) => `imageSpec.config.${SPEC_KEYS[k]}`,
         volumes: c.volumes,
         expose: c.expose.filter((e) => e !== ""), // werf's own fixtures write `expose: [""]`: no port
@@ -484,6 +496,12 @@ type HealthcheckSpec = { check: "none" } | { check: "raw"; text: string } | { ch
 /** The image config settings of `docker:` and `imageSpec:`, as one list of changes. */
 interface ConfigChanges {
   pos: SourcePos;
+  /** Each value's position (DockerDirectives.at / ImageSpec.at). */
+  at: Record<string, SourcePos>;
+  /** The werf.yaml indexes of `expose` (imageSpec drops empty ports). */
+  exposeIndexes?: number[];
+  /** The positions of a healthcheck command's values. */
+  healthcheckValues?: (SourcePos | undefined)[];
   /** The werf.yaml key of each setting, for messages. */
   keys: (k: ConfigField) => string;
   volumes: string[];
@@ -505,25 +523,45 @@ interface ConfigChanges {
 
 /** The instructions of image config changes, in one fixed order. */
 function imageConfig(c: ConfigChanges): Instruction[] {
+  // each value's own werf.yaml position (`KEY`, `KEY[i]`, `KEY.NAME`), else the block's
+  const name = (k: ConfigField) => c.keys(k).replace(/^.*\./, "");
+  const scalar = (k: ConfigField) => ({ pos: c.at[name(k)] ?? c.pos, key: c.keys(k), values: [c.at[name(k)]] });
+  const items = (k: ConfigField, indexes: number[]) => ({ pos: c.pos, key: c.keys(k), values: indexes.map((i) => c.at[`${name(k)}[${i}]`] ?? c.at[name(k)]) });
+  const entry = (k: ConfigField, n: string) => ({ pos: c.at[`${name(k)}.${n}`] ?? c.pos, key: c.keys(k), values: [c.at[`${name(k)}.${n}`]] });
+  const command = (k: ConfigField, v: string | string[]) => (Array.isArray(v) ? items(k, v.map((_, i) => i)) : scalar(k));
   const at = (k: ConfigField) => ({ pos: c.pos, key: c.keys(k) });
   const out: Instruction[] = [];
-  if (c.volumes.length) out.push({ kind: "volume", paths: [...c.volumes], ...at("volumes") });
-  if (c.expose.length) out.push({ kind: "expose", ports: [...c.expose], ...at("expose") });
-  for (const k of Object.keys(c.env).sort()) out.push({ kind: "env", name: k, value: [c.env[k]], ...at("env") });
-  for (const k of Object.keys(c.labels).sort()) out.push({ kind: "label", pairs: [{ key: k, value: c.labels[k] }], ...at("labels") });
-  if (c.entrypoint !== undefined) out.push({ kind: "entrypoint", command: c.entrypoint, ...at("entrypoint") });
+  if (c.volumes.length) out.push({ kind: "volume", paths: [...c.volumes], ...items("volumes", c.volumes.map((_, i) => i)) });
+  if (c.expose.length) out.push({ kind: "expose", ports: [...c.expose], ...items("expose", c.exposeIndexes ?? c.expose.map((_, i) => i)) });
+  for (const k of Object.keys(c.env).sort()) out.push({ kind: "env", name: k, value: [c.env[k]], ...entry("env", k) });
+  for (const k of Object.keys(c.labels).sort()) out.push({ kind: "label", pairs: [{ key: k, value: c.labels[k] }], ...entry("labels", k) });
+  if (c.entrypoint !== undefined) out.push({ kind: "entrypoint", command: c.entrypoint, ...command("entrypoint", c.entrypoint) });
   else if (c.clearEntrypoint) out.push({ kind: "entrypoint", command: [] });
-  if (c.cmd !== undefined) out.push({ kind: "cmd", command: c.cmd, ...at("cmd") });
+  if (c.cmd !== undefined) out.push({ kind: "cmd", command: c.cmd, ...command("cmd", c.cmd) });
   else if (c.entrypoint !== undefined) {
     if (c.resetCmd === "explained") out.push({ kind: "comment", text: "werf resets CMD when ENTRYPOINT is given without CMD" });
     out.push({ kind: "cmd", command: [] });
   } else if (c.clearCmd) out.push({ kind: "cmd", command: [] });
-  if (c.workdir !== undefined) out.push({ kind: "workdir", path: c.workdir, ...at("workdir") });
-  if (c.user !== undefined) out.push({ kind: "user", user: c.user, ...at("user") });
-  if (c.stopSignal !== undefined) out.push({ kind: "stopsignal", signal: c.stopSignal, ...at("stopSignal") });
-  if (c.healthcheck) out.push({ kind: "healthcheck", ...c.healthcheck, ...at("healthcheck") });
-  for (const o of c.onbuild) out.push({ kind: "onbuild", instruction: o, ...at("onbuild") });
+  if (c.workdir !== undefined) out.push({ kind: "workdir", path: c.workdir, ...scalar("workdir") });
+  if (c.user !== undefined) out.push({ kind: "user", user: c.user, ...scalar("user") });
+  if (c.stopSignal !== undefined) out.push({ kind: "stopsignal", signal: c.stopSignal, ...scalar("stopSignal") });
+  if (c.healthcheck) {
+    const h = c.healthcheck;
+    const where = h.check === "raw" ? scalar("healthcheck") : { ...at("healthcheck"), values: c.healthcheckValues ?? [] };
+    out.push({ kind: "healthcheck", ...h, ...where });
+  }
+  c.onbuild.forEach((o, i) => out.push({ kind: "onbuild", instruction: o, ...items("onbuild", [i]) }));
   return out;
+}
+
+/** The instructions of an image's `docker:` directives (also for checks before planning). */
+export function dockerDirectivesInstructions(d: DockerInstructionsBody["docker"]): Instruction[] {
+  return new Lowering({} as Plan, { importFilterScript: () => "" }).dockerInstructions({ kind: "dockerInstructions", docker: d });
+}
+
+/** The instructions of an `imageSpec:` (also for checks before planning). */
+export function imageSpecInstructions(spec: ImageSpecBody["spec"]): Instruction[] {
+  return new Lowering({} as Plan, { importFilterScript: () => "" }).imageSpec({ kind: "imageSpec", spec });
 }
 
 /** The plan as a Dockerfile model. */

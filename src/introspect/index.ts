@@ -16,8 +16,10 @@ import { UserError, type SourcePos } from "../diagnostics.js";
 import { printPlanDockerfile } from "../emit/index.js";
 import { findBuildStage, parseBakeFailure } from "../build/bake-failure.js";
 import type { PrintedDockerfile } from "../dockerfile/model.js";
-import type { BakeFile, BakeTarget } from "../emit/bake.js";
+import type { BakeFile, BakeTarget } from "../bake/model.js";
+import { bakeFile, writeBakeFile } from "../bake/write.js";
 import type { ImagePlan, Plan, StagePlan, UserBody } from "../stages/model.js";
+import { splitTarget } from "../stages/names.js";
 import { isSelected, type StageSelector } from "./select.js";
 
 export { parseBakeFailure, type BakeFailure } from "../build/bake-failure.js";
@@ -267,7 +269,7 @@ export class Introspection implements BuildHooks {
     const stageNames: string[] = [];
     const split: StagePlan[] = [];
     for (let i = 0; i < n; i++) {
-      const target = `${stage.target}--introspect-${i + 1}`;
+      const target = splitTarget(stage.target, i + 1);
       stageNames.push(target);
       split.push({
         ...stage,
@@ -283,21 +285,23 @@ export class Introspection implements BuildHooks {
     const dfFile = path.join(ctx.work, "Dockerfile.introspect");
     await writeFile(dfFile, dockerfile.text);
     const base = ctx.bake.target[bakeTarget];
-    const local = (t: string): BakeTarget & { output: string[] } => ({
+    // loaded into the daemon, never pushed; no SSH agents (the split Dockerfile has no ssh mounts)
+    const local = (t: string): BakeTarget => ({
       ...base,
-      dockerfile: base.dockerfile.replace(/Dockerfile$/, "Dockerfile.introspect"),
+      dockerfile: path.posix.join(path.posix.dirname(base.dockerfile), "Dockerfile.introspect"),
       target: t,
+      ssh: [],
       tags: [`stapel2docker-introspect:${t}`],
       output: ["type=docker"],
     });
     const targets: Record<string, BakeTarget> = {};
     for (const t of stageNames) targets[t] = local(t);
     if (prevTarget) targets[prevTarget] = local(prevTarget);
-    const bakeFile = path.join(ctx.work, "introspect-bake.json");
-    await writeFile(bakeFile, JSON.stringify({ target: targets }, null, 2) + "\n");
+    const bakePath = path.join(ctx.work, "introspect-bake.json");
+    await writeBakeFile(bakePath, bakeFile(targets));
     return {
       dockerfile,
-      bakeFile,
+      bakeFile: bakePath,
       stageNames,
       targets: stageNames,
       prefix: (k: number) => (k > 1 ? stageNames[k - 2] : prevTarget ?? stageNames[0]),

@@ -2,6 +2,7 @@
 // the inputs its digest is made of (docs/digests.md). Pure: every git and image fact is resolved by
 // the planner (plan.ts) beforehand.
 
+import { stageTarget } from "./names.js";
 import type {
   DockerDirectives,
   ImageSpec,
@@ -74,10 +75,7 @@ const STAGE_CACHE_VERSION: Record<UserStage, keyof BuilderCacheVersions> = {
   setup: "setupCacheVersion",
 };
 
-/** The Dockerfile build stage name of a werf stage. */
-export function stageTarget(slug: string, stage: StageName | string): string {
-  return `${slug}--${stage.toLowerCase()}`;
-}
+export { stageTarget } from "./names.js";
 
 /** Builds the image's stages, empty ones dropped, each chained to the previous one's digest. */
 export function buildConveyor(input: ConveyorInput): StagePlan[] {
@@ -243,7 +241,8 @@ export function buildConveyor(input: ConveyorInput): StagePlan[] {
   if (image.kind === "image") {
     const spec = mergeImageSpec(image.final ? config.meta.build?.imageSpec : undefined, image.imageSpec);
     if (spec) {
-      const { pos: _pos, ...inputs } = spec;
+      // positions are not inputs: moving a value in werf.yaml changes no digest
+      const { pos: _pos, at: _at, ...inputs } = spec;
       add("imageSpec", inputs, { kind: "imageSpec", spec }, spec.pos);
     }
   }
@@ -260,6 +259,8 @@ export function mergeImageSpec(global: ImageSpec | undefined, own: ImageSpec | u
   const list = (a: string[] | undefined, b: string[] | undefined) => [...new Set([...(a ?? []), ...(b ?? [])])];
   return {
     pos: own.pos,
+    // the image's own values keep their positions; global ones are located in the global block
+    at: { ...global.at, ...own.at },
     author: own.author ?? global.author,
     clearHistory: own.clearHistory || global.clearHistory,
     config:

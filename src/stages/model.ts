@@ -133,6 +133,8 @@ export interface StagePlan {
   /** Labels the stage ends with (digest, image, stage, git commits held). */
   labels: Record<string, string>;
   body: StageBody;
+  /** The bake named contexts the stage reads (name → source), made by src/stages/contexts.ts. */
+  contexts?: Record<string, string>;
   /** asLayers: this stage is layer `index` (1-based) of the `count` layers a werf user stage was split into, one
    *  per command; the last layer keeps the stage's own target (docs/digests.md "asLayers"). */
   layer?: { index: number; count: number };

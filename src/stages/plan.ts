@@ -35,7 +35,9 @@ import { buildConveyor, dependencyStage, type GitStageDeps, type ImageGit } from
 import { DIGEST_SCHEME, shortId, stageDigest } from "./digest.js";
 import { GitSources, projectRelative, toSpec } from "./git-sources.js";
 import { selectImages, imageOrder } from "./select.js";
-import { Slugs } from "./slug.js";
+import { Slugs } from "./names.js";
+import { listStageContexts } from "./contexts.js";
+import { planProblems } from "../emit/check.js";
 import { planSecrets } from "./secrets.js";
 
 /** Renders, loads and plans the project in `opts.dir`. */
@@ -183,7 +185,7 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
     });
   }
 
-  return {
+  const result: Plan = {
     scheme: DIGEST_SCHEME,
     project: config.meta.project,
     configFile: config.file,
@@ -196,6 +198,11 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
     dockerfileImages: config.dockerfileImages.filter((i) => dockerfilePlans.has(i.name)).map((i) => dockerfilePlans.get(i.name)!),
     warnings,
   };
+  listStageContexts(result);
+  // planning errors: whatever compile would refuse, reported now, each at its value's position
+  const problems = planProblems(result);
+  if (problems.length) throw new UserError(problems);
+  return result;
 }
 
 async function defaultResolver(): Promise<BaseImageResolver> {

@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { UserError } from "../../src/diagnostics.js";
 import { renderDockerfileWith } from "../../src/emit/dockerfile.js";
-import { renderDockerfile, renderBake } from "../../src/emit/index.js";
+import { lowerPlan, renderDockerfile, renderBake } from "../../src/emit/index.js";
 import { heredocTerminator, word as quoteWord, substitutedJson as substitutedJsonForm } from "../../src/dockerfile/escape.js";
 import type { ImagePlan, Plan } from "../../src/stages/model.js";
 import { dockerfileStages, graphProblems } from "./dockerfileGraph.js";
@@ -22,6 +22,7 @@ import {
 } from "./planFixture.js";
 
 const render = (p: Plan) => renderDockerfileWith(p, { importFilterScript: fakeFilter });
+const bakeOf = (p: Plan, o: Parameters<typeof renderBake>[1]) => renderBake(p, o, lowerPlan(p, { importFilterScript: fakeFilter }));
 
 function builderArtifact(): ImagePlan {
   return image("builder", "artifact", [
@@ -260,7 +261,7 @@ describe("renderDockerfile", () => {
     const text = render(p);
     assert.match(text, /^FROM builder--install AS child--from$/m);
     assert.match(text, /^FROM dockerfile-image--backend AS ondf--from$/m);
-    const bake = renderBake(p, { out: "/nonexistent/project/.stapel2docker", tags: ["{image}-latest"] });
+    const bake = bakeOf(p, { out: "/nonexistent/project/.stapel2docker", tags: ["{image}-latest"] });
     assert.deepEqual(bake.group.default.targets, ["child", "ondf", "backend"]);
     assert.deepEqual(bake.target.backend, {
       context: "docker",
@@ -280,20 +281,20 @@ describe("renderDockerfile", () => {
   test("bake: toolchain and custom_dir contexts, commit secret, --repo, bad tags rejected", () => {
     const b = builderArtifact();
     const p = plan([b, appImage(b)], { commit: { hash: "h", timeUnix: 1, timeHuman: "t" } });
-    const bake = renderBake(p, { out: "/elsewhere/out", repo: "127.0.0.1:5000/team/demo", tags: ["v1"] });
+    const bake = bakeOf(p, { out: "/elsewhere/out", repo: "127.0.0.1:5000/team/demo", tags: ["v1"] });
     const t = bake.target.app;
     assert.deepEqual(t.contexts, { "mount-src": "src", "stapel-toolchain": "docker-image://stapel2docker/toolchain:latest" });
     assert.deepEqual(t.secret, ["id=stapel-commit,src=../../elsewhere/out/commit.env"]);
     assert.deepEqual(t.tags, [`127.0.0.1:5000/team/demo:app-${p.images[1].digest}`, "127.0.0.1:5000/team/demo:v1"]);
-    assert.throws(() => renderBake(p, { out: "o", tags: ["bad tag"] }), UserError);
-    assert.throws(() => renderBake(p, { out: "o", repo: "Upper/Case" }), UserError);
+    assert.throws(() => bakeOf(p, { out: "o", tags: ["bad tag"] }), UserError);
+    assert.throws(() => bakeOf(p, { out: "o", repo: "Upper/Case" }), UserError);
   });
 
   test("deterministic: the same plan renders byte-identical text", () => {
     const b = builderArtifact();
     const p = plan([b, appImage(b)]);
     assert.equal(render(p), render(structuredClone(p)));
-    assert.equal(JSON.stringify(renderBake(p, { out: "o" })), JSON.stringify(renderBake(structuredClone(p), { out: "o" })));
+    assert.equal(JSON.stringify(bakeOf(p, { out: "o" })), JSON.stringify(bakeOf(structuredClone(p), { out: "o" })));
   });
 
   test("renderDockerfile uses the real import filter", () => {
