@@ -5,7 +5,8 @@ import { test } from "node:test";
 import { fromYaml } from "../../src/template/sprig/yaml.js";
 import type { GoMap, GoValue } from "../../src/template/value.js";
 import { MAX_YAML_CHARS, MAX_YAML_DEPTH } from "../../src/yaml-v2.js";
-import { renderCase } from "./helpers.js";
+import { TemplateError } from "../../src/template/template.js";
+import { renderCase, werfSet } from "./helpers.js";
 
 function timed<T>(f: () => T, maxMs: number): T {
   const t0 = Date.now();
@@ -65,4 +66,19 @@ test("control characters and lone surrogates are refused as yaml.v2's reader doe
   assert.throws(() => fromYaml("a: b\u0001"), { message: "yaml: control characters are not allowed" });
   assert.throws(() => fromYaml("a: \ud800"), { message: "yaml: invalid Unicode character" });
   assert.equal(fromYaml("a: \ud83d\ude42 \u00e9").get("a"), "\ud83d\ude42 \u00e9");
+});
+
+test("fromYaml errors say where in the YAML text they are", () => {
+  const set = werfSet();
+  set.parse("werfConfig", 'x: {{ fromYaml "a: &a [1]\\nb:\\n  <<: *a\\n" }}', "werf.yaml");
+  assert.throws(
+    () => set.execute("werfConfig", null),
+    (e: unknown) => {
+      assert.ok(e instanceof TemplateError);
+      assert.deepEqual(e.pos, { file: "werf.yaml", line: 1, col: 7 });
+      assert.match(e.goError, /error calling fromYaml: yaml: map merge requires map or sequence of maps as the value$/);
+      assert.equal(e.diagnostics[0]!.hint, "at line 3, column 7 of the YAML text given to fromYaml");
+      return true;
+    },
+  );
 });
