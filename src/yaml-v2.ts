@@ -153,6 +153,8 @@ for (const s of [".nan", ".NaN", ".NAN"]) BOOL_NULL[s] = { tag: "float", value: 
 for (const s of [".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"]) BOOL_NULL[s] = { tag: "float", value: Infinity };
 for (const s of ["-.inf", "-.Inf", "-.INF"]) BOOL_NULL[s] = { tag: "float", value: -Infinity };
 
+/** The timestamp forms yaml.v2 accepts (parseTimestamp: YYYY-M-D, optionally with a time). */
+const TIMESTAMP = /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\.[0-9]+)?(Z|[-+][0-9]{2}:[0-9]{2})?)?$/;
 const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 const DOT_FLOAT = /^\.[0-9]+([eE][-+]?[0-9]+)?$/;
 
@@ -223,13 +225,21 @@ export function resolveScalar(node: Scalar): Resolved {
   const tag = node.tag ?? "";
   // Only untagged plain scalars are resolved implicitly; quoted and block scalars are strings.
   if (tag === "" && node.type !== "PLAIN") return { tag: "str", value: text };
-  if (tag === TAG + "binary") return { tag: "str", value: Buffer.from(text.replace(/\s+/g, ""), "base64").toString("latin1") };
+  if (tag === TAG + "binary") {
+    // Go's base64.StdEncoding skips line breaks and nothing else.
+    const b64 = text.replace(/[\r\n]/g, "");
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) {
+      throw new YamlV2Error("!!binary value contains invalid base64 data", node.range?.[0], false);
+    }
+    return { tag: "str", value: Buffer.from(b64, "base64").toString("utf8") };
+  }
   const resolvable = tag === "" || [TAG + "str", TAG + "bool", TAG + "int", TAG + "float", TAG + "null", TAG + "timestamp"].includes(tag);
   if (!resolvable || tag === TAG + "str") return { tag: "str", value: text };
   const r = resolvePlain(text);
   if (tag === "" || tag === TAG + r.tag) return r;
   if (tag === TAG + "float" && r.tag === "int") return { tag: "float", value: r.value };
-  if (tag === TAG + "timestamp" && r.tag === "str") return r;
+  // A timestamp stays the text as written (yaml.v2 keeps interface{} values of them as strings).
+  if (tag === TAG + "timestamp" && r.tag === "str" && TIMESTAMP.test(text)) return r;
   throw new YamlV2Error(`cannot decode ${shortTag(TAG + r.tag)} \`${text}\` as a ${shortTag(tag)}`, node.range?.[0], false);
 }
 
@@ -323,6 +333,13 @@ export class V2Decoder<V, M, L> {
     }
   }
 
+  /** Collections being decoded, one inside the other (aliases can nest them deeper than the text does). */
+  private depth = 0;
+
+  private enter(node: Node): void {
+    if (++this.depth > MAX_YAML_DEPTH) throw new YamlV2Error(`exceeded max depth of ${MAX_YAML_DEPTH}`, node.range?.[0], true);
+  }
+
   private decode(node: Node | null): V {
     if (node === null || node === undefined) return this.b.nullValue();
     this.step(node);
@@ -338,10 +355,12 @@ export class V2Decoder<V, M, L> {
     }
     if (isSeq(node)) {
       const l = this.b.newSeq(node);
+      this.enter(node);
       for (const item of node.items) {
         const n = (item ?? null) as Node | null;
         this.b.push(l, this.decode(n), this.deref(n));
       }
+      this.depth--;
       return this.b.seqValue(l);
     }
     return this.b.nullValue();
@@ -371,6 +390,7 @@ export class V2Decoder<V, M, L> {
    * that `<<` key, where duplicates are reported).
    */
   private mappingInto(node: YAMLMap, out: M, site: Node | undefined): void {
+    this.enter(node);
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
       const keyNode = (pair.key ?? null) as Node | null;
@@ -389,6 +409,7 @@ export class V2Decoder<V, M, L> {
       }
       this.b.set(out, key, value, keyNode ?? node, this.deref(valueNode));
     }
+    this.depth--;
   }
 
   /** The whole document as one value (for documents that are not a mapping). */

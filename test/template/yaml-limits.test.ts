@@ -82,3 +82,14 @@ test("fromYaml errors say where in the YAML text they are", () => {
     },
   );
 });
+
+test("aliases that nest collections deeper than the limit stop there too", () => {
+  // 300 anchors, each a list holding the previous one: 300 levels once expanded. Padding keeps
+  // yaml.v2's alias ratio rule from tripping first (yaml.v2 itself has no depth limit here).
+  let y = `pad: [${"x,".repeat(3000)}x]\na0: &a0 [1]\n`;
+  for (let i = 1; i < 300; i++) y += `a${i}: &a${i} [*a${i - 1}]\n`;
+  assert.throws(() => fromYaml(y), { message: `yaml: line 2: exceeded max depth of ${MAX_YAML_DEPTH}` });
+  let ok = `pad: [${"x,".repeat(2000)}x]\na0: &a0 [1]\n`;
+  for (let i = 1; i < 200; i++) ok += `a${i}: &a${i} [*a${i - 1}]\n`;
+  assert.equal(fromYaml(ok).size, 201);
+});
