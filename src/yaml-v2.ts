@@ -312,6 +312,8 @@ export class V2Decoder<V, M, L> {
   private aliasCount = 0;
   private aliasDepth = 0;
   private readonly expanding = new Set<Alias>();
+  /** The alias being expanded that is itself outside any expansion. */
+  private outerAlias: Alias | undefined;
   private readonly targets: Map<Alias, Node>;
   readonly typeErrors: V2TypeError[] = [];
 
@@ -329,7 +331,8 @@ export class V2Decoder<V, M, L> {
     this.decodeCount++;
     if (this.aliasDepth > 0) this.aliasCount++;
     if (this.aliasCount > 100 && this.decodeCount > 1000 && this.aliasCount / this.decodeCount > allowedAliasRatio(this.decodeCount)) {
-      throw new YamlV2Error("document contains excessive aliasing", node?.range?.[0], false);
+      // Located at the alias, written outside any expansion, whose expansion went over the limit.
+      throw new YamlV2Error("document contains excessive aliasing", (this.outerAlias ?? node)?.range?.[0], false);
     }
   }
 
@@ -369,12 +372,14 @@ export class V2Decoder<V, M, L> {
   private withAlias<T>(alias: Alias, f: (target: Node) => T): T {
     if (this.expanding.has(alias)) throw new YamlV2Error(`anchor '${alias.source}' value contains itself`, alias.range?.[0], false);
     this.expanding.add(alias);
+    if (this.aliasDepth === 0) this.outerAlias = alias;
     this.aliasDepth++;
     try {
       return f(this.targets.get(alias)!);
     } finally {
       this.aliasDepth--;
       this.expanding.delete(alias);
+      if (this.aliasDepth === 0) this.outerAlias = undefined;
     }
   }
 
