@@ -257,7 +257,6 @@ export interface V2Builder<V, M, L> {
   /** The key under which a scalar key is stored: yaml.v2 gives top-level keys of map[string]... the text as written. */
   key(node: Scalar, r: Resolved, top: boolean): string;
   newMap(node: YAMLMap): M;
-  has(map: M, key: string): boolean;
   /** `keyNode`/`valueNode`: where the entry is written (inside the anchored mapping for merged entries). */
   set(map: M, key: string, value: V, keyNode: Node, valueNode: Node | null): void;
   newSeq(node: YAMLSeq): L;
@@ -315,6 +314,8 @@ export class V2Decoder<V, M, L> {
   /** The alias being expanded that is itself outside any expansion. */
   private outerAlias: Alias | undefined;
   private readonly targets: Map<Alias, Node>;
+  /** Strict mode: the keys each map got so far, as Go compares them. */
+  private readonly strictKeys = new Map<M, Set<string>>();
   readonly typeErrors: V2TypeError[] = [];
 
   constructor(
@@ -404,15 +405,24 @@ export class V2Decoder<V, M, L> {
         this.merge(valueNode, out, site ?? keyNode!);
         continue;
       }
-      const key = this.decodeKey(keyNode, out === this.rootMap);
-      if (key === undefined) continue;
+      const top = out === this.rootMap;
+      const k = this.decodeKey(keyNode, top);
+      if (k === undefined) continue;
       const value = this.decode(valueNode);
-      if (this.strict && this.b.has(out, key)) {
-        const at = site ?? keyNode;
-        this.typeErrors.push({ detail: `key ${JSON.stringify(key)} already set in map`, offset: at?.range?.[0] ?? node.range?.[0] ?? 0 });
-        continue;
+      if (this.strict) {
+        // Go compares the keys it decoded: strings at the top, resolved values below (`y` and
+        // `true` are the same key there, `1` and "1" are not).
+        const id = top ? `str:${k.key}` : k.id;
+        let seen = this.strictKeys.get(out);
+        if (!seen) this.strictKeys.set(out, (seen = new Set()));
+        if (seen.has(id)) {
+          const at = site ?? keyNode;
+          this.typeErrors.push({ detail: `key ${top ? goQuote(k.key) : k.goRepr} already set in map`, offset: at?.range?.[0] ?? node.range?.[0] ?? 0 });
+          continue;
+        }
+        seen.add(id);
       }
-      this.b.set(out, key, value, keyNode ?? node, this.deref(valueNode));
+      this.b.set(out, k.key, value, keyNode ?? node, this.deref(valueNode));
     }
     this.depth--;
   }
@@ -445,15 +455,20 @@ export class V2Decoder<V, M, L> {
     return { value: m, kind: "map", node: resolved };
   }
 
-  private decodeKey(keyNode: Node | null, top: boolean): string | undefined {
+  private decodeKey(keyNode: Node | null, top: boolean): DecodedKey | undefined {
+    const scalarKey = (n: Scalar, r: Resolved): DecodedKey => ({
+      key: this.b.key(n, r, top),
+      id: r.tag === "null" ? "null:" : `${r.tag}:${r.value}`,
+      goRepr: r.tag === "null" ? "<nil>" : r.tag === "str" ? goQuote(r.value) : String(r.value),
+    });
     if (keyNode === null) {
       this.step(null);
-      return this.b.key(emptyScalar, { tag: "null" }, top);
+      return scalarKey(emptyScalar, { tag: "null" });
     }
     this.step(keyNode);
-    const key = (n: Node): string | undefined => {
+    const key = (n: Node): DecodedKey | undefined => {
       if (isAlias(n)) return this.withAlias(n, (t) => (this.step(t), key(t)));
-      if (isScalar(n)) return this.b.key(n, resolveScalar(n), top);
+      if (isScalar(n)) return scalarKey(n, resolveScalar(n));
       const kind = isMap(n) ? "!!map" : "!!seq";
       if (top) {
         this.typeErrors.push({ detail: `cannot unmarshal ${kind} into string`, offset: n.range?.[0] ?? 0 });
@@ -499,3 +514,17 @@ export class V2Decoder<V, M, L> {
 }
 
 const emptyScalar = { value: "", type: "PLAIN" } as unknown as Scalar;
+
+interface DecodedKey {
+  /** The key in our maps. */
+  key: string;
+  /** What Go compares (type and value). */
+  id: string;
+  /** The key as Go's %#v prints it in "key ... already set in map". */
+  goRepr: string;
+}
+
+/** Go's %#v of a string (strconv.Quote; JSON's escaping agrees for what keys hold). */
+function goQuote(s: string): string {
+  return JSON.stringify(s);
+}

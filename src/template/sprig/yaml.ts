@@ -39,7 +39,6 @@ const goBuilder: V2Builder<GoValue, GoMap, GoValue[]> = {
     }
   },
   newMap: () => new Map(),
-  has: (m, k) => m.has(k),
   set: (m, k, v) => void m.set(k, v),
   newSeq: () => [],
   push: (l, v) => void l.push(v),
