@@ -123,7 +123,7 @@ export function parseV2Document(text: string): Document {
   const tokens = [...new Parser().parse(text)];
   const deep = tooDeep(tokens);
   if (deep !== undefined) throw new YamlV2Error(`exceeded max depth of ${MAX_YAML_DEPTH}`, deep, true);
-  const composer = new Composer({ version: "1.1", schema: "failsafe", uniqueKeys: false, merge: false, strict: false });
+  const composer = new Composer({ version: "1.1", schema: "failsafe", uniqueKeys: false, merge: false });
   let doc: Document | undefined;
   for (const d of composer.compose(tokens, true, text.length)) {
     doc ??= d as Document;
