@@ -123,7 +123,7 @@ export function parseV2Document(text: string): Document {
   const tokens = [...new Parser().parse(text)];
   const deep = tooDeep(tokens);
   if (deep !== undefined) throw new YamlV2Error(`exceeded max depth of ${MAX_YAML_DEPTH}`, deep, true);
-  const composer = new Composer({ version: "1.1", schema: "failsafe", uniqueKeys: false, merge: false, strict: false });
+  const composer = new Composer({ version: "1.1", schema: "failsafe", uniqueKeys: false, merge: false });
   let doc: Document | undefined;
   for (const d of composer.compose(tokens, true, text.length)) {
     doc ??= d as Document;
@@ -153,6 +153,8 @@ for (const s of [".nan", ".NaN", ".NAN"]) BOOL_NULL[s] = { tag: "float", value: 
 for (const s of [".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"]) BOOL_NULL[s] = { tag: "float", value: Infinity };
 for (const s of ["-.inf", "-.Inf", "-.INF"]) BOOL_NULL[s] = { tag: "float", value: -Infinity };
 
+/** The timestamp forms yaml.v2 accepts (parseTimestamp: YYYY-M-D, optionally with a time). */
+const TIMESTAMP = /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\.[0-9]+)?(Z|[-+][0-9]{2}:[0-9]{2})?)?$/;
 const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 const DOT_FLOAT = /^\.[0-9]+([eE][-+]?[0-9]+)?$/;
 
@@ -223,13 +225,21 @@ export function resolveScalar(node: Scalar): Resolved {
   const tag = node.tag ?? "";
   // Only untagged plain scalars are resolved implicitly; quoted and block scalars are strings.
   if (tag === "" && node.type !== "PLAIN") return { tag: "str", value: text };
-  if (tag === TAG + "binary") return { tag: "str", value: Buffer.from(text.replace(/\s+/g, ""), "base64").toString("latin1") };
+  if (tag === TAG + "binary") {
+    // Go's base64.StdEncoding skips line breaks and nothing else.
+    const b64 = text.replace(/[\r\n]/g, "");
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) {
+      throw new YamlV2Error("!!binary value contains invalid base64 data", node.range?.[0], false);
+    }
+    return { tag: "str", value: Buffer.from(b64, "base64").toString("utf8") };
+  }
   const resolvable = tag === "" || [TAG + "str", TAG + "bool", TAG + "int", TAG + "float", TAG + "null", TAG + "timestamp"].includes(tag);
   if (!resolvable || tag === TAG + "str") return { tag: "str", value: text };
   const r = resolvePlain(text);
   if (tag === "" || tag === TAG + r.tag) return r;
   if (tag === TAG + "float" && r.tag === "int") return { tag: "float", value: r.value };
-  if (tag === TAG + "timestamp" && r.tag === "str") return r;
+  // A timestamp stays the text as written (yaml.v2 keeps interface{} values of them as strings).
+  if (tag === TAG + "timestamp" && r.tag === "str" && TIMESTAMP.test(text)) return r;
   throw new YamlV2Error(`cannot decode ${shortTag(TAG + r.tag)} \`${text}\` as a ${shortTag(tag)}`, node.range?.[0], false);
 }
 
@@ -247,7 +257,6 @@ export interface V2Builder<V, M, L> {
   /** The key under which a scalar key is stored: yaml.v2 gives top-level keys of map[string]... the text as written. */
   key(node: Scalar, r: Resolved, top: boolean): string;
   newMap(node: YAMLMap): M;
-  has(map: M, key: string): boolean;
   /** `keyNode`/`valueNode`: where the entry is written (inside the anchored mapping for merged entries). */
   set(map: M, key: string, value: V, keyNode: Node, valueNode: Node | null): void;
   newSeq(node: YAMLSeq): L;
@@ -302,7 +311,11 @@ export class V2Decoder<V, M, L> {
   private aliasCount = 0;
   private aliasDepth = 0;
   private readonly expanding = new Set<Alias>();
+  /** The alias being expanded that is itself outside any expansion. */
+  private outerAlias: Alias | undefined;
   private readonly targets: Map<Alias, Node>;
+  /** Strict mode: the keys each map got so far, as Go compares them. */
+  private readonly strictKeys = new Map<M, Set<string>>();
   readonly typeErrors: V2TypeError[] = [];
 
   constructor(
@@ -319,8 +332,16 @@ export class V2Decoder<V, M, L> {
     this.decodeCount++;
     if (this.aliasDepth > 0) this.aliasCount++;
     if (this.aliasCount > 100 && this.decodeCount > 1000 && this.aliasCount / this.decodeCount > allowedAliasRatio(this.decodeCount)) {
-      throw new YamlV2Error("document contains excessive aliasing", node?.range?.[0], false);
+      // Located at the alias, written outside any expansion, whose expansion went over the limit.
+      throw new YamlV2Error("document contains excessive aliasing", (this.outerAlias ?? node)?.range?.[0], false);
     }
+  }
+
+  /** Collections being decoded, one inside the other (aliases can nest them deeper than the text does). */
+  private depth = 0;
+
+  private enter(node: Node): void {
+    if (++this.depth > MAX_YAML_DEPTH) throw new YamlV2Error(`exceeded max depth of ${MAX_YAML_DEPTH}`, node.range?.[0], true);
   }
 
   private decode(node: Node | null): V {
@@ -338,10 +359,12 @@ export class V2Decoder<V, M, L> {
     }
     if (isSeq(node)) {
       const l = this.b.newSeq(node);
+      this.enter(node);
       for (const item of node.items) {
         const n = (item ?? null) as Node | null;
         this.b.push(l, this.decode(n), this.deref(n));
       }
+      this.depth--;
       return this.b.seqValue(l);
     }
     return this.b.nullValue();
@@ -350,12 +373,14 @@ export class V2Decoder<V, M, L> {
   private withAlias<T>(alias: Alias, f: (target: Node) => T): T {
     if (this.expanding.has(alias)) throw new YamlV2Error(`anchor '${alias.source}' value contains itself`, alias.range?.[0], false);
     this.expanding.add(alias);
+    if (this.aliasDepth === 0) this.outerAlias = alias;
     this.aliasDepth++;
     try {
       return f(this.targets.get(alias)!);
     } finally {
       this.aliasDepth--;
       this.expanding.delete(alias);
+      if (this.aliasDepth === 0) this.outerAlias = undefined;
     }
   }
 
@@ -371,6 +396,7 @@ export class V2Decoder<V, M, L> {
    * that `<<` key, where duplicates are reported).
    */
   private mappingInto(node: YAMLMap, out: M, site: Node | undefined): void {
+    this.enter(node);
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
       const keyNode = (pair.key ?? null) as Node | null;
@@ -379,16 +405,26 @@ export class V2Decoder<V, M, L> {
         this.merge(valueNode, out, site ?? keyNode!);
         continue;
       }
-      const key = this.decodeKey(keyNode, out === this.rootMap);
-      if (key === undefined) continue;
+      const top = out === this.rootMap;
+      const k = this.decodeKey(keyNode, top);
+      if (k === undefined) continue;
       const value = this.decode(valueNode);
-      if (this.strict && this.b.has(out, key)) {
-        const at = site ?? keyNode;
-        this.typeErrors.push({ detail: `key ${JSON.stringify(key)} already set in map`, offset: at?.range?.[0] ?? node.range?.[0] ?? 0 });
-        continue;
+      if (this.strict) {
+        // Go compares the keys it decoded: strings at the top, resolved values below (`y` and
+        // `true` are the same key there, `1` and "1" are not).
+        const id = top ? `str:${k.key}` : k.id;
+        let seen = this.strictKeys.get(out);
+        if (!seen) this.strictKeys.set(out, (seen = new Set()));
+        if (seen.has(id)) {
+          const at = site ?? keyNode;
+          this.typeErrors.push({ detail: `key ${top ? goQuote(k.key) : k.goRepr} already set in map`, offset: at?.range?.[0] ?? node.range?.[0] ?? 0 });
+          continue;
+        }
+        seen.add(id);
       }
-      this.b.set(out, key, value, keyNode ?? node, this.deref(valueNode));
+      this.b.set(out, k.key, value, keyNode ?? node, this.deref(valueNode));
     }
+    this.depth--;
   }
 
   /** The whole document as one value (for documents that are not a mapping). */
@@ -419,15 +455,20 @@ export class V2Decoder<V, M, L> {
     return { value: m, kind: "map", node: resolved };
   }
 
-  private decodeKey(keyNode: Node | null, top: boolean): string | undefined {
+  private decodeKey(keyNode: Node | null, top: boolean): DecodedKey | undefined {
+    const scalarKey = (n: Scalar, r: Resolved): DecodedKey => ({
+      key: this.b.key(n, r, top),
+      id: r.tag === "null" ? "null:" : `${r.tag}:${r.value}`,
+      goRepr: r.tag === "null" ? "<nil>" : r.tag === "str" ? goQuote(r.value) : String(r.value),
+    });
     if (keyNode === null) {
       this.step(null);
-      return this.b.key(emptyScalar, { tag: "null" }, top);
+      return scalarKey(emptyScalar, { tag: "null" });
     }
     this.step(keyNode);
-    const key = (n: Node): string | undefined => {
+    const key = (n: Node): DecodedKey | undefined => {
       if (isAlias(n)) return this.withAlias(n, (t) => (this.step(t), key(t)));
-      if (isScalar(n)) return this.b.key(n, resolveScalar(n), top);
+      if (isScalar(n)) return scalarKey(n, resolveScalar(n));
       const kind = isMap(n) ? "!!map" : "!!seq";
       if (top) {
         this.typeErrors.push({ detail: `cannot unmarshal ${kind} into string`, offset: n.range?.[0] ?? 0 });
@@ -473,3 +514,17 @@ export class V2Decoder<V, M, L> {
 }
 
 const emptyScalar = { value: "", type: "PLAIN" } as unknown as Scalar;
+
+interface DecodedKey {
+  /** The key in our maps. */
+  key: string;
+  /** What Go compares (type and value). */
+  id: string;
+  /** The key as Go's %#v prints it in "key ... already set in map". */
+  goRepr: string;
+}
+
+/** Go's %#v of a string (strconv.Quote; JSON's escaping agrees for what keys hold). */
+function goQuote(s: string): string {
+  return JSON.stringify(s);
+}

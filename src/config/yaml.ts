@@ -123,7 +123,6 @@ function plainBuilder(slots: Slots, nodes: WeakMap<object, Node>): V2Builder<unk
       slotsOf(out);
       return out;
     },
-    has: (m, k) => Object.prototype.hasOwnProperty.call(m, k),
     set(m, k, v, keyNode, valueNode) {
       // defineProperty: a key named "__proto__" is data, not the object's prototype.
       Object.defineProperty(m, k, { value: v, enumerable: true, writable: true, configurable: true });

@@ -76,8 +76,13 @@ export function executeTree(env: ExecEnv, tree: Tree, data: GoValue): { text: st
     try {
       s.walk(data, tree.root);
     } catch (e) {
-      if (e instanceof RangeError && /call stack/.test(e.message)) {
-        throw s.error(`exceeded maximum template depth (${MAX_EXEC_DEPTH})`, DEPTH_HINT);
+      // A JS stack overflow that the depth limit did not prevent (no regular expression here:
+      // compiling one this close to the stack limit fails as well).
+      if (e instanceof RangeError && e.message.includes("call stack")) {
+        throw s.error(
+          "nesting too deep: the JS stack is exhausted",
+          "values (dict inside dict ...) or template calls are nested far deeper than any werf.yaml needs; this is stapel2docker's limit",
+        );
       }
       throw e;
     }
@@ -586,7 +591,7 @@ class State {
       const site = outer.pos;
       return e.calledFrom(site, how, outer.goError);
     }
-    if (e instanceof RangeError && /call stack/.test(e.message)) throw e;
+    if (e instanceof RangeError && e.message.includes("call stack")) throw e;
     const msg = e instanceof Error ? e.message : String(e);
     return this.error(`error calling ${name}: ${msg}`, e instanceof FuncError ? e.hint : undefined);
   }

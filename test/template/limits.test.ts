@@ -100,3 +100,8 @@ test("compressRepeats writes each repeating block once", () => {
   assert.deepEqual(compressRepeats(["x", "a", "b", "a", "b"]), ["x", "a", "b", "(the 2 lines above repeat 1 more time)"]);
   assert.deepEqual(compressRepeats(["a", "b", "c"]), ["a", "b", "c"]);
 });
+
+test("values nested deeper than the JS stack allows give a located error, not a crash", () => {
+  const e = fail('{{ $d := dict }}{{ range until 100000 }}{{ $d = dict "a" $d }}{{ end }}{{ $d }}');
+  assert.equal(e.message.split("\n")[0], 'werf.yaml:1:75: executing "werfConfig" at <{{$d}}>: nesting too deep: the JS stack is exhausted');
+});

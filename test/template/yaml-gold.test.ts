@@ -15,11 +15,12 @@ const at = (tpl: string): string => `template: werfConfig:1:9: executing "werfCo
 
 /**
  * Where we knowingly differ from Go, what we print instead: syntax errors are worded by the `yaml`
- * package's parser (the line is still the one it stops at), and an invalid nested key is not
- * printed with Go's %#v.
+ * package's parser (the line is still the one it stops at), an invalid nested key is not
+ * printed with Go's %#v, and we stop nesting at MAX_YAML_DEPTH (256) where yaml.v2 allows 10000.
  */
 const OURS: Record<string, Gold> = {
   syntax_error_line: { out: "", err: at('fromYaml "a: b\\n c: d\\n"') + "line 1: Nested mappings are not allowed in compact mappings" },
+  depth_300_flow: { out: "", err: at('fromYaml (printf "a: %s1%s" (repeat 300 "[") (repeat 300 "]"))') + "line 1: exceeded max depth of 256" },
   complex_key_nested_error: { out: "", err: at('fromYaml "x:\\n  ? [a]\\n  : 1\\n"') + "invalid map key: []interface {}{...}" },
 };
 

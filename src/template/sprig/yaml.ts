@@ -4,6 +4,7 @@
 // only fromYaml; toYaml is kept for configs written for older werf.
 import { stringify, type Scalar } from "yaml";
 import { V2Decoder, YamlV2Error, lineOf, parseV2Document, resolveScalar, type Resolved, type V2Builder } from "../../yaml-v2.js";
+import { FuncError } from "../errors.js";
 import { formatFloat } from "../format.js";
 import { type FuncMap, GoFloat, type GoMap, type GoValue, goFunc, toJS } from "../value.js";
 import { argString } from "./args.js";
@@ -38,7 +39,6 @@ const goBuilder: V2Builder<GoValue, GoMap, GoValue[]> = {
     }
   },
   newMap: () => new Map(),
-  has: (m, k) => m.has(k),
   set: (m, k, v) => void m.set(k, v),
   newSeq: () => [],
   push: (l, v) => void l.push(v),
@@ -70,7 +70,13 @@ export function fromYaml(text: string): GoMap {
     }
     return top.value ?? new Map();
   } catch (e) {
-    if (e instanceof YamlV2Error) throw new Error(e.goMessage(text));
+    if (e instanceof YamlV2Error) {
+      // Go's message often has no line; say where in the YAML text it is.
+      if (e.offset === undefined) throw new Error(e.goMessage(text));
+      const line = lineOf(text, e.offset);
+      const col = e.offset - (text.lastIndexOf("\n", e.offset - 1) + 1) + 1;
+      throw new FuncError(e.goMessage(text), `at line ${line}, column ${col} of the YAML text given to fromYaml`);
+    }
     throw e;
   }
 }
