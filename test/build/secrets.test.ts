@@ -21,6 +21,7 @@ before(async () => {
 const ENV_VALUE = `env-secret-${process.pid}-7f3a`;
 const FILE_VALUE = `file-secret-${process.pid}-91c2`;
 const INLINE_VALUE = `inline-secret-${process.pid}-04be`;
+const SALT = `${process.pid}-${Date.now()}`;
 
 function project(): string {
   const dir = tempDir("secrets-project");
@@ -40,8 +41,9 @@ function project(): string {
     `  value: ${INLINE_VALUE}`,
     "shell:",
     "  install:",
-    // the RUN proves it read each secret by storing a checksum, never the value
-    "  - for f in S2D_TEST_SECRET token inline; do md5sum < /run/secrets/$f | cut -c1-32; done > /seen.txt",
+    // the RUN proves it read each secret by storing a checksum, never the value; a secret does not enter
+    // BuildKit's cache key, so the command is made unique per run (no layer of an earlier run is reused)
+    `  - for f in S2D_TEST_SECRET token inline; do md5sum < /run/secrets/$f | cut -c1-32; done > /seen.txt; true ${SALT}`,
     "---",
     "image: web",
     "dockerfile: Dockerfile",
@@ -50,7 +52,7 @@ function project(): string {
     `  value: ${INLINE_VALUE}`,
     "",
   ].join("\n"));
-  writeFile(dir, "Dockerfile", "FROM stapel2docker/base-busybox:latest\nRUN --mount=type=secret,id=inline md5sum < /run/secrets/inline | cut -c1-32 > /seen.txt\n");
+  writeFile(dir, "Dockerfile", `FROM stapel2docker/base-busybox:latest\nRUN --mount=type=secret,id=inline md5sum < /run/secrets/inline | cut -c1-32 > /seen.txt # ${SALT}\n`);
   writeFile(dir, "secret.txt", FILE_VALUE);
   git(dir, "add", "-A");
   git(dir, "commit", "-q", "-m", "secrets");
