@@ -408,7 +408,8 @@ class Lowering {
       at: d.at,
       keys: (k) => `docker.${DOCKER_KEYS[k]}`,
       volumes: d.volume,
-      expose: d.expose,
+      // werf applies each docker.EXPOSE item as an `EXPOSE <item>` change, so "80 8080" is two ports
+      ...splitPorts(d.expose),
       env: d.env,
       labels: d.label,
       entrypoint: d.entrypoint,
@@ -522,6 +523,20 @@ interface ConfigChanges {
 }
 
 /** The instructions of image config changes, in one fixed order. */
+/** Ports of docker.EXPOSE items, each split at ASCII blanks as EXPOSE splits its arguments; the index of the
+ *  werf.yaml item each port came from, for its position. */
+function splitPorts(items: readonly string[]): { expose: string[]; exposeIndexes: number[] } {
+  const expose: string[] = [];
+  const exposeIndexes: number[] = [];
+  items.forEach((item, i) => {
+    for (const p of item.split(/[ \t]+/).filter(Boolean)) {
+      expose.push(p);
+      exposeIndexes.push(i);
+    }
+  });
+  return { expose, exposeIndexes };
+}
+
 function imageConfig(c: ConfigChanges): Instruction[] {
   // each value's own werf.yaml position (`KEY`, `KEY[i]`, `KEY.NAME`), else the block's
   const name = (k: ConfigField) => c.keys(k).replace(/^.*\./, "");

@@ -12,12 +12,12 @@ const folders = corpusFolders();
 const expected = readCompileTable();
 
 /**
- * The guards. The issue's target is ok / (folders without ansible) >= 0.90; 22 of those 79 folders do not
- * render or validate as published (fixtures/corpus-outcomes.tsv, docs/corpus.md), so the reachable rate is
+ * The guards. The issue's target is ok / (folders without ansible) >= 0.90; 29 of those 88 folders do not
+ * render or validate as published or as the corpus holds them (fixtures/corpus-outcomes.tsv, docs/corpus.md), so the reachable rate is
  * below it: MIN_RATE is the rate reached, guarding against regressions. MIN_COMPILE_RATE is the rate over
  * the folders without ansible that render and validate: what compile itself achieves.
  */
-const MIN_RATE = 0.69;
+const MIN_RATE = 0.65;
 const MIN_COMPILE_RATE = 0.9;
 
 const missing = corpusMissing();
