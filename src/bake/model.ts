@@ -14,6 +14,8 @@ export interface BakeTarget {
   secret?: string[];
   /** SSH agents forwarded to the build: `ID=PATH[,PATH]`. */
   ssh?: string[];
+  /** The network mode of the build's RUN instructions (`default`, `none`, `host`). */
+  network?: string;
   tags: string[];
   platforms?: string[];
   /** Where the result goes (`type=docker` loads it into the daemon); absent: the tags are pushed with --push. */

@@ -22,6 +22,7 @@ export function bakeTarget(t: BakeTarget): BakeTarget {
     ...(args ? { args } : {}),
     ...(t.secret?.length ? { secret: [...t.secret] } : {}),
     ...(t.ssh?.length ? { ssh: [...t.ssh] } : {}),
+    ...(t.network !== undefined ? { network: t.network } : {}),
     tags: [...t.tags],
     ...(t.platforms?.length ? { platforms: [...t.platforms] } : {}),
     ...(t.output?.length ? { output: [...t.output] } : {}),

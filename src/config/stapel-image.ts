@@ -19,6 +19,9 @@ import {
 import { cleanAbsolute, hasDotDot, isAbsolutePath, isRelativePath, stripTrailingSlash } from "./paths.js";
 import { buildDependencies, buildImageSpec, buildSecrets, stagePosition } from "./shared-directives.js";
 
+/** The network modes a RUN can have (BuildKit's `RUN --network`). */
+const NETWORK_MODES = new Set(["default", "none", "host"]);
+
 type Raw = Record<string, unknown>;
 
 const ABSOLUTE_HINT = "paths in the image and in the source start with `/`";
@@ -83,6 +86,9 @@ function buildImageBase(ctx: DocContext, raw: Raw, kind: "image" | "artifact"): 
   set("fromCacheVersion", ctx.str(raw, "fromCacheVersion"));
   set("cacheVersion", ctx.str(raw, "cacheVersion"));
   set("network", ctx.str(raw, "network"));
+  if (img.network !== undefined && !NETWORK_MODES.has(img.network)) {
+    ctx.error(raw, "network", `network ${JSON.stringify(img.network)} is not supported`, "use default, none or host (the network modes of RUN instructions)");
+  }
   set("shell", buildShell(ctx, raw));
   set("ansible", buildAnsible(ctx, raw));
   set("docker", buildDocker(ctx, raw));

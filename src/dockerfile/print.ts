@@ -39,7 +39,8 @@ class Printer {
     for (const l of text.split("\n")) {
       if (Buffer.byteLength(l, "utf8") > esc.MAX_LINE_BYTES) {
         this.fail({
-          pos: origin?.pos ?? info.pos,
+          // a RUN of several commands has no one position: its first command's, or its stage's
+          pos: origin?.pos ?? info.pos ?? info.commands?.[0] ?? this.stagePos,
           message: `a Dockerfile line would be ${Buffer.byteLength(l, "utf8")} bytes long; BuildKit reads lines of at most ${esc.MAX_LINE_BYTES} bytes`,
           hint: "shorten the value (a long script can be split into several commands, or moved into a file)",
         });
@@ -56,7 +57,11 @@ class Printer {
     return { text: this.out.join("\n") + "\n", lines: this.lines };
   }
 
+  /** The position of the stage being printed (for messages about lines that have none of their own). */
+  private stagePos?: SourcePos;
+
   stage(s: Stage): void {
+    this.stagePos = s.pos;
     for (const t of s.before) {
       if (t.kind === "blank") this.emit("", {});
       else if (t.kind === "rule") this.emit(RULE, {});

@@ -50,6 +50,7 @@ export function dockerfileImageTarget(
     ...(df.image.target ? { target: df.image.target } : {}),
     args: { ...df.image.args, ...dockerfileDependencyArgs(plan, df, repo).args, ...extra.args },
     secret: extra.secrets ?? [],
+    ...(df.image.network ? { network: df.image.network } : {}),
     tags,
     platforms: [...df.image.platform],
   };

@@ -82,6 +82,17 @@ export function importHelperName(stage: StagePlan, n: number): string {
 }
 
 /** One line of text for a comment inside a script (a line break would end the comment). */
+/** "werf.yaml:8, 9, 12" (positions grouped by file, in order). */
+function commandPositions(ps: readonly SourcePos[]): string {
+  const parts: string[] = [];
+  let file: string | undefined;
+  for (const p of ps) {
+    parts.push(p.file === file ? `${p.line}` : `${p.file}:${p.line}`);
+    file = p.file;
+  }
+  return parts.join(", ");
+}
+
 function oneLine(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]/g, " ");
@@ -252,7 +263,7 @@ class Lowering {
     }
     // build secrets at /run/secrets/<id>, as werf mounts them
     for (const id of body.secrets ?? []) mounts.push({ type: "secret", id });
-    const ssh = this.opts.ssh?.length ? { ssh: [...this.opts.ssh] } : {};
+    const ssh = { ...(this.opts.ssh?.length ? { ssh: [...this.opts.ssh] } : {}), ...(body.network ? { network: body.network } : {}) };
     if (body.builder === "ansible") {
       // ansible tasks compiled into shell (src/ansible): each block headed by its task's comment
       const tasks = compileAnsibleTasks(body.tasks, { asLayers: body.asLayers });
@@ -265,10 +276,13 @@ class Lowering {
       if (tasks.length === 0) return [];
       return [this.run(mounts, [...this.preamble(), ...ansibleHelpers(tasks), ...tasks.flatMap(taskLines)], body.tasks.length === 1 ? body.tasks[0].pos : undefined, { ...ssh, commands: body.tasks.map((t) => t.pos) })];
     }
-    const cmdLines = (c: { command: string; pos: SourcePos }) => [`# ${oneLine(`${c.pos.file}:${c.pos.line}`)}`, c.command];
-    if (body.asLayers) return body.commands.map((c) => this.run(mounts, [...this.preamble(), ...cmdLines(c)], c.pos, { ...ssh, commands: [c.pos] }));
+    // werf writes the commands one per line into one script: a command ending in `\`, an open quote or a heredoc
+    // goes on into the next one. So nothing is put between them; where each comes from is one comment before
+    // them (and, per line, in the printer's line map)
+    const where = (cs: { pos: SourcePos }[]) => `# ${oneLine(commandPositions(cs.map((c) => c.pos)))}`;
+    if (body.asLayers) return body.commands.map((c) => this.run(mounts, [...this.preamble(), where([c]), c.command], c.pos, { ...ssh, commands: [c.pos] }));
     return [
-      this.run(mounts, [...this.preamble(), ...body.commands.flatMap(cmdLines)], body.commands.length === 1 ? body.commands[0].pos : undefined, {
+      this.run(mounts, [...this.preamble(), ...(body.commands.length ? [where(body.commands)] : []), ...body.commands.map((c) => c.command)], body.commands.length === 1 ? body.commands[0].pos : undefined, {
         ...ssh,
         commands: body.commands.map((c) => c.pos),
       }),

@@ -139,6 +139,7 @@ export function buildConveyor(input: ConveyorInput): StagePlan[] {
       asLayers: image.asLayers,
       mounts: input.mounts,
       ...(input.secrets?.length ? { secrets: input.secrets } : {}),
+      ...(image.network === "none" || image.network === "host" ? { network: image.network } : {}),
       git: withGit ? sources : [],
     });
     const stagePos = b.stagePos[stage] ?? b.pos;

@@ -192,6 +192,8 @@ export interface UserBody {
   mounts: MountPlan[];
   /** Ids of the build secrets the RUNs mount (at /run/secrets/<id>). */
   secrets?: string[];
+  /** The image's `network` (werf's network mode of the RUNs), when not the default. */
+  network?: "none" | "host";
   /** Git files this stage's image holds (and, in `build`, brings up to HEAD with a patch before the commands). */
   git: GitSource[];
 }

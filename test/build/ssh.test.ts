@@ -5,7 +5,7 @@ import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { buildProject, parseSshSpecs, startSshAgent } from "../../src/build/index.js";
 import { printPlanDockerfile } from "../../src/emit/index.js";
@@ -63,9 +63,12 @@ shell:
   const repo = uniqueRepo("ssh");
   const logs: string[] = [];
   process.env.STAPEL2DOCKER_KEEP_BUILD_DIR = "1";
+  // the tools folder is a host path outside the project: allowed by a giterminism config the test (the CI) controls
+  const giterminismConfig = path.join(keep, "werf-giterminism.yaml");
+  writeFileSync(giterminismConfig, `giterminismConfigVersion: 1\nconfig:\n  stapel:\n    mount:\n      allowFromPaths: [${JSON.stringify(tools)}]\n`);
   let r;
   try {
-    r = await buildProject({ dir: p.dir, repo, environ: {}, lockDir, buildOutput: "ignore", log: (l) => logs.push(l), sshKeys: [k.key] });
+    r = await buildProject({ dir: p.dir, repo, environ: {}, lockDir, buildOutput: "ignore", log: (l) => logs.push(l), sshKeys: [k.key], giterminismConfig });
   } finally {
     delete process.env.STAPEL2DOCKER_KEEP_BUILD_DIR;
   }

@@ -236,9 +236,12 @@ export function satisfyMapping(set: FileSet, m: GitMapping): void {
   }
   set.ensure(forAdd, ok);
   const deps = [...m.stageDependencies.install, ...m.stageDependencies.beforeSetup, ...m.stageDependencies.setup];
+  // a mask's file must also be one the mapping selects: candidates directly under `add`, and under each literal
+  // includePaths directory (`includePaths: [hooks/batch]` with a `**/go.mod` mask wants hooks/batch/go.mod)
+  const dirs = ["", ...m.includePaths.filter((i) => !/[*?[{]/.test(i)).map((i) => i.replace(/\/+$/, ""))];
   for (const mask of deps) {
     const one = matcher({ basePath: add, includeGlobs: [mask] });
-    if (one) set.ensure(pathsForMask(mask).map((p) => join(add, p)), (p) => ok(p) && one.isPathMatched(p));
+    if (one) set.ensure(dirs.flatMap((d) => pathsForMask(mask).map((p) => join(add, join(d, p)))), (p) => ok(p) && one.isPathMatched(p));
   }
 }
 
