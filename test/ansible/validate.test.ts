@@ -62,6 +62,24 @@ describe("validate reports what compile refuses", () => {
     ]);
   });
 
+  test("options that would change the image are refused unless left at a harmless value, never ignored", () => {
+    const d = located(
+      "image: app\nfrom: alpine\nansible:\n  install:\n" +
+        "  - user: {name: app, generate_ssh_key: yes}\n" +
+        "  - user: {name: app, generate_ssh_key: no, local: yes}\n" +
+        "  - apt: {name: curl, clean: yes}\n" +
+        "  - file: {path: /x, state: touch, modification_time: '202401010000'}\n" +
+        "  - file: {path: /x, state: touch, modification_time: preserve}\n" +
+        "  - lineinfile: {path: /x, line: a, attributes: '+i'}\n",
+    );
+    assert.deepEqual(d.map((x) => x.split(" | ")[0]), [
+      "8:23 ansible task 1: user: `generate_ssh_key: true` is not supported by stapel2docker",
+      "10:23 ansible task 3: apt: `clean: true` is not supported by stapel2docker",
+      "11:36 ansible task 4: file: `modification_time: 202401010000` is not supported by stapel2docker",
+      "13:37 ansible task 6: lineinfile: `attributes: +i` is not supported by stapel2docker",
+    ]);
+  });
+
   test("a `when` reading a result the module does not register is refused at `when`", () => {
     const d = located(
       "image: app\nfrom: alpine\nansible:\n  install:\n  - stat: {path: /x}\n    register: st\n  - name: use\n    shell: ls\n    when: st.stat.mimetype == 'x'\n",
