@@ -59,6 +59,7 @@ const TASK_KEYWORDS = new Set([
   "module_defaults", "listen", "delegate_to", "delegate_facts", "ignore_unreachable", "until", "retries", "delay",
   "async", "poll", "connection", "remote_user", "port", "vars_files", "local_action", "action",
 ]);
+/** Task keywords without effect on what a task does in an image build (reporting, handlers, connection, ...). */
 const IGNORED_KEYWORDS = ["tags", "notify", "no_log", "changed_when", "check_mode", "diff", "any_errors_fatal", "run_once", "throttle", "debugger", "listen", "collections", "module_defaults", "become_method", "become_flags", "connection", "remote_user", "port", "ignore_unreachable", "timeout"];
 
 /** Compiles the tasks of one stage. */
@@ -176,6 +177,11 @@ class Compiler {
       for (const bad of ["until", "retries", "delay", "async", "poll", "delegate_to", "delegate_facts", "local_action", "action", "vars_files", "failed_when"])
         if (k === bad && config[k] != null) this.fail(`task keyword \`${k}\` is not supported by stapel2docker`, "write the step as a `shell` task", k);
     }
+    // keywords that would change what the task does: accepted only at their no-op value
+    if (config.check_mode != null && toBool(config.check_mode))
+      this.fail("`check_mode: yes` is not supported by stapel2docker (the task would change nothing)", "remove the task, or `check_mode`", "check_mode");
+    if (config.module_defaults != null && (typeof config.module_defaults !== "object" || Object.keys(config.module_defaults).length > 0))
+      this.fail("`module_defaults` is not supported by stapel2docker", "write the options into each task", "module_defaults");
     void IGNORED_KEYWORDS;
     const vars = { ...inh.vars, ...this.facts, ...(this.obj(config.vars, "vars") ?? {}) };
     const scope = (item?: unknown): Scope => (item === undefined ? vars : { ...vars, item });

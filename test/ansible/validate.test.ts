@@ -70,13 +70,15 @@ describe("validate reports what compile refuses", () => {
         "  - apt: {name: curl, clean: yes}\n" +
         "  - file: {path: /x, state: touch, modification_time: '202401010000'}\n" +
         "  - file: {path: /x, state: touch, modification_time: preserve}\n" +
-        "  - lineinfile: {path: /x, line: a, attributes: '+i'}\n",
+        "  - lineinfile: {path: /x, line: a, attributes: '+i'}\n" +
+        "  - shell: ls\n    check_mode: yes\n  - shell: ls\n    check_mode: no\n",
     );
     assert.deepEqual(d.map((x) => x.split(" | ")[0]), [
       "8:23 ansible task 1: user: `generate_ssh_key: true` is not supported by stapel2docker",
       "10:23 ansible task 3: apt: `clean: true` is not supported by stapel2docker",
       "11:36 ansible task 4: file: `modification_time: 202401010000` is not supported by stapel2docker",
       "13:37 ansible task 6: lineinfile: `attributes: +i` is not supported by stapel2docker",
+      "15:5 ansible task 7: `check_mode: yes` is not supported by stapel2docker (the task would change nothing)",
     ]);
   });
 
