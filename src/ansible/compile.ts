@@ -95,6 +95,8 @@ interface Inherited {
 class Compiler {
   /** Registered names of the current RUN. */
   private registered = new Map<string, RegFields>();
+  /** With asLayers: names registered by tasks of earlier RUNs (their values are gone). */
+  private earlier = new Set<string>();
   /** Whether the module of the task being compiled wrote registered results (ansible_set). */
   private setsFacts = false;
   private helpers = new Set<string>();
@@ -112,7 +114,10 @@ class Compiler {
   topTask(task: AnsibleTask, index: number): CompiledTask {
     this.pos = task.pos;
     this.helpers = new Set();
-    if (this.opts.asLayers) this.registered = new Map();
+    if (this.opts.asLayers) {
+      for (const n of this.registered.keys()) this.earlier.add(n);
+      this.registered = new Map();
+    }
     const name = typeof task.config.name === "string" ? task.config.name : undefined;
     this.label = name !== undefined ? `task "${name}"` : `task ${index + 1}`;
     let lines: string[];
@@ -229,6 +234,10 @@ class Compiler {
     const ignore = config.ignore_errors != null && toBool(this.guard(() => renderTemplate(toText(config.ignore_errors), vars)));
     const condFor = (item: unknown): { static: boolean } | { bash: string } => {
       if (config.when == null) return { static: true };
+      const text = JSON.stringify(config.when);
+      for (const n of this.earlier)
+        if (!this.registered.has(n) && new RegExp(`\\b${n}\\b`).test(text))
+          this.fail(`when reads \`${n}\`, registered by an earlier task: with asLayers each task is its own RUN and registered values do not reach the next one`, "drop asLayers, or test the condition in the same shell task", "when");
       return this.guard(() => compileWhen(config.when, scope(item), this.registered), "when");
     };
 

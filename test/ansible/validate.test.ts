@@ -90,6 +90,15 @@ describe("validate reports what compile refuses", () => {
     assert.match(d[0]!, /^12:5 ansible task "use": when `st\.stat\.mimetype == 'x'`: `st\.stat\.mimetype`: of this registered task only rc, stdout, failed, skipped, stat\.exists/);
   });
 
+  test("with asLayers, a `when` reading what an earlier task registered is refused (its RUN is gone)", () => {
+    const tasks = [{ stat: { path: "/x" }, register: "st" }, { shell: "ls", when: "st.stat.exists" }];
+    assert.deepEqual(checkAnsibleTasks(tasks), []);
+    const p = checkAnsibleTasks(tasks, { asLayers: true });
+    assert.equal(p.length, 1);
+    assert.equal(p[0]!.key, "when");
+    assert.match(p[0]!.message, /registered by an earlier task: with asLayers/);
+  });
+
   test("werf's own errors come alone (the compiler is not asked about a stage werf refuses)", () => {
     const d = diagnostics("image: app\nfrom: alpine\nansible:\n  install:\n  - template: {src: a, dest: b}\n  - xattr: {path: /x}\n");
     assert.deepEqual(d.map((x) => x.message), ["unsupported ansible task!"]);
