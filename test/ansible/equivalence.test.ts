@@ -249,6 +249,19 @@ const CASES: Case[] = [
     ],
   },
   {
+    name: "lineinfile: special characters, regexp without match falls back to insertafter, search_string, $ anchors, \\d and \\s",
+    tasks: [
+      { copy: { content: "PATH=/usr/bin\nlisten 80\nname = 'x' # c\n[section]\n", dest: "/etc/t5" } },
+      { lineinfile: { path: "/etc/t5", regexp: "^export FOO=", line: "export FOO=\"a & b\" \\ 100% $HOME `x`", insertafter: "^PATH=" } },
+      { lineinfile: { path: "/etc/t5", regexp: "^listen\\s+\\d+$", line: "listen 8080" } },
+      { lineinfile: { path: "/etc/t5", search_string: "'x' #", line: "name = 'y'" } },
+      { lineinfile: { path: "/etc/t5", regexp: "^\\[section\\]$", line: "[section]" } },
+      { lineinfile: { path: "/etc/t5", line: "after section", insertafter: "^\\[section" } },
+      { lineinfile: { path: "/etc/t5", regexp: "^(PATH)=(.*)$", line: "\\1=/opt/bin:\\2 & more", backrefs: true } },
+      { lineinfile: { path: "/etc/t5", search_string: "after", state: "absent" } },
+    ],
+  },
+  {
     name: "lineinfile: a missing file without create fails",
     tasks: [{ lineinfile: { path: "/etc/nothing-here", line: "x" } }],
     fails: true,
