@@ -363,7 +363,7 @@ class Compiler {
       const ff = freeForm === undefined ? undefined : toText(renderTemplate(freeForm, scope));
       const args = new Args(module, rendered, ff);
       const become = inh.becomeUser !== undefined && inh.becomeUser !== "root" && inh.becomeUser !== "0" ? inh.becomeUser : undefined;
-      if (become !== undefined && !["shell", "command", "raw"].includes(module))
+      if (become !== undefined && !["shell", "command", "raw", "script"].includes(module))
         throw new TaskProblem(`become_user with module \`${module}\` is not supported`, "use become_user with shell/command/raw, or set owner/group options");
       const register = this.registerName;
       const ctx: ModuleContext = {

@@ -346,6 +346,28 @@ const CASES: Case[] = [
     fails: true,
   },
   {
+    name: "script: absolute path with arguments (quoted, $VARS), chdir, creates, removes, executable, environment, become_user, $0 is a copy",
+    files: { "s.sh": "#!/bin/sh\n[ \"$1\" != chdir ] || pwd >> /srv/script.out\necho \"$# [$1] [$2] $GREET\" >> /srv/script.out\ncase \"$0\" in /.t/*) echo direct >> /srv/script.out;; *) echo copied >> /srv/script.out;; esac\n", "p.txt": "echo from-bash-executable >> /srv/script.out\n" },
+    tasks: [
+      { file: { path: "/srv", state: "directory", mode: "0777" } },
+      { script: "/.t/files/s.sh one 'two words' $HOME" },
+      { script: "/.t/files/s.sh chdir", args: { chdir: "/etc" }, environment: { GREET: "hi there" } },
+      { script: "/.t/files/s.sh never", args: { creates: "/srv/script.out" } },
+      { script: "/.t/files/s.sh removes", args: { removes: "/srv/script.out" } },
+      { script: "/.t/files/p.txt", args: { executable: "/bin/bash" } },
+      { user: { name: "scripter", create_home: false } },
+      { file: { path: "/srv/script.out", mode: "0666" } },
+      { script: "/.t/files/s.sh as-user", become: true, become_user: "scripter" },
+      { script: { cmd: "/.t/files/s.sh cmd-form" } },
+    ],
+  },
+  {
+    name: "script: a failing script fails",
+    files: { "f.sh": "#!/bin/sh\necho partial > /srv-partial\nexit 3\n" },
+    tasks: [{ script: "/.t/files/f.sh" }],
+    fails: true,
+  },
+  {
     name: "uri (a local HTTP server): dest file and dir, return_content and status in whens, status_code list, a failing status ignored, creates, headers",
     files: { "www/data.txt": "hello from the server\n", "www/other.json": "{\"a\": 1}\n" },
     tasks: [

@@ -23,6 +23,7 @@ import { pkg } from "./package.js";
 import { pip } from "./pip.js";
 import { raw } from "./raw.js";
 import { replace } from "./replace.js";
+import { script } from "./script.js";
 import { shell } from "./shell.js";
 import { stat, STAT_FIELDS } from "./stat.js";
 import { tempfile } from "./tempfile.js";
@@ -35,7 +36,7 @@ import { yum } from "./yum.js";
 
 export const MODULES: Readonly<Record<string, ModuleCompiler>> = {
   apk, apt, apt_key, apt_repository, blockinfile, command, copy, debug, dnf, fail, file, get_url, getent, group, ini_file, lineinfile, locale_gen, meta,
-  package: pkg, pip, raw, replace, shell, stat, tempfile, timezone, unarchive, uri, user, yarn, yum,
+  package: pkg, pip, raw, replace, script, shell, stat, tempfile, timezone, unarchive, uri, user, yarn, yum,
 };
 
 /** The results a module registers besides rc/stdout (what a later `when` may read). */
