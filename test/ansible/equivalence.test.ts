@@ -368,6 +368,24 @@ const CASES: Case[] = [
     fails: true,
   },
   {
+    name: "assemble: name order, a fragment without newline, hidden files, regexp, delimiter with escapes, mode, unchanged dest kept",
+    files: {
+      "frag/10-b.conf": "b=1\n", "frag/02-a.conf": "a=1", "frag/.hidden": "hidden\n", "frag/20-c.txt": "c\n",
+      "frag/sub/x": "not a file of frag\n", "frag/30-empty.conf": "",
+    },
+    tasks: [
+      { assemble: { src: "/.t/files/frag", dest: "/etc/all.conf" } },
+      { assemble: { src: "/.t/files/frag", dest: "/etc/filtered.conf", regexp: "\\.conf$", ignore_hidden: true, delimiter: "### sep\\t1", mode: "0600" } },
+      { copy: { content: "b=1\n", dest: "/etc/same.conf", mode: "0640" } },
+      { assemble: { src: "/.t/files/frag", dest: "/etc/same.conf", regexp: "^10-" } },
+    ],
+  },
+  {
+    name: "assemble: a missing src directory fails",
+    tasks: [{ assemble: { src: "/nonexistent", dest: "/etc/x" } }],
+    fails: true,
+  },
+  {
     name: "uri (a local HTTP server): dest file and dir, return_content and status in whens, status_code list, a failing status ignored, creates, headers",
     files: { "www/data.txt": "hello from the server\n", "www/other.json": "{\"a\": 1}\n" },
     tasks: [

@@ -5,6 +5,7 @@ import { apk } from "./apk.js";
 import { apt } from "./apt.js";
 import { apt_key } from "./apt_key.js";
 import { apt_repository } from "./apt_repository.js";
+import { assemble } from "./assemble.js";
 import { blockinfile } from "./blockinfile.js";
 import { command } from "./command.js";
 import { copy } from "./copy.js";
@@ -35,7 +36,7 @@ import { yarn } from "./yarn.js";
 import { yum } from "./yum.js";
 
 export const MODULES: Readonly<Record<string, ModuleCompiler>> = {
-  apk, apt, apt_key, apt_repository, blockinfile, command, copy, debug, dnf, fail, file, get_url, getent, group, ini_file, lineinfile, locale_gen, meta,
+  apk, apt, apt_key, apt_repository, assemble, blockinfile, command, copy, debug, dnf, fail, file, get_url, getent, group, ini_file, lineinfile, locale_gen, meta,
   package: pkg, pip, raw, replace, script, shell, stat, tempfile, timezone, unarchive, uri, user, yarn, yum,
 };
 
