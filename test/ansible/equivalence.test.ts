@@ -386,6 +386,26 @@ const CASES: Case[] = [
     fails: true,
   },
   {
+    name: "yum_repository: new file, unchanged rerun, a section added to a file with comments and continuations, lists, absent section and file",
+    tasks: [
+      { file: { path: "/etc/yum.repos.d", state: "directory" } },
+      { copy: { content: "# kept only if untouched\n[base]\nName=Base\nbaseurl=http://a/\n  http://b/\nenabled : 1\n\n[updates]\nname=U\nbaseurl=http://u/\n", dest: "/etc/yum.repos.d/base.repo" } },
+      { copy: { content: "# untouched\n[z]\nname=Z\nbaseurl=http://z/\n", dest: "/etc/yum.repos.d/z.repo" } },
+      { yum_repository: { name: "epel", description: "EPEL repo", baseurl: "http://x/epel", gpgcheck: false, enabled: true, mode: "0600" } },
+      { yum_repository: { name: "epel", description: "EPEL repo", baseurl: "http://x/epel", gpgcheck: false, enabled: true } },
+      { yum_repository: { name: "z", description: "Z", baseurl: "http://z/", file: "z" } },
+      { yum_repository: { name: "extra", file: "base", description: "Extra packages", mirrorlist: "http://m/?r=1&x=%s", exclude: ["a*", "b"], baseurl: ["http://e1/", "http://e2/"], gpgkey: "file:///k", sslverify: false, priority: 5, failovermethod: "priority" } },
+      { yum_repository: { name: "updates", file: "base", state: "absent" } },
+      { yum_repository: { name: "one", description: "One", baseurl: "http://o/" } },
+      { yum_repository: { name: "one", state: "absent" } },
+    ],
+  },
+  {
+    name: "yum_repository: a missing repos dir fails",
+    tasks: [{ yum_repository: { name: "r", description: "R", baseurl: "http://r/", reposdir: "/nonexistent" } }],
+    fails: true,
+  },
+  {
     name: "uri (a local HTTP server): dest file and dir, return_content and status in whens, status_code list, a failing status ignored, creates, headers",
     files: { "www/data.txt": "hello from the server\n", "www/other.json": "{\"a\": 1}\n" },
     tasks: [

@@ -34,10 +34,11 @@ import { uri, URI_FIELDS } from "./uri.js";
 import { user } from "./user.js";
 import { yarn } from "./yarn.js";
 import { yum } from "./yum.js";
+import { yum_repository } from "./yum_repository.js";
 
 export const MODULES: Readonly<Record<string, ModuleCompiler>> = {
   apk, apt, apt_key, apt_repository, assemble, blockinfile, command, copy, debug, dnf, fail, file, get_url, getent, group, ini_file, lineinfile, locale_gen, meta,
-  package: pkg, pip, raw, replace, script, shell, stat, tempfile, timezone, unarchive, uri, user, yarn, yum,
+  package: pkg, pip, raw, replace, script, shell, stat, tempfile, timezone, unarchive, uri, user, yarn, yum, yum_repository,
 };
 
 /** The results a module registers besides rc/stdout (what a later `when` may read). */
