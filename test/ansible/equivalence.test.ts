@@ -406,6 +406,25 @@ const CASES: Case[] = [
     fails: true,
   },
   {
+    name: "wait_for: a path present, absent, with search_regex, a plain sleep, a port started and another stopped, delay",
+    files: { "www/x": "x" },
+    tasks: [
+      { shell: "if [ -x /.stapel/bin/httpd ]; then /.stapel/bin/httpd -p 127.0.0.1:8080 -h /.t/files/www; else cd /.t/files/www && (python3 -m http.server 8080 --bind 127.0.0.1 >/dev/null 2>&1 &); fi" },
+      { wait_for: { path: "/etc/os-release", timeout: 5 } },
+      { wait_for: { path: "/nonexistent", state: "absent", timeout: 5 } },
+      { wait_for: { path: "/etc/os-release", search_regex: "^ID=debian$", timeout: 5 } },
+      { wait_for: { timeout: 1 } },
+      { wait_for: { port: 8080, host: "127.0.0.1", timeout: 20, delay: 1 } },
+      { wait_for: { port: 8099, state: "stopped", timeout: 5 } },
+      { copy: { content: "waited\n", dest: "/srv-waited" } },
+    ],
+  },
+  {
+    name: "wait_for: a timeout fails",
+    tasks: [{ wait_for: { path: "/nonexistent", timeout: 2, sleep: 1 } }],
+    fails: true,
+  },
+  {
     name: "uri (a local HTTP server): dest file and dir, return_content and status in whens, status_code list, a failing status ignored, creates, headers",
     files: { "www/data.txt": "hello from the server\n", "www/other.json": "{\"a\": 1}\n" },
     tasks: [

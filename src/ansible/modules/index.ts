@@ -32,13 +32,14 @@ import { timezone } from "./timezone.js";
 import { unarchive } from "./unarchive.js";
 import { uri, URI_FIELDS } from "./uri.js";
 import { user } from "./user.js";
+import { wait_for } from "./wait_for.js";
 import { yarn } from "./yarn.js";
 import { yum } from "./yum.js";
 import { yum_repository } from "./yum_repository.js";
 
 export const MODULES: Readonly<Record<string, ModuleCompiler>> = {
   apk, apt, apt_key, apt_repository, assemble, blockinfile, command, copy, debug, dnf, fail, file, get_url, getent, group, ini_file, lineinfile, locale_gen, meta,
-  package: pkg, pip, raw, replace, script, shell, stat, tempfile, timezone, unarchive, uri, user, yarn, yum, yum_repository,
+  package: pkg, pip, raw, replace, script, shell, stat, tempfile, timezone, unarchive, uri, user, wait_for, yarn, yum, yum_repository,
 };
 
 /** The results a module registers besides rc/stdout (what a later `when` may read). */
