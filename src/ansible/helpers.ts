@@ -6,7 +6,7 @@ import { LINEINFILE_ABSENT, LINEINFILE_PRESENT } from "./modules/lineinfile.js";
 import { BLOCKINFILE_AWK } from "./modules/blockinfile.js";
 import { INI_FILE_AWK } from "./modules/ini_file.js";
 import { YUM_REPOSITORY_AWK } from "./modules/yum_repository.js";
-import { shellQuote } from "../emit/quote.js";
+import { shellQuote } from "../shell/quote.js";
 
 const S = "/.stapel/bin";
 

@@ -1,5 +1,5 @@
 // What a module compiler gets and returns.
-import { shellQuote } from "../emit/quote.js";
+import { shellQuote } from "../shell/quote.js";
 import { FileLookup, toBool, toText } from "./jinja.js";
 
 export { shellQuote };

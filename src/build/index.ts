@@ -7,29 +7,37 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { UserError, formatDiagnostic } from "../diagnostics.js";
-import { renderCommitEnv, renderDockerfile, writeArchives } from "../emit/index.js";
-import { writeGitArchive } from "../git/archive.js";
-import { imageTags, repoOf } from "../emit/bake.js";
+import { renderCommitEnv, writeArchives } from "../emit/index.js";
+import { printDockerfile } from "../dockerfile/print.js";
+import { writeBakeFile } from "../bake/write.js";
+import { finalTags, repoOf } from "../stages/names.js";
 import { writePatch } from "../git/patch.js";
 import { RegistryClient } from "../registry/index.js";
 import { planProject } from "../stages/plan.js";
-import type { DockerfileImagePlan, Plan, PlanOptions } from "../stages/model.js";
+import type { Plan, PlanOptions } from "../stages/model.js";
 import { acquireLocks, defaultLockDir, lockFile, releaseLocks } from "./lock.js";
 import { buildFiles, type PatchFiles } from "./render.js";
+import { makeBuildPlan, type BuildPlan, type DockerfileState } from "./plan.js";
 import { Resolver, type ImageChain, type StagePatch } from "./resolve.js";
 import { openSourceRepo } from "../stages/git-sources.js";
-import { indexStageTags, stageTag, type StoredStage } from "./tags.js";
+import { indexStageTags, stageTag } from "./tags.js";
 import type { BuildHooks } from "../introspect/index.js";
 import { StageTimes } from "./progress.js";
 import { LabelCache, defaultLabelCacheDir } from "./label-cache.js";
-import { addSshMounts, bakeSsh, parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
+import { patchHelperTarget } from "../stages/names.js";
+import { locateBakeFailure } from "./bake-failure.js";
+import { parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
+import { buildTimeSources, dependencyValues, type DependencyValues } from "./dependencies.js";
+import { dependencySources } from "../emit/dependencies.js";
+import { writeSecretValues } from "../emit/secrets.js";
 
 /** How many final tags are written at once (each is a manifest GET + PUT inside the registry). */
 const FINAL_TAG_CONCURRENCY = 8;
 
 export { indexStageTags, parseStageTag, stageTag, type StoredStage } from "./tags.js";
+export { makeBuildPlan, formatBuildPlan, type BuildPlan, type PlannedImage, type PlannedStage } from "./plan.js";
 export { Resolver, MIB, type ImageChain, type ChainStage, type StagePatch } from "./resolve.js";
-export { parseSshSpecs, startSshAgent, addSshMounts, type SshAgentSpec, type TempAgent } from "./ssh.js";
+export { parseSshSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
 export { acquireLock, acquireLocks, releaseLocks, lockFile, defaultLockDir, type HeldLock } from "./lock.js";
 
 export interface BuildOptions extends Omit<PlanOptions, "images"> {
@@ -60,6 +68,9 @@ export interface BuildOptions extends Omit<PlanOptions, "images"> {
   /** `--parallel N`: at most N images' missing stages are built at once (bake runs in waves of N images, in
    *  dependency order); undefined or 0: one bake, BuildKit runs whatever is ready. */
   parallel?: number;
+  /** Set on the run that builds the images whose ImageID/ImageDigest others use (see src/build/dependencies.ts):
+   *  every image that some dependency names, whose `<image>-<digest>` tag is written even when not final. */
+  dependencySources?: ReadonlySet<string>;
 }
 
 export interface StageReport {
@@ -96,24 +107,58 @@ function sec(ms: number): number {
   return Math.round(ms) / 1000;
 }
 
+/** What a build would do now (nothing is built or locked): the registry is listed and the chains resolved. */
+export async function planBuild(opts: BuildOptions): Promise<BuildPlan> {
+  const plan = opts.plan ?? (await planProject({ ...opts, images: opts.images }));
+  const repo = repoOf(plan.project, opts.repo);
+  const client = opts.client ?? new RegistryClient();
+  const { chains, dockerfiles } = await resolve(plan, repo, client, labelCacheOf(opts));
+  return makeBuildPlan(repo, chains, dockerfiles, opts.addTags ?? [], opts.dependencySources ?? dependencySources(plan));
+}
+
+function labelCacheOf(opts: BuildOptions): LabelCache | undefined {
+  return opts.labelCacheDir === null || process.env.STAPEL2DOCKER_NO_LABEL_CACHE ? undefined : new LabelCache(opts.labelCacheDir ?? defaultLabelCacheDir());
+}
+
 /** Builds the project's images; see the file comment. */
 export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   const t0 = performance.now();
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const plan = opts.plan ?? (await planProject({ ...opts, images: opts.images }));
   for (const w of plan.warnings) log(`warning: ${formatDiagnostic(w)}`);
-  const repo = repoOf(plan, { repo: opts.repo });
+  const repo = repoOf(plan.project, opts.repo);
   const sshSpecs = parseSshSpecs(opts.ssh ?? [], opts.environ ?? process.env);
+  // env secrets are read by buildx from this process's environment: a missing one is the config's problem
+  const unsetSecrets = [...plan.images.flatMap((i) => i.secrets ?? []), ...plan.dockerfileImages.flatMap((d) => d.secrets ?? [])].filter(
+    (s) => s.source === "env" && process.env[s.env!] === undefined,
+  );
+  if (unsetSecrets.length) {
+    throw new UserError(
+      unsetSecrets.map((s) => ({
+        pos: s.pos,
+        message: `secret ${JSON.stringify(s.id)}: the environment variable ${s.env} is not set`,
+        hint: `set ${s.env} in the environment of stapel2docker build (the secret's value is read from it)`,
+      })),
+    );
+  }
   if (opts.sshKeys?.length && sshSpecs.some((s) => s.id === "default")) {
     throw new UserError({ message: "--ssh default and --ssh-key both name the default agent", hint: "use one of them, or forward your agent under another id: --ssh ID=$SSH_AUTH_SOCK" });
   }
   const client = opts.client ?? new RegistryClient();
   const addTags = opts.addTags ?? [];
   // validate the final tags before anything is built
-  for (const image of plan.images) if (image.final && image.kind === "image") imageTags(repo, image.slug, image.digest, addTags);
-  for (const df of plan.dockerfileImages) if (df.image.final) imageTags(repo, df.target, df.digest, addTags);
+  for (const image of plan.images) if (image.final && image.kind === "image") finalTags(repo, image.slug, image.digest, addTags);
+  for (const df of plan.dockerfileImages) if (df.image.final) finalTags(repo, df.target, df.digest, addTags);
 
-  const labelCache = opts.labelCacheDir === null || process.env.STAPEL2DOCKER_NO_LABEL_CACHE ? undefined : new LabelCache(opts.labelCacheDir ?? defaultLabelCacheDir());
+  const labelCache = labelCacheOf(opts);
+  // images that give others their ImageID/ImageDigest are built (or found) first, in a run of their own
+  const tagged = opts.dependencySources ?? dependencySources(plan);
+  // (a source that itself needs another's values is built the same way, one level further down)
+  const first = buildTimeSources(plan);
+  if (first.length) {
+    log(`building ${first.map((n) => JSON.stringify(n)).join(", ")} first: other images use their ImageID or ImageDigest`);
+    await buildProject({ ...opts, plan: undefined, images: first, client, dependencySources: tagged });
+  }
   let { chains, dockerfiles } = await resolve(plan, repo, client, labelCache);
   let built = new Map<string, { tag: string; seconds: number }>();
   let bakeRan = false;
@@ -134,7 +179,8 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
         ({ chains, dockerfiles } = await resolve(plan, repo, client, labelCache));
       }
       if (missing(chains, dockerfiles).size) {
-        built = await withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake(plan, repo, chains, dockerfiles, opts, log, ssh));
+        const values = first.length ? await dependencyValues(plan, repo, chains, dockerfiles, client) : undefined;
+        built = await withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake(plan, repo, chains, dockerfiles, opts, log, ssh, values));
         bakeRan = true;
       } else {
         log("reusing the stages another build pushed meanwhile");
@@ -147,9 +193,11 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   if (!bakeRan) await opts.hooks?.allStored(chains, repo);
   // Final tags are always written: `<image>-<digest>` does not name its content (digests leave out the commit;
   // a rebuild at another commit gives the same digest), so a listed one may point at an older stage image.
+  // the final tags are those of the build plan of the chains built
+  const buildPlan = makeBuildPlan(repo, chains, dockerfiles, addTags, tagged);
   const images: ImageReport[] = [];
   const tagJobs: { src: string; tag: string }[] = [];
-  for (const chain of chains) {
+  for (const [n, chain] of chains.entries()) {
     const stages: StageReport[] = chain.stages.map((c) => {
       const b = built.get(c.stage.digest);
       const tag = c.stored ? c.stored.tag : b?.tag;
@@ -162,15 +210,11 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
         seconds: c.stored ? sec(c.seconds * 1000) : b!.seconds,
       };
     });
-    let tags: string[] = [];
-    if (chain.image.final && chain.image.kind === "image") {
-      tags = imageTags(repo, chain.image.slug, chain.digest, addTags);
-      const src = stages[stages.length - 1].tag;
-      for (const t of tags) tagJobs.push({ src, tag: t });
-    }
+    const tags = buildPlan.images[n].finalTags;
+    for (const t of tags) tagJobs.push({ src: stages[stages.length - 1].tag, tag: t });
     images.push({ image: chain.image.name === "" ? "~" : chain.image.name, digest: chain.digest, tags, stages });
   }
-  for (const d of dockerfiles) {
+  for (const [n, d] of dockerfiles.entries()) {
     const b = built.get(d.plan.digest);
     const tag = d.stored ? d.stored.tag : b?.tag;
     if (!tag) throw new Error(`internal: Dockerfile image ${d.plan.image.name} was neither stored nor built`);
@@ -181,7 +225,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
       status: d.stored ? "reused" : "built",
       seconds: d.stored ? 0 : b!.seconds,
     };
-    const tags = d.plan.image.final ? imageTags(repo, d.plan.target, d.plan.digest, addTags) : [];
+    const tags = buildPlan.images[chains.length + n].finalTags;
     for (const t of tags) tagJobs.push({ src: stage.tag, tag: t });
     images.push({ image: d.plan.image.name, digest: d.plan.digest, tags, stages: [stage] });
   }
@@ -199,12 +243,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   };
 }
 
-/** A Dockerfile image (`dockerfile:`): one bake target, stored as `<digest>-<ms>` with its plan digest. */
-export interface DockerfileState {
-  plan: DockerfileImagePlan;
-  /** The oldest stored tag of its digest. */
-  stored?: StoredStage;
-}
+export type { DockerfileState } from "./plan.js";
 
 async function resolve(
   plan: Plan,
@@ -234,6 +273,7 @@ async function bake(
   opts: BuildOptions,
   log: (l: string) => void,
   ssh: SshAgentSpec[] = [],
+  dependencyValues?: DependencyValues,
 ): Promise<Map<string, { tag: string; seconds: number }>> {
   const work = await mkdtemp(path.join(os.tmpdir(), "stapel2docker-build-"));
   try {
@@ -274,6 +314,7 @@ async function bake(
     }
     const commitEnv = renderCommitEnv(plan);
     if (commitEnv !== undefined) await writeFile(path.join(work, "commit.env"), commitEnv, { mode: 0o600 });
+    await writeSecretValues(plan, path.join(work, "secrets"));
     const files = buildFiles(plan, chains, {
       repo,
       storedTags,
@@ -283,6 +324,8 @@ async function bake(
       targetDirs: (t) => ({ context: `targets/${t}/context`, dockerfile: "../../../Dockerfile", patches: path.join(work, "targets", t, "patches") }),
       commitEnv: commitEnv !== undefined ? "commit.env" : undefined,
       dockerfileImages: dockerfiles.filter((d) => !d.stored).map((d) => d.plan),
+      dependencyValues,
+      ssh,
     });
     // the git archives of rebuilt gitArchive stages (as compile writes them)
     await writeArchives(files.plan, contextDir);
@@ -293,13 +336,9 @@ async function bake(
       await hardLinkCopy(contextDir, path.join(work, "targets", t, "context"));
       await hardLinkCopy(patchDir, path.join(work, "targets", t, "patches"));
     }
-    let dockerfile = renderDockerfile(files.plan);
-    if (ssh.length) {
-      dockerfile = addSshMounts(dockerfile, userTargets(files.plan), ssh);
-      for (const t of Object.values(files.bake.target)) (t as typeof t & { ssh?: string[] }).ssh = bakeSsh(ssh);
-    }
-    await writeFile(path.join(work, "Dockerfile"), dockerfile);
-    await writeFile(path.join(work, "docker-bake.json"), JSON.stringify(files.bake, null, 2) + "\n");
+    const dockerfile = printDockerfile(files.model);
+    await writeFile(path.join(work, "Dockerfile"), dockerfile.text);
+    await writeBakeFile(path.join(work, "docker-bake.json"), files.bake);
     if (process.env.STAPEL2DOCKER_KEEP_BUILD_DIR) log(`build files kept in ${work}`);
     log(`building ${files.targets.size} stage(s) with docker buildx bake: ${[...files.targets.values()].join(", ")}`);
     const t0 = performance.now();
@@ -310,10 +349,20 @@ async function bake(
       if (typeof out0 === "function") out0(b);
       else if (out0 === "inherit") process.stderr.write(b);
     };
-    const runBake = (targets: string[] = [], tap?: (b: Buffer) => void) =>
-      runDocker(opts.docker ?? "docker", ["buildx", "bake", "--progress=plain", "--push", "-f", "docker-bake.json", ...targets], work,
-        tap ? (b: Buffer) => (tap(b), typeof out === "function" ? out(b) : out === "inherit" ? process.stderr.write(b) : undefined) : out);
-    if (opts.hooks) await opts.hooks.bake({ work, plan: files.plan, bake: files.bake, targets: files.targets, chains, repo, newTags, run: runBake });
+    // a failed bake is located through the Dockerfile's line map: the failed werf.yaml command and stage
+    const runBake = async (targets: string[] = [], tap?: (b: Buffer) => void) => {
+      let seen = "";
+      try {
+        await runDocker(opts.docker ?? "docker", ["buildx", "bake", "--progress=plain", "--push", "-f", "docker-bake.json", ...targets], work, (b: Buffer) => {
+          seen = (seen + b.toString("utf8")).slice(-200_000);
+          tap?.(b);
+          out(b);
+        });
+      } catch (e) {
+        throw e instanceof UserError ? locateBakeFailure(e, seen, dockerfile, files.plan) : e;
+      }
+    };
+    if (opts.hooks) await opts.hooks.bake({ work, plan: files.plan, dockerfile, bake: files.bake, targets: files.targets, chains, repo, newTags, run: runBake });
     else if (opts.parallel && opts.parallel > 0) {
       const ws = bakeWaves(chains, dockerfiles, files.targets, opts.parallel);
       for (const [i, w] of ws.entries()) {
@@ -325,7 +374,7 @@ async function bake(
     // per stage: its vertices' times (and its git patch helper's); a Dockerfile image: the whole bake's wall time
     return new Map([...files.targets.entries()].map(([d, t]) => [
       d,
-      { tag: newTags.get(d)!, seconds: dfTargets.has(t) ? seconds : sec((times.of(t) + times.of(`${t}--git-patch`)) * 1000) },
+      { tag: newTags.get(d)!, seconds: dfTargets.has(t) ? seconds : sec((times.of(t) + times.of(patchHelperTarget(t))) * 1000) },
     ]));
   } finally {
     if (!process.env.STAPEL2DOCKER_KEEP_BUILD_DIR) await rm(work, { recursive: true, force: true });
@@ -385,16 +434,6 @@ export function bakeWaves(chains: ImageChain[], dockerfiles: DockerfileState[], 
 }
 
 /** The build stages that run the user's commands (not the git patch RUNs). */
-function userTargets(plan: Plan): Set<string> {
-  const out = new Set<string>();
-  for (const image of plan.images) {
-    for (const s of image.stages) {
-      if (s.body.kind === "user" && s.name !== "gitCache" && s.name !== "gitLatestPatch" && !s.target.endsWith("--git-patch")) out.add(s.target);
-    }
-  }
-  return out;
-}
-
 /** Runs `fn` with the agents to forward: the --ssh ones, plus a temporary agent for --ssh-key (stopped after). */
 async function withSsh<T>(specs: SshAgentSpec[], keys: string[], fn: (ssh: SshAgentSpec[]) => Promise<T>): Promise<T> {
   if (keys.length === 0) return fn(specs);

@@ -4,16 +4,24 @@
 // install/beforeSetup/setup gets it as a helper build stage right before its own (`<stage>--git-patch`).
 
 import path from "node:path";
+import { PATCH_CONTEXT, patchHelperTarget } from "../stages/names.js";
 import { UserError } from "../diagnostics.js";
 import { COMMIT_SECRET, REPO_ARG } from "../emit/dockerfile.js";
-import { imageContexts, type BakeFile, type BakeTarget } from "../emit/bake.js";
-import { patchApplyScript } from "../git/patch.js";
-import type { DockerfileImagePlan, ImagePlan, MountPlan, Plan, StageBody, StagePlan, UserBody } from "../stages/model.js";
+import type { BakeFile, BakeTarget } from "../bake/model.js";
+import { bakeFile, targetContexts } from "../bake/write.js";
+import type { Dockerfile } from "../dockerfile/model.js";
+import { dockerfileImageTarget } from "../emit/bake.js";
+import { importFilterScript } from "../emit/import-filter.js";
+import { lowerPlan } from "../emit/lower.js";
+import { listStageContexts } from "../stages/contexts.js";
+import { bakeSsh, type SshAgentSpec } from "./ssh.js";
+import type { DockerfileImagePlan, GitPatchBody, ImagePlan, Plan, StageBody, StagePlan } from "../stages/model.js";
 import type { ChainStage, ImageChain, StagePatch } from "./resolve.js";
+import { stapelBuildTimeArgs } from "../emit/dependencies.js";
+import { secretEntries, targetSecrets } from "../emit/secrets.js";
+import type { DependencyValues } from "./dependencies.js";
 
-/** The named context with the patch files, mounted at PATCH_MOUNT in patch RUNs. */
-export const PATCH_CONTEXT = "stapel-patches";
-export const PATCH_MOUNT = "/.stapel-patch";
+export { PATCH_CONTEXT } from "../stages/names.js";
 
 /** A patch written to the patches folder: file names relative to it. */
 export interface PatchFiles {
@@ -22,8 +30,10 @@ export interface PatchFiles {
 }
 
 export interface BuildFiles {
-  /** The plan holding only what is built (for the printer). */
+  /** The plan holding only what is built. */
   plan: Plan;
+  /** Its Dockerfile model (printed by the build). */
+  model: Dockerfile;
   bake: BakeFile;
   /** digest → the bake target that pushes it. */
   targets: Map<string, string>;
@@ -48,31 +58,35 @@ export interface RenderBuildOptions {
   commitEnv?: string;
   /** Dockerfile images built by this bake (one target each, pushed as their newTags tag). */
   dockerfileImages?: DockerfileImagePlan[];
+  /** Dependencies' ImageID/ImageDigest values (src/build/dependencies.ts). */
+  dependencyValues?: DependencyValues;
+  /** Where the `value:` secrets are written (relative to the bake's working directory); default "secrets". */
+  secretDir?: string;
+  /** SSH agents forwarded to every RUN of a user stage. */
+  ssh?: SshAgentSpec[];
 }
 
-function patchBody(patches: StagePatch[], files: RenderBuildOptions["patchFiles"], patchDir: string, pos: StagePlan["pos"]): UserBody {
-  const mount: MountPlan = {
-    mount: { pos, to: PATCH_MOUNT, type: "custom_dir", fromPath: PATCH_MOUNT },
-    contextName: PATCH_CONTEXT,
-    contextPath: patchDir,
-  };
+function patchBody(stage: StagePlan, patches: StagePatch[], files: RenderBuildOptions["patchFiles"], patchDir: string): GitPatchBody {
   return {
-    kind: "user",
-    stage: "setup",
-    builder: "shell",
-    commands: patches.map((p) => {
+    kind: "gitPatch",
+    stage: stage.name,
+    patches: patches.map((p) => {
       const f = files(p);
-      return {
-        command: `# git ${p.source.mapping.add} → ${p.source.mapping.to}: ${p.from.slice(0, 12)}..${p.source.commit.slice(0, 12)}\n` +
-          patchApplyScript(`${PATCH_MOUNT}/${f.tar}`, `${PATCH_MOUNT}/${f.removals}`, p.source.mapping).replace(/\n$/, ""),
-        pos,
-      };
+      return { source: p.source, fromCommit: p.from, tar: f.tar, removals: f.removals };
     }),
-    tasks: [],
-    asLayers: false,
-    mounts: [mount],
-    git: [],
+    context: { name: PATCH_CONTEXT, path: patchDir },
   };
+}
+
+/** The values of the build-time dependency arguments image's stages read. */
+function buildTimeArgs(plan: Plan, image: ImagePlan, values: DependencyValues | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of stapelBuildTimeArgs(plan, image)) {
+    const v = values?.stapel.get(a.arg);
+    if (v === undefined) throw new Error(`internal: no value for build argument ${a.arg} of image ${image.name}`);
+    out[a.arg] = v;
+  }
+  return out;
 }
 
 /** The partial plan: per image with something to build, a chain from its last stored stage. */
@@ -95,7 +109,7 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
     }
     for (const c of chain.stages.slice(first)) {
       if (c.stored) throw new Error(`internal: stored stage ${c.stage.target} after a built one`);
-      stages.push(...expand(chain.image, c, opts));
+      stages.push(...expand(c, opts));
       pending.push({ image: chain.image, stage: c.stage });
     }
     for (const s of stages) rendered.add(s.target);
@@ -118,68 +132,60 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
     image.stages = image.stages.map((s) => ({ ...s, body: fixRefs(s.body, ref) }));
   }
   const partial: Plan = { ...plan, images: all, dockerfileImages: dfBuilt };
+  // the contexts of the rewritten stages (stored references need none; patch stages read the patch folder)
+  listStageContexts(partial);
+  const model = lowerPlan(partial, { importFilterScript, ...(opts.ssh?.length ? { ssh: opts.ssh.map((a) => a.id) } : {}) });
 
   const targets = new Map<string, string>();
   const bakeTargets: Record<string, BakeTarget> = {};
   for (const { image, stage } of pending) {
     if (targets.has(stage.digest)) continue;
-    const img = images.find((i) => i.name === image.name)!;
-    const contexts = imageContexts(partial, img);
-    for (const [k, v] of Object.entries(contexts)) {
-      if (!v.includes("://") && !v.startsWith("target:")) contexts[k] = path.resolve(plan.dir, v);
-    }
-    const tag = opts.newTags.get(stage.digest)!;
     const dirs = opts.targetDirs(stage.target);
-    if (contexts[PATCH_CONTEXT] !== undefined) contexts[PATCH_CONTEXT] = dirs.patches;
+    const contexts = targetContexts(model, stage.target);
+    for (const [k, v] of Object.entries(contexts)) {
+      if (k === PATCH_CONTEXT) contexts[k] = dirs.patches;
+      else if (!v.includes("://") && !v.startsWith("target:")) contexts[k] = path.resolve(plan.dir, v);
+    }
     bakeTargets[stage.target] = {
       context: dirs.context,
       dockerfile: dirs.dockerfile,
       target: stage.target,
-      ...(Object.keys(contexts).length ? { contexts: Object.fromEntries(Object.keys(contexts).sort().map((k) => [k, contexts[k]])) } : {}),
-      args: { [REPO_ARG]: opts.repo },
-      ...(opts.commitEnv ? { secret: [`id=${COMMIT_SECRET},src=${opts.commitEnv}`] } : {}),
-      tags: [`${opts.repo}:${tag}`],
-      ...(image.platform.length ? { platforms: [...image.platform] } : {}),
+      contexts,
+      args: { [REPO_ARG]: opts.repo, ...buildTimeArgs(plan, image, opts.dependencyValues) },
+      secret: [
+        ...(opts.commitEnv ? [`id=${COMMIT_SECRET},src=${opts.commitEnv}`] : []),
+        ...secretEntries(targetSecrets(plan, image), opts.secretDir ?? "secrets", (src) => path.resolve(plan.dir, src)),
+      ],
+      ssh: opts.ssh?.length ? bakeSsh(opts.ssh) : [],
+      tags: [`${opts.repo}:${opts.newTags.get(stage.digest)!}`],
+      platforms: [...image.platform],
     };
     targets.set(stage.digest, stage.target);
   }
   for (const df of dfBuilt) {
     if (bakeTargets[df.target]) throw new Error(`internal: bake target ${df.target} is used twice`);
-    const context = df.context || ".";
-    bakeTargets[df.target] = {
-      context: path.resolve(plan.dir, context),
-      // as compile's bake file (src/emit/bake.ts)
-      dockerfile: path.posix.relative(context, df.dockerfile) || df.dockerfile,
-      ...(df.image.target ? { target: df.image.target } : {}),
-      ...(Object.keys(df.image.args).length
-        ? { args: Object.fromEntries(Object.keys(df.image.args).sort().map((k) => [k, df.image.args[k]])) }
-        : {}),
-      tags: [`${opts.repo}:${opts.newTags.get(df.digest)!}`],
-      ...(df.image.platform.length ? { platforms: [...df.image.platform] } : {}),
-    };
+    bakeTargets[df.target] = dockerfileImageTarget(plan, df, path.resolve(plan.dir, df.context || "."), [`${opts.repo}:${opts.newTags.get(df.digest)!}`], opts.repo, {
+      args: Object.fromEntries(opts.dependencyValues?.dockerfile.get(df.target) ?? []),
+      secrets: secretEntries(df.secrets ?? [], opts.secretDir ?? "secrets", (src) => path.resolve(plan.dir, src)),
+    });
     targets.set(df.digest, df.target);
   }
-  const names = Object.keys(bakeTargets).sort();
-  return {
-    plan: partial,
-    bake: { group: { default: { targets: names } }, target: Object.fromEntries(names.map((n) => [n, bakeTargets[n]])) },
-    targets,
-  };
+  const sortedTargets = Object.fromEntries(Object.keys(bakeTargets).sort().map((n) => [n, bakeTargets[n]]));
+  return { plan: partial, model, bake: bakeFile(sortedTargets), targets };
 }
 
-function expand(image: ImagePlan, c: ChainStage, opts: RenderBuildOptions): StagePlan[] {
+function expand(c: ChainStage, opts: RenderBuildOptions): StagePlan[] {
   const s = c.stage;
   if (s.name === "gitCache" || s.name === "gitLatestPatch") {
-    return [{ ...s, body: patchBody(c.patches, opts.patchFiles, opts.patchDir, s.pos) }];
+    return [{ ...s, body: patchBody(s, c.patches, opts.patchFiles, opts.patchDir) }];
   }
   if (c.patches.length === 0) return [s];
   const helper: StagePlan = {
     ...s,
-    target: `${s.target}--git-patch`,
+    target: patchHelperTarget(s.target),
     labels: {},
-    body: patchBody(c.patches, opts.patchFiles, opts.patchDir, s.pos),
+    body: patchBody(s, c.patches, opts.patchFiles, opts.patchDir),
   };
-  void image;
   return [helper, s];
 }
 

@@ -13,19 +13,17 @@
 // An image built `fromImage` another one is built on that image's actual last stage: its digests are re-chained
 // on it when the base got patch stages.
 
-import { createHash } from "node:crypto";
-import { listArchiveTree, planArchive } from "../git/archive.js";
 import { diffMapping, type PatchChanges } from "../git/patch.js";
 import type { GitRepo } from "../git/repo.js";
 import { openSourceRepo } from "../stages/git-sources.js";
 import type { RegistryClient } from "../registry/index.js";
-import { gitCommitLabel, parseGitCommitLabel, stageLabels, LABELS } from "../stages/labels.js";
-import { DIGEST_SCHEME, stageDigest } from "../stages/digest.js";
+import { gitCommitLabel, parseGitCommitLabel } from "../stages/labels.js";
+import { MIB, gitCacheInputs, gitLatestPatchInputs, mappingTreeChecksum, patchStage, rechain, rechainFrom } from "../stages/patch-stages.js";
 import type { GitSource, ImagePlan, Plan, StagePlan } from "../stages/model.js";
 import type { StoredStage } from "./tags.js";
 import type { LabelCache } from "./label-cache.js";
 
-export const MIB = 1024 * 1024;
+export { MIB } from "../stages/patch-stages.js";
 
 /** One patch of one git mapping: from the commit the previous stage holds to HEAD. */
 export interface StagePatch {
@@ -167,20 +165,12 @@ export class Resolver {
     return out;
   }
 
-  /** A checksum of the mapping's archive entries at HEAD (names, kinds, modes, object ids). */
+  /** The mapping's tree checksum at HEAD (src/stages/patch-stages.ts), once per mapping. */
   private latestChecksum(source: GitSource): Promise<string> {
     const key = `${source.repoDir}\0${source.id}\0${source.commit}`;
     let p = this.latestSums.get(key);
     if (!p) {
-      p = (async () => {
-        const repo = await this.repoFor(source);
-        const entries = await listArchiveTree(repo, source.commit, source.mapping);
-        const h = createHash("sha256");
-        for (const e of planArchive(entries, source.mapping, { allowEmpty: true }).planned) {
-          h.update(e.kind === "dir" ? `${e.name}\0dir\n` : `${e.name}\0${e.kind}\0${e.source.mode}\0${e.source.oid}\n`);
-        }
-        return h.digest("hex");
-      })();
+      p = this.repoFor(source).then((repo) => mappingTreeChecksum(repo, source));
       this.latestSums.set(key, p);
     }
     return p;
@@ -267,17 +257,15 @@ export class Resolver {
       const pending = await this.patches(sources, held);
       const size = pending.reduce((n, p) => n + p.changes.size, 0);
       if (pending.length && size >= MIB) {
-        const stage = patchStage(image, "gitCache", { patchSizeStep: Math.floor(size / MIB) }, parent!, sources, this.ctx.plan.project);
+        const stage = patchStage(image, "gitCache", gitCacheInputs(size), parent!, sources, this.ctx.plan.project);
         await place(stage, () => this.patches(sources, held), (c) => (c.held = head()));
         parent = stage.digest;
       }
       const rest = await this.patches(sources, held);
       if (rest.length) {
-        const mappings = [];
-        for (const s of [...sources].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
-          mappings.push({ mapping: s.id, checksum: await this.latestChecksum(s) });
-        }
-        const stage = patchStage(image, "gitLatestPatch", { mappings }, parent!, sources, this.ctx.plan.project);
+        const checksums = [];
+        for (const s of sources) checksums.push({ mapping: s.id, checksum: await this.latestChecksum(s) });
+        const stage = patchStage(image, "gitLatestPatch", gitLatestPatchInputs(checksums), parent!, sources, this.ctx.plan.project);
         await place(stage, () => this.patches(sources, held), (c) => (c.held = head()));
         parent = stage.digest;
       }
@@ -300,37 +288,4 @@ function hasGitLabels(s: StagePlan): boolean {
 export function gitSourcesOf(image: ImagePlan): GitSource[] {
   for (const s of image.stages) if (s.body.kind === "gitArchive") return s.body.archives.map((a) => a.source);
   return [];
-}
-
-function patchStage(
-  image: ImagePlan,
-  name: "gitCache" | "gitLatestPatch",
-  inputs: Record<string, unknown>,
-  parent: string,
-  sources: GitSource[],
-  project: string,
-): StagePlan {
-  const digest = stageDigest(name, inputs, parent);
-  const labels = stageLabels(digest, DIGEST_SCHEME, project, image.name, name, sources);
-  const pos = sources[0]?.mapping.pos ?? image.pos;
-  return {
-    name,
-    target: `${image.slug}--${name.toLowerCase()}`,
-    digest,
-    parent,
-    inputs,
-    pos,
-    labels,
-    body: { kind: "gitPatch", stage: name, patches: [] },
-  };
-}
-
-function rechainFrom(stage: StagePlan): StagePlan {
-  const digest = stageDigest(stage.name, stage.inputs, undefined);
-  return { ...stage, digest, labels: { ...stage.labels, [LABELS.digest]: digest } };
-}
-
-function rechain(stage: StagePlan, parent: string): StagePlan {
-  const digest = stageDigest(stage.name, stage.inputs, parent);
-  return { ...stage, parent, digest, labels: { ...stage.labels, [LABELS.digest]: digest } };
 }

@@ -163,35 +163,3 @@ function sshAdd(socket: string, keys: readonly string[]): Promise<void> {
 function agentError(message: string): UserError {
   return new UserError({ message, hint: "--ssh-key needs ssh-agent and ssh-add (Debian: apt-get install openssh-client)" });
 }
-
-/** Adds `--mount=type=ssh,id=<id>` (one per agent, in order) to every RUN of the build stages named in `targets`.
- *  Reads the printer's output: instructions start a line, RUN heredoc bodies (`<<'TERM'`) are skipped. */
-export function addSshMounts(dockerfile: string, targets: ReadonlySet<string>, specs: readonly SshAgentSpec[]): string {
-  if (specs.length === 0) return dockerfile;
-  const mounts = specs.map((s) => `--mount=type=ssh,id=${s.id}`).join(" ");
-  const lines = dockerfile.split("\n");
-  let stage = "";
-  let heredoc: string | undefined;
-  let inRun = false;
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i];
-    if (heredoc !== undefined) {
-      if (l === heredoc) heredoc = undefined;
-      continue;
-    }
-    if (!inRun) {
-      const from = /^FROM\s+.*\s+AS\s+(\S+)\s*$/i.exec(l);
-      if (from) stage = from[1];
-      if (l.startsWith("RUN ")) {
-        if (targets.has(stage)) lines[i] = `RUN ${mounts} ${l.slice(4)}`;
-        inRun = true;
-      }
-    }
-    if (inRun) {
-      const h = /<<-?'([^']+)'/.exec(l);
-      if (h) heredoc = h[1];
-      if (!l.endsWith("\\")) inRun = false;
-    }
-  }
-  return lines.join("\n");
-}

@@ -1,6 +1,8 @@
 // Stage tags in the repository: `<digest>-<unix-millis>` (werf's RepoStage_ImageFormatWithCreationTs, reference §2.4).
 // The registry's tag list is read once per build and indexed by digest here.
 
+import { parseStageTag } from "../stages/names.js";
+
 export interface StoredStage {
   /** The tag, e.g. `<56 hex>-1700000000000`. */
   tag: string;
@@ -8,19 +10,7 @@ export interface StoredStage {
   ms: number;
 }
 
-const STAGE_TAG = /^([0-9a-f]{56})-([0-9]{1,16})$/;
-
-/** Parses a stage tag; undefined for any other tag (final tags, `-rejected`, foreign tags). */
-export function parseStageTag(tag: string): { digest: string; ms: number } | undefined {
-  const m = STAGE_TAG.exec(tag);
-  if (!m) return undefined;
-  return { digest: m[1], ms: Number(m[2]) };
-}
-
-/** The stage tag of a digest created at `ms`. */
-export function stageTag(digest: string, ms: number): string {
-  return `${digest}-${ms}`;
-}
+export { parseStageTag, stageTag } from "../stages/names.js";
 
 /** digest → its stored stages, oldest first (ties broken by tag, so the order is the same everywhere). */
 export function indexStageTags(tags: Iterable<string>): Map<string, StoredStage[]> {

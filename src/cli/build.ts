@@ -1,8 +1,8 @@
 // `stapel2docker build`: reuse stored stages, build the missing ones with one `docker buildx bake`, tag the images.
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { UserError, formatDiagnostic } from "../diagnostics.js";
-import { buildProject, formatReport } from "../build/index.js";
+import { UserError } from "../diagnostics.js";
+import { buildProject, formatBuildPlan, formatReport, planBuild } from "../build/index.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 import { addIntrospectOptions, prepareIntrospection, type IntrospectCliOptions } from "../introspect/cli.js";
 
@@ -14,6 +14,8 @@ interface BuildCliOptions extends ConfigOptions, IntrospectCliOptions {
   ssh: string[];
   sshKey: string[];
   parallel?: number;
+  print?: boolean;
+  json?: boolean;
 }
 
 export function registerBuild(program: Command): void {
@@ -31,9 +33,17 @@ export function registerBuild(program: Command): void {
         (v: string, prev: string[]) => [...prev, v], [] as string[])
       .option("--ssh-key <PATH>", "load this private key into a temporary ssh-agent forwarded to the user stages (repeatable)",
         (v: string, prev: string[]) => [...prev, v], [] as string[])
-      .option("--parallel <N>", "build at most N images at once (bake runs in waves of N images); default: all in one bake", parseParallel)),
+      .option("--parallel <N>", "build at most N images at once (bake runs in waves of N images); default: all in one bake", parseParallel)
+      .option("--print", "print the build plan (stages reused from which tag, stages built, git patches, final tags) and exit")
+      .option("--json", "with --print: the build plan as JSON")),
   ).action(async (images: string[], opts: BuildCliOptions) => {
     const log = (l: string) => process.stderr.write(`${l}\n`);
+    if (opts.print) {
+      const p = await planBuild({ ...renderOptions(opts), images, repo: opts.repo, addTags: opts.addTag, toolchain: opts.toolchain });
+      process.stdout.write(opts.json ? JSON.stringify(p, null, 2) + "\n" : formatBuildPlan(p));
+      return;
+    }
+    if (opts.json) throw new UserError({ message: "--json is an option of --print", hint: "use build --print --json, or --report FILE for the report of a build" });
     const { plan, hooks } = await prepareIntrospection(opts, { ...renderOptions(opts), images, toolchain: opts.toolchain }, log);
     const report = await buildProject({
       plan,

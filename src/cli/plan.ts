@@ -5,6 +5,7 @@ import { formatDiagnostic, formatPos } from "../diagnostics.js";
 import { planProject } from "../stages/plan.js";
 import type { Plan, StagePlan } from "../stages/model.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
+import { dependencyArg, isBuildTimeValue, knownValue, targetOf } from "../emit/dependencies.js";
 
 interface PlanCliOptions extends ConfigOptions {
   json?: boolean;
@@ -46,13 +47,30 @@ export function planText(plan: Plan): string {
     out.push("");
     const name = img.name === "" ? "~" : img.name;
     out.push(`${img.kind} ${name} (${formatPos(img.pos)}) → ${img.stages[img.stages.length - 1].target} ${img.digest}`);
-    for (const stage of img.stages) out.push(...stageLines(stage));
+    for (const stage of img.stages) out.push(...stageLines(stage), ...dependencyLines(plan, stage));
   }
   for (const df of plan.dockerfileImages) {
     out.push("");
     out.push(`image ${df.image.name} (${formatPos(df.image.pos)}) → Dockerfile ${df.dockerfile} in ${df.context} ${df.digest}`);
   }
   return out.join("\n") + "\n";
+}
+
+/** Where each dependency value of a dependencies* stage comes from. */
+function dependencyLines(plan: Plan, stage: StagePlan): string[] {
+  if (stage.body.kind !== "dependencies") return [];
+  const lines: string[] = [];
+  for (const dep of stage.body.dependencies) {
+    const target = targetOf(plan, dep.image) ?? dep.image;
+    for (const imp of dep.imports) {
+      if (!imp.targetEnv) continue;
+      const from = isBuildTimeValue(imp.type)
+        ? `${imp.type === "ImageID" ? "config digest" : "manifest digest"} of image ${dep.image} once built (build argument ${dependencyArg(target, imp.type)})`
+        : knownValue(imp.type as "ImageName" | "ImageTag" | "ImageRepo", "<repo>", target, dep.digest);
+      lines.push(`      env ${imp.targetEnv} ← ${imp.type}: ${from}`);
+    }
+  }
+  return lines;
 }
 
 function stageLines(stage: StagePlan): string[] {

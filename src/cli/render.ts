@@ -1,6 +1,7 @@
 // `stapel2docker render`: print the rendered werf.yaml, like `werf config render`.
 import type { Command } from "commander";
-import { renderWerfConfig } from "../template/render.js";
+import { ignoredChangesNotice, renderWerfConfig } from "../template/render.js";
+import { formatDiagnostic } from "../diagnostics.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 
 export function registerRender(program: Command): void {
@@ -10,6 +11,9 @@ export function registerRender(program: Command): void {
       .description("print werf.yaml with its Go templates rendered (like `werf config render`)"),
   ).action(async (opts: ConfigOptions) => {
     const rendered = await renderWerfConfig(renderOptions(opts));
+    const ignored = ignoredChangesNotice(rendered.ignoredChanges);
+    if (ignored) process.stderr.write(`warning: ${ignored}\n`);
+    for (const w of rendered.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     process.stdout.write(rendered.text.endsWith("\n") || rendered.text === "" ? rendered.text : rendered.text + "\n");
   });
 }

@@ -1,9 +1,13 @@
 // `stapel2docker validate`: render and check werf.yaml, report every problem, or summarise each image.
 import type { Command } from "commander";
-import { renderWerfConfig } from "../template/render.js";
+import { ignoredChangesNotice, renderWerfConfig } from "../template/render.js";
 import { formatDiagnostic } from "../diagnostics.js";
 import { loadWerfConfig, noImagesWarning, type WerfConfig, type StapelImage, type DockerfileImage } from "../config/index.js";
+import { checkHostPaths } from "../config/giterminism.js";
+import { ProjectFiles } from "../project/files.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
+import { UserError } from "../diagnostics.js";
+import { configProblems } from "../emit/check.js";
 
 export function registerValidate(program: Command): void {
   addConfigOptions(
@@ -12,9 +16,16 @@ export function registerValidate(program: Command): void {
       .description("check werf.yaml against werf's schema and rules; print every problem as file:line:col"),
   ).action(async (opts: ConfigOptions) => {
     const rendered = await renderWerfConfig(renderOptions(opts));
+    const ignored = ignoredChangesNotice(rendered.ignoredChanges);
+    if (ignored) process.stderr.write(`warning: ${ignored}\n`);
+    for (const w of rendered.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     const config = loadWerfConfig(rendered);
+    checkHostPaths(config, new ProjectFiles(opts.dir), rendered.giterminism);
     const none = noImagesWarning(config, rendered.unsetEnv);
     if (none) process.stderr.write(`warning: ${formatDiagnostic(none)}\n`);
+    // values no Dockerfile can hold, as compile would report them
+    const problems = configProblems(config);
+    if (problems.length) throw new UserError(problems);
     process.stdout.write(summarise(config));
   });
 }

@@ -38,6 +38,16 @@ export class DocContext {
     return t === undefined || t === "" ? undefined : t;
   }
 
+  /** The positions of the values under `key` into `at`: `key` for a scalar, `key[i]` for list items, `key.NAME`
+   *  for map values (prefixed with `prefix`). */
+  valuePositions(container: object, key: string, at: Record<string, SourcePos>, prefix = ""): void {
+    const v = (container as Record<string, unknown>)[key];
+    if (v == null) return;
+    if (Array.isArray(v)) v.forEach((_, i) => (at[`${prefix}${key}[${i}]`] = this.pos(v, i, "value")));
+    else if (typeof v === "object") for (const k of Object.keys(v)) at[`${prefix}${key}.${k}`] = this.pos(v, k, "value");
+    else at[`${prefix}${key}`] = this.pos(container, key, "value");
+  }
+
   /** A string-or-list field as string[] (schema already checked the shape). */
   list(container: object, key: string): string[] {
     const v = (container as Record<string, unknown>)[key];

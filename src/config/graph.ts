@@ -63,7 +63,7 @@ function byPos(a: Named, b: Named): number {
   return a.pos.file === b.pos.file ? a.pos.line - b.pos.line || a.pos.col - b.pos.col : a.pos.file < b.pos.file ? -1 : 1;
 }
 
-function didYouMean(name: string, names: ReadonlySet<string>): string {
+function didYouMean(_name: string, names: ReadonlySet<string>): string {
   const list = [...names].filter((n) => n !== "");
   if (list.length === 0) return "no images are defined in werf.yaml";
   return `images defined: ${list.map((n) => JSON.stringify(n)).join(", ")}`;

@@ -42,7 +42,14 @@ interface Classified {
   value: Record<string, unknown>;
 }
 
-export function loadWerfConfig(rendered: { file: string; text: string; map?: SourceMap; unsetEnv?: readonly string[] }): WerfConfig {
+export function loadWerfConfig(rendered: {
+  file: string;
+  text: string;
+  map?: SourceMap;
+  unsetEnv?: readonly string[];
+  /** Of those, the ones read as unset because werf-giterminism.yaml does not allow them. */
+  refusedEnv?: readonly string[];
+}): WerfConfig {
   const locator = new Locator(rendered.file, rendered.text, rendered.map);
   const diagnostics: Diagnostic[] = [];
   const classified: Classified[] = [];
@@ -113,7 +120,7 @@ export function loadWerfConfig(rendered: { file: string; text: string; map?: Sou
     });
   }
   if (allBuilt || images.length + dockerfileImages.length > 0) diagnostics.push(...checkImageGraph(images, dockerfileImages, knownNames));
-  if (rendered.unsetEnv?.length) for (const d of diagnostics) explainEmptyValue(d, rendered.unsetEnv);
+  if (rendered.unsetEnv?.length) for (const d of diagnostics) explainEmptyValue(d, rendered.unsetEnv, rendered.refusedEnv ?? []);
   if (diagnostics.length > 0 || !meta) throw new UserError(diagnostics);
   images.sort(byPosition);
   dockerfileImages.sort(byPosition);
@@ -137,10 +144,14 @@ export function noImagesWarning(config: WerfConfig, unsetEnv: readonly string[] 
 /** Values that are empty because `env` read an unset variable: the hint names the variables. */
 const EMPTY_VALUE_MESSAGES = ["'project' field cannot be empty!", "`from: DOCKER_IMAGE`, `fromImage: IMAGE_NAME`, `fromArtifact: IMAGE_ARTIFACT_NAME` required!"];
 
-function explainEmptyValue(d: Diagnostic, unsetEnv: readonly string[]): void {
+function explainEmptyValue(d: Diagnostic, unsetEnv: readonly string[], refusedEnv: readonly string[]): void {
   if (!EMPTY_VALUE_MESSAGES.some((m) => d.message.startsWith(m))) return;
   const names = unsetEnv.map((n) => JSON.stringify(n)).join(", ");
+  const refused = refusedEnv.filter((n) => unsetEnv.includes(n)).map((n) => JSON.stringify(n));
   d.hint = `the templates read unset environment variables (${names}), which render as ""; set them, or give \`env\` a default: {{ env "NAME" "default" }}`;
+  if (refused.length) {
+    d.hint += `; ${refused.join(", ")} ${refused.length === 1 ? "is" : "are"} not read from the environment until werf-giterminism.yaml allows ${refused.length === 1 ? "it" : "them"} (config.goTemplateRendering.allowEnvVariables)`;
+  }
 }
 
 function byPosition(a: { pos?: { file: string; line: number; col: number } }, b: { pos?: { file: string; line: number; col: number } }): number {

@@ -153,6 +153,8 @@ export interface Mount {
   pos: SourcePos;
   /** Absolute path in the build container. */
   to: string;
+  /** Where `to`'s value is (errors about the path point there). */
+  toPos?: SourcePos;
   /** tmp_dir: fresh per build; build_dir: kept between builds; custom_dir: a host path (`fromPath`). */
   type: "tmp_dir" | "build_dir" | "custom_dir";
   fromPath?: string;
@@ -188,8 +190,13 @@ export interface Dependency {
   imports: { type: DependencyImportType; targetEnv?: string; targetBuildArg?: string }[];
 }
 
+/** Where each value of a settings block is: `KEY` (a scalar), `KEY[i]` (a list item), `KEY.NAME` (a map value). */
+export type ValuePositions = Record<string, SourcePos>;
+
 export interface DockerDirectives {
   pos: SourcePos;
+  /** The position of each value (ValuePositions keys use werf's spelling: `ENV.NAME`, `VOLUME[0]`, `WORKDIR`). */
+  at: ValuePositions;
   volume: string[];
   expose: string[];
   env: Record<string, string>;
@@ -210,6 +217,8 @@ export interface DockerDirectives {
 
 export interface ImageSpec {
   pos: SourcePos;
+  /** The position of each value of `config` (`env.NAME`, `volumes[0]`, `workingDir`, `healthcheck.test[0]`...). */
+  at: ValuePositions;
   author?: string;
   clearHistory: boolean;
   config?: {
@@ -242,6 +251,11 @@ export interface Secret {
   env?: string;
   src?: string;
   value?: string;
+}
+
+/** werf's secret id: `id`, else the env name, else the file's base name. */
+export function secretId(s: Pick<Secret, "id" | "env" | "src">): string | undefined {
+  return s.id ?? s.env ?? (s.src !== undefined ? s.src.split("/").filter(Boolean).pop() : undefined);
 }
 
 export interface DockerfileImage {

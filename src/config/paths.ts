@@ -17,3 +17,13 @@ export function isRelativePath(p: string): boolean {
 export function stripTrailingSlash(p: string): string {
   return p.length > 1 ? p.replace(/\/+$/, "") || "/" : p;
 }
+
+/** True when `p` has a `..` component (a path in the image or repository that would climb above its root). */
+export function hasDotDot(p: string): boolean {
+  return p.split(/[/\\]+/).includes("..");
+}
+
+/** An absolute path cleaned as Go's path.Clean does ("/a/../../b" → "/b"): `..` cannot climb above "/". */
+export function cleanAbsolute(p: string): string {
+  return posix.normalize("/" + p.replace(/\\/g, "/")).replace(/(.)\/+$/, "$1");
+}

@@ -1,7 +1,7 @@
 // Directives both Stapel and Dockerfile images have: dependencies, secrets, imageSpec.
 
 import type { DocContext } from "./context.js";
-import type { Dependency, DependencyImportType, ImageSpec, Secret, StagePosition } from "./model.js";
+import { secretId, type Dependency, type DependencyImportType, type ImageSpec, type Secret, type StagePosition } from "./model.js";
 
 type Raw = Record<string, unknown>;
 
@@ -86,6 +86,11 @@ export function buildDependencies(ctx: DocContext, image: Raw, kind: "stapel" | 
   return out;
 }
 
+const SECRET_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The id stapel2docker's own commit.env secret uses: a user secret cannot take it. */
+const RESERVED_SECRET_IDS = new Set(["stapel-commit"]);
+
 export function buildSecrets(ctx: DocContext, image: Raw): Secret[] {
   const out: Secret[] = [];
   const list = ctx.objects(image, "secrets");
@@ -102,7 +107,13 @@ export function buildSecrets(ctx: DocContext, image: Raw): Secret[] {
     else if (kinds === 0) ctx.error(list, i, "secret should be defined as `env`, `src` or `value`", "add `env: VAR`, `src: FILE` or `value: TEXT`");
     if (s.value !== undefined && s.id === undefined)
       ctx.error(list, i, "secrets validation error: type value should be used with id parameter", "add `id: NAME` (the secret is mounted at /run/secrets/NAME)");
-    const id = s.id ?? s.env ?? (s.src !== undefined ? s.src.split("/").pop() : undefined);
+    const id = secretId(s);
+    // what reaches BuildKit must come back unchanged: a file name under /run/secrets, an env name, a path
+    // without the separators of buildx's comma-separated secret fields
+    if (id !== undefined && !SECRET_ID.test(id)) ctx.error(list, i, `secret id ${JSON.stringify(id)} is not a valid secret id`, "use letters, digits, '_', '.' and '-' (it is a file name under /run/secrets)");
+    else if (id !== undefined && RESERVED_SECRET_IDS.has(id)) ctx.error(list, i, `secret id ${JSON.stringify(id)} is used by stapel2docker itself`, "give the secret another `id:`");
+    if (s.env !== undefined && !ENV_NAME.test(s.env)) ctx.error(list, i, `secret env ${JSON.stringify(s.env)} is not an environment variable name`, "letters, digits and '_', not starting with a digit");
+    if (s.src !== undefined && /[,"'\r\n\0]/.test(s.src)) ctx.error(list, i, `secret src ${JSON.stringify(s.src)} holds a comma, quote or line break`, "rename the file: buildx reads secret sources as comma-separated fields");
     if (id !== undefined) {
       if (ids.has(id)) ctx.error(list, i, `duplicated secret "${id}"`, "give each secret its own `id:`");
       ids.add(id);
@@ -115,11 +126,14 @@ export function buildSecrets(ctx: DocContext, image: Raw): Secret[] {
 export function buildImageSpec(ctx: DocContext, owner: Raw): ImageSpec | undefined {
   const raw = ctx.object(owner, "imageSpec");
   if (!raw) return undefined;
-  const spec: ImageSpec = { pos: ctx.pos(owner, "imageSpec"), clearHistory: ctx.bool(raw, "clearHistory") ?? false };
+  const spec: ImageSpec = { pos: ctx.pos(owner, "imageSpec"), at: {}, clearHistory: ctx.bool(raw, "clearHistory") ?? false };
   const author = ctx.str(raw, "author");
   if (author !== undefined) spec.author = author;
   const c = ctx.object(raw, "config");
   if (c) {
+    for (const k of Object.keys(c)) ctx.valuePositions(c, k, spec.at);
+    const hc = ctx.object(c, "healthcheck");
+    if (hc) for (const k of Object.keys(hc)) ctx.valuePositions(hc, k, spec.at, "healthcheck.");
     const config: NonNullable<ImageSpec["config"]> = {
       removeLabels: ctx.list(c, "removeLabels"),
       removeVolumes: ctx.list(c, "removeVolumes"),

@@ -16,7 +16,7 @@ import {
   type StapelImage,
   type UserStage,
 } from "./model.js";
-import { isAbsolutePath, isRelativePath, stripTrailingSlash } from "./paths.js";
+import { cleanAbsolute, hasDotDot, isAbsolutePath, isRelativePath, stripTrailingSlash } from "./paths.js";
 import { buildDependencies, buildImageSpec, buildSecrets, stagePosition } from "./shared-directives.js";
 
 type Raw = Record<string, unknown>;
@@ -162,6 +162,12 @@ function buildGit(ctx: DocContext, image: Raw): GitMapping[] {
     else if (refs.length > 1)
       ctx.error(raw, refs[1]!, "specify only `branch: BRANCH`, `tag: TAG` or `commit: COMMIT` for remote git!", "keep one of branch, tag, commit", "key");
     checkExportPaths(ctx, raw, g.add, ctx.str(raw, "to") ?? "");
+    // archive entries are written under `to` and read from below `add`: neither may climb out with `..`
+    for (const k of ["add", "to"] as const) {
+      const v = ctx.str(raw, k);
+      if (v !== undefined && isAbsolutePath(v) && hasDotDot(v))
+        ctx.error(raw, k, `\`${k}: ${v}\` must not contain \`..\` for git!`, `write the path without \`..\`, e.g. ${JSON.stringify(cleanAbsolute(v))}`);
+    }
     const sd = ctx.object(raw, "stageDependencies");
     if (sd) {
       for (const stage of ["install", "beforeSetup", "setup"] as const) {
@@ -272,6 +278,7 @@ function buildMounts(ctx: DocContext, image: Raw): Mount[] {
       seen.set(to, i);
     }
     const m: Mount = { pos: ctx.pos(list, i, "value"), to, type: fromPath !== undefined && from === undefined ? "custom_dir" : type };
+    if (raw.to !== undefined) m.toPos = ctx.pos(raw, "to", "value");
     if (fromPath !== undefined) m.fromPath = fromPath;
     return m;
   });
@@ -335,8 +342,11 @@ function buildImports(ctx: DocContext, image: Raw): ImportDirective[] {
 function buildDocker(ctx: DocContext, image: Raw): DockerDirectives | undefined {
   const raw = ctx.object(image, "docker");
   if (!raw) return undefined;
+  const at: DockerDirectives["at"] = {};
+  for (const k of Object.keys(raw)) ctx.valuePositions(raw, k, at);
   const d: DockerDirectives = {
     pos: ctx.pos(image, "docker"),
+    at,
     volume: ctx.list(raw, "VOLUME"),
     expose: ctx.list(raw, "EXPOSE"),
     env: ctx.map(raw, "ENV"),

@@ -1,27 +1,17 @@
-// Parsing one werf.yaml document the way gopkg.in/yaml.v2 reads it (YAML 1.1:
-// yes/no/on/off booleans, 0755 octal, `<<` merge keys; duplicate keys are an
-// error), and turning it into plain data that remembers, for every value, the
-// YAML node it came from (for positions and for the scalar's source text).
+// Parsing one werf.yaml document the way werf reads it: gopkg.in/yaml.v2's UnmarshalStrict (YAML
+// 1.1 scalars: yes/no/on/off booleans, 0755 octal; `<<` merge keys; aliases; every key set twice in
+// one mapping is an error, also when a merge brings it in), then plain data that remembers, for
+// every value, the YAML node it came from (for positions and for the scalar's source text). The
+// yaml.v2 semantics and our limits (depth, size, alias expansion, control characters) are in
+// ../yaml-v2.ts.
 //
-// Differences from yaml.v2 that we know of:
-// - sexagesimal numbers (`1:20`) and timestamps are plain strings here, as in
-//   yaml.v2 when decoding into interface{} (eemeli's 1.1 schema would resolve them);
-// - eemeli reports some errors yaml.v2 accepts (e.g. a tab after an indicator)
-//   and vice versa; both reject tabs used for indentation.
+// Syntax errors are found and worded by the `yaml` package's parser, which reports some errors
+// yaml.v2 accepts (e.g. a tab after an indicator) and vice versa; both reject tabs used for
+// indentation.
 
-import {
-  Alias,
-  isAlias,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  parseDocument,
-  type Document,
-  type Node,
-  type Tags,
-} from "yaml";
+import { isScalar, type Node, type Scalar, type YAMLMap, type YAMLSeq } from "yaml";
 import type { Diagnostic } from "../diagnostics.js";
+import { V2Decoder, YamlV2Error, parseV2Document, type Resolved, type V2Builder } from "../yaml-v2.js";
 import type { RenderedDocument } from "./documents.js";
 import type { Locator } from "./locate.js";
 
@@ -81,7 +71,7 @@ export class YamlDocument {
     if (v === null) return "";
     if (typeof v === "string") return v;
     const node = this.slot(container, key)?.value;
-    if (node && isScalar(node) && typeof node.source === "string") return node.source;
+    if (node && isScalar(node) && typeof node.value === "string") return node.value;
     return String(v);
   }
 
@@ -114,125 +104,82 @@ export class YamlDocument {
   }
 }
 
-/** yaml.v2 leaves sexagesimal numbers and timestamps as strings in interface{} values. */
-function yamlV2Tags(tags: Tags): Tags {
-  return tags.filter((t) => {
-    if (typeof t !== "object" || t === null) return true;
-    const tag = t as { tag?: string; format?: string };
-    return tag.format !== "TIME" && tag.tag !== "tag:yaml.org,2002:timestamp";
-  });
+type Slots = WeakMap<object, Map<string | number, Slot>>;
+
+/** Plain data for the schema: records and arrays of strings, numbers, booleans and null. */
+function plainBuilder(slots: Slots, nodes: WeakMap<object, Node>): V2Builder<unknown, Record<string, unknown>, unknown[]> {
+  const slotsOf = (container: object): Map<string | number, Slot> => {
+    let m = slots.get(container);
+    if (!m) slots.set(container, (m = new Map()));
+    return m;
+  };
+  return {
+    scalar: (_node: Scalar, r: Resolved) => (r.tag === "null" ? null : r.value),
+    // Keys as yaml.v2 puts them in a Go string: the scalar's text as written ("on" stays "on").
+    key: (node: Scalar, r: Resolved) => (r.tag === "null" ? "" : r.tag === "str" ? r.value : String(node.value)),
+    newMap(node: YAMLMap) {
+      const out: Record<string, unknown> = {};
+      nodes.set(out, node);
+      slotsOf(out);
+      return out;
+    },
+    set(m, k, v, keyNode, valueNode) {
+      // defineProperty: a key named "__proto__" is data, not the object's prototype.
+      Object.defineProperty(m, k, { value: v, enumerable: true, writable: true, configurable: true });
+      slotsOf(m).set(k, { key: keyNode, value: valueNode });
+    },
+    newSeq(node: YAMLSeq) {
+      const out: unknown[] = [];
+      nodes.set(out, node);
+      slotsOf(out);
+      return out;
+    },
+    push(l, v, node) {
+      slotsOf(l).set(l.length, { value: node });
+      l.push(v);
+    },
+    mapValue: (m) => m,
+    seqValue: (l) => l,
+    nullValue: () => null,
+  };
 }
 
 export function parseYamlDocument(source: RenderedDocument, locator: Locator): { doc?: YamlDocument; errors: Diagnostic[] } {
-  const ydoc = parseDocument(source.text, {
-    version: "1.1",
-    customTags: yamlV2Tags,
-    uniqueKeys: true,
-    prettyErrors: false,
-    merge: true,
-  });
-  const errors: Diagnostic[] = ydoc.errors.map((e) =>
-    locator.diagnostic(
-      source.offset + (e.pos?.[0] ?? 0),
-      `invalid YAML: ${e.message.replace(/\s+at line \d+, column \d+:?[\s\S]*$/, "")}`,
-      yamlHint(e.code, e.message),
-    ),
-  );
-  if (errors.length > 0) return { errors };
-  const slots = new WeakMap<object, Map<string | number, Slot>>();
+  const slots: Slots = new WeakMap();
   const nodes = new WeakMap<object, Node>();
-  const value = toPlain(ydoc, ydoc.contents as Node | null, slots, nodes, 0);
+  let value: unknown;
+  const errors: Diagnostic[] = [];
+  try {
+    const ydoc = parseV2Document(source.text);
+    const decoder = new V2Decoder(ydoc, plainBuilder(slots, nodes), true);
+    const top = decoder.decodeTopMapping();
+    value = top.kind === "map" ? top.value : top.kind === "null" ? null : decoder.decodeAny();
+    for (const t of decoder.typeErrors) {
+      errors.push(locator.diagnostic(source.offset + t.offset, `invalid YAML: ${t.detail}`, yamlHint(t.detail, source.text, t.offset)));
+    }
+  } catch (e) {
+    if (!(e instanceof YamlV2Error)) throw e;
+    const offset = e.offset ?? 0;
+    return { errors: [locator.diagnostic(source.offset + offset, `invalid YAML: ${e.detail}`, yamlHint(e.detail, source.text, offset))] };
+  }
+  if (errors.length > 0) return { errors };
   return { doc: new YamlDocument(source, locator, value, slots, nodes), errors };
 }
 
-function yamlHint(code: string, message: string): string {
-  if (code === "DUPLICATE_KEY") return "each key may appear once in a mapping (yaml.v2 rejects duplicates); remove or merge the repeated key";
-  if (/tab/i.test(message)) return "indent with spaces; YAML forbids tabs in indentation";
-  if (code === "BAD_INDENT" || code === "MISSING_CHAR" || code === "UNEXPECTED_TOKEN")
-    return "check the indentation and quoting around this line of the rendered werf.yaml (`werf config render` / `stapel2docker render`)";
-  return "fix the YAML syntax of the rendered werf.yaml at this place";
-}
-
-const MAX_DEPTH = 200;
-
-function toPlain(
-  doc: Document,
-  node: Node | null | undefined,
-  slots: WeakMap<object, Map<string | number, Slot>>,
-  nodes: WeakMap<object, Node>,
-  depth: number,
-): unknown {
-  if (node == null) return null;
-  if (depth > MAX_DEPTH) return null;
-  if (isAlias(node)) return toPlain(doc, (node as Alias).resolve(doc) as Node | undefined, slots, nodes, depth + 1);
-  if (isScalar(node)) {
-    const v = node.value;
-    if (v === null || typeof v === "string" || typeof v === "boolean") return v;
-    // eemeli's 1.1 float pattern takes "." or "1_" as numbers; yaml.v2 keeps them as strings.
-    if (typeof v === "number") return Number.isNaN(v) && !/^\.nan$/i.test(node.source ?? "") ? (node.source ?? "") : v;
-    if (typeof v === "bigint") return Number(v);
-    return node.source ?? String(v);
+function yamlHint(detail: string, text: string, offset: number): string {
+  if (/already set in map/.test(detail))
+    return "each key may appear once in a mapping (yaml.v2's UnmarshalStrict, which werf uses, rejects duplicates, also those a `<<` merge brings in); remove or rename the repeated key";
+  if (/control characters|invalid Unicode/.test(detail)) {
+    const code = text.codePointAt(offset) ?? 0;
+    return `remove the character U+${code.toString(16).toUpperCase().padStart(4, "0")} here; YAML allows only printable characters, tab and line breaks`;
   }
-  if (isSeq(node)) {
-    const out: unknown[] = [];
-    const m = new Map<string | number, Slot>();
-    slots.set(out, m);
-    nodes.set(out, node);
-    node.items.forEach((item, i) => {
-      const value = deref(doc, item as Node | null);
-      m.set(i, { value });
-      out.push(toPlain(doc, item as Node | null, slots, nodes, depth + 1));
-    });
-    return out;
-  }
-  if (isMap(node)) {
-    const out: Record<string, unknown> = {};
-    const m = new Map<string | number, Slot>();
-    slots.set(out, m);
-    nodes.set(out, node);
-    const merged: Array<[string, unknown, Slot]> = [];
-    for (const pair of node.items) {
-      if (!isPair(pair)) continue;
-      const keyNode = pair.key as Node | null;
-      const valueNode = pair.value as Node | null;
-      const key = keyText(keyNode);
-      if (key === "<<") {
-        // Merge keys: entries of the merged mapping(s) not set explicitly.
-        const sources = deref(doc, valueNode);
-        const list = sources && isSeq(sources) ? sources.items.map((i) => deref(doc, i as Node | null)) : [sources];
-        for (const src of list) {
-          const plain = toPlain(doc, src, slots, nodes, depth + 1);
-          if (plain && typeof plain === "object" && !Array.isArray(plain)) {
-            for (const [k, v] of Object.entries(plain)) {
-              const s = slots.get(plain)?.get(k) ?? { value: null };
-              merged.push([k, v, s]);
-            }
-          }
-        }
-        continue;
-      }
-      m.set(key, { key: keyNode ?? undefined, value: deref(doc, valueNode) });
-      out[key] = toPlain(doc, valueNode, slots, nodes, depth + 1);
-    }
-    for (const [k, v, s] of merged) {
-      if (k in out) continue;
-      out[k] = v;
-      m.set(k, s);
-    }
-    return out;
-  }
-  return null;
-}
-
-function deref(doc: Document, node: Node | null | undefined): Node | null {
-  let n = node ?? null;
-  for (let i = 0; n && isAlias(n) && i < MAX_DEPTH; i++) n = ((n as Alias).resolve(doc) as Node | undefined) ?? null;
-  return n;
-}
-
-/** Mapping keys as yaml.v2 puts them in a Go string: the scalar's source text. */
-function keyText(node: Node | null): string {
-  if (node == null) return "";
-  if (isScalar(node)) return typeof node.source === "string" ? node.source : String(node.value);
-  return String((node as { toJSON?: () => unknown }).toJSON?.() ?? "");
+  if (/excessive aliasing/.test(detail)) return "aliases (*name) here expand to far more data than the document holds (yaml.v2 refuses this); write the data out or use fewer nested aliases";
+  if (/contains itself/.test(detail)) return "an alias may not refer to the anchored node that contains it";
+  if (/unknown anchor/.test(detail)) return "define the anchor (&name) before the alias (*name) that uses it, in the same document";
+  if (/map merge requires/.test(detail)) return "`<<` merges a mapping (`<<: *name`) or a list of them (`<<: [*a, *b]`)";
+  if (/exceeded max depth/.test(detail)) return "the document nests mappings and lists too deeply; flatten it";
+  if (/too large/.test(detail)) return "split the data into several documents or files; one YAML document this large is not a werf config";
+  if (/tab/i.test(detail)) return "indent with spaces; YAML forbids tabs in indentation";
+  if (/cannot decode/.test(detail)) return "the value does not match its explicit tag (!!int, !!bool, ...); fix the value or drop the tag";
+  return "check the indentation and quoting around this line of the rendered werf.yaml (`werf config render` / `stapel2docker render`)";
 }

@@ -36,6 +36,7 @@
 import { BadPatternError, compileGlob } from "../git/doublestar.js";
 import { cleanPath, trimTrailingGlobs, WerfMask } from "../git/pathMatcher.js";
 import { UserError } from "../diagnostics.js";
+import { bashBytesQuote } from "../shell/quote.js";
 
 export interface ImportFilter {
   add: string;
@@ -615,19 +616,8 @@ export function maskBelowRegex(mask: string): string {
   return t === "all" ? ANY_PATH : sized(dirPrefixes(t), [mask], "import mask");
 }
 
-/** A bash word that reads back as `s` (a byte string, one char per byte): '...' when printable ASCII, else $'...'. */
-export function bashQuote(s: string): string {
-  if (/^[\x20-\x7e]*$/.test(s)) return `'${s.replace(/'/g, `'\\''`)}'`;
-  let out = "$'";
-  for (const ch of s) {
-    const c = ch.charCodeAt(0);
-    if (c > 0xff) throw new Error("bashQuote: not a byte string");
-    if (ch === "\\" || ch === "'") out += `\\${ch}`;
-    else if (c >= 0x20 && c <= 0x7e) out += ch;
-    else out += `\\x${c.toString(16).padStart(2, "0")}`;
-  }
-  return `${out}'`;
-}
+/** A bash word that reads back as `s` (a byte string, one char per byte). */
+export const bashQuote = bashBytesQuote;
 
 /** A value for a bash comment line: printable ASCII, other characters as \u{…}. */
 function commentText(s: string): string {

@@ -114,6 +114,19 @@ export function checkArchiveMatches(entries: readonly TreeEntry[], mapping: GitM
   throw noFilesError(mapping, scope, true);
 }
 
+const UNSAFE_PATH = /(^|\/)\.{0,2}(\/|$)/;
+
+/** Refuses a tree path that could leave `to` when extracted: an empty, `.` or `..` component, or a leading "/".
+ *  git never writes such trees, but a crafted commit can hold one (git's fsck flags it, a push does not check). */
+export function checkEntryPath(p: string): void {
+  if (p === "" || UNSAFE_PATH.test(p)) {
+    throw new UserError({
+      message: `the git tree holds the path ${JSON.stringify(p)}, which would be written outside the mapping's \`to\``,
+      hint: "git itself refuses such paths (git fsck reports them); rewrite the commit without it",
+    });
+  }
+}
+
 function byName(a: PlannedEntry, b: PlannedEntry): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
@@ -149,6 +162,7 @@ export function planArchive(
       continue;
     }
     const rel = matcher.relative(e.path)!;
+    checkEntryPath(e.path);
     const name = singleFile ? target : target === "" ? rel : `${target}/${rel}`;
     planned.set(name, { name, kind: e.mode === "120000" ? "symlink" : "file", source: e });
     if (!singleFile) addDirs(name);

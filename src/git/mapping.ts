@@ -1,5 +1,6 @@
 // The part of a werf.yaml `git:` entry that this module needs, independent of the config model.
 
+import { posix } from "node:path";
 import { PathMatcher, normalizeBasePath } from "./pathMatcher.js";
 
 export interface GitMappingSpec {
@@ -25,12 +26,14 @@ export function mappingMatcher(m: GitMappingSpec, label = "git"): PathMatcher {
   });
 }
 
-/** `add` as a repository-relative path: "/app/" → "app", "/" → "". */
+/** `add` as a repository-relative path: "/app/" → "app", "/" → "". Cleaned as an absolute path first, so `..`
+ *  never climbs above the repository ("/../x" → "x"; validate refuses such paths before this). */
 export function mappingScope(m: GitMappingSpec): string {
-  return normalizeBasePath(m.add);
+  return normalizeBasePath(posix.normalize("/" + m.add));
 }
 
-/** `to` without leading/trailing slashes: "/app/" → "app", "/" → "". */
+/** `to` without leading/trailing slashes: "/app/" → "app", "/" → "". Cleaned as an absolute path first, so no
+ *  archive entry name ever starts with `../` ("/../../etc" → "etc", "/app/../../x" → "x"). */
 export function mappingTarget(m: GitMappingSpec): string {
-  return normalizeBasePath(m.to);
+  return normalizeBasePath(posix.normalize("/" + m.to));
 }

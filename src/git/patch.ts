@@ -17,8 +17,10 @@
 // See docs/git-patches.md.
 
 import { writeFile } from "node:fs/promises";
+import { singleQuote } from "../shell/quote.js";
+import { idLookupFunction } from "../shell/ids.js";
 import { UserError } from "../diagnostics.js";
-import { listArchiveTree, ownership, planArchive, writePlannedArchive, type PlannedEntry } from "./archive.js";
+import { checkEntryPath, listArchiveTree, ownership, planArchive, writePlannedArchive, type PlannedEntry } from "./archive.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "./mapping.js";
 import type { PathMatcher } from "./pathMatcher.js";
 import { lsTree } from "./tree.js";
@@ -204,6 +206,7 @@ export async function diffMapping(repo: GitRepo, from: string, to: string, mappi
   const next = new Map<string, PlannedEntry>();
   for (const r of records) {
     if (!matcher.isPathMatched(r.path)) continue;
+    checkEntryPath(r.path);
     if (r.oldMode !== NO_MODE) old.set(nameOf(r.path), entry(r.path, r.oldMode, r.oldOid));
     if (r.newMode !== NO_MODE) next.set(nameOf(r.path), entry(r.path, r.newMode, r.newOid));
   }
@@ -284,10 +287,6 @@ export async function writePatch(
   await writeFile(removeListFile, changes.remove.map((n) => `/${n}\0`).join(""));
 }
 
-/** Single-quotes a word for bash. */
-function sq(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * The bash body (no shebang; run by `/.stapel/bin/bash -e` with the toolchain mounted at /.stapel) that applies a
@@ -304,20 +303,15 @@ export function patchApplyScript(tarPath: string, removeListPath: string, mappin
     "PATH=/.stapel/bin",
     "umask 022",
     "export EXTRACT_UNSAFE_SYMLINKS=1 # some busybox builds skip symlinks to absolute or ../ targets without it",
-    `patch_tar=${sq(tarPath)}`,
-    `patch_removals=${sq(removeListPath)}`,
-    `patch_top=${sq(top)}`,
+    `patch_tar=${singleQuote(tarPath)}`,
+    `patch_removals=${singleQuote(removeListPath)}`,
+    `patch_top=${singleQuote(top)}`,
   ];
   if (chown) {
     lines.push(
-      "patch_id() { # file name what: a numeric id as is, a name looked up in the image",
-      '  case "$2" in "") echo 0; return;; *[!0-9]*) ;; *) echo "$2"; return;; esac',
-      '  local id; id=$(awk -F: -v n="$2" \'$1 == n { print $3; exit }\' "$1")',
-      '  [ -n "$id" ] || { echo "stapel2docker: $3 \\"$2\\" of git mapping is not in $1 of the image" >&2; exit 1; }',
-      '  echo "$id"',
-      "}",
-      `patch_uid=$(patch_id /etc/passwd ${sq(owner.name ?? (owner.id !== undefined ? String(owner.id) : ""))} owner)`,
-      `patch_gid=$(patch_id /etc/group ${sq(group.name ?? (group.id !== undefined ? String(group.id) : ""))} group)`,
+      ...idLookupFunction("patch_id"),
+      `patch_uid=$(patch_id /etc/passwd ${singleQuote(owner.name ?? (owner.id !== undefined ? String(owner.id) : ""))} owner)`,
+      `patch_gid=$(patch_id /etc/group ${singleQuote(group.name ?? (group.id !== undefined ? String(group.id) : ""))} group)`,
     );
   }
   lines.push(

@@ -3,12 +3,14 @@
 // stageDependencies and patches see their files at paths inside the superproject).
 //
 // The submodule's objects are read from where `git submodule update --init` puts them: the superproject's
-// `<git dir>/modules/<name>` (nested: `<that>/modules/<name>`), or the checkout's own `.git` (old layouts). The
-// name comes from `.gitmodules` at the superproject commit (`submodule.<name>.path`), else the path itself.
+// `<git dir>/modules/<name>` (nested: `<that>/modules/<name>`), or the directory the checkout's `.git` file names
+// when that lies inside `modules/` too (after a rename); nothing outside `modules/` is ever opened. The name comes
+// from `.gitmodules` at the superproject commit (`submodule.<name>.path`), else the path itself; a name or path
+// that git would refuse (`..` or `.git` components, absolute) is refused the same way.
 // Nothing is fetched: a submodule that is not there (or lacks the recorded commit) is a UserError naming the path,
 // with the hint `git submodule update --init --recursive`.
 
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { UserError, type SourcePos } from "../diagnostics.js";
 import { GitRepo, runGit } from "./repo.js";
@@ -115,7 +117,44 @@ async function submoduleNames(repo: GitRepo, commit: string): Promise<Map<string
   return names;
 }
 
-/** Opens the local repository of the submodule at `subPath` (relative to `repo`) that must hold `oid`. */
+/**
+ * Why git itself would refuse `value` as a submodule name or path, or undefined when it is fine: empty, absolute
+ * (or a drive letter), a `..` or `.git` component (either separator, any case, as git's `check_submodule_name`
+ * and `verify_path` do), or a control character. Such a name could make `.git/modules/<name>` point anywhere.
+ */
+export function unsafeSubmodulePath(value: string): string | undefined {
+  if (value === "") return "it is empty";
+  if (/^[/\\]/.test(value) || /^[A-Za-z]:/.test(value)) return "it is an absolute path";
+  if (/[\u0000-\u001f\u007f]/.test(value)) return "it holds a control character";
+  for (const part of value.split(/[/\\]/)) {
+    if (part === "..") return "it has a `..` component";
+    if (part.toLowerCase() === ".git") return "it has a `.git` component";
+  }
+  return undefined;
+}
+
+/** The directory a `.git` file ("gitdir: DIR") names, absolute; undefined for anything else (read, not run:
+ *  no git is started inside a checkout to find out). */
+function gitfileTarget(file: string): string | undefined {
+  try {
+    if (!lstatSync(file).isFile()) return undefined;
+    const m = /^gitdir: (.+?)\r?\n?$/.exec(readFileSync(file, "utf8"));
+    return m ? path.resolve(path.dirname(file), m[1]!) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function refuseSubmodule(where: string, what: string, value: string, why: string, pos?: SourcePos): UserError {
+  return new UserError({
+    ...(pos ? { pos } : {}),
+    message: `git submodule ${where}: its ${what} ${JSON.stringify(value)} is refused: ${why}`,
+    hint: "git refuses such submodules too; fix .gitmodules (or exclude the submodule's path with excludePaths)",
+  });
+}
+
+/** Opens the local repository of the submodule at `subPath` (relative to `repo`) that must hold `oid`. Only git
+ *  directories inside the repository's own `<git dir>/modules/` are ever opened. */
 export async function openSubmodule(
   repo: GitRepo,
   commit: string,
@@ -124,19 +163,43 @@ export async function openSubmodule(
   prefix = "",
   pos?: SourcePos,
 ): Promise<GitRepo> {
+  const where = prefix + subPath;
+  const badPath = unsafeSubmodulePath(subPath);
+  if (badPath) throw refuseSubmodule(where, "path", subPath, badPath, pos);
   const name = (await submoduleNames(repo, commit)).get(subPath) ?? subPath;
+  const badName = unsafeSubmodulePath(name);
+  if (badName) throw refuseSubmodule(where, "name", name, badName, pos);
+  const bases = await moduleBases(repo);
+  // the real `modules/` directories: a git directory found any other way must lie below one of them
+  const moduleRoots = bases.flatMap((b) => {
+    try {
+      return [realpathSync(path.join(b, "modules"))];
+    } catch {
+      return [];
+    }
+  });
+  const insideModules = (dir: string): boolean => {
+    let real: string;
+    try {
+      real = realpathSync(dir);
+    } catch {
+      return false;
+    }
+    return moduleRoots.some((r) => real.startsWith(r + path.sep));
+  };
   const opens: (() => Promise<GitRepo | undefined>)[] = [];
-  for (const base of await moduleBases(repo)) {
+  for (const base of bases) {
     const dir = path.join(base, "modules", ...name.split("/"));
-    opens.push(async () => (existsSync(path.join(dir, "HEAD")) ? GitRepo.openGitDir(dir) : undefined));
+    opens.push(async () => (existsSync(path.join(dir, "HEAD")) && insideModules(dir) ? GitRepo.openGitDir(dir) : undefined));
   }
   if (!repo.gitDirOnly) {
-    // the checkout's own .git (a directory in old layouts; a file pointing into modules/ otherwise)
+    // the checkout's `.git` file names its git directory (after a rename in .gitmodules it may not be at
+    // modules/<name>); it is used only when that directory lies inside modules/ too
     const checkout = path.join(repo.root, ...subPath.split("/"));
     opens.push(async () => {
-      if (!existsSync(path.join(checkout, ".git"))) return undefined;
-      const sub = await GitRepo.open(checkout);
-      return realpathSync(sub.root) === realpathSync(checkout) ? sub : undefined;
+      const gitDir = gitfileTarget(path.join(checkout, ".git"));
+      if (!gitDir || !existsSync(path.join(gitDir, "HEAD")) || !insideModules(gitDir)) return undefined;
+      return GitRepo.openGitDir(gitDir);
     });
   }
   let sawRepo = false;
@@ -146,7 +209,6 @@ export async function openSubmodule(
     sawRepo = true;
     if (await sub.hasCommit(oid)) return sub;
   }
-  const where = prefix + subPath;
   throw new UserError({
     ...(pos ? { pos } : {}),
     message: sawRepo

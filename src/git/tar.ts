@@ -1,8 +1,8 @@
-// A small buffered tar writer for git archives: ustar headers, with a pax header (path, linkpath) for the
-// names ustar cannot hold. Byte for byte the format tar-stream's pack writes for the same entries (the archives
-// written before this writer existed are reproduced exactly; test/git/tar.test.ts compares the two), without a
-// stream object per entry: headers and small bodies are encoded straight into one large buffer that is written to
-// the file when full.
+// A small buffered tar writer for git archives: ustar headers, with a pax header for what ustar cannot hold. Byte
+// for byte the format tar-stream's pack writes for the same entries where tar-stream can write them at all (the
+// archives written before this writer existed are reproduced exactly; test/git/tar.test.ts compares the two),
+// without a stream object per entry: headers and small bodies are encoded straight into one large buffer that is
+// written to the file when full.
 //
 // Format details kept: a name that is pure ASCII and fits 100 bytes, or can be split at slashes into a name of at
 // most 100 and a prefix of at most 155 bytes, and a link target of at most 100 bytes, get a plain ustar header;
@@ -10,6 +10,13 @@
 // named "PaxHeader". Numbers are zero-padded octal followed by a space (7777… when too wide; sizes of 8 GiB and
 // more in base-256); uname/gname are written only when given; magic "ustar\0", version "00"; the end is two
 // zero blocks.
+//
+// Beyond tar-stream: a uid or gid above 0o777777 (the largest the 6-digit octal field holds; OpenShift-style ids
+// such as 1000650000 are far above it) and a user or group name longer than the 32-byte ustar field also go into
+// the pax header (` uid=`, ` gid=`, ` uname=`, ` gname=`); the id fields then hold the id as 7 octal digits or, above
+// 0o7777777, in base-256 (busybox tar ignores pax ids but reads base-256), and a long name field is left empty.
+// GNU tar, busybox tar, Go's archive/tar and Python's tarfile all read the real ids back. No field ever
+// overflows into the next one.
 
 import { open, type FileHandle } from "node:fs/promises";
 
@@ -81,14 +88,16 @@ function encodeHeader(
 ): void {
   // `end`: where the written bytes end (the rest of the zero-filled block adds nothing to the checksum)
   let end = 0;
-  const put = (text: string, at: number) => {
-    const n = buf.write(text, off + at, BLOCK - at, "utf8");
+  // `width`: the field's size; text longer than it is never written (callers put such text in pax records)
+  const put = (text: string, at: number, width: number) => {
+    if (Buffer.byteLength(text) > width) return;
+    const n = buf.write(text, off + at, width, "utf8");
     if (at + n > end) end = at + n;
   };
-  put(name, 0);
+  put(name, 0, 100);
   putOctal(buf, off + 100, h.mode & 0o7777, 6);
-  putOctal(buf, off + 108, h.uid, 6);
-  putOctal(buf, off + 116, h.gid, 6);
+  putId(buf, off + 108, h.uid);
+  putId(buf, off + 116, h.gid);
   if (size.toString(8).length > 11) {
     let n = size;
     buf[off + 124] = 0x80;
@@ -101,18 +110,37 @@ function encodeHeader(
   }
   putOctal(buf, off + 136, (h.mtime.getTime() / 1000) | 0, 11);
   buf[off + 156] = typeflag;
-  if (linkname) put(linkname, 157);
+  if (linkname) put(linkname, 157, 100);
   MAGIC.copy(buf, off + 257);
-  if (h.uname) put(h.uname, 265);
-  if (h.gname) put(h.gname, 297);
+  if (h.uname) put(h.uname, 265, 32);
+  if (h.gname) put(h.gname, 297, 32);
   putOctal(buf, off + 329, 0, 6);
   putOctal(buf, off + 337, 0, 6);
   if (end < 345) end = 345;
-  if (prefix) put(prefix, 345);
+  if (prefix) put(prefix, 345, 155);
   let sum = 8 * 32;
   for (let i = off, e = off + 148; i < e; i++) sum += buf[i];
   for (let i = off + 156, e = off + end; i < e; i++) sum += buf[i];
   putOctal(buf, off + 148, sum, 6);
+}
+
+/** A uid/gid field: 6 octal digits and a space as tar-stream while they fit; then 7 digits and a NUL (ustar); then
+ *  base-256 (GNU), which GNU tar, busybox tar, Go's archive/tar and Python's tarfile all read. The pax record
+ *  written alongside (MAX_ID) carries the same value for readers that prefer it. */
+function putId(buf: Buffer, at: number, value: number): void {
+  if (value <= MAX_ID || !Number.isSafeInteger(value)) {
+    putOctal(buf, at, value, 6);
+  } else if (value <= 0o7777777) {
+    buf.write(value.toString(8).padStart(7, "0"), at, 7, "latin1");
+    buf[at + 7] = 0;
+  } else {
+    let n = value;
+    for (let i = 7; i > 0; i--) {
+      buf[at + i] = n & 0xff;
+      n = Math.floor(n / 0x100);
+    }
+    buf[at] = 0x80;
+  }
 }
 
 /** `value` as `width` zero-padded octal digits and a space at `at` (width 7s and a space when too wide). */
@@ -128,6 +156,14 @@ function putOctal(buf: Buffer, at: number, value: number, width: number): void {
   }
   if (v > 0) buf.fill(0x37, at, at + width);
   buf[at + width] = 0x20;
+}
+
+/** The largest id the uid/gid fields hold as written here (6 octal digits, a space and a NUL, as tar-stream). */
+const MAX_ID = 0o777777;
+
+/** True when the owner fields need pax records (an id above MAX_ID, a name over 32 bytes). */
+function needsPaxOwner(h: TarHeader): boolean {
+  return h.uid > MAX_ID || h.gid > MAX_ID || (h.uname !== undefined && Buffer.byteLength(h.uname) > 32) || (h.gname !== undefined && Buffer.byteLength(h.gname) > 32);
 }
 
 /** Writes a tar file entry by entry through one buffer of `bufferSize` bytes. */
@@ -202,6 +238,7 @@ export class TarWriter {
   private headerSync(h: TarHeader, size: number): boolean {
     if (this.buf.length - this.used < BLOCK) return false;
     if (h.linkname && Buffer.byteLength(h.linkname) > 100) return false;
+    if (needsPaxOwner(h)) return false;
     let name = h.name;
     let prefix = "";
     if (name.length > 100 || !isAscii(name)) {
@@ -222,6 +259,10 @@ export class TarWriter {
     let text = "";
     if (h.name) text += paxRecord(` path=${h.name}\n`);
     if (h.linkname) text += paxRecord(` linkpath=${h.linkname}\n`);
+    if (h.uid > MAX_ID) text += paxRecord(` uid=${h.uid}\n`);
+    if (h.gid > MAX_ID) text += paxRecord(` gid=${h.gid}\n`);
+    if (h.uname && Buffer.byteLength(h.uname) > 32) text += paxRecord(` uname=${h.uname}\n`);
+    if (h.gname && Buffer.byteLength(h.gname) > 32) text += paxRecord(` gname=${h.gname}\n`);
     const pax = Buffer.from(text);
     const linkname = h.linkname ? "PaxHeader" : undefined;
     await this.room(BLOCK);

@@ -13,11 +13,16 @@ import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { UserError, type SourcePos } from "../diagnostics.js";
-import { renderDockerfile } from "../emit/index.js";
-import type { BakeFile, BakeTarget } from "../emit/bake.js";
+import { printPlanDockerfile } from "../emit/index.js";
+import { findBuildStage, parseBakeFailure } from "../build/bake-failure.js";
+import type { PrintedDockerfile } from "../dockerfile/model.js";
+import type { BakeFile, BakeTarget } from "../bake/model.js";
+import { bakeFile, writeBakeFile } from "../bake/write.js";
 import type { ImagePlan, Plan, StagePlan, UserBody } from "../stages/model.js";
+import { splitTarget } from "../stages/names.js";
 import { isSelected, type StageSelector } from "./select.js";
 
+export { parseBakeFailure, type BakeFailure } from "../build/bake-failure.js";
 export { parseStageSelector, resolveStageSelectors, isSelected, stageNamesOf, type StageSelector } from "./select.js";
 
 /** The chains as the orchestrator resolved them (structurally: src/build/resolve.ts ImageChain). */
@@ -31,6 +36,8 @@ export interface BakeHookContext {
   work: string;
   /** The partial plan the Dockerfile was printed from. */
   plan: Plan;
+  /** The build's Dockerfile as printed, with its line map. */
+  dockerfile: PrintedDockerfile;
   bake: BakeFile;
   /** digest → bake target. */
   targets: Map<string, string>;
@@ -138,41 +145,6 @@ function mountArgs(plan: Plan, body: UserBody): string[] {
   return a;
 }
 
-/** What a failed build stage did, read from buildx's plain output and the Dockerfile it ran. */
-export interface BakeFailure {
-  /** The Dockerfile build stage whose RUN failed. */
-  stage?: string;
-  exitCode?: number;
-  /** The failed step's last output lines (timestamps removed). */
-  output: string[];
-}
-
-/** Reads the failed build stage, exit code and output from buildx's plain progress output. */
-export function parseBakeFailure(output: string, dockerfile: string, dockerfileName = "Dockerfile"): BakeFailure {
-  const lines = output.split("\n");
-  const exit = /did not complete successfully: exit code: (\d+)/.exec(output);
-  // the Dockerfile line of the failed instruction → the last `FROM ... AS name` before it
-  let stage: string | undefined;
-  const at = new RegExp(`^${dockerfileName.replace(/\./g, "\\.")}:(\\d+)$`, "m").exec(output);
-  if (at) {
-    const df = dockerfile.split("\n");
-    for (let i = Math.min(Number(at[1]), df.length) - 1; i >= 0; i--) {
-      const m = /^FROM \S+ AS (\S+)$/.exec(df[i]);
-      if (m) {
-        stage = m[1];
-        break;
-      }
-    }
-  }
-  // the error summary: ` > [target stage k/n] RUN ...:` then the step's output lines, up to `------`
-  const out: string[] = [];
-  const head = lines.findIndex((l) => /^ > \[.*\] RUN /.test(l));
-  if (head >= 0) {
-    for (let i = head + 1; i < lines.length && !/^-{6}/.test(lines[i]); i++) out.push(lines[i].replace(/^\d+\.\d+ /, ""));
-  }
-  return { stage, exitCode: exit ? Number(exit[1]) : undefined, output: out.slice(-20) };
-}
-
 /** The introspection and failure-reporting hooks of one build. */
 export class Introspection implements BuildHooks {
   private volume?: string;
@@ -229,16 +201,15 @@ export class Introspection implements BuildHooks {
 
   /** Finds the failed werf.yaml instruction; opens the error shells when asked; returns the UserError to throw. */
   async diagnose(ctx: BakeHookContext, output: string): Promise<UserError | undefined> {
-    const dockerfile = renderDockerfile(ctx.plan);
-    const f = parseBakeFailure(output, dockerfile);
+    const f = parseBakeFailure(output, ctx.dockerfile);
     if (!f.stage) return undefined;
-    const found = findStage(ctx.plan, f.stage);
+    const found = findBuildStage(ctx.plan, f.stage);
     if (!found) return undefined;
     const { image, stage, index } = found;
     const body = stage.body;
     const where = `image ${imageLabel(image.name)}, stage ${stage.name}${stage.layer ? ` (asLayers layer ${stage.layer.index} of ${stage.layer.count})` : ""}`;
-    if (body.kind !== "user" || stage.target.endsWith("--git-patch")) {
-      return new UserError({ pos: stage.pos, message: `${where}: build stage ${f.stage} failed${f.exitCode !== undefined ? ` (exit code ${f.exitCode})` : ""}`, context: f.output });
+    if (body.kind !== "user") {
+      return new UserError({ pos: f.pos ?? stage.pos, message: `${where}: build stage ${f.stage} failed${f.exitCode !== undefined ? ` (exit code ${f.exitCode})` : ""}`, context: f.output });
     }
     const steps = body.builder === "shell" ? body.commands.length : body.tasks.length;
     // which command: one command → it; several → re-run the stage split per instruction (BuildKit caches the
@@ -253,12 +224,13 @@ export class Introspection implements BuildHooks {
       const i = sf.stage ? split.stageNames.indexOf(sf.stage) : -1;
       if (r.code !== 0 && i >= 0) {
         k = i + 1;
-        failure = { stage: f.stage, exitCode: sf.exitCode ?? f.exitCode, output: sf.output.length ? sf.output : f.output };
+        failure = { stage: f.stage, ...(sf.pos ? { pos: sf.pos } : {}), exitCode: sf.exitCode ?? f.exitCode, output: sf.output.length ? sf.output : f.output };
       }
     }
     const cmd = body.builder === "shell" ? body.commands[k - 1] : undefined;
     const task = body.builder === "ansible" ? body.tasks[k - 1] : undefined;
-    const pos: SourcePos = cmd?.pos ?? task?.pos ?? stage.pos;
+    // the line map names the failed RUN's command when it runs one (always in the split re-run)
+    const pos: SourcePos = failure.pos ?? cmd?.pos ?? task?.pos ?? stage.pos;
     const what = body.builder === "shell" ? `command ${k} of ${steps}` : `task ${k} of ${steps}`;
     const err = new UserError({
       pos,
@@ -297,7 +269,7 @@ export class Introspection implements BuildHooks {
     const stageNames: string[] = [];
     const split: StagePlan[] = [];
     for (let i = 0; i < n; i++) {
-      const target = `${stage.target}--introspect-${i + 1}`;
+      const target = splitTarget(stage.target, i + 1);
       stageNames.push(target);
       split.push({
         ...stage,
@@ -309,25 +281,27 @@ export class Introspection implements BuildHooks {
     const images = ctx.plan.images.map((im) => (im === image ? { ...im, stages: [...im.stages.slice(0, index + 1), ...split] } : im));
     // the original stage stays (other stages refer to it); the split stages chain from the one before it
     const prevTarget = index > 0 ? image.stages[index - 1].target : undefined;
-    const dockerfile = renderDockerfile({ ...ctx.plan, images: images.map((im) => (im.name === image.name ? chainSplit(im, index, prevTarget) : im)) });
+    const dockerfile = printPlanDockerfile({ ...ctx.plan, images: images.map((im) => (im.name === image.name ? chainSplit(im, index) : im)) });
     const dfFile = path.join(ctx.work, "Dockerfile.introspect");
-    await writeFile(dfFile, dockerfile);
+    await writeFile(dfFile, dockerfile.text);
     const base = ctx.bake.target[bakeTarget];
-    const local = (t: string): BakeTarget & { output: string[] } => ({
+    // loaded into the daemon, never pushed; no SSH agents (the split Dockerfile has no ssh mounts)
+    const local = (t: string): BakeTarget => ({
       ...base,
-      dockerfile: base.dockerfile.replace(/Dockerfile$/, "Dockerfile.introspect"),
+      dockerfile: path.posix.join(path.posix.dirname(base.dockerfile), "Dockerfile.introspect"),
       target: t,
+      ssh: [],
       tags: [`stapel2docker-introspect:${t}`],
       output: ["type=docker"],
     });
     const targets: Record<string, BakeTarget> = {};
     for (const t of stageNames) targets[t] = local(t);
     if (prevTarget) targets[prevTarget] = local(prevTarget);
-    const bakeFile = path.join(ctx.work, "introspect-bake.json");
-    await writeFile(bakeFile, JSON.stringify({ target: targets }, null, 2) + "\n");
+    const bakePath = path.join(ctx.work, "introspect-bake.json");
+    await writeBakeFile(bakePath, bakeFile(targets));
     return {
       dockerfile,
-      bakeFile,
+      bakeFile: bakePath,
       stageNames,
       targets: stageNames,
       prefix: (k: number) => (k > 1 ? stageNames[k - 2] : prevTarget ?? stageNames[0]),
@@ -387,20 +361,11 @@ function interactive(docker: string, args: string[]): Promise<number> {
   });
 }
 
-function findStage(plan: Plan, target: string): { image: ImagePlan; stage: StagePlan; index: number } | undefined {
-  for (const image of plan.images) {
-    const index = image.stages.findIndex((s) => s.target === target);
-    if (index >= 0) return { image, stage: image.stages[index], index };
-  }
-  return undefined;
-}
-
 /** The image's stages up to `index`, then the split stages chained from the stage before the original. */
-function chainSplit(image: ImagePlan, index: number, prevTarget: string | undefined): ImagePlan {
+function chainSplit(image: ImagePlan, index: number): ImagePlan {
   // renderImage chains each stage FROM the previous one in the list; put the split stages right after the stage
   // before the original, and the original after them (nothing else of this image is needed)
   const before = image.stages.slice(0, index);
   const splits = image.stages.slice(index + 1);
-  void prevTarget;
   return { ...image, stages: [...before, ...splits] };
 }

@@ -2,6 +2,7 @@
 // the inputs its digest is made of (docs/digests.md). Pure: every git and image fact is resolved by
 // the planner (plan.ts) beforehand.
 
+import { stageTarget } from "./names.js";
 import type {
   DockerDirectives,
   ImageSpec,
@@ -49,6 +50,10 @@ export interface ConveyorInput {
   imports: (ImportPlan & { stageName: StageName })[];
   dependencies: (DependencyPlan & { stageName: StageName })[];
   mounts: MountPlan[];
+  /** A `--dev` build of the work tree. */
+  dev?: boolean;
+  /** Ids of the image's build secrets (mounted by its user stages; not part of any digest, as in werf). */
+  secrets?: string[];
 }
 
 const DEPENDENCY_STAGE: Record<string, StageName> = {
@@ -70,10 +75,7 @@ const STAGE_CACHE_VERSION: Record<UserStage, keyof BuilderCacheVersions> = {
   setup: "setupCacheVersion",
 };
 
-/** The Dockerfile build stage name of a werf stage. */
-export function stageTarget(slug: string, stage: StageName | string): string {
-  return `${slug}--${stage.toLowerCase()}`;
-}
+export { stageTarget } from "./names.js";
 
 /** Builds the image's stages, empty ones dropped, each chained to the previous one's digest. */
 export function buildConveyor(input: ConveyorInput): StagePlan[] {
@@ -97,6 +99,7 @@ export function buildConveyor(input: ConveyorInput): StagePlan[] {
       fromLatest: image.fromLatest ? { imageId: input.baseConfig.id ?? null } : undefined,
       mounts: input.mounts.length ? input.mounts.map((m) => ({ type: m.mount.type, to: m.mount.to, fromPath: m.mount.fromPath })) : undefined,
       platform: image.platform.length ? image.platform : undefined,
+      dev: input.dev ? true : undefined,
     },
     { kind: "from", base: input.base },
     image.basePos ?? image.pos,
@@ -135,6 +138,7 @@ export function buildConveyor(input: ConveyorInput): StagePlan[] {
       tasks: t,
       asLayers: image.asLayers,
       mounts: input.mounts,
+      ...(input.secrets?.length ? { secrets: input.secrets } : {}),
       git: withGit ? sources : [],
     });
     const stagePos = b.stagePos[stage] ?? b.pos;
@@ -237,7 +241,8 @@ export function buildConveyor(input: ConveyorInput): StagePlan[] {
   if (image.kind === "image") {
     const spec = mergeImageSpec(image.final ? config.meta.build?.imageSpec : undefined, image.imageSpec);
     if (spec) {
-      const { pos: _pos, ...inputs } = spec;
+      // positions are not inputs: moving a value in werf.yaml changes no digest
+      const { pos: _pos, at: _at, ...inputs } = spec;
       add("imageSpec", inputs, { kind: "imageSpec", spec }, spec.pos);
     }
   }
@@ -254,6 +259,8 @@ export function mergeImageSpec(global: ImageSpec | undefined, own: ImageSpec | u
   const list = (a: string[] | undefined, b: string[] | undefined) => [...new Set([...(a ?? []), ...(b ?? [])])];
   return {
     pos: own.pos,
+    // the image's own values keep their positions; global ones are located in the global block
+    at: { ...global.at, ...own.at },
     author: own.author ?? global.author,
     clearHistory: own.clearHistory || global.clearHistory,
     config:

@@ -10,8 +10,11 @@ import { checkArchiveMatches } from "../git/archive.js";
 import { mappingScope, type GitMappingSpec } from "../git/mapping.js";
 import type { GitSource } from "./model.js";
 import { shortId } from "./digest.js";
+import type { ProjectCommit } from "../project/commit.js";
 
 /** werf's paramshash inputs (reference §2.3): what identifies a mapping, without any commit of the local repo. */
+export type { ProjectCommit };
+
 export function mappingParams(m: GitMapping, repoName: string): Record<string, unknown> {
   return {
     repo: repoName,
@@ -48,10 +51,17 @@ export class GitSources {
   constructor(
     private readonly dir: string,
     private readonly cacheDir: string | undefined,
+    /** The project's commit when already known (HEAD, or the `--dev` commit of the work tree). */
+    private readonly own?: Promise<ProjectCommit | undefined>,
   ) {}
 
-  /** The project's own repository at HEAD, or undefined when the project is not in a git worktree. */
+  /** The project's own repository at its commit (HEAD or the dev commit), or undefined when the project is not
+   *  in a git worktree. */
   ownRepo(): Promise<OpenedRepo | undefined> {
+    if (this.own) {
+      this.local ??= this.own.then((pc) => (pc && pc.commit ? { repo: pc.repo, commit: pc.commit, repoName: "own" } : undefined));
+      return this.local;
+    }
     this.local ??= (async () => {
       let repo: GitRepo;
       try {

@@ -15,6 +15,7 @@ import type {
   AnsibleTask,
   UserStage,
 } from "../config/model.js";
+import type { SecretPlan } from "./secrets.js";
 
 /** werf's stage names (v2), in conveyor order. */
 export type StageName =
@@ -97,6 +98,8 @@ export interface ImagePlan {
   gitAfterPatch: boolean;
   /** What the user stages must undo after running as root in `/` (see BaseImageConfig). */
   base: BaseImageConfig;
+  /** Build secrets every user-stage RUN mounts at /run/secrets/<id> (ids and sources, never values). */
+  secrets?: SecretPlan[];
 }
 
 /** The parts of the base image's config that werf restores after running the build as root in `/`. */
@@ -130,6 +133,8 @@ export interface StagePlan {
   /** Labels the stage ends with (digest, image, stage, git commits held). */
   labels: Record<string, string>;
   body: StageBody;
+  /** The bake named contexts the stage reads (name → source), made by src/stages/contexts.ts. */
+  contexts?: Record<string, string>;
   /** asLayers: this stage is layer `index` (1-based) of the `count` layers a werf user stage was split into, one
    *  per command; the last layer keeps the stage's own target (docs/digests.md "asLayers"). */
   layer?: { index: number; count: number };
@@ -185,6 +190,8 @@ export interface UserBody {
   /** One RUN per command (asLayers). */
   asLayers: boolean;
   mounts: MountPlan[];
+  /** Ids of the build secrets the RUNs mount (at /run/secrets/<id>). */
+  secrets?: string[];
   /** Git files this stage's image holds (and, in `build`, brings up to HEAD with a patch before the commands). */
   git: GitSource[];
 }
@@ -216,15 +223,19 @@ export interface GitPatchPlan {
   source: GitSource;
   /** The commit the previous stage holds. */
   fromCommit: string;
-  /** Context paths of the changed files' tar and the NUL-separated list of deleted paths. */
-  file: string;
-  deletions: string;
+  /** Names, in the patch context, of the tar of written entries and of the NUL-separated removal list. */
+  tar: string;
+  removals: string;
 }
 
+/** Git files brought from the commit a stored stage holds up to HEAD (`build` only, docs/git-patches.md): the
+ *  gitCache/gitLatestPatch stages, or the helper applied right before a rebuilt install/beforeSetup/setup. */
 export interface GitPatchBody {
   kind: "gitPatch";
-  stage: "gitCache" | "gitLatestPatch";
+  stage: StageName;
   patches: GitPatchPlan[];
+  /** The bake named context holding the patch files; set by the build when it writes them. */
+  context?: { name: string; path: string };
 }
 
 export interface ImportPlan {
@@ -268,6 +279,8 @@ export interface DockerfileImagePlan {
   dockerfile: string;
   /** A digest of the inputs werf.yaml gives (not of the Dockerfile's own content). */
   digest: string;
+  /** Build secrets passed to the bake target (ids and sources; `image.secrets` holds no value either). */
+  secrets?: SecretPlan[];
 }
 
 /** Reads an external base image's config (USER, WORKDIR, id). Implementations: src/docker/image-config.ts. */
@@ -283,6 +296,8 @@ export interface PlanOptions {
   env?: string;
   strictEnv?: boolean;
   environ?: Record<string, string | undefined>;
+  /** werf's --giterminism-config (default: the project's werf-giterminism.yaml). */
+  giterminismConfig?: string;
   /** Only these images (and what they need); default all. */
   images?: string[];
   /** Toolchain image reference; default DEFAULT_TOOLCHAIN. */
@@ -291,6 +306,9 @@ export interface PlanOptions {
   gitCacheDir?: string;
   /** How external base images' configs are read; default: the docker daemon, else "assumed". */
   baseImages?: BaseImageResolver;
+  /** Build the work tree as it is (werf's `--dev`): everything is read from a commit made of it, and every
+   *  stage digest is marked so that it never equals a committed build's. */
+  dev?: boolean;
 }
 
 export const DEFAULT_TOOLCHAIN = "stapel2docker/toolchain:latest";

@@ -7,7 +7,11 @@
 import os from "node:os";
 import path from "node:path";
 import { UserError, formatPos, type Diagnostic } from "../diagnostics.js";
-import { renderWerfConfig } from "../template/render.js";
+import { ignoredChangesNotice, renderWerfConfig, type RenderedConfig } from "../template/render.js";
+import { projectCommit } from "../project/commit.js";
+import { PathMatcher } from "../git/pathMatcher.js";
+import { checkHostPaths } from "../config/giterminism.js";
+import { ProjectFiles } from "../project/files.js";
 import { goTimeString } from "../template/werf.js";
 import { loadWerfConfig, noImagesWarning, type WerfConfig, type StapelImage, type DockerfileImage, type Mount } from "../config/index.js";
 import { stageDependenciesChecksum } from "../git/checksum.js";
@@ -31,13 +35,17 @@ import { buildConveyor, dependencyStage, type GitStageDeps, type ImageGit } from
 import { DIGEST_SCHEME, shortId, stageDigest } from "./digest.js";
 import { GitSources, projectRelative, toSpec } from "./git-sources.js";
 import { selectImages, imageOrder } from "./select.js";
-import { Slugs } from "./slug.js";
+import { Slugs } from "./names.js";
+import { listStageContexts } from "./contexts.js";
+import { planProblems } from "../emit/check.js";
+import { planSecrets } from "./secrets.js";
 
 /** Renders, loads and plans the project in `opts.dir`. */
 export async function planProject(opts: PlanOptions): Promise<Plan> {
   // start listing HEAD's files while werf.yaml renders (git works in its own process); errors surface where
   // the listing is used
-  const git = new GitSources(path.resolve(opts.dir), opts.gitCacheDir);
+  const own = projectCommit(path.resolve(opts.dir), { dev: opts.dev });
+  const git = new GitSources(path.resolve(opts.dir), opts.gitCacheDir, own);
   git.ownTree().catch(() => {});
   const rendered = await renderWerfConfig({
     dir: opts.dir,
@@ -45,12 +53,27 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
     env: opts.env,
     strictEnv: opts.strictEnv ?? false,
     environ: opts.environ ?? process.env,
+    commit: (await own) ?? null,
+    giterminismConfig: opts.giterminismConfig,
   });
   const config = loadWerfConfig(rendered);
+  checkHostPaths(config, new ProjectFiles(opts.dir), rendered.giterminism);
   const plan = await planConfig(config, opts, git);
+  plan.warnings.unshift(...rendered.warnings);
   const none = noImagesWarning(config, rendered.unsetEnv);
   if (none) plan.warnings.unshift(none);
+  const ignored = ignoredChangesNotice([...new Set([...rendered.ignoredChanges, ...mappedChanges(config, rendered)])].sort());
+  if (ignored) plan.warnings.unshift({ message: ignored });
   return plan;
+}
+
+/** Uncommitted changes (project-relative) to files that a local git mapping of the config selects. */
+function mappedChanges(config: WerfConfig, rendered: RenderedConfig): string[] {
+  const pc = rendered.commit;
+  if (!pc || pc.dev || rendered.worktreeChanges.length === 0) return [];
+  const prefix = pc.subdir === "" ? "" : `${pc.subdir}/`;
+  const matchers = config.images.flatMap((i) => i.git.filter((m) => m.local)).map((m) => new PathMatcher({ basePath: m.add, includeGlobs: m.includePaths, excludeGlobs: m.excludePaths }));
+  return rendered.worktreeChanges.filter((p) => matchers.some((mt) => mt.isPathMatched(prefix + p)));
 }
 
 /** Plans an already loaded config (tests, and `build` which reloads nothing). */
@@ -73,7 +96,7 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
   const dockerfilePlans = new Map<string, DockerfileImagePlan>();
   for (const img of config.dockerfileImages) {
     if (!selected.has(img.name)) continue;
-    dockerfilePlans.set(img.name, await planDockerfileImage(img, dir, slugs.take(img.name), await git.ownTree()));
+    dockerfilePlans.set(img.name, await planDockerfileImage(img, dir, slugs.take(img.name), await git.ownTree(), opts.dev ?? false));
   }
 
   const plans = new Map<string, ImagePlan>();
@@ -137,14 +160,8 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
         hint: "the other imageSpec settings (labels, env, cmd, entrypoint, user, workingDir, volumes, expose, healthcheck, stopSignal) are compiled",
       });
     }
-    if (image.secrets.length > 0) {
-      warnings.push({
-        pos: image.secrets[0].pos,
-        message: `secrets of image ${JSON.stringify(image.name)} are not passed to the build yet`,
-      });
-    }
-
-    const stages = buildConveyor({ config, image, slug, base, baseInput, baseConfig, git: imageGit, imports, dependencies, mounts });
+    const secrets = planSecrets(image.secrets);
+    const stages = buildConveyor({ config, image, slug, base, baseInput, baseConfig, git: imageGit, imports, dependencies, mounts, dev: opts.dev, secrets: secrets.map((s) => s.id) });
     const plan: ImagePlan = {
       name: image.name,
       kind: image.kind,
@@ -157,6 +174,7 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
       asLayers: image.asLayers,
       gitAfterPatch: image.kind === "image" && !image.disableGitAfterPatch,
       base: baseConfig,
+      secrets,
     };
     plans.set(image.name, plan);
     const docker = stages.some((s) => s.name === "dockerInstructions") ? image.docker : undefined;
@@ -167,7 +185,7 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
     });
   }
 
-  return {
+  const result: Plan = {
     scheme: DIGEST_SCHEME,
     project: config.meta.project,
     configFile: config.file,
@@ -180,6 +198,11 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
     dockerfileImages: config.dockerfileImages.filter((i) => dockerfilePlans.has(i.name)).map((i) => dockerfilePlans.get(i.name)!),
     warnings,
   };
+  listStageContexts(result);
+  // planning errors: whatever compile would refuse, reported now, each at its value's position
+  const problems = planProblems(result);
+  if (problems.length) throw new UserError(problems);
+  return result;
 }
 
 async function defaultResolver(): Promise<BaseImageResolver> {
@@ -277,6 +300,7 @@ async function planDockerfileImage(
   dir: string,
   target: string,
   tree: TreeEntry[] | undefined,
+  dev: boolean,
 ): Promise<DockerfileImagePlan> {
   const context = (img.context ?? ".").replace(/^\.\/+/, "").replace(/\/+$/, "") || ".";
   const prefix = context === "." ? "" : `${context}/`;
@@ -292,9 +316,13 @@ async function planDockerfileImage(
     ssh: img.ssh,
     cacheVersion: img.cacheVersion,
     contextFiles: files ? shortId(files) : undefined,
+    dev: dev ? true : undefined,
   };
   void dir;
-  return { image: img, target, context, dockerfile: img.dockerfile, digest: stageDigest("dockerfile", inputs, undefined) };
+  const secrets = planSecrets(img.secrets);
+  // the plan is printed (`plan --json`): the config's secrets go without their values
+  const image: DockerfileImage = { ...img, secrets: img.secrets.map(({ value: _value, ...s }) => s) };
+  return { image, target, context, dockerfile: img.dockerfile, digest: stageDigest("dockerfile", inputs, undefined), secrets };
 }
 
 /** For messages: "werf.yaml:12". */

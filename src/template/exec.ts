@@ -23,8 +23,27 @@ export interface ExecEnv {
   nestedMaps?: Map<string, SegmentSourceMap>;
 }
 
-/** Nested executions (template/include/tpl) allowed before we stop. */
-export const MAX_EXEC_DEPTH = 300;
+// Limits on one rendering. Go's text/template has only one, a depth of 100000 nested `template`
+// calls (and werf's include starts a new execution each time, so include recursion in werf ends in
+// a Go stack overflow). Ours keep a runaway template from exhausting the JS stack, memory or time,
+// each with a located error; a real werf.yaml stays orders of magnitude below them.
+
+/**
+ * Nested executions (template, include, tpl) allowed. One level takes 1-2 KB of JS stack; 200 leave
+ * room for what runs at the bottom (fromYaml on a document nested MAX_YAML_DEPTH deep, sprig).
+ */
+export const MAX_EXEC_DEPTH = 200;
+/** Characters one execution (the whole werf.yaml, or one include/tpl) may produce: 16 MiB. */
+export const MAX_OUTPUT_CHARS = 16 * 1024 * 1024;
+/** Template nodes executed in one rendering, over all includes (a few seconds of work; big real configs take under 100000). */
+export const MAX_EXEC_STEPS = 5_000_000;
+/** Elements `until`, `untilStep` and `seq` may produce (their Go versions are only bounded by memory). */
+export const MAX_LIST_LEN = 10_000_000;
+
+const DEPTH_HINT =
+  "templates call each other (template, include, tpl) too deeply, most likely an endless recursion; this is stapel2docker's limit (Go's text/template stops `template` at 100000 levels, werf's include has no limit)";
+const STEPS_HINT = "the templates run too long, most likely a loop over a huge range or a recursion that branches; this is stapel2docker's limit";
+const OUTPUT_HINT = "the rendered text is far larger than any werf.yaml; most likely a runaway loop or recursion (this is stapel2docker's limit)";
 
 const MISSING: unique symbol = Symbol("missing");
 type Final = GoValue | typeof MISSING;
@@ -37,12 +56,19 @@ interface Variable {
 }
 
 let activeDepth = 0;
+let steps = 0;
+
+/** Template nodes executed by the last (or current) rendering. */
+export function executedSteps(): number {
+  return steps;
+}
 
 export function executeTree(env: ExecEnv, tree: Tree, data: GoValue): { text: string; map: SegmentSourceMap } {
   if (activeDepth >= MAX_EXEC_DEPTH) {
     const src = tree.source;
-    throw execError(src, tree.root.pos, tree.name, tree.name, `exceeded maximum template depth (${MAX_EXEC_DEPTH})`);
+    throw execError(src, tree.root.pos, tree.name, tree.name, `exceeded maximum template depth (${MAX_EXEC_DEPTH})`, DEPTH_HINT);
   }
+  if (activeDepth === 0) steps = 0;
   activeDepth++;
   try {
     const s = new State(env, tree);
@@ -50,19 +76,129 @@ export function executeTree(env: ExecEnv, tree: Tree, data: GoValue): { text: st
     try {
       s.walk(data, tree.root);
     } catch (e) {
-      if (e instanceof RangeError && /call stack/.test(e.message)) {
-        throw s.error(`exceeded maximum template depth (${MAX_EXEC_DEPTH})`);
+      // A JS stack overflow that the depth limit did not prevent (no regular expression here:
+      // compiling one this close to the stack limit fails as well).
+      if (e instanceof RangeError && e.message.includes("call stack")) {
+        throw s.error(
+          "nesting too deep: the JS stack is exhausted",
+          "values (dict inside dict ...) or template calls are nested far deeper than any werf.yaml needs; this is stapel2docker's limit",
+        );
       }
       throw e;
     }
     return { text: s.out.join(""), map: s.map };
+  } catch (e) {
+    // The outermost execution shows a recursive call chain once, not once per level.
+    if (activeDepth === 1 && e instanceof TemplateError) throw withShortChain(e);
+    throw e;
   } finally {
     activeDepth--;
   }
 }
 
+/** Lines of a call chain shown after compressing repeats: the innermost and the outermost half. */
+const MAX_CHAIN_LINES = 12;
+
+function withShortChain(e: TemplateError): TemplateError {
+  const d = e.diagnostics[0];
+  if (!d.context || d.context.length < 3) return e;
+  let context = compressRepeats(d.context);
+  if (context.length > MAX_CHAIN_LINES) {
+    const keep = MAX_CHAIN_LINES / 2;
+    context = [...context.slice(0, keep), `(${context.length - 2 * keep} more lines of the call chain)`, ...context.slice(-keep)];
+  }
+  if (context.length === d.context.length) return e;
+  return new TemplateError({ ...d, pos: e.pos, context }, e.goError);
+}
+
+/**
+ * Runs of a repeating block of lines (a call chain through recursive templates) written once, with
+ * a note of how often it repeats: "a, b, a, b, a, b, c" → "a, b, (the 2 lines above repeat 2 more times), c".
+ */
+export function compressRepeats(lines: readonly string[], maxPeriod = 8): string[] {
+  const out: string[] = [];
+  let i = 0;
+  const same = (a: number, b: number, len: number): boolean => {
+    for (let k = 0; k < len; k++) if (lines[a + k] !== lines[b + k]) return false;
+    return true;
+  };
+  while (i < lines.length) {
+    let best = { period: 0, reps: 1 };
+    for (let p = 1; p <= maxPeriod && i + 2 * p <= lines.length; p++) {
+      let reps = 1;
+      while (i + (reps + 1) * p <= lines.length && same(i, i + reps * p, p)) reps++;
+      if (reps > 1 && (reps - 1) * p > (best.reps - 1) * best.period) best = { period: p, reps };
+    }
+    if (best.period === 0) {
+      out.push(lines[i]);
+      i++;
+      continue;
+    }
+    out.push(...lines.slice(i, i + best.period));
+    const what = best.period === 1 ? "the line above repeats" : `the ${best.period} lines above repeat`;
+    out.push(`(${what} ${best.reps - 1} more time${best.reps - 1 === 1 ? "" : "s"})`);
+    i += best.period * best.reps;
+  }
+  return out;
+}
+
+/** The integer value of a numeric argument (for the size checks), or undefined. */
+function num(v: GoValue): number | undefined {
+  const n = v instanceof GoFloat ? v.value : typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+  return Number.isFinite(n) ? Math.trunc(n) : undefined;
+}
+
+/** Elements of Go's `for i := start; i < stop (or > stop); i += step` as sprig's untilStep runs it. */
+function untilStepLen(start: number, stop: number, step: number): number {
+  if (stop < start) return step >= 0 ? 0 : Math.ceil((start - stop) / -step);
+  return step <= 0 ? 0 : Math.ceil((stop - start) / step);
+}
+
+/**
+ * The size of what sprig's repeat/until/untilStep/seq would build, checked before the call so that
+ * a huge count fails at once instead of exhausting memory; a message when it is over our limits.
+ */
+function oversized(name: string, argv: GoValue[]): string | undefined {
+  let len: number | undefined;
+  switch (name) {
+    case "repeat": {
+      const count = num(argv[0]);
+      const chars = typeof argv[1] === "string" ? argv[1].length : undefined;
+      if (count !== undefined && chars !== undefined && count * chars > MAX_OUTPUT_CHARS) {
+        return `the result would be ${count * chars} characters, over the limit of ${MAX_OUTPUT_CHARS} (16 MiB)`;
+      }
+      return undefined;
+    }
+    case "until": {
+      const n = num(argv[0]);
+      if (n !== undefined) len = Math.abs(n);
+      break;
+    }
+    case "untilStep": {
+      const [a, b, c] = argv.map(num);
+      if (a !== undefined && b !== undefined && c !== undefined) len = untilStepLen(a, b, c);
+      break;
+    }
+    case "seq": {
+      const p = argv.map(num);
+      if (p.some((x) => x === undefined)) return undefined;
+      const [a, b, c] = p as number[];
+      if (p.length === 1) len = Math.abs(a) + 1;
+      else if (p.length === 2) len = Math.abs(b - a) + 1;
+      else if (p.length === 3 && b !== 0) len = Math.floor(Math.abs(c - a) / Math.abs(b)) + 1;
+      break;
+    }
+    default:
+      return undefined;
+  }
+  if (len !== undefined && len > MAX_LIST_LEN) return `the result would have ${len} elements, over the limit of ${MAX_LIST_LEN}`;
+  return undefined;
+}
+
 class State {
   readonly out: string[] = [];
+  /** Characters in `out`. */
+  private size = 0;
   readonly map = new SegmentSourceMap();
   vars: Variable[] = [];
   private node: Node | null = null;
@@ -85,8 +221,27 @@ class State {
 
   // ---- output ------------------------------------------------------------------
 
+  /** One more node executed (or range iteration, which an empty body would not count). */
+  private step(): void {
+    if (++steps > MAX_EXEC_STEPS) throw this.limitError(`executed more than ${MAX_EXEC_STEPS} template nodes`, STEPS_HINT);
+  }
+
+  /** A limit's error at the current node, named by its start only (it may be a text of megabytes). */
+  private limitError(message: string, hint: string): TemplateError {
+    const n = this.node ?? this.tree.root;
+    const what = nodeString(n);
+    const short = what.length > 60 ? `${what.slice(0, 57)}...` : what;
+    return execError(this.tree.source, n.pos, this.tree.name, short, message, hint);
+  }
+
+  private grow(chars: number): void {
+    this.size += chars;
+    if (this.size > MAX_OUTPUT_CHARS) throw this.limitError(`template output exceeds ${MAX_OUTPUT_CHARS} characters (16 MiB)`, OUTPUT_HINT);
+  }
+
   private write(text: string, srcOffset: number, verbatim: boolean): void {
     if (text.length === 0) return;
+    this.grow(text.length);
     this.out.push(text);
     this.map.add(text.length, this.tree.source, srcOffset, verbatim);
   }
@@ -120,6 +275,7 @@ class State {
 
   walk(dot: GoValue, n: Node): Signal {
     this.at(n);
+    if (n.kind !== "list" || n.nodes.length > 0) this.step();
     switch (n.kind) {
       case "list":
         for (const c of n.nodes) {
@@ -174,6 +330,8 @@ class State {
       const mark = this.mark();
       const decl = r.pipe.decl;
       const one = (index: GoValue, elem: GoValue): Signal => {
+        this.at(r);
+        this.step();
         if (decl.length > 0) {
           if (r.pipe.isAssign) this.setVar(decl[0].ident[0], decl.length > 1 ? index : elem);
           else this.setTopVar(1, elem);
@@ -188,19 +346,22 @@ class State {
           this.pop(mark);
         }
       };
-      const loop = (entries: Iterable<[GoValue, GoValue]>): void => {
-        for (const [k, v] of entries) if (one(k, v) === "break") break;
-      };
+      // Elements are visited one by one (no list of pairs is built: `range 100000000` costs no memory).
       if (Array.isArray(val)) {
-        if (val.length > 0) return loop(val.map((v, i) => [i, v] as [GoValue, GoValue])), undefined;
+        if (val.length > 0) {
+          for (let i = 0; i < val.length; i++) if (one(i, val[i]) === "break") break;
+          return undefined;
+        }
       } else if (val instanceof Map) {
-        if (val.size > 0) return loop([...val.keys()].sort(compareKeys).map((k) => [k, val.get(k)] as [GoValue, GoValue])), undefined;
+        if (val.size > 0) {
+          for (const k of [...val.keys()].sort(compareKeys)) if (one(k, val.get(k)) === "break") break;
+          return undefined;
+        }
       } else if (typeof val === "number") {
         if (decl.length > 1) throw this.error(`can't use ${val} to iterate over more than one variable`);
         if (val > 0) {
-          const seq: [GoValue, GoValue][] = [];
-          for (let i = 0; i < val; i++) seq.push([i, i]);
-          return loop(seq), undefined;
+          for (let i = 0; i < val; i++) if (one(i, i) === "break") break;
+          return undefined;
         }
       } else if (val !== undefined && val !== null) {
         throw this.error(`range can't iterate over ${formatValue(val)}`);
@@ -227,6 +388,7 @@ class State {
       throw e;
     }
     // Keep the inner template's own source map for its output.
+    this.grow(inner.text.length);
     this.out.push(inner.text);
     this.map.append(inner.map, inner.text.length);
   }
@@ -386,6 +548,14 @@ class State {
 
     if (isBuiltin && name === "call") return this.callBuiltin(node, args, argv);
 
+    if (!isBuiltin) {
+      const tooBig = oversized(name, argv);
+      if (tooBig) {
+        this.at(node);
+        throw this.error(`error calling ${name}: ${tooBig}`, "this is stapel2docker's limit on what one function call may build (Go would try to allocate it)");
+      }
+    }
+
     try {
       return fn.call(...argv);
     } catch (e) {
@@ -421,7 +591,7 @@ class State {
       const site = outer.pos;
       return e.calledFrom(site, how, outer.goError);
     }
-    if (e instanceof RangeError && /call stack/.test(e.message)) throw e;
+    if (e instanceof RangeError && e.message.includes("call stack")) throw e;
     const msg = e instanceof Error ? e.message : String(e);
     return this.error(`error calling ${name}: ${msg}`, e instanceof FuncError ? e.hint : undefined);
   }
@@ -471,6 +641,7 @@ class State {
     else s = formatValue(v);
     const nested = typeof v === "string" && s.length > 0 ? this.env.nestedMaps?.get(s) : undefined;
     if (nested) {
+      this.grow(s.length);
       this.out.push(s);
       this.map.append(nested, s.length);
     } else this.write(s, n.pos, false);

@@ -46,5 +46,6 @@ export function formatValue(v: GoValue): string {
     return "map[" + keys.map((k) => `${k}:${formatValue(v.get(k))}`).join(" ") + "]";
   }
   if (isGoFunc(v)) return "0x1";
+  if (v.string) return v.string();
   return `{${v.goType}}`;
 }

@@ -318,6 +318,9 @@ function printArg(v: GoValue, verb: string, f: Flags, depth: number): string {
   } else if (v instanceof Map) {
     const keys = [...v.keys()].sort();
     r = "map[" + keys.map((k) => `${printArg(k, verb, f, depth + 1)}:${(() => { const e = v.get(k); return e === null || e === undefined ? pad("<nil>", f) : printArg(e, verb, f, depth + 1); })()}`).join(" ") + "]";
+  } else if (isGoObject(v) && v.string && "vsxXq".includes(verb)) {
+    // fmt's handleMethods: a fmt.Stringer prints its String() for the string verbs.
+    r = fmtStr(v.string(), verb, f);
   } else if (isGoFunc(v) || isGoObject(v)) {
     r = verb === "v" || verb === "s" ? pad(formatValue(v), f) : undefined;
   }

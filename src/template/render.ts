@@ -2,10 +2,16 @@
 // the config in one template set, executed as "werfConfig" with werf's data.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type SourceMap, UserError } from "../diagnostics.js";
+import { type Diagnostic, type SourceMap, UserError } from "../diagnostics.js";
+import { templateText } from "./read.js";
+import { GITERMINISM_FILE, type Giterminism, isEnvAllowed, loadGiterminism } from "../config/giterminism.js";
 import { TemplateSet } from "./template.js";
 import { FileOrigins } from "./origins.js";
 import { werfData, werfFuncs } from "./werf.js";
+import { ProjectFiles, ProjectPathError } from "../project/files.js";
+import { CommitFiles } from "../project/commit-files.js";
+import { projectCommit, worktreeChanges, type ProjectCommit } from "../project/commit.js";
+import type { ProjectReader } from "../project/reader.js";
 
 export interface RenderOptions {
   dir: string;
@@ -13,6 +19,12 @@ export interface RenderOptions {
   env?: string;
   strictEnv?: boolean;
   environ?: Record<string, string | undefined>;
+  /** Read the work tree as it is (werf's `--dev`): a commit is made of it. */
+  dev?: boolean;
+  /** The commit to read (already resolved by the caller); null reads the work tree; default: found here. */
+  commit?: ProjectCommit | null;
+  /** werf's --giterminism-config: the allow-lists file (default: the project's werf-giterminism.yaml). */
+  giterminismConfig?: string;
 }
 
 export interface RenderedConfig {
@@ -23,6 +35,21 @@ export interface RenderedConfig {
   map: SourceMap;
   /** Variables that `env` read unset and rendered as "", in first-read order. */
   unsetEnv: string[];
+  /** The commit the files were read from; undefined when they came from a directory outside git. */
+  commit?: ProjectCommit;
+  /**
+   * Files the render read (or whose absence or presence it asked about) that differ in the work tree from the
+   * commit: uncommitted edits that werf, and so stapel2docker, does not use (empty with `--dev`).
+   */
+  ignoredChanges: string[];
+  /** Every project path whose work-tree state differs from the commit (empty with `--dev` or outside git). */
+  worktreeChanges: string[];
+  /** Variables `env` did not read because the allow-list refused them (sorted); they count as unset too. */
+  refusedEnv: string[];
+  /** The allow-lists the config was rendered with (and host paths are checked against). */
+  giterminism: Giterminism;
+  /** Things to tell the user that did not stop the rendering (env names the allow-list refused). */
+  warnings: Diagnostic[];
 }
 
 /** Where partial templates live, relative to the project dir. */
@@ -34,17 +61,39 @@ function displayPath(dir: string, abs: string): string {
   return rel.startsWith("..") || path.isAbsolute(rel) ? abs : rel.split(path.sep).join("/");
 }
 
-function findConfig(dir: string, configFile?: string): string {
+function findConfig(project: ProjectReader, configFile?: string): { abs: string; text: () => Buffer } {
+  const dir = project.dir;
   if (configFile) {
     const abs = path.resolve(dir, configFile);
-    if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) {
-      throw new UserError({ message: `werf config ${configFile} not found in ${dir}`, hint: "check the --config path; it is relative to the project directory" });
+    const rel = path.relative(dir, abs);
+    if (rel.startsWith("..") || path.isAbsolute(rel)) {
+      // a path the operator gave outside the project: theirs to choose, read as given
+      if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) {
+        throw new UserError({ message: `werf config ${configFile} not found in ${dir}`, hint: "check the --config path; it is relative to the project directory" });
+      }
+      return { abs, text: () => fs.readFileSync(abs) };
     }
-    return abs;
+    return configInProject(project, rel.split(path.sep).join("/"), abs, `werf config ${configFile} not found in ${dir}`, "check the --config path; it is relative to the project directory");
   }
   for (const name of ["werf.yaml", "werf.yml"]) {
     const abs = path.join(dir, name);
-    if (fs.existsSync(abs) && fs.statSync(abs).isFile()) return abs;
+    if (project instanceof CommitFiles) {
+      if (project.tryResolve(name) === undefined) continue;
+      return configInProject(project, name, abs, `no werf.yaml or werf.yml found in ${dir}`, "run in the project directory, pass --dir, or name the config with --config");
+    }
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(abs);
+    } catch {
+      continue;
+    }
+    if (st.isFile() || st.isSymbolicLink()) return configInProject(project, name, abs, `no werf.yaml or werf.yml found in ${dir}`, "run in the project directory, pass --dir, or name the config with --config");
+  }
+  if (project instanceof CommitFiles && ["werf.yaml", "werf.yml"].some((n) => fs.existsSync(path.join(dir, n)))) {
+    throw new UserError({
+      message: `werf.yaml in ${dir} is not committed: werf reads the config from the commit (${project.commit.slice(0, 12)})`,
+      hint: "commit it (git add werf.yaml && git commit), or build the work tree as it is with --dev",
+    });
   }
   throw new UserError({
     message: `no werf.yaml or werf.yml found in ${dir}`,
@@ -52,16 +101,35 @@ function findConfig(dir: string, configFile?: string): string {
   });
 }
 
-/** Every `**\/*.tmpl` below `root`, as "/"-separated paths relative to it, sorted. */
-function templateFiles(root: string, rel = ""): string[] {
-  if (!fs.existsSync(path.join(root, rel))) return [];
-  const out: string[] = [];
-  for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
-    const p = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...templateFiles(root, p));
-    else if (e.isFile() && e.name.endsWith(".tmpl")) out.push(p);
+/** A config file inside the project: links followed inside it only. */
+function configInProject(project: ProjectReader, rel: string, abs: string, missing: string, hint: string): { abs: string; text: () => Buffer } {
+  try {
+    const r = project.resolve(rel);
+    if (!r.stat.isFile()) throw new UserError({ message: missing, hint });
+  } catch (e) {
+    if (!(e instanceof ProjectPathError)) throw e;
+    if (e.problem === "missing") throw new UserError({ message: missing, hint });
+    throw new UserError({ message: `werf config ${e.message}`, hint: "the config and everything it reads must be inside the project; replace the link with the file" });
   }
-  return out.sort();
+  return { abs, text: () => project.readFile(rel) };
+}
+
+/** Every `**\/*.tmpl` below the templates directory, as "/"-separated paths relative to it, sorted. Links are
+ *  followed inside the project; a `.tmpl` link leading outside is a UserError, a directory link leading outside is
+ *  not entered. */
+function templateFiles(project: ProjectReader): string[] {
+  try {
+    return project
+      .listFiles(TEMPLATES_DIR, { wanted: (f) => f.endsWith(".tmpl") })
+      .filter((f) => f.endsWith(".tmpl"))
+      .map((f) => f.slice(TEMPLATES_DIR.length + 1));
+  } catch (e) {
+    if (!(e instanceof ProjectPathError)) throw e;
+    throw new UserError({
+      message: `template ${e.message}`,
+      hint: "templates under .werf/ must be inside the project; replace the link with the file",
+    });
+  }
 }
 
 export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedConfig> {
@@ -69,23 +137,64 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new UserError({ message: `project directory ${opts.dir} does not exist`, hint: "pass an existing directory with --dir" });
   }
-  const absPath = findConfig(dir, opts.configFile);
+  const commit = opts.commit === null ? undefined : (opts.commit ?? (await projectCommit(dir, { dev: opts.dev })));
+  const project: ProjectReader = commit ? await CommitFiles.open(dir, commit.repo, commit.commit, commit.subdir) : new ProjectFiles(dir);
+  const config = findConfig(project, opts.configFile);
+  const absPath = config.abs;
   const file = displayPath(dir, absPath);
 
+  const giterminism = loadGiterminism(project, opts.giterminismConfig);
+  const refused = new Set<string>();
   let set: TemplateSet | undefined = undefined;
   const origins = new FileOrigins();
   const unsetEnv = new Set<string>();
-  const funcs = werfFuncs(() => set!, { environ: opts.environ, strictEnv: opts.strictEnv, origins, onUnsetEnv: (n) => unsetEnv.add(n) });
+  const funcs = werfFuncs(() => set!, {
+    environ: opts.environ,
+    strictEnv: opts.strictEnv,
+    origins,
+    onUnsetEnv: (n) => unsetEnv.add(n),
+    allowEnv: (name) => isEnvAllowed(giterminism, name),
+    onRefusedEnv: (name) => refused.add(name),
+  });
   set = new TemplateSet(funcs);
 
-  const tmplRoot = path.join(dir, TEMPLATES_DIR);
-  for (const rel of templateFiles(tmplRoot)) {
-    const text = await fs.promises.readFile(path.join(tmplRoot, rel), "utf8");
+  for (const rel of templateFiles(project)) {
+    const text = templateText(project.readFile(`${TEMPLATES_DIR}/${rel}`), `${TEMPLATES_DIR}/${rel}`);
     set.parse(rel, text, `${TEMPLATES_DIR}/${rel}`);
   }
-  const text = await fs.promises.readFile(absPath, "utf8");
+  const text = templateText(config.text(), file);
   set.parse("werfConfig", text, file);
 
-  const out = set.execute("werfConfig", werfData({ dir, env: opts.env, origins }));
-  return { file, absPath, text: out.text, map: out.map, unsetEnv: [...unsetEnv] };
+  const commitData = commit ? { hash: commit.commit, unix: await commitTime(commit) } : null;
+  const out = set.execute("werfConfig", werfData({ dir, env: opts.env, origins, files: project, commit: commitData }));
+  const changes = commit && !commit.dev ? await worktreeChanges(commit) : [];
+  const ignoredChanges = project instanceof CommitFiles ? readChanges(project, changes) : [];
+  const warnings: Diagnostic[] = [...refused].sort().map((name) => ({
+    message: `{{ env ${JSON.stringify(name)} }} read as unset: the variable is not in config.goTemplateRendering.allowEnvVariables of ${giterminism.file ?? GITERMINISM_FILE}`,
+    hint: "the build environment may hold secrets, so werf.yaml reads only the variables the giterminism config allows; add the name there",
+  }));
+  return { file, absPath, text: out.text, map: out.map, unsetEnv: [...unsetEnv], commit, ignoredChanges, worktreeChanges: changes, refusedEnv: [...refused].sort(), giterminism, warnings };
+}
+
+async function commitTime(pc: ProjectCommit): Promise<number> {
+  return pc.repo.commitTime(pc.commit);
+}
+
+/** The changed paths that the render depended on: read or asked about, under .werf/, or found by a listing. */
+function readChanges(files: CommitFiles, changed: readonly string[]): string[] {
+  return changed.filter(
+    (p) =>
+      files.asked.has(p) ||
+      p === "werf.yaml" ||
+      p === "werf.yml" ||
+      (p.startsWith(`${TEMPLATES_DIR}/`) && p.endsWith(".tmpl")) ||
+      files.listings.some((l) => (l.dir === "" || p.startsWith(`${l.dir}/`)) && (l.wanted?.(p) ?? true)),
+  );
+}
+
+/** The one-line notice of uncommitted changes that were not used, or undefined. */
+export function ignoredChangesNotice(paths: readonly string[]): string | undefined {
+  if (paths.length === 0) return undefined;
+  const shown = paths.slice(0, 5).join(", ") + (paths.length > 5 ? ` and ${paths.length - 5} more` : "");
+  return `uncommitted changes are not used (werf reads the commit): ${shown}; commit them, or build the work tree as it is with --dev`;
 }

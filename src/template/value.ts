@@ -33,6 +33,10 @@ export interface GoObject {
   field(name: string): GoValue | typeof NO_FIELD;
   /** The method, or undefined when there is none. */
   method(name: string): GoFunc | undefined;
+  /** What fmt prints when the type implements fmt.Stringer (time.Time, *semver.Version); absent otherwise. */
+  string?(): string;
+  /** What encoding/json writes when the type implements json.Marshaler, as a value to encode instead. */
+  marshalJSON?(): GoValue;
 }
 
 export const NO_FIELD: unique symbol = Symbol("no field");

@@ -1,8 +1,9 @@
 // werf's template functions and data (pkg/config/parser.go): include, tpl, env,
 // required, fromYaml/toYaml on top of sprig, and the .Files/.Env/.Commit data.
 import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as path from "node:path";
+import { ProjectFiles, ProjectPathError } from "../project/files.js";
+import type { ProjectReader } from "../project/reader.js";
+import { envNotAllowedMessage } from "../config/giterminism.js";
 import { fromYaml, sprigFuncs, toYaml } from "./sprig/index.js";
 import { adler32 } from "./sprig/encoding.js";
 import type { TemplateSet } from "./template.js";
@@ -20,6 +21,11 @@ export interface WerfFuncOptions {
   origins?: FileOrigins;
   /** Told the name of each unset variable that `env` rendered as "" (for hints on empty values). */
   onUnsetEnv?: (name: string) => void;
+  /** Which variables `env` may read (werf-giterminism.yaml allowEnvVariables); default: every one. A refused
+   *  name reads as unset (its default, or ""), or fails under strictEnv with werf's message. */
+  allowEnv?: (name: string) => boolean;
+  /** Told each refused name (once per call), for a warning. */
+  onRefusedEnv?: (name: string) => void;
 }
 
 
@@ -61,7 +67,12 @@ export function werfFuncs(set: () => TemplateSet, opts: WerfFuncOptions = {}): F
     goFunc(1, 2, (name, ...rest) => {
       const key = str(name);
       const fallback = rest.length === 1 ? str(rest[0]) : undefined;
-      const value = environ[key];
+      let value = environ[key];
+      if (opts.allowEnv && !opts.allowEnv(key)) {
+        if (opts.strictEnv) throw new Error(envNotAllowedMessage(key));
+        opts.onRefusedEnv?.(key);
+        value = undefined;
+      }
       if (value === undefined) {
         if (fallback !== undefined) return fallback;
         if (opts.strictEnv) throw new Error(`the environment variable ${JSON.stringify(key)} must be set or default must be provided`);
@@ -102,63 +113,64 @@ class GoStruct implements GoObject {
   }
 }
 
-/** A project-relative path, refusing paths that leave the project. */
-function insideProject(dir: string, rel: string, what: string): string {
-  const abs = path.resolve(dir, rel);
-  const back = path.relative(dir, abs);
-  if (back === ".." || back.startsWith(".." + path.sep) || path.isAbsolute(back)) {
-    throw new Error(`{{ ${what} ${JSON.stringify(rel)} }}: path is outside the project directory`);
-  }
-  return abs;
-}
-
-
-function listFiles(dir: string, rel = ""): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
-    if (e.name === ".git") continue;
-    const p = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...listFiles(dir, p));
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
-}
-
-/** The `.Files` object: Get, Glob, Exists, IsDir over the project directory. */
-export function filesObject(dir: string, origins?: FileOrigins): GoObject {
+/** The `.Files` object: Get, Glob, Exists, IsDir over the project directory. Paths are project-relative (a
+ *  leading "/" too, as in werf); symlinks are followed inside the project only (src/project/files.ts). */
+export function filesObject(source: string | ProjectReader, origins?: FileOrigins): GoObject {
+  let project: ProjectReader | undefined = typeof source === "string" ? undefined : source;
+  const files = () => (project ??= new ProjectFiles(source as string));
+  const fail = (what: string, arg: string, e: unknown): never => {
+    if (e instanceof ProjectPathError) throw new Error(`{{ ${what} ${JSON.stringify(arg)} }}: ${e.message}`);
+    throw e;
+  };
   const get = goFunc(1, 1, (p) => {
     const rel = str(p);
-    const abs = insideProject(dir, rel, ".Files.Get");
     try {
-      const text = fs.readFileSync(abs, "utf8");
-      origins?.note(text, path.relative(dir, abs).split(path.sep).join("/"));
+      const text = files().readFile(rel).toString("utf8");
+      origins?.note(text, rel.replace(/^(\.?\/)+/, ""));
       return text;
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === "ENOENT" ? "the file does not exist" : code === "EISDIR" ? "the path is a directory" : String((e as Error).message);
-      throw new Error(`{{ .Files.Get ${JSON.stringify(rel)} }}: ${why} in the project directory`);
+      return fail(".Files.Get", rel, e);
     }
   });
   const glob = goFunc(1, 1, (p) => {
-    const pattern = str(p).replace(/^\.\//, "");
+    const arg = str(p);
+    const pattern = arg.replace(/^\.\//, "").replace(/^\/+/, "");
     const matcher = compileGlob(pattern);
-    // werf returns an empty map when nothing matches (file_reader.ConfigGoTemplateFilesGlob).
+    // werf returns an empty map when nothing matches (file_reader.ConfigGoTemplateFilesGlob); it follows links
+    // inside the project and fails on a matching one that leads outside
     const m: GoMap = new Map();
-    for (const f of listFiles(dir).sort()) {
-      if (!matcher.match(f)) continue;
-      const text = fs.readFileSync(path.join(dir, f), "utf8");
-      origins?.note(text, f);
-      m.set(f, text);
+    try {
+      const list = files().listFiles("", {
+        descend: (d) => matcher.mayMatchBelow(d),
+        wanted: (f) => matcher.match(f) || matcher.mayMatchBelow(f),
+      });
+      const matched = list.filter((f) => matcher.match(f));
+      const reader: ProjectReader = files();
+      const texts = reader.readFiles ? reader.readFiles(matched) : matched.map((f) => reader.readFile(f));
+      matched.forEach((f, i) => {
+        const text = texts[i]!.toString("utf8");
+        origins?.note(text, f);
+        m.set(f, text);
+      });
+    } catch (e) {
+      return fail(".Files.Glob", arg, e);
     }
     return m;
   });
-  const exists = goFunc(1, 1, (p) => fs.existsSync(insideProject(dir, str(p), ".Files.Exists")));
-  const isDir = goFunc(1, 1, (p) => {
+  const exists = goFunc(1, 1, (p) => {
+    const rel = str(p);
     try {
-      return fs.statSync(insideProject(dir, str(p), ".Files.IsDir")).isDirectory();
+      return files().tryResolve(rel) !== undefined;
     } catch (e) {
-      if (e instanceof Error && /outside the project/.test(e.message)) throw e;
-      return false;
+      return fail(".Files.Exists", rel, e);
+    }
+  });
+  const isDir = goFunc(1, 1, (p) => {
+    const rel = str(p);
+    try {
+      return files().tryResolve(rel)?.stat.isDirectory() ?? false;
+    } catch (e) {
+      return fail(".Files.IsDir", rel, e);
     }
   });
   return new GoStruct("config.files", {}, { Get: get, Glob: glob, Exists: exists, IsDir: isDir });
@@ -191,6 +203,8 @@ export function goTimeString(unix: number): string {
 
 export interface WerfDataOptions {
   dir: string;
+  /** Where `.Files` reads: the commit (giterminism) or the work tree; default: the work tree of `dir`. */
+  files?: ProjectReader;
   /** Shared with werfFuncs: see FileOrigins. */
   origins?: FileOrigins;
   env?: string;
@@ -210,7 +224,7 @@ export function werfData(opts: WerfDataOptions): GoMap {
     ["Unix", String(unix)],
   ]);
   return new Map<string, GoValue>([
-    ["Files", filesObject(opts.dir, opts.origins)],
+    ["Files", filesObject(opts.files ?? opts.dir, opts.origins)],
     ["Env", opts.env ?? ""],
     ["Commit", new Map<string, GoValue>([["Hash", commit?.hash ?? ""], ["Date", date]])],
   ]);

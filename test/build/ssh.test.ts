@@ -1,13 +1,15 @@
 // --ssh-key / --ssh on the real engine: a user stage runs the host's ssh-add (mounted with its libraries from a
 // fromPath folder, run through the dynamic loader) against the forwarded agent and sees the key's fingerprint;
-// no key material in the Dockerfile, the bake file or the image. Plus unit tests of the RUN rewriting.
+// no key material in the Dockerfile, the bake file or the image. Plus unit tests of where SSH mounts go.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { buildProject, addSshMounts, parseSshSpecs, startSshAgent } from "../../src/build/index.js";
+import { buildProject, parseSshSpecs, startSshAgent } from "../../src/build/index.js";
+import { printPlanDockerfile } from "../../src/emit/index.js";
+import { cmd, gitSource, image, mapping, plan, stage, userBody } from "../emit/planFixture.js";
 import { UserError } from "../../src/diagnostics.js";
 import { alive } from "../../src/build/ssh.js";
 import { tempDir } from "../git/gitFixture.js";
@@ -73,7 +75,7 @@ shell:
   assert.match(listed, new RegExp(`^256 ${k.fingerprint.replace(/[+/]/g, "\\$&")} s2d-ssh-test-${nonce} \\(ED25519\\)\n$`));
 
   const dockerfile = readFileSync(path.join(work, "Dockerfile"), "utf8");
-  assert.match(dockerfile, /RUN --mount=type=ssh,id=default --mount=type=bind,from=stapel-toolchain/);
+  assert.match(dockerfile, /RUN --mount=type=bind,from=stapel-toolchain,source=\/\.stapel,target=\/\.stapel \\\n(    --mount=.* \\\n)*    --mount=type=ssh,id=default \\\n    <<'STAPEL_EOF'\n/);
   const bake = JSON.parse(readFileSync(path.join(work, "docker-bake.json"), "utf8"));
   const ssh = Object.values(bake.target as Record<string, { ssh?: string[] }>).map((x) => x.ssh);
   assert.ok(ssh.every((s) => s?.length === 1 && /^default=\/.*agent\.sock$/.test(s[0])), JSON.stringify(ssh));
@@ -120,36 +122,32 @@ test("parseSshSpecs: default needs SSH_AUTH_SOCK; ID=PATH must exist; default so
   }
 });
 
-test("addSshMounts: only the RUNs of the named stages, heredoc bodies untouched", () => {
-  const df = [
-    "FROM x AS a--install",
-    "RUN --mount=type=bind,from=t \\",
-    "    <<'EOF'",
-    "RUN not an instruction",
-    "FROM y AS fake",
-    "EOF",
-    "RUN echo second",
-    "FROM z AS b--gitlatestpatch",
-    "RUN <<'E2'",
-    "echo patch",
-    "E2",
-    "",
-  ].join("\n");
-  const out = addSshMounts(df, new Set(["a--install"]), [{ id: "default" }, { id: "gh" }]);
-  assert.deepEqual(out.split("\n"), [
-    "FROM x AS a--install",
-    "RUN --mount=type=ssh,id=default --mount=type=ssh,id=gh --mount=type=bind,from=t \\",
-    "    <<'EOF'",
-    "RUN not an instruction",
-    "FROM y AS fake",
-    "EOF",
-    "RUN --mount=type=ssh,id=default --mount=type=ssh,id=gh echo second",
-    "FROM z AS b--gitlatestpatch",
-    "RUN <<'E2'",
-    "echo patch",
-    "E2",
-    "",
+test("ssh agents: a mount per agent on every RUN of a user stage, none on git patch RUNs, scripts untouched", () => {
+  const src = gitSource("1111111111111111", mapping("/", "/app"), "/r", "c2");
+  const p = plan([
+    image("a", "image", [
+      stage("a", "a", "from", { kind: "from", base: { kind: "external", ref: "x" } }, 1),
+      stage("a", "a", "install", userBody("install", [cmd("RUN not an instruction\nFROM y AS fake\nEOF", 3)]), 2),
+      stage("a", "a", "gitLatestPatch", {
+        kind: "gitPatch",
+        stage: "gitLatestPatch",
+        patches: [{ source: src, fromCommit: "c1", tar: "p.tar", removals: "p.list" }],
+        context: { name: "stapel-patches", path: "/tmp/patches" },
+      }, 4),
+    ]),
   ]);
+  const printed = printPlanDockerfile(p, ["default", "gh"]);
+  const lines = printed.text.split("\n");
+  const runs = lines.map((l, i) => ({ l, i })).filter((x) => x.l.startsWith("RUN --mount"));
+  assert.equal(runs.length, 2);
+  const [user, patch] = runs.map((r) => printed.lines[r.i].stage);
+  assert.deepEqual([user, patch], ["a--install", "a--gitlatestpatch"]);
+  const mountsOf = (stageName: string) => lines.filter((l, i) => printed.lines[i]?.stage === stageName && printed.lines[i]?.kind === "run" && /--mount=type=ssh/.test(l));
+  assert.deepEqual(mountsOf("a--install").map((l) => l.trim()), ["--mount=type=ssh,id=default \\", "--mount=type=ssh,id=gh \\"]);
+  assert.deepEqual(mountsOf("a--gitlatestpatch"), []);
+  // the command's own lines stay in the heredoc, as written
+  assert.ok(printed.text.includes("RUN not an instruction\nFROM y AS fake\nEOF\n"));
+  assert.ok(!printed.text.includes("--mount=type=ssh,id=default RUN"));
 });
 
 void before;

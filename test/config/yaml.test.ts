@@ -22,7 +22,7 @@ test("a boolean field given a string is a type error at the value", () => {
 test("duplicate keys are an error at the repeated key", () => {
   const diags = diagnosticsOf(`${META}image: app\nfrom: alpine\nfrom: debian\n`);
   const d = find(diags, "invalid YAML");
-  assert.match(d.message, /unique/);
+  assert.equal(d.message, 'invalid YAML: key "from" already set in map');
   assert.deepEqual([d.pos?.line, d.pos?.col], [6, 1]);
   assert.match(d.hint ?? "", /once/);
 });
@@ -35,10 +35,10 @@ test("all YAML errors of all documents are reported together", () => {
 });
 
 test("anchors, aliases and merge keys are resolved", () => {
-  const cfg = load(`${META}image: app\nfrom: alpine\ngit:\n- &g\n  add: /src\n  to: /app\n  stageDependencies: &sd\n    install: package.json\n- <<: *g\n  to: /other\n`);
+  const cfg = load(`${META}image: app\nfrom: alpine\ngit:\n- &g\n  add: /src\n  stageDependencies: &sd\n    install: package.json\n  to: /app\n- <<: *g\n  excludePaths: [tmp]\n`);
   const [a, b] = cfg.images[0]!.git;
   assert.equal(a!.to, "/app");
-  assert.equal(b!.to, "/other");
+  assert.equal(b!.to, "/app");
   assert.equal(b!.add, "/src");
   assert.deepEqual(b!.stageDependencies.install, ["package.json"]);
 });

@@ -7,6 +7,8 @@ import { renderWerfConfig } from "../../src/template/render.js";
 import { loadWerfConfig } from "../../src/config/index.js";
 import { sharedDir, fixturesDir } from "../support/paths.js";
 import { addGeneratedFiles, corpusSetup } from "./setup.js";
+import { checkHostPaths } from "../../src/config/giterminism.js";
+import { ProjectFiles } from "../../src/project/files.js";
 
 export const corpusDir = path.join(sharedDir, "corpus");
 export const outcomesFile = path.join(fixturesDir, "corpus-outcomes.tsv");
@@ -49,6 +51,7 @@ export async function corpusOutcome(folder: string): Promise<Outcome> {
   try {
     const rendered = await renderWerfConfig({ dir, environ: {}, env: setup.env });
     const config = loadWerfConfig(rendered);
+    checkHostPaths(config, new ProjectFiles(dir), rendered.giterminism);
     const images = config.images.filter((i) => i.kind === "image").length + config.dockerfileImages.length;
     const artifacts = config.images.filter((i) => i.kind === "artifact").length;
     return { folder, status: "ok", detail: `${images} images, ${artifacts} artifacts` };

@@ -17,7 +17,8 @@ export interface CorpusSetup {
 /**
  * Deckhouse's `base_images.yml`, as its CI writes it (the committed copy in
  * aleksandr-podmoskovniy__echoserver shows the format): `REGISTRY_PATH`, then one `name: "sha256:..."` per
- * base image. The names are the ones the folder's templates look up (`index $.Images "builder/alpine"`);
+ * base image. The names are the ones the folder's templates look up (`index $.Images "builder/alpine"`, or
+ * every name an `index $.Images (...)` action can choose);
  * each digest is the sha256 of the name, so the file is the same on every run.
  */
 function deckhouseBaseImages(dir: string): string {
@@ -27,7 +28,10 @@ function deckhouseBaseImages(dir: string): string {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
       else if (/\.(ya?ml|tmpl)$/.test(e.name)) {
-        for (const m of fs.readFileSync(p, "utf8").matchAll(/index\s+\$?\.Images\s+"([^"]+)"/g)) names.add(m[1]);
+        // `index $.Images "builder/golang"`, also with the name chosen in the action (`(... | ternary "a" "b")`)
+        for (const m of fs.readFileSync(p, "utf8").matchAll(/index\s+\$?\.Images\s+([^}]*)/g)) {
+          for (const q of m[1].matchAll(/"([^"]+)"/g)) names.add(q[1]);
+        }
       }
     }
   };

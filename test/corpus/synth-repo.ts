@@ -20,6 +20,8 @@ import { renderWerfConfig } from "../../src/template/render.js";
 import { loadWerfConfig, type GitMapping, type WerfConfig } from "../../src/config/index.js";
 import { PathMatcher, normalizeBasePath } from "../../src/git/pathMatcher.js";
 import { addGeneratedFiles, type CorpusSetup } from "./setup.js";
+import { checkHostPaths } from "../../src/config/giterminism.js";
+import { ProjectFiles } from "../../src/project/files.js";
 
 /** The environment of every git command the synthesizer runs: fixed identity and dates, no user config. */
 export const SYNTH_GIT_ENV: Record<string, string> = {
@@ -301,6 +303,8 @@ export async function synthesizeRepo(source: string, opts: SynthOptions = {}): P
       const rendered = await renderWerfConfig({ dir, environ: opts.environ ?? {}, env: opts.setup?.env });
       try {
         config = loadWerfConfig(rendered);
+        // what `validate` refuses too: host paths and credentials the giterminism config does not allow
+        checkHostPaths(config, new ProjectFiles(dir), rendered.giterminism);
       } catch (e) {
         if (!(e instanceof UserError)) throw e;
         failure = { stage: "validate", error: e };

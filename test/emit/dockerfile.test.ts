@@ -3,8 +3,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { UserError } from "../../src/diagnostics.js";
 import { renderDockerfileWith } from "../../src/emit/dockerfile.js";
-import { renderDockerfile, renderBake } from "../../src/emit/index.js";
-import { heredocTerminator, quoteWord, substitutedJsonForm } from "../../src/emit/quote.js";
+import { lowerPlan, renderDockerfile, renderBake } from "../../src/emit/index.js";
+import { heredocTerminator, word as quoteWord, substitutedJson as substitutedJsonForm } from "../../src/dockerfile/escape.js";
 import type { ImagePlan, Plan } from "../../src/stages/model.js";
 import { dockerfileStages, graphProblems } from "./dockerfileGraph.js";
 import {
@@ -22,6 +22,7 @@ import {
 } from "./planFixture.js";
 
 const render = (p: Plan) => renderDockerfileWith(p, { importFilterScript: fakeFilter });
+const bakeOf = (p: Plan, o: Parameters<typeof renderBake>[1]) => renderBake(p, o, lowerPlan(p, { importFilterScript: fakeFilter }));
 
 function builderArtifact(): ImagePlan {
   return image("builder", "artifact", [
@@ -169,8 +170,8 @@ describe("renderDockerfile", () => {
     const text = render(plan([img([task({ name: "hi", shell: "echo hi" }, 8), task({ file: { path: "/x", state: "directory" } }, 9)])]));
     assert.match(text, /# task 1 "hi" \(shell\) — werf\.yaml:8\n\(\n {2}\/bin\/sh -c 'echo hi'\n\)\n# task 2 \(file\) — werf\.yaml:9/);
     assert.equal(text.match(/^RUN /gm)?.length, 1);
-    assert.throws(() => render(plan([img([task({ stat: { path: "/x" } }, 9)])])), (e: unknown) =>
-      e instanceof UserError && /^werf\.yaml:9:5: ansible task 1: module `stat` is supported by werf but not compiled/.test(e.message));
+    assert.throws(() => render(plan([img([task({ xattr: { path: "/x", key: "user.a", value: "b" } }, 9)])])), (e: unknown) =>
+      e instanceof UserError && /^werf\.yaml:9:5: ansible task 1: module `xattr` is supported by werf but not by stapel2docker/.test(e.message));
   });
 
   test("gitArchive: ADD for numeric/no owner, extract + chown by name otherwise", () => {
@@ -193,7 +194,7 @@ describe("renderDockerfile", () => {
     assert.match(text, /^COPY --from=app--dependenciesbeforesetup--import-1 --chown=app:0 \["\/\.stapel-out\/","\/filtered"\]$/m);
   });
 
-  test("dependencies: ImageName/ImageRepo/ImageTag as ENV from the final tags; ImageID rejected", () => {
+  test("dependencies: ImageName/ImageRepo/ImageTag as ENV from the final tags; ImageID/ImageDigest from build arguments", () => {
     const b = builderArtifact();
     const dep = image("dep", "image", [stage("dep", "dep", "from", { kind: "from", base: { kind: "scratch" } }, 50)]);
     const mk = (type: string) =>
@@ -209,7 +210,8 @@ describe("renderDockerfile", () => {
     assert.match(t, new RegExp(`^ARG STAPEL_REPO="demo"\\n# dependency dep ImageName — werf.yaml:9\\nENV DEP_IMAGENAME="\\$\\{STAPEL_REPO\\}:dep-${dep.digest}"$`, "m"));
     assert.match(render(plan([dep, mk("ImageTag")])), new RegExp(`^ENV DEP_IMAGETAG="dep-${dep.digest}"$`, "m"));
     assert.match(render(plan([dep, mk("ImageRepo")])), /^ENV DEP_IMAGEREPO="\$\{STAPEL_REPO\}"$/m);
-    assert.throws(() => render(plan([dep, mk("ImageID")])), /werf\.yaml:9:5: dependency ImageID of image dep is not known before the build/);
+    assert.match(render(plan([dep, mk("ImageID")])), /^ARG STAPEL_DEP_DEP_IMAGE_ID\n# dependency dep ImageID — werf\.yaml:9\nENV DEP_IMAGEID="\$\{STAPEL_DEP_DEP_IMAGE_ID\}"$/m);
+    assert.match(render(plan([dep, mk("ImageDigest")])), /^ARG STAPEL_DEP_DEP_IMAGE_DIGEST\n# dependency dep ImageDigest — werf\.yaml:9\nENV DEP_IMAGEDIGEST="\$\{STAPEL_DEP_DEP_IMAGE_DIGEST\}"$/m);
   });
 
   test("docker directives: ENTRYPOINT without CMD → CMD []; exec and shell forms; hostile values escaped", () => {
@@ -259,7 +261,7 @@ describe("renderDockerfile", () => {
     const text = render(p);
     assert.match(text, /^FROM builder--install AS child--from$/m);
     assert.match(text, /^FROM dockerfile-image--backend AS ondf--from$/m);
-    const bake = renderBake(p, { out: "/nonexistent/project/.stapel2docker", tags: ["{image}-latest"] });
+    const bake = bakeOf(p, { out: "/nonexistent/project/.stapel2docker", tags: ["{image}-latest"] });
     assert.deepEqual(bake.group.default.targets, ["child", "ondf", "backend"]);
     assert.deepEqual(bake.target.backend, {
       context: "docker",
@@ -279,20 +281,20 @@ describe("renderDockerfile", () => {
   test("bake: toolchain and custom_dir contexts, commit secret, --repo, bad tags rejected", () => {
     const b = builderArtifact();
     const p = plan([b, appImage(b)], { commit: { hash: "h", timeUnix: 1, timeHuman: "t" } });
-    const bake = renderBake(p, { out: "/elsewhere/out", repo: "127.0.0.1:5000/team/demo", tags: ["v1"] });
+    const bake = bakeOf(p, { out: "/elsewhere/out", repo: "127.0.0.1:5000/team/demo", tags: ["v1"] });
     const t = bake.target.app;
     assert.deepEqual(t.contexts, { "mount-src": "src", "stapel-toolchain": "docker-image://stapel2docker/toolchain:latest" });
     assert.deepEqual(t.secret, ["id=stapel-commit,src=../../elsewhere/out/commit.env"]);
     assert.deepEqual(t.tags, [`127.0.0.1:5000/team/demo:app-${p.images[1].digest}`, "127.0.0.1:5000/team/demo:v1"]);
-    assert.throws(() => renderBake(p, { out: "o", tags: ["bad tag"] }), UserError);
-    assert.throws(() => renderBake(p, { out: "o", repo: "Upper/Case" }), UserError);
+    assert.throws(() => bakeOf(p, { out: "o", tags: ["bad tag"] }), UserError);
+    assert.throws(() => bakeOf(p, { out: "o", repo: "Upper/Case" }), UserError);
   });
 
   test("deterministic: the same plan renders byte-identical text", () => {
     const b = builderArtifact();
     const p = plan([b, appImage(b)]);
     assert.equal(render(p), render(structuredClone(p)));
-    assert.equal(JSON.stringify(renderBake(p, { out: "o" })), JSON.stringify(renderBake(structuredClone(p), { out: "o" })));
+    assert.equal(JSON.stringify(bakeOf(p, { out: "o" })), JSON.stringify(bakeOf(structuredClone(p), { out: "o" })));
   });
 
   test("renderDockerfile uses the real import filter", () => {

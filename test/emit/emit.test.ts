@@ -92,8 +92,8 @@ describe("emitProject", () => {
       assert.equal(readFileSync(path.join(out, "git/remote/HEAD"), "utf8"), "cache");
       const before = snapshot(out);
       const bad = structuredClone(p);
-      bad.images[0].stages[2].body = userBody("install", [], { builder: "ansible", tasks: [{ module: "stat", config: { stat: { path: "/x" } }, pos: { file: "werf.yaml", line: 3, col: 5 } }] });
-      await assert.rejects(emitProject(bad, { out }, { importFilterScript: fakeFilter }), /module `stat` is supported by werf but not compiled/);
+      bad.images[0].stages[2].body = userBody("install", [], { builder: "ansible", tasks: [{ module: "xattr", config: { xattr: { path: "/x", key: "user.a" } }, pos: { file: "werf.yaml", line: 3, col: 5 } }] });
+      await assert.rejects(emitProject(bad, { out }, { importFilterScript: fakeFilter }), /module `xattr` is supported by werf but not by stapel2docker/);
       assert.deepEqual(snapshot(out), before);
       // a git failure while writing archives (bad commit) also leaves OUT as it was
       const badCommit = projectPlan(dir, repo.dir, "0".repeat(40));

@@ -101,7 +101,7 @@ export function importFrom(img: ImagePlan, d: ImportDirective): ImportPlan {
 }
 
 export function docker(extra: Partial<DockerDirectives> = {}): DockerDirectives {
-  return { pos: pos(40), volume: [], expose: [], env: {}, label: {}, onBuild: [], exactValues: false, ...extra };
+  return { pos: pos(40), at: {}, volume: [], expose: [], env: {}, label: {}, onBuild: [], exactValues: false, ...extra };
 }
 
 export function userBody(

@@ -87,6 +87,9 @@ const MAPPINGS: GitMappingSpec[] = [
   { add: "/a/run.sh", to: "/usr/local/bin/run", includePaths: [], excludePaths: [] },
 ];
 
+/** The mappings whose owners tar-stream cannot write (a group name over 32 bytes, a uid over 0o777777). */
+const BEYOND_TAR_STREAM = new Set([2, 3]);
+
 test("tar writer: the same bytes as the tar-stream writer it replaced, on names and sizes of every kind", async () => {
   const r = trickyRepo();
   const out = tempDir("tar-out");
@@ -101,8 +104,15 @@ test("tar writer: the same bytes as the tar-stream writer it replaced, on names 
       const summary = await writeGitArchive(repo, r.commit, mapping, got, { mtime });
       const a = readFileSync(ref);
       const b = readFileSync(got);
-      assert.equal(b.length, a.length, `mapping ${i}: size`);
-      assert.ok(a.equals(b), `mapping ${i}: bytes differ`);
+      if (BEYOND_TAR_STREAM.has(i)) {
+        // tar-stream truncates these owners (a group name over 32 bytes runs into the next field, a uid over
+        // 0o777777 becomes 777777); the writer adds pax records instead (test/security/tar.test.ts), so only
+        // the entries are compared here
+        assert.ok(b.length > a.length, `mapping ${i}: pax records expected`);
+      } else {
+        assert.equal(b.length, a.length, `mapping ${i}: size`);
+        assert.ok(a.equals(b), `mapping ${i}: bytes differ`);
+      }
       assert.equal(summary.entries.length, planned.length);
       // and the system tar reads it
       const listed = execFileSync("tar", ["-tf", got], { encoding: "utf8" }).trim().split("\n");

@@ -5,20 +5,25 @@ import assert from "node:assert/strict";
 import { UserError } from "../../src/diagnostics.js";
 import { buildEnvArgs, checkTerminal, parseBakeFailure } from "../../src/introspect/index.js";
 import type { Plan } from "../../src/stages/model.js";
+import { printDockerfile } from "../../src/dockerfile/print.js";
 
-const DOCKERFILE = [
-  "# header",
-  "FROM 127.0.0.1:5000/p:abc-1 AS app--from",
-  "",
-  "FROM app--from AS app--install",
-  "RUN --mount=type=bind,from=stapel-toolchain,source=/.stapel,target=/.stapel \\",
-  "    <<'STAPEL_EOF'",
-  "#!/.stapel/bin/bash -e",
-  "false",
-  "STAPEL_EOF",
-  "FROM app--install AS app--setup",
-  "RUN true",
-].join("\n");
+const POS = { file: "werf.yaml", line: 12, col: 7 };
+const DOCKERFILE = printDockerfile({
+  header: ["header"],
+  stages: [
+    { name: "app--from", base: { kind: "image", ref: "127.0.0.1:5000/p:abc-1" }, before: [], instructions: [] },
+    {
+      name: "app--install",
+      base: { kind: "stage", name: "app--from" },
+      before: [{ kind: "blank" }],
+      instructions: [{ kind: "run", mounts: [{ type: "bind", from: "stapel-toolchain", source: "/.stapel", target: "/.stapel" }], script: ["#!/.stapel/bin/bash -e", "false"], pos: POS, commands: [POS] }],
+    },
+    { name: "app--setup", base: { kind: "stage", name: "app--install" }, before: [], instructions: [{ kind: "run", mounts: [], script: ["true"] }] },
+  ],
+});
+const line = (prefix: string, from = 0) => DOCKERFILE.text.split("\n").findIndex((l, i) => i >= from && l.startsWith(prefix)) + 1;
+const INSTALL_RUN = line("RUN ");
+const SETUP_RUN = line("RUN ", INSTALL_RUN);
 
 const OUTPUT = `#8 [app--install app--install 1/1] RUN --mount=type=bind,from=stapel-toolchain,source=/.stapel,target=/.stapel
 #8 0.498 about to fail
@@ -28,7 +33,7 @@ const OUTPUT = `#8 [app--install app--install 1/1] RUN --mount=type=bind,from=st
 0.498 about to fail
 0.499 second line
 ------
-Dockerfile:5
+Dockerfile:${INSTALL_RUN}
 --------------------
    4 |     FROM app--from AS app--install
    5 | >>> RUN --mount=type=bind,from=stapel-toolchain,source=/.stapel,target=/.stapel \\
@@ -36,14 +41,14 @@ Dockerfile:5
 ERROR: failed to solve: process "/bin/sh -c /dev/pipes/STAPEL_EOF" did not complete successfully: exit code: 3
 `;
 
-test("parseBakeFailure: stage from the Dockerfile line, exit code, output without timestamps", () => {
-  assert.deepEqual(parseBakeFailure(OUTPUT, DOCKERFILE), { stage: "app--install", exitCode: 3, output: ["about to fail", "second line"] });
+test("parseBakeFailure: stage and werf.yaml position from the line map, exit code, output without timestamps", () => {
+  assert.deepEqual(parseBakeFailure(OUTPUT, DOCKERFILE), { stage: "app--install", pos: POS, commands: [POS], exitCode: 3, output: ["about to fail", "second line"] });
   // another Dockerfile name (the split re-run's)
-  const split = OUTPUT.replace("Dockerfile:5", "Dockerfile.introspect:11");
+  const split = OUTPUT.replace(`Dockerfile:${INSTALL_RUN}`, `Dockerfile.introspect:${SETUP_RUN}`);
   assert.equal(parseBakeFailure(split, DOCKERFILE, "Dockerfile.introspect").stage, "app--setup");
   assert.equal(parseBakeFailure(split, DOCKERFILE).stage, undefined, "Dockerfile.introspect:N is not Dockerfile:N");
   // output that names no instruction
-  assert.deepEqual(parseBakeFailure("ERROR: failed to dial\n", DOCKERFILE), { stage: undefined, exitCode: undefined, output: [] });
+  assert.deepEqual(parseBakeFailure("ERROR: failed to dial\n", DOCKERFILE), { exitCode: undefined, output: [] });
 });
 
 test("checkTerminal: flags without a terminal fail at once; with one, or without flags, pass", () => {

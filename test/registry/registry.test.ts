@@ -15,7 +15,6 @@ import {
   ensureStack,
   forward,
   freePort,
-  pushLocal,
   removeAll,
   run,
   startServer,
@@ -343,7 +342,7 @@ describe("registry client on the real local registry", { timeout: 10 * 60_000 },
 
   test("a 403 says there is no permission to push, and 4xx are not retried", async () => {
     let hits = 0;
-    const proxy = await startServer((req, res) => {
+    const proxy = await startServer((_req, res) => {
       hits++;
       res.writeHead(403, { "content-type": "application/json" });
       res.end(JSON.stringify({ errors: [{ code: "DENIED", message: "requested access to the resource is denied" }] }));

@@ -127,7 +127,8 @@ export function parseGoFloat(s: string): number | undefined {
   if (/^[+-]?(inf|infinity)$/i.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
   if (/^nan$/i.test(t)) return NaN;
   if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return Number(t);
-  if (/^[+-]?(\d(_?\d)*\.?(\d(_?\d)*)?|\.\d(_?\d)*)([eE][+-]?\d+)?$/.test(t)) return undefined; // underscores without a base prefix
+  // ParseFloat accepts underscores between digits (Go literal syntax), also without a base prefix.
+  if (/^[+-]?(\d(_?\d)*\.?(\d(_?\d)*)?|\.\d(_?\d)*)([eE][+-]?\d(_?\d)*)?$/.test(t)) return Number(t.replace(/_/g, ""));
   const hex = /^([+-]?)0[xX]([0-9a-fA-F_]*)\.?([0-9a-fA-F_]*)[pP]([+-]?\d+)$/.exec(t);
   if (hex) {
     const int = hex[2].replace(/_/g, "");

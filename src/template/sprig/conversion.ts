@@ -17,7 +17,8 @@ function atoi(s: string): number {
 function toDecimal(v: GoValue): number {
   const s = strval(v);
   if (!/^[+-]?[0-7]+$/.test(s)) return 0;
-  const n = BigInt((s.startsWith("-") ? "-" : "") + "0o" + s.replace(/^[+-]/, ""));
+  const magnitude = BigInt("0o" + s.replace(/^[+-]/, ""));
+  const n = s.startsWith("-") ? -magnitude : magnitude;
   if (n > 9223372036854775807n || n < -9223372036854775808n) return 0;
   return Number(n);
 }

@@ -113,7 +113,12 @@ export function registerDicts(fm: FuncMap): void {
   fm.set("mustMerge", merge(false));
   fm.set("mergeOverwrite", merge(true));
   fm.set("mustMergeOverwrite", merge(true));
-  fm.set("deepCopy", goFunc(1, 1, deepCopy));
-  fm.set("mustDeepCopy", goFunc(1, 1, deepCopy));
+  // copystructure.Copy fails on nil (reflect on a zero Value), in both forms.
+  const copy = goFunc(1, 1, (v) => {
+    if (v === null || v === undefined) throw new Error("reflect: call of reflect.Value.Type on zero Value");
+    return deepCopy(v);
+  });
+  fm.set("deepCopy", copy);
+  fm.set("mustDeepCopy", copy);
   fm.set("dig", goFunc(0, Infinity, dig));
 }

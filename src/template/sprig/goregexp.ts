@@ -9,11 +9,30 @@ function goErr(code: string, expr: string): RegexpSyntaxError {
   return new RegexpSyntaxError(`error parsing regexp: ${code}: \`${expr}\``);
 }
 
-const POSIX_CLASSES: Record<string, string> = {
-  alnum: "0-9A-Za-z", alpha: "A-Za-z", ascii: "\\x00-\\x7F", blank: "\\t ", cntrl: "\\x00-\\x1F\\x7F",
-  digit: "0-9", graph: "!-~", lower: "a-z", print: " -~", punct: "!-\\/:-@\\[-`{-~", space: "\\t\\n\\v\\f\\r ",
-  upper: "A-Z", word: "0-9A-Za-z_", xdigit: "0-9A-Fa-f",
+/** Go's ASCII POSIX classes as code point ranges. */
+const POSIX_CLASSES: Record<string, [number, number][]> = {
+  alnum: [[0x30, 0x39], [0x41, 0x5a], [0x61, 0x7a]], alpha: [[0x41, 0x5a], [0x61, 0x7a]], ascii: [[0, 0x7f]],
+  blank: [[9, 9], [0x20, 0x20]], cntrl: [[0, 0x1f], [0x7f, 0x7f]], digit: [[0x30, 0x39]], graph: [[0x21, 0x7e]],
+  lower: [[0x61, 0x7a]], print: [[0x20, 0x7e]], punct: [[0x21, 0x2f], [0x3a, 0x40], [0x5b, 0x60], [0x7b, 0x7e]],
+  space: [[9, 13], [0x20, 0x20]], upper: [[0x41, 0x5a]], word: [[0x30, 0x39], [0x41, 0x5a], [0x5f, 0x5f], [0x61, 0x7a]],
+  xdigit: [[0x30, 0x39], [0x41, 0x46], [0x61, 0x66]],
 };
+
+/** Ranges as the body of a JS (u-mode) character class; `negate` gives the complement over all code points. */
+function classRanges(ranges: [number, number][], negate: boolean): string {
+  let rs = ranges;
+  if (negate) {
+    rs = [];
+    let next = 0;
+    for (const [lo, hi] of ranges) {
+      if (lo > next) rs.push([next, lo - 1]);
+      next = hi + 1;
+    }
+    if (next <= 0x10ffff) rs.push([next, 0x10ffff]);
+  }
+  const cp = (c: number) => `\\u{${c.toString(16)}}`;
+  return rs.map(([lo, hi]) => (lo === hi ? cp(lo) : `${cp(lo)}-${cp(hi)}`)).join("");
+}
 
 /** Perl classes as Go defines them (ASCII only; Go's \s has no \v). */
 const PERL_IN_CLASS: Record<string, string> = { d: "0-9", w: "0-9A-Za-z_", s: "\\t\\n\\f\\r " };
@@ -39,6 +58,7 @@ export function compileGoRegexp(expr: string): CompiledRegexp {
   let depth = 0;
   const src = [...expr];
 
+  let ungreedy = false;
   // Leading flag group: (?flags) applies to the whole expression.
   const lead = /^\(\?([imsU]+)\)/.exec(expr);
   if (lead) {
@@ -46,10 +66,20 @@ export function compileGoRegexp(expr: string): CompiledRegexp {
       if (f === "i") ignoreCase = true;
       else if (f === "m") multiLine = true;
       else if (f === "s") dotAll = true;
-      else throw new RegexpSyntaxError(`regexp flag U (ungreedy) is not supported: \`${expr}\``);
+      else ungreedy = true;
     }
     i = [...lead[0]].length;
   }
+
+  /** A repetition operator: a following "?" makes it lazy, and (?U) swaps greedy and lazy. */
+  const quantifier = (text: string): string => {
+    let lazy = false;
+    if (src[i] === "?") {
+      lazy = true;
+      i++;
+    }
+    return text + (lazy !== ungreedy ? "?" : "");
+  };
 
   const dot = () => (dotAll ? "[^]" : "[^\\n]");
 
@@ -58,12 +88,13 @@ export function compileGoRegexp(expr: string): CompiledRegexp {
     const c = src[i + 1];
     if (c === undefined) throw goErr("trailing backslash at end of expression", "");
     i += 2;
-    if (/[1-9]/.test(c)) throw goErr("invalid escape sequence", "\\" + c);
-    if (c === "0") {
-      // \0, \01, \012: octal
-      let oct = "";
-      while (oct.length < 2 && /[0-7]/.test(src[i] ?? "")) oct += src[i++];
-      return "\\x" + parseInt(oct || "0", 8).toString(16).padStart(2, "0");
+    // \1-\7 followed by an octal digit start an octal escape (up to three digits); alone they would be backreferences.
+    if (/[1-9]/.test(c) && !(/[1-7]/.test(c) && /[0-7]/.test(src[i] ?? ""))) throw goErr("invalid escape sequence", "\\" + c);
+    if (/[0-7]/.test(c)) {
+      // \0, \01, \012, \101: octal
+      let oct = c;
+      while (oct.length < 3 && /[0-7]/.test(src[i] ?? "")) oct += src[i++];
+      return "\\u{" + parseInt(oct, 8).toString(16) + "}";
     }
     if (c === "x") {
       if (src[i] === "{") {
@@ -145,8 +176,7 @@ export function compileGoRegexp(expr: string): CompiledRegexp {
         if (m) {
           const cls = POSIX_CLASSES[m[2]];
           if (!cls) throw goErr("invalid character class range", m[0]);
-          if (m[1]) throw new RegexpSyntaxError(`negated POSIX class ${m[0]} is not supported: \`${expr}\``);
-          body += cls;
+          body += classRanges(cls, m[1] === "^");
           i += [...m[0]].length;
           continue;
         }
@@ -175,10 +205,11 @@ export function compileGoRegexp(expr: string): CompiledRegexp {
     } else if (ch === "(") {
       if (src[i + 1] === "?") {
         const rest = src.slice(i).join("");
-        const named = /^\(\?P?<([A-Za-z0-9_]+)>/.exec(rest);
+        // Go 1.19 knows only (?P<name>...); names may repeat, so the JS group stays unnamed.
+        const named = /^\(\?P<([A-Za-z0-9_]+)>/.exec(rest);
         if (named) {
           groupNames.push(named[1]);
-          out += `(?<${named[1]}>`;
+          out += "(";
           i += [...named[0]].length;
           depth++;
           continue;
@@ -207,8 +238,8 @@ export function compileGoRegexp(expr: string): CompiledRegexp {
       if (m) {
         if (Number(m[1]) > 1000 || (m[3] && Number(m[3]) > 1000)) throw goErr("invalid repeat count", m[0]);
         if (m[3] && Number(m[3]) < Number(m[1])) throw goErr("invalid repeat count", m[0]);
-        out += m[0];
         i += m[0].length;
+        out += quantifier(m[0]);
       } else {
         out += "\\{";
         i++;
@@ -225,6 +256,9 @@ export function compileGoRegexp(expr: string): CompiledRegexp {
     } else if (ch === "$" && multiLine) {
       out += "(?=$|\\n)";
       i++;
+    } else if (ch === "*" || ch === "+" || ch === "?") {
+      i++;
+      out += quantifier(ch);
     } else {
       out += ch;
       i++;
@@ -304,7 +338,8 @@ export function expandTemplate(tpl: string, m: GoMatch, groupNames: string[]): s
       const num = Number(name);
       out += m.groups[num] ?? "";
     } else {
-      const idx = groupNames.indexOf(name);
+      // The first group of that name that took part in the match (names may repeat).
+      const idx = groupNames.findIndex((g, k) => g === name && m.groups[k] !== undefined);
       if (idx >= 0) out += m.groups[idx] ?? "";
     }
   }

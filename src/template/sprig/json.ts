@@ -59,7 +59,7 @@ export function encodeJson(v: GoValue, opts: JsonOptions, depth = 0): string {
     return "{" + keys.map((k) => nl + jsonString(k, opts.escapeHTML) + colon + encodeJson(v.get(k), opts, depth + 1)).join(",") + close + "}";
   }
   if (isGoFunc(v)) throw new Error("json: unsupported type: func()");
-  if (isGoObject(v)) return "{}";
+  if (isGoObject(v)) return v.marshalJSON ? encodeJson(v.marshalJSON(), opts, depth) : "{}";
   return "null";
 }
 

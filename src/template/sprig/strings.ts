@@ -172,7 +172,7 @@ function substr(start: number, end: number, s: string): string {
 }
 
 function indent(spaces: number, s: string): string {
-  const pad = " ".repeat(Math.max(0, spaces));
+  const pad = repeat(spaces, " ");
   return pad + s.split("\n").join("\n" + pad);
 }
 
@@ -205,6 +205,7 @@ function squote(...args: GoValue[]): string {
 }
 
 export function registerStrings(fm: FuncMap): void {
+  fm.set("hello", goFunc(0, 0, () => "Hello!"));
   const s1 = (name: string, f: (s: string) => string) => fm.set(name, goFunc(1, 1, (a) => f(argString(a))));
   s1("trim", trimSpace);
   s1("upper", (s) => [...s].map(toUpperRune).join(""));

@@ -19,11 +19,22 @@ export function isSpace(r: string): boolean {
 }
 
 /** unicode.ToUpper / ToLower / ToTitle for one rune (simple case mapping: one rune in, one rune out). */
+// JS applies the full mappings of SpecialCasing.txt; where they give several runes, Go's simple mapping is
+// the rune itself except for these (İ lowers to i; Greek letters with ypogegrammeni upper to prosgegrammeni).
+function simpleUpperSpecial(c: number): number | undefined {
+  if ((c >= 0x1f80 && c <= 0x1f87) || (c >= 0x1f90 && c <= 0x1f97) || (c >= 0x1fa0 && c <= 0x1fa7)) return c + 8;
+  if (c === 0x1fb3 || c === 0x1fc3 || c === 0x1ff3) return c + 9;
+  return undefined;
+}
+
 export function toUpperRune(r: string): string {
   const u = r.toUpperCase();
-  return [...u].length === 1 ? u : r;
+  if ([...u].length === 1) return u;
+  const special = simpleUpperSpecial(r.codePointAt(0)!);
+  return special === undefined ? r : String.fromCodePoint(special);
 }
 export function toLowerRune(r: string): string {
+  if (r === "\u0130") return "i";
   const l = r.toLowerCase();
   return [...l].length === 1 ? l : r;
 }

@@ -2,54 +2,83 @@
 // a toYaml in yaml.v2's Marshal style (sorted keys, 2-space indent, block
 // style, sequences not indented under their key). werf v2 itself registers
 // only fromYaml; toYaml is kept for configs written for older werf.
-import { isMap, isScalar, isSeq, parseDocument, stringify, type Node } from "yaml";
+import { stringify, type Scalar } from "yaml";
+import { V2Decoder, YamlV2Error, lineOf, parseV2Document, resolveScalar, type Resolved, type V2Builder } from "../../yaml-v2.js";
+import { FuncError } from "../errors.js";
+import { formatFloat } from "../format.js";
 import { type FuncMap, GoFloat, type GoMap, type GoValue, goFunc, toJS } from "../value.js";
 import { argString } from "./args.js";
 
-/** YAML 1.1 integers as yaml.v2 resolves them (the rest of the numbers are float64). */
-const INT_11 = /^[-+]?(0b[01_]+|0x[0-9a-fA-F_]+|0[0-7_]+|[1-9][0-9_]*(:[0-5]?[0-9])+|[1-9][0-9_]*|0)$/;
+/**
+ * Go values as yaml.Unmarshal builds them into interface{}: int, float64, bool, string, nil,
+ * []interface{} and maps. Every alias is decoded again (a fresh copy, as in Go, so that `set` on one
+ * copy leaves the others alone). Below the top level yaml.v2 builds map[interface{}]interface{} with
+ * resolved keys (`y:` is the key true); our maps have string keys, so such a key is stored as Go
+ * prints it ("true", "1", "1.5", "<nil>").
+ */
+const goBuilder: V2Builder<GoValue, GoMap, GoValue[]> = {
+  scalar(_node: Scalar, r: Resolved): GoValue {
+    switch (r.tag) {
+      case "null":
+        return null;
+      case "float":
+        return new GoFloat(r.value);
+      default:
+        return r.value;
+    }
+  },
+  key(node: Scalar, r: Resolved, top: boolean): string {
+    if (top) return r.tag === "null" ? "" : r.tag === "str" ? r.value : String(node.value);
+    switch (r.tag) {
+      case "null":
+        return "<nil>";
+      case "float":
+        return formatFloat(r.value);
+      default:
+        return String(r.value);
+    }
+  },
+  newMap: () => new Map(),
+  set: (m, k, v) => void m.set(k, v),
+  newSeq: () => [],
+  push: (l, v) => void l.push(v),
+  mapValue: (m) => m,
+  seqValue: (l) => l,
+  nullValue: () => null,
+};
 
-function nodeToGo(node: Node | null | undefined): GoValue {
-  if (node === null || node === undefined) return null;
-  if (isMap(node)) {
-    const m: GoMap = new Map();
-    for (const pair of node.items) {
-      const k = nodeToGo(pair.key as Node);
-      m.set(k === null ? "null" : typeof k === "string" ? k : String(toJS(k)), nodeToGo(pair.value as Node));
-    }
-    return m;
-  }
-  if (isSeq(node)) return node.items.map((n) => nodeToGo(n as Node));
-  if (isScalar(node)) {
-    const v = node.value;
-    if (typeof v === "number") {
-      const src = (node.source ?? String(v)).trim();
-      return INT_11.test(src) && Number.isSafeInteger(v) ? v : new GoFloat(v);
-    }
-    if (typeof v === "bigint") return Number(v);
-    if (v === null || v === undefined) return null;
-    if (typeof v === "string" || typeof v === "boolean") return v;
-    if (v instanceof Date) return v.toISOString();
-    return String(v);
-  }
-  // Aliases are resolved by the document before conversion.
-  return null;
+/** yaml.v2's "cannot unmarshal" wording of a value: `abc`, or its first 7 characters and "...". */
+function shortValue(v: string): string {
+  return v.length > 10 ? ` \`${v.slice(0, 7)}...\`` : ` \`${v}\``;
 }
 
-/** yaml.v2 Unmarshal of a document into map[string]interface{}. */
+/** werf's fromYaml: yaml.v2 Unmarshal of the first document into map[string]interface{}. */
 export function fromYaml(text: string): GoMap {
-  const doc = parseDocument(text, { version: "1.1", merge: true, uniqueKeys: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    throw new Error(`yaml: line ${e.linePos?.[0].line ?? 1}: ${e.message.split("\n")[0]}`);
+  try {
+    const doc = parseV2Document(text);
+    const d = new V2Decoder(doc, goBuilder, false);
+    const top = d.decodeTopMapping();
+    if (d.typeErrors.length > 0 || top.kind === "seq" || top.kind === "scalar") {
+      const lines = d.typeErrors.map((t) => `line ${lineOf(text, t.offset)}: ${t.detail}`);
+      if (top.kind === "seq") lines.push(`line ${lineOf(text, top.node?.range?.[0] ?? 0)}: cannot unmarshal !!seq into map[string]interface {}`);
+      if (top.kind === "scalar") {
+        const node = top.node as Scalar;
+        const tag = node.tag ? node.tag.replace("tag:yaml.org,2002:", "!!") : `!!${resolveScalar(node).tag}`;
+        lines.push(`line ${lineOf(text, node.range?.[0] ?? 0)}: cannot unmarshal ${tag}${shortValue(String(node.value))} into map[string]interface {}`);
+      }
+      throw new Error(`yaml: unmarshal errors:\n  ${lines.join("\n  ")}`);
+    }
+    return top.value ?? new Map();
+  } catch (e) {
+    if (e instanceof YamlV2Error) {
+      // Go's message often has no line; say where in the YAML text it is.
+      if (e.offset === undefined) throw new Error(e.goMessage(text));
+      const line = lineOf(text, e.offset);
+      const col = e.offset - (text.lastIndexOf("\n", e.offset - 1) + 1) + 1;
+      throw new FuncError(e.goMessage(text), `at line ${line}, column ${col} of the YAML text given to fromYaml`);
+    }
+    throw e;
   }
-  const contents = doc.contents as Node | null;
-  if (contents === null || (isScalar(contents) && contents.value === null)) return new Map();
-  if (!isMap(contents)) {
-    const tag = isSeq(contents) ? "!!seq" : "!!str";
-    throw new Error(`yaml: unmarshal errors:\n  line 1: cannot unmarshal ${tag} into map[string]interface {}`);
-  }
-  return nodeToGo(contents) as GoMap;
 }
 
 /** yaml.v2 Marshal, as close as the eemeli serializer gets: sorted keys, no sequence indent, no line folding. */

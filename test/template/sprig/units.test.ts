@@ -22,12 +22,42 @@ test("fromYaml keeps yaml.v2 types: ints, float64, YAML 1.1 booleans", () => {
 
 test("Go regexp constructs that JS cannot match the same way are rejected clearly", () => {
   assert.throws(() => call("mustRegexMatch", "a(?i)b", "aB"), /flag group .* not supported/);
-  assert.throws(() => call("mustRegexMatch", "(?U)a+", "aa"), /ungreedy/);
   assert.throws(() => call("regexFind", "(a)\\1", "aa"), /invalid escape sequence/);
+});
+
+test("a leading (?U) makes repetitions lazy and their ? greedy, like RE2", () => {
+  assert.equal(call("regexFind", "(?U)a+", "aaa"), "a");
+  assert.equal(call("regexFind", "(?U)a+?", "aaa"), "aaa");
+  assert.equal(call("regexFind", "(?U)a{2,3}", "aaaa"), "aa");
 });
 
 test("argument types are checked the way text/template converts them", () => {
   assert.throws(() => call("upper", 1), /expected string; got int/);
   assert.throws(() => call("repeat", "3", "x"), /expected int/);
   assert.throws(() => call("hasKey", ["a"], "a"), /expected map\[string\]interface \{\}/);
+});
+
+test("bcrypt matches the published $2a$ test vector (OpenBSD/Openwall)", async () => {
+  const { bcryptHash } = await import("../../../src/template/sprig/bcrypt.js");
+  // Salt "CCCCCCCCCCCCCCCCCCCCC." in bcrypt's base64 alphabet, decoded.
+  const alphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  const std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const salt = Buffer.from([..."CCCCCCCCCCCCCCCCCCCCC."].map((c) => std[alphabet.indexOf(c)]).join("") + "==", "base64");
+  assert.equal(bcryptHash(Buffer.from("U*U"), 5, salt), "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW");
+});
+
+test("getHostByName is refused with a located, explained error (no DNS lookups while compiling)", async () => {
+  const { TemplateSet } = await import("../../../src/template/template.js");
+  const { werfFuncs } = await import("../../../src/template/werf.js");
+  let set: InstanceType<typeof TemplateSet> | undefined;
+  set = new TemplateSet(werfFuncs(() => set!, { environ: {} }));
+  set.parse("werfConfig", 'a: 1\nb: {{ getHostByName "example.com" }}\n');
+  assert.throws(
+    () => set!.execute("werfConfig", new Map()),
+    (e: Error & { goError?: string }) => {
+      assert.match(e.goError ?? "", /werfConfig:2:\d+: .*error calling getHostByName: .*not supported by stapel2docker/);
+      assert.doesNotMatch(e.message, /not a defined function/);
+      return true;
+    },
+  );
 });

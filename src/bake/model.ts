@@ -1,0 +1,26 @@
+// docker buildx bake's file, as typed data (the subset stapel2docker writes). buildx 0.13 resolves a local bake
+// file's `context`, named-context paths and secret `src` against the working directory, and `dockerfile` against
+// the target's `context` (checked on the engine: test/emit/engine.test.ts).
+
+export interface BakeTarget {
+  context: string;
+  dockerfile: string;
+  /** The Dockerfile build stage to build. */
+  target?: string;
+  /** Named contexts: name → `docker-image://REF`, `target:TARGET` or a folder. */
+  contexts?: Record<string, string>;
+  args?: Record<string, string>;
+  /** BuildKit secrets: `id=ID,src=FILE`. */
+  secret?: string[];
+  /** SSH agents forwarded to the build: `ID=PATH[,PATH]`. */
+  ssh?: string[];
+  tags: string[];
+  platforms?: string[];
+  /** Where the result goes (`type=docker` loads it into the daemon); absent: the tags are pushed with --push. */
+  output?: string[];
+}
+
+export interface BakeFile {
+  group: { default: { targets: string[] } };
+  target: Record<string, BakeTarget>;
+}

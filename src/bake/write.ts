@@ -1,0 +1,68 @@
+// The one bake file writer: compile's docker-bake.json, the build's and introspection's all go through here.
+// Deterministic: targets, contexts and args sorted by name, every target's keys in one order.
+
+import { writeFile } from "node:fs/promises";
+import type { Dockerfile } from "../dockerfile/model.js";
+import type { BakeFile, BakeTarget } from "./model.js";
+
+function sorted(r: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!r || Object.keys(r).length === 0) return undefined;
+  return Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]]));
+}
+
+/** A target with its keys in the file's order, empty optional lists and maps left out. */
+export function bakeTarget(t: BakeTarget): BakeTarget {
+  const contexts = sorted(t.contexts);
+  const args = sorted(t.args);
+  return {
+    context: t.context,
+    dockerfile: t.dockerfile,
+    ...(t.target !== undefined ? { target: t.target } : {}),
+    ...(contexts ? { contexts } : {}),
+    ...(args ? { args } : {}),
+    ...(t.secret?.length ? { secret: [...t.secret] } : {}),
+    ...(t.ssh?.length ? { ssh: [...t.ssh] } : {}),
+    tags: [...t.tags],
+    ...(t.platforms?.length ? { platforms: [...t.platforms] } : {}),
+    ...(t.output?.length ? { output: [...t.output] } : {}),
+  };
+}
+
+/** A bake file of these targets in their order (callers give a deterministic one); the default group is
+ *  `defaults`, else every target. */
+export function bakeFile(targets: Record<string, BakeTarget>, defaults?: string[]): BakeFile {
+  const names = Object.keys(targets);
+  return {
+    group: { default: { targets: defaults ? [...defaults] : names } },
+    target: Object.fromEntries(names.map((n) => [n, bakeTarget(targets[n])])),
+  };
+}
+
+export function bakeJson(file: BakeFile): string {
+  return JSON.stringify(file, null, 2) + "\n";
+}
+
+export async function writeBakeFile(path: string, file: BakeFile): Promise<void> {
+  await writeFile(path, bakeJson(file));
+}
+
+/** The named contexts a build of Dockerfile stage `target` reads: those listed by every stage it reaches through
+ *  FROM, COPY --from and RUN --mount from=. */
+export function targetContexts(df: Dockerfile, target: string): Record<string, string> {
+  const byName = new Map(df.stages.map((s) => [s.name, s]));
+  const out: Record<string, string> = {};
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    const s = byName.get(name);
+    if (!s || seen.has(name)) return;
+    seen.add(name);
+    Object.assign(out, s.contexts ?? {});
+    if (s.base.kind === "stage") visit(s.base.name);
+    for (const i of s.instructions) {
+      if (i.kind === "copy" && i.from !== undefined) visit(i.from);
+      if (i.kind === "run") for (const m of i.mounts) if (m.type === "bind" && m.from !== undefined) visit(m.from);
+    }
+  };
+  visit(target);
+  return sorted(out) ?? {};
+}

@@ -1,0 +1,253 @@
+// werf-giterminism.yaml: the allow-lists that let werf.yaml reach outside the project, with werf's own file and key
+// names (werf's pkg/giterminism_manager/config):
+//   config.goTemplateRendering.allowEnvVariables  names, or /regexps/ (anchored), that `{{ env }}` may read
+//   config.stapel.mount.allowFromPaths            globs of `mount: fromPath` host paths outside the project
+//   config.stapel.mount.allowBuildDir             werf's gate for `from: build_dir` (here a BuildKit cache, never a
+//                                                 host directory, so it is read but nothing depends on it)
+//   config.secrets.allowEnvVariables              variables a remote git mapping's basicAuth.password.env may read
+//   config.secrets.allowFiles                     globs of host files (outside the project) basicAuth.password.src
+//                                                 may read (`~` expanded)
+// Without an entry, `{{ env }}` reads nothing from the environment and a host path outside the project is refused.
+// The file is read from the project (`werf-giterminism.yaml`, links confined as every project read), or from
+// `--giterminism-config FILE`: a branch author can edit the project's copy, so a CI that builds untrusted branches
+// points the flag at a copy it controls (docs/security.md).
+
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from "yaml";
+import { type Diagnostic, type SourcePos, UserError } from "../diagnostics.js";
+import { ProjectFiles, ProjectPathError } from "../project/files.js";
+import type { ProjectReader } from "../project/reader.js";
+import { pathMatch } from "../git/doublestar.js";
+import type { WerfConfig } from "./model.js";
+
+export const GITERMINISM_FILE = "werf-giterminism.yaml";
+
+export interface Giterminism {
+  /** Where it was read from (as the user knows it), or undefined when there is none. */
+  file?: string;
+  allowEnvVariables: string[];
+  allowFromPaths: string[];
+  allowBuildDir: boolean;
+  secretsAllowEnvVariables: string[];
+  secretsAllowFiles: string[];
+}
+
+export const NO_GITERMINISM: Giterminism = {
+  allowEnvVariables: [],
+  allowFromPaths: [],
+  allowBuildDir: false,
+  secretsAllowEnvVariables: [],
+  secretsAllowFiles: [],
+};
+
+/**
+ * Reads the giterminism config: `configFile` when given (relative to the project directory, or absolute: the
+ * operator's choice, read as given), else the project's werf-giterminism.yaml when there is one.
+ */
+export function loadGiterminism(project: ProjectReader, configFile?: string): Giterminism {
+  let text: string;
+  let shown: string;
+  if (configFile !== undefined) {
+    const abs = path.resolve(project.dir, configFile);
+    shown = configFile;
+    try {
+      text = fs.readFileSync(abs, "utf8");
+    } catch (e) {
+      throw new UserError({
+        message: `giterminism config ${configFile}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`,
+        hint: "--giterminism-config names a werf-giterminism.yaml, relative to the project directory or absolute",
+      });
+    }
+  } else {
+    shown = GITERMINISM_FILE;
+    try {
+      text = project.readFile(GITERMINISM_FILE).toString("utf8");
+    } catch (e) {
+      if (e instanceof ProjectPathError && e.problem === "missing") return { ...NO_GITERMINISM };
+      if (e instanceof ProjectPathError) {
+        throw new UserError({ message: `giterminism config ${e.message}`, hint: "keep werf-giterminism.yaml a regular file inside the project" });
+      }
+      throw e;
+    }
+  }
+  return parseGiterminism(text, shown);
+}
+
+/** Parses the text of a werf-giterminism.yaml; wrong types are located UserErrors. Unknown keys are ignored. */
+export function parseGiterminism(text: string, file: string): Giterminism {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const errors: Diagnostic[] = [];
+  const at = (node: Node | null | undefined): SourcePos => {
+    const { line, col } = lines.linePos(node?.range?.[0] ?? 0);
+    return { file, line, col };
+  };
+  for (const e of doc.errors) {
+    const { line, col } = lines.linePos(e.pos[0]);
+    errors.push({ pos: { file, line, col }, message: `invalid YAML: ${e.message.split("\n")[0]}` });
+  }
+  const out: Giterminism = { ...NO_GITERMINISM, file };
+  if (errors.length === 0) {
+    const get = (keys: string[]): Node | undefined => {
+      let node: unknown = doc.contents;
+      for (const k of keys) {
+        if (!isMap(node)) return undefined;
+        node = node.get(k, true);
+      }
+      return (node ?? undefined) as Node | undefined;
+    };
+    const strings = (keys: string[]): string[] => {
+      const node = get(keys);
+      if (node === undefined || (isScalar(node) && node.value === null)) return [];
+      if (!isSeq(node) || node.items.some((i) => !isScalar(i) || typeof i.value !== "string")) {
+        errors.push({ pos: at(node), message: `${keys.join(".")} must be a list of strings`, hint: "e.g. [GOPROXY, /CI_.+/]" });
+        return [];
+      }
+      return node.items.map((i) => String((i as { value: unknown }).value));
+    };
+    out.allowEnvVariables = strings(["config", "goTemplateRendering", "allowEnvVariables"]);
+    out.allowFromPaths = strings(["config", "stapel", "mount", "allowFromPaths"]);
+    out.secretsAllowEnvVariables = strings(["config", "secrets", "allowEnvVariables"]);
+    out.secretsAllowFiles = strings(["config", "secrets", "allowFiles"]);
+    const buildDir = get(["config", "stapel", "mount", "allowBuildDir"]);
+    if (buildDir !== undefined) {
+      if (isScalar(buildDir) && typeof buildDir.value === "boolean") out.allowBuildDir = buildDir.value;
+      else errors.push({ pos: at(buildDir), message: "config.stapel.mount.allowBuildDir must be true or false" });
+    }
+    for (const [i, p] of out.allowEnvVariables.entries()) {
+      if (isRegexPattern(p)) {
+        try {
+          new RegExp(`^(?:${p.slice(1, -1)})$`, "u");
+        } catch (e) {
+          const node = get(["config", "goTemplateRendering", "allowEnvVariables"]);
+          const item = isSeq(node) ? (node.items[i] as Node) : node;
+          errors.push({ pos: at(item), message: `config.goTemplateRendering.allowEnvVariables: invalid regexp ${p}: ${(e as Error).message}` });
+        }
+      }
+    }
+  }
+  if (errors.length) throw new UserError(errors);
+  return out;
+}
+
+function isRegexPattern(p: string): boolean {
+  return p.length >= 2 && p.startsWith("/") && p.endsWith("/");
+}
+
+/** werf's IsEnvNameAccepted: an exact name, or a /regexp/ matching the whole name. */
+export function isEnvAllowed(g: Giterminism, name: string): boolean {
+  return g.allowEnvVariables.some((p) => (isRegexPattern(p) ? new RegExp(`^(?:${p.slice(1, -1)})$`, "u").test(name) : p === name));
+}
+
+/** The message werf gives for a refused env name. */
+export function envNotAllowedMessage(name: string): string {
+  return `the configuration with potential external dependency found in the werf config: env name ${JSON.stringify(name)} not allowed by giterminism`;
+}
+
+/** werf's path matcher over allowFromPaths: a glob matches the path, or a directory above it. */
+function fromPathMatches(globs: readonly string[], p: string): boolean {
+  return globs.some((g) => {
+    const trimmed = g.replace(/(\/\**)+$/, "");
+    for (const candidate of [g, trimmed, `${trimmed}/**/*`]) {
+      try {
+        if (candidate !== "" && pathMatch(candidate, p)) return true;
+      } catch {
+        return false; // a malformed glob matches nothing
+      }
+    }
+    return false;
+  });
+}
+
+/** The host path a `fromPath` names: `~` is the home directory, a relative path is relative to the project. */
+export function fromPathOnHost(fromPath: string, dir: string): string {
+  if (fromPath === "~" || fromPath.startsWith("~/")) return path.join(os.homedir(), fromPath.slice(1));
+  return path.resolve(dir, fromPath);
+}
+
+/**
+ * Refuses every `mount: fromPath` that reaches the host outside the project (an absolute path, `~`, `..`, or a
+ * link inside the project leading out) unless config.stapel.mount.allowFromPaths allows it, and every remote git
+ * password read from a variable or a host file that config.secrets does not allow, and every Dockerfile image whose
+ * context or Dockerfile leads out of the project through a link; all problems at once, located.
+ */
+export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Giterminism): void {
+  const errors: Diagnostic[] = [];
+  for (const image of config.images) {
+    for (const m of image.mount) {
+      if (m.fromPath === undefined) continue;
+      const host = fromPathOnHost(m.fromPath, project.dir);
+      if (project.contains(host)) continue;
+      if (fromPathMatches(g.allowFromPaths, m.fromPath) || fromPathMatches(g.allowFromPaths, host)) continue;
+      errors.push({
+        pos: m.pos,
+        message: `"mount { fromPath: ${m.fromPath}, ... }" not allowed by giterminism: the path leads outside the project directory`,
+        hint: `a host directory is readable by every build of this config; allow it in ${g.file ?? GITERMINISM_FILE} under config.stapel.mount.allowFromPaths, or mount a project directory`,
+      });
+    }
+    // a remote mapping's password is sent to its URL, which the config names too: only allowed sources
+    for (const git of image.git) {
+      const pw = git.basicAuth?.password;
+      if (pw?.env !== undefined && !g.secretsAllowEnvVariables.includes(pw.env)) {
+        errors.push({
+          pos: git.pos,
+          message: `basicAuth.password.env ${JSON.stringify(pw.env)} not allowed by giterminism (git ${git.url ?? ""})`,
+          hint: `the password is sent to the mapping's URL; allow the variable in ${g.file ?? GITERMINISM_FILE} under config.secrets.allowEnvVariables`,
+        });
+      }
+      if (pw?.src !== undefined) {
+        const host = fromPathOnHost(pw.src, project.dir);
+        const allowed = g.secretsAllowFiles.map((p) => (p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p));
+        if (!project.contains(host) && !fromPathMatches(allowed, host)) {
+          errors.push({
+            pos: git.pos,
+            message: `basicAuth.password.src ${JSON.stringify(pw.src)} not allowed by giterminism: the file is outside the project directory`,
+            hint: `the file's content is sent to the mapping's URL; allow it in ${g.file ?? GITERMINISM_FILE} under config.secrets.allowFiles`,
+          });
+        }
+      }
+    }
+  }
+  // build secrets: a variable of the build environment or a host file goes into the build, where the config's
+  // commands can read it; werf allows only what config.secrets lists (a `value:` is in werf.yaml itself)
+  for (const owner of [...config.images, ...config.dockerfileImages]) {
+    for (const s of owner.secrets) {
+      if (s.env !== undefined && !g.secretsAllowEnvVariables.includes(s.env)) {
+        errors.push({
+          pos: s.pos,
+          message: `secret env ${JSON.stringify(s.env)} not allowed by giterminism`,
+          hint: `the build's commands can read the variable; allow it in ${g.file ?? GITERMINISM_FILE} under config.secrets.allowEnvVariables`,
+        });
+      }
+      if (s.src !== undefined) {
+        const host = fromPathOnHost(s.src, project.dir);
+        const allowed = g.secretsAllowFiles.map((p) => (p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p));
+        if (!project.contains(host) && !fromPathMatches(allowed, host) && !fromPathMatches(g.secretsAllowFiles, s.src)) {
+          errors.push({
+            pos: s.pos,
+            message: `secret src ${JSON.stringify(s.src)} not allowed by giterminism: ${host} is a host file outside the project`,
+            hint: `the build's commands can read the file; allow it in ${g.file ?? GITERMINISM_FILE} under config.secrets.allowFiles`,
+          });
+        } else if (!fs.existsSync(host) || !fs.statSync(host).isFile()) {
+          errors.push({ pos: s.pos, message: `secret src ${JSON.stringify(s.src)}: no such file (${host})`, hint: "the path is relative to the project directory" });
+        }
+      }
+    }
+  }
+  // a Dockerfile image's context folder and Dockerfile are read by buildx from the host: a link on the way that
+  // leads out of the project would send the host's files to the build
+  for (const d of config.dockerfileImages) {
+    const context = path.resolve(project.dir, d.context ?? ".");
+    for (const [key, abs] of [["context", context], ["dockerfile", path.resolve(context, d.dockerfile)]] as const) {
+      if (project.contains(abs)) continue;
+      errors.push({
+        pos: d.pos,
+        message: `\`${key}: ${key === "context" ? d.context ?? "." : d.dockerfile}\` leads outside the project directory`,
+        hint: "the context and the Dockerfile must be inside the project; replace the symbolic link on the way with the real folder or file",
+      });
+    }
+  }
+  if (errors.length) throw new UserError(errors);
+}

@@ -1,0 +1,61 @@
+// Planning errors found before anything is written: every value that lowering or the printer would refuse, each at
+// its werf.yaml position, all at once. The planner runs planProblems on every plan (so `plan`, `compile` and
+// `build` report the same problems up front) and `validate` runs configProblems on the configuration alone.
+
+import type { Diagnostic } from "../diagnostics.js";
+import type { Mount as ConfigMount, WerfConfig } from "../config/model.js";
+import type { Dockerfile, Instruction, Mount } from "../dockerfile/model.js";
+import { dockerfileProblems } from "../dockerfile/print.js";
+import type { Plan } from "../stages/model.js";
+import { importNeedsFilter } from "../stages/contexts.js";
+import { importFilterScript } from "./import-filter.js";
+import { dockerDirectivesInstructions, imageSpecInstructions, lowerPlan } from "./lower.js";
+
+/** Everything compile would refuse in this plan. */
+export function planProblems(plan: Plan): Diagnostic[] {
+  const problems: Diagnostic[] = [];
+  const model = lowerPlan(plan, { importFilterScript, problems });
+  problems.push(...dockerfileProblems(model));
+  return dedupe(problems);
+}
+
+/** The values of a configuration that no Dockerfile can hold (docker:, imageSpec:, mounts, imports), without
+ *  planning (no git, no registry). */
+export function configProblems(config: WerfConfig): Diagnostic[] {
+  const stages: Dockerfile["stages"] = [];
+  const specs = config.meta.build?.imageSpec ? [config.meta.build.imageSpec] : [];
+  const add = (instructions: Instruction[]) =>
+    stages.push({ name: `check-${stages.length}`, base: { kind: "scratch" }, before: [], instructions });
+  for (const s of specs) add(imageSpecInstructions(s));
+  for (const image of config.images) {
+    if (image.docker) add(dockerDirectivesInstructions(image.docker));
+    if (image.imageSpec) add(imageSpecInstructions(image.imageSpec));
+    if (image.mount.length) add([{ kind: "run", mounts: image.mount.map(mountOf), script: [] }]);
+    for (const i of image.import) {
+      const origin = { pos: i.pos, key: "import" };
+      const chown = i.owner || i.group ? { chown: { user: i.owner || "0", group: i.group || "0" } } : {};
+      add([
+        { kind: "copy", from: "check", ...chown, sources: [i.add], dest: i.to, ...origin },
+        // a filtered import reads `add` through a bind mount of the filtering helper stage
+        ...(importNeedsFilter(i) ? [{ kind: "run" as const, mounts: [{ type: "bind" as const, from: "check", source: i.add, target: "/.stapel-src", origin: { pos: i.pos, key: "import `add`" } }], script: [] }] : []),
+      ]);
+    }
+  }
+  return dedupe(dockerfileProblems({ header: [], stages }));
+}
+
+function mountOf(m: ConfigMount): Mount {
+  const origin = { pos: m.toPos ?? m.pos, key: "mount `to`" };
+  return m.type === "tmp_dir" ? { type: "tmpfs", target: m.to, origin } : { type: "cache", id: "check", target: m.to, origin };
+}
+
+/** One diagnostic per position and message (a value printed twice is reported once). */
+function dedupe(ds: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds.filter((d) => {
+    const k = `${d.pos ? `${d.pos.file}:${d.pos.line}:${d.pos.col}` : ""} ${d.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

@@ -1,0 +1,191 @@
+// The project's files as werf reads them under giterminism: from a commit, not from the work tree. werf.yaml,
+// `.werf/**/*.tmpl` and `.Files.*` all come from the commit (HEAD, or the `--dev` commit of the work tree), so
+// an uncommitted edit cannot change what is built without anyone seeing it in git.
+//
+// Same contract as ProjectFiles (files.ts): project-relative "/" paths (a leading "/" too), symlinks followed
+// inside the project only (a committed link is a blob holding its target; a target that climbs out of the
+// project is refused, as werf's file reader refuses it), `.git` never listed.
+
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
+import { listTree } from "../git/tree.js";
+import type { GitRepo } from "../git/repo.js";
+import { ProjectPathError, cleanProjectPath } from "./files.js";
+import type { ProjectEntryStat, ProjectReader, ResolvedEntry } from "./reader.js";
+
+const MAX_LINKS = 40;
+
+interface Entry {
+  mode: string;
+  oid: string;
+}
+
+const FILE_STAT: ProjectEntryStat = { isFile: () => true, isDirectory: () => false };
+const DIR_STAT: ProjectEntryStat = { isFile: () => false, isDirectory: () => true };
+
+export class CommitFiles implements ProjectReader {
+  /** Project-relative path → blob (regular file or symlink). */
+  private readonly entries = new Map<string, Entry>();
+  /** Project-relative directories ("" is the project). */
+  private readonly dirs = new Set<string>([""]);
+  /** Directory → its direct children's names, sorted. */
+  private readonly children = new Map<string, string[]>();
+  private readonly blobs = new Map<string, Buffer>();
+  /** Paths asked for (resolved, read) and listings made: what the render depended on. */
+  readonly asked = new Set<string>();
+  readonly listings: { dir: string; wanted?: (rel: string) => boolean }[] = [];
+
+  private constructor(
+    readonly dir: string,
+    readonly repoRoot: string,
+    readonly commit: string,
+  ) {}
+
+  /** Lists the commit's tree below the project directory (`subdir`, repository-relative; "" = the root). */
+  static async open(dir: string, repo: GitRepo, commit: string, subdir: string): Promise<CommitFiles> {
+    const files = new CommitFiles(dir, repo.root, commit);
+    const prefix = subdir === "" ? "" : `${subdir}/`;
+    for (const e of await listTree(repo, commit, { scope: subdir })) {
+      if (e.type !== "blob" || !e.path.startsWith(prefix)) continue; // submodules are not project files
+      const rel = e.path.slice(prefix.length);
+      if (rel.split("/").includes(".git")) continue;
+      files.entries.set(rel, { mode: e.mode, oid: e.oid });
+      let child = rel;
+      for (let parent = parentOf(rel); ; parent = parentOf(parent)) {
+        files.addChild(parent, child.slice(parent === "" ? 0 : parent.length + 1));
+        if (files.dirs.has(parent)) break;
+        files.dirs.add(parent);
+        child = parent;
+      }
+    }
+    for (const names of files.children.values()) names.sort();
+    return files;
+  }
+
+  private addChild(dir: string, name: string): void {
+    let list = this.children.get(dir);
+    if (!list) this.children.set(dir, (list = []));
+    if (!list.includes(name)) list.push(name);
+  }
+
+  resolve(rel: string): ResolvedEntry {
+    const clean = cleanProjectPath(rel);
+    if (clean === undefined) throw new ProjectPathError(rel, "outside");
+    this.asked.add(clean);
+    const real = this.follow(rel, clean);
+    return { rel: clean, real, stat: this.dirs.has(real) ? DIR_STAT : FILE_STAT };
+  }
+
+  tryResolve(rel: string): ResolvedEntry | undefined {
+    try {
+      return this.resolve(rel);
+    } catch (e) {
+      if (e instanceof ProjectPathError && e.problem !== "outside") return undefined;
+      throw e;
+    }
+  }
+
+  readFile(rel: string): Buffer {
+    const r = this.resolve(rel);
+    if (!r.stat.isFile()) throw new ProjectPathError(rel, "missing", `${JSON.stringify(rel)} is a directory, not a file`);
+    return this.blob(this.entries.get(r.real)!.oid);
+  }
+
+  /** Reads several files with one `git cat-file --batch` (a Glob's matches). */
+  readFiles(rels: readonly string[]): Buffer[] {
+    const oids = rels.map((rel) => {
+      const r = this.resolve(rel);
+      if (!r.stat.isFile()) throw new ProjectPathError(rel, "missing", `${JSON.stringify(rel)} is a directory, not a file`);
+      return this.entries.get(r.real)!.oid;
+    });
+    this.prefetch(oids);
+    return oids.map((oid) => this.blob(oid));
+  }
+
+  listFiles(relDir: string, opts: { descend?: (rel: string) => boolean; wanted?: (rel: string) => boolean } = {}): string[] {
+    this.listings.push({ dir: cleanProjectPath(relDir) ?? relDir, wanted: opts.wanted });
+    const out: string[] = [];
+    const start = this.tryResolve(relDir);
+    if (!start || !start.stat.isDirectory()) return out;
+    const walk = (real: string, shown: string, seen: Set<string>) => {
+      for (const name of this.children.get(real) ?? []) {
+        const p = shown ? `${shown}/${name}` : name;
+        let target = real ? `${real}/${name}` : name;
+        if (this.entries.get(target)?.mode === "120000") {
+          try {
+            target = this.follow(p, target);
+          } catch (e) {
+            if (!(e instanceof ProjectPathError)) throw e;
+            if (e.problem === "link-outside" && (opts.wanted?.(p) ?? true)) throw new ProjectPathError(p, "link-outside");
+            continue; // dangling or looping: nothing to read
+          }
+        }
+        if (this.dirs.has(target)) {
+          if (seen.has(target) || !(opts.descend?.(p) ?? true)) continue;
+          walk(target, p, new Set(seen).add(target));
+        } else if (this.entries.has(target)) out.push(p);
+      }
+    };
+    walk(start.real, start.rel, new Set([start.real]));
+    return out.sort();
+  }
+
+  /** The path with every symlink component resolved, inside the project; ProjectPathError otherwise. */
+  private follow(asked: string, clean: string): string {
+    let parts = clean === "" ? [] : clean.split("/");
+    let done: string[] = [];
+    let links = 0;
+    while (parts.length > 0) {
+      const name = parts.shift()!;
+      const candidate = [...done, name].join("/");
+      const entry = this.entries.get(candidate);
+      if (entry?.mode === "120000") {
+        if (++links > MAX_LINKS) throw new ProjectPathError(asked, "loop");
+        const target = this.blob(entry.oid).toString("utf8");
+        if (path.posix.isAbsolute(target)) throw new ProjectPathError(asked, "link-outside");
+        const joined = path.posix.normalize([...done, target].join("/"));
+        if (joined === ".." || joined.startsWith("../")) throw new ProjectPathError(asked, "link-outside");
+        parts = [...(joined === "." ? [] : joined.split("/")), ...parts];
+        done = [];
+        continue;
+      }
+      if (entry === undefined && !this.dirs.has(candidate)) throw new ProjectPathError(asked, "missing");
+      if (entry !== undefined && parts.length > 0) throw new ProjectPathError(asked, "missing"); // a file is no directory
+      done.push(name);
+    }
+    return done.join("/");
+  }
+
+  private blob(oid: string): Buffer {
+    let b = this.blobs.get(oid);
+    if (b === undefined) {
+      b = execFileSync("git", ["-C", this.repoRoot, "cat-file", "blob", oid], { maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "pipe"] });
+      this.blobs.set(oid, b);
+    }
+    return b;
+  }
+
+  private prefetch(oids: readonly string[]): void {
+    const missing = [...new Set(oids.filter((o) => !this.blobs.has(o)))];
+    if (missing.length < 2) return;
+    const out = execFileSync("git", ["-C", this.repoRoot, "cat-file", "--batch"], {
+      input: missing.join("\n") + "\n",
+      maxBuffer: 1 << 30,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let at = 0;
+    for (const oid of missing) {
+      const nl = out.indexOf(10, at);
+      const header = out.toString("latin1", at, nl).split(" ");
+      const size = Number(header[2]);
+      if (header[0] !== oid || header[1] !== "blob" || !Number.isFinite(size)) throw new Error(`unexpected git cat-file output for ${oid}: ${header.join(" ")}`);
+      this.blobs.set(oid, out.subarray(nl + 1, nl + 1 + size));
+      at = nl + 1 + size + 1;
+    }
+  }
+}
+
+function parentOf(rel: string): string {
+  const i = rel.lastIndexOf("/");
+  return i < 0 ? "" : rel.slice(0, i);
+}

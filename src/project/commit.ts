@@ -1,0 +1,95 @@
+// Which commit a project is read from: HEAD, as werf's giterminism does, or with `--dev` a commit made from the
+// work tree as it is (tracked and untracked files, .gitignore respected), as werf's dev mode commits the work
+// tree to its `_werf-dev` branch. The dev commit is an ordinary commit object whose parent is HEAD; it is made
+// with a private index file and no ref, so the user's index, branches and stash are never touched, and its id
+// depends only on the work tree's content and HEAD (fixed author and dates), so two `--dev` runs over the
+// same files share it.
+
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { UserError } from "../diagnostics.js";
+import { GitRepo, runGitIn } from "../git/repo.js";
+
+export interface ProjectCommit {
+  repo: GitRepo;
+  /** The commit the project is read from (HEAD, or the dev commit). */
+  commit: string;
+  /** HEAD itself (the dev commit's parent). */
+  head: string;
+  /** The project directory relative to the repository's top level, "/"-separated ("" = the top level). */
+  subdir: string;
+  /** True for a commit made from the work tree (`--dev`). */
+  dev: boolean;
+}
+
+/**
+ * The project's commit, or undefined when the project is not in a git repository, or the repository has no
+ * commit yet and `dev` is off (the work tree is then all there is: render and validate still work).
+ */
+export async function projectCommit(dir: string, opts: { dev?: boolean } = {}): Promise<ProjectCommit | undefined> {
+  let repo: GitRepo;
+  try {
+    repo = await GitRepo.open(dir);
+  } catch (e) {
+    if (e instanceof UserError && /is not inside a git repository/.test(e.message)) return undefined;
+    throw e;
+  }
+  const subdir = path.relative(fs.realpathSync(repo.root), fs.realpathSync(dir)).split(path.sep).join("/");
+  const hasHead = (await runGitIn(repo.root, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], {})).code === 0;
+  if (!hasHead && !opts.dev) return undefined;
+  const head = hasHead ? await repo.resolveCommit("HEAD") : "";
+  if (!opts.dev) return { repo, commit: head, head, subdir, dev: false };
+  return { repo, commit: await devCommit(repo, head), head, subdir, dev: true };
+}
+
+async function git(repo: GitRepo, args: string[], env: Record<string, string>, what: string): Promise<string> {
+  const r = await runGitIn(repo.root, args, env);
+  if (r.code !== 0) throw new UserError({ message: `${what} failed: git ${args.join(" ")}: ${r.stderr.split("\n")[0] || `exit code ${r.code}`}` });
+  return r.stdout.toString("utf8").trim();
+}
+
+/** A commit of the work tree (every file git would add with `git add -A`), child of `head` ("" = none). */
+async function devCommit(repo: GitRepo, head: string): Promise<string> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "stapel2docker-dev-index-"));
+  try {
+    const index = path.join(tmp, "index");
+    // start from the user's index so that git's stat cache spares rehashing unchanged files
+    const own = await git(repo, ["rev-parse", "--path-format=absolute", "--git-path", "index"], {}, "finding the git index");
+    if (fs.existsSync(own)) fs.copyFileSync(own, index);
+    const env = { GIT_INDEX_FILE: index };
+    if (head) await git(repo, ["read-tree", head], env, "reading HEAD into a private index");
+    await git(repo, ["add", "-A", "--", "."], env, "adding the work tree to a private index");
+    const tree = await git(repo, ["write-tree"], env, "writing the work tree");
+    const date = head ? await git(repo, ["show", "-s", "--format=%ct", head, "--"], {}, "reading the HEAD time") : "0";
+    const who = {
+      GIT_AUTHOR_NAME: "stapel2docker",
+      GIT_AUTHOR_EMAIL: "dev@stapel2docker",
+      GIT_COMMITTER_NAME: "stapel2docker",
+      GIT_COMMITTER_EMAIL: "dev@stapel2docker",
+      GIT_AUTHOR_DATE: `${date} +0000`,
+      GIT_COMMITTER_DATE: `${date} +0000`,
+    };
+    const parent = head ? ["-p", head] : [];
+    return await git(repo, ["commit-tree", tree, ...parent, "-m", `stapel2docker --dev: the work tree${head ? ` over ${head}` : ""}`], who, "committing the work tree");
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Paths of the project (relative to it) whose work-tree state differs from HEAD: modified, deleted, added or
+ * untracked files (ignored files are not reported: `--dev` does not include them either).
+ */
+export async function worktreeChanges(pc: ProjectCommit): Promise<string[]> {
+  const r = await runGitIn(pc.repo.root, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", pc.subdir === "" ? "." : pc.subdir], {});
+  if (r.code !== 0) return [];
+  const prefix = pc.subdir === "" ? "" : `${pc.subdir}/`;
+  const out: string[] = [];
+  for (const rec of r.stdout.toString("utf8").split("\0")) {
+    if (rec.length < 4) continue;
+    const p = rec.slice(3);
+    if (p.startsWith(prefix)) out.push(p.slice(prefix.length));
+  }
+  return out.sort();
+}

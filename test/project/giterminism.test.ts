@@ -1,0 +1,138 @@
+// werf's giterminism: werf.yaml, .werf/ templates and .Files are read from the commit; uncommitted changes that
+// the render depended on are reported in one line; `--dev` reads a commit made of the work tree as it is.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+import { UserError } from "../../src/diagnostics.js";
+import { ignoredChangesNotice, renderWerfConfig } from "../../src/template/render.js";
+import { planProject } from "../../src/stages/plan.js";
+import { assumedImageConfigResolver } from "../../src/docker/image-config.js";
+
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: "t",
+  GIT_AUTHOR_EMAIL: "t@t",
+  GIT_COMMITTER_NAME: "t",
+  GIT_COMMITTER_EMAIL: "t@t",
+  GIT_AUTHOR_DATE: "2026-01-01T00:00:00Z",
+  GIT_COMMITTER_DATE: "2026-01-01T00:00:00Z",
+};
+
+function git(dir: string, ...args: string[]): string {
+  return execFileSync("git", ["-C", dir, ...args], { encoding: "utf8", env: GIT_ENV }).trim();
+}
+
+function write(dir: string, files: Record<string, string>): void {
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+  }
+}
+
+/** A repository whose project is `sub` (werf.yaml in a subdirectory, as some real configs have it). */
+function repo(files: Record<string, string>, sub = ""): { root: string; dir: string } {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-giterminism-"));
+  git(root, "init", "-q", "-b", "main");
+  const dir = path.join(root, sub);
+  write(dir, files);
+  git(root, "add", "-A");
+  git(root, "commit", "-qm", "first");
+  return { root, dir };
+}
+
+const CONFIG = [
+  "configVersion: 1",
+  "project: p",
+  "---",
+  'image: {{ .Files.Get "name.txt" | trim }}',
+  "from: alpine",
+  'shell: {install: [{{ include "cmd.tmpl" . }}]}',
+  "# {{ range $p, $_ := .Files.Glob \"extra/*.txt\" }}{{ $p }} {{ end }}",
+  "",
+].join("\n");
+
+for (const sub of ["", "deploy/app"]) {
+  test(`files are read from HEAD; uncommitted changes the render used are reported (project at "${sub || "."}")`, async () => {
+    const { root, dir } = repo({ "werf.yaml": CONFIG, ".werf/cmd.tmpl": "echo committed", "name.txt": "app\n", "extra/a.txt": "a", "other.txt": "x" }, sub);
+    write(dir, { ".werf/cmd.tmpl": "echo edited", "name.txt": "edited\n", "extra/b.txt": "new", "other.txt": "y", "unrelated/new.txt": "z" });
+    const r = await renderWerfConfig({ dir });
+    assert.match(r.text, /^image: app$/m);
+    assert.match(r.text, /install: \[echo committed\]/);
+    assert.match(r.text, /^# extra\/a\.txt $/m, "the untracked extra/b.txt is not globbed");
+    assert.deepEqual(r.ignoredChanges, [".werf/cmd.tmpl", "extra/b.txt", "name.txt"]);
+    assert.equal(r.commit?.commit, git(root, "rev-parse", "HEAD"));
+    assert.match(ignoredChangesNotice(r.ignoredChanges)!, /^uncommitted changes are not used \(werf reads the commit\): \.werf\/cmd\.tmpl, extra\/b\.txt, name\.txt; .*--dev$/);
+
+    const dev = await renderWerfConfig({ dir, dev: true });
+    assert.match(dev.text, /^image: edited$/m);
+    assert.match(dev.text, /install: \[echo edited\]/);
+    assert.match(dev.text, /^# extra\/a\.txt extra\/b\.txt $/m);
+    assert.deepEqual(dev.ignoredChanges, []);
+    assert.equal(dev.commit?.dev, true);
+    assert.equal(git(root, "rev-parse", `${dev.commit!.commit}^`), git(root, "rev-parse", "HEAD"), "the dev commit is a child of HEAD");
+    assert.equal((await renderWerfConfig({ dir, dev: true })).commit?.commit, dev.commit!.commit, "the same work tree gives the same dev commit");
+    assert.equal(git(root, "status", "--porcelain").split("\n").filter(Boolean).length, 5, "the user's index is untouched");
+    assert.equal(git(root, "stash", "list"), "");
+  });
+}
+
+test("an uncommitted werf.yaml is refused with a hint; --dev reads it", async () => {
+  const { dir } = repo({ "README": "x" });
+  write(dir, { "werf.yaml": "configVersion: 1\nproject: p\n---\nimage: a\nfrom: alpine\n" });
+  await assert.rejects(renderWerfConfig({ dir }), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.match(e.message, /werf\.yaml in .* is not committed: werf reads the config from the commit/);
+    assert.match(e.diagnostics[0].hint ?? "", /--dev/);
+    return true;
+  });
+  assert.match((await renderWerfConfig({ dir, dev: true })).text, /^image: a$/m);
+});
+
+test("committed symlinks are followed inside the project and refused when they lead outside", async () => {
+  const { root, dir } = repo({ "werf.yaml": 'configVersion: 1\nproject: p\n---\nimage: a\nfrom: {{ .Files.Get "link" | trim }}\n', "real/base.txt": "alpine\n" }, "proj");
+  fs.symlinkSync("real/base.txt", path.join(dir, "link"));
+  fs.symlinkSync("../../etc/passwd", path.join(dir, "escape"));
+  fs.symlinkSync("/proc/self/environ", path.join(dir, "leak"));
+  fs.writeFileSync(path.join(root, "secret.txt"), "outside the project but inside the repository");
+  fs.symlinkSync("../secret.txt", path.join(dir, "up"));
+  git(root, "add", "-A");
+  git(root, "commit", "-qm", "links");
+  assert.match((await renderWerfConfig({ dir })).text, /^from: alpine$/m);
+  for (const name of ["escape", "leak", "up"]) {
+    fs.writeFileSync(path.join(dir, "werf.yaml"), `configVersion: 1\nproject: p\n---\nimage: a\nfrom: {{ .Files.Get "${name}" }}\n`);
+    git(root, "commit", "-qam", name);
+    await assert.rejects(renderWerfConfig({ dir }), (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.match(e.message, new RegExp(`"${name}" is a symbolic link .* outside the project directory`));
+      assert.doesNotMatch(e.message, /root:|PATH=|outside the project but inside/);
+      return true;
+    });
+  }
+});
+
+test("plan: mapped files changed in the work tree are reported; --dev builds them, with digests of their own", async () => {
+  const { dir } = repo({
+    "werf.yaml": "configVersion: 1\nproject: p\n---\nimage: a\nfrom: alpine\ngit:\n- add: /src\n  to: /app\n  stageDependencies:\n    install: ['**/*']\nshell:\n  install: [make]\n",
+    "src/main.c": "int main() {}\n",
+    "docs/readme": "x",
+  });
+  write(dir, { "src/main.c": "int main() { return 1; }\n", "docs/readme": "y" });
+  const opts = { dir, environ: {}, baseImages: assumedImageConfigResolver };
+  const plan = await planProject(opts);
+  assert.deepEqual(
+    plan.warnings.map((w) => w.message).filter((m) => m.startsWith("uncommitted")),
+    ["uncommitted changes are not used (werf reads the commit): src/main.c; commit them, or build the work tree as it is with --dev"],
+  );
+  const dev = await planProject({ ...opts, dev: true });
+  assert.equal(dev.warnings.filter((w) => w.message.startsWith("uncommitted")).length, 0);
+  const digests = (p: typeof plan) => p.images[0]!.stages.map((s) => s.digest);
+  const committed = digests(plan);
+  assert.equal(digests(dev).length, committed.length);
+  for (const d of digests(dev)) assert.ok(!committed.includes(d), "no dev digest equals a committed one");
+  assert.notEqual(dev.commit?.hash, plan.commit?.hash);
+  const again = await planProject({ ...opts, dev: true });
+  assert.deepEqual(digests(again), digests(dev), "the same work tree plans the same digests");
+});
