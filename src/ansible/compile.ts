@@ -60,7 +60,7 @@ const TASK_KEYWORDS = new Set([
   "async", "poll", "connection", "remote_user", "port", "vars_files", "local_action", "action",
 ]);
 /** Task keywords without effect on what a task does in an image build (reporting, handlers, connection, ...). */
-const IGNORED_KEYWORDS = ["tags", "notify", "no_log", "changed_when", "check_mode", "diff", "any_errors_fatal", "run_once", "throttle", "debugger", "listen", "collections", "module_defaults", "become_method", "become_flags", "connection", "remote_user", "port", "ignore_unreachable", "timeout"];
+const IGNORED_KEYWORDS = ["tags", "notify", "no_log", "changed_when", "diff", "any_errors_fatal", "run_once", "throttle", "debugger", "listen", "collections", "become_method", "become_flags", "connection", "remote_user", "port", "ignore_unreachable", "timeout"];
 
 /** Compiles the tasks of one stage. */
 export function compileAnsibleTasks(tasks: readonly AnsibleTask[], opts: CompileOptions = {}): CompiledTask[] {
