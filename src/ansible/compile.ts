@@ -115,8 +115,10 @@ class Compiler {
     this.pos = task.pos;
     this.helpers = new Set();
     if (this.opts.asLayers) {
+      // one RUN (and, under werf, one ansible-playbook run) per task: registered values and facts do not carry over
       for (const n of this.registered.keys()) this.earlier.add(n);
       this.registered = new Map();
+      this.facts = {};
     }
     const name = typeof task.config.name === "string" ? task.config.name : undefined;
     this.label = name !== undefined ? `task "${name}"` : `task ${index + 1}`;

@@ -99,6 +99,16 @@ describe("validate reports what compile refuses", () => {
     assert.match(p[0]!.message, /registered by an earlier task: with asLayers/);
   });
 
+  test("with asLayers, set_fact values do not reach the next task: validate refuses what each layer's compile refuses", () => {
+    const tasks = [{ set_fact: { v: "x" } }, { shell: "echo {{ v }}" }];
+    assert.deepEqual(checkAnsibleTasks(tasks), []);
+    const p = checkAnsibleTasks(tasks, { asLayers: true });
+    assert.equal(p.length, 1);
+    assert.match(p[0]!.message, /`v` is undefined/);
+    // emit compiles each layer's task alone
+    assert.throws(() => compileAnsibleTasks(asTasks([tasks[1]!]), { asLayers: true }), /`v` is undefined/);
+  });
+
   test("werf's own errors come alone (the compiler is not asked about a stage werf refuses)", () => {
     const d = diagnostics("image: app\nfrom: alpine\nansible:\n  install:\n  - template: {src: a, dest: b}\n  - xattr: {path: /x}\n");
     assert.deepEqual(d.map((x) => x.message), ["unsupported ansible task!"]);
