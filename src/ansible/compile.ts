@@ -59,7 +59,8 @@ const TASK_KEYWORDS = new Set([
   "module_defaults", "listen", "delegate_to", "delegate_facts", "ignore_unreachable", "until", "retries", "delay",
   "async", "poll", "connection", "remote_user", "port", "vars_files", "local_action", "action",
 ]);
-const IGNORED_KEYWORDS = ["tags", "notify", "no_log", "changed_when", "check_mode", "diff", "any_errors_fatal", "run_once", "throttle", "debugger", "listen", "collections", "module_defaults", "become_method", "become_flags", "connection", "remote_user", "port", "ignore_unreachable", "timeout"];
+/** Task keywords without effect on what a task does in an image build (reporting, handlers, connection, ...). */
+const IGNORED_KEYWORDS = ["tags", "notify", "no_log", "changed_when", "diff", "any_errors_fatal", "run_once", "throttle", "debugger", "listen", "collections", "become_method", "become_flags", "connection", "remote_user", "port", "ignore_unreachable", "timeout"];
 
 /** Compiles the tasks of one stage. */
 export function compileAnsibleTasks(tasks: readonly AnsibleTask[], opts: CompileOptions = {}): CompiledTask[] {
@@ -94,6 +95,8 @@ interface Inherited {
 class Compiler {
   /** Registered names of the current RUN. */
   private registered = new Map<string, RegFields>();
+  /** With asLayers: names registered by tasks of earlier RUNs (their values are gone). */
+  private earlier = new Set<string>();
   /** Whether the module of the task being compiled wrote registered results (ansible_set). */
   private setsFacts = false;
   private helpers = new Set<string>();
@@ -111,7 +114,12 @@ class Compiler {
   topTask(task: AnsibleTask, index: number): CompiledTask {
     this.pos = task.pos;
     this.helpers = new Set();
-    if (this.opts.asLayers) this.registered = new Map();
+    if (this.opts.asLayers) {
+      // one RUN (and, under werf, one ansible-playbook run) per task: registered values and facts do not carry over
+      for (const n of this.registered.keys()) this.earlier.add(n);
+      this.registered = new Map();
+      this.facts = {};
+    }
     const name = typeof task.config.name === "string" ? task.config.name : undefined;
     this.label = name !== undefined ? `task "${name}"` : `task ${index + 1}`;
     let lines: string[];
@@ -176,6 +184,11 @@ class Compiler {
       for (const bad of ["until", "retries", "delay", "async", "poll", "delegate_to", "delegate_facts", "local_action", "action", "vars_files", "failed_when"])
         if (k === bad && config[k] != null) this.fail(`task keyword \`${k}\` is not supported by stapel2docker`, "write the step as a `shell` task", k);
     }
+    // keywords that would change what the task does: accepted only at their no-op value
+    if (config.check_mode != null && toBool(config.check_mode))
+      this.fail("`check_mode: yes` is not supported by stapel2docker (the task would change nothing)", "remove the task, or `check_mode`", "check_mode");
+    if (config.module_defaults != null && (typeof config.module_defaults !== "object" || Object.keys(config.module_defaults).length > 0))
+      this.fail("`module_defaults` is not supported by stapel2docker", "write the options into each task", "module_defaults");
     void IGNORED_KEYWORDS;
     const vars = { ...inh.vars, ...this.facts, ...(this.obj(config.vars, "vars") ?? {}) };
     const scope = (item?: unknown): Scope => (item === undefined ? vars : { ...vars, item });
@@ -223,6 +236,10 @@ class Compiler {
     const ignore = config.ignore_errors != null && toBool(this.guard(() => renderTemplate(toText(config.ignore_errors), vars)));
     const condFor = (item: unknown): { static: boolean } | { bash: string } => {
       if (config.when == null) return { static: true };
+      const text = JSON.stringify(config.when);
+      for (const n of this.earlier)
+        if (!this.registered.has(n) && new RegExp(`\\b${n}\\b`).test(text))
+          this.fail(`when reads \`${n}\`, registered by an earlier task: with asLayers each task is its own RUN and registered values do not reach the next one`, "drop asLayers, or test the condition in the same shell task", "when");
       return this.guard(() => compileWhen(config.when, scope(item), this.registered), "when");
     };
 
@@ -348,7 +365,7 @@ class Compiler {
       const ff = freeForm === undefined ? undefined : toText(renderTemplate(freeForm, scope));
       const args = new Args(module, rendered, ff);
       const become = inh.becomeUser !== undefined && inh.becomeUser !== "root" && inh.becomeUser !== "0" ? inh.becomeUser : undefined;
-      if (become !== undefined && !["shell", "command", "raw"].includes(module))
+      if (become !== undefined && !["shell", "command", "raw", "script"].includes(module))
         throw new TaskProblem(`become_user with module \`${module}\` is not supported`, "use become_user with shell/command/raw, or set owner/group options");
       const register = this.registerName;
       const ctx: ModuleContext = {

@@ -5,6 +5,7 @@
 import { LINEINFILE_ABSENT, LINEINFILE_PRESENT } from "./modules/lineinfile.js";
 import { BLOCKINFILE_AWK } from "./modules/blockinfile.js";
 import { INI_FILE_AWK } from "./modules/ini_file.js";
+import { YUM_REPOSITORY_AWK } from "./modules/yum_repository.js";
 import { shellQuote } from "../shell/quote.js";
 
 const S = "/.stapel/bin";
@@ -127,6 +128,9 @@ export const HELPERS: Readonly<Record<string, { needs?: string[]; lines: string[
       "  ansible_http_status=$code",
       "}",
     ],
+  },
+  ansible_yum_repository: {
+    lines: ["# yum_repository's awk program (modules/yum_repository.ts)", `ansible_yum_repository=${shellQuote(YUM_REPOSITORY_AWK.trim())}`],
   },
   ansible_exists: {
     lines: [

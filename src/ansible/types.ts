@@ -115,6 +115,15 @@ export class Args {
     throw new TaskProblem(`${this.module}: mode must be in octal or symbolic form, got ${JSON.stringify(s)}`, "give the mode in octal, e.g. '0644'", key);
   }
 
+  /**
+   * An option whose values in `ok` change nothing in the image (or what ansible does there); any other value is
+   * refused at the option: options are implemented or refused, never silently ignored.
+   */
+  harmless(key: string, ok: (v: unknown) => boolean, hint = "remove the option, or write the step as a `shell` task"): void {
+    const v = this.raw([key]);
+    if (v !== undefined && !ok(v)) throw new TaskProblem(`${this.module}: \`${key}: ${typeof v === "string" ? v : JSON.stringify(v)}\` is not supported by stapel2docker`, hint, key);
+  }
+
   /** Throws for options the compiler did not read (and that are not listed as ignorable). */
   checkUnused(ignorable: readonly string[] = []): void {
     const unknown = Object.keys(this.values).filter((k) => !this.used.has(k) && !ignorable.includes(k) && this.values[k] !== null);
@@ -128,3 +137,8 @@ export class Args {
 }
 
 export const q = shellQuote;
+
+/** For Args.harmless: a boolean option left false. */
+export const isFalse = (v: unknown): boolean => !toBool(v);
+/** For Args.harmless: `attributes` (chattr flags) left empty. */
+export const noAttributes = (v: unknown): boolean => toText(v) === "";

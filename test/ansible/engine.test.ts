@@ -37,6 +37,14 @@ async function buildCorpus(folder: string, environ: Record<string, string>, edit
   cleanups.push(() => fs.rmSync(src, { recursive: true, force: true }));
   const copy = path.join(src, folder);
   fs.cpSync(path.join(corpus, folder), copy, { recursive: true });
+  // werf's giterminism lets `{{ env }}` read only allowed variables (its e2e suites allowed theirs): allow the
+  // ones the test sets, in the project's own werf-giterminism.yaml, as a project would
+  const names = Object.keys(environ);
+  if (names.length > 0)
+    fs.writeFileSync(
+      path.join(copy, "werf-giterminism.yaml"),
+      `giterminismConfigVersion: 1\nconfig:\n  goTemplateRendering:\n    allowEnvVariables: [${names.join(", ")}]\n`,
+    );
   const werfYaml = path.join(copy, "werf.yaml");
   const original = fs.readFileSync(werfYaml, "utf8");
   const rewritten = edit(rewriteFrom(original, IMAGE_PLAIN));

@@ -62,12 +62,51 @@ describe("validate reports what compile refuses", () => {
     ]);
   });
 
+  test("options that would change the image are refused unless left at a harmless value, never ignored", () => {
+    const d = located(
+      "image: app\nfrom: alpine\nansible:\n  install:\n" +
+        "  - user: {name: app, generate_ssh_key: yes}\n" +
+        "  - user: {name: app, generate_ssh_key: no, local: yes}\n" +
+        "  - apt: {name: curl, clean: yes}\n" +
+        "  - file: {path: /x, state: touch, modification_time: '202401010000'}\n" +
+        "  - file: {path: /x, state: touch, modification_time: preserve}\n" +
+        "  - lineinfile: {path: /x, line: a, attributes: '+i'}\n" +
+        "  - shell: ls\n    check_mode: yes\n  - shell: ls\n    check_mode: no\n",
+    );
+    assert.deepEqual(d.map((x) => x.split(" | ")[0]), [
+      "8:23 ansible task 1: user: `generate_ssh_key: true` is not supported by stapel2docker",
+      "10:23 ansible task 3: apt: `clean: true` is not supported by stapel2docker",
+      "11:36 ansible task 4: file: `modification_time: 202401010000` is not supported by stapel2docker",
+      "13:37 ansible task 6: lineinfile: `attributes: +i` is not supported by stapel2docker",
+      "15:5 ansible task 7: `check_mode: yes` is not supported by stapel2docker (the task would change nothing)",
+    ]);
+  });
+
   test("a `when` reading a result the module does not register is refused at `when`", () => {
     const d = located(
       "image: app\nfrom: alpine\nansible:\n  install:\n  - stat: {path: /x}\n    register: st\n  - name: use\n    shell: ls\n    when: st.stat.mimetype == 'x'\n",
     );
     assert.equal(d.length, 1);
     assert.match(d[0]!, /^12:5 ansible task "use": when `st\.stat\.mimetype == 'x'`: `st\.stat\.mimetype`: of this registered task only rc, stdout, failed, skipped, stat\.exists/);
+  });
+
+  test("with asLayers, a `when` reading what an earlier task registered is refused (its RUN is gone)", () => {
+    const tasks = [{ stat: { path: "/x" }, register: "st" }, { shell: "ls", when: "st.stat.exists" }];
+    assert.deepEqual(checkAnsibleTasks(tasks), []);
+    const p = checkAnsibleTasks(tasks, { asLayers: true });
+    assert.equal(p.length, 1);
+    assert.equal(p[0]!.key, "when");
+    assert.match(p[0]!.message, /registered by an earlier task: with asLayers/);
+  });
+
+  test("with asLayers, set_fact values do not reach the next task: validate refuses what each layer's compile refuses", () => {
+    const tasks = [{ set_fact: { v: "x" } }, { shell: "echo {{ v }}" }];
+    assert.deepEqual(checkAnsibleTasks(tasks), []);
+    const p = checkAnsibleTasks(tasks, { asLayers: true });
+    assert.equal(p.length, 1);
+    assert.match(p[0]!.message, /`v` is undefined/);
+    // emit compiles each layer's task alone
+    assert.throws(() => compileAnsibleTasks(asTasks([tasks[1]!]), { asLayers: true }), /`v` is undefined/);
   });
 
   test("werf's own errors come alone (the compiler is not asked about a stage werf refuses)", () => {

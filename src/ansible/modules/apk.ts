@@ -1,5 +1,5 @@
 // apk (Alpine): name list with state present/absent/latest, update_cache, upgrade, no_cache, repository.
-import { Args, q, type ModuleContext } from "../types.js";
+import { Args, q, type ModuleContext, isFalse } from "../types.js";
 
 export const apk = (args: Args, ctx: ModuleContext): string[] => {
   const names = args.list("name", "pkg", "package");
@@ -8,7 +8,9 @@ export const apk = (args: Args, ctx: ModuleContext): string[] => {
   const upgrade = args.bool("upgrade", false);
   const noCache = args.bool("no_cache", false);
   const repos = args.list("repository");
-  args.checkUnused(["available", "world"]);
+  args.harmless("available", isFalse);
+  args.harmless("world", (v) => v === "/etc/apk/world");
+  args.checkUnused();
   const common = [...(noCache ? ["--no-cache"] : []), ...repos.map((r) => `--repository ${q(r)}`)].join(" ");
   const sp = common ? ` ${common}` : "";
   const lines: string[] = [];

@@ -1,7 +1,7 @@
 // apt: update_cache, name/pkg list with state present/absent/latest, install_recommends, deb, autoclean,
 // autoremove, purge, upgrade, default_release, force, only_upgrade. Runs the image's apt-get with ansible's
 // environment and dpkg options.
-import { Args, TaskProblem, q, type ModuleContext } from "../types.js";
+import { Args, TaskProblem, q, type ModuleContext, isFalse } from "../types.js";
 
 const DPKG = "-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold";
 
@@ -21,7 +21,11 @@ export const apt = (args: Args, ctx: ModuleContext): string[] => {
   const release = args.str("default_release", "default-release");
   const upgrade = args.choice("upgrade", ["no", "yes", "safe", "full", "dist"] as const, "no");
   const dpkgOptions = args.str("dpkg_options");
-  args.checkUnused(["policy_rc_d", "lock_timeout", "force_apt_get", "clean", "fail_on_autoremove", "allow_downgrade", "allow_change_held_packages"]);
+  args.harmless("clean", isFalse, "remove `clean`, or run `apt-get clean` in a `shell` task");
+  args.harmless("allow_downgrade", isFalse);
+  args.harmless("allow_change_held_packages", isFalse);
+  // policy_rc_d only stops services from starting during the install (none run in a build)
+  args.checkUnused(["policy_rc_d", "lock_timeout", "force_apt_get", "fail_on_autoremove"]);
   const opts = [
     "-y",
     dpkgOptions ? dpkgOptions.split(",").map((o) => `-o Dpkg::Options::=--${o.trim()}`).join(" ") : DPKG,

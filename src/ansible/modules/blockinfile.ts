@@ -2,7 +2,7 @@
 // last line matching `insertafter` (or before the last matching `insertbefore`; BOF/EOF), or removed. An awk
 // program follows ansible 2.14's blockinfile step by step: markers compared as whole lines, a newline added to the
 // line before the block, a missing file created (empty when nothing is inserted). Regexps: Python's as POSIX ERE.
-import { Args, TaskProblem, q, type ModuleContext } from "../types.js";
+import { Args, TaskProblem, q, type ModuleContext, noAttributes } from "../types.js";
 import { pyToEre } from "./replace.js";
 
 const S = "/.stapel/bin";
@@ -49,7 +49,8 @@ export const blockinfile = (args: Args, ctx: ModuleContext): string[] => {
   const group = args.str("group") ?? "";
   if (args.bool("backup", false)) throw new TaskProblem("blockinfile: backup is not supported by stapel2docker", "remove `backup` (an image keeps no backups)", "backup");
   if (args.str("validate") !== undefined) throw new TaskProblem("blockinfile: validate is not supported by stapel2docker", "remove `validate`, or write the step as a `shell` task", "validate");
-  args.checkUnused(["unsafe_writes", "attributes", "seuser", "serole", "setype", "selevel"]);
+  args.harmless("attributes", noAttributes);
+  args.checkUnused(["unsafe_writes", "seuser", "serole", "setype", "selevel"]);
   if (after !== undefined && before !== undefined) throw new TaskProblem("blockinfile: parameters are mutually exclusive: insertbefore|insertafter", "keep one of them", "insertbefore");
 
   // what is inserted: the block with a final newline, only when present and not empty

@@ -1,5 +1,5 @@
 // file: state file/directory/touch/link/hard/absent, owner/group/mode, recurse, src, force.
-import { Args, TaskProblem, q, type ModuleContext } from "../types.js";
+import { Args, TaskProblem, q, type ModuleContext, noAttributes } from "../types.js";
 
 const S = "/.stapel/bin";
 
@@ -13,7 +13,11 @@ export const file = (args: Args, ctx: ModuleContext): string[] => {
   const force = args.bool("force", false);
   const src = args.str("src");
   args.bool("follow", true);
-  args.checkUnused(["unsafe_writes", "access_time", "modification_time", "access_time_format", "modification_time_format", "attributes", "seuser", "serole", "setype", "selevel"]);
+  // times: only ansible's defaults (now for touch, else preserve); explicit timestamps are refused
+  args.harmless("access_time", (v) => v === "now" || v === "preserve");
+  args.harmless("modification_time", (v) => v === "now" || v === "preserve");
+  args.harmless("attributes", noAttributes);
+  args.checkUnused(["unsafe_writes", "access_time_format", "modification_time_format", "seuser", "serole", "setype", "selevel"]);
   if (recurse && state !== "directory") throw new TaskProblem("file: recurse option requires state to be 'directory'");
   const p = q(path);
   const attrs = `${q(owner)} ${q(group)} ${q(mode ?? "")}`;

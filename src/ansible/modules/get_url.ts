@@ -1,6 +1,6 @@
 // get_url: url to dest (a file, or a directory: the URL's last path part), force, checksum (algo:hex),
 // mode/owner/group. Downloads with the image's curl or wget (file:// URLs read directly).
-import { Args, TaskProblem, q, type ModuleContext } from "../types.js";
+import { Args, TaskProblem, q, type ModuleContext, noAttributes } from "../types.js";
 
 const S = "/.stapel/bin";
 const SUMS: Record<string, string> = { sha1: "sha1sum", sha256: "sha256sum", sha512: "sha512sum", md5: "md5sum" };
@@ -15,7 +15,8 @@ export const get_url = (args: Args, ctx: ModuleContext): string[] => {
   const group = args.str("group") ?? "";
   args.bool("validate_certs", true);
   args.str("timeout");
-  args.checkUnused(["use_proxy", "http_agent", "unsafe_writes", "attributes"]);
+  args.harmless("attributes", noAttributes);
+  args.checkUnused(["use_proxy", "http_agent", "unsafe_writes"]);
   ctx.helper("ansible_fetch");
   ctx.helper("ansible_write");
   const base = url.replace(/[?#].*$/, "").replace(/\/+$/, "").split("/").pop() || "index.html";

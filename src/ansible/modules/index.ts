@@ -5,6 +5,7 @@ import { apk } from "./apk.js";
 import { apt } from "./apt.js";
 import { apt_key } from "./apt_key.js";
 import { apt_repository } from "./apt_repository.js";
+import { assemble } from "./assemble.js";
 import { blockinfile } from "./blockinfile.js";
 import { command } from "./command.js";
 import { copy } from "./copy.js";
@@ -23,6 +24,7 @@ import { pkg } from "./package.js";
 import { pip } from "./pip.js";
 import { raw } from "./raw.js";
 import { replace } from "./replace.js";
+import { script } from "./script.js";
 import { shell } from "./shell.js";
 import { stat, STAT_FIELDS } from "./stat.js";
 import { tempfile } from "./tempfile.js";
@@ -30,12 +32,14 @@ import { timezone } from "./timezone.js";
 import { unarchive } from "./unarchive.js";
 import { uri, URI_FIELDS } from "./uri.js";
 import { user } from "./user.js";
+import { wait_for } from "./wait_for.js";
 import { yarn } from "./yarn.js";
 import { yum } from "./yum.js";
+import { yum_repository } from "./yum_repository.js";
 
 export const MODULES: Readonly<Record<string, ModuleCompiler>> = {
-  apk, apt, apt_key, apt_repository, blockinfile, command, copy, debug, dnf, fail, file, get_url, getent, group, ini_file, lineinfile, locale_gen, meta,
-  package: pkg, pip, raw, replace, shell, stat, tempfile, timezone, unarchive, uri, user, yarn, yum,
+  apk, apt, apt_key, apt_repository, assemble, blockinfile, command, copy, debug, dnf, fail, file, get_url, getent, group, ini_file, lineinfile, locale_gen, meta,
+  package: pkg, pip, raw, replace, script, shell, stat, tempfile, timezone, unarchive, uri, user, wait_for, yarn, yum, yum_repository,
 };
 
 /** The results a module registers besides rc/stdout (what a later `when` may read). */

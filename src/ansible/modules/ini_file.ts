@@ -3,7 +3,7 @@
 // for options before any section, `option = value` lines (`option=value` with no_extra_spaces), commented-out
 // occurrences (`#option = x`) reused and duplicates removed (exclusive), a new option after the last
 // non-blank, non-comment line of its section, a missing section appended at the end.
-import { Args, TaskProblem, q, type ModuleContext } from "../types.js";
+import { Args, TaskProblem, q, type ModuleContext, noAttributes } from "../types.js";
 
 const S = "/.stapel/bin";
 
@@ -75,7 +75,8 @@ export const ini_file = (args: Args, ctx: ModuleContext): string[] => {
   if (args.bool("backup", false)) throw new TaskProblem("ini_file: backup is not supported by stapel2docker", "remove `backup` (an image keeps no backups)", "backup");
   if (args.bool("allow_no_value", false)) throw new TaskProblem("ini_file: allow_no_value is not supported by stapel2docker", "give the option a value, or write the step as a `shell` task", "allow_no_value");
   if (args.list("values").length > 0) throw new TaskProblem("ini_file: `values` is not supported by stapel2docker", "use `value:` (one value), or one task per value with exclusive: false", "values");
-  args.checkUnused(["unsafe_writes", "attributes", "seuser", "serole", "setype", "selevel"]);
+  args.harmless("attributes", noAttributes);
+  args.checkUnused(["unsafe_writes", "seuser", "serole", "setype", "selevel"]);
   if (state === "present" && value === undefined)
     throw new TaskProblem("ini_file: Parameter 'value(s)' must be defined if state=present and allow_no_value=False.", "add `value:`", "state");
   if (state === "present" && option === undefined) throw new TaskProblem("ini_file: `option` is required with state=present", "add `option:`");

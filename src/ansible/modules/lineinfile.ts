@@ -2,7 +2,7 @@
 // a line matching `insertafter`/`insertbefore`, or at EOF/BOF) or absent. The file is edited by an awk program
 // that follows ansible's present()/absent() step by step (same lines compared, same insertion points, a newline
 // added before an appended line); regexps are Python's translated to POSIX ERE (replace.ts).
-import { Args, TaskProblem, q, type ModuleContext } from "../types.js";
+import { Args, TaskProblem, q, type ModuleContext, noAttributes } from "../types.js";
 import { pyReplacement, pyToEre } from "./replace.js";
 
 const S = "/.stapel/bin";
@@ -70,7 +70,8 @@ export const lineinfile = (args: Args, ctx: ModuleContext): string[] => {
   const group = args.str("group") ?? "";
   if (args.bool("backup", false)) throw new TaskProblem("lineinfile: backup is not supported by stapel2docker", "remove `backup` (an image keeps no backups)", "backup");
   if (args.str("validate") !== undefined) throw new TaskProblem("lineinfile: validate is not supported by stapel2docker", "remove `validate`, or write the step as a `shell` task", "validate");
-  args.checkUnused(["unsafe_writes", "attributes", "seuser", "serole", "setype", "selevel", "encoding"]);
+  args.harmless("attributes", noAttributes);
+  args.checkUnused(["unsafe_writes", "seuser", "serole", "setype", "selevel", "encoding"]);
   if (after !== undefined && before !== undefined) throw new TaskProblem("lineinfile: parameters are mutually exclusive: insertbefore|insertafter", "keep one of them", "insertbefore");
   if (regexp !== undefined && search !== undefined) throw new TaskProblem("lineinfile: parameters are mutually exclusive: regexp|search_string", "keep one of them", "search_string");
   if (backrefs && search !== undefined) throw new TaskProblem("lineinfile: parameters are mutually exclusive: backrefs|search_string", "keep one of them", "backrefs");

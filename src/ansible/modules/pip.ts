@@ -1,6 +1,6 @@
 // pip: name list (with version), requirements, state present/latest/absent/forcereinstall, extra_args,
 // executable (default: pip3, else pip), chdir, virtualenv (made with `virtualenv_command`, default `python3 -m venv`).
-import { Args, TaskProblem, q, type ModuleContext } from "../types.js";
+import { Args, TaskProblem, q, type ModuleContext, isFalse } from "../types.js";
 
 export const pip = (args: Args, ctx: ModuleContext): string[] => {
   const names = args.list("name");
@@ -12,7 +12,11 @@ export const pip = (args: Args, ctx: ModuleContext): string[] => {
   const chdir = args.str("chdir");
   const venv = args.str("virtualenv");
   const venvCmd = args.str("virtualenv_command") ?? "python3 -m venv";
-  args.checkUnused(["virtualenv_site_packages", "virtualenv_python", "umask", "editable"]);
+  args.harmless("virtualenv_site_packages", isFalse);
+  args.harmless("virtualenv_python", () => false);
+  args.harmless("umask", () => false);
+  args.harmless("editable", isFalse);
+  args.checkUnused();
   void ctx;
   if (names.length === 0 && req === undefined) throw new TaskProblem("pip: one of name or requirements is required");
   const lines: string[] = [];

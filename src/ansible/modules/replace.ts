@@ -1,7 +1,7 @@
 // replace: every match of a Python regexp (MULTILINE) in a file replaced, then owner/group/mode. The regexp is
 // translated to a POSIX ERE for the toolchain's sed, line by line: patterns that may match across lines
 // (\n, lookarounds, non-greedy) are refused.
-import { Args, TaskProblem, q, type ModuleContext } from "../types.js";
+import { Args, TaskProblem, q, type ModuleContext, noAttributes } from "../types.js";
 
 const S = "/.stapel/bin";
 
@@ -42,7 +42,9 @@ export const replace = (args: Args, ctx: ModuleContext): string[] => {
   if (args.has("after", "before")) throw new TaskProblem("replace: after/before are not supported by stapel2docker", "write the step as a `shell` task with sed");
   if (args.bool("backup", false)) throw new TaskProblem("replace: backup is not supported by stapel2docker");
   args.str("encoding");
-  args.checkUnused(["unsafe_writes", "attributes", "validate"]);
+  args.harmless("validate", () => false, "remove `validate`, or write the step as a `shell` task");
+  args.harmless("attributes", noAttributes);
+  args.checkUnused(["unsafe_writes"]);
   ctx.helper("ansible_write");
   const p = q(path);
   return [

@@ -1,6 +1,6 @@
 // unarchive: a tar (any compression GNU tar reads) or zip archive into an existing dest directory, from a path
 // in the image or (remote_src) a URL; creates, extra_opts, exclude, owner/group/mode of dest.
-import { Args, TaskProblem, q, type ModuleContext } from "../types.js";
+import { Args, TaskProblem, q, type ModuleContext, noAttributes } from "../types.js";
 
 const S = "/.stapel/bin";
 
@@ -16,7 +16,8 @@ export const unarchive = (args: Args, ctx: ModuleContext): string[] => {
   const group = args.str("group") ?? "";
   args.bool("keep_newer", false) && extra.push("--keep-newer-files");
   args.bool("validate_certs", true);
-  args.checkUnused(["list_files", "io_buffer_size", "decrypt", "unsafe_writes", "attributes"]);
+  args.harmless("attributes", noAttributes);
+  args.checkUnused(["list_files", "io_buffer_size", "decrypt", "unsafe_writes"]);
   void remote;
   const lines: string[] = [];
   ctx.helper("ansible_fail");

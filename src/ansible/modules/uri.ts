@@ -3,7 +3,7 @@
 // directory gets the URL's last path part or index.html), `return_content`, `headers`, `creates`/`removes`,
 // owner/group/mode of dest; `register` gives a later `when` r.status, r.content (with return_content), r.url.
 import type { RegFields } from "../when.js";
-import { Args, TaskProblem, q, type ModuleContext } from "../types.js";
+import { Args, TaskProblem, q, type ModuleContext, noAttributes } from "../types.js";
 
 const S = "/.stapel/bin";
 
@@ -27,7 +27,8 @@ export const uri = (args: Args, ctx: ModuleContext): string[] => {
   args.bool("force", false);
   args.bool("use_proxy", true);
   args.str("http_agent");
-  args.checkUnused(["unsafe_writes", "attributes", "seuser", "serole", "setype", "selevel", "decompress", "use_netrc"]);
+  args.harmless("attributes", noAttributes);
+  args.checkUnused(["unsafe_writes", "seuser", "serole", "setype", "selevel", "decompress", "use_netrc"]);
   if (method !== "GET")
     throw new TaskProblem(`uri: method ${method} is not supported by stapel2docker (GET only)`, "send the request with curl in a `shell` task", "method");
   if (follow === "no" || follow === "none")

@@ -1,7 +1,7 @@
 // user: create or change an account with the image's useradd/usermod (as ansible does on Linux), or remove it
 // (userdel, remove). Options: name, uid, group, groups, append, shell, home, create_home, system, comment,
 // password (already hashed), non_unique, move_home, state, remove, force.
-import { Args, type ModuleContext, q } from "../types.js";
+import { Args, type ModuleContext, q, isFalse } from "../types.js";
 
 export const user = (args: Args, ctx: ModuleContext): string[] => {
   const name = args.need("name", "user");
@@ -21,7 +21,13 @@ export const user = (args: Args, ctx: ModuleContext): string[] => {
   const remove = args.bool("remove", false);
   const force = args.bool("force", false);
   const skeleton = args.str("skeleton");
-  args.checkUnused(["update_password", "generate_ssh_key", "local", "seuser", "login_class", "hidden", "expires", "password_lock", "umask"]);
+  args.harmless("update_password", (v) => v === "always" || password === undefined, "remove `update_password` (the password is always set, as `always`)");
+  args.harmless("generate_ssh_key", isFalse);
+  args.harmless("password_lock", isFalse);
+  args.harmless("expires", () => false);
+  args.harmless("umask", () => false);
+  // local (luseradd), SELinux user, BSD login class, macOS hidden: nothing changes in a Linux image
+  args.checkUnused(["local", "seuser", "login_class", "hidden"]);
   ctx.helper("ansible_fail");
   const n = q(name);
   const exists = `getent passwd ${n} >/dev/null 2>&1 || grep -q ${q(`^${name}:`)} /etc/passwd`;

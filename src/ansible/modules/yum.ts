@@ -1,6 +1,6 @@
 // yum and dnf: name list with state present/installed/latest/absent/removed, update_cache, enablerepo,
 // disablerepo, disable_gpg_check.
-import { Args, q, type ModuleContext } from "../types.js";
+import { Args, q, type ModuleContext, isFalse } from "../types.js";
 
 export function yumLike(tool: "yum" | "dnf") {
   return (args: Args, ctx: ModuleContext): string[] => {
@@ -10,7 +10,8 @@ export function yumLike(tool: "yum" | "dnf") {
     const enable = args.list("enablerepo");
     const disable = args.list("disablerepo");
     const noGpg = args.bool("disable_gpg_check", false);
-    args.checkUnused(["lock_timeout", "install_weak_deps", "validate_certs"]);
+    args.harmless("install_weak_deps", (v) => !isFalse(v));
+    args.checkUnused(["lock_timeout", "validate_certs"]);
     const o = [
       "-y",
       ...enable.map((r) => `--enablerepo=${q(r)}`),
