@@ -139,7 +139,7 @@ export function buildConveyor(input: ConveyorInput): StagePlan[] {
       asLayers: image.asLayers,
       mounts: input.mounts,
       ...(input.secrets?.length ? { secrets: input.secrets } : {}),
-      ...(image.network === "none" || image.network === "host" ? { network: image.network } : {}),
+      ...(image.network === "none" || image.network === "host" ? { network: image.network as "none" | "host" } : {}),
       git: withGit ? sources : [],
     });
     const stagePos = b.stagePos[stage] ?? b.pos;
