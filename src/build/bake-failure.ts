@@ -26,7 +26,17 @@ export function parseBakeFailure(output: string, dockerfile: PrintedDockerfile, 
   const exit = /did not complete successfully: exit code: (\d+)/.exec(output);
   const name = dockerfileName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const at = new RegExp(`^${name}:(\\d+)$`, "m").exec(output);
-  const info = at ? dockerfile.lines[Number(at[1]) - 1] : undefined;
+  let info = at ? dockerfile.lines[Number(at[1]) - 1] : undefined;
+  if (!info) {
+    // buildx leaves out the `Dockerfile:N` excerpt at times (a failure reported through another target of the
+    // bake): the failed step's header still names its build stage, ` > [target stage k/n] RUN ...`; a stage with
+    // one RUN locates it as well
+    const step = /^ > \[(?:\S+ )?(\S+) \d+\/\d+\] RUN /m.exec(output);
+    if (step) {
+      const runs = [...new Set(dockerfile.lines.filter((l) => l.stage === step[1] && l.kind === "run"))];
+      info = runs.length === 1 ? runs[0] : { stage: step[1] };
+    }
+  }
   // the error summary: ` > [target stage k/n] RUN ...:` then the step's output lines, up to `------`
   const out: string[] = [];
   const head = lines.findIndex((l) => /^ > \[.*\] RUN /.test(l));

@@ -1,6 +1,7 @@
 // The Dockerfile printer and the bake file on hand-made Plans.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { UserError } from "../../src/diagnostics.js";
 import { renderDockerfileWith } from "../../src/emit/dockerfile.js";
 import { lowerPlan, renderDockerfile, renderBake } from "../../src/emit/index.js";
@@ -96,12 +97,12 @@ describe("renderDockerfile", () => {
     for (const s of stages) assert.equal(s.keywords[s.keywords.length - 1], "LABEL", s.name);
   });
 
-  test("comments say image, stage and werf.yaml line; user commands carry their line", () => {
+  test("comments say image, stage and werf.yaml line; user commands carry their lines", () => {
     const b = builderArtifact();
     const text = render(plan([b, appImage(b)]));
     assert.match(text, /^# app \/ beforeInstall — werf\.yaml:11 \(shell, 2 command\(s\)\)$/m);
     assert.match(text, /^# builder \/ from — werf\.yaml:3 \(from alpine:3\.20\)$/m);
-    assert.match(text, /^# werf\.yaml:12\necho one\n# werf\.yaml:13\necho two$/m);
+    assert.match(text, /^# werf\.yaml:12, 13\necho one\necho two$/m);
   });
 
   test("user stage: one RUN with toolchain, tmpfs, cache and bind mounts, quoted heredoc, LANG, cd /", () => {
@@ -146,6 +147,19 @@ describe("renderDockerfile", () => {
     const text = render(plan([img]));
     assert.match(text, /<<'STAPEL_EOF_1'\n/);
     assert.match(text, /\nSTAPEL_EOF\nSTAPEL_EOF_1\n/);
+  });
+
+  test("commands are joined as werf joins them: one per line, nothing between (a trailing \\ or an open heredoc goes on)", () => {
+    const img = image("a", "image", [
+      stage("a", "a", "from", { kind: "from", base: { kind: "scratch" } }, 1),
+      stage("a", "a", "install", userBody("install", [cmd("echo one \\", 2), cmd("two", 3), cmd("cat <<'X'", 4), cmd("in the heredoc", 5), cmd("X", 6)]), 2),
+    ]);
+    const text = render(plan([img]));
+    const script = /<<'STAPEL_EOF'\n([\s\S]*?)\nSTAPEL_EOF\n/.exec(text)![1]!;
+    assert.match(script, /\n# werf\.yaml:2, 3, 4, 5, 6\necho one \\\ntwo\ncat <<'X'\nin the heredoc\nX$/);
+    // bash reads it as werf's script: the continuation joins the first two items, the heredoc spans three
+    const body = script.split("\n").filter((l) => !l.startsWith("if [ -f /run/secrets") && !l.startsWith("#!"));
+    assert.equal(execFileSync("bash", ["-ec", body.join("\n")], { encoding: "utf8" }), "one two\nin the heredoc\n");
   });
 
   test("non-root base USER: USER 0:0 before the RUN and restored after", () => {
