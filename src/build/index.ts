@@ -2,7 +2,7 @@
 // build the missing stages in one `docker buildx bake` (each pushed as `<repo>:<digest>-<ms>`), then write the
 // final tags registry-side. See docs/build.md.
 
-import { spawn } from "node:child_process";
+import { run } from "../process/run.js";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -416,52 +416,27 @@ async function withSsh<T>(specs: SshAgentSpec[], keys: string[], fn: (ssh: SshAg
 
 /** `cp -al`: the folder's files as hard links (instant, no copy). */
 async function hardLinkCopy(src: string, dst: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const c = spawn("cp", ["-al", src, dst], { stdio: ["ignore", "ignore", "pipe"] });
-    let err = "";
-    c.stderr!.on("data", (b: Buffer) => (err += b.toString("utf8")));
-    c.on("error", reject);
-    c.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`cp -al ${src} ${dst}: ${err.trim()}`))));
-  });
+  const r = await run("cp", ["-al", src, dst]);
+  if (r.code !== 0) throw new Error(`cp -al ${src} ${dst}: ${r.error?.message ?? r.stderr.trim()}`);
 }
 
-function runDocker(cmd: string, args: string[], cwd: string, output: NonNullable<BuildOptions["buildOutput"]>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let tail = "";
-    const take = (b: Buffer) => {
+async function runDocker(cmd: string, args: string[], cwd: string, output: NonNullable<BuildOptions["buildOutput"]>): Promise<void> {
+  let tail = "";
+  const r = await run(cmd, args, {
+    cwd,
+    keep: 4000,
+    forwardSignals: true,
+    onOutput: (b) => {
       tail = (tail + b.toString("utf8")).slice(-4000);
       if (typeof output === "function") output(b);
       else if (output === "inherit") process.stderr.write(b);
-    };
-    child.stdout?.on("data", take);
-    child.stderr?.on("data", take);
-    const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
-    const onInt = forward("SIGINT");
-    const onTerm = forward("SIGTERM");
-    process.once("SIGINT", onInt);
-    process.once("SIGTERM", onTerm);
-    const done = () => {
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
-    };
-    child.on("error", (e) => {
-      done();
-      reject(new UserError({ message: `cannot run ${cmd}: ${e.message}`, hint: "install Docker with the buildx plugin (see docs/stack.md)" }));
-    });
-    child.on("close", (code, signal) => {
-      done();
-      if (code === 0) resolve();
-      else {
-        reject(new UserError({
-          message: `docker buildx bake failed (${signal ? `signal ${signal}` : `exit code ${code}`}); no tag was written for the stages it did not finish`,
-          hint: tail ? `its last output:\n${tail.trimEnd().split("\n").slice(-15).join("\n")}` : "see buildx's output above",
-        }));
-      }
-    });
+    },
+  });
+  if (r.error) throw new UserError({ message: `cannot run ${cmd}: ${r.error.message}`, hint: "install Docker with the buildx plugin (see docs/stack.md)" });
+  if (r.code === 0) return;
+  throw new UserError({
+    message: `docker buildx bake failed (${r.signal ? `signal ${r.signal}` : `exit code ${r.code}`}); no tag was written for the stages it did not finish`,
+    hint: tail ? `its last output:\n${tail.trimEnd().split("\n").slice(-15).join("\n")}` : "see buildx's output above",
   });
 }
 

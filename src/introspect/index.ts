@@ -9,7 +9,7 @@
 // The build orchestrator (src/build/index.ts) calls `hooks.bake` instead of running its one `buildx bake`, and
 // `hooks.allStored` when nothing is to be built.
 
-import { spawn } from "node:child_process";
+import { run, runInteractive } from "../process/run.js";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { UserError, type SourcePos } from "../diagnostics.js";
@@ -94,17 +94,12 @@ export function checkTerminal(opts: { selectors: readonly unknown[]; afterError:
   }
 }
 
-/** Runs a command, collecting its output; resolves with the exit code. */
-function exec(cmd: string, args: string[], cwd?: string): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], cwd });
-    let out = "";
-    c.stdout.on("data", (b: Buffer) => (out += b.toString("utf8")));
-    c.stderr.on("data", (b: Buffer) => (out += b.toString("utf8")));
-    c.on("error", reject);
-    c.on("close", (code) => resolve({ code: code ?? 1, out }));
-    c.stdin.end();
-  });
+/** Runs a command, collecting its output (stdout and stderr together); resolves with the exit code. */
+async function exec(cmd: string, args: string[], cwd?: string): Promise<{ code: number; out: string }> {
+  let out = "";
+  const r = await run(cmd, args, { ...(cwd ? { cwd } : {}), onOutput: (b) => (out += b.toString("utf8")) });
+  if (r.error) throw new Error(`cannot run ${cmd}: ${r.error.message}`);
+  return { code: r.code ?? 1, out };
 }
 
 async function execOk(cmd: string, args: string[]): Promise<string> {
@@ -349,16 +344,7 @@ export class Introspection implements BuildHooks {
 }
 
 function interactive(docker: string, args: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(docker, args, { stdio: "inherit" });
-    const ignore = () => {};
-    process.on("SIGINT", ignore);
-    c.on("error", reject);
-    c.on("close", (code) => {
-      process.off("SIGINT", ignore);
-      resolve(code ?? 1);
-    });
-  });
+  return runInteractive(docker, args);
 }
 
 /** The image's stages up to `index`, then the split stages chained from the stage before the original. */
