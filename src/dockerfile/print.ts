@@ -2,7 +2,7 @@
 // position). Every value goes through the escaping function for its place (escape.ts); a value with no Dockerfile
 // spelling is a UserError at the value's werf.yaml position. No line longer than BuildKit reads is written.
 
-import { UserError, type Diagnostic, type SourcePos } from "../diagnostics.js";
+import { UserError, type Diagnostic } from "../diagnostics.js";
 import * as esc from "./escape.js";
 import type { Dockerfile, Healthcheck, Instruction, LineInfo, Mount, Origin, PrintedDockerfile, Stage, WordPart } from "./model.js";
 
@@ -193,10 +193,3 @@ export function dockerfileProblems(df: Dockerfile): Diagnostic[] {
   new Printer(problems).print(df);
   return problems;
 }
-
-/** The werf.yaml position of Dockerfile line `line` (1-based), with its build stage. */
-export function locateLine(printed: PrintedDockerfile, line: number): LineInfo | undefined {
-  return printed.lines[line - 1];
-}
-
-export type { SourcePos };
