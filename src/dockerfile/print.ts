@@ -96,10 +96,13 @@ class Printer {
         return `RUN ${parts.join(RUN_CONT)}\n${body}\n${term}`;
       }
       case "copy": {
+        // values: the sources, the destination, then the owner and group
+        const n = i.sources.length;
         const from = i.from !== undefined ? ` --from=${this.q(i, key, () => esc.flag(i.from!, "--from"))}` : "";
         const chown = i.chown
-          ? ` --chown=${this.q(i, `${key} owner`, () => esc.flag(i.chown!.user, "owner"))}:${this.q(i, `${key} group`, () => esc.flag(i.chown!.group, "group"))}`
+          ? ` --chown=${this.q(i, `${key} owner`, () => esc.flag(i.chown!.user, "owner"), n + 1)}:${this.q(i, `${key} group`, () => esc.flag(i.chown!.group, "group"), n + 2)}`
           : "";
+        [...i.sources, i.dest].forEach((v, k) => this.q(i, key, () => esc.substitutedJson([v]), k));
         return `COPY${from}${chown} ${this.q(i, key, () => esc.substitutedJson([...i.sources, i.dest]))}`;
       }
       case "add":

@@ -334,7 +334,7 @@ class Lowering {
     body.imports.forEach((i, n) => {
       if (!importNeedsHelper(i)) return;
       const d = i.directive;
-      const origin = { pos: d.pos, key: "import `add`" };
+      const origin = { pos: d.valuePos?.add ?? d.pos, key: "import `add`" };
       const script = this.opts.importFilterScript({ add: d.add, includePaths: [...d.includePaths], excludePaths: [...d.excludePaths] }, "/.stapel-src", "/.stapel-out");
       out.push({
         name: importHelperName(stage, n),
@@ -366,8 +366,11 @@ class Lowering {
       const d = i.directive;
       out.push({ kind: "comment", text: `import ${d.add} → ${d.to} from ${d.source} — ${d.pos.file}:${d.pos.line}` });
       const chown = this.chown(d);
-      const common = { kind: "copy" as const, ...(chown ? { chown } : {}), pos: d.pos, key: "import" };
-      if (importNeedsHelper(i)) out.push({ ...common, from: importHelperName(stage, n), sources: ["/.stapel-out/"], dest: d.to, key: "import `to`" });
+      const vp = d.valuePos ?? {};
+      // the values' positions: source, destination, owner, group
+      const values = [vp.add, vp.to ?? vp.add, vp.owner, vp.group];
+      const common = { kind: "copy" as const, ...(chown ? { chown } : {}), pos: d.pos, key: "import", values };
+      if (importNeedsHelper(i)) out.push({ ...common, from: importHelperName(stage, n), sources: ["/.stapel-out/"], dest: d.to, values: [undefined, ...values.slice(1)] });
       else out.push({ ...common, from: this.importBase(i), sources: [d.add], dest: d.to });
     });
     let argDeclared = false;
