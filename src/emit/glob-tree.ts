@@ -1,7 +1,8 @@
-// Code-point pattern trees of werf masks (docs in import-filter.ts): doublestar's compiled glob read into a tree
+// Code-point pattern trees of werf masks (docs in import-filter.ts): doublestar's tokens lowered to a tree
 // (cat/alt/star over code-point sets), with the derived trees the import filter needs (non-empty, directory prefixes).
+// glob-ere.ts is the tree's ERE backend; doublestar's RegExp is the other backend of the same tokens.
 
-import { compileGlob } from "../git/doublestar.js";
+import { globTokenSequences, type GlobToken } from "../git/doublestar.js";
 import { cleanPath, trimTrailingGlobs, WerfMask } from "../git/pathMatcher.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -125,126 +126,7 @@ export function dirPrefixes(n: N): N {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading back doublestar's RegExp source (see tokenRegex/sequenceRegex/compileGlob there)
-
-type P =
-  | { k: "set"; r: Range[] }
-  | { k: "cat"; a: P[] }
-  | { k: "alt"; a: P[] }
-  | { k: "star"; a: P }
-  | { k: "end" } // `$`
-  | { k: "notEnd" }; // `(?!$)`
-
-class RegexReader {
-  private i = 0;
-  constructor(private readonly s: string) {}
-
-  private fail(what: string): never {
-    throw new Error(`import-filter: unexpected ${what} at ${this.i} in doublestar regex ${JSON.stringify(this.s)}`);
-  }
-
-  read(): P {
-    if (this.s[0] !== "^") this.fail("start");
-    this.i = 1;
-    const p = this.alternation();
-    if (this.i !== this.s.length) this.fail("text");
-    return p;
-  }
-
-  private alternation(): P {
-    const items = [this.sequence()];
-    while (this.s[this.i] === "|") {
-      this.i++;
-      items.push(this.sequence());
-    }
-    return items.length === 1 ? items[0] : { k: "alt", a: items };
-  }
-
-  private sequence(): P {
-    const items: P[] = [];
-    for (;;) {
-      const c = this.s[this.i];
-      if (c === undefined || c === "|" || c === ")") break;
-      let atom: P;
-      if (this.s.startsWith("(?!$)", this.i)) {
-        this.i += 5;
-        items.push({ k: "notEnd" });
-        continue;
-      } else if (this.s.startsWith("(?:", this.i)) {
-        this.i += 3;
-        atom = this.alternation();
-        if (this.s[this.i] !== ")") this.fail("group end");
-        this.i++;
-      } else if (c === "$") {
-        this.i++;
-        items.push({ k: "end" });
-        continue;
-      } else if (c === "[") {
-        atom = this.cls();
-      } else if (c === "\\") {
-        const cp = this.escape();
-        atom = { k: "set", r: [[cp, cp]] };
-      } else if (c === "(" || c === "*" || c === "?" || c === "+" || c === "." || c === "{" || c === "^") {
-        this.fail(JSON.stringify(c));
-      } else {
-        const cp = this.s.codePointAt(this.i)!;
-        this.i += cp > 0xffff ? 2 : 1;
-        atom = { k: "set", r: [[cp, cp]] };
-      }
-      if (this.s[this.i] === "*") {
-        this.i++;
-        atom = { k: "star", a: atom };
-      }
-      items.push(atom);
-    }
-    return items.length === 1 ? items[0] : { k: "cat", a: items };
-  }
-
-  /** `\u{hex}`, or `\` + a literal character. */
-  private escape(): number {
-    this.i++; // backslash
-    const m = /^u\{([0-9a-fA-F]+)\}/.exec(this.s.slice(this.i, this.i + 10));
-    if (m) {
-      this.i += m[0].length;
-      return parseInt(m[1], 16);
-    }
-    const cp = this.s.codePointAt(this.i);
-    if (cp === undefined) this.fail("end after backslash");
-    this.i += cp > 0xffff ? 2 : 1;
-    return cp;
-  }
-
-  private clsChar(): number {
-    if (this.s[this.i] === "\\") return this.escape();
-    const cp = this.s.codePointAt(this.i);
-    if (cp === undefined) this.fail("end in class");
-    this.i += cp > 0xffff ? 2 : 1;
-    return cp;
-  }
-
-  private cls(): P {
-    this.i++; // [
-    let negated = false;
-    if (this.s[this.i] === "^") {
-      negated = true;
-      this.i++;
-    }
-    const ranges: Range[] = [];
-    while (this.s[this.i] !== "]") {
-      if (this.i >= this.s.length) this.fail("end in class");
-      const lo = this.clsChar();
-      let hi = lo;
-      if (this.s[this.i] === "-" && this.s[this.i + 1] !== "]") {
-        this.i++;
-        hi = this.clsChar();
-      }
-      ranges.push([lo, hi]);
-    }
-    this.i++; // ]
-    const set = normalize(ranges);
-    return { k: "set", r: negated ? complement(set) : set };
-  }
-}
+// doublestar's tokens → trees (the RegExp backend is doublestar's own tokenRegex/sequenceRegex)
 
 function normalize(ranges: Range[]): Range[] {
   const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
@@ -268,43 +150,48 @@ function complement(set: Range[]): Range[] {
   return out;
 }
 
-/**
- * P → N. `atTail`: nothing follows in the whole regex, so `$` is the empty string there and `(?!$)`
- * followed by X is X without the empty string. Anywhere else `$` and `(?!$)` are refused (a new form).
- */
-function lower(p: P, atTail: boolean): N {
-  switch (p.k) {
-    case "set":
-      return { k: "set", r: p.r };
+const NOT_SLASH: N = { k: "set", r: [[0, SLASH - 1], [SLASH + 1, MAX_CP]] };
+const SLASH_SET: N = { k: "set", r: [[SLASH, SLASH]] };
+
+/** What one token matches (doublestar's tokenRegex, as a tree). */
+function tokenTree(t: GlobToken): N {
+  switch (t.kind) {
+    case "lit":
+      return { k: "set", r: [[t.cp, t.cp]] };
+    case "sep":
+      return SLASH_SET;
     case "star":
-      return star(lower(p.a, false));
-    case "alt":
-      return alt(p.a.map((x) => lower(x, atTail)));
-    case "end":
-    case "notEnd":
-      if (!atTail) throw new Error("import-filter: `$` or `(?!$)` not at the end of a doublestar regex");
-      return p.k === "end" ? EPS : NONE;
-    case "cat": {
-      const items = [...p.a];
-      if (atTail) while (items.length > 0 && items[items.length - 1].k === "end") items.pop();
-      const out: N[] = [];
-      for (let j = 0; j < items.length; j++) {
-        const it = items[j];
-        if (it.k === "notEnd") {
-          if (!atTail) throw new Error("import-filter: `(?!$)` not at the end of a doublestar regex");
-          out.push(nonEmpty(lower({ k: "cat", a: items.slice(j + 1) }, true)));
-          return cat(out);
-        }
-        out.push(lower(it, atTail && j === items.length - 1));
-      }
-      return cat(out);
+      return star(NOT_SLASH);
+    case "globSep":
+      return star(cat([star(NOT_SLASH), SLASH_SET]));
+    case "globEnd":
+      return star({ k: "set", r: [[0, MAX_CP]] });
+    case "any":
+      return NOT_SLASH;
+    case "mark":
+      return EPS;
+    case "class": {
+      // a reversed range matches only its first character
+      const set = normalize(t.ranges.map((r): Range => (r.hi > r.lo ? [r.lo, r.hi] : [r.lo, r.lo])));
+      return { k: "set", r: t.negated ? complement(set) : set };
     }
   }
 }
 
-/** One doublestar glob as a code-point tree. Throws BadPatternError. */
+/** One brace-free alternative: where the name may end, only a zero-length tail is left (doublestar's rule). */
+function sequenceTree(tokens: GlobToken[]): N {
+  let rest: N = EPS;
+  for (let k = tokens.length - 1; k >= 0; k--) {
+    const body = cat([tokenTree(tokens[k]), rest]);
+    rest = tokens[k].mayEndBefore ? alt([EPS, body]) : nonEmpty(body);
+  }
+  return rest;
+}
+
+/** One doublestar glob as a code-point tree, built from doublestar's own tokens (globTokenSequences), the same
+ *  ones its RegExp is made of. Throws BadPatternError. */
 export function globTree(pattern: string): N {
-  return lower(new RegexReader(compileGlob(pattern).regexSource).read(), true);
+  return alt(globTokenSequences(pattern).map(sequenceTree));
 }
 
 /** One werf mask (glob | trimmed | trimmed/**\/*) as a code-point tree, or "all" for a universal mask. */

@@ -8,10 +8,11 @@
 // modes, owners, mtimes and symlinks (never followed), into the output directory.
 //
 // Masks become POSIX EREs for bash's `[[ $p =~ $re ]]`:
-//   * The glob semantics are not re-derived here: each glob is compiled by src/git/doublestar.ts and its
-//     JavaScript RegExp source (a small, fixed grammar) is parsed back and rewritten. The lookaheads
-//     doublestar uses for zero-length tails (`(?!$)X`, `(?:$|X)`) have no ERE form; they become
-//     "X without the empty string" and "empty or X", which is exact because X always runs to the end.
+//   * The glob semantics are not re-derived here: src/git/doublestar.ts parses each glob into token sequences
+//     (globTokenSequences), the same its RegExp is made of; glob-tree.ts lowers them to a code-point tree and
+//     glob-ere.ts writes the tree as an ERE (a second backend). Where doublestar's RegExp uses lookaheads for
+//     zero-length tails (`(?!$)X`, `(?:$|X)`), the tree has "X without the empty string" and "empty or X",
+//     exact because X always runs to the end.
 //   * The script runs with LC_ALL=C, so bash matches bytes. A regex here is a *byte string*: every
 //     char is one byte (U+0000–U+00FF); a non-ASCII character of a mask appears as its UTF-8 bytes, and
 //     `?` / `[set]` match one whole UTF-8 sequence. Test a path against it as its UTF-8 bytes read as
