@@ -20,26 +20,23 @@ export interface BakeFailure {
 }
 
 /** Reads the failed instruction's line from buildx's plain progress output (`Dockerfile:N`), and looks it up in the
- *  line map of the Dockerfile that ran; also the exit code and the step's output. */
+ *  line map of the Dockerfile that ran; also the exit code and the step's output. When buildx leaves the line out
+ *  (several targets failing or pushing at once), the summary's `[target stage k/n] RUN` names the build stage, and
+ *  the map's only RUN of that stage is the instruction. */
 export function parseBakeFailure(output: string, dockerfile: PrintedDockerfile, dockerfileName = "Dockerfile"): BakeFailure {
   const lines = output.split("\n");
   const exit = /did not complete successfully: exit code: (\d+)/.exec(output);
   const name = dockerfileName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const at = new RegExp(`^${name}:(\\d+)$`, "m").exec(output);
-  let info = at ? dockerfile.lines[Number(at[1]) - 1] : undefined;
-  if (!info) {
-    // buildx leaves out the `Dockerfile:N` excerpt at times (a failure reported through another target of the
-    // bake): the failed step's header still names its build stage, ` > [target stage k/n] RUN ...`; a stage with
-    // one RUN locates it as well
-    const step = /^ > \[(?:\S+ )?(\S+) \d+\/\d+\] RUN /m.exec(output);
-    if (step) {
-      const runs = [...new Set(dockerfile.lines.filter((l) => l.stage === step[1] && l.kind === "run"))];
-      info = runs.length === 1 ? runs[0] : { stage: step[1] };
-    }
-  }
   // the error summary: ` > [target stage k/n] RUN ...:` then the step's output lines, up to `------`
   const out: string[] = [];
   const head = lines.findIndex((l) => /^ > \[.*\] RUN /.test(l));
+  let info = at ? dockerfile.lines[Number(at[1]) - 1] : undefined;
+  if (!info && head >= 0) {
+    const stage = /^ > \[(?:\S+ )?(\S+) \d+\/\d+\] RUN /.exec(lines[head])?.[1];
+    const runs = new Set(dockerfile.lines.filter((l) => l.stage === stage && l.kind === "run"));
+    info = runs.size === 1 ? [...runs][0] : stage && dockerfile.lines.some((l) => l.stage === stage) ? { stage } : undefined;
+  }
   if (head >= 0) {
     for (let i = head + 1; i < lines.length && !/^-{6}/.test(lines[i]); i++) out.push(lines[i].replace(/^\d+\.\d+ /, ""));
   }

@@ -2,7 +2,9 @@
 // build the missing stages in one `docker buildx bake` (each pushed as `<repo>:<digest>-<ms>`), then write the
 // final tags registry-side. See docs/build.md.
 
-import { spawn } from "node:child_process";
+import { bakeWaves, hardLinkCopy, runBuildx, type BuildOutput } from "./buildx.js";
+import { writeFinalTags } from "./final-tags.js";
+import { sec, type BuildReport, type ImageReport, type StageReport } from "./report.js";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -31,13 +33,13 @@ import { buildTimeSources, dependencyValues, type DependencyValues } from "./dep
 import { dependencySources } from "../emit/dependencies.js";
 import { writeSecretValues } from "../emit/secrets.js";
 
-/** How many final tags are written at once (each is a manifest GET + PUT inside the registry). */
-const FINAL_TAG_CONCURRENCY = 8;
 
 export { indexStageTags, parseStageTag, stageTag, type StoredStage } from "./tags.js";
 export { makeBuildPlan, formatBuildPlan, type BuildPlan, type PlannedImage, type PlannedStage } from "./plan.js";
 export { Resolver, MIB, type ImageChain, type ChainStage, type StagePatch } from "./resolve.js";
 export { parseSshSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
+export { formatReport, type BuildReport, type ImageReport, type StageReport } from "./report.js";
+export { bakeWaves } from "./buildx.js";
 export { acquireLock, acquireLocks, releaseLocks, lockFile, defaultLockDir, type HeldLock } from "./lock.js";
 
 export interface BuildOptions extends Omit<PlanOptions, "images"> {
@@ -54,7 +56,7 @@ export interface BuildOptions extends Omit<PlanOptions, "images"> {
   /** Progress lines ("reusing...", "waiting for..."); default: stderr. */
   log?: (line: string) => void;
   /** Where buildx's output goes (default: inherited stderr). */
-  buildOutput?: "inherit" | "ignore" | ((chunk: Buffer) => void);
+  buildOutput?: BuildOutput;
   /** An already made plan (tests); otherwise planProject(this). */
   plan?: Plan;
   /** Introspection and failure reporting (src/introspect): runs the bake in its stead, and sees stored stages. */
@@ -71,40 +73,6 @@ export interface BuildOptions extends Omit<PlanOptions, "images"> {
   /** Set on the run that builds the images whose ImageID/ImageDigest others use (see src/build/dependencies.ts):
    *  every image that some dependency names, whose `<image>-<digest>` tag is written even when not final. */
   dependencySources?: ReadonlySet<string>;
-}
-
-export interface StageReport {
-  stage: string;
-  digest: string;
-  /** `<repo>:<digest>-<ms>`. */
-  tag: string;
-  status: "reused" | "built";
-  /** reused: time to choose it; built: the sum of its BuildKit steps' times (src/build/progress.ts); a Dockerfile
-   *  image: the wall time of the bake. */
-  seconds: number;
-}
-
-export interface ImageReport {
-  image: string;
-  digest: string;
-  /** Final tags written (final images only). */
-  tags: string[];
-  stages: StageReport[];
-}
-
-export interface BuildReport {
-  repo: string;
-  images: ImageReport[];
-  /** Stages built by this run (0 on a no-op build). */
-  built: number;
-  /** Whether `docker buildx bake` ran. */
-  bake: boolean;
-  registryRequests: number;
-  seconds: number;
-}
-
-function sec(ms: number): number {
-  return Math.round(ms) / 1000;
 }
 
 /** What a build would do now (nothing is built or locked): the registry is listed and the chains resolved. */
@@ -229,10 +197,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     for (const t of tags) tagJobs.push({ src: stage.tag, tag: t });
     images.push({ image: d.plan.image.name, digest: d.plan.digest, tags, stages: [stage] });
   }
-  // final tags are manifest copies inside the registry: independent, so written a few at a time
-  for (let i = 0; i < tagJobs.length; i += FINAL_TAG_CONCURRENCY) {
-    await Promise.all(tagJobs.slice(i, i + FINAL_TAG_CONCURRENCY).map((j) => client.copyTag(j.src, j.tag)));
-  }
+  await writeFinalTags(client, tagJobs);
   return {
     repo,
     images,
@@ -353,7 +318,7 @@ async function bake(
     const runBake = async (targets: string[] = [], tap?: (b: Buffer) => void) => {
       let seen = "";
       try {
-        await runDocker(opts.docker ?? "docker", ["buildx", "bake", "--progress=plain", "--push", "-f", "docker-bake.json", ...targets], work, (b: Buffer) => {
+        await runBuildx(opts.docker ?? "docker", ["buildx", "bake", "--progress=plain", "--push", "-f", "docker-bake.json", ...targets], work, (b: Buffer) => {
           seen = (seen + b.toString("utf8")).slice(-200_000);
           tap?.(b);
           out(b);
@@ -381,59 +346,6 @@ async function bake(
   }
 }
 
-/** The bake targets grouped by image, at most `n` images per wave, an image after the images it builds on or
- *  imports from (when they are built too). Within a wave BuildKit runs the images' chains side by side; a stage a
- *  later wave needs again is taken from BuildKit's cache (same instructions, same inputs). */
-export function bakeWaves(chains: ImageChain[], dockerfiles: DockerfileState[], targets: Map<string, string>, n: number): string[][] {
-  const groups = new Map<string, string[]>();
-  const deps = new Map<string, Set<string>>();
-  for (const c of chains) {
-    const ts = c.stages.filter((s) => !s.stored && targets.has(s.stage.digest)).map((s) => targets.get(s.stage.digest)!);
-    if (!ts.length) continue;
-    groups.set(c.image.name, [...new Set(ts)]);
-    const d = new Set<string>();
-    for (const s of c.stages) {
-      const b = s.stage.body;
-      if (b.kind === "from" && b.base.kind === "image") d.add(b.base.image);
-      if (b.kind === "dependencies") for (const i of b.imports) if (i.source.kind === "image") d.add(i.source.image);
-    }
-    deps.set(c.image.name, d);
-  }
-  for (const d of dockerfiles) {
-    const t = targets.get(d.plan.digest);
-    if (t && !d.stored) {
-      groups.set(d.plan.image.name, [t]);
-      deps.set(d.plan.image.name, new Set());
-    }
-  }
-  // topological order, plan order among equals
-  const order: string[] = [];
-  const seen = new Set<string>();
-  const visit = (name: string) => {
-    if (seen.has(name) || !groups.has(name)) return;
-    seen.add(name);
-    for (const d of deps.get(name) ?? []) visit(d);
-    order.push(name);
-  };
-  for (const name of groups.keys()) visit(name);
-  const waves: string[][] = [];
-  let wave: string[] = [];
-  const inWave = new Set<string>();
-  for (const name of order) {
-    // at most n images per wave, and an image never in the same wave as an image it needs
-    if (inWave.size === n || [...(deps.get(name) ?? [])].some((d) => inWave.has(d))) {
-      waves.push(wave);
-      wave = [];
-      inWave.clear();
-    }
-    wave.push(...groups.get(name)!);
-    inWave.add(name);
-  }
-  if (wave.length) waves.push(wave);
-  return waves.map((w) => [...new Set(w)].sort());
-}
-
-/** The build stages that run the user's commands (not the git patch RUNs). */
 /** Runs `fn` with the agents to forward: the --ssh ones, plus a temporary agent for --ssh-key (stopped after). */
 async function withSsh<T>(specs: SshAgentSpec[], keys: string[], fn: (ssh: SshAgentSpec[]) => Promise<T>): Promise<T> {
   if (keys.length === 0) return fn(specs);
@@ -445,66 +357,3 @@ async function withSsh<T>(specs: SshAgentSpec[], keys: string[], fn: (ssh: SshAg
   }
 }
 
-/** `cp -al`: the folder's files as hard links (instant, no copy). */
-async function hardLinkCopy(src: string, dst: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const c = spawn("cp", ["-al", src, dst], { stdio: ["ignore", "ignore", "pipe"] });
-    let err = "";
-    c.stderr!.on("data", (b: Buffer) => (err += b.toString("utf8")));
-    c.on("error", reject);
-    c.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`cp -al ${src} ${dst}: ${err.trim()}`))));
-  });
-}
-
-function runDocker(cmd: string, args: string[], cwd: string, output: NonNullable<BuildOptions["buildOutput"]>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let tail = "";
-    const take = (b: Buffer) => {
-      tail = (tail + b.toString("utf8")).slice(-4000);
-      if (typeof output === "function") output(b);
-      else if (output === "inherit") process.stderr.write(b);
-    };
-    child.stdout?.on("data", take);
-    child.stderr?.on("data", take);
-    const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
-    const onInt = forward("SIGINT");
-    const onTerm = forward("SIGTERM");
-    process.once("SIGINT", onInt);
-    process.once("SIGTERM", onTerm);
-    const done = () => {
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
-    };
-    child.on("error", (e) => {
-      done();
-      reject(new UserError({ message: `cannot run ${cmd}: ${e.message}`, hint: "install Docker with the buildx plugin (see docs/stack.md)" }));
-    });
-    child.on("close", (code, signal) => {
-      done();
-      if (code === 0) resolve();
-      else {
-        reject(new UserError({
-          message: `docker buildx bake failed (${signal ? `signal ${signal}` : `exit code ${code}`}); no tag was written for the stages it did not finish`,
-          hint: tail ? `its last output:\n${tail.trimEnd().split("\n").slice(-15).join("\n")}` : "see buildx's output above",
-        }));
-      }
-    });
-  });
-}
-
-/** The table printed after a build: per image and stage, reused or built, seconds. */
-export function formatReport(r: BuildReport): string {
-  const rows: string[][] = [["IMAGE", "STAGE", "STATUS", "SECONDS", "TAG"]];
-  for (const i of r.images) {
-    for (const s of i.stages) rows.push([i.image, s.stage, s.status, s.seconds.toFixed(3), s.tag.slice(s.tag.lastIndexOf(":") + 1)]);
-  }
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  const lines = rows.map((row) => row.map((v, c) => (c === row.length - 1 ? v : v.padEnd(widths[c]))).join("  "));
-  for (const i of r.images) for (const t of i.tags) lines.push(`${i.image}: ${t}`);
-  lines.push(`${r.built} stage(s) built, ${r.images.reduce((n, i) => n + i.stages.filter((s) => s.status === "reused").length, 0)} reused, ${r.registryRequests} registry request(s), ${r.seconds.toFixed(3)} s`);
-  return lines.join("\n") + "\n";
-}

@@ -5,7 +5,8 @@
 // that waits on its stdin: when we release the lock (or die, even by SIGKILL) the pipe closes, the child exits and
 // the kernel drops the lock. A killed holder therefore never blocks the others, and no stale lock file matters.
 
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { start } from "../process/run.js";
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import os from "node:os";
@@ -36,7 +37,7 @@ export function acquireLock(file: string, onWait?: () => void): Promise<HeldLock
     const script = 'if ! flock -n 9; then echo busy; flock 9; fi; echo locked; exec cat >/dev/null';
     let child: ChildProcess;
     try {
-      child = spawn("bash", ["-c", `exec 9>>"$1"; ${script}`, "stapel2docker-lock", file], { stdio: ["pipe", "pipe", "inherit"] });
+      child = start("bash", ["-c", `exec 9>>"$1"; ${script}`, "stapel2docker-lock", file], { stderr: "inherit" });
     } catch (e) {
       reject(lockError(file, e));
       return;

@@ -9,7 +9,8 @@
 // `cat` reading our stdin: if we die, even by SIGKILL, cat exits and ssh-agent, which watches its parent, exits
 // within seconds.
 
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { run, start } from "../process/run.js";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -77,7 +78,7 @@ export async function startSshAgent(keys: readonly string[]): Promise<TempAgent>
   const socket = path.join(dir, "agent.sock");
   let child: ChildProcess;
   try {
-    child = spawn("ssh-agent", ["-a", socket, "sh", "-c", 'echo "$SSH_AGENT_PID"; exec cat >/dev/null'], { stdio: ["pipe", "pipe", "pipe"] });
+    child = start("ssh-agent", ["-a", socket, "sh", "-c", 'echo "$SSH_AGENT_PID"; exec cat >/dev/null']);
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
     throw agentError(`cannot run ssh-agent: ${(e as Error).message}`);
@@ -139,25 +140,16 @@ async function waitForSocket(socket: string): Promise<void> {
   if (!existsSync(socket)) throw agentError(`ssh-agent did not create ${socket}`);
 }
 
-function sshAdd(socket: string, keys: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const c = spawn("ssh-add", ["-q", ...keys], {
-      stdio: ["ignore", "ignore", "pipe"],
-      // never prompt: a key with a passphrase fails with ssh-add's message
-      env: { ...process.env, SSH_AUTH_SOCK: socket, SSH_ASKPASS_REQUIRE: "never", DISPLAY: "" },
+async function sshAdd(socket: string, keys: readonly string[]): Promise<void> {
+  // never prompt: a key with a passphrase fails with ssh-add's message
+  const r = await run("ssh-add", ["-q", ...keys], { env: { ...process.env, SSH_AUTH_SOCK: socket, SSH_ASKPASS_REQUIRE: "never", DISPLAY: "" } });
+  if (r.error) throw agentError(`cannot run ssh-add: ${r.error.message}`);
+  if (r.code !== 0) {
+    throw new UserError({
+      message: `--ssh-key: ssh-add could not load ${keys.join(", ")}${r.stderr.trim() ? `: ${r.stderr.trim()}` : ""}`,
+      hint: "keys with a passphrase: add them to your own agent and use --ssh default",
     });
-    let err = "";
-    c.stderr!.on("data", (b: Buffer) => (err += b.toString("utf8")));
-    c.on("error", (e) => reject(agentError(`cannot run ssh-add: ${e.message}`)));
-    c.on("close", (code) =>
-      code === 0
-        ? resolve()
-        : reject(new UserError({
-            message: `--ssh-key: ssh-add could not load ${keys.join(", ")}${err ? `: ${err.trim()}` : ""}`,
-            hint: "keys with a passphrase: add them to your own agent and use --ssh default",
-          })),
-    );
-  });
+  }
 }
 
 function agentError(message: string): UserError {

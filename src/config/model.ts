@@ -178,6 +178,8 @@ export interface ImportDirective {
   excludePaths: string[];
   owner?: string;
   group?: string;
+  /** Where each value is (`add`, `to`, `owner`, `group`, `includePaths[i]`...): errors about a value point there. */
+  valuePos?: ValuePositions;
 }
 
 export type DependencyImportType = "ImageName" | "ImageTag" | "ImageRepo" | "ImageID" | "ImageDigest";

@@ -9,6 +9,7 @@ import {
   type AnsibleBuilder,
   type AnsibleTask,
   type DockerDirectives,
+  type ValuePositions,
   type GitMapping,
   type ImportDirective,
   type Mount,
@@ -336,6 +337,9 @@ function buildImports(ctx: DocContext, image: Raw): ImportDirective[] {
       excludePaths: ctx.list(raw, "excludePaths"),
     };
     if (stage !== undefined) d.stage = stage as UserStage;
+    const valuePos: ValuePositions = {};
+    for (const k of Object.keys(raw)) ctx.valuePositions(raw, k, valuePos);
+    d.valuePos = valuePos;
     for (const k of ["owner", "group"] as const) {
       const v = ctx.str(raw, k);
       if (v !== undefined) d[k] = v;

@@ -12,7 +12,7 @@
 // Results are cached per reference per resolver (one `docker` call per base image per process). Never throws
 // for "no daemon", "no such image" or a timeout.
 
-import { spawn } from "node:child_process";
+import { run as runProcess } from "../process/run.js";
 import type { BaseImageConfig, BaseImageResolver } from "../stages/model.js";
 
 /** A resolved config with, when it was assumed, why (for a warning). */
@@ -45,37 +45,9 @@ interface RunResult {
   timedOut: boolean;
 }
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<RunResult> {
-  return new Promise((resolve) => {
-    let child;
-    try {
-      child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
-    } catch (e) {
-      resolve({ code: null, stdout: "", stderr: "", error: (e as Error).message, timedOut: false });
-      return;
-    }
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let timedOut = false;
-    let error: string | undefined;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.on("error", (e) => (error = e.message));
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({
-        code,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8").trim(),
-        ...(error !== undefined ? { error } : {}),
-        timedOut,
-      });
-    });
-  });
+async function run(cmd: string, args: string[], timeoutMs: number): Promise<RunResult> {
+  const r = await runProcess(cmd, args, { timeoutMs });
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr.trim(), ...(r.error ? { error: r.error.message } : {}), timedOut: r.timedOut };
 }
 
 function failure(r: RunResult, docker: string, timeoutMs: number): string {

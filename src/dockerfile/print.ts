@@ -101,10 +101,13 @@ class Printer {
         return `RUN ${parts.join(RUN_CONT)}\n${body}\n${term}`;
       }
       case "copy": {
+        // values: the sources, the destination, then the owner and group
+        const n = i.sources.length;
         const from = i.from !== undefined ? ` --from=${this.q(i, key, () => esc.flag(i.from!, "--from"))}` : "";
         const chown = i.chown
-          ? ` --chown=${this.q(i, `${key} owner`, () => esc.flag(i.chown!.user, "owner"))}:${this.q(i, `${key} group`, () => esc.flag(i.chown!.group, "group"))}`
+          ? ` --chown=${this.q(i, `${key} owner`, () => esc.flag(i.chown!.user, "owner"), n + 1)}:${this.q(i, `${key} group`, () => esc.flag(i.chown!.group, "group"), n + 2)}`
           : "";
+        [...i.sources, i.dest].forEach((v, k) => this.q(i, key, () => esc.substitutedJson([v]), k));
         return `COPY${from}${chown} ${this.q(i, key, () => esc.substitutedJson([...i.sources, i.dest]))}`;
       }
       case "add":
@@ -198,10 +201,3 @@ export function dockerfileProblems(df: Dockerfile): Diagnostic[] {
   new Printer(problems).print(df);
   return problems;
 }
-
-/** The werf.yaml position of Dockerfile line `line` (1-based), with its build stage. */
-export function locateLine(printed: PrintedDockerfile, line: number): LineInfo | undefined {
-  return printed.lines[line - 1];
-}
-
-export type { SourcePos };

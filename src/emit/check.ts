@@ -32,12 +32,13 @@ export function configProblems(config: WerfConfig): Diagnostic[] {
     if (image.imageSpec) add(imageSpecInstructions(image.imageSpec));
     if (image.mount.length) add([{ kind: "run", mounts: image.mount.map(mountOf), script: [] }]);
     for (const i of image.import) {
-      const origin = { pos: i.pos, key: "import" };
+      const vp = i.valuePos ?? {};
+      const origin = { pos: i.pos, key: "import", values: [vp.add, vp.to ?? vp.add, vp.owner, vp.group] };
       const chown = i.owner || i.group ? { chown: { user: i.owner || "0", group: i.group || "0" } } : {};
       add([
         { kind: "copy", from: "check", ...chown, sources: [i.add], dest: i.to, ...origin },
         // a filtered import reads `add` through a bind mount of the filtering helper stage
-        ...(importNeedsFilter(i) ? [{ kind: "run" as const, mounts: [{ type: "bind" as const, from: "check", source: i.add, target: "/.stapel-src", origin: { pos: i.pos, key: "import `add`" } }], script: [] }] : []),
+        ...(importNeedsFilter(i) ? [{ kind: "run" as const, mounts: [{ type: "bind" as const, from: "check", source: i.add, target: "/.stapel-src", origin: { pos: vp.add ?? i.pos, key: "import `add`" } }], script: [] }] : []),
       ]);
     }
   }

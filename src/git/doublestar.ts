@@ -379,6 +379,28 @@ export interface CompiledGlob {
   mayMatchBelow(dir: string): boolean;
 }
 
+/** One token of a brace-free alternative of a pattern, for other backends than RegExp (the import filter's ERE):
+ *  what it matches, and whether the name may end right before it (only a zero-length tail is left). */
+export type GlobToken = { mayEndBefore: boolean } & (
+  | { kind: "lit"; cp: number }
+  | { kind: "sep" }
+  | { kind: "star" }
+  | { kind: "globSep" }
+  | { kind: "globEnd" }
+  | { kind: "any" }
+  | { kind: "class"; negated: boolean; ranges: { lo: number; hi: number }[] }
+  | { kind: "mark" }
+);
+
+/** The pattern's brace-free alternatives as token sequences (what compileGlob turns into its RegExp). Throws
+ *  BadPatternError for a malformed pattern. */
+export function globTokenSequences(pattern: string): GlobToken[][] {
+  const nodes = new Parser(pattern).parseSequence(false);
+  return expand(nodes, "", pattern)
+    .map(tokenize)
+    .map((seq) => seq.map(({ tail, ...t }) => ({ ...t, mayEndBefore: isZeroLengthTail(tail) }) as GlobToken));
+}
+
 /** Compiles a doublestar pattern. Throws BadPatternError for a malformed one. */
 export function compileGlob(pattern: string): CompiledGlob {
   const nodes = new Parser(pattern).parseSequence(false);

@@ -9,20 +9,16 @@
 // The build orchestrator (src/build/index.ts) calls `hooks.bake` instead of running its one `buildx bake`, and
 // `hooks.allStored` when nothing is to be built.
 
-import { spawn } from "node:child_process";
-import { writeFile } from "node:fs/promises";
-import path from "node:path";
-import { UserError, type SourcePos } from "../diagnostics.js";
-import { printPlanDockerfile } from "../emit/index.js";
-import { findBuildStage, parseBakeFailure } from "../build/bake-failure.js";
+import { UserError } from "../diagnostics.js";
 import type { PrintedDockerfile } from "../dockerfile/model.js";
-import type { BakeFile, BakeTarget } from "../bake/model.js";
-import { bakeFile, writeBakeFile } from "../bake/write.js";
-import type { ImagePlan, Plan, StagePlan, UserBody } from "../stages/model.js";
-import { splitTarget } from "../stages/names.js";
+import type { BakeFile } from "../bake/model.js";
+import type { ImagePlan, Plan, StagePlan } from "../stages/model.js";
+import { diagnose } from "./diagnose.js";
+import { Shells } from "./shell.js";
 import { isSelected, type StageSelector } from "./select.js";
 
 export { parseBakeFailure, type BakeFailure } from "../build/bake-failure.js";
+export { SSH_SOCK, TOOLCHAIN_DIR, buildEnvArgs, toolchainVolume } from "./shell.js";
 export { parseStageSelector, resolveStageSelectors, isSelected, stageNamesOf, type StageSelector } from "./select.js";
 
 /** The chains as the orchestrator resolved them (structurally: src/build/resolve.ts ImageChain). */
@@ -72,14 +68,6 @@ export interface IntrospectOptions {
   isTTY?: boolean;
 }
 
-/** Where the toolchain's files are mounted, as in every RUN. */
-export const TOOLCHAIN_DIR = "/.stapel";
-/** Where the SSH agent socket is mounted in introspection shells (BuildKit's own path for `--mount=type=ssh`). */
-export const SSH_SOCK = "/run/buildkit/ssh_agent.0";
-
-function imageLabel(name: string): string {
-  return name === "" ? "~" : name;
-}
 
 /** Fails at once when introspection is asked for without a terminal (a shell would hang or exit at once). */
 export function checkTerminal(opts: { selectors: readonly unknown[]; afterError: boolean; beforeError: boolean; isTTY?: boolean }): void {
@@ -94,66 +82,23 @@ export function checkTerminal(opts: { selectors: readonly unknown[]; afterError:
   }
 }
 
-/** Runs a command, collecting its output; resolves with the exit code. */
-function exec(cmd: string, args: string[], cwd?: string): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], cwd });
-    let out = "";
-    c.stdout.on("data", (b: Buffer) => (out += b.toString("utf8")));
-    c.stderr.on("data", (b: Buffer) => (out += b.toString("utf8")));
-    c.on("error", reject);
-    c.on("close", (code) => resolve({ code: code ?? 1, out }));
-    c.stdin.end();
-  });
-}
-
-async function execOk(cmd: string, args: string[]): Promise<string> {
-  const r = await exec(cmd, args);
-  if (r.code !== 0) throw new UserError({ message: `${cmd} ${args.slice(0, 2).join(" ")} failed (exit code ${r.code})`, hint: r.out.trim().split("\n").slice(-5).join("\n") });
-  return r.out;
-}
-
-/** A docker volume holding the toolchain's /.stapel, named after the toolchain image id (made once). Docker fills
- *  an empty named volume from the image's files at the mount point on first use. */
-export async function toolchainVolume(docker: string, toolchain: string): Promise<string> {
-  const id = (await execOk(docker, ["image", "inspect", "--format", "{{.Id}}", toolchain])).trim();
-  const name = `stapel2docker-toolchain-${id.replace(/^sha256:/, "").slice(0, 16)}`;
-  const exists = await exec(docker, ["volume", "inspect", name]);
-  if (exists.code !== 0) {
-    await execOk(docker, ["run", "--rm", "-v", `${name}:${TOOLCHAIN_DIR}`, "--entrypoint", `${TOOLCHAIN_DIR}/bin/true`, toolchain]);
-  }
-  return name;
-}
-
-/** The `docker run` options of the build container's environment (without -it/--rm and the image). */
-export function buildEnvArgs(plan: Plan, volume: string, sshAuthSock?: string): string[] {
-  const a = ["-u", "0:0", "-w", "/", "-v", `${volume}:${TOOLCHAIN_DIR}:ro`, "-e", "LANG=C.UTF-8", "-e", "LC_ALL=C.UTF-8"];
-  if (plan.commit) {
-    a.push("-e", `WERF_COMMIT_HASH=${plan.commit.hash}`, "-e", `WERF_COMMIT_TIME_HUMAN=${plan.commit.timeHuman}`, "-e", `WERF_COMMIT_TIME_UNIX=${plan.commit.timeUnix}`);
-  }
-  if (sshAuthSock) a.push("-v", `${sshAuthSock}:${SSH_SOCK}`, "-e", `SSH_AUTH_SOCK=${SSH_SOCK}`);
-  return a;
-}
-
-/** The user stage's tmp_dir and custom_dir mounts as `docker run` options (build_dir caches live in BuildKit). */
-function mountArgs(plan: Plan, body: UserBody): string[] {
-  const a: string[] = [];
-  for (const m of body.mounts) {
-    if (m.mount.type === "tmp_dir") a.push("--tmpfs", m.mount.to);
-    else if (m.mount.type === "custom_dir" && m.contextPath !== undefined) a.push("-v", `${path.resolve(plan.dir, m.contextPath)}:${m.mount.to}`);
-  }
-  return a;
-}
-
 /** The introspection and failure-reporting hooks of one build. */
 export class Introspection implements BuildHooks {
-  private volume?: string;
   private readonly docker: string;
   private readonly log: (l: string) => void;
+
+  private readonly shells: Shells;
 
   constructor(readonly opts: IntrospectOptions) {
     this.docker = opts.docker ?? "docker";
     this.log = opts.log ?? ((l) => process.stderr.write(`${l}\n`));
+    this.shells = new Shells({
+      plan: opts.plan,
+      docker: this.docker,
+      log: this.log,
+      ...(opts.sshAuthSock ? { sshAuthSock: opts.sshAuthSock } : {}),
+      ...(opts.shell ? { shell: opts.shell } : {}),
+    });
   }
 
   /** Whether this stage plan is what a selector names (asLayers: the stage's last layer, holding it all). */
@@ -185,6 +130,16 @@ export class Introspection implements BuildHooks {
     await this.runOrDiagnose(ctx, []);
   }
 
+  /** Finds the failed werf.yaml instruction; opens the error shells when asked; returns the UserError to throw. */
+  diagnose(ctx: BakeHookContext, output: string): Promise<UserError | undefined> {
+    return diagnose({ opts: this.opts, docker: this.docker, log: this.log, shells: this.shells }, ctx, output);
+  }
+
+  /** Opens the interactive shell in `ref`; returns when it exits. */
+  introspect(image: ImagePlan, stage: StagePlan, ref: string, state: string, local = false): Promise<void> {
+    return this.shells.introspect(image, stage, ref, state, local);
+  }
+
   private async runOrDiagnose(ctx: BakeHookContext, targets: string[]): Promise<void> {
     let output = "";
     try {
@@ -199,173 +154,10 @@ export class Introspection implements BuildHooks {
     }
   }
 
-  /** Finds the failed werf.yaml instruction; opens the error shells when asked; returns the UserError to throw. */
-  async diagnose(ctx: BakeHookContext, output: string): Promise<UserError | undefined> {
-    const f = parseBakeFailure(output, ctx.dockerfile);
-    if (!f.stage) return undefined;
-    const found = findBuildStage(ctx.plan, f.stage);
-    if (!found) return undefined;
-    const { image, stage, index } = found;
-    const body = stage.body;
-    const where = `image ${imageLabel(image.name)}, stage ${stage.name}${stage.layer ? ` (asLayers layer ${stage.layer.index} of ${stage.layer.count})` : ""}`;
-    if (body.kind !== "user") {
-      return new UserError({ pos: f.pos ?? stage.pos, message: `${where}: build stage ${f.stage} failed${f.exitCode !== undefined ? ` (exit code ${f.exitCode})` : ""}`, context: f.output });
-    }
-    const steps = body.builder === "shell" ? body.commands.length : body.tasks.length;
-    // which command: one command → it; several → re-run the stage split per instruction (BuildKit caches the
-    // prefix stage), which also gives the images before and after it
-    let k = 1;
-    let failure = f;
-    const baseTarget = ctx.bake.target[f.stage] ? f.stage : Object.keys(ctx.bake.target).find((t) => t === stage.target);
-    const split = baseTarget ? await this.writeSplit(ctx, image, index, baseTarget) : undefined;
-    if (steps > 1 && split) {
-      const r = await exec(this.docker, ["buildx", "bake", "--progress=plain", "-f", split.bakeFile, split.targets[steps - 1]], ctx.work);
-      const sf = parseBakeFailure(r.out, split.dockerfile, "Dockerfile.introspect");
-      const i = sf.stage ? split.stageNames.indexOf(sf.stage) : -1;
-      if (r.code !== 0 && i >= 0) {
-        k = i + 1;
-        failure = { stage: f.stage, ...(sf.pos ? { pos: sf.pos } : {}), exitCode: sf.exitCode ?? f.exitCode, output: sf.output.length ? sf.output : f.output };
-      }
-    }
-    const cmd = body.builder === "shell" ? body.commands[k - 1] : undefined;
-    const task = body.builder === "ansible" ? body.tasks[k - 1] : undefined;
-    // the line map names the failed RUN's command when it runs one (always in the split re-run)
-    const pos: SourcePos = failure.pos ?? cmd?.pos ?? task?.pos ?? stage.pos;
-    const what = body.builder === "shell" ? `command ${k} of ${steps}` : `task ${k} of ${steps}`;
-    const err = new UserError({
-      pos,
-      message: `${what} failed${failure.exitCode !== undefined ? ` with exit code ${failure.exitCode}` : ""} (${where}); the stage was not pushed`,
-      context: [...(cmd ? [`command: ${cmd.command.split("\n")[0]}${cmd.command.includes("\n") ? " ..." : ""}`] : []), ...(failure.output.length ? ["last output:", ...failure.output.map((l) => `  ${l}`)] : [])],
-      hint: this.opts.afterError || this.opts.beforeError ? undefined : "--introspect-error (or --introspect-before-error) opens a shell in the state right after (before) it",
-    });
-    if ((this.opts.afterError || this.opts.beforeError) && split) {
-      this.log(err.message);
-      const before = `stapel2docker-introspect:${stage.digest.slice(0, 20)}-before-${k}`;
-      const r = await exec(this.docker, ["buildx", "bake", "--progress=plain", "-f", split.bakeFile, "--set", `${split.prefix(k)}.tags=${before}`, split.prefix(k)], ctx.work);
-      if (r.code !== 0) throw new UserError({ message: "could not rebuild the state before the failed instruction", hint: r.out.trim().split("\n").slice(-8).join("\n") });
-      try {
-        if (this.opts.beforeError) await this.introspect(image, stage, before, `before ${what}`, true);
-        if (this.opts.afterError && cmd) {
-          const after = await this.runCommitted(before, ctx.plan, body, k);
-          try {
-            await this.introspect(image, stage, after, `after ${what} failed`, true);
-          } finally {
-            await exec(this.docker, ["image", "rm", after]);
-          }
-        }
-      } finally {
-        await exec(this.docker, ["image", "rm", before]);
-      }
-    }
-    return err;
-  }
 
-  /** Writes Dockerfile.introspect (the failing stage split per instruction) and introspect-bake.json (one target per
-   *  split stage, loaded into the daemon, never pushed). `prefix(k)` is the target of the state before command k. */
-  private async writeSplit(ctx: BakeHookContext, image: ImagePlan, index: number, bakeTarget: string) {
-    const stage = image.stages[index];
-    const body = stage.body as UserBody;
-    const n = body.builder === "shell" ? body.commands.length : body.tasks.length;
-    const stageNames: string[] = [];
-    const split: StagePlan[] = [];
-    for (let i = 0; i < n; i++) {
-      const target = splitTarget(stage.target, i + 1);
-      stageNames.push(target);
-      split.push({
-        ...stage,
-        target,
-        labels: {},
-        body: { ...body, commands: body.commands.slice(i, i + 1), tasks: body.tasks.slice(i, i + 1) },
-      });
-    }
-    const images = ctx.plan.images.map((im) => (im === image ? { ...im, stages: [...im.stages.slice(0, index + 1), ...split] } : im));
-    // the original stage stays (other stages refer to it); the split stages chain from the one before it
-    const prevTarget = index > 0 ? image.stages[index - 1].target : undefined;
-    const dockerfile = printPlanDockerfile({ ...ctx.plan, images: images.map((im) => (im.name === image.name ? chainSplit(im, index) : im)) });
-    const dfFile = path.join(ctx.work, "Dockerfile.introspect");
-    await writeFile(dfFile, dockerfile.text);
-    const base = ctx.bake.target[bakeTarget];
-    // loaded into the daemon, never pushed; no SSH agents (the split Dockerfile has no ssh mounts)
-    const local = (t: string): BakeTarget => ({
-      ...base,
-      dockerfile: path.posix.join(path.posix.dirname(base.dockerfile), "Dockerfile.introspect"),
-      target: t,
-      ssh: [],
-      tags: [`stapel2docker-introspect:${t}`],
-      output: ["type=docker"],
-    });
-    const targets: Record<string, BakeTarget> = {};
-    for (const t of stageNames) targets[t] = local(t);
-    if (prevTarget) targets[prevTarget] = local(prevTarget);
-    const bakePath = path.join(ctx.work, "introspect-bake.json");
-    await writeBakeFile(bakePath, bakeFile(targets));
-    return {
-      dockerfile,
-      bakeFile: bakePath,
-      stageNames,
-      targets: stageNames,
-      prefix: (k: number) => (k > 1 ? stageNames[k - 2] : prevTarget ?? stageNames[0]),
-    };
-  }
 
-  /** Runs command k in a container of `image` with the build environment, commits it (failed as it is), removes it. */
-  private async runCommitted(image: string, plan: Plan, body: UserBody, k: number): Promise<string> {
-    const vol = await this.toolchain();
-    const name = `stapel2docker-introspect-${process.pid}-${Date.now()}`;
-    const script = ["export LANG=C.UTF-8 LC_ALL=C.UTF-8 2>/dev/null", "cd /", body.commands[k - 1].command].join("\n");
-    const r = await exec(this.docker, ["run", "--name", name, ...buildEnvArgs(plan, vol, this.opts.sshAuthSock), ...mountArgs(plan, body), "--entrypoint", `${TOOLCHAIN_DIR}/bin/bash`, image, "-ec", script]);
-    this.log(`re-ran the failed instruction in a container: exit code ${r.code}`);
-    const committed = `stapel2docker-introspect:${name.slice("stapel2docker-introspect-".length)}-after`;
-    try {
-      await execOk(this.docker, ["commit", name, committed]);
-    } finally {
-      await exec(this.docker, ["rm", "-f", name]);
-    }
-    return committed;
-  }
 
-  private async toolchain(): Promise<string> {
-    if (!this.volume) this.volume = await toolchainVolume(this.docker, this.opts.plan.toolchain);
-    return this.volume;
-  }
 
-  /** Opens the interactive shell in `ref`; returns when it exits. */
-  async introspect(image: ImagePlan, stage: StagePlan, ref: string, state: string, local = false): Promise<void> {
-    const vol = await this.toolchain();
-    const name = `${imageLabel(image.name)}/${stage.name}`;
-    this.log(`introspecting ${name} (${state}, ${ref}); exit the shell to ${state.startsWith("stored") || state === "built" ? "continue the build" : "end the build"}`);
-    const args = [
-      "run", "-it", "--rm",
-      ...(local ? [] : ["--pull", "missing"]),
-      ...buildEnvArgs(this.opts.plan, vol, this.opts.sshAuthSock),
-      ...(stage.body.kind === "user" ? mountArgs(this.opts.plan, stage.body) : []),
-      "-e", `PS1=[${name}] \\w# `,
-      "--entrypoint", `${TOOLCHAIN_DIR}/bin/bash`,
-      ref,
-    ];
-    const code = await (this.opts.shell ?? ((a) => interactive(this.docker, a)))(args);
-    this.log(`introspection of ${name} ended (exit code ${code})`);
-  }
 }
 
-function interactive(docker: string, args: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(docker, args, { stdio: "inherit" });
-    const ignore = () => {};
-    process.on("SIGINT", ignore);
-    c.on("error", reject);
-    c.on("close", (code) => {
-      process.off("SIGINT", ignore);
-      resolve(code ?? 1);
-    });
-  });
-}
 
-/** The image's stages up to `index`, then the split stages chained from the stage before the original. */
-function chainSplit(image: ImagePlan, index: number): ImagePlan {
-  // renderImage chains each stage FROM the previous one in the list; put the split stages right after the stage
-  // before the original, and the original after them (nothing else of this image is needed)
-  const before = image.stages.slice(0, index);
-  const splits = image.stages.slice(index + 1);
-  return { ...image, stages: [...before, ...splits] };
-}

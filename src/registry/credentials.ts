@@ -6,7 +6,7 @@
 // A helper's "<token>" user name means the secret is an identity (refresh) token.
 // Secrets never appear in errors or logs: only the host and the helper's name do.
 
-import { spawn } from "node:child_process";
+import { run } from "../process/run.js";
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -135,25 +135,8 @@ function fromAuthEntry(entry: AuthEntry, host: string): Credentials | undefined 
 export async function runCredentialHelper(name: string, registry: string): Promise<Credentials | undefined> {
   const program = `docker-credential-${name}`;
   const serverUrl = helperServerUrl(registry);
-  const r = await new Promise<{ code: number | null; stdout: string; stderr: string; error?: string }>((resolve) => {
-    const child = spawn(program, ["get"], { stdio: ["pipe", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let error: string | undefined;
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.on("error", (e) => (error = (e as NodeJS.ErrnoException).code === "ENOENT" ? "not found on PATH" : e.message));
-    child.stdin.on("error", () => {});
-    child.on("close", (code) =>
-      resolve({
-        code,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
-        ...(error !== undefined ? { error } : {}),
-      }),
-    );
-    child.stdin.end(serverUrl);
-  });
+  const p = await run(program, ["get"], { input: serverUrl });
+  const r = { ...p, error: p.error ? (p.error.code === "ENOENT" ? "not found on PATH" : p.error.message) : undefined };
   if (r.error) {
     throw new UserError({
       message: `the docker credential helper ${program} (configured for ${registry}) cannot be run: ${r.error}`,

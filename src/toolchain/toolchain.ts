@@ -10,7 +10,7 @@
 //     /bin/busybox from busybox-static) packed into a deterministic rootfs tar and `docker import`ed, as the test
 //     stack's scripts/stack/images.sh does.
 
-import { spawn, execFileSync } from "node:child_process";
+import { run } from "../process/run.js";
 import { mkdtempSync, readFileSync, rmSync, statSync, openSync, readSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -135,7 +135,9 @@ export interface ImportOptions {
 export async function toolchainRootfsTar(opts: { bash?: string; busybox?: string } = {}): Promise<Buffer> {
   const bash = findStatic(opts.bash, HOST_BASH, "bash");
   const busybox = findStatic(opts.busybox, HOST_BUSYBOX, "busybox");
-  const applets = execFileSync(busybox, ["--list"], { encoding: "utf8" })
+  const list = await run(busybox, ["--list"]);
+  if (list.code !== 0) throw new UserError({ message: `${busybox} --list failed: ${list.error?.message ?? list.stderr.trim()}`, hint: "give a static busybox (Debian: busybox-static)" });
+  const applets = list.stdout
     .split("\n")
     .map((a) => a.trim())
     .filter((a) => /^[A-Za-z0-9._\[-]+$/.test(a) && a !== "bash" && a !== "busybox");
@@ -167,27 +169,12 @@ export async function toolchainRootfsTar(opts: { bash?: string; busybox?: string
   return Buffer.concat(chunks);
 }
 
-function runDocker(docker: string, args: string[], input: Buffer | string, inherit: boolean): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(docker, args, { stdio: ["pipe", inherit ? "inherit" : "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout?.on("data", (b: Buffer) => out.push(b));
-    child.stderr!.on("data", (b: Buffer) => {
-      err.push(b);
-      if (inherit) process.stderr.write(b);
-    });
-    child.on("error", (e) =>
-      reject(new UserError({ message: `cannot run ${docker}: ${e.message}`, hint: "install Docker and make sure it is on PATH" })),
-    );
-    child.stdin!.on("error", () => {});
-    child.stdin!.end(input);
-    child.on("close", (code) => {
-      if (code === 0) return resolve(Buffer.concat(out).toString("utf8").trim());
-      const msg = Buffer.concat(err).toString("utf8").trim().split("\n").filter(Boolean).pop() ?? `exit code ${code}`;
-      reject(new UserError({ message: `docker ${args.slice(0, 2).join(" ")} failed: ${msg}`, hint: "is the docker daemon running? (docker info)" }));
-    });
-  });
+async function runDocker(docker: string, args: string[], input: Buffer | string, inherit: boolean): Promise<string> {
+  const r = await run(docker, args, { input, inheritStdout: inherit, ...(inherit ? { onOutput: (b: Buffer, s: string) => void (s === "stderr" && process.stderr.write(b)) } : {}) });
+  if (r.error) throw new UserError({ message: `cannot run ${docker}: ${r.error.message}`, hint: "install Docker and make sure it is on PATH" });
+  if (r.code === 0) return r.stdout.trim();
+  const msg = r.stderr.trim().split("\n").filter(Boolean).pop() ?? `exit code ${r.code}`;
+  throw new UserError({ message: `docker ${args.slice(0, 2).join(" ")} failed: ${msg}`, hint: "is the docker daemon running? (docker info)" });
 }
 
 /** Makes the toolchain image from this machine's static binaries with `docker import` (no pull). Returns its id. */

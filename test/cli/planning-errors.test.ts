@@ -33,10 +33,31 @@ docker:
   ONBUILD:
   - RUN echo ok
   - RUN <<X
+import:
+- artifact: builder
+  add: /out dir
+  to: /dst
+  after: install
+  includePaths:
+  - "*.txt"
+  owner: bad owner
 shell:
   install:
   - echo hi
+---
+artifact: builder
+from: stapel2docker/base-busybox:latest
+shell:
+  install:
+  - mkdir -p "/out dir"
 `;
+
+/** "werf.yaml:LINE:COL" of the value on the line that starts with `prefix` (the column after it). */
+function at(prefix: string): string {
+  const lines = WERF_YAML.split("\n");
+  const n = lines.findIndex((l) => l.startsWith(prefix));
+  return `werf\\.yaml:${n + 1}:${prefix.length + 1}`;
+}
 
 test("validate, plan and compile report the same located problems; compile writes nothing", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-planerr-"));
@@ -47,6 +68,9 @@ test("validate, plan and compile report the same located problems; compile write
       /^werf\.yaml:13:10: docker\.ENV BAD: value contains a line break/m,
       /^werf\.yaml:15:12: docker\.LABEL: label name "a=b" contains '='/m,
       /^werf\.yaml:18:5: docker\.ONBUILD: ONBUILD "RUN <<X" holds "<<"/m,
+      // an import: the filtering helper's mount of `add`, and the owner, each at its own value
+      new RegExp(`^${at("  add: ")}: import \`add\`: mount source "/out dir" contains a blank`, "m"),
+      new RegExp(`^${at("  owner: ")}: import owner: owner "bad owner" has characters a Dockerfile flag cannot hold`, "m"),
     ];
     const outputs: string[] = [];
     for (const args of [["validate"], ["plan"], ["compile"]]) {

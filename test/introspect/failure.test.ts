@@ -46,7 +46,10 @@ test("parseBakeFailure: stage and werf.yaml position from the line map, exit cod
   // another Dockerfile name (the split re-run's)
   const split = OUTPUT.replace(`Dockerfile:${INSTALL_RUN}`, `Dockerfile.introspect:${SETUP_RUN}`);
   assert.equal(parseBakeFailure(split, DOCKERFILE, "Dockerfile.introspect").stage, "app--setup");
-  assert.equal(parseBakeFailure(split, DOCKERFILE).stage, undefined, "Dockerfile.introspect:N is not Dockerfile:N");
+  // Dockerfile.introspect:N is not a line of this Dockerfile: the summary's `[target stage k/n]` names the stage
+  assert.deepEqual(parseBakeFailure(split, DOCKERFILE).stage, "app--install");
+  // without any Dockerfile line (several targets failing at once), the stage's only RUN is the instruction
+  assert.deepEqual(parseBakeFailure(OUTPUT.replace(`Dockerfile:${INSTALL_RUN}\n`, ""), DOCKERFILE).pos, POS);
   // output that names no instruction
   assert.deepEqual(parseBakeFailure("ERROR: failed to dial\n", DOCKERFILE), { exitCode: undefined, output: [] });
 });

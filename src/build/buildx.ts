@@ -1,0 +1,89 @@
+// Running docker buildx for a build: the bake process (output passed on and kept, signals forwarded, a failure as
+// a UserError with buildx's last lines), the per-target context folders and the --parallel waves.
+
+import { UserError } from "../diagnostics.js";
+import { run } from "../process/run.js";
+import type { DockerfileState } from "./plan.js";
+import type { ImageChain } from "./resolve.js";
+
+export type BuildOutput = "inherit" | "ignore" | ((chunk: Buffer) => void);
+
+/** `cp -al`: the folder's files as hard links (instant, no copy). */
+export async function hardLinkCopy(src: string, dst: string): Promise<void> {
+  const r = await run("cp", ["-al", src, dst]);
+  if (r.code !== 0) throw new Error(`cp -al ${src} ${dst}: ${r.error?.message ?? r.stderr.trim()}`);
+}
+
+export async function runBuildx(cmd: string, args: string[], cwd: string, output: BuildOutput): Promise<void> {
+  let tail = "";
+  const r = await run(cmd, args, {
+    cwd,
+    keep: 4000,
+    forwardSignals: true,
+    onOutput: (b) => {
+      tail = (tail + b.toString("utf8")).slice(-4000);
+      if (typeof output === "function") output(b);
+      else if (output === "inherit") process.stderr.write(b);
+    },
+  });
+  if (r.error) throw new UserError({ message: `cannot run ${cmd}: ${r.error.message}`, hint: "install Docker with the buildx plugin (see docs/stack.md)" });
+  if (r.code === 0) return;
+  throw new UserError({
+    message: `docker buildx bake failed (${r.signal ? `signal ${r.signal}` : `exit code ${r.code}`}); no tag was written for the stages it did not finish`,
+    hint: tail ? `its last output:\n${tail.trimEnd().split("\n").slice(-15).join("\n")}` : "see buildx's output above",
+  });
+}
+
+/** The bake targets grouped by image, at most `n` images per wave, an image after the images it builds on or
+ *  imports from (when they are built too). Within a wave BuildKit runs the images' chains side by side; a stage a
+ *  later wave needs again is taken from BuildKit's cache (same instructions, same inputs). */
+export function bakeWaves(chains: ImageChain[], dockerfiles: DockerfileState[], targets: Map<string, string>, n: number): string[][] {
+  const groups = new Map<string, string[]>();
+  const deps = new Map<string, Set<string>>();
+  for (const c of chains) {
+    const ts = c.stages.filter((s) => !s.stored && targets.has(s.stage.digest)).map((s) => targets.get(s.stage.digest)!);
+    if (!ts.length) continue;
+    groups.set(c.image.name, [...new Set(ts)]);
+    const d = new Set<string>();
+    for (const s of c.stages) {
+      const b = s.stage.body;
+      if (b.kind === "from" && b.base.kind === "image") d.add(b.base.image);
+      if (b.kind === "dependencies") for (const i of b.imports) if (i.source.kind === "image") d.add(i.source.image);
+    }
+    deps.set(c.image.name, d);
+  }
+  for (const d of dockerfiles) {
+    const t = targets.get(d.plan.digest);
+    if (t && !d.stored) {
+      groups.set(d.plan.image.name, [t]);
+      deps.set(d.plan.image.name, new Set());
+    }
+  }
+  // topological order, plan order among equals
+  const order: string[] = [];
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name) || !groups.has(name)) return;
+    seen.add(name);
+    for (const d of deps.get(name) ?? []) visit(d);
+    order.push(name);
+  };
+  for (const name of groups.keys()) visit(name);
+  const waves: string[][] = [];
+  let wave: string[] = [];
+  const inWave = new Set<string>();
+  for (const name of order) {
+    // at most n images per wave, and an image never in the same wave as an image it needs
+    if (inWave.size === n || [...(deps.get(name) ?? [])].some((d) => inWave.has(d))) {
+      waves.push(wave);
+      wave = [];
+      inWave.clear();
+    }
+    wave.push(...groups.get(name)!);
+    inWave.add(name);
+  }
+  if (wave.length) waves.push(wave);
+  return waves.map((w) => [...new Set(w)].sort());
+}
+
+/** The build stages that run the user's commands (not the git patch RUNs). */
