@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { UserError, formatDiagnostic } from "../diagnostics.js";
-import { renderCommitEnv, writeArchives } from "../emit/index.js";
+import { renderCommitEnv, writeArchives, writeContextFiles } from "../emit/index.js";
 import { printDockerfile } from "../dockerfile/print.js";
 import { writeBakeFile } from "../bake/write.js";
 import { finalTags, repoOf } from "../stages/names.js";
@@ -294,6 +294,7 @@ async function bake(
     });
     // the git archives of rebuilt gitArchive stages (as compile writes them)
     await writeArchives(files.plan, contextDir);
+    await writeContextFiles(files.model, contextDir);
     const dfTargets = new Set(dockerfiles.map((d) => d.plan.target));
     for (const t of files.targets.values()) {
       if (dfTargets.has(t)) continue;

@@ -18,6 +18,14 @@ export interface Dockerfile {
   /** Comment lines at the top of the file. */
   header: string[];
   stages: Stage[];
+  /** Files the build context must hold for the Dockerfile (RUN scripts too long for a Dockerfile line). */
+  files?: ContextFile[];
+}
+
+/** A file of the build context, by its context-relative "/" path. */
+export interface ContextFile {
+  path: string;
+  content: string;
 }
 
 /** Lines before a build stage's FROM (section banners, the stage's description). */
@@ -54,6 +62,9 @@ export interface Run extends Origin {
   network?: "none" | "host" | "default";
   /** The script's lines (a quoted heredoc: written as they are, no substitution). */
   script: string[];
+  /** Set when a line of the script is too long for a Dockerfile line: the script is this file of the build
+   *  context (Dockerfile.files), bind-mounted and run by its shebang's interpreter instead of a heredoc. */
+  scriptFile?: string;
   /** The werf.yaml position of each user command (or ansible task) the script runs, in order. */
   commands?: SourcePos[];
 }

@@ -7,6 +7,8 @@ import * as esc from "./escape.js";
 import type { Dockerfile, Healthcheck, Instruction, LineInfo, Mount, Origin, PrintedDockerfile, Stage, WordPart } from "./model.js";
 
 const RULE = "#".repeat(100);
+/** Where a RUN whose script is a context file mounts it. */
+const SCRIPT_MOUNT = "/.stapel-script";
 const RUN_CONT = " \\\n    ";
 const LABEL_CONT = " \\\n      ";
 
@@ -90,6 +92,19 @@ class Printer {
       case "comment":
         return `# ${esc.comment(i.text)}`;
       case "run": {
+        if (i.scriptFile !== undefined) {
+          // the script is a file of the build context, run by the interpreter of its shebang (exec form: no shell
+          // needed in the image)
+          const argv = i.script[0]!.replace(/^#!/, "").trim().split(/\s+/);
+          const parts = [
+            ...i.mounts.map((m) => this.mount(m, i)),
+            `--mount=type=bind,source=${this.q(i, "script file", () => esc.mountValue(i.scriptFile!, "script file"))},target=${SCRIPT_MOUNT}`,
+            ...(i.ssh ?? []).map((id) => `--mount=type=ssh,id=${this.q(i, "ssh agent id", () => esc.mountValue(id, "ssh id"))}`),
+            ...(i.network ? [`--network=${i.network}`] : []),
+            this.q(i, "RUN", () => esc.execForm([...argv, SCRIPT_MOUNT])),
+          ];
+          return `RUN ${parts.join(RUN_CONT)}`;
+        }
         const body = i.script.join("\n");
         const term = esc.heredocTerminator(body);
         const parts = [

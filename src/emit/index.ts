@@ -20,7 +20,7 @@ import { archiveEntriesFile, archiveNeedsChown, printPlan, renderDockerfileWith,
 import { lowerPlan } from "./lower.js";
 import { printDockerfile } from "../dockerfile/print.js";
 import { writeBakeFile } from "../bake/write.js";
-import type { PrintedDockerfile } from "../dockerfile/model.js";
+import type { Dockerfile, PrintedDockerfile } from "../dockerfile/model.js";
 import { shellComment, shellQuote } from "../shell/quote.js";
 import { importFilterScript } from "./import-filter.js";
 
@@ -244,6 +244,15 @@ export async function writeArchives(plan: Plan, context: string): Promise<void> 
   if (failures.size > 0) throw failures.get(Math.min(...failures.keys()));
 }
 
+/** The files the Dockerfile reads from the build context besides the git archives (long RUN scripts). */
+export async function writeContextFiles(model: Dockerfile, context: string): Promise<void> {
+  for (const f of model.files ?? []) {
+    const abs = path.join(context, ...f.path.split("/"));
+    await mkdir(path.dirname(abs), { recursive: true });
+    await writeFile(abs, f.content, { mode: 0o644 });
+  }
+}
+
 export async function emitProject(plan: Plan, opts: EmitOptions, deps: RenderDeps = defaultDeps): Promise<EmitResult> {
   const out = path.resolve(plan.dir, opts.out);
   // Render everything first: a UserError leaves OUT untouched and writes nothing.
@@ -270,6 +279,7 @@ export async function emitProject(plan: Plan, opts: EmitOptions, deps: RenderDep
       const context = path.join(tmp, "context");
       await mkdir(context);
       await writeArchives(plan, context);
+      await writeContextFiles(model, context);
       written = (await listFiles(tmp)).sort();
       if (replacing) {
         // two renames: a kill between them leaves OUT absent and the previous output under the `old` name,

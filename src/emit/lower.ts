@@ -28,6 +28,8 @@ import type {
   UserBody,
 } from "../stages/model.js";
 import { dependencyArg, isBuildTimeValue, targetOf } from "./dependencies.js";
+import { createHash } from "node:crypto";
+import { MAX_LINE_BYTES } from "../dockerfile/escape.js";
 
 /** The BuildKit secret id of commit.env. */
 export const COMMIT_SECRET = "stapel-commit";
@@ -101,6 +103,8 @@ function oneLine(text: string): string {
 
 class Lowering {
   readonly stages: Stage[] = [];
+  /** Scripts written to the build context (path → content). */
+  readonly files = new Map<string, string>();
   constructor(
     readonly plan: Plan,
     readonly opts: LowerOptions,
@@ -127,6 +131,7 @@ class Lowering {
         "Each werf stage is one build stage `<image>--<stage>`, ending with a LABEL of its digest.",
       ],
       stages: this.stages,
+      ...(this.files.size ? { files: [...this.files].sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, content]) => ({ path, content })) } : {}),
     };
   }
 
@@ -241,7 +246,17 @@ class Lowering {
 
   /** A RUN of a quoted heredoc script run by the toolchain's bash. */
   run(mounts: Mount[], script: string[], pos: SourcePos | undefined, extra: Partial<Run> = {}): Run {
-    return { kind: "run", mounts, script: [SHEBANG, ...script], ...(pos ? { pos } : {}), ...extra };
+    const lines = [SHEBANG, ...script];
+    const run: Run = { kind: "run", mounts, script: lines, ...(pos ? { pos } : {}), ...extra };
+    // BuildKit reads Dockerfile lines (heredoc ones too) of at most 64 KiB: a script with a longer line is a file of
+    // the build context, named by its content
+    if (lines.some((l) => Buffer.byteLength(l, "utf8") > MAX_LINE_BYTES - 1)) {
+      const content = lines.join("\n") + "\n";
+      const file = `scripts/${createHash("sha256").update(content).digest("hex").slice(0, 16)}.sh`;
+      this.files.set(file, content);
+      run.scriptFile = file;
+    }
+    return run;
   }
 
   commitMounts(): Mount[] {
