@@ -211,6 +211,33 @@ describe("hostile values in every place", () => {
     }
   });
 
+  test("image references and build stage names: accepted ones read back from FROM, the rest refused at the stage", () => {
+    for (const v of [...HOSTILE, "alpine:3.20", "127.0.0.1:5000/p/app@sha256:" + "a".repeat(64), "app--install"]) {
+      for (const where of ["image", "name"] as const) {
+        const df: Dockerfile = {
+          header: [],
+          stages: [
+            where === "image"
+              ? { name: "s", base: { kind: "image", ref: v }, before: [], instructions: [], pos: POS }
+              : { name: v, base: { kind: "scratch" }, before: [], instructions: [], pos: POS },
+            { name: "t", base: { kind: "stage", name: "s" }, before: [], instructions: [{ kind: "label", pairs: [{ key: "marker", value: "2" }] }] },
+          ],
+        };
+        let text: string;
+        try {
+          text = printDockerfile(df).text;
+        } catch (e) {
+          assert.ok(e instanceof UserError && /^werf\.yaml:7:3: /.test(e.message), `${where} ${JSON.stringify(v.slice(0, 40))}: ${String(e)}`);
+          continue;
+        }
+        const parsed = parseLines(text);
+        assert.deepEqual(parsed.map((p) => p.name), ["from", "from", "label"], `${where} ${JSON.stringify(v)}`);
+        // FROM splits at ASCII blanks: image, AS, name
+        assert.deepEqual(rest(parsed[0]).split(/[\t\v\f\r ]+/), where === "image" ? [v, "AS", "s"] : ["scratch", "AS", v]);
+      }
+    }
+  });
+
   test("ONBUILD: a heredoc would swallow the next lines, so it is refused; a plain instruction is kept", () => {
     for (const v of ["RUN <<X", "RUN echo a << b", "run <<-'EOF' cat", "COPY <<EOF /x", "ADD <<EOF /y", "ONBUILD RUN x", "RUN x \\", "RUN a\nRUN evil", "--flag RUN x", ""]) {
       assert.throws(() => printDockerfile(dockerfile({ kind: "onbuild", instruction: v, pos: POS })), (e: unknown) =>
