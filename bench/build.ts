@@ -18,9 +18,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildProject } from "../src/build/index.js";
+import { buildProject } from "../src/builder/index.js";
 import { emitProject } from "../src/emit/index.js";
-import { planProject } from "../src/stages/plan.js";
+import { planProject } from "../src/plan/plan.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");

@@ -3,7 +3,7 @@
 // are loaded); `maxRssMB` is the process's peak resident set (process.resourceUsage().maxRSS).
 //
 // Tasks:
-//   plan       planProject (src/stages/plan.ts) with base images "assumed" (no docker daemon)
+//   plan       planProject (src/plan/plan.ts) with base images "assumed" (no docker daemon)
 //   compile    planProject + emitProject (src/emit/index.ts) into a temp dir (removed afterwards)
 //   list-tree  listTree of HEAD (src/git/tree.ts), the whole repository
 //   checksums  computeStageDependencies (src/git/checksum.ts) for every mapping and stage with masks
@@ -22,9 +22,9 @@ import { computeStageDependencies } from "../src/git/checksum.js";
 import { writeGitArchive } from "../src/git/archive.js";
 import { WerfMask } from "../src/git/pathMatcher.js";
 import type { GitMappingSpec } from "../src/git/mapping.js";
-import { planProject } from "../src/stages/plan.js";
+import { planProject } from "../src/plan/plan.js";
 import { emitProject } from "../src/emit/index.js";
-import type { BaseImageResolver } from "../src/stages/model.js";
+import type { BaseImageResolver } from "../src/plan/model.js";
 
 export const TASKS = ["plan", "compile", "list-tree", "checksums", "archives", "masks"] as const;
 export type Task = (typeof TASKS)[number];

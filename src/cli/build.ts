@@ -2,7 +2,7 @@
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { UserError } from "../diagnostics.js";
-import { buildProject, formatBuildPlan, formatReport, planBuild } from "../build/index.js";
+import { buildProject, formatBuildPlan, formatReport, planBuild } from "../builder/index.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 import { addIntrospectOptions, prepareIntrospection, type IntrospectCliOptions } from "../introspect/cli.js";
 

@@ -2,7 +2,7 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { formatDiagnostic } from "../diagnostics.js";
-import { planProject } from "../stages/plan.js";
+import { planProject } from "../plan/plan.js";
 import { emitProject } from "../emit/index.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 

@@ -2,8 +2,8 @@
 // Nothing is built and no registry is asked: the digests are known from werf.yaml and git alone.
 import type { Command } from "commander";
 import { formatDiagnostic, formatPos } from "../diagnostics.js";
-import { planProject } from "../stages/plan.js";
-import type { Plan, StagePlan } from "../stages/model.js";
+import { planProject } from "../plan/plan.js";
+import type { Plan, StagePlan } from "../plan/model.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 import { dependencyArg, isBuildTimeValue, knownValue, targetOf } from "../emit/dependencies.js";
 

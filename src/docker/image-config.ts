@@ -1,7 +1,7 @@
 // The base image's USER and WORKDIR (and config id), which the emitter restores after the user stages ran as
 // root in `/` (werf's build container rule, reference §9).
 //
-// Resolvers (BaseImageResolver, src/stages/model.ts):
+// Resolvers (BaseImageResolver, src/plan/model.ts):
 //   daemon:  `docker image inspect --format '{{json .Config}}|{{.Id}}' REF` with a short timeout; the image must
 //            be in the local daemon (nothing is pulled: `docker pull` it first, or build it).
 //   assumed: user "" (root) and workdir "" (/), source "assumed": for offline compiles, said in the plan.
@@ -13,7 +13,7 @@
 // for "no daemon", "no such image" or a timeout.
 
 import { run as runProcess } from "../process/run.js";
-import type { BaseImageConfig, BaseImageResolver } from "../stages/model.js";
+import type { BaseImageConfig, BaseImageResolver } from "../plan/model.js";
 
 /** A resolved config with, when it was assumed, why (for a warning). */
 export interface ResolvedImageConfig extends BaseImageConfig {

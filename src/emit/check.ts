@@ -6,8 +6,8 @@ import type { Diagnostic } from "../diagnostics.js";
 import type { Mount as ConfigMount, WerfConfig } from "../config/model.js";
 import type { Dockerfile, Instruction, Mount } from "../dockerfile/model.js";
 import { dockerfileProblems } from "../dockerfile/print.js";
-import type { Plan } from "../stages/model.js";
-import { importNeedsFilter } from "../stages/contexts.js";
+import type { Plan } from "../plan/model.js";
+import { importNeedsFilter } from "../plan/contexts.js";
 import { importFilterScript } from "./import-filter.js";
 import { dockerDirectivesInstructions, imageSpecInstructions, lowerPlan } from "./lower.js";
 

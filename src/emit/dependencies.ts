@@ -4,7 +4,7 @@
 // the dependency is built: they reach the dependent image as build arguments, which build.sh sets after
 // building the dependency first (the build is split into waves in dependency order).
 
-import type { DockerfileImagePlan, ImagePlan, Plan } from "../stages/model.js";
+import type { DockerfileImagePlan, ImagePlan, Plan } from "../plan/model.js";
 
 export type DependencyValueType = "ImageName" | "ImageTag" | "ImageRepo" | "ImageID" | "ImageDigest";
 

@@ -3,7 +3,7 @@
 
 import { printDockerfile } from "../dockerfile/print.js";
 import type { PrintedDockerfile } from "../dockerfile/model.js";
-import type { Plan } from "../stages/model.js";
+import type { Plan } from "../plan/model.js";
 import { lowerPlan, type LowerOptions } from "./lower.js";
 
 export {

@@ -3,7 +3,7 @@
 
 import type { SourcePos } from "../diagnostics.js";
 import type { Instruction } from "../dockerfile/model.js";
-import type { DockerInstructionsBody, ImageSpecBody } from "../stages/model.js";
+import type { DockerInstructionsBody, ImageSpecBody } from "../plan/model.js";
 
 export function dockerInstructions(body: DockerInstructionsBody): Instruction[] {
   const d = body.docker;

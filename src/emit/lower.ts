@@ -12,10 +12,10 @@ import { idLookupFunction } from "../shell/ids.js";
 import { dockerInstructions, imageSpecBodyInstructions } from "./image-config.js";
 
 export { dockerDirectivesInstructions, imageSpecInstructions } from "./image-config.js";
-import { TOOLCHAIN_CONTEXT, dockerfileImageContext, importHelperTarget } from "../stages/names.js";
-import { importNeedsFilter, stageContexts } from "../stages/contexts.js";
+import { TOOLCHAIN_CONTEXT, dockerfileImageContext, importHelperTarget } from "../plan/names.js";
+import { importNeedsFilter, stageContexts } from "../plan/contexts.js";
 
-export { TOOLCHAIN_CONTEXT, dockerfileImageContext } from "../stages/names.js";
+export { TOOLCHAIN_CONTEXT, dockerfileImageContext } from "../plan/names.js";
 import type {
   DependenciesBody,
   GitArchiveBody,
@@ -26,7 +26,7 @@ import type {
   Plan,
   StagePlan,
   UserBody,
-} from "../stages/model.js";
+} from "../plan/model.js";
 import { dependencyArg, isBuildTimeValue, targetOf } from "./dependencies.js";
 import { createHash } from "node:crypto";
 import { MAX_LINE_BYTES } from "../dockerfile/escape.js";

@@ -4,8 +4,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { chainImages } from "./dependencies.js";
-import { secretValue, type SecretPlan } from "../stages/secrets.js";
-import type { ImagePlan, Plan } from "../stages/model.js";
+import { secretValue, type SecretPlan } from "../plan/secrets.js";
+import type { ImagePlan, Plan } from "../plan/model.js";
 
 /** The secrets the bake target of `image` must provide: those of every image whose stages it builds. */
 export function targetSecrets(plan: Plan, image: ImagePlan): SecretPlan[] {

@@ -1,7 +1,7 @@
 // The build command's introspection flags (registered by src/cli/build.ts) and the hooks they make.
 import type { Command } from "commander";
-import { planProject } from "../stages/plan.js";
-import type { Plan, PlanOptions } from "../stages/model.js";
+import { planProject } from "../plan/plan.js";
+import type { Plan, PlanOptions } from "../plan/model.js";
 import { Introspection, checkTerminal } from "./index.js";
 import { resolveStageSelectors } from "./select.js";
 

@@ -1,4 +1,4 @@
-// Which werf.yaml command a failed bake ran: the failed build stage from the line map (src/build/bake-failure.ts);
+// Which werf.yaml command a failed bake ran: the failed build stage from the line map (src/builder/bake-failure.ts);
 // a stage of several commands is re-run split per command (Dockerfile.introspect, one build stage per command,
 // chained; introspect-bake.json, loaded into the daemon, never pushed); with --introspect-(before-)error, shells
 // before and after the failed command.
@@ -7,11 +7,11 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { UserError, type SourcePos } from "../diagnostics.js";
 import { printPlanDockerfile } from "../emit/index.js";
-import { findBuildStage, parseBakeFailure } from "../build/bake-failure.js";
+import { findBuildStage, parseBakeFailure } from "../builder/bake-failure.js";
 import type { BakeTarget } from "../bake/model.js";
 import { bakeFile, writeBakeFile } from "../bake/write.js";
-import type { ImagePlan, StagePlan, UserBody } from "../stages/model.js";
-import { splitTarget } from "../stages/names.js";
+import type { ImagePlan, StagePlan, UserBody } from "../plan/model.js";
+import { splitTarget } from "../plan/names.js";
 import type { BakeHookContext } from "./index.js";
 import { exec, imageLabel, type Shells } from "./shell.js";
 

@@ -6,22 +6,22 @@
 // output lines. The shells run in a container with the build container's environment: root, `/`, the toolchain at
 // /.stapel (its bash is the shell, so images without one work), LANG/LC_ALL, WERF_COMMIT_*, the SSH agent.
 //
-// The build orchestrator (src/build/index.ts) calls `hooks.bake` instead of running its one `buildx bake`, and
+// The build orchestrator (src/builder/index.ts) calls `hooks.bake` instead of running its one `buildx bake`, and
 // `hooks.allStored` when nothing is to be built.
 
 import { UserError } from "../diagnostics.js";
 import type { PrintedDockerfile } from "../dockerfile/model.js";
 import type { BakeFile } from "../bake/model.js";
-import type { ImagePlan, Plan, StagePlan } from "../stages/model.js";
+import type { ImagePlan, Plan, StagePlan } from "../plan/model.js";
 import { diagnose } from "./diagnose.js";
 import { Shells } from "./shell.js";
 import { isSelected, type StageSelector } from "./select.js";
 
-export { parseBakeFailure, type BakeFailure } from "../build/bake-failure.js";
+export { parseBakeFailure, type BakeFailure } from "../builder/bake-failure.js";
 export { SSH_SOCK, TOOLCHAIN_DIR, buildEnvArgs, toolchainVolume } from "./shell.js";
 export { parseStageSelector, resolveStageSelectors, isSelected, stageNamesOf, type StageSelector } from "./select.js";
 
-/** The chains as the orchestrator resolved them (structurally: src/build/resolve.ts ImageChain). */
+/** The chains as the orchestrator resolved them (structurally: src/storage/resolve.ts ImageChain). */
 export interface HookChain {
   image: ImagePlan;
   stages: { stage: StagePlan; stored?: { tag: string } }[];

@@ -6,8 +6,8 @@
 
 import { distance } from "fastest-levenshtein";
 import { UserError, type Diagnostic } from "../diagnostics.js";
-import type { ImagePlan, Plan, StageName } from "../stages/model.js";
-import { STAGE_ORDER } from "../stages/model.js";
+import type { ImagePlan, Plan, StageName } from "../plan/model.js";
+import { STAGE_ORDER } from "../plan/model.js";
 
 /** One parsed `--introspect-stage` value. `image` is "*" for every image, "" for the nameless one. */
 export interface StageSelector {

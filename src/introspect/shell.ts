@@ -5,7 +5,7 @@
 import path from "node:path";
 import { UserError } from "../diagnostics.js";
 import { run, runInteractive } from "../process/run.js";
-import type { ImagePlan, Plan, StagePlan, UserBody } from "../stages/model.js";
+import type { ImagePlan, Plan, StagePlan, UserBody } from "../plan/model.js";
 
 /** Where the toolchain's files are mounted, as in every RUN. */
 export const TOOLCHAIN_DIR = "/.stapel";

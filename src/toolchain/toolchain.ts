@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import tar from "tar-stream";
 import { UserError } from "../diagnostics.js";
-import { DEFAULT_TOOLCHAIN } from "../stages/model.js";
+import { DEFAULT_TOOLCHAIN } from "../plan/model.js";
 
 export { DEFAULT_TOOLCHAIN };
 export const DEFAULT_TOOLCHAIN_BASE = "debian:bookworm-slim";

@@ -11,9 +11,9 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { sharedDir } from "../support/paths.js";
 import { synthesizeRepo, type SynthRepo } from "../corpus/synth-repo.js";
-import { planProject } from "../../src/stages/plan.js";
+import { planProject } from "../../src/plan/plan.js";
 import { emitProject } from "../../src/emit/index.js";
-import type { Plan } from "../../src/stages/model.js";
+import type { Plan } from "../../src/plan/model.js";
 import { IMAGE_PLAIN, setupImages } from "./equiv.js";
 
 const exec = promisify(execFile);

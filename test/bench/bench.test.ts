@@ -158,7 +158,7 @@ test("analyzeProfile: self and inclusive time from samples", () => {
   const profile = {
     nodes: [
       { id: 1, callFrame: frame("(root)", ""), children: [2] },
-      { id: 2, callFrame: frame("plan", "file:///x/dist/src/stages/plan.js"), children: [3, 4] },
+      { id: 2, callFrame: frame("plan", "file:///x/dist/src/plan/plan.js"), children: [3, 4] },
       { id: 3, callFrame: frame("match", "file:///x/dist/src/git/pathMatcher.js") },
       { id: 4, callFrame: frame("parse", "file:///x/node_modules/yaml/dist/index.js") },
     ],
@@ -173,10 +173,10 @@ test("analyzeProfile: self and inclusive time from samples", () => {
   assert.deepEqual(s.selfByFunction.map((h) => [h.name, h.ms]), [
     ["match src/git/pathMatcher.js:1", 2],
     ["parse npm:yaml:1", 2],
-    ["plan src/stages/plan.js:1", 1],
+    ["plan src/plan/plan.js:1", 1],
   ]);
   assert.deepEqual(s.totalByProjectFunction.map((h) => [h.name, h.ms]), [
-    ["plan src/stages/plan.js:1", 5],
+    ["plan src/plan/plan.js:1", 5],
     ["match src/git/pathMatcher.js:1", 2],
   ]);
 });

@@ -10,9 +10,9 @@ import path from "node:path";
 import { repoRoot } from "../support/paths.js";
 import { tempDir } from "../git/gitFixture.js";
 import { makeCaseRepo } from "./cases.js";
-import { planProject } from "../../src/stages/plan.js";
+import { planProject } from "../../src/plan/plan.js";
 import { emitProject } from "../../src/emit/index.js";
-import type { Plan } from "../../src/stages/model.js";
+import type { Plan } from "../../src/plan/model.js";
 
 function run(file: string, args: string[], cwd?: string, timeoutMs = 300_000): Promise<string> {
   return new Promise((resolve, reject) => {

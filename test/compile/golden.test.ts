@@ -8,9 +8,9 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { tempDir } from "../git/gitFixture.js";
-import { planProject } from "../../src/stages/plan.js";
+import { planProject } from "../../src/plan/plan.js";
 import { emitProject } from "../../src/emit/index.js";
-import type { PlanOptions } from "../../src/stages/model.js";
+import type { PlanOptions } from "../../src/plan/model.js";
 import { dockerfileStages, graphProblems } from "../emit/dockerfileGraph.js";
 import { casesDir, compileCases, makeCaseRepo } from "./cases.js";
 

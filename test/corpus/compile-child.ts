@@ -5,8 +5,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { DockerfileParser } from "dockerfile-ast";
 import { UserError, formatDiagnostic } from "../../src/diagnostics.js";
-import { planProject } from "../../src/stages/plan.js";
-import type { Plan } from "../../src/stages/model.js";
+import { planProject } from "../../src/plan/plan.js";
+import type { Plan } from "../../src/plan/model.js";
 import { emitProject } from "../../src/emit/index.js";
 import { assumedImageConfigResolver } from "../../src/docker/image-config.js";
 

@@ -9,7 +9,7 @@ import path from "node:path";
 import type { Dockerfile } from "../../src/dockerfile/model.js";
 import { printDockerfile } from "../../src/dockerfile/print.js";
 import { tempDir } from "../git/gitFixture.js";
-import { run, stackUp } from "../build/support.js";
+import { run, stackUp } from "../builder/support.js";
 
 const BASE = "stapel2docker/base-busybox:latest";
 const POS = { file: "werf.yaml", line: 3, col: 5 };

@@ -6,7 +6,7 @@ import path from "node:path";
 import { test } from "node:test";
 import { buildWaves, dependencyArg } from "../../src/emit/dependencies.js";
 import { emitProject } from "../../src/emit/index.js";
-import { planProject } from "../../src/stages/plan.js";
+import { planProject } from "../../src/plan/plan.js";
 import { assumedImageConfigResolver } from "../../src/docker/image-config.js";
 import { git, tempDir, writeFile } from "../git/gitFixture.js";
 

@@ -6,7 +6,7 @@ import { UserError } from "../../src/diagnostics.js";
 import { renderDockerfileWith } from "../../src/emit/dockerfile.js";
 import { lowerPlan, renderDockerfile, renderBake } from "../../src/emit/index.js";
 import { heredocTerminator, word as quoteWord, substitutedJson as substitutedJsonForm } from "../../src/dockerfile/escape.js";
-import type { ImagePlan, Plan } from "../../src/stages/model.js";
+import type { ImagePlan, Plan } from "../../src/plan/model.js";
 import { dockerfileStages, graphProblems } from "./dockerfileGraph.js";
 import {
   cmd,

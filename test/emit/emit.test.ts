@@ -7,7 +7,7 @@ import { UserError } from "../../src/diagnostics.js";
 import { emitProject, MARKER } from "../../src/emit/index.js";
 import { makeRepo, tempDir } from "../git/gitFixture.js";
 import { cmd, fakeFilter, gitSource, image, mapping, plan, stage, userBody } from "./planFixture.js";
-import type { Plan } from "../../src/stages/model.js";
+import type { Plan } from "../../src/plan/model.js";
 
 function projectPlan(dir: string, repoDir: string, commit: string, withCommit = true): Plan {
   const app = image("app", "image", [

@@ -9,7 +9,7 @@ import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { emitProject } from "../../src/emit/index.js";
-import type { Plan } from "../../src/stages/model.js";
+import type { Plan } from "../../src/plan/model.js";
 import { repoRoot } from "../support/paths.js";
 import { git, makeRepo } from "../git/gitFixture.js";
 import { dockerfileStages, graphProblems } from "./dockerfileGraph.js";

@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { planProject } from "../../src/stages/plan.js";
+import { planProject } from "../../src/plan/plan.js";
 import { emitProject } from "../../src/emit/index.js";
 import { git, tempDir, writeFile } from "../git/gitFixture.js";
-import { run, stackUp } from "../build/support.js";
+import { run, stackUp } from "../builder/support.js";
 
 before(async () => {
   await stackUp();

@@ -1,4 +1,4 @@
-// Hand-made Plans for the emitter tests (the planner's output shape, src/stages/model.ts).
+// Hand-made Plans for the emitter tests (the planner's output shape, src/plan/model.ts).
 import type { SourcePos } from "../../src/diagnostics.js";
 import type { AnsibleTask, DockerDirectives, GitMapping, ImportDirective, ShellCommand } from "../../src/config/model.js";
 import type {
@@ -10,7 +10,7 @@ import type {
   StageBody,
   StageName,
   StagePlan,
-} from "../../src/stages/model.js";
+} from "../../src/plan/model.js";
 
 export const pos = (line: number, col = 3): SourcePos => ({ file: "werf.yaml", line, col });
 

@@ -1,9 +1,9 @@
-// The emitter on plans from the real planner (src/stages/plan.ts) for a git repo made in a temp dir.
+// The emitter on plans from the real planner (src/plan/plan.ts) for a git repo made in a temp dir.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { planProject } from "../../src/stages/plan.js";
+import { planProject } from "../../src/plan/plan.js";
 import { emitProject, renderDockerfile } from "../../src/emit/index.js";
 import { commitAll, git, tempDir, writeFile } from "../git/gitFixture.js";
 import { dockerfileStages, graphProblems } from "./dockerfileGraph.js";

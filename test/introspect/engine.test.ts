@@ -6,12 +6,12 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import path from "node:path";
-import { buildProject } from "../../src/build/index.js";
+import { buildProject } from "../../src/builder/index.js";
 import { RegistryClient } from "../../src/registry/index.js";
-import { planProject } from "../../src/stages/plan.js";
+import { planProject } from "../../src/plan/plan.js";
 import { git, tempDir, writeFile } from "../git/gitFixture.js";
 import { repoRoot } from "../support/paths.js";
-import { sh, stackUp, uniqueRepo } from "../build/support.js";
+import { sh, stackUp, uniqueRepo } from "../builder/support.js";
 import { TmuxSession, q } from "./tmux.js";
 
 before(async () => {

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { UserError } from "../../src/diagnostics.js";
 import { buildEnvArgs, checkTerminal, parseBakeFailure } from "../../src/introspect/index.js";
-import type { Plan } from "../../src/stages/model.js";
+import type { Plan } from "../../src/plan/model.js";
 import { printDockerfile } from "../../src/dockerfile/print.js";
 
 const POS = { file: "werf.yaml", line: 12, col: 7 };

@@ -8,7 +8,7 @@ import path from "node:path";
 import { test } from "node:test";
 import { UserError } from "../../src/diagnostics.js";
 import { ignoredChangesNotice, renderWerfConfig } from "../../src/template/render.js";
-import { planProject } from "../../src/stages/plan.js";
+import { planProject } from "../../src/plan/plan.js";
 import { assumedImageConfigResolver } from "../../src/docker/image-config.js";
 
 const GIT_ENV = {

@@ -12,7 +12,7 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import bcrypt from "bcryptjs";
 import { UserError } from "../../src/diagnostics.js";
-import { LABELS } from "../../src/stages/labels.js";
+import { LABELS } from "../../src/plan/labels.js";
 import { RegistryClient } from "../../src/registry/index.js";
 import { ensureStack, pushLocal, readRequestBody, removeAll, run, startRegistry, startServer, tempDir, type RunningRegistry, type RunningServer } from "./fixture.js";
 

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../../src/diagnostics.js";
-import { LABELS, gitCommitLabel } from "../../src/stages/labels.js";
+import { LABELS, gitCommitLabel } from "../../src/plan/labels.js";
 import { MEDIA_TYPES, RegistryClient, registryImageConfigResolver } from "../../src/registry/index.js";
 import {
   LOCAL_REGISTRY,

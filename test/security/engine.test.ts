@@ -7,7 +7,7 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import { repoRoot } from "../support/paths.js";
 import { commitAll, git, tempDir, writeFile } from "../git/gitFixture.js";
-import { planProject } from "../../src/stages/plan.js";
+import { planProject } from "../../src/plan/plan.js";
 import { emitProject } from "../../src/emit/index.js";
 
 function run(file: string, args: string[], cwd?: string, timeoutMs = 300_000): Promise<string> {

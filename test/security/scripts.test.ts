@@ -9,8 +9,8 @@ import { test } from "node:test";
 import { UserError } from "../../src/diagnostics.js";
 import { emitProject } from "../../src/emit/index.js";
 import { shellComment } from "../../src/shell/quote.js";
-import { planProject } from "../../src/stages/plan.js";
-import type { PlanOptions } from "../../src/stages/model.js";
+import { planProject } from "../../src/plan/plan.js";
+import type { PlanOptions } from "../../src/plan/model.js";
 import { commitAll, git, tempDir, writeFile } from "../git/gitFixture.js";
 
 const assumed: PlanOptions["baseImages"] = { resolve: async () => ({ user: "", workdir: "", source: "assumed" }) };

@@ -3,7 +3,7 @@
 // final tags registry-side. See docs/build.md.
 
 import { bakeWaves, hardLinkCopy, runBuildx, type BuildOutput } from "./buildx.js";
-import { writeFinalTags } from "./final-tags.js";
+import { writeFinalTags } from "../storage/final-tags.js";
 import { sec, type BuildReport, type ImageReport, type StageReport } from "./report.js";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -12,21 +12,21 @@ import { UserError, formatDiagnostic } from "../diagnostics.js";
 import { renderCommitEnv, writeArchives, writeContextFiles } from "../emit/index.js";
 import { printDockerfile } from "../dockerfile/print.js";
 import { writeBakeFile } from "../bake/write.js";
-import { finalTags, repoOf } from "../stages/names.js";
+import { finalTags, repoOf } from "../plan/names.js";
 import { writePatch } from "../git/patch.js";
 import { RegistryClient } from "../registry/index.js";
-import { planProject } from "../stages/plan.js";
-import type { Plan, PlanOptions } from "../stages/model.js";
-import { acquireLocks, defaultLockDir, lockFile, releaseLocks } from "./lock.js";
+import { planProject } from "../plan/plan.js";
+import type { Plan, PlanOptions } from "../plan/model.js";
+import { acquireLocks, defaultLockDir, lockFile, releaseLocks } from "../storage/lock.js";
 import { buildFiles, type PatchFiles } from "./render.js";
-import { makeBuildPlan, type BuildPlan, type DockerfileState } from "./plan.js";
-import { Resolver, type ImageChain, type StagePatch } from "./resolve.js";
-import { openSourceRepo } from "../stages/git-sources.js";
-import { indexStageTags, stageTag } from "./tags.js";
+import { makeBuildPlan, type BuildPlan, type DockerfileState } from "../storage/plan.js";
+import { Resolver, type ImageChain, type StagePatch } from "../storage/resolve.js";
+import { openSourceRepo } from "../plan/git-sources.js";
+import { indexStageTags, stageTag } from "../storage/tags.js";
 import type { BuildHooks } from "../introspect/index.js";
 import { StageTimes } from "./progress.js";
-import { LabelCache, defaultLabelCacheDir } from "./label-cache.js";
-import { patchHelperTarget } from "../stages/names.js";
+import { LabelCache, defaultLabelCacheDir } from "../storage/label-cache.js";
+import { patchHelperTarget } from "../plan/names.js";
 import { locateBakeFailure } from "./bake-failure.js";
 import { parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
 import { buildTimeSources, dependencyValues, type DependencyValues } from "./dependencies.js";
@@ -34,13 +34,13 @@ import { dependencySources } from "../emit/dependencies.js";
 import { writeSecretValues } from "../emit/secrets.js";
 
 
-export { indexStageTags, parseStageTag, stageTag, type StoredStage } from "./tags.js";
-export { makeBuildPlan, formatBuildPlan, type BuildPlan, type PlannedImage, type PlannedStage } from "./plan.js";
-export { Resolver, MIB, type ImageChain, type ChainStage, type StagePatch } from "./resolve.js";
+export { indexStageTags, parseStageTag, stageTag, type StoredStage } from "../storage/tags.js";
+export { makeBuildPlan, formatBuildPlan, type BuildPlan, type PlannedImage, type PlannedStage } from "../storage/plan.js";
+export { Resolver, MIB, type ImageChain, type ChainStage, type StagePatch } from "../storage/resolve.js";
 export { parseSshSpecs, startSshAgent, type SshAgentSpec, type TempAgent } from "./ssh.js";
 export { formatReport, type BuildReport, type ImageReport, type StageReport } from "./report.js";
 export { bakeWaves } from "./buildx.js";
-export { acquireLock, acquireLocks, releaseLocks, lockFile, defaultLockDir, type HeldLock } from "./lock.js";
+export { acquireLock, acquireLocks, releaseLocks, lockFile, defaultLockDir, type HeldLock } from "../storage/lock.js";
 
 export interface BuildOptions extends Omit<PlanOptions, "images"> {
   /** REGISTRY/PROJECT: stage storage and the final images' repository. */
@@ -65,12 +65,12 @@ export interface BuildOptions extends Omit<PlanOptions, "images"> {
   ssh?: string[];
   /** `--ssh-key`: private keys loaded into a temporary ssh-agent forwarded as `default`. */
   sshKeys?: string[];
-  /** Folder of the stage-labels cache (src/build/label-cache.ts); null: no cache. Default defaultLabelCacheDir(). */
+  /** Folder of the stage-labels cache (src/storage/label-cache.ts); null: no cache. Default defaultLabelCacheDir(). */
   labelCacheDir?: string | null;
   /** `--parallel N`: at most N images' missing stages are built at once (bake runs in waves of N images, in
    *  dependency order); undefined or 0: one bake, BuildKit runs whatever is ready. */
   parallel?: number;
-  /** Set on the run that builds the images whose ImageID/ImageDigest others use (see src/build/dependencies.ts):
+  /** Set on the run that builds the images whose ImageID/ImageDigest others use (see src/builder/dependencies.ts):
    *  every image that some dependency names, whose `<image>-<digest>` tag is written even when not final. */
   dependencySources?: ReadonlySet<string>;
 }
@@ -208,7 +208,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   };
 }
 
-export type { DockerfileState } from "./plan.js";
+export type { DockerfileState } from "../storage/plan.js";
 
 async function resolve(
   plan: Plan,

@@ -4,7 +4,7 @@
 
 import { UserError, type SourcePos } from "../diagnostics.js";
 import type { PrintedDockerfile } from "../dockerfile/model.js";
-import type { ImagePlan, Plan, StagePlan } from "../stages/model.js";
+import type { ImagePlan, Plan, StagePlan } from "../plan/model.js";
 
 /** What a failed build stage did, read from buildx's plain output and the printed Dockerfile's line map. */
 export interface BakeFailure {

@@ -3,9 +3,9 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
-import { buildProject, type BuildReport } from "../../src/build/index.js";
+import { buildProject, type BuildReport } from "../../src/builder/index.js";
 import { RegistryClient } from "../../src/registry/index.js";
-import { planProject } from "../../src/stages/plan.js";
+import { planProject } from "../../src/plan/plan.js";
 import { tempDir, writeFile } from "../git/gitFixture.js";
 import { makeProject, sh, stackUp, uniqueRepo } from "./support.js";
 

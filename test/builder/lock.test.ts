@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import path from "node:path";
-import { acquireLock, acquireLocks, indexStageTags, lockFile, parseStageTag, releaseLocks } from "../../src/build/index.js";
+import { acquireLock, acquireLocks, indexStageTags, lockFile, parseStageTag, releaseLocks } from "../../src/builder/index.js";
 import { repoRoot } from "../support/paths.js";
 import { tempDir } from "../git/gitFixture.js";
 

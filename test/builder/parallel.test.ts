@@ -3,7 +3,7 @@ import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { buildProject, bakeWaves, type ImageChain } from "../../src/build/index.js";
+import { buildProject, bakeWaves, type ImageChain } from "../../src/builder/index.js";
 import { tempDir } from "../git/gitFixture.js";
 import { dockerRecorder, makeProject, stackUp, uniqueRepo } from "./support.js";
 

@@ -1,7 +1,7 @@
 // StageTimes: per-stage seconds from buildx's plain progress (single- and multi-target forms, split chunks).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { StageTimes } from "../../src/build/progress.js";
+import { StageTimes } from "../../src/builder/progress.js";
 
 const MULTI = `#0 building with "default" instance using docker driver
 

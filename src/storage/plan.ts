@@ -1,11 +1,11 @@
 // The build plan: what `build` will do against the registry, as plain data made in one place (makeBuildPlan) from
-// the resolved chains (src/build/resolve.ts): per image which stages are reused and from which stored tag, which
+// the resolved chains (src/storage/resolve.ts): per image which stages are reused and from which stored tag, which
 // are built, which git patches the built ones apply (with the patch stages' digests, made in
-// src/stages/patch-stages.ts), and which final tags are written. `stapel2docker build --print [--json]` prints it
+// src/plan/patch-stages.ts), and which final tags are written. `stapel2docker build --print [--json]` prints it
 // without building; the build itself writes the final tags it lists.
 
-import type { Plan, StageName } from "../stages/model.js";
-import { finalTags } from "../stages/names.js";
+import type { Plan, StageName } from "../plan/model.js";
+import { finalTags } from "../plan/names.js";
 import type { ImageChain } from "./resolve.js";
 import type { StoredStage } from "./tags.js";
 

@@ -4,7 +4,7 @@
 // install/beforeSetup/setup gets it as a helper build stage right before its own (`<stage>--git-patch`).
 
 import path from "node:path";
-import { PATCH_CONTEXT, patchHelperTarget } from "../stages/names.js";
+import { PATCH_CONTEXT, patchHelperTarget } from "../plan/names.js";
 import { UserError } from "../diagnostics.js";
 import { COMMIT_SECRET, REPO_ARG } from "../emit/dockerfile.js";
 import type { BakeFile, BakeTarget } from "../bake/model.js";
@@ -13,15 +13,15 @@ import type { Dockerfile } from "../dockerfile/model.js";
 import { dockerfileImageTarget } from "../emit/bake.js";
 import { importFilterScript } from "../emit/import-filter.js";
 import { lowerPlan } from "../emit/lower.js";
-import { listStageContexts } from "../stages/contexts.js";
+import { listStageContexts } from "../plan/contexts.js";
 import { bakeSsh, type SshAgentSpec } from "./ssh.js";
-import type { DockerfileImagePlan, GitPatchBody, ImagePlan, Plan, StageBody, StagePlan } from "../stages/model.js";
-import type { ChainStage, ImageChain, StagePatch } from "./resolve.js";
+import type { DockerfileImagePlan, GitPatchBody, ImagePlan, Plan, StageBody, StagePlan } from "../plan/model.js";
+import type { ChainStage, ImageChain, StagePatch } from "../storage/resolve.js";
 import { stapelBuildTimeArgs } from "../emit/dependencies.js";
 import { secretEntries, targetSecrets } from "../emit/secrets.js";
 import type { DependencyValues } from "./dependencies.js";
 
-export { PATCH_CONTEXT } from "../stages/names.js";
+export { PATCH_CONTEXT } from "../plan/names.js";
 
 /** A patch written to the patches folder: file names relative to it. */
 export interface PatchFiles {
@@ -58,7 +58,7 @@ export interface RenderBuildOptions {
   commitEnv?: string;
   /** Dockerfile images built by this bake (one target each, pushed as their newTags tag). */
   dockerfileImages?: DockerfileImagePlan[];
-  /** Dependencies' ImageID/ImageDigest values (src/build/dependencies.ts). */
+  /** Dependencies' ImageID/ImageDigest values (src/builder/dependencies.ts). */
   dependencyValues?: DependencyValues;
   /** Where the `value:` secrets are written (relative to the bake's working directory); default "secrets". */
   secretDir?: string;

@@ -8,7 +8,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { buildProject, type BuildReport } from "../../src/build/index.js";
+import { buildProject, type BuildReport } from "../../src/builder/index.js";
 import { UserError } from "../../src/diagnostics.js";
 import { RegistryClient } from "../../src/registry/index.js";
 import { tempDir, writeFile } from "../git/gitFixture.js";

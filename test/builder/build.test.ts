@@ -4,7 +4,7 @@ import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, rmSync, renameSync, chmodSync, unlinkSync, symlinkSync } from "node:fs";
 import path from "node:path";
-import { buildProject, type BuildReport } from "../../src/build/index.js";
+import { buildProject, type BuildReport } from "../../src/builder/index.js";
 import { RegistryClient } from "../../src/registry/index.js";
 import { git, tempDir, writeFile } from "../git/gitFixture.js";
 import { dockerRecorder, makeProject, run, sh, stackUp, uniqueRepo } from "./support.js";

@@ -5,8 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync, chmodSync } from "node:fs";
 import path from "node:path";
-import { planProject } from "../../src/stages/plan.js";
-import type { Plan, PlanOptions } from "../../src/stages/model.js";
+import { planProject } from "../../src/plan/plan.js";
+import type { Plan, PlanOptions } from "../../src/plan/model.js";
 import { commitAll, git, tempDir, writeFile } from "../git/gitFixture.js";
 
 const assumed: PlanOptions["baseImages"] = { resolve: async () => ({ user: "", workdir: "", source: "assumed" }) };

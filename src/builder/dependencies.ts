@@ -1,12 +1,12 @@
 // werf's `dependencies` ImageID/ImageDigest in `build`: the values of the dependency's last stage in the
 // registry (its config digest and its manifest digest), read once that stage is stored. Images whose values
-// others need are built first, in a run of their own (src/build/index.ts), so that the dependents' bake gets
+// others need are built first, in a run of their own (src/builder/index.ts), so that the dependents' bake gets
 // them as build arguments (src/emit/dependencies.ts names the arguments).
 
 import type { RegistryClient } from "../registry/client.js";
-import type { Plan } from "../stages/model.js";
+import type { Plan } from "../plan/model.js";
 import { dependencyArg, isBuildTimeValue, targetOf } from "../emit/dependencies.js";
-import type { ImageChain } from "./resolve.js";
+import type { ImageChain } from "../storage/resolve.js";
 import type { DockerfileState } from "./index.js";
 
 /** Images of the plan whose ImageID or ImageDigest an image of the plan uses, in plan order. */

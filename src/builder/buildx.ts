@@ -3,8 +3,8 @@
 
 import { UserError } from "../diagnostics.js";
 import { run } from "../process/run.js";
-import type { DockerfileState } from "./plan.js";
-import type { ImageChain } from "./resolve.js";
+import type { DockerfileState } from "../storage/plan.js";
+import type { ImageChain } from "../storage/resolve.js";
 
 export type BuildOutput = "inherit" | "ignore" | ((chunk: Buffer) => void);
 

@@ -2,8 +2,8 @@
 // patches, the digests to build in order, final tags for final images only, and the text `build --print` shows.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { formatBuildPlan, makeBuildPlan } from "../../src/build/plan.js";
-import type { ImageChain } from "../../src/build/resolve.js";
+import { formatBuildPlan, makeBuildPlan } from "../../src/storage/plan.js";
+import type { ImageChain } from "../../src/storage/resolve.js";
 import { gitSource, image, mapping, stage, userBody, cmd } from "../emit/planFixture.js";
 
 const REPO = "127.0.0.1:5000/p";

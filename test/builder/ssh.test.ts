@@ -7,11 +7,11 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { buildProject, parseSshSpecs, startSshAgent } from "../../src/build/index.js";
+import { buildProject, parseSshSpecs, startSshAgent } from "../../src/builder/index.js";
 import { printPlanDockerfile } from "../../src/emit/index.js";
 import { cmd, gitSource, image, mapping, plan, stage, userBody } from "../emit/planFixture.js";
 import { UserError } from "../../src/diagnostics.js";
-import { alive } from "../../src/build/ssh.js";
+import { alive } from "../../src/builder/ssh.js";
 import { tempDir } from "../git/gitFixture.js";
 import { makeProject, run, sh, stackUp, uniqueRepo } from "./support.js";
 

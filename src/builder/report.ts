@@ -6,7 +6,7 @@ export interface StageReport {
   /** `<repo>:<digest>-<ms>`. */
   tag: string;
   status: "reused" | "built";
-  /** reused: time to choose it; built: the sum of its BuildKit steps' times (src/build/progress.ts); a Dockerfile
+  /** reused: time to choose it; built: the sum of its BuildKit steps' times (src/builder/progress.ts); a Dockerfile
    *  image: the wall time of the bake. */
   seconds: number;
 }

@@ -1,7 +1,7 @@
 // Stage tags in the repository: `<digest>-<unix-millis>` (werf's RepoStage_ImageFormatWithCreationTs, reference §2.4).
 // The registry's tag list is read once per build and indexed by digest here.
 
-import { parseStageTag } from "../stages/names.js";
+import { parseStageTag } from "../plan/names.js";
 
 export interface StoredStage {
   /** The tag, e.g. `<56 hex>-1700000000000`. */
@@ -10,7 +10,7 @@ export interface StoredStage {
   ms: number;
 }
 
-export { parseStageTag, stageTag } from "../stages/names.js";
+export { parseStageTag, stageTag } from "../plan/names.js";
 
 /** digest → its stored stages, oldest first (ties broken by tag, so the order is the same everywhere). */
 export function indexStageTags(tags: Iterable<string>): Map<string, StoredStage[]> {

@@ -15,15 +15,15 @@
 
 import { diffMapping, type PatchChanges } from "../git/patch.js";
 import type { GitRepo } from "../git/repo.js";
-import { openSourceRepo } from "../stages/git-sources.js";
+import { openSourceRepo } from "../plan/git-sources.js";
 import type { RegistryClient } from "../registry/index.js";
-import { gitCommitLabel, parseGitCommitLabel } from "../stages/labels.js";
-import { MIB, gitCacheInputs, gitLatestPatchInputs, mappingTreeChecksum, patchStage, rechain, rechainFrom } from "../stages/patch-stages.js";
-import type { GitSource, ImagePlan, Plan, StagePlan } from "../stages/model.js";
+import { gitCommitLabel, parseGitCommitLabel } from "../plan/labels.js";
+import { MIB, gitCacheInputs, gitLatestPatchInputs, mappingTreeChecksum, patchStage, rechain, rechainFrom } from "../plan/patch-stages.js";
+import type { GitSource, ImagePlan, Plan, StagePlan } from "../plan/model.js";
 import type { StoredStage } from "./tags.js";
 import type { LabelCache } from "./label-cache.js";
 
-export { MIB } from "../stages/patch-stages.js";
+export { MIB } from "../plan/patch-stages.js";
 
 /** One patch of one git mapping: from the commit the previous stage holds to HEAD. */
 export interface StagePatch {
@@ -165,7 +165,7 @@ export class Resolver {
     return out;
   }
 
-  /** The mapping's tree checksum at HEAD (src/stages/patch-stages.ts), once per mapping. */
+  /** The mapping's tree checksum at HEAD (src/plan/patch-stages.ts), once per mapping. */
   private latestChecksum(source: GitSource): Promise<string> {
     const key = `${source.repoDir}\0${source.id}\0${source.commit}`;
     let p = this.latestSums.get(key);

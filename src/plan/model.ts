@@ -133,7 +133,7 @@ export interface StagePlan {
   /** Labels the stage ends with (digest, image, stage, git commits held). */
   labels: Record<string, string>;
   body: StageBody;
-  /** The bake named contexts the stage reads (name → source), made by src/stages/contexts.ts. */
+  /** The bake named contexts the stage reads (name → source), made by src/plan/contexts.ts. */
   contexts?: Record<string, string>;
   /** asLayers: this stage is layer `index` (1-based) of the `count` layers a werf user stage was split into, one
    *  per command; the last layer keeps the stage's own target (docs/digests.md "asLayers"). */
@@ -290,7 +290,7 @@ export interface BaseImageResolver {
   resolve(ref: string): Promise<BaseImageConfig>;
 }
 
-/** Options of the planner (src/stages/plan.ts `planProject`). */
+/** Options of the planner (src/plan/plan.ts `planProject`). */
 export interface PlanOptions {
   /** The project directory (holds werf.yaml). */
   dir: string;
