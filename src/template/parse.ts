@@ -23,6 +23,9 @@ import { isEmptyTree } from "./node.js";
 import { parseNumber } from "./number.js";
 import { unquoteChar, unquoteString } from "./unquote.js";
 
+/** How deep lists and parenthesized pipelines may nest (see Parser.nested). */
+export const MAX_PARSE_DEPTH = 1000;
+
 export interface ParseEnv {
   /** Is NAME a known function (builtin or FuncMap)? */
   hasFunction(name: string): boolean;
@@ -58,6 +61,8 @@ class Parser {
   private actionLine = 0;
   /** Last token read, for the line of error messages. */
   private last: Item;
+  /** Nesting of lists ({{ if }}, {{ range }}...) and pipelines (parentheses) being parsed. */
+  private depth = 0;
 
   constructor(
     private readonly items: Item[],
@@ -177,7 +182,25 @@ class Parser {
     });
   }
 
+  /** Runs a nested part of the parse, bounded: Go's parser stops parenthesized nesting at 10000 ("max expression
+   *  depth exceeded"); a JS stack is smaller, so lists and pipelines together stop at MAX_PARSE_DEPTH here. */
+  private nested<T>(f: () => T): T {
+    if (++this.depth > MAX_PARSE_DEPTH) {
+      this.depth = 0;
+      this.errorf("max expression depth exceeded", `stapel2docker parses at most ${MAX_PARSE_DEPTH} nested actions and parentheses`);
+    }
+    try {
+      return f();
+    } finally {
+      this.depth = Math.max(0, this.depth - 1);
+    }
+  }
+
   private itemList(): [ListNode, EndOrElse] {
+    return this.nested(() => this.itemListAt());
+  }
+
+  private itemListAt(): [ListNode, EndOrElse] {
     const list: ListNode = { kind: "list", pos: this.peekNonSpace().pos, nodes: [] };
     while (this.peekNonSpace().type !== "eof") {
       if (this.peekNonSpace().type === "error") this.unexpected(this.nextNonSpace(), "input");
@@ -298,6 +321,10 @@ class Parser {
   // ---- pipelines -------------------------------------------------------------
 
   private pipeline(context: string, end: ItemType): PipeNode {
+    return this.nested(() => this.pipelineAt(context, end));
+  }
+
+  private pipelineAt(context: string, end: ItemType): PipeNode {
     const first = this.peekNonSpace();
     const pipe: PipeNode = { kind: "pipe", pos: first.pos, line: first.line, isAssign: false, decl: [], cmds: [] };
     decls: while (true) {

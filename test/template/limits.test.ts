@@ -105,3 +105,18 @@ test("values nested deeper than the JS stack allows give a located error, not a 
   const e = fail('{{ $d := dict }}{{ range until 100000 }}{{ $d = dict "a" $d }}{{ end }}{{ $d }}');
   assert.equal(e.message.split("\n")[0], 'werf.yaml:1:75: executing "werfConfig" at <{{$d}}>: nesting too deep: the JS stack is exhausted');
 });
+
+test("deeply nested actions and parentheses: a located parse error, not a stack overflow", () => {
+  for (const tpl of ["{{ if true }}".repeat(20000) + "x" + "{{ end }}".repeat(20000), `{{ ${"(".repeat(100000)}1${")".repeat(100000)} }}`]) {
+    const set = werfSet();
+    assert.throws(() => set.parse("werfConfig", tpl, "werf.yaml"), (e: unknown) => {
+      assert.ok(e instanceof TemplateError, String(e));
+      assert.match(e.message, /^werf\.yaml:1:\d+: .*max expression depth exceeded/);
+      return true;
+    });
+  }
+  // as deep as real templates go parses as before
+  const set = werfSet();
+  set.parse("werfConfig", "{{ if true }}".repeat(100) + "ok" + "{{ end }}".repeat(100), "werf.yaml");
+  assert.equal(set.execute("werfConfig", new Map()).text, "ok");
+});
