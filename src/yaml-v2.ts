@@ -19,6 +19,7 @@
 // - MAX_YAML_CHARS characters per document (the parser needs ~100 bytes of heap and ~1 µs per
 //   input byte, so larger documents would take minutes and gigabytes).
 import { Composer, Parser, isAlias, isMap, isPair, isScalar, isSeq, type Alias, type Document, type Node, type Scalar, type YAMLMap, type YAMLSeq } from "yaml";
+import { goQuote } from "./template/strconv.js";
 
 /** Nesting levels (mappings and sequences) allowed in one document. */
 export const MAX_YAML_DEPTH = 256;
@@ -524,7 +525,3 @@ interface DecodedKey {
   goRepr: string;
 }
 
-/** Go's %#v of a string (strconv.Quote; JSON's escaping agrees for what keys hold). */
-function goQuote(s: string): string {
-  return JSON.stringify(s);
-}

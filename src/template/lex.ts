@@ -4,6 +4,7 @@
 // the tokens of the action language. Every item keeps its offset in the source
 // (UTF-16 units of the JS string) and its 1-based line. Trim markers "{{- " and
 // " -}}" remove the whitespace next to the action from the neighbouring text.
+import { goQuote } from "./strconv.js";
 
 export type ItemType =
   | "error"
@@ -66,29 +67,6 @@ export function describeItem(i: Item): string {
   }
   if (i.val.length > 10) return goQuote(i.val.slice(0, 10)) + "...";
   return goQuote(i.val);
-}
-
-/** strconv.Quote for ASCII-ish content. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === '"') out += '\\"';
-    else if (ch === "\\") out += "\\\\";
-    else if (c === 7) out += "\\a";
-    else if (c === 8) out += "\\b";
-    else if (c === 12) out += "\\f";
-    else if (c === 10) out += "\\n";
-    else if (c === 13) out += "\\r";
-    else if (c === 9) out += "\\t";
-    else if (c === 11) out += "\\v";
-    else if (c < 0x20 || c === 0x7f) out += "\\x" + c.toString(16).padStart(2, "0");
-    else if (c === 0xfffd && ch !== "\ufffd") out += "\\ufffd";
-    else if ((c >= 0x80 && c < 0xa0) || c === 0xad) out += c < 0x100 ? "\\u" + c.toString(16).padStart(4, "0") : ch;
-    else if (c >= 0xd800 && c <= 0xdfff) out += "\\ufffd";
-    else out += ch;
-  }
-  return out + '"';
 }
 
 const LEFT = "{{";

@@ -3,7 +3,7 @@
 // Every node keeps `pos`, its offset in the source text of the template that
 // contains it; `String()` renders the node back as Go does in error messages
 // ("executing ... at <.a.b>").
-import { goQuote } from "./lex.js";
+import { goQuote } from "./strconv.js";
 
 /** The source text a template was parsed from, shared by the trees defined in it. */
 export interface TemplateSource {

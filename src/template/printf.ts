@@ -5,7 +5,7 @@
 // and Go's error forms: %!d(string=x), %!v(MISSING), %!(EXTRA ...), %!(NOVERB).
 import { formatFloat, formatValue } from "./format.js";
 import { formatFixed } from "./decimal.js";
-import { goQuote } from "./lex.js";
+import { goQuote } from "./strconv.js";
 import { GoFloat, type GoValue, goTypeName, isGoFunc, isGoObject } from "./value.js";
 
 interface Flags {

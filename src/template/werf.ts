@@ -1,6 +1,5 @@
 // werf's template functions and data (pkg/config/parser.go): include, tpl, env,
 // required, fromYaml/toYaml on top of sprig, and the .Files/.Env/.Commit data.
-import { execFileSync } from "node:child_process";
 import { ProjectFiles, ProjectPathError } from "../project/files.js";
 import type { ProjectReader } from "../project/reader.js";
 import { envNotAllowedMessage } from "../config/giterminism.js";
@@ -182,18 +181,6 @@ export interface CommitInfo {
   unix: number;
 }
 
-/** HEAD of the git repository at `dir`; undefined when it is not a repository or has no commit. */
-export function headCommit(dir: string): CommitInfo | undefined {
-  try {
-    const out = execFileSync("git", ["-C", dir, "log", "-1", "--format=%H %ct"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-    const [hash, ct] = out.trim().split(" ");
-    if (!hash) return undefined;
-    return { hash, unix: Number(ct) };
-  } catch {
-    return undefined;
-  }
-}
-
 /** Go's time.Time.String() of a UTC time: "2026-01-01 00:00:00 +0000 UTC". */
 export function goTimeString(unix: number): string {
   const d = new Date(unix * 1000);
@@ -208,7 +195,7 @@ export interface WerfDataOptions {
   /** Shared with werfFuncs: see FileOrigins. */
   origins?: FileOrigins;
   env?: string;
-  /** Override the commit (tests); by default HEAD of `dir`, or none. */
+  /** The commit `.Commit` describes (the renderer passes the one it read the files from); none: empty. */
   commit?: CommitInfo | null;
 }
 
@@ -217,7 +204,8 @@ export interface WerfDataOptions {
  * first commit) .Commit.Hash is "" and .Commit.Date is the epoch (Unix "0").
  */
 export function werfData(opts: WerfDataOptions): GoMap {
-  const commit = opts.commit === undefined ? headCommit(opts.dir) : (opts.commit ?? undefined);
+  // the commit is read once, by the renderer (src/project/commit.ts); without one .Commit is empty
+  const commit = opts.commit ?? undefined;
   const unix = commit?.unix ?? 0;
   const date: GoMap = new Map<string, GoValue>([
     ["Human", goTimeString(unix)],

@@ -2,7 +2,7 @@
 import { type FuncMap, type GoValue, goFunc } from "../value.js";
 import { argInt, argString, strslice, strval } from "./args.js";
 import { camelcase, kebabcase, snakecase } from "./casing.js";
-import { goQuote } from "./quote.js";
+import { goQuote } from "../strconv.js";
 import {
   byteLen, byteRunes, byteSlice, fromBytes, isLetter, isLower, isDigit, isSpace, isTitleCase, isUpper, toBytes, toLowerRune,
   toTitleRune, toUpperRune,

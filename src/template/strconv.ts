@@ -1,4 +1,4 @@
-// strconv.Quote: Go's double-quoted string literal, as fmt's %q prints strings.
+// strconv.Quote: Go's double-quoted string literal, as fmt's %q prints strings (one implementation for the lexer's messages, printf and sprig).
 
 /** Printable per Go's strconv.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
 function isPrint(r: string): boolean {
