@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { UserError, formatDiagnostic } from "../diagnostics.js";
 import { renderCommitEnv, writeArchives, writeContextFiles } from "../emit/index.js";
+import { writeDockerfileContexts } from "../emit/dockerfile-context.js";
 import { printDockerfile } from "../dockerfile/print.js";
 import { writeBakeFile } from "../bake/write.js";
 import { finalTags, repoOf } from "../plan/names.js";
@@ -290,11 +291,13 @@ async function bake(
       commitEnv: commitEnv !== undefined ? "commit.env" : undefined,
       dockerfileImages: dockerfiles.filter((d) => !d.stored).map((d) => d.plan),
       dependencyValues,
+      contextsDir: work,
       ssh,
     });
     // the git archives of rebuilt gitArchive stages (as compile writes them)
     await writeArchives(files.plan, contextDir);
     await writeContextFiles(files.model, contextDir);
+    await writeDockerfileContexts(files.plan, work);
     const dfTargets = new Set(dockerfiles.map((d) => d.plan.target));
     for (const t of files.targets.values()) {
       if (dfTargets.has(t)) continue;

@@ -11,6 +11,7 @@ import type { BakeFile, BakeTarget } from "../bake/model.js";
 import { bakeFile, targetContexts } from "../bake/write.js";
 import type { Dockerfile } from "../dockerfile/model.js";
 import { dockerfileImageTarget } from "../emit/bake.js";
+import { contextsFromCommit, dockerfileContextFolder } from "../emit/dockerfile-context.js";
 import { importFilterScript } from "../emit/import-filter.js";
 import { lowerPlan } from "../emit/lower.js";
 import { listStageContexts } from "../plan/contexts.js";
@@ -62,6 +63,8 @@ export interface RenderBuildOptions {
   dependencyValues?: DependencyValues;
   /** Where the `value:` secrets are written (relative to the bake's working directory); default "secrets". */
   secretDir?: string;
+  /** The folder holding the Dockerfile images' contexts read from the commit (src/emit/dockerfile-context.ts). */
+  contextsDir?: string;
   /** SSH agents forwarded to every RUN of a user stage. */
   ssh?: SshAgentSpec[];
 }
@@ -164,7 +167,8 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
   }
   for (const df of dfBuilt) {
     if (bakeTargets[df.target]) throw new Error(`internal: bake target ${df.target} is used twice`);
-    bakeTargets[df.target] = dockerfileImageTarget(plan, df, path.resolve(plan.dir, df.context || "."), [`${opts.repo}:${opts.newTags.get(df.digest)!}`], opts.repo, {
+    const context = contextsFromCommit(plan) && opts.contextsDir ? path.join(opts.contextsDir, dockerfileContextFolder(df)) : path.resolve(plan.dir, df.context || ".");
+    bakeTargets[df.target] = dockerfileImageTarget(plan, df, context, [`${opts.repo}:${opts.newTags.get(df.digest)!}`], opts.repo, {
       args: Object.fromEntries(opts.dependencyValues?.dockerfile.get(df.target) ?? []),
       secrets: secretEntries(df.secrets ?? [], opts.secretDir ?? "secrets", (src) => path.resolve(plan.dir, src)),
     });

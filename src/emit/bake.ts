@@ -15,6 +15,7 @@ import { finalTags, repoOf } from "../plan/names.js";
 import { COMMIT_SECRET, REPO_ARG } from "./lower.js";
 import { dependencySources, dockerfileDependencyArgs, stapelBuildTimeArgs } from "./dependencies.js";
 import { secretEntries, targetSecrets } from "./secrets.js";
+import { contextsFromCommit, dockerfileContextFolder } from "./dockerfile-context.js";
 
 export type { BakeFile, BakeTarget } from "../bake/model.js";
 
@@ -43,10 +44,10 @@ export function dockerfileImageTarget(
   repo: string,
   extra: { args?: Record<string, string>; secrets?: string[] } = {},
 ): BakeTarget {
-  const rel = df.context || ".";
   return {
     context,
-    dockerfile: path.posix.relative(rel, df.dockerfile) || df.dockerfile,
+    // werf joins `context` and `dockerfile`; bake reads `dockerfile` relative to the target's context too
+    dockerfile: df.dockerfile,
     ...(df.image.target ? { target: df.image.target } : {}),
     args: { ...df.image.args, ...dockerfileDependencyArgs(plan, df, repo).args, ...extra.args },
     secret: extra.secrets ?? [],
@@ -85,7 +86,9 @@ export function renderBake(plan: Plan, opts: EmitOptions, dockerfile: Dockerfile
     if (target[df.target]) throw new Error(`bake target ${df.target} is used twice`);
     const tagged = df.image.final || sources.has(df.image.name);
     const secrets = secretEntries(df.secrets ?? [], `${out}/secrets`);
-    target[df.target] = dockerfileImageTarget(plan, df, df.context || ".", tagged ? finalTags(repo, df.target, df.digest, tags) : [], repo, { secrets });
+    // the context as werf gives it: the commit's files (written under OUT), else the folder as it is
+    const context = contextsFromCommit(plan) ? `${out}/${dockerfileContextFolder(df)}` : df.context || ".";
+    target[df.target] = dockerfileImageTarget(plan, df, context, tagged ? finalTags(repo, df.target, df.digest, tags) : [], repo, { secrets });
     if (tagged) defaults.push(df.target);
   }
   return bakeFile(target, defaults);

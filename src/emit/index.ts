@@ -15,6 +15,7 @@ import type { GitArchivePlan, Plan } from "../plan/model.js";
 import { renderBake, outRelative, type BakeFile, type EmitOptions } from "./bake.js";
 import { repoOf } from "../plan/names.js";
 import { writeSecretValues } from "./secrets.js";
+import { writeDockerfileContexts } from "./dockerfile-context.js";
 import { buildWaves, dockerfileDependencyArgs, stapelBuildTimeArgs, type BuildTimeArg } from "./dependencies.js";
 import { archiveEntriesFile, archiveNeedsChown, printPlan, renderDockerfileWith, type RenderDeps } from "./dockerfile.js";
 import { lowerPlan } from "./lower.js";
@@ -280,6 +281,7 @@ export async function emitProject(plan: Plan, opts: EmitOptions, deps: RenderDep
       await mkdir(context);
       await writeArchives(plan, context);
       await writeContextFiles(model, context);
+      await writeDockerfileContexts(plan, tmp);
       written = (await listFiles(tmp)).sort();
       if (replacing) {
         // two renames: a kill between them leaves OUT absent and the previous output under the `old` name,

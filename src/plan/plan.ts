@@ -67,13 +67,16 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
   return plan;
 }
 
-/** Uncommitted changes (project-relative) to files that a local git mapping of the config selects. */
+/** Uncommitted changes (project-relative) to files that a local git mapping of the config selects, or that lie in a
+ *  Dockerfile image's context. */
 function mappedChanges(config: WerfConfig, rendered: RenderedConfig): string[] {
   const pc = rendered.commit;
   if (!pc || pc.dev || rendered.worktreeChanges.length === 0) return [];
   const prefix = pc.subdir === "" ? "" : `${pc.subdir}/`;
   const matchers = config.images.flatMap((i) => i.git.filter((m) => m.local)).map((m) => new PathMatcher({ basePath: m.add, includeGlobs: m.includePaths, excludeGlobs: m.excludePaths }));
-  return rendered.worktreeChanges.filter((p) => matchers.some((mt) => mt.isPathMatched(prefix + p)));
+  // a Dockerfile image's context folder is read from the commit too (src/emit/dockerfile-context.ts)
+  const contexts = config.dockerfileImages.map((d) => (d.context ?? ".").replace(/^\.\/+/, "").replace(/\/+$/, "")).map((c) => (c === "." || c === "" ? "" : `${c}/`));
+  return rendered.worktreeChanges.filter((p) => matchers.some((mt) => mt.isPathMatched(prefix + p)) || contexts.some((c) => p.startsWith(c)));
 }
 
 /** Plans an already loaded config (tests, and `build` which reloads nothing). */

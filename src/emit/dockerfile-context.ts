@@ -1,0 +1,58 @@
+// A Dockerfile image's build context as werf gives it: the context folder's files at the commit (`git archive`),
+// plus `contextAddFiles` from the work tree; never untracked or uncommitted files otherwise. Outside a git
+// repository there is no commit: the context folder is used as it is.
+
+import fs from "node:fs";
+import path from "node:path";
+import { UserError } from "../diagnostics.js";
+import { run } from "../process/run.js";
+import { projectCommit } from "../project/commit.js";
+import { ProjectFiles, ProjectPathError } from "../project/files.js";
+import type { DockerfileImagePlan, Plan } from "../plan/model.js";
+
+/** Where a Dockerfile image's context is written, below the folder that holds the contexts. */
+export function dockerfileContextFolder(df: DockerfileImagePlan): string {
+  return `dockerfile-context/${df.target}`;
+}
+
+/** Whether the contexts come from the commit (the project is in a git repository with a commit). */
+export function contextsFromCommit(plan: Plan): boolean {
+  return plan.commit !== undefined;
+}
+
+/** Writes the context of every Dockerfile image of the plan under `root` (dockerfileContextFolder). */
+export async function writeDockerfileContexts(plan: Plan, root: string): Promise<void> {
+  if (!contextsFromCommit(plan) || plan.dockerfileImages.length === 0) return;
+  const pc = await projectCommit(plan.dir);
+  if (!pc) return;
+  const files = new ProjectFiles(plan.dir);
+  for (const df of plan.dockerfileImages) {
+    const dest = path.join(root, ...dockerfileContextFolder(df).split("/"));
+    fs.mkdirSync(dest, { recursive: true });
+    const context = df.context === "." ? "" : df.context;
+    const treePath = [pc.subdir, context].filter(Boolean).join("/");
+    // the folder's files at the commit (the commit the plan was made from: with --dev, the work tree's)
+    const ref = treePath ? `${plan.commit!.hash}:${treePath}` : `${plan.commit!.hash}^{tree}`;
+    const r = await run("sh", ["-c", 'git -C "$1" archive --format=tar "$2" | tar -x -C "$3"', "sh", pc.repo.root, ref, dest]);
+    if (r.code !== 0) {
+      throw new UserError({
+        pos: df.image.pos,
+        message: `the context ${df.context} of image ${df.image.name} could not be read from commit ${plan.commit!.hash.slice(0, 12)}: ${(r.stderr || r.error?.message || "").split("\n")[0]}`,
+        hint: "the context folder must be committed (werf reads it from the commit); or build the work tree with --dev",
+      });
+    }
+    // contextAddFiles: from the work tree, as werf adds them (confined to the project like every read)
+    for (const rel of df.image.contextAddFiles) {
+      const inProject = [context, rel].filter(Boolean).join("/");
+      try {
+        const src = files.resolve(inProject);
+        const to = path.join(dest, ...rel.split("/"));
+        fs.mkdirSync(path.dirname(to), { recursive: true });
+        fs.cpSync(src.real, to, { recursive: true, dereference: false });
+      } catch (e) {
+        if (!(e instanceof ProjectPathError)) throw e;
+        throw new UserError({ pos: df.image.pos, message: `contextAddFiles ${JSON.stringify(rel)}: ${e.message}`, hint: "the path is relative to the context folder" });
+      }
+    }
+  }
+}
