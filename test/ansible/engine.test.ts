@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { sharedDir } from "../support/paths.js";
+import { sharedDir, sharedMissing } from "../support/paths.js";
 import { synthesizeRepo, type SynthRepo } from "../corpus/synth-repo.js";
 import { planProject } from "../../src/plan/plan.js";
 import { emitProject } from "../../src/emit/index.js";
@@ -75,7 +75,7 @@ async function buildCorpus(folder: string, environ: Record<string, string>, edit
   };
 }
 
-describe("corpus ansible configs built on the real engine", { timeout: 1_800_000 }, () => {
+describe("corpus ansible configs built on the real engine", { timeout: 1_800_000, skip: sharedMissing("corpus") }, () => {
   before(async () => {
     await setupImages();
   }, { timeout: 1_500_000 });

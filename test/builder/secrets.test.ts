@@ -46,13 +46,15 @@ function project(): string {
     `  - for f in S2D_TEST_SECRET token inline; do md5sum < /run/secrets/$f | cut -c1-32; done > /seen.txt; true ${SALT}`,
     "---",
     "image: web",
+    // a context of its own: `context: .` would hold werf.yaml, where the `value:` is written
+    "context: web",
     "dockerfile: Dockerfile",
     "secrets:",
     "- id: inline",
     `  value: ${INLINE_VALUE}`,
     "",
   ].join("\n"));
-  writeFile(dir, "Dockerfile", `FROM stapel2docker/base-busybox:latest\nRUN --mount=type=secret,id=inline md5sum < /run/secrets/inline | cut -c1-32 > /seen.txt # ${SALT}\n`);
+  writeFile(dir, "web/Dockerfile", `FROM stapel2docker/base-busybox:latest\nRUN --mount=type=secret,id=inline md5sum < /run/secrets/inline | cut -c1-32 > /seen.txt # ${SALT}\n`);
   writeFile(dir, "secret.txt", FILE_VALUE);
   git(dir, "add", "-A");
   git(dir, "commit", "-q", "-m", "secrets");

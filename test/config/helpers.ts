@@ -6,7 +6,7 @@ import { loadWerfConfig, type WerfConfig } from "../../src/config/index.js";
 
 /** Repository root (dist/test/config → ../../..). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-export const sharedDir = path.resolve(repoRoot, "../shared");
+export { sharedDir, sharedMissing } from "../support/paths.js";
 
 export const META = "configVersion: 1\nproject: demo\n---\n";
 

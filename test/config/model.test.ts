@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { META, load, sharedDir } from "./helpers.js";
+import { META, load, sharedDir, sharedMissing } from "./helpers.js";
 
 function corpus(folder: string) {
   const text = fs.readFileSync(path.join(sharedDir, "corpus", folder, "werf.yaml"), "utf8");
@@ -58,7 +58,7 @@ test("ansible tasks keep their module, data and position", () => {
   assert.equal(task.pos.line, 8);
 });
 
-test("corpus: Alignfig (images, artifact, imports, docker)", () => {
+test("corpus: Alignfig (images, artifact, imports, docker)", { skip: sharedMissing("corpus") }, () => {
   const cfg = corpus("Alignfig__alignfig");
   assert.equal(cfg.meta.project, "alignfig");
   assert.deepEqual(cfg.images.map((i) => i.name), ["redis", "redis_exporter", "python_base", "python_api", "golang_builder", "golang_web"]);
@@ -74,7 +74,7 @@ test("corpus: Alignfig (images, artifact, imports, docker)", () => {
   assert.deepEqual(cfg.images[2]!.docker!.env, { PYTHONDONTWRITEBYTECODE: "1", PYTHONUNBUFFERED: "1" });
 });
 
-test("corpus: hlf-karma (ansible) and the e2e complex fixture (Dockerfile image, remote git)", () => {
+test("corpus: hlf-karma (ansible) and the e2e complex fixture (Dockerfile image, remote git)", { skip: sharedMissing("corpus") }, () => {
   const karma = corpus("ANO-ID-AS-Center__hlf-karma");
   const chaincode = karma.images[0]!;
   assert.equal(chaincode.ansible!.install[0]!.module, "shell");

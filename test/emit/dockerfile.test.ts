@@ -265,10 +265,10 @@ describe("renderDockerfile", () => {
     ]);
     const p = plan([b, child, onDf], {
       dockerfileImages: [{
-        image: { name: "backend", pos: { file: "werf.yaml", line: 80, col: 1 }, dockerfile: "docker/Dockerfile", context: "docker", contextAddFiles: [], target: "prod", args: { B: "2", A: "1" }, addHost: [], staged: false, platform: [], dependencies: [], secrets: [], final: true },
+        image: { name: "backend", pos: { file: "werf.yaml", line: 80, col: 1 }, dockerfile: "Dockerfile", context: "docker", contextAddFiles: [], target: "prod", args: { B: "2", A: "1" }, addHost: [], staged: false, platform: [], dependencies: [], secrets: [], final: true },
         target: "backend",
         context: "docker",
-        dockerfile: "docker/Dockerfile",
+        dockerfile: "Dockerfile",
         digest: "dfdigest",
       }],
     });

@@ -7,7 +7,8 @@ import { werfData, werfFuncs } from "../../src/template/werf.js";
 
 /** Repo root (tests run from dist/test/template). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-export const sharedDir = path.resolve(repoRoot, "../shared");
+import { sharedDir } from "../support/paths.js";
+export { sharedDir, sharedMissing } from "../support/paths.js";
 export const conformanceFiles = path.join(sharedDir, "conformance/gotemplate/files");
 
 export interface Case {

@@ -4,11 +4,10 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { sprigFuncs } from "../../../src/template/sprig/index.js";
+import { sharedDir } from "../../support/paths.js";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
-const corpus = path.resolve(repoRoot, "../shared/corpus");
+const corpus = path.join(sharedDir, "corpus");
 
 const WERF = ["include", "tpl", "env", "required", "fromYaml", "tpl_debug", "include_debug", "printf_debug", "dump_debug"];
 const BUILTINS = ["and", "or", "not", "len", "index", "slice", "print", "printf", "println", "html", "js", "urlquery", "call", "eq", "ne", "lt", "le", "gt", "ge"];
