@@ -45,7 +45,7 @@ test("a holder killed with SIGKILL releases its locks (kernel flock)", async (t)
   const dir = tempDir("locks");
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const files = [lockFile(dir, "r", D2), lockFile(dir, "r", D1)];
-  const mod = path.join(repoRoot, "dist/src/build/lock.js");
+  const mod = path.join(repoRoot, "dist/src/storage/lock.js");
   const holder = spawn(process.execPath, [
     "--input-type=module",
     "-e",

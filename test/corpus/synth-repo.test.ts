@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { PathMatcher } from "../../src/git/pathMatcher.js";
-import { corpusDir } from "./outcome.js";
+import { corpusDir, corpusMissing } from "./outcome.js";
 import { mappingFiles, pathsForMask, synthesizeRepo, unmetMappings, unmetMasks, SYNTH_GIT_ENV } from "./synth-repo.js";
 
 function lsTree(dir: string, rev = "HEAD", env: Record<string, string> = {}): string[] {
@@ -116,7 +116,7 @@ test("a folder that does not render still gets a repository, and says why there 
 
 // The whole corpus is checked by corpus-compile.test.ts (unmetMappings of each synthesized repository);
 // here the folders with remote mappings, includePaths and stageDependencies.
-test("corpus folders with remotes, includes and stageDependencies get repositories their mappings match", async () => {
+test("corpus folders with remotes, includes and stageDependencies get repositories their mappings match", { skip: corpusMissing() }, async () => {
   for (const folder of ["werf__werf__test-e2e-build-_fixtures-complex-state0", "lfuuu__stattest", "deckhouse__prompp"]) {
     const s = await synthesizeRepo(path.join(corpusDir, folder));
     try {

@@ -7,9 +7,10 @@ import { werfData, werfFuncs } from "../../src/template/werf.js";
 
 /** Repo root (tests run from dist/test/template). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-import { sharedDir } from "../support/paths.js";
 export { sharedDir, sharedMissing } from "../support/paths.js";
-export const conformanceFiles = path.join(sharedDir, "conformance/gotemplate/files");
+/** The oracle's `.Files` folder (the two files of shared/conformance/gotemplate/files, kept in the project so that
+ *  a clone elsewhere runs the language cases too). */
+export const conformanceFiles = path.join(repoRoot, "fixtures/template/files");
 
 export interface Case {
   name: string;
