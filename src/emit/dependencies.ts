@@ -28,11 +28,15 @@ export function targetOf(plan: Plan, image: string): string | undefined {
 }
 
 /**
- * The build argument a Stapel stage reads a dependency's ImageID/ImageDigest from:
- * `STAPEL_DEP_<TARGET>_IMAGE_ID` (target upper-cased, other characters as `_`).
+ * The build argument a Stapel stage reads a dependency's ImageID/ImageDigest from: `STAPEL_DEP_<TARGET>_IMAGE_ID`.
+ * The target (a slug: [a-z0-9._-]) is upper-cased, `-` becomes `_`, and `_` and `.` become `_5f` and `_2e`: the
+ * lower-case escapes cannot come from an upper-cased slug, so two targets never share an argument.
  */
 export function dependencyArg(target: string, type: "ImageID" | "ImageDigest"): string {
-  return `STAPEL_DEP_${target.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_${type === "ImageID" ? "IMAGE_ID" : "IMAGE_DIGEST"}`;
+  const name = [...target]
+    .map((c) => (c === "-" ? "_" : c === "_" || c === "." ? `_${c.charCodeAt(0).toString(16)}` : c.toUpperCase()))
+    .join("");
+  return `STAPEL_DEP_${name}_${type === "ImageID" ? "IMAGE_ID" : "IMAGE_DIGEST"}`;
 }
 
 /** Stapel images a target's stages come from: the image, the images it is based on, and the images it imports

@@ -33,7 +33,11 @@ export async function writeDockerfileContexts(plan: Plan, root: string): Promise
     const treePath = [pc.subdir, context].filter(Boolean).join("/");
     // the folder's files at the commit (the commit the plan was made from: with --dev, the work tree's)
     const ref = treePath ? `${plan.commit!.hash}:${treePath}` : `${plan.commit!.hash}^{tree}`;
-    const r = await run("sh", ["-c", 'git -C "$1" archive --format=tar "$2" | tar -x -C "$3"', "sh", pc.repo.root, ref, dest]);
+    // two steps, so that a failing `git archive` is seen (a shell pipe reports only tar's status)
+    const tar = `${dest}.tar`;
+    let r = await run("git", ["-C", pc.repo.root, "archive", "--format=tar", `--output=${tar}`, ref]);
+    if (r.code === 0) r = await run("tar", ["-x", "-f", tar, "-C", dest]);
+    fs.rmSync(tar, { force: true });
     if (r.code !== 0) {
       throw new UserError({
         pos: df.image.pos,

@@ -54,6 +54,7 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
     strictEnv: opts.strictEnv ?? false,
     environ: opts.environ ?? process.env,
     commit: (await own) ?? null,
+    tree: git.ownTree(),
     giterminismConfig: opts.giterminismConfig,
   });
   const config = loadWerfConfig(rendered);

@@ -8,7 +8,7 @@
 
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
-import { listTree } from "../git/tree.js";
+import { listTree, type TreeEntry } from "../git/tree.js";
 import type { GitRepo } from "../git/repo.js";
 import { ProjectPathError, cleanProjectPath } from "./files.js";
 import type { ProjectEntryStat, ProjectReader, ResolvedEntry } from "./reader.js";
@@ -41,11 +41,15 @@ export class CommitFiles implements ProjectReader {
     readonly commit: string,
   ) {}
 
-  /** Lists the commit's tree below the project directory (`subdir`, repository-relative; "" = the root). */
-  static async open(dir: string, repo: GitRepo, commit: string, subdir: string): Promise<CommitFiles> {
+  /**
+   * The commit's tree below the project directory (`subdir`, repository-relative; "" = the root). `listing` is
+   * the commit's whole tree when the caller already reads it (the planner does): it is not listed twice.
+   */
+  static async open(dir: string, repo: GitRepo, commit: string, subdir: string, listing?: Promise<TreeEntry[] | undefined>): Promise<CommitFiles> {
     const files = new CommitFiles(dir, repo.root, commit);
     const prefix = subdir === "" ? "" : `${subdir}/`;
-    for (const e of await listTree(repo, commit, { scope: subdir })) {
+    const entries = (await listing) ?? (await listTree(repo, commit, { scope: subdir }));
+    for (const e of entries) {
       if (e.type !== "blob" || !e.path.startsWith(prefix)) continue; // submodules are not project files
       const rel = e.path.slice(prefix.length);
       if (rel.split("/").includes(".git")) continue;

@@ -12,6 +12,7 @@ import { ProjectFiles, ProjectPathError } from "../project/files.js";
 import { CommitFiles } from "../project/commit-files.js";
 import { projectCommit, worktreeChanges, type ProjectCommit } from "../project/commit.js";
 import type { ProjectReader } from "../project/reader.js";
+import type { TreeEntry } from "../git/tree.js";
 
 export interface RenderOptions {
   dir: string;
@@ -23,6 +24,8 @@ export interface RenderOptions {
   dev?: boolean;
   /** The commit to read (already resolved by the caller); null reads the work tree; default: found here. */
   commit?: ProjectCommit | null;
+  /** The whole tree of that commit when the caller already lists it (read once for the render and the plan). */
+  tree?: Promise<TreeEntry[] | undefined>;
   /** werf's --giterminism-config: the allow-lists file (default: the project's werf-giterminism.yaml). */
   giterminismConfig?: string;
 }
@@ -138,7 +141,7 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
     throw new UserError({ message: `project directory ${opts.dir} does not exist`, hint: "pass an existing directory with --dir" });
   }
   const commit = opts.commit === null ? undefined : (opts.commit ?? (await projectCommit(dir, { dev: opts.dev })));
-  const project: ProjectReader = commit ? await CommitFiles.open(dir, commit.repo, commit.commit, commit.subdir) : new ProjectFiles(dir);
+  const project: ProjectReader = commit ? await CommitFiles.open(dir, commit.repo, commit.commit, commit.subdir, opts.commit ? opts.tree : undefined) : new ProjectFiles(dir);
   const config = findConfig(project, opts.configFile);
   const absPath = config.abs;
   const file = displayPath(dir, absPath);

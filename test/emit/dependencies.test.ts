@@ -11,8 +11,11 @@ import { assumedImageConfigResolver } from "../../src/docker/image-config.js";
 import { git, tempDir, writeFile } from "../git/gitFixture.js";
 
 test("argument names and waves", () => {
-  assert.equal(dependencyArg("images-echo.v2", "ImageDigest"), "STAPEL_DEP_IMAGES_ECHO_V2_IMAGE_DIGEST");
+  assert.equal(dependencyArg("images-echo.v2", "ImageDigest"), "STAPEL_DEP_IMAGES_ECHO_2eV2_IMAGE_DIGEST");
   assert.equal(dependencyArg("base", "ImageID"), "STAPEL_DEP_BASE_IMAGE_ID");
+  // every slug character set gives its own name: a-b, a_b, a.b and a-5f never collide
+  const names = ["a-b", "a_b", "a.b", "a-5f", "a_", "a-2e"].map((t) => dependencyArg(t, "ImageID"));
+  assert.equal(new Set(names).size, names.length, names.join(" "));
   const needs = new Map([["app", ["lib"]], ["lib", ["base"]], ["tool", ["base"]], ["base", []], ["other", []]]);
   assert.deepEqual(buildWaves(["app", "lib", "tool", "base", "other"], needs), [["base", "other"], ["lib", "tool"], ["app"]]);
   assert.deepEqual(buildWaves(["a", "b"], new Map()), [["a", "b"]]);
