@@ -14,7 +14,9 @@ export async function hardLinkCopy(src: string, dst: string): Promise<void> {
   if (r.code !== 0) throw new Error(`cp -al ${src} ${dst}: ${r.error?.message ?? r.stderr.trim()}`);
 }
 
-export async function runBuildx(cmd: string, args: string[], cwd: string, output: BuildOutput): Promise<void> {
+/** Runs buildx; a failure's hint shows its last output lines (`lastOutput()` when given: the plain rendering of a
+ *  rawjson stream, else the raw text). */
+export async function runBuildx(cmd: string, args: string[], cwd: string, output: BuildOutput, lastOutput?: () => string): Promise<void> {
   let tail = "";
   const r = await run(cmd, args, {
     cwd,
@@ -28,6 +30,7 @@ export async function runBuildx(cmd: string, args: string[], cwd: string, output
   });
   if (r.error) throw new UserError({ message: `cannot run ${cmd}: ${r.error.message}`, hint: "install Docker with the buildx plugin (see docs/stack.md)" });
   if (r.code === 0) return;
+  if (lastOutput) tail = lastOutput().slice(-4000);
   throw new UserError({
     message: `docker buildx bake failed (${r.signal ? `signal ${r.signal}` : `exit code ${r.code}`}); no tag was written for the stages it did not finish`,
     hint: tail ? `its last output:\n${tail.trimEnd().split("\n").slice(-15).join("\n")}` : "see buildx's output above",

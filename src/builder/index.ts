@@ -25,7 +25,9 @@ import { Resolver, type ImageChain, type StagePatch } from "../storage/resolve.j
 import { openSourceRepo } from "../plan/git-sources.js";
 import { indexStageTags, stageTag } from "../storage/tags.js";
 import type { BuildHooks } from "../introspect/index.js";
-import { StageTimes } from "./progress.js";
+import { BuildxProgress, type ProgressMode } from "./progress.js";
+import { progressDisplay } from "./display.js";
+import { readBakeMetadata, type BakeMetadata } from "./metadata.js";
 import { LabelCache, defaultLabelCacheDir } from "../storage/label-cache.js";
 import { patchHelperTarget } from "../plan/names.js";
 import { locateBakeFailure } from "./bake-failure.js";
@@ -58,6 +60,8 @@ export interface BuildOptions extends Omit<PlanOptions, "images"> {
   log?: (line: string) => void;
   /** Where buildx's output goes (default: inherited stderr). */
   buildOutput?: BuildOutput;
+  /** How buildx's progress is shown (`--progress`; default auto: tty on a terminal, else plain). */
+  progress?: ProgressMode;
   /** An already made plan (tests); otherwise planProject(this). */
   plan?: Plan;
   /** Introspection and failure reporting (src/introspect): runs the bake in its stead, and sees stored stages. */
@@ -129,7 +133,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     await buildProject({ ...opts, plan: undefined, images: first, client, dependencySources: tagged });
   }
   let { chains, dockerfiles } = await resolve(plan, repo, client, labelCache);
-  let built = new Map<string, { tag: string; seconds: number }>();
+  let built = new Map<string, BuiltStage>();
   let bakeRan = false;
   if (missing(chains, dockerfiles).size) {
     const lockDir = opts.lockDir ?? defaultLockDir();
@@ -177,11 +181,13 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
         tag: `${repo}:${tag}`,
         status: c.stored ? "reused" : "built",
         seconds: c.stored ? sec(c.seconds * 1000) : b!.seconds,
+        ...(b?.imageId ? { imageId: b.imageId } : {}),
+        ...(b?.manifestDigest ? { manifestDigest: b.manifestDigest } : {}),
       };
     });
     const tags = buildPlan.images[n].finalTags;
     for (const t of tags) tagJobs.push({ src: stages[stages.length - 1].tag, tag: t });
-    images.push({ image: chain.image.name === "" ? "~" : chain.image.name, digest: chain.digest, tags, stages });
+    images.push({ image: chain.image.name === "" ? "~" : chain.image.name, configType: "stapel", final: chain.image.final, digest: chain.digest, tags, stages });
   }
   for (const [n, d] of dockerfiles.entries()) {
     const b = built.get(d.plan.digest);
@@ -193,10 +199,12 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
       tag: `${repo}:${tag}`,
       status: d.stored ? "reused" : "built",
       seconds: d.stored ? 0 : b!.seconds,
+      ...(b?.imageId ? { imageId: b.imageId } : {}),
+      ...(b?.manifestDigest ? { manifestDigest: b.manifestDigest } : {}),
     };
     const tags = buildPlan.images[chains.length + n].finalTags;
     for (const t of tags) tagJobs.push({ src: stage.tag, tag: t });
-    images.push({ image: d.plan.image.name, digest: d.plan.digest, tags, stages: [stage] });
+    images.push({ image: d.plan.image.name, configType: "dockerfile", final: d.plan.image.final, digest: d.plan.digest, tags, stages: [stage] });
   }
   await writeFinalTags(client, tagJobs);
   return {
@@ -206,10 +214,17 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     bake: bakeRan,
     registryRequests: client.requestCount,
     seconds: sec(performance.now() - t0),
+    ...(plan.commit ? { commit: plan.commit.hash } : {}),
   };
 }
 
 export type { DockerfileState } from "../storage/plan.js";
+
+/** A stage the bake built: its new tag, seconds, and what buildx's metadata file says of its image. */
+interface BuiltStage extends BakeMetadata {
+  tag: string;
+  seconds: number;
+}
 
 async function resolve(
   plan: Plan,
@@ -240,7 +255,7 @@ async function bake(
   log: (l: string) => void,
   ssh: SshAgentSpec[] = [],
   dependencyValues?: DependencyValues,
-): Promise<Map<string, { tag: string; seconds: number }>> {
+): Promise<Map<string, BuiltStage>> {
   const work = await mkdtemp(path.join(os.tmpdir(), "stapel2docker-build-"));
   try {
     const patchDir = path.join(work, "patches");
@@ -311,25 +326,42 @@ async function bake(
     if (process.env.STAPEL2DOCKER_KEEP_BUILD_DIR) log(`build files kept in ${work}`);
     log(`building ${files.targets.size} stage(s) with docker buildx bake: ${[...files.targets.values()].join(", ")}`);
     const t0 = performance.now();
-    const times = new StageTimes();
-    const out0 = opts.buildOutput ?? "inherit";
-    const out = (b: Buffer) => {
-      times.feed(b);
-      if (typeof out0 === "function") out0(b);
-      else if (out0 === "inherit") process.stderr.write(b);
-    };
+    // buildx always writes rawjson: the stage times come from it, and it is shown as --progress asks
+    const progress = new BuildxProgress();
+    const metadata = new Map<string, BakeMetadata>();
     // a failed bake is located through the Dockerfile's line map: the failed werf.yaml command and stage
     const runBake = async (targets: string[] = [], tap?: (b: Buffer) => void) => {
-      let seen = "";
+      const display = progressDisplay(opts);
+      const shown = new BuildxProgress({
+        plain: (s) => {
+          tap?.(Buffer.from(s));
+          display.plain(s);
+        },
+        text: (s) => display.text(s),
+      });
+      display.attach(shown);
+      const metaFile = path.join(work, "metadata.json");
+      await rm(metaFile, { force: true });
       try {
-        await runBuildx(opts.docker ?? "docker", ["buildx", "bake", "--progress=plain", "--push", "-f", "docker-bake.json", ...targets], work, (b: Buffer) => {
-          seen = (seen + b.toString("utf8")).slice(-200_000);
-          tap?.(b);
-          out(b);
-        });
+        await runBuildx(
+          opts.docker ?? "docker",
+          ["buildx", "bake", "--progress=rawjson", "--push", "--metadata-file", metaFile, "-f", "docker-bake.json", ...targets],
+          work,
+          (b: Buffer) => {
+            progress.feed(b);
+            shown.feed(b);
+            display.raw(b);
+          },
+          () => shown.plainText(),
+        );
       } catch (e) {
-        throw e instanceof UserError ? locateBakeFailure(e, seen, dockerfile, files.plan) : e;
+        shown.end();
+        display.stop();
+        throw e instanceof UserError ? locateBakeFailure(e, shown.plainText(), dockerfile, files.plan) : e;
       }
+      shown.end();
+      display.stop();
+      for (const [t, m] of await readBakeMetadata(metaFile)) metadata.set(t, m);
     };
     if (opts.hooks) await opts.hooks.bake({ work, plan: files.plan, dockerfile, bake: files.bake, targets: files.targets, chains, repo, newTags, run: runBake });
     else if (opts.parallel && opts.parallel > 0) {
@@ -339,11 +371,16 @@ async function bake(
         await runBake(w);
       }
     } else await runBake();
+    progress.end();
     const seconds = sec(performance.now() - t0);
     // per stage: its vertices' times (and its git patch helper's); a Dockerfile image: the whole bake's wall time
     return new Map([...files.targets.entries()].map(([d, t]) => [
       d,
-      { tag: newTags.get(d)!, seconds: dfTargets.has(t) ? seconds : sec((times.of(t) + times.of(patchHelperTarget(t))) * 1000) },
+      {
+        tag: newTags.get(d)!,
+        seconds: dfTargets.has(t) ? seconds : sec((progress.of(t) + progress.of(patchHelperTarget(t))) * 1000),
+        ...(metadata.get(t) ?? {}),
+      },
     ]));
   } finally {
     if (!process.env.STAPEL2DOCKER_KEEP_BUILD_DIR) await rm(work, { recursive: true, force: true });

@@ -6,13 +6,21 @@ export interface StageReport {
   /** `<repo>:<digest>-<ms>`. */
   tag: string;
   status: "reused" | "built";
-  /** reused: time to choose it; built: the sum of its BuildKit steps' times (src/builder/progress.ts); a Dockerfile
-   *  image: the wall time of the bake. */
+  /** reused: time to choose it; built: the sum of its BuildKit steps' times (src/builder/progress.ts, from buildx's
+   *  rawjson); a Dockerfile image: the wall time of the bake. */
   seconds: number;
+  /** Built stages: the config digest (image ID) and manifest digest buildx's --metadata-file gives. */
+  imageId?: string;
+  manifestDigest?: string;
 }
 
 export interface ImageReport {
+  /** The image's name, "~" for the nameless image. */
   image: string;
+  /** "stapel" or "dockerfile" (werf's ConfigType). */
+  configType: "stapel" | "dockerfile";
+  /** Published (gets final tags); artifacts and `final: false` images are not. */
+  final: boolean;
   digest: string;
   /** Final tags written (final images only). */
   tags: string[];
@@ -28,6 +36,8 @@ export interface BuildReport {
   bake: boolean;
   registryRequests: number;
   seconds: number;
+  /** HEAD of the project's repository, when it is one. */
+  commit?: string;
 }
 
 export function sec(ms: number): number {

@@ -1,39 +1,58 @@
-// StageTimes: per-stage seconds from buildx's plain progress (single- and multi-target forms, split chunks).
+// BuildxProgress: buildx's rawjson stream (a real capture: fixtures/buildx/rawjson-failure.txt, a bake of target b
+// whose stage a sleeps 1 s and whose stage b fails with exit code 3) → per-stage seconds, buildx's plain format,
+// and the failure summary that src/builder/bake-failure.ts reads.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { StageTimes } from "../../src/builder/progress.js";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { BuildxProgress, stageOfVertex } from "../../src/builder/progress.js";
+import { parseBakeFailure } from "../../src/builder/bake-failure.js";
+import { resolveProgress } from "../../src/builder/display.js";
+import { repoRoot } from "../support/paths.js";
 
-const MULTI = `#0 building with "default" instance using docker driver
+const CAPTURE = readFileSync(path.join(repoRoot, "fixtures/buildx/rawjson-failure.txt"), "utf8");
 
-#2 [a internal] load build definition from Dockerfile2
-#2 DONE 0.0s
-#6 [b a 1/2] FROM docker.io/stapel2docker/base-busybox:latest
-#6 CACHED
-#8 [b a 2/2] RUN sleep 1 && echo x$RANDOM
-#8 1.192 x30066
-#10 [b b 1/1] RUN echo y$RANDOM
-#10 0.218 y26663
-#8 [b a 2/2] RUN sleep 1 && echo x$RANDOM
-#8 DONE 1.2s
-#10 DONE 0.3s
-#11 [b] exporting to image
-#11 DONE 0.5s
-#12 [app--install--git-patch 1/1] RUN <<'EOF'
-#12 DONE 0.25s
-#13 [app--install 1/2] FROM 127.0.0.1:5000/x:y
-#13 DONE 0.1s
-#14 [app--install 2/2] RUN <<'EOF'
-#14 DONE 2.0s
-`;
+test("stageOfVertex: the Dockerfile stage of `[target stage i/n]` and `[stage i/n]` names; none for internal steps", () => {
+  assert.equal(stageOfVertex("[b a 2/2] RUN sleep 1"), "a");
+  assert.equal(stageOfVertex("[app--install 1/2] FROM 127.0.0.1:5000/x:y"), "app--install");
+  assert.equal(stageOfVertex("[internal] load build definition from Dockerfile"), undefined);
+  assert.equal(stageOfVertex("[b] exporting to image"), undefined);
+});
 
-test("StageTimes: sums DONE times per Dockerfile stage; cached, internal and export vertices count for no stage", () => {
-  const t = new StageTimes();
-  // fed in awkward chunks
-  for (let i = 0; i < MULTI.length; i += 7) t.feed(Buffer.from(MULTI.slice(i, i + 7)));
-  assert.equal(t.of("a"), 1.2);
-  assert.equal(t.of("b"), 0.3);
-  assert.equal(t.of("app--install"), 2.1);
-  assert.equal(t.of("app--install--git-patch"), 0.25);
-  assert.equal(t.of("internal"), 0);
-  assert.deepEqual([...t.all().keys()].sort(), ["a", "app--install", "app--install--git-patch", "b"]);
+test("BuildxProgress: stage seconds from the vertices' start and completion, fed in awkward chunks", () => {
+  const p = new BuildxProgress();
+  for (let i = 0; i < CAPTURE.length; i += 13) p.feed(Buffer.from(CAPTURE.slice(i, i + 13)));
+  p.end();
+  // a: `RUN echo hi && sleep 1` (its FROM is cached); b: the failing RUN
+  assert.ok(p.of("a") >= 1 && p.of("a") < 1.5, `a took ${p.of("a")} s`);
+  assert.ok(p.of("b") > 0 && p.of("b") < 1, `b took ${p.of("b")} s`);
+  assert.deepEqual([...p.all().keys()].sort(), ["a", "b"]);
+});
+
+test("BuildxProgress: buildx's plain format, with the failed step's summary and the text buildx wrote outside the JSON", () => {
+  let plain = "";
+  let outside = "";
+  const p = new BuildxProgress({ plain: (s) => (plain += s), text: (s) => (outside += s) });
+  p.feed(CAPTURE);
+  p.end();
+  assert.equal(plain, p.plainText());
+  // BuildKit resolves the FROM, then reports it again as cached: the last word is CACHED
+  assert.match(plain, /^#\d+ \[a 1\/2\] FROM docker\.io\/stapel2docker\/base-busybox:latest\n(#\d+ DONE 0\.0s\n)?#\d+ CACHED$/m);
+  assert.match(plain, /^#(\d+) \[a 2\/2\] RUN echo hi && sleep 1\n#\1 0\.\d{3} hi\n#\1 DONE 1\.\ds$/m);
+  assert.match(plain, /^#\d+ ERROR: process "\/bin\/sh -c echo out; exit 3" did not complete successfully: exit code: 3$/m);
+  assert.match(plain, /^------\n > \[b 1\/1\] RUN echo out; exit 3:\n0\.\d{3} out\n------$/m);
+  assert.doesNotMatch(plain, /"vertexes"/);
+  assert.match(outside, /^Dockerfile:4\n/);
+  assert.match(outside, /^ERROR: failed to solve: .*exit code: 3$/m);
+  assert.doesNotMatch(outside, /^#/m);
+  // what the failure report reads from it
+  const f = parseBakeFailure(plain + outside, { text: "", lines: [] });
+  assert.equal(f.exitCode, 3);
+  assert.deepEqual(f.output, ["out"]);
+});
+
+test("resolveProgress: auto is tty on a terminal, plain elsewhere; the other modes stay", () => {
+  assert.equal(resolveProgress("auto", { isTTY: true }), "tty");
+  assert.equal(resolveProgress(undefined, { isTTY: false }), "plain");
+  for (const m of ["tty", "plain", "rawjson", "quiet"] as const) assert.equal(resolveProgress(m, { isTTY: false }), m);
 });
