@@ -132,7 +132,13 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     log(`building ${first.map((n) => JSON.stringify(n)).join(", ")} first: other images use their ImageID or ImageDigest`);
     await buildProject({ ...opts, plan: undefined, images: first, client, dependencySources: tagged });
   }
-  let { chains, dockerfiles } = await resolve(plan, repo, client, labelCache);
+  const tList = performance.now();
+  let { chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache);
+  {
+    const todo = missing(chains, dockerfiles).size;
+    const reused = chains.reduce((n, c) => n + c.stages.filter((s) => s.stored).length, 0) + dockerfiles.filter((d) => d.stored).length;
+    log(`stapel2docker: listed ${tagList.size} tag(s) of ${repo} in ${secsSince(tList)}: ${reused} stage(s) stored, ${todo} to build`);
+  }
   let built = new Map<string, BuiltStage>();
   let bakeRan = false;
   if (missing(chains, dockerfiles).size) {
@@ -206,7 +212,9 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     for (const t of tags) tagJobs.push({ src: stage.tag, tag: t });
     images.push({ image: d.plan.image.name, configType: "dockerfile", final: d.plan.image.final, digest: d.plan.digest, tags, stages: [stage] });
   }
+  const tTags = performance.now();
   await writeFinalTags(client, tagJobs);
+  if (tagJobs.length) log(`stapel2docker: wrote ${tagJobs.length} final tag(s) in ${secsSince(tTags)}`);
   return {
     repo,
     images,
@@ -219,6 +227,10 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
 }
 
 export type { DockerfileState } from "../storage/plan.js";
+
+function secsSince(t0: number): string {
+  return `${((performance.now() - t0) / 1000).toFixed(3)} s`;
+}
 
 /** A stage the bake built: its new tag, seconds, and what buildx's metadata file says of its image. */
 interface BuiltStage extends BakeMetadata {
@@ -263,6 +275,7 @@ async function bake(
     await mkdir(patchDir);
     await mkdir(contextDir);
     // patch files, one pair per (mapping, from, to)
+    const tPatches = performance.now();
     const written = new Map<string, PatchFiles>();
     const filesOf = new Map<StagePatch, PatchFiles>();
     for (const chain of chains) {
@@ -280,6 +293,7 @@ async function bake(
         }
       }
     }
+    if (written.size) log(`stapel2docker: wrote ${written.size} git patch(es) in ${secsSince(tPatches)}`);
     const storedTags = new Map<string, string>();
     const newTags = new Map<string, string>();
     const ms = Date.now();
@@ -324,7 +338,7 @@ async function bake(
     await writeFile(path.join(work, "Dockerfile"), dockerfile.text);
     await writeBakeFile(path.join(work, "docker-bake.json"), files.bake);
     if (process.env.STAPEL2DOCKER_KEEP_BUILD_DIR) log(`build files kept in ${work}`);
-    log(`building ${files.targets.size} stage(s) with docker buildx bake: ${[...files.targets.values()].join(", ")}`);
+    log(`stapel2docker: building ${files.targets.size} stage(s) with docker buildx bake: ${[...files.targets.values()].join(", ")}`);
     const t0 = performance.now();
     // buildx always writes rawjson: the stage times come from it, and it is shown as --progress asks
     const progress = new BuildxProgress();

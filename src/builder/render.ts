@@ -18,7 +18,7 @@ import { listStageContexts } from "../plan/contexts.js";
 import { bakeSsh, type SshAgentSpec } from "./ssh.js";
 import type { DockerfileImagePlan, GitPatchBody, ImagePlan, Plan, StageBody, StagePlan } from "../plan/model.js";
 import type { ChainStage, ImageChain, StagePatch } from "../storage/resolve.js";
-import { stapelBuildTimeArgs } from "../emit/dependencies.js";
+import { stapelBuildTimeArgs, usesRepoArg } from "../emit/dependencies.js";
 import { secretEntries, targetSecrets } from "../emit/secrets.js";
 import type { DependencyValues } from "./dependencies.js";
 
@@ -154,7 +154,7 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
       dockerfile: dirs.dockerfile,
       target: stage.target,
       contexts,
-      args: { [REPO_ARG]: opts.repo, ...buildTimeArgs(plan, image, opts.dependencyValues) },
+      args: { ...(usesRepoArg(plan, image) ? { [REPO_ARG]: opts.repo } : {}), ...buildTimeArgs(plan, image, opts.dependencyValues) },
       secret: [
         ...(opts.commitEnv ? [`id=${COMMIT_SECRET},src=${opts.commitEnv}`] : []),
         ...secretEntries(targetSecrets(plan, image), opts.secretDir ?? "secrets", (src) => path.resolve(plan.dir, src)),

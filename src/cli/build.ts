@@ -1,15 +1,22 @@
 // `stapel2docker build`: reuse stored stages, build the missing ones with one `docker buildx bake`, tag the images.
 import { writeFile } from "node:fs/promises";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { UserError } from "../diagnostics.js";
 import { buildProject, formatBuildPlan, formatReport, planBuild } from "../builder/index.js";
+import { PROGRESS_MODES, type ProgressMode } from "../builder/progress.js";
+import { formatWerfReportEnv, formatWerfReportJson, reportFormatOf, werfReport } from "../builder/werf-report.js";
+import { RegistryClient } from "../registry/index.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
+import { BUILD_ENV } from "./env.js";
 import { addIntrospectOptions, prepareIntrospection, type IntrospectCliOptions } from "../introspect/cli.js";
 
 interface BuildCliOptions extends ConfigOptions, IntrospectCliOptions {
-  repo: string;
+  repo?: string;
   addTag: string[];
   report?: string;
+  reportFormat?: string;
+  progress?: string;
+  quiet?: boolean;
   toolchain?: string;
   ssh: string[];
   sshKey: string[];
@@ -18,49 +25,94 @@ interface BuildCliOptions extends ConfigOptions, IntrospectCliOptions {
   json?: boolean;
 }
 
+const list = (v: string, prev: string[]) => [...prev, v];
+
+/** The options of `build` (their environment variables: BUILD_ENV in src/cli/env.ts). */
+function addBuildOptions(cmd: Command): Command {
+  return cmd
+    .option("--repo <REPO>", "REGISTRY/PROJECT: where stages are stored (<digest>-<ms> tags) and images tagged (required)")
+    .option("--add-tag <TAG>", "an extra tag <repo>:TAG per final image; {image} is replaced by the image's name (repeatable)", list, [] as string[])
+    .option("--report <FILE>", "write werf's build report (as `werf build --save-build-report`): JSON, or an env file when FILE ends in .env")
+    .addOption(new Option("--report-format <FORMAT>", "the report's format (default: from FILE's extension)").choices(["json", "envfile"]))
+    .addOption(new Option("--progress <MODE>", "how buildx's progress is shown, as buildx: auto is tty on a terminal, else plain").choices([...PROGRESS_MODES]))
+    .option("-q, --quiet", "print nothing but the final image references (stdout) and errors: --progress quiet, no step lines")
+    .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel)")
+    .option("--ssh <default|ID=PATH>", "forward an SSH agent to the user stages: default ($SSH_AUTH_SOCK) or ID=socket/key file (repeatable)", list, [] as string[])
+    .option("--ssh-key <PATH>", "load this private key into a temporary ssh-agent forwarded to the user stages (repeatable)", list, [] as string[])
+    .option("--parallel <N>", "build at most N images at once (bake runs in waves of N images); default: all in one bake", parseParallel)
+    .option("--print", "print the build plan (stages reused from which tag, stages built, git patches, final tags) and exit")
+    .option("--json", "with --print: the build plan as JSON");
+}
+
 export function registerBuild(program: Command): void {
-  addConfigOptions(addIntrospectOptions(
-    program
-      .command("build")
-      .description("build werf.yaml's images with docker buildx, reusing the stages stored in --repo")
-      .argument("[IMAGE...]", "only these images (and the images they need); ~ is the nameless image")
-      .requiredOption("--repo <REPO>", "REGISTRY/PROJECT: where stages are stored (<digest>-<ms> tags) and images tagged")
-      .option("--add-tag <TAG>", "an extra tag <repo>:TAG per final image; {image} is replaced by the image's name (repeatable)",
-        (v: string, prev: string[]) => [...prev, v], [] as string[])
-      .option("--report <FILE>", "write the per-stage report (digest, tag, built/reused, seconds) as JSON")
-      .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel)")
-      .option("--ssh <default|ID=PATH>", "forward an SSH agent to the user stages: default ($SSH_AUTH_SOCK) or ID=socket/key file (repeatable)",
-        (v: string, prev: string[]) => [...prev, v], [] as string[])
-      .option("--ssh-key <PATH>", "load this private key into a temporary ssh-agent forwarded to the user stages (repeatable)",
-        (v: string, prev: string[]) => [...prev, v], [] as string[])
-      .option("--parallel <N>", "build at most N images at once (bake runs in waves of N images); default: all in one bake", parseParallel)
-      .option("--print", "print the build plan (stages reused from which tag, stages built, git patches, final tags) and exit")
-      .option("--json", "with --print: the build plan as JSON")),
+  addConfigOptions(
+    addIntrospectOptions(
+      addBuildOptions(
+        program
+          .command("build")
+          .description("build werf.yaml's images with docker buildx, reusing the stages stored in --repo")
+          .argument("[IMAGE...]", "only these images (and the images they need); ~ is the nameless image"),
+      ),
+    ),
+    BUILD_ENV,
   ).action(async (images: string[], opts: BuildCliOptions) => {
-    const log = (l: string) => process.stderr.write(`${l}\n`);
+    if (!opts.repo) {
+      throw new UserError({ message: "build needs --repo REGISTRY/PROJECT", hint: "pass --repo, or set STAPEL2DOCKER_REPO (or werf's WERF_REPO)" });
+    }
+    const repo = opts.repo;
+    const progress = progressMode(opts);
+    const quiet = opts.quiet === true;
+    const log = quiet ? () => {} : (l: string) => process.stderr.write(`${l}\n`);
     if (opts.print) {
-      const p = await planBuild({ ...renderOptions(opts), images, repo: opts.repo, addTags: opts.addTag, toolchain: opts.toolchain });
+      const p = await planBuild({ ...renderOptions(opts), images, repo, addTags: opts.addTag, toolchain: opts.toolchain });
       process.stdout.write(opts.json ? JSON.stringify(p, null, 2) + "\n" : formatBuildPlan(p));
       return;
     }
     if (opts.json) throw new UserError({ message: "--json is an option of --print", hint: "use build --print --json, or --report FILE for the report of a build" });
+    const format = opts.report ? reportFormatOf(opts.report, opts.reportFormat) : undefined;
+    const t0 = performance.now();
     const { plan, hooks } = await prepareIntrospection(opts, { ...renderOptions(opts), images, toolchain: opts.toolchain }, log);
+    const stages = plan.images.reduce((n, i) => n + i.stages.length, 0) + plan.dockerfileImages.length;
+    log(`stapel2docker: planned ${plan.images.length + plan.dockerfileImages.length} image(s), ${stages} stage(s) in ${secs(t0)}`);
+    const client = new RegistryClient();
     const report = await buildProject({
       plan,
       hooks,
       ...renderOptions(opts),
       images,
-      repo: opts.repo,
+      repo,
       addTags: opts.addTag,
       toolchain: opts.toolchain,
       ssh: opts.ssh,
       sshKeys: opts.sshKey,
       parallel: opts.parallel,
-      log: (l) => process.stderr.write(`${l}\n`),
+      progress,
+      client,
+      log,
     });
-    process.stdout.write(formatReport(report));
-    if (opts.report) await writeFile(opts.report, JSON.stringify(report, null, 2) + "\n");
+    if (quiet) process.stdout.write([...new Set(report.images.flatMap((i) => i.tags))].map((t) => `${t}\n`).join(""));
+    else process.stdout.write(formatReport(report));
+    if (opts.report) {
+      const t1 = performance.now();
+      const w = await werfReport(report, client);
+      await writeFile(opts.report, format === "envfile" ? formatWerfReportEnv(w) : formatWerfReportJson(w));
+      log(`stapel2docker: wrote the build report ${opts.report} (${format}) in ${secs(t1)}`);
+    }
   });
+}
+
+function secs(t0: number): string {
+  return `${((performance.now() - t0) / 1000).toFixed(3)} s`;
+}
+
+function progressMode(opts: BuildCliOptions): ProgressMode {
+  if (opts.quiet) return "quiet";
+  const p = opts.progress ?? "auto";
+  if (!(PROGRESS_MODES as readonly string[]).includes(p)) {
+    // from the environment (the flag's choices are checked by commander)
+    throw new UserError({ message: `progress mode ${JSON.stringify(p)} is not one of ${PROGRESS_MODES.join(", ")}`, hint: "set STAPEL2DOCKER_PROGRESS (or BUILDKIT_PROGRESS) to one of them" });
+  }
+  return p as ProgressMode;
 }
 
 function parseParallel(v: string): number {

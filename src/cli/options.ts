@@ -1,6 +1,7 @@
 // Options shared by the commands that read a werf.yaml.
 import { Command, Option } from "commander";
 import type { RenderOptions } from "../template/render.js";
+import { CONFIG_ENV, withEnv, type EnvBinding } from "./env.js";
 
 export interface ConfigOptions {
   dir: string;
@@ -11,8 +12,9 @@ export interface ConfigOptions {
   giterminismConfig?: string;
 }
 
-export function addConfigOptions(cmd: Command): Command {
-  return cmd
+/** The werf.yaml options, and the environment variables of these and of `moreEnv` (src/cli/env.ts). */
+export function addConfigOptions(cmd: Command, moreEnv: readonly EnvBinding[] = []): Command {
+  return withEnv(cmd, [...CONFIG_ENV, ...moreEnv])
     .option("--dir <DIR>", "project directory (where werf.yaml and .werf/ are)", ".")
     .option("--config <FILE>", "werf config file, relative to --dir (default: werf.yaml or werf.yml)")
     .option("--env <ENV>", "value of .Env in templates (werf's --env)")

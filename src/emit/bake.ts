@@ -13,7 +13,7 @@ import type { Dockerfile } from "../dockerfile/model.js";
 import type { DockerfileImagePlan, Plan } from "../plan/model.js";
 import { finalTags, repoOf } from "../plan/names.js";
 import { COMMIT_SECRET, REPO_ARG } from "./lower.js";
-import { dependencySources, dockerfileDependencyArgs, stapelBuildTimeArgs } from "./dependencies.js";
+import { dependencySources, dockerfileDependencyArgs, stapelBuildTimeArgs, usesRepoArg } from "./dependencies.js";
 import { secretEntries, targetSecrets } from "./secrets.js";
 import { contextsFromCommit, dockerfileContextFolder } from "./dockerfile-context.js";
 
@@ -75,7 +75,7 @@ export function renderBake(plan: Plan, opts: EmitOptions, dockerfile: Dockerfile
       dockerfile: "../Dockerfile",
       target: last.target,
       contexts: targetContexts(dockerfile, last.target),
-      args: { [REPO_ARG]: repo, ...later },
+      args: { ...(usesRepoArg(plan, image) ? { [REPO_ARG]: repo } : {}), ...later },
       secret: [...(plan.commit ? [`id=${COMMIT_SECRET},src=${out}/commit.env`] : []), ...secretEntries(targetSecrets(plan, image), `${out}/secrets`)],
       tags: finalTags(repo, image.slug, image.digest, tags),
       platforms: [...image.platform],

@@ -65,6 +65,18 @@ export function chainImages(plan: Plan, image: ImagePlan): ImagePlan[] {
   return out;
 }
 
+/** Whether the bake target of Stapel image `image` needs the repository argument (STAPEL_REPO): some stage of its
+ *  chain sets a dependency's ImageName or ImageRepo in an env (lower.ts declares the ARG only then). */
+export function usesRepoArg(plan: Plan, image: ImagePlan): boolean {
+  return chainImages(plan, image).some((img) =>
+    img.stages.some(
+      (s) =>
+        s.body.kind === "dependencies" &&
+        s.body.dependencies.some((d) => d.imports.some((i) => i.targetEnv && (i.type === "ImageName" || i.type === "ImageRepo"))),
+    ),
+  );
+}
+
 /** The build-time values the bake target of Stapel image `image` needs (its whole chain), sorted by arg. */
 export function stapelBuildTimeArgs(plan: Plan, image: ImagePlan): BuildTimeArg[] {
   const args = new Map<string, BuildTimeArg>();
