@@ -1,0 +1,105 @@
+// Options from the environment (src/cli/env.ts): STAPEL2DOCKER_* and werf's variables, flag > env, werf's tag
+// shortcuts, werf's report variables, bad values named after their variable; --help lists them.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { Command } from "commander";
+import { buildProgram } from "../../src/cli/program.js";
+import { UserError } from "../../src/diagnostics.js";
+
+/** Parses `build ARGS` with `environ` as the environment; returns the options the action would get. */
+async function buildOpts(args: string[], environ: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
+  const saved = { ...process.env };
+  for (const k of Object.keys(process.env)) if (/^(STAPEL2DOCKER_|WERF_|BUILDKIT_PROGRESS)/.test(k)) delete process.env[k];
+  Object.assign(process.env, environ);
+  try {
+    const program = buildProgram();
+    const build = program.commands.find((c: Command) => c.name() === "build")!;
+    let got: Record<string, unknown> = {};
+    build.action((_images: string[], opts: Record<string, unknown>) => {
+      got = opts;
+    });
+    await program.parseAsync(["node", "stapel2docker", "build", ...args]);
+    return got;
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+}
+
+test("env: STAPEL2DOCKER_* and werf's variables set build's options; a flag wins over both", async () => {
+  const o = await buildOpts([], {
+    WERF_REPO: "127.0.0.1:5000/werf/app",
+    WERF_ENV: "staging",
+    WERF_DIR: "/tmp/x",
+    WERF_DEV: "true",
+    STAPEL2DOCKER_PARALLEL: "2",
+    STAPEL2DOCKER_PROGRESS: "plain",
+    WERF_LOG_QUIET: "1",
+    STAPEL2DOCKER_SSH_KEY_B: "/k/b",
+    STAPEL2DOCKER_SSH_KEY_A: "/k/a",
+  });
+  assert.equal(o.repo, "127.0.0.1:5000/werf/app");
+  assert.equal(o.env, "staging");
+  assert.equal(o.dir, "/tmp/x");
+  assert.equal(o.dev, true);
+  assert.equal(o.parallel, 2);
+  assert.equal(o.progress, "plain");
+  assert.equal(o.quiet, true);
+  assert.deepEqual(o.sshKey, ["/k/a", "/k/b"]);
+  // STAPEL2DOCKER_ beats WERF_; the flag beats both
+  assert.equal((await buildOpts([], { WERF_REPO: "r/werf", STAPEL2DOCKER_REPO: "r/ours" })).repo, "r/ours");
+  const f = await buildOpts(["--repo", "r/flag", "--env", "prod", "--add-tag", "x"], { WERF_REPO: "r/werf", WERF_ENV: "staging", WERF_ADD_CUSTOM_TAG_1: "y" });
+  assert.equal(f.repo, "r/flag");
+  assert.equal(f.env, "prod");
+  assert.deepEqual(f.addTag, ["x"]);
+  // nothing set: the defaults
+  const d = await buildOpts([], {});
+  assert.equal(d.repo, undefined);
+  assert.equal(d.dir, ".");
+  assert.deepEqual(d.addTag, []);
+});
+
+test("env: werf's WERF_ADD_CUSTOM_TAG_* in name order, %image% shortcuts become {image}; the content-based tag is refused", async () => {
+  const o = await buildOpts([], { WERF_ADD_CUSTOM_TAG_2: "%image_slug%-two", WERF_ADD_CUSTOM_TAG_1: "%image%-one", WERF_ADD_CUSTOM_TAG_3: "latest" });
+  assert.deepEqual(o.addTag, ["{image}-one", "{image}-two", "latest"]);
+  assert.deepEqual((await buildOpts([], { STAPEL2DOCKER_ADD_TAG: "a {image}-b" })).addTag, ["a", "{image}-b"]);
+  await assert.rejects(buildOpts([], { WERF_ADD_CUSTOM_TAG_1: "%image_content_based_tag%" }), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.match(e.message, /WERF_ADD_CUSTOM_TAG_1=.*%image_content_based_tag% has no equivalent/);
+    return true;
+  });
+});
+
+test("env: werf's WERF_SAVE_BUILD_REPORT / WERF_BUILD_REPORT_PATH give --report; WERF_PARALLEL_TASKS_LIMIT=-1 is no limit", async () => {
+  assert.equal((await buildOpts([], { WERF_SAVE_BUILD_REPORT: "1" })).report, ".werf-build-report.json");
+  assert.equal((await buildOpts([], { WERF_SAVE_BUILD_REPORT: "true", WERF_BUILD_REPORT_PATH: "out/r.env" })).report, "out/r.env");
+  assert.equal((await buildOpts([], { WERF_BUILD_REPORT_PATH: "out/r.env" })).report, undefined);
+  assert.equal((await buildOpts([], { STAPEL2DOCKER_REPORT: "mine.json", WERF_SAVE_BUILD_REPORT: "1" })).report, "mine.json");
+  assert.equal((await buildOpts([], { WERF_PARALLEL_TASKS_LIMIT: "-1" })).parallel, undefined);
+  assert.equal((await buildOpts([], { WERF_PARALLEL_TASKS_LIMIT: "3" })).parallel, 3);
+});
+
+test("env: a bad value is an error naming its variable (choices, numbers, booleans)", async () => {
+  const bad = async (env: NodeJS.ProcessEnv, re: RegExp) =>
+    assert.rejects(buildOpts([], env), (e: unknown) => {
+      assert.ok(e instanceof UserError, String(e));
+      assert.match(e.message, re);
+      return true;
+    });
+  await bad({ STAPEL2DOCKER_PARALLEL: "many" }, /^STAPEL2DOCKER_PARALLEL="many" \(--parallel\): --parallel "many": expected a whole number/);
+  await bad({ BUILDKIT_PROGRESS: "fancy" }, /^BUILDKIT_PROGRESS="fancy" \(--progress\): .*Allowed choices are auto, tty, plain, rawjson, quiet/);
+  await bad({ WERF_DEV: "maybe" }, /^WERF_DEV="maybe": expected true or false/);
+});
+
+test("env: build --help lists every option's variables", () => {
+  const build = buildProgram().commands.find((c: Command) => c.name() === "build")!;
+  let help = "";
+  build.configureOutput({ writeOut: (s) => (help += s) });
+  build.outputHelp();
+  assert.match(help, /^Environment \(a flag on the command line wins/m);
+  for (const re of [/--repo +STAPEL2DOCKER_REPO, WERF_REPO$/m, /--add-tag +.*WERF_ADD_CUSTOM_TAG_\*/m, /--env +STAPEL2DOCKER_ENV, WERF_ENV$/m, /--progress +STAPEL2DOCKER_PROGRESS, BUILDKIT_PROGRESS$/m]) {
+    assert.match(help, re);
+  }
+  // every long option of build has a line
+  for (const o of build.options) if (o.long && o.long !== "--help") assert.match(help, new RegExp(`^  ${o.long} `, "m"), o.long);
+});
