@@ -19,6 +19,7 @@ interface Vertex {
   n: number;
   name: string;
   started?: number;
+  startedRaw?: string;
   completed?: number;
   /** The completion as BuildKit wrote it (nanoseconds: two runs may fall in one millisecond). */
   completedRaw?: string;
@@ -144,12 +145,14 @@ export class BuildxProgress {
     const completed = ms(raw.completed);
     // BuildKit may run a vertex again after it completed (e.g. a FROM resolved, then found cached): the latest
     // completion is the one that counts
-    if (v.done && completed !== undefined && raw.completed !== v.completedRaw) {
+    const restarted = completed === undefined && ms(raw.started) !== undefined && raw.started !== v.startedRaw;
+    if (v.done && (restarted || (completed !== undefined && raw.completed !== v.completedRaw))) {
       this.count(v, -1);
       v.done = false;
       v.cached = false;
     }
     v.started = ms(raw.started) ?? v.started;
+    if (typeof raw.started === "string") v.startedRaw = raw.started;
     v.cached = raw.cached === true || v.cached;
     if (typeof raw.error === "string" && raw.error) v.error = raw.error;
     if (v.started !== undefined && !v.headerPrinted) this.header(v);
@@ -253,7 +256,11 @@ export class TtyView {
 
   private draw(final: boolean): void {
     const width = Math.max(40, this.out.columns ?? 100);
-    const fit = (s: string) => (s.length > width - 1 ? s.slice(0, width - 2) + "…" : s);
+    // ` => NAME  1.2s`: a long name is cut so that the time stays on the line
+    const fit = (head: string, time: string) => {
+      const room = width - 1 - (time ? time.length + 2 : 0);
+      return (head.length > room ? head.slice(0, room - 1) + "…" : head) + (time ? `  ${time}` : "");
+    };
     const steps = this.progress.steps().filter((s) => s.name && s.started !== undefined);
     const now = Date.now();
     const secs = (s: Readonly<Vertex>) => `${(((s.completed ?? now) - (s.started ?? now)) / 1000).toFixed(1)}s`;
@@ -262,12 +269,12 @@ export class TtyView {
       if (!s.done || this.printed.has(s.digest)) continue;
       this.printed.add(s.digest);
       const state = s.error ? "ERROR " : s.cached ? "CACHED " : "";
-      text += fit(` => ${state}${s.name}  ${s.cached ? "" : secs(s)}`.trimEnd()) + "\n";
+      text += fit(` => ${state}${s.name}`, s.cached ? "" : secs(s)) + "\n";
     }
     const running = steps.filter((s) => !s.done);
     const done = steps.length - running.length;
     const head = `[+] Building ${((now - this.t0) / 1000).toFixed(1)}s (${done}/${steps.length})${final ? " FINISHED" : ""}`;
-    const live = [head, ...running.slice(-Math.max(1, (this.out.rows ?? 24) - 3)).map((s) => fit(` => ${s.name}  ${secs(s)}`))];
+    const live = [head, ...running.slice(-Math.max(1, (this.out.rows ?? 24) - 3)).map((s) => fit(` => ${s.name}`, secs(s)))];
     this.clear();
     this.out.write(text + live.join("\n") + "\n");
     this.drawn = final ? 0 : live.length;
