@@ -254,17 +254,26 @@ async function resolveBase(
     warnings.push({
       pos: image.basePos ?? image.pos,
       message: `the config of base image ${ref} could not be read${baseConfig.reason ? ` (${baseConfig.reason})` : ""}: compile assumes it runs as root in /`,
-      hint: `if ${ref} sets USER, pull it first (docker pull ${ref}) so its USER is restored after the build's commands`,
+      hint: `if ${ref} sets USER, ${makeAvailable(ref)} so its USER is restored after the build's commands`,
     });
   }
   if (image.fromLatest && baseConfig.id === undefined) {
     warnings.push({
       pos: image.basePos ?? image.pos,
       message: `fromLatest: the id of ${ref} is unknown, so a new ${ref} will not rebuild the image`,
-      hint: `pull ${ref} first so its id is part of the digest`,
+      hint: `${makeAvailable(ref)} so its id is part of the digest`,
     });
   }
   return { base: { kind: "external", ref }, baseInput: { ref }, baseConfig };
+}
+
+/** How to get a base image into the local daemon: `docker pull`, except the project's own local images
+ *  (stapel2docker/base-*, made by scripts/stack/up.sh with `docker import`), which no registry has. */
+function makeAvailable(ref: string): string {
+  if (/^stapel2docker\/base-[a-z]+(:latest)?$/.test(ref)) {
+    return `make it first: it is a local image of stapel2docker's test stack, in no registry (sudo bash scripts/stack/up.sh makes it; docs/stack.md)`;
+  }
+  return `pull it first (docker pull ${ref})`;
 }
 
 /** Picks the stage an import copies from: the named user stage, or the last stage at or before it. */
