@@ -2,12 +2,43 @@
 // Runs the compiled test files (dist/test/**/*.test.js) with node's test runner.
 // Node 20's `node --test DIR` would also run every helper module under test/ and it takes no globs,
 // so we list the files ourselves. Optional arguments filter by path substring: `npm test -- corpus`.
+//   --build   compile the TypeScript first (once; `npm test` passes it)
+// The whole suite (no filter) first brings the build stack up, saying each step and its time (scripts/stack/up.sh,
+// then the ansible tests' Debian images: scripts/stack/ansible-image.sh; docs/stack.md); STAPEL2DOCKER_NO_STACK=1
+// leaves that to the tests that need it. Tests get a temp folder of their own (TMPDIR) for the run; what they leave
+// in it is listed, then removed.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const testDir = path.join(root, "dist", "test");
+const args = process.argv.slice(2);
+const build = args.includes("--build");
+const filters = args.filter((a) => a !== "--build");
+
+const secs = (t0) => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+const say = (l) => process.stdout.write(`${l}\n`);
+
+if (build) {
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-p", root], { stdio: "inherit" });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+  say(`test: compiled the TypeScript (tsc -p .) in ${secs(t0)}`);
+}
+
+if (filters.length === 0 && !process.env.STAPEL2DOCKER_NO_STACK) {
+  say("test: bringing up the build stack (docs/stack.md; a cold machine installs Docker and builds images for some minutes)");
+  for (const script of ["up.sh", "ansible-image.sh"]) {
+    const t0 = Date.now();
+    const r = spawnSync("bash", [path.join(root, "scripts", "stack", script)], { stdio: "inherit" });
+    if (r.status !== 0) {
+      say(`test: scripts/stack/${script} failed after ${secs(t0)}; the tests that need the stack will say why`);
+      break;
+    }
+  }
+}
 
 function walk(dir) {
   const out = [];
@@ -20,7 +51,6 @@ function walk(dir) {
   return out;
 }
 
-const filters = process.argv.slice(2);
 const files = walk(testDir)
   .sort()
   .filter((f) => filters.length === 0 || filters.some((x) => path.relative(testDir, f).includes(x)));
@@ -28,5 +58,11 @@ if (files.length === 0) {
   console.error(`no test files under ${testDir}${filters.length ? ` matching ${filters.join(", ")}` : ""}`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit" });
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-run-"));
+const t0 = Date.now();
+const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit", env: { ...process.env, TMPDIR: tmp } });
+const left = fs.readdirSync(tmp);
+if (left.length) say(`test: the tests left ${left.length} temp item(s) behind (removed now): ${left.slice(0, 20).join(", ")}${left.length > 20 ? ", ..." : ""}`);
+fs.rmSync(tmp, { recursive: true, force: true });
+say(`test: ${files.length} test file(s) ran in ${secs(t0)}`);
 process.exit(r.status ?? 1);

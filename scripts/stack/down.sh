@@ -1,19 +1,42 @@
 #!/usr/bin/env bash
-# Stops what up.sh started (the registry and dockerd, by the pids it recorded). Packages, images and
-# the registry's storage stay. With --purge, also removes the state dir (registry data, logs, apt cache).
+# Stops what up.sh started (the registry and dockerd, by the pids it recorded).
+#   down.sh             stop the daemons; packages, images and the registry's storage stay.
+#   down.sh --purge     also remove what the stack and the tests made: in dockerd (while it still runs, and only a
+#                       dockerd this stack started): the stack's images (stapel2docker/*), images of the local
+#                       registry and of introspection, stapel2docker-* volumes and the build cache; then the state
+#                       dir (registry data, logs, apt cache, ansible rootfs) and the temp folders tests leave in
+#                       /tmp (s2d-*, stapel2docker-*). Debian packages stay (docs/stack.md says how to remove them).
+#   --dry-run           print what would be stopped and removed; change nothing.
+# `npm run stack:down` runs `down.sh --purge`.
 set -euo pipefail
 STACK_HERE="$(cd "$(dirname "$0")" && pwd)"
 . "$STACK_HERE/lib.sh"
+
+PURGE=0 DRY=0
+for a in "$@"; do
+  case "$a" in
+    --purge) PURGE=1 ;;
+    --dry-run) DRY=1 ;;
+    *) die "unknown option $a (usage: down.sh [--purge] [--dry-run])" ;;
+  esac
+done
+
+# act DESCRIPTION CMD...: run CMD, or only say it with --dry-run.
+act() {
+  local what="$1"; shift
+  if [ "$DRY" = 1 ]; then say would "$what"; else "$@"; fi
+}
 
 # stop NAME PIDFILE COMM: TERM, wait up to 30 s, then KILL.
 stop() {
   local name="$1" pidfile="$2" comm="$3" pid
   if ! pid_alive "$pidfile" "$comm"; then
     say "$name" "not running (no live pid in $pidfile)"
-    rm -f "$pidfile"
+    [ "$DRY" = 1 ] || rm -f "$pidfile"
     return 0
   fi
   pid="$(cat "$pidfile")"
+  if [ "$DRY" = 1 ]; then say would "stop $name (pid $pid)"; return 0; fi
   kill -TERM "$pid"
   if ! wait_until 30 bash -c "! kill -0 $pid"; then
     kill -KILL "$pid" 2>/dev/null || true
@@ -24,9 +47,44 @@ stop() {
   rm -f "$pidfile"
 }
 
+# purge_engine: what the stack and the tests made inside the dockerd this stack started.
+purge_engine() {
+  if ! pid_alive "$STACK_RUN/dockerd.pid" dockerd || ! docker_answers; then
+    say images "left as they are (no running dockerd started by this stack)"
+    return 0
+  fi
+  local images volumes n
+  images="$(docker image ls --format '{{.Repository}}:{{.Tag}}' \
+    | grep -E '^(stapel2docker/|stapel2docker-introspect|127\.0\.0\.1:5000/)' | grep -v ':<none>$' || true)"
+  n="$(printf '%s' "$images" | grep -c . || true)"
+  if [ "$n" -gt 0 ]; then
+    act "remove $n image(s): $(echo $images | cut -c1-300)" bash -c 'xargs -r docker image rm -f >/dev/null' <<<"$images"
+    [ "$DRY" = 1 ] || say images "removed $n image(s) (stapel2docker/*, 127.0.0.1:5000/*, introspection)"
+  else
+    say images "none of the stack's left"
+  fi
+  volumes="$(docker volume ls -q | grep -E '^stapel2docker-' || true)"
+  if [ -n "$volumes" ]; then
+    act "remove volumes: $(echo $volumes)" bash -c 'xargs -r docker volume rm -f >/dev/null' <<<"$volumes"
+  fi
+  act "prune the build cache (docker builder prune -af)" bash -c 'docker builder prune -af >/dev/null'
+  [ "$DRY" = 1 ] || say cache "build cache pruned"
+}
+
+if [ "$PURGE" = 1 ]; then purge_engine; fi
 stop registry "$STACK_RUN/registry.pid" docker-registry
 stop dockerd "$STACK_RUN/dockerd.pid" dockerd
-if [ "${1:-}" = "--purge" ]; then
-  rm -rf "$STACK_STATE"
-  say state "removed $STACK_STATE"
+if [ "$PURGE" = 1 ]; then
+  if [ -d "$STACK_STATE" ]; then
+    size="$(du -sh "$STACK_STATE" 2>/dev/null | cut -f1)"
+    act "remove $STACK_STATE ($size)" rm -rf "$STACK_STATE"
+    [ "$DRY" = 1 ] || say state "removed $STACK_STATE ($size)"
+  fi
+  tmp="${TMPDIR:-/tmp}"
+  leftovers="$(find "$tmp" -maxdepth 1 -mindepth 1 \( -name 's2d-*' -o -name 'stapel2docker-*' \) 2>/dev/null || true)"
+  if [ -n "$leftovers" ]; then
+    n="$(printf '%s\n' "$leftovers" | grep -c .)"
+    act "remove $n temp folder(s) in $tmp (s2d-*, stapel2docker-*)" bash -c 'xargs -r rm -rf' <<<"$leftovers"
+    [ "$DRY" = 1 ] || say temp "removed $n temp folder(s) in $tmp"
+  fi
 fi

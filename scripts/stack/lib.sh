@@ -18,7 +18,19 @@ IMAGE_BASE_BUSYBOX="stapel2docker/base-busybox:latest"
 IMAGE_BASE_BASH="stapel2docker/base-bash:latest"
 IMAGE_TOOLCHAIN="stapel2docker/toolchain:latest"
 
-say() { printf '%-14s %s\n' "$1" "$2"; }
+# say COMPONENT TEXT: one line per step, with the seconds since the previous line (or the script's start).
+STACK_T0="$(date +%s%N)"
+STACK_T_LAST="$STACK_T0"
+# since_start: seconds since the script started, one decimal.
+since_start() {
+  local now; now="$(date +%s%N)"
+  printf '%d.%d' $(( (now - STACK_T0) / 1000000000 )) $(( (now - STACK_T0) / 100000000 % 10 ))
+}
+say() {
+  local now; now="$(date +%s%N)"
+  printf '%-14s %s [%d.%d s]\n' "$1" "$2" $(( (now - STACK_T_LAST) / 1000000000 )) $(( (now - STACK_T_LAST) / 100000000 % 10 ))
+  STACK_T_LAST="$now"
+}
 die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
 
 # log_tail FILE [N]: the last N lines of a log since its last "=== ... start ===" mark, indented,

@@ -2,7 +2,7 @@
 # Brings up stapel2docker's real build stack, idempotently: Debian packages (docker.io >= 26 and
 # docker-buildx >= 0.13 from trixie, docker-registry, static busybox and bash), dockerd, a registry on
 # 127.0.0.1:5000, the local base/toolchain images and a checked buildx builder. Everything already
-# up is only checked. Prints one line per component. Run as root. See docs/stack.md.
+# up is only checked. Prints one line per component, with its seconds. Run as root. See docs/stack.md.
 # Environment: STAPEL2DOCKER_STACK_DIR (state dir, default /var/lib/stapel2docker-stack),
 #              STAPEL2DOCKER_DOCKERD_TIMEOUT (seconds to wait for dockerd, default 90).
 set -euo pipefail
@@ -25,4 +25,4 @@ ensure_dockerd
 ensure_registry
 ensure_images
 ensure_buildx
-say stack "up (state: $STACK_STATE; logs: $STACK_LOGS)"
+say stack "up in $(since_start) s (state: $STACK_STATE; logs: $STACK_LOGS)"
