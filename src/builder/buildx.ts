@@ -33,7 +33,7 @@ export async function runBuildx(cmd: string, args: string[], cwd: string, output
   if (lastOutput) tail = lastOutput().slice(-4000);
   throw new UserError({
     message: `docker buildx bake failed (${r.signal ? `signal ${r.signal}` : `exit code ${r.code}`}); no tag was written for the stages it did not finish`,
-    hint: tail ? `its last output:\n${tail.trimEnd().split("\n").slice(-15).join("\n")}` : "see buildx's output above",
+    hint: tail ? `its last output:\n${tail.trimEnd().split("\n").slice(lastOutput ? -40 : -15).join("\n")}` : "see buildx's output above",
   });
 }
 

@@ -366,7 +366,7 @@ async function bake(
             shown.feed(b);
             display.raw(b);
           },
-          () => shown.plainText(),
+          () => shown.failureText() || shown.plainText(),
         );
       } catch (e) {
         shown.end();

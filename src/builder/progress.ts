@@ -54,6 +54,8 @@ export class BuildxProgress {
   private readonly seconds = new Map<string, number>();
   private last: Vertex | undefined;
   private text = "";
+  private outside = "";
+  private readonly failures: string[] = [];
 
   /** `plain` sees the plain rendering as it is made (whole lines); `text` only the lines buildx wrote outside the
    *  JSON (a failure's `Dockerfile:N` excerpt and `ERROR: ...`). */
@@ -78,6 +80,12 @@ export class BuildxProgress {
   /** The plain rendering so far (its last 200 000 characters): what failure reports read. */
   plainText(): string {
     return this.text;
+  }
+
+  /** What tells why a build failed: the failed steps' summaries (their last output lines), then what buildx wrote
+   *  outside the JSON (the `Dockerfile:N` excerpt, `ERROR: ...`); "" when nothing failed. */
+  failureText(): string {
+    return [...this.failures, this.outside.trimEnd()].filter(Boolean).join("\n");
   }
 
   /** Seconds spent in the Dockerfile stage `name` (0 when all its steps were cached or it did not run). */
@@ -166,11 +174,13 @@ export class BuildxProgress {
     this.focus(v);
     if (v.error) {
       this.emit(`#${v.n} ERROR: ${v.error}`);
-      // buildx's summary of a failed step, which failure reports read (src/builder/bake-failure.ts)
-      this.emit("------");
-      this.emit(` > ${v.name}:`);
-      for (const l of v.logs.slice(-10)) this.emit(l);
-      this.emit("------");
+      // buildx's summary of a failed step that printed something, which failure reports read
+      // (src/builder/bake-failure.ts); steps cancelled by another's failure (pushes) have none
+      if (v.logs.length) {
+        const summary = ["------", ` > ${v.name}:`, ...v.logs.slice(-10), "------"];
+        this.failures.push(summary.join("\n"));
+        for (const l of summary) this.emit(l);
+      }
     } else if (v.cached) this.emit(`#${v.n} CACHED`);
     else this.emit(`#${v.n} DONE ${(v.started !== undefined ? (completed - v.started) / 1000 : 0).toFixed(1)}s`);
   }
@@ -215,7 +225,10 @@ export class BuildxProgress {
     const s = l + "\n";
     this.text = (this.text + s).slice(-200_000);
     this.sinks.plain?.(s);
-    if (outside) this.sinks.text?.(s);
+    if (outside) {
+      this.outside = (this.outside + s).slice(-4000);
+      this.sinks.text?.(s);
+    }
   }
 }
 

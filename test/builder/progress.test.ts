@@ -45,6 +45,8 @@ test("BuildxProgress: buildx's plain format, with the failed step's summary and 
   assert.match(outside, /^Dockerfile:4\n/);
   assert.match(outside, /^ERROR: failed to solve: .*exit code: 3$/m);
   assert.doesNotMatch(outside, /^#/m);
+  // what a failed bake's error shows: the failed step's summary, then buildx's own lines
+  assert.match(p.failureText(), /^------\n > \[b 1\/1\] RUN echo out; exit 3:\n0\.\d{3} out\n------\nDockerfile:4\n[^]*^ERROR: failed to solve: .*exit code: 3$/m);
   // what the failure report reads from it
   const f = parseBakeFailure(plain + outside, { text: "", lines: [] });
   assert.equal(f.exitCode, 3);

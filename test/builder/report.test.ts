@@ -164,9 +164,25 @@ test("TTY: --progress auto on a terminal draws the live view (tmux), not buildx'
   assert.equal(await term.exitCode(), 0, term.capture());
   const screen = term.capture();
   assert.match(screen, /^\[\+\] Building \d+\.\ds \((\d+)\/\1\) FINISHED$/m);
-  assert.match(screen, /^ => \[app--install (app--install )?1\/1\] RUN .* [1-9]\d*\.\ds$/m);
+  assert.match(screen, /^ => \[(\S+ )?app--install 1\/1\] RUN .* [1-9]\d*\.\ds$/m);
   assert.doesNotMatch(screen, / -\d+\.\ds$/m);
   assert.match(screen, /^ => CACHED \[/m);
   assert.doesNotMatch(screen, /"vertexes"|^#\d+ /m);
   assert.match(screen, /^app +setup +built/m);
+});
+
+test("run IMAGE -- CMD: builds what the image needs, runs it; stdout is the container's, the exit code too", async (t) => {
+  const p = project(t);
+  const repo = uniqueRepo("app");
+  const env = { WERF_REPO: repo };
+  const r = await runCli(["run", "app", "--", "cat", "/setup.txt"], env, p.dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "one\n");
+  assert.match(r.stderr, /^stapel2docker: building \d+ stage\(s\) with docker buildx bake: /m);
+  assert.match(r.stderr, new RegExp(`^stapel2docker: docker run --rm ${repo.replace(/[.]/g, "\\.")}:app-[0-9a-f]{56} cat /setup\\.txt$`, "m"));
+  // an artifact runs from its last stage; the container's exit code is the command's; nothing is rebuilt
+  const a = await runCli(["run", "tool", "--quiet", "--", "sh", "-c", "cat /tool.txt; exit 7"], env, p.dir);
+  assert.equal(a.code, 7, a.stderr);
+  assert.equal(a.stdout, "tool\n");
+  assert.equal(a.stderr, "");
 });
