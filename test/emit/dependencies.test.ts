@@ -61,6 +61,9 @@ test("compile: dependency sources get targets and tags, values are build argumen
   assert.deepEqual(bake.target.base.tags, [`registry.example/deps:base-${base.digest}`], "a final: false dependency is tagged");
   assert.deepEqual(bake.target.web.args, { BASE_DIGEST: "", BASE_NAME: `registry.example/deps:base-${base.digest}` });
   assert.equal(bake.target.app.args.STAPEL_DEP_WEB_IMAGE_ID, "");
+  // STAPEL_REPO only for the target whose Dockerfile stages use it (app's ImageRepo)
+  assert.equal(bake.target.app.args.STAPEL_REPO, "registry.example/deps");
+  assert.equal(bake.target.base.args?.STAPEL_REPO, undefined);
   const dockerfile = fs.readFileSync(path.join(out, "Dockerfile"), "utf8");
   assert.match(dockerfile, /^ARG STAPEL_DEP_WEB_IMAGE_ID$/m);
   assert.match(dockerfile, /^ENV WEB_ID="\$\{STAPEL_DEP_WEB_IMAGE_ID\}"$/m);
