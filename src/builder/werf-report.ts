@@ -3,6 +3,7 @@
 // (`WERF_<NAME>_DOCKER_IMAGE_NAME=...`). Image IDs, manifest digests and sizes are read from the registry (one
 // manifest GET per stage; only when a report is asked for); the timings are those of the BuildReport.
 
+import { UserError } from "../diagnostics.js";
 import type { RegistryClient } from "../registry/client.js";
 import type { BuildReport, StageReport } from "./report.js";
 
@@ -133,6 +134,14 @@ export function formatWerfReportJson(w: WerfReport): string {
 export function formatWerfReportEnv(w: WerfReport): string {
   let out = "";
   for (const [name, r] of Object.entries(w.Images)) {
+    // a value is one line of printable characters: an image name from werf.yaml must not add lines (variables) to
+    // a file CI reads as dotenv
+    if (!/^[\x20-\x7e]*$/.test(name)) {
+      throw new UserError({
+        message: `image name ${JSON.stringify(name)} cannot be written to an env-file report (it holds a line break or a non-ASCII character)`,
+        hint: "rename the image, or write the report as JSON (--report FILE.json)",
+      });
+    }
     const p = imageEnvPrefix(name);
     out += `${p}DOCKER_IMAGE_NAME=${r.DockerImageName}\n`;
     out += `${p}DOCKER_IMAGE_ID=${r.DockerImageID}\n`;
