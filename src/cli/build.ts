@@ -15,6 +15,8 @@ interface BuildCliOptions extends ConfigOptions, IntrospectCliOptions {
   addTag: string[];
   report?: string;
   reportFormat?: string;
+  saveBuildReport?: boolean;
+  buildReportPath?: string;
   progress?: string;
   quiet?: boolean;
   toolchain?: string;
@@ -34,6 +36,8 @@ function addBuildOptions(cmd: Command): Command {
     .option("--add-tag <TAG>", "an extra tag <repo>:TAG per final image; {image} is replaced by the image's name (repeatable)", list, [] as string[])
     .option("--report <FILE>", "write werf's build report (as `werf build --save-build-report`): JSON, or an env file when FILE ends in .env")
     .addOption(new Option("--report-format <FORMAT>", "the report's format (default: from FILE's extension)").choices(["json", "envfile"]))
+    .option("--save-build-report", "werf's spelling: write the report to --build-report-path (default .werf-build-report.json)")
+    .option("--build-report-path <PATH>", "werf's spelling: with --save-build-report, the report's path (.env: env file)")
     .addOption(new Option("--progress <MODE>", "how buildx's progress is shown, as buildx: auto is tty on a terminal, else plain").choices([...PROGRESS_MODES]))
     .option("-q, --quiet", "print nothing but the final image references (stdout) and errors: --progress quiet, no step lines")
     .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel)")
@@ -69,7 +73,8 @@ export function registerBuild(program: Command): void {
       return;
     }
     if (opts.json) throw new UserError({ message: "--json is an option of --print", hint: "use build --print --json, or --report FILE for the report of a build" });
-    const format = opts.report ? reportFormatOf(opts.report, opts.reportFormat) : undefined;
+    const reportFile = reportPath(opts);
+    const format = reportFile ? reportFormatOf(reportFile, opts.reportFormat) : undefined;
     const t0 = performance.now();
     const { plan, hooks } = await prepareIntrospection(opts, { ...renderOptions(opts), images, toolchain: opts.toolchain }, log);
     const stages = plan.images.reduce((n, i) => n + i.stages.length, 0) + plan.dockerfileImages.length;
@@ -92,13 +97,20 @@ export function registerBuild(program: Command): void {
     });
     if (quiet) process.stdout.write([...new Set(report.images.flatMap((i) => i.tags))].map((t) => `${t}\n`).join(""));
     else process.stdout.write(formatReport(report));
-    if (opts.report) {
+    if (reportFile) {
       const t1 = performance.now();
       const w = await werfReport(report, client);
-      await writeFile(opts.report, format === "envfile" ? formatWerfReportEnv(w) : formatWerfReportJson(w));
-      log(`stapel2docker: wrote the build report ${opts.report} (${format}) in ${secs(t1)}`);
+      await writeFile(reportFile, format === "envfile" ? formatWerfReportEnv(w) : formatWerfReportJson(w));
+      log(`stapel2docker: wrote the build report ${reportFile} (${format}) in ${secs(t1)}`);
     }
   });
+}
+
+/** Where the report goes: --report (or STAPEL2DOCKER_REPORT), else werf's --save-build-report [--build-report-path]
+ *  (WERF_SAVE_BUILD_REPORT, WERF_BUILD_REPORT_PATH), whose default path is werf's. */
+export function reportPath(opts: { report?: string; saveBuildReport?: boolean; buildReportPath?: string }): string | undefined {
+  if (opts.report) return opts.report;
+  return opts.saveBuildReport ? opts.buildReportPath || ".werf-build-report.json" : undefined;
 }
 
 function secs(t0: number): string {

@@ -70,18 +70,9 @@ export const BUILD_ENV: EnvBinding[] = [
     map: (v, name) => (name.startsWith("WERF_") ? werfCustomTag(v, name) : v),
     note: "werf's %image% becomes {image}",
   },
-  {
-    key: "report",
-    flag: "--report",
-    kind: "string",
-    names: ["STAPEL2DOCKER_REPORT"],
-    resolve: (env) => {
-      if (env.WERF_SAVE_BUILD_REPORT === undefined || !bool(env.WERF_SAVE_BUILD_REPORT, "WERF_SAVE_BUILD_REPORT")) return undefined;
-      const p = env.WERF_BUILD_REPORT_PATH;
-      return p ? { value: p, from: "WERF_BUILD_REPORT_PATH" } : { value: ".werf-build-report.json", from: "WERF_SAVE_BUILD_REPORT" };
-    },
-    note: "or werf's WERF_SAVE_BUILD_REPORT=1 and WERF_BUILD_REPORT_PATH, default .werf-build-report.json",
-  },
+  { key: "report", flag: "--report", kind: "string", names: ["STAPEL2DOCKER_REPORT"] },
+  { key: "saveBuildReport", flag: "--save-build-report", kind: "boolean", names: ["WERF_SAVE_BUILD_REPORT"] },
+  { key: "buildReportPath", flag: "--build-report-path", kind: "string", names: ["WERF_BUILD_REPORT_PATH"] },
   { key: "reportFormat", flag: "--report-format", kind: "string", names: ["STAPEL2DOCKER_REPORT_FORMAT", "WERF_REPORT_FORMAT"] },
   { key: "progress", flag: "--progress", kind: "string", names: ["STAPEL2DOCKER_PROGRESS", "BUILDKIT_PROGRESS"] },
   { key: "quiet", flag: "--quiet", kind: "boolean", names: ["STAPEL2DOCKER_QUIET", "WERF_LOG_QUIET"] },

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import type { Command } from "commander";
 import { buildProgram } from "../../src/cli/program.js";
 import { UserError } from "../../src/diagnostics.js";
+import { reportPath } from "../../src/cli/build.js";
 
 /** Parses `build ARGS` with `environ` as the environment; returns the options the action would get. */
 async function buildOpts(args: string[], environ: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
@@ -70,11 +71,15 @@ test("env: werf's WERF_ADD_CUSTOM_TAG_* in name order, %image% shortcuts become 
   });
 });
 
-test("env: werf's WERF_SAVE_BUILD_REPORT / WERF_BUILD_REPORT_PATH give --report; WERF_PARALLEL_TASKS_LIMIT=-1 is no limit", async () => {
-  assert.equal((await buildOpts([], { WERF_SAVE_BUILD_REPORT: "1" })).report, ".werf-build-report.json");
-  assert.equal((await buildOpts([], { WERF_SAVE_BUILD_REPORT: "true", WERF_BUILD_REPORT_PATH: "out/r.env" })).report, "out/r.env");
-  assert.equal((await buildOpts([], { WERF_BUILD_REPORT_PATH: "out/r.env" })).report, undefined);
-  assert.equal((await buildOpts([], { STAPEL2DOCKER_REPORT: "mine.json", WERF_SAVE_BUILD_REPORT: "1" })).report, "mine.json");
+test("env: werf's WERF_SAVE_BUILD_REPORT / WERF_BUILD_REPORT_PATH (and flags) give the report's path; WERF_PARALLEL_TASKS_LIMIT=-1 is no limit", async () => {
+  const report = async (args: string[], env: NodeJS.ProcessEnv) => reportPath(await buildOpts(args, env));
+  assert.equal(await report([], { WERF_SAVE_BUILD_REPORT: "1" }), ".werf-build-report.json");
+  assert.equal(await report([], { WERF_SAVE_BUILD_REPORT: "true", WERF_BUILD_REPORT_PATH: "out/r.env" }), "out/r.env");
+  assert.equal(await report([], { WERF_BUILD_REPORT_PATH: "out/r.env" }), undefined);
+  assert.equal(await report([], { STAPEL2DOCKER_REPORT: "mine.json", WERF_SAVE_BUILD_REPORT: "1" }), "mine.json");
+  // werf's flags, as a script written for `werf build` passes them
+  assert.equal(await report(["--save-build-report", "--build-report-path", "r.env"], {}), "r.env");
+  assert.equal(await report(["--save-build-report"], {}), ".werf-build-report.json");
   assert.equal((await buildOpts([], { WERF_PARALLEL_TASKS_LIMIT: "-1" })).parallel, undefined);
   assert.equal((await buildOpts([], { WERF_PARALLEL_TASKS_LIMIT: "3" })).parallel, 3);
 });
