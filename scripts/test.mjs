@@ -62,7 +62,15 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-run-"));
 const t0 = Date.now();
 const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit", env: { ...process.env, TMPDIR: tmp } });
 const left = fs.readdirSync(tmp);
-if (left.length) say(`test: the tests left ${left.length} temp item(s) behind (removed now): ${left.slice(0, 20).join(", ")}${left.length > 20 ? ", ..." : ""}`);
+if (left.length) {
+  // grouped by name without its random suffix (mkdtemp's 6 characters), so the test that leaks is easy to find
+  const groups = new Map();
+  for (const n of left) {
+    const k = n.replace(/[-.][A-Za-z0-9]{6}$/, "-*");
+    groups.set(k, (groups.get(k) ?? 0) + 1);
+  }
+  say(`test: the tests left ${left.length} temp item(s) behind (removed now): ${[...groups].map(([k, n]) => (n > 1 ? `${k} ×${n}` : k)).join(", ")}`);
+}
 fs.rmSync(tmp, { recursive: true, force: true });
 say(`test: ${files.length} test file(s) ran in ${secs(t0)}`);
 process.exit(r.status ?? 1);

@@ -33,8 +33,10 @@ export async function setupImages(): Promise<void> {
 
 let toolchainDir: string | undefined;
 /** The toolchain's /.stapel copied to a host dir once (docker run cannot mount an image). */
-async function toolchain(work: string): Promise<string> {
+async function toolchain(): Promise<string> {
   if (toolchainDir) return toolchainDir;
+  // made once (cleanupToolchain removes it), not one empty folder per call
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-ansible-tc-"));
   const name = `s2d-ansible-tc-${process.pid}`;
   await exec("docker", ["create", "--name", name, "stapel2docker/toolchain:latest", "/x"]);
   try {
@@ -189,7 +191,7 @@ export async function runBoth(
 ): Promise<{ ansible: SideResult; ours: SideResult; script: string }> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-ansible-"));
   fs.chmodSync(work, 0o755); // apt's sandbox user reads /.t/repo
-  const tc = await toolchain(fs.mkdtempSync(path.join(os.tmpdir(), "s2d-ansible-tc-")));
+  const tc = await toolchain();
   try {
     if (opts.repo) fs.cpSync(await aptRepo(), path.join(work, "repo"), { recursive: true });
     for (const [f, c] of Object.entries(files)) {
