@@ -7,7 +7,8 @@
 //     lists cache mounts without their id, so they cannot be pruned by id);
 //   - the remote-git clones the project's git mappings use (re-cloned on the next build);
 //   - the stage-labels cache entries of the project's repository;
-//   - the toolchain volume of the project's toolchain image (introspection; made again on first use);
+//   - the toolchain volume of the project's toolchain image (introspection; made again on first use), with
+//     --toolchain-volumes only: every project built with that toolchain shares it;
 //   - stale locks: lock files of the project's stage digests, unheld and older than an hour;
 //   - temporaries: `stapel2docker-build-*` folders of the project's builds, untouched for a day (a killed build).
 // --dry-run lists it all and removes nothing.
@@ -57,6 +58,8 @@ export interface HostCleanupOptions {
   lockDir?: string;
   tmpDir?: string;
   nowMs?: number;
+  /** Also remove the toolchain's introspection volume (shared by every project built with that toolchain). */
+  toolchainVolumes?: boolean;
 }
 
 const HOUR = 3600_000;
@@ -132,13 +135,15 @@ async function remoteGitItems(plan: Plan, gitCacheDir: string): Promise<HostItem
   return items;
 }
 
-async function toolchainVolume(docker: string, toolchain: string): Promise<HostItem[]> {
+async function toolchainVolume(docker: string, toolchain: string, remove: boolean): Promise<HostItem[]> {
   const id = await sh(docker, ["image", "inspect", "--format", "{{.Id}}", toolchain]);
   if (id.code !== 0) return [];
   const name = `stapel2docker-toolchain-${id.out.trim().replace(/^sha256:/, "").slice(0, 16)}`;
   const v = await sh(docker, ["volume", "inspect", name]);
   if (v.code !== 0) return [];
-  return [{ kind: "toolchain-volume", name, action: "remove", reason: `the introspection volume of the toolchain ${toolchain} (filled again on first use)` }];
+  return [remove
+    ? { kind: "toolchain-volume", name, action: "remove", reason: `the introspection volume of the toolchain ${toolchain} (filled again on first use)` }
+    : { kind: "toolchain-volume", name, action: "keep", reason: `shared by every project built with the toolchain ${toolchain}: --toolchain-volumes removes it` }];
 }
 
 /** Lock files of the project's stages that nobody holds and that are older than an hour. */
@@ -208,7 +213,7 @@ export async function hostCleanup(opts: HostCleanupOptions): Promise<HostCleanup
     ...ids.map((id): HostItem => ({ kind: "build-cache", name: id, action: "remove", reason: "a build_dir cache mount of the project (emptied)" })),
     ...(await remoteGitItems(plan, gitCacheDir)),
     ...(await labelCacheItems(opts.labelCacheDir ?? defaultLabelCacheDir(), repo)),
-    ...(await toolchainVolume(docker, plan.toolchain)),
+    ...(await toolchainVolume(docker, plan.toolchain, !!opts.toolchainVolumes)),
     ...(await lockItems(plan, repo, opts.lockDir ?? defaultLockDir(), nowMs)),
     ...(await temporaries(plan.project, opts.tmpDir ?? os.tmpdir(), nowMs)),
   ];

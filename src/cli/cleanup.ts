@@ -59,10 +59,11 @@ export function registerCleanup(program: Command): void {
       .command("cleanup")
       .description("remove the project's local images, build_dir caches, remote-git and label caches, toolchain volume, stale locks and temporaries")
       .option("--repo <REPO>", "REGISTRY/PROJECT the project builds to (default: the project name): its label cache entries and locks")
+      .option("--toolchain-volumes", "also remove the toolchain's introspection volume (shared by the projects using that toolchain)")
       .option("--dry-run", "print what would be removed; remove nothing")
       .option("--json", "print the result as JSON"),
-  ).action(async (opts: CleanupCliOptions) => {
-    const r = await hostCleanup({ render: renderOptions(opts), repo: opts.repo, dryRun: opts.dryRun });
+  ).action(async (opts: CleanupCliOptions & { toolchainVolumes?: boolean }) => {
+    const r = await hostCleanup({ render: renderOptions(opts), repo: opts.repo, dryRun: opts.dryRun, toolchainVolumes: opts.toolchainVolumes });
     process.stdout.write(opts.json ? JSON.stringify(r, null, 2) + "\n" : formatHostPlan(r));
   });
 }
