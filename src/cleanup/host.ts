@@ -2,9 +2,9 @@
 //
 //   - local images: the daemon's images labelled io.stapel2docker.project=<project> (stage images `buildx bake
 //     --push` leaves in the docker driver's store, introspection images);
-//   - build_dir caches: the BuildKit cache mounts whose ids the project's plan names
-//     (`stapel2docker-<project>-build-dir-...`), emptied by a one-RUN build that mounts exactly those ids (BuildKit
-//     lists cache mounts without their id, so they cannot be pruned by id);
+//   - build_dir caches: the BuildKit cache records (`docker buildx du --verbose`: `cached mount ... with id
+//     "/<id>"`) of the cache mount ids the project's plan names (`stapel2docker-<project>-build-dir-...`), pruned
+//     by record id (`docker buildx prune --filter id=`);
 //   - the remote-git clones the project's git mappings use (re-cloned on the next build);
 //   - the stage-labels cache entries of the project's repository;
 //   - the toolchain volume of the project's toolchain image (introspection; made again on first use), with
@@ -13,7 +13,7 @@
 //   - temporaries: `stapel2docker-build-*` folders of the project's builds, untouched for a day (a killed build).
 // --dry-run lists it all and removes nothing.
 
-import { mkdir, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, stat, unlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { UserError } from "../diagnostics.js";
@@ -184,21 +184,22 @@ async function temporaries(project: string, tmpDir: string, nowMs: number): Prom
   return items;
 }
 
-/** Empties the BuildKit cache mounts `ids` (one RUN on the toolchain image mounting each id). */
-async function emptyCaches(docker: string, toolchain: string, ids: string[]): Promise<string | undefined> {
-  const work = path.join(os.tmpdir(), `stapel2docker-host-cleanup-${process.pid}`);
-  const mounts = ids.map((id, n) => `--mount=type=cache,id=${id},target=/c${n}`).join(" ");
-  const paths = ids.map((_, n) => `/c${n}`).join(" ");
-  const script = `for d in ${paths}; do /.stapel/bin/busybox find "$d" -mindepth 1 -maxdepth 1 -exec /.stapel/bin/busybox rm -rf {} +; done`;
-  const dockerfile = `FROM ${toolchain}\nRUN ${mounts} ["/.stapel/bin/bash", "-c", ${JSON.stringify(script)}]\n`;
-  try {
-    await mkdir(work, { recursive: true });
-    await writeFile(path.join(work, "Dockerfile"), dockerfile);
-    const r = await sh(docker, ["buildx", "build", "--no-cache", "--progress=plain", "--output=type=cacheonly", work]);
-    return r.code === 0 ? undefined : `docker buildx build failed: ${r.err.trim().split("\n").slice(-3).join(" ")}`;
-  } finally {
-    await rm(work, { recursive: true, force: true });
+/** The BuildKit cache records of the cache mounts `ids` (`docker buildx du --verbose` names each mount's id). */
+async function cacheRecords(docker: string, ids: string[]): Promise<HostItem[]> {
+  if (ids.length === 0) return [];
+  const r = await sh(docker, ["buildx", "du", "--verbose"]);
+  if (r.code !== 0) throw new UserError({ message: `docker buildx du failed: ${r.err.trim().split("\n")[0]}`, hint: "host cleanup reads BuildKit's cache records with docker buildx du" });
+  const want = new Set(ids);
+  const items: HostItem[] = [];
+  for (const block of r.out.split(/\n(?=ID:\s)/)) {
+    const id = /^ID:\s+(\S+)/m.exec(block)?.[1];
+    const mount = /with id "\/?([^"]+)"/.exec(block)?.[1];
+    if (!id || !mount || !want.has(mount) || !/exec\.cachemount/.test(block)) continue;
+    const size = /^Size:\s+([0-9.]+)\s*([kKMGT]?i?B)/m.exec(block);
+    const mult: Record<string, number> = { B: 1, kB: 1e3, KB: 1e3, KiB: 1024, MB: 1e6, MiB: 1 << 20, GB: 1e9, GiB: 1 << 30, TB: 1e12 };
+    items.push({ kind: "build-cache", name: id, action: "remove", reason: `the build_dir cache ${mount} of the project`, ...(size ? { bytes: Math.round(Number(size[1]) * (mult[size[2]] ?? 1)) } : {}) });
   }
+  return items.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
 export async function hostCleanup(opts: HostCleanupOptions): Promise<HostCleanupResult> {
@@ -210,7 +211,7 @@ export async function hostCleanup(opts: HostCleanupOptions): Promise<HostCleanup
   const ids = cacheIds(plan);
   const items: HostItem[] = [
     ...(await localImages(docker, plan.project)),
-    ...ids.map((id): HostItem => ({ kind: "build-cache", name: id, action: "remove", reason: "a build_dir cache mount of the project (emptied)" })),
+    ...(await cacheRecords(docker, ids)),
     ...(await remoteGitItems(plan, gitCacheDir)),
     ...(await labelCacheItems(opts.labelCacheDir ?? defaultLabelCacheDir(), repo)),
     ...(await toolchainVolume(docker, plan.toolchain, !!opts.toolchainVolumes)),
@@ -230,8 +231,11 @@ export async function hostCleanup(opts: HostCleanupOptions): Promise<HostCleanup
           it.result = r.code === 0 ? "removed" : `not removed: ${r.err.trim().split("\n")[0]}`;
           break;
         }
-        case "build-cache":
-          break; // all at once below
+        case "build-cache": {
+          const r = await sh(docker, ["buildx", "prune", "--force", "--filter", `id=${it.name}`]);
+          it.result = r.code === 0 ? "removed" : `not removed: ${r.err.trim().split("\n")[0]}`;
+          break;
+        }
         case "lock": {
           // unlinked while held, so no build takes it in between
           const r = await sh("flock", ["-n", it.name, "rm", "-f", it.name]);
@@ -246,11 +250,6 @@ export async function hostCleanup(opts: HostCleanupOptions): Promise<HostCleanup
           await rm(it.name, { recursive: true, force: true });
           it.result = "removed";
       }
-    }
-    const caches = items.filter((x) => x.kind === "build-cache");
-    if (caches.length) {
-      const err = await emptyCaches(docker, plan.toolchain, caches.map((c) => c.name));
-      for (const c of caches) c.result = err ? `not emptied: ${err}` : "removed";
     }
   }
   const remove = items.filter((x) => x.action === "remove");
