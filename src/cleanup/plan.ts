@@ -100,7 +100,7 @@ export function makeCleanupPlan(input: CleanupInput): CleanupPlan {
       for (const k of kept) {
         for (const r of recs) {
           if (r.finalStage === k.stage && k.commits.includes(r.commit) && !keptRecords.has(r.tag)) {
-            keptRecords.set(r.tag, `image ${image} of commit ${r.commit.slice(0, 12)}, kept by ${sel.ref.kind} ${sel.ref.name} (${sel.policies.join("; ")})`);
+            keptRecords.set(r.tag, `image ${image} of commit ${r.commit.slice(0, 12)}, kept by ${sel.ref.kind} ${sel.ref.name} (${sel.policies.join(", ")})`);
           }
         }
       }
@@ -205,12 +205,12 @@ export function formatCleanupPlan(p: CleanupPlan, opts: { dryRun: boolean }): st
   const lines: string[] = [];
   lines.push(`repository ${p.repo}, project ${p.project}`);
   lines.push(`keep policies${p.defaults ? " (werf's defaults: werf.yaml has none)" : ""}:`);
-  for (const x of p.policies) lines.push(`  ${x}`);
+  for (const [i, x] of p.policies.entries()) lines.push(`  policy ${i + 1}: ${x}`);
   lines.push(p.keepHours === undefined ? "images built recently: not kept (disableBuiltWithinLastNHoursPolicy)" : `images built within the last ${p.keepHours} hour(s): kept`);
   lines.push(`references kept (${p.references.length}):`);
   for (const r of p.references) {
     const imgs = Object.entries(r.images).map(([i, s]) => `${i}: ${s.length} image(s)`).join(", ");
-    lines.push(`  ${r.kind} ${r.ref} ${r.commit.slice(0, 12)}${imgs ? ` → ${imgs}` : " → no image"}`);
+    lines.push(`  ${r.kind} ${r.ref} ${r.commit.slice(0, 12)} (${r.policies.join(", ")})${imgs ? ` → ${imgs}` : " → no image"}`);
   }
   const verb = opts.dryRun ? "would delete" : "delete";
   for (const t of p.tags.filter((x) => x.action === "keep")) lines.push(`keep   ${t.tag}: ${t.reason}`);

@@ -188,6 +188,17 @@ export function parseCleanupConfig(raw: Record<string, unknown> | undefined, pos
   };
 }
 
+/** What `cleanup` would refuse in werf.yaml's `cleanup:` (for `validate`). */
+export function cleanupProblems(raw: Record<string, unknown> | undefined, pos: SourcePos): UserError["diagnostics"] {
+  try {
+    parseCleanupConfig(raw, pos);
+    return [];
+  } catch (e) {
+    if (e instanceof UserError) return e.diagnostics;
+    throw e;
+  }
+}
+
 // ---------------------------------------------------------------- references
 
 export interface GitRef {
@@ -204,7 +215,7 @@ export interface SelectedRef {
   ref: GitRef;
   /** The imagesPerReference in force for it (the last selecting policy's). */
   imagesPerReference?: Limit;
-  /** The policies that selected it, in words. */
+  /** The policies that selected it: `policy N` (1-based, as the report numbers them). */
   policies: string[];
 }
 
@@ -213,12 +224,12 @@ const newestFirst = (a: GitRef, b: GitRef) => b.time - a.time || (a.name < b.nam
 /** The references the policies keep, newest first (branches, then tags, as werf). */
 export function selectReferences(refs: readonly GitRef[], policies: readonly KeepPolicy[], nowMs: number): SelectedRef[] {
   const selected = new Map<GitRef, SelectedRef>();
-  for (const p of policies) {
+  for (const [i, p] of policies.entries()) {
     let matched = refs.filter((r) => r.kind === p.kind && p.regex.test(r.name)).sort(newestFirst);
     if (p.limit) matched = applyLimit(matched, p.limit, nowMs, (r) => r.time);
     for (const r of matched) {
       const s = selected.get(r) ?? { ref: r, policies: [] };
-      s.policies.push(describePolicy(p));
+      s.policies.push(`policy ${i + 1}`);
       if (p.imagesPerReference) s.imagesPerReference = p.imagesPerReference;
       else delete s.imagesPerReference;
       selected.set(r, s);

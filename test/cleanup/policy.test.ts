@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  cleanupProblems,
   defaultKeepPolicies,
   imagesKeptByReference,
   parseCleanupConfig,
@@ -60,6 +61,10 @@ test("parseCleanupConfig: werf's defaults, names vs /regex/, bad values located 
   assert.equal(both.keepPolicies[0].limit?.operator, "And");
   assert.deepEqual(both.kubernetesKeys, ["disableKubernetesBasedPolicy"]);
   assert.equal(parseCleanupConfig({ disableBuiltWithinLastNHoursPolicy: true }, pos).keepHours, undefined);
+  // validate reports every problem cleanup would refuse, located
+  const problems = cleanupProblems({ keepImagesBuiltWithinLastNHours: "2", keepPolicies: [{ references: { tag: "/[/" } }] }, pos);
+  assert.deepEqual(problems.map((p) => p.message.split(":")[0]), ["cleanup.keepPolicies[0].references.tag", "cleanup.keepImagesBuiltWithinLastNHours"]);
+  assert.deepEqual(cleanupProblems(undefined, pos), []);
   for (const [raw, want] of [
     [{ keepPolicies: [{ references: { branch: "a", tag: "b" } }] }, /not both/],
     [{ keepPolicies: [{ imagesPerReference: { last: 1 } }] }, /needs a references section/],
