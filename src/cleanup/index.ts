@@ -189,6 +189,18 @@ export async function runCleanup(opts: CleanupOptions & { purge?: boolean }): Pr
   // stage tags about to go: are they this project's? (a repository shared by projects keeps the others' stages)
   const doomed = plan.tags.filter((t) => t.action === "delete" && t.kind === "stage").map((t) => t.tag);
   if (doomed.length) plan = makeCleanupPlan({ ...input, stageProjects: await stageProjects(client, repo, doomed, labelCache) });
+  // no record at all: the images were built by a stapel2docker that wrote none, and nothing says what to keep
+  const unrecorded = !opts.purge && config.gitHistory && !state.records.some((r) => r.project === loaded.project) && plan.delete.length > 0;
+  if (unrecorded) {
+    const what = "the repository has no build record of this project: every image was built without records (an older stapel2docker) or none was recorded";
+    if (!opts.dryRun) {
+      throw new UserError({
+        message: `cleanup of ${repo}: ${what}, so the keep policies cannot tell what to keep; nothing was deleted`,
+        hint: "build the commits you want to keep once (each build records its commit), then run cleanup again; `purge --yes` deletes everything",
+      });
+    }
+    log(`warning: ${what}; a real cleanup refuses to run`);
+  }
   if (opts.dryRun || plan.delete.length === 0) return { plan, deleted: [], gone: [], spared: [], dryRun: !!opts.dryRun };
 
   // a build may have written tags since the listing: a manifest a new tag points at is not deleted

@@ -272,6 +272,12 @@ test("purge needs --yes and deletes the project's tags only; a registry without 
   const c = new RegistryClient();
   await c.copyTag(`${repo}:${(await c.listTags(repo)).find((x) => x.startsWith("app-"))!}`, "someone-elses");
   await assert.rejects(run(process.execPath, [cli, "purge", "--dir", dir, "--repo", repo], { env: envOf(e) }), /add --yes to confirm/);
+  // a repository with an old stage of the project but no build record: cleanup refuses, deletes nothing
+  const bare = uniqueRepo("app");
+  const stage = (await c.listTags(repo)).find((x) => /^[0-9a-f]{56}-[0-9]+$/.test(x))!;
+  await c.copyTag(`${repo}:${stage}`, `${bare}:${stage.slice(0, 56)}-1000`);
+  await assert.rejects(run(process.execPath, [cli, "cleanup", "--dir", dir, "--repo", bare], { env: envOf(e) }), /no build record of this project.*nothing was deleted/s);
+  assert.deepEqual(await tagsOverHttp(bare), [`${stage.slice(0, 56)}-1000`]);
   const out = JSON.parse(await run(process.execPath, [cli, "purge", "--dir", dir, "--repo", repo, "--yes", "--json"], { env: envOf(e) })) as CleanupJson;
   assert.ok(out.deleted.length > 0);
   // the foreign tag shares the final stage's manifest: that manifest stays, everything else goes
