@@ -40,6 +40,8 @@ export interface CleanupResult {
   dryRun: boolean;
   /** cleanup.disable in werf.yaml: nothing was done. */
   disabled?: boolean;
+  /** HTTP requests sent to the registry. */
+  registryRequests: number;
 }
 
 const CONCURRENCY = 8;
@@ -179,7 +181,7 @@ export async function runCleanup(opts: CleanupOptions & { purge?: boolean }): Pr
   if (!opts.purge && config.disabled) {
     log("cleanup.disable is true in werf.yaml: nothing is deleted");
     const empty = makeCleanupPlan({ repo, project: loaded.project, nowMs, config, tags: [], records: [], refs: [], commits: new Map(), digests: new Map(), manifests: new Map() });
-    return { plan: empty, deleted: [], gone: [], spared: [], dryRun: true, disabled: true };
+    return { plan: empty, deleted: [], gone: [], spared: [], dryRun: true, disabled: true, registryRequests: 0 };
   }
   const state = await readRepository(client, repo, labelCache);
   const refs = config.gitHistory && !opts.purge ? await readReferences(opts.render.dir) : [];
@@ -201,7 +203,7 @@ export async function runCleanup(opts: CleanupOptions & { purge?: boolean }): Pr
     }
     log(`warning: ${what}; a real cleanup refuses to run`);
   }
-  if (opts.dryRun || plan.delete.length === 0) return { plan, deleted: [], gone: [], spared: [], dryRun: !!opts.dryRun };
+  if (opts.dryRun || plan.delete.length === 0) return { plan, deleted: [], gone: [], spared: [], dryRun: !!opts.dryRun, registryRequests: client.requestCount };
 
   // a build may have written tags since the listing: a manifest a new tag points at is not deleted
   const spared = new Set<string>();
@@ -234,5 +236,5 @@ export async function runCleanup(opts: CleanupOptions & { purge?: boolean }): Pr
       log(`deleted ${d.tags.join(", ")} (${d.digest.slice(0, 19)})${ok ? "" : ": already gone"}`);
     });
   }
-  return { plan, deleted: deleted.sort(), gone: gone.sort(), spared: [...spared].sort(), dryRun: false };
+  return { plan, deleted: deleted.sort(), gone: gone.sort(), spared: [...spared].sort(), dryRun: false, registryRequests: client.requestCount };
 }

@@ -10,7 +10,6 @@
 
 import { createHash } from "node:crypto";
 import type { Plan } from "../plan/model.js";
-import { chainImages } from "../emit/dependencies.js";
 import { MEDIA_TYPES, type RegistryClient } from "../registry/index.js";
 import { LABEL_PREFIX } from "../plan/labels.js";
 
@@ -169,8 +168,13 @@ export function neededImages(plan: Plan, name: string): string[] {
     out.add(n);
     const img = plan.images.find((i) => (i.name === "" ? "~" : i.name) === n);
     if (!img) return; // a Dockerfile image needs nothing of the plan
-    for (const c of chainImages(plan, img)) visit(c.name === "" ? "~" : c.name);
-    for (const s of img.stages) if (s.body.kind === "dependencies") for (const d of s.body.dependencies) visit(d.image);
+    for (const s of img.stages) {
+      const b = s.body;
+      if (b.kind === "from" && b.base.kind === "image") visit(b.base.image === "" ? "~" : b.base.image);
+      if (b.kind !== "dependencies") continue;
+      for (const i of b.imports) if (i.source.kind === "image") visit(i.source.image === "" ? "~" : i.source.image);
+      for (const d of b.dependencies) visit(d.image);
+    }
   };
   visit(name);
   return [...out];

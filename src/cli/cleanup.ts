@@ -14,13 +14,14 @@ interface CleanupCliOptions extends ConfigOptions {
 
 function output(r: CleanupResult, json: boolean | undefined): void {
   if (json) {
-    process.stdout.write(JSON.stringify({ dryRun: r.dryRun, ...(r.disabled ? { disabled: true } : {}), ...r.plan, deleted: r.deleted, alreadyGone: r.gone, spared: r.spared }, null, 2) + "\n");
+    process.stdout.write(JSON.stringify({ dryRun: r.dryRun, ...(r.disabled ? { disabled: true } : {}), ...r.plan, deleted: r.deleted, alreadyGone: r.gone, spared: r.spared, registryRequests: r.registryRequests }, null, 2) + "\n");
     return;
   }
   process.stdout.write(formatCleanupPlan(r.plan, { dryRun: r.dryRun }));
   if (!r.dryRun && (r.deleted.length || r.gone.length || r.spared.length)) {
     process.stdout.write(`deleted ${r.deleted.length} manifest(s)${r.gone.length ? `, ${r.gone.length} already gone` : ""}${r.spared.length ? `, ${r.spared.length} spared (tagged since the listing)` : ""}\n`);
   }
+  process.stderr.write(`${r.registryRequests} registry request(s)\n`);
 }
 
 export function registerCleanup(program: Command): void {
