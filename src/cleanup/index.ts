@@ -64,7 +64,7 @@ async function pool<T, R>(items: readonly T[], n: number, fn: (t: T) => Promise<
 export async function loadCleanupConfig(render: RenderOptions): Promise<{ project: string; config: CleanupConfig }> {
   const rendered = await renderWerfConfig(render);
   const werf = loadWerfConfig(rendered);
-  return { project: werf.meta.project, config: parseCleanupConfig(werf.meta.cleanup, werf.meta.pos) };
+  return { project: werf.meta.project, config: parseCleanupConfig(werf.meta.cleanup, werf.meta.pos, werf.meta.cleanupPositions) };
 }
 
 /** What the repository holds: every tag, its manifest's digest and sizes, the records. */

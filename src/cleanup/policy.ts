@@ -112,10 +112,18 @@ export function parseGoDuration(s: string): number | undefined {
 }
 
 /** werf.yaml's `cleanup:` (as written) → the policies in force. Errors name werf.yaml's meta document. */
-export function parseCleanupConfig(raw: Record<string, unknown> | undefined, pos: SourcePos): CleanupConfig {
+export function parseCleanupConfig(raw: Record<string, unknown> | undefined, pos: SourcePos, at: Record<string, SourcePos> = {}): CleanupConfig {
   const r = raw ?? {};
   const problems: { pos: SourcePos; message: string; hint?: string }[] = [];
-  const bad = (key: string, message: string, hint?: string) => problems.push({ pos, message: `cleanup.${key}: ${message}`, ...(hint ? { hint } : {}) });
+  const where = (key: string): SourcePos => {
+    // the value's own position, else its nearest located parent's, else the meta document's
+    for (let k = `cleanup.${key}`; k; k = k.replace(/(\.[^.[\]]*|\[[0-9]+\])$/, "")) {
+      if (at[k]) return at[k];
+      if (!/[.[]/.test(k)) break;
+    }
+    return pos;
+  };
+  const bad = (key: string, message: string, hint?: string) => problems.push({ pos: where(key), message: `cleanup.${key}: ${message}`, ...(hint ? { hint } : {}) });
   const limitOf = (key: string, v: unknown): Limit | undefined => {
     if (v === undefined || v === null) return undefined;
     if (typeof v !== "object" || Array.isArray(v)) {
@@ -158,6 +166,8 @@ export function parseCleanupConfig(raw: Record<string, unknown> | undefined, pos
     }
     const pattern = (branch ?? tag)!;
     const body = pattern.length >= 2 && pattern.startsWith("/") && pattern.endsWith("/") ? pattern.slice(1, -1) : pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const limit = limitOf(`${key}.references.limit`, refs.limit);
+    const ipr = limitOf(`${key}.imagesPerReference`, o.imagesPerReference);
     let regex: RegExp;
     try {
       regex = new RegExp(`^${body}$`);
@@ -165,8 +175,6 @@ export function parseCleanupConfig(raw: Record<string, unknown> | undefined, pos
       bad(`${key}.references.${branch ? "branch" : "tag"}`, `invalid regular expression ${JSON.stringify(pattern)}: ${e instanceof Error ? e.message : String(e)}`);
       continue;
     }
-    const limit = limitOf(`${key}.references.limit`, refs.limit);
-    const ipr = limitOf(`${key}.imagesPerReference`, o.imagesPerReference);
     policies.push({ kind: branch ? "branch" : "tag", pattern, regex, ...(limit ? { limit } : {}), ...(ipr ? { imagesPerReference: ipr } : {}) });
   }
   let keepHours: number | undefined = 2;
@@ -189,9 +197,9 @@ export function parseCleanupConfig(raw: Record<string, unknown> | undefined, pos
 }
 
 /** What `cleanup` would refuse in werf.yaml's `cleanup:` (for `validate`). */
-export function cleanupProblems(raw: Record<string, unknown> | undefined, pos: SourcePos): UserError["diagnostics"] {
+export function cleanupProblems(raw: Record<string, unknown> | undefined, pos: SourcePos, at?: Record<string, SourcePos>): UserError["diagnostics"] {
   try {
-    parseCleanupConfig(raw, pos);
+    parseCleanupConfig(raw, pos, at);
     return [];
   } catch (e) {
     if (e instanceof UserError) return e.diagnostics;

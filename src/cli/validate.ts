@@ -25,7 +25,7 @@ export function registerValidate(program: Command): void {
     const none = noImagesWarning(config, rendered.unsetEnv);
     if (none) process.stderr.write(`warning: ${formatDiagnostic(none)}\n`);
     // values no Dockerfile can hold, as compile would report them
-    const problems = [...configProblems(config), ...cleanupProblems(config.meta.cleanup, config.meta.pos)];
+    const problems = [...configProblems(config), ...cleanupProblems(config.meta.cleanup, config.meta.pos, config.meta.cleanupPositions)];
     if (problems.length) throw new UserError(problems);
     process.stdout.write(summarise(config));
   });

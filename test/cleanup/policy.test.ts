@@ -65,6 +65,10 @@ test("parseCleanupConfig: werf's defaults, names vs /regex/, bad values located 
   const problems = cleanupProblems({ keepImagesBuiltWithinLastNHours: "2", keepPolicies: [{ references: { tag: "/[/" } }] }, pos);
   assert.deepEqual(problems.map((p) => p.message.split(":")[0]), ["cleanup.keepPolicies[0].references.tag", "cleanup.keepImagesBuiltWithinLastNHours"]);
   assert.deepEqual(cleanupProblems(undefined, pos), []);
+  // located at the value when the positions of cleanup: are known, else at its nearest located parent
+  const at = { "cleanup.keepPolicies[0]": { file: "werf.yaml", line: 5, col: 5 }, "cleanup.keepPolicies[0].references.tag": { file: "werf.yaml", line: 6, col: 12 } };
+  const located = cleanupProblems({ keepPolicies: [{ references: { tag: "/[/", limit: { in: "7d" } } }] }, pos, at);
+  assert.deepEqual(located.map((p) => `${p.pos?.line}:${p.pos?.col} ${p.message.split(":")[0]}`), ["5:5 cleanup.keepPolicies[0].references.limit.in", "6:12 cleanup.keepPolicies[0].references.tag"]);
   for (const [raw, want] of [
     [{ keepPolicies: [{ references: { branch: "a", tag: "b" } }] }, /not both/],
     [{ keepPolicies: [{ imagesPerReference: { last: 1 } }] }, /needs a references section/],
