@@ -23,7 +23,7 @@ before(async () => {
 const cli = path.join(repoRoot, "dist/src/cli/main.js");
 const T0 = 1_780_000_000; // commit times: increasing, in the past
 
-function werfYaml(project: string, cleanup = true): string {
+function werfYaml(project: string, cleanup = true, remote?: string): string {
   return `project: ${project}
 configVersion: 1
 ${cleanup ? `cleanup:
@@ -43,7 +43,7 @@ git:
   to: /app
   stageDependencies:
     install: ["**/*"]
-mount:
+${remote ? `- url: ${remote}\n  add: /\n  to: /lib\n` : ""}mount:
 - from: build_dir
   to: /var/cache/runs
 shell:
@@ -99,7 +99,7 @@ function envOf(e: Env): NodeJS.ProcessEnv {
 }
 
 async function build(dir: string, repo: string, e: Env): Promise<BuildReport> {
-  return buildProject({ dir, repo, environ: {}, lockDir: e.locks, labelCacheDir: path.join(e.labels, "stapel2docker", "stage-labels"), buildOutput: "ignore", log: () => {} });
+  return buildProject({ dir, repo, environ: {}, lockDir: e.locks, labelCacheDir: path.join(e.labels, "stapel2docker", "stage-labels"), gitCacheDir: path.join(e.labels, "stapel2docker", "git"), buildOutput: "ignore", log: () => {} });
 }
 
 interface CleanupJson {
@@ -336,7 +336,15 @@ test("host cleanup removes this project's local data and leaves another project'
     const r = gitRepo(dir);
     r.g("init", "-q", "-b", "main");
     const project = `ch-${name}-${randomBytes(4).toString("hex")}`;
-    writeFile(dir, "werf.yaml", werfYaml(project, false));
+    // a remote git mapping of its own (a bare repository served through file://)
+    const remote = path.join(root, `${name}-remote.git`);
+    const src = path.join(root, `${name}-remote-src`);
+    mkdirSync(src);
+    const rr = gitRepo(src);
+    rr.g("init", "-q", "-b", "main");
+    rr.commit(`lib of ${name}`);
+    rr.g("clone", "-q", "--bare", src, remote);
+    writeFile(dir, "werf.yaml", werfYaml(project, false, `file://${remote}`));
     r.commit(name);
     const repo = uniqueRepo(name);
     const report = await build(dir, repo, e);
@@ -374,6 +382,9 @@ test("host cleanup removes this project's local data and leaves another project'
   assert.ok(dry.items.some((i) => i.kind === "build-cache" && i.action === "remove"));
   assert.ok(dry.items.some((i) => i.kind === "temporary" && i.name === a.tmp && i.action === "remove"));
   assert.ok(dry.items.some((i) => i.kind === "lock" && i.action === "remove"));
+  const clones = () => readdirSync(path.join(e.labels, "stapel2docker", "git")).filter((f) => f.endsWith(".git")).sort();
+  assert.equal(clones().length, 2, "each project's remote mapping is cloned");
+  assert.equal(dry.items.filter((i) => i.kind === "remote-git" && i.action === "remove").length, 1);
   assert.ok(!JSON.stringify(dry).includes(b.project) && !JSON.stringify(dry).includes(b.repo), "nothing of b is listed");
   assert.ok(images(a.project).length > 0 && existsSync(a.tmp), "a dry run removes nothing");
 
@@ -387,6 +398,8 @@ test("host cleanup removes this project's local data and leaves another project'
   for (const s of a.report.images[0].stages) assert.ok(!existsSync(lockFile(e.locks, a.repo, s.digest)));
   for (const s of b.report.images[0].stages) assert.ok(existsSync(lockFile(e.locks, b.repo, s.digest)));
   assert.equal(labelFiles(a.repo).length, 0);
+  assert.equal(clones().length, 1, "a's clone removed, b's kept");
+  assert.ok(!dry.items.some((i) => i.kind === "remote-git" && clones().includes(path.basename(i.name))));
   assert.ok(labelFiles(b.repo).length > 0);
   // the images still come from the registry: a's build is a no-op again
   const again = await build(a.dir, a.repo, e);
