@@ -3,8 +3,9 @@
 // which stage tags (the image's whole chain, plus the chains of the images it is based on, imports from, or names
 // in `dependencies`) and which final tags go with it.
 //
-// A record is a tag `meta-<sha256(image)[0:12]>-<commit>-<sha256(content)[0:12]>` on a tiny OCI manifest (the
-// empty config blob `{}`, no layer) whose annotations hold the record. Its name hashes its content, so a record is
+// A record is a tag `meta-<sha256(image)[0:12]>-<commit>-<sha256(content)[0:12]>` on a tiny OCI artifact manifest
+// (artifactType application/vnd.stapel2docker.build-record.v1, the empty blob `{}` as config and only layer) whose
+// annotations hold the record. Its name hashes its content, so a record is
 // never rewritten with another content (immutable), and `build` writes it only when the tag list it already read
 // lacks it: a no-op build of an already recorded commit sends no request for it.
 
@@ -19,6 +20,8 @@ const RECORD_TAG = /^meta-([0-9a-f]{12})-([0-9a-f]{40}|[0-9a-f]{64})-([0-9a-f]{1
 /** The OCI empty descriptor's blob (`{}`), the config of every record manifest. */
 export const EMPTY_BLOB = Buffer.from("{}");
 export const EMPTY_MEDIA_TYPE = "application/vnd.oci.empty.v1+json";
+/** The OCI artifactType of a record manifest. */
+export const RECORD_ARTIFACT_TYPE = "application/vnd.stapel2docker.build-record.v1";
 const EMPTY_DIGEST = `sha256:${createHash("sha256").update(EMPTY_BLOB).digest("hex")}`;
 
 export const RECORD_ANNOTATIONS = {
@@ -86,8 +89,10 @@ export function recordManifest(r: BuildRecord): Buffer {
     JSON.stringify({
       schemaVersion: 2,
       mediaType: MEDIA_TYPES.ociManifest,
+      artifactType: RECORD_ARTIFACT_TYPE,
       config: { mediaType: EMPTY_MEDIA_TYPE, digest: EMPTY_DIGEST, size: EMPTY_BLOB.length },
-      layers: [],
+      // OCI 1.1's advice for an artifact without content: the empty descriptor as its one layer
+      layers: [{ mediaType: EMPTY_MEDIA_TYPE, digest: EMPTY_DIGEST, size: EMPTY_BLOB.length }],
       annotations: recordAnnotations(r),
     }),
   );
