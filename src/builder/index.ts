@@ -216,7 +216,10 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
     images.push({ image: d.plan.image.name, digest: d.plan.digest, tags, stages: [stage] });
   }
   await vanishedStages(client, repo, chains, dockerfiles, () => writeFinalTags(client, tagJobs));
-  await writeRecords(client, repo, makeRecords(plan, repo, images), tagList);
+  await writeRecords(client, repo, makeRecords(plan, repo, images), tagList).catch((e: unknown) => {
+    // the images are built and tagged: a registry refusing the record manifest should not fail the build
+    log(`warning: the build records could not be written (${e instanceof Error ? e.message.split("\n")[0] : String(e)}): cleanup cannot keep these images by their commit`);
+  });
   return {
     repo,
     images,
