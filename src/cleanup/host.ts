@@ -268,6 +268,6 @@ export function formatHostPlan(r: HostCleanupResult): string {
     const verb = it.action === "keep" ? "keep   " : r.dryRun ? "remove?" : "remove ";
     lines.push(`${verb} ${it.kind} ${it.name}: ${it.reason}${it.result && it.result !== "removed" ? ` (${it.result})` : ""}`);
   }
-  lines.push(`${r.dryRun ? "dry run: would remove" : "removed"} ${r.totals.remove} item(s) (${formatBytes(r.totals.bytes)} of files; images and caches not counted); kept ${r.totals.keep}`);
+  lines.push(`${r.dryRun ? "dry run: would remove" : "removed"} ${r.totals.remove} item(s) (${formatBytes(r.totals.bytes)} of files and build caches; local image sizes not counted); kept ${r.totals.keep}`);
   return lines.join("\n") + "\n";
 }
