@@ -35,3 +35,21 @@ from: alpine
   assert.match(r.stderr, /4 problems found/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
+
+test("cleanup.disable: nothing is read or deleted; Kubernetes keys are accepted with a note", (t) => {
+  const dir = tempDir("cleanup-disabled");
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  git(dir, "init", "-q", "-b", "main");
+  writeFile(dir, "werf.yaml", "project: d\nconfigVersion: 1\ncleanup:\n  disable: true\n  disableKubernetesBasedPolicy: true\n---\nimage: app\nfrom: alpine\n");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "x");
+  // a registry port nothing listens on: any request would fail the command
+  const r = spawnSync(process.execPath, [path.join(repoRoot, "dist/src/cli/main.js"), "cleanup", "--dir", dir, "--repo", "127.0.0.1:9/p/app", "--json"], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /cleanup\.disableKubernetesBasedPolicy: the Kubernetes-based policy does not apply/);
+  assert.match(r.stderr, /cleanup\.disable is true in werf\.yaml: nothing is deleted/);
+  const out = JSON.parse(r.stdout) as { disabled: boolean; delete: unknown[]; registryRequests: number };
+  assert.equal(out.disabled, true);
+  assert.deepEqual(out.delete, []);
+  assert.equal(out.registryRequests, 0);
+});
