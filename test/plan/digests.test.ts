@@ -78,7 +78,7 @@ async function fixture(t: { after(fn: () => void): void }): Promise<Fixture> {
   git(dir, "init", "-q", "-b", "main");
   writeFile(dir, "werf.yaml", CONFIG);
   // every input below is varied through env, so the fixture lets werf.yaml read any variable
-  writeFile(dir, "werf-giterminism.yaml", "config:\n  goTemplateRendering:\n    allowEnvVariables: [/.*/]\n");
+  writeFile(dir, "werf-giterminism.yaml", "giterminismConfigVersion: 1\nconfig:\n  goTemplateRendering:\n    allowEnvVariables: [/.*/]\n");
   writeFile(dir, "src/package.json", "{}\n");
   writeFile(dir, "src/lib/util.js", "exports.x = 1;\n");
   writeFile(dir, "src/README.txt", "readme\n");

@@ -136,3 +136,80 @@ test("plan: mapped files changed in the work tree are reported; --dev builds the
   const again = await planProject({ ...opts, dev: true });
   assert.deepEqual(digests(again), digests(dev), "the same work tree plans the same digests");
 });
+
+// werf-giterminism.yaml's allowUncommitted* keys (werf's pkg/giterminism_manager/config): an accepted path is read
+// from the work tree as it is, untracked files included, and is not reported; everything else stays at the commit.
+test("allowUncommitted, allowUncommittedTemplates, goTemplateRendering.allowUncommittedFiles read the work tree", async () => {
+  const GITERMINISM = [
+    "giterminismConfigVersion: 1",
+    "config:",
+    "  allowUncommitted: true",
+    "  allowUncommittedTemplates: [.werf/live/*.tmpl]",
+    "  goTemplateRendering:",
+    "    allowUncommittedFiles: [base_images.yml, tools/includes]",
+    "",
+  ].join("\n");
+  const CFG = [
+    "configVersion: 1",
+    "project: p",
+    "---",
+    'image: {{ .Files.Get "base_images.yml" | trim }}',
+    "from: alpine",
+    'shell: {install: [{{ include "live/a.tmpl" . }}, {{ include "fixed.tmpl" . }}]}',
+    '# {{ range $p, $_ := .Files.Glob "tools/**/*.txt" }}{{ $p }} {{ end }}',
+    '# {{ range $p, $_ := .Files.Glob "other/*.txt" }}{{ $p }} {{ end }}',
+    '# exists {{ .Files.Exists "tools/includes/new.txt" }} {{ .Files.Exists "other/new.txt" }} {{ .Files.Get "other/a.txt" }}',
+    "",
+  ].join("\n");
+  const { root, dir } = repo({
+    "werf-giterminism.yaml": GITERMINISM,
+    "werf.yaml": CFG,
+    ".werf/live/a.tmpl": "echo live-committed",
+    ".werf/fixed.tmpl": "echo fixed-committed",
+    "base_images.yml": "committed\n",
+    "tools/includes/a.txt": "a",
+    "other/a.txt": "committed-a",
+  }, "proj");
+  write(dir, {
+    "werf.yaml": CFG + "# edited werf.yaml\n",
+    ".werf/live/a.tmpl": "echo live-edited",
+    ".werf/fixed.tmpl": "echo fixed-edited",
+    "base_images.yml": "generated\n",
+    "tools/includes/new.txt": "untracked",
+    "other/a.txt": "edited-a",
+    "other/new.txt": "untracked",
+  });
+  fs.rmSync(path.join(dir, "tools/includes/a.txt"));
+  const r = await renderWerfConfig({ dir });
+  assert.match(r.text, /^# edited werf\.yaml$/m, "config.allowUncommitted: werf.yaml from the work tree");
+  assert.match(r.text, /^image: generated$/m, "an accepted .Files.Get reads the work tree");
+  assert.match(r.text, /install: \[echo live-edited, echo fixed-committed\]/, "only accepted templates come from the work tree");
+  assert.match(r.text, /^# tools\/includes\/new\.txt $/m, "an accepted glob lists the work tree (untracked in, deleted out)");
+  assert.match(r.text, /^# other\/a\.txt $/m, "other globs list the commit");
+  assert.match(r.text, /^# exists true false committed-a$/m);
+  assert.deepEqual(r.ignoredChanges, [".werf/fixed.tmpl", "other/a.txt", "other/new.txt"], "what was read from the work tree is not reported");
+  assert.equal(r.giterminism.warnings.length, 0);
+
+  // without the giterminism file (committed removal), everything is the commit's again
+  git(root, "rm", "-q", "proj/werf-giterminism.yaml");
+  git(root, "commit", "-qm", "no giterminism");
+  const plain = await renderWerfConfig({ dir });
+  assert.match(plain.text, /^image: committed$/m);
+  assert.doesNotMatch(plain.text, /edited werf\.yaml/);
+  assert.match(plain.text, /install: \[echo live-committed, echo fixed-committed\]/);
+  assert.ok(plain.ignoredChanges.includes("werf.yaml") && plain.ignoredChanges.includes("base_images.yml"));
+});
+
+test("an accepted link must lead to an accepted path, as in werf", async () => {
+  const { dir } = repo({
+    "werf-giterminism.yaml": "giterminismConfigVersion: 1\nconfig:\n  goTemplateRendering:\n    allowUncommittedFiles: [live/*]\n",
+    "werf.yaml": 'configVersion: 1\nproject: p\n---\nimage: a\nfrom: {{ .Files.Get "live/link" | trim }}\n',
+    "live/base": "alpine\n",
+    "fixed/base": "busybox\n",
+  });
+  fs.symlinkSync("base", path.join(dir, "live/link"));
+  assert.match((await renderWerfConfig({ dir })).text, /^from: alpine$/m, "an untracked accepted link to an accepted file");
+  fs.rmSync(path.join(dir, "live/link"));
+  fs.symlinkSync("../fixed/base", path.join(dir, "live/link"));
+  await assert.rejects(renderWerfConfig({ dir }), /"live\/link" is a link to "fixed\/base", which config\.goTemplateRendering\.allowUncommittedFiles does not accept/);
+});
