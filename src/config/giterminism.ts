@@ -20,7 +20,7 @@ import { type Diagnostic, type SourcePos, UserError } from "../diagnostics.js";
 import { ProjectFiles, ProjectPathError } from "../project/files.js";
 import type { ProjectReader } from "../project/reader.js";
 import { pathMatch } from "../git/doublestar.js";
-import type { WerfConfig } from "./model.js";
+import { secretId, type WerfConfig } from "./model.js";
 
 export const GITERMINISM_FILE = "werf-giterminism.yaml";
 
@@ -353,4 +353,53 @@ export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Git
     }
   }
   if (errors.length) throw new UserError(errors);
+}
+
+/**
+ * What werf's giterminism refuses for reproducibility, not for safety, when werf-giterminism.yaml does not allow
+ * it: `fromLatest` (config.stapel.allowFromLatest), a remote git mapping that follows a branch
+ * (config.stapel.git.allowBranch), a `build_dir` mount (config.stapel.mount.allowBuildDir), a `value:` secret
+ * (config.secrets.allowValueIds) and `contextAddFiles` (config.dockerfile.allowContextAddFiles). stapel2docker
+ * builds them (each one's input is in the digest: the base image's id, the branch's commit, the files' content;
+ * a build_dir is a BuildKit cache, never a host folder), so each is a located warning naming the key to add.
+ */
+export function giterminismWarnings(config: WerfConfig, g: Giterminism): Diagnostic[] {
+  const file = g.file ?? GITERMINISM_FILE;
+  const out: Diagnostic[] = [];
+  const warn = (pos: SourcePos, what: string, key: string, why: string) =>
+    out.push({ pos, message: `${what} not allowed by giterminism: werf refuses it unless ${file} sets ${key}; stapel2docker builds it`, hint: why });
+  for (const image of config.images) {
+    if (image.fromLatest && !g.allowFromLatest) {
+      warn(image.pos, "fromLatest", "config.stapel.allowFromLatest: true", "a new base image under the same tag changes the digest of every stage; pin a tag, or allow it");
+    }
+    for (const m of image.git) {
+      if (m.local || g.allowGitBranch) continue;
+      if (m.commit === undefined && m.tag === undefined) {
+        warn(m.pos, `git ${m.url ?? ""} ${m.branch !== undefined ? `branch ${m.branch}` : "(its default branch)"}`, "config.stapel.git.allowBranch: true", "a new commit on the branch rebuilds the image; name a tag or a commit, or allow it");
+      }
+    }
+    for (const m of image.mount) {
+      if (m.type === "build_dir" && !g.allowBuildDir) {
+        warn(m.pos, '"mount { from: build_dir, ... }"', "config.stapel.mount.allowBuildDir: true", "here it is a BuildKit cache kept between builds of this project");
+      }
+    }
+  }
+  for (const owner of [...config.images, ...config.dockerfileImages]) {
+    for (const s of owner.secrets) {
+      const id = secretId(s) ?? s.id;
+      if (s.value !== undefined && (id === undefined || !g.secretsAllowValueIds.includes(id))) {
+        warn(s.pos, `secret ${JSON.stringify(id ?? "")} (value)`, `config.secrets.allowValueIds: [${id ?? ""}]`, "the value is written in werf.yaml; werf wants its id listed");
+      }
+    }
+  }
+  for (const d of config.dockerfileImages) {
+    const context = (d.context ?? ".").replace(/^\.\/+/, "").replace(/\/+$/, "");
+    for (const f of d.contextAddFiles) {
+      const rel = path.posix.join(context === "" ? "." : context, f);
+      if (!giterminismPathAccepted(g.dockerfileAllowContextAddFiles, rel)) {
+        warn(d.pos, `contextAddFile ${JSON.stringify(rel)}`, `config.dockerfile.allowContextAddFiles: [${rel}]`, "the file is taken from the work tree, not the commit; its content is in the image's digest");
+      }
+    }
+  }
+  return out;
 }

@@ -7,7 +7,7 @@ import path from "node:path";
 import { UserError } from "../diagnostics.js";
 import { run } from "../process/run.js";
 import { projectCommit } from "../project/commit.js";
-import { ProjectFiles, ProjectPathError } from "../project/files.js";
+import { ProjectFiles, ProjectPathError, isWithin } from "../project/files.js";
 import type { DockerfileImagePlan, Plan } from "../plan/model.js";
 
 /** Where a Dockerfile image's context is written, below the folder that holds the contexts. */
@@ -45,13 +45,17 @@ export async function writeDockerfileContexts(plan: Plan, root: string): Promise
         hint: "the context folder must be committed (werf reads it from the commit); or build the work tree with --dev",
       });
     }
-    // contextAddFiles: from the work tree, as werf adds them (confined to the project like every read)
-    for (const rel of df.image.contextAddFiles) {
+    // contextAddFiles and what config.dockerfile accepts uncommitted: from the work tree, as werf adds them
+    // (confined to the project like every read; the planner hashed their content into the digest)
+    for (const rel of df.worktreeFiles) {
       const inProject = [context, rel].filter(Boolean).join("/");
       try {
         const src = files.resolve(inProject);
         const to = path.join(dest, ...rel.split("/"));
         fs.mkdirSync(path.dirname(to), { recursive: true });
+        // a committed link in the context must not carry the copy out of it
+        if (!isWithin(fs.realpathSync(dest), fs.realpathSync(path.dirname(to)))) throw new ProjectPathError(rel, "link-outside");
+        fs.rmSync(to, { recursive: true, force: true });
         fs.cpSync(src.real, to, { recursive: true, dereference: false });
       } catch (e) {
         if (!(e instanceof ProjectPathError)) throw e;

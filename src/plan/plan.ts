@@ -4,14 +4,16 @@
 // Reads git objects only (never the worktree) and nothing from the registry: every digest is known
 // before anything is built.
 
+import { createHash } from "node:crypto";
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { UserError, formatPos, type Diagnostic } from "../diagnostics.js";
 import { ignoredChangesNotice, renderWerfConfig, type RenderedConfig } from "../template/render.js";
 import { projectCommit } from "../project/commit.js";
 import { PathMatcher } from "../git/pathMatcher.js";
-import { checkHostPaths } from "../config/giterminism.js";
-import { ProjectFiles } from "../project/files.js";
+import { type Giterminism, NO_GITERMINISM, checkHostPaths, giterminismPathAccepted, giterminismWarnings } from "../config/giterminism.js";
+import { ProjectFiles, ProjectPathError } from "../project/files.js";
 import { goTimeString } from "../template/werf.js";
 import { loadWerfConfig, noImagesWarning, type WerfConfig, type StapelImage, type DockerfileImage, type Mount } from "../config/index.js";
 import { stageDependenciesChecksum } from "../git/checksum.js";
@@ -59,29 +61,32 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
   });
   const config = loadWerfConfig(rendered);
   checkHostPaths(config, new ProjectFiles(opts.dir), rendered.giterminism);
-  const plan = await planConfig(config, opts, git);
-  plan.warnings.unshift(...rendered.warnings);
+  const plan = await planConfig(config, opts, git, rendered.giterminism);
+  plan.warnings.unshift(...rendered.warnings, ...giterminismWarnings(config, rendered.giterminism));
   const none = noImagesWarning(config, rendered.unsetEnv);
   if (none) plan.warnings.unshift(none);
-  const ignored = ignoredChangesNotice([...new Set([...rendered.ignoredChanges, ...mappedChanges(config, rendered)])].sort());
+  const ignored = ignoredChangesNotice([...new Set([...rendered.ignoredChanges, ...mappedChanges(config, rendered, plan)])].sort());
   if (ignored) plan.warnings.unshift({ message: ignored });
   return plan;
 }
 
 /** Uncommitted changes (project-relative) to files that a local git mapping of the config selects, or that lie in a
  *  Dockerfile image's context. */
-function mappedChanges(config: WerfConfig, rendered: RenderedConfig): string[] {
+function mappedChanges(config: WerfConfig, rendered: RenderedConfig, plan: Plan): string[] {
   const pc = rendered.commit;
   if (!pc || pc.dev || rendered.worktreeChanges.length === 0) return [];
   const prefix = pc.subdir === "" ? "" : `${pc.subdir}/`;
   const matchers = config.images.flatMap((i) => i.git.filter((m) => m.local)).map((m) => new PathMatcher({ basePath: m.add, includeGlobs: m.includePaths, excludeGlobs: m.excludePaths }));
   // a Dockerfile image's context folder is read from the commit too (src/emit/dockerfile-context.ts)
   const contexts = config.dockerfileImages.map((d) => (d.context ?? ".").replace(/^\.\/+/, "").replace(/\/+$/, "")).map((c) => (c === "." || c === "" ? "" : `${c}/`));
-  return rendered.worktreeChanges.filter((p) => matchers.some((mt) => mt.isPathMatched(prefix + p)) || contexts.some((c) => p.startsWith(c)));
+  // what a Dockerfile image takes from the work tree (contextAddFiles, accepted Dockerfiles) is used, not ignored
+  const used = plan.dockerfileImages.flatMap((d) => d.worktreeFiles.map((w) => (d.context === "." ? w : `${d.context}/${w}`)));
+  const isUsed = (p: string) => used.some((u) => p === u || p.startsWith(`${u}/`));
+  return rendered.worktreeChanges.filter((p) => !isUsed(p) && (matchers.some((mt) => mt.isPathMatched(prefix + p)) || contexts.some((c) => p.startsWith(c))));
 }
 
 /** Plans an already loaded config (tests, and `build` which reloads nothing). */
-export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?: GitSources): Promise<Plan> {
+export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?: GitSources, giterminism: Giterminism = NO_GITERMINISM): Promise<Plan> {
   const dir = path.resolve(opts.dir);
   const warnings: Diagnostic[] = [];
   const resolver = opts.baseImages ?? (await defaultResolver());
@@ -97,10 +102,14 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
       })()
     : undefined;
 
+  const ownRepo = config.dockerfileImages.length ? await git.ownRepo() : undefined;
+  const ownTree = ownRepo
+    ? { tree: (await git.ownTree())!, subdir: path.relative(fs.realpathSync(ownRepo.repo.root), fs.realpathSync(dir)).split(path.sep).join("/") }
+    : undefined;
   const dockerfilePlans = new Map<string, DockerfileImagePlan>();
   for (const img of config.dockerfileImages) {
     if (!selected.has(img.name)) continue;
-    dockerfilePlans.set(img.name, await planDockerfileImage(img, dir, slugs.take(img.name), await git.ownTree(), opts.dev ?? false));
+    dockerfilePlans.set(img.name, await planDockerfileImage(img, dir, slugs.take(img.name), ownTree, opts.dev ?? false, giterminism));
   }
 
   const plans = new Map<string, ImagePlan>();
@@ -303,12 +312,15 @@ async function planDockerfileImage(
   img: DockerfileImage,
   dir: string,
   target: string,
-  tree: TreeEntry[] | undefined,
+  own: { tree: TreeEntry[]; subdir: string } | undefined,
   dev: boolean,
+  giterminism: Giterminism,
 ): Promise<DockerfileImagePlan> {
   const context = (img.context ?? ".").replace(/^\.\/+/, "").replace(/\/+$/, "") || ".";
-  const prefix = context === "." ? "" : `${context}/`;
-  const files = tree ? tree.filter((e) => prefix === "" || e.path.startsWith(prefix)).map((e) => [e.path, e.mode, e.oid]) : null;
+  // the tree's paths are the repository's: the context folder is below the project's own folder in it
+  const prefix = [own?.subdir, context === "." ? "" : context].filter(Boolean).map((p) => `${p}/`).join("");
+  const files = own ? own.tree.filter((e) => prefix === "" || e.path.startsWith(prefix)).map((e) => [e.path, e.mode, e.oid]) : null;
+  const worktree = own ? worktreeContextFiles(img, context, dir, giterminism) : [];
   const inputs = {
     dockerfile: img.dockerfile,
     context,
@@ -320,13 +332,57 @@ async function planDockerfileImage(
     ssh: img.ssh,
     cacheVersion: img.cacheVersion,
     contextFiles: files ? shortId(files) : undefined,
+    // what is taken from the work tree over the commit's files: its content makes the digest, as in werf
+    worktreeFiles: worktree.length ? shortId(worktree.map((w) => [w.path, w.content])) : undefined,
     dev: dev ? true : undefined,
   };
   void dir;
   const secrets = planSecrets(img.secrets);
   // the plan is printed (`plan --json`): the config's secrets go without their values
   const image: DockerfileImage = { ...img, secrets: img.secrets.map(({ value: _value, ...s }) => s) };
-  return { image, target, context, dockerfile: img.dockerfile, digest: stageDigest("dockerfile", inputs, undefined), secrets };
+  return {
+    image,
+    target,
+    context,
+    dockerfile: img.dockerfile,
+    digest: stageDigest("dockerfile", inputs, undefined),
+    secrets,
+    worktreeFiles: worktree.map((w) => w.path),
+  };
+}
+
+/**
+ * The context-relative paths of a Dockerfile image that werf takes from the work tree rather than the commit:
+ * `contextAddFiles`, the Dockerfile when config.dockerfile.allowUncommitted accepts it, and `.dockerignore` /
+ * `<dockerfile>.dockerignore` when config.dockerfile.allowUncommittedDockerignoreFiles accepts them (werf's
+ * build_context_archive.go and createDockerIgnorePathMatcher); each with a hash of its content (a folder: of every
+ * file in it). Reads are confined to the project; a missing contextAddFiles path is a located error.
+ */
+function worktreeContextFiles(img: DockerfileImage, context: string, dir: string, g: Giterminism): { path: string; content: string }[] {
+  const files = new ProjectFiles(dir);
+  const inProject = (rel: string) => (context === "." ? rel : `${context}/${rel}`);
+  const out: { path: string; content: string }[] = [];
+  const add = (rel: string, required: boolean) => {
+    let r;
+    try {
+      r = files.resolve(inProject(rel));
+    } catch (e) {
+      if (!(e instanceof ProjectPathError)) throw e;
+      if (!required && e.problem === "missing") return;
+      throw new UserError({ pos: img.pos, message: `contextAddFiles ${JSON.stringify(rel)}: ${e.message}`, hint: "the path is relative to the context folder and must exist in the work tree" });
+    }
+    const hash = createHash("sha256");
+    const list = r.stat.isDirectory() ? files.listFiles(inProject(rel)) : [inProject(rel)];
+    for (const f of list) hash.update(`${f}\0`).update(files.readFile(f)).update("\0");
+    out.push({ path: path.posix.normalize(rel), content: hash.digest("hex") });
+  };
+  for (const rel of img.contextAddFiles) add(rel, true);
+  const dockerfile = path.posix.normalize(img.dockerfile);
+  if (giterminismPathAccepted(g.dockerfileAllowUncommitted, inProject(dockerfile)) && !out.some((o) => o.path === dockerfile)) add(dockerfile, true);
+  for (const ignore of [`${dockerfile}.dockerignore`, ".dockerignore"]) {
+    if (giterminismPathAccepted(g.dockerfileAllowUncommittedDockerignoreFiles, inProject(ignore)) && !out.some((o) => o.path === ignore)) add(ignore, false);
+  }
+  return out;
 }
 
 /** For messages: "werf.yaml:12". */

@@ -10,6 +10,9 @@ import { UserError } from "../../src/diagnostics.js";
 import { ignoredChangesNotice, renderWerfConfig } from "../../src/template/render.js";
 import { planProject } from "../../src/plan/plan.js";
 import { assumedImageConfigResolver } from "../../src/docker/image-config.js";
+import { dockerfileContextFolder, writeDockerfileContexts } from "../../src/emit/dockerfile-context.js";
+import { giterminismWarnings } from "../../src/config/giterminism.js";
+import { loadWerfConfig } from "../../src/config/index.js";
 
 const GIT_ENV = {
   ...process.env,
@@ -212,4 +215,83 @@ test("an accepted link must lead to an accepted path, as in werf", async () => {
   fs.rmSync(path.join(dir, "live/link"));
   fs.symlinkSync("../fixed/base", path.join(dir, "live/link"));
   await assert.rejects(renderWerfConfig({ dir }), /"live\/link" is a link to "fixed\/base", which config\.goTemplateRendering\.allowUncommittedFiles does not accept/);
+});
+
+test("Dockerfile images: contextAddFiles and what config.dockerfile accepts come from the work tree, in the digest, unreported", async () => {
+  const CFG = "configVersion: 1\nproject: p\n---\nimage: web\ncontext: docker\ndockerfile: Dockerfile\ncontextAddFiles: [gen]\n";
+  const { root, dir } = repo({
+    "werf.yaml": CFG,
+    "docker/Dockerfile": "FROM scratch\nCOPY . /\n",
+    "docker/.dockerignore": "committed\n",
+    "docker/app.txt": "committed\n",
+  }, "proj");
+  write(dir, { "docker/gen/a.txt": "generated\n", "docker/Dockerfile": "FROM scratch\nCOPY . /ctx\n", "docker/.dockerignore": "edited\n", "docker/app.txt": "edited\n" });
+  const opts = { dir, environ: {}, baseImages: assumedImageConfigResolver };
+  const contexts = async (plan: Awaited<ReturnType<typeof planProject>>) => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-ctx-"));
+    await writeDockerfileContexts(plan, out);
+    const ctx = path.join(out, dockerfileContextFolder(plan.dockerfileImages[0]!));
+    const read = (f: string) => fs.readFileSync(path.join(ctx, f), "utf8");
+    return { Dockerfile: read("Dockerfile"), ignore: read(".dockerignore"), app: read("app.txt"), gen: read("gen/a.txt") };
+  };
+  const uncommitted = (p: Awaited<ReturnType<typeof planProject>>) => p.warnings.map((w) => w.message).filter((m) => m.startsWith("uncommitted"));
+  const plain = await planProject(opts);
+  assert.deepEqual(plain.dockerfileImages[0]!.worktreeFiles, ["gen"]);
+  assert.deepEqual(await contexts(plain), { Dockerfile: "FROM scratch\nCOPY . /\n", ignore: "committed\n", app: "committed\n", gen: "generated\n" });
+  assert.deepEqual(uncommitted(plain), ["uncommitted changes are not used (werf reads the commit): docker/.dockerignore, docker/Dockerfile, docker/app.txt; commit them, or build the work tree as it is with --dev"]);
+  assert.ok(plain.warnings.some((w) => /^contextAddFile "docker\/gen" not allowed by giterminism: werf refuses it unless werf-giterminism\.yaml sets config\.dockerfile\.allowContextAddFiles/.test(w.message)));
+
+  write(dir, { "docker/gen/a.txt": "generated again\n" });
+  const regenerated = await planProject(opts);
+  assert.notEqual(regenerated.dockerfileImages[0]!.digest, plain.dockerfileImages[0]!.digest, "a contextAddFiles edit changes the digest");
+
+  write(dir, {
+    "werf-giterminism.yaml": "giterminismConfigVersion: 1\nconfig:\n  dockerfile:\n    allowUncommitted: [docker/Dockerfile]\n    allowUncommittedDockerignoreFiles: [docker/.dockerignore]\n    allowContextAddFiles: [docker/gen]\n",
+  });
+  git(root, "add", "proj/werf-giterminism.yaml");
+  git(root, "commit", "-qm", "giterminism");
+  const allowed = await planProject(opts);
+  assert.deepEqual(allowed.dockerfileImages[0]!.worktreeFiles, ["gen", "Dockerfile", ".dockerignore"]);
+  assert.deepEqual(await contexts(allowed), { Dockerfile: "FROM scratch\nCOPY . /ctx\n", ignore: "edited\n", app: "committed\n", gen: "generated again\n" });
+  assert.deepEqual(uncommitted(allowed), ["uncommitted changes are not used (werf reads the commit): docker/app.txt; commit them, or build the work tree as it is with --dev"]);
+  assert.ok(!allowed.warnings.some((w) => /not allowed by giterminism/.test(w.message)));
+  write(dir, { "docker/Dockerfile": "FROM scratch\nCOPY . /other\n" });
+  assert.notEqual((await planProject(opts)).dockerfileImages[0]!.digest, allowed.dockerfileImages[0]!.digest, "an accepted Dockerfile's edit changes the digest");
+});
+
+test("what werf's giterminism refuses for reproducibility is a warning naming the key; allowed, nothing", async () => {
+  const CFG = [
+    "configVersion: 1",
+    "project: p",
+    "---",
+    "image: a",
+    "from: alpine",
+    "fromLatest: true",
+    "git:",
+    "- url: https://example.com/x.git",
+    "  add: /",
+    "  to: /x",
+    "mount:",
+    "- from: build_dir",
+    "  to: /cache",
+    "secrets:",
+    "- id: sid",
+    "  value: v",
+    "",
+  ].join("\n");
+  const { root, dir } = repo({ "werf.yaml": CFG });
+  const rendered = async () => {
+    const r = await renderWerfConfig({ dir, environ: {} });
+    return giterminismWarnings(loadWerfConfig(r), r.giterminism).map((w) => `${w.pos?.line}: ${w.message.split(":")[0]}`);
+  };
+  assert.deepEqual(await rendered(), [
+    "4: fromLatest not allowed by giterminism",
+    "8: git https",
+    "12: \"mount { from",
+    "15: secret \"sid\" (value) not allowed by giterminism",
+  ]);
+  write(dir, { "werf-giterminism.yaml": "giterminismConfigVersion: 1\nconfig:\n  stapel:\n    allowFromLatest: true\n    git: {allowBranch: true}\n    mount: {allowBuildDir: true}\n  secrets:\n    allowValueIds: [sid]\n" });
+  git(root, "add", "-A");
+  git(root, "commit", "-qm", "allow");
+  assert.deepEqual(await rendered(), []);
 });
