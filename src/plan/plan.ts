@@ -36,7 +36,7 @@ import {
 import { buildConveyor, dependencyStage, type GitStageDeps, type ImageGit } from "./conveyor.js";
 import { DIGEST_SCHEME, shortId, stageDigest } from "./digest.js";
 import { GitSources, projectRelative, toSpec } from "./git-sources.js";
-import { selectImages, imageOrder } from "./select.js";
+import { selectImages, planningOrder } from "./select.js";
 import { Slugs } from "./names.js";
 import { listStageContexts } from "./contexts.js";
 import { planProblems } from "../emit/check.js";
@@ -107,14 +107,23 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
     ? { tree: (await git.ownTree())!, subdir: path.relative(fs.realpathSync(ownRepo.repo.root), fs.realpathSync(dir)).split(path.sep).join("/") }
     : undefined;
   const dockerfilePlans = new Map<string, DockerfileImagePlan>();
-  for (const img of config.dockerfileImages) {
-    if (!selected.has(img.name)) continue;
-    dockerfilePlans.set(img.name, await planDockerfileImage(img, dir, slugs.take(img.name), ownTree, opts.dev ?? false, giterminism));
-  }
-
   const plans = new Map<string, ImagePlan>();
   const finalConfig = new Map<string, BaseImageConfig>();
-  for (const image of imageOrder(config, selected)) {
+  // Dockerfile images take their slugs first, in werf.yaml order (bake target names do not depend on the order)
+  const dockerfileSlugs = new Map(config.dockerfileImages.filter((i) => selected.has(i.name)).map((i) => [i.name, slugs.take(i.name)]));
+  for (const item of planningOrder(config, selected)) {
+    if (item.kind === "dockerfile") {
+      const img = item.image;
+      // as werf: the dependent's digest depends on each dependency's digest (and on what it imports of it)
+      const dependencies = img.dependencies.map((d) => {
+        const dep = plans.get(d.image) ?? dockerfilePlans.get(d.image);
+        if (!dep) throw new Error(`internal: dependency ${d.image} planned after ${img.name}`);
+        return [d.image, dep.digest, d.imports.map((i) => [i.type, i.targetBuildArg ?? i.targetEnv ?? ""])];
+      });
+      dockerfilePlans.set(img.name, await planDockerfileImage(img, dir, dockerfileSlugs.get(img.name)!, ownTree, opts.dev ?? false, giterminism, dependencies));
+      continue;
+    }
+    const image = item.image;
     const slug = slugs.take(image.name);
     const { base, baseInput, baseConfig } = await resolveBase(image, plans, dockerfilePlans, finalConfig, resolver, warnings);
 
@@ -315,6 +324,7 @@ async function planDockerfileImage(
   own: { tree: TreeEntry[]; subdir: string } | undefined,
   dev: boolean,
   giterminism: Giterminism,
+  dependencies: unknown[],
 ): Promise<DockerfileImagePlan> {
   const context = (img.context ?? ".").replace(/^\.\/+/, "").replace(/\/+$/, "") || ".";
   // the tree's paths are the repository's: the context folder is below the project's own folder in it
@@ -331,6 +341,7 @@ async function planDockerfileImage(
     network: img.network,
     ssh: img.ssh,
     cacheVersion: img.cacheVersion,
+    dependencies: dependencies.length ? dependencies : undefined,
     contextFiles: files ? shortId(files) : undefined,
     // what is taken from the work tree over the commit's files: its content makes the digest, as in werf
     worktreeFiles: worktree.length ? shortId(worktree.map((w) => [w.path, w.content])) : undefined,

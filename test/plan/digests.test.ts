@@ -200,3 +200,59 @@ test("the digest comes from the commit, not the worktree", async (t) => {
   writeFile(f.dir, "src/package.json", '{"uncommitted": true}\n');
   assert.deepEqual(changed(base, await f.plan()), []);
 });
+
+// A Dockerfile image's digest holds its dependencies' digests (werf: the dependent stage's digest depends on the
+// dependency's), whether the dependency is a Stapel image or another Dockerfile image; an unrelated change moves
+// nothing.
+test("a Dockerfile image's digest follows its dependencies' digests, and only theirs", async (t) => {
+  const dir = tempDir("df-deps");
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  git(dir, "init", "-q", "-b", "main");
+  writeFile(dir, "werf.yaml", `project: demo
+configVersion: 1
+---
+image: web
+dockerfile: Dockerfile
+context: web
+dependencies:
+- image: base
+  imports:
+  - type: ImageName
+    targetBuildArg: BASE_IMAGE
+- image: tool
+  imports:
+  - type: ImageDigest
+    targetBuildArg: TOOL_DIGEST
+---
+image: tool
+dockerfile: Dockerfile
+context: {{ env "TOOL_CONTEXT" "tool" }}
+---
+image: base
+from: stapel2docker/base-busybox:latest
+shell:
+  install:
+  - {{ env "BASE_CMD" "echo base" }}
+---
+image: other
+from: stapel2docker/base-busybox:latest
+shell:
+  install:
+  - {{ env "OTHER_CMD" "echo other" }}
+`);
+  writeFile(dir, "werf-giterminism.yaml", "giterminismConfigVersion: 1\nconfig:\n  goTemplateRendering:\n    allowEnvVariables: [/.*/]\n");
+  writeFile(dir, "web/Dockerfile", "ARG BASE_IMAGE\nFROM $BASE_IMAGE\n");
+  writeFile(dir, "tool/Dockerfile", "FROM scratch\n");
+  writeFile(dir, "tool2/Dockerfile", "FROM scratch\nLABEL x=y\n");
+  commitAll(dir, "init");
+  const digests = async (env: Record<string, string> = {}) => {
+    const p = await planProject({ dir, environ: env, baseImages: assumed });
+    return new Map<string, string>([...p.images.map((i) => [i.name, i.digest] as [string, string]), ...p.dockerfileImages.map((d) => [d.image.name, d.digest] as [string, string])]);
+  };
+  const before = await digests();
+  const changed = (after: Map<string, string>) => [...before.keys()].filter((k) => before.get(k) !== after.get(k)).sort();
+  assert.deepEqual(changed(await digests()), [], "planning twice gives the same digests");
+  assert.deepEqual(changed(await digests({ BASE_CMD: "echo base2" })), ["base", "web"], "a Stapel dependency's change moves the dependent");
+  assert.deepEqual(changed(await digests({ TOOL_CONTEXT: "tool2" })), ["tool", "web"], "a Dockerfile dependency's change moves the dependent");
+  assert.deepEqual(changed(await digests({ OTHER_CMD: "echo other2" })), ["other"], "an unrelated change moves nothing else");
+});
