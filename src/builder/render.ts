@@ -171,11 +171,29 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
     bakeTargets[df.target] = dockerfileImageTarget(plan, df, context, [`${opts.repo}:${opts.newTags.get(df.digest)!}`], opts.repo, {
       args: Object.fromEntries(opts.dependencyValues?.dockerfile.get(df.target) ?? []),
       secrets: secretEntries(df.secrets ?? [], opts.secretDir ?? "secrets", (src) => path.resolve(plan.dir, src)),
+      ssh: dockerfileSsh(df.image.ssh, opts.ssh ?? [], plan.dir),
     });
     targets.set(df.digest, df.target);
   }
   const sortedTargets = Object.fromEntries(Object.keys(bakeTargets).sort().map((n) => [n, bakeTargets[n]]));
   return { plan: partial, model, bake: bakeFile(sortedTargets), targets };
+}
+
+/**
+ * A Dockerfile image's bake `ssh` entries at build time. werf passes the image's `ssh` as docker build's --ssh, and
+ * without one forwards the build's own agent (`--ssh default` when it has one): here the `--ssh`/`--ssh-key`
+ * agents. An id the operator forwards with `--ssh` takes the operator's socket; key or socket paths written in
+ * werf.yaml are project-relative (checkHostPaths keeps them inside the project).
+ */
+export function dockerfileSsh(spec: string | undefined, agents: readonly SshAgentSpec[], dir: string): string[] {
+  if (spec === undefined) return bakeSsh(agents);
+  const eq = spec.indexOf("=");
+  const id = eq < 0 ? spec : spec.slice(0, eq);
+  const given = agents.find((a) => a.id === id);
+  if (given) return bakeSsh([given]);
+  if (eq < 0) return [id]; // buildx forwards its own $SSH_AUTH_SOCK (and says so when there is none)
+  const paths = spec.slice(eq + 1).split(",").filter(Boolean).map((p) => path.resolve(dir, p));
+  return [`${id}=${paths.join(",")}`];
 }
 
 function expand(c: ChainStage, opts: RenderBuildOptions): StagePlan[] {

@@ -339,6 +339,25 @@ export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Git
       }
     }
   }
+  // a Dockerfile image's `ssh` socket or key paths are host paths buildx reads: inside the project only (the
+  // build's own agents are given to `build --ssh`, and reach every image)
+  for (const d of config.dockerfileImages) {
+    if (d.ssh === undefined) continue;
+    const eq = d.ssh.indexOf("=");
+    const id = eq < 0 ? d.ssh : d.ssh.slice(0, eq);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) {
+      errors.push({ pos: d.pos, message: `ssh ${JSON.stringify(d.ssh)} of image ${JSON.stringify(d.name)}: ${JSON.stringify(id)} is not an agent id`, hint: "write `ssh: default`, or `ssh: ID=PATH[,PATH]` with a socket or key inside the project" });
+      continue;
+    }
+    for (const p of eq < 0 ? [] : d.ssh.slice(eq + 1).split(",")) {
+      if (p !== "" && project.contains(path.resolve(project.dir, p))) continue;
+      errors.push({
+        pos: d.pos,
+        message: `ssh ${JSON.stringify(d.ssh)} of image ${JSON.stringify(d.name)}: ${JSON.stringify(p)} is not a path inside the project`,
+        hint: "a socket or key of the build machine is the operator's to give: write `ssh: default` (or the id alone) and forward it with `build --ssh ID=PATH`",
+      });
+    }
+  }
   // a Dockerfile image's context folder and Dockerfile are read by buildx from the host: a link on the way that
   // leads out of the project would send the host's files to the build
   for (const d of config.dockerfileImages) {

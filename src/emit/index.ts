@@ -20,7 +20,7 @@ import { buildWaves, dockerfileDependencyArgs, stapelBuildTimeArgs, type BuildTi
 import { archiveEntriesFile, archiveNeedsChown, printPlan, renderDockerfileWith, type RenderDeps } from "./dockerfile.js";
 import { lowerPlan } from "./lower.js";
 import { printDockerfile } from "../dockerfile/print.js";
-import { writeBakeFile } from "../bake/write.js";
+import { bakeKeysNeeded, writeBakeFile } from "../bake/write.js";
 import type { Dockerfile, PrintedDockerfile } from "../dockerfile/model.js";
 import { shellComment, shellQuote } from "../shell/quote.js";
 import { importFilterScript } from "./import-filter.js";
@@ -91,9 +91,27 @@ export function renderBuildScript(plan: Plan, opts: EmitOptions, bake: BakeFile)
       : ["# Extra arguments are passed on to bake (e.g. --push, or target names)."]),
     "set -e",
     `cd "$(dirname "$0")"/${shellQuote(back)}`,
+    ...buildxVersionLines(plan, bake),
     ...(waves.length > 1 ? waveLines(`${out}/docker-bake.json`, waves, buildTime) : [`exec docker buildx bake -f ${shellQuote(`${out}/docker-bake.json`)} "$@"`]),
     "",
   ].join("\n");
+}
+
+/** build.sh's check that this buildx reads the bake keys the file uses (an older one would build without them). */
+function buildxVersionLines(plan: Plan, bake: BakeFile): string[] {
+  const needed = bakeKeysNeeded(bake);
+  if (!needed.length) return [];
+  const name = (t: string) => plan.dockerfileImages.find((d) => d.target === t)?.image.name ?? t;
+  return [
+    "# docker-bake.json uses bake keys that older buildx versions ignore without a word: check the version first.",
+    "stapel_need_buildx() {",
+    String.raw`  v=$(docker buildx version | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^v?[0-9]+\.[0-9]+\./) { sub(/^v/, "", $i); split($i, p, "."); print p[1] * 1000 + p[2]; exit } }')`,
+    '  [ -n "$v" ] && [ "$v" -ge "$1" ] || { echo "build.sh: $2 needs buildx $3 or newer; this is $(docker buildx version)" >&2; exit 1; }',
+    "}",
+    ...needed.map((n) =>
+      `stapel_need_buildx ${n.version[0] * 1000 + n.version[1]} ${shellQuote(`${n.key === "network" ? "network" : "addHost"} of ${n.targets.map(name).join(", ")} (bake's ${n.key})`)} ${n.version.join(".")}`,
+    ),
+  ];
 }
 
 /** The build-time dependency values each bake target needs (target → values), for build.sh's waves. */
