@@ -16,6 +16,7 @@ import { COMMIT_SECRET, REPO_ARG } from "./lower.js";
 import { dependencySources, dockerfileDependencyArgs, stapelBuildTimeArgs } from "./dependencies.js";
 import { secretEntries, targetSecrets } from "./secrets.js";
 import { contextsFromCommit, dockerfileContextFolder } from "./dockerfile-context.js";
+import { dockerfileImageTargets, imageSpecFolder } from "./dockerfile-image-spec.js";
 
 export type { BakeFile, BakeTarget } from "../bake/model.js";
 
@@ -105,7 +106,7 @@ export function renderBake(plan: Plan, opts: EmitOptions, dockerfile: Dockerfile
     const secrets = secretEntries(df.secrets ?? [], `${out}/secrets`);
     // the context as werf gives it: the commit's files (written under OUT), else the folder as it is
     const context = contextsFromCommit(plan) ? `${out}/${dockerfileContextFolder(df)}` : df.context || ".";
-    target[df.target] = dockerfileImageTarget(plan, df, context, tagged ? finalTags(repo, df.target, df.digest, tags) : [], repo, { secrets });
+    Object.assign(target, dockerfileImageTargets(plan, df, context, `${out}/${imageSpecFolder(df)}`, tagged ? finalTags(repo, df.target, df.digest, tags) : [], repo, { secrets }));
     if (tagged) defaults.push(df.target);
   }
   return bakeFile(target, defaults);

@@ -9,6 +9,7 @@ import { dockerfileProblems } from "../dockerfile/print.js";
 import type { Plan } from "../plan/model.js";
 import { importNeedsFilter } from "../plan/contexts.js";
 import { importFilterScript } from "./import-filter.js";
+import { imageSpecDockerfile } from "./dockerfile-image-spec.js";
 import { dockerDirectivesInstructions, imageSpecInstructions, lowerPlan } from "./lower.js";
 
 /** A Dockerfile image's `addHost` entries that are not `host:ip`, and hosts named twice. */
@@ -33,6 +34,10 @@ export function planProblems(plan: Plan): Diagnostic[] {
   const problems: Diagnostic[] = [...addHostProblems(plan.dockerfileImages.map((d) => d.image))];
   const model = lowerPlan(plan, { importFilterScript, problems });
   problems.push(...dockerfileProblems(model));
+  for (const df of plan.dockerfileImages) {
+    const spec = imageSpecDockerfile(df);
+    if (spec) problems.push(...dockerfileProblems(spec));
+  }
   return dedupe(problems);
 }
 
@@ -44,6 +49,7 @@ export function configProblems(config: WerfConfig): Diagnostic[] {
   const add = (instructions: Instruction[]) =>
     stages.push({ name: `check-${stages.length}`, base: { kind: "scratch" }, before: [], instructions });
   for (const s of specs) add(imageSpecInstructions(s));
+  for (const d of config.dockerfileImages) if (d.imageSpec) add(imageSpecInstructions(d.imageSpec));
   for (const image of config.images) {
     if (image.docker) add(dockerDirectivesInstructions(image.docker));
     if (image.imageSpec) add(imageSpecInstructions(image.imageSpec));

@@ -9,6 +9,8 @@ import { run } from "../process/run.js";
 import { projectCommit } from "../project/commit.js";
 import { ProjectFiles, ProjectPathError, isWithin } from "../project/files.js";
 import type { DockerfileImagePlan, Plan } from "../plan/model.js";
+import { printDockerfile } from "../dockerfile/print.js";
+import { imageSpecDockerfile, imageSpecFolder } from "./dockerfile-image-spec.js";
 
 /** Where a Dockerfile image's context is written, below the folder that holds the contexts. */
 export function dockerfileContextFolder(df: DockerfileImagePlan): string {
@@ -22,6 +24,14 @@ export function contextsFromCommit(plan: Plan): boolean {
 
 /** Writes the context of every Dockerfile image of the plan under `root` (dockerfileContextFolder). */
 export async function writeDockerfileContexts(plan: Plan, root: string): Promise<void> {
+  // the generated Dockerfiles of images with imageSpec (each alone in its folder: it reads no context file)
+  for (const df of plan.dockerfileImages) {
+    const spec = imageSpecDockerfile(df);
+    if (!spec) continue;
+    const dir = path.join(root, ...imageSpecFolder(df).split("/"));
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "Dockerfile"), printDockerfile(spec).text);
+  }
   if (!contextsFromCommit(plan) || plan.dockerfileImages.length === 0) return;
   const pc = await projectCommit(plan.dir);
   if (!pc) return;

@@ -16,6 +16,7 @@ import { type Giterminism, NO_GITERMINISM, checkHostPaths, giterminismPathAccept
 import { ProjectFiles, ProjectPathError } from "../project/files.js";
 import { goTimeString } from "../template/werf.js";
 import { loadWerfConfig, noImagesWarning, type WerfConfig, type StapelImage, type DockerfileImage, type Mount } from "../config/index.js";
+import type { ImageSpec } from "../config/model.js";
 import { stageDependenciesChecksum } from "../git/checksum.js";
 import type { TreeEntry } from "../git/tree.js";
 import {
@@ -33,7 +34,7 @@ import {
   type StageName,
   STAGE_ORDER,
 } from "./model.js";
-import { buildConveyor, dependencyStage, type GitStageDeps, type ImageGit } from "./conveyor.js";
+import { buildConveyor, dependencyStage, mergeImageSpec, type GitStageDeps, type ImageGit } from "./conveyor.js";
 import { DIGEST_SCHEME, shortId, stageDigest } from "./digest.js";
 import { GitSources, projectRelative, toSpec } from "./git-sources.js";
 import { selectImages, planningOrder } from "./select.js";
@@ -120,7 +121,9 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
         if (!dep) throw new Error(`internal: dependency ${d.image} planned after ${img.name}`);
         return [d.image, dep.digest, d.imports.map((i) => [i.type, i.targetBuildArg ?? i.targetEnv ?? ""])];
       });
-      dockerfilePlans.set(img.name, await planDockerfileImage(img, dir, dockerfileSlugs.get(img.name)!, ownTree, opts.dev ?? false, giterminism, dependencies));
+      const df = await planDockerfileImage(img, dir, dockerfileSlugs.get(img.name)!, ownTree, opts.dev ?? false, giterminism, dependencies, config.meta.build?.imageSpec);
+      dockerfilePlans.set(img.name, df);
+      warnings.push(...dockerfileImageWarnings(df));
       continue;
     }
     const image = item.image;
@@ -253,14 +256,21 @@ async function resolveBase(
     }
     const d = dockerfilePlans.get(other);
     if (!d) throw new Error(`internal: base image ${other} planned after ${image.name}`);
-    warnings.push({
-      pos: image.basePos ?? image.pos,
-      message: `the USER of Dockerfile image ${JSON.stringify(other)} is not known before it is built: compile assumes root`,
-    });
+    // an imageSpec that sets the user (and workingDir) says what the Dockerfile image ends with
+    const spec = d.imageSpec?.config;
+    const user = spec?.user ?? (spec?.clearUser ? "0" : undefined);
+    const workdir = spec?.workingDir ?? (spec?.clearWorkingDir ? "/" : undefined);
+    if (user === undefined) {
+      warnings.push({
+        pos: image.basePos ?? image.pos,
+        message: `the USER of Dockerfile image ${JSON.stringify(other)} is not known before it is built: compile assumes root`,
+        hint: `if its Dockerfile ends with a USER, set the same \`imageSpec.config.user\` on ${JSON.stringify(other)} so the build's commands restore it`,
+      });
+    }
     return {
       base: { kind: "image", image: other, target: d.target, digest: d.digest },
       baseInput: { image: d.digest },
-      baseConfig: { user: "", workdir: "", source: "assumed" },
+      baseConfig: { user: user ?? "", workdir: workdir ?? "", source: user === undefined ? "assumed" : "image" },
     };
   }
   const ref = image.from;
@@ -325,7 +335,11 @@ async function planDockerfileImage(
   dev: boolean,
   giterminism: Giterminism,
   dependencies: unknown[],
+  globalSpec: ImageSpec | undefined,
 ): Promise<DockerfileImagePlan> {
+  // werf applies the image's imageSpec (merged with the global one for final images) in a stage after the build
+  const spec = mergeImageSpec(img.final ? globalSpec : undefined, img.imageSpec);
+  const { pos: _pos, at: _at, ...specInputs } = spec ?? { pos: undefined, at: undefined };
   const context = (img.context ?? ".").replace(/^\.\/+/, "").replace(/\/+$/, "") || ".";
   // the tree's paths are the repository's: the context folder is below the project's own folder in it
   const prefix = [own?.subdir, context === "." ? "" : context].filter(Boolean).map((p) => `${p}/`).join("");
@@ -342,6 +356,7 @@ async function planDockerfileImage(
     ssh: img.ssh,
     cacheVersion: img.cacheVersion,
     dependencies: dependencies.length ? dependencies : undefined,
+    imageSpec: spec ? specInputs : undefined,
     contextFiles: files ? shortId(files) : undefined,
     // what is taken from the work tree over the commit's files: its content makes the digest, as in werf
     worktreeFiles: worktree.length ? shortId(worktree.map((w) => [w.path, w.content])) : undefined,
@@ -359,7 +374,41 @@ async function planDockerfileImage(
     digest: stageDigest("dockerfile", inputs, undefined),
     secrets,
     worktreeFiles: worktree.map((w) => w.path),
+    ...(spec ? { imageSpec: spec, buildTarget: `${target}--dockerfile` } : {}),
   };
+}
+
+/** What a Dockerfile image asks for that the build cannot do, each at its werf.yaml position: `staged` (werf builds
+ *  the Dockerfile instruction by instruction into stages; here it is one BuildKit build, the same image), and the
+ *  imageSpec settings no Dockerfile instruction can express (the rest is applied: src/emit/dockerfile-image-spec.ts). */
+function dockerfileImageWarnings(df: DockerfileImagePlan): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const name = JSON.stringify(df.image.name);
+  if (df.image.staged) {
+    out.push({
+      pos: df.image.pos,
+      message: `staged of image ${name}: the Dockerfile is built as one BuildKit build, not as werf's per-instruction stages`,
+      hint: "the image is the same; BuildKit's own cache takes the place of werf's stages, so a no-op build reuses the whole image only",
+    });
+  }
+  const spec = df.imageSpec;
+  const c = spec?.config;
+  const unexpressible = [
+    spec?.author !== undefined ? "author" : "",
+    spec?.clearHistory ? "clearHistory" : "",
+    c?.removeLabels.length ? "removeLabels" : "",
+    c?.removeEnv.length ? "removeEnv" : "",
+    c?.removeVolumes.length ? "removeVolumes" : "",
+    c?.clearWerfLabels ? "clearWerfLabels" : "",
+  ].filter(Boolean);
+  if (spec && unexpressible.length) {
+    out.push({
+      pos: spec.pos,
+      message: `imageSpec of image ${name}: ${unexpressible.join(", ")} cannot be expressed in a Dockerfile; the image is built without them`,
+      hint: "the other imageSpec settings (labels, env, cmd, entrypoint, user, workingDir, volumes, expose, healthcheck, stopSignal) are applied in a stage over the Dockerfile's result",
+    });
+  }
+  return out;
 }
 
 /**
