@@ -305,7 +305,7 @@ async function bake(
       await hardLinkCopy(contextDir, path.join(work, "targets", t, "context"));
       await hardLinkCopy(patchDir, path.join(work, "targets", t, "patches"));
     }
-    await requireBakeKeys(opts.docker ?? "docker", files.bake, (t) => dockerfiles.find((d) => d.plan.target === t)?.plan.image.name ?? t);
+    await requireBakeKeys(opts.docker ?? "docker", files.bake, (t) => dockerfiles.find((d) => d.plan.target === t || d.plan.buildTarget === t)?.plan.image.name ?? t);
     const dockerfile = printDockerfile(files.model);
     await writeFile(path.join(work, "Dockerfile"), dockerfile.text);
     await writeBakeFile(path.join(work, "docker-bake.json"), files.bake);

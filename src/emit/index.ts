@@ -101,7 +101,7 @@ export function renderBuildScript(plan: Plan, opts: EmitOptions, bake: BakeFile)
 function buildxVersionLines(plan: Plan, bake: BakeFile): string[] {
   const needed = bakeKeysNeeded(bake);
   if (!needed.length) return [];
-  const name = (t: string) => plan.dockerfileImages.find((d) => d.target === t)?.image.name ?? t;
+  const name = (t: string) => plan.dockerfileImages.find((d) => d.target === t || d.buildTarget === t)?.image.name ?? t;
   return [
     "# docker-bake.json uses bake keys that older buildx versions ignore without a word: check the version first.",
     "stapel_need_buildx() {",

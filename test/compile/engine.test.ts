@@ -151,3 +151,23 @@ test("imageSpec of a Dockerfile image: a stage over its build sets the config; a
   assert.equal(await sh(tag("app"), "cat /tmp/mode"), "production\n", "a Stapel image FROM it builds on the imageSpec stage");
   assert.ok(plan.warnings.some((w) => /^imageSpec of image "web": author, removeLabels cannot be expressed/.test(w.message)));
 });
+
+test("build.sh refuses a buildx that would ignore a Dockerfile image's addHost or network", async (t) => {
+  const version = (await run("docker", ["buildx", "version"])).match(/\bv?(\d+)\.(\d+)\./);
+  assert.ok(version, "docker buildx version is readable");
+  if (Number(version[1]) > 0 || Number(version[2]) >= 25) {
+    t.skip(`buildx ${version[1]}.${version[2]} reads network and extra-hosts`);
+    return;
+  }
+  const tmp = tempDir("engine-old-buildx");
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
+  const repo = makeCaseRepo("dockerfile-images", tmp);
+  const plan = await planProject({ dir: repo, environ: {} });
+  const out = path.join(repo, ".stapel2docker");
+  await emitProject(plan, { out });
+  await assert.rejects(run(path.join(out, "build.sh"), [], tmp), (e: Error) => {
+    assert.match(e.message, /build\.sh: (network|addHost) of native \(bake's (network|extra-hosts)\) needs buildx 0\.(18|25) or newer; this is github\.com\/docker\/buildx/);
+    assert.doesNotMatch(e.message, /#\d+ \[/, "nothing was built");
+    return true;
+  });
+});
