@@ -92,7 +92,7 @@ export function renderBuildScript(plan: Plan, opts: EmitOptions, bake: BakeFile)
     "set -e",
     `cd "$(dirname "$0")"/${shellQuote(back)}`,
     ...buildxVersionLines(plan, bake),
-    ...(waves.length > 1 ? waveLines(`${out}/docker-bake.json`, waves, buildTime) : [`exec docker buildx bake -f ${shellQuote(`${out}/docker-bake.json`)} "$@"`]),
+    ...(waves.length > 1 ? waveLines(`${out}/docker-bake.json`, waves, buildTime, (t) => plan.dockerfileImages.find((d) => d.target === t)?.buildTarget ?? t) : [`exec docker buildx bake -f ${shellQuote(`${out}/docker-bake.json`)} "$@"`]),
     "",
   ].join("\n");
 }
@@ -132,7 +132,7 @@ function buildTimeNeeds(plan: Plan, opts: EmitOptions, bake: BakeFile): Map<stri
  * (each wave one bake with a metadata file), their config digest (ImageID) and image digest (ImageDigest, the
  * manifest digest when pushed) are read from buildx's metadata, and the next wave gets them as build arguments.
  */
-function waveLines(bakeFile: string, waves: string[][], buildTime: Map<string, BuildTimeArg[]>): string[] {
+function waveLines(bakeFile: string, waves: string[][], buildTime: Map<string, BuildTimeArg[]>, argsTarget: (target: string) => string): string[] {
   const lines = [
     "# Some images use dependencies' ImageID/ImageDigest, known once those are built: the build runs in waves.",
     'stapel_md=$(mktemp -d)',
@@ -154,7 +154,8 @@ function waveLines(bakeFile: string, waves: string[][], buildTime: Map<string, B
         const key = a.type === "ImageID" ? "containerimage.config.digest" : "containerimage.digest";
         // an assignment of its own, so that `set -e` stops the script when the value is missing
         lines.push(`stapel_v${++n}=$(stapel_value ${waveOf.get(a.source)} ${shellQuote(a.source)} ${key})`);
-        sets.push(`--set ${shellQuote(`${t}.args.${a.arg}`)}="$stapel_v${n}"`);
+        // a Dockerfile image with imageSpec: the values are build arguments of its Dockerfile's build target
+        sets.push(`--set ${shellQuote(`${argsTarget(t)}.args.${a.arg}`)}="$stapel_v${n}"`);
       }
     }
     lines.push(
