@@ -350,7 +350,8 @@ export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Git
       continue;
     }
     for (const p of eq < 0 ? [] : d.ssh.slice(eq + 1).split(",")) {
-      if (p !== "" && project.contains(path.resolve(project.dir, p))) continue;
+      // `~` is the home folder wherever buildx expands it: a host path
+      if (p !== "" && project.contains(fromPathOnHost(p, project.dir))) continue;
       errors.push({
         pos: d.pos,
         message: `ssh ${JSON.stringify(d.ssh)} of image ${JSON.stringify(d.name)}: ${JSON.stringify(p)} is not a path inside the project`,

@@ -179,7 +179,8 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   const out = set.execute("werfConfig", werfData({ dir, env: opts.env, origins, files: filesReader, commit: commitData }));
   const changes = commit && !commit.dev ? await worktreeChanges(commit) : [];
   // a change werf-giterminism.yaml lets the render read from the work tree was used: not reported
-  const ignoredChanges = project instanceof CommitFiles ? readChanges(project, changes).filter((p) => !accepted.any(p, configReader !== project)) : [];
+  const ignoredChanges =
+    project instanceof CommitFiles ? readChanges(project, changes).filter((p) => !(configReader !== project && p === file) && !accepted.any(p, configReader !== project)) : [];
   const warnings: Diagnostic[] = [...giterminism.warnings, ...[...refused].sort().map((name) => ({
     message: `{{ env ${JSON.stringify(name)} }} read as unset: the variable is not in config.goTemplateRendering.allowEnvVariables of ${giterminism.file ?? GITERMINISM_FILE}`,
     hint: "the build environment may hold secrets, so werf.yaml reads only the variables the giterminism config allows; add the name there",

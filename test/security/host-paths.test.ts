@@ -190,3 +190,23 @@ test("an empty `from` behind a refused variable says which allow-list to extend"
     return true;
   });
 });
+
+test("a Dockerfile image's ssh may name sockets or keys inside the project only; the build machine's agent is the operator's", async () => {
+  const errors = async (ssh: string, links: Record<string, string> = {}) => {
+    const dir = project({ "werf.yaml": `project: p\nconfigVersion: 1\n---\nimage: web\ndockerfile: Dockerfile\nssh: ${JSON.stringify(ssh)}\n`, "Dockerfile": "FROM scratch\n", "keys/id": "k" }, links);
+    const rendered = await renderWerfConfig({ dir, environ: {} });
+    try {
+      checkHostPaths(loadWerfConfig(rendered), new ProjectFiles(dir), rendered.giterminism);
+      return "ok";
+    } catch (e) {
+      assert.ok(e instanceof UserError);
+      return e.diagnostics.map((d) => d.message).join("\n");
+    }
+  };
+  assert.equal(await errors("default"), "ok");
+  assert.equal(await errors("github=keys/id"), "ok");
+  assert.match(await errors("default=/run/user/0/agent.sock"), /ssh "default=\/run\/user\/0\/agent\.sock" of image "web": "\/run\/user\/0\/agent\.sock" is not a path inside the project/);
+  assert.match(await errors("github=keys/id,~/.ssh/id_rsa"), /"~\/\.ssh\/id_rsa" is not a path inside the project/);
+  assert.match(await errors("github=linked", { linked: "/etc" }), /"linked" is not a path inside the project/);
+  assert.match(await errors("bad id"), /"bad id" is not an agent id/);
+});
