@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { rmSync, chmodSync } from "node:fs";
 import path from "node:path";
 import { planProject } from "../../src/plan/plan.js";
+import { planText } from "../../src/cli/plan.js";
 import type { Plan, PlanOptions } from "../../src/plan/model.js";
 import { commitAll, git, tempDir, writeFile } from "../git/gitFixture.js";
 
@@ -255,4 +256,8 @@ shell:
   assert.deepEqual(changed(await digests({ BASE_CMD: "echo base2" })), ["base", "web"], "a Stapel dependency's change moves the dependent");
   assert.deepEqual(changed(await digests({ TOOL_CONTEXT: "tool2" })), ["tool", "web"], "a Dockerfile dependency's change moves the dependent");
   assert.deepEqual(changed(await digests({ OTHER_CMD: "echo other2" })), ["other"], "an unrelated change moves nothing else");
+  // `plan` shows what the Dockerfile image's digest and build arguments come from
+  const text = planText(await planProject({ dir, environ: {}, baseImages: assumed }));
+  assert.match(text, new RegExp(`^      dependency base ${before.get("base")}: ImageName → build argument BASE_IMAGE$`, "m"));
+  assert.match(text, new RegExp(`^      dependency tool ${before.get("tool")}: ImageDigest → build argument TOOL_DIGEST$`, "m"));
 });
