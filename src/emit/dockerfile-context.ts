@@ -60,16 +60,18 @@ export async function writeDockerfileContexts(plan: Plan, root: string): Promise
     for (const rel of df.worktreeFiles) {
       const inProject = [context, rel].filter(Boolean).join("/");
       try {
-        const src = files.resolve(inProject);
         const to = path.join(dest, ...rel.split("/"));
         fs.mkdirSync(path.dirname(to), { recursive: true });
-        // a committed link in the context must not carry the copy out of it
+        // a committed link in the context must not carry the copy (or the removal) out of it
         if (!isWithin(fs.realpathSync(dest), fs.realpathSync(path.dirname(to)))) throw new ProjectPathError(rel, "link-outside");
         fs.rmSync(to, { recursive: true, force: true });
+        // an accepted .dockerignore the work tree does not have: the commit's copy is not used either
+        if (!df.image.contextAddFiles.includes(rel) && files.tryResolve(inProject) === undefined) continue;
+        const src = files.resolve(inProject);
         fs.cpSync(src.real, to, { recursive: true, dereference: false });
       } catch (e) {
         if (!(e instanceof ProjectPathError)) throw e;
-        throw new UserError({ pos: df.image.pos, message: `contextAddFiles ${JSON.stringify(rel)}: ${e.message}`, hint: "the path is relative to the context folder" });
+        throw new UserError({ pos: df.image.pos, message: `${df.image.contextAddFiles.includes(rel) ? "contextAddFiles" : "the work tree's"} ${JSON.stringify(rel)}: ${e.message}`, hint: "the path is relative to the context folder" });
       }
     }
   }

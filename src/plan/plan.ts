@@ -422,25 +422,26 @@ function worktreeContextFiles(img: DockerfileImage, context: string, dir: string
   const files = new ProjectFiles(dir);
   const inProject = (rel: string) => (context === "." ? rel : `${context}/${rel}`);
   const out: { path: string; content: string }[] = [];
-  const add = (rel: string, required: boolean) => {
+  const add = (rel: string, required: boolean, what: string) => {
     let r;
     try {
       r = files.resolve(inProject(rel));
     } catch (e) {
       if (!(e instanceof ProjectPathError)) throw e;
-      if (!required && e.problem === "missing") return;
-      throw new UserError({ pos: img.pos, message: `contextAddFiles ${JSON.stringify(rel)}: ${e.message}`, hint: "the path is relative to the context folder and must exist in the work tree" });
+      // an accepted .dockerignore missing from the work tree: none is used (werf reads it from the work tree)
+      if (!required && e.problem === "missing") return void out.push({ path: path.posix.normalize(rel), content: "absent" });
+      throw new UserError({ pos: img.pos, message: `${what} ${JSON.stringify(rel)}: ${e.message}`, hint: "the path is relative to the context folder and must exist in the work tree" });
     }
     const hash = createHash("sha256");
     const list = r.stat.isDirectory() ? files.listFiles(inProject(rel)) : [inProject(rel)];
     for (const f of list) hash.update(`${f}\0`).update(files.readFile(f)).update("\0");
     out.push({ path: path.posix.normalize(rel), content: hash.digest("hex") });
   };
-  for (const rel of img.contextAddFiles) add(rel, true);
+  for (const rel of img.contextAddFiles) add(rel, true, "contextAddFiles");
   const dockerfile = path.posix.normalize(img.dockerfile);
-  if (giterminismPathAccepted(g.dockerfileAllowUncommitted, inProject(dockerfile)) && !out.some((o) => o.path === dockerfile)) add(dockerfile, true);
+  if (giterminismPathAccepted(g.dockerfileAllowUncommitted, inProject(dockerfile)) && !out.some((o) => o.path === dockerfile)) add(dockerfile, true, "dockerfile (config.dockerfile.allowUncommitted)");
   for (const ignore of [`${dockerfile}.dockerignore`, ".dockerignore"]) {
-    if (giterminismPathAccepted(g.dockerfileAllowUncommittedDockerignoreFiles, inProject(ignore)) && !out.some((o) => o.path === ignore)) add(ignore, false);
+    if (giterminismPathAccepted(g.dockerfileAllowUncommittedDockerignoreFiles, inProject(ignore)) && !out.some((o) => o.path === ignore)) add(ignore, false, "config.dockerfile.allowUncommittedDockerignoreFiles");
   }
   return out;
 }

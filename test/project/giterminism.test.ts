@@ -257,6 +257,10 @@ test("Dockerfile images: contextAddFiles and what config.dockerfile accepts come
   assert.ok(!allowed.warnings.some((w) => /not allowed by giterminism/.test(w.message)));
   write(dir, { "docker/Dockerfile": "FROM scratch\nCOPY . /other\n" });
   assert.notEqual((await planProject(opts)).dockerfileImages[0]!.digest, allowed.dockerfileImages[0]!.digest, "an accepted Dockerfile's edit changes the digest");
+  fs.rmSync(path.join(dir, "docker/.dockerignore"));
+  const noIgnore = await planProject(opts);
+  assert.notEqual(noIgnore.dockerfileImages[0]!.digest, allowed.dockerfileImages[0]!.digest);
+  await assert.rejects(contexts(noIgnore), /ENOENT.*\.dockerignore/, "an accepted .dockerignore deleted in the work tree: the commit's copy is not used");
 });
 
 test("what werf's giterminism refuses for reproducibility is a warning naming the key; allowed, nothing", async () => {
