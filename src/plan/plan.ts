@@ -1,8 +1,9 @@
 // The planner: werf.yaml → Plan. Renders and loads the config, resolves every image's base, git
 // sources (repository, commit, stageDependencies checksums) and import sources, then runs each
 // image's conveyor in dependency order so an image's digest is known before the images built on it.
-// Reads git objects only (never the worktree) and nothing from the registry: every digest is known
-// before anything is built.
+// Reads git objects (never the work tree, except what werf takes from it too: a Dockerfile image's contextAddFiles
+// and what werf-giterminism.yaml accepts uncommitted) and nothing from the registry: every digest is known before
+// anything is built.
 
 import { createHash } from "node:crypto";
 import fs from "node:fs";
