@@ -72,7 +72,8 @@ export class UncommittedOverlay implements ProjectReader {
 
   listFiles(relDir: string, opts: { descend?: (rel: string) => boolean; wanted?: (rel: string) => boolean } = {}): string[] {
     const committed = this.commit.listFiles(relDir, opts).filter((p) => !this.accepts(p));
-    const work = this.work.listFiles(relDir, opts).filter((p) => this.accepts(p));
+    // a link leading outside the project fails a listing only where it would be read: an accepted path
+    const work = this.work.listFiles(relDir, { ...opts, wanted: (p) => this.accepts(p) && (opts.wanted?.(p) ?? true) }).filter((p) => this.accepts(p));
     return [...new Set([...committed, ...work])].sort();
   }
 }

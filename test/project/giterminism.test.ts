@@ -212,6 +212,13 @@ test("an accepted link must lead to an accepted path, as in werf", async () => {
   });
   fs.symlinkSync("base", path.join(dir, "live/link"));
   assert.match((await renderWerfConfig({ dir })).text, /^from: alpine$/m, "an untracked accepted link to an accepted file");
+  // an untracked link leading out of the project where nothing accepted lies is not read (the commit has none)
+  fs.symlinkSync("/etc/passwd", path.join(dir, "outside.txt"));
+  fs.writeFileSync(path.join(dir, "werf.yaml"), 'configVersion: 1\nproject: p\n---\nimage: a\nfrom: {{ .Files.Get "live/link" | trim }}\n# {{ range $p, $_ := .Files.Glob "**/*" }}{{ $p }} {{ end }}\n');
+  git(dir, "add", "werf.yaml");
+  git(dir, "commit", "-qm", "glob");
+  assert.match((await renderWerfConfig({ dir })).text, /^# fixed\/base live\/base live\/link werf-giterminism\.yaml werf\.yaml $/m);
+  fs.rmSync(path.join(dir, "outside.txt"));
   fs.rmSync(path.join(dir, "live/link"));
   fs.symlinkSync("../fixed/base", path.join(dir, "live/link"));
   await assert.rejects(renderWerfConfig({ dir }), /"live\/link" is a link to "fixed\/base", which config\.goTemplateRendering\.allowUncommittedFiles does not accept/);
