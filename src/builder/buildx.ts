@@ -2,6 +2,8 @@
 // a UserError with buildx's last lines), the per-target context folders and the --parallel waves.
 
 import { UserError } from "../diagnostics.js";
+import type { BakeFile } from "../bake/model.js";
+import { bakeKeysNeeded } from "../bake/write.js";
 import { run } from "../process/run.js";
 import type { DockerfileState } from "../storage/plan.js";
 import type { ImageChain } from "../storage/resolve.js";
@@ -32,6 +34,40 @@ export async function runBuildx(cmd: string, args: string[], cwd: string, output
     message: `docker buildx bake failed (${r.signal ? `signal ${r.signal}` : `exit code ${r.code}`}); no tag was written for the stages it did not finish`,
     hint: tail ? `its last output:\n${tail.trimEnd().split("\n").slice(-15).join("\n")}` : "see buildx's output above",
   });
+}
+
+const versions = new Map<string, Promise<[number, number, number] | undefined>>();
+
+/** `docker buildx version` as [major, minor, patch] ("github.com/docker/buildx 0.13.1+ds1 …", "… v0.25.0 …"), once
+ *  per process; undefined when it cannot be read. */
+export function buildxVersion(docker: string): Promise<[number, number, number] | undefined> {
+  let v = versions.get(docker);
+  if (!v) {
+    v = run(docker, ["buildx", "version"]).then((r) => {
+      const m = /\bv?(\d+)\.(\d+)\.(\d+)/.exec(r.stdout.toString());
+      return r.code === 0 && m ? ([Number(m[1]), Number(m[2]), Number(m[3])] as [number, number, number]) : undefined;
+    });
+    versions.set(docker, v);
+  }
+  return v;
+}
+
+/**
+ * Refuses to bake when the bake file uses a key this buildx does not read (it would build without it, silently:
+ * a Dockerfile image's `network` needs buildx 0.18, its `addHost` (extra-hosts) 0.25).
+ */
+export async function requireBakeKeys(docker: string, bake: BakeFile, images: (target: string) => string): Promise<void> {
+  const needed = bakeKeysNeeded(bake);
+  if (!needed.length) return;
+  const have = await buildxVersion(docker);
+  const problems = needed.filter((n) => !have || have[0] < n.version[0] || (have[0] === n.version[0] && have[1] < n.version[1]));
+  if (!problems.length) return;
+  throw new UserError(
+    problems.map((n) => ({
+      message: `${n.key === "network" ? "network" : "addHost"} of ${n.targets.map((t) => `image ${JSON.stringify(images(t))}`).join(", ")} needs buildx ${n.version.join(".")} or newer (bake's \`${n.key}\`); ${have ? `this machine has buildx ${have.join(".")}` : "the buildx version could not be read"}, which would build without it`,
+      hint: `upgrade the docker buildx plugin, or remove ${n.key === "network" ? "`network:`" : "`addHost:`"} from the image`,
+    })),
+  );
 }
 
 /** The bake targets grouped by image, at most `n` images per wave, an image after the images it builds on or

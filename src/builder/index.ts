@@ -2,7 +2,7 @@
 // build the missing stages in one `docker buildx bake` (each pushed as `<repo>:<digest>-<ms>`), then write the
 // final tags registry-side. See docs/build.md.
 
-import { bakeWaves, hardLinkCopy, runBuildx, type BuildOutput } from "./buildx.js";
+import { bakeWaves, hardLinkCopy, requireBakeKeys, runBuildx, type BuildOutput } from "./buildx.js";
 import { writeFinalTags } from "../storage/final-tags.js";
 import { sec, type BuildReport, type ImageReport, type StageReport } from "./report.js";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -326,6 +326,7 @@ async function bake(
       await hardLinkCopy(contextDir, path.join(work, "targets", t, "context"));
       await hardLinkCopy(patchDir, path.join(work, "targets", t, "patches"));
     }
+    await requireBakeKeys(opts.docker ?? "docker", files.bake, (t) => dockerfiles.find((d) => d.plan.target === t || d.plan.buildTarget === t)?.plan.image.name ?? t);
     const dockerfile = printDockerfile(files.model);
     await writeFile(path.join(work, "Dockerfile"), dockerfile.text);
     await writeBakeFile(path.join(work, "docker-bake.json"), files.bake);

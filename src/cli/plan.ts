@@ -52,6 +52,12 @@ export function planText(plan: Plan): string {
   for (const df of plan.dockerfileImages) {
     out.push("");
     out.push(`image ${df.image.name} (${formatPos(df.image.pos)}) → Dockerfile ${df.dockerfile} in ${df.context} ${df.digest}`);
+    for (const d of df.image.dependencies) {
+      const dep = plan.images.find((i) => i.name === d.image)?.digest ?? plan.dockerfileImages.find((x) => x.image.name === d.image)?.digest;
+      out.push(`      dependency ${d.image} ${dep ?? "?"}: ${d.imports.map((i) => `${i.type} → build argument ${i.targetBuildArg ?? "?"}`).join(", ")}`);
+    }
+    if (df.worktreeFiles.length) out.push(`      from the work tree (in the digest): ${df.worktreeFiles.join(", ")}`);
+    if (df.imageSpec) out.push(`      imageSpec (${formatPos(df.imageSpec.pos)}): a stage over the Dockerfile's build, bake target ${df.buildTarget}`);
   }
   return out.join("\n") + "\n";
 }
