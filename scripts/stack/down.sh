@@ -24,6 +24,7 @@ stop() {
   rm -f "$pidfile"
 }
 
+for host in b c; do stop "dockerd-$host" "$STACK_RUN/dockerd-$host.pid" dockerd; done
 stop registry "$STACK_RUN/registry.pid" docker-registry
 stop dockerd "$STACK_RUN/dockerd.pid" dockerd
 if [ "${1:-}" = "--purge" ]; then

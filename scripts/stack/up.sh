@@ -3,6 +3,8 @@
 # docker-buildx >= 0.13 from trixie, docker-registry, static busybox and bash), dockerd, a registry on
 # 127.0.0.1:5000, the local base/toolchain images and a checked buildx builder. Everything already
 # up is only checked. Prints one line per component. Run as root. See docs/stack.md.
+# With --hosts, also two more build hosts: dockerd "b" and "c" (own data, exec root and socket under the state dir;
+# "c" with the containerd image store), addressed with DOCKER_HOST (daemons.sh, docs/builders.md).
 # Environment: STAPEL2DOCKER_STACK_DIR (state dir, default /var/lib/stapel2docker-stack),
 #              STAPEL2DOCKER_DOCKERD_TIMEOUT (seconds to wait for dockerd, default 90).
 set -euo pipefail
@@ -25,4 +27,5 @@ ensure_dockerd
 ensure_registry
 ensure_images
 ensure_buildx
+[ "${1:-}" = "--hosts" ] && ensure_hosts
 say stack "up (state: $STACK_STATE; logs: $STACK_LOGS)"

@@ -33,6 +33,7 @@ import { parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAg
 import { buildTimeSources, dependencyValues, type DependencyValues } from "./dependencies.js";
 import { dependencySources } from "../emit/dependencies.js";
 import { writeSecretValues } from "../emit/secrets.js";
+import { resolveToolchain } from "../toolchain/image.js";
 
 
 export { indexStageTags, parseStageTag, stageTag, type StoredStage } from "../storage/tags.js";
@@ -149,7 +150,9 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
       }
       if (missing(chains, dockerfiles).size) {
         const values = first.length ? await dependencyValues(plan, repo, chains, dockerfiles, client) : undefined;
-        built = await withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake(plan, repo, chains, dockerfiles, opts, log, ssh, values));
+        // the toolchain every RUN mounts, by digest from a registry (pushed into the repo when it is not there)
+        const toolchain = await resolveToolchain({ given: opts.toolchain, repo, client });
+        built = await withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake({ ...plan, toolchain }, repo, chains, dockerfiles, opts, log, ssh, values));
         bakeRan = true;
       } else {
         log("reusing the stages another build pushed meanwhile");

@@ -4,6 +4,9 @@ import type { Command } from "commander";
 import { formatDiagnostic } from "../diagnostics.js";
 import { planProject } from "../plan/plan.js";
 import { emitProject } from "../emit/index.js";
+import { listStageContexts } from "../plan/contexts.js";
+import { repoOf } from "../plan/names.js";
+import type { Plan } from "../plan/model.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 
 interface CompileCliOptions extends ConfigOptions {
@@ -27,6 +30,7 @@ export function registerCompile(program: Command): void {
   ).action(async (images: string[], opts: CompileCliOptions) => {
     const plan = await planProject({ ...renderOptions(opts), images, toolchain: opts.toolchain });
     for (const w of plan.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
+    await pinToolchain(plan, opts);
     if (plan.images.length + plan.dockerfileImages.length === 0) {
       process.stdout.write("nothing to compile: no images\n");
       return;
@@ -39,4 +43,22 @@ export function registerCompile(program: Command): void {
         `build: ${path.join(rel, "build.sh")}\n`,
     );
   });
+}
+
+/** Without --toolchain: this machine's toolchain image, by digest, in the repository of the final tags (push it
+ *  there once with `stapel2docker toolchain --push REPO`; `build` does it itself). A tag given is kept, with a
+ *  warning: a builder elsewhere pulls whatever it names then. */
+async function pinToolchain(plan: Plan, opts: CompileCliOptions): Promise<void> {
+  const { isPinned, makeToolchainImage, toolchainTop } = await import("../toolchain/image.js");
+  if (opts.toolchain !== undefined) {
+    if (!isPinned(opts.toolchain)) {
+      process.stderr.write(`warning: --toolchain ${opts.toolchain} is not pinned by digest; give REF@sha256:... (stapel2docker toolchain --push REPO prints it)\n`);
+    }
+    return;
+  }
+  const repo = repoOf(plan.project, opts.repo);
+  const digest = toolchainTop([await makeToolchainImage()]).digest;
+  plan.toolchain = `${repo}@${digest}`;
+  listStageContexts(plan);
+  process.stderr.write(`toolchain: ${plan.toolchain} (push it once before build.sh: stapel2docker toolchain --push ${repo})\n`);
 }

@@ -124,6 +124,43 @@ export class RegistryClient {
     return this.fetchBlob(this.op(`reading blob ${digest} of ${r.registry}/${r.repository}`, r, false), r, digest);
   }
 
+  /** Whether the repository holds the blob (HEAD). `repo` is "registry/path". */
+  async hasBlob(repo: string, digest: string): Promise<boolean> {
+    const r = parseRepository(repo);
+    const op = this.op(`checking blob ${digest} of ${r.registry}/${r.repository}`, r, false);
+    const res = await this.t.send(op, `${this.t.baseUrl(r.registry)}/v2/${r.repository}/blobs/${digest}`, { method: "HEAD", scopes: [repositoryScope(r.repository, false)] });
+    await res.body?.cancel();
+    if (res.status === 200) return true;
+    if (res.status === 404) return false;
+    throw statusError(this.t, op, res, Buffer.alloc(0));
+  }
+
+  /** Uploads a blob in one request (POST an upload, PUT its bytes with the digest); nothing when already there. */
+  async pushBlob(repo: string, body: Buffer): Promise<string> {
+    const r = parseRepository(repo);
+    const digest = sha256Digest(body);
+    if (await this.hasBlob(repo, digest)) return digest;
+    const op = this.op(`pushing blob ${digest} to ${r.registry}/${r.repository}`, r, true);
+    const scopes = [repositoryScope(r.repository, true)];
+    const start = `${this.t.baseUrl(r.registry)}/v2/${r.repository}/blobs/uploads/`;
+    const res = await this.t.send(op, start, { method: "POST", headers: { "Content-Length": "0" }, scopes });
+    const b0 = await this.t.readBody(op, res);
+    if (res.status !== 202) throw statusError(this.t, op, res, b0);
+    const location = res.headers.get("location");
+    if (!location) throw opError(op, "the registry opened an upload without a Location", "is this a container registry?");
+    const url = new URL(location, start);
+    url.searchParams.set("digest", digest);
+    const put = await this.t.send(op, url.toString(), {
+      method: "PUT",
+      headers: { "Content-Type": "application/octet-stream" },
+      body,
+      scopes,
+    });
+    const b1 = await this.t.readBody(op, put);
+    if (put.status !== 201 && put.status !== 204) throw statusError(this.t, op, put, b1);
+    return digest;
+  }
+
   /** PUTs a manifest under `ref`'s tag (or digest); returns its digest (sha256 of the body). */
   async putManifest(ref: string, manifest: { mediaType: string; body: Buffer }): Promise<string> {
     const r = this.parseRef(ref);
