@@ -3,6 +3,7 @@
 
 import { UserError } from "../diagnostics.js";
 import { run } from "../process/run.js";
+import { builderHint } from "./builders.js";
 import type { DockerfileState } from "../storage/plan.js";
 import type { ImageChain } from "../storage/resolve.js";
 
@@ -28,9 +29,11 @@ export async function runBuildx(cmd: string, args: string[], cwd: string, output
   });
   if (r.error) throw new UserError({ message: `cannot run ${cmd}: ${r.error.message}`, hint: "install Docker with the buildx plugin (see docs/stack.md)" });
   if (r.code === 0) return;
+  const setting = builderHint(tail);
+  const last = tail ? `its last output:\n${tail.trimEnd().split("\n").slice(-15).join("\n")}` : "see buildx's output above";
   throw new UserError({
     message: `docker buildx bake failed (${r.signal ? `signal ${r.signal}` : `exit code ${r.code}`}); no tag was written for the stages it did not finish`,
-    hint: tail ? `its last output:\n${tail.trimEnd().split("\n").slice(-15).join("\n")}` : "see buildx's output above",
+    hint: setting ? `${setting}\n${last}` : last,
   });
 }
 

@@ -5,7 +5,8 @@ import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { buildProject, indexStageTags, type BuildReport } from "../../src/builder/index.js";
+import { buildProject, indexStageTags, type BuildOptions, type BuildReport } from "../../src/builder/index.js";
+import { UserError } from "../../src/diagnostics.js";
 import { RegistryClient } from "../../src/registry/index.js";
 import { tempDir, writeFile } from "../git/gitFixture.js";
 import { makeProject, run, sh, uniqueRepo, WERF_YAML } from "./support.js";
@@ -42,7 +43,7 @@ before(async () => {
   await run("docker", ["rmi", base]);
 });
 
-function build(dir: string, repo: string, host: "a" | "b"): Promise<BuildReport> {
+function build(dir: string, repo: string, host: "a" | "b", more: Partial<BuildOptions> = {}): Promise<BuildReport> {
   return buildProject({
     dir,
     repo,
@@ -51,6 +52,7 @@ function build(dir: string, repo: string, host: "a" | "b"): Promise<BuildReport>
     lockDir: path.join(work, `locks-${host}`),
     buildOutput: "ignore",
     log: () => {},
+    ...more,
   });
 }
 
@@ -112,4 +114,36 @@ test("hosts A and B build the same new commit at once: both succeed, every diges
     assert.equal(s.status, "reused");
   }
   assert.equal(await sh(again.images[0].tags[0], "cat /before-setup-saw.txt"), "dep-3\n");
+});
+
+test("--builder NAME reaches buildx (BUILDX_BUILDER too); a context's docker-driver builder and an unknown one say what to do", async (t) => {
+  const ctx = "s2d-host-b";
+  try {
+    await run("docker", ["context", "inspect", ctx]);
+  } catch {
+    await run("docker", ["context", "create", ctx, "--docker", `host=${HOST_B}`]).catch(() => run("docker", ["context", "inspect", ctx]));
+  }
+  const p = project();
+  t.after(() => p.cleanup());
+  const repo = uniqueRepo("app");
+  // the docker driver's builder of another context: buildx refuses it outside that context, the hint says how
+  await assert.rejects(build(p.dir, repo, "a", { builder: ctx }), (e: unknown) => e instanceof UserError && /DOCKER_CONTEXT=s2d-host-b/.test(e.message));
+  // from that context, the same --builder builds on host B
+  const inCtx = path.join(work, "docker-ctx-b");
+  writeFileSync(inCtx, `#!/bin/sh\nDOCKER_CONTEXT='${ctx}' exec docker "$@"\n`);
+  chmodSync(inCtx, 0o755);
+  const r = await build(p.dir, repo, "a", { builder: ctx, docker: inCtx });
+  assert.ok(r.images[0].stages.every((s) => s.status === "built"));
+  const listed = async (docker: string) => (await run(docker, ["image", "ls", "--format", "{{.Repository}}"])).split("\n");
+  assert.ok((await listed(dockerB)).includes(repo), "host B built it");
+  assert.ok(!(await listed("docker")).includes(repo), "the default daemon did not");
+  // an unknown builder, by --builder or by BUILDX_BUILDER (buildx reads it): buildx's words, and what to do
+  writeFile(p.dir, "src/deps/list.txt", "dep-9\n");
+  p.commit("edit");
+  const unknown = (e: unknown) => e instanceof UserError && /docker buildx ls/.test(e.message) && /no builder "s2d-no-such-builder"/.test(e.message);
+  await assert.rejects(build(p.dir, repo, "a", { builder: "s2d-no-such-builder" }), unknown);
+  const viaEnv = path.join(work, "docker-env-builder");
+  writeFileSync(viaEnv, `#!/bin/sh\nBUILDX_BUILDER=s2d-no-such-builder exec docker "$@"\n`);
+  chmodSync(viaEnv, 0o755);
+  await assert.rejects(build(p.dir, repo, "a", { docker: viaEnv }), unknown);
 });
