@@ -165,7 +165,8 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
       if (missing(chains, dockerfiles).size) {
         const values = first.length ? await dependencyValues(plan, repo, chains, dockerfiles, client) : undefined;
         // the toolchain every RUN mounts, by digest from a registry (pushed into the repo when it is not there)
-        const toolchain = await resolveToolchain({ given: opts.toolchain, repo, client });
+        const platforms = [...new Set(plan.images.flatMap((i) => i.platform))];
+        const toolchain = await resolveToolchain({ given: opts.toolchain, repo, client, platforms });
         built = await withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake({ ...plan, toolchain }, repo, chains, dockerfiles, opts, log, ssh, values));
         bakeRan = true;
       } else {

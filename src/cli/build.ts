@@ -46,7 +46,7 @@ export function registerBuild(program: Command): void {
       return;
     }
     if (opts.json) throw new UserError({ message: "--json is an option of --print", hint: "use build --print --json, or --report FILE for the report of a build" });
-    const { plan, hooks } = await prepareIntrospection(opts, { ...renderOptions(opts), images, toolchain: opts.toolchain }, log);
+    const { plan, hooks } = await prepareIntrospection(opts, { ...renderOptions(opts), images, toolchain: opts.toolchain, ...where }, log);
     const report = await buildProject({
       plan,
       hooks,

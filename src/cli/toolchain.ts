@@ -15,6 +15,7 @@ interface ToolchainOptions {
   import?: boolean;
   push?: string;
   digest?: boolean;
+  also: string[];
   tag: string;
   base: string;
   bash?: string;
@@ -29,6 +30,8 @@ export function registerToolchain(program: Command): void {
     .option("--import", "make it without pulling: this machine's bash-static and busybox-static, `docker import`ed")
     .option("--push <REPO>", "push it (made from this machine's bash-static and busybox-static) into REGISTRY/PATH, once; prints REPO@sha256:...")
     .option("--digest", "print the digest of the image --push would push (nothing is pushed)")
+    .option("--also <DIR>", "with --push/--digest: add the platform of the static binaries DIR/bin/bash-static and DIR/bin/busybox (Debian's packages of another architecture, unpacked); the result is an image index (repeatable)",
+      (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option("--tag <ref>", "the image reference to make", DEFAULT_TOOLCHAIN)
     .option("--base <ref>", "the Debian image the Dockerfile starts from", DEFAULT_TOOLCHAIN_BASE)
     .option("--bash <path>", "with --import: the static bash binary (default /bin/bash-static)")
@@ -58,11 +61,18 @@ export function registerToolchain(program: Command): void {
 
 /** `--push REPO`: the registry reference every builder can pull; `--digest`: its digest, computed locally. */
 async function pushOrDigest(opts: ToolchainOptions): Promise<string> {
-  const { makeToolchainImage, pushToolchain, toolchainTop } = await import("../toolchain/image.js");
+  const { debianBinaries, makeToolchainImage, pushToolchain, toolchainTop } = await import("../toolchain/image.js");
   const bin = { ...(opts.bash ? { bash: opts.bash } : {}), ...(opts.busybox ? { busybox: opts.busybox } : {}) };
-  const image = await makeToolchainImage(bin);
-  if (opts.digest) return toolchainTop([image]).digest;
+  const images = [await makeToolchainImage(bin)];
+  for (const dir of opts.also) {
+    const image = await makeToolchainImage(debianBinaries(dir));
+    if (images.some((i) => i.platform === image.platform)) {
+      throw new UserError({ message: `--also ${dir}: a toolchain for ${image.platform} is there already`, hint: "give each platform once" });
+    }
+    images.push(image);
+  }
+  if (opts.digest) return toolchainTop(images).digest;
   const { RegistryClient, parseRepository } = await import("../registry/index.js");
   const r = parseRepository(opts.push!);
-  return pushToolchain(new RegistryClient(), `${r.registry}/${r.repository}`, [image]);
+  return pushToolchain(new RegistryClient(), `${r.registry}/${r.repository}`, images);
 }

@@ -131,6 +131,11 @@ export async function pushToolchain(client: RegistryClient, repo: string, images
   return ref;
 }
 
+/** The binaries unpacked from Debian's bash-static and busybox-static packages under `dir` (bin/bash-static, bin/busybox). */
+export function debianBinaries(dir: string): ToolchainBinaries {
+  return { bash: `${dir}/bin/bash-static`, busybox: `${dir}/bin/busybox` };
+}
+
 /** Whether a reference names its image by digest (`...@sha256:<64 hex>`). */
 export function isPinned(ref: string): boolean {
   return /@sha256:[0-9a-f]{64}$/.test(ref);
@@ -145,6 +150,8 @@ export async function resolveToolchain(opts: {
   repo: string;
   client: RegistryClient;
   binaries?: ToolchainBinaries[];
+  /** The build's target platforms: this machine's toolchain must have each ("os/arch[/variant]"). */
+  platforms?: readonly string[];
 }): Promise<string> {
   if (opts.given !== undefined) {
     if (isPinned(opts.given)) return opts.given;
@@ -168,5 +175,16 @@ export async function resolveToolchain(opts: {
   }
   const images = [];
   for (const b of opts.binaries ?? [{}]) images.push(await makeToolchainImage(b));
+  const have = new Set(images.map((i) => i.platform));
+  const lacking = [...new Set((opts.platforms ?? []).map((p) => p.split("/").slice(0, 2).join("/")))].filter((p) => !have.has(p));
+  if (lacking.length) {
+    throw new UserError({
+      message: `the build targets ${lacking.join(", ")}, but this machine's toolchain is for ${[...have].join(", ")} only`,
+      hint:
+        "push a toolchain for every platform once, with the static binaries of each (Debian's bash-static and busybox-static, " +
+        "e.g. unpacked from `apt-get download bash-static:arm64 busybox-static:arm64`): stapel2docker toolchain --push REPO --also DIR " +
+        "(DIR holding bin/bash-static and bin/busybox), then build --toolchain with the reference it prints",
+    });
+  }
   return pushToolchain(opts.client, opts.repo, images);
 }
