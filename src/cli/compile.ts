@@ -7,6 +7,7 @@ import { emitProject } from "../emit/index.js";
 import { listStageContexts } from "../plan/contexts.js";
 import { repoOf } from "../plan/names.js";
 import type { Plan } from "../plan/model.js";
+import { parsePlatforms } from "./build-repos.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 
 interface CompileCliOptions extends ConfigOptions {
@@ -14,6 +15,7 @@ interface CompileCliOptions extends ConfigOptions {
   repo?: string;
   tag: string[];
   toolchain?: string;
+  platform?: string[];
 }
 
 export function registerCompile(program: Command): void {
@@ -26,9 +28,10 @@ export function registerCompile(program: Command): void {
       .option("--repo <REPO>", "repository of the final tags (default: the project name)")
       .option("--tag <T>", "an extra tag <repo>:T per final image; {image} is replaced by the image's name (repeatable)",
         (v: string, prev: string[]) => [...prev, v], [] as string[])
-      .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel)"),
+      .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel)")
+      .option("--platform <LIST>", "target platforms of every image, e.g. linux/amd64,linux/arm64 (over werf.yaml's)", parsePlatforms),
   ).action(async (images: string[], opts: CompileCliOptions) => {
-    const plan = await planProject({ ...renderOptions(opts), images, toolchain: opts.toolchain });
+    const plan = await planProject({ ...renderOptions(opts), images, toolchain: opts.toolchain, ...(opts.platform ? { platform: opts.platform } : {}) });
     for (const w of plan.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     await pinToolchain(plan, opts);
     if (plan.images.length + plan.dockerfileImages.length === 0) {
@@ -60,5 +63,9 @@ async function pinToolchain(plan: Plan, opts: CompileCliOptions): Promise<void> 
   const digest = toolchainTop([await makeToolchainImage()]).digest;
   plan.toolchain = `${repo}@${digest}`;
   listStageContexts(plan);
-  process.stderr.write(`toolchain: ${plan.toolchain} (push it once before build.sh: stapel2docker toolchain --push ${repo})\n`);
+  process.stderr.write(
+    opts.repo !== undefined
+      ? `toolchain: ${plan.toolchain} (push it once before build.sh: stapel2docker toolchain --push ${repo})\n`
+      : `toolchain: ${plan.toolchain}; give --repo REGISTRY/PATH to take it from your registry (push it there once: stapel2docker toolchain --push REGISTRY/PATH)\n`,
+  );
 }
