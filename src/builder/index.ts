@@ -166,8 +166,9 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
         const values = first.length ? await dependencyValues(plan, repo, chains, dockerfiles, client) : undefined;
         // the toolchain every RUN mounts, by digest from a registry (pushed into the repo when it is not there)
         const platforms = [...new Set(plan.images.flatMap((i) => i.platform))];
-        const toolchain = await resolveToolchain({ given: opts.toolchain, repo, client, platforms });
-        built = await withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake({ ...plan, toolchain }, repo, chains, dockerfiles, opts, log, ssh, values));
+        // (set on the plan itself: introspection shells mount the same toolchain)
+        plan.toolchain = await resolveToolchain({ given: opts.toolchain, repo, client, platforms });
+        built = await withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake(plan, repo, chains, dockerfiles, opts, log, ssh, values));
         bakeRan = true;
       } else {
         log("reusing the stages another build pushed meanwhile");
