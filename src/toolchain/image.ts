@@ -127,7 +127,14 @@ export async function pushToolchain(client: RegistryClient, repo: string, images
     await client.pushBlob(repo, i.config);
     if (images.length > 1) await client.putManifest(`${repo}@${i.digest}`, { mediaType: MEDIA_TYPES.ociManifest, body: i.manifest });
   }
-  await client.putManifest(`${repo}:${toolchainTag(top.digest)}`, { mediaType: top.mediaType, body: top.body });
+  try {
+    await client.putManifest(`${repo}:${toolchainTag(top.digest)}`, { mediaType: top.mediaType, body: top.body });
+  } catch (e) {
+    // another host pushing the same toolchain at the same moment can make the registry fail this PUT (a tag
+    // written twice at once); the content is the same, so theirs is as good as ours
+    await new Promise((r) => setTimeout(r, 300));
+    if (!(await client.headManifest(ref))) throw e;
+  }
   return ref;
 }
 

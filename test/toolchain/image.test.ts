@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
@@ -21,6 +21,7 @@ import {
 import { RegistryClient, MEDIA_TYPES } from "../../src/registry/index.js";
 import { UserError } from "../../src/diagnostics.js";
 import { stackUp, uniqueRepo } from "../builder/support.js";
+import { repoRoot } from "../support/paths.js";
 
 const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
@@ -92,6 +93,11 @@ test("engine: pushed once (then one HEAD), pinned by digest, a tag resolved to i
   assert.equal(await resolveToolchain({ given: `${repo}:${toolchainTag(image.digest)}`, repo: "unused/x", client }), ref);
   assert.equal(await resolveToolchain({ given: ref, repo: "unused/x", client }), ref);
   await assert.rejects(resolveToolchain({ given: `${repo}:nope`, repo, client }), (e: unknown) => e instanceof UserError && /no such image/.test(e.message));
+  // two hosts pushing it into a new repo at once: both get the same reference
+  const fresh = uniqueRepo("toolchain");
+  const [x, y] = await Promise.all([pushToolchain(new RegistryClient(), fresh, [image]), pushToolchain(new RegistryClient(), fresh, [image])]);
+  assert.equal(x, `${fresh}@${image.digest}`);
+  assert.equal(y, x);
 
   const ctx = mkdtempSync(path.join(tmpdir(), "s2d-tc-build-"));
   t.after(() => rmSync(ctx, { recursive: true, force: true }));
@@ -105,3 +111,22 @@ test("engine: pushed once (then one HEAD), pinned by digest, a tag resolved to i
   assert.match(r.stderr, new RegExp(`ran ${repo.replace(/[.]/g, "\\.")} 5\\.`));
 });
 
+
+test("engine: `toolchain --push REPO` prints the pinned reference, `--digest` its digest; `--also DIR` makes an index", async () => {
+  await stackUp();
+  const cli = path.join(repoRoot, "dist", "src", "cli", "main.js");
+  const repo = uniqueRepo("toolchain-cli");
+  const digest = spawnSync(process.execPath, [cli, "toolchain", "--digest"], { encoding: "utf8" });
+  assert.equal(digest.status, 0, digest.stderr);
+  const pushed = spawnSync(process.execPath, [cli, "toolchain", "--push", repo], { encoding: "utf8" });
+  assert.equal(pushed.status, 0, pushed.stderr);
+  assert.equal(pushed.stdout.trim(), `${repo}@${digest.stdout.trim()}`);
+  assert.ok(await new RegistryClient().headManifest(pushed.stdout.trim()));
+  const arm64 = path.join(process.env.STAPEL2DOCKER_STACK_DIR ?? "/var/lib/stapel2docker-stack", "arm64", "root");
+  if (!existsSync(path.join(arm64, "bin", "busybox"))) return; // made by up.sh --hosts (test/builder/platform.test.ts)
+  const both = spawnSync(process.execPath, [cli, "toolchain", "--push", repo, "--also", arm64], { encoding: "utf8" });
+  assert.equal(both.status, 0, both.stderr);
+  const index = await new RegistryClient().getManifest(both.stdout.trim());
+  assert.equal(index.mediaType, MEDIA_TYPES.ociIndex);
+  assert.deepEqual(index.json.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture), ["amd64", "arm64"]);
+});
