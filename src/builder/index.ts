@@ -316,11 +316,15 @@ async function bake(
       if (d.stored) storedTags.set(d.plan.digest, d.stored.tag);
       else newTags.set(d.plan.digest, stageTag(d.plan.digest, ms));
     }
+    // --cache-repo: the builder pulls the stored stages from the first cache repo (copied there first when missing)
+    const cacheRepo = opts.cacheRepos?.length ? normalizeRepo(opts.cacheRepos[0], "--cache-repo") : undefined;
+    if (cacheRepo) await fillCacheRepos({ client: opts.client ?? new RegistryClient(), primary: repo, tags: [...storedTags.values()], cache: [cacheRepo], docker: opts.docker });
     const commitEnv = renderCommitEnv(plan);
     if (commitEnv !== undefined) await writeFile(path.join(work, "commit.env"), commitEnv, { mode: 0o600 });
     await writeSecretValues(plan, path.join(work, "secrets"));
     const files = buildFiles(plan, chains, {
       repo,
+      ...(cacheRepo ? { pullRepo: cacheRepo } : {}),
       storedTags,
       newTags,
       patchFiles: (p) => filesOf.get(p)!,

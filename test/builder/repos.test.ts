@@ -80,3 +80,19 @@ test("--cache-repo: built stages are copied into it; a build with an empty --rep
   const inCache2 = await client.listTags(cache2);
   for (const tag of stageTagsOf(third)) assert.ok(inCache2.includes(tag), `${tag} filled into the new cache repo`);
 });
+
+test("--cache-repo: the builder pulls the stored stages it builds on from the cache repo", async (t) => {
+  const p = makeProject();
+  t.after(() => p.cleanup());
+  const repo = uniqueRepo("primary");
+  const cache = uniqueRepo("cache");
+  const first = await build(p.dir, repo);
+  writeFile(p.dir, "src/deps/list.txt", "dep-2\n");
+  p.commit("masked edit");
+  let out = "";
+  const second = await build(p.dir, repo, { cacheRepos: [cache], buildOutput: (b) => void (out += b.toString("utf8")) });
+  assert.deepEqual(second.images[0].stages.filter((s) => s.status === "built").map((s) => s.stage), ["beforeSetup", "setup"]);
+  const install = first.images[0].stages.find((s) => s.stage === "install")!.tag.split(":").pop()!;
+  assert.match(out, new RegExp(`load metadata for ${cache.replace(/[.]/g, "\\.")}:${install}`), "FROM the cache repo");
+  assert.doesNotMatch(out, new RegExp(`load metadata for ${repo.replace(/[.]/g, "\\.")}:`), "nothing pulled from --repo");
+});
