@@ -55,6 +55,16 @@ const HINTS: { re: RegExp; hint: (m: RegExpMatchArray) => string }[] = [
       'entry `[registry."HOST:PORT"] http = true` (docker buildx create --config FILE); see docs/builders.md',
   },
   {
+    re: /unexpected status from (?:HEAD|GET) request to (?:https?:\/\/)?([^/\s]+)[^\n]*: (5\d\d)/,
+    hint: (m) =>
+      `the registry ${m[1]} answered ${m[2]} when the builder pulled from it (an image the build reads: the toolchain, a base ` +
+      "image or a stored stage), also after the bake was run again: it is failing; try again later, or ask its operators",
+  },
+  {
+    re: /received unexpected HTTP status: (5\d\d)/,
+    hint: (m) => `the registry answered ${m[1]} when the builder pushed a stage, also after the bake was run again: it is failing; try again later, or ask its operators`,
+  },
+  {
     re: /(pull access denied|unauthorized|authentication required|401 Unauthorized)/i,
     hint: () =>
       "the builder has no credentials for the registry: `docker login REGISTRY` on the machine that runs buildx " +

@@ -368,7 +368,7 @@ async function bake(
           seen = (seen + b.toString("utf8")).slice(-200_000);
           tap?.(b);
           out(b);
-        });
+        }, log);
       } catch (e) {
         throw e instanceof UserError ? locateBakeFailure(e, seen, dockerfile, files.plan) : e;
       }

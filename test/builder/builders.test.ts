@@ -19,6 +19,8 @@ test("hints: each known failure names the setting; unknown output gives none", (
     ["ERROR: use `docker --context=hostb buildx` to switch to context \"hostb\"", /DOCKER_CONTEXT=hostb/],
     ['failed to push: http: server gave HTTP response to HTTPS client', /http = true/],
     ["ERROR: failed to authorize: 401 Unauthorized", /docker login/],
+    ["failed to resolve source metadata for r:5000/x@sha256:00: unexpected status from HEAD request to http://r:5000/v2/x/manifests/sha256:00: 500 Internal Server Error", /registry r:5000 answered 500 when the builder pulled/],
+    ["ERROR: Error response from daemon: received unexpected HTTP status: 503 Service Unavailable", /answered 503 when the builder pushed/],
   ];
   for (const [out, re] of cases) assert.match(builderHint(out) ?? "", re, out);
   assert.equal(builderHint("#7 ERROR: process \"/bin/sh -c false\" did not complete successfully: exit code: 1"), undefined);
