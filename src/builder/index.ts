@@ -36,6 +36,8 @@ import { writeSecretValues } from "../emit/secrets.js";
 import { resolveToolchain } from "../toolchain/image.js";
 import { builderArgs } from "./builders.js";
 import { fillCacheRepos, normalizeRepo, takeFromOtherRepos, type OtherRepos } from "../storage/repos.js";
+import { makeRecords, writeRecords } from "../cleanup/records.js";
+import { StageVanished, vanishedStages } from "../storage/vanished.js";
 
 
 export { indexStageTags, parseStageTag, stageTag, type StoredStage } from "../storage/tags.js";
@@ -101,8 +103,22 @@ function labelCacheOf(opts: BuildOptions): LabelCache | undefined {
   return opts.labelCacheDir === null || process.env.STAPEL2DOCKER_NO_LABEL_CACHE ? undefined : new LabelCache(opts.labelCacheDir ?? defaultLabelCacheDir());
 }
 
-/** Builds the project's images; see the file comment. */
+/** Builds the project's images; see the file comment. A stored stage chosen for reuse that disappears before it
+ *  is used (deleted by a `cleanup` running meanwhile) is built again: the build starts over, at most twice. */
 export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await buildAttempt(opts);
+    } catch (e) {
+      if (!(e instanceof StageVanished) || attempt >= 3) throw e instanceof StageVanished ? e.cause : e;
+      (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(
+        `stage ${e.tags.join(", ")} disappeared from the registry after it was listed (a cleanup?): building again`,
+      );
+    }
+  }
+}
+
+async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
   const t0 = performance.now();
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const plan = opts.plan ?? (await planProject({ ...opts, images: opts.images }));
@@ -143,7 +159,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     log(`building ${first.map((n) => JSON.stringify(n)).join(", ")} first: other images use their ImageID or ImageDigest`);
     await buildProject({ ...opts, plan: undefined, images: first, client, dependencySources: tagged });
   }
-  let { chains, dockerfiles } = await resolve(plan, repo, client, labelCache, take);
+  let { chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache, take);
   let built = new Map<string, { tag: string; seconds: number }>();
   let bakeRan = false;
   if (missing(chains, dockerfiles).size) {
@@ -154,13 +170,13 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     );
     try {
       // another process may have built them meanwhile: list again
-      ({ chains, dockerfiles } = await resolve(plan, repo, client, labelCache, take));
+      ({ chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache, take));
       const now = missing(chains, dockerfiles);
       const unlocked = [...now].filter((d) => !want.has(d));
       if (unlocked.length) {
         await releaseLocks(locks.splice(0));
         locks.push(...(await acquireLocks([...now].map((d) => lockFile(lockDir, repo, d)))));
-        ({ chains, dockerfiles } = await resolve(plan, repo, client, labelCache, take));
+        ({ chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache, take));
       }
       if (missing(chains, dockerfiles).size) {
         const values = first.length ? await dependencyValues(plan, repo, chains, dockerfiles, client) : undefined;
@@ -168,7 +184,8 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
         const platforms = [...new Set(plan.images.flatMap((i) => i.platform))];
         // (set on the plan itself: introspection shells mount the same toolchain)
         plan.toolchain = await resolveToolchain({ given: opts.toolchain, repo, client, platforms });
-        built = await withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake(plan, repo, chains, dockerfiles, opts, log, ssh, values));
+        built = await vanishedStages(client, repo, chains, dockerfiles, () =>
+          withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake(plan, repo, chains, dockerfiles, opts, log, ssh, values)));
         bakeRan = true;
       } else {
         log("reusing the stages another build pushed meanwhile");
@@ -217,11 +234,15 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     for (const t of tags) tagJobs.push({ src: stage.tag, tag: t });
     images.push({ image: d.plan.image.name, digest: d.plan.digest, tags, stages: [stage] });
   }
-  await writeFinalTags(client, tagJobs, opts.docker);
+  await vanishedStages(client, repo, chains, dockerfiles, () => writeFinalTags(client, tagJobs, opts.docker));
   if (others?.cache.length) {
     const used = images.flatMap((i) => i.stages.map((st) => st.tag.slice(repo.length + 1)));
     await fillCacheRepos({ client, primary: repo, tags: used, cache: others.cache, docker: opts.docker });
   }
+  await writeRecords(client, repo, makeRecords(plan, repo, images), tagList).catch((e: unknown) => {
+    // the images are built and tagged: a registry refusing the record manifest should not fail the build
+    log(`warning: the build records could not be written (${e instanceof Error ? e.message.split("\n")[0] : String(e)}): cleanup cannot keep these images by their commit`);
+  });
   return {
     repo,
     images,

@@ -9,6 +9,7 @@ import { registerToolchain } from "./toolchain.js";
 import { registerPlan } from "./plan.js";
 import { registerCompile } from "./compile.js";
 import { registerBuild } from "./build.js";
+import { registerCleanup } from "./cleanup.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerCompile(program);
   registerBuild(program);
+  registerCleanup(program);
   return program;
 }
 

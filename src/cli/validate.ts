@@ -8,6 +8,7 @@ import { ProjectFiles } from "../project/files.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 import { UserError } from "../diagnostics.js";
 import { configProblems } from "../emit/check.js";
+import { cleanupProblems } from "../cleanup/policy.js";
 
 export function registerValidate(program: Command): void {
   addConfigOptions(
@@ -24,7 +25,7 @@ export function registerValidate(program: Command): void {
     const none = noImagesWarning(config, rendered.unsetEnv);
     if (none) process.stderr.write(`warning: ${formatDiagnostic(none)}\n`);
     // values no Dockerfile can hold, as compile would report them
-    const problems = configProblems(config);
+    const problems = [...configProblems(config), ...cleanupProblems(config.meta.cleanup, config.meta.pos, config.meta.cleanupPositions)];
     if (problems.length) throw new UserError(problems);
     process.stdout.write(summarise(config));
   });

@@ -1,7 +1,7 @@
 // The meta document (`configVersion: 1`, `project: NAME`, ...), pkg/config/raw_meta*.go.
 
 import type { DocContext } from "./context.js";
-import type { MetaBuild, WerfMeta } from "./model.js";
+import type { MetaBuild, SourcePos, WerfMeta } from "./model.js";
 import { buildImageSpec } from "./shared-directives.js";
 
 type Raw = Record<string, unknown>;
@@ -59,7 +59,17 @@ export function buildMeta(ctx: DocContext, raw: Raw): WerfMeta {
   const deploy = ctx.object(raw, "deploy");
   if (deploy) meta.deploy = structuredClone(deploy);
   const cleanup = ctx.object(raw, "cleanup");
-  if (cleanup) meta.cleanup = structuredClone(cleanup);
+  if (cleanup) {
+    meta.cleanup = structuredClone(cleanup);
+    // where each value of `cleanup:` is, for the messages of cleanup's policies (src/cleanup/policy.ts)
+    const at: Record<string, SourcePos> = {};
+    const walk = (v: unknown, path: string) => {
+      if (Array.isArray(v)) v.forEach((x, i) => ((at[`${path}[${i}]`] = ctx.pos(v, i, "value")), walk(x, `${path}[${i}]`)));
+      else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) (at[`${path}.${k}`] = ctx.pos(v, k, "value")), walk(x, `${path}.${k}`);
+    };
+    walk(cleanup, "cleanup");
+    meta.cleanupPositions = at;
+  }
   const gw = ctx.object(raw, "gitWorktree");
   if (gw) {
     meta.gitWorktree = {};

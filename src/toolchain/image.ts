@@ -123,8 +123,7 @@ export async function pushToolchain(client: RegistryClient, repo: string, images
   const ref = `${repo}@${top.digest}`;
   if (await client.headManifest(ref)) return ref;
   for (const i of images) {
-    await client.pushBlob(repo, i.layer);
-    await client.pushBlob(repo, i.config);
+    for (const blob of [i.layer, i.config]) if (!(await client.hasBlob(repo, sha256Digest(blob)))) await client.pushBlob(repo, blob);
     if (images.length > 1) await client.putManifest(`${repo}@${i.digest}`, { mediaType: MEDIA_TYPES.ociManifest, body: i.manifest });
   }
   try {
