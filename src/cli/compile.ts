@@ -1,7 +1,7 @@
 // `stapel2docker compile`: plan the stages, then write OUT/Dockerfile, docker-bake.json, build.sh, context/, commit.env.
 import path from "node:path";
 import type { Command } from "commander";
-import { formatDiagnostic } from "../diagnostics.js";
+import { UserError, formatDiagnostic } from "../diagnostics.js";
 import { planProject } from "../plan/plan.js";
 import { emitProject } from "../emit/index.js";
 import { listStageContexts } from "../plan/contexts.js";
@@ -60,7 +60,16 @@ async function pinToolchain(plan: Plan, opts: CompileCliOptions): Promise<void> 
     return;
   }
   const repo = repoOf(plan.project, opts.repo);
-  const digest = toolchainTop([await makeToolchainImage()]).digest;
+  let digest: string;
+  try {
+    digest = toolchainTop([await makeToolchainImage()]).digest;
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    throw new UserError({
+      message: `${e.diagnostics[0].message}: compile pins the toolchain image by the digest of this machine's static bash and busybox`,
+      hint: "give the toolchain's reference instead: --toolchain REGISTRY/PATH@sha256:... (printed by `stapel2docker toolchain --push REGISTRY/PATH` on a Debian machine, or by a build), or install bash-static and busybox-static",
+    });
+  }
   plan.toolchain = `${repo}@${digest}`;
   listStageContexts(plan);
   process.stderr.write(

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
@@ -129,4 +129,21 @@ test("engine: `toolchain --push REPO` prints the pinned reference, `--digest` it
   const index = await new RegistryClient().getManifest(both.stdout.trim());
   assert.equal(index.mediaType, MEDIA_TYPES.ociIndex);
   assert.deepEqual(index.json.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture), ["amd64", "arm64"]);
+});
+
+test("compile pins this machine's toolchain by digest in --repo: no local-only reference in the generated files", async (t) => {
+  const cli = path.join(repoRoot, "dist", "src", "cli", "main.js");
+  const dir = mkdtempSync(path.join(tmpdir(), "s2d-tc-compile-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, "werf.yaml"), "project: tc\nconfigVersion: 1\n---\nimage: app\nfrom: alpine:3.20\nshell:\n  install:\n  - echo hi\n");
+  const digest = spawnSync(process.execPath, [cli, "toolchain", "--digest"], { encoding: "utf8" }).stdout.trim();
+  const r = spawnSync(process.execPath, [cli, "compile", "--dir", dir, "--repo", "registry.example.com/team/tc"], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /toolchain --push registry\.example\.com\/team\/tc/);
+  const out = path.join(dir, ".stapel2docker");
+  const bake = JSON.parse(readFileSync(path.join(out, "docker-bake.json"), "utf8"));
+  const contexts = Object.values(bake.target as Record<string, { contexts?: Record<string, string> }>).map((x) => x.contexts?.["stapel-toolchain"]).filter(Boolean);
+  assert.ok(contexts.length > 0);
+  for (const c of contexts) assert.equal(c, `docker-image://registry.example.com/team/tc@${digest}`);
+  for (const f of ["Dockerfile", "docker-bake.json", "build.sh"]) assert.doesNotMatch(readFileSync(path.join(out, f), "utf8"), /stapel2docker\/toolchain/, f);
 });
