@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stops what up.sh started (the registry and dockerd, by the pids it recorded). Packages, images and
 # the registry's storage stay. With --purge, also removes the state dir (registry data, logs, apt cache).
+# With --hosts, stops only dockerd b and c (up.sh --hosts).
 set -euo pipefail
 STACK_HERE="$(cd "$(dirname "$0")" && pwd)"
 . "$STACK_HERE/lib.sh"
@@ -24,6 +25,9 @@ stop() {
   rm -f "$pidfile"
 }
 
+for host in b c; do stop "dockerd-$host" "$STACK_RUN/dockerd-$host.pid" dockerd; done
+# --hosts: only the extra build hosts of `up.sh --hosts` (the default daemon and the registry keep running)
+[ "${1:-}" = "--hosts" ] && exit 0
 stop registry "$STACK_RUN/registry.pid" docker-registry
 stop dockerd "$STACK_RUN/dockerd.pid" dockerd
 if [ "${1:-}" = "--purge" ]; then

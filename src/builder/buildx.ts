@@ -5,6 +5,7 @@ import { UserError } from "../diagnostics.js";
 import type { BakeFile } from "../bake/model.js";
 import { bakeKeysNeeded } from "../bake/write.js";
 import { run } from "../process/run.js";
+import { builderHint } from "./builders.js";
 import type { DockerfileState } from "../storage/plan.js";
 import type { ImageChain } from "../storage/resolve.js";
 
@@ -16,24 +17,43 @@ export async function hardLinkCopy(src: string, dst: string): Promise<void> {
   if (r.code !== 0) throw new Error(`cp -al ${src} ${dst}: ${r.error?.message ?? r.stderr.trim()}`);
 }
 
-export async function runBuildx(cmd: string, args: string[], cwd: string, output: BuildOutput): Promise<void> {
-  let tail = "";
-  const r = await run(cmd, args, {
-    cwd,
-    keep: 4000,
-    forwardSignals: true,
-    onOutput: (b) => {
-      tail = (tail + b.toString("utf8")).slice(-4000);
-      if (typeof output === "function") output(b);
-      else if (output === "inherit") process.stderr.write(b);
-    },
-  });
-  if (r.error) throw new UserError({ message: `cannot run ${cmd}: ${r.error.message}`, hint: "install Docker with the buildx plugin (see docs/stack.md)" });
-  if (r.code === 0) return;
-  throw new UserError({
-    message: `docker buildx bake failed (${r.signal ? `signal ${r.signal}` : `exit code ${r.code}`}); no tag was written for the stages it did not finish`,
-    hint: tail ? `its last output:\n${tail.trimEnd().split("\n").slice(-15).join("\n")}` : "see buildx's output above",
-  });
+/** How many times a bake that failed on a transient registry error is run (BuildKit's resolver does not retry a
+ *  5xx on a pull's HEAD/GET, as `docker push` does): the stages it finished are pushed, a rerun builds the rest. */
+const BAKE_ATTEMPTS = 3;
+
+/** A failure of the registry, not of the build: a 5xx or a broken connection, and no command failed. */
+export function transientRegistryFailure(output: string): boolean {
+  if (/did not complete successfully/.test(output)) return false;
+  return /unexpected status from (HEAD|GET|POST|PUT|PATCH) request to [^\n]*: 5\d\d|received unexpected HTTP status: 5\d\d|: 50[234] (Bad Gateway|Service Unavailable|Gateway Timeout)|connection reset by peer/.test(output);
+}
+
+export async function runBuildx(cmd: string, args: string[], cwd: string, output: BuildOutput, log?: (line: string) => void): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    let tail = "";
+    const r = await run(cmd, args, {
+      cwd,
+      keep: 4000,
+      forwardSignals: true,
+      onOutput: (b) => {
+        tail = (tail + b.toString("utf8")).slice(-4000);
+        if (typeof output === "function") output(b);
+        else if (output === "inherit") process.stderr.write(b);
+      },
+    });
+    if (r.error) throw new UserError({ message: `cannot run ${cmd}: ${r.error.message}`, hint: "install Docker with the buildx plugin (see docs/stack.md)" });
+    if (r.code === 0) return;
+    if (!r.signal && attempt < BAKE_ATTEMPTS && transientRegistryFailure(tail)) {
+      (log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`the registry failed during the bake (${tail.trimEnd().split("\n").pop()?.slice(0, 200)}); running it again (${attempt + 1}/${BAKE_ATTEMPTS})`);
+      await new Promise((res) => setTimeout(res, 500 * attempt));
+      continue;
+    }
+    const setting = builderHint(tail);
+    const last = tail ? `its last output:\n${tail.trimEnd().split("\n").slice(-15).join("\n")}` : "see buildx's output above";
+    throw new UserError({
+      message: `docker buildx bake failed (${r.signal ? `signal ${r.signal}` : `exit code ${r.code}`}); no tag was written for the stages it did not finish`,
+      hint: setting ? `${setting}\n${last}` : last,
+    });
+  }
 }
 
 const versions = new Map<string, Promise<[number, number, number] | undefined>>();

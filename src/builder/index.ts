@@ -23,7 +23,7 @@ import { buildFiles, type PatchFiles } from "./render.js";
 import { makeBuildPlan, type BuildPlan, type DockerfileState } from "../storage/plan.js";
 import { Resolver, type ImageChain, type StagePatch } from "../storage/resolve.js";
 import { openSourceRepo } from "../plan/git-sources.js";
-import { indexStageTags, stageTag } from "../storage/tags.js";
+import { indexStageTags, newStageMs, stageTag } from "../storage/tags.js";
 import type { BuildHooks } from "../introspect/index.js";
 import { StageTimes } from "./progress.js";
 import { LabelCache, defaultLabelCacheDir } from "../storage/label-cache.js";
@@ -33,6 +33,9 @@ import { parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAg
 import { buildTimeSources, dependencyValues, type DependencyValues } from "./dependencies.js";
 import { dependencySources } from "../emit/dependencies.js";
 import { writeSecretValues } from "../emit/secrets.js";
+import { resolveToolchain } from "../toolchain/image.js";
+import { builderArgs } from "./builders.js";
+import { fillCacheRepos, normalizeRepo, takeFromOtherRepos, type OtherRepos } from "../storage/repos.js";
 import { makeRecords, writeRecords } from "../cleanup/records.js";
 import { StageVanished, vanishedStages } from "../storage/vanished.js";
 
@@ -76,6 +79,14 @@ export interface BuildOptions extends Omit<PlanOptions, "images"> {
   /** Set on the run that builds the images whose ImageID/ImageDigest others use (see src/builder/dependencies.ts):
    *  every image that some dependency names, whose `<image>-<digest>` tag is written even when not final. */
   dependencySources?: ReadonlySet<string>;
+  /** `--builder NAME`: the buildx builder of the bake (default: buildx's current one, or BUILDX_BUILDER). */
+  builder?: string;
+  /** `--cache-repo`: read first, filled with every stage used (src/storage/repos.ts). */
+  cacheRepos?: string[];
+  /** `--secondary-repo`: read-only stage sources. */
+  secondaryRepos?: string[];
+  /** `--final-repo`: where the final tags go (default: the repo). */
+  finalRepo?: string;
 }
 
 /** What a build would do now (nothing is built or locked): the registry is listed and the chains resolved. */
@@ -84,7 +95,8 @@ export async function planBuild(opts: BuildOptions): Promise<BuildPlan> {
   const repo = repoOf(plan.project, opts.repo);
   const client = opts.client ?? new RegistryClient();
   const { chains, dockerfiles } = await resolve(plan, repo, client, labelCacheOf(opts));
-  return makeBuildPlan(repo, chains, dockerfiles, opts.addTags ?? [], opts.dependencySources ?? dependencySources(plan));
+  const finalRepo = opts.finalRepo !== undefined ? normalizeRepo(opts.finalRepo, "--final-repo") : repo;
+  return makeBuildPlan(repo, chains, dockerfiles, opts.addTags ?? [], opts.dependencySources ?? dependencySources(plan), finalRepo);
 }
 
 function labelCacheOf(opts: BuildOptions): LabelCache | undefined {
@@ -131,9 +143,12 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
   }
   const client = opts.client ?? new RegistryClient();
   const addTags = opts.addTags ?? [];
+  const others = otherRepos(opts);
+  const finalRepo = opts.finalRepo !== undefined ? normalizeRepo(opts.finalRepo, "--final-repo") : repo;
   // validate the final tags before anything is built
-  for (const image of plan.images) if (image.final && image.kind === "image") finalTags(repo, image.slug, image.digest, addTags);
-  for (const df of plan.dockerfileImages) if (df.image.final) finalTags(repo, df.target, df.digest, addTags);
+  for (const image of plan.images) if (image.final && image.kind === "image") finalTags(finalRepo, image.slug, image.digest, addTags);
+  for (const df of plan.dockerfileImages) if (df.image.final) finalTags(finalRepo, df.target, df.digest, addTags);
+  const take = others && takeFrom(plan, repo, client, others, opts, log);
 
   const labelCache = labelCacheOf(opts);
   // images that give others their ImageID/ImageDigest are built (or found) first, in a run of their own
@@ -144,7 +159,7 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
     log(`building ${first.map((n) => JSON.stringify(n)).join(", ")} first: other images use their ImageID or ImageDigest`);
     await buildProject({ ...opts, plan: undefined, images: first, client, dependencySources: tagged });
   }
-  let { chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache);
+  let { chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache, take);
   let built = new Map<string, { tag: string; seconds: number }>();
   let bakeRan = false;
   if (missing(chains, dockerfiles).size) {
@@ -155,16 +170,20 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
     );
     try {
       // another process may have built them meanwhile: list again
-      ({ chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache));
+      ({ chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache, take));
       const now = missing(chains, dockerfiles);
       const unlocked = [...now].filter((d) => !want.has(d));
       if (unlocked.length) {
         await releaseLocks(locks.splice(0));
         locks.push(...(await acquireLocks([...now].map((d) => lockFile(lockDir, repo, d)))));
-        ({ chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache));
+        ({ chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache, take));
       }
       if (missing(chains, dockerfiles).size) {
         const values = first.length ? await dependencyValues(plan, repo, chains, dockerfiles, client) : undefined;
+        // the toolchain every RUN mounts, by digest from a registry (pushed into the repo when it is not there)
+        const platforms = [...new Set(plan.images.flatMap((i) => i.platform))];
+        // (set on the plan itself: introspection shells mount the same toolchain)
+        plan.toolchain = await resolveToolchain({ given: opts.toolchain, repo, client, platforms });
         built = await vanishedStages(client, repo, chains, dockerfiles, () =>
           withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake(plan, repo, chains, dockerfiles, opts, log, ssh, values)));
         bakeRan = true;
@@ -180,7 +199,7 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
   // Final tags are always written: `<image>-<digest>` does not name its content (digests leave out the commit;
   // a rebuild at another commit gives the same digest), so a listed one may point at an older stage image.
   // the final tags are those of the build plan of the chains built
-  const buildPlan = makeBuildPlan(repo, chains, dockerfiles, addTags, tagged);
+  const buildPlan = makeBuildPlan(repo, chains, dockerfiles, addTags, tagged, finalRepo);
   const images: ImageReport[] = [];
   const tagJobs: { src: string; tag: string }[] = [];
   for (const [n, chain] of chains.entries()) {
@@ -215,7 +234,11 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
     for (const t of tags) tagJobs.push({ src: stage.tag, tag: t });
     images.push({ image: d.plan.image.name, digest: d.plan.digest, tags, stages: [stage] });
   }
-  await vanishedStages(client, repo, chains, dockerfiles, () => writeFinalTags(client, tagJobs));
+  await vanishedStages(client, repo, chains, dockerfiles, () => writeFinalTags(client, tagJobs, opts.docker));
+  if (others?.cache.length) {
+    const used = images.flatMap((i) => i.stages.map((st) => st.tag.slice(repo.length + 1)));
+    await fillCacheRepos({ client, primary: repo, tags: used, cache: others.cache, docker: opts.docker });
+  }
   await writeRecords(client, repo, makeRecords(plan, repo, images), tagList).catch((e: unknown) => {
     // the images are built and tagged: a registry refusing the record manifest should not fail the build
     log(`warning: the build records could not be written (${e instanceof Error ? e.message.split("\n")[0] : String(e)}): cleanup cannot keep these images by their commit`);
@@ -237,11 +260,26 @@ async function resolve(
   repo: string,
   client: RegistryClient,
   labelCache?: LabelCache,
+  take?: (list: string[]) => Promise<string[]>,
 ): Promise<{ chains: ImageChain[]; dockerfiles: DockerfileState[]; tagList: Set<string> }> {
   const list = await client.listTags(repo);
+  if (take) list.push(...(await take(list)));
   const tags = indexStageTags(list);
   const dockerfiles = plan.dockerfileImages.map((d) => ({ plan: d, stored: tags.get(d.digest)?.[0] }));
   return { chains: await new Resolver({ plan, repo, client, tags, labelCache }).resolveAll(), dockerfiles, tagList: new Set(list) };
+}
+
+/** The cache and secondary repos of the options, normalized; undefined when there are none. */
+function otherRepos(opts: BuildOptions): OtherRepos | undefined {
+  const cache = (opts.cacheRepos ?? []).map((r) => normalizeRepo(r, "--cache-repo"));
+  const secondary = (opts.secondaryRepos ?? []).map((r) => normalizeRepo(r, "--secondary-repo"));
+  return cache.length + secondary.length ? { cache, secondary } : undefined;
+}
+
+/** Copies the plan's stages that the primary repo lacks from the cache and secondary repos (src/storage/repos.ts). */
+function takeFrom(plan: Plan, repo: string, client: RegistryClient, repos: OtherRepos, opts: BuildOptions, log: (l: string) => void) {
+  const digests = new Set([...plan.images.flatMap((i) => i.stages.map((st) => st.digest)), ...plan.dockerfileImages.map((d) => d.digest)]);
+  return (list: string[]) => takeFromOtherRepos({ client, primary: repo, primaryTags: list, digests, repos, docker: opts.docker, log });
 }
 
 function missing(chains: ImageChain[], dockerfiles: DockerfileState[] = []): Set<string> {
@@ -288,7 +326,7 @@ async function bake(
     }
     const storedTags = new Map<string, string>();
     const newTags = new Map<string, string>();
-    const ms = Date.now();
+    const ms = newStageMs();
     for (const chain of chains) {
       for (const c of chain.stages) {
         if (c.stored) storedTags.set(c.stage.digest, c.stored.tag);
@@ -299,11 +337,15 @@ async function bake(
       if (d.stored) storedTags.set(d.plan.digest, d.stored.tag);
       else newTags.set(d.plan.digest, stageTag(d.plan.digest, ms));
     }
+    // --cache-repo: the builder pulls the stored stages from the first cache repo (copied there first when missing)
+    const cacheRepo = opts.cacheRepos?.length ? normalizeRepo(opts.cacheRepos[0], "--cache-repo") : undefined;
+    if (cacheRepo) await fillCacheRepos({ client: opts.client ?? new RegistryClient(), primary: repo, tags: [...storedTags.values()], cache: [cacheRepo], docker: opts.docker });
     const commitEnv = renderCommitEnv(plan);
     if (commitEnv !== undefined) await writeFile(path.join(work, "commit.env"), commitEnv, { mode: 0o600 });
     await writeSecretValues(plan, path.join(work, "secrets"));
     const files = buildFiles(plan, chains, {
       repo,
+      ...(cacheRepo ? { pullRepo: cacheRepo } : {}),
       storedTags,
       newTags,
       patchFiles: (p) => filesOf.get(p)!,
@@ -344,11 +386,11 @@ async function bake(
     const runBake = async (targets: string[] = [], tap?: (b: Buffer) => void) => {
       let seen = "";
       try {
-        await runBuildx(opts.docker ?? "docker", ["buildx", "bake", "--progress=plain", "--push", "-f", "docker-bake.json", ...targets], work, (b: Buffer) => {
+        await runBuildx(opts.docker ?? "docker", ["buildx", "bake", ...builderArgs(opts.builder), "--progress=plain", "--push", "-f", "docker-bake.json", ...targets], work, (b: Buffer) => {
           seen = (seen + b.toString("utf8")).slice(-200_000);
           tap?.(b);
           out(b);
-        });
+        }, log);
       } catch (e) {
         throw e instanceof UserError ? locateBakeFailure(e, seen, dockerfile, files.plan) : e;
       }

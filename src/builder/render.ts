@@ -42,6 +42,9 @@ export interface BuildFiles {
 
 export interface RenderBuildOptions {
   repo: string;
+  /** Where the builder pulls the stored stages it builds on (--cache-repo: the first cache repo, nearer to it);
+   *  default `repo`. The same tags are in both. */
+  pullRepo?: string;
   /** digest → stored stage tag (every stored stage any chain uses). */
   storedTags: Map<string, string>;
   /** digest → tag the built stage is pushed as. */
@@ -107,7 +110,7 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
         ...last.stage,
         name: "from",
         labels: {},
-        body: { kind: "from", base: { kind: "external", ref: `${opts.repo}:${last.stored!.tag}` } },
+        body: { kind: "from", base: { kind: "external", ref: `${opts.pullRepo ?? opts.repo}:${last.stored!.tag}` } },
       });
     }
     for (const c of chain.stages.slice(first)) {
@@ -129,7 +132,7 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
     if (dfBuilt.some((d) => d.target === target && d.digest === digest)) return undefined;
     const tag = opts.storedTags.get(digest);
     if (!tag) throw new UserError({ message: `internal: ${what} (${target}) is neither stored nor built`, hint: "run the build again; if it persists, report it" });
-    return `${opts.repo}:${tag}`;
+    return `${opts.pullRepo ?? opts.repo}:${tag}`;
   };
   for (const image of images) {
     image.stages = image.stages.map((s) => ({ ...s, body: fixRefs(s.body, ref) }));

@@ -152,6 +152,9 @@ export function makeCleanupPlan(input: CleanupInput): CleanupPlan {
       if (finalReason.has(tag)) dec = d("final", "keep", finalReason.get(tag)!);
       else if (m && youngDigests.has(m[1])) dec = d("final", "keep", `its stage was ${within}`);
       else dec = d("final", "delete", "no kept image has this final tag");
+    } else if (/^toolchain-[0-9a-f]{64}$/.test(tag)) {
+      // src/toolchain/image.ts: content-addressed, shared by every build of the repo (pushed again when missing)
+      dec = d("other", "keep", "the toolchain image the builds mount (content-addressed; a build pushes it again when it is missing)");
     } else {
       dec = d("other", "keep", "not made by stapel2docker build (another tool's tag)");
     }

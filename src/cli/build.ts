@@ -4,9 +4,10 @@ import type { Command } from "commander";
 import { UserError } from "../diagnostics.js";
 import { buildProject, formatBuildPlan, formatReport, planBuild } from "../builder/index.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
+import { addBuildReposOptions, buildReposOptions, type BuildReposCliOptions } from "./build-repos.js";
 import { addIntrospectOptions, prepareIntrospection, type IntrospectCliOptions } from "../introspect/cli.js";
 
-interface BuildCliOptions extends ConfigOptions, IntrospectCliOptions {
+interface BuildCliOptions extends ConfigOptions, IntrospectCliOptions, BuildReposCliOptions {
   repo: string;
   addTag: string[];
   report?: string;
@@ -19,7 +20,7 @@ interface BuildCliOptions extends ConfigOptions, IntrospectCliOptions {
 }
 
 export function registerBuild(program: Command): void {
-  addConfigOptions(addIntrospectOptions(
+  addConfigOptions(addIntrospectOptions(addBuildReposOptions(
     program
       .command("build")
       .description("build werf.yaml's images with docker buildx, reusing the stages stored in --repo")
@@ -35,16 +36,17 @@ export function registerBuild(program: Command): void {
         (v: string, prev: string[]) => [...prev, v], [] as string[])
       .option("--parallel <N>", "build at most N images at once (bake runs in waves of N images); default: all in one bake", parseParallel)
       .option("--print", "print the build plan (stages reused from which tag, stages built, git patches, final tags) and exit")
-      .option("--json", "with --print: the build plan as JSON")),
+      .option("--json", "with --print: the build plan as JSON"))),
   ).action(async (images: string[], opts: BuildCliOptions) => {
     const log = (l: string) => process.stderr.write(`${l}\n`);
+    const where = buildReposOptions(opts);
     if (opts.print) {
-      const p = await planBuild({ ...renderOptions(opts), images, repo: opts.repo, addTags: opts.addTag, toolchain: opts.toolchain });
+      const p = await planBuild({ ...renderOptions(opts), images, repo: opts.repo, addTags: opts.addTag, toolchain: opts.toolchain, ...where });
       process.stdout.write(opts.json ? JSON.stringify(p, null, 2) + "\n" : formatBuildPlan(p));
       return;
     }
     if (opts.json) throw new UserError({ message: "--json is an option of --print", hint: "use build --print --json, or --report FILE for the report of a build" });
-    const { plan, hooks } = await prepareIntrospection(opts, { ...renderOptions(opts), images, toolchain: opts.toolchain }, log);
+    const { plan, hooks } = await prepareIntrospection(opts, { ...renderOptions(opts), images, toolchain: opts.toolchain, ...where }, log);
     const report = await buildProject({
       plan,
       hooks,
@@ -56,6 +58,7 @@ export function registerBuild(program: Command): void {
       ssh: opts.ssh,
       sshKeys: opts.sshKey,
       parallel: opts.parallel,
+      ...where,
       log: (l) => process.stderr.write(`${l}\n`),
     });
     process.stdout.write(formatReport(report));

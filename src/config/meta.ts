@@ -1,5 +1,6 @@
 // The meta document (`configVersion: 1`, `project: NAME`, ...), pkg/config/raw_meta*.go.
 
+import { platformList } from "./platform.js";
 import type { DocContext } from "./context.js";
 import type { MetaBuild, SourcePos, WerfMeta } from "./model.js";
 import { buildImageSpec } from "./shared-directives.js";
@@ -49,7 +50,7 @@ export function buildMeta(ctx: DocContext, raw: Raw): WerfMeta {
   const meta: WerfMeta = { pos, project, configVersion: 1 };
   const b = ctx.object(raw, "build");
   if (b) {
-    const build: MetaBuild = { platform: ctx.list(b, "platform"), staged: ctx.bool(b, "staged") ?? false };
+    const build: MetaBuild = { platform: platformList(ctx, b, "platform"), staged: ctx.bool(b, "staged") ?? false };
     const cv = ctx.str(b, "cacheVersion");
     if (cv !== undefined) build.cacheVersion = cv;
     const spec = buildImageSpec(ctx, b);

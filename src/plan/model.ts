@@ -311,6 +311,9 @@ export interface PlanOptions {
   images?: string[];
   /** Toolchain image reference; default DEFAULT_TOOLCHAIN. */
   toolchain?: string;
+  /** `--platform`: the target platforms of every image (werf's --platform), over werf.yaml's `platform` and meta
+   *  `build.platform`; part of the from stage's digest. */
+  platform?: string[];
   /** Where remote git mappings are cloned; default `$XDG_CACHE_HOME/stapel2docker/git` (src/git/remote.ts). */
   gitCacheDir?: string;
   /** How external base images' configs are read; default: the docker daemon, else "assumed". */

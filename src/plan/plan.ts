@@ -187,7 +187,8 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
       });
     }
     const secrets = planSecrets(image.secrets);
-    const stages = buildConveyor({ config, image, slug, base, baseInput, baseConfig, git: imageGit, imports, dependencies, mounts, dev: opts.dev, secrets: secrets.map((s) => s.id) });
+    const platform = opts.platform?.length ? opts.platform : image.platform.length ? image.platform : (config.meta.build?.platform ?? []);
+    const stages = buildConveyor({ config, image, slug, base, baseInput, baseConfig, git: imageGit, imports, dependencies, mounts, dev: opts.dev, secrets: secrets.map((s) => s.id), platform });
     const plan: ImagePlan = {
       name: image.name,
       kind: image.kind,
@@ -196,7 +197,7 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
       slug,
       stages,
       digest: stages[stages.length - 1].digest,
-      platform: image.platform.length ? image.platform : (config.meta.build?.platform ?? []),
+      platform,
       asLayers: image.asLayers,
       gitAfterPatch: image.kind === "image" && !image.disableGitAfterPatch,
       base: baseConfig,

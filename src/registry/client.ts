@@ -124,6 +124,17 @@ export class RegistryClient {
     return this.fetchBlob(this.op(`reading blob ${digest} of ${r.registry}/${r.repository}`, r, false), r, digest);
   }
 
+  /** Whether the repository holds the blob (HEAD). `repo` is "registry/path". */
+  async hasBlob(repo: string, digest: string): Promise<boolean> {
+    const r = parseRepository(repo);
+    const op = this.op(`checking blob ${digest} of ${r.registry}/${r.repository}`, r, false);
+    const res = await this.t.send(op, `${this.t.baseUrl(r.registry)}/v2/${r.repository}/blobs/${digest}`, { method: "HEAD", scopes: [repositoryScope(r.repository, false)] });
+    await res.body?.cancel();
+    if (res.status === 200) return true;
+    if (res.status === 404) return false;
+    throw statusError(this.t, op, res, Buffer.alloc(0));
+  }
+
   /** PUTs a manifest under `ref`'s tag (or digest); returns its digest (sha256 of the body). */
   async putManifest(ref: string, manifest: { mediaType: string; body: Buffer }): Promise<string> {
     const r = this.parseRef(ref);
