@@ -63,3 +63,72 @@ ensure_registry() {
   fi
   say registry "started (http://$REGISTRY_ADDR, storage $STACK_STATE/registry/data; log: $STACK_LOGS/registry.log)"
 }
+
+# ---- extra build hosts: dockerd "b" and "c" next to the default one (up.sh --hosts)
+# Each is a separate build host: its own --data-root (image store, BuildKit cache), --exec-root (its own managed
+# containerd), --pidfile and socket, no iptables. Tests address one with DOCKER_HOST=unix://$STACK_RUN/dockerd-<name>.sock.
+# Host "c" runs the containerd image store (features.containerd-snapshotter), which multi-platform builds need.
+# Their config files are their own: the default daemon's /etc/docker/daemon.json is never read or changed.
+#
+# Networking: NOT --bridge=none. A dockerd started with --bridge=none deletes the interface "docker0" at start-up
+# (moby's removeDefaultBridgeInterface), which cuts every container and RUN of the default daemon off its bridge
+# ("adding interface veth... to bridge docker0 failed: Device does not exist"); and BuildKit inside a dockerd
+# without a "bridge" network fails every RUN ("network bridge not found"). So each extra host gets a bridge of
+# its own, made here before it starts: s2d-br-<name>, 172.31.<n>.1/24, no iptables, no masquerade.
+EXTRA_HOSTS="b c"
+
+host_sock() { echo "$STACK_RUN/dockerd-$1.sock"; }
+host_answers() { DOCKER_HOST="unix://$(host_sock "$1")" timeout 10 docker info >/dev/null 2>&1; }
+host_subnet() { case "$1" in b) echo 172.31.11.1/24 ;; c) echo 172.31.12.1/24 ;; esac; }
+
+write_host_config() {
+  local name="$1" dir="$STACK_STATE/hosts/$1"
+  mkdir -p "$dir/data"
+  if [ "$name" = c ]; then
+    printf '{\n  "features": { "containerd-snapshotter": true }\n}\n' >"$dir/daemon.json"
+  else
+    printf '{}\n' >"$dir/daemon.json"
+  fi
+}
+
+# ensure_host_bridge NAME: the host's own bridge interface, up, with its address.
+ensure_host_bridge() {
+  local br="s2d-br-$1" addr; addr="$(host_subnet "$1")"
+  ip link show "$br" >/dev/null 2>&1 || ip link add "$br" type bridge || die "cannot create bridge $br"
+  ip -4 addr show dev "$br" | grep -q "inet ${addr%/*}/" || ip addr add "$addr" dev "$br" || die "cannot address bridge $br"
+  ip link set "$br" up || die "cannot bring bridge $br up"
+}
+
+ensure_host() {
+  local name="$1" sock pidfile exec_root
+  sock="$(host_sock "$name")"; pidfile="$STACK_RUN/dockerd-$name.pid"
+  # a short exec-root: containerd's socket path must stay under 108 bytes
+  exec_root="/run/s2d-dockerd-$name"
+  if host_answers "$name"; then
+    say "dockerd-$name" "already ok (DOCKER_HOST=unix://$sock)"
+    return 0
+  fi
+  if ! pid_alive "$pidfile" dockerd; then
+    write_host_config "$name"
+    ensure_host_bridge "$name"
+    rm -f "$sock" "$pidfile"
+    printf '\n=== %s dockerd-%s start ===\n' "$(date -u +%FT%TZ)" "$name" >>"$STACK_LOGS/dockerd-$name.log"
+    setsid nohup dockerd --config-file "$STACK_STATE/hosts/$name/daemon.json" \
+      --data-root "$STACK_STATE/hosts/$name/data" --exec-root "$exec_root" --pidfile "$pidfile" \
+      --host "unix://$sock" --bridge "s2d-br-$name" --iptables=false --ip6tables=false --ip-masq=false \
+      >>"$STACK_LOGS/dockerd-$name.log" 2>&1 </dev/null 9>&- &
+    echo $! >"$STACK_RUN/dockerd-$name.launched"
+  else
+    cat "$pidfile" >"$STACK_RUN/dockerd-$name.launched"
+  fi
+  if ! wait_alive_until "$DOCKERD_START_TIMEOUT" "$STACK_RUN/dockerd-$name.launched" dockerd host_answers "$name"; then
+    log_tail "$STACK_LOGS/dockerd-$name.log"
+    die "dockerd-$name did not answer on $sock within ${DOCKERD_START_TIMEOUT}s (log: $STACK_LOGS/dockerd-$name.log)"
+  fi
+  say "dockerd-$name" "started (DOCKER_HOST=unix://$sock; bridge s2d-br-$name; data $STACK_STATE/hosts/$name/data; log: $STACK_LOGS/dockerd-$name.log)"
+}
+
+ensure_hosts() {
+  local name
+  for name in $EXTRA_HOSTS; do ensure_host "$name"; done
+}

@@ -6,18 +6,20 @@
 #                       registry and of introspection, stapel2docker-* volumes and the build cache; then the state
 #                       dir (registry data, logs, apt cache, ansible rootfs) and the temp folders tests leave in
 #                       /tmp (s2d-*, stapel2docker-*). Debian packages stay (docs/stack.md says how to remove them).
+#   down.sh --hosts     stop only dockerd b and c (up.sh --hosts); the default daemon and the registry keep running.
 #   --dry-run           print what would be stopped and removed; change nothing.
 # `npm run stack:down` runs `down.sh --purge`.
 set -euo pipefail
 STACK_HERE="$(cd "$(dirname "$0")" && pwd)"
 . "$STACK_HERE/lib.sh"
 
-PURGE=0 DRY=0
+PURGE=0 DRY=0 HOSTS=0
 for a in "$@"; do
   case "$a" in
     --purge) PURGE=1 ;;
     --dry-run) DRY=1 ;;
-    *) die "unknown option $a (usage: down.sh [--purge] [--dry-run])" ;;
+    --hosts) HOSTS=1 ;;
+    *) die "unknown option $a (usage: down.sh [--purge] [--dry-run] | down.sh --hosts)" ;;
   esac
 done
 
@@ -71,7 +73,10 @@ purge_engine() {
   [ "$DRY" = 1 ] || say cache "build cache pruned"
 }
 
-if [ "$PURGE" = 1 ]; then purge_engine; fi
+if [ "$PURGE" = 1 ] && [ "$HOSTS" = 0 ]; then purge_engine; fi
+for host in b c; do stop "dockerd-$host" "$STACK_RUN/dockerd-$host.pid" dockerd; done
+# --hosts: only the extra build hosts of `up.sh --hosts` (the default daemon and the registry keep running)
+[ "$HOSTS" = 1 ] && exit 0
 stop registry "$STACK_RUN/registry.pid" docker-registry
 stop dockerd "$STACK_RUN/dockerd.pid" dockerd
 if [ "$PURGE" = 1 ]; then

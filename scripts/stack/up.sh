@@ -3,6 +3,10 @@
 # docker-buildx >= 0.13 from trixie, docker-registry, static busybox and bash), dockerd, a registry on
 # 127.0.0.1:5000, the local base/toolchain images and a checked buildx builder. Everything already
 # up is only checked. Prints one line per component, with its seconds. Run as root. See docs/stack.md.
+# With --hosts, also two more build hosts: dockerd "b" and "c" (own data, exec root and socket under the state dir;
+# "c" with the containerd image store), addressed with DOCKER_HOST (daemons.sh, docs/builders.md), and what
+# multi-platform builds need: qemu-user-static in binfmt_misc, arm64 static busybox/bash, a base image index
+# (multiarch.sh).
 # Environment: STAPEL2DOCKER_STACK_DIR (state dir, default /var/lib/stapel2docker-stack),
 #              STAPEL2DOCKER_DOCKERD_TIMEOUT (seconds to wait for dockerd, default 90).
 set -euo pipefail
@@ -12,6 +16,7 @@ STACK_HERE="$(cd "$(dirname "$0")" && pwd)"
 . "$STACK_HERE/daemons.sh"
 . "$STACK_HERE/images.sh"
 . "$STACK_HERE/buildx.sh"
+. "$STACK_HERE/multiarch.sh"
 
 [ "$(id -u)" -eq 0 ] || die "up.sh must run as root (it installs packages and starts dockerd)"
 mkdir -p "$STACK_LOGS" "$STACK_RUN"
@@ -25,4 +30,8 @@ ensure_dockerd
 ensure_registry
 ensure_images
 ensure_buildx
+if [ "${1:-}" = "--hosts" ]; then
+  ensure_hosts
+  ensure_multiarch
+fi
 say stack "up in $(since_start) s (state: $STACK_STATE; logs: $STACK_LOGS)"

@@ -14,8 +14,10 @@ export interface BakeTarget {
   secret?: string[];
   /** SSH agents forwarded to the build: `ID=PATH[,PATH]`. */
   ssh?: string[];
-  /** The network mode of the build's RUN instructions (`default`, `none`, `host`). */
+  /** The network mode of the build's RUN instructions (`default`, `none`, `host`); buildx 0.18+ reads it. */
   network?: string;
+  /** Extra /etc/hosts entries of the build's RUN instructions, host → IP (bake's `extra-hosts`, buildx 0.25+). */
+  "extra-hosts"?: Record<string, string>;
   tags: string[];
   platforms?: string[];
   /** Where the result goes (`type=docker` loads it into the daemon); absent: the tags are pushed with --push. */

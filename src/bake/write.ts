@@ -23,6 +23,7 @@ export function bakeTarget(t: BakeTarget): BakeTarget {
     ...(t.secret?.length ? { secret: [...t.secret] } : {}),
     ...(t.ssh?.length ? { ssh: [...t.ssh] } : {}),
     ...(t.network !== undefined ? { network: t.network } : {}),
+    ...(t["extra-hosts"] && Object.keys(t["extra-hosts"]).length ? { "extra-hosts": sorted(t["extra-hosts"]) } : {}),
     tags: [...t.tags],
     ...(t.platforms?.length ? { platforms: [...t.platforms] } : {}),
     ...(t.output?.length ? { output: [...t.output] } : {}),
@@ -37,6 +38,18 @@ export function bakeFile(targets: Record<string, BakeTarget>, defaults?: string[
     group: { default: { targets: defaults ? [...defaults] : names } },
     target: Object.fromEntries(names.map((n) => [n, bakeTarget(targets[n])])),
   };
+}
+
+/** The oldest buildx whose bake reads a key the targets use (older ones silently ignore it), with the images that
+ *  use it; buildx 0.13 reads neither `network` (0.18) nor `extra-hosts` (0.25). */
+export function bakeKeysNeeded(file: BakeFile): { key: string; version: [number, number]; targets: string[] }[] {
+  const out: { key: string; version: [number, number]; targets: string[] }[] = [];
+  const targets = Object.entries(file.target);
+  const net = targets.filter(([, t]) => t.network !== undefined).map(([n]) => n);
+  const hosts = targets.filter(([, t]) => t["extra-hosts"] !== undefined).map(([n]) => n);
+  if (net.length) out.push({ key: "network", version: [0, 18], targets: net });
+  if (hosts.length) out.push({ key: "extra-hosts", version: [0, 25], targets: hosts });
+  return out;
 }
 
 export function bakeJson(file: BakeFile): string {

@@ -2,7 +2,10 @@
 // a UserError with buildx's last lines), the per-target context folders and the --parallel waves.
 
 import { UserError } from "../diagnostics.js";
+import type { BakeFile } from "../bake/model.js";
+import { bakeKeysNeeded } from "../bake/write.js";
 import { run } from "../process/run.js";
+import { builderHint } from "./builders.js";
 import type { DockerfileState } from "../storage/plan.js";
 import type { ImageChain } from "../storage/resolve.js";
 
@@ -14,27 +17,88 @@ export async function hardLinkCopy(src: string, dst: string): Promise<void> {
   if (r.code !== 0) throw new Error(`cp -al ${src} ${dst}: ${r.error?.message ?? r.stderr.trim()}`);
 }
 
-/** Runs buildx; a failure's hint shows its last output lines (`lastOutput()` when given: the plain rendering of a
- *  rawjson stream, else the raw text). */
-export async function runBuildx(cmd: string, args: string[], cwd: string, output: BuildOutput, lastOutput?: () => string): Promise<void> {
-  let tail = "";
-  const r = await run(cmd, args, {
-    cwd,
-    keep: 4000,
-    forwardSignals: true,
-    onOutput: (b) => {
-      tail = (tail + b.toString("utf8")).slice(-4000);
-      if (typeof output === "function") output(b);
-      else if (output === "inherit") process.stderr.write(b);
-    },
-  });
-  if (r.error) throw new UserError({ message: `cannot run ${cmd}: ${r.error.message}`, hint: "install Docker with the buildx plugin (see docs/stack.md)" });
-  if (r.code === 0) return;
-  if (lastOutput) tail = lastOutput().slice(-4000);
-  throw new UserError({
-    message: `docker buildx bake failed (${r.signal ? `signal ${r.signal}` : `exit code ${r.code}`}); no tag was written for the stages it did not finish`,
-    hint: tail ? `its last output:\n${tail.trimEnd().split("\n").slice(lastOutput ? -40 : -15).join("\n")}` : "see buildx's output above",
-  });
+/** How many times a bake that failed on a transient registry error is run (BuildKit's resolver does not retry a
+ *  5xx on a pull's HEAD/GET, as `docker push` does): the stages it finished are pushed, a rerun builds the rest. */
+const BAKE_ATTEMPTS = 3;
+
+/** A failure of the registry, not of the build: a 5xx or a broken connection, and no command failed. */
+export function transientRegistryFailure(output: string): boolean {
+  if (/did not complete successfully/.test(output)) return false;
+  return /unexpected status from (HEAD|GET|POST|PUT|PATCH) request to [^\n]*: 5\d\d|received unexpected HTTP status: 5\d\d|: 50[234] (Bad Gateway|Service Unavailable|Gateway Timeout)|connection reset by peer/.test(output);
+}
+
+/** Runs buildx (again, after a transient registry failure); a failure's hint shows its last output lines
+ *  (`lastOutput()` when given: what tells why a rawjson stream failed, see src/builder/progress.ts; else the raw
+ *  text). */
+export async function runBuildx(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  output: BuildOutput,
+  log?: (line: string) => void,
+  lastOutput?: () => string,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    let tail = "";
+    const r = await run(cmd, args, {
+      cwd,
+      keep: 4000,
+      forwardSignals: true,
+      onOutput: (b) => {
+        tail = (tail + b.toString("utf8")).slice(-4000);
+        if (typeof output === "function") output(b);
+        else if (output === "inherit") process.stderr.write(b);
+      },
+    });
+    if (r.error) throw new UserError({ message: `cannot run ${cmd}: ${r.error.message}`, hint: "install Docker with the buildx plugin (see docs/stack.md)" });
+    if (r.code === 0) return;
+    if (lastOutput) tail = lastOutput().slice(-4000);
+    if (!r.signal && attempt < BAKE_ATTEMPTS && transientRegistryFailure(tail)) {
+      (log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`the registry failed during the bake (${tail.trimEnd().split("\n").pop()?.slice(0, 200)}); running it again (${attempt + 1}/${BAKE_ATTEMPTS})`);
+      await new Promise((res) => setTimeout(res, 500 * attempt));
+      continue;
+    }
+    const setting = builderHint(tail);
+    const last = tail ? `its last output:\n${tail.trimEnd().split("\n").slice(lastOutput ? -40 : -15).join("\n")}` : "see buildx's output above";
+    throw new UserError({
+      message: `docker buildx bake failed (${r.signal ? `signal ${r.signal}` : `exit code ${r.code}`}); no tag was written for the stages it did not finish`,
+      hint: setting ? `${setting}\n${last}` : last,
+    });
+  }
+}
+
+const versions = new Map<string, Promise<[number, number, number] | undefined>>();
+
+/** `docker buildx version` as [major, minor, patch] ("github.com/docker/buildx 0.13.1+ds1 …", "… v0.25.0 …"), once
+ *  per process; undefined when it cannot be read. */
+export function buildxVersion(docker: string): Promise<[number, number, number] | undefined> {
+  let v = versions.get(docker);
+  if (!v) {
+    v = run(docker, ["buildx", "version"]).then((r) => {
+      const m = /\bv?(\d+)\.(\d+)\.(\d+)/.exec(r.stdout.toString());
+      return r.code === 0 && m ? ([Number(m[1]), Number(m[2]), Number(m[3])] as [number, number, number]) : undefined;
+    });
+    versions.set(docker, v);
+  }
+  return v;
+}
+
+/**
+ * Refuses to bake when the bake file uses a key this buildx does not read (it would build without it, silently:
+ * a Dockerfile image's `network` needs buildx 0.18, its `addHost` (extra-hosts) 0.25).
+ */
+export async function requireBakeKeys(docker: string, bake: BakeFile, images: (target: string) => string): Promise<void> {
+  const needed = bakeKeysNeeded(bake);
+  if (!needed.length) return;
+  const have = await buildxVersion(docker);
+  const problems = needed.filter((n) => !have || have[0] < n.version[0] || (have[0] === n.version[0] && have[1] < n.version[1]));
+  if (!problems.length) return;
+  throw new UserError(
+    problems.map((n) => ({
+      message: `${n.key === "network" ? "network" : "addHost"} of ${n.targets.map((t) => `image ${JSON.stringify(images(t))}`).join(", ")} needs buildx ${n.version.join(".")} or newer (bake's \`${n.key}\`); ${have ? `this machine has buildx ${have.join(".")}` : "the buildx version could not be read"}, which would build without it`,
+      hint: `upgrade the docker buildx plugin, or remove ${n.key === "network" ? "`network:`" : "`addHost:`"} from the image`,
+    })),
+  );
 }
 
 /** The bake targets grouped by image, at most `n` images per wave, an image after the images it builds on or

@@ -2,7 +2,7 @@
 // build the missing stages in one `docker buildx bake` (each pushed as `<repo>:<digest>-<ms>`), then write the
 // final tags registry-side. See docs/build.md.
 
-import { bakeWaves, hardLinkCopy, runBuildx, type BuildOutput } from "./buildx.js";
+import { bakeWaves, hardLinkCopy, requireBakeKeys, runBuildx, type BuildOutput } from "./buildx.js";
 import { writeFinalTags } from "../storage/final-tags.js";
 import { sec, type BuildReport, type ImageReport, type StageReport } from "./report.js";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -23,7 +23,7 @@ import { buildFiles, type PatchFiles } from "./render.js";
 import { makeBuildPlan, type BuildPlan, type DockerfileState } from "../storage/plan.js";
 import { Resolver, type ImageChain, type StagePatch } from "../storage/resolve.js";
 import { openSourceRepo } from "../plan/git-sources.js";
-import { indexStageTags, stageTag } from "../storage/tags.js";
+import { indexStageTags, newStageMs, stageTag } from "../storage/tags.js";
 import type { BuildHooks } from "../introspect/index.js";
 import { BuildxProgress, type ProgressMode } from "./progress.js";
 import { progressDisplay } from "./display.js";
@@ -35,6 +35,11 @@ import { parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAg
 import { buildTimeSources, dependencyValues, type DependencyValues } from "./dependencies.js";
 import { dependencySources } from "../emit/dependencies.js";
 import { writeSecretValues } from "../emit/secrets.js";
+import { resolveToolchain } from "../toolchain/image.js";
+import { builderArgs } from "./builders.js";
+import { fillCacheRepos, normalizeRepo, takeFromOtherRepos, type OtherRepos } from "../storage/repos.js";
+import { makeRecords, writeRecords } from "../cleanup/records.js";
+import { StageVanished, vanishedStages } from "../storage/vanished.js";
 
 
 export { indexStageTags, parseStageTag, stageTag, type StoredStage } from "../storage/tags.js";
@@ -78,6 +83,14 @@ export interface BuildOptions extends Omit<PlanOptions, "images"> {
   /** Set on the run that builds the images whose ImageID/ImageDigest others use (see src/builder/dependencies.ts):
    *  every image that some dependency names, whose `<image>-<digest>` tag is written even when not final. */
   dependencySources?: ReadonlySet<string>;
+  /** `--builder NAME`: the buildx builder of the bake (default: buildx's current one, or BUILDX_BUILDER). */
+  builder?: string;
+  /** `--cache-repo`: read first, filled with every stage used (src/storage/repos.ts). */
+  cacheRepos?: string[];
+  /** `--secondary-repo`: read-only stage sources. */
+  secondaryRepos?: string[];
+  /** `--final-repo`: where the final tags go (default: the repo). */
+  finalRepo?: string;
 }
 
 /** What a build would do now (nothing is built or locked): the registry is listed and the chains resolved. */
@@ -86,15 +99,30 @@ export async function planBuild(opts: BuildOptions): Promise<BuildPlan> {
   const repo = repoOf(plan.project, opts.repo);
   const client = opts.client ?? new RegistryClient();
   const { chains, dockerfiles } = await resolve(plan, repo, client, labelCacheOf(opts));
-  return makeBuildPlan(repo, chains, dockerfiles, opts.addTags ?? [], opts.dependencySources ?? dependencySources(plan));
+  const finalRepo = opts.finalRepo !== undefined ? normalizeRepo(opts.finalRepo, "--final-repo") : repo;
+  return makeBuildPlan(repo, chains, dockerfiles, opts.addTags ?? [], opts.dependencySources ?? dependencySources(plan), finalRepo);
 }
 
 function labelCacheOf(opts: BuildOptions): LabelCache | undefined {
   return opts.labelCacheDir === null || process.env.STAPEL2DOCKER_NO_LABEL_CACHE ? undefined : new LabelCache(opts.labelCacheDir ?? defaultLabelCacheDir());
 }
 
-/** Builds the project's images; see the file comment. */
+/** Builds the project's images; see the file comment. A stored stage chosen for reuse that disappears before it
+ *  is used (deleted by a `cleanup` running meanwhile) is built again: the build starts over, at most twice. */
 export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await buildAttempt(opts);
+    } catch (e) {
+      if (!(e instanceof StageVanished) || attempt >= 3) throw e instanceof StageVanished ? e.cause : e;
+      (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(
+        `stage ${e.tags.join(", ")} disappeared from the registry after it was listed (a cleanup?): building again`,
+      );
+    }
+  }
+}
+
+async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
   const t0 = performance.now();
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const plan = opts.plan ?? (await planProject({ ...opts, images: opts.images }));
@@ -119,9 +147,12 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   }
   const client = opts.client ?? new RegistryClient();
   const addTags = opts.addTags ?? [];
+  const others = otherRepos(opts);
+  const finalRepo = opts.finalRepo !== undefined ? normalizeRepo(opts.finalRepo, "--final-repo") : repo;
   // validate the final tags before anything is built
-  for (const image of plan.images) if (image.final && image.kind === "image") finalTags(repo, image.slug, image.digest, addTags);
-  for (const df of plan.dockerfileImages) if (df.image.final) finalTags(repo, df.target, df.digest, addTags);
+  for (const image of plan.images) if (image.final && image.kind === "image") finalTags(finalRepo, image.slug, image.digest, addTags);
+  for (const df of plan.dockerfileImages) if (df.image.final) finalTags(finalRepo, df.target, df.digest, addTags);
+  const take = others && takeFrom(plan, repo, client, others, opts, log);
 
   const labelCache = labelCacheOf(opts);
   // images that give others their ImageID/ImageDigest are built (or found) first, in a run of their own
@@ -133,7 +164,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     await buildProject({ ...opts, plan: undefined, images: first, client, dependencySources: tagged });
   }
   const tList = performance.now();
-  let { chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache);
+  let { chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache, take);
   {
     const todo = missing(chains, dockerfiles).size;
     const reused = chains.reduce((n, c) => n + c.stages.filter((s) => s.stored).length, 0) + dockerfiles.filter((d) => d.stored).length;
@@ -149,17 +180,22 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     );
     try {
       // another process may have built them meanwhile: list again
-      ({ chains, dockerfiles } = await resolve(plan, repo, client, labelCache));
+      ({ chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache, take));
       const now = missing(chains, dockerfiles);
       const unlocked = [...now].filter((d) => !want.has(d));
       if (unlocked.length) {
         await releaseLocks(locks.splice(0));
         locks.push(...(await acquireLocks([...now].map((d) => lockFile(lockDir, repo, d)))));
-        ({ chains, dockerfiles } = await resolve(plan, repo, client, labelCache));
+        ({ chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache, take));
       }
       if (missing(chains, dockerfiles).size) {
         const values = first.length ? await dependencyValues(plan, repo, chains, dockerfiles, client) : undefined;
-        built = await withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake(plan, repo, chains, dockerfiles, opts, log, ssh, values));
+        // the toolchain every RUN mounts, by digest from a registry (pushed into the repo when it is not there)
+        const platforms = [...new Set(plan.images.flatMap((i) => i.platform))];
+        // (set on the plan itself: introspection shells mount the same toolchain)
+        plan.toolchain = await resolveToolchain({ given: opts.toolchain, repo, client, platforms });
+        built = await vanishedStages(client, repo, chains, dockerfiles, () =>
+          withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake(plan, repo, chains, dockerfiles, opts, log, ssh, values)));
         bakeRan = true;
       } else {
         log("reusing the stages another build pushed meanwhile");
@@ -173,7 +209,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   // Final tags are always written: `<image>-<digest>` does not name its content (digests leave out the commit;
   // a rebuild at another commit gives the same digest), so a listed one may point at an older stage image.
   // the final tags are those of the build plan of the chains built
-  const buildPlan = makeBuildPlan(repo, chains, dockerfiles, addTags, tagged);
+  const buildPlan = makeBuildPlan(repo, chains, dockerfiles, addTags, tagged, finalRepo);
   const images: ImageReport[] = [];
   const tagJobs: { src: string; tag: string }[] = [];
   for (const [n, chain] of chains.entries()) {
@@ -213,8 +249,16 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     images.push({ image: d.plan.image.name, configType: "dockerfile", final: d.plan.image.final, digest: d.plan.digest, tags, stages: [stage] });
   }
   const tTags = performance.now();
-  await writeFinalTags(client, tagJobs);
+  await vanishedStages(client, repo, chains, dockerfiles, () => writeFinalTags(client, tagJobs, opts.docker));
   if (tagJobs.length) log(`stapel2docker: wrote ${tagJobs.length} final tag(s) in ${secsSince(tTags)}`);
+  if (others?.cache.length) {
+    const used = images.flatMap((i) => i.stages.map((st) => st.tag.slice(repo.length + 1)));
+    await fillCacheRepos({ client, primary: repo, tags: used, cache: others.cache, docker: opts.docker });
+  }
+  await writeRecords(client, repo, makeRecords(plan, repo, images), tagList).catch((e: unknown) => {
+    // the images are built and tagged: a registry refusing the record manifest should not fail the build
+    log(`warning: the build records could not be written (${e instanceof Error ? e.message.split("\n")[0] : String(e)}): cleanup cannot keep these images by their commit`);
+  });
   return {
     repo,
     images,
@@ -243,11 +287,26 @@ async function resolve(
   repo: string,
   client: RegistryClient,
   labelCache?: LabelCache,
+  take?: (list: string[]) => Promise<string[]>,
 ): Promise<{ chains: ImageChain[]; dockerfiles: DockerfileState[]; tagList: Set<string> }> {
   const list = await client.listTags(repo);
+  if (take) list.push(...(await take(list)));
   const tags = indexStageTags(list);
   const dockerfiles = plan.dockerfileImages.map((d) => ({ plan: d, stored: tags.get(d.digest)?.[0] }));
   return { chains: await new Resolver({ plan, repo, client, tags, labelCache }).resolveAll(), dockerfiles, tagList: new Set(list) };
+}
+
+/** The cache and secondary repos of the options, normalized; undefined when there are none. */
+function otherRepos(opts: BuildOptions): OtherRepos | undefined {
+  const cache = (opts.cacheRepos ?? []).map((r) => normalizeRepo(r, "--cache-repo"));
+  const secondary = (opts.secondaryRepos ?? []).map((r) => normalizeRepo(r, "--secondary-repo"));
+  return cache.length + secondary.length ? { cache, secondary } : undefined;
+}
+
+/** Copies the plan's stages that the primary repo lacks from the cache and secondary repos (src/storage/repos.ts). */
+function takeFrom(plan: Plan, repo: string, client: RegistryClient, repos: OtherRepos, opts: BuildOptions, log: (l: string) => void) {
+  const digests = new Set([...plan.images.flatMap((i) => i.stages.map((st) => st.digest)), ...plan.dockerfileImages.map((d) => d.digest)]);
+  return (list: string[]) => takeFromOtherRepos({ client, primary: repo, primaryTags: list, digests, repos, docker: opts.docker, log });
 }
 
 function missing(chains: ImageChain[], dockerfiles: DockerfileState[] = []): Set<string> {
@@ -296,7 +355,7 @@ async function bake(
     if (written.size) log(`stapel2docker: wrote ${written.size} git patch(es) in ${secsSince(tPatches)}`);
     const storedTags = new Map<string, string>();
     const newTags = new Map<string, string>();
-    const ms = Date.now();
+    const ms = newStageMs();
     for (const chain of chains) {
       for (const c of chain.stages) {
         if (c.stored) storedTags.set(c.stage.digest, c.stored.tag);
@@ -307,11 +366,15 @@ async function bake(
       if (d.stored) storedTags.set(d.plan.digest, d.stored.tag);
       else newTags.set(d.plan.digest, stageTag(d.plan.digest, ms));
     }
+    // --cache-repo: the builder pulls the stored stages from the first cache repo (copied there first when missing)
+    const cacheRepo = opts.cacheRepos?.length ? normalizeRepo(opts.cacheRepos[0], "--cache-repo") : undefined;
+    if (cacheRepo) await fillCacheRepos({ client: opts.client ?? new RegistryClient(), primary: repo, tags: [...storedTags.values()], cache: [cacheRepo], docker: opts.docker });
     const commitEnv = renderCommitEnv(plan);
     if (commitEnv !== undefined) await writeFile(path.join(work, "commit.env"), commitEnv, { mode: 0o600 });
     await writeSecretValues(plan, path.join(work, "secrets"));
     const files = buildFiles(plan, chains, {
       repo,
+      ...(cacheRepo ? { pullRepo: cacheRepo } : {}),
       storedTags,
       newTags,
       patchFiles: (p) => filesOf.get(p)!,
@@ -334,6 +397,7 @@ async function bake(
       await hardLinkCopy(contextDir, path.join(work, "targets", t, "context"));
       await hardLinkCopy(patchDir, path.join(work, "targets", t, "patches"));
     }
+    await requireBakeKeys(opts.docker ?? "docker", files.bake, (t) => dockerfiles.find((d) => d.plan.target === t || d.plan.buildTarget === t)?.plan.image.name ?? t);
     const dockerfile = printDockerfile(files.model);
     await writeFile(path.join(work, "Dockerfile"), dockerfile.text);
     await writeBakeFile(path.join(work, "docker-bake.json"), files.bake);
@@ -359,13 +423,14 @@ async function bake(
       try {
         await runBuildx(
           opts.docker ?? "docker",
-          ["buildx", "bake", "--progress=rawjson", "--push", "--metadata-file", metaFile, "-f", "docker-bake.json", ...targets],
+          ["buildx", "bake", ...builderArgs(opts.builder), "--progress=rawjson", "--push", "--metadata-file", metaFile, "-f", "docker-bake.json", ...targets],
           work,
           (b: Buffer) => {
             progress.feed(b);
             shown.feed(b);
             display.raw(b);
           },
+          log,
           () => shown.failureText() || shown.plainText(),
         );
       } catch (e) {

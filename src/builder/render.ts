@@ -10,7 +10,7 @@ import { COMMIT_SECRET, REPO_ARG } from "../emit/dockerfile.js";
 import type { BakeFile, BakeTarget } from "../bake/model.js";
 import { bakeFile, targetContexts } from "../bake/write.js";
 import type { Dockerfile } from "../dockerfile/model.js";
-import { dockerfileImageTarget } from "../emit/bake.js";
+import { dockerfileImageTargets, imageSpecFolder } from "../emit/dockerfile-image-spec.js";
 import { contextsFromCommit, dockerfileContextFolder } from "../emit/dockerfile-context.js";
 import { importFilterScript } from "../emit/import-filter.js";
 import { lowerPlan } from "../emit/lower.js";
@@ -42,6 +42,9 @@ export interface BuildFiles {
 
 export interface RenderBuildOptions {
   repo: string;
+  /** Where the builder pulls the stored stages it builds on (--cache-repo: the first cache repo, nearer to it);
+   *  default `repo`. The same tags are in both. */
+  pullRepo?: string;
   /** digest → stored stage tag (every stored stage any chain uses). */
   storedTags: Map<string, string>;
   /** digest → tag the built stage is pushed as. */
@@ -107,7 +110,7 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
         ...last.stage,
         name: "from",
         labels: {},
-        body: { kind: "from", base: { kind: "external", ref: `${opts.repo}:${last.stored!.tag}` } },
+        body: { kind: "from", base: { kind: "external", ref: `${opts.pullRepo ?? opts.repo}:${last.stored!.tag}` } },
       });
     }
     for (const c of chain.stages.slice(first)) {
@@ -129,7 +132,7 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
     if (dfBuilt.some((d) => d.target === target && d.digest === digest)) return undefined;
     const tag = opts.storedTags.get(digest);
     if (!tag) throw new UserError({ message: `internal: ${what} (${target}) is neither stored nor built`, hint: "run the build again; if it persists, report it" });
-    return `${opts.repo}:${tag}`;
+    return `${opts.pullRepo ?? opts.repo}:${tag}`;
   };
   for (const image of images) {
     image.stages = image.stages.map((s) => ({ ...s, body: fixRefs(s.body, ref) }));
@@ -165,17 +168,43 @@ export function buildFiles(plan: Plan, chains: ImageChain[], opts: RenderBuildOp
     };
     targets.set(stage.digest, stage.target);
   }
+  const internal = new Set<string>();
   for (const df of dfBuilt) {
     if (bakeTargets[df.target]) throw new Error(`internal: bake target ${df.target} is used twice`);
     const context = contextsFromCommit(plan) && opts.contextsDir ? path.join(opts.contextsDir, dockerfileContextFolder(df)) : path.resolve(plan.dir, df.context || ".");
-    bakeTargets[df.target] = dockerfileImageTarget(plan, df, context, [`${opts.repo}:${opts.newTags.get(df.digest)!}`], opts.repo, {
-      args: Object.fromEntries(opts.dependencyValues?.dockerfile.get(df.target) ?? []),
-      secrets: secretEntries(df.secrets ?? [], opts.secretDir ?? "secrets", (src) => path.resolve(plan.dir, src)),
-    });
+    const specDir = opts.contextsDir ? path.join(opts.contextsDir, imageSpecFolder(df)) : imageSpecFolder(df);
+    Object.assign(
+      bakeTargets,
+      dockerfileImageTargets(plan, df, context, specDir, [`${opts.repo}:${opts.newTags.get(df.digest)!}`], opts.repo, {
+        args: Object.fromEntries(opts.dependencyValues?.dockerfile.get(df.target) ?? []),
+        secrets: secretEntries(df.secrets ?? [], opts.secretDir ?? "secrets", (src) => path.resolve(plan.dir, src)),
+        ssh: dockerfileSsh(df.image.ssh, opts.ssh ?? [], plan.dir),
+      }),
+    );
+    if (df.buildTarget) internal.add(df.buildTarget);
     targets.set(df.digest, df.target);
   }
-  const sortedTargets = Object.fromEntries(Object.keys(bakeTargets).sort().map((n) => [n, bakeTargets[n]]));
-  return { plan: partial, model, bake: bakeFile(sortedTargets), targets };
+  const names = Object.keys(bakeTargets).sort();
+  const sortedTargets = Object.fromEntries(names.map((n) => [n, bakeTargets[n]]));
+  // a Dockerfile build under an imageSpec stage is built as that stage's named context, never pushed by itself
+  return { plan: partial, model, bake: bakeFile(sortedTargets, names.filter((n) => !internal.has(n))), targets };
+}
+
+/**
+ * A Dockerfile image's bake `ssh` entries at build time. werf passes the image's `ssh` as docker build's --ssh, and
+ * without one forwards the build's own agent (`--ssh default` when it has one): here the `--ssh`/`--ssh-key`
+ * agents. An id the operator forwards with `--ssh` takes the operator's socket; key or socket paths written in
+ * werf.yaml are project-relative (checkHostPaths keeps them inside the project).
+ */
+export function dockerfileSsh(spec: string | undefined, agents: readonly SshAgentSpec[], dir: string): string[] {
+  if (spec === undefined) return bakeSsh(agents);
+  const eq = spec.indexOf("=");
+  const id = eq < 0 ? spec : spec.slice(0, eq);
+  const given = agents.find((a) => a.id === id);
+  if (given) return bakeSsh([given]);
+  if (eq < 0) return [id]; // buildx forwards its own $SSH_AUTH_SOCK (and says so when there is none)
+  const paths = spec.slice(eq + 1).split(",").filter(Boolean).map((p) => path.resolve(dir, p));
+  return [`${id}=${paths.join(",")}`];
 }
 
 function expand(c: ChainStage, opts: RenderBuildOptions): StagePlan[] {

@@ -8,9 +8,10 @@ import { formatWerfReportEnv, formatWerfReportJson, reportFormatOf, werfReport }
 import { RegistryClient } from "../registry/index.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 import { BUILD_ENV } from "./env.js";
+import { addBuildReposOptions, buildReposOptions, type BuildReposCliOptions } from "./build-repos.js";
 import { addIntrospectOptions, prepareIntrospection, type IntrospectCliOptions } from "../introspect/cli.js";
 
-interface BuildCliOptions extends ConfigOptions, IntrospectCliOptions {
+interface BuildCliOptions extends ConfigOptions, IntrospectCliOptions, BuildReposCliOptions {
   repo?: string;
   addTag: string[];
   report?: string;
@@ -51,11 +52,13 @@ function addBuildOptions(cmd: Command): Command {
 export function registerBuild(program: Command): void {
   addConfigOptions(
     addIntrospectOptions(
-      addBuildOptions(
-        program
-          .command("build")
-          .description("build werf.yaml's images with docker buildx, reusing the stages stored in --repo")
-          .argument("[IMAGE...]", "only these images (and the images they need); ~ is the nameless image"),
+      addBuildReposOptions(
+        addBuildOptions(
+          program
+            .command("build")
+            .description("build werf.yaml's images with docker buildx, reusing the stages stored in --repo")
+            .argument("[IMAGE...]", "only these images (and the images they need); ~ is the nameless image"),
+        ),
       ),
     ),
     BUILD_ENV,
@@ -67,8 +70,9 @@ export function registerBuild(program: Command): void {
     const progress = progressMode(opts);
     const quiet = opts.quiet === true;
     const log = quiet ? () => {} : (l: string) => process.stderr.write(`${l}\n`);
+    const where = buildReposOptions(opts);
     if (opts.print) {
-      const p = await planBuild({ ...renderOptions(opts), images, repo, addTags: opts.addTag, toolchain: opts.toolchain });
+      const p = await planBuild({ ...renderOptions(opts), images, repo, addTags: opts.addTag, toolchain: opts.toolchain, ...where });
       process.stdout.write(opts.json ? JSON.stringify(p, null, 2) + "\n" : formatBuildPlan(p));
       return;
     }
@@ -76,7 +80,7 @@ export function registerBuild(program: Command): void {
     const reportFile = reportPath(opts);
     const format = reportFile ? reportFormatOf(reportFile, opts.reportFormat) : undefined;
     const t0 = performance.now();
-    const { plan, hooks } = await prepareIntrospection(opts, { ...renderOptions(opts), images, toolchain: opts.toolchain }, log);
+    const { plan, hooks } = await prepareIntrospection(opts, { ...renderOptions(opts), images, toolchain: opts.toolchain, ...where }, log);
     const stages = plan.images.reduce((n, i) => n + i.stages.length, 0) + plan.dockerfileImages.length;
     log(`stapel2docker: planned ${plan.images.length + plan.dockerfileImages.length} image(s), ${stages} stage(s) in ${secs(t0)}`);
     const client = new RegistryClient();
@@ -93,6 +97,7 @@ export function registerBuild(program: Command): void {
       parallel: opts.parallel,
       progress,
       client,
+      ...where,
       log,
     });
     if (quiet) process.stdout.write([...new Set(report.images.flatMap((i) => i.tags))].map((t) => `${t}\n`).join(""));

@@ -1,9 +1,13 @@
 // `stapel2docker compile`: plan the stages, then write OUT/Dockerfile, docker-bake.json, build.sh, context/, commit.env.
 import path from "node:path";
 import type { Command } from "commander";
-import { formatDiagnostic } from "../diagnostics.js";
+import { UserError, formatDiagnostic } from "../diagnostics.js";
 import { planProject } from "../plan/plan.js";
 import { emitProject } from "../emit/index.js";
+import { listStageContexts } from "../plan/contexts.js";
+import { repoOf } from "../plan/names.js";
+import type { Plan } from "../plan/model.js";
+import { parsePlatforms } from "./build-repos.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 
 interface CompileCliOptions extends ConfigOptions {
@@ -11,6 +15,7 @@ interface CompileCliOptions extends ConfigOptions {
   repo?: string;
   tag: string[];
   toolchain?: string;
+  platform?: string[];
 }
 
 export function registerCompile(program: Command): void {
@@ -23,10 +28,12 @@ export function registerCompile(program: Command): void {
       .option("--repo <REPO>", "repository of the final tags (default: the project name)")
       .option("--tag <T>", "an extra tag <repo>:T per final image; {image} is replaced by the image's name (repeatable)",
         (v: string, prev: string[]) => [...prev, v], [] as string[])
-      .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel)"),
+      .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel)")
+      .option("--platform <LIST>", "target platforms of every image, e.g. linux/amd64,linux/arm64 (over werf.yaml's)", parsePlatforms),
   ).action(async (images: string[], opts: CompileCliOptions) => {
-    const plan = await planProject({ ...renderOptions(opts), images, toolchain: opts.toolchain });
+    const plan = await planProject({ ...renderOptions(opts), images, toolchain: opts.toolchain, ...(opts.platform ? { platform: opts.platform } : {}) });
     for (const w of plan.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
+    await pinToolchain(plan, opts);
     if (plan.images.length + plan.dockerfileImages.length === 0) {
       process.stdout.write("nothing to compile: no images\n");
       return;
@@ -39,4 +46,35 @@ export function registerCompile(program: Command): void {
         `build: ${path.join(rel, "build.sh")}\n`,
     );
   });
+}
+
+/** Without --toolchain: this machine's toolchain image, by digest, in the repository of the final tags (push it
+ *  there once with `stapel2docker toolchain --push REPO`; `build` does it itself). A tag given is kept, with a
+ *  warning: a builder elsewhere pulls whatever it names then. */
+async function pinToolchain(plan: Plan, opts: CompileCliOptions): Promise<void> {
+  const { isPinned, makeToolchainImage, toolchainTop } = await import("../toolchain/image.js");
+  if (opts.toolchain !== undefined) {
+    if (!isPinned(opts.toolchain)) {
+      process.stderr.write(`warning: --toolchain ${opts.toolchain} is not pinned by digest; give REF@sha256:... (stapel2docker toolchain --push REPO prints it)\n`);
+    }
+    return;
+  }
+  const repo = repoOf(plan.project, opts.repo);
+  let digest: string;
+  try {
+    digest = toolchainTop([await makeToolchainImage()]).digest;
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    throw new UserError({
+      message: `${e.diagnostics[0].message}: compile pins the toolchain image by the digest of this machine's static bash and busybox`,
+      hint: "give the toolchain's reference instead: --toolchain REGISTRY/PATH@sha256:... (printed by `stapel2docker toolchain --push REGISTRY/PATH` on a Debian machine, or by a build), or install bash-static and busybox-static",
+    });
+  }
+  plan.toolchain = `${repo}@${digest}`;
+  listStageContexts(plan);
+  process.stderr.write(
+    opts.repo !== undefined
+      ? `toolchain: ${plan.toolchain} (push it once before build.sh: stapel2docker toolchain --push ${repo})\n`
+      : `toolchain: ${plan.toolchain}; give --repo REGISTRY/PATH to take it from your registry (push it there once: stapel2docker toolchain --push REGISTRY/PATH)\n`,
+  );
 }

@@ -5,11 +5,13 @@ import { formatDiagnostic, formatPos } from "../diagnostics.js";
 import { planProject } from "../plan/plan.js";
 import type { Plan, StagePlan } from "../plan/model.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
+import { parsePlatforms } from "./build-repos.js";
 import { dependencyArg, isBuildTimeValue, knownValue, targetOf } from "../emit/dependencies.js";
 
 interface PlanCliOptions extends ConfigOptions {
   json?: boolean;
   toolchain?: string;
+  platform?: string[];
 }
 
 export function registerPlan(program: Command): void {
@@ -19,9 +21,10 @@ export function registerPlan(program: Command): void {
       .description("print each image's stages, their digests and the inputs of each digest (nothing is built)")
       .argument("[IMAGE...]", "only these images (and the images they need); ~ is the nameless image")
       .option("--json", "print the plan as JSON")
-      .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel)"),
+      .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel)")
+      .option("--platform <LIST>", "target platforms of every image, e.g. linux/amd64,linux/arm64 (over werf.yaml's)", parsePlatforms),
   ).action(async (images: string[], opts: PlanCliOptions) => {
-    const plan = await planProject({ ...renderOptions(opts), images, toolchain: opts.toolchain });
+    const plan = await planProject({ ...renderOptions(opts), images, toolchain: opts.toolchain, ...(opts.platform ? { platform: opts.platform } : {}) });
     for (const w of plan.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     process.stdout.write(opts.json ? planJson(plan) : planText(plan));
   });
@@ -47,11 +50,18 @@ export function planText(plan: Plan): string {
     out.push("");
     const name = img.name === "" ? "~" : img.name;
     out.push(`${img.kind} ${name} (${formatPos(img.pos)}) → ${img.stages[img.stages.length - 1].target} ${img.digest}`);
+    if (img.platform.length) out.push(`  platforms ${img.platform.join(", ")} (one digest over them; each stage is stored as an index of these platforms)`);
     for (const stage of img.stages) out.push(...stageLines(stage), ...dependencyLines(plan, stage));
   }
   for (const df of plan.dockerfileImages) {
     out.push("");
     out.push(`image ${df.image.name} (${formatPos(df.image.pos)}) → Dockerfile ${df.dockerfile} in ${df.context} ${df.digest}`);
+    for (const d of df.image.dependencies) {
+      const dep = plan.images.find((i) => i.name === d.image)?.digest ?? plan.dockerfileImages.find((x) => x.image.name === d.image)?.digest;
+      out.push(`      dependency ${d.image} ${dep ?? "?"}: ${d.imports.map((i) => `${i.type} → build argument ${i.targetBuildArg ?? "?"}`).join(", ")}`);
+    }
+    if (df.worktreeFiles.length) out.push(`      from the work tree (in the digest): ${df.worktreeFiles.join(", ")}`);
+    if (df.imageSpec) out.push(`      imageSpec (${formatPos(df.imageSpec.pos)}): a stage over the Dockerfile's build, bake target ${df.buildTarget}`);
   }
   return out.join("\n") + "\n";
 }

@@ -10,6 +10,7 @@ import { registerPlan } from "./plan.js";
 import { registerCompile } from "./compile.js";
 import { registerBuild } from "./build.js";
 import { registerRun } from "./run.js";
+import { registerCleanup } from "./cleanup.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerCompile(program);
   registerBuild(program);
   registerRun(program);
+  registerCleanup(program);
   return program;
 }
 

@@ -3,11 +3,12 @@ import type { Command } from "commander";
 import { ignoredChangesNotice, renderWerfConfig } from "../template/render.js";
 import { formatDiagnostic } from "../diagnostics.js";
 import { loadWerfConfig, noImagesWarning, type WerfConfig, type StapelImage, type DockerfileImage } from "../config/index.js";
-import { checkHostPaths } from "../config/giterminism.js";
+import { checkHostPaths, giterminismWarnings } from "../config/giterminism.js";
 import { ProjectFiles } from "../project/files.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 import { UserError } from "../diagnostics.js";
 import { configProblems } from "../emit/check.js";
+import { cleanupProblems } from "../cleanup/policy.js";
 
 export function registerValidate(program: Command): void {
   addConfigOptions(
@@ -21,10 +22,11 @@ export function registerValidate(program: Command): void {
     for (const w of rendered.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     const config = loadWerfConfig(rendered);
     checkHostPaths(config, new ProjectFiles(opts.dir), rendered.giterminism);
+    for (const w of giterminismWarnings(config, rendered.giterminism)) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     const none = noImagesWarning(config, rendered.unsetEnv);
     if (none) process.stderr.write(`warning: ${formatDiagnostic(none)}\n`);
     // values no Dockerfile can hold, as compile would report them
-    const problems = configProblems(config);
+    const problems = [...configProblems(config), ...cleanupProblems(config.meta.cleanup, config.meta.pos, config.meta.cleanupPositions)];
     if (problems.length) throw new UserError(problems);
     process.stdout.write(summarise(config));
   });

@@ -1,6 +1,7 @@
 // One `image:` + `dockerfile:` document → DockerfileImage model(s)
 // (pkg/config/raw_image_from_dockerfile.go, image_from_dockerfile.go).
 
+import { platformList } from "./platform.js";
 import type { DocContext } from "./context.js";
 import type { DockerfileImage } from "./model.js";
 import { isRelativePath } from "./paths.js";
@@ -49,7 +50,7 @@ export function buildDockerfileImages(ctx: DocContext, raw: Raw, metaStaged: () 
     args,
     addHost: ctx.list(raw, "addHost"),
     staged: ctx.bool(raw, "staged") ?? metaStaged(),
-    platform: ctx.list(raw, "platform"),
+    platform: platformList(ctx, raw, "platform"),
     dependencies,
     secrets: buildSecrets(ctx, raw),
     final: ctx.bool(raw, "final") ?? true,

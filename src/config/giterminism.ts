@@ -20,7 +20,7 @@ import { type Diagnostic, type SourcePos, UserError } from "../diagnostics.js";
 import { ProjectFiles, ProjectPathError } from "../project/files.js";
 import type { ProjectReader } from "../project/reader.js";
 import { pathMatch } from "../git/doublestar.js";
-import type { WerfConfig } from "./model.js";
+import { secretId, type WerfConfig } from "./model.js";
 
 export const GITERMINISM_FILE = "werf-giterminism.yaml";
 
@@ -32,6 +32,28 @@ export interface Giterminism {
   allowBuildDir: boolean;
   secretsAllowEnvVariables: string[];
   secretsAllowFiles: string[];
+  /** config.secrets.allowValueIds: ids of `value:` secrets werf accepts. */
+  secretsAllowValueIds: string[];
+  /** config.allowUncommitted: werf.yaml is read from the work tree. */
+  allowUncommitted: boolean;
+  /** config.allowUncommittedTemplates: globs of `.werf/**\/*.tmpl` files read from the work tree. */
+  allowUncommittedTemplates: string[];
+  /** config.goTemplateRendering.allowUncommittedFiles: globs of `.Files.*` paths read from the work tree. */
+  allowUncommittedFiles: string[];
+  /** config.dockerfile.allowUncommitted: globs of Dockerfiles (project-relative) read from the work tree. */
+  dockerfileAllowUncommitted: string[];
+  /** config.dockerfile.allowUncommittedDockerignoreFiles: globs of .dockerignore files read from the work tree. */
+  dockerfileAllowUncommittedDockerignoreFiles: string[];
+  /** config.dockerfile.allowContextAddFiles: globs of `contextAddFiles` (project-relative) werf accepts. */
+  dockerfileAllowContextAddFiles: string[];
+  /** config.stapel.allowFromLatest. */
+  allowFromLatest: boolean;
+  /** config.stapel.git.allowBranch: remote git mappings may follow a branch. */
+  allowGitBranch: boolean;
+  /** cli.allowCustomTags (werf's --use-custom-tag; read, nothing here depends on it: docs/security.md). */
+  allowCustomTags: boolean;
+  /** Keys werf's schema does not know: werf ignores them; each is a located warning (a typo is never silent). */
+  warnings: Diagnostic[];
 }
 
 export const NO_GITERMINISM: Giterminism = {
@@ -40,6 +62,17 @@ export const NO_GITERMINISM: Giterminism = {
   allowBuildDir: false,
   secretsAllowEnvVariables: [],
   secretsAllowFiles: [],
+  secretsAllowValueIds: [],
+  allowUncommitted: false,
+  allowUncommittedTemplates: [],
+  allowUncommittedFiles: [],
+  dockerfileAllowUncommitted: [],
+  dockerfileAllowUncommittedDockerignoreFiles: [],
+  dockerfileAllowContextAddFiles: [],
+  allowFromLatest: false,
+  allowGitBranch: false,
+  allowCustomTags: false,
+  warnings: [],
 };
 
 /**
@@ -65,7 +98,7 @@ export function loadGiterminism(project: ProjectReader, configFile?: string): Gi
     try {
       text = project.readFile(GITERMINISM_FILE).toString("utf8");
     } catch (e) {
-      if (e instanceof ProjectPathError && e.problem === "missing") return { ...NO_GITERMINISM };
+      if (e instanceof ProjectPathError && e.problem === "missing") return { ...NO_GITERMINISM, warnings: [] };
       if (e instanceof ProjectPathError) {
         throw new UserError({ message: `giterminism config ${e.message}`, hint: "keep werf-giterminism.yaml a regular file inside the project" });
       }
@@ -75,11 +108,38 @@ export function loadGiterminism(project: ProjectReader, configFile?: string): Gi
   return parseGiterminism(text, shown);
 }
 
-/** Parses the text of a werf-giterminism.yaml; wrong types are located UserErrors. Unknown keys are ignored. */
+type KeyType = "bool" | "strings" | "version";
+interface KeySpec {
+  [key: string]: KeyType | KeySpec;
+}
+
+/**
+ * Every key of werf's giterminism config (pkg/giterminism_manager/config: the openapi schema and the Go struct,
+ * which also reads config.secrets and includes). werf accepts other keys and ignores them (its schema has
+ * `additionalProperties: {}`); here each one is a located warning.
+ */
+const SCHEMA: KeySpec = {
+  giterminismConfigVersion: "version",
+  cli: { allowCustomTags: "bool" },
+  config: {
+    allowUncommitted: "bool",
+    allowUncommittedTemplates: "strings",
+    goTemplateRendering: { allowEnvVariables: "strings", allowUncommittedFiles: "strings" },
+    stapel: { allowFromLatest: "bool", git: { allowBranch: "bool" }, mount: { allowBuildDir: "bool", allowFromPaths: "strings" } },
+    dockerfile: { allowUncommitted: "strings", allowUncommittedDockerignoreFiles: "strings", allowContextAddFiles: "strings" },
+    secrets: { allowEnvVariables: "strings", allowFiles: "strings", allowValueIds: "strings" },
+  },
+  helm: { allowUncommittedFiles: "strings" },
+  includes: { allowIncludesUpdate: "bool" },
+};
+
+/** Parses the text of a werf-giterminism.yaml (YAML 1.1, as werf's yaml.v2 reads it); wrong types and a missing
+ *  `giterminismConfigVersion` are located UserErrors, as werf refuses them; unknown keys are warnings. */
 export function parseGiterminism(text: string, file: string): Giterminism {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, version: "1.1" });
   const errors: Diagnostic[] = [];
+  const warnings: Diagnostic[] = [];
   const at = (node: Node | null | undefined): SourcePos => {
     const { line, col } = lines.linePos(node?.range?.[0] ?? 0);
     return { file, line, col };
@@ -88,48 +148,91 @@ export function parseGiterminism(text: string, file: string): Giterminism {
     const { line, col } = lines.linePos(e.pos[0]);
     errors.push({ pos: { file, line, col }, message: `invalid YAML: ${e.message.split("\n")[0]}` });
   }
-  const out: Giterminism = { ...NO_GITERMINISM, file };
+  const values = new Map<string, boolean | string[]>();
   if (errors.length === 0) {
-    const get = (keys: string[]): Node | undefined => {
-      let node: unknown = doc.contents;
-      for (const k of keys) {
-        if (!isMap(node)) return undefined;
-        node = node.get(k, true);
+    const isNull = (n: unknown) => n === null || n === undefined || (isScalar(n) && n.value === null);
+    const walk = (node: unknown, spec: KeySpec, keys: string[]) => {
+      if (isNull(node)) return;
+      if (!isMap(node)) {
+        errors.push({ pos: at(node as Node), message: `${keys.length ? keys.join(".") : "the giterminism config"} must be a mapping`, hint: `keys: ${Object.keys(spec).join(", ")}` });
+        return;
       }
-      return (node ?? undefined) as Node | undefined;
-    };
-    const strings = (keys: string[]): string[] => {
-      const node = get(keys);
-      if (node === undefined || (isScalar(node) && node.value === null)) return [];
-      if (!isSeq(node) || node.items.some((i) => !isScalar(i) || typeof i.value !== "string")) {
-        errors.push({ pos: at(node), message: `${keys.join(".")} must be a list of strings`, hint: "e.g. [GOPROXY, /CI_.+/]" });
-        return [];
-      }
-      return node.items.map((i) => String((i as { value: unknown }).value));
-    };
-    out.allowEnvVariables = strings(["config", "goTemplateRendering", "allowEnvVariables"]);
-    out.allowFromPaths = strings(["config", "stapel", "mount", "allowFromPaths"]);
-    out.secretsAllowEnvVariables = strings(["config", "secrets", "allowEnvVariables"]);
-    out.secretsAllowFiles = strings(["config", "secrets", "allowFiles"]);
-    const buildDir = get(["config", "stapel", "mount", "allowBuildDir"]);
-    if (buildDir !== undefined) {
-      if (isScalar(buildDir) && typeof buildDir.value === "boolean") out.allowBuildDir = buildDir.value;
-      else errors.push({ pos: at(buildDir), message: "config.stapel.mount.allowBuildDir must be true or false" });
-    }
-    for (const [i, p] of out.allowEnvVariables.entries()) {
-      if (isRegexPattern(p)) {
-        try {
-          new RegExp(`^(?:${p.slice(1, -1)})$`, "u");
-        } catch (e) {
-          const node = get(["config", "goTemplateRendering", "allowEnvVariables"]);
-          const item = isSeq(node) ? (node.items[i] as Node) : node;
-          errors.push({ pos: at(item), message: `config.goTemplateRendering.allowEnvVariables: invalid regexp ${p}: ${(e as Error).message}` });
+      for (const pair of node.items) {
+        const keyNode = pair.key as Node;
+        const key = isScalar(keyNode) ? String(keyNode.value) : "";
+        const name = [...keys, key].join(".");
+        const sub = Object.prototype.hasOwnProperty.call(spec, key) ? spec[key] : undefined;
+        if (sub === undefined) {
+          warnings.push({
+            pos: at(keyNode),
+            message: `${name}: unknown key in ${file}; werf ignores it, and so does stapel2docker`,
+            hint: `keys here: ${Object.keys(spec).join(", ")} (werf's pkg/giterminism_manager/config)`,
+          });
+          continue;
         }
+        const value = pair.value as Node | null;
+        if (typeof sub === "object") walk(value, sub, [...keys, key]);
+        else if (sub === "bool") {
+          if (isNull(value)) continue;
+          if (isScalar(value) && typeof value.value === "boolean") values.set(name, value.value);
+          else errors.push({ pos: at(value), message: `${name} must be true or false` });
+        } else if (sub === "strings") {
+          if (isNull(value)) continue;
+          if (!isSeq(value) || value.items.some((i) => !isScalar(i) || typeof i.value !== "string")) {
+            errors.push({ pos: at(value), message: `${name} must be a list of strings`, hint: name.endsWith("allowEnvVariables") ? "e.g. [GOPROXY, /CI_.+/]" : "e.g. [\"path/*.yaml\"]" });
+          } else values.set(name, value.items.map((i) => String((i as { value: unknown }).value)));
+        } else {
+          const v = isScalar(value) ? value.value : undefined;
+          if (v !== 1 && v !== "1") errors.push({ pos: at(value), message: `giterminismConfigVersion must be 1`, hint: "werf knows version 1 only" });
+          values.set(name, true);
+        }
+      }
+    };
+    walk(doc.contents, SCHEMA, []);
+    if (errors.length === 0 && !values.has("giterminismConfigVersion")) {
+      errors.push({ pos: { file, line: 1, col: 1 }, message: "giterminismConfigVersion is required", hint: "werf refuses a giterminism config without it: start the file with `giterminismConfigVersion: 1`" });
+    }
+  }
+  const strings = (k: string) => (values.get(k) as string[] | undefined) ?? [];
+  const bool = (k: string) => (values.get(k) as boolean | undefined) ?? false;
+  const out: Giterminism = {
+    file,
+    allowEnvVariables: strings("config.goTemplateRendering.allowEnvVariables"),
+    allowFromPaths: strings("config.stapel.mount.allowFromPaths"),
+    allowBuildDir: bool("config.stapel.mount.allowBuildDir"),
+    secretsAllowEnvVariables: strings("config.secrets.allowEnvVariables"),
+    secretsAllowFiles: strings("config.secrets.allowFiles"),
+    secretsAllowValueIds: strings("config.secrets.allowValueIds"),
+    allowUncommitted: bool("config.allowUncommitted"),
+    allowUncommittedTemplates: strings("config.allowUncommittedTemplates"),
+    allowUncommittedFiles: strings("config.goTemplateRendering.allowUncommittedFiles"),
+    dockerfileAllowUncommitted: strings("config.dockerfile.allowUncommitted"),
+    dockerfileAllowUncommittedDockerignoreFiles: strings("config.dockerfile.allowUncommittedDockerignoreFiles"),
+    dockerfileAllowContextAddFiles: strings("config.dockerfile.allowContextAddFiles"),
+    allowFromLatest: bool("config.stapel.allowFromLatest"),
+    allowGitBranch: bool("config.stapel.git.allowBranch"),
+    allowCustomTags: bool("cli.allowCustomTags"),
+    warnings,
+  };
+  for (const [i, p] of out.allowEnvVariables.entries()) {
+    if (isRegexPattern(p)) {
+      try {
+        new RegExp(`^(?:${p.slice(1, -1)})$`, "u");
+      } catch (e) {
+        const node = doc.getIn(["config", "goTemplateRendering", "allowEnvVariables"], true) as Node | undefined;
+        const item = isSeq(node) ? (node.items[i] as Node) : node;
+        errors.push({ pos: at(item), message: `config.goTemplateRendering.allowEnvVariables: invalid regexp ${p}: ${(e as Error).message}` });
       }
     }
   }
   if (errors.length) throw new UserError(errors);
   return out;
+}
+
+/** werf's path matcher over a giterminism list of globs (project-relative paths): a glob matches the path, or a
+ *  directory above it (`dir`, `dir/*`, `dir/**` all accept `dir/a/b`). No globs: nothing is accepted. */
+export function giterminismPathAccepted(globs: readonly string[], p: string): boolean {
+  return globs.length > 0 && fromPathMatches(globs, p);
 }
 
 function isRegexPattern(p: string): boolean {
@@ -236,6 +339,26 @@ export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Git
       }
     }
   }
+  // a Dockerfile image's `ssh` socket or key paths are host paths buildx reads: inside the project only (the
+  // build's own agents are given to `build --ssh`, and reach every image)
+  for (const d of config.dockerfileImages) {
+    if (d.ssh === undefined) continue;
+    const eq = d.ssh.indexOf("=");
+    const id = eq < 0 ? d.ssh : d.ssh.slice(0, eq);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) {
+      errors.push({ pos: d.pos, message: `ssh ${JSON.stringify(d.ssh)} of image ${JSON.stringify(d.name)}: ${JSON.stringify(id)} is not an agent id`, hint: "write `ssh: default`, or `ssh: ID=PATH[,PATH]` with a socket or key inside the project" });
+      continue;
+    }
+    for (const p of eq < 0 ? [] : d.ssh.slice(eq + 1).split(",")) {
+      // `~` is the home folder wherever buildx expands it: a host path
+      if (p !== "" && project.contains(fromPathOnHost(p, project.dir))) continue;
+      errors.push({
+        pos: d.pos,
+        message: `ssh ${JSON.stringify(d.ssh)} of image ${JSON.stringify(d.name)}: ${JSON.stringify(p)} is not a path inside the project`,
+        hint: "a socket or key of the build machine is the operator's to give: write `ssh: default` (or the id alone) and forward it with `build --ssh ID=PATH`",
+      });
+    }
+  }
   // a Dockerfile image's context folder and Dockerfile are read by buildx from the host: a link on the way that
   // leads out of the project would send the host's files to the build
   for (const d of config.dockerfileImages) {
@@ -250,4 +373,53 @@ export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Git
     }
   }
   if (errors.length) throw new UserError(errors);
+}
+
+/**
+ * What werf's giterminism refuses for reproducibility, not for safety, when werf-giterminism.yaml does not allow
+ * it: `fromLatest` (config.stapel.allowFromLatest), a remote git mapping that follows a branch
+ * (config.stapel.git.allowBranch), a `build_dir` mount (config.stapel.mount.allowBuildDir), a `value:` secret
+ * (config.secrets.allowValueIds) and `contextAddFiles` (config.dockerfile.allowContextAddFiles). stapel2docker
+ * builds them (each one's input is in the digest: the base image's id, the branch's commit, the files' content;
+ * a build_dir is a BuildKit cache, never a host folder), so each is a located warning naming the key to add.
+ */
+export function giterminismWarnings(config: WerfConfig, g: Giterminism): Diagnostic[] {
+  const file = g.file ?? GITERMINISM_FILE;
+  const out: Diagnostic[] = [];
+  const warn = (pos: SourcePos, what: string, key: string, why: string) =>
+    out.push({ pos, message: `${what} not allowed by giterminism: werf refuses it unless ${file} sets ${key}; stapel2docker builds it`, hint: why });
+  for (const image of config.images) {
+    if (image.fromLatest && !g.allowFromLatest) {
+      warn(image.pos, "fromLatest", "config.stapel.allowFromLatest: true", "a new base image under the same tag changes the digest of every stage; pin a tag, or allow it");
+    }
+    for (const m of image.git) {
+      if (m.local || g.allowGitBranch) continue;
+      if (m.commit === undefined && m.tag === undefined) {
+        warn(m.pos, `git ${m.url ?? ""} ${m.branch !== undefined ? `branch ${m.branch}` : "(its default branch)"}`, "config.stapel.git.allowBranch: true", "a new commit on the branch rebuilds the image; name a tag or a commit, or allow it");
+      }
+    }
+    for (const m of image.mount) {
+      if (m.type === "build_dir" && !g.allowBuildDir) {
+        warn(m.pos, '"mount { from: build_dir, ... }"', "config.stapel.mount.allowBuildDir: true", "here it is a BuildKit cache kept between builds of this project");
+      }
+    }
+  }
+  for (const owner of [...config.images, ...config.dockerfileImages]) {
+    for (const s of owner.secrets) {
+      const id = secretId(s) ?? s.id;
+      if (s.value !== undefined && (id === undefined || !g.secretsAllowValueIds.includes(id))) {
+        warn(s.pos, `secret ${JSON.stringify(id ?? "")} (value)`, `config.secrets.allowValueIds: [${id ?? ""}]`, "the value is written in werf.yaml; werf wants its id listed");
+      }
+    }
+  }
+  for (const d of config.dockerfileImages) {
+    const context = (d.context ?? ".").replace(/^\.\/+/, "").replace(/\/+$/, "");
+    for (const f of d.contextAddFiles) {
+      const rel = path.posix.join(context === "" ? "." : context, f);
+      if (!giterminismPathAccepted(g.dockerfileAllowContextAddFiles, rel)) {
+        warn(d.pos, `contextAddFile ${JSON.stringify(rel)}`, `config.dockerfile.allowContextAddFiles: [${rel}]`, "the file is taken from the work tree, not the commit; its content is in the image's digest");
+      }
+    }
+  }
+  return out;
 }

@@ -1,7 +1,8 @@
 // The meta document (`configVersion: 1`, `project: NAME`, ...), pkg/config/raw_meta*.go.
 
+import { platformList } from "./platform.js";
 import type { DocContext } from "./context.js";
-import type { MetaBuild, WerfMeta } from "./model.js";
+import type { MetaBuild, SourcePos, WerfMeta } from "./model.js";
 import { buildImageSpec } from "./shared-directives.js";
 
 type Raw = Record<string, unknown>;
@@ -49,7 +50,7 @@ export function buildMeta(ctx: DocContext, raw: Raw): WerfMeta {
   const meta: WerfMeta = { pos, project, configVersion: 1 };
   const b = ctx.object(raw, "build");
   if (b) {
-    const build: MetaBuild = { platform: ctx.list(b, "platform"), staged: ctx.bool(b, "staged") ?? false };
+    const build: MetaBuild = { platform: platformList(ctx, b, "platform"), staged: ctx.bool(b, "staged") ?? false };
     const cv = ctx.str(b, "cacheVersion");
     if (cv !== undefined) build.cacheVersion = cv;
     const spec = buildImageSpec(ctx, b);
@@ -59,7 +60,17 @@ export function buildMeta(ctx: DocContext, raw: Raw): WerfMeta {
   const deploy = ctx.object(raw, "deploy");
   if (deploy) meta.deploy = structuredClone(deploy);
   const cleanup = ctx.object(raw, "cleanup");
-  if (cleanup) meta.cleanup = structuredClone(cleanup);
+  if (cleanup) {
+    meta.cleanup = structuredClone(cleanup);
+    // where each value of `cleanup:` is, for the messages of cleanup's policies (src/cleanup/policy.ts)
+    const at: Record<string, SourcePos> = {};
+    const walk = (v: unknown, path: string) => {
+      if (Array.isArray(v)) v.forEach((x, i) => ((at[`${path}[${i}]`] = ctx.pos(v, i, "value")), walk(x, `${path}[${i}]`)));
+      else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) (at[`${path}.${k}`] = ctx.pos(v, k, "value")), walk(x, `${path}.${k}`);
+    };
+    walk(cleanup, "cleanup");
+    meta.cleanupPositions = at;
+  }
   const gw = ctx.object(raw, "gitWorktree");
   if (gw) {
     meta.gitWorktree = {};

@@ -30,6 +30,8 @@ export interface WerfMeta {
   deploy?: Record<string, unknown>;
   /** `cleanup:` as written (werf's cleanup policies; not used for building). */
   cleanup?: Record<string, unknown>;
+  /** The position of each value of `cleanup:` (`cleanup.keepPolicies[0].references.branch`...). */
+  cleanupPositions?: Record<string, SourcePos>;
   gitWorktree?: { forceShallowClone?: boolean; allowUnshallow?: boolean; allowFetchOriginBranchesAndTags?: boolean };
 }
 

@@ -2,6 +2,7 @@
 // per-image rules (pkg/config/raw_*.go, image_base.go, git_*.go, import.go, mount.go).
 // Rules that need the other images (names, references, cycles) are in graph.ts.
 
+import { platformList } from "./platform.js";
 import { checkAnsibleTask, checkAnsibleStage, ANSIBLE_BLOCK_KEYS } from "./ansible.js";
 import type { DocContext } from "./context.js";
 import {
@@ -75,7 +76,7 @@ function buildImageBase(ctx: DocContext, raw: Raw, kind: "image" | "artifact"): 
     mount: buildMounts(ctx, raw),
     import: buildImports(ctx, raw),
     dependencies: [],
-    platform: ctx.list(raw, "platform"),
+    platform: platformList(ctx, raw, "platform"),
     secrets: buildSecrets(ctx, raw),
   };
   const set = <K extends keyof StapelImage>(k: K, v: StapelImage[K] | undefined) => {

@@ -16,6 +16,7 @@ import { COMMIT_SECRET, REPO_ARG } from "./lower.js";
 import { dependencySources, dockerfileDependencyArgs, stapelBuildTimeArgs, usesRepoArg } from "./dependencies.js";
 import { secretEntries, targetSecrets } from "./secrets.js";
 import { contextsFromCommit, dockerfileContextFolder } from "./dockerfile-context.js";
+import { dockerfileImageTargets, imageSpecFolder } from "./dockerfile-image-spec.js";
 
 export type { BakeFile, BakeTarget } from "../bake/model.js";
 
@@ -42,8 +43,9 @@ export function dockerfileImageTarget(
   context: string,
   tags: string[],
   repo: string,
-  extra: { args?: Record<string, string>; secrets?: string[] } = {},
+  extra: { args?: Record<string, string>; secrets?: string[]; ssh?: string[] } = {},
 ): BakeTarget {
+  const hosts = addHosts(df.image.addHost);
   return {
     context,
     // werf joins `context` and `dockerfile`; bake reads `dockerfile` relative to the target's context too
@@ -51,10 +53,26 @@ export function dockerfileImageTarget(
     ...(df.image.target ? { target: df.image.target } : {}),
     args: { ...df.image.args, ...dockerfileDependencyArgs(plan, df, repo).args, ...extra.args },
     secret: extra.secrets ?? [],
+    // werf passes `ssh` as docker build's --ssh (compile: as written, its paths relative to the project
+    // directory where build.sh runs bake; build: src/builder/render.ts resolves them)
+    ssh: extra.ssh ?? (df.image.ssh !== undefined ? [df.image.ssh] : []),
     ...(df.image.network ? { network: df.image.network } : {}),
+    // werf's addHost (docker build --add-host host:ip)
+    ...(Object.keys(hosts).length ? { "extra-hosts": hosts } : {}),
     tags,
     platforms: [...df.image.platform],
   };
+}
+
+/** werf's `addHost` entries (`host:ip`, as docker's --add-host; `host=ip` too) as bake's extra-hosts map. Malformed
+ *  entries are left out here: planning reports them (addHostProblems). */
+export function addHosts(entries: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of entries) {
+    const m = /^([^:=\s]+)[:=](\S+)$/.exec(e);
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
 }
 
 export function renderBake(plan: Plan, opts: EmitOptions, dockerfile: Dockerfile): BakeFile {
@@ -88,7 +106,7 @@ export function renderBake(plan: Plan, opts: EmitOptions, dockerfile: Dockerfile
     const secrets = secretEntries(df.secrets ?? [], `${out}/secrets`);
     // the context as werf gives it: the commit's files (written under OUT), else the folder as it is
     const context = contextsFromCommit(plan) ? `${out}/${dockerfileContextFolder(df)}` : df.context || ".";
-    target[df.target] = dockerfileImageTarget(plan, df, context, tagged ? finalTags(repo, df.target, df.digest, tags) : [], repo, { secrets });
+    Object.assign(target, dockerfileImageTargets(plan, df, context, `${out}/${imageSpecFolder(df)}`, tagged ? finalTags(repo, df.target, df.digest, tags) : [], repo, { secrets }));
     if (tagged) defaults.push(df.target);
   }
   return bakeFile(target, defaults);

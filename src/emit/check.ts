@@ -3,19 +3,41 @@
 // `build` report the same problems up front) and `validate` runs configProblems on the configuration alone.
 
 import type { Diagnostic } from "../diagnostics.js";
-import type { Mount as ConfigMount, WerfConfig } from "../config/model.js";
+import type { DockerfileImage, Mount as ConfigMount, WerfConfig } from "../config/model.js";
 import type { Dockerfile, Instruction, Mount } from "../dockerfile/model.js";
 import { dockerfileProblems } from "../dockerfile/print.js";
 import type { Plan } from "../plan/model.js";
 import { importNeedsFilter } from "../plan/contexts.js";
 import { importFilterScript } from "./import-filter.js";
+import { imageSpecDockerfile } from "./dockerfile-image-spec.js";
 import { dockerDirectivesInstructions, imageSpecInstructions, lowerPlan } from "./lower.js";
+
+/** A Dockerfile image's `addHost` entries that are not `host:ip`, and hosts named twice. */
+export function addHostProblems(images: readonly DockerfileImage[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const d of images) {
+    const seen = new Set<string>();
+    for (const e of d.addHost) {
+      const m = /^([^:=\s]+)[:=](\S+)$/.exec(e);
+      if (!m) {
+        out.push({ pos: d.pos, message: `addHost ${JSON.stringify(e)} of image ${JSON.stringify(d.name)} is not host:ip`, hint: "write each entry as docker build's --add-host takes it, e.g. db.local:10.0.0.5" });
+      } else if (seen.has(m[1]!)) {
+        out.push({ pos: d.pos, message: `addHost of image ${JSON.stringify(d.name)} names ${m[1]} twice`, hint: "bake's extra-hosts holds one address per host" });
+      } else seen.add(m[1]!);
+    }
+  }
+  return out;
+}
 
 /** Everything compile would refuse in this plan. */
 export function planProblems(plan: Plan): Diagnostic[] {
-  const problems: Diagnostic[] = [];
+  const problems: Diagnostic[] = [...addHostProblems(plan.dockerfileImages.map((d) => d.image))];
   const model = lowerPlan(plan, { importFilterScript, problems });
   problems.push(...dockerfileProblems(model));
+  for (const df of plan.dockerfileImages) {
+    const spec = imageSpecDockerfile(df);
+    if (spec) problems.push(...dockerfileProblems(spec));
+  }
   return dedupe(problems);
 }
 
@@ -27,6 +49,7 @@ export function configProblems(config: WerfConfig): Diagnostic[] {
   const add = (instructions: Instruction[]) =>
     stages.push({ name: `check-${stages.length}`, base: { kind: "scratch" }, before: [], instructions });
   for (const s of specs) add(imageSpecInstructions(s));
+  for (const d of config.dockerfileImages) if (d.imageSpec) add(imageSpecInstructions(d.imageSpec));
   for (const image of config.images) {
     if (image.docker) add(dockerDirectivesInstructions(image.docker));
     if (image.imageSpec) add(imageSpecInstructions(image.imageSpec));
@@ -42,7 +65,7 @@ export function configProblems(config: WerfConfig): Diagnostic[] {
       ]);
     }
   }
-  return dedupe(dockerfileProblems({ header: [], stages }));
+  return dedupe([...addHostProblems(config.dockerfileImages), ...dockerfileProblems({ header: [], stages })]);
 }
 
 function mountOf(m: ConfigMount): Mount {

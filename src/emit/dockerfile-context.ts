@@ -7,8 +7,10 @@ import path from "node:path";
 import { UserError } from "../diagnostics.js";
 import { run } from "../process/run.js";
 import { projectCommit } from "../project/commit.js";
-import { ProjectFiles, ProjectPathError } from "../project/files.js";
+import { ProjectFiles, ProjectPathError, isWithin } from "../project/files.js";
 import type { DockerfileImagePlan, Plan } from "../plan/model.js";
+import { printDockerfile } from "../dockerfile/print.js";
+import { imageSpecDockerfile, imageSpecFolder } from "./dockerfile-image-spec.js";
 
 /** Where a Dockerfile image's context is written, below the folder that holds the contexts. */
 export function dockerfileContextFolder(df: DockerfileImagePlan): string {
@@ -22,6 +24,14 @@ export function contextsFromCommit(plan: Plan): boolean {
 
 /** Writes the context of every Dockerfile image of the plan under `root` (dockerfileContextFolder). */
 export async function writeDockerfileContexts(plan: Plan, root: string): Promise<void> {
+  // the generated Dockerfiles of images with imageSpec (each alone in its folder: it reads no context file)
+  for (const df of plan.dockerfileImages) {
+    const spec = imageSpecDockerfile(df);
+    if (!spec) continue;
+    const dir = path.join(root, ...imageSpecFolder(df).split("/"));
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "Dockerfile"), printDockerfile(spec).text);
+  }
   if (!contextsFromCommit(plan) || plan.dockerfileImages.length === 0) return;
   const pc = await projectCommit(plan.dir);
   if (!pc) return;
@@ -45,17 +55,23 @@ export async function writeDockerfileContexts(plan: Plan, root: string): Promise
         hint: "the context folder must be committed (werf reads it from the commit); or build the work tree with --dev",
       });
     }
-    // contextAddFiles: from the work tree, as werf adds them (confined to the project like every read)
-    for (const rel of df.image.contextAddFiles) {
+    // contextAddFiles and what config.dockerfile accepts uncommitted: from the work tree, as werf adds them
+    // (confined to the project like every read; the planner hashed their content into the digest)
+    for (const rel of df.worktreeFiles) {
       const inProject = [context, rel].filter(Boolean).join("/");
       try {
-        const src = files.resolve(inProject);
         const to = path.join(dest, ...rel.split("/"));
         fs.mkdirSync(path.dirname(to), { recursive: true });
+        // a committed link in the context must not carry the copy (or the removal) out of it
+        if (!isWithin(fs.realpathSync(dest), fs.realpathSync(path.dirname(to)))) throw new ProjectPathError(rel, "link-outside");
+        fs.rmSync(to, { recursive: true, force: true });
+        // an accepted .dockerignore the work tree does not have: the commit's copy is not used either
+        if (!df.image.contextAddFiles.includes(rel) && files.tryResolve(inProject) === undefined) continue;
+        const src = files.resolve(inProject);
         fs.cpSync(src.real, to, { recursive: true, dereference: false });
       } catch (e) {
         if (!(e instanceof ProjectPathError)) throw e;
-        throw new UserError({ pos: df.image.pos, message: `contextAddFiles ${JSON.stringify(rel)}: ${e.message}`, hint: "the path is relative to the context folder" });
+        throw new UserError({ pos: df.image.pos, message: `${df.image.contextAddFiles.includes(rel) ? "contextAddFiles" : "the work tree's"} ${JSON.stringify(rel)}: ${e.message}`, hint: "the path is relative to the context folder" });
       }
     }
   }

@@ -20,7 +20,7 @@ import { buildWaves, dockerfileDependencyArgs, stapelBuildTimeArgs, type BuildTi
 import { archiveEntriesFile, archiveNeedsChown, printPlan, renderDockerfileWith, type RenderDeps } from "./dockerfile.js";
 import { lowerPlan } from "./lower.js";
 import { printDockerfile } from "../dockerfile/print.js";
-import { writeBakeFile } from "../bake/write.js";
+import { bakeKeysNeeded, writeBakeFile } from "../bake/write.js";
 import type { Dockerfile, PrintedDockerfile } from "../dockerfile/model.js";
 import { shellComment, shellQuote } from "../shell/quote.js";
 import { importFilterScript } from "./import-filter.js";
@@ -91,9 +91,27 @@ export function renderBuildScript(plan: Plan, opts: EmitOptions, bake: BakeFile)
       : ["# Extra arguments are passed on to bake (e.g. --push, or target names)."]),
     "set -e",
     `cd "$(dirname "$0")"/${shellQuote(back)}`,
-    ...(waves.length > 1 ? waveLines(`${out}/docker-bake.json`, waves, buildTime) : [`exec docker buildx bake -f ${shellQuote(`${out}/docker-bake.json`)} "$@"`]),
+    ...buildxVersionLines(plan, bake),
+    ...(waves.length > 1 ? waveLines(`${out}/docker-bake.json`, waves, buildTime, (t) => plan.dockerfileImages.find((d) => d.target === t)?.buildTarget ?? t) : [`exec docker buildx bake -f ${shellQuote(`${out}/docker-bake.json`)} "$@"`]),
     "",
   ].join("\n");
+}
+
+/** build.sh's check that this buildx reads the bake keys the file uses (an older one would build without them). */
+function buildxVersionLines(plan: Plan, bake: BakeFile): string[] {
+  const needed = bakeKeysNeeded(bake);
+  if (!needed.length) return [];
+  const name = (t: string) => plan.dockerfileImages.find((d) => d.target === t || d.buildTarget === t)?.image.name ?? t;
+  return [
+    "# docker-bake.json uses bake keys that older buildx versions ignore without a word: check the version first.",
+    "stapel_need_buildx() {",
+    String.raw`  v=$(docker buildx version | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^v?[0-9]+\.[0-9]+\./) { sub(/^v/, "", $i); split($i, p, "."); print p[1] * 1000 + p[2]; exit } }')`,
+    '  [ -n "$v" ] && [ "$v" -ge "$1" ] || { echo "build.sh: $2 needs buildx $3 or newer; this is $(docker buildx version)" >&2; exit 1; }',
+    "}",
+    ...needed.map((n) =>
+      `stapel_need_buildx ${n.version[0] * 1000 + n.version[1]} ${shellQuote(`${n.key === "network" ? "network" : "addHost"} of ${n.targets.map(name).join(", ")} (bake's ${n.key})`)} ${n.version.join(".")}`,
+    ),
+  ];
 }
 
 /** The build-time dependency values each bake target needs (target → values), for build.sh's waves. */
@@ -114,7 +132,7 @@ function buildTimeNeeds(plan: Plan, opts: EmitOptions, bake: BakeFile): Map<stri
  * (each wave one bake with a metadata file), their config digest (ImageID) and image digest (ImageDigest, the
  * manifest digest when pushed) are read from buildx's metadata, and the next wave gets them as build arguments.
  */
-function waveLines(bakeFile: string, waves: string[][], buildTime: Map<string, BuildTimeArg[]>): string[] {
+function waveLines(bakeFile: string, waves: string[][], buildTime: Map<string, BuildTimeArg[]>, argsTarget: (target: string) => string): string[] {
   const lines = [
     "# Some images use dependencies' ImageID/ImageDigest, known once those are built: the build runs in waves.",
     'stapel_md=$(mktemp -d)',
@@ -136,7 +154,8 @@ function waveLines(bakeFile: string, waves: string[][], buildTime: Map<string, B
         const key = a.type === "ImageID" ? "containerimage.config.digest" : "containerimage.digest";
         // an assignment of its own, so that `set -e` stops the script when the value is missing
         lines.push(`stapel_v${++n}=$(stapel_value ${waveOf.get(a.source)} ${shellQuote(a.source)} ${key})`);
-        sets.push(`--set ${shellQuote(`${t}.args.${a.arg}`)}="$stapel_v${n}"`);
+        // a Dockerfile image with imageSpec: the values are build arguments of its Dockerfile's build target
+        sets.push(`--set ${shellQuote(`${argsTarget(t)}.args.${a.arg}`)}="$stapel_v${n}"`);
       }
     }
     lines.push(

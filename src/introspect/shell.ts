@@ -33,6 +33,8 @@ export async function execOk(cmd: string, args: string[]): Promise<string> {
 /** A docker volume holding the toolchain's /.stapel, named after the toolchain image id (made once). Docker fills
  *  an empty named volume from the image's files at the mount point on first use. */
 export async function toolchainVolume(docker: string, toolchain: string): Promise<string> {
+  // the build's toolchain is a registry image (pinned by digest): pulled the first time
+  if ((await exec(docker, ["image", "inspect", "--format", "{{.Id}}", toolchain])).code !== 0) await execOk(docker, ["pull", "-q", toolchain]);
   const id = (await execOk(docker, ["image", "inspect", "--format", "{{.Id}}", toolchain])).trim();
   const name = `stapel2docker-toolchain-${id.replace(/^sha256:/, "").slice(0, 16)}`;
   const exists = await exec(docker, ["volume", "inspect", name]);

@@ -54,6 +54,8 @@ export interface ConveyorInput {
   dev?: boolean;
   /** Ids of the image's build secrets (mounted by its user stages; not part of any digest, as in werf). */
   secrets?: string[];
+  /** The image's target platforms (--platform, else its `platform`, else meta `build.platform`); [] the builder's. */
+  platform?: string[];
 }
 
 const DEPENDENCY_STAGE: Record<string, StageName> = {
@@ -98,7 +100,7 @@ export function buildConveyor(input: ConveyorInput): StagePlan[] {
       fromCacheVersion: image.fromCacheVersion,
       fromLatest: image.fromLatest ? { imageId: input.baseConfig.id ?? null } : undefined,
       mounts: input.mounts.length ? input.mounts.map((m) => ({ type: m.mount.type, to: m.mount.to, fromPath: m.mount.fromPath })) : undefined,
-      platform: image.platform.length ? image.platform : undefined,
+      platform: (input.platform ?? image.platform).length ? (input.platform ?? image.platform) : undefined,
       dev: input.dev ? true : undefined,
     },
     { kind: "from", base: input.base },

@@ -283,6 +283,13 @@ export interface DockerfileImagePlan {
   digest: string;
   /** Build secrets passed to the bake target (ids and sources; `image.secrets` holds no value either). */
   secrets?: SecretPlan[];
+  /** Context-relative paths copied from the work tree over the commit's files (contextAddFiles, and the
+   *  Dockerfile and .dockerignore files werf-giterminism.yaml's config.dockerfile lists accept). */
+  worktreeFiles: string[];
+  /** The imageSpec applied over the Dockerfile's result (the image's own merged with the global one for final
+   *  images): the bake target `target` is then a small stage FROM `buildTarget`, the Dockerfile build itself. */
+  imageSpec?: ImageSpec;
+  buildTarget?: string;
 }
 
 /** Reads an external base image's config (USER, WORKDIR, id). Implementations: src/docker/image-config.ts. */
@@ -304,6 +311,9 @@ export interface PlanOptions {
   images?: string[];
   /** Toolchain image reference; default DEFAULT_TOOLCHAIN. */
   toolchain?: string;
+  /** `--platform`: the target platforms of every image (werf's --platform), over werf.yaml's `platform` and meta
+   *  `build.platform`; part of the from stage's digest. */
+  platform?: string[];
   /** Where remote git mappings are cloned; default `$XDG_CACHE_HOME/stapel2docker/git` (src/git/remote.ts). */
   gitCacheDir?: string;
   /** How external base images' configs are read; default: the docker daemon, else "assumed". */

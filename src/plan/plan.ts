@@ -1,19 +1,23 @@
 // The planner: werf.yaml → Plan. Renders and loads the config, resolves every image's base, git
 // sources (repository, commit, stageDependencies checksums) and import sources, then runs each
 // image's conveyor in dependency order so an image's digest is known before the images built on it.
-// Reads git objects only (never the worktree) and nothing from the registry: every digest is known
-// before anything is built.
+// Reads git objects (never the work tree, except what werf takes from it too: a Dockerfile image's contextAddFiles
+// and what werf-giterminism.yaml accepts uncommitted) and nothing from the registry: every digest is known before
+// anything is built.
 
+import { createHash } from "node:crypto";
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { UserError, formatPos, type Diagnostic } from "../diagnostics.js";
 import { ignoredChangesNotice, renderWerfConfig, type RenderedConfig } from "../template/render.js";
 import { projectCommit } from "../project/commit.js";
 import { PathMatcher } from "../git/pathMatcher.js";
-import { checkHostPaths } from "../config/giterminism.js";
-import { ProjectFiles } from "../project/files.js";
+import { type Giterminism, NO_GITERMINISM, checkHostPaths, giterminismPathAccepted, giterminismWarnings } from "../config/giterminism.js";
+import { ProjectFiles, ProjectPathError } from "../project/files.js";
 import { goTimeString } from "../template/werf.js";
 import { loadWerfConfig, noImagesWarning, type WerfConfig, type StapelImage, type DockerfileImage, type Mount } from "../config/index.js";
+import type { ImageSpec } from "../config/model.js";
 import { stageDependenciesChecksum } from "../git/checksum.js";
 import type { TreeEntry } from "../git/tree.js";
 import {
@@ -31,10 +35,10 @@ import {
   type StageName,
   STAGE_ORDER,
 } from "./model.js";
-import { buildConveyor, dependencyStage, type GitStageDeps, type ImageGit } from "./conveyor.js";
+import { buildConveyor, dependencyStage, mergeImageSpec, type GitStageDeps, type ImageGit } from "./conveyor.js";
 import { DIGEST_SCHEME, shortId, stageDigest } from "./digest.js";
 import { GitSources, projectRelative, toSpec } from "./git-sources.js";
-import { selectImages, imageOrder } from "./select.js";
+import { selectImages, planningOrder } from "./select.js";
 import { Slugs } from "./names.js";
 import { listStageContexts } from "./contexts.js";
 import { planProblems } from "../emit/check.js";
@@ -59,29 +63,32 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
   });
   const config = loadWerfConfig(rendered);
   checkHostPaths(config, new ProjectFiles(opts.dir), rendered.giterminism);
-  const plan = await planConfig(config, opts, git);
-  plan.warnings.unshift(...rendered.warnings);
+  const plan = await planConfig(config, opts, git, rendered.giterminism);
+  plan.warnings.unshift(...rendered.warnings, ...giterminismWarnings(config, rendered.giterminism));
   const none = noImagesWarning(config, rendered.unsetEnv);
   if (none) plan.warnings.unshift(none);
-  const ignored = ignoredChangesNotice([...new Set([...rendered.ignoredChanges, ...mappedChanges(config, rendered)])].sort());
+  const ignored = ignoredChangesNotice([...new Set([...rendered.ignoredChanges, ...mappedChanges(config, rendered, plan)])].sort());
   if (ignored) plan.warnings.unshift({ message: ignored });
   return plan;
 }
 
 /** Uncommitted changes (project-relative) to files that a local git mapping of the config selects, or that lie in a
  *  Dockerfile image's context. */
-function mappedChanges(config: WerfConfig, rendered: RenderedConfig): string[] {
+function mappedChanges(config: WerfConfig, rendered: RenderedConfig, plan: Plan): string[] {
   const pc = rendered.commit;
   if (!pc || pc.dev || rendered.worktreeChanges.length === 0) return [];
   const prefix = pc.subdir === "" ? "" : `${pc.subdir}/`;
   const matchers = config.images.flatMap((i) => i.git.filter((m) => m.local)).map((m) => new PathMatcher({ basePath: m.add, includeGlobs: m.includePaths, excludeGlobs: m.excludePaths }));
   // a Dockerfile image's context folder is read from the commit too (src/emit/dockerfile-context.ts)
   const contexts = config.dockerfileImages.map((d) => (d.context ?? ".").replace(/^\.\/+/, "").replace(/\/+$/, "")).map((c) => (c === "." || c === "" ? "" : `${c}/`));
-  return rendered.worktreeChanges.filter((p) => matchers.some((mt) => mt.isPathMatched(prefix + p)) || contexts.some((c) => p.startsWith(c)));
+  // what a Dockerfile image takes from the work tree (contextAddFiles, accepted Dockerfiles) is used, not ignored
+  const used = plan.dockerfileImages.flatMap((d) => d.worktreeFiles.map((w) => (d.context === "." ? w : `${d.context}/${w}`)));
+  const isUsed = (p: string) => used.some((u) => p === u || p.startsWith(`${u}/`));
+  return rendered.worktreeChanges.filter((p) => !isUsed(p) && (matchers.some((mt) => mt.isPathMatched(prefix + p)) || contexts.some((c) => p.startsWith(c))));
 }
 
 /** Plans an already loaded config (tests, and `build` which reloads nothing). */
-export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?: GitSources): Promise<Plan> {
+export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?: GitSources, giterminism: Giterminism = NO_GITERMINISM): Promise<Plan> {
   const dir = path.resolve(opts.dir);
   const warnings: Diagnostic[] = [];
   const resolver = opts.baseImages ?? (await defaultResolver());
@@ -97,15 +104,30 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
       })()
     : undefined;
 
+  const ownRepo = config.dockerfileImages.length ? await git.ownRepo() : undefined;
+  const ownTree = ownRepo
+    ? { tree: (await git.ownTree())!, subdir: path.relative(fs.realpathSync(ownRepo.repo.root), fs.realpathSync(dir)).split(path.sep).join("/") }
+    : undefined;
   const dockerfilePlans = new Map<string, DockerfileImagePlan>();
-  for (const img of config.dockerfileImages) {
-    if (!selected.has(img.name)) continue;
-    dockerfilePlans.set(img.name, await planDockerfileImage(img, dir, slugs.take(img.name), await git.ownTree(), opts.dev ?? false));
-  }
-
   const plans = new Map<string, ImagePlan>();
   const finalConfig = new Map<string, BaseImageConfig>();
-  for (const image of imageOrder(config, selected)) {
+  // Dockerfile images take their slugs first, in werf.yaml order (bake target names do not depend on the order)
+  const dockerfileSlugs = new Map(config.dockerfileImages.filter((i) => selected.has(i.name)).map((i) => [i.name, slugs.take(i.name)]));
+  for (const item of planningOrder(config, selected)) {
+    if (item.kind === "dockerfile") {
+      const img = item.image;
+      // as werf: the dependent's digest depends on each dependency's digest (and on what it imports of it)
+      const dependencies = img.dependencies.map((d) => {
+        const dep = plans.get(d.image) ?? dockerfilePlans.get(d.image);
+        if (!dep) throw new Error(`internal: dependency ${d.image} planned after ${img.name}`);
+        return [d.image, dep.digest, d.imports.map((i) => [i.type, i.targetBuildArg ?? i.targetEnv ?? ""])];
+      });
+      const df = await planDockerfileImage(img, dir, dockerfileSlugs.get(img.name)!, ownTree, opts.dev ?? false, giterminism, dependencies, config.meta.build?.imageSpec);
+      dockerfilePlans.set(img.name, df);
+      warnings.push(...dockerfileImageWarnings(df));
+      continue;
+    }
+    const image = item.image;
     const slug = slugs.take(image.name);
     const { base, baseInput, baseConfig } = await resolveBase(image, plans, dockerfilePlans, finalConfig, resolver, warnings);
 
@@ -165,7 +187,8 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
       });
     }
     const secrets = planSecrets(image.secrets);
-    const stages = buildConveyor({ config, image, slug, base, baseInput, baseConfig, git: imageGit, imports, dependencies, mounts, dev: opts.dev, secrets: secrets.map((s) => s.id) });
+    const platform = opts.platform?.length ? opts.platform : image.platform.length ? image.platform : (config.meta.build?.platform ?? []);
+    const stages = buildConveyor({ config, image, slug, base, baseInput, baseConfig, git: imageGit, imports, dependencies, mounts, dev: opts.dev, secrets: secrets.map((s) => s.id), platform });
     const plan: ImagePlan = {
       name: image.name,
       kind: image.kind,
@@ -174,7 +197,7 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
       slug,
       stages,
       digest: stages[stages.length - 1].digest,
-      platform: image.platform.length ? image.platform : (config.meta.build?.platform ?? []),
+      platform,
       asLayers: image.asLayers,
       gitAfterPatch: image.kind === "image" && !image.disableGitAfterPatch,
       base: baseConfig,
@@ -235,14 +258,21 @@ async function resolveBase(
     }
     const d = dockerfilePlans.get(other);
     if (!d) throw new Error(`internal: base image ${other} planned after ${image.name}`);
-    warnings.push({
-      pos: image.basePos ?? image.pos,
-      message: `the USER of Dockerfile image ${JSON.stringify(other)} is not known before it is built: compile assumes root`,
-    });
+    // an imageSpec that sets the user (and workingDir) says what the Dockerfile image ends with
+    const spec = d.imageSpec?.config;
+    const user = spec?.user ?? (spec?.clearUser ? "0" : undefined);
+    const workdir = spec?.workingDir ?? (spec?.clearWorkingDir ? "/" : undefined);
+    if (user === undefined) {
+      warnings.push({
+        pos: image.basePos ?? image.pos,
+        message: `the USER of Dockerfile image ${JSON.stringify(other)} is not known before it is built: compile assumes root`,
+        hint: `if its Dockerfile ends with a USER, set the same \`imageSpec.config.user\` on ${JSON.stringify(other)} so the build's commands restore it`,
+      });
+    }
     return {
       base: { kind: "image", image: other, target: d.target, digest: d.digest },
       baseInput: { image: d.digest },
-      baseConfig: { user: "", workdir: "", source: "assumed" },
+      baseConfig: { user: user ?? "", workdir: workdir ?? "", source: user === undefined ? "assumed" : "image" },
     };
   }
   const ref = image.from;
@@ -312,12 +342,20 @@ async function planDockerfileImage(
   img: DockerfileImage,
   dir: string,
   target: string,
-  tree: TreeEntry[] | undefined,
+  own: { tree: TreeEntry[]; subdir: string } | undefined,
   dev: boolean,
+  giterminism: Giterminism,
+  dependencies: unknown[],
+  globalSpec: ImageSpec | undefined,
 ): Promise<DockerfileImagePlan> {
+  // werf applies the image's imageSpec (merged with the global one for final images) in a stage after the build
+  const spec = mergeImageSpec(img.final ? globalSpec : undefined, img.imageSpec);
+  const { pos: _pos, at: _at, ...specInputs } = spec ?? { pos: undefined, at: undefined };
   const context = (img.context ?? ".").replace(/^\.\/+/, "").replace(/\/+$/, "") || ".";
-  const prefix = context === "." ? "" : `${context}/`;
-  const files = tree ? tree.filter((e) => prefix === "" || e.path.startsWith(prefix)).map((e) => [e.path, e.mode, e.oid]) : null;
+  // the tree's paths are the repository's: the context folder is below the project's own folder in it
+  const prefix = [own?.subdir, context === "." ? "" : context].filter(Boolean).map((p) => `${p}/`).join("");
+  const files = own ? own.tree.filter((e) => prefix === "" || e.path.startsWith(prefix)).map((e) => [e.path, e.mode, e.oid]) : null;
+  const worktree = own ? worktreeContextFiles(img, context, dir, giterminism) : [];
   const inputs = {
     dockerfile: img.dockerfile,
     context,
@@ -328,14 +366,95 @@ async function planDockerfileImage(
     network: img.network,
     ssh: img.ssh,
     cacheVersion: img.cacheVersion,
+    dependencies: dependencies.length ? dependencies : undefined,
+    imageSpec: spec ? specInputs : undefined,
     contextFiles: files ? shortId(files) : undefined,
+    // what is taken from the work tree over the commit's files: its content makes the digest, as in werf
+    worktreeFiles: worktree.length ? shortId(worktree.map((w) => [w.path, w.content])) : undefined,
     dev: dev ? true : undefined,
   };
   void dir;
   const secrets = planSecrets(img.secrets);
   // the plan is printed (`plan --json`): the config's secrets go without their values
   const image: DockerfileImage = { ...img, secrets: img.secrets.map(({ value: _value, ...s }) => s) };
-  return { image, target, context, dockerfile: img.dockerfile, digest: stageDigest("dockerfile", inputs, undefined), secrets };
+  return {
+    image,
+    target,
+    context,
+    dockerfile: img.dockerfile,
+    digest: stageDigest("dockerfile", inputs, undefined),
+    secrets,
+    worktreeFiles: worktree.map((w) => w.path),
+    ...(spec ? { imageSpec: spec, buildTarget: `${target}--dockerfile` } : {}),
+  };
+}
+
+/** What a Dockerfile image asks for that the build cannot do, each at its werf.yaml position: `staged` (werf builds
+ *  the Dockerfile instruction by instruction into stages; here it is one BuildKit build, the same image), and the
+ *  imageSpec settings no Dockerfile instruction can express (the rest is applied: src/emit/dockerfile-image-spec.ts). */
+function dockerfileImageWarnings(df: DockerfileImagePlan): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const name = JSON.stringify(df.image.name);
+  if (df.image.staged) {
+    out.push({
+      pos: df.image.pos,
+      message: `staged of image ${name}: the Dockerfile is built as one BuildKit build, not as werf's per-instruction stages`,
+      hint: "the image is the same; BuildKit's own cache takes the place of werf's stages, so a no-op build reuses the whole image only",
+    });
+  }
+  const spec = df.imageSpec;
+  const c = spec?.config;
+  const unexpressible = [
+    spec?.author !== undefined ? "author" : "",
+    spec?.clearHistory ? "clearHistory" : "",
+    c?.removeLabels.length ? "removeLabels" : "",
+    c?.removeEnv.length ? "removeEnv" : "",
+    c?.removeVolumes.length ? "removeVolumes" : "",
+    c?.clearWerfLabels ? "clearWerfLabels" : "",
+  ].filter(Boolean);
+  if (spec && unexpressible.length) {
+    out.push({
+      pos: spec.pos,
+      message: `imageSpec of image ${name}: ${unexpressible.join(", ")} cannot be expressed in a Dockerfile; the image is built without them`,
+      hint: "the other imageSpec settings (labels, env, cmd, entrypoint, user, workingDir, volumes, expose, healthcheck, stopSignal) are applied in a stage over the Dockerfile's result",
+    });
+  }
+  return out;
+}
+
+/**
+ * The context-relative paths of a Dockerfile image that werf takes from the work tree rather than the commit:
+ * `contextAddFiles`, the Dockerfile when config.dockerfile.allowUncommitted accepts it, and `.dockerignore` /
+ * `<dockerfile>.dockerignore` when config.dockerfile.allowUncommittedDockerignoreFiles accepts them (werf's
+ * build_context_archive.go and createDockerIgnorePathMatcher); each with a hash of its content (a folder: of every
+ * file in it). Reads are confined to the project; a missing contextAddFiles path is a located error.
+ */
+function worktreeContextFiles(img: DockerfileImage, context: string, dir: string, g: Giterminism): { path: string; content: string }[] {
+  const files = new ProjectFiles(dir);
+  const inProject = (rel: string) => (context === "." ? rel : `${context}/${rel}`);
+  const out: { path: string; content: string }[] = [];
+  const add = (rel: string, required: boolean, what: string) => {
+    let r;
+    try {
+      r = files.resolve(inProject(rel));
+    } catch (e) {
+      if (!(e instanceof ProjectPathError)) throw e;
+      // an accepted .dockerignore missing from the work tree: none is used (werf reads it from the work tree)
+      if (!required && e.problem === "missing") return void out.push({ path: path.posix.normalize(rel), content: "absent" });
+      throw new UserError({ pos: img.pos, message: `${what} ${JSON.stringify(rel)}: ${e.message}`, hint: "the path is relative to the context folder and must exist in the work tree" });
+    }
+    const hash = createHash("sha256");
+    const list = r.stat.isDirectory() ? files.listFiles(inProject(rel)) : [inProject(rel)];
+    for (const f of list) hash.update(`${f}\0`).update(files.readFile(f)).update("\0");
+    out.push({ path: path.posix.normalize(rel), content: hash.digest("hex") });
+  };
+  for (const rel of img.contextAddFiles) add(rel, true, "contextAddFiles");
+  const dockerfile = path.posix.normalize(img.dockerfile);
+  if (giterminismPathAccepted(g.dockerfileAllowUncommitted, inProject(dockerfile)) && !out.some((o) => o.path === dockerfile)) add(dockerfile, true, "dockerfile (config.dockerfile.allowUncommitted)");
+  for (const ignore of [`${dockerfile}.dockerignore`, ".dockerignore"]) {
+    if (giterminismPathAccepted(g.dockerfileAllowUncommittedDockerignoreFiles, inProject(ignore)) && !out.some((o) => o.path === ignore)) add(ignore, false, "config.dockerfile.allowUncommittedDockerignoreFiles");
+  }
+  return out;
 }
 
 /** For messages: "werf.yaml:12". */

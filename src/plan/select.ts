@@ -3,7 +3,7 @@
 
 import { distance } from "fastest-levenshtein";
 import { UserError } from "../diagnostics.js";
-import type { StapelImage, WerfConfig } from "../config/model.js";
+import type { DockerfileImage, StapelImage, WerfConfig } from "../config/model.js";
 
 /** The names an image needs planned first. */
 function needs(image: StapelImage): string[] {
@@ -47,20 +47,27 @@ export function selectImages(config: WerfConfig, names: readonly string[] | unde
   return selected;
 }
 
-/** Selected Stapel images, each after the Stapel images it needs (werf.yaml order otherwise). */
-export function imageOrder(config: WerfConfig, selected: ReadonlySet<string>): StapelImage[] {
-  const byName = new Map(config.images.map((i) => [i.name, i]));
-  const out: StapelImage[] = [];
+/** Every selected image, Stapel and Dockerfile, each after every image it needs (its base, its import sources,
+ *  its dependencies: a Dockerfile image's digest holds its dependencies' digests too); werf.yaml order otherwise,
+ *  Dockerfile images first among equals (as they were planned before). */
+export function planningOrder(
+  config: WerfConfig,
+  selected: ReadonlySet<string>,
+): ({ kind: "stapel"; image: StapelImage } | { kind: "dockerfile"; image: DockerfileImage })[] {
+  const stapel = new Map(config.images.map((i) => [i.name, i]));
+  const dockerfile = new Map(config.dockerfileImages.map((i) => [i.name, i]));
+  const out: ({ kind: "stapel"; image: StapelImage } | { kind: "dockerfile"; image: DockerfileImage })[] = [];
   const done = new Set<string>();
-  const visit = (img: StapelImage) => {
-    if (done.has(img.name)) return;
-    done.add(img.name); // the config layer already rejected cycles
-    for (const n of needs(img)) {
-      const dep = byName.get(n);
-      if (dep && selected.has(n)) visit(dep);
-    }
-    out.push(img);
+  const visit = (name: string) => {
+    if (done.has(name) || !selected.has(name)) return;
+    done.add(name); // the config layer already rejected cycles
+    const s = stapel.get(name);
+    const d = s ? undefined : dockerfile.get(name);
+    for (const n of s ? needs(s) : (d?.dependencies.map((x) => x.image) ?? [])) visit(n);
+    if (s) out.push({ kind: "stapel", image: s });
+    else if (d) out.push({ kind: "dockerfile", image: d });
   };
-  for (const img of config.images) if (selected.has(img.name)) visit(img);
+  for (const d of config.dockerfileImages) visit(d.name);
+  for (const img of config.images) visit(img.name);
   return out;
 }

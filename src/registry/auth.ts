@@ -32,6 +32,11 @@ export function repositoryScope(repository: string, push: boolean): string {
   return `repository:${repository}:${push ? "pull,push" : "pull"}`;
 }
 
+/** The token scope of a manifest deletion (distribution's `delete` action; hosted registries may want more). */
+export function deleteScope(repository: string): string {
+  return `repository:${repository}:pull,push,delete`;
+}
+
 export interface CachedToken {
   token: string;
   /** Date.now() after which it is not used. */

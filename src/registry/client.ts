@@ -3,8 +3,8 @@
 // are the transport's (transport.ts), messages the errors module's (errors.ts), media types in types.ts.
 
 import { UserError } from "../diagnostics.js";
-import { repositoryScope } from "./auth.js";
-import { opError, statusError, type Operation } from "./errors.js";
+import { deleteScope, repositoryScope } from "./auth.js";
+import { deletionRefused, opError, statusError, type Operation } from "./errors.js";
 import { formatImageRef, parseImageRef, parseRepository, type ImageRef } from "./ref.js";
 import { RegistryTransport, nextLink, type RegistryClientOptions } from "./transport.js";
 import { MANIFEST_ACCEPT, digestOf, isIndexMediaType, mediaTypeOf, sha256Digest, type ImageConfigResult, type Manifest, type ManifestInfo } from "./types.js";
@@ -124,6 +124,17 @@ export class RegistryClient {
     return this.fetchBlob(this.op(`reading blob ${digest} of ${r.registry}/${r.repository}`, r, false), r, digest);
   }
 
+  /** Whether the repository holds the blob (HEAD). `repo` is "registry/path". */
+  async hasBlob(repo: string, digest: string): Promise<boolean> {
+    const r = parseRepository(repo);
+    const op = this.op(`checking blob ${digest} of ${r.registry}/${r.repository}`, r, false);
+    const res = await this.t.send(op, `${this.t.baseUrl(r.registry)}/v2/${r.repository}/blobs/${digest}`, { method: "HEAD", scopes: [repositoryScope(r.repository, false)] });
+    await res.body?.cancel();
+    if (res.status === 200) return true;
+    if (res.status === 404) return false;
+    throw statusError(this.t, op, res, Buffer.alloc(0));
+  }
+
   /** PUTs a manifest under `ref`'s tag (or digest); returns its digest (sha256 of the body). */
   async putManifest(ref: string, manifest: { mediaType: string; body: Buffer }): Promise<string> {
     const r = this.parseRef(ref);
@@ -156,6 +167,50 @@ export class RegistryClient {
     const m = await this.fetchManifest(s, what);
     if (d.repository !== s.repository) await this.mountReferenced(what, s, d, m);
     return this.storeManifest(d, m, what);
+  }
+
+  /**
+   * Deletes the manifest `ref` names by digest (every tag on it goes with it: the distribution API deletes
+   * manifests, not tags). Returns false when it was already gone (404). A registry that refuses deletion (405
+   * UNSUPPORTED, as docker-registry without `storage.delete.enabled`, or hosted registries that delete through
+   * their own API) gets an error naming it and what to enable.
+   */
+  async deleteManifest(ref: string): Promise<boolean> {
+    const r = this.parseRef(ref);
+    if (r.digest === undefined) {
+      throw new UserError({ message: `cannot delete ${ref}: manifests are deleted by digest`, hint: `resolve the tag first: ${ref}@sha256:...` });
+    }
+    const op = this.op(`deleting manifest ${formatImageRef(r)}`, r, true);
+    const res = await this.t.send(op, this.manifestUrl(r), { method: "DELETE", scopes: [deleteScope(r.repository)] });
+    const body = await this.t.readBody(op, res);
+    if (res.status === 202 || res.status === 200 || res.status === 204) return true;
+    if (res.status === 404) return false;
+    if (res.status === 405 || (res.status === 400 && /UNSUPPORTED/.test(body.toString("utf8")))) throw deletionRefused(op, res.status, body);
+    throw statusError(this.t, op, res, body, r);
+  }
+
+  /** Uploads `data` as a blob of `repo` ("registry/path") in one request pair (POST, then PUT with the digest);
+   *  returns its digest. */
+  async pushBlob(repo: string, data: Buffer): Promise<string> {
+    const r = parseRepository(repo);
+    const digest = sha256Digest(data);
+    const op = this.op(`pushing blob ${digest} to ${r.registry}/${r.repository}`, r, true);
+    const start = `${this.t.baseUrl(r.registry)}/v2/${r.repository}/blobs/uploads/`;
+    const res = await this.t.send(op, start, { method: "POST", headers: { "Content-Length": "0" }, scopes: [repositoryScope(r.repository, true)] });
+    const body = await this.t.readBody(op, res);
+    const location = res.headers.get("location");
+    if (res.status !== 202 || !location) throw statusError(this.t, op, res, body);
+    const url = new URL(location, start);
+    url.searchParams.set("digest", digest);
+    const put = await this.t.send(op, url.toString(), {
+      method: "PUT",
+      headers: { "Content-Type": "application/octet-stream" },
+      body: data,
+      scopes: [repositoryScope(r.repository, true)],
+    });
+    const putBody = await this.t.readBody(op, put);
+    if (put.status !== 201 && put.status !== 204 && put.status !== 200) throw statusError(this.t, op, put, putBody);
+    return digest;
   }
 
   // ---------------------------------------------------------------- manifests and blobs

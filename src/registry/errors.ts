@@ -144,3 +144,24 @@ export function networkError(ctx: ErrorContext, op: Operation, e: unknown, attem
   }
   return opError(op, `cannot reach ${host} (${code || text || "network error"}${tries})`, `is the registry at ${base} up and reachable?`);
 }
+
+/** Hosted registries whose distribution API does not delete: where they do it instead. */
+const OWN_DELETE_API: Array<[RegExp, string]> = [
+  [/(^|\.)docker\.io$/, "Docker Hub deletes tags through its own API (hub.docker.com) or web UI"],
+  [/^ghcr\.io$/, "GitHub deletes package versions through its REST API (packages) or web UI"],
+  [/gitlab/, "GitLab deletes tags through its container registry API (projects/:id/registry/repositories) or a cleanup policy"],
+  [/^quay\.io$/, "Quay deletes tags through its own API (api/v1/repository/.../tag) or web UI"],
+];
+
+/** A registry refusing manifest deletion (405 UNSUPPORTED). */
+export function deletionRefused(op: Operation, status: number, body: Buffer): UserError {
+  const said = registryErrorText(body.toString("utf8"));
+  const own = OWN_DELETE_API.find(([re]) => re.test(op.registry.replace(/:[0-9]+$/, "")))?.[1];
+  return opError(
+    op,
+    `the registry ${op.registry} refuses to delete manifests (${status}${said ? `: ${said}` : ""})`,
+    own
+      ? `${own}; stapel2docker deletes through the OCI distribution API only`
+      : "enable deletion: docker-registry needs `storage: delete: enabled: true` (REGISTRY_STORAGE_DELETE_ENABLED=true); Harbor, Docker Hub, GitHub, GitLab and Quay delete through their own API (or enable the OCI DELETE there)",
+  );
+}

@@ -58,13 +58,15 @@ export interface DockerfileState {
   stored?: StoredStage;
 }
 
-/** `tagged`: images that get their `<image>-<digest>` tag although not final (dependencies name them). */
+/** `tagged`: images that get their `<image>-<digest>` tag although not final (dependencies name them); `finalRepo`:
+ *  the repository of the final tags (--final-repo; default the stages' repo). */
 export function makeBuildPlan(
   repo: string,
   chains: ImageChain[],
   dockerfiles: DockerfileState[],
   addTags: readonly string[],
   tagged: ReadonlySet<string> = new Set(),
+  finalRepo: string = repo,
 ): BuildPlan {
   const images: PlannedImage[] = [];
   const build: string[] = [];
@@ -96,7 +98,7 @@ export function makeBuildPlan(
       kind: chain.image.kind,
       digest: chain.digest,
       stages,
-      finalTags: final ? finalTags(repo, chain.image.slug, chain.digest, addTags) : [],
+      finalTags: final ? finalTags(finalRepo, chain.image.slug, chain.digest, addTags) : [],
     });
   }
   for (const d of dockerfiles) {
@@ -113,7 +115,7 @@ export function makeBuildPlan(
         ...(d.stored ? { tag: `${repo}:${d.stored.tag}` } : {}),
         patches: [],
       }],
-      finalTags: d.plan.image.final || tagged.has(d.plan.image.name) ? finalTags(repo, d.plan.target, d.plan.digest, addTags) : [],
+      finalTags: d.plan.image.final || tagged.has(d.plan.image.name) ? finalTags(finalRepo, d.plan.target, d.plan.digest, addTags) : [],
     });
   }
   return { repo, images, build };

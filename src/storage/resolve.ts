@@ -14,6 +14,7 @@
 // on it when the base got patch stages.
 
 import { diffMapping, type PatchChanges } from "../git/patch.js";
+import { UserError } from "../diagnostics.js";
 import type { GitRepo } from "../git/repo.js";
 import { openSourceRepo } from "../plan/git-sources.js";
 import type { RegistryClient } from "../registry/index.js";
@@ -133,7 +134,12 @@ export class Resolver {
         const cached = await cache?.get(this.ctx.repo, tag);
         if (cached) return cached;
         this.configReads++;
-        const c = await this.ctx.client.getImageConfig(`${this.ctx.repo}:${tag}`);
+        // a listed tag deleted since (a cleanup): no labels, so it is never chosen for its git commits
+        const c = await this.ctx.client.getImageConfig(`${this.ctx.repo}:${tag}`).catch((e: unknown) => {
+          if (e instanceof UserError && /not found/.test(e.message)) return undefined;
+          throw e;
+        });
+        if (!c) return {};
         const labels = { ...((c.config?.config?.Labels ?? {}) as Record<string, string>) };
         await cache?.set(this.ctx.repo, tag, labels);
         return labels;

@@ -25,3 +25,11 @@ export function indexStageTags(tags: Iterable<string>): Map<string, StoredStage[
   for (const list of index.values()) list.sort((a, b) => a.ms - b.ms || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
   return index;
 }
+
+let lastMs = 0;
+/** The creation time of a build's new stage tags: now, but never the same millisecond twice in one process (two
+ *  builds of one process pushing the same `<digest>-<ms>` at once make the registry's tag link race). */
+export function newStageMs(): number {
+  lastMs = Math.max(Date.now(), lastMs + 1);
+  return lastMs;
+}

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { type Diagnostic, type SourceMap, UserError } from "../diagnostics.js";
 import { templateText } from "./read.js";
-import { GITERMINISM_FILE, type Giterminism, isEnvAllowed, loadGiterminism } from "../config/giterminism.js";
+import { GITERMINISM_FILE, type Giterminism, giterminismPathAccepted, isEnvAllowed, loadGiterminism } from "../config/giterminism.js";
 import { TemplateSet } from "./template.js";
 import { FileOrigins } from "./origins.js";
 import { werfData, werfFuncs } from "./werf.js";
@@ -12,6 +12,7 @@ import { ProjectFiles, ProjectPathError } from "../project/files.js";
 import { CommitFiles } from "../project/commit-files.js";
 import { projectCommit, worktreeChanges, type ProjectCommit } from "../project/commit.js";
 import type { ProjectReader } from "../project/reader.js";
+import { withUncommitted } from "../project/uncommitted-files.js";
 import type { TreeEntry } from "../git/tree.js";
 
 export interface RenderOptions {
@@ -142,11 +143,17 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   }
   const commit = opts.commit === null ? undefined : (opts.commit ?? (await projectCommit(dir, { dev: opts.dev })));
   const project: ProjectReader = commit ? await CommitFiles.open(dir, commit.repo, commit.commit, commit.subdir, opts.commit ? opts.tree : undefined) : new ProjectFiles(dir);
-  const config = findConfig(project, opts.configFile);
+  // werf reads the giterminism config itself from the commit, never from the work tree
+  const giterminism = loadGiterminism(project, opts.giterminismConfig);
+  // what werf-giterminism.yaml lets werf read from the work tree (src/project/uncommitted-files.ts)
+  const accepted = uncommittedAccepted(giterminism);
+  const configReader = withUncommitted(project, giterminism.allowUncommitted, () => true, "config.allowUncommitted");
+  const templatesReader = withUncommitted(project, giterminism.allowUncommittedTemplates.length > 0, accepted.template, "config.allowUncommittedTemplates");
+  const filesReader = withUncommitted(project, giterminism.allowUncommittedFiles.length > 0, accepted.file, "config.goTemplateRendering.allowUncommittedFiles");
+  const config = findConfig(configReader, opts.configFile);
   const absPath = config.abs;
   const file = displayPath(dir, absPath);
 
-  const giterminism = loadGiterminism(project, opts.giterminismConfig);
   const refused = new Set<string>();
   let set: TemplateSet | undefined = undefined;
   const origins = new FileOrigins();
@@ -161,22 +168,38 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   });
   set = new TemplateSet(funcs);
 
-  for (const rel of templateFiles(project)) {
-    const text = templateText(project.readFile(`${TEMPLATES_DIR}/${rel}`), `${TEMPLATES_DIR}/${rel}`);
+  for (const rel of templateFiles(templatesReader)) {
+    const text = templateText(templatesReader.readFile(`${TEMPLATES_DIR}/${rel}`), `${TEMPLATES_DIR}/${rel}`);
     set.parse(rel, text, `${TEMPLATES_DIR}/${rel}`);
   }
   const text = templateText(config.text(), file);
   set.parse("werfConfig", text, file);
 
   const commitData = commit ? { hash: commit.commit, unix: await commitTime(commit) } : null;
-  const out = set.execute("werfConfig", werfData({ dir, env: opts.env, origins, files: project, commit: commitData }));
+  const out = set.execute("werfConfig", werfData({ dir, env: opts.env, origins, files: filesReader, commit: commitData }));
   const changes = commit && !commit.dev ? await worktreeChanges(commit) : [];
-  const ignoredChanges = project instanceof CommitFiles ? readChanges(project, changes) : [];
-  const warnings: Diagnostic[] = [...refused].sort().map((name) => ({
+  // a change werf-giterminism.yaml lets the render read from the work tree was used: not reported
+  const ignoredChanges =
+    project instanceof CommitFiles ? readChanges(project, changes).filter((p) => !(configReader !== project && p === file) && !accepted.any(p, configReader !== project)) : [];
+  const warnings: Diagnostic[] = [...giterminism.warnings, ...[...refused].sort().map((name) => ({
     message: `{{ env ${JSON.stringify(name)} }} read as unset: the variable is not in config.goTemplateRendering.allowEnvVariables of ${giterminism.file ?? GITERMINISM_FILE}`,
     hint: "the build environment may hold secrets, so werf.yaml reads only the variables the giterminism config allows; add the name there",
-  }));
+  }))];
   return { file, absPath, text: out.text, map: out.map, unsetEnv: [...unsetEnv], commit, ignoredChanges, worktreeChanges: changes, refusedEnv: [...refused].sort(), giterminism, warnings };
+}
+
+/** Which project paths the giterminism config lets the render read from the work tree, per kind of read. */
+function uncommittedAccepted(g: Giterminism) {
+  const template = (p: string) => giterminismPathAccepted(g.allowUncommittedTemplates, p);
+  const file = (p: string) => giterminismPathAccepted(g.allowUncommittedFiles, p);
+  const isConfig = (p: string) => p === "werf.yaml" || p === "werf.yml";
+  return {
+    template,
+    file,
+    /** A changed path the render took from the work tree (configFromWorkTree: config.allowUncommitted). */
+    any: (p: string, configFromWorkTree: boolean) =>
+      (configFromWorkTree && isConfig(p)) || (p.startsWith(`${TEMPLATES_DIR}/`) && p.endsWith(".tmpl") && template(p)) || file(p),
+  };
 }
 
 async function commitTime(pc: ProjectCommit): Promise<number> {

@@ -25,8 +25,8 @@ export const TOOLCHAIN_DIR = "/.stapel";
 /** The name of the final (scratch) stage of the toolchain Dockerfile. */
 export const TOOLCHAIN_STAGE = "toolchain";
 
-const HOST_BASH = ["/bin/bash-static", "/usr/bin/bash-static"];
-const HOST_BUSYBOX = ["/bin/busybox", "/usr/bin/busybox"];
+export const HOST_BASH = ["/bin/bash-static", "/usr/bin/bash-static"];
+export const HOST_BUSYBOX = ["/bin/busybox", "/usr/bin/busybox"];
 const INSTALL_HINT = "install Debian's static binaries: apt-get install bash-static busybox-static";
 
 /** A docker image reference we are willing to put into a Dockerfile or a command line. */
@@ -98,7 +98,7 @@ export function isStaticElf(file: string): boolean {
   }
 }
 
-function findStatic(given: string | undefined, candidates: string[], what: string): string {
+export function findStatic(given: string | undefined, candidates: string[], what: string): string {
   const list = given ? [given] : candidates;
   for (const file of list) {
     let ok = false;

@@ -130,3 +130,44 @@ test("imageSpec: the expressible settings land in the image config; the global s
   assert.equal(w.WorkingDir, "/");
   assert.deepEqual(w.Cmd ?? [], [], "clearCmd");
 });
+
+test("imageSpec of a Dockerfile image: a stage over its build sets the config; an image built on it sees it", async (t) => {
+  const { tag, plan } = await buildCase("dockerfile-image-spec", t);
+  const web = plan.dockerfileImages.find((d) => d.image.name === "web")!;
+  const c = await inspect(`${plan.project}:${web.target}-${web.digest}`);
+  assert.deepEqual(c.Entrypoint, ["/bin/sh", "-c"]);
+  assert.deepEqual(c.Cmd, ["cat /srv/greeting.txt"]);
+  assert.equal(c.WorkingDir, "/srv");
+  assert.equal(c.User, "65534");
+  assert.equal(c.StopSignal, "SIGTERM");
+  assert.ok((c.Env as string[]).includes("WEB_MODE=production"), "imageSpec env over the Dockerfile's ENV");
+  assert.equal(c.Labels["org.example.component"], "web");
+  assert.equal(c.Labels["org.example.team"], "platform", "the global build.imageSpec, merged for a final image");
+  assert.equal(c.Labels["org.example.base"], "busybox", "removeLabels cannot be expressed: the label stays (a planning warning says so)");
+  assert.deepEqual(Object.keys(c.Volumes), ["/srv/data"]);
+  assert.deepEqual(Object.keys(c.ExposedPorts), ["8080/tcp"]);
+  assert.deepEqual(c.Healthcheck.Test, ["CMD", "test", "-f", "/srv/greeting.txt"]);
+  assert.equal(await run("docker", ["run", "--rm", `${plan.project}:${web.target}-${web.digest}`]), "hello\n", "ENTRYPOINT + CMD run the Dockerfile's result");
+  assert.equal(await sh(tag("app"), "cat /tmp/mode"), "production\n", "a Stapel image FROM it builds on the imageSpec stage");
+  assert.ok(plan.warnings.some((w) => /^imageSpec of image "web": author, removeLabels cannot be expressed/.test(w.message)));
+});
+
+test("build.sh refuses a buildx that would ignore a Dockerfile image's addHost or network", async (t) => {
+  const version = (await run("docker", ["buildx", "version"])).match(/\bv?(\d+)\.(\d+)\./);
+  assert.ok(version, "docker buildx version is readable");
+  if (Number(version[1]) > 0 || Number(version[2]) >= 25) {
+    t.skip(`buildx ${version[1]}.${version[2]} reads network and extra-hosts`);
+    return;
+  }
+  const tmp = tempDir("engine-old-buildx");
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
+  const repo = makeCaseRepo("dockerfile-images", tmp);
+  const plan = await planProject({ dir: repo, environ: {} });
+  const out = path.join(repo, ".stapel2docker");
+  await emitProject(plan, { out });
+  await assert.rejects(run(path.join(out, "build.sh"), [], tmp), (e: Error) => {
+    assert.match(e.message, /build\.sh: (network|addHost) of native \(bake's (network|extra-hosts)\) needs buildx 0\.(18|25) or newer; this is github\.com\/docker\/buildx/);
+    assert.doesNotMatch(e.message, /#\d+ \[/, "nothing was built");
+    return true;
+  });
+});

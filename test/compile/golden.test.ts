@@ -54,6 +54,10 @@ for (const name of compileCases()) {
     const bake = readFileSync(path.join(out, "docker-bake.json"), "utf8");
     golden(name, "Dockerfile", dockerfile);
     golden(name, "docker-bake.json", bake);
+    // the generated Dockerfiles of Dockerfile images with imageSpec
+    for (const f of listFiles(out).filter((f) => f.startsWith("dockerfile-imagespec/"))) {
+      golden(name, `imagespec-${f.split("/")[1]}.Dockerfile`, readFileSync(path.join(out, f), "utf8"));
+    }
 
     // the stage graph: every FROM / --from= resolves to an earlier stage, a named context or an image
     const stages = dockerfileStages(dockerfile);

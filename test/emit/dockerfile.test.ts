@@ -270,6 +270,7 @@ describe("renderDockerfile", () => {
         context: "docker",
         dockerfile: "Dockerfile",
         digest: "dfdigest",
+        worktreeFiles: [],
       }],
     });
     const text = render(p);

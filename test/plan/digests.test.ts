@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { rmSync, chmodSync } from "node:fs";
 import path from "node:path";
 import { planProject } from "../../src/plan/plan.js";
+import { planText } from "../../src/cli/plan.js";
 import type { Plan, PlanOptions } from "../../src/plan/model.js";
 import { commitAll, git, tempDir, writeFile } from "../git/gitFixture.js";
 
@@ -78,7 +79,7 @@ async function fixture(t: { after(fn: () => void): void }): Promise<Fixture> {
   git(dir, "init", "-q", "-b", "main");
   writeFile(dir, "werf.yaml", CONFIG);
   // every input below is varied through env, so the fixture lets werf.yaml read any variable
-  writeFile(dir, "werf-giterminism.yaml", "config:\n  goTemplateRendering:\n    allowEnvVariables: [/.*/]\n");
+  writeFile(dir, "werf-giterminism.yaml", "giterminismConfigVersion: 1\nconfig:\n  goTemplateRendering:\n    allowEnvVariables: [/.*/]\n");
   writeFile(dir, "src/package.json", "{}\n");
   writeFile(dir, "src/lib/util.js", "exports.x = 1;\n");
   writeFile(dir, "src/README.txt", "readme\n");
@@ -199,4 +200,64 @@ test("the digest comes from the commit, not the worktree", async (t) => {
   const base = await f.plan();
   writeFile(f.dir, "src/package.json", '{"uncommitted": true}\n');
   assert.deepEqual(changed(base, await f.plan()), []);
+});
+
+// A Dockerfile image's digest holds its dependencies' digests (werf: the dependent stage's digest depends on the
+// dependency's), whether the dependency is a Stapel image or another Dockerfile image; an unrelated change moves
+// nothing.
+test("a Dockerfile image's digest follows its dependencies' digests, and only theirs", async (t) => {
+  const dir = tempDir("df-deps");
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  git(dir, "init", "-q", "-b", "main");
+  writeFile(dir, "werf.yaml", `project: demo
+configVersion: 1
+---
+image: web
+dockerfile: Dockerfile
+context: web
+dependencies:
+- image: base
+  imports:
+  - type: ImageName
+    targetBuildArg: BASE_IMAGE
+- image: tool
+  imports:
+  - type: ImageDigest
+    targetBuildArg: TOOL_DIGEST
+---
+image: tool
+dockerfile: Dockerfile
+context: {{ env "TOOL_CONTEXT" "tool" }}
+---
+image: base
+from: stapel2docker/base-busybox:latest
+shell:
+  install:
+  - {{ env "BASE_CMD" "echo base" }}
+---
+image: other
+from: stapel2docker/base-busybox:latest
+shell:
+  install:
+  - {{ env "OTHER_CMD" "echo other" }}
+`);
+  writeFile(dir, "werf-giterminism.yaml", "giterminismConfigVersion: 1\nconfig:\n  goTemplateRendering:\n    allowEnvVariables: [/.*/]\n");
+  writeFile(dir, "web/Dockerfile", "ARG BASE_IMAGE\nFROM $BASE_IMAGE\n");
+  writeFile(dir, "tool/Dockerfile", "FROM scratch\n");
+  writeFile(dir, "tool2/Dockerfile", "FROM scratch\nLABEL x=y\n");
+  commitAll(dir, "init");
+  const digests = async (env: Record<string, string> = {}) => {
+    const p = await planProject({ dir, environ: env, baseImages: assumed });
+    return new Map<string, string>([...p.images.map((i) => [i.name, i.digest] as [string, string]), ...p.dockerfileImages.map((d) => [d.image.name, d.digest] as [string, string])]);
+  };
+  const before = await digests();
+  const changed = (after: Map<string, string>) => [...before.keys()].filter((k) => before.get(k) !== after.get(k)).sort();
+  assert.deepEqual(changed(await digests()), [], "planning twice gives the same digests");
+  assert.deepEqual(changed(await digests({ BASE_CMD: "echo base2" })), ["base", "web"], "a Stapel dependency's change moves the dependent");
+  assert.deepEqual(changed(await digests({ TOOL_CONTEXT: "tool2" })), ["tool", "web"], "a Dockerfile dependency's change moves the dependent");
+  assert.deepEqual(changed(await digests({ OTHER_CMD: "echo other2" })), ["other"], "an unrelated change moves nothing else");
+  // `plan` shows what the Dockerfile image's digest and build arguments come from
+  const text = planText(await planProject({ dir, environ: {}, baseImages: assumed }));
+  assert.match(text, new RegExp(`^      dependency base ${before.get("base")}: ImageName → build argument BASE_IMAGE$`, "m"));
+  assert.match(text, new RegExp(`^      dependency tool ${before.get("tool")}: ImageDigest → build argument TOOL_DIGEST$`, "m"));
 });

@@ -73,10 +73,10 @@ test("config.stapel.mount.allowFromPaths allows host paths (exact, a parent, glo
 
 test("--giterminism-config takes the allow-lists from the operator's file instead of the project's", async () => {
   const trusted = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "s2d-sec-trusted-")), "werf-giterminism.yaml");
-  fs.writeFileSync(trusted, "config:\n  stapel:\n    mount:\n      allowFromPaths: [/srv/cache]\n");
+  fs.writeFileSync(trusted, "giterminismConfigVersion: 1\nconfig:\n  stapel:\n    mount:\n      allowFromPaths: [/srv/cache]\n");
   const dir = project({
     "werf.yaml": HEAD + "- fromPath: /srv/cache\n  to: /a\n- fromPath: /\n  to: /b\n",
-    "werf-giterminism.yaml": "config:\n  stapel:\n    mount:\n      allowFromPaths: ['**/*', '/']\n",
+    "werf-giterminism.yaml": "giterminismConfigVersion: 1\nconfig:\n  stapel:\n    mount:\n      allowFromPaths: ['**/*', '/']\n",
   });
   assert.deepEqual(await hostPathErrors(dir), []); // the branch's own file allows everything...
   assert.deepEqual(await hostPathErrors(dir, trusted), ['werf.yaml:9:3 "mount { fromPath: /, ... }" not allowed by giterminism: the path leads outside the project directory']);
@@ -95,7 +95,7 @@ test("env reads only allowed variables; a refused one reads as unset with a warn
       (n) => `{{ env "${n}" }} read as unset: the variable is not in config.goTemplateRendering.allowEnvVariables of werf-giterminism.yaml`,
     ),
   );
-  const allowed = project({ "werf.yaml": text, "werf-giterminism.yaml": "config:\n  goTemplateRendering:\n    allowEnvVariables: [GOPROXY, /CI_COMMIT_.+/]\n" });
+  const allowed = project({ "werf.yaml": text, "werf-giterminism.yaml": "giterminismConfigVersion: 1\nconfig:\n  goTemplateRendering:\n    allowEnvVariables: [GOPROXY, /CI_COMMIT_.+/]\n" });
   const r2 = await renderWerfConfig({ dir: allowed, environ });
   assert.equal(r2.text, 'a: ""\nb: "https://proxy"\nc: "v1"\nd: "none"\n');
   await assert.rejects(renderWerfConfig({ dir: allowed, environ, strictEnv: true }), (e: unknown) => {
@@ -109,12 +109,12 @@ test("env reads only allowed variables; a refused one reads as unset with a warn
 
 test("a malformed werf-giterminism.yaml is a located error", () => {
   assert.throws(
-    () => parseGiterminism("config:\n  stapel:\n    mount:\n      allowFromPaths: /x\n      allowBuildDir: yes please\n  goTemplateRendering:\n    allowEnvVariables: ['/(/']\n", "werf-giterminism.yaml"),
+    () => parseGiterminism("giterminismConfigVersion: 1\nconfig:\n  stapel:\n    mount:\n      allowFromPaths: /x\n      allowBuildDir: yes please\n  goTemplateRendering:\n    allowEnvVariables: ['/(/']\n", "werf-giterminism.yaml"),
     (e: unknown) => {
       assert.ok(e instanceof UserError);
       assert.deepEqual(
         e.diagnostics.map((d) => `${d.pos?.line}:${d.pos?.col} ${d.message.replace(/: Invalid regular expression.*/, "")}`),
-        ["4:23 config.stapel.mount.allowFromPaths must be a list of strings", "5:22 config.stapel.mount.allowBuildDir must be true or false", "7:25 config.goTemplateRendering.allowEnvVariables: invalid regexp /(/"],
+        ["5:23 config.stapel.mount.allowFromPaths must be a list of strings", "6:22 config.stapel.mount.allowBuildDir must be true or false", "8:25 config.goTemplateRendering.allowEnvVariables: invalid regexp /(/"],
       );
       return true;
     },
@@ -142,10 +142,10 @@ test("a remote git password comes only from variables and host files config.secr
     }
   };
   assert.equal(await check("env: AWS_SECRET_ACCESS_KEY"), '7:3 basicAuth.password.env "AWS_SECRET_ACCESS_KEY" not allowed by giterminism (git https://attacker.example/x.git)');
-  assert.equal(await check("env: GIT_PW", "config:\n  secrets:\n    allowEnvVariables: [GIT_PW]\n"), "ok");
+  assert.equal(await check("env: GIT_PW", "giterminismConfigVersion: 1\nconfig:\n  secrets:\n    allowEnvVariables: [GIT_PW]\n"), "ok");
   assert.equal(await check("src: /etc/shadow"), '7:3 basicAuth.password.src "/etc/shadow" not allowed by giterminism: the file is outside the project directory');
   assert.equal(await check("src: ~/.docker/config.json"), '7:3 basicAuth.password.src "~/.docker/config.json" not allowed by giterminism: the file is outside the project directory');
-  assert.equal(await check("src: ~/.git-pw", "config:\n  secrets:\n    allowFiles: [~/.git-pw]\n"), "ok");
+  assert.equal(await check("src: ~/.git-pw", "giterminismConfigVersion: 1\nconfig:\n  secrets:\n    allowFiles: [~/.git-pw]\n"), "ok");
   assert.equal(await check("src: pw.txt"), "ok");
   assert.match(await check("src: leak", undefined, { leak: "/proc/self/environ" }), /basicAuth\.password\.src "leak" not allowed by giterminism/);
   assert.equal(await check("value: inline"), "ok");
@@ -189,4 +189,24 @@ test("an empty `from` behind a refused variable says which allow-list to extend"
     );
     return true;
   });
+});
+
+test("a Dockerfile image's ssh may name sockets or keys inside the project only; the build machine's agent is the operator's", async () => {
+  const errors = async (ssh: string, links: Record<string, string> = {}) => {
+    const dir = project({ "werf.yaml": `project: p\nconfigVersion: 1\n---\nimage: web\ndockerfile: Dockerfile\nssh: ${JSON.stringify(ssh)}\n`, "Dockerfile": "FROM scratch\n", "keys/id": "k" }, links);
+    const rendered = await renderWerfConfig({ dir, environ: {} });
+    try {
+      checkHostPaths(loadWerfConfig(rendered), new ProjectFiles(dir), rendered.giterminism);
+      return "ok";
+    } catch (e) {
+      assert.ok(e instanceof UserError);
+      return e.diagnostics.map((d) => d.message).join("\n");
+    }
+  };
+  assert.equal(await errors("default"), "ok");
+  assert.equal(await errors("github=keys/id"), "ok");
+  assert.match(await errors("default=/run/user/0/agent.sock"), /ssh "default=\/run\/user\/0\/agent\.sock" of image "web": "\/run\/user\/0\/agent\.sock" is not a path inside the project/);
+  assert.match(await errors("github=keys/id,~/.ssh/id_rsa"), /"~\/\.ssh\/id_rsa" is not a path inside the project/);
+  assert.match(await errors("github=linked", { linked: "/etc" }), /"linked" is not a path inside the project/);
+  assert.match(await errors("bad id"), /"bad id" is not an agent id/);
 });

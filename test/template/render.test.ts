@@ -112,7 +112,7 @@ test(".Files.Get of a missing file or outside the project is a located error", a
 test("env: defaults, empty values, strict mode", async () => {
   const dir = project({
     "werf.yaml": '{{ env "A" }}|{{ env "B" "dflt" }}|{{ env "EMPTY" "d2" }}|{{ env "UNSET" }}\n',
-    "werf-giterminism.yaml": "config:\n  goTemplateRendering:\n    allowEnvVariables: [A, B, EMPTY, UNSET]\n",
+    "werf-giterminism.yaml": "giterminismConfigVersion: 1\nconfig:\n  goTemplateRendering:\n    allowEnvVariables: [A, B, EMPTY, UNSET]\n",
   });
   const environ = { A: "x", EMPTY: "" };
   assert.equal((await renderWerfConfig({ dir, environ })).text, "x|dflt|d2|\n");

@@ -1,0 +1,82 @@
+// Which buildx builder runs the bake, and what a builder's failure means. `--builder NAME` is passed to
+// `docker buildx bake` (buildx itself reads BUILDX_BUILDER when it is not given); nothing in the generated files
+// assumes the docker driver: the toolchain and every stored stage come from the registry by reference. When a
+// builder fails for a reason of its driver or daemon, the hint names the setting that is missing
+// (docs/builders.md).
+
+import { UserError } from "../diagnostics.js";
+
+/** A buildx builder name, as `docker buildx create --name` accepts it. */
+const BUILDER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
+
+/** The arguments that select the builder (none: buildx's current one, or BUILDX_BUILDER). */
+export function builderArgs(builder: string | undefined): string[] {
+  if (builder === undefined || builder === "") return [];
+  if (!BUILDER_NAME.test(builder) || builder.length > 128) {
+    throw new UserError({
+      message: `--builder ${JSON.stringify(builder)} is not a buildx builder name`,
+      hint: "give the name `docker buildx ls` shows (letters, digits, '.', '_', '-')",
+    });
+  }
+  return ["--builder", builder];
+}
+
+/** Known failures of a driver or daemon setting, the words buildx or BuildKit print, and what to change. */
+const HINTS: { re: RegExp; hint: (m: RegExpMatchArray) => string }[] = [
+  {
+    re: /use `docker --context=([^`\s]+) buildx` to switch to context/,
+    hint: (m) =>
+      `${JSON.stringify(m[1])} is the docker-driver builder of the docker context ${JSON.stringify(m[1])}, which buildx uses only from that ` +
+      `context: run stapel2docker with DOCKER_CONTEXT=${m[1]} (or DOCKER_HOST set to its daemon), or use a docker-container, remote or kubernetes builder`,
+  },
+  {
+    re: /no builder "?([^"\s]+)"? found|failed to find driver|could not find builder/i,
+    hint: (m) =>
+      `buildx has no builder ${m[1] ? JSON.stringify(m[1]) : "of that name"}: list them with \`docker buildx ls\`, ` +
+      "make one with `docker buildx create --name NAME --driver docker-container` (or remote, kubernetes), see docs/builders.md",
+  },
+  {
+    re: /Multi-platform build is not supported for the docker driver|docker exporter does not currently support exporting manifest lists/i,
+    hint: () =>
+      "the docker driver builds one platform at a time unless the daemon uses the containerd image store: set " +
+      '"features": {"containerd-snapshotter": true} in daemon.json, or use a docker-container, remote or kubernetes builder (--builder NAME)',
+  },
+  {
+    re: /network bridge not found/i,
+    hint: () =>
+      "the daemon behind the docker driver has no default bridge network (dockerd --bridge=none), which BuildKit's RUN needs: " +
+      "start it with a bridge (--bridge NAME of an existing bridge interface) or use a docker-container/remote builder",
+  },
+  {
+    re: /http: server gave HTTP response to HTTPS client|connect: connection refused.*(127\.0\.0\.1|localhost)|dial tcp (127\.0\.0\.1|\[::1\]):\d+/i,
+    hint: () =>
+      "the builder cannot reach the registry: is it up? A docker-container builder runs in a network of its own, " +
+      "so a registry on localhost needs `docker buildx create --driver-opt network=host`, and a plain-HTTP one a buildkitd.toml " +
+      'entry `[registry."HOST:PORT"] http = true` (docker buildx create --config FILE); see docs/builders.md',
+  },
+  {
+    re: /unexpected status from (?:HEAD|GET) request to (?:https?:\/\/)?([^/\s]+)[^\n]*: (5\d\d)/,
+    hint: (m) =>
+      `the registry ${m[1]} answered ${m[2]} when the builder pulled from it (an image the build reads: the toolchain, a base ` +
+      "image or a stored stage), also after the bake was run again: it is failing; try again later, or ask its operators",
+  },
+  {
+    re: /received unexpected HTTP status: (5\d\d)/,
+    hint: (m) => `the registry answered ${m[1]} when the builder pushed a stage, also after the bake was run again: it is failing; try again later, or ask its operators`,
+  },
+  {
+    re: /(pull access denied|unauthorized|authentication required|401 Unauthorized)/i,
+    hint: () =>
+      "the builder has no credentials for the registry: `docker login REGISTRY` on the machine that runs buildx " +
+      "(a docker-container or remote builder gets them from the client; a kubernetes builder too, through the buildx client)",
+  },
+];
+
+/** The hint for a builder failure, when its output shows a known driver or daemon setting; undefined otherwise. */
+export function builderHint(output: string): string | undefined {
+  for (const h of HINTS) {
+    const m = output.match(h.re);
+    if (m) return h.hint(m);
+  }
+  return undefined;
+}
