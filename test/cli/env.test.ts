@@ -53,6 +53,12 @@ test("env: STAPEL2DOCKER_* and werf's variables set build's options; a flag wins
   assert.equal(f.repo, "r/flag");
   assert.equal(f.env, "prod");
   assert.deepEqual(f.addTag, ["x"]);
+  // werf's repository variables (--cache-repo, --secondary-repo, --final-repo, --platform)
+  const r = await buildOpts([], { WERF_CACHE_REPO_2: "c/two", WERF_CACHE_REPO_1: "c/one", WERF_SECONDARY_REPO_A: "s/a", WERF_FINAL_REPO: "f/x", WERF_PLATFORM: "linux/amd64,linux/arm64" });
+  assert.deepEqual(r.cacheRepo, ["c/one", "c/two"]);
+  assert.deepEqual(r.secondaryRepo, ["s/a"]);
+  assert.equal(r.finalRepo, "f/x");
+  assert.deepEqual(r.platform, ["linux/amd64", "linux/arm64"]);
   // nothing set: the defaults
   const d = await buildOpts([], {});
   assert.equal(d.repo, undefined);
