@@ -2,7 +2,6 @@
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { UserError } from "../diagnostics.js";
-import { buildProject, formatBuildPlan, formatReport, planBuild } from "../builder/index.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 import { addIntrospectOptions, prepareIntrospection, type IntrospectCliOptions } from "../introspect/cli.js";
 
@@ -38,6 +37,7 @@ export function registerBuild(program: Command): void {
       .option("--json", "with --print: the build plan as JSON")),
   ).action(async (images: string[], opts: BuildCliOptions) => {
     const log = (l: string) => process.stderr.write(`${l}\n`);
+    const { buildProject, formatBuildPlan, formatReport, planBuild } = await import("../builder/index.js");
     if (opts.print) {
       const p = await planBuild({ ...renderOptions(opts), images, repo: opts.repo, addTags: opts.addTag, toolchain: opts.toolchain });
       process.stdout.write(opts.json ? JSON.stringify(p, null, 2) + "\n" : formatBuildPlan(p));

@@ -2,8 +2,6 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { formatDiagnostic } from "../diagnostics.js";
-import { planProject } from "../plan/plan.js";
-import { emitProject } from "../emit/index.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 
 interface CompileCliOptions extends ConfigOptions {
@@ -25,6 +23,7 @@ export function registerCompile(program: Command): void {
         (v: string, prev: string[]) => [...prev, v], [] as string[])
       .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel)"),
   ).action(async (images: string[], opts: CompileCliOptions) => {
+    const [{ planProject }, { emitProject }] = await Promise.all([import("../plan/plan.js"), import("../emit/index.js")]);
     const plan = await planProject({ ...renderOptions(opts), images, toolchain: opts.toolchain });
     for (const w of plan.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     if (plan.images.length + plan.dockerfileImages.length === 0) {

@@ -2,7 +2,6 @@
 // Nothing is built and no registry is asked: the digests are known from werf.yaml and git alone.
 import type { Command } from "commander";
 import { formatDiagnostic, formatPos } from "../diagnostics.js";
-import { planProject } from "../plan/plan.js";
 import type { Plan, StagePlan } from "../plan/model.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 import { dependencyArg, isBuildTimeValue, knownValue, targetOf } from "../emit/dependencies.js";
@@ -21,6 +20,7 @@ export function registerPlan(program: Command): void {
       .option("--json", "print the plan as JSON")
       .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel)"),
   ).action(async (images: string[], opts: PlanCliOptions) => {
+    const { planProject } = await import("../plan/plan.js");
     const plan = await planProject({ ...renderOptions(opts), images, toolchain: opts.toolchain });
     for (const w of plan.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     process.stdout.write(opts.json ? planJson(plan) : planText(plan));
