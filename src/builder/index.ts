@@ -79,6 +79,9 @@ export interface BuildOptions extends Omit<PlanOptions, "images"> {
   /** The repository's tags as already listed by this process (the run that builds dependency sources first gets
    *  its caller's, so a build lists the registry once). */
   listing?: RegistryListing;
+  /** Called after a successful build (not by the dependency-sources run) with what the no-op cache records
+   *  (src/builder/noop-cache.ts): the plan, the listing as it stands after the build, the final tags. */
+  onFinished?: (info: { plan: Plan; listed: ReadonlySet<string>; report: BuildReport; finalTags: readonly FinalTagJob[] }) => Promise<void>;
 }
 
 /** The repository's tags as this process knows them: listed once per build, and told of every tag it pushes. */
@@ -154,7 +157,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   const listing = opts.listing ?? (await listRegistry(client, repo));
   if (first.length) {
     log(`building ${first.map((n) => JSON.stringify(n)).join(", ")} first: other images use their ImageID or ImageDigest`);
-    await buildProject({ ...opts, plan: undefined, images: first, client, dependencySources: tagged, listing });
+    await buildProject({ ...opts, plan: undefined, images: first, client, dependencySources: tagged, listing, onFinished: undefined });
   }
   let { chains, dockerfiles } = await resolve(plan, repo, client, listing, labelCache);
   let built = new Map<string, { tag: string; seconds: number }>();
@@ -230,7 +233,7 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
   // a final tag already in place (proved by the listing and this host's final-tags cache) is not written again:
   // a no-op build is then the one tag listing
   await writeFinalTags(client, tagJobs, { listed: listing.tags, stages: indexStageTags(listing.tags), written: listing.written, cache: finalTagCacheOf(opts) });
-  return {
+  const report: BuildReport = {
     repo,
     images,
     built: new Set([...built.keys()]).size,
@@ -238,6 +241,8 @@ export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
     registryRequests: client.requestCount,
     seconds: sec(performance.now() - t0),
   };
+  await opts.onFinished?.({ plan, listed: listing.tags, report, finalTags: tagJobs });
+  return report;
 }
 
 export type { DockerfileState } from "../storage/plan.js";

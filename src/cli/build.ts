@@ -36,7 +36,27 @@ export function registerBuild(program: Command): void {
       .option("--print", "print the build plan (stages reused from which tag, stages built, git patches, final tags) and exit")
       .option("--json", "with --print: the build plan as JSON")),
   ).action(async (images: string[], opts: BuildCliOptions) => {
-    const log = (l: string) => process.stderr.write(`${l}\n`);
+    const t0 = performance.now();
+    const warnings: string[] = [];
+    const log = (l: string) => {
+      if (l.startsWith("warning: ")) warnings.push(l.slice("warning: ".length));
+      process.stderr.write(`${l}\n`);
+    };
+    // the no-op fast path (src/builder/noop-cache.ts): nothing changed since a build on this host → one tag listing
+    const noop = noopEligible(opts) ? await import("../builder/noop-cache.js") : undefined;
+    const noopInput = { dir: opts.dir, configFile: opts.config, env: opts.env, strictEnv: opts.strictEnv, giterminismConfig: opts.giterminismConfig, images, repo: opts.repo, toolchain: opts.toolchain };
+    const noopKey = noop ? await noop.noopKey(noopInput) : undefined;
+    const noopCache = noop && noopKey ? new noop.NoopCache() : undefined;
+    if (noopCache && noopKey) {
+      const hit = await noopCache.tryNoop(noopKey, process.env, (w) => log(`warning: ${w}`), undefined, t0);
+      if (hit) {
+        log(`nothing changed since the last build on this host: every stage is stored (no-op cache; STAPEL2DOCKER_NO_NOOP_CACHE=1 turns it off)`);
+        const { formatReport } = await import("./../builder/report.js");
+        process.stdout.write(formatReport(hit));
+        if (opts.report) await writeFile(opts.report, JSON.stringify(hit, null, 2) + "\n");
+        return;
+      }
+    }
     const { buildProject, formatBuildPlan, formatReport, planBuild } = await import("../builder/index.js");
     if (opts.print) {
       const p = await planBuild({ ...renderOptions(opts), images, repo: opts.repo, addTags: opts.addTag, toolchain: opts.toolchain });
@@ -44,11 +64,14 @@ export function registerBuild(program: Command): void {
       return;
     }
     if (opts.json) throw new UserError({ message: "--json is an option of --print", hint: "use build --print --json, or --report FILE for the report of a build" });
-    const { plan, hooks } = await prepareIntrospection(opts, { ...renderOptions(opts), images, toolchain: opts.toolchain }, log);
+    // the environment variables the render reads are recorded for the no-op cache's entry
+    const env = noop ? noop.recordingEnviron(process.env) : undefined;
+    const render = { ...renderOptions(opts), ...(env ? { environ: env.environ } : {}) };
+    const { plan, hooks } = await prepareIntrospection(opts, { ...render, images, toolchain: opts.toolchain }, log);
     const report = await buildProject({
       plan,
       hooks,
-      ...renderOptions(opts),
+      ...render,
       images,
       repo: opts.repo,
       addTags: opts.addTag,
@@ -56,11 +79,20 @@ export function registerBuild(program: Command): void {
       ssh: opts.ssh,
       sshKeys: opts.sshKey,
       parallel: opts.parallel,
-      log: (l) => process.stderr.write(`${l}\n`),
+      log,
+      onFinished: noopCache && noopKey && env
+        ? (info) => noopCache.record(noopKey, noopInput, { ...info, environRead: env.read, env: process.env, warnings })
+        : undefined,
     });
     process.stdout.write(formatReport(report));
     if (opts.report) await writeFile(opts.report, JSON.stringify(report, null, 2) + "\n");
   });
+}
+
+/** Whether the no-op cache may answer (or record) this build: see src/builder/noop-cache.ts. */
+function noopEligible(opts: BuildCliOptions): boolean {
+  return !opts.print && !opts.json && !opts.dev && opts.addTag.length === 0 && opts.ssh.length === 0 && opts.sshKey.length === 0 &&
+    (opts.introspectStage ?? []).length === 0 && !opts.introspectError && !opts.introspectBeforeError && !process.env.STAPEL2DOCKER_NO_NOOP_CACHE;
 }
 
 function parseParallel(v: string): number {

@@ -8,12 +8,17 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   process.stdout.write(`${VERSION}\n`);
 } else {
   import("./program.js").then(({ main }) => main(process.argv)).then(
-    (code) => {
-      process.exitCode = code;
-    },
+    (code) => exit(code),
     (err) => {
       process.stderr.write(`stapel2docker: internal error: ${String(err)}\n`);
-      process.exitCode = 2;
+      exit(2);
     },
   );
+}
+
+/** Exits once stdout and stderr are flushed: the command has finished, and nothing left behind (an idle
+ *  keep-alive connection to a registry, a timer) holds the process. */
+function exit(code: number): void {
+  process.exitCode = code;
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
 }
