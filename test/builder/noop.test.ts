@@ -85,6 +85,8 @@ shell:
   - echo "app SALT" > /app.txt
 `;
 
+const FAST = /nothing changed since the last build on this host/;
+
 let proxy: CountingProxy;
 const work = tempDir("noop");
 before(async () => {
@@ -138,11 +140,13 @@ test("a no-op build with ImageID/ImageDigest dependencies: one registry request 
   assert.match(dockerFirst, /buildx bake/, "the first build ran buildx");
   // (a build that builds lists once at the start and once more under each run's locks: 3 here)
 
+  // run 1: the full path (no-op cache off): plan, one listing, final tags proved in place; run 2: the no-op cache
   for (const run of [1, 2]) {
     writeFileSync(calls, "");
     proxy.seen = [];
-    const noop = await runCli(args, env);
+    const noop = await runCli(args, run === 1 ? { ...env, STAPEL2DOCKER_NO_NOOP_CACHE: "1" } : env);
     assert.equal(noop.code, 0, noop.stderr);
+    assert.equal(FAST.test(noop.stderr), run === 2, `run ${run}: ${noop.stderr}`);
     assert.match(noop.stdout, /^0 stage\(s\) built/m, noop.stdout);
     const ours = proxy.seen.filter((r) => r.ours);
     assert.deepEqual(ours.map((r) => `${r.method} ${r.path}`), [`GET /v2/${repo.slice(proxy.host.length + 1)}/tags/list`], `no-op run ${run}: requests`);
@@ -150,4 +154,70 @@ test("a no-op build with ImageID/ImageDigest dependencies: one registry request 
     assert.equal(readFileSync(calls, "utf8"), "", `no-op run ${run}: no docker process`);
     assert.match(noop.stdout, /1 registry request\(s\)/);
   }
+});
+
+test("the no-op cache answers only when nothing that decides the result changed", { timeout: 300_000 }, async () => {
+  const dir = path.join(work, "project2");
+  git(work, "init", "-q", "-b", "main", dir);
+  const salt = randomBytes(6).toString("hex");
+  const yaml = `project: noop2
+configVersion: 1
+---
+image: app
+from: stapel2docker/base-busybox:latest
+git:
+- add: /src
+  to: /app
+shell:
+  install:
+  - echo "{{ env "S2D_NOOP_TEST_VALUE" "unset" }} ${salt}" > /value.txt
+`;
+  writeFile(dir, "werf.yaml", yaml);
+  writeFile(dir, "werf-giterminism.yaml", "giterminismConfigVersion: 1\nconfig:\n  goTemplateRendering:\n    allowEnvVariables: [S2D_NOOP_TEST_VALUE]\n");
+  writeFile(dir, "src/a.txt", "a\n");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "one");
+  const env = { ...process.env, XDG_CACHE_HOME: path.join(work, "cache2"), STAPEL2DOCKER_LOCK_DIR: path.join(work, "locks2"), S2D_NOOP_TEST_VALUE: "x" };
+  const repo = `${proxy.host}/s2d-test-${randomBytes(5).toString("hex")}/app`;
+  const build = async (e: NodeJS.ProcessEnv = env) => {
+    const r = await runCli(["build", "--dir", dir, "--repo", repo], e);
+    assert.equal(r.code, 0, r.stderr);
+    return { fast: FAST.test(r.stderr), built: Number(/^(\d+) stage\(s\) built/m.exec(r.stdout)![1]), stderr: r.stderr, stdout: r.stdout };
+  };
+  assert.equal((await build()).built > 0, true);
+  assert.deepEqual(await build().then((r) => [r.fast, r.built]), [true, 0], "nothing changed");
+
+  // an environment variable the render read: another value is another build
+  const other = await build({ ...env, S2D_NOOP_TEST_VALUE: "y" });
+  assert.deepEqual([other.fast, other.built > 0], [false, true]);
+  assert.deepEqual(await build().then((r) => [r.fast, r.built]), [false, 0], "back to x: the stages are stored, the entry is the other one's");
+  assert.deepEqual(await build().then((r) => [r.fast, r.built]), [true, 0]);
+  // a variable the render did not read changes nothing
+  assert.equal((await build({ ...env, S2D_UNRELATED: "1" })).fast, true);
+
+  // an uncommitted change: the full path, which warns about it
+  writeFile(dir, "src/a.txt", "edited\n");
+  const dirty = await build();
+  assert.equal(dirty.fast, false);
+  assert.match(dirty.stderr, /warning: .*src\/a\.txt/);
+  const dirtyAgain = await build();
+  assert.equal(dirtyAgain.fast, true, "the same work tree again");
+  assert.match(dirtyAgain.stderr, /warning: .*src\/a\.txt/, "with the same warning");
+  git(dir, "checkout", "--", "src/a.txt");
+
+  // a new commit
+  writeFile(dir, "src/b.txt", "b\n");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "two");
+  assert.equal((await build()).fast, false);
+  const last = await build();
+  assert.equal(last.fast, true);
+
+  // the registry changed: another stage tag of a stored digest appears (copied by hand) → the full path
+  const { RegistryClient } = await import("../../src/registry/index.js");
+  const client = new RegistryClient();
+  // the stage tag of the image's last stage (the last row of the report)
+  const stage = [...last.stdout.matchAll(/ ([0-9a-f]{56}-\d+)$/gm)].pop()![1];
+  await client.copyTag(`${repo}:${stage}`, `${stage.slice(0, 56)}-${Date.now() + 1000}`);
+  assert.equal((await build()).fast, false);
 });
