@@ -233,7 +233,7 @@ async function runNoopBench(opts: { runs?: number; images?: number; log?: (l: st
         name: `${s.result.project}: no-op registry requests`,
         value: s.result.noopRegistryRequests,
         limit: 1,
-        unit: "×",
+        unit: "requests",
         op: "≤",
         pass: s.result.noopRegistryRequests <= 1 && !s.result.noopBake && s.result.noopDockerCalls === 0,
       });

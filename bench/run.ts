@@ -70,7 +70,7 @@ export interface Target {
   /** For ratios: the median of the per-round ratios of CPU time, when every row had it. */
   cpuValue?: number;
   limit: number;
-  unit: "×" | "MB";
+  unit: "×" | "MB" | "requests";
   /** "≤": value must not exceed the limit (the default); "≥": must reach it. */
   op?: "≤" | "≥";
   pass: boolean;
@@ -348,8 +348,8 @@ export function formatTable(result: BenchResult): string {
 /** One line per target: PASS/FAIL, the value (and the CPU-time ratio), the limit. */
 export function formatTargets(ts: readonly Target[]): string[] {
   return ts.map((t) => {
-    const value = t.unit === "×" ? `${t.value.toFixed(2)}×` : `${t.value.toFixed(0)} MB`;
-    const limit = t.unit === "×" ? `${t.limit}×` : `${t.limit} MB`;
+    const value = t.unit === "×" ? `${t.value.toFixed(2)}×` : `${t.value.toFixed(0)} ${t.unit}`;
+    const limit = t.unit === "×" ? `${t.limit}×` : `${t.limit} ${t.unit}`;
     const cpu = t.cpuValue !== undefined ? `  cpu ${t.cpuValue.toFixed(2)}×` : "";
     return `${t.pass ? "PASS" : "FAIL"}  ${pad(t.name, 34)} ${pad(value, 9, true)}  (target ${t.op ?? "≤"} ${limit})${cpu}`;
   });

@@ -139,6 +139,8 @@ export async function noopKey(input: NoopInput): Promise<string | undefined> {
   return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
 }
 
+const attempts = new Map<string, Promise<BuildReport | undefined>>();
+
 export class NoopCache {
   constructor(readonly dir: string = defaultNoopCacheDir()) {}
 
@@ -150,7 +152,18 @@ export class NoopCache {
    * The report of a no-op build proved by an entry and one tag listing, or undefined (then build as usual).
    * `warn` gets the entry's warnings (printed by the build that wrote it).
    */
-  async tryNoop(key: string, env: NodeJS.ProcessEnv, warn: (line: string) => void, client = new RegistryClient({ fetch: httpFetch }), t0 = performance.now()): Promise<BuildReport | undefined> {
+  tryNoop(key: string, env: NodeJS.ProcessEnv, warn: (line: string) => void, client = new RegistryClient({ fetch: httpFetch }), t0 = performance.now()): Promise<BuildReport | undefined> {
+    // once per process and key: a miss (say, the listing disagreed) is not tried again by the full command
+    const memo = `${this.dir}\0${key}`;
+    let p = attempts.get(memo);
+    if (!p) {
+      p = this.attempt(key, env, warn, client, t0).catch(() => undefined);
+      attempts.set(memo, p);
+    }
+    return p;
+  }
+
+  private async attempt(key: string, env: NodeJS.ProcessEnv, warn: (line: string) => void, client: RegistryClient, t0: number): Promise<BuildReport | undefined> {
     let entry: Entry;
     try {
       entry = JSON.parse(await readFile(this.file(key), "utf8")) as Entry;

@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { UserError } from "../diagnostics.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 import { addIntrospectOptions, prepareIntrospection, type IntrospectCliOptions } from "../introspect/cli.js";
+import { answerFromNoopCache, noopInput } from "./build-noop.js";
 
 interface BuildCliOptions extends ConfigOptions, IntrospectCliOptions {
   repo: string;
@@ -43,20 +44,12 @@ export function registerBuild(program: Command): void {
       process.stderr.write(`${l}\n`);
     };
     // the no-op fast path (src/builder/noop-cache.ts): nothing changed since a build on this host → one tag listing
-    const noop = noopEligible(opts) ? await import("../builder/noop-cache.js") : undefined;
-    const noopInput = { dir: opts.dir, configFile: opts.config, env: opts.env, strictEnv: opts.strictEnv, giterminismConfig: opts.giterminismConfig, images, repo: opts.repo, toolchain: opts.toolchain };
-    const noopKey = noop ? await noop.noopKey(noopInput) : undefined;
+    // (main.ts tried it already, before loading the commands, for the arguments it knows)
+    const fast = noopEligible(opts);
+    if (fast && (await answerFromNoopCache(opts, images, log, t0))) return;
+    const noop = fast ? await import("../builder/noop-cache.js") : undefined;
+    const noopKey = noop ? await noop.noopKey(noopInput(opts, images)) : undefined;
     const noopCache = noop && noopKey ? new noop.NoopCache() : undefined;
-    if (noopCache && noopKey) {
-      const hit = await noopCache.tryNoop(noopKey, process.env, (w) => log(`warning: ${w}`), undefined, t0);
-      if (hit) {
-        log(`nothing changed since the last build on this host: every stage is stored (no-op cache; STAPEL2DOCKER_NO_NOOP_CACHE=1 turns it off)`);
-        const { formatReport } = await import("./../builder/report.js");
-        process.stdout.write(formatReport(hit));
-        if (opts.report) await writeFile(opts.report, JSON.stringify(hit, null, 2) + "\n");
-        return;
-      }
-    }
     const { buildProject, formatBuildPlan, formatReport, planBuild } = await import("../builder/index.js");
     if (opts.print) {
       const p = await planBuild({ ...renderOptions(opts), images, repo: opts.repo, addTags: opts.addTag, toolchain: opts.toolchain });
@@ -81,7 +74,7 @@ export function registerBuild(program: Command): void {
       parallel: opts.parallel,
       log,
       onFinished: noopCache && noopKey && env
-        ? (info) => noopCache.record(noopKey, noopInput, { ...info, environRead: env.read, env: process.env, warnings })
+        ? (info) => noopCache.record(noopKey, noopInput(opts, images), { ...info, environRead: env.read, env: process.env, warnings })
         : undefined,
     });
     process.stdout.write(formatReport(report));

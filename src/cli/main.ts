@@ -6,7 +6,22 @@ import { VERSION } from "../version.js";
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   process.stdout.write(`${VERSION}\n`);
+} else if (args[0] === "build") {
+  // a no-op build answered by the no-op cache needs neither commander nor the other commands (src/cli/build-noop.ts)
+  import("./build-noop.js")
+    .then(({ fastBuild }) => fastBuild(args.slice(1)))
+    .then(
+      (done) => (done ? exit(0) : runProgram()),
+      (err) => {
+        process.stderr.write(`stapel2docker: ${err instanceof Error ? err.message : String(err)}\n`);
+        exit(1);
+      },
+    );
 } else {
+  runProgram();
+}
+
+function runProgram(): void {
   import("./program.js").then(({ main }) => main(process.argv)).then(
     (code) => exit(code),
     (err) => {

@@ -71,3 +71,32 @@ test("a command loads its own modules when it runs, not the other commands'", ()
   const others = r.modules.filter((m) => /^src\/(template|config|git|plan\/plan\.js|emit\/index\.js|builder|storage|registry)/.test(m));
   assert.deepEqual(others, [], `toolchain loaded ${others.join(", ")}`);
 });
+
+test("build arguments the no-op cache may answer before the commands load; anything else goes to the full command", async () => {
+  const { parseNoopBuildArgs } = await import("../../src/cli/build-noop.js");
+  assert.deepEqual(parseNoopBuildArgs(["--repo", "r/p", "--dir=x", "a", "--strict-env", "--report", "f.json", "--", "--b"]), {
+    opts: { dir: "x", repo: "r/p", strictEnv: true, report: "f.json" },
+    images: ["a", "--b"],
+  });
+  assert.deepEqual(parseNoopBuildArgs(["--repo", "r/p", "--parallel", "2"]), { opts: { dir: ".", repo: "r/p" }, images: [] });
+  for (const args of [
+    [], // --repo is required
+    ["--repo", "r/p", "--dev"],
+    ["--repo", "r/p", "--add-tag", "latest"],
+    ["--repo", "r/p", "--print"],
+    ["--repo", "r/p", "--ssh", "default"],
+    ["--repo", "r/p", "--introspect-error"],
+    ["--repo", "r/p", "--help"],
+    ["--repo"],
+    ["--repo", "--dir"],
+    ["--repo", "r/p", "--parallel", "0"],
+  ]) {
+    assert.equal(parseNoopBuildArgs(args), undefined, args.join(" "));
+  }
+});
+
+test("build with an unknown option falls through to commander's error (not the no-op cache)", () => {
+  const r = spawnSync(process.execPath, [cli, "build", "--repo", "127.0.0.1:1/x/y", "--no-such-option"], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir() } });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /unknown option '--no-such-option'/);
+});
