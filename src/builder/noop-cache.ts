@@ -111,7 +111,16 @@ function stamp(): string {
 
 /** The entry's key, or undefined when the project is not in a git repository (or git fails). Taken before a
  *  build reads anything, and used both to look up and to write its entry. */
-export async function noopKey(input: NoopInput): Promise<string | undefined> {
+export function noopKey(input: NoopInput): Promise<string | undefined> {
+  // once per process: the fast path and the full command (on a miss) share it
+  const memo = JSON.stringify(input);
+  let p = keys.get(memo);
+  if (!p) keys.set(memo, (p = computeKey(input)));
+  return p;
+}
+const keys = new Map<string, Promise<string | undefined>>();
+
+async function computeKey(input: NoopInput): Promise<string | undefined> {
   const dir = path.resolve(input.dir);
   const status = await run("git", ["-c", "core.quotePath=false", "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all"], { cwd: dir });
   if (status.code !== 0 || !/^# branch\.oid [0-9a-f]{40,64}\0/m.test(status.stdout)) return undefined;
