@@ -17,7 +17,9 @@
 // every final image), the listing's stage tags of that digest are exactly those the entry recorded, so the stored
 // stages the resolver would choose (src/storage/resolve.ts) are the same; and every final tag `<image>-<digest>` is
 // listed with its digest's one stage tag as the source this host copied (src/storage/final-tags.ts).
-// Entries are written only after a successful build, for results that depend on nothing else: not with --dev,
+// Entries are written only after a successful build that built nothing (its result is exactly what the resolver
+// makes of the recorded listing; after a build that built, the next run is a full no-op that writes the entry),
+// for results that depend on nothing else: not with --dev,
 // --add-tag, --ssh/--ssh-key, --introspect-*, remote git mappings, `fromLatest` (the base image's id) or Dockerfile
 // images with contextAddFiles (work-tree files). Anything that does not prove out: the full build runs.
 // Files: `<dir>/<key>.json`, default dir `$XDG_CACHE_HOME/stapel2docker/noop` (else `~/.cache/...`);
@@ -215,6 +217,8 @@ export class NoopCache {
   ): Promise<void> {
     try {
       const { plan, report } = build;
+      // only a full build that built nothing: its result is then exactly what resolving the recorded listing gives
+      if (report.built !== 0 || report.bake) return;
       if (!eligible(plan) || build.finalTags.some((j) => j.digest === undefined)) return;
       if (repoOf(plan.project, input.repo) !== report.repo) return;
       const index = indexStageTags(build.listed);

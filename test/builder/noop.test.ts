@@ -140,11 +140,12 @@ test("a no-op build with ImageID/ImageDigest dependencies: one registry request 
   assert.match(dockerFirst, /buildx bake/, "the first build ran buildx");
   // (a build that builds lists once at the start and once more under each run's locks: 3 here)
 
-  // run 1: the full path (no-op cache off): plan, one listing, final tags proved in place; run 2: the no-op cache
+  // run 1: the full path (a build that built writes no no-op entry): plan, one listing, final tags proved in place;
+  // it writes the entry; run 2: the no-op cache
   for (const run of [1, 2]) {
     writeFileSync(calls, "");
     proxy.seen = [];
-    const noop = await runCli(args, run === 1 ? { ...env, STAPEL2DOCKER_NO_NOOP_CACHE: "1" } : env);
+    const noop = await runCli(args, env);
     assert.equal(noop.code, 0, noop.stderr);
     assert.equal(FAST.test(noop.stderr), run === 2, `run ${run}: ${noop.stderr}`);
     assert.match(noop.stdout, /^0 stage\(s\) built/m, noop.stdout);
@@ -185,13 +186,17 @@ shell:
     return { fast: FAST.test(r.stderr), built: Number(/^(\d+) stage\(s\) built/m.exec(r.stdout)![1]), stderr: r.stderr, stdout: r.stdout };
   };
   assert.equal((await build()).built > 0, true);
+  assert.deepEqual(await build().then((r) => [r.fast, r.built]), [false, 0], "a full no-op (it writes the entry)");
   assert.deepEqual(await build().then((r) => [r.fast, r.built]), [true, 0], "nothing changed");
 
   // an environment variable the render read: another value is another build
-  const other = await build({ ...env, S2D_NOOP_TEST_VALUE: "y" });
+  const y = { ...env, S2D_NOOP_TEST_VALUE: "y" };
+  const other = await build(y);
   assert.deepEqual([other.fast, other.built > 0], [false, true]);
-  assert.deepEqual(await build().then((r) => [r.fast, r.built]), [false, 0], "back to x: the stages are stored, the entry is the other one's");
-  assert.deepEqual(await build().then((r) => [r.fast, r.built]), [true, 0]);
+  assert.deepEqual(await build().then((r) => [r.fast, r.built]), [true, 0], "back to x: its entry stands (a build that built writes none)");
+  assert.deepEqual(await build(y).then((r) => [r.fast, r.built]), [false, 0], "y: stored, but the entry is x's");
+  assert.deepEqual(await build(y).then((r) => [r.fast, r.built]), [true, 0]);
+  assert.deepEqual(await build().then((r) => [r.fast, r.built]), [false, 0], "x again: the entry is y's");
   // a variable the render did not read changes nothing
   assert.equal((await build({ ...env, S2D_UNRELATED: "1" })).fast, true);
 
@@ -209,6 +214,7 @@ shell:
   writeFile(dir, "src/b.txt", "b\n");
   git(dir, "add", "-A");
   git(dir, "commit", "-q", "-m", "two");
+  assert.deepEqual(await build().then((r) => [r.fast, r.built > 0]), [false, true], "a new commit: gitLatestPatch");
   assert.equal((await build()).fast, false);
   const last = await build();
   assert.equal(last.fast, true);
