@@ -124,7 +124,11 @@ const keys = new Map<string, Promise<string | undefined>>();
 
 async function computeKey(input: NoopInput): Promise<string | undefined> {
   const dir = path.resolve(input.dir);
-  const status = await run("git", ["-c", "core.quotePath=false", "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all"], { cwd: dir });
+  // GIT_OPTIONAL_LOCKS=0: no index refresh (and no index.lock) behind the user's back
+  const status = await run("git", ["-c", "core.quotePath=false", "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all"], {
+    cwd: dir,
+    env: { ...process.env, GIT_OPTIONAL_LOCKS: "0" },
+  });
   if (status.code !== 0 || !/^# branch\.oid [0-9a-f]{40,64}\0/m.test(status.stdout)) return undefined;
   let giterminism: string | null = null;
   if (input.giterminismConfig !== undefined) {
