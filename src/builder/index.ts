@@ -3,7 +3,7 @@
 // final tags registry-side. See docs/build.md.
 
 import { bakeWaves, hardLinkCopy, requireBakeKeys, runBuildx, type BuildOutput } from "./buildx.js";
-import { writeFinalTags } from "../storage/final-tags.js";
+import { FinalTagCache, defaultFinalTagCacheDir, writeFinalTags, type FinalTagJob } from "../storage/final-tags.js";
 import { sec, type BuildReport, type ImageReport, type StageReport } from "./report.js";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -91,6 +91,29 @@ export interface BuildOptions extends Omit<PlanOptions, "images"> {
   secondaryRepos?: string[];
   /** `--final-repo`: where the final tags go (default: the repo). */
   finalRepo?: string;
+  /** Folder of the final-tags cache (src/storage/final-tags.ts); null: no cache. Default defaultFinalTagCacheDir(). */
+  finalTagCacheDir?: string | null;
+  /** The repository's tags as already listed by this process (the run that builds dependency sources first gets
+   *  its caller's, so a build lists the registry once). */
+  listing?: RegistryListing;
+  /** Called after a successful build (not by the dependency-sources run) with what the no-op cache records
+   *  (src/builder/noop-cache.ts): the plan, the listing as it stands after the build, the final tags. */
+  onFinished?: (info: { plan: Plan; listed: ReadonlySet<string>; report: BuildReport; finalTags: readonly FinalTagJob[] }) => Promise<void>;
+}
+
+/** The repository's tags as this process knows them: listed once per build, and told of every tag it pushes. */
+export interface RegistryListing {
+  /** Short tags. */
+  tags: Set<string>;
+  /** Final tags written by this process: tag → the stage reference copied. */
+  written: Map<string, string>;
+}
+
+async function listRegistry(client: RegistryClient, repo: string, into?: RegistryListing): Promise<RegistryListing> {
+  const tags = new Set(await client.listTags(repo));
+  if (!into) return { tags, written: new Map() };
+  into.tags = tags;
+  return into;
 }
 
 /** What a build would do now (nothing is built or locked): the registry is listed and the chains resolved. */
@@ -98,13 +121,20 @@ export async function planBuild(opts: BuildOptions): Promise<BuildPlan> {
   const plan = opts.plan ?? (await planProject({ ...opts, images: opts.images }));
   const repo = repoOf(plan.project, opts.repo);
   const client = opts.client ?? new RegistryClient();
-  const { chains, dockerfiles } = await resolve(plan, repo, client, labelCacheOf(opts));
+  const listing = await listRegistry(client, repo);
+  const { chains, dockerfiles } = await resolve(plan, repo, client, listing, labelCacheOf(opts));
   const finalRepo = opts.finalRepo !== undefined ? normalizeRepo(opts.finalRepo, "--final-repo") : repo;
   return makeBuildPlan(repo, chains, dockerfiles, opts.addTags ?? [], opts.dependencySources ?? dependencySources(plan), finalRepo);
 }
 
 function labelCacheOf(opts: BuildOptions): LabelCache | undefined {
   return opts.labelCacheDir === null || process.env.STAPEL2DOCKER_NO_LABEL_CACHE ? undefined : new LabelCache(opts.labelCacheDir ?? defaultLabelCacheDir());
+}
+
+function finalTagCacheOf(opts: BuildOptions): FinalTagCache | undefined {
+  return opts.finalTagCacheDir === null || process.env.STAPEL2DOCKER_NO_FINAL_TAG_CACHE
+    ? undefined
+    : new FinalTagCache(opts.finalTagCacheDir ?? defaultFinalTagCacheDir());
 }
 
 /** Builds the project's images; see the file comment. A stored stage chosen for reuse that disappears before it
@@ -159,16 +189,19 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
   const tagged = opts.dependencySources ?? dependencySources(plan);
   // (a source that itself needs another's values is built the same way, one level further down)
   const first = buildTimeSources(plan);
+  // the registry is listed once: the run of the dependency sources shares the listing (and adds what it pushes)
+  const tList = performance.now();
+  const listing = opts.listing ?? (await listRegistry(client, repo));
+  const listSecs = secsSince(tList);
   if (first.length) {
     log(`building ${first.map((n) => JSON.stringify(n)).join(", ")} first: other images use their ImageID or ImageDigest`);
-    await buildProject({ ...opts, plan: undefined, images: first, client, dependencySources: tagged });
+    await buildProject({ ...opts, plan: undefined, images: first, client, dependencySources: tagged, listing, onFinished: undefined });
   }
-  const tList = performance.now();
-  let { chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache, take);
+  let { chains, dockerfiles } = await resolve(plan, repo, client, listing, labelCache, take);
   {
     const todo = missing(chains, dockerfiles).size;
     const reused = chains.reduce((n, c) => n + c.stages.filter((s) => s.stored).length, 0) + dockerfiles.filter((d) => d.stored).length;
-    log(`stapel2docker: listed ${tagList.size} tag(s) of ${repo} in ${secsSince(tList)}: ${reused} stage(s) stored, ${todo} to build`);
+    log(`stapel2docker: listed ${listing.tags.size} tag(s) of ${repo} in ${listSecs}: ${reused} stage(s) stored, ${todo} to build`);
   }
   let built = new Map<string, BuiltStage>();
   let bakeRan = false;
@@ -180,13 +213,13 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
     );
     try {
       // another process may have built them meanwhile: list again
-      ({ chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache, take));
+      ({ chains, dockerfiles } = await resolve(plan, repo, client, await listRegistry(client, repo, listing), labelCache, take));
       const now = missing(chains, dockerfiles);
       const unlocked = [...now].filter((d) => !want.has(d));
       if (unlocked.length) {
         await releaseLocks(locks.splice(0));
         locks.push(...(await acquireLocks([...now].map((d) => lockFile(lockDir, repo, d)))));
-        ({ chains, dockerfiles, tagList } = await resolve(plan, repo, client, labelCache, take));
+        ({ chains, dockerfiles } = await resolve(plan, repo, client, await listRegistry(client, repo, listing), labelCache, take));
       }
       if (missing(chains, dockerfiles).size) {
         const values = first.length ? await dependencyValues(plan, repo, chains, dockerfiles, client) : undefined;
@@ -197,6 +230,7 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
         built = await vanishedStages(client, repo, chains, dockerfiles, () =>
           withSsh(sshSpecs, opts.sshKeys ?? [], (ssh) => bake(plan, repo, chains, dockerfiles, opts, log, ssh, values)));
         bakeRan = true;
+        for (const b of built.values()) listing.tags.add(b.tag);
       } else {
         log("reusing the stages another build pushed meanwhile");
       }
@@ -211,7 +245,7 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
   // the final tags are those of the build plan of the chains built
   const buildPlan = makeBuildPlan(repo, chains, dockerfiles, addTags, tagged, finalRepo);
   const images: ImageReport[] = [];
-  const tagJobs: { src: string; tag: string }[] = [];
+  const tagJobs: FinalTagJob[] = [];
   for (const [n, chain] of chains.entries()) {
     const stages: StageReport[] = chain.stages.map((c) => {
       const b = built.get(c.stage.digest);
@@ -228,7 +262,7 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
       };
     });
     const tags = buildPlan.images[n].finalTags;
-    for (const t of tags) tagJobs.push({ src: stages[stages.length - 1].tag, tag: t });
+    for (const t of tags) tagJobs.push({ src: stages[stages.length - 1].tag, tag: t, ...(t === `${repo}:${chain.image.slug}-${chain.digest}` ? { digest: chain.digest } : {}) });
     images.push({ image: chain.image.name === "" ? "~" : chain.image.name, configType: "stapel", final: chain.image.final, digest: chain.digest, tags, stages });
   }
   for (const [n, d] of dockerfiles.entries()) {
@@ -245,21 +279,24 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
       ...(b?.manifestDigest ? { manifestDigest: b.manifestDigest } : {}),
     };
     const tags = buildPlan.images[chains.length + n].finalTags;
-    for (const t of tags) tagJobs.push({ src: stage.tag, tag: t });
+    for (const t of tags) tagJobs.push({ src: stage.tag, tag: t, ...(t === `${repo}:${d.plan.target}-${d.plan.digest}` ? { digest: d.plan.digest } : {}) });
     images.push({ image: d.plan.image.name, configType: "dockerfile", final: d.plan.image.final, digest: d.plan.digest, tags, stages: [stage] });
   }
+  // a final tag already in place (proved by the listing and this host's final-tags cache) is not written again:
+  // a no-op build is then the one tag listing
   const tTags = performance.now();
-  await vanishedStages(client, repo, chains, dockerfiles, () => writeFinalTags(client, tagJobs, opts.docker));
-  if (tagJobs.length) log(`stapel2docker: wrote ${tagJobs.length} final tag(s) in ${secsSince(tTags)}`);
+  const finalState = { listed: listing.tags, stages: indexStageTags(listing.tags), written: listing.written, cache: finalTagCacheOf(opts) };
+  await vanishedStages(client, repo, chains, dockerfiles, () => writeFinalTags(client, tagJobs, finalState, opts.docker));
+  if (tagJobs.length) log(`stapel2docker: final tags: ${tagJobs.length} in place or written in ${secsSince(tTags)}`);
   if (others?.cache.length) {
     const used = images.flatMap((i) => i.stages.map((st) => st.tag.slice(repo.length + 1)));
     await fillCacheRepos({ client, primary: repo, tags: used, cache: others.cache, docker: opts.docker });
   }
-  await writeRecords(client, repo, makeRecords(plan, repo, images), tagList).catch((e: unknown) => {
+  await writeRecords(client, repo, makeRecords(plan, repo, images), listing.tags).catch((e: unknown) => {
     // the images are built and tagged: a registry refusing the record manifest should not fail the build
     log(`warning: the build records could not be written (${e instanceof Error ? e.message.split("\n")[0] : String(e)}): cleanup cannot keep these images by their commit`);
   });
-  return {
+  const report: BuildReport = {
     repo,
     images,
     built: new Set([...built.keys()]).size,
@@ -268,6 +305,8 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
     seconds: sec(performance.now() - t0),
     ...(plan.commit ? { commit: plan.commit.hash } : {}),
   };
+  await opts.onFinished?.({ plan, listed: listing.tags, report, finalTags: tagJobs });
+  return report;
 }
 
 export type { DockerfileState } from "../storage/plan.js";
@@ -286,14 +325,15 @@ async function resolve(
   plan: Plan,
   repo: string,
   client: RegistryClient,
+  listing: RegistryListing,
   labelCache?: LabelCache,
   take?: (list: string[]) => Promise<string[]>,
-): Promise<{ chains: ImageChain[]; dockerfiles: DockerfileState[]; tagList: Set<string> }> {
-  const list = await client.listTags(repo);
-  if (take) list.push(...(await take(list)));
-  const tags = indexStageTags(list);
+): Promise<{ chains: ImageChain[]; dockerfiles: DockerfileState[] }> {
+  // stages the primary repo lacks are copied in from the cache and secondary repos first
+  if (take) for (const t of await take([...listing.tags])) listing.tags.add(t);
+  const tags = indexStageTags(listing.tags);
   const dockerfiles = plan.dockerfileImages.map((d) => ({ plan: d, stored: tags.get(d.digest)?.[0] }));
-  return { chains: await new Resolver({ plan, repo, client, tags, labelCache }).resolveAll(), dockerfiles, tagList: new Set(list) };
+  return { chains: await new Resolver({ plan, repo, client, tags, labelCache }).resolveAll(), dockerfiles };
 }
 
 /** The cache and secondary repos of the options, normalized; undefined when there are none. */

@@ -10,8 +10,7 @@
 // targets is counted once, under the stage that names it). Lines buildx writes outside the JSON (the `Dockerfile:N`
 // excerpt and `ERROR: ...` of a failure) pass through as they are.
 
-export type ProgressMode = "auto" | "tty" | "plain" | "rawjson" | "quiet";
-export const PROGRESS_MODES: readonly ProgressMode[] = ["auto", "tty", "plain", "rawjson", "quiet"];
+export { PROGRESS_MODES, type ProgressMode } from "./progress-modes.js";
 
 interface Vertex {
   digest: string;

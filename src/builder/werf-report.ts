@@ -7,7 +7,7 @@ import { UserError } from "../diagnostics.js";
 import type { RegistryClient } from "../registry/client.js";
 import type { BuildReport, StageReport } from "./report.js";
 
-export type ReportFormat = "json" | "envfile";
+export { reportFormatOf, type ReportFormat } from "./report-format.js";
 
 export interface WerfStageRecord {
   Name: string;
@@ -54,12 +54,6 @@ interface ManifestFacts {
 }
 
 const CONCURRENCY = 8;
-
-/** The format a report path asks for, as werf: `.env` → envfile, anything else JSON; `format` wins when given. */
-export function reportFormatOf(file: string, format?: string): ReportFormat {
-  if (format === "json" || format === "envfile") return format;
-  return file.endsWith(".env") ? "envfile" : "json";
-}
 
 /** werf's report of a build; reads each stage's manifest from the registry (digest, config digest, size). */
 export async function werfReport(r: BuildReport, client: RegistryClient): Promise<WerfReport> {

@@ -3,8 +3,7 @@
 // build.ts so that each stays small.
 import type { Command } from "commander";
 import type { BuildOptions } from "../builder/index.js";
-import { builderArgs } from "../builder/builders.js";
-import { UserError } from "../diagnostics.js";
+import { parsePlatforms } from "./platforms.js";
 
 export interface BuildReposCliOptions {
   builder?: string;
@@ -26,7 +25,8 @@ export function addBuildReposOptions(cmd: Command): Command {
 }
 
 /** The BuildOptions fields of these options (the builder name checked now, before anything is planned). */
-export function buildReposOptions(opts: BuildReposCliOptions): Pick<BuildOptions, "builder" | "cacheRepos" | "secondaryRepos" | "finalRepo" | "platform"> {
+export async function buildReposOptions(opts: BuildReposCliOptions): Promise<Pick<BuildOptions, "builder" | "cacheRepos" | "secondaryRepos" | "finalRepo" | "platform">> {
+  const { builderArgs } = await import("../builder/builders.js");
   builderArgs(opts.builder);
   return {
     ...(opts.builder ? { builder: opts.builder } : {}),
@@ -37,12 +37,3 @@ export function buildReposOptions(opts: BuildReposCliOptions): Pick<BuildOptions
   };
 }
 
-/** `--platform a,b`: each "os/arch[/variant]" as BuildKit names platforms. */
-export function parsePlatforms(v: string): string[] {
-  const list = v.split(",").map((p) => p.trim()).filter(Boolean);
-  const bad = list.find((p) => !/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(p));
-  if (bad !== undefined || list.length === 0) {
-    throw new UserError({ message: `--platform ${JSON.stringify(v)}: ${bad !== undefined ? `${JSON.stringify(bad)} is not a platform` : "no platform"}`, hint: "give os/arch[/variant], comma-separated: --platform linux/amd64,linux/arm64" });
-  }
-  return [...new Set(list)];
-}

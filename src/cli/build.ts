@@ -1,15 +1,14 @@
 // `stapel2docker build`: reuse stored stages, build the missing ones with one `docker buildx bake`, tag the images.
 import { writeFile } from "node:fs/promises";
 import { Option, type Command } from "commander";
+import { reportFormatOf } from "../builder/report-format.js";
 import { UserError } from "../diagnostics.js";
-import { buildProject, formatBuildPlan, formatReport, planBuild } from "../builder/index.js";
-import { PROGRESS_MODES, type ProgressMode } from "../builder/progress.js";
-import { formatWerfReportEnv, formatWerfReportJson, reportFormatOf, werfReport } from "../builder/werf-report.js";
-import { RegistryClient } from "../registry/index.js";
+import { PROGRESS_MODES, type ProgressMode } from "../builder/progress-modes.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 import { BUILD_ENV } from "./env.js";
 import { addBuildReposOptions, buildReposOptions, type BuildReposCliOptions } from "./build-repos.js";
 import { addIntrospectOptions, prepareIntrospection, type IntrospectCliOptions } from "../introspect/cli.js";
+import { answerFromNoopCache, noopInput } from "./build-noop.js";
 
 interface BuildCliOptions extends ConfigOptions, IntrospectCliOptions, BuildReposCliOptions {
   repo?: string;
@@ -67,10 +66,23 @@ export function registerBuild(program: Command): void {
       throw new UserError({ message: "build needs --repo REGISTRY/PROJECT", hint: "pass --repo, or set STAPEL2DOCKER_REPO (or werf's WERF_REPO)" });
     }
     const repo = opts.repo;
+    const t0 = performance.now();
     const progress = progressMode(opts);
     const quiet = opts.quiet === true;
-    const log = quiet ? () => {} : (l: string) => process.stderr.write(`${l}\n`);
-    const where = buildReposOptions(opts);
+    const where = await buildReposOptions(opts);
+    const warnings: string[] = [];
+    const log = (l: string) => {
+      if (l.startsWith("warning: ")) warnings.push(l.slice("warning: ".length));
+      if (!quiet) process.stderr.write(`${l}\n`);
+    };
+    // the no-op fast path (src/builder/noop-cache.ts): nothing changed since a build on this host → one tag listing
+    // (main.ts tried it already, before loading the commands, for the arguments it knows)
+    const fast = noopEligible(opts);
+    if (fast && (await answerFromNoopCache({ ...opts, repo }, images, log, t0))) return;
+    const noop = fast ? await import("../builder/noop-cache.js") : undefined;
+    const noopKey = noop ? await noop.noopKey(noopInput({ ...opts, repo }, images)) : undefined;
+    const noopCache = noop && noopKey ? new noop.NoopCache() : undefined;
+    const { buildProject, formatBuildPlan, formatReport, planBuild } = await import("../builder/index.js");
     if (opts.print) {
       const p = await planBuild({ ...renderOptions(opts), images, repo, addTags: opts.addTag, toolchain: opts.toolchain, ...where });
       process.stdout.write(opts.json ? JSON.stringify(p, null, 2) + "\n" : formatBuildPlan(p));
@@ -79,15 +91,19 @@ export function registerBuild(program: Command): void {
     if (opts.json) throw new UserError({ message: "--json is an option of --print", hint: "use build --print --json, or --report FILE for the report of a build" });
     const reportFile = reportPath(opts);
     const format = reportFile ? reportFormatOf(reportFile, opts.reportFormat) : undefined;
-    const t0 = performance.now();
-    const { plan, hooks } = await prepareIntrospection(opts, { ...renderOptions(opts), images, toolchain: opts.toolchain, ...where }, log);
+    // the environment variables the render reads are recorded for the no-op cache's entry
+    const env = noop ? noop.recordingEnviron(process.env) : undefined;
+    const render = { ...renderOptions(opts), ...(env ? { environ: env.environ } : {}) };
+    const tPlan = performance.now();
+    const { plan, hooks } = await prepareIntrospection(opts, { ...render, images, toolchain: opts.toolchain, ...where }, log);
     const stages = plan.images.reduce((n, i) => n + i.stages.length, 0) + plan.dockerfileImages.length;
-    log(`stapel2docker: planned ${plan.images.length + plan.dockerfileImages.length} image(s), ${stages} stage(s) in ${secs(t0)}`);
+    log(`stapel2docker: planned ${plan.images.length + plan.dockerfileImages.length} image(s), ${stages} stage(s) in ${secs(tPlan)}`);
+    const { RegistryClient } = await import("../registry/index.js");
     const client = new RegistryClient();
     const report = await buildProject({
       plan,
       hooks,
-      ...renderOptions(opts),
+      ...render,
       images,
       repo,
       addTags: opts.addTag,
@@ -99,11 +115,15 @@ export function registerBuild(program: Command): void {
       client,
       ...where,
       log,
+      onFinished: noopCache && noopKey && env
+        ? (info) => noopCache.record(noopKey, noopInput({ ...opts, repo }, images), { ...info, environRead: env.read, env: process.env, warnings })
+        : undefined,
     });
     if (quiet) process.stdout.write([...new Set(report.images.flatMap((i) => i.tags))].map((t) => `${t}\n`).join(""));
     else process.stdout.write(formatReport(report));
     if (reportFile) {
       const t1 = performance.now();
+      const { formatWerfReportEnv, formatWerfReportJson, werfReport } = await import("../builder/werf-report.js");
       const w = await werfReport(report, client);
       await writeFile(reportFile, format === "envfile" ? formatWerfReportEnv(w) : formatWerfReportJson(w));
       log(`stapel2docker: wrote the build report ${reportFile} (${format}) in ${secs(t1)}`);
@@ -130,6 +150,17 @@ function progressMode(opts: BuildCliOptions): ProgressMode {
     throw new UserError({ message: `progress mode ${JSON.stringify(p)} is not one of ${PROGRESS_MODES.join(", ")}`, hint: "set STAPEL2DOCKER_PROGRESS (or BUILDKIT_PROGRESS) to one of them" });
   }
   return p as ProgressMode;
+}
+
+/** Whether the no-op cache may answer (or record) this build: see src/builder/noop-cache.ts. */
+function noopEligible(opts: BuildCliOptions): boolean {
+  return !opts.print && !opts.json && !opts.dev && opts.addTag.length === 0 && opts.ssh.length === 0 && opts.sshKey.length === 0 &&
+    (opts.introspectStage ?? []).length === 0 && !opts.introspectError && !opts.introspectBeforeError && !process.env.STAPEL2DOCKER_NO_NOOP_CACHE &&
+    // where and how the build runs is not part of the no-op cache's key: those builds always run in full
+    opts.builder === undefined && !process.env.BUILDX_BUILDER && opts.cacheRepo.length === 0 && opts.secondaryRepo.length === 0 &&
+    opts.finalRepo === undefined && !opts.platform?.length &&
+    // werf's report needs the images' digests from the registry; --quiet prints no table
+    reportPath(opts) === undefined && !opts.quiet;
 }
 
 function parseParallel(v: string): number {

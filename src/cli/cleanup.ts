@@ -1,8 +1,7 @@
 // `stapel2docker cleanup`, `purge` and `host cleanup` (docs/cleanup.md).
 import type { Command } from "commander";
 import { UserError } from "../diagnostics.js";
-import { formatCleanupPlan, runCleanup, type CleanupResult } from "../cleanup/index.js";
-import { formatHostPlan, hostCleanup } from "../cleanup/host.js";
+import type { CleanupResult } from "../cleanup/index.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 
 interface CleanupCliOptions extends ConfigOptions {
@@ -12,11 +11,15 @@ interface CleanupCliOptions extends ConfigOptions {
   yes?: boolean;
 }
 
-function output(r: CleanupResult, json: boolean | undefined): void {
+// the cleanup modules load when a command runs (start-up loads only the command definitions)
+const cleanupModule = () => import("../cleanup/index.js");
+
+async function output(r: CleanupResult, json: boolean | undefined): Promise<void> {
   if (json) {
     process.stdout.write(JSON.stringify({ dryRun: r.dryRun, ...(r.disabled ? { disabled: true } : {}), ...r.plan, deleted: r.deleted, alreadyGone: r.gone, spared: r.spared, registryRequests: r.registryRequests }, null, 2) + "\n");
     return;
   }
+  const { formatCleanupPlan } = await cleanupModule();
   process.stdout.write(formatCleanupPlan(r.plan, { dryRun: r.dryRun }));
   if (!r.dryRun && (r.deleted.length || r.gone.length || r.spared.length)) {
     process.stdout.write(`deleted ${r.deleted.length} manifest(s)${r.gone.length ? `, ${r.gone.length} already gone` : ""}${r.spared.length ? `, ${r.spared.length} spared (tagged since the listing)` : ""}\n`);
@@ -33,7 +36,8 @@ export function registerCleanup(program: Command): void {
       .option("--dry-run", "print what would be deleted and kept, and why; delete nothing")
       .option("--json", "print the plan and the result as JSON"),
   ).action(async (opts: CleanupCliOptions) => {
-    output(await runCleanup({ render: renderOptions(opts), repo: opts.repo, dryRun: opts.dryRun }), opts.json);
+    const { runCleanup } = await cleanupModule();
+    await output(await runCleanup({ render: renderOptions(opts), repo: opts.repo, dryRun: opts.dryRun }), opts.json);
   });
 
   addConfigOptions(
@@ -51,7 +55,8 @@ export function registerCleanup(program: Command): void {
         hint: "add --yes to confirm (or --dry-run to see what it would delete)",
       });
     }
-    output(await runCleanup({ render: renderOptions(opts), repo: opts.repo, dryRun: opts.dryRun, purge: true }), opts.json);
+    const { runCleanup } = await cleanupModule();
+    await output(await runCleanup({ render: renderOptions(opts), repo: opts.repo, dryRun: opts.dryRun, purge: true }), opts.json);
   });
 
   const host = program.command("host").description("this machine's data of the project");
@@ -64,6 +69,7 @@ export function registerCleanup(program: Command): void {
       .option("--dry-run", "print what would be removed; remove nothing")
       .option("--json", "print the result as JSON"),
   ).action(async (opts: CleanupCliOptions & { toolchainVolumes?: boolean }) => {
+    const { formatHostPlan, hostCleanup } = await import("../cleanup/host.js");
     const r = await hostCleanup({ render: renderOptions(opts), repo: opts.repo, dryRun: opts.dryRun, toolchainVolumes: opts.toolchainVolumes });
     process.stdout.write(opts.json ? JSON.stringify(r, null, 2) + "\n" : formatHostPlan(r));
   });

@@ -2,12 +2,8 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { UserError, formatDiagnostic } from "../diagnostics.js";
-import { planProject } from "../plan/plan.js";
-import { emitProject } from "../emit/index.js";
-import { listStageContexts } from "../plan/contexts.js";
-import { repoOf } from "../plan/names.js";
 import type { Plan } from "../plan/model.js";
-import { parsePlatforms } from "./build-repos.js";
+import { parsePlatforms } from "./platforms.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 
 interface CompileCliOptions extends ConfigOptions {
@@ -31,6 +27,7 @@ export function registerCompile(program: Command): void {
       .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel)")
       .option("--platform <LIST>", "target platforms of every image, e.g. linux/amd64,linux/arm64 (over werf.yaml's)", parsePlatforms),
   ).action(async (images: string[], opts: CompileCliOptions) => {
+    const [{ planProject }, { emitProject }] = await Promise.all([import("../plan/plan.js"), import("../emit/index.js")]);
     const plan = await planProject({ ...renderOptions(opts), images, toolchain: opts.toolchain, ...(opts.platform ? { platform: opts.platform } : {}) });
     for (const w of plan.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     await pinToolchain(plan, opts);
@@ -52,7 +49,11 @@ export function registerCompile(program: Command): void {
  *  there once with `stapel2docker toolchain --push REPO`; `build` does it itself). A tag given is kept, with a
  *  warning: a builder elsewhere pulls whatever it names then. */
 async function pinToolchain(plan: Plan, opts: CompileCliOptions): Promise<void> {
-  const { isPinned, makeToolchainImage, toolchainTop } = await import("../toolchain/image.js");
+  const [{ isPinned, makeToolchainImage, toolchainTop }, { repoOf }, { listStageContexts }] = await Promise.all([
+    import("../toolchain/image.js"),
+    import("../plan/names.js"),
+    import("../plan/contexts.js"),
+  ]);
   if (opts.toolchain !== undefined) {
     if (!isPinned(opts.toolchain)) {
       process.stderr.write(`warning: --toolchain ${opts.toolchain} is not pinned by digest; give REF@sha256:... (stapel2docker toolchain --push REPO prints it)\n`);

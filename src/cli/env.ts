@@ -167,3 +167,13 @@ export function withEnv(cmd: Command, bindings: readonly EnvBinding[]): Command 
   cmd.addHelpText("after", envHelp(bindings));
   return cmd.hook("preAction", (_self, action) => applyEnv(action, bindings));
 }
+
+/** Whether the environment sets any option of `build` (or of the werf.yaml options): the no-op fast path of
+ *  src/cli/build-noop.ts, which reads only the command line, then leaves the build to the full command. */
+export function envSetsOptions(environ: NodeJS.ProcessEnv): boolean {
+  try {
+    return [...CONFIG_ENV, ...BUILD_ENV].some((b) => lookup(b, environ) !== undefined);
+  } catch {
+    return true; // a bad value: the full command says what is wrong
+  }
+}

@@ -2,10 +2,9 @@
 // Nothing is built and no registry is asked: the digests are known from werf.yaml and git alone.
 import type { Command } from "commander";
 import { formatDiagnostic, formatPos } from "../diagnostics.js";
-import { planProject } from "../plan/plan.js";
 import type { Plan, StagePlan } from "../plan/model.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
-import { parsePlatforms } from "./build-repos.js";
+import { parsePlatforms } from "./platforms.js";
 import { dependencyArg, isBuildTimeValue, knownValue, targetOf } from "../emit/dependencies.js";
 
 interface PlanCliOptions extends ConfigOptions {
@@ -24,6 +23,7 @@ export function registerPlan(program: Command): void {
       .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel)")
       .option("--platform <LIST>", "target platforms of every image, e.g. linux/amd64,linux/arm64 (over werf.yaml's)", parsePlatforms),
   ).action(async (images: string[], opts: PlanCliOptions) => {
+    const { planProject } = await import("../plan/plan.js");
     const plan = await planProject({ ...renderOptions(opts), images, toolchain: opts.toolchain, ...(opts.platform ? { platform: opts.platform } : {}) });
     for (const w of plan.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     process.stdout.write(opts.json ? planJson(plan) : planText(plan));

@@ -1,4 +1,5 @@
-// stapel2docker command line: one file per command; this file wires them and owns exit codes.
+// stapel2docker command line: one file per command; this file wires them and owns exit codes. Each command file
+// defines its options statically and imports what its action needs when the action runs (start-up: docs/bench.md).
 //   0 success, 1 the user's input is wrong (located diagnostics), 2 a bug in stapel2docker.
 import { Command, CommanderError } from "commander";
 import { UserError } from "../diagnostics.js";

@@ -1,6 +1,5 @@
 // `stapel2docker render`: print the rendered werf.yaml, like `werf config render`.
 import type { Command } from "commander";
-import { ignoredChangesNotice, renderWerfConfig } from "../template/render.js";
 import { formatDiagnostic } from "../diagnostics.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 
@@ -10,6 +9,7 @@ export function registerRender(program: Command): void {
       .command("render")
       .description("print werf.yaml with its Go templates rendered (like `werf config render`)"),
   ).action(async (opts: ConfigOptions) => {
+    const { ignoredChangesNotice, renderWerfConfig } = await import("../template/render.js");
     const rendered = await renderWerfConfig(renderOptions(opts));
     const ignored = ignoredChangesNotice(rendered.ignoredChanges);
     if (ignored) process.stderr.write(`warning: ${ignored}\n`);

@@ -4,8 +4,7 @@
 import { Option, type Command } from "commander";
 import { spawn } from "node:child_process";
 import { UserError } from "../diagnostics.js";
-import { buildProject, formatReport } from "../builder/index.js";
-import { PROGRESS_MODES, type ProgressMode } from "../builder/progress.js";
+import { PROGRESS_MODES, type ProgressMode } from "../builder/progress-modes.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 import { BUILD_ENV, type EnvBinding } from "./env.js";
 import { addIntrospectOptions, prepareIntrospection, type IntrospectCliOptions } from "../introspect/cli.js";
@@ -49,6 +48,7 @@ export function registerRun(program: Command): void {
     if (!opts.repo) throw new UserError({ message: "run needs --repo REGISTRY/PROJECT", hint: "pass --repo, or set STAPEL2DOCKER_REPO (or werf's WERF_REPO)" });
     const quiet = opts.quiet === true;
     const log = quiet ? () => {} : (l: string) => process.stderr.write(`${l}\n`);
+    const { buildProject, formatReport } = await import("../builder/index.js");
     const { plan, hooks } = await prepareIntrospection(opts, { ...renderOptions(opts), images: [image], toolchain: opts.toolchain }, log);
     const report = await buildProject({
       plan,

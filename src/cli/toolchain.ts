@@ -2,13 +2,7 @@
 // this machine's Debian packages (--import).
 import type { Command } from "commander";
 import { UserError } from "../diagnostics.js";
-import {
-  DEFAULT_TOOLCHAIN,
-  DEFAULT_TOOLCHAIN_BASE,
-  buildToolchain,
-  importToolchain,
-  toolchainDockerfile,
-} from "../toolchain/toolchain.js";
+import { DEFAULT_TOOLCHAIN, DEFAULT_TOOLCHAIN_BASE } from "../toolchain/defaults.js";
 
 interface ToolchainOptions {
   build?: boolean;
@@ -37,6 +31,7 @@ export function registerToolchain(program: Command): void {
     .option("--bash <path>", "with --import: the static bash binary (default /bin/bash-static)")
     .option("--busybox <path>", "with --import: the static busybox binary (default /bin/busybox)")
     .action(async (opts: ToolchainOptions) => {
+      const { buildToolchain, importToolchain, toolchainDockerfile } = await import("../toolchain/toolchain.js");
       if (opts.build && opts.import) {
         throw new UserError({ message: "--build and --import exclude each other", hint: "--import works offline; --build needs network access" });
       }

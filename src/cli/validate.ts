@@ -1,14 +1,8 @@
 // `stapel2docker validate`: render and check werf.yaml, report every problem, or summarise each image.
 import type { Command } from "commander";
-import { ignoredChangesNotice, renderWerfConfig } from "../template/render.js";
-import { formatDiagnostic } from "../diagnostics.js";
-import { loadWerfConfig, noImagesWarning, type WerfConfig, type StapelImage, type DockerfileImage } from "../config/index.js";
-import { checkHostPaths, giterminismWarnings } from "../config/giterminism.js";
-import { ProjectFiles } from "../project/files.js";
+import { formatDiagnostic, UserError } from "../diagnostics.js";
+import type { WerfConfig, StapelImage, DockerfileImage } from "../config/index.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
-import { UserError } from "../diagnostics.js";
-import { configProblems } from "../emit/check.js";
-import { cleanupProblems } from "../cleanup/policy.js";
 
 export function registerValidate(program: Command): void {
   addConfigOptions(
@@ -16,6 +10,16 @@ export function registerValidate(program: Command): void {
       .command("validate")
       .description("check werf.yaml against werf's schema and rules; print every problem as file:line:col"),
   ).action(async (opts: ConfigOptions) => {
+    // loaded when the command runs (start-up loads only the command definitions)
+    const [{ ignoredChangesNotice, renderWerfConfig }, { loadWerfConfig, noImagesWarning }, { checkHostPaths, giterminismWarnings }, { ProjectFiles }, { configProblems }, { cleanupProblems }] =
+      await Promise.all([
+        import("../template/render.js"),
+        import("../config/index.js"),
+        import("../config/giterminism.js"),
+        import("../project/files.js"),
+        import("../emit/check.js"),
+        import("../cleanup/policy.js"),
+      ]);
     const rendered = await renderWerfConfig(renderOptions(opts));
     const ignored = ignoredChangesNotice(rendered.ignoredChanges);
     if (ignored) process.stderr.write(`warning: ${ignored}\n`);

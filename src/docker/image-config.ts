@@ -5,13 +5,21 @@
 //   daemon:  `docker image inspect --format '{{json .Config}}|{{.Id}}' REF` with a short timeout; the image must
 //            be in the local daemon (nothing is pulled: `docker pull` it first, or build it).
 //   assumed: user "" (root) and workdir "" (/), source "assumed": for offline compiles, said in the plan.
-//   default: daemon when `docker version` answers quickly, else assumed; an image the daemon does not have is
-//            "assumed" too, with the reason kept (`reasonFor`) so `plan` can warn.
+//   socket:  the same through the daemon's API on its unix socket (`GET /images/REF/json`): no `docker` process
+//            (a no-op build starts none, issue #13).
+//   default: the socket when the docker CLI would use the local one (no DOCKER_HOST other than unix://, no
+//            docker context other than "default"), else the `docker` command; the daemon when it answers quickly,
+//            else assumed; an image the daemon does not have is "assumed" too, with the reason kept
+//            (`reasonFor`) so `plan` can warn.
 // Seam for the build issue: a registry resolver (reading the image config blob through the registry API) only has
 // to implement BaseImageResolver; `chainResolvers` tries resolvers in order and takes the first that knows.
 // Results are cached per reference per resolver (one `docker` call per base image per process). Never throws
 // for "no daemon", "no such image" or a timeout.
 
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
 import { run as runProcess } from "../process/run.js";
 import type { BaseImageConfig, BaseImageResolver } from "../plan/model.js";
 
@@ -107,18 +115,99 @@ export function chainResolvers(...resolvers: BaseImageResolver[]): ExplainingRes
 }
 
 /**
+ * The unix socket the docker CLI would talk to, or undefined when it would use something else (a tcp:// or ssh://
+ * DOCKER_HOST, a docker context other than "default"): then only the `docker` command knows the way.
+ */
+export function localDaemonSocket(env: Record<string, string | undefined> = process.env): string | undefined {
+  const host = env.DOCKER_HOST;
+  if (host) return host.startsWith("unix://") ? host.slice("unix://".length) : undefined;
+  if (env.DOCKER_CONTEXT) return env.DOCKER_CONTEXT === "default" ? "/var/run/docker.sock" : undefined;
+  const configDir = env.DOCKER_CONFIG || path.join(env.HOME || os.homedir(), ".docker");
+  try {
+    const config = JSON.parse(readFileSync(path.join(configDir, "config.json"), "utf8")) as { currentContext?: unknown };
+    if (typeof config.currentContext === "string" && config.currentContext !== "" && config.currentContext !== "default") return undefined;
+  } catch {
+    // no config (or an unreadable one, which the CLI would refuse too): the default context
+  }
+  return "/var/run/docker.sock";
+}
+
+/** One GET on the daemon's API through its unix socket. */
+function daemonGet(socketPath: string, urlPath: string, timeoutMs: number): Promise<{ status: number; body: string } | { error: string }> {
+  return new Promise((resolve) => {
+    const req = http.get({ socketPath, path: urlPath, headers: { Host: "docker" }, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (b: Buffer) => chunks.push(b));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", (e) => resolve({ error: e.message }));
+    });
+    req.on("timeout", () => {
+      req.destroy();
+      resolve({ error: `the docker daemon (${socketPath}) did not answer within ${timeoutMs} ms` });
+    });
+    req.on("error", (e) => resolve({ error: `cannot connect to the docker daemon at unix://${socketPath}: ${e.message}` }));
+  });
+}
+
+/** Reads image configs from the daemon's API on `socketPath` (no `docker` process); same answers as
+ *  daemonImageConfigResolver. */
+export function socketImageConfigResolver(opts: { socketPath: string; timeoutMs?: number }): ExplainingResolver {
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const cache = new Map<string, Promise<ResolvedImageConfig>>();
+  const inspect = async (ref: string): Promise<ResolvedImageConfig> => {
+    // the reference becomes a URL path of the daemon's API: image reference characters only, no dot segments
+    if (!/^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/.test(ref) || ref.split("/").some((s) => s === "." || s === "..")) {
+      return { ...ASSUMED, reason: `${JSON.stringify(ref)} is not an image reference` };
+    }
+    const r = await daemonGet(opts.socketPath, `/images/${ref}/json`, timeoutMs);
+    if ("error" in r) return { ...ASSUMED, reason: r.error };
+    let json: { Id?: unknown; Config?: { User?: unknown; WorkingDir?: unknown } | null; message?: unknown };
+    try {
+      json = JSON.parse(r.body) as typeof json;
+    } catch {
+      return { ...ASSUMED, reason: `the docker daemon answered ${r.status} with no JSON` };
+    }
+    if (r.status !== 200) return { ...ASSUMED, reason: typeof json.message === "string" ? json.message : `the docker daemon answered ${r.status}` };
+    const c = json.Config ?? {};
+    return {
+      user: typeof c.User === "string" ? c.User : "",
+      workdir: typeof c.WorkingDir === "string" ? c.WorkingDir : "",
+      source: "daemon",
+      ...(typeof json.Id === "string" && json.Id ? { id: json.Id } : {}),
+    };
+  };
+  return {
+    resolve(ref: string) {
+      let p = cache.get(ref);
+      if (!p) cache.set(ref, (p = inspect(ref)));
+      return p.then((c) => ({ ...c }));
+    },
+  };
+}
+
+/**
  * The daemon when it answers `docker version` within `probeTimeoutMs`, else the assumed config (with the reason).
  * The probe runs once, on the first resolve.
  */
 export function defaultImageConfigResolver(
-  opts: { docker?: string; timeoutMs?: number; probeTimeoutMs?: number } = {},
+  opts: { docker?: string; timeoutMs?: number; probeTimeoutMs?: number; env?: Record<string, string | undefined> } = {},
 ): ExplainingResolver {
   const docker = opts.docker ?? "docker";
   const probeTimeoutMs = opts.probeTimeoutMs ?? 2000;
-  const daemon = daemonImageConfigResolver(opts);
+  // the daemon's socket when the CLI would use it too (and no other docker command was asked for)
+  const socketPath = opts.docker === undefined ? localDaemonSocket(opts.env) : undefined;
+  const daemon = socketPath ? socketImageConfigResolver({ socketPath, timeoutMs: opts.timeoutMs }) : daemonImageConfigResolver(opts);
   let probe: Promise<string | undefined> | undefined;
   return {
     async resolve(ref: string) {
+      if (socketPath) {
+        probe ??= daemonGet(socketPath, "/_ping", probeTimeoutMs).then((r) =>
+          "error" in r ? `no docker daemon (${r.error})` : r.status === 200 ? undefined : `no docker daemon (it answered ${r.status} to a ping)`,
+        );
+        const down = await probe;
+        if (down) return { ...ASSUMED, reason: down };
+        return daemon.resolve(ref);
+      }
       probe ??= run(docker, ["version", "--format", "{{.Server.Version}}"], probeTimeoutMs).then((r) =>
         r.code === 0 && !r.error && !r.timedOut ? undefined : `no docker daemon (${failure(r, docker, probeTimeoutMs)})`,
       );

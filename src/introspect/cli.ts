@@ -1,9 +1,7 @@
 // The build command's introspection flags (registered by src/cli/build.ts) and the hooks they make.
 import type { Command } from "commander";
-import { planProject } from "../plan/plan.js";
 import type { Plan, PlanOptions } from "../plan/model.js";
-import { Introspection, checkTerminal } from "./index.js";
-import { resolveStageSelectors } from "./select.js";
+import type { Introspection } from "./index.js";
 
 export interface IntrospectCliOptions {
   introspectStage: string[];
@@ -28,6 +26,12 @@ export async function prepareIntrospection(
   planOpts: PlanOptions,
   log: (l: string) => void,
 ): Promise<{ plan: Plan; hooks: Introspection }> {
+  // loaded here, not with the option definitions: `stapel2docker --help` and the other commands do not need them
+  const [{ planProject }, { Introspection, checkTerminal }, { resolveStageSelectors }] = await Promise.all([
+    import("../plan/plan.js"),
+    import("./index.js"),
+    import("./select.js"),
+  ]);
   const plan = await planProject(planOpts);
   const selectors = resolveStageSelectors(plan, opts.introspectStage ?? []);
   const afterError = Boolean(opts.introspectError);

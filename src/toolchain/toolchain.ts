@@ -16,10 +16,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import tar from "tar-stream";
 import { UserError } from "../diagnostics.js";
-import { DEFAULT_TOOLCHAIN } from "../plan/model.js";
+import { DEFAULT_TOOLCHAIN, DEFAULT_TOOLCHAIN_BASE } from "./defaults.js";
 
-export { DEFAULT_TOOLCHAIN };
-export const DEFAULT_TOOLCHAIN_BASE = "debian:bookworm-slim";
+export { DEFAULT_TOOLCHAIN, DEFAULT_TOOLCHAIN_BASE };
 /** Where the toolchain lives in every build container. */
 export const TOOLCHAIN_DIR = "/.stapel";
 /** The name of the final (scratch) stage of the toolchain Dockerfile. */

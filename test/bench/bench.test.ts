@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { buildTree, generateBenchRepo, Rng, BENCH_DATE } from "../../bench/generate.js";
 import { gitMasks, loadConfig, localMappings } from "../../bench/measure.js";
-import { runBench, formatTable, median, targets, type RowResult } from "../../bench/run.js";
+import { runBench, formatTable, interleave, median, ratioTargets, roundRatio, targets, type RowResult } from "../../bench/run.js";
 import { analyzeProfile } from "../../bench/profile.js";
 
 const TINY = { files: 400, seed: 7, bigFiles: 1, bigFileSize: 2 * 65536 + 123 };
@@ -110,7 +110,7 @@ test("runBench measures every row in child processes and judges the targets", as
     const profileDir = path.join(tmp, "prof");
     const result = await runBench({ ...TINY, dir: path.join(tmp, "r"), runs: 1, profileDir });
     const names = result.rows.map((r) => r.name);
-    assert.deepEqual(names, ["git ls-tree", "git archive", "plan", "compile", "list-tree", "checksums", "archives", "masks"]);
+    assert.deepEqual(names, ["git ls-tree", "git archive", "plan", "compile", "list-tree", "checksums", "archives", "masks", "node -e 0", "stapel2docker --version"]);
     for (const r of result.rows) {
       assert.ok(r.ms > 0 && Number.isFinite(r.ms), `${r.name} time`);
       assert.ok(r.wallMs >= r.ms, `${r.name} wall time`);
@@ -124,8 +124,11 @@ test("runBench measures every row in child processes and judges the targets", as
     assert.equal(row("masks").info!.tests, TINY.files * 40);
     assert.deepEqual(
       result.targets.map((t) => t.name),
-      ["plan / ls-tree", "compile / (ls-tree + archive)", "plan peak RSS", "compile peak RSS"],
+      ["plan / ls-tree", "compile / (ls-tree + archive)", "plan peak RSS", "compile peak RSS", "--version / node -e 0"],
     );
+    // /usr/bin/time counts CPU in 10 ms steps: a tiny git command may show 0 (no CPU ratio then)
+    for (const t of result.targets) if (t.unit === "×") assert.ok(t.cpuValue === undefined || t.cpuValue > 0, `${t.name}: CPU-time ratio`);
+    assert.ok(result.targets.find((t) => t.name === "--version / node -e 0")!.cpuValue! > 0, "start-up: a CPU-time ratio");
     const table = formatTable(result);
     assert.match(table, /^(PASS|FAIL) {2}plan \/ ls-tree +\d+\.\d\d×/m);
     assert.match(table, new RegExp(`${TINY.files} files`));
@@ -151,6 +154,28 @@ test("median and targets", () => {
     ],
   );
   assert.deepEqual(targets([row("plan", 1)]), [], "no ratio without git ls-tree");
+});
+
+test("interleave runs the rows round by round, every other round reversed; ratios are medians of per-round ratios", async () => {
+  const order: string[] = [];
+  let clock = 0;
+  // row b is slow in round 2 only: a ratio of medians would mix rounds, the median of per-round ratios does not
+  const row = (name: string, ms: (round: number) => number) => {
+    let round = 0;
+    return { name, measure: async () => (order.push(name), clock++, { ms: ms(round), wallMs: ms(round++), cpuMs: 10 }) };
+  };
+  const rows = await interleave([row("a", (r) => [100, 300, 120][r]), row("b", (r) => [50, 150, 60][r])], 3);
+  assert.deepEqual(order, ["a", "b", "b", "a", "a", "b"]);
+  assert.deepEqual(rows.map((r) => r.runs), [[100, 300, 120], [50, 150, 60]]);
+  const [t] = ratioTargets(rows, [{ name: "a / b", num: ["a"], den: ["b"], limit: 1.5, op: "≤" }]);
+  assert.equal(t.value, 2);
+  assert.equal(t.cpuValue, 1);
+  assert.equal(t.pass, false);
+  const [g] = ratioTargets(rows, [{ name: "b / a", num: ["b"], den: ["a"], limit: 0.4, op: "≥" }]);
+  assert.equal(g.value, 0.5);
+  assert.equal(g.pass, true);
+  assert.deepEqual(ratioTargets(rows, [{ name: "x", num: ["a"], den: ["missing"], limit: 1, op: "≤" }]), [], "a ratio of a row not measured is left out");
+  assert.deepEqual(roundRatio([{ runs: [4, 9], cpuRuns: [2, undefined] }], [{ runs: [2, 3], cpuRuns: [1, 1] }]), { value: 2.5 });
 });
 
 test("analyzeProfile: self and inclusive time from samples", () => {

@@ -47,7 +47,6 @@ test("first build pushes every stage; the second starts no buildx, pushes nothin
   assert.equal(second.built, 0);
   assert.deepEqual(builtStages(second), []);
   assert.ok(!rec.calls().slice(callsBefore).some((c) => c.startsWith("buildx")), `no buildx: ${rec.calls().slice(callsBefore).join("; ")}`);
-  assert.ok(second.seconds < 1, `no-op build took ${second.seconds} s`);
   assert.deepEqual(await new RegistryClient().listTags(repo), [...tags].sort(), "no new tag");
   assert.deepEqual(second.images[0].tags, first.images[0].tags);
 });

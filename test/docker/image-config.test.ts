@@ -2,12 +2,14 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
   daemonImageConfigResolver,
   defaultImageConfigResolver,
+  localDaemonSocket,
+  socketImageConfigResolver,
   assumedImageConfigResolver,
   chainResolvers,
   parseInspect,
@@ -99,6 +101,17 @@ describe("with the real daemon", () => {
     execFileSync("docker", ["build", "-q", "-t", TAG, ctx], { stdio: "ignore" });
   });
 
+  test("socket resolver: the same answers as `docker image inspect`, no docker process", async () => {
+    const sock = socketImageConfigResolver({ socketPath: localDaemonSocket() ?? "/var/run/docker.sock" });
+    for (const ref of [TAG, BASE, "stapel2docker-test/no-such-image:never"]) {
+      const viaSocket = await sock.resolve(ref);
+      const viaCli = await daemonImageConfigResolver().resolve(ref);
+      assert.deepEqual({ ...viaSocket, reason: undefined }, { ...viaCli, reason: undefined }, ref);
+      assert.equal(/no such image/i.test(reasonFor(viaSocket) ?? ""), /no such image/i.test(reasonFor(viaCli) ?? ""), ref);
+    }
+    assert.equal((await sock.resolve(TAG)).user, "1000:1000");
+  });
+
   test("chainResolvers: the first resolver that knows wins, else every reason", async () => {
     const chain = chainResolvers(daemonImageConfigResolver({ docker: "/nonexistent/docker" }), daemonImageConfigResolver());
     assert.equal((await chain.resolve(TAG)).user, "1000:1000");
@@ -106,4 +119,34 @@ describe("with the real daemon", () => {
     assert.equal(none.source, "assumed");
     assert.match(reasonFor(none) ?? "", /ENOENT.*; .*no such image/i);
   });
+});
+
+test("localDaemonSocket: the socket the docker CLI would use, none for a remote host or another context", () => {
+  const home = mkdtempSync(path.join(tmpdir(), "s2d-dockercfg-"));
+  try {
+    assert.equal(localDaemonSocket({ HOME: home }), "/var/run/docker.sock");
+    assert.equal(localDaemonSocket({ HOME: home, DOCKER_HOST: "unix:///run/user/1000/docker.sock" }), "/run/user/1000/docker.sock");
+    assert.equal(localDaemonSocket({ HOME: home, DOCKER_HOST: "tcp://10.0.0.1:2376" }), undefined);
+    assert.equal(localDaemonSocket({ HOME: home, DOCKER_CONTEXT: "remote" }), undefined);
+    assert.equal(localDaemonSocket({ HOME: home, DOCKER_CONTEXT: "default" }), "/var/run/docker.sock");
+    mkdirSync(path.join(home, ".docker"));
+    writeFileSync(path.join(home, ".docker", "config.json"), JSON.stringify({ currentContext: "rootless" }));
+    assert.equal(localDaemonSocket({ HOME: home }), undefined);
+    writeFileSync(path.join(home, ".docker", "config.json"), JSON.stringify({ currentContext: "default", auths: {} }));
+    assert.equal(localDaemonSocket({ HOME: home }), "/var/run/docker.sock");
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test("socket resolver: no daemon at the socket, or a reference that is not one: assumed with the reason", async () => {
+  const r = socketImageConfigResolver({ socketPath: "/nonexistent/s2d-docker.sock" });
+  const c = await r.resolve(BASE);
+  assert.equal(c.source, "assumed");
+  assert.match(reasonFor(c) ?? "", /cannot connect to the docker daemon at unix:\/\/\/nonexistent\/s2d-docker.sock/);
+  const def = await defaultImageConfigResolver({ env: { DOCKER_HOST: "unix:///nonexistent/s2d-docker.sock" } }).resolve(BASE);
+  assert.match(reasonFor(def) ?? "", /^no docker daemon \(cannot connect/);
+  for (const bad of ["../../containers/json", "a/../../info", "x?all=1"]) {
+    assert.match(reasonFor(await r.resolve(bad)) ?? "", /is not an image reference/, bad);
+  }
 });

@@ -1,0 +1,229 @@
+// A no-op `stapel2docker build` on the real engine (issue #13): one registry request (the tag listing) and no
+// `docker` process, also for a project whose image takes another's ImageID/ImageDigest (that run used to list the
+// registry twice). Run as the CLI (a child process) through a counting HTTP proxy in front of the local registry
+// (the repository's host is the proxy, so every request of ours and of the daemon is seen), with a `docker` on
+// PATH that records every call.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import type net from "node:net";
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { git, tempDir, writeFile } from "../git/gitFixture.js";
+import { repoRoot } from "../support/paths.js";
+import { stackUp } from "./support.js";
+
+const cli = path.join(repoRoot, "dist/src/cli/main.js");
+
+interface Seen {
+  method: string;
+  path: string;
+  ours: boolean;
+}
+
+interface CountingProxy {
+  host: string;
+  seen: Seen[];
+  close(): Promise<void>;
+}
+
+async function startProxy(): Promise<CountingProxy> {
+  const proxy: CountingProxy = { host: "", seen: [], close: async () => {} };
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? "/";
+    proxy.seen.push({ method: req.method ?? "GET", path: url.replace(/\?.*$/, ""), ours: /^stapel2docker\//.test(req.headers["user-agent"] ?? "") });
+    const up = http.request({ host: "127.0.0.1", port: 5000, method: req.method, path: url, headers: req.headers }, (ur) => {
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      ur.pipe(res);
+    });
+    up.on("error", () => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  proxy.host = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  proxy.close = () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
+  return proxy;
+}
+
+const WERF_YAML = `project: noop
+configVersion: 1
+---
+image: base
+final: false
+from: stapel2docker/base-busybox:latest
+git:
+- add: /src
+  to: /app
+  stageDependencies:
+    install:
+    - "*.txt"
+shell:
+  install:
+  - echo "base SALT" > /base.txt
+---
+image: app
+from: stapel2docker/base-busybox:latest
+dependencies:
+- image: base
+  after: install
+  imports:
+  - type: ImageDigest
+    targetEnv: BASE_DIGEST
+  - type: ImageID
+    targetEnv: BASE_ID
+shell:
+  install:
+  - echo "app SALT" > /app.txt
+`;
+
+const FAST = /nothing changed since the last build on this host/;
+
+let proxy: CountingProxy;
+const work = tempDir("noop");
+before(async () => {
+  await stackUp();
+  proxy = await startProxy();
+});
+after(async () => {
+  await proxy?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b: Buffer) => (stdout += b.toString("utf8")));
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString("utf8")));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test("a no-op build with ImageID/ImageDigest dependencies: one registry request (the tag listing), no docker process", { timeout: 300_000 }, async () => {
+  const dir = path.join(work, "project");
+  git(work, "init", "-q", "-b", "main", dir);
+  const salt = randomBytes(6).toString("hex");
+  writeFile(dir, "werf.yaml", WERF_YAML.replaceAll("SALT", salt));
+  writeFile(dir, "src/a.txt", "a\n");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "noop");
+
+  // a `docker` that records its arguments and runs the real one
+  const shim = path.join(work, "bin");
+  const calls = path.join(work, "docker-calls.log");
+  const real = (process.env.PATH ?? "").split(":").map((d) => path.join(d, "docker")).find((f) => existsSync(f))!;
+  writeFile(work, "bin/docker", `#!/bin/sh\nprintf '%s\\n' "$*" >> '${calls}'\nexec '${real}' "$@"\n`);
+  chmodSync(path.join(shim, "docker"), 0o755);
+  const env = {
+    ...process.env,
+    PATH: `${shim}:${process.env.PATH ?? ""}`,
+    XDG_CACHE_HOME: path.join(work, "cache"),
+    STAPEL2DOCKER_LOCK_DIR: path.join(work, "locks"),
+  };
+  const repo = `${proxy.host}/s2d-test-${randomBytes(5).toString("hex")}/app`;
+  const args = ["build", "--dir", dir, "--repo", repo];
+
+  const first = await runCli(args, env);
+  assert.equal(first.code, 0, first.stderr);
+  assert.doesNotMatch(first.stdout, /^0 stage\(s\) built/m, "the first build builds");
+  const dockerFirst = existsSync(calls) ? readFileSync(calls, "utf8") : "";
+  assert.match(dockerFirst, /buildx bake/, "the first build ran buildx");
+  // (a build that builds lists once at the start and once more under each run's locks: 3 here)
+
+  // run 1: the full path (a build that built writes no no-op entry): plan, one listing, final tags proved in place;
+  // it writes the entry; run 2: the no-op cache
+  for (const run of [1, 2]) {
+    writeFileSync(calls, "");
+    proxy.seen = [];
+    const noop = await runCli(args, env);
+    assert.equal(noop.code, 0, noop.stderr);
+    assert.equal(FAST.test(noop.stderr), run === 2, `run ${run}: ${noop.stderr}`);
+    assert.match(noop.stdout, /^0 stage\(s\) built/m, noop.stdout);
+    const ours = proxy.seen.filter((r) => r.ours);
+    assert.deepEqual(ours.map((r) => `${r.method} ${r.path}`), [`GET /v2/${repo.slice(proxy.host.length + 1)}/tags/list`], `no-op run ${run}: requests`);
+    assert.equal(proxy.seen.length, 1, "nothing else reached the registry either");
+    assert.equal(readFileSync(calls, "utf8"), "", `no-op run ${run}: no docker process`);
+    assert.match(noop.stdout, /1 registry request\(s\)/);
+  }
+});
+
+test("the no-op cache answers only when nothing that decides the result changed", { timeout: 300_000 }, async () => {
+  const dir = path.join(work, "project2");
+  git(work, "init", "-q", "-b", "main", dir);
+  const salt = randomBytes(6).toString("hex");
+  const yaml = `project: noop2
+configVersion: 1
+---
+image: app
+from: stapel2docker/base-busybox:latest
+git:
+- add: /src
+  to: /app
+shell:
+  install:
+  - echo "{{ env "S2D_NOOP_TEST_VALUE" "unset" }} ${salt}" > /value.txt
+`;
+  writeFile(dir, "werf.yaml", yaml);
+  writeFile(dir, "werf-giterminism.yaml", "giterminismConfigVersion: 1\nconfig:\n  goTemplateRendering:\n    allowEnvVariables: [S2D_NOOP_TEST_VALUE]\n");
+  writeFile(dir, "src/a.txt", "a\n");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "one");
+  const env = { ...process.env, XDG_CACHE_HOME: path.join(work, "cache2"), STAPEL2DOCKER_LOCK_DIR: path.join(work, "locks2"), S2D_NOOP_TEST_VALUE: "x" };
+  const repo = `${proxy.host}/s2d-test-${randomBytes(5).toString("hex")}/app`;
+  const build = async (e: NodeJS.ProcessEnv = env) => {
+    const r = await runCli(["build", "--dir", dir, "--repo", repo], e);
+    assert.equal(r.code, 0, r.stderr);
+    return { fast: FAST.test(r.stderr), built: Number(/^(\d+) stage\(s\) built/m.exec(r.stdout)![1]), stderr: r.stderr, stdout: r.stdout };
+  };
+  assert.equal((await build()).built > 0, true);
+  assert.deepEqual(await build().then((r) => [r.fast, r.built]), [false, 0], "a full no-op (it writes the entry)");
+  assert.deepEqual(await build().then((r) => [r.fast, r.built]), [true, 0], "nothing changed");
+
+  // an environment variable the render read: another value is another build
+  const y = { ...env, S2D_NOOP_TEST_VALUE: "y" };
+  const other = await build(y);
+  assert.deepEqual([other.fast, other.built > 0], [false, true]);
+  assert.deepEqual(await build().then((r) => [r.fast, r.built]), [true, 0], "back to x: its entry stands (a build that built writes none)");
+  assert.deepEqual(await build(y).then((r) => [r.fast, r.built]), [false, 0], "y: stored, but the entry is x's");
+  assert.deepEqual(await build(y).then((r) => [r.fast, r.built]), [true, 0]);
+  assert.deepEqual(await build().then((r) => [r.fast, r.built]), [false, 0], "x again: the entry is y's");
+  // a variable the render did not read changes nothing
+  assert.equal((await build({ ...env, S2D_UNRELATED: "1" })).fast, true);
+
+  // an uncommitted change: the full path, which warns about it
+  writeFile(dir, "src/a.txt", "edited\n");
+  const dirty = await build();
+  assert.equal(dirty.fast, false);
+  assert.match(dirty.stderr, /warning: .*src\/a\.txt/);
+  const dirtyAgain = await build();
+  assert.equal(dirtyAgain.fast, true, "the same work tree again");
+  assert.match(dirtyAgain.stderr, /warning: .*src\/a\.txt/, "with the same warning");
+  git(dir, "checkout", "--", "src/a.txt");
+
+  // a new commit
+  writeFile(dir, "src/b.txt", "b\n");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "two");
+  assert.deepEqual(await build().then((r) => [r.fast, r.built > 0]), [false, true], "a new commit: gitLatestPatch");
+  assert.equal((await build()).fast, false);
+  const last = await build();
+  assert.equal(last.fast, true);
+
+  // the registry changed: another stage tag of a stored digest appears (copied by hand) → the full path
+  const { RegistryClient } = await import("../../src/registry/index.js");
+  const client = new RegistryClient();
+  // the stage tag of the image's last stage (the last row of the report)
+  const stage = [...last.stdout.matchAll(/ ([0-9a-f]{56}-\d+)$/gm)].pop()![1];
+  await client.copyTag(`${repo}:${stage}`, `${stage.slice(0, 56)}-${Date.now() + 1000}`);
+  assert.equal((await build()).fast, false);
+});
