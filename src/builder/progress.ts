@@ -10,7 +10,7 @@
 // targets is counted once, under the stage that names it). Lines buildx writes outside the JSON (the `Dockerfile:N`
 // excerpt and `ERROR: ...` of a failure) pass through as they are.
 
-export { PROGRESS_MODES, type ProgressMode } from "./progress-modes.js";
+export { PROGRESS_MODES, type ProgressMode } from "../build-options.js";
 
 interface Vertex {
   digest: string;

@@ -7,7 +7,7 @@ import { UserError } from "../diagnostics.js";
 import type { RegistryClient } from "../registry/client.js";
 import type { BuildReport, StageReport } from "./report.js";
 
-export { reportFormatOf, type ReportFormat } from "./report-format.js";
+export { reportFormatOf, type ReportFormat } from "../build-options.js";
 
 export interface WerfStageRecord {
   Name: string;

@@ -1,9 +1,8 @@
 // `stapel2docker build`: reuse stored stages, build the missing ones with one `docker buildx bake`, tag the images.
 import { writeFile } from "node:fs/promises";
 import { Option, type Command } from "commander";
-import { reportFormatOf } from "../builder/report-format.js";
 import { UserError } from "../diagnostics.js";
-import { PROGRESS_MODES, type ProgressMode } from "../builder/progress-modes.js";
+import { PROGRESS_MODES, reportFormatOf, type ProgressMode } from "../build-options.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 import { BUILD_ENV } from "./env.js";
 import { addBuildReposOptions, buildReposOptions, type BuildReposCliOptions } from "./build-repos.js";

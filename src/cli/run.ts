@@ -4,7 +4,7 @@
 import { Option, type Command } from "commander";
 import { spawn } from "node:child_process";
 import { UserError } from "../diagnostics.js";
-import { PROGRESS_MODES, type ProgressMode } from "../builder/progress-modes.js";
+import { PROGRESS_MODES, type ProgressMode } from "../build-options.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 import { BUILD_ENV, type EnvBinding } from "./env.js";
 import { addIntrospectOptions, prepareIntrospection, type IntrospectCliOptions } from "../introspect/cli.js";
