@@ -132,3 +132,18 @@ export async function listTree(repo: GitRepo, commit: string, opts: ListTreeOpti
   for await (const batch of lsTreeBatches(repo, commit, opts)) for (const e of batch) out.push(e);
   return out;
 }
+
+/** Compares paths by their UTF-8 bytes (git's order for `ls-tree -r` paths), not by UTF-16 code units. */
+export function compareGitPaths(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    // surrogates (code points above U+FFFF) sort after every other BMP unit in UTF-8
+    if (x >= 0xd800) x = x < 0xe000 ? x + 0x2000 : x - 0x800;
+    if (y >= 0xd800) y = y < 0xe000 ? y + 0x2000 : y - 0x800;
+    return x - y;
+  }
+  return a.length - b.length;
+}

@@ -11,6 +11,9 @@ import { mappingScope, type GitMappingSpec } from "../git/mapping.js";
 import type { GitSource } from "./model.js";
 import { shortId } from "./digest.js";
 import type { ProjectCommit } from "../project/commit.js";
+import { stageDependenciesChecksum, updateStageDependencies, type DependenciesChecksum } from "../git/checksum.js";
+import { cachedListTree, type CachedListing } from "../cache/listing.js";
+import { keyOf, type CacheStore } from "../cache/store.js";
 
 /** werf's paramshash inputs (reference §2.3): what identifies a mapping, without any commit of the local repo. */
 export type { ProjectCommit };
@@ -46,6 +49,7 @@ export class GitSources {
   private local?: Promise<OpenedRepo | undefined>;
   private remotes = new Map<string, Promise<OpenedRepo>>();
   private trees = new Map<string, Promise<TreeEntry[]>>();
+  private listings = new Map<string, Promise<CachedListing>>();
   private scoped = new Map<string, Promise<TreeEntry[]>>();
 
   constructor(
@@ -53,7 +57,50 @@ export class GitSources {
     private readonly cacheDir: string | undefined,
     /** The project's commit when already known (HEAD, or the `--dev` commit of the work tree). */
     private readonly own?: Promise<ProjectCommit | undefined>,
+    /** The persistent cache (src/cache/store.ts): listings and stageDependencies checksums by tree id. */
+    readonly store?: CacheStore,
   ) {}
+
+  /** The listing of `commit` in `repo`, through the persistent cache when there is one. */
+  private list(repo: GitRepo, commit: string): Promise<TreeEntry[]> {
+    const key = `${repo.root}\0${commit}`;
+    let p = this.trees.get(key);
+    if (!p) {
+      if (this.store) {
+        const l = cachedListTree(this.store, repo, commit);
+        this.listings.set(key, l);
+        p = l.then((x) => x.entries);
+      } else {
+        p = listTree(repo, commit);
+      }
+      this.trees.set(key, p);
+    }
+    return p;
+  }
+
+  /**
+   * The stageDependencies checksum of `masks` over the mapping's files at the source's commit. With the cache: the
+   * result stored for this tree, mapping and masks; else the one of the tree the listing was derived from, updated
+   * with the changes between the two trees; else computed from the listing. Stored for the next plan.
+   */
+  async dependencies(source: GitSource, masks: readonly string[], label: string): Promise<DependenciesChecksum> {
+    const spec = toSpec(source.mapping);
+    if (!this.store || masks.length === 0) return stageDependenciesChecksum(await this.scopedTree(source), spec, masks, label);
+    const repo = await this.repoOf(source);
+    await this.list(repo, source.commit);
+    const listing = await this.listings.get(`${repo.root}\0${source.commit}`)!;
+    const key = (tree: string) => keyOf(tree, spec.add, spec.includePaths, spec.excludePaths, masks, label);
+    const hit = readDependencies(this.store, key(listing.tree), masks);
+    if (hit) return hit;
+    let sum: DependenciesChecksum | undefined;
+    if (listing.base) {
+      const prev = readDependencies(this.store, key(listing.base.tree), masks);
+      if (prev) sum = updateStageDependencies(prev, listing.base.changes, spec, masks, label);
+    }
+    sum ??= stageDependenciesChecksum(await this.scopedTree(source), spec, masks, label);
+    this.store.put("deps", key(listing.tree), JSON.stringify(sum));
+    return sum;
+  }
 
   /** The project's own repository at its commit (HEAD or the dev commit), or undefined when the project is not
    *  in a git worktree. */
@@ -113,24 +160,12 @@ export class GitSources {
   async ownTree(): Promise<TreeEntry[] | undefined> {
     const own = await this.ownRepo();
     if (!own) return undefined;
-    const key = `${own.repo.root}\0${own.commit}`;
-    let p = this.trees.get(key);
-    if (!p) {
-      p = listTree(own.repo, own.commit);
-      this.trees.set(key, p);
-    }
-    return p;
+    return this.list(own.repo, own.commit);
   }
 
   /** Every entry of `commit` (files, symlinks, submodules; no directories). */
   async tree(source: GitSource): Promise<TreeEntry[]> {
-    const key = `${source.repoDir}\0${source.commit}`;
-    let p = this.trees.get(key);
-    if (!p) {
-      p = (async () => listTree(await this.repoOf(source), source.commit))();
-      this.trees.set(key, p);
-    }
-    return p;
+    return this.list(await this.repoOf(source), source.commit);
   }
 
   /** The entries of the mapping's `add` scope (sorted as git lists them); listed and filtered once per
@@ -167,6 +202,26 @@ export class GitSources {
     if (source.mapping.local) return (await this.ownRepo())!.repo;
     const key = JSON.stringify([source.mapping.url, source.mapping.branch, source.mapping.tag, source.mapping.commit]);
     return (await this.remotes.get(key)!).repo;
+  }
+}
+
+/** A stored checksum, when its shape is the one stageDependenciesChecksum makes for these masks. */
+function readDependencies(store: CacheStore, key: string, masks: readonly string[]): DependenciesChecksum | undefined {
+  const buf = store.get("deps", key);
+  if (!buf) return undefined;
+  try {
+    const d = JSON.parse(buf.toString("utf8")) as DependenciesChecksum;
+    const ok =
+      typeof d.checksum === "string" &&
+      Array.isArray(d.paths) &&
+      Array.isArray(d.ids) &&
+      d.ids.length === d.paths.length &&
+      Array.isArray(d.masks) &&
+      d.masks.length === masks.length &&
+      d.masks.every((m, i) => m.mask === masks[i] && Array.isArray(m.paths));
+    return ok ? d : undefined;
+  } catch {
+    return undefined;
   }
 }
 

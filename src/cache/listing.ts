@@ -1,0 +1,167 @@
+// A commit's `ls-tree -r` listing through the persistent cache (docs/cache.md).
+//
+// A listing is keyed by its root tree id: the id is the hash of the whole tree, so the listing it names can only be
+// the one stored. A per-repository pointer remembers the last tree listed; a commit whose tree is not cached yet is
+// listed from that one and `git diff-tree -r` between the two trees (cost proportional to the change), else with
+// `git ls-tree` as before. The changes are kept, so the planner can update results derived from the old listing
+// (src/cache/mapping-results.ts) instead of recomputing them.
+
+import { UserError } from "../diagnostics.js";
+import { runGit, type GitRepo } from "../git/repo.js";
+import { compareGitPaths, listTree, type TreeEntry, type TreeEntryType } from "../git/tree.js";
+
+export { compareGitPaths };
+import { keyOf, type CacheStore } from "./store.js";
+
+/** One path that differs between two trees: its entry before and after (undefined: absent). */
+export interface TreeChange {
+  path: string;
+  before?: TreeEntry;
+  after?: TreeEntry;
+}
+
+export interface CachedListing {
+  tree: string;
+  entries: TreeEntry[];
+  /** How it was obtained. */
+  how: "cache" | "diff" | "ls-tree";
+  /** With how = "diff": the tree it was derived from and the changes. */
+  base?: { tree: string; changes: TreeChange[] };
+}
+
+const MODES = ["100644", "100755", "120000", "040000", "160000"];
+const TYPES: TreeEntryType[] = ["blob", "tree", "commit"];
+
+/** Listing → bytes: per entry a mode byte (index in MODES, or 255 + the mode text), a type byte, the raw object
+ *  id, the path's byte length (u32) and the path. */
+export function encodeListing(entries: readonly TreeEntry[]): Buffer {
+  const oidLen = entries.length ? entries[0].oid.length / 2 : 20;
+  let size = 8;
+  for (const e of entries) size += 2 + oidLen + 4 + Buffer.byteLength(e.path) + (MODES.includes(e.mode) ? 0 : 1 + e.mode.length);
+  const buf = Buffer.allocUnsafe(size);
+  buf.writeUInt32LE(entries.length, 0);
+  buf.writeUInt32LE(oidLen, 4);
+  let o = 8;
+  for (const e of entries) {
+    const m = MODES.indexOf(e.mode);
+    if (m >= 0) buf[o++] = m;
+    else {
+      buf[o++] = 255;
+      buf[o++] = e.mode.length;
+      o += buf.write(e.mode, o, "latin1");
+    }
+    buf[o++] = TYPES.indexOf(e.type);
+    if (e.oid.length !== oidLen * 2) throw new Error("mixed object id lengths in one listing");
+    o += buf.write(e.oid, o, "hex");
+    const n = buf.write(e.path, o + 4, "utf8");
+    buf.writeUInt32LE(n, o);
+    o += 4 + n;
+  }
+  return buf.subarray(0, o);
+}
+
+/** Bytes → listing; undefined when they do not parse (the store's checksum makes that a bug, not a disk fault). */
+export function decodeListing(buf: Buffer): TreeEntry[] | undefined {
+  if (buf.length < 8) return undefined;
+  const count = buf.readUInt32LE(0);
+  const oidLen = buf.readUInt32LE(4);
+  const out: TreeEntry[] = new Array(count);
+  let o = 8;
+  for (let i = 0; i < count; i++) {
+    if (o + 2 > buf.length) return undefined;
+    let mode: string;
+    const m = buf[o++];
+    if (m === 255) {
+      const n = buf[o++];
+      mode = buf.toString("latin1", o, o + n);
+      o += n;
+    } else {
+      mode = MODES[m];
+    }
+    const type = TYPES[buf[o++]];
+    if (mode === undefined || type === undefined || o + oidLen + 4 > buf.length) return undefined;
+    const oid = buf.toString("hex", o, o + oidLen);
+    o += oidLen;
+    const n = buf.readUInt32LE(o);
+    o += 4;
+    if (o + n > buf.length) return undefined;
+    out[i] = { mode, type, oid, path: buf.toString("utf8", o, o + n) };
+    o += n;
+  }
+  return o === buf.length ? out : undefined;
+}
+
+/** `git diff-tree -r -z` from tree `from` to tree `to`: every file, link or submodule that differs. */
+export async function diffTrees(repo: GitRepo, from: string, to: string): Promise<TreeChange[]> {
+  const r = await runGit(repo.root, ["diff-tree", "-r", "-z", "--no-renames", "--full-index", from, to]);
+  if (r.code !== 0) throw new UserError({ message: `cannot compare trees ${from} and ${to}: ${r.stderr.split("\n")[0]}` });
+  const out: TreeChange[] = [];
+  const text = r.stdout;
+  let o = 0;
+  while (o < text.length) {
+    const nul = text.indexOf(0, o);
+    if (nul < 0) break;
+    // ":<old mode> <new mode> <old oid> <new oid> <status>"
+    const [oldMode, newMode, oldOid, newOid] = text.toString("latin1", o + 1, nul).split(" ");
+    const end = text.indexOf(0, nul + 1);
+    const p = text.toString("utf8", nul + 1, end < 0 ? text.length : end);
+    o = end < 0 ? text.length : end + 1;
+    const entry = (mode: string, oid: string): TreeEntry | undefined =>
+      /^0+$/.test(mode) ? undefined : { path: p, mode: MODES.find((m) => m === mode) ?? mode, type: mode === "160000" ? "commit" : mode === "040000" ? "tree" : "blob", oid };
+    out.push({ path: p, before: entry(oldMode, oldOid), after: entry(newMode, newOid) });
+  }
+  return out;
+}
+
+/** `entries` (sorted as git lists them) with `changes` applied, in the same order. */
+export function applyChanges(entries: readonly TreeEntry[], changes: readonly TreeChange[]): TreeEntry[] {
+  const changed = new Map(changes.map((c) => [c.path, c]));
+  const added = changes.filter((c) => c.after).map((c) => c.after!).sort((a, b) => compareGitPaths(a.path, b.path));
+  const out: TreeEntry[] = [];
+  let j = 0;
+  for (const e of entries) {
+    while (j < added.length && compareGitPaths(added[j].path, e.path) < 0) out.push(added[j++]);
+    if (!changed.has(e.path)) out.push(e);
+  }
+  while (j < added.length) out.push(added[j++]);
+  return out;
+}
+
+/** The root tree id of `commit`. */
+export async function rootTree(repo: GitRepo, commit: string): Promise<string> {
+  return (await repo.git(["rev-parse", "--verify", `${commit}^{tree}`], "resolving the commit's tree")).toString("utf8").trim();
+}
+
+function readListing(store: CacheStore, tree: string): TreeEntry[] | undefined {
+  const buf = store.get("listing", tree);
+  return buf ? decodeListing(buf) : undefined;
+}
+
+/** The listing of `tree` (at `commit` of `repo`), from the cache when it holds it, else derived from the last
+ *  listing of this repository, else listed; stored for the next time. */
+export async function cachedListTree(store: CacheStore, repo: GitRepo, commit: string, tree?: string): Promise<CachedListing> {
+  tree ??= await rootTree(repo, commit);
+  const hit = readListing(store, tree);
+  const lastKey = keyOf("last-tree", repo.root);
+  const last = store.get("pointer", lastKey)?.toString("utf8");
+  if (hit) {
+    if (last !== tree) store.put("pointer", lastKey, tree);
+    return { tree, entries: hit, how: "cache" };
+  }
+  let result: CachedListing | undefined;
+  if (last && /^[0-9a-f]{40,64}$/.test(last) && last !== tree) {
+    const old = readListing(store, last);
+    if (old) {
+      try {
+        const changes = await diffTrees(repo, last, tree);
+        result = { tree, entries: applyChanges(old, changes), how: "diff", base: { tree: last, changes } };
+      } catch {
+        result = undefined; // the old tree is gone from this repository (gc): list it
+      }
+    }
+  }
+  result ??= { tree, entries: await listTree(repo, commit), how: "ls-tree" };
+  store.put("listing", tree, encodeListing(result.entries));
+  store.put("pointer", lastKey, tree);
+  return result;
+}
