@@ -159,7 +159,8 @@ export class CacheStore {
   evict(): void {
     if (!this.wrote || this.broken) return;
     this.wrote = false;
-    const files: { file: string; size: number; mtime: number }[] = [];
+    // an entry and its companion files (`<entry>.tar`) live and go together; the entry's mtime is its last use
+    const groups = new Map<string, { files: string[]; size: number; mtime: number }>();
     let total = 0;
     let kinds: string[];
     try {
@@ -183,7 +184,12 @@ export class CacheStore {
             if (now - st.mtimeMs > 3600_000) fs.rmSync(file, { force: true });
             continue;
           }
-          files.push({ file, size: st.size, mtime: st.mtimeMs });
+          const id = file.replace(/\.tar$/, "");
+          let g = groups.get(id);
+          if (!g) groups.set(id, (g = { files: [], size: 0, mtime: 0 }));
+          g.files.push(file);
+          g.size += st.size;
+          g.mtime = Math.max(g.mtime, st.mtimeMs);
           total += st.size;
         } catch {
           // removed by another process meanwhile
@@ -191,12 +197,13 @@ export class CacheStore {
       }
     }
     if (total <= this.maxBytes) return;
-    files.sort((a, b) => a.mtime - b.mtime || (a.file < b.file ? -1 : 1));
+    const order = [...groups.entries()].sort((a, b) => a[1].mtime - b[1].mtime || (a[0] < b[0] ? -1 : 1));
     const goal = this.maxBytes * 0.8;
-    for (const f of files) {
+    for (const [, g] of order) {
       if (total <= goal) break;
-      fs.rmSync(f.file, { force: true });
-      total -= f.size;
+      // the entry first: its companion is never used without it
+      for (const f of [...g.files].sort((a, b) => a.length - b.length)) fs.rmSync(f, { force: true });
+      total -= g.size;
       this.stats.evicted++;
     }
   }

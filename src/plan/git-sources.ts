@@ -184,6 +184,16 @@ export class GitSources {
       this.scoped.set(key, p);
     }
     plannedTrees.set(source, p);
+    if (this.store) {
+      const store = this.store;
+      const listing = (async () => {
+        const repo = await this.repoOf(source);
+        await this.list(repo, source.commit);
+        return this.listings.get(`${repo.root}\0${source.commit}`)!;
+      })();
+      listing.catch(() => {});
+      plannedListings.set(source, { store, listing });
+    }
     return p;
   }
 
@@ -228,6 +238,14 @@ function readDependencies(store: CacheStore, key: string, masks: readonly string
 /** Runtime-only side channel from the planner to the emitter (never part of the Plan JSON): the scoped tree
  *  listing the planner read for a GitSource object of this process's plan. */
 const plannedTrees = new WeakMap<GitSource, Promise<TreeEntry[]>>();
+
+const plannedListings = new WeakMap<GitSource, { store: CacheStore; listing: Promise<CachedListing> }>();
+
+/** The cache and the cached listing (tree id, changes from the tree it was derived from) of the source's commit, when
+ *  the planner of this process read it through the persistent cache (src/cache/archives.ts). */
+export function plannedListing(source: GitSource): { store: CacheStore; listing: Promise<CachedListing> } | undefined {
+  return plannedListings.get(source);
+}
 
 /** The `add` scope listing (at the source's commit, submodules not expanded) the planner already read for this
  *  very GitSource object, or undefined (a plan from elsewhere, e.g. parsed from JSON). */
