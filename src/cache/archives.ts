@@ -203,6 +203,9 @@ function place(tar: string, outFile: string): void {
   }
 }
 
+/** How many archives this process served each way (for the tests and the bench). */
+export const archiveCounts = { cache: 0, modified: 0, spliced: 0, written: 0 };
+
 export interface CachedArchiveStats {
   how?: "cache" | "modified" | "spliced" | "written";
 }
@@ -236,6 +239,7 @@ export async function writeCachedArchive(
   const hit = readIndex(store, key);
   if (hit) {
     place(hit.tar, outFile);
+    archiveCounts.cache++;
     if (opts.stats) opts.stats.how = "cache";
     return summaryOf(hit.index);
   }
@@ -250,6 +254,7 @@ export async function writeCachedArchive(
       const st = fs.statSync(tar);
       store.put("archive", key, old.index.patched(st.size, st.mtimeMs, old.index.head, new Map()));
       place(tar, outFile);
+      archiveCounts.cache++;
       if (opts.stats) opts.stats.how = "cache";
       return summaryOf(old.index);
     }
@@ -351,6 +356,7 @@ export async function writeCachedArchive(
   }
   store.put("archive", key, index);
   place(tar, outFile);
+  archiveCounts[how]++;
   if (opts.stats) opts.stats.how = how;
   return summary;
 }

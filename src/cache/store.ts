@@ -107,8 +107,12 @@ export class CacheStore {
     }
     this.stats.hits++;
     // least recently used = oldest mtime
-    const now = new Date();
-    fs.utimes(file, now, now, () => {});
+    try {
+      const now = new Date();
+      fs.utimesSync(file, now, now);
+    } catch {
+      // removed meanwhile by another process's eviction: the payload read is whole anyway
+    }
     return payload;
   }
 
