@@ -115,15 +115,24 @@ export async function diffTrees(repo: GitRepo, from: string, to: string): Promis
 
 /** `entries` (sorted as git lists them) with `changes` applied, in the same order. */
 export function applyChanges(entries: readonly TreeEntry[], changes: readonly TreeChange[]): TreeEntry[] {
-  const changed = new Map(changes.map((c) => [c.path, c]));
-  const added = changes.filter((c) => c.after).map((c) => c.after!).sort((a, b) => compareGitPaths(a.path, b.path));
-  const out: TreeEntry[] = [];
-  let j = 0;
-  for (const e of entries) {
-    while (j < added.length && compareGitPaths(added[j].path, e.path) < 0) out.push(added[j++]);
-    if (!changed.has(e.path)) out.push(e);
+  const out = entries.slice();
+  // few changes: each placed by binary search (git's order is UTF-8 byte order of the paths)
+  for (const c of [...changes].sort((x, y) => compareGitPaths(x.path, y.path))) {
+    let lo = 0;
+    let hi = out.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareGitPaths(out[mid].path, c.path) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const present = lo < out.length && out[lo].path === c.path;
+    if (c.after) {
+      if (present) out[lo] = c.after;
+      else out.splice(lo, 0, c.after);
+    } else if (present) {
+      out.splice(lo, 1);
+    }
   }
-  while (j < added.length) out.push(added[j++]);
   return out;
 }
 
@@ -132,13 +141,38 @@ export async function rootTree(repo: GitRepo, commit: string): Promise<string> {
   return (await repo.git(["rev-parse", "--verify", `${commit}^{tree}`], "resolving the commit's tree")).toString("utf8").trim();
 }
 
-function readListing(store: CacheStore, tree: string): TreeEntry[] | undefined {
+/** How many listings in a row are stored as changes to the one before (then a whole listing again). */
+const MAX_DELTAS = 16;
+
+interface Delta {
+  base: string;
+  depth: number;
+  changes: TreeChange[];
+}
+
+function readDelta(store: CacheStore, tree: string): Delta | undefined {
+  const buf = store.get("listing-delta", tree);
+  if (!buf) return undefined;
+  try {
+    const d = JSON.parse(buf.toString("utf8")) as Delta;
+    return typeof d.base === "string" && typeof d.depth === "number" && Array.isArray(d.changes) ? d : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The listing of `tree`: stored whole, or as changes to another stored listing. */
+function readListing(store: CacheStore, tree: string, depth = 0): { entries: TreeEntry[]; depth: number } | undefined {
   const buf = store.get("listing", tree);
-  return buf ? decodeListing(buf) : undefined;
+  const whole = buf ? decodeListing(buf) : undefined;
+  if (whole) return { entries: whole, depth: 0 };
+  const delta = depth < MAX_DELTAS ? readDelta(store, tree) : undefined;
+  const base = delta ? readListing(store, delta.base, depth + 1) : undefined;
+  return delta && base ? { entries: applyChanges(base.entries, delta.changes), depth: base.depth + 1 } : undefined;
 }
 
 /** The listing of `tree` (at `commit` of `repo`), from the cache when it holds it, else derived from the last
- *  listing of this repository, else listed; stored for the next time. */
+ *  listing of this repository with `git diff-tree` (and stored as those changes), else listed (and stored whole). */
 export async function cachedListTree(store: CacheStore, repo: GitRepo, commit: string, tree?: string): Promise<CachedListing> {
   tree ??= await rootTree(repo, commit);
   const hit = readListing(store, tree);
@@ -146,7 +180,7 @@ export async function cachedListTree(store: CacheStore, repo: GitRepo, commit: s
   const last = store.get("pointer", lastKey)?.toString("utf8");
   if (hit) {
     if (last !== tree) store.put("pointer", lastKey, tree);
-    return { tree, entries: hit, how: "cache" };
+    return { tree, entries: hit.entries, how: "cache" };
   }
   let result: CachedListing | undefined;
   if (last && /^[0-9a-f]{40,64}$/.test(last) && last !== tree) {
@@ -154,14 +188,21 @@ export async function cachedListTree(store: CacheStore, repo: GitRepo, commit: s
     if (old) {
       try {
         const changes = await diffTrees(repo, last, tree);
-        result = { tree, entries: applyChanges(old, changes), how: "diff", base: { tree: last, changes } };
+        result = { tree, entries: applyChanges(old.entries, changes), how: "diff", base: { tree: last, changes } };
+        if (old.depth < MAX_DELTAS - 1 && changes.length < old.entries.length / 8) {
+          store.put("listing-delta", tree, JSON.stringify({ base: last, depth: old.depth + 1, changes } satisfies Delta));
+        } else {
+          store.put("listing", tree, encodeListing(result.entries));
+        }
       } catch {
         result = undefined; // the old tree is gone from this repository (gc): list it
       }
     }
   }
-  result ??= { tree, entries: await listTree(repo, commit), how: "ls-tree" };
-  store.put("listing", tree, encodeListing(result.entries));
+  if (!result) {
+    result = { tree, entries: await listTree(repo, commit), how: "ls-tree" };
+    store.put("listing", tree, encodeListing(result.entries));
+  }
   store.put("pointer", lastKey, tree);
   return result;
 }
