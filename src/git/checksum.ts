@@ -83,7 +83,7 @@ export function stageDependenciesChecksum(
     if (any) matched.set(relPath, e);
   }
   const paths = [...matched.keys()].sort(byPath);
-  const ids = paths.map((p) => {
+  const ids: string[] = paths.map((p) => {
     const e = matched.get(p)!;
     return `${e.mode} ${e.oid}`;
   });

@@ -85,13 +85,15 @@ export class GitSources {
    */
   async dependencies(source: GitSource, masks: readonly string[], label: string): Promise<DependenciesChecksum> {
     const spec = toSpec(source.mapping);
-    if (!this.store || masks.length === 0) return stageDependenciesChecksum(await this.scopedTree(source), spec, masks, label);
+    // the plan keeps what it needs (checksum, paths); the object ids are for the cache only
+    const lean = (d: DependenciesChecksum): DependenciesChecksum => ({ checksum: d.checksum, paths: d.paths, masks: d.masks });
+    if (!this.store || masks.length === 0) return lean(stageDependenciesChecksum(await this.scopedTree(source), spec, masks, label));
     const repo = await this.repoOf(source);
     await this.list(repo, source.commit);
     const listing = await this.listings.get(`${repo.root}\0${source.commit}`)!;
     const key = (tree: string) => keyOf(tree, spec.add, spec.includePaths, spec.excludePaths, masks, label);
     const hit = readDependencies(this.store, key(listing.tree), masks);
-    if (hit) return hit;
+    if (hit) return lean(hit);
     let sum: DependenciesChecksum | undefined;
     if (listing.base) {
       const prev = readDependencies(this.store, key(listing.base.tree), masks);
@@ -99,7 +101,7 @@ export class GitSources {
     }
     sum ??= stageDependenciesChecksum(await this.scopedTree(source), spec, masks, label);
     this.store.put("deps", key(listing.tree), JSON.stringify(sum));
-    return sum;
+    return lean(sum);
   }
 
   /** The project's own repository at its commit (HEAD or the dev commit), or undefined when the project is not
