@@ -238,10 +238,14 @@ export async function writeCachedArchive(
   });
   const hit = readIndex(store, key);
   if (hit) {
-    place(hit.tar, outFile);
-    archiveCounts.cache++;
-    if (opts.stats) opts.stats.how = "cache";
-    return summaryOf(hit.index);
+    try {
+      place(hit.tar, outFile);
+      archiveCounts.cache++;
+      if (opts.stats) opts.stats.how = "cache";
+      return summaryOf(hit.index);
+    } catch {
+      // evicted by another process meanwhile: made again below
+    }
   }
   const old = listing.base ? readIndex(store, archiveKey(listing.base.tree, mapping)) : undefined;
   const modified = old && old.index.head.oidLen === oidLen ? modifiedInPlace(listing.base!.changes, mapping, old.index) : undefined;
@@ -355,7 +359,11 @@ export async function writeCachedArchive(
     await oldFile?.close();
   }
   store.put("archive", key, index);
-  place(tar, outFile);
+  try {
+    place(tar, outFile);
+  } catch {
+    return undefined; // evicted by another process meanwhile: written without the cache
+  }
   archiveCounts[how]++;
   if (opts.stats) opts.stats.how = how;
   return summary;
