@@ -8,7 +8,7 @@
 
 import { UserError } from "../diagnostics.js";
 import { runGit, type GitRepo } from "../git/repo.js";
-import { compareGitPaths, listTree, type TreeEntry, type TreeEntryType } from "../git/tree.js";
+import { compareGitPaths, listTree, parseListing, type TreeEntry, type TreeEntryType } from "../git/tree.js";
 
 export { compareGitPaths };
 import { keyOf, type CacheStore } from "./store.js";
@@ -141,6 +141,10 @@ export async function rootTree(repo: GitRepo, commit: string): Promise<string> {
   return (await repo.git(["rev-parse", "--verify", `${commit}^{tree}`], "resolving the commit's tree")).toString("utf8").trim();
 }
 
+/** First byte of a listing stored in encodeListing's format; any other is `ls-tree -r -z` output (whose first byte
+ *  is a mode digit). */
+const BINARY = 0;
+
 /** How many listings in a row are stored as changes to the one before (then a whole listing again). */
 const MAX_DELTAS = 16;
 
@@ -164,7 +168,7 @@ function readDelta(store: CacheStore, tree: string): Delta | undefined {
 /** The listing of `tree`: stored whole, or as changes to another stored listing. */
 function readListing(store: CacheStore, tree: string, depth = 0): { entries: TreeEntry[]; depth: number } | undefined {
   const buf = store.get("listing", tree);
-  const whole = buf ? decodeListing(buf) : undefined;
+  const whole = buf ? (buf[0] === BINARY ? decodeListing(buf.subarray(1)) : parseListing(buf)) : undefined;
   if (whole) return { entries: whole, depth: 0 };
   const delta = depth < MAX_DELTAS ? readDelta(store, tree) : undefined;
   const base = delta ? readListing(store, delta.base, depth + 1) : undefined;
@@ -192,7 +196,7 @@ export async function cachedListTree(store: CacheStore, repo: GitRepo, commit: s
         if (old.depth < MAX_DELTAS - 1 && changes.length < old.entries.length / 8) {
           store.put("listing-delta", tree, JSON.stringify({ base: last, depth: old.depth + 1, changes } satisfies Delta));
         } else {
-          store.put("listing", tree, encodeListing(result.entries));
+          store.put("listing", tree, Buffer.concat([Buffer.of(BINARY), encodeListing(result.entries)]));
         }
       } catch {
         result = undefined; // the old tree is gone from this repository (gc): list it
@@ -200,8 +204,10 @@ export async function cachedListTree(store: CacheStore, repo: GitRepo, commit: s
     }
   }
   if (!result) {
-    result = { tree, entries: await listTree(repo, commit), how: "ls-tree" };
-    store.put("listing", tree, encodeListing(result.entries));
+    // git's own output is stored as it is: no encoding on the first run
+    const raw: Buffer[] = [];
+    result = { tree, entries: await listTree(repo, commit, {}, raw), how: "ls-tree" };
+    store.put("listing", tree, Buffer.concat(raw));
   }
   store.put("pointer", lastKey, tree);
   return result;

@@ -79,7 +79,7 @@ function recordMode(buf: Buffer, from: number, to: number): string {
 }
 
 /** The entries of `commit`, a batch per chunk of git's output (one await per chunk, not per entry). */
-async function* lsTreeBatches(repo: GitRepo, commit: string, opts: ListTreeOptions): AsyncGenerator<TreeEntry[]> {
+async function* lsTreeBatches(repo: GitRepo, commit: string, opts: ListTreeOptions, raw?: Buffer[]): AsyncGenerator<TreeEntry[]> {
   const args = ["ls-tree", "-r", "-z", "--full-tree"];
   if (opts.directories) args.push("-t");
   args.push(commit);
@@ -97,6 +97,7 @@ async function* lsTreeBatches(repo: GitRepo, commit: string, opts: ListTreeOptio
   let pending: Buffer = Buffer.alloc(0);
   try {
     for await (const chunk of child.stdout! as AsyncIterable<Buffer>) {
+      raw?.push(chunk);
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       const batch: TreeEntry[] = [];
       let start = 0;
@@ -126,11 +127,27 @@ export async function* lsTree(repo: GitRepo, commit: string, opts: ListTreeOptio
   for await (const batch of lsTreeBatches(repo, commit, opts)) yield* batch;
 }
 
-/** All entries of `commit` (see lsTree). */
-export async function listTree(repo: GitRepo, commit: string, opts: ListTreeOptions = {}): Promise<TreeEntry[]> {
+/** All entries of `commit` (see lsTree). With `raw`, git's output is kept there too (`ls-tree -r -z` records,
+ *  which parseListing reads back: the persistent cache stores them as they are). */
+export async function listTree(repo: GitRepo, commit: string, opts: ListTreeOptions = {}, raw?: Buffer[]): Promise<TreeEntry[]> {
   const out: TreeEntry[] = [];
-  for await (const batch of lsTreeBatches(repo, commit, opts)) for (const e of batch) out.push(e);
+  for await (const batch of lsTreeBatches(repo, commit, opts, raw)) for (const e of batch) out.push(e);
   return out;
+}
+
+/** The entries of `ls-tree -r -z` output held in `buf`; undefined when it is not such output. */
+export function parseListing(buf: Buffer): TreeEntry[] | undefined {
+  const out: TreeEntry[] = [];
+  let start = 0;
+  try {
+    for (let nul = buf.indexOf(0, start); nul >= 0; nul = buf.indexOf(0, start)) {
+      out.push(parseRecordAt(buf, start, nul));
+      start = nul + 1;
+    }
+  } catch {
+    return undefined;
+  }
+  return start === buf.length ? out : undefined;
 }
 
 /** Compares paths by their UTF-8 bytes (git's order for `ls-tree -r` paths), not by UTF-16 code units. */

@@ -194,6 +194,18 @@ test("a cached listing, and one derived with diff-tree, equal git's own listing"
     assert.equal(derived.how, "diff");
     assert.deepEqual(derived.entries, await listTree(repo, c2));
     assert.ok(derived.base!.changes.length > 5);
+    // many changes: stored whole (binary), read back the same
+    const back = await cachedListTree(new CacheStore({ dir: cacheDir }), repo, c2);
+    assert.equal(back.how, "cache");
+    assert.deepEqual(back.entries, derived.entries);
+    // one change: stored as the change, read back through the chain
+    writeFile(dir, "a.go", "package a // 2\n");
+    const c3 = commitAll(dir, "one change");
+    assert.equal((await cachedListTree(new CacheStore({ dir: cacheDir }), repo, c3)).how, "diff");
+    assert.ok(fs.readdirSync(path.join(cacheDir, "v1", "listing-delta")).length > 0, "a delta entry");
+    const chained = await cachedListTree(new CacheStore({ dir: cacheDir }), repo, c3);
+    assert.equal(chained.how, "cache");
+    assert.deepEqual(chained.entries, await listTree(repo, c3));
   } finally {
     for (const d of [dir, cacheDir]) fs.rmSync(d, { recursive: true, force: true });
   }
