@@ -250,7 +250,7 @@ export async function writeCachedArchive(
   const old = listing.base ? readIndex(store, archiveKey(listing.base.tree, mapping)) : undefined;
   const modified = old && old.index.head.oidLen === oidLen ? modifiedInPlace(listing.base!.changes, mapping, old.index) : undefined;
   try {
-    fs.mkdirSync(path.dirname(tar), { recursive: true });
+    fs.mkdirSync(path.dirname(tar), { recursive: true, mode: 0o700 });
     if (old && modified && modified.size === 0) {
       // nothing the mapping sees changed: the same archive under the new tree's key
       fs.rmSync(tar, { force: true });

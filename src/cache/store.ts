@@ -141,7 +141,7 @@ export class CacheStore {
     const header = JSON.stringify({ key: this.fullKey(kind, key), length: body.length, sha256: sha256(body) }) + "\n";
     const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
     try {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 }); // private: entries hold the repositories' files
       const fd = fs.openSync(tmp, "wx", 0o600);
       try {
         fs.writeSync(fd, header);

@@ -11,12 +11,14 @@ import { tempDir } from "../git/gitFixture.js";
 test("an entry is read back only under its own key, kind and tool version", () => {
   const dir = tempDir("cache-store");
   try {
-    const store = new CacheStore({ dir });
+    const store = new CacheStore({ dir: path.join(dir, "c") });
     store.put("listing", "tree-a", "payload A");
     assert.equal(store.get("listing", "tree-a")?.toString(), "payload A");
+    for (const d of ["c", "c/v1", "c/v1/listing"]) assert.equal(fs.statSync(path.join(dir, d)).mode & 0o777, 0o700, `${d} is private`);
+    assert.equal(fs.statSync(store.file("listing", "tree-a")).mode & 0o777, 0o600);
     assert.equal(store.get("listing", "tree-b"), undefined);
     assert.equal(store.get("deps", "tree-a"), undefined);
-    assert.equal(new CacheStore({ dir, version: "9.9.9" }).get("listing", "tree-a"), undefined, "another tool version");
+    assert.equal(new CacheStore({ dir: path.join(dir, "c"), version: "9.9.9" }).get("listing", "tree-a"), undefined, "another tool version");
     // an entry copied under another key's file name is refused (the header names the key)
     fs.copyFileSync(store.file("listing", "tree-a"), store.file("listing", "tree-c"));
     assert.equal(store.get("listing", "tree-c"), undefined);
