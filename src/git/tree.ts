@@ -164,3 +164,30 @@ export function compareGitPaths(a: string, b: string): number {
   }
   return a.length - b.length;
 }
+
+const sortedListings = new WeakMap<readonly TreeEntry[], boolean>();
+
+/** Whether `entries` are in compareGitPaths order (git lists valid UTF-8 paths so; a path that is not valid UTF-8
+ *  is decoded with U+FFFD and may sort elsewhere): checked once per listing array. */
+export function inGitOrder(entries: readonly TreeEntry[]): boolean {
+  let ok = sortedListings.get(entries);
+  if (ok === undefined) {
+    ok = true;
+    for (let i = 1; i < entries.length && ok; i++) ok = compareGitPaths(entries[i - 1].path, entries[i].path) < 0;
+    sortedListings.set(entries, ok);
+  }
+  return ok;
+}
+
+/** The first index of sorted (inGitOrder) `entries` whose path is not before `p`. */
+export function lowerBound(entries: readonly TreeEntry[], p: string, from = 0): number {
+  let lo = from;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareGitPaths(entries[mid].path, p) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+

@@ -5,7 +5,7 @@ import path from "node:path";
 import { UserError, type SourcePos } from "../diagnostics.js";
 import type { GitMapping } from "../config/model.js";
 import { GitRepo } from "../git/repo.js";
-import { listTree, type TreeEntry } from "../git/tree.js";
+import { inGitOrder, listTree, lowerBound, type TreeEntry } from "../git/tree.js";
 import { checkArchiveMatches } from "../git/archive.js";
 import { mappingScope, type GitMappingSpec } from "../git/mapping.js";
 import type { GitSource } from "./model.js";
@@ -181,7 +181,11 @@ export class GitSources {
         const all = await this.tree(source);
         if (scope === "") return all;
         const prefix = `${scope}/`;
-        return all.filter((e) => e.path === scope || e.path.startsWith(prefix));
+        const inScope = (e: TreeEntry) => e.path === scope || e.path.startsWith(prefix);
+        if (!inGitOrder(all)) return all.filter(inScope);
+        // sorted: the scope is one range, from `scope` to before `scope0` ("0" follows "/")
+        const from = lowerBound(all, scope);
+        return all.slice(from, lowerBound(all, `${scope}0`, from)).filter(inScope);
       })();
       this.scoped.set(key, p);
     }

@@ -8,7 +8,7 @@
 
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
-import { compareGitPaths, listTree, type TreeEntry } from "../git/tree.js";
+import { compareGitPaths, inGitOrder, listTree, type TreeEntry } from "../git/tree.js";
 import type { GitRepo } from "../git/repo.js";
 import { ProjectPathError, cleanProjectPath } from "./files.js";
 import type { ProjectEntryStat, ProjectReader, ResolvedEntry } from "./reader.js";
@@ -118,7 +118,8 @@ export class CommitFiles implements ProjectReader {
     const files = new CommitFiles(dir, repo.root, commit);
     const prefix = subdir === "" ? "" : `${subdir}/`;
     const entries = (await listing) ?? (await listTree(repo, commit, { scope: subdir }));
-    files.entries = new ProjectListing(entries, prefix);
+    // binary search needs the order it compares with: a listing with non-UTF-8 names may be out of it
+    files.entries = new ProjectListing(inGitOrder(entries) ? entries : [...entries].sort((a, b) => compareGitPaths(a.path, b.path)), prefix);
     return files;
   }
 

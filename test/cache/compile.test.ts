@@ -210,3 +210,29 @@ test("a cached listing, and one derived with diff-tree, equal git's own listing"
     for (const d of [dir, cacheDir]) fs.rmSync(d, { recursive: true, force: true });
   }
 });
+
+test("file names that are not UTF-8 (out of git's order once decoded) are found and archived as without the cache", async () => {
+  const dir = makeProject();
+  const cacheDir = tempDir("cache-dir");
+  const outs = tempDir("cache-outs");
+  try {
+    // 0xC0 sorts before "ü" (C3 BC) in git, after it once decoded as U+FFFD
+    fs.writeFileSync(Buffer.concat([Buffer.from(path.join(dir, "web") + "/"), Buffer.from([0xc0, 0x61]), Buffer.from(".txt")]), "latin\n");
+    writeFile(dir, "web/ü.txt", "umlaut\n");
+    writeFile(dir, "web/ü0.txt", "umlaut 0\n");
+    writeFile(dir, "werf.yaml", WERF_YAML.replace('install: ["true"]', 'install: ["echo {{ .Files.Get "web/ü.txt" | trim }} {{ .Files.Get "web/ü0.txt" | trim }}"]'));
+    commitAll(dir, "latin-1 name");
+    const none = await compile(dir, path.join(outs, "out"), false);
+    assert.match(fs.readFileSync(path.join(outs, "out", "Dockerfile"), "utf8"), /echo umlaut umlaut 0/);
+    const cold = await compile(dir, path.join(outs, "out"), new CacheStore({ dir: cacheDir }));
+    assert.deepEqual(cold.files, none.files);
+    writeFile(dir, "web/ü.txt", "umlaut 2\n");
+    commitAll(dir, "change");
+    const none2 = await compile(dir, path.join(outs, "out"), false);
+    const next = await compile(dir, path.join(outs, "out"), new CacheStore({ dir: cacheDir }));
+    assert.equal(next.plan, none2.plan);
+    assert.deepEqual(next.files, none2.files);
+  } finally {
+    for (const d of [dir, cacheDir, outs]) fs.rmSync(d, { recursive: true, force: true });
+  }
+});
