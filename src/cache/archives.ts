@@ -11,6 +11,7 @@
 import { randomBytes } from "node:crypto";
 import { UserError } from "../diagnostics.js";
 import fs from "node:fs";
+import os from "node:os";
 import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { planArchive, writePlannedArchive, type ArchiveSplice, type ArchiveSummary, type PlannedEntry, type ReusableArchive } from "../git/archive.js";
@@ -21,6 +22,16 @@ import type { CachedListing, TreeChange } from "./listing.js";
 import { keyOf, type CacheStore } from "./store.js";
 
 const MODES = ["100644", "100755", "120000"];
+const LITTLE_ENDIAN = os.endianness() === "LE";
+
+/** The numbers as little-endian float64s (one copy on a little-endian machine). */
+function float64LE(values: ArrayLike<number>): Buffer {
+  const f = Float64Array.from(values);
+  if (LITTLE_ENDIAN) return Buffer.from(f.buffer, f.byteOffset, f.byteLength);
+  const b = Buffer.allocUnsafe(f.length * 8);
+  for (let i = 0; i < f.length; i++) b.writeDoubleLE(f[i], i * 8);
+  return b;
+}
 const DIR = 254;
 
 /**
@@ -39,7 +50,8 @@ class ArchiveIndex {
     private readonly nameText: Buffer,
   ) {
     this.lengths = new Float64Array(head.count);
-    for (let i = 0; i < head.count; i++) this.lengths[i] = lengthBytes.readDoubleLE(i * 8);
+    if (LITTLE_ENDIAN) new Uint8Array(this.lengths.buffer).set(lengthBytes);
+    else for (let i = 0; i < head.count; i++) this.lengths[i] = lengthBytes.readDoubleLE(i * 8);
   }
 
   static decode(buf: Buffer): ArchiveIndex | undefined {
@@ -72,8 +84,7 @@ class ArchiveIndex {
   ): Buffer {
     const count = names.length;
     const json = Buffer.from(JSON.stringify({ ...head, count, oidLen }) + "\n", "utf8");
-    const lengthBytes = Buffer.allocUnsafe(count * 8);
-    for (let i = 0; i < count; i++) lengthBytes.writeDoubleLE(lengths[i], i * 8);
+    const lengthBytes = float64LE(lengths);
     const idBytes = Buffer.alloc(count * (1 + oidLen));
     for (let i = 0; i < count; i++) ids(i, idBytes, i * (1 + oidLen));
     const text = Buffer.from(names.join(""), "utf8");
@@ -344,7 +355,10 @@ export async function writeCachedArchive(
         (i, out, at) => {
           const p = planned[i];
           if (p.kind === "dir") out[at] = DIR;
-          else idBytes(p.source, oidLen)!.copy(out, at, 0, w);
+          else {
+            out[at] = MODES.indexOf(p.source.mode);
+            out.write(p.source.oid, at + 1, w - 1, "hex");
+          }
         },
         lengths,
         oidLen,
