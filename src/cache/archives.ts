@@ -195,6 +195,7 @@ function modifiedInPlace(changes: readonly TreeChange[], mapping: GitMappingSpec
   for (const c of changes) {
     if (!matcher.isPathMatched(c.path)) continue;
     if (!c.before || !c.after || c.before.type !== "blob" || c.after.type !== "blob" || !MODES.includes(c.after.mode)) return undefined;
+    if (c.after.oid.length !== old.head.oidLen * 2) return undefined;
     const rel = matcher.relative(c.path)!;
     const name = scope !== "" && c.path === scope ? target : target === "" ? rel : `${target}/${rel}`;
     const k = old.find(name);
@@ -231,13 +232,13 @@ export async function writeCachedArchive(
   store: CacheStore,
   repo: GitRepo,
   listing: CachedListing,
-  scoped: readonly TreeEntry[],
+  scopedLater: () => Promise<readonly TreeEntry[]>,
   mapping: GitMappingSpec,
   outFile: string,
   opts: { names?: boolean; stats?: CachedArchiveStats } = {},
 ): Promise<ArchiveSummary | undefined> {
-  if (scoped.length === 0 || scoped.some((e) => e.type === "commit" || !MODES.includes(e.mode))) return undefined;
-  const oidLen = scoped[0].oid.length / 2;
+  // an archive is cached only when its scope holds no submodule and only modes the index holds: a cached one (and
+  // one made from it by changes that only modify files in place) needs no listing of the scope
   const key = archiveKey(listing.tree, mapping);
   const tar = `${store.file("archive", key)}.tar`;
   const summaryOf = (index: ArchiveIndex, kinds?: { files: number; symlinks: number }): ArchiveSummary => ({
@@ -259,7 +260,7 @@ export async function writeCachedArchive(
     }
   }
   const old = listing.base ? readIndex(store, archiveKey(listing.base.tree, mapping)) : undefined;
-  const modified = old && old.index.head.oidLen === oidLen ? modifiedInPlace(listing.base!.changes, mapping, old.index) : undefined;
+  const modified = old ? modifiedInPlace(listing.base!.changes, mapping, old.index) : undefined;
   try {
     fs.mkdirSync(path.dirname(tar), { recursive: true, mode: 0o700 });
     if (old && modified && modified.size === 0) {
@@ -276,6 +277,9 @@ export async function writeCachedArchive(
   } catch {
     return undefined;
   }
+  const scoped = old && modified ? [] : await scopedLater();
+  if (!(old && modified) && (scoped.length === 0 || scoped.some((e) => e.type === "commit" || !MODES.includes(e.mode)))) return undefined;
+  const oidLen = old && modified ? old.index.head.oidLen : scoped[0].oid.length / 2;
   const tmp = `${tar}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
   let oldFile: FileHandle | undefined;
   let index: Buffer;

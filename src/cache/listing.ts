@@ -8,7 +8,7 @@
 
 import { UserError } from "../diagnostics.js";
 import { runGit, type GitRepo } from "../git/repo.js";
-import { compareGitPaths, listTree, parseListing, type TreeEntry, type TreeEntryType } from "../git/tree.js";
+import { compareGitPaths, encodeRecord, listingLowerBound, listTree, RawListing, type Listing, type TreeEntry } from "../git/tree.js";
 
 export { compareGitPaths };
 import { keyOf, type CacheStore } from "./store.js";
@@ -22,7 +22,8 @@ export interface TreeChange {
 
 export interface CachedListing {
   tree: string;
-  entries: TreeEntry[];
+  /** Decoded where it is looked at (RawListing), or all at once with `listing.all()`. */
+  listing: Listing;
   /** How it was obtained. */
   how: "cache" | "diff" | "ls-tree";
   /** With how = "diff": the tree it was derived from and the changes. */
@@ -30,66 +31,6 @@ export interface CachedListing {
 }
 
 const MODES = ["100644", "100755", "120000", "040000", "160000"];
-const TYPES: TreeEntryType[] = ["blob", "tree", "commit"];
-
-/** Listing → bytes: per entry a mode byte (index in MODES, or 255 + the mode text), a type byte, the raw object
- *  id, the path's byte length (u32) and the path. */
-export function encodeListing(entries: readonly TreeEntry[]): Buffer {
-  const oidLen = entries.length ? entries[0].oid.length / 2 : 20;
-  let size = 8;
-  for (const e of entries) size += 2 + oidLen + 4 + Buffer.byteLength(e.path) + (MODES.includes(e.mode) ? 0 : 1 + e.mode.length);
-  const buf = Buffer.allocUnsafe(size);
-  buf.writeUInt32LE(entries.length, 0);
-  buf.writeUInt32LE(oidLen, 4);
-  let o = 8;
-  for (const e of entries) {
-    const m = MODES.indexOf(e.mode);
-    if (m >= 0) buf[o++] = m;
-    else {
-      buf[o++] = 255;
-      buf[o++] = e.mode.length;
-      o += buf.write(e.mode, o, "latin1");
-    }
-    buf[o++] = TYPES.indexOf(e.type);
-    if (e.oid.length !== oidLen * 2) throw new Error("mixed object id lengths in one listing");
-    o += buf.write(e.oid, o, "hex");
-    const n = buf.write(e.path, o + 4, "utf8");
-    buf.writeUInt32LE(n, o);
-    o += 4 + n;
-  }
-  return buf.subarray(0, o);
-}
-
-/** Bytes → listing; undefined when they do not parse (the store's checksum makes that a bug, not a disk fault). */
-export function decodeListing(buf: Buffer): TreeEntry[] | undefined {
-  if (buf.length < 8) return undefined;
-  const count = buf.readUInt32LE(0);
-  const oidLen = buf.readUInt32LE(4);
-  const out: TreeEntry[] = new Array(count);
-  let o = 8;
-  for (let i = 0; i < count; i++) {
-    if (o + 2 > buf.length) return undefined;
-    let mode: string;
-    const m = buf[o++];
-    if (m === 255) {
-      const n = buf[o++];
-      mode = buf.toString("latin1", o, o + n);
-      o += n;
-    } else {
-      mode = MODES[m];
-    }
-    const type = TYPES[buf[o++]];
-    if (mode === undefined || type === undefined || o + oidLen + 4 > buf.length) return undefined;
-    const oid = buf.toString("hex", o, o + oidLen);
-    o += oidLen;
-    const n = buf.readUInt32LE(o);
-    o += 4;
-    if (o + n > buf.length) return undefined;
-    out[i] = { mode, type, oid, path: buf.toString("utf8", o, o + n) };
-    o += n;
-  }
-  return o === buf.length ? out : undefined;
-}
 
 /** `git diff-tree -r -z` from tree `from` to tree `to`: every file, link or submodule that differs. */
 export async function diffTrees(repo: GitRepo, from: string, to: string): Promise<TreeChange[]> {
@@ -136,14 +77,29 @@ export function applyChanges(entries: readonly TreeEntry[], changes: readonly Tr
   return out;
 }
 
+/** The listing `changes` make of `old`: the unchanged records' bytes copied, the changed ones written; cost
+ *  proportional to the changes (and one copy of the bytes). */
+export function applyRawChanges(old: RawListing, changes: readonly TreeChange[]): RawListing {
+  if (!old.ordered()) {
+    const entries = applyChanges(old.all(), changes);
+    return RawListing.parse(Buffer.from(entries.map(encodeRecord).join(""), "utf8"))!;
+  }
+  const pieces: Buffer[] = [];
+  let from = 0;
+  for (const c of [...changes].sort((x, y) => compareGitPaths(x.path, y.path))) {
+    const i = listingLowerBound(old, c.path, from);
+    pieces.push(old.slice(from, i));
+    if (c.after) pieces.push(Buffer.from(encodeRecord(c.after), "utf8"));
+    from = i < old.length && old.path(i) === c.path ? i + 1 : i;
+  }
+  pieces.push(old.slice(from, old.length));
+  return RawListing.parse(Buffer.concat(pieces))!;
+}
+
 /** The root tree id of `commit`. */
 export async function rootTree(repo: GitRepo, commit: string): Promise<string> {
   return (await repo.git(["rev-parse", "--verify", `${commit}^{tree}`], "resolving the commit's tree")).toString("utf8").trim();
 }
-
-/** First byte of a listing stored in encodeListing's format; any other is `ls-tree -r -z` output (whose first byte
- *  is a mode digit). */
-const BINARY = 0;
 
 /** How many listings in a row are stored as changes to the one before (then a whole listing again). */
 const MAX_DELTAS = 16;
@@ -166,17 +122,18 @@ function readDelta(store: CacheStore, tree: string): Delta | undefined {
 }
 
 /** The listing of `tree`: stored whole, or as changes to another stored listing. */
-function readListing(store: CacheStore, tree: string, depth = 0): { entries: TreeEntry[]; depth: number } | undefined {
+function readListing(store: CacheStore, tree: string, depth = 0): { listing: RawListing; depth: number } | undefined {
   const buf = store.get("listing", tree);
-  const whole = buf ? (buf[0] === BINARY ? decodeListing(buf.subarray(1)) : parseListing(buf)) : undefined;
-  if (whole) return { entries: whole, depth: 0 };
+  const whole = buf ? RawListing.parse(buf) : undefined;
+  if (whole) return { listing: whole, depth: 0 };
   const delta = depth < MAX_DELTAS ? readDelta(store, tree) : undefined;
   const base = delta ? readListing(store, delta.base, depth + 1) : undefined;
-  return delta && base ? { entries: applyChanges(base.entries, delta.changes), depth: base.depth + 1 } : undefined;
+  return delta && base ? { listing: applyRawChanges(base.listing, delta.changes), depth: base.depth + 1 } : undefined;
 }
 
 /** The listing of `tree` (at `commit` of `repo`), from the cache when it holds it, else derived from the last
- *  listing of this repository with `git diff-tree` (and stored as those changes), else listed (and stored whole). */
+ *  listing of this repository with `git diff-tree` (and stored as those changes), else listed (and stored whole, as
+ *  git wrote it). */
 export async function cachedListTree(store: CacheStore, repo: GitRepo, commit: string, tree?: string): Promise<CachedListing> {
   tree ??= await rootTree(repo, commit);
   const hit = readListing(store, tree);
@@ -184,7 +141,7 @@ export async function cachedListTree(store: CacheStore, repo: GitRepo, commit: s
   const last = store.get("pointer", lastKey)?.toString("utf8");
   if (hit) {
     if (last !== tree) store.put("pointer", lastKey, tree);
-    return { tree, entries: hit.entries, how: "cache" };
+    return { tree, listing: hit.listing, how: "cache" };
   }
   let result: CachedListing | undefined;
   if (last && /^[0-9a-f]{40,64}$/.test(last) && last !== tree) {
@@ -192,11 +149,12 @@ export async function cachedListTree(store: CacheStore, repo: GitRepo, commit: s
     if (old) {
       try {
         const changes = await diffTrees(repo, last, tree);
-        result = { tree, entries: applyChanges(old.entries, changes), how: "diff", base: { tree: last, changes } };
-        if (old.depth < MAX_DELTAS - 1 && changes.length < old.entries.length / 8) {
+        const listing = applyRawChanges(old.listing, changes);
+        result = { tree, listing, how: "diff", base: { tree: last, changes } };
+        if (old.depth < MAX_DELTAS - 1 && changes.length < old.listing.length / 8) {
           store.put("listing-delta", tree, JSON.stringify({ base: last, depth: old.depth + 1, changes } satisfies Delta));
         } else {
-          store.put("listing", tree, Buffer.concat([Buffer.of(BINARY), encodeListing(result.entries)]));
+          store.put("listing", tree, listing.buf);
         }
       } catch {
         result = undefined; // the old tree is gone from this repository (gc): list it
@@ -204,10 +162,13 @@ export async function cachedListTree(store: CacheStore, repo: GitRepo, commit: s
     }
   }
   if (!result) {
-    // git's own output is stored as it is: no encoding on the first run
     const raw: Buffer[] = [];
-    result = { tree, entries: await listTree(repo, commit, {}, raw), how: "ls-tree" };
-    store.put("listing", tree, Buffer.concat(raw));
+    const entries = await listTree(repo, commit, {}, raw);
+    const buf = Buffer.concat(raw);
+    const listing = RawListing.parse(buf, entries);
+    if (!listing) throw new Error("git ls-tree output does not parse");
+    result = { tree, listing, how: "ls-tree" };
+    store.put("listing", tree, buf);
   }
   store.put("pointer", lastKey, tree);
   return result;

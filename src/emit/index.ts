@@ -10,7 +10,7 @@ import path from "node:path";
 import { UserError } from "../diagnostics.js";
 import { GitRepo } from "../git/repo.js";
 import { writeGitArchive } from "../git/archive.js";
-import { openSourceRepo, plannedListing, plannedTree } from "../plan/git-sources.js";
+import { openSourceRepo, plannedListing, plannedTreeLater } from "../plan/git-sources.js";
 import { writeCachedArchive } from "../cache/archives.js";
 import type { CacheStore } from "../cache/store.js";
 import type { GitArchivePlan, Plan } from "../plan/model.js";
@@ -223,16 +223,16 @@ export async function writeArchives(plan: Plan, context: string): Promise<void> 
     await mkdir(path.dirname(file), { recursive: true });
     let repo = repos.get(a.source.repoDir);
     if (!repo) repos.set(a.source.repoDir, (repo = openSourceRepo(a.source)));
-    // the planner's listing of the mapping's scope, when this plan was made in this process
-    const entries = await plannedTree(a.source);
+    // the planner's listing of the mapping's scope, when this plan was made in this process (listed when needed)
+    const later = plannedTreeLater(a.source);
     // through the persistent cache when the plan read its listing through it (src/cache/archives.ts)
     const cached = plannedListing(a.source);
     if (cached) stores.add(cached.store);
     const summary =
-      (cached && entries ? await writeCachedArchive(cached.store, await repo, await cached.listing, entries, a.source.mapping, file, { names: archiveNeedsChown(a) }) : undefined) ??
+      (cached && later ? await writeCachedArchive(cached.store, await repo, await cached.listing, later, a.source.mapping, file, { names: archiveNeedsChown(a) }) : undefined) ??
       (await writeGitArchive(await repo, a.source.commit, a.source.mapping, file, {
         pos: a.source.mapping.pos,
-        ...(entries ? { entries } : {}),
+        ...(later ? { entries: await later() } : {}),
       }));
     if (archiveNeedsChown(a)) {
       const names = summary.entries.map((e) => e.replace(/\/$/, ""));

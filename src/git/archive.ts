@@ -76,7 +76,7 @@ function noFilesError(mapping: GitMappingSpec, scope: string, filtered: boolean)
 /** The checks every archive plan starts with: some file in scope, and no `to: /` for a single-file `add`.
  *  Returns whether the mapping names a single file; undefined when there are no files (and `allowEmpty`). */
 function checkScope(
-  entries: readonly TreeEntry[],
+  entries: Iterable<TreeEntry>,
   mapping: GitMappingSpec,
   scope: string,
   target: string,
@@ -105,7 +105,7 @@ function checkScope(
 
 /** Fails exactly as planArchive (without allowEmpty) does when the mapping selects nothing at this listing, but
  *  stops at the first selected file: no layout is built. */
-export function checkArchiveMatches(entries: readonly TreeEntry[], mapping: GitMappingSpec): void {
+export function checkArchiveMatches(entries: Iterable<TreeEntry>, mapping: GitMappingSpec): void {
   const scope = mappingScope(mapping);
   checkScope(entries, mapping, scope, mappingTarget(mapping), false);
   const matcher = mappingMatcher(mapping);

@@ -5,7 +5,7 @@ import path from "node:path";
 import { UserError, type SourcePos } from "../diagnostics.js";
 import type { GitMapping } from "../config/model.js";
 import { GitRepo } from "../git/repo.js";
-import { inGitOrder, listTree, lowerBound, type TreeEntry } from "../git/tree.js";
+import { arrayListing, listingLowerBound, listTree, type Listing, type TreeEntry } from "../git/tree.js";
 import { checkArchiveMatches } from "../git/archive.js";
 import { mappingScope, type GitMappingSpec } from "../git/mapping.js";
 import type { GitSource } from "./model.js";
@@ -48,7 +48,7 @@ interface OpenedRepo {
 export class GitSources {
   private local?: Promise<OpenedRepo | undefined>;
   private remotes = new Map<string, Promise<OpenedRepo>>();
-  private trees = new Map<string, Promise<TreeEntry[]>>();
+  private trees = new Map<string, Promise<Listing>>();
   private listings = new Map<string, Promise<CachedListing>>();
   private scoped = new Map<string, Promise<TreeEntry[]>>();
 
@@ -61,21 +61,28 @@ export class GitSources {
     readonly store?: CacheStore,
   ) {}
 
-  /** The listing of `commit` in `repo`, through the persistent cache when there is one. */
-  private list(repo: GitRepo, commit: string): Promise<TreeEntry[]> {
+  /** The listing of `commit` in `repo`, through the persistent cache when there is one (then decoded only where
+   *  it is looked at). */
+  private list(repo: GitRepo, commit: string): Promise<Listing> {
     const key = `${repo.root}\0${commit}`;
     let p = this.trees.get(key);
     if (!p) {
       if (this.store) {
         const l = cachedListTree(this.store, repo, commit);
         this.listings.set(key, l);
-        p = l.then((x) => x.entries);
+        p = l.then((x) => x.listing);
       } else {
-        p = listTree(repo, commit);
+        p = listTree(repo, commit).then(arrayListing);
       }
       this.trees.set(key, p);
     }
     return p;
+  }
+
+  /** The project's listing at its commit, for the render's file lookups (not decoded as a whole). */
+  async ownListing(): Promise<Listing | undefined> {
+    const own = await this.ownRepo();
+    return own ? this.list(own.repo, own.commit) : undefined;
   }
 
   /**
@@ -160,14 +167,23 @@ export class GitSources {
 
   /** Every entry of the project's repository at HEAD, or undefined without a repository. */
   async ownTree(): Promise<TreeEntry[] | undefined> {
-    const own = await this.ownRepo();
-    if (!own) return undefined;
-    return this.list(own.repo, own.commit);
+    return (await this.ownListing())?.all();
   }
 
   /** Every entry of `commit` (files, symlinks, submodules; no directories). */
   async tree(source: GitSource): Promise<TreeEntry[]> {
-    return this.list(await this.repoOf(source), source.commit);
+    return (await this.list(await this.repoOf(source), source.commit)).all();
+  }
+
+  /** The index range [from, to) of the mapping's `add` scope in the source's listing, when the listing is ordered. */
+  private async scopeRange(source: GitSource): Promise<{ listing: Listing; from: number; to: number } | undefined> {
+    const listing = await this.list(await this.repoOf(source), source.commit);
+    const scope = mappingScope(toSpec(source.mapping));
+    if (scope === "") return { listing, from: 0, to: listing.length };
+    if (!listing.ordered()) return undefined;
+    // the scope is one range, from `scope` to before `scope0` ("0" follows "/"); names such as `scope.txt` lie in it too
+    const from = listingLowerBound(listing, scope);
+    return { listing, from, to: listingLowerBound(listing, `${scope}0`, from) };
   }
 
   /** The entries of the mapping's `add` scope (sorted as git lists them); listed and filtered once per
@@ -175,21 +191,33 @@ export class GitSources {
   scopedTree(source: GitSource): Promise<TreeEntry[]> {
     const scope = mappingScope(toSpec(source.mapping));
     const key = `${source.repoDir}\0${source.commit}\0${scope}`;
+    this.register(source);
     let p = this.scoped.get(key);
     if (!p) {
       p = (async () => {
-        const all = await this.tree(source);
-        if (scope === "") return all;
         const prefix = `${scope}/`;
         const inScope = (e: TreeEntry) => e.path === scope || e.path.startsWith(prefix);
-        if (!inGitOrder(all)) return all.filter(inScope);
-        // sorted: the scope is one range, from `scope` to before `scope0` ("0" follows "/")
-        const from = lowerBound(all, scope);
-        return all.slice(from, lowerBound(all, `${scope}0`, from)).filter(inScope);
+        const range = await this.scopeRange(source);
+        if (!range) return (await this.tree(source)).filter(inScope);
+        if (range.from === 0 && range.to === range.listing.length && scope === "") return range.listing.all();
+        const out: TreeEntry[] = [];
+        for (let i = range.from; i < range.to; i++) {
+          const e = range.listing.entry(i);
+          if (inScope(e)) out.push(e);
+        }
+        return out;
       })();
       this.scoped.set(key, p);
     }
-    plannedTrees.set(source, p);
+    return p;
+  }
+
+  /** Registers the source for the emitter: its scope's entries, made when it asks (plannedTree), and with the cache,
+   *  the cached listing (plannedListing). */
+  private register(source: GitSource): void {
+    if (plannedTrees.has(source)) return;
+    let p: Promise<TreeEntry[]> | undefined;
+    plannedTrees.set(source, () => (p ??= this.scopedTree(source)));
     if (this.store) {
       const store = this.store;
       const listing = (async () => {
@@ -200,12 +228,24 @@ export class GitSources {
       listing.catch(() => {});
       plannedListings.set(source, { store, listing });
     }
-    return p;
   }
 
   /** Fails like werf when the mapping selects no file at its commit (located at the mapping). */
   async checkMatchesFiles(source: GitSource): Promise<void> {
-    const entries = await this.scopedTree(source);
+    this.register(source);
+    // entry by entry from the listing: the check stops at the first selected file
+    const range = await this.scopeRange(source);
+    const scope = mappingScope(toSpec(source.mapping));
+    const entries: Iterable<TreeEntry> = range
+      ? {
+          *[Symbol.iterator]() {
+            for (let i = range.from; i < range.to; i++) {
+              const e = range.listing.entry(i);
+              if (scope === "" || e.path === scope || e.path.startsWith(`${scope}/`)) yield e;
+            }
+          },
+        }
+      : await this.scopedTree(source);
     try {
       checkArchiveMatches(entries, toSpec(source.mapping));
     } catch (e) {
@@ -243,7 +283,7 @@ function readDependencies(store: CacheStore, key: string, masks: readonly string
 
 /** Runtime-only side channel from the planner to the emitter (never part of the Plan JSON): the scoped tree
  *  listing the planner read for a GitSource object of this process's plan. */
-const plannedTrees = new WeakMap<GitSource, Promise<TreeEntry[]>>();
+const plannedTrees = new WeakMap<GitSource, () => Promise<TreeEntry[]>>();
 
 const plannedListings = new WeakMap<GitSource, { store: CacheStore; listing: Promise<CachedListing> }>();
 
@@ -256,6 +296,11 @@ export function plannedListing(source: GitSource): { store: CacheStore; listing:
 /** The `add` scope listing (at the source's commit, submodules not expanded) the planner already read for this
  *  very GitSource object, or undefined (a plan from elsewhere, e.g. parsed from JSON). */
 export function plannedTree(source: GitSource): Promise<TreeEntry[]> | undefined {
+  return plannedTrees.get(source)?.();
+}
+
+/** plannedTree, not listed until the returned function is called. */
+export function plannedTreeLater(source: GitSource): (() => Promise<TreeEntry[]>) | undefined {
   return plannedTrees.get(source);
 }
 

@@ -46,7 +46,7 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
   // the listing is used
   const own = projectCommit(path.resolve(opts.dir), { dev: opts.dev });
   const git = new GitSources(path.resolve(opts.dir), opts.gitCacheDir, own, planCache(opts));
-  git.ownTree().catch(() => {});
+  git.ownListing().catch(() => {});
   const rendered = await renderWerfConfig({
     dir: opts.dir,
     configFile: opts.configFile,
@@ -54,7 +54,7 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
     strictEnv: opts.strictEnv ?? false,
     environ: opts.environ ?? process.env,
     commit: (await own) ?? null,
-    tree: git.ownTree(),
+    tree: git.ownListing(),
     giterminismConfig: opts.giterminismConfig,
   });
   const config = loadWerfConfig(rendered);

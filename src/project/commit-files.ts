@@ -8,7 +8,7 @@
 
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
-import { compareGitPaths, inGitOrder, listTree, type TreeEntry } from "../git/tree.js";
+import { arrayListing, compareGitPaths, listingLowerBound, listTree, type Listing, type TreeEntry } from "../git/tree.js";
 import type { GitRepo } from "../git/repo.js";
 import { ProjectPathError, cleanProjectPath } from "./files.js";
 import type { ProjectEntryStat, ProjectReader, ResolvedEntry } from "./reader.js";
@@ -31,21 +31,14 @@ const DIR_STAT: ProjectEntryStat = { isFile: () => false, isDirectory: () => tru
  */
 class ProjectListing {
   constructor(
-    private readonly all: readonly TreeEntry[],
+    private readonly all: Listing,
     /** Repository path of the project + "/" ("" at the top level). */
     private readonly prefix: string,
   ) {}
 
   /** The first index whose path is not before `p`. */
   private lower(p: string, from = 0): number {
-    let lo = from;
-    let hi = this.all.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (compareGitPaths(this.all[mid].path, p) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return listingLowerBound(this.all, p, from);
   }
 
   private counts(e: TreeEntry): boolean {
@@ -56,8 +49,10 @@ class ProjectListing {
   get(rel: string): Entry | undefined {
     if (rel === "") return undefined;
     const p = this.prefix + rel;
-    const e = this.all[this.lower(p)];
-    return e && e.path === p && this.counts(e) ? e : undefined;
+    const i = this.lower(p);
+    if (i >= this.all.length || this.all.path(i) !== p) return undefined;
+    const e = this.all.entry(i);
+    return this.counts(e) ? e : undefined;
   }
 
   has(rel: string): boolean {
@@ -68,7 +63,7 @@ class ProjectListing {
   isDir(rel: string): boolean {
     if (rel === "") return true;
     const p = `${this.prefix}${rel}/`;
-    for (let i = this.lower(p); i < this.all.length && this.all[i].path.startsWith(p); i++) if (this.counts(this.all[i])) return true;
+    for (let i = this.lower(p); i < this.all.length && this.all.path(i).startsWith(p); i++) if (this.counts(this.all.entry(i))) return true;
     return false;
   }
 
@@ -77,8 +72,8 @@ class ProjectListing {
     const p = rel === "" ? this.prefix : `${this.prefix}${rel}/`;
     const names: string[] = [];
     let i = this.lower(p);
-    while (i < this.all.length && this.all[i].path.startsWith(p)) {
-      const e = this.all[i];
+    while (i < this.all.length && this.all.path(i).startsWith(p)) {
+      const e = this.all.entry(i);
       const slash = e.path.indexOf("/", p.length);
       const name = e.path.slice(p.length, slash < 0 ? undefined : slash);
       if (slash < 0) {
@@ -114,12 +109,13 @@ export class CommitFiles implements ProjectReader {
    * the commit's whole tree when the caller already reads it (the planner does): it is not listed twice. Either is
    * sorted as git lists it.
    */
-  static async open(dir: string, repo: GitRepo, commit: string, subdir: string, listing?: Promise<TreeEntry[] | undefined>): Promise<CommitFiles> {
+  static async open(dir: string, repo: GitRepo, commit: string, subdir: string, listing?: Promise<TreeEntry[] | Listing | undefined>): Promise<CommitFiles> {
     const files = new CommitFiles(dir, repo.root, commit);
     const prefix = subdir === "" ? "" : `${subdir}/`;
-    const entries = (await listing) ?? (await listTree(repo, commit, { scope: subdir }));
+    const given = (await listing) ?? (await listTree(repo, commit, { scope: subdir }));
+    const l = Array.isArray(given) ? arrayListing(given) : (given as Listing);
     // binary search needs the order it compares with: a listing with non-UTF-8 names may be out of it
-    files.entries = new ProjectListing(inGitOrder(entries) ? entries : [...entries].sort((a, b) => compareGitPaths(a.path, b.path)), prefix);
+    files.entries = new ProjectListing(l.ordered() ? l : arrayListing([...l.all()].sort((a, b) => compareGitPaths(a.path, b.path))), prefix);
     return files;
   }
 

@@ -12,7 +12,7 @@ import { ProjectFiles, ProjectPathError } from "../project/files.js";
 import { CommitFiles } from "../project/commit-files.js";
 import { projectCommit, worktreeChanges, type ProjectCommit } from "../project/commit.js";
 import type { ProjectReader } from "../project/reader.js";
-import type { TreeEntry } from "../git/tree.js";
+import type { Listing, TreeEntry } from "../git/tree.js";
 
 export interface RenderOptions {
   dir: string;
@@ -25,7 +25,7 @@ export interface RenderOptions {
   /** The commit to read (already resolved by the caller); null reads the work tree; default: found here. */
   commit?: ProjectCommit | null;
   /** The whole tree of that commit when the caller already lists it (read once for the render and the plan). */
-  tree?: Promise<TreeEntry[] | undefined>;
+  tree?: Promise<TreeEntry[] | Listing | undefined>;
   /** werf's --giterminism-config: the allow-lists file (default: the project's werf-giterminism.yaml). */
   giterminismConfig?: string;
 }

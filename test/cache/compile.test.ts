@@ -180,10 +180,10 @@ test("a cached listing, and one derived with diff-tree, equal git's own listing"
     const c1 = git(dir, "rev-parse", "HEAD");
     const first = await cachedListTree(store, repo, c1);
     assert.equal(first.how, "ls-tree");
-    assert.deepEqual(first.entries, await listTree(repo, c1));
+    assert.deepEqual(first.listing.all(), await listTree(repo, c1));
     const again = await cachedListTree(new CacheStore({ dir: cacheDir }), repo, c1);
     assert.equal(again.how, "cache");
-    assert.deepEqual(again.entries, first.entries);
+    assert.deepEqual(again.listing.all(), first.listing.all());
     writeFile(dir, "web/\u{1F601}.txt", "astral 2\n");
     writeFile(dir, "web/\uFFFD.txt", "replacement char\n");
     writeFile(dir, "a.go", "package a\n");
@@ -192,12 +192,12 @@ test("a cached listing, and one derived with diff-tree, equal git's own listing"
     const c2 = commitAll(dir, "changes");
     const derived = await cachedListTree(new CacheStore({ dir: cacheDir }), repo, c2);
     assert.equal(derived.how, "diff");
-    assert.deepEqual(derived.entries, await listTree(repo, c2));
+    assert.deepEqual(derived.listing.all(), await listTree(repo, c2));
     assert.ok(derived.base!.changes.length > 5);
     // many changes: stored whole (binary), read back the same
     const back = await cachedListTree(new CacheStore({ dir: cacheDir }), repo, c2);
     assert.equal(back.how, "cache");
-    assert.deepEqual(back.entries, derived.entries);
+    assert.deepEqual(back.listing.all(), derived.listing.all());
     // one change: stored as the change, read back through the chain
     writeFile(dir, "a.go", "package a // 2\n");
     const c3 = commitAll(dir, "one change");
@@ -205,7 +205,7 @@ test("a cached listing, and one derived with diff-tree, equal git's own listing"
     assert.ok(fs.readdirSync(path.join(cacheDir, "v1", "listing-delta")).length > 0, "a delta entry");
     const chained = await cachedListTree(new CacheStore({ dir: cacheDir }), repo, c3);
     assert.equal(chained.how, "cache");
-    assert.deepEqual(chained.entries, await listTree(repo, c3));
+    assert.deepEqual(chained.listing.all(), await listTree(repo, c3));
   } finally {
     for (const d of [dir, cacheDir]) fs.rmSync(d, { recursive: true, force: true });
   }
