@@ -81,24 +81,26 @@ class ArchiveIndex {
     ids: (i: number, out: Buffer, at: number) => void,
     lengths: ArrayLike<number>,
     oidLen: number,
-  ): Buffer {
+  ): Buffer[] {
     const count = names.length;
     const json = Buffer.from(JSON.stringify({ ...head, count, oidLen }) + "\n", "utf8");
     const lengthBytes = float64LE(lengths);
     const idBytes = Buffer.alloc(count * (1 + oidLen));
     for (let i = 0; i < count; i++) ids(i, idBytes, i * (1 + oidLen));
-    const text = Buffer.from(names.join(""), "utf8");
+    // the names written one by one into one buffer (no joined string)
     const nameEnds = Buffer.allocUnsafe(count * 4);
     let end = 0;
     for (let i = 0; i < count; i++) {
       end += Buffer.byteLength(names[i]);
       nameEnds.writeUInt32LE(end, i * 4);
     }
-    return Buffer.concat([json, lengthBytes, idBytes, nameEnds, text]);
+    const text = Buffer.allocUnsafe(end);
+    for (let i = 0, at = 0; i < count; i++) at += text.write(names[i], at, "utf8");
+    return [json, lengthBytes, idBytes, nameEnds, text];
   }
 
   /** The same index with some entries' ids and lengths replaced, and another tar size and mtime. */
-  patched(size: number, mtimeMs: number, kinds: { files: number; symlinks: number }, changes: Map<number, { id: Buffer; length: number }>): Buffer {
+  patched(size: number, mtimeMs: number, kinds: { files: number; symlinks: number }, changes: Map<number, { id: Buffer; length: number }>): Buffer[] {
     const ids = Buffer.from(this.ids);
     const lengthBytes = Buffer.from(this.lengthBytes);
     const w = 1 + this.head.oidLen;
@@ -107,7 +109,7 @@ class ArchiveIndex {
       lengthBytes.writeDoubleLE(c.length, k * 8);
     }
     const json = Buffer.from(JSON.stringify({ ...this.head, size, mtimeMs, ...kinds }) + "\n", "utf8");
-    return Buffer.concat([json, lengthBytes, ids, this.nameEnds, this.nameText]);
+    return [json, lengthBytes, ids, this.nameEnds, this.nameText];
   }
 
   get count(): number {
@@ -282,7 +284,7 @@ export async function writeCachedArchive(
   const oidLen = old && modified ? old.index.head.oidLen : scoped[0].oid.length / 2;
   const tmp = `${tar}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
   let oldFile: FileHandle | undefined;
-  let index: Buffer;
+  let index: Buffer[];
   let summary: ArchiveSummary;
   let how: CachedArchiveStats["how"];
   try {
@@ -321,7 +323,7 @@ export async function writeCachedArchive(
       fs.renameSync(tmp, tar);
       const st = fs.statSync(tar);
       index = old.index.patched(st.size, st.mtimeMs, kinds, changes);
-      summary = summaryOf(ArchiveIndex.decode(index)!, kinds);
+      summary = summaryOf(old.index, kinds); // the same names
     } else {
       const { planned } = planArchive(scoped, mapping);
       let reuse: ReusableArchive | undefined;

@@ -8,7 +8,7 @@
 
 import { UserError } from "../diagnostics.js";
 import { runGit, type GitRepo } from "../git/repo.js";
-import { compareGitPaths, encodeRecord, listingLowerBound, listTree, RawListing, type Listing, type TreeEntry } from "../git/tree.js";
+import { arrayListing, compareGitPaths, encodeRecord, listingLowerBound, listTree, RawListing, type Listing, type TreeEntry } from "../git/tree.js";
 
 export { compareGitPaths };
 import { keyOf, type CacheStore } from "./store.js";
@@ -162,13 +162,11 @@ export async function cachedListTree(store: CacheStore, repo: GitRepo, commit: s
     }
   }
   if (!result) {
+    // parsed as it came (the objects are needed on a first run anyway); git's bytes stored as they are, in pieces
     const raw: Buffer[] = [];
     const entries = await listTree(repo, commit, {}, raw);
-    const buf = Buffer.concat(raw);
-    const listing = RawListing.parse(buf, entries);
-    if (!listing) throw new Error("git ls-tree output does not parse");
-    result = { tree, listing, how: "ls-tree" };
-    store.put("listing", tree, buf);
+    result = { tree, listing: arrayListing(entries), how: "ls-tree" };
+    store.put("listing", tree, raw);
   }
   store.put("pointer", lastKey, tree);
   return result;

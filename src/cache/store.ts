@@ -134,18 +134,25 @@ export class CacheStore {
 
   /** Stores `payload` for `kind`/`key` (temp file + rename). Failures (read-only or full disk) turn the cache off
    *  for this process: a cache never fails the command. */
-  put(kind: string, key: string, payload: Buffer | string): void {
+  put(kind: string, key: string, payload: Buffer | string | readonly Buffer[]): void {
     if (this.broken) return;
-    const body = typeof payload === "string" ? Buffer.from(payload, "utf8") : payload;
+    // pieces are hashed and written one after another: a big payload is never copied into one buffer
+    const pieces = typeof payload === "string" ? [Buffer.from(payload, "utf8")] : Buffer.isBuffer(payload) ? [payload] : payload;
     const file = this.file(kind, key);
-    const header = JSON.stringify({ key: this.fullKey(kind, key), length: body.length, sha256: sha256(body) }) + "\n";
+    const hash = createHash("sha256");
+    let length = 0;
+    for (const piece of pieces) {
+      hash.update(piece);
+      length += piece.length;
+    }
+    const header = JSON.stringify({ key: this.fullKey(kind, key), length, sha256: hash.digest("hex") }) + "\n";
     const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 }); // private: entries hold the repositories' files
       const fd = fs.openSync(tmp, "wx", 0o600);
       try {
         fs.writeSync(fd, header);
-        fs.writeSync(fd, body);
+        for (const piece of pieces) for (let off = 0; off < piece.length; ) off += fs.writeSync(fd, piece, off);
       } finally {
         fs.closeSync(fd);
       }
