@@ -385,6 +385,7 @@ function parseArgs(argv: string[]): BenchOptions & { check: boolean; json?: stri
     else if (a === "--profile") opts.profileDir = path.resolve(value());
     else if (a === "--no-masks-micro") opts.micro = false;
     else if (a === "--build") opts.build = true; // bench/build.ts: no-op `build` vs cached bake (needs the engine)
+    else if (a === "--no-incremental" || a === "--rss-files") (opts as { incremental?: number }).incremental = a === "--rss-files" ? num() : -1;
     else if (a === "--only") {
       const names = value().split(",");
       const known: string[] = [...COMMANDS, ...TASKS, ...STARTUP];
@@ -396,6 +397,7 @@ function parseArgs(argv: string[]): BenchOptions & { check: boolean; json?: stri
 }
 
 async function main(): Promise<number> {
+  process.env.STAPEL2DOCKER_CACHE ??= "off"; // the rows above measure the uncached path; bench/incremental.ts has its own
   let opts: ReturnType<typeof parseArgs>;
   try {
     opts = parseArgs(process.argv.slice(2));
@@ -408,6 +410,11 @@ async function main(): Promise<number> {
   if (opts.micro) {
     const r = await run(process.execPath, [path.join(here, "git-masks.js")], here, false);
     process.stdout.write(`\ngit-masks micro-benchmark: ${r.stdout.trim()}\n`);
+  }
+  const incremental = (opts as { incremental?: number }).incremental; // bench/incremental.ts: the cache's rows (issue #13)
+  if (incremental !== -1) {
+    const { runIncrementalBench, formatIncremental } = await import("./incremental.js");
+    process.stdout.write("\n" + formatIncremental(await runIncrementalBench({ dir: opts.dir, files: opts.files, seed: opts.seed, runs: opts.runs, rssFiles: incremental, log: (l) => console.error(l) })));
   }
   if (opts.build) {
     const { runBuildBench, formatBuildBench } = await import("./build.js");

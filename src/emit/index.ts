@@ -10,7 +10,9 @@ import path from "node:path";
 import { UserError } from "../diagnostics.js";
 import { GitRepo } from "../git/repo.js";
 import { writeGitArchive } from "../git/archive.js";
-import { openSourceRepo, plannedTree } from "../plan/git-sources.js";
+import { openSourceRepo, plannedListing, plannedTreeLater } from "../plan/git-sources.js";
+import { writeCachedArchive } from "../cache/archives.js";
+import type { CacheStore } from "../cache/store.js";
 import type { GitArchivePlan, Plan } from "../plan/model.js";
 import { renderBake, outRelative, type BakeFile, type EmitOptions } from "./bake.js";
 import { repoOf } from "../plan/names.js";
@@ -233,18 +235,24 @@ export async function writeArchives(plan: Plan, context: string): Promise<void> 
   const archives = planArchives(plan);
   const repos = new Map<string, Promise<GitRepo>>();
   const failures = new Map<number, unknown>();
+  const stores = new Set<CacheStore>();
   let nextIndex = 0;
   const writeOne = async (a: GitArchivePlan) => {
     const file = path.join(context, ...a.file.split("/"));
     await mkdir(path.dirname(file), { recursive: true });
     let repo = repos.get(a.source.repoDir);
     if (!repo) repos.set(a.source.repoDir, (repo = openSourceRepo(a.source)));
-    // the planner's listing of the mapping's scope, when this plan was made in this process
-    const entries = await plannedTree(a.source);
-    const summary = await writeGitArchive(await repo, a.source.commit, a.source.mapping, file, {
-      pos: a.source.mapping.pos,
-      ...(entries ? { entries } : {}),
-    });
+    // the planner's listing of the mapping's scope, when this plan was made in this process (listed when needed)
+    const later = plannedTreeLater(a.source);
+    // through the persistent cache when the plan read its listing through it (src/cache/archives.ts)
+    const cached = plannedListing(a.source);
+    if (cached) stores.add(cached.store);
+    const summary =
+      (cached && later ? await writeCachedArchive(cached.store, await repo, await cached.listing, later, a.source.mapping, file, { names: archiveNeedsChown(a) }) : undefined) ??
+      (await writeGitArchive(await repo, a.source.commit, a.source.mapping, file, {
+        pos: a.source.mapping.pos,
+        ...(later ? { entries: await later() } : {}),
+      }));
     if (archiveNeedsChown(a)) {
       const names = summary.entries.map((e) => e.replace(/\/$/, ""));
       await writeFile(path.join(context, ...archiveEntriesFile(a.file).split("/")), names.map((n) => `${n}\0`).join(""));
@@ -261,6 +269,7 @@ export async function writeArchives(plan: Plan, context: string): Promise<void> 
     }
   };
   await Promise.all(Array.from({ length: Math.min(ARCHIVE_CONCURRENCY, archives.length) }, worker));
+  for (const s of stores) s.evict();
   if (failures.size > 0) throw failures.get(Math.min(...failures.keys()));
 }
 

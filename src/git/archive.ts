@@ -23,6 +23,7 @@ import { listTree, type TreeEntry } from "./tree.js";
 import type { GitRepo } from "./repo.js";
 import { listTreeWithSubmodules, type RepoTreeEntry } from "./submodules.js";
 import type { SourcePos } from "../diagnostics.js";
+import type { FileHandle } from "node:fs/promises";
 
 export interface ArchiveOptions {
   /** Modification time of every entry, Unix seconds. Default 0. */
@@ -75,7 +76,7 @@ function noFilesError(mapping: GitMappingSpec, scope: string, filtered: boolean)
 /** The checks every archive plan starts with: some file in scope, and no `to: /` for a single-file `add`.
  *  Returns whether the mapping names a single file; undefined when there are no files (and `allowEmpty`). */
 function checkScope(
-  entries: readonly TreeEntry[],
+  entries: Iterable<TreeEntry>,
   mapping: GitMappingSpec,
   scope: string,
   target: string,
@@ -104,7 +105,7 @@ function checkScope(
 
 /** Fails exactly as planArchive (without allowEmpty) does when the mapping selects nothing at this listing, but
  *  stops at the first selected file: no layout is built. */
-export function checkArchiveMatches(entries: readonly TreeEntry[], mapping: GitMappingSpec): void {
+export function checkArchiveMatches(entries: Iterable<TreeEntry>, mapping: GitMappingSpec): void {
   const scope = mappingScope(mapping);
   checkScope(entries, mapping, scope, mappingTarget(mapping), false);
   const matcher = mappingMatcher(mapping);
@@ -204,14 +205,34 @@ export async function writeGitArchive(
   return writePlannedArchive(repo, planned, mapping, outFile, { mtime: opts.mtime, skippedSubmodules });
 }
 
+/** An archive written earlier by writePlannedArchive with the same mapping and mtime, some of whose entries are
+ *  copied as they are (src/cache/archives.ts). */
+export interface ReusableArchive {
+  /** The archive, open for reading. */
+  file: FileHandle;
+  /** For each planned entry: its offset in that archive when it is to be copied from there, else -1. */
+  at: Float64Array;
+  /** For each planned entry copied: its length there (header, pax records, body, padding). */
+  lengths: Float64Array;
+}
+
+/** Byte ranges of an earlier archive (whole entries) to put between the planned entries: the range with
+ *  `before: i` goes right before planned entry i (`planned.length`: after the last one). Sorted by `before`. */
+export interface ArchiveSplice {
+  file: FileHandle;
+  ranges: { before: number; offset: number; length: number }[];
+}
+
 /** Writes the given planned entries (sorted, as planArchive gives them, or a subset) as a tar: the archive's
- *  headers (modes, owner/group, mtime) and blob contents. `repo` holds the objects of entries without their own. */
+ *  headers (modes, owner/group, mtime) and blob contents. `repo` holds the objects of entries without their own.
+ *  With `reuse`, the entries it points at are copied from that archive, consecutive ones in one piece, and only
+ *  the other blobs are read from git. `lengths` receives each entry's length. */
 export async function writePlannedArchive(
   repo: GitRepo,
   planned: readonly PlannedEntry[],
   mapping: GitMappingSpec,
   outFile: string,
-  opts: { mtime?: number; skippedSubmodules?: string[] } = {},
+  opts: { mtime?: number; skippedSubmodules?: string[]; reuse?: ReusableArchive; lengths?: number[]; splice?: ArchiveSplice } = {},
 ): Promise<ArchiveSummary> {
   const skippedSubmodules = opts.skippedSubmodules ?? [];
   const mtime = new Date((opts.mtime ?? 0) * 1000);
@@ -228,11 +249,22 @@ export async function writePlannedArchive(
   // one pipelined `cat-file --batch` per repository (the superproject's and each submodule's), each asked for
   // its blobs in archive order up front
   const readers = new Map<GitRepo, BlobPipeline>();
+  // where each entry is found in the archive to reuse (offset), or -1
+  const reuseAt = opts.reuse?.at ?? new Float64Array(planned.length).fill(-1);
+  const reuseLength = opts.reuse?.lengths ?? new Float64Array(planned.length);
+  const lengths = opts.lengths;
+  let copyFrom = -1;
+  let copyLength = 0;
   const out = await TarWriter.create(outFile, WRITE_BUFFER);
+  const flushCopy = async () => {
+    if (copyLength > 0) await out.copyRange(opts.reuse!.file, copyFrom, copyLength);
+    copyLength = 0;
+  };
   try {
     const wanted = new Map<GitRepo, string[]>();
-    for (const p of planned) {
-      if (p.kind === "dir") continue;
+    for (let i = 0; i < planned.length; i++) {
+      const p = planned[i];
+      if (p.kind === "dir" || reuseAt[i] >= 0) continue;
       const r = (p.source as Partial<RepoTreeEntry>).repo ?? repo;
       let list = wanted.get(r);
       if (!list) wanted.set(r, (list = []));
@@ -242,7 +274,29 @@ export async function writePlannedArchive(
     // one header object, refilled for every entry (TarWriter keeps none); the writer and the readers answer
     // synchronously while their buffers allow, so most entries cost no promise
     const h: TarHeader = { ...common, name: "", type: "file", mode: 0, size: 0 };
-    for (const p of planned) {
+    let start = 0;
+    let r = 0;
+    const ranges = opts.splice?.ranges ?? [];
+    for (let i = 0; i < planned.length; i++) {
+      const p = planned[i];
+      if (lengths && i > 0 && reuseAt[i - 1] < 0) lengths.push(out.position - start);
+      for (; r < ranges.length && ranges[r].before === i; r++) await out.copyRange(opts.splice!.file, ranges[r].offset, ranges[r].length);
+      if (reuseAt[i] >= 0) {
+        if (copyLength > 0 && copyFrom + copyLength === reuseAt[i]) copyLength += reuseLength[i];
+        else {
+          await flushCopy();
+          copyFrom = reuseAt[i];
+          copyLength = reuseLength[i];
+        }
+        lengths?.push(reuseLength[i]);
+        summary.entries.push(p.kind === "dir" ? `${p.name}/` : p.name);
+        if (p.kind === "dir") summary.directories++;
+        else if (p.kind === "symlink") summary.symlinks++;
+        else summary.files++;
+        continue;
+      }
+      await flushCopy();
+      start = out.position;
       h.linkname = undefined;
       h.size = 0;
       if (p.kind === "dir") {
@@ -280,6 +334,9 @@ export async function writePlannedArchive(
       summary.entries.push(p.name);
       summary.files++;
     }
+    if (lengths && planned.length > 0 && reuseAt[planned.length - 1] < 0) lengths.push(out.position - start);
+    await flushCopy();
+    for (; r < ranges.length; r++) await out.copyRange(opts.splice!.file, ranges[r].offset, ranges[r].length);
     await out.finish();
   } catch (e) {
     await out.abort();

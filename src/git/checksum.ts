@@ -23,6 +23,8 @@ export interface DependenciesChecksum {
   checksum: string;
   /** All matched paths (relative to `add`), sorted. */
   paths: string[];
+  /** For each of `paths`, "<git mode> <object id>" (what the checksum hashes besides the path). */
+  ids?: string[];
   /** Which files each mask matched (for `plan` output); a mask with no files is worth a warning. */
   masks: MaskFiles[];
 }
@@ -81,15 +83,112 @@ export function stageDependenciesChecksum(
     if (any) matched.set(relPath, e);
   }
   const paths = [...matched.keys()].sort(byPath);
-  const hash = createHash("sha256");
-  for (const p of paths) {
+  const ids: string[] = paths.map((p) => {
     const e = matched.get(p)!;
-    hash.update(`${p}\0${e.mode}\0${e.oid}\n`);
-  }
+    return `${e.mode} ${e.oid}`;
+  });
   return {
-    checksum: hash.digest("hex"),
+    checksum: hashMatched(paths, ids),
     paths,
+    ids,
     masks: masks.map((mask, i) => ({ mask, paths: perMask[i].sort(byPath) })),
+  };
+}
+
+/** sha256 over "<path> NUL <mode> NUL <oid> LF" of each matched file, in path order. */
+function hashMatched(paths: readonly string[], ids: readonly string[]): string {
+  const hash = createHash("sha256");
+  let chunk = "";
+  for (let i = 0; i < paths.length; i++) {
+    const sp = ids[i].indexOf(" ");
+    chunk += `${paths[i]}\0${ids[i].slice(0, sp)}\0${ids[i].slice(sp + 1)}\n`;
+    if (chunk.length > 65536) {
+      hash.update(chunk);
+      chunk = "";
+    }
+  }
+  hash.update(chunk);
+  return hash.digest("hex");
+}
+
+/** A change of one repository path between two listings (undefined: absent on that side). */
+export interface PathChange {
+  path: string;
+  before?: TreeEntry;
+  after?: TreeEntry;
+}
+
+/** Index of `p` in sorted `list`, or -(insertion point) - 1. */
+function search(list: readonly string[], p: string): number {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = list[mid];
+    if (v < p) lo = mid + 1;
+    else if (v > p) hi = mid - 1;
+    else return mid;
+  }
+  return -lo - 1;
+}
+
+/** The checksum of the listing that `changes` make of the one `prev` was computed on (same mapping, masks and
+ *  label): cost proportional to the changes and the matched files, not to the repository. Gives exactly what
+ *  stageDependenciesChecksum gives on the new listing. `prev` needs its `ids`. */
+export function updateStageDependencies(
+  prev: DependenciesChecksum,
+  changes: readonly PathChange[],
+  mapping: GitMappingSpec,
+  masks: readonly string[],
+  label = "git.stageDependencies",
+): DependenciesChecksum {
+  if (masks.length === 0) return { checksum: "", paths: [], masks: [] };
+  if (!prev.ids || prev.masks.length !== masks.length) throw new Error("updateStageDependencies: previous result without ids");
+  const base = mappingMatcher(mapping);
+  let maskMatchers: { matches(p: string): boolean }[] | undefined;
+  const paths = [...prev.paths];
+  const ids = [...prev.ids];
+  const perMask = prev.masks.map((m) => [...m.paths]);
+  let touched = false;
+  for (const c of changes) {
+    if (!base.isPathMatched(c.path)) continue;
+    const rel = base.relative(c.path)!;
+    touched = true;
+    const at = search(paths, rel);
+    if (at >= 0) {
+      paths.splice(at, 1);
+      ids.splice(at, 1);
+      for (const list of perMask) {
+        const i = search(list, rel);
+        if (i >= 0) list.splice(i, 1);
+      }
+    }
+    const e = c.after;
+    if (!e || e.type === "tree") continue;
+    maskMatchers ??= masks.map(
+      (mask) => new PathMatcher({ basePath: mapping.add, includeGlobs: [mask], label: { include: label } }).include[0],
+    );
+    let any = false;
+    for (let i = 0; i < maskMatchers.length; i++) {
+      if (!maskMatchers[i].matches(rel)) continue;
+      any = true;
+      const j = search(perMask[i], rel);
+      if (j < 0) perMask[i].splice(-j - 1, 0, rel);
+    }
+    if (any) {
+      const j = search(paths, rel);
+      if (j < 0) {
+        paths.splice(-j - 1, 0, rel);
+        ids.splice(-j - 1, 0, `${e.mode} ${e.oid}`);
+      }
+    }
+  }
+  if (!touched) return prev;
+  return {
+    checksum: hashMatched(paths, ids),
+    paths,
+    ids,
+    masks: masks.map((mask, i) => ({ mask, paths: perMask[i] })),
   };
 }
 

@@ -1,5 +1,6 @@
 // The files of a commit: `git ls-tree -r -z --full-tree`, streamed and parsed.
 
+import { isUtf8 } from "node:buffer";
 import { UserError } from "../diagnostics.js";
 import { gitMissingError, spawnGit, type GitRepo } from "./repo.js";
 
@@ -79,7 +80,7 @@ function recordMode(buf: Buffer, from: number, to: number): string {
 }
 
 /** The entries of `commit`, a batch per chunk of git's output (one await per chunk, not per entry). */
-async function* lsTreeBatches(repo: GitRepo, commit: string, opts: ListTreeOptions): AsyncGenerator<TreeEntry[]> {
+async function* lsTreeBatches(repo: GitRepo, commit: string, opts: ListTreeOptions, raw?: Buffer[]): AsyncGenerator<TreeEntry[]> {
   const args = ["ls-tree", "-r", "-z", "--full-tree"];
   if (opts.directories) args.push("-t");
   args.push(commit);
@@ -97,6 +98,7 @@ async function* lsTreeBatches(repo: GitRepo, commit: string, opts: ListTreeOptio
   let pending: Buffer = Buffer.alloc(0);
   try {
     for await (const chunk of child.stdout! as AsyncIterable<Buffer>) {
+      raw?.push(chunk);
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       const batch: TreeEntry[] = [];
       let start = 0;
@@ -126,9 +128,176 @@ export async function* lsTree(repo: GitRepo, commit: string, opts: ListTreeOptio
   for await (const batch of lsTreeBatches(repo, commit, opts)) yield* batch;
 }
 
-/** All entries of `commit` (see lsTree). */
-export async function listTree(repo: GitRepo, commit: string, opts: ListTreeOptions = {}): Promise<TreeEntry[]> {
+/** All entries of `commit` (see lsTree). With `raw`, git's output is kept there too (`ls-tree -r -z` records,
+ *  which parseListing reads back: the persistent cache stores them as they are). */
+export async function listTree(repo: GitRepo, commit: string, opts: ListTreeOptions = {}, raw?: Buffer[]): Promise<TreeEntry[]> {
   const out: TreeEntry[] = [];
-  for await (const batch of lsTreeBatches(repo, commit, opts)) for (const e of batch) out.push(e);
+  for await (const batch of lsTreeBatches(repo, commit, opts, raw)) for (const e of batch) out.push(e);
   return out;
 }
+
+/** The entries of `ls-tree -r -z` output held in `buf`; undefined when it is not such output. */
+export function parseListing(buf: Buffer): TreeEntry[] | undefined {
+  const out: TreeEntry[] = [];
+  let start = 0;
+  try {
+    for (let nul = buf.indexOf(0, start); nul >= 0; nul = buf.indexOf(0, start)) {
+      out.push(parseRecordAt(buf, start, nul));
+      start = nul + 1;
+    }
+  } catch {
+    return undefined;
+  }
+  return start === buf.length ? out : undefined;
+}
+
+/** Compares paths by their UTF-8 bytes (git's order for `ls-tree -r` paths), not by UTF-16 code units. */
+export function compareGitPaths(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    // surrogates (code points above U+FFFF) sort after every other BMP unit in UTF-8
+    if (x >= 0xd800) x = x < 0xe000 ? x + 0x2000 : x - 0x800;
+    if (y >= 0xd800) y = y < 0xe000 ? y + 0x2000 : y - 0x800;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+const sortedListings = new WeakMap<readonly TreeEntry[], boolean>();
+
+/** Whether `entries` are in compareGitPaths order (git lists valid UTF-8 paths so; a path that is not valid UTF-8
+ *  is decoded with U+FFFD and may sort elsewhere): checked once per listing array. */
+export function inGitOrder(entries: readonly TreeEntry[]): boolean {
+  let ok = sortedListings.get(entries);
+  if (ok === undefined) {
+    ok = true;
+    for (let i = 1; i < entries.length && ok; i++) ok = compareGitPaths(entries[i - 1].path, entries[i].path) < 0;
+    sortedListings.set(entries, ok);
+  }
+  return ok;
+}
+
+/** The first index of sorted (inGitOrder) `entries` whose path is not before `p`. */
+export function lowerBound(entries: readonly TreeEntry[], p: string, from = 0): number {
+  let lo = from;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareGitPaths(entries[mid].path, p) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * A commit's listing in git's order, read entry by entry: an array of entries, or `ls-tree -r -z` bytes decoded only
+ * where they are looked at (a 100k-entry listing costs ~0.1–0.3 s to turn into objects; a lookup needs a few).
+ */
+export interface Listing {
+  readonly length: number;
+  path(i: number): string;
+  entry(i: number): TreeEntry;
+  /** Every entry as an object (made once). */
+  all(): TreeEntry[];
+  /** Whether the paths are in compareGitPaths order (binary search and prefix ranges work). */
+  ordered(): boolean;
+}
+
+export function arrayListing(entries: TreeEntry[]): Listing {
+  return {
+    length: entries.length,
+    path: (i) => entries[i].path,
+    entry: (i) => entries[i],
+    all: () => entries,
+    ordered: () => inGitOrder(entries),
+  };
+}
+
+/** `ls-tree -r -z` output, decoded on demand. */
+export class RawListing implements Listing {
+  /** Record i is buf[starts[i], starts[i + 1] - 1) (its NUL at starts[i + 1] - 1). */
+  private readonly starts: Uint32Array;
+  private objects?: TreeEntry[];
+  private isOrdered?: boolean;
+  readonly length: number;
+
+  /** Undefined when `buf` is not whole `ls-tree -r -z` records. `objects`: its entries, when already parsed. */
+  static parse(buf: Buffer, objects?: TreeEntry[]): RawListing | undefined {
+    const starts: number[] = [0];
+    for (let nul = buf.indexOf(0); nul >= 0; nul = buf.indexOf(0, nul + 1)) starts.push(nul + 1);
+    if (starts[starts.length - 1] !== buf.length || buf.length > 0xffffffff) return undefined;
+    const l = new RawListing(buf, Uint32Array.from(starts));
+    if (objects && objects.length === l.length) l.objects = objects;
+    // a record that does not parse makes the whole listing unusable (checked on the first and last ones; every
+    // record is parsed when used, and the store's checksum vouches for the bytes)
+    try {
+      if (l.length > 0) {
+        l.entry(0);
+        l.entry(l.length - 1);
+      }
+    } catch {
+      return undefined;
+    }
+    return l;
+  }
+
+  private constructor(
+    readonly buf: Buffer,
+    starts: Uint32Array,
+  ) {
+    this.starts = starts;
+    this.length = starts.length - 1;
+  }
+
+  path(i: number): string {
+    if (this.objects) return this.objects[i].path;
+    const start = this.starts[i];
+    const tab = this.buf.indexOf(9, start);
+    return this.buf.toString("utf8", tab + 1, this.starts[i + 1] - 1);
+  }
+
+  entry(i: number): TreeEntry {
+    return this.objects ? this.objects[i] : parseRecordAt(this.buf, this.starts[i], this.starts[i + 1] - 1);
+  }
+
+  all(): TreeEntry[] {
+    if (!this.objects) {
+      const out = new Array<TreeEntry>(this.length);
+      for (let i = 0; i < this.length; i++) out[i] = parseRecordAt(this.buf, this.starts[i], this.starts[i + 1] - 1);
+      this.objects = out;
+    }
+    return this.objects;
+  }
+
+  /** git lists paths in byte order; when every path is valid UTF-8 that is compareGitPaths order. */
+  ordered(): boolean {
+    this.isOrdered ??= isUtf8(this.buf) || inGitOrder(this.all());
+    return this.isOrdered;
+  }
+
+  /** The bytes of records [from, to). */
+  slice(from: number, to: number): Buffer {
+    return this.buf.subarray(this.starts[from], this.starts[to]);
+  }
+}
+
+/** One `ls-tree -r -z` record. */
+export function encodeRecord(e: TreeEntry): string {
+  return `${e.mode} ${e.type} ${e.oid}\t${e.path}\0`;
+}
+
+/** The first index of ordered `listing` whose path is not before `p`. */
+export function listingLowerBound(listing: Listing, p: string, from = 0): number {
+  let lo = from;
+  let hi = listing.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareGitPaths(listing.path(mid), p) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+

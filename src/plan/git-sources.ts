@@ -5,12 +5,15 @@ import path from "node:path";
 import { UserError, type SourcePos } from "../diagnostics.js";
 import type { GitMapping } from "../config/model.js";
 import { GitRepo } from "../git/repo.js";
-import { listTree, type TreeEntry } from "../git/tree.js";
+import { arrayListing, listingLowerBound, listTree, type Listing, type TreeEntry } from "../git/tree.js";
 import { checkArchiveMatches } from "../git/archive.js";
 import { mappingScope, type GitMappingSpec } from "../git/mapping.js";
 import type { GitSource } from "./model.js";
 import { shortId } from "./digest.js";
 import type { ProjectCommit } from "../project/commit.js";
+import { stageDependenciesChecksum, updateStageDependencies, type DependenciesChecksum } from "../git/checksum.js";
+import { cachedListTree, type CachedListing } from "../cache/listing.js";
+import { keyOf, type CacheStore } from "../cache/store.js";
 
 /** werf's paramshash inputs (reference §2.3): what identifies a mapping, without any commit of the local repo. */
 export type { ProjectCommit };
@@ -45,7 +48,8 @@ interface OpenedRepo {
 export class GitSources {
   private local?: Promise<OpenedRepo | undefined>;
   private remotes = new Map<string, Promise<OpenedRepo>>();
-  private trees = new Map<string, Promise<TreeEntry[]>>();
+  private trees = new Map<string, Promise<Listing>>();
+  private listings = new Map<string, Promise<CachedListing>>();
   private scoped = new Map<string, Promise<TreeEntry[]>>();
 
   constructor(
@@ -53,7 +57,59 @@ export class GitSources {
     private readonly cacheDir: string | undefined,
     /** The project's commit when already known (HEAD, or the `--dev` commit of the work tree). */
     private readonly own?: Promise<ProjectCommit | undefined>,
+    /** The persistent cache (src/cache/store.ts): listings and stageDependencies checksums by tree id. */
+    readonly store?: CacheStore,
   ) {}
+
+  /** The listing of `commit` in `repo`, through the persistent cache when there is one (then decoded only where
+   *  it is looked at). */
+  private list(repo: GitRepo, commit: string): Promise<Listing> {
+    const key = `${repo.root}\0${commit}`;
+    let p = this.trees.get(key);
+    if (!p) {
+      if (this.store) {
+        const l = cachedListTree(this.store, repo, commit);
+        this.listings.set(key, l);
+        p = l.then((x) => x.listing);
+      } else {
+        p = listTree(repo, commit).then(arrayListing);
+      }
+      this.trees.set(key, p);
+    }
+    return p;
+  }
+
+  /** The project's listing at its commit, for the render's file lookups (not decoded as a whole). */
+  async ownListing(): Promise<Listing | undefined> {
+    const own = await this.ownRepo();
+    return own ? this.list(own.repo, own.commit) : undefined;
+  }
+
+  /**
+   * The stageDependencies checksum of `masks` over the mapping's files at the source's commit. With the cache: the
+   * result stored for this tree, mapping and masks; else the one of the tree the listing was derived from, updated
+   * with the changes between the two trees; else computed from the listing. Stored for the next plan.
+   */
+  async dependencies(source: GitSource, masks: readonly string[], label: string): Promise<DependenciesChecksum> {
+    const spec = toSpec(source.mapping);
+    // the plan keeps what it needs (checksum, paths); the object ids are for the cache only
+    const lean = (d: DependenciesChecksum): DependenciesChecksum => ({ checksum: d.checksum, paths: d.paths, masks: d.masks });
+    if (!this.store || masks.length === 0) return lean(stageDependenciesChecksum(await this.scopedTree(source), spec, masks, label));
+    const repo = await this.repoOf(source);
+    await this.list(repo, source.commit);
+    const listing = await this.listings.get(`${repo.root}\0${source.commit}`)!;
+    const key = (tree: string) => keyOf(tree, spec.add, spec.includePaths, spec.excludePaths, masks, label);
+    const hit = readDependencies(this.store, key(listing.tree), masks);
+    if (hit) return lean(hit);
+    let sum: DependenciesChecksum | undefined;
+    if (listing.base) {
+      const prev = readDependencies(this.store, key(listing.base.tree), masks);
+      if (prev) sum = updateStageDependencies(prev, listing.base.changes, spec, masks, label);
+    }
+    sum ??= stageDependenciesChecksum(await this.scopedTree(source), spec, masks, label);
+    this.store.put("deps", key(listing.tree), JSON.stringify(sum));
+    return lean(sum);
+  }
 
   /** The project's own repository at its commit (HEAD or the dev commit), or undefined when the project is not
    *  in a git worktree. */
@@ -111,26 +167,23 @@ export class GitSources {
 
   /** Every entry of the project's repository at HEAD, or undefined without a repository. */
   async ownTree(): Promise<TreeEntry[] | undefined> {
-    const own = await this.ownRepo();
-    if (!own) return undefined;
-    const key = `${own.repo.root}\0${own.commit}`;
-    let p = this.trees.get(key);
-    if (!p) {
-      p = listTree(own.repo, own.commit);
-      this.trees.set(key, p);
-    }
-    return p;
+    return (await this.ownListing())?.all();
   }
 
   /** Every entry of `commit` (files, symlinks, submodules; no directories). */
   async tree(source: GitSource): Promise<TreeEntry[]> {
-    const key = `${source.repoDir}\0${source.commit}`;
-    let p = this.trees.get(key);
-    if (!p) {
-      p = (async () => listTree(await this.repoOf(source), source.commit))();
-      this.trees.set(key, p);
-    }
-    return p;
+    return (await this.list(await this.repoOf(source), source.commit)).all();
+  }
+
+  /** The index range [from, to) of the mapping's `add` scope in the source's listing, when the listing is ordered. */
+  private async scopeRange(source: GitSource): Promise<{ listing: Listing; from: number; to: number } | undefined> {
+    const listing = await this.list(await this.repoOf(source), source.commit);
+    const scope = mappingScope(toSpec(source.mapping));
+    if (scope === "") return { listing, from: 0, to: listing.length };
+    if (!listing.ordered()) return undefined;
+    // the scope is one range, from `scope` to before `scope0` ("0" follows "/"); names such as `scope.txt` lie in it too
+    const from = listingLowerBound(listing, scope);
+    return { listing, from, to: listingLowerBound(listing, `${scope}0`, from) };
   }
 
   /** The entries of the mapping's `add` scope (sorted as git lists them); listed and filtered once per
@@ -138,23 +191,61 @@ export class GitSources {
   scopedTree(source: GitSource): Promise<TreeEntry[]> {
     const scope = mappingScope(toSpec(source.mapping));
     const key = `${source.repoDir}\0${source.commit}\0${scope}`;
+    this.register(source);
     let p = this.scoped.get(key);
     if (!p) {
       p = (async () => {
-        const all = await this.tree(source);
-        if (scope === "") return all;
         const prefix = `${scope}/`;
-        return all.filter((e) => e.path === scope || e.path.startsWith(prefix));
+        const inScope = (e: TreeEntry) => e.path === scope || e.path.startsWith(prefix);
+        const range = await this.scopeRange(source);
+        if (!range) return (await this.tree(source)).filter(inScope);
+        if (range.from === 0 && range.to === range.listing.length && scope === "") return range.listing.all();
+        const out: TreeEntry[] = [];
+        for (let i = range.from; i < range.to; i++) {
+          const e = range.listing.entry(i);
+          if (inScope(e)) out.push(e);
+        }
+        return out;
       })();
       this.scoped.set(key, p);
     }
-    plannedTrees.set(source, p);
     return p;
+  }
+
+  /** Registers the source for the emitter: its scope's entries, made when it asks (plannedTree), and with the cache,
+   *  the cached listing (plannedListing). */
+  private register(source: GitSource): void {
+    if (plannedTrees.has(source)) return;
+    let p: Promise<TreeEntry[]> | undefined;
+    plannedTrees.set(source, () => (p ??= this.scopedTree(source)));
+    if (this.store) {
+      const store = this.store;
+      const listing = (async () => {
+        const repo = await this.repoOf(source);
+        await this.list(repo, source.commit);
+        return this.listings.get(`${repo.root}\0${source.commit}`)!;
+      })();
+      listing.catch(() => {});
+      plannedListings.set(source, { store, listing });
+    }
   }
 
   /** Fails like werf when the mapping selects no file at its commit (located at the mapping). */
   async checkMatchesFiles(source: GitSource): Promise<void> {
-    const entries = await this.scopedTree(source);
+    this.register(source);
+    // entry by entry from the listing: the check stops at the first selected file
+    const range = await this.scopeRange(source);
+    const scope = mappingScope(toSpec(source.mapping));
+    const entries: Iterable<TreeEntry> = range
+      ? {
+          *[Symbol.iterator]() {
+            for (let i = range.from; i < range.to; i++) {
+              const e = range.listing.entry(i);
+              if (scope === "" || e.path === scope || e.path.startsWith(`${scope}/`)) yield e;
+            }
+          },
+        }
+      : await this.scopedTree(source);
     try {
       checkArchiveMatches(entries, toSpec(source.mapping));
     } catch (e) {
@@ -170,13 +261,46 @@ export class GitSources {
   }
 }
 
+/** A stored checksum, when its shape is the one stageDependenciesChecksum makes for these masks. */
+function readDependencies(store: CacheStore, key: string, masks: readonly string[]): DependenciesChecksum | undefined {
+  const buf = store.get("deps", key);
+  if (!buf) return undefined;
+  try {
+    const d = JSON.parse(buf.toString("utf8")) as DependenciesChecksum;
+    const ok =
+      typeof d.checksum === "string" &&
+      Array.isArray(d.paths) &&
+      Array.isArray(d.ids) &&
+      d.ids.length === d.paths.length &&
+      Array.isArray(d.masks) &&
+      d.masks.length === masks.length &&
+      d.masks.every((m, i) => m.mask === masks[i] && Array.isArray(m.paths));
+    return ok ? d : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runtime-only side channel from the planner to the emitter (never part of the Plan JSON): the scoped tree
  *  listing the planner read for a GitSource object of this process's plan. */
-const plannedTrees = new WeakMap<GitSource, Promise<TreeEntry[]>>();
+const plannedTrees = new WeakMap<GitSource, () => Promise<TreeEntry[]>>();
+
+const plannedListings = new WeakMap<GitSource, { store: CacheStore; listing: Promise<CachedListing> }>();
+
+/** The cache and the cached listing (tree id, changes from the tree it was derived from) of the source's commit, when
+ *  the planner of this process read it through the persistent cache (src/cache/archives.ts). */
+export function plannedListing(source: GitSource): { store: CacheStore; listing: Promise<CachedListing> } | undefined {
+  return plannedListings.get(source);
+}
 
 /** The `add` scope listing (at the source's commit, submodules not expanded) the planner already read for this
  *  very GitSource object, or undefined (a plan from elsewhere, e.g. parsed from JSON). */
 export function plannedTree(source: GitSource): Promise<TreeEntry[]> | undefined {
+  return plannedTrees.get(source)?.();
+}
+
+/** plannedTree, not listed until the returned function is called. */
+export function plannedTreeLater(source: GitSource): (() => Promise<TreeEntry[]>) | undefined {
   return plannedTrees.get(source);
 }
 

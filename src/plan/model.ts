@@ -316,6 +316,9 @@ export interface PlanOptions {
   platform?: string[];
   /** Where remote git mappings are cloned; default `$XDG_CACHE_HOME/stapel2docker/git` (src/git/remote.ts). */
   gitCacheDir?: string;
+  /** The persistent cache of listings and checksums (docs/cache.md): a store, false for none; default the
+   *  environment's (STAPEL2DOCKER_CACHE_DIR, STAPEL2DOCKER_CACHE=off). */
+  cache?: import("../cache/store.js").CacheStore | false;
   /** How external base images' configs are read; default: the docker daemon, else "assumed". */
   baseImages?: BaseImageResolver;
   /** Build the work tree as it is (werf's `--dev`): everything is read from a commit made of it, and every

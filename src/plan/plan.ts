@@ -18,7 +18,6 @@ import { ProjectFiles, ProjectPathError } from "../project/files.js";
 import { goTimeString } from "../template/werf.js";
 import { loadWerfConfig, noImagesWarning, type WerfConfig, type StapelImage, type DockerfileImage, type Mount } from "../config/index.js";
 import type { ImageSpec } from "../config/model.js";
-import { stageDependenciesChecksum } from "../git/checksum.js";
 import type { TreeEntry } from "../git/tree.js";
 import {
   DEFAULT_TOOLCHAIN,
@@ -37,20 +36,21 @@ import {
 } from "./model.js";
 import { buildConveyor, dependencyStage, mergeImageSpec, type GitStageDeps, type ImageGit } from "./conveyor.js";
 import { DIGEST_SCHEME, shortId, stageDigest } from "./digest.js";
-import { GitSources, projectRelative, toSpec } from "./git-sources.js";
+import { GitSources, projectRelative } from "./git-sources.js";
 import { selectImages, planningOrder } from "./select.js";
 import { Slugs } from "./names.js";
 import { listStageContexts } from "./contexts.js";
 import { planProblems } from "../emit/check.js";
 import { planSecrets } from "./secrets.js";
+import { cacheFromEnv, type CacheStore } from "../cache/store.js";
 
 /** Renders, loads and plans the project in `opts.dir`. */
 export async function planProject(opts: PlanOptions): Promise<Plan> {
   // start listing HEAD's files while werf.yaml renders (git works in its own process); errors surface where
   // the listing is used
   const own = projectCommit(path.resolve(opts.dir), { dev: opts.dev });
-  const git = new GitSources(path.resolve(opts.dir), opts.gitCacheDir, own);
-  git.ownTree().catch(() => {});
+  const git = new GitSources(path.resolve(opts.dir), opts.gitCacheDir, own, planCache(opts));
+  git.ownListing().catch(() => {});
   const rendered = await renderWerfConfig({
     dir: opts.dir,
     configFile: opts.configFile,
@@ -58,7 +58,7 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
     strictEnv: opts.strictEnv ?? false,
     environ: opts.environ ?? process.env,
     commit: (await own) ?? null,
-    tree: git.ownTree(),
+    tree: git.ownListing(),
     giterminismConfig: opts.giterminismConfig,
   });
   const config = loadWerfConfig(rendered);
@@ -87,12 +87,17 @@ function mappedChanges(config: WerfConfig, rendered: RenderedConfig, plan: Plan)
   return rendered.worktreeChanges.filter((p) => !isUsed(p) && (matchers.some((mt) => mt.isPathMatched(prefix + p)) || contexts.some((c) => p.startsWith(c))));
 }
 
+/** The persistent cache the options ask for: theirs, none (false), or the environment's (src/cache/store.ts). */
+export function planCache(opts: PlanOptions): CacheStore | undefined {
+  return opts.cache === false ? undefined : (opts.cache ?? cacheFromEnv());
+}
+
 /** Plans an already loaded config (tests, and `build` which reloads nothing). */
 export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?: GitSources, giterminism: Giterminism = NO_GITERMINISM): Promise<Plan> {
   const dir = path.resolve(opts.dir);
   const warnings: Diagnostic[] = [];
   const resolver = opts.baseImages ?? (await defaultResolver());
-  const git = sources ?? new GitSources(dir, opts.gitCacheDir);
+  const git = sources ?? new GitSources(dir, opts.gitCacheDir, undefined, planCache(opts));
   const selected = selectImages(config, opts.images);
   const slugs = new Slugs();
 
@@ -139,8 +144,7 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
       for (const stage of ["install", "beforeSetup", "setup"] as GitStageDeps[]) {
         const masks = m.stageDependencies[stage];
         if (masks.length === 0) continue;
-        const entries: TreeEntry[] = await git.scopedTree(source);
-        const sum = stageDependenciesChecksum(entries, toSpec(m), masks, `git.stageDependencies.${stage}`);
+        const sum = await git.dependencies(source, masks, `git.stageDependencies.${stage}`);
         for (const mf of sum.masks) {
           if (mf.paths.length === 0) {
             warnings.push({
@@ -229,6 +233,7 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
   // planning errors: whatever compile would refuse, reported now, each at its value's position
   const problems = planProblems(result);
   if (problems.length) throw new UserError(problems);
+  git.store?.evict();
   return result;
 }
 

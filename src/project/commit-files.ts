@@ -8,7 +8,7 @@
 
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
-import { listTree, type TreeEntry } from "../git/tree.js";
+import { arrayListing, compareGitPaths, listingLowerBound, listTree, type Listing, type TreeEntry } from "../git/tree.js";
 import type { GitRepo } from "../git/repo.js";
 import { ProjectPathError, cleanProjectPath } from "./files.js";
 import type { ProjectEntryStat, ProjectReader, ResolvedEntry } from "./reader.js";
@@ -23,13 +23,76 @@ interface Entry {
 const FILE_STAT: ProjectEntryStat = { isFile: () => true, isDirectory: () => false };
 const DIR_STAT: ProjectEntryStat = { isFile: () => false, isDirectory: () => true };
 
+/**
+ * The project's part of a commit listing, looked up without building an index: git lists paths in UTF-8 byte order,
+ * so a file is found by binary search and a directory's contents are one contiguous range (opening a 100k-file
+ * commit costs nothing; a render asks about a handful of paths). Only blobs count (submodules are not project
+ * files), and nothing inside a `.git` folder.
+ */
+class ProjectListing {
+  constructor(
+    private readonly all: Listing,
+    /** Repository path of the project + "/" ("" at the top level). */
+    private readonly prefix: string,
+  ) {}
+
+  /** The first index whose path is not before `p`. */
+  private lower(p: string, from = 0): number {
+    return listingLowerBound(this.all, p, from);
+  }
+
+  private counts(e: TreeEntry): boolean {
+    return e.type === "blob" && !`/${e.path.slice(this.prefix.length)}/`.includes("/.git/");
+  }
+
+  /** The file (blob) at project path `rel`. */
+  get(rel: string): Entry | undefined {
+    if (rel === "") return undefined;
+    const p = this.prefix + rel;
+    const i = this.lower(p);
+    if (i >= this.all.length || this.all.path(i) !== p) return undefined;
+    const e = this.all.entry(i);
+    return this.counts(e) ? e : undefined;
+  }
+
+  has(rel: string): boolean {
+    return this.get(rel) !== undefined;
+  }
+
+  /** Whether `rel` is a directory: some file below it counts. */
+  isDir(rel: string): boolean {
+    if (rel === "") return true;
+    const p = `${this.prefix}${rel}/`;
+    for (let i = this.lower(p); i < this.all.length && this.all.path(i).startsWith(p); i++) if (this.counts(this.all.entry(i))) return true;
+    return false;
+  }
+
+  /** The names directly in directory `rel`, sorted. */
+  children(rel: string): string[] {
+    const p = rel === "" ? this.prefix : `${this.prefix}${rel}/`;
+    const names: string[] = [];
+    let i = this.lower(p);
+    while (i < this.all.length && this.all.path(i).startsWith(p)) {
+      const e = this.all.entry(i);
+      const slash = e.path.indexOf("/", p.length);
+      const name = e.path.slice(p.length, slash < 0 ? undefined : slash);
+      if (slash < 0) {
+        if (this.counts(e)) names.push(name);
+        i++;
+        continue;
+      }
+      // a subdirectory: named when a file below it counts; its whole range is skipped ("0" follows "/")
+      const sub = p + name;
+      if (this.isDir(sub.slice(this.prefix.length))) names.push(name);
+      i = this.lower(`${sub}0`, i + 1);
+    }
+    return names.sort();
+  }
+}
+
 export class CommitFiles implements ProjectReader {
-  /** Project-relative path → blob (regular file or symlink). */
-  private readonly entries = new Map<string, Entry>();
-  /** Project-relative directories ("" is the project). */
-  private readonly dirs = new Set<string>([""]);
-  /** Directory → its direct children's names, sorted. */
-  private readonly children = new Map<string, string[]>();
+  /** The commit's files below the project, looked up in git's listing. */
+  private entries!: ProjectListing;
   private readonly blobs = new Map<string, Buffer>();
   /** Paths asked for (resolved, read) and listings made: what the render depended on. */
   readonly asked = new Set<string>();
@@ -43,33 +106,17 @@ export class CommitFiles implements ProjectReader {
 
   /**
    * The commit's tree below the project directory (`subdir`, repository-relative; "" = the root). `listing` is
-   * the commit's whole tree when the caller already reads it (the planner does): it is not listed twice.
+   * the commit's whole tree when the caller already reads it (the planner does): it is not listed twice. Either is
+   * sorted as git lists it.
    */
-  static async open(dir: string, repo: GitRepo, commit: string, subdir: string, listing?: Promise<TreeEntry[] | undefined>): Promise<CommitFiles> {
+  static async open(dir: string, repo: GitRepo, commit: string, subdir: string, listing?: Promise<TreeEntry[] | Listing | undefined>): Promise<CommitFiles> {
     const files = new CommitFiles(dir, repo.root, commit);
     const prefix = subdir === "" ? "" : `${subdir}/`;
-    const entries = (await listing) ?? (await listTree(repo, commit, { scope: subdir }));
-    for (const e of entries) {
-      if (e.type !== "blob" || !e.path.startsWith(prefix)) continue; // submodules are not project files
-      const rel = e.path.slice(prefix.length);
-      if (rel.split("/").includes(".git")) continue;
-      files.entries.set(rel, { mode: e.mode, oid: e.oid });
-      let child = rel;
-      for (let parent = parentOf(rel); ; parent = parentOf(parent)) {
-        files.addChild(parent, child.slice(parent === "" ? 0 : parent.length + 1));
-        if (files.dirs.has(parent)) break;
-        files.dirs.add(parent);
-        child = parent;
-      }
-    }
-    for (const names of files.children.values()) names.sort();
+    const given = (await listing) ?? (await listTree(repo, commit, { scope: subdir }));
+    const l = Array.isArray(given) ? arrayListing(given) : (given as Listing);
+    // binary search needs the order it compares with: a listing with non-UTF-8 names may be out of it
+    files.entries = new ProjectListing(l.ordered() ? l : arrayListing([...l.all()].sort((a, b) => compareGitPaths(a.path, b.path))), prefix);
     return files;
-  }
-
-  private addChild(dir: string, name: string): void {
-    let list = this.children.get(dir);
-    if (!list) this.children.set(dir, (list = []));
-    if (!list.includes(name)) list.push(name);
   }
 
   resolve(rel: string): ResolvedEntry {
@@ -77,7 +124,7 @@ export class CommitFiles implements ProjectReader {
     if (clean === undefined) throw new ProjectPathError(rel, "outside");
     this.asked.add(clean);
     const real = this.follow(rel, clean);
-    return { rel: clean, real, stat: this.dirs.has(real) ? DIR_STAT : FILE_STAT };
+    return { rel: clean, real, stat: this.entries.isDir(real) ? DIR_STAT : FILE_STAT };
   }
 
   tryResolve(rel: string): ResolvedEntry | undefined {
@@ -112,7 +159,7 @@ export class CommitFiles implements ProjectReader {
     const start = this.tryResolve(relDir);
     if (!start || !start.stat.isDirectory()) return out;
     const walk = (real: string, shown: string, seen: Set<string>) => {
-      for (const name of this.children.get(real) ?? []) {
+      for (const name of this.entries.children(real)) {
         const p = shown ? `${shown}/${name}` : name;
         let target = real ? `${real}/${name}` : name;
         if (this.entries.get(target)?.mode === "120000") {
@@ -124,7 +171,7 @@ export class CommitFiles implements ProjectReader {
             continue; // dangling or looping: nothing to read
           }
         }
-        if (this.dirs.has(target)) {
+        if (this.entries.isDir(target)) {
           if (seen.has(target) || !(opts.descend?.(p) ?? true)) continue;
           walk(target, p, new Set(seen).add(target));
         } else if (this.entries.has(target)) out.push(p);
@@ -153,7 +200,7 @@ export class CommitFiles implements ProjectReader {
         done = [];
         continue;
       }
-      if (entry === undefined && !this.dirs.has(candidate)) throw new ProjectPathError(asked, "missing");
+      if (entry === undefined && !this.entries.isDir(candidate)) throw new ProjectPathError(asked, "missing");
       if (entry !== undefined && parts.length > 0) throw new ProjectPathError(asked, "missing"); // a file is no directory
       done.push(name);
     }
@@ -189,7 +236,4 @@ export class CommitFiles implements ProjectReader {
   }
 }
 
-function parentOf(rel: string): string {
-  const i = rel.lastIndexOf("/");
-  return i < 0 ? "" : rel.slice(0, i);
-}
+

@@ -13,7 +13,7 @@ import { CommitFiles } from "../project/commit-files.js";
 import { projectCommit, worktreeChanges, type ProjectCommit } from "../project/commit.js";
 import type { ProjectReader } from "../project/reader.js";
 import { withUncommitted } from "../project/uncommitted-files.js";
-import type { TreeEntry } from "../git/tree.js";
+import type { Listing, TreeEntry } from "../git/tree.js";
 
 export interface RenderOptions {
   dir: string;
@@ -26,7 +26,7 @@ export interface RenderOptions {
   /** The commit to read (already resolved by the caller); null reads the work tree; default: found here. */
   commit?: ProjectCommit | null;
   /** The whole tree of that commit when the caller already lists it (read once for the render and the plan). */
-  tree?: Promise<TreeEntry[] | undefined>;
+  tree?: Promise<TreeEntry[] | Listing | undefined>;
   /** werf's --giterminism-config: the allow-lists file (default: the project's werf-giterminism.yaml). */
   giterminismConfig?: string;
 }

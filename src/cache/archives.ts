@@ -1,0 +1,390 @@
+// Git archives through the persistent cache (docs/cache.md).
+//
+// An archive is the tar of one mapping (add, to, include/exclude, owner, group; mtime 0) at one root tree: the key.
+// It is kept in the cache as a read-only file beside a small index entry (the tar's size and mtime when it was
+// stored, and each entry's length). The same key again: the cached tar is hard-linked (or copied) to the output.
+// A tree derived from a cached one by `git diff-tree` (src/cache/listing.ts): the new tar is written from the old
+// one, every unchanged entry (same name, kind, mode and object) copied as bytes, consecutive ones in one piece, and
+// only the changed blobs read from git. The index is checked by the store (sha256, key, version); the tar by its
+// size and mtime (a truncated or rewritten file differs), so a tampered tar is never copied from.
+
+import { randomBytes } from "node:crypto";
+import { UserError } from "../diagnostics.js";
+import fs from "node:fs";
+import os from "node:os";
+import { open, type FileHandle } from "node:fs/promises";
+import path from "node:path";
+import { planArchive, writePlannedArchive, type ArchiveSplice, type ArchiveSummary, type PlannedEntry, type ReusableArchive } from "../git/archive.js";
+import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "../git/mapping.js";
+import type { GitRepo } from "../git/repo.js";
+import type { TreeEntry } from "../git/tree.js";
+import type { CachedListing, TreeChange } from "./listing.js";
+import { keyOf, type CacheStore } from "./store.js";
+
+const MODES = ["100644", "100755", "120000"];
+const LITTLE_ENDIAN = os.endianness() === "LE";
+
+/** The numbers as little-endian float64s (one copy on a little-endian machine). */
+function float64LE(values: ArrayLike<number>): Buffer {
+  const f = Float64Array.from(values);
+  if (LITTLE_ENDIAN) return Buffer.from(f.buffer, f.byteOffset, f.byteLength);
+  const b = Buffer.allocUnsafe(f.length * 8);
+  for (let i = 0; i < f.length; i++) b.writeDoubleLE(f[i], i * 8);
+  return b;
+}
+const DIR = 254;
+
+/**
+ * The index of a cached archive, as stored: a JSON line (tar size and mtime, entry count and kinds, object id
+ * length), then per entry its length (float64), its id (a mode byte: index in MODES or DIR; then the raw
+ * object id; archives with other modes are not cached), the end offset of its name (uint32), and the names (UTF-8, as the
+ * summary gives them: directories end with "/"). Tables, so that nothing is decoded per entry to use it.
+ */
+class ArchiveIndex {
+  readonly lengths: Float64Array;
+  constructor(
+    readonly head: { size: number; mtimeMs: number; count: number; files: number; symlinks: number; directories: number; oidLen: number },
+    private readonly lengthBytes: Buffer,
+    readonly ids: Buffer,
+    private readonly nameEnds: Buffer,
+    private readonly nameText: Buffer,
+  ) {
+    this.lengths = new Float64Array(head.count);
+    if (LITTLE_ENDIAN) new Uint8Array(this.lengths.buffer).set(lengthBytes);
+    else for (let i = 0; i < head.count; i++) this.lengths[i] = lengthBytes.readDoubleLE(i * 8);
+  }
+
+  static decode(buf: Buffer): ArchiveIndex | undefined {
+    const nl = buf.indexOf(10);
+    if (nl < 0) return undefined;
+    let head: ArchiveIndex["head"];
+    try {
+      head = JSON.parse(buf.toString("utf8", 0, nl)) as ArchiveIndex["head"];
+    } catch {
+      return undefined;
+    }
+    const { count, oidLen } = head;
+    if (![head.size, head.mtimeMs, count, head.files, head.symlinks, head.directories, oidLen].every((x) => typeof x === "number" && Number.isFinite(x))) return undefined;
+    let o = nl + 1;
+    const take = (n: number) => buf.subarray(o, (o += n));
+    const lengthBytes = take(count * 8);
+    const ids = take(count * (1 + oidLen));
+    const nameEnds = take(count * 4);
+    const nameText = buf.subarray(o);
+    if (nameEnds.length !== count * 4 || (count > 0 && nameEnds.readUInt32LE((count - 1) * 4) !== nameText.length)) return undefined;
+    return new ArchiveIndex(head, lengthBytes, ids, nameEnds, nameText);
+  }
+
+  static encode(
+    head: Omit<ArchiveIndex["head"], "count" | "oidLen">,
+    names: readonly string[],
+    ids: (i: number, out: Buffer, at: number) => void,
+    lengths: ArrayLike<number>,
+    oidLen: number,
+  ): Buffer[] {
+    const count = names.length;
+    const json = Buffer.from(JSON.stringify({ ...head, count, oidLen }) + "\n", "utf8");
+    const lengthBytes = float64LE(lengths);
+    const idBytes = Buffer.alloc(count * (1 + oidLen));
+    for (let i = 0; i < count; i++) ids(i, idBytes, i * (1 + oidLen));
+    // the names written one by one into one buffer (no joined string)
+    const nameEnds = Buffer.allocUnsafe(count * 4);
+    let end = 0;
+    for (let i = 0; i < count; i++) {
+      end += Buffer.byteLength(names[i]);
+      nameEnds.writeUInt32LE(end, i * 4);
+    }
+    const text = Buffer.allocUnsafe(end);
+    for (let i = 0, at = 0; i < count; i++) at += text.write(names[i], at, "utf8");
+    return [json, lengthBytes, idBytes, nameEnds, text];
+  }
+
+  /** The same index with some entries' ids and lengths replaced, and another tar size and mtime. */
+  patched(size: number, mtimeMs: number, kinds: { files: number; symlinks: number }, changes: Map<number, { id: Buffer; length: number }>): Buffer[] {
+    const ids = Buffer.from(this.ids);
+    const lengthBytes = Buffer.from(this.lengthBytes);
+    const w = 1 + this.head.oidLen;
+    for (const [k, c] of changes) {
+      c.id.copy(ids, k * w);
+      lengthBytes.writeDoubleLE(c.length, k * 8);
+    }
+    const json = Buffer.from(JSON.stringify({ ...this.head, size, mtimeMs, ...kinds }) + "\n", "utf8");
+    return [json, lengthBytes, ids, this.nameEnds, this.nameText];
+  }
+
+  get count(): number {
+    return this.head.count;
+  }
+
+  name(i: number): string {
+    const start = i === 0 ? 0 : this.nameEnds.readUInt32LE((i - 1) * 4);
+    return this.nameText.toString("utf8", start, this.nameEnds.readUInt32LE(i * 4));
+  }
+
+  names(): string[] {
+    const out = new Array<string>(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = this.name(i);
+    return out;
+  }
+
+  modeByte(i: number): number {
+    return this.ids[i * (1 + this.head.oidLen)];
+  }
+
+  /** "<git mode> <object id>", "" for a directory. */
+  id(i: number): string {
+    const w = 1 + this.head.oidLen;
+    const m = this.ids[i * w];
+    if (m === DIR) return "";
+    return `${MODES[m] ?? "?"} ${this.ids.toString("hex", i * w + 1, (i + 1) * w)}`;
+  }
+
+  /** Index of planned name `name` (no trailing "/"), or -1; names are sorted as planArchive sorts them. */
+  find(name: string): number {
+    let lo = 0;
+    let hi = this.count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      let v = this.name(mid);
+      if (v.endsWith("/")) v = v.slice(0, -1);
+      if (v < name) lo = mid + 1;
+      else if (v > name) hi = mid - 1;
+      else return mid;
+    }
+    return -1;
+  }
+}
+
+/** The id bytes of a file or link entry (mode byte + raw object id); undefined for a mode the index does not hold. */
+function idBytes(e: TreeEntry, oidLen: number): Buffer | undefined {
+  const m = MODES.indexOf(e.mode);
+  if (m < 0 || e.oid.length !== oidLen * 2) return undefined;
+  const b = Buffer.allocUnsafe(1 + oidLen);
+  b[0] = m;
+  b.write(e.oid, 1, "hex");
+  return b;
+}
+
+function archiveKey(tree: string, m: GitMappingSpec): string {
+  return keyOf("archive", tree, m.add, m.to, m.includePaths, m.excludePaths, m.owner ?? null, m.group ?? null, 0);
+}
+
+function readIndex(store: CacheStore, key: string): { index: ArchiveIndex; tar: string } | undefined {
+  const buf = store.get("archive", key);
+  const index = buf ? ArchiveIndex.decode(buf) : undefined;
+  if (!index) return undefined;
+  const tar = `${store.file("archive", key)}.tar`;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(tar);
+  } catch {
+    return undefined;
+  }
+  if (st.size !== index.head.size || st.mtimeMs !== index.head.mtimeMs) {
+    fs.rmSync(tar, { force: true }); // rewritten or truncated: never read, and made again
+    return undefined;
+  }
+  return { index, tar };
+}
+
+/** When every change the mapping sees modifies a file or link in place (same path before and after, a mode the
+ *  index holds), the entries to write again (index in the old archive → new entry); otherwise undefined. */
+function modifiedInPlace(changes: readonly TreeChange[], mapping: GitMappingSpec, old: ArchiveIndex): Map<number, TreeEntry> | undefined {
+  const matcher = mappingMatcher(mapping);
+  const scope = mappingScope(mapping);
+  const target = mappingTarget(mapping);
+  const modified = new Map<number, TreeEntry>();
+  for (const c of changes) {
+    if (!matcher.isPathMatched(c.path)) continue;
+    if (!c.before || !c.after || c.before.type !== "blob" || c.after.type !== "blob" || !MODES.includes(c.after.mode)) return undefined;
+    if (c.after.oid.length !== old.head.oidLen * 2) return undefined;
+    const rel = matcher.relative(c.path)!;
+    const name = scope !== "" && c.path === scope ? target : target === "" ? rel : `${target}/${rel}`;
+    const k = old.find(name);
+    if (k < 0 || old.modeByte(k) === DIR) return undefined;
+    modified.set(k, c.after);
+  }
+  return modified;
+}
+
+/** Puts the cached tar at `outFile`: a hard link, or a copy across file systems. */
+function place(tar: string, outFile: string): void {
+  fs.rmSync(outFile, { force: true });
+  try {
+    fs.linkSync(tar, outFile);
+  } catch {
+    fs.copyFileSync(tar, outFile);
+  }
+}
+
+/** How many archives this process served each way (for the tests and the bench). */
+export const archiveCounts = { cache: 0, modified: 0, spliced: 0, written: 0 };
+
+export interface CachedArchiveStats {
+  how?: "cache" | "modified" | "spliced" | "written";
+}
+
+/**
+ * Writes the archive of `mapping` over `scoped` (the mapping's `add` scope of `listing`, without submodules) to
+ * `outFile` through the cache; undefined when the cache cannot serve it (submodules in scope, cache not writable):
+ * the caller then writes the archive itself. Same bytes as writeGitArchive. The summary's `entries` are filled only
+ * with `names` (a cached archive does not read them otherwise).
+ */
+export async function writeCachedArchive(
+  store: CacheStore,
+  repo: GitRepo,
+  listing: CachedListing,
+  scopedLater: () => Promise<readonly TreeEntry[]>,
+  mapping: GitMappingSpec,
+  outFile: string,
+  opts: { names?: boolean; stats?: CachedArchiveStats } = {},
+): Promise<ArchiveSummary | undefined> {
+  // an archive is cached only when its scope holds no submodule and only modes the index holds: a cached one (and
+  // one made from it by changes that only modify files in place) needs no listing of the scope
+  const key = archiveKey(listing.tree, mapping);
+  const tar = `${store.file("archive", key)}.tar`;
+  const summaryOf = (index: ArchiveIndex, kinds?: { files: number; symlinks: number }): ArchiveSummary => ({
+    entries: opts.names ? index.names() : [],
+    files: kinds?.files ?? index.head.files,
+    symlinks: kinds?.symlinks ?? index.head.symlinks,
+    directories: index.head.directories,
+    skippedSubmodules: [],
+  });
+  const hit = readIndex(store, key);
+  if (hit) {
+    try {
+      place(hit.tar, outFile);
+      archiveCounts.cache++;
+      if (opts.stats) opts.stats.how = "cache";
+      return summaryOf(hit.index);
+    } catch {
+      // evicted by another process meanwhile: made again below
+    }
+  }
+  const old = listing.base ? readIndex(store, archiveKey(listing.base.tree, mapping)) : undefined;
+  const modified = old ? modifiedInPlace(listing.base!.changes, mapping, old.index) : undefined;
+  try {
+    fs.mkdirSync(path.dirname(tar), { recursive: true, mode: 0o700 });
+    if (old && modified && modified.size === 0) {
+      // nothing the mapping sees changed: the same archive under the new tree's key
+      fs.rmSync(tar, { force: true });
+      fs.linkSync(old.tar, tar);
+      const st = fs.statSync(tar);
+      store.put("archive", key, old.index.patched(st.size, st.mtimeMs, old.index.head, new Map()));
+      place(tar, outFile);
+      archiveCounts.cache++;
+      if (opts.stats) opts.stats.how = "cache";
+      return summaryOf(old.index);
+    }
+  } catch {
+    return undefined;
+  }
+  const scoped = old && modified ? [] : await scopedLater();
+  if (!(old && modified) && (scoped.length === 0 || scoped.some((e) => e.type === "commit" || !MODES.includes(e.mode)))) return undefined;
+  const oidLen = old && modified ? old.index.head.oidLen : scoped[0].oid.length / 2;
+  const tmp = `${tar}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  let oldFile: FileHandle | undefined;
+  let index: Buffer[];
+  let summary: ArchiveSummary;
+  let how: CachedArchiveStats["how"];
+  try {
+    if (old && modified) {
+      // write the modified entries again, copy everything between them
+      how = "modified";
+      oldFile = await open(old.tar, "r");
+      const order = [...modified.keys()].sort((a, b) => a - b);
+      const offsets = new Float64Array(old.index.count + 1);
+      for (let i = 0; i < old.index.count; i++) offsets[i + 1] = offsets[i] + old.index.lengths[i];
+      const planned: PlannedEntry[] = [];
+      const ranges: ArchiveSplice["ranges"] = [];
+      let from = 0;
+      order.forEach((k, n) => {
+        if (offsets[k] > offsets[from]) ranges.push({ before: n, offset: offsets[from], length: offsets[k] - offsets[from] });
+        const e = modified.get(k)!;
+        planned.push({ name: old.index.name(k), kind: e.mode === "120000" ? "symlink" : "file", source: e });
+        from = k + 1;
+      });
+      const end = old.index.count;
+      if (offsets[end] > offsets[from]) ranges.push({ before: planned.length, offset: offsets[from], length: offsets[end] - offsets[from] });
+      const lengths: number[] = [];
+      await writePlannedArchive(repo, planned, mapping, tmp, { splice: { file: oldFile, ranges }, lengths });
+      const kinds = { files: old.index.head.files, symlinks: old.index.head.symlinks };
+      const changes = new Map<number, { id: Buffer; length: number }>();
+      order.forEach((k, n) => {
+        const wasLink = old.index.modeByte(k) === MODES.indexOf("120000");
+        const isLink = planned[n].kind === "symlink";
+        if (wasLink !== isLink) {
+          kinds.files += wasLink ? 1 : -1;
+          kinds.symlinks += wasLink ? -1 : 1;
+        }
+        changes.set(k, { id: idBytes(modified.get(k)!, oidLen)!, length: lengths[n] });
+      });
+      fs.chmodSync(tmp, 0o444);
+      fs.renameSync(tmp, tar);
+      const st = fs.statSync(tar);
+      index = old.index.patched(st.size, st.mtimeMs, kinds, changes);
+      summary = summaryOf(old.index, kinds); // the same names
+    } else {
+      const { planned } = planArchive(scoped, mapping);
+      let reuse: ReusableArchive | undefined;
+      how = "written";
+      if (old && old.index.head.oidLen === oidLen) {
+        // entries equal to the old archive's (same name and id) are copied from it
+        how = "spliced";
+        const oldNames = old.index.names();
+        const at = new Float64Array(planned.length).fill(-1);
+        const lengths = new Float64Array(planned.length);
+        let j = 0;
+        let offset = 0;
+        for (let i = 0; i < planned.length; i++) {
+          const p = planned[i];
+          const bare = (n: string) => (n.endsWith("/") ? n.slice(0, -1) : n);
+          while (j < oldNames.length && bare(oldNames[j]) < p.name) offset += old.index.lengths[j++];
+          const name = p.kind === "dir" ? `${p.name}/` : p.name;
+          if (j < oldNames.length && oldNames[j] === name && old.index.id(j) === (p.kind === "dir" ? "" : `${p.source.mode} ${p.source.oid}`)) {
+            at[i] = offset;
+            lengths[i] = old.index.lengths[j];
+          }
+        }
+        oldFile = await open(old.tar, "r");
+        reuse = { file: oldFile, at, lengths };
+      }
+      const lengths: number[] = [];
+      summary = await writePlannedArchive(repo, planned, mapping, tmp, { reuse, lengths });
+      fs.chmodSync(tmp, 0o444);
+      fs.renameSync(tmp, tar);
+      const st = fs.statSync(tar);
+      const w = 1 + oidLen;
+      index = ArchiveIndex.encode(
+        { size: st.size, mtimeMs: st.mtimeMs, files: summary.files, symlinks: summary.symlinks, directories: summary.directories },
+        summary.entries,
+        (i, out, at) => {
+          const p = planned[i];
+          if (p.kind === "dir") out[at] = DIR;
+          else {
+            out[at] = MODES.indexOf(p.source.mode);
+            out.write(p.source.oid, at + 1, w - 1, "hex");
+          }
+        },
+        lengths,
+        oidLen,
+      );
+      if (!opts.names) summary.entries = [];
+    }
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    if (e instanceof UserError) throw e;
+    return undefined; // the cache folder is not writable, or the old archive went away: written without the cache
+  } finally {
+    await oldFile?.close();
+  }
+  store.put("archive", key, index);
+  try {
+    place(tar, outFile);
+  } catch {
+    return undefined; // evicted by another process meanwhile: written without the cache
+  }
+  archiveCounts[how]++;
+  if (opts.stats) opts.stats.how = how;
+  return summary;
+}

@@ -1,0 +1,173 @@
+// A commit's `ls-tree -r` listing through the persistent cache (docs/cache.md).
+//
+// A listing is keyed by its root tree id: the id is the hash of the whole tree, so the listing it names can only be
+// the one stored. A per-repository pointer remembers the last tree listed; a commit whose tree is not cached yet is
+// listed from that one and `git diff-tree -r` between the two trees (cost proportional to the change), else with
+// `git ls-tree` as before. The changes are kept, so the planner can update results derived from the old listing
+// (src/cache/mapping-results.ts) instead of recomputing them.
+
+import { UserError } from "../diagnostics.js";
+import { runGit, type GitRepo } from "../git/repo.js";
+import { arrayListing, compareGitPaths, encodeRecord, listingLowerBound, listTree, RawListing, type Listing, type TreeEntry } from "../git/tree.js";
+
+export { compareGitPaths };
+import { keyOf, type CacheStore } from "./store.js";
+
+/** One path that differs between two trees: its entry before and after (undefined: absent). */
+export interface TreeChange {
+  path: string;
+  before?: TreeEntry;
+  after?: TreeEntry;
+}
+
+export interface CachedListing {
+  tree: string;
+  /** Decoded where it is looked at (RawListing), or all at once with `listing.all()`. */
+  listing: Listing;
+  /** How it was obtained. */
+  how: "cache" | "diff" | "ls-tree";
+  /** With how = "diff": the tree it was derived from and the changes. */
+  base?: { tree: string; changes: TreeChange[] };
+}
+
+const MODES = ["100644", "100755", "120000", "040000", "160000"];
+
+/** `git diff-tree -r -z` from tree `from` to tree `to`: every file, link or submodule that differs. */
+export async function diffTrees(repo: GitRepo, from: string, to: string): Promise<TreeChange[]> {
+  const r = await runGit(repo.root, ["diff-tree", "-r", "-z", "--no-renames", "--full-index", from, to]);
+  if (r.code !== 0) throw new UserError({ message: `cannot compare trees ${from} and ${to}: ${r.stderr.split("\n")[0]}` });
+  const out: TreeChange[] = [];
+  const text = r.stdout;
+  let o = 0;
+  while (o < text.length) {
+    const nul = text.indexOf(0, o);
+    if (nul < 0) break;
+    // ":<old mode> <new mode> <old oid> <new oid> <status>"
+    const [oldMode, newMode, oldOid, newOid] = text.toString("latin1", o + 1, nul).split(" ");
+    const end = text.indexOf(0, nul + 1);
+    const p = text.toString("utf8", nul + 1, end < 0 ? text.length : end);
+    o = end < 0 ? text.length : end + 1;
+    const entry = (mode: string, oid: string): TreeEntry | undefined =>
+      /^0+$/.test(mode) ? undefined : { path: p, mode: MODES.find((m) => m === mode) ?? mode, type: mode === "160000" ? "commit" : mode === "040000" ? "tree" : "blob", oid };
+    out.push({ path: p, before: entry(oldMode, oldOid), after: entry(newMode, newOid) });
+  }
+  return out;
+}
+
+/** `entries` (sorted as git lists them) with `changes` applied, in the same order. */
+export function applyChanges(entries: readonly TreeEntry[], changes: readonly TreeChange[]): TreeEntry[] {
+  const out = entries.slice();
+  // few changes: each placed by binary search (git's order is UTF-8 byte order of the paths)
+  for (const c of [...changes].sort((x, y) => compareGitPaths(x.path, y.path))) {
+    let lo = 0;
+    let hi = out.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareGitPaths(out[mid].path, c.path) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const present = lo < out.length && out[lo].path === c.path;
+    if (c.after) {
+      if (present) out[lo] = c.after;
+      else out.splice(lo, 0, c.after);
+    } else if (present) {
+      out.splice(lo, 1);
+    }
+  }
+  return out;
+}
+
+/** The listing `changes` make of `old`: the unchanged records' bytes copied, the changed ones written; cost
+ *  proportional to the changes (and one copy of the bytes). */
+export function applyRawChanges(old: RawListing, changes: readonly TreeChange[]): RawListing {
+  if (!old.ordered()) {
+    const entries = applyChanges(old.all(), changes);
+    return RawListing.parse(Buffer.from(entries.map(encodeRecord).join(""), "utf8"))!;
+  }
+  const pieces: Buffer[] = [];
+  let from = 0;
+  for (const c of [...changes].sort((x, y) => compareGitPaths(x.path, y.path))) {
+    const i = listingLowerBound(old, c.path, from);
+    pieces.push(old.slice(from, i));
+    if (c.after) pieces.push(Buffer.from(encodeRecord(c.after), "utf8"));
+    from = i < old.length && old.path(i) === c.path ? i + 1 : i;
+  }
+  pieces.push(old.slice(from, old.length));
+  return RawListing.parse(Buffer.concat(pieces))!;
+}
+
+/** The root tree id of `commit`. */
+export async function rootTree(repo: GitRepo, commit: string): Promise<string> {
+  return (await repo.git(["rev-parse", "--verify", `${commit}^{tree}`], "resolving the commit's tree")).toString("utf8").trim();
+}
+
+/** How many listings in a row are stored as changes to the one before (then a whole listing again). */
+const MAX_DELTAS = 16;
+
+interface Delta {
+  base: string;
+  depth: number;
+  changes: TreeChange[];
+}
+
+function readDelta(store: CacheStore, tree: string): Delta | undefined {
+  const buf = store.get("listing-delta", tree);
+  if (!buf) return undefined;
+  try {
+    const d = JSON.parse(buf.toString("utf8")) as Delta;
+    return typeof d.base === "string" && typeof d.depth === "number" && Array.isArray(d.changes) ? d : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The listing of `tree`: stored whole, or as changes to another stored listing. */
+function readListing(store: CacheStore, tree: string, depth = 0): { listing: RawListing; depth: number } | undefined {
+  const buf = store.get("listing", tree);
+  const whole = buf ? RawListing.parse(buf) : undefined;
+  if (whole) return { listing: whole, depth: 0 };
+  const delta = depth < MAX_DELTAS ? readDelta(store, tree) : undefined;
+  const base = delta ? readListing(store, delta.base, depth + 1) : undefined;
+  return delta && base ? { listing: applyRawChanges(base.listing, delta.changes), depth: base.depth + 1 } : undefined;
+}
+
+/** The listing of `tree` (at `commit` of `repo`), from the cache when it holds it, else derived from the last
+ *  listing of this repository with `git diff-tree` (and stored as those changes), else listed (and stored whole, as
+ *  git wrote it). */
+export async function cachedListTree(store: CacheStore, repo: GitRepo, commit: string, tree?: string): Promise<CachedListing> {
+  tree ??= await rootTree(repo, commit);
+  const hit = readListing(store, tree);
+  const lastKey = keyOf("last-tree", repo.root);
+  const last = store.get("pointer", lastKey)?.toString("utf8");
+  if (hit) {
+    if (last !== tree) store.put("pointer", lastKey, tree);
+    return { tree, listing: hit.listing, how: "cache" };
+  }
+  let result: CachedListing | undefined;
+  if (last && /^[0-9a-f]{40,64}$/.test(last) && last !== tree) {
+    const old = readListing(store, last);
+    if (old) {
+      try {
+        const changes = await diffTrees(repo, last, tree);
+        const listing = applyRawChanges(old.listing, changes);
+        result = { tree, listing, how: "diff", base: { tree: last, changes } };
+        if (old.depth < MAX_DELTAS - 1 && changes.length < old.listing.length / 8) {
+          store.put("listing-delta", tree, JSON.stringify({ base: last, depth: old.depth + 1, changes } satisfies Delta));
+        } else {
+          store.put("listing", tree, listing.buf);
+        }
+      } catch {
+        result = undefined; // the old tree is gone from this repository (gc): list it
+      }
+    }
+  }
+  if (!result) {
+    // parsed as it came (the objects are needed on a first run anyway); git's bytes stored as they are, in pieces
+    const raw: Buffer[] = [];
+    const entries = await listTree(repo, commit, {}, raw);
+    result = { tree, listing: arrayListing(entries), how: "ls-tree" };
+    store.put("listing", tree, raw);
+  }
+  store.put("pointer", lastKey, tree);
+  return result;
+}

@@ -1,0 +1,226 @@
+// The persistent cache: results keyed by content, under the user's cache dir (docs/cache.md).
+//
+// An entry is one file `<dir>/v<FORMAT>/<kind>/<sha256 of the key>`: a header naming the format, the tool version,
+// the key itself and the payload's length and sha256, then the payload. A read checks all of them, so a truncated,
+// garbled or foreign file is a miss (and is removed), never a result. The key is what proves the content: a git
+// tree or blob id, a mask set, a config digest; an entry whose key is not the one asked for is never read.
+// Writes go to a temp file in the same folder, then `rename`: another process sees the whole entry or none.
+// Size: after a process has written, when the cache holds more than `maxBytes`, the least recently used entries
+// (by mtime, refreshed on every hit) are removed down to 80 % of it.
+//
+// Environment: STAPEL2DOCKER_CACHE_DIR (default `$XDG_CACHE_HOME/stapel2docker/cache` or
+// `~/.cache/stapel2docker/cache`), STAPEL2DOCKER_CACHE=off (or 0/false/no) disables it,
+// STAPEL2DOCKER_CACHE_MAX_MB bounds it (default 4096).
+
+import { createHash, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { VERSION } from "../version.js";
+
+/** Bumped when an entry's meaning or layout changes: older entries are then never read. */
+export const CACHE_FORMAT = 1;
+const MAGIC = "stapel2docker-cache";
+const DEFAULT_MAX_MB = 4096;
+
+export interface CacheOptions {
+  /** The cache folder (the store uses `<dir>/v<FORMAT>`). */
+  dir: string;
+  /** Bound on the total size of entries, bytes. */
+  maxBytes?: number;
+  /** Tool version in every key (tests pass another to check that a new version ignores old entries). */
+  version?: string;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  /** Entries found but refused (truncated, garbled, another key or version). */
+  rejected: number;
+  writes: number;
+  evicted: number;
+}
+
+/** The default cache folder, or undefined when the environment disables the cache. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const off = (env.STAPEL2DOCKER_CACHE ?? "").toLowerCase();
+  if (off === "off" || off === "0" || off === "false" || off === "no") return undefined;
+  if (env.STAPEL2DOCKER_CACHE_DIR) return path.resolve(env.STAPEL2DOCKER_CACHE_DIR);
+  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), ".cache");
+  return path.join(base, "stapel2docker", "cache");
+}
+
+/** The store the environment asks for (undefined: disabled). */
+export function cacheFromEnv(env: NodeJS.ProcessEnv = process.env): CacheStore | undefined {
+  const dir = defaultCacheDir(env);
+  if (!dir) return undefined;
+  const mb = Number(env.STAPEL2DOCKER_CACHE_MAX_MB);
+  return new CacheStore({ dir, maxBytes: (Number.isFinite(mb) && mb > 0 ? mb : DEFAULT_MAX_MB) * 1048576 });
+}
+
+function sha256(data: string | Buffer): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+export class CacheStore {
+  readonly root: string;
+  readonly maxBytes: number;
+  private readonly version: string;
+  private wrote = false;
+  private broken = false;
+  readonly stats: CacheStats = { hits: 0, misses: 0, rejected: 0, writes: 0, evicted: 0 };
+
+  constructor(opts: CacheOptions) {
+    this.root = path.join(opts.dir, `v${CACHE_FORMAT}`);
+    this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_MB * 1048576;
+    this.version = opts.version ?? VERSION;
+  }
+
+  /** The key as stored in the header: the caller's parts plus format and tool version. */
+  private fullKey(kind: string, key: string): string {
+    return JSON.stringify([MAGIC, CACHE_FORMAT, this.version, kind, key]);
+  }
+
+  /** Where the entry of `kind`/`key` lives. */
+  file(kind: string, key: string): string {
+    if (!/^[a-z][a-z0-9-]*$/.test(kind)) throw new Error(`cache kind ${JSON.stringify(kind)}`);
+    return path.join(this.root, kind, sha256(this.fullKey(kind, key)));
+  }
+
+  /** The payload stored for `kind`/`key`, or undefined (absent, unreadable, or failing any check). */
+  get(kind: string, key: string): Buffer | undefined {
+    if (this.broken) return undefined;
+    const file = this.file(kind, key);
+    let data: Buffer;
+    try {
+      data = fs.readFileSync(file);
+    } catch {
+      this.stats.misses++;
+      return undefined;
+    }
+    const payload = this.check(data, this.fullKey(kind, key));
+    if (!payload) {
+      this.stats.rejected++;
+      this.stats.misses++;
+      fs.rmSync(file, { force: true });
+      return undefined;
+    }
+    this.stats.hits++;
+    // least recently used = oldest mtime
+    try {
+      const now = new Date();
+      fs.utimesSync(file, now, now);
+    } catch {
+      // removed meanwhile by another process's eviction: the payload read is whole anyway
+    }
+    return payload;
+  }
+
+  /** The payload when the header of `data` is ours and proves it; else undefined. */
+  private check(data: Buffer, fullKey: string): Buffer | undefined {
+    const nl = data.indexOf(10);
+    if (nl < 0 || nl > 1 << 20) return undefined;
+    let header: { key?: unknown; length?: unknown; sha256?: unknown };
+    try {
+      header = JSON.parse(data.toString("utf8", 0, nl)) as typeof header;
+    } catch {
+      return undefined;
+    }
+    if (header.key !== fullKey || typeof header.length !== "number" || typeof header.sha256 !== "string") return undefined;
+    const payload = data.subarray(nl + 1);
+    if (payload.length !== header.length || sha256(payload) !== header.sha256) return undefined;
+    return payload;
+  }
+
+  /** Stores `payload` for `kind`/`key` (temp file + rename). Failures (read-only or full disk) turn the cache off
+   *  for this process: a cache never fails the command. */
+  put(kind: string, key: string, payload: Buffer | string | readonly Buffer[]): void {
+    if (this.broken) return;
+    // pieces are hashed and written one after another: a big payload is never copied into one buffer
+    const pieces = typeof payload === "string" ? [Buffer.from(payload, "utf8")] : Buffer.isBuffer(payload) ? [payload] : payload;
+    const file = this.file(kind, key);
+    const hash = createHash("sha256");
+    let length = 0;
+    for (const piece of pieces) {
+      hash.update(piece);
+      length += piece.length;
+    }
+    const header = JSON.stringify({ key: this.fullKey(kind, key), length, sha256: hash.digest("hex") }) + "\n";
+    const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 }); // private: entries hold the repositories' files
+      const fd = fs.openSync(tmp, "wx", 0o600);
+      try {
+        fs.writeSync(fd, header);
+        for (const piece of pieces) for (let off = 0; off < piece.length; ) off += fs.writeSync(fd, piece, off);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(tmp, file);
+      this.stats.writes++;
+      this.wrote = true;
+    } catch {
+      fs.rmSync(tmp, { force: true });
+      this.broken = true;
+    }
+  }
+
+  /** Removes the least recently used entries while the cache is over its bound (only after this process wrote).
+   *  Temp files of other processes younger than an hour are left alone. */
+  evict(): void {
+    if (!this.wrote || this.broken) return;
+    this.wrote = false;
+    // an entry and its companion files (`<entry>.tar`) live and go together; the entry's mtime is its last use
+    const groups = new Map<string, { files: string[]; size: number; mtime: number }>();
+    let total = 0;
+    let kinds: string[];
+    try {
+      kinds = fs.readdirSync(this.root);
+    } catch {
+      return;
+    }
+    const now = Date.now();
+    for (const kind of kinds) {
+      let names: string[];
+      try {
+        names = fs.readdirSync(path.join(this.root, kind));
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const file = path.join(this.root, kind, name);
+        try {
+          const st = fs.statSync(file);
+          if (name.includes(".tmp-")) {
+            if (now - st.mtimeMs > 3600_000) fs.rmSync(file, { force: true });
+            continue;
+          }
+          const id = file.replace(/\.tar$/, "");
+          let g = groups.get(id);
+          if (!g) groups.set(id, (g = { files: [], size: 0, mtime: 0 }));
+          g.files.push(file);
+          g.size += st.size;
+          g.mtime = Math.max(g.mtime, st.mtimeMs);
+          total += st.size;
+        } catch {
+          // removed by another process meanwhile
+        }
+      }
+    }
+    if (total <= this.maxBytes) return;
+    const order = [...groups.entries()].sort((a, b) => a[1].mtime - b[1].mtime || (a[0] < b[0] ? -1 : 1));
+    const goal = this.maxBytes * 0.8;
+    for (const [, g] of order) {
+      if (total <= goal) break;
+      // the entry first: its companion is never used without it
+      for (const f of [...g.files].sort((a, b) => a.length - b.length)) fs.rmSync(f, { force: true });
+      total -= g.size;
+      this.stats.evicted++;
+    }
+  }
+}
+
+/** A key part for structured values (stable JSON). */
+export function keyOf(...parts: unknown[]): string {
+  return JSON.stringify(parts);
+}
