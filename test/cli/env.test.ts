@@ -114,3 +114,14 @@ test("env: build --help lists every option's variables", () => {
   // every long option of build has a line
   for (const o of build.options) if (o.long && o.long !== "--help") assert.match(help, new RegExp(`^  ${o.long} `, "m"), o.long);
 });
+
+test("env: envSetsOptions tells the no-op fast path (which reads only the command line) to leave the build to the full command", async () => {
+  const { envSetsOptions } = await import("../../src/cli/env.js");
+  assert.equal(envSetsOptions({ PATH: "/bin", HOME: "/root" }), false);
+  assert.equal(envSetsOptions({ WERF_ENV: "" }), false);
+  assert.equal(envSetsOptions({ WERF_ENV: "production" }), true);
+  assert.equal(envSetsOptions({ WERF_ADD_CUSTOM_TAG_1: "%image%-x" }), true);
+  assert.equal(envSetsOptions({ BUILDKIT_PROGRESS: "plain" }), true);
+  // a bad value: the full command reports it
+  assert.equal(envSetsOptions({ WERF_ADD_CUSTOM_TAG_1: "%image_content_based_tag%" }), true);
+});
