@@ -172,7 +172,8 @@ export function withEnv(cmd: Command, bindings: readonly EnvBinding[]): Command 
  *  src/cli/build-noop.ts, which reads only the command line, then leaves the build to the full command. */
 export function envSetsOptions(environ: NodeJS.ProcessEnv): boolean {
   try {
-    return [...CONFIG_ENV, ...BUILD_ENV].some((b) => lookup(b, environ) !== undefined);
+    // --progress only changes how a bake is shown, and a no-op build runs none (CI often sets BUILDKIT_PROGRESS)
+    return [...CONFIG_ENV, ...BUILD_ENV].some((b) => b.key !== "progress" && lookup(b, environ) !== undefined);
   } catch {
     return true; // a bad value: the full command says what is wrong
   }
