@@ -6,7 +6,7 @@
 // The whole suite (no filter) first brings the build stack up, saying each step and its time (scripts/stack/up.sh,
 // then the ansible tests' Debian images: scripts/stack/ansible-image.sh; docs/stack.md); STAPEL2DOCKER_NO_STACK=1
 // leaves that to the tests that need it. Tests get a temp folder of their own (TMPDIR) for the run; what they leave
-// in it is listed, then removed.
+// in it is listed, then removed. XDG_CACHE_HOME points at a folder of the run, removed after it.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -59,8 +59,12 @@ if (files.length === 0) {
   process.exit(1);
 }
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-run-"));
+// the caches the CLI keeps under the user's cache dir (persistent cache, labels, final tags, no-op entries) live for
+// the run only: tests neither see a developer's caches nor leave theirs behind
+const cacheHome = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-cache-"));
 const t0 = Date.now();
-const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit", env: { ...process.env, TMPDIR: tmp } });
+const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit", env: { ...process.env, TMPDIR: tmp, XDG_CACHE_HOME: cacheHome } });
+fs.rmSync(cacheHome, { recursive: true, force: true });
 const left = fs.readdirSync(tmp);
 if (left.length) {
   // grouped by name without its random suffix (mkdtemp's 6 characters), so the test that leaks is easy to find
