@@ -20,8 +20,14 @@ export function git(dir: string, ...args: string[]): string {
   return execFileSync("git", args, { cwd: dir, env: ENV, encoding: "utf8" }).trim();
 }
 
+const madeDirs: string[] = [];
+
+/** A new folder under the temp dir, removed when the test file's process exits (each test file runs in its own). */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(tmpdir(), `s2d-${prefix}-`));
+  const dir = mkdtempSync(path.join(tmpdir(), `s2d-${prefix}-`));
+  if (madeDirs.length === 0) process.once("exit", () => { for (const d of madeDirs) rmSync(d, { recursive: true, force: true }); });
+  madeDirs.push(dir);
+  return dir;
 }
 
 export function writeFile(root: string, rel: string, content: string | Buffer, mode?: number): void {

@@ -3,7 +3,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { UserError } from "../../src/diagnostics.js";
@@ -13,6 +12,7 @@ import { assumedImageConfigResolver } from "../../src/docker/image-config.js";
 import { dockerfileContextFolder, writeDockerfileContexts } from "../../src/emit/dockerfile-context.js";
 import { giterminismWarnings } from "../../src/config/giterminism.js";
 import { loadWerfConfig } from "../../src/config/index.js";
+import { tempDir } from "../git/gitFixture.js";
 
 const GIT_ENV = {
   ...process.env,
@@ -37,7 +37,7 @@ function write(dir: string, files: Record<string, string>): void {
 
 /** A repository whose project is `sub` (werf.yaml in a subdirectory, as some real configs have it). */
 function repo(files: Record<string, string>, sub = ""): { root: string; dir: string } {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-giterminism-"));
+  const root = tempDir("giterminism");
   git(root, "init", "-q", "-b", "main");
   const dir = path.join(root, sub);
   write(dir, files);
@@ -235,7 +235,7 @@ test("Dockerfile images: contextAddFiles and what config.dockerfile accepts come
   write(dir, { "docker/gen/a.txt": "generated\n", "docker/Dockerfile": "FROM scratch\nCOPY . /ctx\n", "docker/.dockerignore": "edited\n", "docker/app.txt": "edited\n" });
   const opts = { dir, environ: {}, baseImages: assumedImageConfigResolver };
   const contexts = async (plan: Awaited<ReturnType<typeof planProject>>) => {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-ctx-"));
+    const out = tempDir("ctx");
     await writeDockerfileContexts(plan, out);
     const ctx = path.join(out, dockerfileContextFolder(plan.dockerfileImages[0]!));
     const read = (f: string) => fs.readFileSync(path.join(ctx, f), "utf8");

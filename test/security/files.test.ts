@@ -8,9 +8,10 @@ import { test } from "node:test";
 import { UserError } from "../../src/diagnostics.js";
 import { renderWerfConfig } from "../../src/template/render.js";
 import { TemplateError } from "../../src/template/template.js";
+import { tempDir } from "../git/gitFixture.js";
 
 function project(files: Record<string, string>, links: Record<string, string> = {}): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-sec-files-"));
+  const dir = tempDir("sec-files");
   for (const [rel, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.writeFileSync(path.join(dir, rel), content);
@@ -54,7 +55,7 @@ test(".Files.Get of a committed link to /proc/self/environ is refused and leaks 
 });
 
 test(".Files.Get through a linked directory, relative or absolute, that leads outside is refused", async () => {
-  const outside = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-sec-outside-"));
+  const outside = tempDir("sec-outside");
   fs.writeFileSync(path.join(outside, "secret.txt"), SECRET);
   for (const target of [outside, path.relative(os.tmpdir(), outside).replace(/^/, "../")]) {
     const dir = project({ "werf.yaml": 'v: {{ .Files.Get "conf/secret.txt" }}\n' }, { conf: target });
@@ -104,7 +105,7 @@ test("a link loop is an error, not a hang", async () => {
 });
 
 test("werf.yaml or a .werf template linked outside the project is a UserError and leaks nothing", async () => {
-  const outside = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-sec-outside-"));
+  const outside = tempDir("sec-outside");
   fs.writeFileSync(path.join(outside, "werf.yaml"), `project: ${SECRET}\n`);
   fs.writeFileSync(path.join(outside, "x.tmpl"), SECRET);
   const cfg = project({}, { "werf.yaml": path.join(outside, "werf.yaml") });

@@ -3,7 +3,6 @@
 // (config.stapel.mount.allowFromPaths); everything else is refused, located at the mount.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { UserError } from "../../src/diagnostics.js";
@@ -12,9 +11,10 @@ import { checkHostPaths, loadGiterminism, parseGiterminism } from "../../src/con
 import { ProjectFiles } from "../../src/project/files.js";
 import { renderWerfConfig } from "../../src/template/render.js";
 import { TemplateError } from "../../src/template/template.js";
+import { tempDir } from "../git/gitFixture.js";
 
 function project(files: Record<string, string>, links: Record<string, string> = {}): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-sec-host-"));
+  const dir = tempDir("sec-host");
   for (const [rel, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.writeFileSync(path.join(dir, rel), content);
@@ -39,7 +39,7 @@ async function hostPathErrors(dir: string, giterminismConfig?: string): Promise<
 }
 
 test("fromPath: absolute, ~, .. and a link leading out are refused at their mount; project paths are fine", async () => {
-  const outside = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-sec-out-"));
+  const outside = tempDir("sec-out");
   const dir = project(
     {
       "werf.yaml":
@@ -72,7 +72,7 @@ test("config.stapel.mount.allowFromPaths allows host paths (exact, a parent, glo
 });
 
 test("--giterminism-config takes the allow-lists from the operator's file instead of the project's", async () => {
-  const trusted = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "s2d-sec-trusted-")), "werf-giterminism.yaml");
+  const trusted = path.join(tempDir("sec-trusted"), "werf-giterminism.yaml");
   fs.writeFileSync(trusted, "giterminismConfigVersion: 1\nconfig:\n  stapel:\n    mount:\n      allowFromPaths: [/srv/cache]\n");
   const dir = project({
     "werf.yaml": HEAD + "- fromPath: /srv/cache\n  to: /a\n- fromPath: /\n  to: /b\n",
@@ -152,7 +152,7 @@ test("a remote git password comes only from variables and host files config.secr
 });
 
 test("a Dockerfile image's context or Dockerfile reached through a link leading outside is refused", async () => {
-  const outside = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-sec-ctx-"));
+  const outside = tempDir("sec-ctx");
   fs.writeFileSync(path.join(outside, "Dockerfile"), "FROM scratch\n");
   const doc = (context: string, dockerfile: string) => `project: p\nconfigVersion: 1\n---\nimage: web\ndockerfile: ${dockerfile}\ncontext: ${context}\n`;
   const check = async (files: Record<string, string>, links: Record<string, string>) => {

@@ -3,16 +3,16 @@
 // reach the YAML are located too.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { UserError } from "../../src/diagnostics.js";
 import { loadWerfConfig } from "../../src/config/index.js";
 import { renderWerfConfig } from "../../src/template/render.js";
 import { MAX_TEMPLATE_FILE_BYTES, findInvalidUtf8 } from "../../src/template/read.js";
+import { tempDir } from "../git/gitFixture.js";
 
 function project(files: Record<string, string | Buffer>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-read-"));
+  const dir = tempDir("read");
   for (const [name, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     fs.writeFileSync(path.join(dir, name), content);

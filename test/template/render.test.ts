@@ -2,7 +2,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { UserError } from "../../src/diagnostics.js";
@@ -11,9 +10,10 @@ import { loadWerfConfig } from "../../src/config/index.js";
 import { TemplateError } from "../../src/template/template.js";
 import { goTimeString, tplTemplateName } from "../../src/template/werf.js";
 import { adler32 } from "../../src/template/sprig/encoding.js";
+import { tempDir } from "../git/gitFixture.js";
 
 function project(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "s2d-render-"));
+  const dir = tempDir("render");
   for (const [rel, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.writeFileSync(path.join(dir, rel), content);
