@@ -33,11 +33,13 @@ import { parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAg
 import { buildTimeSources, dependencyValues, type DependencyValues } from "./dependencies.js";
 import { dependencySources } from "../emit/dependencies.js";
 import { writeSecretValues } from "../emit/secrets.js";
-import { resolveToolchain } from "../toolchain/image.js";
+import { localToolchain, resolveToolchain } from "../toolchain/image.js";
 import { builderArgs } from "./builders.js";
 import { fillCacheRepos, normalizeRepo, takeFromOtherRepos, type OtherRepos } from "../storage/repos.js";
 import { makeRecords, writeRecords } from "../cleanup/records.js";
 import { StageVanished, vanishedStages } from "../storage/vanished.js";
+import { attachPerPlatform, multiPlatformDigest, planPerPlatform, platformGroups } from "../plan/platforms.js";
+import { writeIndexTags } from "../storage/platform-index.js";
 
 
 export { indexStageTags, parseStageTag, stageTag, type StoredStage } from "../storage/tags.js";
@@ -95,6 +97,9 @@ export interface BuildOptions extends Omit<PlanOptions, "images"> {
   /** Called after a successful build (not by the dependency-sources run) with what the no-op cache records
    *  (src/builder/noop-cache.ts): the plan, the listing as it stands after the build, the final tags. */
   onFinished?: (info: { plan: Plan; listed: ReadonlySet<string>; report: BuildReport; finalTags: readonly FinalTagJob[] }) => Promise<void>;
+  /** Internal, set by buildPlatforms: "platform" for one platform's build of images of several platforms (no final
+   *  tags), "others" for the images of one platform or none; neither writes build records (buildPlatforms does). */
+  platformPass?: "platform" | "others";
 }
 
 /** The repository's tags as this process knows them: listed once per build, and told of every tag it pushes. */
@@ -118,9 +123,33 @@ export async function planBuild(opts: BuildOptions): Promise<BuildPlan> {
   const repo = repoOf(plan.project, opts.repo);
   const client = opts.client ?? new RegistryClient();
   const listing = await listRegistry(client, repo);
-  const { chains, dockerfiles } = await resolve(plan, repo, client, listing, labelCacheOf(opts));
   const finalRepo = opts.finalRepo !== undefined ? normalizeRepo(opts.finalRepo, "--final-repo") : repo;
-  return makeBuildPlan(repo, chains, dockerfiles, opts.addTags ?? [], opts.dependencySources ?? dependencySources(plan), finalRepo);
+  const tagged = opts.dependencySources ?? dependencySources(plan);
+  const planned = await planPerPlatform({ ...opts, images: opts.images }, plan, planProject);
+  if (planned.length === 0) {
+    const { chains, dockerfiles } = await resolve(plan, repo, client, listing, labelCacheOf(opts));
+    return makeBuildPlan(repo, chains, dockerfiles, opts.addTags ?? [], tagged, finalRepo);
+  }
+  // images of several platforms: each platform's stages (src/plan/platforms.ts); the final tags, an index over them
+  const multi = new Set(planned.flatMap((g) => g.group.images));
+  const nameOf = (n: string) => (n === "" ? "~" : n);
+  const { chains, dockerfiles } = await resolve(plan, repo, client, listing, labelCacheOf(opts));
+  const out = makeBuildPlan(repo, chains.filter((c) => !multi.has(nameOf(c.image.name))), dockerfiles, opts.addTags ?? [], tagged, finalRepo);
+  attachPerPlatform(plan, planned);
+  for (const { variants } of planned) {
+    for (const v of variants) {
+      const r = await resolve(v.plan, repo, client, listing, labelCacheOf(opts));
+      const p = makeBuildPlan(repo, r.chains, [], [], new Set(), finalRepo);
+      for (const i of p.images) {
+        const image = plan.images.find((x) => nameOf(x.name) === i.image);
+        const last = v === variants[variants.length - 1] && image?.perPlatform && multi.has(i.image);
+        const final = image && ((image.final && image.kind === "image") || tagged.has(image.name));
+        out.images.push({ ...i, platform: v.platform, finalTags: last && final ? finalTags(finalRepo, image.slug, image.perPlatform!.digest, opts.addTags ?? []) : [] });
+      }
+      for (const d of p.build) if (!out.build.includes(d)) out.build.push(d);
+    }
+  }
+  return out;
 }
 
 function labelCacheOf(opts: BuildOptions): LabelCache | undefined {
@@ -136,6 +165,14 @@ function finalTagCacheOf(opts: BuildOptions): FinalTagCache | undefined {
 /** Builds the project's images; see the file comment. A stored stage chosen for reuse that disappears before it
  *  is used (deleted by a `cleanup` running meanwhile) is built again: the build starts over, at most twice. */
 export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
+  if (!opts.platformPass) {
+    const plan = opts.plan ?? (await planProject({ ...opts, images: opts.images }));
+    return platformGroups(plan).length ? buildPlatforms({ ...opts, plan }) : buildRetrying({ ...opts, plan });
+  }
+  return buildRetrying(opts);
+}
+
+async function buildRetrying(opts: BuildOptions): Promise<BuildReport> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await buildAttempt(opts);
@@ -270,12 +307,12 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
   // a final tag already in place (proved by the listing and this host's final-tags cache) is not written again:
   // a no-op build is then the one tag listing
   const finalState = { listed: listing.tags, stages: indexStageTags(listing.tags), written: listing.written, cache: finalTagCacheOf(opts) };
-  await vanishedStages(client, repo, chains, dockerfiles, () => writeFinalTags(client, tagJobs, finalState, opts.docker));
+  if (opts.platformPass !== "platform") await vanishedStages(client, repo, chains, dockerfiles, () => writeFinalTags(client, tagJobs, finalState, opts.docker));
   if (others?.cache.length) {
     const used = images.flatMap((i) => i.stages.map((st) => st.tag.slice(repo.length + 1)));
     await fillCacheRepos({ client, primary: repo, tags: used, cache: others.cache, docker: opts.docker });
   }
-  await writeRecords(client, repo, makeRecords(plan, repo, images), listing.tags).catch((e: unknown) => {
+  if (!opts.platformPass) await writeRecords(client, repo, makeRecords(plan, repo, images), listing.tags).catch((e: unknown) => {
     // the images are built and tagged: a registry refusing the record manifest should not fail the build
     log(`warning: the build records could not be written (${e instanceof Error ? e.message.split("\n")[0] : String(e)}): cleanup cannot keep these images by their commit`);
   });
@@ -464,3 +501,76 @@ async function withSsh<T>(specs: SshAgentSpec[], keys: string[], fn: (ssh: SshAg
   }
 }
 
+
+/**
+ * A build with images of several platforms (src/plan/platforms.ts), as werf: each platform of such an image is
+ * planned, resolved and built on its own (its own digests, its own `<digest>-<ms>` tags, a bake for that platform
+ * alone), so a build of fewer platforms reuses the stages of the platforms it shares with an earlier one; then the
+ * final tags are written as an image index over the platforms' last stages, named by `multiPlatformDigest`. The
+ * other images (one platform or none, Dockerfile images) are built first, as always. No no-op cache entry is made.
+ */
+async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<BuildReport> {
+  const t0 = performance.now();
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const plan = opts.plan;
+  const client = opts.client ?? new RegistryClient();
+  const repo = repoOf(plan.project, opts.repo);
+  const finalRepo = opts.finalRepo !== undefined ? normalizeRepo(opts.finalRepo, "--final-repo") : repo;
+  const addTags = opts.addTags ?? [];
+  const tagged = opts.dependencySources ?? dependencySources(plan);
+  const planned = await planPerPlatform({ ...opts, images: opts.images }, plan, planProject);
+  // this machine's toolchain must cover every platform: said before any platform is built
+  if (opts.toolchain === undefined) await localToolchain(undefined, [...new Set(planned.flatMap((g) => g.group.platforms))]);
+  const nameOf = (n: string) => (n === "" ? "~" : n);
+  const multi = new Set(planned.flatMap((g) => g.group.images));
+  const base = { ...opts, client, onFinished: undefined, plan: undefined };
+  const reports: BuildReport[] = [];
+  const others = [...plan.images.map((i) => nameOf(i.name)).filter((n) => !multi.has(n)), ...plan.dockerfileImages.map((d) => d.image.name)];
+  if (others.length) reports.push(await buildProject({ ...base, images: others, platformPass: "others" }));
+  // image name → per platform: its report in that platform's build
+  const perImage = new Map<string, { platform: string; report: ImageReport }[]>();
+  for (const { group, variants } of planned) {
+    for (const v of variants) {
+      log(`platform ${v.platform}: ${group.images.join(", ")}`);
+      const r = await buildProject({
+        ...base,
+        plan: v.plan,
+        images: group.images,
+        platform: [v.platform],
+        platformPass: "platform",
+        log: (l) => log(`[${v.platform}] ${l}`),
+      });
+      reports.push({ ...r, images: [] });
+      for (const i of r.images) {
+        let list = perImage.get(i.image);
+        if (!list) perImage.set(i.image, (list = []));
+        list.push({ platform: v.platform, report: i });
+      }
+    }
+  }
+  const images: ImageReport[] = reports.flatMap((r) => r.images);
+  for (const [name, list] of perImage) {
+    const image = plan.images.find((i) => nameOf(i.name) === name);
+    const platforms = list.map((x) => x.platform);
+    const digest = multiPlatformDigest(list.map((x) => ({ platform: x.platform, digest: x.report.digest })));
+    const stages = list.flatMap((x) => x.report.stages.map((s) => ({ ...s, platform: x.platform })));
+    let tags: string[] = [];
+    if (image && multi.has(name) && ((image.final && image.kind === "image") || tagged.has(image.name))) {
+      tags = finalTags(finalRepo, image.slug, digest, addTags);
+      const last = list.map((x) => ({ platform: x.platform, tag: x.report.stages[x.report.stages.length - 1].tag }));
+      await writeIndexTags(client, repo, last, tags, `${repo}:${image.slug}-${digest}`, opts.docker);
+    }
+    images.push({ image: name, digest, tags, stages, platforms });
+  }
+  await writeRecords(client, repo, makeRecords(plan, repo, images), new Set(await client.listTags(repo))).catch((e: unknown) => {
+    log(`warning: the build records could not be written (${e instanceof Error ? e.message.split("\n")[0] : String(e)}): cleanup cannot keep these images by their commit`);
+  });
+  return {
+    repo,
+    images,
+    built: reports.reduce((n, r) => n + r.built, 0),
+    bake: reports.some((r) => r.bake),
+    registryRequests: client.requestCount,
+    seconds: sec(performance.now() - t0),
+  };
+}

@@ -92,6 +92,9 @@ export interface ImagePlan {
   /** The image's last stage: its digest names the image. */
   digest: string;
   platform: string[];
+  /** An image of several platforms, planned per platform (src/plan/platforms.ts; set by `plan` and `build`): each
+   *  platform's stages and digests, and the image's name over them (its final tags' digest). */
+  perPlatform?: { digest: string; platforms: { platform: string; digest: string; stages: { name: StageName; digest: string }[] }[] };
   asLayers: boolean;
   /** Whether `build` may add gitCache/gitLatestPatch (and the plan has dockerInstructions): false for artifacts
    *  and for images with `disableGitAfterPatch: true` (werf then skips those stages and the deprecated `docker:`). */
