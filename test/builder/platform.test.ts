@@ -35,7 +35,7 @@ before(async () => {
   toolchain = await pushToolchain(new RegistryClient(), uniqueRepo("toolchain"), [await makeToolchainImage(), await makeToolchainImage(debianBinaries(ARM64_ROOT))]);
 });
 
-const WERF = (platform: string) => `project: multi
+const WERF = (platform: string, salt = "") => `project: multi
 configVersion: 1
 ---
 image: app
@@ -43,7 +43,7 @@ from: ${BASE}
 ${platform}
 shell:
   install:
-  - uname -m > /arch.txt
+  - uname -m > /arch.txt${salt ? ` && true ${salt}` : ""}
   setup:
   - echo "built for $(cat /arch.txt)" > /setup.txt
 `;
@@ -53,7 +53,9 @@ function build(dir: string, repo: string, more: Partial<BuildOptions> = {}): Pro
 }
 
 test("platform: [linux/amd64, linux/arm64]: each platform's stages stored apart, the final tag an index; arm64 runs as aarch64; an amd64-only build builds nothing", async (t) => {
-  const p = makeProject(WERF("platform: [linux/amd64, linux/arm64]"));
+  // (a RUN text of its own: BuildKit's cache of an earlier run does not stand in for the arm64 build)
+  const salt = `s${Date.now()}`;
+  const p = makeProject(WERF("platform: [linux/amd64, linux/arm64]", salt));
   t.after(() => p.cleanup());
   const repo = uniqueRepo("multi");
   const r = await build(p.dir, repo);
@@ -93,7 +95,7 @@ test("platform: [linux/amd64, linux/arm64]: each platform's stages stored apart,
   const amd64 = await build(p.dir, repo, { platform: ["linux/amd64"] });
   assert.equal(amd64.bake, false);
   assert.deepEqual(amd64.images[0].stages.map((s) => s.tag), amd.map((s) => s.tag));
-  const q = makeProject(WERF(""));
+  const q = makeProject(WERF("", salt));
   t.after(() => q.cleanup());
   const plain = await build(q.dir, repo);
   assert.equal(plain.bake, false, "a build without platform reuses the amd64 stages");
