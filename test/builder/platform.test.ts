@@ -6,7 +6,7 @@ import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { buildProject, type BuildOptions, type BuildReport } from "../../src/builder/index.js";
+import { buildProject, formatBuildPlan, planBuild, type BuildOptions, type BuildReport } from "../../src/builder/index.js";
 import { planProject } from "../../src/plan/plan.js";
 import { MEDIA_TYPES, RegistryClient } from "../../src/registry/index.js";
 import { UserError } from "../../src/diagnostics.js";
@@ -87,6 +87,15 @@ test("platform: [linux/amd64, linux/arm64]: each platform's stages stored apart,
   assert.equal((await run("docker", ["run", "--rm", "--pull", "always", "--platform", "linux/arm64", image.tags[0], "uname", "-m"])).trim(), "aarch64");
   assert.equal((await run("docker", ["run", "--rm", "--pull", "always", "--platform", "linux/arm64", image.tags[0], "cat", "/setup.txt"])).trim(), "built for aarch64");
   assert.equal((await run("docker", ["run", "--rm", "--pull", "always", "--platform", "linux/amd64", image.tags[0], "cat", "/setup.txt"])).trim(), "built for x86_64");
+  // build --print: each platform's stages, all reused, the final tag listed once
+  const printed = await planBuild({ dir: p.dir, repo, environ: {}, toolchain, labelCacheDir: null });
+  assert.equal(printed.build.length, 0);
+  assert.deepEqual(printed.images.map((i) => [i.image, i.platform, i.stages.map((s) => s.action).join()]), [
+    ["app", "linux/amd64", "reuse,reuse,reuse"],
+    ["app", "linux/arm64", "reuse,reuse,reuse"],
+  ]);
+  assert.deepEqual(printed.images.flatMap((i) => i.finalTags), image.tags);
+  assert.match(formatBuildPlan(printed), /image app \(linux\/arm64\) [0-9a-f]{56}/);
   // a second build reuses every stage
   const again = await build(p.dir, repo);
   assert.equal(again.bake, false);
