@@ -115,6 +115,38 @@ test("platform: [linux/amd64, linux/arm64]: each platform's stages stored apart,
   assert.deepEqual(arm64.images[0].stages.map((s) => s.tag), arm.map((s) => s.tag));
 });
 
+test("a project of one multi-platform image and one without platform; --final-repo gets the index", async (t) => {
+  const salt = `m${Date.now()}`;
+  const p = makeProject(WERF("platform: [linux/amd64, linux/arm64]", salt) + `---
+image: tool
+from: ${BASE}
+shell:
+  install:
+  - echo ${salt} > /tool.txt
+`);
+  t.after(() => p.cleanup());
+  const repo = uniqueRepo("multi");
+  const finalRepo = uniqueRepo("multi-final");
+  const r = await build(p.dir, repo, { finalRepo });
+  const client = new RegistryClient();
+  const tool = r.images.find((i) => i.image === "tool")!;
+  const app = r.images.find((i) => i.image === "app")!;
+  assert.equal(tool.platforms, undefined);
+  assert.deepEqual(tool.stages.map((s) => s.platform), [undefined, undefined]);
+  assert.ok(tool.tags[0].startsWith(`${finalRepo}:tool-`));
+  // (the containerd image store pushes one platform as an index of its image and an attestation)
+  const images = ((await client.getManifest(tool.tags[0])).json.manifests ?? [{ platform: { architecture: "amd64" } }]) as { platform: { architecture: string } }[];
+  assert.deepEqual(images.map((m) => m.platform.architecture).filter((a) => a !== "unknown"), ["amd64"], "the image without platform: this machine's");
+  assert.ok(app.tags[0].startsWith(`${finalRepo}:app-${app.digest}`));
+  const index = await client.getManifest(app.tags[0]);
+  assert.deepEqual((index.json.manifests as { platform: { architecture: string } }[]).map((m) => m.platform.architecture), ["amd64", "arm64"]);
+  // the records name every platform's stages (cleanup keeps them with the image)
+  assert.equal(r.images.length, 2);
+  const again = await build(p.dir, repo, { finalRepo });
+  assert.equal(again.bake, false);
+  assert.deepEqual(again.images.find((i) => i.image === "app")!.tags, app.tags);
+});
+
 test("the platform is part of each platform's digest: --platform, werf.yaml platform and meta build.platform; linux/amd64 leaves digests as they were", async (t) => {
   const a = makeProject(WERF("platform: [linux/amd64, linux/arm64]"));
   const b = makeProject(WERF("").replace("configVersion: 1\n", "configVersion: 1\nbuild:\n  platform: [linux/amd64, linux/arm64]\n"));
