@@ -189,7 +189,8 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
   const t0 = performance.now();
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const plan = opts.plan ?? (await planProject({ ...opts, images: opts.images }));
-  for (const w of plan.warnings) log(`warning: ${formatDiagnostic(w)}`);
+  // (a build of several platforms said its plan's warnings once)
+  if (!opts.platformPass) for (const w of plan.warnings) log(`warning: ${formatDiagnostic(w)}`);
   const repo = repoOf(plan.project, opts.repo);
   const sshSpecs = parseSshSpecs(opts.ssh ?? [], opts.environ ?? process.env);
   // env secrets are read by buildx from this process's environment: a missing one is the config's problem
@@ -513,6 +514,7 @@ async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<Buil
   const t0 = performance.now();
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const plan = opts.plan;
+  for (const w of plan.warnings) log(`warning: ${formatDiagnostic(w)}`);
   const client = opts.client ?? new RegistryClient();
   const repo = repoOf(plan.project, opts.repo);
   const finalRepo = opts.finalRepo !== undefined ? normalizeRepo(opts.finalRepo, "--final-repo") : repo;

@@ -172,11 +172,19 @@ test("the platform is part of each platform's digest: --platform, werf.yaml plat
   }
 });
 
-test("no arm64 toolchain: says how to push one", async (t) => {
-  // (each platform is built in a bake of its own, as werf builds per platform: the classic docker driver's refusal of
-  // several platforms in one build no longer applies; its hint is tested in builders.test.ts)
-  const p = makeProject(WERF("platform: [linux/amd64, linux/arm64]"));
+test("the classic docker driver builds each platform in a bake of its own; no arm64 toolchain: says how to push one, before building", async (t) => {
+  const p = makeProject(WERF("platform: [linux/amd64, linux/arm64]", `c${Date.now()}`));
   t.after(() => p.cleanup());
   const repo = uniqueRepo("multi");
-  await assert.rejects(build(p.dir, repo, { toolchain: undefined }), (e: unknown) => e instanceof UserError && /toolchain --push REPO --also DIR/.test(e.message));
+  // (werf builds per platform too: the classic driver's refusal of several platforms in one bake does not apply)
+  const lines: string[] = [];
+  const r = await build(p.dir, repo, { docker: "docker", log: (l) => lines.push(l) });
+  const index = await new RegistryClient().getManifest(r.images[0].tags[0]);
+  assert.deepEqual((index.json.manifests as { platform: { architecture: string } }[]).map((m) => m.platform.architecture), ["amd64", "arm64"]);
+  assert.equal(lines.filter((l) => l.startsWith("warning:")).length, lines.filter((l) => l.includes("warning:")).length, "the plan's warnings said once");
+  const q = makeProject(WERF("platform: [linux/amd64, linux/arm64]", `n${Date.now()}`));
+  t.after(() => q.cleanup());
+  const before = (await new RegistryClient().listTags(repo).catch(() => [])).length;
+  await assert.rejects(build(q.dir, repo, { toolchain: undefined }), (e: unknown) => e instanceof UserError && /toolchain --push REPO --also DIR/.test(e.message));
+  assert.equal((await new RegistryClient().listTags(repo)).length, before, "nothing built or pushed");
 });
