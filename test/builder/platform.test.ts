@@ -147,6 +147,30 @@ shell:
   assert.deepEqual(again.images.find((i) => i.image === "app")!.tags, app.tags);
 });
 
+test("cleanup keeps every platform's stages of a kept multi-platform image and deletes an old one's", async (t) => {
+  const policy = "cleanup:\n  keepImagesBuiltWithinLastNHours: 0\n  keepPolicies:\n  - references:\n      branch: /.*/\n    imagesPerReference:\n      last: 1\n";
+  const salt = `k${Date.now()}`;
+  const yaml = (v: string) => WERF("platform: [linux/amd64, linux/arm64]", `${salt}-${v}`).replace("configVersion: 1\n", `configVersion: 1\n${policy}`);
+  const p = makeProject(yaml("1"));
+  t.after(() => p.cleanup());
+  const repo = uniqueRepo("multi");
+  const old = await build(p.dir, repo);
+  writeFileSync(path.join(p.dir, "werf.yaml"), yaml("2"));
+  p.commit("second");
+  const now = await build(p.dir, repo);
+  const cli = path.join(repoRoot, "dist/src/cli/main.js");
+  const out = JSON.parse(await run(process.execPath, [cli, "cleanup", "--dir", p.dir, "--repo", repo, "--json", "--dry-run"], { env: { ...process.env, XDG_CACHE_HOME: path.join(work, "cache") } })) as {
+    tags: { tag: string; action: string }[];
+  };
+  const action = new Map(out.tags.map((x) => [x.tag, x.action]));
+  const short = (ref: string) => ref.slice(ref.lastIndexOf(":") + 1);
+  const kept = [...now.images[0].stages.map((s) => short(s.tag)), short(now.images[0].tags[0])];
+  for (const tag of kept) assert.equal(action.get(tag), "keep", `${tag} is kept`);
+  const gone = old.images[0].stages.filter((s) => s.stage !== "from").map((s) => short(s.tag));
+  assert.equal(gone.length, 4, "install and setup of both platforms");
+  for (const tag of gone) assert.equal(action.get(tag), "delete", `${tag} is deleted`);
+});
+
 test("the platform is part of each platform's digest: --platform, werf.yaml platform and meta build.platform; linux/amd64 leaves digests as they were", async (t) => {
   const a = makeProject(WERF("platform: [linux/amd64, linux/arm64]"));
   const b = makeProject(WERF("").replace("configVersion: 1\n", "configVersion: 1\nbuild:\n  platform: [linux/amd64, linux/arm64]\n"));
