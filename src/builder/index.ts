@@ -287,7 +287,13 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
       };
     });
     const tags = buildPlan.images[n].finalTags;
-    for (const t of tags) tagJobs.push({ src: stages[stages.length - 1].tag, tag: t, ...(t === `${repo}:${chain.image.slug}-${chain.digest}` ? { digest: chain.digest } : {}) });
+    for (const t of tags) {
+      const own = t === `${finalRepo}:${chain.image.slug}-${chain.digest}`;
+      // one platform's build: only the `<image>-<digest>` tags of the images a dependency names (their ImageName
+      // values are this platform's); the final tags are buildPlatforms' index
+      if (opts.platformPass === "platform" && !(own && tagged.has(chain.image.name))) continue;
+      tagJobs.push({ src: stages[stages.length - 1].tag, tag: t, ...(t === `${repo}:${chain.image.slug}-${chain.digest}` ? { digest: chain.digest } : {}) });
+    }
     images.push({ image: chain.image.name === "" ? "~" : chain.image.name, digest: chain.digest, tags, stages });
   }
   for (const [n, d] of dockerfiles.entries()) {
@@ -308,7 +314,7 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
   // a final tag already in place (proved by the listing and this host's final-tags cache) is not written again:
   // a no-op build is then the one tag listing
   const finalState = { listed: listing.tags, stages: indexStageTags(listing.tags), written: listing.written, cache: finalTagCacheOf(opts) };
-  if (opts.platformPass !== "platform") await vanishedStages(client, repo, chains, dockerfiles, () => writeFinalTags(client, tagJobs, finalState, opts.docker));
+  await vanishedStages(client, repo, chains, dockerfiles, () => writeFinalTags(client, tagJobs, finalState, opts.docker));
   if (others?.cache.length) {
     const used = images.flatMap((i) => i.stages.map((st) => st.tag.slice(repo.length + 1)));
     await fillCacheRepos({ client, primary: repo, tags: used, cache: others.cache, docker: opts.docker });

@@ -5,6 +5,7 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { buildProject, formatBuildPlan, planBuild, type BuildOptions, type BuildReport } from "../../src/builder/index.js";
 import { planProject } from "../../src/plan/plan.js";
@@ -156,7 +157,9 @@ test("cleanup keeps every platform's stages of a kept multi-platform image and d
   const repo = uniqueRepo("multi");
   const old = await build(p.dir, repo);
   writeFileSync(path.join(p.dir, "werf.yaml"), yaml("2"));
-  p.commit("second");
+  // (a later commit time than the first commit's, whatever the clock: the policy keeps the newest)
+  const later = `${Math.floor(Date.now() / 1000) + 60} +0000`;
+  execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "second"], { cwd: p.dir, env: { ...process.env, GIT_COMMITTER_DATE: later, GIT_AUTHOR_DATE: later } });
   const now = await build(p.dir, repo);
   const cli = path.join(repoRoot, "dist/src/cli/main.js");
   const out = JSON.parse(await run(process.execPath, [cli, "cleanup", "--dir", p.dir, "--repo", repo, "--json", "--dry-run"], { env: { ...process.env, XDG_CACHE_HOME: path.join(work, "cache") } })) as {
@@ -169,6 +172,53 @@ test("cleanup keeps every platform's stages of a kept multi-platform image and d
   const gone = old.images[0].stages.filter((s) => s.stage !== "from").map((s) => short(s.tag));
   assert.equal(gone.length, 4, "install and setup of both platforms");
   for (const tag of gone) assert.equal(action.get(tag), "delete", `${tag} is deleted`);
+});
+
+test("dependencies between images of several platforms: each platform's image gets its platform's ImageName and ImageDigest", async (t) => {
+  const salt = `d${Date.now()}`;
+  const p = makeProject(`project: multi
+configVersion: 1
+build:
+  platform: [linux/amd64, linux/arm64]
+---
+image: base
+final: false
+from: ${BASE}
+shell:
+  install:
+  - uname -m > /base.txt && true ${salt}
+---
+image: app
+from: ${BASE}
+dependencies:
+- image: base
+  after: install
+  imports:
+  - type: ImageName
+    targetEnv: BASE_NAME
+  - type: ImageDigest
+    targetEnv: BASE_DIGEST
+shell:
+  install:
+  - echo app ${salt} > /app.txt
+`);
+  t.after(() => p.cleanup());
+  const repo = uniqueRepo("multi");
+  const r = await build(p.dir, repo);
+  const app = r.images.find((i) => i.image === "app")!;
+  const base = r.images.find((i) => i.image === "base")!;
+  const client = new RegistryClient();
+  for (const platform of ["linux/amd64", "linux/arm64"]) {
+    const { config } = await client.getImageConfig(app.tags[0], platform);
+    const env = Object.fromEntries((config.config.Env as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+    const baseLast = base.stages.filter((s) => s.platform === platform).pop()!;
+    assert.equal(env.BASE_NAME, `${repo}:base-${baseLast.digest}`, `${platform}: ImageName names this platform's base`);
+    const named = await client.getImageConfig(env.BASE_NAME, platform);
+    assert.equal(named.config.architecture, platform.split("/")[1]);
+    // (the digest of what the tag holds: with the containerd store, an index of the one image and its attestation)
+    assert.equal(env.BASE_DIGEST, (await client.getManifest(env.BASE_NAME)).digest, `${platform}: ImageDigest is the named image's`);
+    assert.equal(env.BASE_DIGEST, (await client.getManifest(baseLast.tag)).digest);
+  }
 });
 
 test("the platform is part of each platform's digest: --platform, werf.yaml platform and meta build.platform; linux/amd64 leaves digests as they were", async (t) => {
