@@ -134,16 +134,27 @@ export async function planBuild(opts: BuildOptions): Promise<BuildPlan> {
   const multi = new Set(planned.flatMap((g) => g.group.images));
   const nameOf = (n: string) => (n === "" ? "~" : n);
   const { chains, dockerfiles } = await resolve(plan, repo, client, listing, labelCacheOf(opts));
-  const out = makeBuildPlan(repo, chains.filter((c) => !multi.has(nameOf(c.image.name))), dockerfiles, opts.addTags ?? [], tagged, finalRepo);
+  const out = makeBuildPlan(
+    repo,
+    chains.filter((c) => !multi.has(nameOf(c.image.name))),
+    dockerfiles.filter((d) => !multi.has(d.plan.image.name)),
+    opts.addTags ?? [],
+    tagged,
+    finalRepo,
+  );
   attachPerPlatform(plan, planned);
   for (const { variants } of planned) {
     for (const v of variants) {
       const r = await resolve(v.plan, repo, client, listing, labelCacheOf(opts));
-      const p = makeBuildPlan(repo, r.chains, [], [], new Set(), finalRepo);
+      const p = makeBuildPlan(repo, r.chains, r.dockerfiles, [], new Set(), finalRepo);
       for (const i of p.images) {
-        const image = plan.images.find((x) => nameOf(x.name) === i.image);
+        const stapel = plan.images.find((x) => nameOf(x.name) === i.image);
+        const df = plan.dockerfileImages.find((x) => x.image.name === i.image);
+        const image = stapel
+          ? { name: stapel.name, slug: stapel.slug, final: stapel.final && stapel.kind === "image", perPlatform: stapel.perPlatform }
+          : df && { name: df.image.name, slug: df.target, final: df.image.final, perPlatform: df.perPlatform };
         const last = v === variants[variants.length - 1] && image?.perPlatform && multi.has(i.image);
-        const final = image && ((image.final && image.kind === "image") || tagged.has(image.name));
+        const final = image && (image.final || tagged.has(image.name));
         out.images.push({ ...i, platform: v.platform, finalTags: last && final ? finalTags(finalRepo, image.slug, image.perPlatform!.digest, opts.addTags ?? []) : [] });
       }
       for (const d of p.build) if (!out.build.includes(d)) out.build.push(d);
@@ -308,7 +319,10 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
       seconds: d.stored ? 0 : b!.seconds,
     };
     const tags = buildPlan.images[chains.length + n].finalTags;
-    for (const t of tags) tagJobs.push({ src: stage.tag, tag: t, ...(t === `${repo}:${d.plan.target}-${d.plan.digest}` ? { digest: d.plan.digest } : {}) });
+    for (const t of tags) {
+      if (opts.platformPass === "platform" && !(t === `${finalRepo}:${d.plan.target}-${d.plan.digest}` && tagged.has(d.plan.image.name))) continue;
+      tagJobs.push({ src: stage.tag, tag: t, ...(t === `${repo}:${d.plan.target}-${d.plan.digest}` ? { digest: d.plan.digest } : {}) });
+    }
     images.push({ image: d.plan.image.name, digest: d.plan.digest, tags, stages: [stage] });
   }
   // a final tag already in place (proved by the listing and this host's final-tags cache) is not written again:
@@ -533,7 +547,7 @@ async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<Buil
   const multi = new Set(planned.flatMap((g) => g.group.images));
   const base = { ...opts, client, onFinished: undefined, plan: undefined };
   const reports: BuildReport[] = [];
-  const others = [...plan.images.map((i) => nameOf(i.name)).filter((n) => !multi.has(n)), ...plan.dockerfileImages.map((d) => d.image.name)];
+  const others = [...plan.images.map((i) => nameOf(i.name)), ...plan.dockerfileImages.map((d) => d.image.name)].filter((n) => !multi.has(n));
   if (others.length) reports.push(await buildProject({ ...base, images: others, platformPass: "others" }));
   // image name → per platform: its report in that platform's build
   const perImage = new Map<string, { platform: string; report: ImageReport }[]>();
@@ -558,12 +572,16 @@ async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<Buil
   }
   const images: ImageReport[] = reports.flatMap((r) => r.images);
   for (const [name, list] of perImage) {
-    const image = plan.images.find((i) => nameOf(i.name) === name);
+    const stapel = plan.images.find((i) => nameOf(i.name) === name);
+    const df = plan.dockerfileImages.find((d) => d.image.name === name);
+    const image = stapel
+      ? { name: stapel.name, slug: stapel.slug, final: stapel.final && stapel.kind === "image" }
+      : df && { name: df.image.name, slug: df.target, final: df.image.final };
     const platforms = list.map((x) => x.platform);
     const digest = multiPlatformDigest(list.map((x) => ({ platform: x.platform, digest: x.report.digest })));
     const stages = list.flatMap((x) => x.report.stages.map((s) => ({ ...s, platform: x.platform })));
     let tags: string[] = [];
-    if (image && multi.has(name) && ((image.final && image.kind === "image") || tagged.has(image.name))) {
+    if (image && multi.has(name) && (image.final || tagged.has(image.name))) {
       tags = finalTags(finalRepo, image.slug, digest, addTags);
       const last = list.map((x) => ({ platform: x.platform, tag: x.report.stages[x.report.stages.length - 1].tag }));
       await writeIndexTags(client, repo, last, tags, `${repo}:${image.slug}-${digest}`, opts.docker);

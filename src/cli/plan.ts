@@ -75,6 +75,11 @@ export function planText(plan: Plan): string {
     }
     if (df.worktreeFiles.length) out.push(`      from the work tree (in the digest): ${df.worktreeFiles.join(", ")}`);
     if (df.imageSpec) out.push(`      imageSpec (${formatPos(df.imageSpec.pos)}): a stage over the Dockerfile's build, bake target ${df.buildTarget}`);
+    if (df.platform.length === 1) out.push(`  platform ${df.platform[0]}`);
+    if (df.perPlatform) {
+      out.push(`  platforms ${df.platform.join(", ")}: the image (an index over them) ${df.perPlatform.digest}; compile's digest above is over the list, build stores each platform's own:`);
+      for (const p of df.perPlatform.platforms) out.push(`    ${p.platform} ${p.digest}`);
+    }
   }
   return out.join("\n") + "\n";
 }

@@ -284,6 +284,10 @@ export interface DockerfileImagePlan {
   dockerfile: string;
   /** A digest of the inputs werf.yaml gives (not of the Dockerfile's own content). */
   digest: string;
+  /** Target platforms (--platform, else its `platform`, else meta `build.platform`); [] the builder's. */
+  platform: string[];
+  /** Several platforms: each platform's digest and the image's name over them (src/plan/platforms.ts). */
+  perPlatform?: { digest: string; platforms: { platform: string; digest: string }[] };
   /** Build secrets passed to the bake target (ids and sources; `image.secrets` holds no value either). */
   secrets?: SecretPlan[];
   /** Context-relative paths copied from the work tree over the commit's files (contextAddFiles, and the

@@ -36,7 +36,8 @@ export interface PlatformGroup {
 
 export function platformGroups(plan: Plan): PlatformGroup[] {
   const groups = new Map<string, PlatformGroup>();
-  for (const image of plan.images) {
+  const images = [...plan.images.map((i) => ({ name: i.name, platform: i.platform })), ...plan.dockerfileImages.map((d) => ({ name: d.image.name, platform: d.platform }))];
+  for (const image of images) {
     if (image.platform.length < 2) continue;
     const key = image.platform.join(",");
     let g = groups.get(key);
@@ -78,6 +79,15 @@ export function attachPerPlatform(plan: Plan, planned: { group: PlatformGroup; v
       });
       if (image.platform.length > 1 && platforms.length === variants.length && image.platform.join() === variants.map((v) => v.platform).join()) {
         image.perPlatform = { digest: multiPlatformDigest(platforms), platforms };
+      }
+    }
+    for (const df of plan.dockerfileImages) {
+      const platforms = variants.flatMap((v) => {
+        const d = v.plan.dockerfileImages.find((x) => x.image.name === df.image.name);
+        return d ? [{ platform: v.platform, digest: d.digest }] : [];
+      });
+      if (df.platform.length > 1 && platforms.length === variants.length && df.platform.join() === variants.map((v) => v.platform).join()) {
+        df.perPlatform = { digest: multiPlatformDigest(platforms), platforms };
       }
     }
   }

@@ -116,7 +116,7 @@ test("platform: [linux/amd64, linux/arm64]: each platform's stages stored apart,
   assert.deepEqual(arm64.images[0].stages.map((s) => s.tag), arm.map((s) => s.tag));
 });
 
-test("a project of one multi-platform image and one without platform; --final-repo gets the index", async (t) => {
+test("a project of a multi-platform Stapel image, a multi-platform Dockerfile image and one without platform; --final-repo gets the indexes", async (t) => {
   const salt = `m${Date.now()}`;
   const p = makeProject(WERF("platform: [linux/amd64, linux/arm64]", salt) + `---
 image: tool
@@ -124,8 +124,14 @@ from: ${BASE}
 shell:
   install:
   - echo ${salt} > /tool.txt
+---
+image: web
+dockerfile: Dockerfile
+platform: [linux/amd64, linux/arm64]
 `);
   t.after(() => p.cleanup());
+  writeFileSync(path.join(p.dir, "Dockerfile"), `FROM ${BASE}\nRUN uname -m > /df.txt && true ${salt}\n`);
+  p.commit("Dockerfile");
   const repo = uniqueRepo("multi");
   const finalRepo = uniqueRepo("multi-final");
   const r = await build(p.dir, repo, { finalRepo });
@@ -141,8 +147,14 @@ shell:
   assert.ok(app.tags[0].startsWith(`${finalRepo}:app-${app.digest}`));
   const index = await client.getManifest(app.tags[0]);
   assert.deepEqual((index.json.manifests as { platform: { architecture: string } }[]).map((m) => m.platform.architecture), ["amd64", "arm64"]);
-  // the records name every platform's stages (cleanup keeps them with the image)
-  assert.equal(r.images.length, 2);
+  // the Dockerfile image: a digest per platform, the final tag an index
+  const web = r.images.find((i) => i.image === "web")!;
+  assert.deepEqual(web.stages.map((s) => [s.stage, s.platform]), [["dockerfile", "linux/amd64"], ["dockerfile", "linux/arm64"]]);
+  assert.notEqual(web.stages[0].digest, web.stages[1].digest);
+  const webIndex = await client.getManifest(web.tags[0]);
+  assert.deepEqual((webIndex.json.manifests as { platform: { architecture: string } }[]).map((m) => m.platform.architecture), ["amd64", "arm64"]);
+  assert.equal((await run("docker", ["run", "--rm", "--pull", "always", "--platform", "linux/arm64", web.tags[0], "cat", "/df.txt"])).trim(), "aarch64");
+  assert.equal(r.images.length, 3);
   const again = await build(p.dir, repo, { finalRepo });
   assert.equal(again.bake, false);
   assert.deepEqual(again.images.find((i) => i.image === "app")!.tags, app.tags);
