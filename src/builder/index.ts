@@ -580,6 +580,13 @@ async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<Buil
     const platforms = list.map((x) => x.platform);
     const digest = multiPlatformDigest(list.map((x) => ({ platform: x.platform, digest: x.report.digest })));
     const stages = list.flatMap((x) => x.report.stages.map((s) => ({ ...s, platform: x.platform })));
+    const single = images.find((i) => i.image === name);
+    if (single && !multi.has(name)) {
+      // an image of one platform or none that a multi-platform image is built on: its own build's entry gets the
+      // stages of each platform's build too (the build records keep them with it)
+      for (const s of stages) if (!single.stages.some((x) => x.tag === s.tag)) single.stages.push(s);
+      continue;
+    }
     let tags: string[] = [];
     if (image && multi.has(name) && (image.final || tagged.has(image.name))) {
       tags = finalTags(finalRepo, image.slug, digest, addTags);

@@ -160,6 +160,36 @@ platform: [linux/amd64, linux/arm64]
   assert.deepEqual(again.images.find((i) => i.image === "app")!.tags, app.tags);
 });
 
+test("a multi-platform image built on an image without platform: that image is built for each platform too, and keeps its own final tag", async (t) => {
+  const salt = `f${Date.now()}`;
+  const p = makeProject(`project: multi
+configVersion: 1
+---
+image: tool
+from: ${BASE}
+shell:
+  install:
+  - uname -m > /tool.txt && true ${salt}
+---
+image: app
+fromImage: tool
+platform: [linux/amd64, linux/arm64]
+shell:
+  install:
+  - cat /tool.txt > /app.txt
+`);
+  t.after(() => p.cleanup());
+  const repo = uniqueRepo("multi");
+  const r = await build(p.dir, repo);
+  const tool = r.images.filter((i) => i.image === "tool");
+  assert.equal(tool.length, 1, "one entry per image");
+  assert.ok(tool[0].tags[0].startsWith(`${repo}:tool-`));
+  assert.deepEqual([...new Set(tool[0].stages.map((s) => s.platform ?? "none"))], ["none", "linux/arm64"], "amd64's stages are the ones without platform");
+  const app = r.images.find((i) => i.image === "app")!;
+  assert.equal((await run("docker", ["run", "--rm", "--pull", "always", "--platform", "linux/arm64", app.tags[0], "cat", "/app.txt"])).trim(), "aarch64");
+  assert.equal((await run("docker", ["run", "--rm", "--pull", "always", "--platform", "linux/amd64", app.tags[0], "cat", "/app.txt"])).trim(), "x86_64");
+});
+
 test("cleanup keeps every platform's stages of a kept multi-platform image and deletes an old one's", async (t) => {
   const policy = "cleanup:\n  keepImagesBuiltWithinLastNHours: 0\n  keepPolicies:\n  - references:\n      branch: /.*/\n    imagesPerReference:\n      last: 1\n";
   const salt = `k${Date.now()}`;
