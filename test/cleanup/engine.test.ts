@@ -368,7 +368,7 @@ test("host cleanup removes this project's local data and leaves another project'
   assert.ok(images(a.project).length > 0 && images(b.project).length > 0, "builds leave local images");
   // BuildKit's cache records of each project's build_dir mount (docker buildx du names the mount id)
   const cacheRecords = (project: string) =>
-    execFileSync("docker", ["buildx", "du", "--verbose"], { encoding: "utf8" }).split(/\n(?=ID:\s)/).filter((b) => b.includes(`with id "/stapel2docker-${project}-build-dir-`)).length;
+    execFileSync("docker", ["buildx", "du", "--verbose"], { encoding: "utf8", maxBuffer: 1 << 28 }).split(/\n(?=ID:\s)/).filter((b) => b.includes(`with id "/stapel2docker-${project}-build-dir-`)).length;
   assert.equal(cacheRecords(a.project), 1, "a's build_dir cache exists");
   assert.equal(cacheRecords(b.project), 1, "b's build_dir cache exists");
   const labelFiles = (repo: string) => {
