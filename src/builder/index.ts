@@ -571,6 +571,11 @@ async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<Buil
     }
   }
   const images: ImageReport[] = reports.flatMap((r) => r.images);
+  // the tags as they stand after the builds: the final indexes already in place are not written again (below), the
+  // build records already there neither
+  const listed = new Set(await client.listTags(repo));
+  const stored = indexStageTags(listed);
+  const cache = finalTagCacheOf(opts);
   for (const [name, list] of perImage) {
     const stapel = plan.images.find((i) => nameOf(i.name) === name);
     const df = plan.dockerfileImages.find((d) => d.image.name === name);
@@ -590,12 +595,21 @@ async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<Buil
     let tags: string[] = [];
     if (image && multi.has(name) && (image.final || tagged.has(image.name))) {
       tags = finalTags(finalRepo, image.slug, digest, addTags);
-      const last = list.map((x) => ({ platform: x.platform, tag: x.report.stages[x.report.stages.length - 1].tag }));
-      await writeIndexTags(client, repo, last, tags, `${repo}:${image.slug}-${digest}`, opts.docker);
+      const last = list.map((x) => ({ platform: x.platform, tag: x.report.stages[x.report.stages.length - 1].tag, digest: x.report.digest }));
+      // as a single image's final tag (src/storage/final-tags.ts): skipped when listed, written from these same
+      // stages by this host, and each stage the only one of its digest (no other writer can have moved it since)
+      const src = last.map((x) => x.tag).join(",");
+      let proven = cache !== undefined && addTags.length === 0 && finalRepo === repo;
+      for (const t of tags) if (proven) proven = listed.has(t.slice(repo.length + 1)) && (await cache!.source(t)) === src;
+      if (proven) proven = last.every((x) => (stored.get(x.digest) ?? []).length === 1 && `${repo}:${stored.get(x.digest)![0].tag}` === x.tag);
+      if (!proven) {
+        await writeIndexTags(client, repo, last, tags, `${repo}:${image.slug}-${digest}`, opts.docker);
+        for (const t of tags) await cache?.set(t, src);
+      }
     }
     images.push({ image: name, digest, tags, stages, platforms });
   }
-  await writeRecords(client, repo, makeRecords(plan, repo, images), new Set(await client.listTags(repo))).catch((e: unknown) => {
+  await writeRecords(client, repo, makeRecords(plan, repo, images), listed).catch((e: unknown) => {
     log(`warning: the build records could not be written (${e instanceof Error ? e.message.split("\n")[0] : String(e)}): cleanup cannot keep these images by their commit`);
   });
   return {

@@ -101,6 +101,8 @@ test("platform: [linux/amd64, linux/arm64]: each platform's stages stored apart,
   const again = await build(p.dir, repo);
   assert.equal(again.bake, false);
   assert.equal(again.built, 0);
+  assert.equal(again.registryRequests, 3, "a tag listing per platform and one for the index, already in place");
+  assert.deepEqual(again.images[0].tags, image.tags);
   // an amd64-only build (--platform, or no platform at all, as werf: linux/amd64 is not in the digest) builds nothing
   const amd64 = await build(p.dir, repo, { platform: ["linux/amd64"] });
   assert.equal(amd64.bake, false);
