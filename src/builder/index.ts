@@ -100,6 +100,9 @@ export interface BuildOptions extends Omit<PlanOptions, "images"> {
   /** Internal, set by buildPlatforms: "platform" for one platform's build of images of several platforms (no final
    *  tags), "others" for the images of one platform or none; neither writes build records (buildPlatforms does). */
   platformPass?: "platform" | "others";
+  /** Internal, with platformPass: the images whose final tags this build writes; the others it builds (images of
+   *  several platforms, built here for one platform) get only the `<image>-<digest>` tag a dependency names. */
+  finalTagsOf?: ReadonlySet<string>;
 }
 
 /** The repository's tags as this process knows them: listed once per build, and told of every tag it pushes. */
@@ -302,7 +305,7 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
       const own = t === `${finalRepo}:${chain.image.slug}-${chain.digest}`;
       // one platform's build: only the `<image>-<digest>` tags of the images a dependency names (their ImageName
       // values are this platform's); the final tags are buildPlatforms' index
-      if (opts.platformPass === "platform" && !(own && tagged.has(chain.image.name))) continue;
+      if (opts.finalTagsOf && !opts.finalTagsOf.has(chain.image.name === "" ? "~" : chain.image.name) && !(own && tagged.has(chain.image.name))) continue;
       tagJobs.push({ src: stages[stages.length - 1].tag, tag: t, ...(t === `${repo}:${chain.image.slug}-${chain.digest}` ? { digest: chain.digest } : {}) });
     }
     images.push({ image: chain.image.name === "" ? "~" : chain.image.name, digest: chain.digest, tags, stages });
@@ -320,7 +323,7 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
     };
     const tags = buildPlan.images[chains.length + n].finalTags;
     for (const t of tags) {
-      if (opts.platformPass === "platform" && !(t === `${finalRepo}:${d.plan.target}-${d.plan.digest}` && tagged.has(d.plan.image.name))) continue;
+      if (opts.finalTagsOf && !opts.finalTagsOf.has(d.plan.image.name) && !(t === `${finalRepo}:${d.plan.target}-${d.plan.digest}` && tagged.has(d.plan.image.name))) continue;
       tagJobs.push({ src: stage.tag, tag: t, ...(t === `${repo}:${d.plan.target}-${d.plan.digest}` ? { digest: d.plan.digest } : {}) });
     }
     images.push({ image: d.plan.image.name, digest: d.plan.digest, tags, stages: [stage] });
@@ -547,8 +550,16 @@ async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<Buil
   const multi = new Set(planned.flatMap((g) => g.group.images));
   const base = { ...opts, client, onFinished: undefined, plan: undefined };
   const reports: BuildReport[] = [];
-  const others = [...plan.images.map((i) => nameOf(i.name)), ...plan.dockerfileImages.map((d) => d.image.name)].filter((n) => !multi.has(n));
-  if (others.length) reports.push(await buildProject({ ...base, images: others, platformPass: "others" }));
+  // the other images, by their platform (one or none): each built with what it needs for that platform (an image
+  // of several platforms that one of them is built on, for its platform only), as werf builds an image's tree
+  const others = new Map<string, { platform: string[]; images: string[] }>();
+  for (const i of [...plan.images.map((x) => ({ name: nameOf(x.name), platform: x.platform })), ...plan.dockerfileImages.map((d) => ({ name: d.image.name, platform: d.platform }))]) {
+    if (multi.has(i.name)) continue;
+    const key = i.platform.join(",");
+    if (!others.has(key)) others.set(key, { platform: i.platform, images: [] });
+    others.get(key)!.images.push(i.name);
+  }
+  for (const g of others.values()) reports.push(await buildProject({ ...base, images: g.images, platform: g.platform, forcePlatform: true, platformPass: "others", finalTagsOf: new Set(g.images) }));
   // image name → per platform: its report in that platform's build
   const perImage = new Map<string, { platform: string; report: ImageReport }[]>();
   for (const { group, variants } of planned) {
@@ -560,6 +571,7 @@ async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<Buil
         images: group.images,
         platform: [v.platform],
         platformPass: "platform",
+        finalTagsOf: new Set(),
         log: (l) => log(`[${v.platform}] ${l}`),
       });
       reports.push({ ...r, images: [] });
@@ -570,7 +582,17 @@ async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<Buil
       }
     }
   }
-  const images: ImageReport[] = reports.flatMap((r) => r.images);
+  // one entry per image: an image in several builds (one that others of other platforms are built on) gets the
+  // stages of each (the build records keep them with it)
+  const images: ImageReport[] = [];
+  for (const i of reports.flatMap((r) => r.images)) {
+    const seen = images.find((x) => x.image === i.image);
+    if (!seen) images.push({ ...i, stages: [...i.stages], tags: [...i.tags] });
+    else {
+      for (const s of i.stages) if (!seen.stages.some((x) => x.tag === s.tag)) seen.stages.push(s);
+      for (const t of i.tags) if (!seen.tags.includes(t)) seen.tags.push(t);
+    }
+  }
   // the tags as they stand after the builds: the final indexes already in place are not written again (below), the
   // build records already there neither
   const listed = new Set(await client.listTags(repo));
@@ -584,13 +606,18 @@ async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<Buil
       : df && { name: df.image.name, slug: df.target, final: df.image.final };
     const platforms = list.map((x) => x.platform);
     const digest = multiPlatformDigest(list.map((x) => ({ platform: x.platform, digest: x.report.digest })));
-    const stages = list.flatMap((x) => x.report.stages.map((s) => ({ ...s, platform: x.platform })));
+    const stages: StageReport[] = list.flatMap((x) => x.report.stages.map((s) => ({ ...s, platform: x.platform })));
     const single = images.find((i) => i.image === name);
     if (single && !multi.has(name)) {
       // an image of one platform or none that a multi-platform image is built on: its own build's entry gets the
       // stages of each platform's build too (the build records keep them with it)
       for (const s of stages) if (!single.stages.some((x) => x.tag === s.tag)) single.stages.push(s);
       continue;
+    }
+    if (single) {
+      // a multi-platform image that an image of one platform or none is built on, built for it too: one entry
+      images.splice(images.indexOf(single), 1);
+      for (const s of single.stages) if (!stages.some((x) => x.tag === s.tag)) stages.push(s);
     }
     let tags: string[] = [];
     if (image && multi.has(name) && (image.final || tagged.has(image.name))) {

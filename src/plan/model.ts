@@ -321,6 +321,9 @@ export interface PlanOptions {
   /** `--platform`: the target platforms of every image (werf's --platform), over werf.yaml's `platform` and meta
    *  `build.platform`; part of the from stage's digest. */
   platform?: string[];
+  /** Set by `build` (src/builder/index.ts buildPlatforms): `platform` applies to every image even when empty (the
+   *  images a build of one platform, or of none, is built on are built for that platform, as in werf's image tree). */
+  forcePlatform?: boolean;
   /** Where remote git mappings are cloned; default `$XDG_CACHE_HOME/stapel2docker/git` (src/git/remote.ts). */
   gitCacheDir?: string;
   /** How external base images' configs are read; default: the docker daemon, else "assumed". */

@@ -123,7 +123,7 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
         if (!dep) throw new Error(`internal: dependency ${d.image} planned after ${img.name}`);
         return [d.image, dep.digest, d.imports.map((i) => [i.type, i.targetBuildArg ?? i.targetEnv ?? ""])];
       });
-      const platform = opts.platform?.length ? opts.platform : img.platform.length ? img.platform : (config.meta.build?.platform ?? []);
+      const platform = opts.forcePlatform ? (opts.platform ?? []) : opts.platform?.length ? opts.platform : img.platform.length ? img.platform : (config.meta.build?.platform ?? []);
       const df = await planDockerfileImage(img, dir, dockerfileSlugs.get(img.name)!, ownTree, opts.dev ?? false, giterminism, dependencies, config.meta.build?.imageSpec, platform);
       dockerfilePlans.set(img.name, df);
       warnings.push(...dockerfileImageWarnings(df));
@@ -189,7 +189,7 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
       });
     }
     const secrets = planSecrets(image.secrets);
-    const platform = opts.platform?.length ? opts.platform : image.platform.length ? image.platform : (config.meta.build?.platform ?? []);
+    const platform = opts.forcePlatform ? (opts.platform ?? []) : opts.platform?.length ? opts.platform : image.platform.length ? image.platform : (config.meta.build?.platform ?? []);
     const stages = buildConveyor({ config, image, slug, base, baseInput, baseConfig, git: imageGit, imports, dependencies, mounts, dev: opts.dev, secrets: secrets.map((s) => s.id), platform });
     const plan: ImagePlan = {
       name: image.name,

@@ -192,6 +192,40 @@ shell:
   assert.equal((await run("docker", ["run", "--rm", "--pull", "always", "--platform", "linux/amd64", app.tags[0], "cat", "/app.txt"])).trim(), "x86_64");
 });
 
+test("an image without platform built on a multi-platform image: built on that image's build for its platform (no bake of several platforms)", async (t) => {
+  const salt = `x${Date.now()}`;
+  const p = makeProject(`project: multi
+configVersion: 1
+---
+image: base
+platform: [linux/amd64, linux/arm64]
+from: ${BASE}
+shell:
+  install:
+  - uname -m > /base.txt && true ${salt}
+---
+image: x
+fromImage: base
+shell:
+  install:
+  - cat /base.txt > /x.txt
+`);
+  t.after(() => p.cleanup());
+  const repo = uniqueRepo("multi");
+  // the classic docker driver refuses a bake of several platforms: it builds this
+  const r = await build(p.dir, repo, { docker: "docker" });
+  const x = r.images.find((i) => i.image === "x")!;
+  const base = r.images.find((i) => i.image === "base")!;
+  assert.deepEqual(base.platforms, ["linux/amd64", "linux/arm64"]);
+  const amd64 = await planProject({ dir: p.dir, environ: {}, platform: ["linux/amd64"] });
+  assert.equal(x.digest, amd64.images.find((i) => i.name === "x")!.digest, "x is built on base's amd64 stages");
+  assert.equal((await run("docker", ["run", "--rm", "--pull", "always", x.tags[0], "cat", "/x.txt"])).trim(), "x86_64");
+  assert.equal(r.images.filter((i) => i.image === "base").length, 1);
+  // base's final tag is its index only (not a tag of the amd64 build x needed)
+  assert.deepEqual((await new RegistryClient().listTags(repo)).filter((t) => t.startsWith("base-")), [base.tags[0].slice(repo.length + 1)]);
+  assert.equal((await new RegistryClient().getManifest(base.tags[0])).mediaType, MEDIA_TYPES.ociIndex);
+});
+
 test("cleanup keeps every platform's stages of a kept multi-platform image and deletes an old one's", async (t) => {
   const policy = "cleanup:\n  keepImagesBuiltWithinLastNHours: 0\n  keepPolicies:\n  - references:\n      branch: /.*/\n    imagesPerReference:\n      last: 1\n";
   const salt = `k${Date.now()}`;
