@@ -136,15 +136,17 @@ export async function planBuild(opts: BuildOptions): Promise<BuildPlan> {
   // images of several platforms: each platform's stages (src/plan/platforms.ts); the final tags, an index over them
   const multi = new Set(planned.flatMap((g) => g.group.images));
   const nameOf = (n: string) => (n === "" ? "~" : n);
-  const { chains, dockerfiles } = await resolve(plan, repo, client, listing, labelCacheOf(opts));
-  const out = makeBuildPlan(
-    repo,
-    chains.filter((c) => !multi.has(nameOf(c.image.name))),
-    dockerfiles.filter((d) => !multi.has(d.plan.image.name)),
-    opts.addTags ?? [],
-    tagged,
-    finalRepo,
-  );
+  const out: BuildPlan = { repo, images: [], build: [] };
+  // the other images by their platform, with what they need for it (as buildPlatforms builds them)
+  for (const g of otherGroups(plan, multi)) {
+    const gp = await planProject({ ...opts, images: g.images, platform: g.platform, forcePlatform: true });
+    const r = await resolve(gp, repo, client, listing, labelCacheOf(opts));
+    for (const i of makeBuildPlan(repo, r.chains, r.dockerfiles, opts.addTags ?? [], tagged, finalRepo).images) {
+      if (multi.has(i.image) || out.images.some((x) => x.image === i.image)) continue;
+      out.images.push(i);
+      for (const s of i.stages) if (s.action === "build" && !out.build.includes(s.digest)) out.build.push(s.digest);
+    }
+  }
   attachPerPlatform(plan, planned);
   for (const { variants } of planned) {
     for (const v of variants) {
@@ -552,14 +554,7 @@ async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<Buil
   const reports: BuildReport[] = [];
   // the other images, by their platform (one or none): each built with what it needs for that platform (an image
   // of several platforms that one of them is built on, for its platform only), as werf builds an image's tree
-  const others = new Map<string, { platform: string[]; images: string[] }>();
-  for (const i of [...plan.images.map((x) => ({ name: nameOf(x.name), platform: x.platform })), ...plan.dockerfileImages.map((d) => ({ name: d.image.name, platform: d.platform }))]) {
-    if (multi.has(i.name)) continue;
-    const key = i.platform.join(",");
-    if (!others.has(key)) others.set(key, { platform: i.platform, images: [] });
-    others.get(key)!.images.push(i.name);
-  }
-  for (const g of others.values()) reports.push(await buildProject({ ...base, images: g.images, platform: g.platform, forcePlatform: true, platformPass: "others", finalTagsOf: new Set(g.images) }));
+  for (const g of otherGroups(plan, multi)) reports.push(await buildProject({ ...base, images: g.images, platform: g.platform, forcePlatform: true, platformPass: "others", finalTagsOf: new Set(g.images) }));
   // image name → per platform: its report in that platform's build
   const perImage = new Map<string, { platform: string; report: ImageReport }[]>();
   for (const { group, variants } of planned) {
@@ -647,4 +642,20 @@ async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<Buil
     registryRequests: client.requestCount,
     seconds: sec(performance.now() - t0),
   };
+}
+
+/** The images of a plan with one platform or none (not in `multi`), grouped by platform. */
+function otherGroups(plan: Plan, multi: ReadonlySet<string>): { platform: string[]; images: string[] }[] {
+  const groups = new Map<string, { platform: string[]; images: string[] }>();
+  const all = [
+    ...plan.images.map((x) => ({ name: x.name === "" ? "~" : x.name, platform: x.platform })),
+    ...plan.dockerfileImages.map((d) => ({ name: d.image.name, platform: d.platform })),
+  ];
+  for (const i of all) {
+    if (multi.has(i.name)) continue;
+    const key = i.platform.join(",");
+    if (!groups.has(key)) groups.set(key, { platform: i.platform, images: [] });
+    groups.get(key)!.images.push(i.name);
+  }
+  return [...groups.values()];
 }

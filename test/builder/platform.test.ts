@@ -212,8 +212,14 @@ shell:
 `);
   t.after(() => p.cleanup());
   const repo = uniqueRepo("multi");
+  // build --print first: what the build then does
+  const printed = await planBuild({ dir: p.dir, repo, environ: {}, toolchain, labelCacheDir: null });
   // the classic docker driver refuses a bake of several platforms: it builds this
   const r = await build(p.dir, repo, { docker: "docker" });
+  assert.deepEqual(printed.images.map((i) => [i.image, i.platform ?? "none", i.stages.map((s) => s.digest).join()]), [
+    ["x", "none", r.images.find((i) => i.image === "x")!.stages.map((s) => s.digest).join()],
+    ...["linux/amd64", "linux/arm64"].map((pl) => ["base", pl, r.images.find((i) => i.image === "base")!.stages.filter((s) => s.platform === pl).map((s) => s.digest).join()]),
+  ]);
   const x = r.images.find((i) => i.image === "x")!;
   const base = r.images.find((i) => i.image === "base")!;
   assert.deepEqual(base.platforms, ["linux/amd64", "linux/arm64"]);
