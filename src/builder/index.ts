@@ -38,7 +38,7 @@ import { builderArgs } from "./builders.js";
 import { fillCacheRepos, normalizeRepo, takeFromOtherRepos, type OtherRepos } from "../storage/repos.js";
 import { makeRecords, writeRecords } from "../cleanup/records.js";
 import { StageVanished, vanishedStages } from "../storage/vanished.js";
-import { attachPerPlatform, multiPlatformDigest, planPerPlatform, platformGroups } from "../plan/platforms.js";
+import { attachPerPlatform, multiPlatformDigest, otherGroups, planPerPlatform, platformGroups } from "../plan/platforms.js";
 import { writeIndexTags } from "../storage/platform-index.js";
 
 
@@ -644,18 +644,3 @@ async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<Buil
   };
 }
 
-/** The images of a plan with one platform or none (not in `multi`), grouped by platform. */
-function otherGroups(plan: Plan, multi: ReadonlySet<string>): { platform: string[]; images: string[] }[] {
-  const groups = new Map<string, { platform: string[]; images: string[] }>();
-  const all = [
-    ...plan.images.map((x) => ({ name: x.name === "" ? "~" : x.name, platform: x.platform })),
-    ...plan.dockerfileImages.map((d) => ({ name: d.image.name, platform: d.platform })),
-  ];
-  for (const i of all) {
-    if (multi.has(i.name)) continue;
-    const key = i.platform.join(",");
-    if (!groups.has(key)) groups.set(key, { platform: i.platform, images: [] });
-    groups.get(key)!.images.push(i.name);
-  }
-  return [...groups.values()];
-}

@@ -27,8 +27,10 @@ export function registerPlan(program: Command): void {
     const planOpts = { ...renderOptions(opts), images, toolchain: opts.toolchain, ...(opts.platform ? { platform: opts.platform } : {}) };
     const plan = await planProject(planOpts);
     // an image of several platforms: its stages' digests per platform (src/plan/platforms.ts)
-    const { attachPerPlatform, planPerPlatform } = await import("../plan/platforms.js");
-    attachPerPlatform(plan, await planPerPlatform(planOpts, plan, planProject));
+    const { attachPerPlatform, planPerPlatform, replanOthers } = await import("../plan/platforms.js");
+    const planned = await planPerPlatform(planOpts, plan, planProject);
+    attachPerPlatform(plan, planned);
+    await replanOthers(planOpts, plan, planned, planProject);
     for (const w of plan.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     process.stdout.write(opts.json ? planJson(plan) : planText(plan));
   });

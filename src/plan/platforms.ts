@@ -92,3 +92,33 @@ export function attachPerPlatform(plan: Plan, planned: { group: PlatformGroup; v
     }
   }
 }
+
+/** The images of a plan with one platform or none (not in `multi`), grouped by platform. */
+export function otherGroups(plan: Plan, multi: ReadonlySet<string>): { platform: string[]; images: string[] }[] {
+  const groups = new Map<string, { platform: string[]; images: string[] }>();
+  const all = [
+    ...plan.images.map((x) => ({ name: x.name === "" ? "~" : x.name, platform: x.platform })),
+    ...plan.dockerfileImages.map((d) => ({ name: d.image.name, platform: d.platform })),
+  ];
+  for (const i of all) {
+    if (multi.has(i.name)) continue;
+    const key = i.platform.join(",");
+    if (!groups.has(key)) groups.set(key, { platform: i.platform, images: [] });
+    groups.get(key)!.images.push(i.name);
+  }
+  return [...groups.values()];
+}
+
+/** `plan` of a project with images of several platforms: the other images as `build` builds them, each group of one
+ *  platform or none planned with what it needs for that platform (an image of several platforms it is built on,
+ *  for that platform only), in place of their entries of `plan`. */
+export async function replanOthers(opts: PlanOptions, plan: Plan, planned: { group: PlatformGroup }[], planProject: (o: PlanOptions) => Promise<Plan>): Promise<void> {
+  const multi = new Set(planned.flatMap((g) => g.group.images));
+  if (multi.size === 0) return;
+  for (const g of otherGroups(plan, multi)) {
+    const gp = await planProject({ ...opts, images: g.images, platform: g.platform, forcePlatform: true });
+    const names = new Set(g.images);
+    plan.images = plan.images.map((i) => (names.has(i.name === "" ? "~" : i.name) ? (gp.images.find((x) => x.name === i.name) ?? i) : i));
+    plan.dockerfileImages = plan.dockerfileImages.map((d) => (names.has(d.image.name) ? (gp.dockerfileImages.find((x) => x.image.name === d.image.name) ?? d) : d));
+  }
+}

@@ -187,3 +187,21 @@ test("plan: an image of several platforms shows each platform's stage digests; l
     fs.rmSync(plain, { recursive: true, force: true });
   }
 });
+
+test("plan: an image without platform built on a multi-platform image is planned on that image's stages for its platform, as build builds it", () => {
+  const dir = project({
+    "werf.yaml": "project: p\nconfigVersion: 1\n---\nimage: base\nfrom: scratch\nplatform: [linux/amd64, linux/arm64]\nshell:\n  install:\n  - echo base\n---\nimage: x\nfromImage: base\nshell:\n  install:\n  - echo x\n",
+  });
+  try {
+    const r = run(["plan", "--json", "--dir", dir]);
+    assert.equal(r.code, 0, r.stderr);
+    const plan = JSON.parse(r.stdout);
+    const base = plan.images.find((i: { name: string }) => i.name === "base");
+    const x = plan.images.find((i: { name: string }) => i.name === "x");
+    const amd64 = base.perPlatform.platforms.find((p: { platform: string }) => p.platform === "linux/amd64").digest;
+    assert.deepEqual(x.stages[0].inputs.base, { image: amd64 });
+    assert.notEqual(amd64, base.digest, "not the digest over the platform list");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
