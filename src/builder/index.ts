@@ -35,11 +35,13 @@ import { parseSshSpecs, sortSpecs, startSshAgent, type SshAgentSpec, type TempAg
 import { buildTimeSources, dependencyValues, type DependencyValues } from "./dependencies.js";
 import { dependencySources } from "../emit/dependencies.js";
 import { writeSecretValues } from "../emit/secrets.js";
-import { resolveToolchain } from "../toolchain/image.js";
+import { localToolchain, resolveToolchain } from "../toolchain/image.js";
 import { builderArgs } from "./builders.js";
 import { fillCacheRepos, normalizeRepo, takeFromOtherRepos, type OtherRepos } from "../storage/repos.js";
 import { makeRecords, writeRecords } from "../cleanup/records.js";
 import { StageVanished, vanishedStages } from "../storage/vanished.js";
+import { attachPerPlatform, multiPlatformDigest, otherGroups, planPerPlatform, platformGroups } from "../plan/platforms.js";
+import { writeIndexTags } from "../storage/platform-index.js";
 
 
 export { indexStageTags, parseStageTag, stageTag, type StoredStage } from "../storage/tags.js";
@@ -99,6 +101,12 @@ export interface BuildOptions extends Omit<PlanOptions, "images"> {
   /** Called after a successful build (not by the dependency-sources run) with what the no-op cache records
    *  (src/builder/noop-cache.ts): the plan, the listing as it stands after the build, the final tags. */
   onFinished?: (info: { plan: Plan; listed: ReadonlySet<string>; report: BuildReport; finalTags: readonly FinalTagJob[] }) => Promise<void>;
+  /** Internal, set by buildPlatforms: "platform" for one platform's build of images of several platforms (no final
+   *  tags), "others" for the images of one platform or none; neither writes build records (buildPlatforms does). */
+  platformPass?: "platform" | "others";
+  /** Internal, with platformPass: the images whose final tags this build writes; the others it builds (images of
+   *  several platforms, built here for one platform) get only the `<image>-<digest>` tag a dependency names. */
+  finalTagsOf?: ReadonlySet<string>;
 }
 
 /** The repository's tags as this process knows them: listed once per build, and told of every tag it pushes. */
@@ -122,9 +130,46 @@ export async function planBuild(opts: BuildOptions): Promise<BuildPlan> {
   const repo = repoOf(plan.project, opts.repo);
   const client = opts.client ?? new RegistryClient();
   const listing = await listRegistry(client, repo);
-  const { chains, dockerfiles } = await resolve(plan, repo, client, listing, labelCacheOf(opts));
   const finalRepo = opts.finalRepo !== undefined ? normalizeRepo(opts.finalRepo, "--final-repo") : repo;
-  return makeBuildPlan(repo, chains, dockerfiles, opts.addTags ?? [], opts.dependencySources ?? dependencySources(plan), finalRepo);
+  const tagged = opts.dependencySources ?? dependencySources(plan);
+  const planned = await planPerPlatform({ ...opts, images: opts.images }, plan, planProject);
+  if (planned.length === 0) {
+    const { chains, dockerfiles } = await resolve(plan, repo, client, listing, labelCacheOf(opts));
+    return makeBuildPlan(repo, chains, dockerfiles, opts.addTags ?? [], tagged, finalRepo);
+  }
+  // images of several platforms: each platform's stages (src/plan/platforms.ts); the final tags, an index over them
+  const multi = new Set(planned.flatMap((g) => g.group.images));
+  const nameOf = (n: string) => (n === "" ? "~" : n);
+  const out: BuildPlan = { repo, images: [], build: [] };
+  // the other images by their platform, with what they need for it (as buildPlatforms builds them)
+  for (const g of otherGroups(plan, multi)) {
+    const gp = await planProject({ ...opts, images: g.images, platform: g.platform, forcePlatform: true });
+    const r = await resolve(gp, repo, client, listing, labelCacheOf(opts));
+    for (const i of makeBuildPlan(repo, r.chains, r.dockerfiles, opts.addTags ?? [], tagged, finalRepo).images) {
+      if (multi.has(i.image) || out.images.some((x) => x.image === i.image)) continue;
+      out.images.push(i);
+      for (const s of i.stages) if (s.action === "build" && !out.build.includes(s.digest)) out.build.push(s.digest);
+    }
+  }
+  attachPerPlatform(plan, planned);
+  for (const { variants } of planned) {
+    for (const v of variants) {
+      const r = await resolve(v.plan, repo, client, listing, labelCacheOf(opts));
+      const p = makeBuildPlan(repo, r.chains, r.dockerfiles, [], new Set(), finalRepo);
+      for (const i of p.images) {
+        const stapel = plan.images.find((x) => nameOf(x.name) === i.image);
+        const df = plan.dockerfileImages.find((x) => x.image.name === i.image);
+        const image = stapel
+          ? { name: stapel.name, slug: stapel.slug, final: stapel.final && stapel.kind === "image", perPlatform: stapel.perPlatform }
+          : df && { name: df.image.name, slug: df.target, final: df.image.final, perPlatform: df.perPlatform };
+        const last = v === variants[variants.length - 1] && image?.perPlatform && multi.has(i.image);
+        const final = image && (image.final || tagged.has(image.name));
+        out.images.push({ ...i, platform: v.platform, finalTags: last && final ? finalTags(finalRepo, image.slug, image.perPlatform!.digest, opts.addTags ?? []) : [] });
+      }
+      for (const d of p.build) if (!out.build.includes(d)) out.build.push(d);
+    }
+  }
+  return out;
 }
 
 function labelCacheOf(opts: BuildOptions): LabelCache | undefined {
@@ -140,6 +185,14 @@ function finalTagCacheOf(opts: BuildOptions): FinalTagCache | undefined {
 /** Builds the project's images; see the file comment. A stored stage chosen for reuse that disappears before it
  *  is used (deleted by a `cleanup` running meanwhile) is built again: the build starts over, at most twice. */
 export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
+  if (!opts.platformPass) {
+    const plan = opts.plan ?? (await planProject({ ...opts, images: opts.images }));
+    return platformGroups(plan).length ? buildPlatforms({ ...opts, plan }) : buildRetrying({ ...opts, plan });
+  }
+  return buildRetrying(opts);
+}
+
+async function buildRetrying(opts: BuildOptions): Promise<BuildReport> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await buildAttempt(opts);
@@ -156,7 +209,8 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
   const t0 = performance.now();
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const plan = opts.plan ?? (await planProject({ ...opts, images: opts.images }));
-  for (const w of plan.warnings) log(`warning: ${formatDiagnostic(w)}`);
+  // (a build of several platforms said its plan's warnings once)
+  if (!opts.platformPass) for (const w of plan.warnings) log(`warning: ${formatDiagnostic(w)}`);
   const repo = repoOf(plan.project, opts.repo);
   const sshSpecs = parseSshSpecs(opts.ssh ?? [], opts.environ ?? process.env);
   // env secrets are read by buildx from this process's environment: a missing one is the config's problem
@@ -262,7 +316,13 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
       };
     });
     const tags = buildPlan.images[n].finalTags;
-    for (const t of tags) tagJobs.push({ src: stages[stages.length - 1].tag, tag: t, ...(t === `${repo}:${chain.image.slug}-${chain.digest}` ? { digest: chain.digest } : {}) });
+    for (const t of tags) {
+      const own = t === `${finalRepo}:${chain.image.slug}-${chain.digest}`;
+      // one platform's build: only the `<image>-<digest>` tags of the images a dependency names (their ImageName
+      // values are this platform's); the final tags are buildPlatforms' index
+      if (opts.finalTagsOf && !opts.finalTagsOf.has(chain.image.name === "" ? "~" : chain.image.name) && !(own && tagged.has(chain.image.name))) continue;
+      tagJobs.push({ src: stages[stages.length - 1].tag, tag: t, ...(t === `${repo}:${chain.image.slug}-${chain.digest}` ? { digest: chain.digest } : {}) });
+    }
     images.push({ image: chain.image.name === "" ? "~" : chain.image.name, configType: "stapel", final: chain.image.final, digest: chain.digest, tags, stages });
   }
   for (const [n, d] of dockerfiles.entries()) {
@@ -279,7 +339,10 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
       ...(b?.manifestDigest ? { manifestDigest: b.manifestDigest } : {}),
     };
     const tags = buildPlan.images[chains.length + n].finalTags;
-    for (const t of tags) tagJobs.push({ src: stage.tag, tag: t, ...(t === `${repo}:${d.plan.target}-${d.plan.digest}` ? { digest: d.plan.digest } : {}) });
+    for (const t of tags) {
+      if (opts.finalTagsOf && !opts.finalTagsOf.has(d.plan.image.name) && !(t === `${finalRepo}:${d.plan.target}-${d.plan.digest}` && tagged.has(d.plan.image.name))) continue;
+      tagJobs.push({ src: stage.tag, tag: t, ...(t === `${repo}:${d.plan.target}-${d.plan.digest}` ? { digest: d.plan.digest } : {}) });
+    }
     images.push({ image: d.plan.image.name, configType: "dockerfile", final: d.plan.image.final, digest: d.plan.digest, tags, stages: [stage] });
   }
   // a final tag already in place (proved by the listing and this host's final-tags cache) is not written again:
@@ -292,7 +355,7 @@ async function buildAttempt(opts: BuildOptions): Promise<BuildReport> {
     const used = images.flatMap((i) => i.stages.map((st) => st.tag.slice(repo.length + 1)));
     await fillCacheRepos({ client, primary: repo, tags: used, cache: others.cache, docker: opts.docker });
   }
-  await writeRecords(client, repo, makeRecords(plan, repo, images), listing.tags).catch((e: unknown) => {
+  if (!opts.platformPass) await writeRecords(client, repo, makeRecords(plan, repo, images), listing.tags).catch((e: unknown) => {
     // the images are built and tagged: a registry refusing the record manifest should not fail the build
     log(`warning: the build records could not be written (${e instanceof Error ? e.message.split("\n")[0] : String(e)}): cleanup cannot keep these images by their commit`);
   });
@@ -515,5 +578,122 @@ async function withSsh<T>(specs: SshAgentSpec[], keys: string[], fn: (ssh: SshAg
   } finally {
     await agent.stop();
   }
+}
+
+
+/**
+ * A build with images of several platforms (src/plan/platforms.ts), as werf: each platform of such an image is
+ * planned, resolved and built on its own (its own digests, its own `<digest>-<ms>` tags, a bake for that platform
+ * alone), so a build of fewer platforms reuses the stages of the platforms it shares with an earlier one; then the
+ * final tags are written as an image index over the platforms' last stages, named by `multiPlatformDigest`. The
+ * other images (one platform or none, Dockerfile images) are built first, as always. No no-op cache entry is made.
+ */
+async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<BuildReport> {
+  const t0 = performance.now();
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const plan = opts.plan;
+  for (const w of plan.warnings) log(`warning: ${formatDiagnostic(w)}`);
+  const client = opts.client ?? new RegistryClient();
+  const repo = repoOf(plan.project, opts.repo);
+  const finalRepo = opts.finalRepo !== undefined ? normalizeRepo(opts.finalRepo, "--final-repo") : repo;
+  const addTags = opts.addTags ?? [];
+  const tagged = opts.dependencySources ?? dependencySources(plan);
+  const planned = await planPerPlatform({ ...opts, images: opts.images }, plan, planProject);
+  // this machine's toolchain must cover every platform: said before any platform is built
+  if (opts.toolchain === undefined) await localToolchain(undefined, [...new Set(planned.flatMap((g) => g.group.platforms))]);
+  const nameOf = (n: string) => (n === "" ? "~" : n);
+  const multi = new Set(planned.flatMap((g) => g.group.images));
+  const base = { ...opts, client, onFinished: undefined, plan: undefined };
+  const reports: BuildReport[] = [];
+  // the other images, by their platform (one or none): each built with what it needs for that platform (an image
+  // of several platforms that one of them is built on, for its platform only), as werf builds an image's tree
+  for (const g of otherGroups(plan, multi)) reports.push(await buildProject({ ...base, images: g.images, platform: g.platform, forcePlatform: true, platformPass: "others", finalTagsOf: new Set(g.images) }));
+  // image name → per platform: its report in that platform's build
+  const perImage = new Map<string, { platform: string; report: ImageReport }[]>();
+  for (const { group, variants } of planned) {
+    for (const v of variants) {
+      log(`platform ${v.platform}: ${group.images.join(", ")}`);
+      const r = await buildProject({
+        ...base,
+        plan: v.plan,
+        images: group.images,
+        platform: [v.platform],
+        platformPass: "platform",
+        finalTagsOf: new Set(),
+        log: (l) => log(`[${v.platform}] ${l}`),
+      });
+      reports.push({ ...r, images: [] });
+      for (const i of r.images) {
+        let list = perImage.get(i.image);
+        if (!list) perImage.set(i.image, (list = []));
+        list.push({ platform: v.platform, report: i });
+      }
+    }
+  }
+  // one entry per image: an image in several builds (one that others of other platforms are built on) gets the
+  // stages of each (the build records keep them with it)
+  const images: ImageReport[] = [];
+  for (const i of reports.flatMap((r) => r.images)) {
+    const seen = images.find((x) => x.image === i.image);
+    if (!seen) images.push({ ...i, stages: [...i.stages], tags: [...i.tags] });
+    else {
+      for (const s of i.stages) if (!seen.stages.some((x) => x.tag === s.tag)) seen.stages.push(s);
+      for (const t of i.tags) if (!seen.tags.includes(t)) seen.tags.push(t);
+    }
+  }
+  // the tags as they stand after the builds: the final indexes already in place are not written again (below), the
+  // build records already there neither
+  const listed = new Set(await client.listTags(repo));
+  const stored = indexStageTags(listed);
+  const cache = finalTagCacheOf(opts);
+  for (const [name, list] of perImage) {
+    const stapel = plan.images.find((i) => nameOf(i.name) === name);
+    const df = plan.dockerfileImages.find((d) => d.image.name === name);
+    const image = stapel
+      ? { name: stapel.name, slug: stapel.slug, final: stapel.final && stapel.kind === "image" }
+      : df && { name: df.image.name, slug: df.target, final: df.image.final };
+    const platforms = list.map((x) => x.platform);
+    const digest = multiPlatformDigest(list.map((x) => ({ platform: x.platform, digest: x.report.digest })));
+    const stages: StageReport[] = list.flatMap((x) => x.report.stages.map((s) => ({ ...s, platform: x.platform })));
+    const single = images.find((i) => i.image === name);
+    if (single && !multi.has(name)) {
+      // an image of one platform or none that a multi-platform image is built on: its own build's entry gets the
+      // stages of each platform's build too (the build records keep them with it)
+      for (const s of stages) if (!single.stages.some((x) => x.tag === s.tag)) single.stages.push(s);
+      continue;
+    }
+    if (single) {
+      // a multi-platform image that an image of one platform or none is built on, built for it too: one entry
+      images.splice(images.indexOf(single), 1);
+      for (const s of single.stages) if (!stages.some((x) => x.tag === s.tag)) stages.push(s);
+    }
+    let tags: string[] = [];
+    if (image && multi.has(name) && (image.final || tagged.has(image.name))) {
+      tags = finalTags(finalRepo, image.slug, digest, addTags);
+      const last = list.map((x) => ({ platform: x.platform, tag: x.report.stages[x.report.stages.length - 1].tag, digest: x.report.digest }));
+      // as a single image's final tag (src/storage/final-tags.ts): skipped when listed, written from these same
+      // stages by this host, and each stage the only one of its digest (no other writer can have moved it since)
+      const src = last.map((x) => x.tag).join(",");
+      let proven = cache !== undefined && addTags.length === 0 && finalRepo === repo;
+      for (const t of tags) if (proven) proven = listed.has(t.slice(repo.length + 1)) && (await cache!.source(t)) === src;
+      if (proven) proven = last.every((x) => (stored.get(x.digest) ?? []).length === 1 && `${repo}:${stored.get(x.digest)![0].tag}` === x.tag);
+      if (!proven) {
+        await writeIndexTags(client, repo, last, tags, `${repo}:${image.slug}-${digest}`, opts.docker);
+        for (const t of tags) await cache?.set(t, src);
+      }
+    }
+    images.push({ image: name, configType: list[0].report.configType, final: list[0].report.final, digest, tags, stages, platforms });
+  }
+  await writeRecords(client, repo, makeRecords(plan, repo, images), listed).catch((e: unknown) => {
+    log(`warning: the build records could not be written (${e instanceof Error ? e.message.split("\n")[0] : String(e)}): cleanup cannot keep these images by their commit`);
+  });
+  return {
+    repo,
+    images,
+    built: reports.reduce((n, r) => n + r.built, 0),
+    bake: reports.some((r) => r.bake),
+    registryRequests: client.requestCount,
+    seconds: sec(performance.now() - t0),
+  };
 }
 

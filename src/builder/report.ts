@@ -6,6 +6,8 @@ export interface StageReport {
   /** `<repo>:<digest>-<ms>`. */
   tag: string;
   status: "reused" | "built";
+  /** The stage's platform, in a build of several platforms (each platform's stages are stored apart). */
+  platform?: string;
   /** reused: time to choose it; built: the sum of its BuildKit steps' times (src/builder/progress.ts, from buildx's
    *  rawjson); a Dockerfile image: the wall time of the bake. */
   seconds: number;
@@ -25,6 +27,8 @@ export interface ImageReport {
   /** Final tags written (final images only). */
   tags: string[];
   stages: StageReport[];
+  /** An image of several platforms: them (its final tags are an index over their last stages). */
+  platforms?: string[];
 }
 
 export interface BuildReport {
@@ -48,7 +52,7 @@ export function sec(ms: number): number {
 export function formatReport(r: BuildReport): string {
   const rows: string[][] = [["IMAGE", "STAGE", "STATUS", "SECONDS", "TAG"]];
   for (const i of r.images) {
-    for (const s of i.stages) rows.push([i.image, s.stage, s.status, s.seconds.toFixed(3), s.tag.slice(s.tag.lastIndexOf(":") + 1)]);
+    for (const s of i.stages) rows.push([i.image, s.platform ? `${s.stage} (${s.platform})` : s.stage, s.status, s.seconds.toFixed(3), s.tag.slice(s.tag.lastIndexOf(":") + 1)]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   const lines = rows.map((row) => row.map((v, c) => (c === row.length - 1 ? v : v.padEnd(widths[c]))).join("  "));

@@ -24,7 +24,13 @@ export function registerPlan(program: Command): void {
       .option("--platform <LIST>", "target platforms of every image, e.g. linux/amd64,linux/arm64 (over werf.yaml's)", parsePlatforms),
   ).action(async (images: string[], opts: PlanCliOptions) => {
     const { planProject } = await import("../plan/plan.js");
-    const plan = await planProject({ ...renderOptions(opts), images, toolchain: opts.toolchain, ...(opts.platform ? { platform: opts.platform } : {}) });
+    const planOpts = { ...renderOptions(opts), images, toolchain: opts.toolchain, ...(opts.platform ? { platform: opts.platform } : {}) };
+    const plan = await planProject(planOpts);
+    // an image of several platforms: its stages' digests per platform (src/plan/platforms.ts)
+    const { attachPerPlatform, planPerPlatform, replanOthers } = await import("../plan/platforms.js");
+    const planned = await planPerPlatform(planOpts, plan, planProject);
+    attachPerPlatform(plan, planned);
+    await replanOthers(planOpts, plan, planned, planProject);
     for (const w of plan.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     process.stdout.write(opts.json ? planJson(plan) : planText(plan));
   });
@@ -50,8 +56,17 @@ export function planText(plan: Plan): string {
     out.push("");
     const name = img.name === "" ? "~" : img.name;
     out.push(`${img.kind} ${name} (${formatPos(img.pos)}) → ${img.stages[img.stages.length - 1].target} ${img.digest}`);
-    if (img.platform.length) out.push(`  platforms ${img.platform.join(", ")} (one digest over them; each stage is stored as an index of these platforms)`);
+    if (img.platform.length === 1) out.push(`  platform ${img.platform[0]}`);
     for (const stage of img.stages) out.push(...stageLines(stage), ...dependencyLines(plan, stage));
+    if (img.perPlatform) {
+      // what `build` builds and stores: each platform's stages, under their own digests; compile's files (one
+      // target for all the platforms) carry the digests above, made over the platform list
+      out.push(`  platforms ${img.platform.join(", ")}: the image (an index over them) ${img.perPlatform.digest}; compile's stages above are over the list, build stores each platform's own:`);
+      for (const p of img.perPlatform.platforms) {
+        out.push(`    ${p.platform} ${p.digest}`);
+        for (const s of p.stages) out.push(`      ${s.name.padEnd(26)} ${s.digest}`);
+      }
+    }
   }
   for (const df of plan.dockerfileImages) {
     out.push("");
@@ -62,6 +77,11 @@ export function planText(plan: Plan): string {
     }
     if (df.worktreeFiles.length) out.push(`      from the work tree (in the digest): ${df.worktreeFiles.join(", ")}`);
     if (df.imageSpec) out.push(`      imageSpec (${formatPos(df.imageSpec.pos)}): a stage over the Dockerfile's build, bake target ${df.buildTarget}`);
+    if (df.platform.length === 1) out.push(`  platform ${df.platform[0]}`);
+    if (df.perPlatform) {
+      out.push(`  platforms ${df.platform.join(", ")}: the image (an index over them) ${df.perPlatform.digest}; compile's digest above is over the list, build stores each platform's own:`);
+      for (const p of df.perPlatform.platforms) out.push(`    ${p.platform} ${p.digest}`);
+    }
   }
   return out.join("\n") + "\n";
 }

@@ -60,7 +60,7 @@ export function dockerfileImageTarget(
     // werf's addHost (docker build --add-host host:ip)
     ...(Object.keys(hosts).length ? { "extra-hosts": hosts } : {}),
     tags,
-    platforms: [...df.image.platform],
+    platforms: [...df.platform],
   };
 }
 

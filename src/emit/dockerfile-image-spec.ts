@@ -67,7 +67,7 @@ export function dockerfileImageTargets(
       target: IMAGE_SPEC_STAGE,
       contexts: { [DOCKERFILE_BUILD_CONTEXT]: `target:${df.buildTarget}` },
       tags,
-      platforms: [...df.image.platform],
+      platforms: [...df.platform],
     },
   };
 }

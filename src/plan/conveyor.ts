@@ -24,6 +24,7 @@ import type {
   StagePlan,
 } from "./model.js";
 import { DIGEST_SCHEME, stageDigest } from "./digest.js";
+import { platformInput } from "./platforms.js";
 import { stageLabels } from "./labels.js";
 import { mappingParams } from "./git-sources.js";
 import { LABELS as STAGE_LABELS } from "./labels.js";
@@ -100,7 +101,7 @@ export function buildConveyor(input: ConveyorInput): StagePlan[] {
       fromCacheVersion: image.fromCacheVersion,
       fromLatest: image.fromLatest ? { imageId: input.baseConfig.id ?? null } : undefined,
       mounts: input.mounts.length ? input.mounts.map((m) => ({ type: m.mount.type, to: m.mount.to, fromPath: m.mount.fromPath })) : undefined,
-      platform: (input.platform ?? image.platform).length ? (input.platform ?? image.platform) : undefined,
+      platform: platformInput(input.platform ?? image.platform),
       dev: input.dev ? true : undefined,
     },
     { kind: "from", base: input.base },

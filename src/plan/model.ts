@@ -92,6 +92,9 @@ export interface ImagePlan {
   /** The image's last stage: its digest names the image. */
   digest: string;
   platform: string[];
+  /** An image of several platforms, planned per platform (src/plan/platforms.ts; set by `plan` and `build`): each
+   *  platform's stages and digests, and the image's name over them (its final tags' digest). */
+  perPlatform?: { digest: string; platforms: { platform: string; digest: string; stages: { name: StageName; digest: string }[] }[] };
   asLayers: boolean;
   /** Whether `build` may add gitCache/gitLatestPatch (and the plan has dockerInstructions): false for artifacts
    *  and for images with `disableGitAfterPatch: true` (werf then skips those stages and the deprecated `docker:`). */
@@ -281,6 +284,10 @@ export interface DockerfileImagePlan {
   dockerfile: string;
   /** A digest of the inputs werf.yaml gives (not of the Dockerfile's own content). */
   digest: string;
+  /** Target platforms (--platform, else its `platform`, else meta `build.platform`); [] the builder's. */
+  platform: string[];
+  /** Several platforms: each platform's digest and the image's name over them (src/plan/platforms.ts). */
+  perPlatform?: { digest: string; platforms: { platform: string; digest: string }[] };
   /** Build secrets passed to the bake target (ids and sources; `image.secrets` holds no value either). */
   secrets?: SecretPlan[];
   /** Context-relative paths copied from the work tree over the commit's files (contextAddFiles, and the
@@ -314,6 +321,9 @@ export interface PlanOptions {
   /** `--platform`: the target platforms of every image (werf's --platform), over werf.yaml's `platform` and meta
    *  `build.platform`; part of the from stage's digest. */
   platform?: string[];
+  /** Set by `build` (src/builder/index.ts buildPlatforms): `platform` applies to every image even when empty (the
+   *  images a build of one platform, or of none, is built on are built for that platform, as in werf's image tree). */
+  forcePlatform?: boolean;
   /** Where remote git mappings are cloned; default `$XDG_CACHE_HOME/stapel2docker/git` (src/git/remote.ts). */
   gitCacheDir?: string;
   /** The persistent cache of listings and checksums (docs/cache.md): a store, false for none; default the

@@ -35,6 +35,7 @@ import {
   STAGE_ORDER,
 } from "./model.js";
 import { buildConveyor, dependencyStage, mergeImageSpec, type GitStageDeps, type ImageGit } from "./conveyor.js";
+import { platformInput } from "./platforms.js";
 import { DIGEST_SCHEME, shortId, stageDigest } from "./digest.js";
 import { GitSources, projectRelative } from "./git-sources.js";
 import { selectImages, planningOrder } from "./select.js";
@@ -127,7 +128,8 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
         if (!dep) throw new Error(`internal: dependency ${d.image} planned after ${img.name}`);
         return [d.image, dep.digest, d.imports.map((i) => [i.type, i.targetBuildArg ?? i.targetEnv ?? ""])];
       });
-      const df = await planDockerfileImage(img, dir, dockerfileSlugs.get(img.name)!, ownTree, opts.dev ?? false, giterminism, dependencies, config.meta.build?.imageSpec);
+      const platform = opts.forcePlatform ? (opts.platform ?? []) : opts.platform?.length ? opts.platform : img.platform.length ? img.platform : (config.meta.build?.platform ?? []);
+      const df = await planDockerfileImage(img, dir, dockerfileSlugs.get(img.name)!, ownTree, opts.dev ?? false, giterminism, dependencies, config.meta.build?.imageSpec, platform);
       dockerfilePlans.set(img.name, df);
       warnings.push(...dockerfileImageWarnings(df));
       continue;
@@ -191,7 +193,7 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
       });
     }
     const secrets = planSecrets(image.secrets);
-    const platform = opts.platform?.length ? opts.platform : image.platform.length ? image.platform : (config.meta.build?.platform ?? []);
+    const platform = opts.forcePlatform ? (opts.platform ?? []) : opts.platform?.length ? opts.platform : image.platform.length ? image.platform : (config.meta.build?.platform ?? []);
     const stages = buildConveyor({ config, image, slug, base, baseInput, baseConfig, git: imageGit, imports, dependencies, mounts, dev: opts.dev, secrets: secrets.map((s) => s.id), platform });
     const plan: ImagePlan = {
       name: image.name,
@@ -352,6 +354,7 @@ async function planDockerfileImage(
   giterminism: Giterminism,
   dependencies: unknown[],
   globalSpec: ImageSpec | undefined,
+  platform: string[],
 ): Promise<DockerfileImagePlan> {
   // werf applies the image's imageSpec (merged with the global one for final images) in a stage after the build
   const spec = mergeImageSpec(img.final ? globalSpec : undefined, img.imageSpec);
@@ -377,6 +380,8 @@ async function planDockerfileImage(
     // what is taken from the work tree over the commit's files: its content makes the digest, as in werf
     worktreeFiles: worktree.length ? shortId(worktree.map((w) => [w.path, w.content])) : undefined,
     dev: dev ? true : undefined,
+    // as a Stapel image's from stage (src/plan/platforms.ts): none and linux/amd64 leave the digest as it was
+    platform: platformInput(platform),
   };
   void dir;
   const secrets = planSecrets(img.secrets);
@@ -388,6 +393,7 @@ async function planDockerfileImage(
     context,
     dockerfile: img.dockerfile,
     digest: stageDigest("dockerfile", inputs, undefined),
+    platform,
     secrets,
     worktreeFiles: worktree.map((w) => w.path),
     ...(spec ? { imageSpec: spec, buildTarget: `${target}--dockerfile` } : {}),

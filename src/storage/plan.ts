@@ -40,8 +40,11 @@ export interface PlannedImage {
   /** The digest of the image's last stage (its final tags name it). */
   digest: string;
   stages: PlannedStage[];
-  /** The final tags written after the build (final images only). */
+  /** The final tags written after the build (final images only); an image of several platforms: an index over its
+   *  platforms' last stages, listed with its last platform. */
   finalTags: string[];
+  /** The platform of these stages, for an image of several platforms (each platform is planned and stored apart). */
+  platform?: string;
 }
 
 export interface BuildPlan {
@@ -125,7 +128,7 @@ export function makeBuildPlan(
 export function formatBuildPlan(p: BuildPlan): string {
   const lines: string[] = [`repository ${p.repo}: ${p.build.length ? `${p.build.length} stage(s) to build` : "nothing to build"}`];
   for (const i of p.images) {
-    lines.push("", `${i.kind} ${i.image} ${i.digest}`);
+    lines.push("", `${i.kind} ${i.image}${i.platform ? ` (${i.platform})` : ""} ${i.digest}`);
     for (const s of i.stages) {
       lines.push(`  ${s.stage.padEnd(26)} ${s.action === "reuse" ? `reuse ${s.tag}` : `build ${s.digest}`}`);
       for (const x of s.patches) lines.push(`    git patch ${x.add} → ${x.to}: ${x.fromCommit.slice(0, 12)}..${x.toCommit.slice(0, 12)} (${x.size} bytes)`);

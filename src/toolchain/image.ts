@@ -179,10 +179,15 @@ export async function resolveToolchain(opts: {
     }
     return `${r.registry}/${r.repository}@${info.digest}`;
   }
+  return pushToolchain(opts.client, opts.repo, await localToolchain(opts.binaries, opts.platforms));
+}
+
+/** This machine's toolchain images (`binaries`, default Debian's), checked to cover `platforms`. */
+export async function localToolchain(binaries: ToolchainBinaries[] | undefined, platforms: readonly string[] = []): Promise<ToolchainImage[]> {
   const images = [];
-  for (const b of opts.binaries ?? [{}]) images.push(await makeToolchainImage(b));
+  for (const b of binaries ?? [{}]) images.push(await makeToolchainImage(b));
   const have = new Set(images.map((i) => i.platform));
-  const lacking = [...new Set((opts.platforms ?? []).map((p) => p.split("/").slice(0, 2).join("/")))].filter((p) => !have.has(p));
+  const lacking = [...new Set(platforms.map((p) => p.split("/").slice(0, 2).join("/")))].filter((p) => !have.has(p));
   if (lacking.length) {
     throw new UserError({
       message: `the build targets ${lacking.join(", ")}, but this machine's toolchain is for ${[...have].join(", ")} only`,
@@ -192,5 +197,5 @@ export async function resolveToolchain(opts: {
         "(DIR holding bin/bash-static and bin/busybox), then build --toolchain with the reference it prints",
     });
   }
-  return pushToolchain(opts.client, opts.repo, images);
+  return images;
 }

@@ -168,3 +168,46 @@ test("hints for what real users trip on: an unset variable in project, an image 
   assert.equal(fs.existsSync(path.join(dir, ".stapel2docker")), false, "no Dockerfile without a FROM");
   assert.equal(run(["validate", "--dir", dir, "--env", "prod"]).stderr, "");
 });
+
+test("plan: an image of several platforms shows each platform's stage digests; linux/amd64's are the digests without a platform", () => {
+  const werf = (platform: string) => `project: p\nconfigVersion: 1\n---\nimage: app\nfrom: scratch\n${platform}shell:\n  install:\n  - echo hi\n`;
+  const multi = project({ "werf.yaml": werf("platform: [linux/amd64, linux/arm64]\n") });
+  const plain = project({ "werf.yaml": werf("") });
+  try {
+    const one = JSON.parse(run(["plan", "--json", "--dir", plain]).stdout);
+    const none = one.images[0].digest as string;
+    assert.equal(JSON.parse(run(["plan", "--json", "--dir", plain, "--platform", "linux/amd64"]).stdout).images[0].digest, none);
+    const arm = JSON.parse(run(["plan", "--json", "--dir", plain, "--platform", "linux/arm64"]).stdout).images[0].digest as string;
+    assert.notEqual(arm, none);
+    const r = run(["plan", "--json", "--dir", multi]);
+    assert.equal(r.code, 0, r.stderr);
+    const pp = JSON.parse(r.stdout).images[0].perPlatform;
+    assert.deepEqual(pp.platforms.map((p: { platform: string; digest: string }) => [p.platform, p.digest]), [["linux/amd64", none], ["linux/arm64", arm]]);
+    assert.deepEqual(pp.platforms[0].stages.map((s: { name: string }) => s.name), ["from", "install"]);
+    const text = run(["plan", "--dir", multi]).stdout;
+    assert.match(text, new RegExp(`platforms linux/amd64, linux/arm64: the image \\(an index over them\\) ${pp.digest}`));
+    assert.match(text, new RegExp(`\\n    linux/amd64 ${none}\\n`));
+    assert.match(text, new RegExp(`\\n    linux/arm64 ${arm}\\n`));
+  } finally {
+    fs.rmSync(multi, { recursive: true, force: true });
+    fs.rmSync(plain, { recursive: true, force: true });
+  }
+});
+
+test("plan: an image without platform built on a multi-platform image is planned on that image's stages for its platform, as build builds it", () => {
+  const dir = project({
+    "werf.yaml": "project: p\nconfigVersion: 1\n---\nimage: base\nfrom: scratch\nplatform: [linux/amd64, linux/arm64]\nshell:\n  install:\n  - echo base\n---\nimage: x\nfromImage: base\nshell:\n  install:\n  - echo x\n",
+  });
+  try {
+    const r = run(["plan", "--json", "--dir", dir]);
+    assert.equal(r.code, 0, r.stderr);
+    const plan = JSON.parse(r.stdout);
+    const base = plan.images.find((i: { name: string }) => i.name === "base");
+    const x = plan.images.find((i: { name: string }) => i.name === "x");
+    const amd64 = base.perPlatform.platforms.find((p: { platform: string }) => p.platform === "linux/amd64").digest;
+    assert.deepEqual(x.stages[0].inputs.base, { image: amd64 });
+    assert.notEqual(amd64, base.digest, "not the digest over the platform list");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

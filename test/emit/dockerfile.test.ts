@@ -270,6 +270,7 @@ describe("renderDockerfile", () => {
         context: "docker",
         dockerfile: "Dockerfile",
         digest: "dfdigest",
+        platform: [],
         worktreeFiles: [],
       }],
     });
