@@ -14,7 +14,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { planArchive, writePlannedArchive, type ArchiveSplice, type ArchiveSummary, type PlannedEntry, type ReusableArchive } from "../git/archive.js";
+import { planArchiveLazy, writePlannedArchive, type ArchivePlan, type ArchiveSplice, type ArchiveSummary, type PlannedEntry, type ReusableArchive } from "../git/archive.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "../git/mapping.js";
 import type { GitRepo } from "../git/repo.js";
 import type { TreeEntry } from "../git/tree.js";
@@ -75,27 +75,41 @@ class ArchiveIndex {
     return new ArchiveIndex(head, lengthBytes, ids, nameEnds, nameText);
   }
 
+  /** The index of the archive written from `planned` (iterated twice; names are made as it goes, never all kept). */
   static encode(
     head: Omit<ArchiveIndex["head"], "count" | "oidLen">,
-    names: readonly string[],
-    ids: (i: number, out: Buffer, at: number) => void,
+    planned: readonly PlannedEntry[] | ArchivePlan,
     lengths: ArrayLike<number>,
     oidLen: number,
   ): Buffer[] {
-    const count = names.length;
+    const count = planned.length;
     const json = Buffer.from(JSON.stringify({ ...head, count, oidLen }) + "\n", "utf8");
     const lengthBytes = float64LE(lengths);
-    const idBytes = Buffer.alloc(count * (1 + oidLen));
-    for (let i = 0; i < count; i++) ids(i, idBytes, i * (1 + oidLen));
+    const w = 1 + oidLen;
+    const idBytes = Buffer.alloc(count * w);
     // the names written one by one into one buffer (no joined string)
     const nameEnds = Buffer.allocUnsafe(count * 4);
     let end = 0;
-    for (let i = 0; i < count; i++) {
-      end += Buffer.byteLength(names[i]);
+    let i = 0;
+    for (const p of planned) {
+      const at = i * w;
+      if (p.kind === "dir") {
+        idBytes[at] = DIR;
+        end += Buffer.byteLength(p.name) + 1;
+      } else {
+        idBytes[at] = MODES.indexOf(p.source.mode);
+        idBytes.write(p.source.oid, at + 1, w - 1, "hex");
+        end += Buffer.byteLength(p.name);
+      }
       nameEnds.writeUInt32LE(end, i * 4);
+      i++;
     }
     const text = Buffer.allocUnsafe(end);
-    for (let i = 0, at = 0; i < count; i++) at += text.write(names[i], at, "utf8");
+    let at = 0;
+    for (const p of planned) {
+      at += text.write(p.name, at, "utf8");
+      if (p.kind === "dir") text[at++] = 0x2f;
+    }
     return [json, lengthBytes, idBytes, nameEnds, text];
   }
 
@@ -325,7 +339,9 @@ export async function writeCachedArchive(
       index = old.index.patched(st.size, st.mtimeMs, kinds, changes);
       summary = summaryOf(old.index, kinds); // the same names
     } else {
-      const { planned } = planArchive(scoped, mapping);
+      const { planned: lazy } = planArchiveLazy(scoped, mapping);
+      // an archive to copy from is matched entry by entry (an array); a cold one is planned without objects
+      const planned = old && old.index.head.oidLen === oidLen && !Array.isArray(lazy) ? [...lazy] : lazy;
       let reuse: ReusableArchive | undefined;
       how = "written";
       if (old && old.index.head.oidLen === oidLen) {
@@ -337,7 +353,7 @@ export async function writeCachedArchive(
         let j = 0;
         let offset = 0;
         for (let i = 0; i < planned.length; i++) {
-          const p = planned[i];
+          const p = (planned as readonly PlannedEntry[])[i];
           const bare = (n: string) => (n.endsWith("/") ? n.slice(0, -1) : n);
           while (j < oldNames.length && bare(oldNames[j]) < p.name) offset += old.index.lengths[j++];
           const name = p.kind === "dir" ? `${p.name}/` : p.name;
@@ -350,26 +366,16 @@ export async function writeCachedArchive(
         reuse = { file: oldFile, at, lengths };
       }
       const lengths: number[] = [];
-      summary = await writePlannedArchive(repo, planned, mapping, tmp, { reuse, lengths });
+      summary = await writePlannedArchive(repo, planned, mapping, tmp, { reuse, lengths, names: opts.names === true });
       fs.chmodSync(tmp, 0o444);
       fs.renameSync(tmp, tar);
       const st = fs.statSync(tar);
-      const w = 1 + oidLen;
       index = ArchiveIndex.encode(
         { size: st.size, mtimeMs: st.mtimeMs, files: summary.files, symlinks: summary.symlinks, directories: summary.directories },
-        summary.entries,
-        (i, out, at) => {
-          const p = planned[i];
-          if (p.kind === "dir") out[at] = DIR;
-          else {
-            out[at] = MODES.indexOf(p.source.mode);
-            out.write(p.source.oid, at + 1, w - 1, "hex");
-          }
-        },
+        planned,
         lengths,
         oidLen,
       );
-      if (!opts.names) summary.entries = [];
     }
   } catch (e) {
     fs.rmSync(tmp, { force: true });

@@ -36,6 +36,8 @@ export interface ArchiveOptions {
    *  has already read it (the planner's listing): used instead of listing the tree again, unless it holds a
    *  submodule or nothing (then the tree is listed as usual). */
   entries?: readonly TreeEntry[];
+  /** Fill the summary's `entries` (default true; a big archive's names are megabytes). */
+  names?: boolean;
 }
 
 export interface ArchiveSummary {
@@ -139,38 +141,91 @@ export function planArchive(
   mapping: GitMappingSpec,
   opts: { allowEmpty?: boolean } = {},
 ): { planned: PlannedEntry[]; skippedSubmodules: string[] } {
+  const { planned, skippedSubmodules } = planArchiveLazy(entries, mapping, opts);
+  return { planned: Array.isArray(planned) ? planned : [...planned], skippedSubmodules };
+}
+
+/**
+ * An archive's entries in archive order, made one by one as they are iterated (iterable any number of times):
+ * the matched listing entries (already in name order) merged with the sorted directories. Holds one reference
+ * per file and the directory names, not an object and a name per entry (a 300k-file archive: ~3 MB, not ~60 MB).
+ */
+export class ArchivePlan implements Iterable<PlannedEntry> {
+  readonly length: number;
+  constructor(
+    private readonly files: readonly TreeEntry[],
+    private readonly dirs: readonly string[],
+    private readonly nameOf: (e: TreeEntry) => string,
+  ) {
+    this.length = files.length + dirs.length;
+  }
+
+  *[Symbol.iterator](): Iterator<PlannedEntry> {
+    const { files, dirs, nameOf } = this;
+    let d = 0;
+    for (let f = 0; f < files.length; f++) {
+      const e = files[f];
+      const name = nameOf(e);
+      for (; d < dirs.length && dirs[d] < name; d++) yield { name: dirs[d], kind: "dir" };
+      if (d < dirs.length && dirs[d] === name) d++; // a file and a directory of one name: the file (never from git)
+      yield { name, kind: e.mode === "120000" ? "symlink" : "file", source: e };
+    }
+    for (; d < dirs.length; d++) yield { name: dirs[d], kind: "dir" };
+  }
+}
+
+/** planArchive, the entries as an ArchivePlan when the listing gives the files in name order (always so for git's
+ *  order of valid UTF-8 paths below U+E000), else sorted as an array. */
+export function planArchiveLazy(
+  entries: readonly TreeEntry[],
+  mapping: GitMappingSpec,
+  opts: { allowEmpty?: boolean } = {},
+): { planned: ArchivePlan | PlannedEntry[]; skippedSubmodules: string[] } {
   const scope = mappingScope(mapping);
   const target = mappingTarget(mapping);
   const singleFile = checkScope(entries, mapping, scope, target, opts.allowEmpty);
   if (singleFile === undefined) return { planned: [], skippedSubmodules: [] };
   const matcher = mappingMatcher(mapping);
-  const planned = new Map<string, PlannedEntry>();
-  const skippedSubmodules: string[] = [];
-  // every parent of `name` down to `to` itself (the parents of `to` are not emitted); a directory already
-  // added has all its parents added too, so the walk up stops there
-  const addDirs = (name: string) => {
-    for (let slash = name.lastIndexOf("/"); slash > 0 && slash >= target.length; slash = name.lastIndexOf("/", slash - 1)) {
-      const dir = name.slice(0, slash);
-      const prev = planned.get(dir);
-      if (prev?.kind === "dir") return;
-      if (!prev) planned.set(dir, { name: dir, kind: "dir" });
-    }
+  const nameOf = (e: TreeEntry): string => {
+    if (singleFile) return target;
+    const rel = matcher.relative(e.path)!;
+    return target === "" ? rel : `${target}/${rel}`;
   };
+  const files: TreeEntry[] = [];
+  const dirs = new Set<string>();
+  const skippedSubmodules: string[] = [];
+  let ordered = true;
+  let last = "";
   for (const e of entries) {
     if (e.type === "tree" || !matcher.isPathMatched(e.path)) continue;
     if (e.type === "commit") {
       skippedSubmodules.push(e.path);
       continue;
     }
-    const rel = matcher.relative(e.path)!;
     checkEntryPath(e.path);
-    const name = singleFile ? target : target === "" ? rel : `${target}/${rel}`;
-    planned.set(name, { name, kind: e.mode === "120000" ? "symlink" : "file", source: e });
-    if (!singleFile) addDirs(name);
+    const name = nameOf(e);
+    if (files.length > 0 && !(last < name)) ordered = false;
+    last = name;
+    files.push(e);
+    if (singleFile) continue;
+    // every parent of `name` down to `to` itself (the parents of `to` are not emitted); a directory already
+    // added has all its parents added too, so the walk up stops there
+    for (let slash = name.lastIndexOf("/"); slash > 0 && slash >= target.length; slash = name.lastIndexOf("/", slash - 1)) {
+      const dir = name.slice(0, slash);
+      if (dirs.has(dir)) break;
+      dirs.add(dir);
+    }
   }
-  if (planned.size === 0 && skippedSubmodules.length === 0 && !opts.allowEmpty) throw noFilesError(mapping, scope, true);
-  const sorted = [...planned.values()].sort(byName);
-  return { planned: sorted, skippedSubmodules };
+  if (files.length === 0 && skippedSubmodules.length === 0 && !opts.allowEmpty) throw noFilesError(mapping, scope, true);
+  const dirList = [...dirs].sort();
+  if (ordered) return { planned: new ArchivePlan(files, dirList, nameOf), skippedSubmodules };
+  const planned = new Map<string, PlannedEntry>();
+  for (const dir of dirList) planned.set(dir, { name: dir, kind: "dir" });
+  for (const e of files) {
+    const name = nameOf(e);
+    planned.set(name, { name, kind: e.mode === "120000" ? "symlink" : "file", source: e });
+  }
+  return { planned: [...planned.values()].sort(byName), skippedSubmodules };
 }
 
 /** The tree entries of `commit` that the archive of `mapping` is planned from (submodules expanded unless "skip"). */
@@ -201,8 +256,8 @@ export async function writeGitArchive(
   const given = opts.entries;
   const reusable = given !== undefined && given.length > 0 && !given.some((e) => e.type === "commit");
   const entries = reusable ? given : await listArchiveTree(repo, commit, mapping, opts);
-  const { planned, skippedSubmodules } = planArchive(entries, mapping);
-  return writePlannedArchive(repo, planned, mapping, outFile, { mtime: opts.mtime, skippedSubmodules });
+  const { planned, skippedSubmodules } = planArchiveLazy(entries, mapping);
+  return writePlannedArchive(repo, planned, mapping, outFile, { mtime: opts.mtime, skippedSubmodules, names: opts.names });
 }
 
 /** An archive written earlier by writePlannedArchive with the same mapping and mtime, some of whose entries are
@@ -229,10 +284,10 @@ export interface ArchiveSplice {
  *  the other blobs are read from git. `lengths` receives each entry's length. */
 export async function writePlannedArchive(
   repo: GitRepo,
-  planned: readonly PlannedEntry[],
+  planned: readonly PlannedEntry[] | ArchivePlan,
   mapping: GitMappingSpec,
   outFile: string,
-  opts: { mtime?: number; skippedSubmodules?: string[]; reuse?: ReusableArchive; lengths?: number[]; splice?: ArchiveSplice } = {},
+  opts: { mtime?: number; skippedSubmodules?: string[]; reuse?: ReusableArchive; lengths?: number[]; splice?: ArchiveSplice; names?: boolean } = {},
 ): Promise<ArchiveSummary> {
   const skippedSubmodules = opts.skippedSubmodules ?? [];
   const mtime = new Date((opts.mtime ?? 0) * 1000);
@@ -253,6 +308,7 @@ export async function writePlannedArchive(
   const reuseAt = opts.reuse?.at ?? new Float64Array(planned.length).fill(-1);
   const reuseLength = opts.reuse?.lengths ?? new Float64Array(planned.length);
   const lengths = opts.lengths;
+  const names = opts.names !== false;
   let copyFrom = -1;
   let copyLength = 0;
   const out = await TarWriter.create(outFile, WRITE_BUFFER);
@@ -262,8 +318,9 @@ export async function writePlannedArchive(
   };
   try {
     const wanted = new Map<GitRepo, string[]>();
-    for (let i = 0; i < planned.length; i++) {
-      const p = planned[i];
+    let i = -1;
+    for (const p of planned) {
+      i++;
       if (p.kind === "dir" || reuseAt[i] >= 0) continue;
       const r = (p.source as Partial<RepoTreeEntry>).repo ?? repo;
       let list = wanted.get(r);
@@ -277,8 +334,9 @@ export async function writePlannedArchive(
     let start = 0;
     let r = 0;
     const ranges = opts.splice?.ranges ?? [];
-    for (let i = 0; i < planned.length; i++) {
-      const p = planned[i];
+    i = -1;
+    for (const p of planned) {
+      i++;
       if (lengths && i > 0 && reuseAt[i - 1] < 0) lengths.push(out.position - start);
       for (; r < ranges.length && ranges[r].before === i; r++) await out.copyRange(opts.splice!.file, ranges[r].offset, ranges[r].length);
       if (reuseAt[i] >= 0) {
@@ -289,7 +347,7 @@ export async function writePlannedArchive(
           copyLength = reuseLength[i];
         }
         lengths?.push(reuseLength[i]);
-        summary.entries.push(p.kind === "dir" ? `${p.name}/` : p.name);
+        if (names) summary.entries.push(p.kind === "dir" ? `${p.name}/` : p.name);
         if (p.kind === "dir") summary.directories++;
         else if (p.kind === "symlink") summary.symlinks++;
         else summary.files++;
@@ -305,7 +363,7 @@ export async function writePlannedArchive(
         h.mode = 0o755;
         const w = out.add(h);
         if (w) await w;
-        summary.entries.push(h.name);
+        if (names) summary.entries.push(h.name);
         summary.directories++;
         continue;
       }
@@ -318,7 +376,7 @@ export async function writePlannedArchive(
         h.mode = 0o777;
         const w = out.add(h);
         if (w) await w;
-        summary.entries.push(p.name);
+        if (names) summary.entries.push(p.name);
         summary.symlinks++;
         continue;
       }
@@ -331,7 +389,7 @@ export async function writePlannedArchive(
       } else {
         await out.addStream(h, reader.bodyChunks());
       }
-      summary.entries.push(p.name);
+      if (names) summary.entries.push(p.name);
       summary.files++;
     }
     if (lengths && planned.length > 0 && reuseAt[planned.length - 1] < 0) lengths.push(out.position - start);
