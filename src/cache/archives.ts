@@ -17,7 +17,7 @@ import path from "node:path";
 import { planArchiveLazy, writePlannedArchive, type ArchivePlan, type ArchiveSplice, type ArchiveSummary, type PlannedEntry, type ReusableArchive } from "../git/archive.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "../git/mapping.js";
 import type { GitRepo } from "../git/repo.js";
-import type { TreeEntry } from "../git/tree.js";
+import { someEntry, type TreeEntries, type TreeEntry } from "../git/tree.js";
 import type { CachedListing, TreeChange } from "./listing.js";
 import { keyOf, type CacheStore } from "./store.js";
 
@@ -248,7 +248,7 @@ export async function writeCachedArchive(
   store: CacheStore,
   repo: GitRepo,
   listing: CachedListing,
-  scopedLater: () => Promise<readonly TreeEntry[]>,
+  scopedLater: () => Promise<TreeEntries>,
   mapping: GitMappingSpec,
   outFile: string,
   opts: { names?: boolean; stats?: CachedArchiveStats } = {},
@@ -293,9 +293,14 @@ export async function writeCachedArchive(
   } catch {
     return undefined;
   }
-  const scoped = old && modified ? [] : await scopedLater();
-  if (!(old && modified) && (scoped.length === 0 || scoped.some((e) => e.type === "commit" || !MODES.includes(e.mode)))) return undefined;
-  const oidLen = old && modified ? old.index.head.oidLen : scoped[0].oid.length / 2;
+  const scoped: TreeEntries = old && modified ? [] : await scopedLater();
+  let first: TreeEntry | undefined;
+  for (const e of scoped) {
+    first = e;
+    break;
+  }
+  if (!(old && modified) && (!first || someEntry(scoped, (e) => e.type === "commit" || !MODES.includes(e.mode)))) return undefined;
+  const oidLen = old && modified ? old.index.head.oidLen : first!.oid.length / 2;
   const tmp = `${tar}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
   let oldFile: FileHandle | undefined;
   let index: Buffer[];

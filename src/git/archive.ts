@@ -16,10 +16,10 @@
 // so memory stays bounded.
 
 import { UserError } from "../diagnostics.js";
-import { BlobPipeline } from "./blobs.js";
+import { BlobPipeline, OidLines } from "./blobs.js";
 import { TarWriter, type TarHeader } from "./tar.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "./mapping.js";
-import { listTree, type TreeEntry } from "./tree.js";
+import { ListingRange, listTree, someEntry, type TreeEntries, type TreeEntry } from "./tree.js";
 import type { GitRepo } from "./repo.js";
 import { listTreeWithSubmodules, type RepoTreeEntry } from "./submodules.js";
 import type { SourcePos } from "../diagnostics.js";
@@ -35,7 +35,7 @@ export interface ArchiveOptions {
   /** The mapping's `add` scope as `git ls-tree -r` lists it at `commit` (submodules not expanded), when the caller
    *  has already read it (the planner's listing): used instead of listing the tree again, unless it holds a
    *  submodule or nothing (then the tree is listed as usual). */
-  entries?: readonly TreeEntry[];
+  entries?: TreeEntries;
   /** Fill the summary's `entries` (default true; a big archive's names are megabytes). */
   names?: boolean;
 }
@@ -153,31 +153,84 @@ export function planArchive(
 export class ArchivePlan implements Iterable<PlannedEntry> {
   readonly length: number;
   constructor(
-    private readonly files: readonly TreeEntry[],
-    private readonly dirs: readonly string[],
+    private readonly fileCount: number,
+    /** File k (in name order): a listing entry decoded again, or an object kept. */
+    private readonly file: (k: number) => TreeEntry,
+    private readonly dirs: DirNames,
     private readonly nameOf: (e: TreeEntry) => string,
   ) {
-    this.length = files.length + dirs.length;
+    this.length = fileCount + dirs.length;
   }
 
   *[Symbol.iterator](): Iterator<PlannedEntry> {
-    const { files, dirs, nameOf } = this;
-    let d = 0;
-    for (let f = 0; f < files.length; f++) {
-      const e = files[f];
+    const { fileCount, file, nameOf } = this;
+    const dirs = this.dirs.cursor();
+    for (let f = 0; f < fileCount; f++) {
+      const e = file(f);
       const name = nameOf(e);
-      for (; d < dirs.length && dirs[d] < name; d++) yield { name: dirs[d], kind: "dir" };
-      if (d < dirs.length && dirs[d] === name) d++; // a file and a directory of one name: the file (never from git)
+      for (let d = dirs.peek(); d !== undefined && d < name; d = dirs.peek()) {
+        dirs.skip();
+        yield { name: d, kind: "dir" };
+      }
+      if (dirs.peek() === name) dirs.skip(); // a file and a directory of one name: the file (never from git)
       yield { name, kind: e.mode === "120000" ? "symlink" : "file", source: e };
     }
-    for (; d < dirs.length; d++) yield { name: dirs[d], kind: "dir" };
+    for (let d = dirs.peek(); d !== undefined; d = dirs.peek()) {
+      dirs.skip();
+      yield { name: d, kind: "dir" };
+    }
+  }
+}
+
+/** Sorted directory names kept as one string, front-coded (each name: how many leading characters it shares with
+ *  the one before, as one character, then the rest and a NUL), read in order with a cursor. A repository can hold
+ *  as many directories as files, with longer names: 336k directories of 26 MB of names take ~5 MB so. */
+class DirNames {
+  readonly length: number;
+  private readonly text: string;
+  constructor(sorted: readonly string[]) {
+    this.length = sorted.length;
+    const parts: string[] = [];
+    let prev = "";
+    for (const name of sorted) {
+      let shared = 0;
+      const max = Math.min(prev.length, name.length, 255);
+      while (shared < max && prev.charCodeAt(shared) === name.charCodeAt(shared)) shared++;
+      parts.push(String.fromCharCode(shared), name.slice(shared), "\0");
+      prev = name;
+    }
+    this.text = parts.join("");
+  }
+
+  cursor(): { peek(): string | undefined; skip(): void } {
+    const text = this.text;
+    let at = 0;
+    let prev = "";
+    let current: string | undefined;
+    let next = 0;
+    return {
+      peek() {
+        if (current === undefined && at < text.length) {
+          const nul = text.indexOf("\0", at + 1);
+          current = prev.slice(0, text.charCodeAt(at)) + text.slice(at + 1, nul);
+          next = nul + 1;
+        }
+        return current;
+      },
+      skip() {
+        if (current === undefined) this.peek();
+        prev = current!;
+        at = next;
+        current = undefined;
+      },
+    };
   }
 }
 
 /** planArchive, the entries as an ArchivePlan when the listing gives the files in name order (always so for git's
  *  order of valid UTF-8 paths below U+E000), else sorted as an array. */
 export function planArchiveLazy(
-  entries: readonly TreeEntry[],
+  entries: TreeEntries,
   mapping: GitMappingSpec,
   opts: { allowEmpty?: boolean } = {},
 ): { planned: ArchivePlan | PlannedEntry[]; skippedSubmodules: string[] } {
@@ -191,12 +244,17 @@ export function planArchiveLazy(
     const rel = matcher.relative(e.path)!;
     return target === "" ? rel : `${target}/${rel}`;
   };
+  // the files: listing indexes when the entries are a listing range (decoded again when written), else objects
+  const range = entries instanceof ListingRange ? entries : undefined;
   const files: TreeEntry[] = [];
+  const indexes: number[] = [];
   const dirs = new Set<string>();
   const skippedSubmodules: string[] = [];
   let ordered = true;
   let last = "";
-  for (const e of entries) {
+  const all: Iterable<number> | readonly TreeEntry[] = range ? range.indexes() : (entries as readonly TreeEntry[]);
+  for (const x of all) {
+    const e = typeof x === "number" ? range!.listing.entry(x) : x;
     if (e.type === "tree" || !matcher.isPathMatched(e.path)) continue;
     if (e.type === "commit") {
       skippedSubmodules.push(e.path);
@@ -204,9 +262,10 @@ export function planArchiveLazy(
     }
     checkEntryPath(e.path);
     const name = nameOf(e);
-    if (files.length > 0 && !(last < name)) ordered = false;
+    if ((files.length > 0 || indexes.length > 0) && !(last < name)) ordered = false;
     last = name;
-    files.push(e);
+    if (range) indexes.push(x as number);
+    else files.push(e);
     if (singleFile) continue;
     // every parent of `name` down to `to` itself (the parents of `to` are not emitted); a directory already
     // added has all its parents added too, so the walk up stops there
@@ -216,12 +275,21 @@ export function planArchiveLazy(
       dirs.add(dir);
     }
   }
-  if (files.length === 0 && skippedSubmodules.length === 0 && !opts.allowEmpty) throw noFilesError(mapping, scope, true);
+  const fileCount = range ? indexes.length : files.length;
+  if (fileCount === 0 && skippedSubmodules.length === 0 && !opts.allowEmpty) throw noFilesError(mapping, scope, true);
   const dirList = [...dirs].sort();
-  if (ordered) return { planned: new ArchivePlan(files, dirList, nameOf), skippedSubmodules };
+  if (ordered) {
+    // the directory names as one string (a name sliced from a file's keeps that whole name alive; a repository can
+    // hold as many directories as files)
+    const dirNames = new DirNames(dirList);
+    if (!range) return { planned: new ArchivePlan(fileCount, (k) => files[k], dirNames, nameOf), skippedSubmodules };
+    const at = Uint32Array.from(indexes);
+    const listing = range.listing;
+    return { planned: new ArchivePlan(fileCount, (k) => listing.entry(at[k]), dirNames, nameOf), skippedSubmodules };
+  }
   const planned = new Map<string, PlannedEntry>();
   for (const dir of dirList) planned.set(dir, { name: dir, kind: "dir" });
-  for (const e of files) {
+  for (const e of range ? indexes.map((i) => range.listing.entry(i)) : files) {
     const name = nameOf(e);
     planned.set(name, { name, kind: e.mode === "120000" ? "symlink" : "file", source: e });
   }
@@ -254,7 +322,7 @@ export async function writeGitArchive(
   opts: ArchiveOptions = {},
 ): Promise<ArchiveSummary> {
   const given = opts.entries;
-  const reusable = given !== undefined && given.length > 0 && !given.some((e) => e.type === "commit");
+  const reusable = given !== undefined && someEntry(given, () => true) && !someEntry(given, (e) => e.type === "commit");
   const entries = reusable ? given : await listArchiveTree(repo, commit, mapping, opts);
   const { planned, skippedSubmodules } = planArchiveLazy(entries, mapping);
   return writePlannedArchive(repo, planned, mapping, outFile, { mtime: opts.mtime, skippedSubmodules, names: opts.names });
@@ -317,15 +385,21 @@ export async function writePlannedArchive(
     copyLength = 0;
   };
   try {
-    const wanted = new Map<GitRepo, string[]>();
+    // the ids as lines of one buffer per repository (strings when their lengths differ, which git never gives)
+    const wanted = new Map<GitRepo, OidLines | string[]>();
     let i = -1;
     for (const p of planned) {
       i++;
       if (p.kind === "dir" || reuseAt[i] >= 0) continue;
       const r = (p.source as Partial<RepoTreeEntry>).repo ?? repo;
       let list = wanted.get(r);
-      if (!list) wanted.set(r, (list = []));
-      list.push(p.source.oid);
+      if (!list) wanted.set(r, (list = new OidLines(r === repo ? planned.length : 64)));
+      if (list instanceof OidLines && !list.push(p.source.oid)) {
+        const strings: string[] = [];
+        for (let k = 0; k < list.length; k++) strings.push(list.at(k));
+        wanted.set(r, (list = strings));
+      }
+      if (Array.isArray(list)) list.push(p.source.oid);
     }
     for (const [r, oids] of wanted) readers.set(r, new BlobPipeline(r, oids));
     // one header object, refilled for every entry (TarWriter keeps none); the writer and the readers answer

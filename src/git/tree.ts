@@ -301,3 +301,67 @@ export function listingLowerBound(listing: Listing, p: string, from = 0): number
   return lo;
 }
 
+
+/** `git ls-tree -r -z --full-tree <commit>` as git wrote it, not parsed (RawListing reads it where needed). */
+export async function lsTreeRaw(repo: GitRepo, commit: string): Promise<Buffer> {
+  const child = spawnGit(repo.root, ["ls-tree", "-r", "-z", "--full-tree", commit]);
+  child.stdin!.end();
+  const out: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  child.stderr!.on("data", (b: Buffer) => stderr.push(b));
+  const done = new Promise<number>((resolve, reject) => {
+    child.on("error", (e) => reject(gitMissingError(e)));
+    child.on("close", (code) => resolve(code ?? 1));
+  });
+  for await (const chunk of child.stdout! as AsyncIterable<Buffer>) out.push(chunk);
+  const code = await done;
+  if (code !== 0) {
+    throw new UserError({
+      message: `cannot list the files of commit ${commit}: ${Buffer.concat(stderr).toString("utf8").trim().split("\n")[0]}`,
+    });
+  }
+  return out.length === 1 ? out[0] : Buffer.concat(out);
+}
+
+/** A commit's listing read whole from git as one buffer (RawListing), else (not `ls-tree` records) as objects. */
+export async function listTreeCompact(repo: GitRepo, commit: string): Promise<Listing> {
+  const buf = await lsTreeRaw(repo, commit);
+  return RawListing.parse(buf) ?? arrayListing(parseListing(buf) ?? []);
+}
+
+/**
+ * The entries of a listing's index range [from, to) whose path is `scope` or below it (all with scope ""), decoded
+ * one at a time as they are iterated: a mapping's files without an object per file kept.
+ */
+export class ListingRange implements Iterable<TreeEntry> {
+  constructor(
+    readonly listing: Listing,
+    readonly from: number,
+    readonly to: number,
+    readonly scope: string,
+  ) {}
+
+  inScope(i: number): boolean {
+    if (this.scope === "") return true;
+    const p = this.listing.path(i);
+    return p === this.scope || (p.length > this.scope.length && p.startsWith(this.scope) && p.charCodeAt(this.scope.length) === 0x2f);
+  }
+
+  /** The listing indexes of the entries, in order. */
+  *indexes(): Generator<number> {
+    for (let i = this.from; i < this.to; i++) if (this.inScope(i)) yield i;
+  }
+
+  *[Symbol.iterator](): Iterator<TreeEntry> {
+    for (let i = this.from; i < this.to; i++) if (this.inScope(i)) yield this.listing.entry(i);
+  }
+}
+
+/** Entries as an array or a listing range. */
+export type TreeEntries = readonly TreeEntry[] | ListingRange;
+
+/** Whether some entry satisfies `pred`. */
+export function someEntry(entries: TreeEntries, pred: (e: TreeEntry) => boolean): boolean {
+  for (const e of entries) if (pred(e)) return true;
+  return false;
+}
