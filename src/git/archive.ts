@@ -248,7 +248,10 @@ export function planArchiveLazy(
   const range = entries instanceof ListingRange ? entries : undefined;
   const files: TreeEntry[] = [];
   const indexes: number[] = [];
-  const dirs = new Set<string>();
+  // directories in the order their first file comes (parents first); a duplicate only when out of order (then the
+  // fallback below drops it)
+  const dirs: string[] = [];
+  const fresh: string[] = [];
   const skippedSubmodules: string[] = [];
   let ordered = true;
   let last = "";
@@ -263,21 +266,28 @@ export function planArchiveLazy(
     checkEntryPath(e.path);
     const name = nameOf(e);
     if ((files.length > 0 || indexes.length > 0) && !(last < name)) ordered = false;
+    // the parents the previous file had: every directory up to where the two names part
+    let common = 0;
+    const max = Math.min(last.length, name.length);
+    while (common < max && last.charCodeAt(common) === name.charCodeAt(common)) common++;
     last = name;
     if (range) indexes.push(x as number);
     else files.push(e);
     if (singleFile) continue;
-    // every parent of `name` down to `to` itself (the parents of `to` are not emitted); a directory already
-    // added has all its parents added too, so the walk up stops there
-    for (let slash = name.lastIndexOf("/"); slash > 0 && slash >= target.length; slash = name.lastIndexOf("/", slash - 1)) {
-      const dir = name.slice(0, slash);
-      if (dirs.has(dir)) break;
-      dirs.add(dir);
+    // every parent of `name` down to `to` itself (the parents of `to` are not emitted), but those the previous file
+    // had (added with it or before: all of a file's parents are): a parent ending before `common` is one of them
+    for (let slash = name.lastIndexOf("/"); slash > 0 && slash >= target.length && slash >= common; slash = name.lastIndexOf("/", slash - 1)) {
+      fresh.push(name.slice(0, slash));
     }
+    for (let k = fresh.length - 1; k >= 0; k--) dirs.push(fresh[k]);
+    fresh.length = 0;
   }
   const fileCount = range ? indexes.length : files.length;
   if (fileCount === 0 && skippedSubmodules.length === 0 && !opts.allowEmpty) throw noFilesError(mapping, scope, true);
-  const dirList = [...dirs].sort();
+  // git's order puts "a/b-x" before the files of "a/b", the name order after "a/b": nearly sorted, sorted if not
+  let sorted = true;
+  for (let k = 1; k < dirs.length && sorted; k++) sorted = dirs[k - 1] < dirs[k];
+  const dirList = sorted ? dirs : dirs.sort();
   if (ordered) {
     // the directory names as one string (a name sliced from a file's keeps that whole name alive; a repository can
     // hold as many directories as files)
