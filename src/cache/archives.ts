@@ -89,28 +89,30 @@ class ArchiveIndex {
     const idBytes = Buffer.alloc(count * w);
     // the names written one by one into one buffer (no joined string)
     const nameEnds = Buffer.allocUnsafe(count * 4);
+    // one pass: the names written into a buffer that doubles when full
+    let text = Buffer.allocUnsafe(Math.max(64, count * 48));
     let end = 0;
     let i = 0;
     for (const p of planned) {
       const at = i * w;
+      const need = end + p.name.length * 3 + 1;
+      if (need > text.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(need, text.length * 2));
+        text.copy(bigger, 0, 0, end);
+        text = bigger;
+      }
+      end += text.write(p.name, end, "utf8");
       if (p.kind === "dir") {
         idBytes[at] = DIR;
-        end += Buffer.byteLength(p.name) + 1;
+        text[end++] = 0x2f;
       } else {
         idBytes[at] = MODES.indexOf(p.source.mode);
         idBytes.write(p.source.oid, at + 1, w - 1, "hex");
-        end += Buffer.byteLength(p.name);
       }
       nameEnds.writeUInt32LE(end, i * 4);
       i++;
     }
-    const text = Buffer.allocUnsafe(end);
-    let at = 0;
-    for (const p of planned) {
-      at += text.write(p.name, at, "utf8");
-      if (p.kind === "dir") text[at++] = 0x2f;
-    }
-    return [json, lengthBytes, idBytes, nameEnds, text];
+    return [json, lengthBytes, idBytes, nameEnds, text.subarray(0, end)];
   }
 
   /** The same index with some entries' ids and lengths replaced, and another tar size and mtime. */

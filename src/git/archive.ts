@@ -19,7 +19,7 @@ import { UserError } from "../diagnostics.js";
 import { BlobPipeline, OidLines } from "./blobs.js";
 import { TarWriter, type TarHeader } from "./tar.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "./mapping.js";
-import { ListingRange, listTree, someEntry, type TreeEntries, type TreeEntry } from "./tree.js";
+import { ListingRange, listTree, RawListing, someEntry, type TreeEntries, type TreeEntry } from "./tree.js";
 import type { GitRepo } from "./repo.js";
 import { listTreeWithSubmodules, type RepoTreeEntry } from "./submodules.js";
 import type { SourcePos } from "../diagnostics.js";
@@ -158,8 +158,21 @@ export class ArchivePlan implements Iterable<PlannedEntry> {
     private readonly file: (k: number) => TreeEntry,
     private readonly dirs: DirNames,
     private readonly nameOf: (e: TreeEntry) => string,
+    /** With a raw listing: its record indexes of the files, whose ids are copied without decoding the records. */
+    private readonly raw?: { listing: RawListing; at: Uint32Array },
   ) {
     this.length = fileCount + dirs.length;
+  }
+
+  /** The files' object ids, in order, as cat-file input lines, copied from a raw listing; undefined for a plan of
+   *  objects or ids not all of one length. */
+  oidLines(): OidLines | undefined {
+    // only a listing range's (an array may hold the files of submodules, read from their own repositories)
+    if (!this.raw) return undefined;
+    const lines = new OidLines(this.fileCount);
+    const { listing, at } = this.raw;
+    for (let k = 0; k < this.fileCount; k++) if (!listing.pushOid(at[k], lines)) return undefined;
+    return lines;
   }
 
   *[Symbol.iterator](): Iterator<PlannedEntry> {
@@ -295,7 +308,8 @@ export function planArchiveLazy(
     if (!range) return { planned: new ArchivePlan(fileCount, (k) => files[k], dirNames, nameOf), skippedSubmodules };
     const at = Uint32Array.from(indexes);
     const listing = range.listing;
-    return { planned: new ArchivePlan(fileCount, (k) => listing.entry(at[k]), dirNames, nameOf), skippedSubmodules };
+    const raw = listing instanceof RawListing ? { listing, at } : undefined;
+    return { planned: new ArchivePlan(fileCount, (k) => listing.entry(at[k]), dirNames, nameOf, raw), skippedSubmodules };
   }
   const planned = new Map<string, PlannedEntry>();
   for (const dir of dirList) planned.set(dir, { name: dir, kind: "dir" });
@@ -397,8 +411,11 @@ export async function writePlannedArchive(
   try {
     // the ids as lines of one buffer per repository (strings when their lengths differ, which git never gives)
     const wanted = new Map<GitRepo, OidLines | string[]>();
+    // a planned archive of one repository, nothing reused: the ids copied from the listing as they are
+    const lines = planned instanceof ArchivePlan && !opts.reuse ? planned.oidLines() : undefined;
+    if (lines) wanted.set(repo, lines);
     let i = -1;
-    for (const p of planned) {
+    for (const p of lines ? [] : planned) {
       i++;
       if (p.kind === "dir" || reuseAt[i] >= 0) continue;
       const r = (p.source as Partial<RepoTreeEntry>).repo ?? repo;

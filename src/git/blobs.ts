@@ -189,6 +189,22 @@ export class OidLines {
     return true;
   }
 
+  /** Adds the id held in `src` from `start` to `end` (hex text); false as push. */
+  pushBytes(src: Buffer, start: number, end: number): boolean {
+    if (this.width === 0) return this.push(src.toString("latin1", start, end));
+    if (end - start + 1 !== this.width) return false;
+    if ((this.length + 1) * this.width > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+      this.buf.copy(bigger);
+      this.buf = bigger;
+    }
+    const at = this.length * this.width;
+    src.copy(this.buf, at, start, end);
+    this.buf[at + this.width - 1] = 10;
+    this.length++;
+    return true;
+  }
+
   at(i: number): string {
     return this.buf.toString("latin1", i * this.width, (i + 1) * this.width - 1);
   }

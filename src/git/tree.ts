@@ -278,6 +278,18 @@ export class RawListing implements Listing {
     return this.isOrdered;
   }
 
+  /** Adds record i's object id to `lines` (its bytes copied, nothing decoded); false as OidLines.push. */
+  pushOid(i: number, lines: { pushBytes(src: Buffer, start: number, end: number): boolean }): boolean {
+    if (this.objects) {
+      const oid = this.objects[i].oid;
+      const b = Buffer.from(oid, "latin1");
+      return lines.pushBytes(b, 0, b.length);
+    }
+    const tab = this.buf.indexOf(9, this.starts[i]);
+    const sp = this.buf.lastIndexOf(32, tab);
+    return lines.pushBytes(this.buf, sp + 1, tab);
+  }
+
   /** The bytes of records [from, to). */
   slice(from: number, to: number): Buffer {
     return this.buf.subarray(this.starts[from], this.starts[to]);
