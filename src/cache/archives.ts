@@ -14,10 +14,10 @@ import fs from "node:fs";
 import os from "node:os";
 import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { planArchiveLazy, writePlannedArchive, type ArchivePlan, type ArchiveSplice, type ArchiveSummary, type PlannedEntry, type ReusableArchive } from "../git/archive.js";
+import { planArchiveLazy, writePlannedArchive, type ArchiveSplice, type ArchiveSummary, type PlannedEntry, type ReusableArchive } from "../git/archive.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "../git/mapping.js";
 import type { GitRepo } from "../git/repo.js";
-import { someEntry, type TreeEntries, type TreeEntry } from "../git/tree.js";
+import { ListingRange, someEntry, type TreeEntries, type TreeEntry } from "../git/tree.js";
 import type { CachedListing, TreeChange } from "./listing.js";
 import { keyOf, type CacheStore } from "./store.js";
 
@@ -75,46 +75,6 @@ class ArchiveIndex {
     return new ArchiveIndex(head, lengthBytes, ids, nameEnds, nameText);
   }
 
-  /** The index of the archive written from `planned` (iterated twice; names are made as it goes, never all kept). */
-  static encode(
-    head: Omit<ArchiveIndex["head"], "count" | "oidLen">,
-    planned: readonly PlannedEntry[] | ArchivePlan,
-    lengths: ArrayLike<number>,
-    oidLen: number,
-  ): Buffer[] {
-    const count = planned.length;
-    const json = Buffer.from(JSON.stringify({ ...head, count, oidLen }) + "\n", "utf8");
-    const lengthBytes = float64LE(lengths);
-    const w = 1 + oidLen;
-    const idBytes = Buffer.alloc(count * w);
-    // the names written one by one into one buffer (no joined string)
-    const nameEnds = Buffer.allocUnsafe(count * 4);
-    // one pass: the names written into a buffer that doubles when full
-    let text = Buffer.allocUnsafe(Math.max(64, count * 48));
-    let end = 0;
-    let i = 0;
-    for (const p of planned) {
-      const at = i * w;
-      const need = end + p.name.length * 3 + 1;
-      if (need > text.length) {
-        const bigger = Buffer.allocUnsafe(Math.max(need, text.length * 2));
-        text.copy(bigger, 0, 0, end);
-        text = bigger;
-      }
-      end += text.write(p.name, end, "utf8");
-      if (p.kind === "dir") {
-        idBytes[at] = DIR;
-        text[end++] = 0x2f;
-      } else {
-        idBytes[at] = MODES.indexOf(p.source.mode);
-        idBytes.write(p.source.oid, at + 1, w - 1, "hex");
-      }
-      nameEnds.writeUInt32LE(end, i * 4);
-      i++;
-    }
-    return [json, lengthBytes, idBytes, nameEnds, text.subarray(0, end)];
-  }
-
   /** The same index with some entries' ids and lengths replaced, and another tar size and mtime. */
   patched(size: number, mtimeMs: number, kinds: { files: number; symlinks: number }, changes: Map<number, { id: Buffer; length: number }>): Buffer[] {
     const ids = Buffer.from(this.ids);
@@ -168,6 +128,53 @@ class ArchiveIndex {
       else return mid;
     }
     return -1;
+  }
+}
+
+/** An archive's index made entry by entry as the archive is written (names are never all kept as strings). */
+class IndexBuilder {
+  private readonly w: number;
+  private readonly idBytes: Buffer;
+  private readonly nameEnds: Buffer;
+  private text: Buffer;
+  private end = 0;
+  private i = 0;
+
+  constructor(
+    private readonly count: number,
+    private readonly oidLen: number,
+  ) {
+    this.w = 1 + oidLen;
+    this.idBytes = Buffer.alloc(count * this.w);
+    this.nameEnds = Buffer.allocUnsafe(count * 4);
+    // the names written into one buffer that doubles when full
+    this.text = Buffer.allocUnsafe(Math.max(64, count * 48));
+  }
+
+  add(p: PlannedEntry): void {
+    const at = this.i * this.w;
+    const need = this.end + p.name.length * 3 + 1;
+    if (need > this.text.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, this.text.length * 2));
+      this.text.copy(bigger, 0, 0, this.end);
+      this.text = bigger;
+    }
+    this.end += this.text.write(p.name, this.end, "utf8");
+    if (p.kind === "dir") {
+      this.idBytes[at] = DIR;
+      this.text[this.end++] = 0x2f;
+    } else {
+      this.idBytes[at] = MODES.indexOf(p.source.mode);
+      this.idBytes.write(p.source.oid, at + 1, this.w - 1, "hex");
+    }
+    this.nameEnds.writeUInt32LE(this.end, this.i * 4);
+    this.i++;
+  }
+
+  finish(head: Omit<ArchiveIndex["head"], "count" | "oidLen">, lengths: ArrayLike<number>): Buffer[] {
+    if (this.i !== this.count) throw new Error(`internal: archive index of ${this.i} entries, ${this.count} planned`);
+    const json = Buffer.from(JSON.stringify({ ...head, count: this.count, oidLen: this.oidLen }) + "\n", "utf8");
+    return [json, float64LE(lengths), this.idBytes, this.nameEnds, this.text.subarray(0, this.end)];
   }
 }
 
@@ -301,7 +308,9 @@ export async function writeCachedArchive(
     first = e;
     break;
   }
-  if (!(old && modified) && (!first || someEntry(scoped, (e) => e.type === "commit" || !MODES.includes(e.mode)))) return undefined;
+  // (ls-tree -r lists no trees: a submodule is mode 160000, which MODES does not hold)
+  const cacheable = scoped instanceof ListingRange ? scoped.everyMode(MODES) : !someEntry(scoped, (e) => e.type === "commit" || !MODES.includes(e.mode));
+  if (!(old && modified) && (!first || !cacheable)) return undefined;
   const oidLen = old && modified ? old.index.head.oidLen : first!.oid.length / 2;
   const tmp = `${tar}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
   let oldFile: FileHandle | undefined;
@@ -373,16 +382,12 @@ export async function writeCachedArchive(
         reuse = { file: oldFile, at, lengths };
       }
       const lengths: number[] = [];
-      summary = await writePlannedArchive(repo, planned, mapping, tmp, { reuse, lengths, names: opts.names === true });
+      const builder = new IndexBuilder(planned.length, oidLen);
+      summary = await writePlannedArchive(repo, planned, mapping, tmp, { reuse, lengths, names: opts.names === true, onEntry: (p) => builder.add(p) });
       fs.chmodSync(tmp, 0o444);
       fs.renameSync(tmp, tar);
       const st = fs.statSync(tar);
-      index = ArchiveIndex.encode(
-        { size: st.size, mtimeMs: st.mtimeMs, files: summary.files, symlinks: summary.symlinks, directories: summary.directories },
-        planned,
-        lengths,
-        oidLen,
-      );
+      index = builder.finish({ size: st.size, mtimeMs: st.mtimeMs, files: summary.files, symlinks: summary.symlinks, directories: summary.directories }, lengths);
     }
   } catch (e) {
     fs.rmSync(tmp, { force: true });

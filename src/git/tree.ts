@@ -278,6 +278,13 @@ export class RawListing implements Listing {
     return this.isOrdered;
   }
 
+  /** Record i's mode field (a constant string for the common modes; nothing else decoded). */
+  mode(i: number): string {
+    if (this.objects) return this.objects[i].mode;
+    const start = this.starts[i];
+    return recordMode(this.buf, start, this.buf.indexOf(32, start));
+  }
+
   /** Adds record i's object id to `lines` (its bytes copied, nothing decoded); false as OidLines.push. */
   pushOid(i: number, lines: { pushBytes(src: Buffer, start: number, end: number): boolean }): boolean {
     if (this.objects) {
@@ -366,6 +373,14 @@ export class ListingRange implements Iterable<TreeEntry> {
 
   *[Symbol.iterator](): Iterator<TreeEntry> {
     for (let i = this.from; i < this.to; i++) if (this.inScope(i)) yield this.listing.entry(i);
+  }
+
+  /** Whether every entry's mode is one of `modes` (a raw listing's records are not decoded for it). */
+  everyMode(modes: readonly string[]): boolean {
+    const l = this.listing;
+    if (!(l instanceof RawListing)) return !someEntry(this, (e) => !modes.includes(e.mode));
+    for (let i = this.from; i < this.to; i++) if (!modes.includes(l.mode(i)) && this.inScope(i)) return false;
+    return true;
   }
 }
 
