@@ -382,11 +382,14 @@ export async function writeCachedArchive(
         reuse = { file: oldFile, at, lengths };
       }
       const lengths: number[] = [];
-      const builder = new IndexBuilder(planned.length, oidLen);
-      summary = await writePlannedArchive(repo, planned, mapping, tmp, { reuse, lengths, names: opts.names === true, onEntry: (p) => builder.add(p) });
+      summary = await writePlannedArchive(repo, planned, mapping, tmp, { reuse, lengths, names: opts.names === true });
       fs.chmodSync(tmp, 0o444);
       fs.renameSync(tmp, tar);
       const st = fs.statSync(tar);
+      // built after the tar, not beside it: two big archives' indexes in flight for their whole write cost ~100 MB of
+      // peak RSS at 300k files (measured), one more pass over the plan ~0.1 s
+      const builder = new IndexBuilder(planned.length, oidLen);
+      for (const p of planned) builder.add(p);
       index = builder.finish({ size: st.size, mtimeMs: st.mtimeMs, files: summary.files, symlinks: summary.symlinks, directories: summary.directories }, lengths);
     }
   } catch (e) {

@@ -386,8 +386,6 @@ export async function writePlannedArchive(
     lengths?: number[];
     splice?: ArchiveSplice;
     names?: boolean;
-    /** Called with every entry, in order (the cache builds the archive's index from them). */
-    onEntry?: (p: PlannedEntry) => void;
   } = {},
 ): Promise<ArchiveSummary> {
   const skippedSubmodules = opts.skippedSubmodules ?? [];
@@ -445,10 +443,8 @@ export async function writePlannedArchive(
     let r = 0;
     const ranges = opts.splice?.ranges ?? [];
     i = -1;
-    const onEntry = opts.onEntry;
     for (const p of planned) {
       i++;
-      onEntry?.(p);
       if (lengths && i > 0 && reuseAt[i - 1] < 0) lengths.push(out.position - start);
       for (; r < ranges.length && ranges[r].before === i; r++) await out.copyRange(opts.splice!.file, ranges[r].offset, ranges[r].length);
       if (reuseAt[i] >= 0) {
