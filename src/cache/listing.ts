@@ -8,7 +8,7 @@
 
 import { UserError } from "../diagnostics.js";
 import { runGit, type GitRepo } from "../git/repo.js";
-import { arrayListing, compareGitPaths, encodeRecord, listingLowerBound, listTree, RawListing, type Listing, type TreeEntry } from "../git/tree.js";
+import { arrayListing, compareGitPaths, encodeRecord, listingLowerBound, lsTreeRaw, parseListing, RawListing, type Listing, type TreeEntry } from "../git/tree.js";
 
 export { compareGitPaths };
 import { keyOf, type CacheStore } from "./store.js";
@@ -162,10 +162,9 @@ export async function cachedListTree(store: CacheStore, repo: GitRepo, commit: s
     }
   }
   if (!result) {
-    // parsed as it came (the objects are needed on a first run anyway); git's bytes stored as they are, in pieces
-    const raw: Buffer[] = [];
-    const entries = await listTree(repo, commit, {}, raw);
-    result = { tree, listing: arrayListing(entries), how: "ls-tree" };
+    // git's bytes kept as one buffer, decoded where looked at, and stored as they are
+    const raw = await lsTreeRaw(repo, commit);
+    result = { tree, listing: RawListing.parse(raw) ?? arrayListing(parseListing(raw) ?? []), how: "ls-tree" };
     store.put("listing", tree, raw);
   }
   store.put("pointer", lastKey, tree);

@@ -251,6 +251,7 @@ export async function writeArchives(plan: Plan, context: string): Promise<void> 
       (cached && later ? await writeCachedArchive(cached.store, await repo, await cached.listing, later, a.source.mapping, file, { names: archiveNeedsChown(a) }) : undefined) ??
       (await writeGitArchive(await repo, a.source.commit, a.source.mapping, file, {
         pos: a.source.mapping.pos,
+        names: archiveNeedsChown(a),
         ...(later ? { entries: await later() } : {}),
       }));
     if (archiveNeedsChown(a)) {

@@ -16,10 +16,10 @@
 // so memory stays bounded.
 
 import { UserError } from "../diagnostics.js";
-import { BlobPipeline } from "./blobs.js";
+import { BlobPipeline, OidLines } from "./blobs.js";
 import { TarWriter, type TarHeader } from "./tar.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "./mapping.js";
-import { listTree, type TreeEntry } from "./tree.js";
+import { ListingRange, listTree, RawListing, someEntry, type TreeEntries, type TreeEntry } from "./tree.js";
 import type { GitRepo } from "./repo.js";
 import { listTreeWithSubmodules, type RepoTreeEntry } from "./submodules.js";
 import type { SourcePos } from "../diagnostics.js";
@@ -35,7 +35,9 @@ export interface ArchiveOptions {
   /** The mapping's `add` scope as `git ls-tree -r` lists it at `commit` (submodules not expanded), when the caller
    *  has already read it (the planner's listing): used instead of listing the tree again, unless it holds a
    *  submodule or nothing (then the tree is listed as usual). */
-  entries?: readonly TreeEntry[];
+  entries?: TreeEntries;
+  /** Fill the summary's `entries` (default true; a big archive's names are megabytes). */
+  names?: boolean;
 }
 
 export interface ArchiveSummary {
@@ -139,38 +141,183 @@ export function planArchive(
   mapping: GitMappingSpec,
   opts: { allowEmpty?: boolean } = {},
 ): { planned: PlannedEntry[]; skippedSubmodules: string[] } {
+  const { planned, skippedSubmodules } = planArchiveLazy(entries, mapping, opts);
+  return { planned: Array.isArray(planned) ? planned : [...planned], skippedSubmodules };
+}
+
+/**
+ * An archive's entries in archive order, made one by one as they are iterated (iterable any number of times):
+ * the matched listing entries (already in name order) merged with the sorted directories. Holds one reference
+ * per file and the directory names, not an object and a name per entry (a 300k-file archive: ~3 MB, not ~60 MB).
+ */
+export class ArchivePlan implements Iterable<PlannedEntry> {
+  readonly length: number;
+  constructor(
+    private readonly fileCount: number,
+    /** File k (in name order): a listing entry decoded again, or an object kept. */
+    private readonly file: (k: number) => TreeEntry,
+    private readonly dirs: DirNames,
+    private readonly nameOf: (e: TreeEntry) => string,
+    /** With a raw listing: its record indexes of the files, whose ids are copied without decoding the records. */
+    private readonly raw?: { listing: RawListing; at: Uint32Array },
+  ) {
+    this.length = fileCount + dirs.length;
+  }
+
+  /** The files' object ids, in order, as cat-file input lines, copied from a raw listing; undefined for a plan of
+   *  objects or ids not all of one length. */
+  oidLines(): OidLines | undefined {
+    // only a listing range's (an array may hold the files of submodules, read from their own repositories)
+    if (!this.raw) return undefined;
+    const lines = new OidLines(this.fileCount);
+    const { listing, at } = this.raw;
+    for (let k = 0; k < this.fileCount; k++) if (!listing.pushOid(at[k], lines)) return undefined;
+    return lines;
+  }
+
+  *[Symbol.iterator](): Iterator<PlannedEntry> {
+    const { fileCount, file, nameOf } = this;
+    const dirs = this.dirs.cursor();
+    for (let f = 0; f < fileCount; f++) {
+      const e = file(f);
+      const name = nameOf(e);
+      for (let d = dirs.peek(); d !== undefined && d < name; d = dirs.peek()) {
+        dirs.skip();
+        yield { name: d, kind: "dir" };
+      }
+      if (dirs.peek() === name) dirs.skip(); // a file and a directory of one name: the file (never from git)
+      yield { name, kind: e.mode === "120000" ? "symlink" : "file", source: e };
+    }
+    for (let d = dirs.peek(); d !== undefined; d = dirs.peek()) {
+      dirs.skip();
+      yield { name: d, kind: "dir" };
+    }
+  }
+}
+
+/** Sorted directory names kept as one string, front-coded (each name: how many leading characters it shares with
+ *  the one before, as one character, then the rest and a NUL), read in order with a cursor. A repository can hold
+ *  as many directories as files, with longer names: 336k directories of 26 MB of names take ~5 MB so. */
+class DirNames {
+  readonly length: number;
+  private readonly text: string;
+  constructor(sorted: readonly string[]) {
+    this.length = sorted.length;
+    const parts: string[] = [];
+    let prev = "";
+    for (const name of sorted) {
+      let shared = 0;
+      const max = Math.min(prev.length, name.length, 255);
+      while (shared < max && prev.charCodeAt(shared) === name.charCodeAt(shared)) shared++;
+      parts.push(String.fromCharCode(shared), name.slice(shared), "\0");
+      prev = name;
+    }
+    this.text = parts.join("");
+  }
+
+  cursor(): { peek(): string | undefined; skip(): void } {
+    const text = this.text;
+    let at = 0;
+    let prev = "";
+    let current: string | undefined;
+    let next = 0;
+    return {
+      peek() {
+        if (current === undefined && at < text.length) {
+          const nul = text.indexOf("\0", at + 1);
+          current = prev.slice(0, text.charCodeAt(at)) + text.slice(at + 1, nul);
+          next = nul + 1;
+        }
+        return current;
+      },
+      skip() {
+        if (current === undefined) this.peek();
+        prev = current!;
+        at = next;
+        current = undefined;
+      },
+    };
+  }
+}
+
+/** planArchive, the entries as an ArchivePlan when the listing gives the files in name order (always so for git's
+ *  order of valid UTF-8 paths below U+E000), else sorted as an array. */
+export function planArchiveLazy(
+  entries: TreeEntries,
+  mapping: GitMappingSpec,
+  opts: { allowEmpty?: boolean } = {},
+): { planned: ArchivePlan | PlannedEntry[]; skippedSubmodules: string[] } {
   const scope = mappingScope(mapping);
   const target = mappingTarget(mapping);
   const singleFile = checkScope(entries, mapping, scope, target, opts.allowEmpty);
   if (singleFile === undefined) return { planned: [], skippedSubmodules: [] };
   const matcher = mappingMatcher(mapping);
-  const planned = new Map<string, PlannedEntry>();
-  const skippedSubmodules: string[] = [];
-  // every parent of `name` down to `to` itself (the parents of `to` are not emitted); a directory already
-  // added has all its parents added too, so the walk up stops there
-  const addDirs = (name: string) => {
-    for (let slash = name.lastIndexOf("/"); slash > 0 && slash >= target.length; slash = name.lastIndexOf("/", slash - 1)) {
-      const dir = name.slice(0, slash);
-      const prev = planned.get(dir);
-      if (prev?.kind === "dir") return;
-      if (!prev) planned.set(dir, { name: dir, kind: "dir" });
-    }
+  const nameOf = (e: TreeEntry): string => {
+    if (singleFile) return target;
+    const rel = matcher.relative(e.path)!;
+    return target === "" ? rel : `${target}/${rel}`;
   };
-  for (const e of entries) {
+  // the files: listing indexes when the entries are a listing range (decoded again when written), else objects
+  const range = entries instanceof ListingRange ? entries : undefined;
+  const files: TreeEntry[] = [];
+  const indexes: number[] = [];
+  // directories in the order their first file comes (parents first); a duplicate only when out of order (then the
+  // fallback below drops it)
+  const dirs: string[] = [];
+  const fresh: string[] = [];
+  const skippedSubmodules: string[] = [];
+  let ordered = true;
+  let last = "";
+  const all: Iterable<number> | readonly TreeEntry[] = range ? range.indexes() : (entries as readonly TreeEntry[]);
+  for (const x of all) {
+    const e = typeof x === "number" ? range!.listing.entry(x) : x;
     if (e.type === "tree" || !matcher.isPathMatched(e.path)) continue;
     if (e.type === "commit") {
       skippedSubmodules.push(e.path);
       continue;
     }
-    const rel = matcher.relative(e.path)!;
     checkEntryPath(e.path);
-    const name = singleFile ? target : target === "" ? rel : `${target}/${rel}`;
-    planned.set(name, { name, kind: e.mode === "120000" ? "symlink" : "file", source: e });
-    if (!singleFile) addDirs(name);
+    const name = nameOf(e);
+    if ((files.length > 0 || indexes.length > 0) && !(last < name)) ordered = false;
+    // the parents the previous file had: every directory up to where the two names part
+    let common = 0;
+    const max = Math.min(last.length, name.length);
+    while (common < max && last.charCodeAt(common) === name.charCodeAt(common)) common++;
+    last = name;
+    if (range) indexes.push(x as number);
+    else files.push(e);
+    if (singleFile) continue;
+    // every parent of `name` down to `to` itself (the parents of `to` are not emitted), but those the previous file
+    // had (added with it or before: all of a file's parents are): a parent ending before `common` is one of them
+    for (let slash = name.lastIndexOf("/"); slash > 0 && slash >= target.length && slash >= common; slash = name.lastIndexOf("/", slash - 1)) {
+      fresh.push(name.slice(0, slash));
+    }
+    for (let k = fresh.length - 1; k >= 0; k--) dirs.push(fresh[k]);
+    fresh.length = 0;
   }
-  if (planned.size === 0 && skippedSubmodules.length === 0 && !opts.allowEmpty) throw noFilesError(mapping, scope, true);
-  const sorted = [...planned.values()].sort(byName);
-  return { planned: sorted, skippedSubmodules };
+  const fileCount = range ? indexes.length : files.length;
+  if (fileCount === 0 && skippedSubmodules.length === 0 && !opts.allowEmpty) throw noFilesError(mapping, scope, true);
+  // git's order puts "a/b-x" before the files of "a/b", the name order after "a/b": nearly sorted, sorted if not
+  let sorted = true;
+  for (let k = 1; k < dirs.length && sorted; k++) sorted = dirs[k - 1] < dirs[k];
+  const dirList = sorted ? dirs : dirs.sort();
+  if (ordered) {
+    // the directory names as one string (a name sliced from a file's keeps that whole name alive; a repository can
+    // hold as many directories as files)
+    const dirNames = new DirNames(dirList);
+    if (!range) return { planned: new ArchivePlan(fileCount, (k) => files[k], dirNames, nameOf), skippedSubmodules };
+    const at = Uint32Array.from(indexes);
+    const listing = range.listing;
+    const raw = listing instanceof RawListing ? { listing, at } : undefined;
+    return { planned: new ArchivePlan(fileCount, (k) => listing.entry(at[k]), dirNames, nameOf, raw), skippedSubmodules };
+  }
+  const planned = new Map<string, PlannedEntry>();
+  for (const dir of dirList) planned.set(dir, { name: dir, kind: "dir" });
+  for (const e of range ? indexes.map((i) => range.listing.entry(i)) : files) {
+    const name = nameOf(e);
+    planned.set(name, { name, kind: e.mode === "120000" ? "symlink" : "file", source: e });
+  }
+  return { planned: [...planned.values()].sort(byName), skippedSubmodules };
 }
 
 /** The tree entries of `commit` that the archive of `mapping` is planned from (submodules expanded unless "skip"). */
@@ -199,10 +346,10 @@ export async function writeGitArchive(
   opts: ArchiveOptions = {},
 ): Promise<ArchiveSummary> {
   const given = opts.entries;
-  const reusable = given !== undefined && given.length > 0 && !given.some((e) => e.type === "commit");
+  const reusable = given !== undefined && someEntry(given, () => true) && !someEntry(given, (e) => e.type === "commit");
   const entries = reusable ? given : await listArchiveTree(repo, commit, mapping, opts);
-  const { planned, skippedSubmodules } = planArchive(entries, mapping);
-  return writePlannedArchive(repo, planned, mapping, outFile, { mtime: opts.mtime, skippedSubmodules });
+  const { planned, skippedSubmodules } = planArchiveLazy(entries, mapping);
+  return writePlannedArchive(repo, planned, mapping, outFile, { mtime: opts.mtime, skippedSubmodules, names: opts.names });
 }
 
 /** An archive written earlier by writePlannedArchive with the same mapping and mtime, some of whose entries are
@@ -229,10 +376,17 @@ export interface ArchiveSplice {
  *  the other blobs are read from git. `lengths` receives each entry's length. */
 export async function writePlannedArchive(
   repo: GitRepo,
-  planned: readonly PlannedEntry[],
+  planned: readonly PlannedEntry[] | ArchivePlan,
   mapping: GitMappingSpec,
   outFile: string,
-  opts: { mtime?: number; skippedSubmodules?: string[]; reuse?: ReusableArchive; lengths?: number[]; splice?: ArchiveSplice } = {},
+  opts: {
+    mtime?: number;
+    skippedSubmodules?: string[];
+    reuse?: ReusableArchive;
+    lengths?: number[];
+    splice?: ArchiveSplice;
+    names?: boolean;
+  } = {},
 ): Promise<ArchiveSummary> {
   const skippedSubmodules = opts.skippedSubmodules ?? [];
   const mtime = new Date((opts.mtime ?? 0) * 1000);
@@ -253,6 +407,7 @@ export async function writePlannedArchive(
   const reuseAt = opts.reuse?.at ?? new Float64Array(planned.length).fill(-1);
   const reuseLength = opts.reuse?.lengths ?? new Float64Array(planned.length);
   const lengths = opts.lengths;
+  const names = opts.names !== false;
   let copyFrom = -1;
   let copyLength = 0;
   const out = await TarWriter.create(outFile, WRITE_BUFFER);
@@ -261,14 +416,24 @@ export async function writePlannedArchive(
     copyLength = 0;
   };
   try {
-    const wanted = new Map<GitRepo, string[]>();
-    for (let i = 0; i < planned.length; i++) {
-      const p = planned[i];
+    // the ids as lines of one buffer per repository (strings when their lengths differ, which git never gives)
+    const wanted = new Map<GitRepo, OidLines | string[]>();
+    // a planned archive of one repository, nothing reused: the ids copied from the listing as they are
+    const lines = planned instanceof ArchivePlan && !opts.reuse ? planned.oidLines() : undefined;
+    if (lines) wanted.set(repo, lines);
+    let i = -1;
+    for (const p of lines ? [] : planned) {
+      i++;
       if (p.kind === "dir" || reuseAt[i] >= 0) continue;
       const r = (p.source as Partial<RepoTreeEntry>).repo ?? repo;
       let list = wanted.get(r);
-      if (!list) wanted.set(r, (list = []));
-      list.push(p.source.oid);
+      if (!list) wanted.set(r, (list = new OidLines(r === repo ? planned.length : 64)));
+      if (list instanceof OidLines && !list.push(p.source.oid)) {
+        const strings: string[] = [];
+        for (let k = 0; k < list.length; k++) strings.push(list.at(k));
+        wanted.set(r, (list = strings));
+      }
+      if (Array.isArray(list)) list.push(p.source.oid);
     }
     for (const [r, oids] of wanted) readers.set(r, new BlobPipeline(r, oids));
     // one header object, refilled for every entry (TarWriter keeps none); the writer and the readers answer
@@ -277,8 +442,9 @@ export async function writePlannedArchive(
     let start = 0;
     let r = 0;
     const ranges = opts.splice?.ranges ?? [];
-    for (let i = 0; i < planned.length; i++) {
-      const p = planned[i];
+    i = -1;
+    for (const p of planned) {
+      i++;
       if (lengths && i > 0 && reuseAt[i - 1] < 0) lengths.push(out.position - start);
       for (; r < ranges.length && ranges[r].before === i; r++) await out.copyRange(opts.splice!.file, ranges[r].offset, ranges[r].length);
       if (reuseAt[i] >= 0) {
@@ -289,7 +455,7 @@ export async function writePlannedArchive(
           copyLength = reuseLength[i];
         }
         lengths?.push(reuseLength[i]);
-        summary.entries.push(p.kind === "dir" ? `${p.name}/` : p.name);
+        if (names) summary.entries.push(p.kind === "dir" ? `${p.name}/` : p.name);
         if (p.kind === "dir") summary.directories++;
         else if (p.kind === "symlink") summary.symlinks++;
         else summary.files++;
@@ -305,7 +471,7 @@ export async function writePlannedArchive(
         h.mode = 0o755;
         const w = out.add(h);
         if (w) await w;
-        summary.entries.push(h.name);
+        if (names) summary.entries.push(h.name);
         summary.directories++;
         continue;
       }
@@ -318,7 +484,7 @@ export async function writePlannedArchive(
         h.mode = 0o777;
         const w = out.add(h);
         if (w) await w;
-        summary.entries.push(p.name);
+        if (names) summary.entries.push(p.name);
         summary.symlinks++;
         continue;
       }
@@ -331,7 +497,7 @@ export async function writePlannedArchive(
       } else {
         await out.addStream(h, reader.bodyChunks());
       }
-      summary.entries.push(p.name);
+      if (names) summary.entries.push(p.name);
       summary.files++;
     }
     if (lengths && planned.length > 0 && reuseAt[planned.length - 1] < 0) lengths.push(out.position - start);

@@ -38,7 +38,9 @@ function byPath(a: string, b: string): number {
  *  array is never changed after it is made). */
 const selectedCache = new WeakMap<object, Map<string, { rel: string; entry: TreeEntry }[]>>();
 
-function selectedFiles(entries: Iterable<TreeEntry>, mapping: GitMappingSpec): { rel: string; entry: TreeEntry }[] {
+function selectedFiles(entries: Iterable<TreeEntry>, mapping: GitMappingSpec): Iterable<{ rel: string; entry: TreeEntry }> {
+  // a listing decoded as it is read (ListingRange) is matched as it goes: no object per file kept
+  if (!Array.isArray(entries)) return selectedStream(entries, mapping);
   const key = JSON.stringify([mapping.add, mapping.includePaths, mapping.excludePaths]);
   const byMapping = Array.isArray(entries) ? (selectedCache.get(entries) ?? new Map()) : undefined;
   const cached = byMapping?.get(key);
@@ -54,6 +56,14 @@ function selectedFiles(entries: Iterable<TreeEntry>, mapping: GitMappingSpec): {
     selectedCache.set(entries as object, byMapping);
   }
   return out;
+}
+
+function* selectedStream(entries: Iterable<TreeEntry>, mapping: GitMappingSpec): Generator<{ rel: string; entry: TreeEntry }> {
+  const base = mappingMatcher(mapping);
+  for (const e of entries) {
+    if (e.type === "tree" || !base.isPathMatched(e.path)) continue;
+    yield { rel: base.relative(e.path)!, entry: e };
+  }
 }
 
 /** The checksum over `entries` (a commit's ls-tree listing; tree entries are ignored). */

@@ -278,6 +278,25 @@ export class RawListing implements Listing {
     return this.isOrdered;
   }
 
+  /** Record i's mode field (a constant string for the common modes; nothing else decoded). */
+  mode(i: number): string {
+    if (this.objects) return this.objects[i].mode;
+    const start = this.starts[i];
+    return recordMode(this.buf, start, this.buf.indexOf(32, start));
+  }
+
+  /** Adds record i's object id to `lines` (its bytes copied, nothing decoded); false as OidLines.push. */
+  pushOid(i: number, lines: { pushBytes(src: Buffer, start: number, end: number): boolean }): boolean {
+    if (this.objects) {
+      const oid = this.objects[i].oid;
+      const b = Buffer.from(oid, "latin1");
+      return lines.pushBytes(b, 0, b.length);
+    }
+    const tab = this.buf.indexOf(9, this.starts[i]);
+    const sp = this.buf.lastIndexOf(32, tab);
+    return lines.pushBytes(this.buf, sp + 1, tab);
+  }
+
   /** The bytes of records [from, to). */
   slice(from: number, to: number): Buffer {
     return this.buf.subarray(this.starts[from], this.starts[to]);
@@ -301,3 +320,75 @@ export function listingLowerBound(listing: Listing, p: string, from = 0): number
   return lo;
 }
 
+
+/** `git ls-tree -r -z --full-tree <commit>` as git wrote it, not parsed (RawListing reads it where needed). */
+export async function lsTreeRaw(repo: GitRepo, commit: string): Promise<Buffer> {
+  const child = spawnGit(repo.root, ["ls-tree", "-r", "-z", "--full-tree", commit]);
+  child.stdin!.end();
+  const out: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  child.stderr!.on("data", (b: Buffer) => stderr.push(b));
+  const done = new Promise<number>((resolve, reject) => {
+    child.on("error", (e) => reject(gitMissingError(e)));
+    child.on("close", (code) => resolve(code ?? 1));
+  });
+  for await (const chunk of child.stdout! as AsyncIterable<Buffer>) out.push(chunk);
+  const code = await done;
+  if (code !== 0) {
+    throw new UserError({
+      message: `cannot list the files of commit ${commit}: ${Buffer.concat(stderr).toString("utf8").trim().split("\n")[0]}`,
+    });
+  }
+  return out.length === 1 ? out[0] : Buffer.concat(out);
+}
+
+/** A commit's listing read whole from git as one buffer (RawListing), else (not `ls-tree` records) as objects. */
+export async function listTreeCompact(repo: GitRepo, commit: string): Promise<Listing> {
+  const buf = await lsTreeRaw(repo, commit);
+  return RawListing.parse(buf) ?? arrayListing(parseListing(buf) ?? []);
+}
+
+/**
+ * The entries of a listing's index range [from, to) whose path is `scope` or below it (all with scope ""), decoded
+ * one at a time as they are iterated: a mapping's files without an object per file kept.
+ */
+export class ListingRange implements Iterable<TreeEntry> {
+  constructor(
+    readonly listing: Listing,
+    readonly from: number,
+    readonly to: number,
+    readonly scope: string,
+  ) {}
+
+  inScope(i: number): boolean {
+    if (this.scope === "") return true;
+    const p = this.listing.path(i);
+    return p === this.scope || (p.length > this.scope.length && p.startsWith(this.scope) && p.charCodeAt(this.scope.length) === 0x2f);
+  }
+
+  /** The listing indexes of the entries, in order. */
+  *indexes(): Generator<number> {
+    for (let i = this.from; i < this.to; i++) if (this.inScope(i)) yield i;
+  }
+
+  *[Symbol.iterator](): Iterator<TreeEntry> {
+    for (let i = this.from; i < this.to; i++) if (this.inScope(i)) yield this.listing.entry(i);
+  }
+
+  /** Whether every entry's mode is one of `modes` (a raw listing's records are not decoded for it). */
+  everyMode(modes: readonly string[]): boolean {
+    const l = this.listing;
+    if (!(l instanceof RawListing)) return !someEntry(this, (e) => !modes.includes(e.mode));
+    for (let i = this.from; i < this.to; i++) if (!modes.includes(l.mode(i)) && this.inScope(i)) return false;
+    return true;
+  }
+}
+
+/** Entries as an array or a listing range. */
+export type TreeEntries = readonly TreeEntry[] | ListingRange;
+
+/** Whether some entry satisfies `pred`. */
+export function someEntry(entries: TreeEntries, pred: (e: TreeEntry) => boolean): boolean {
+  for (const e of entries) if (pred(e)) return true;
+  return false;
+}

@@ -5,7 +5,7 @@ import path from "node:path";
 import { UserError, type SourcePos } from "../diagnostics.js";
 import type { GitMapping } from "../config/model.js";
 import { GitRepo } from "../git/repo.js";
-import { arrayListing, listingLowerBound, listTree, type Listing, type TreeEntry } from "../git/tree.js";
+import { listingLowerBound, listTreeCompact, ListingRange, type Listing, type TreeEntries, type TreeEntry } from "../git/tree.js";
 import { checkArchiveMatches } from "../git/archive.js";
 import { mappingScope, type GitMappingSpec } from "../git/mapping.js";
 import type { GitSource } from "./model.js";
@@ -50,7 +50,7 @@ export class GitSources {
   private remotes = new Map<string, Promise<OpenedRepo>>();
   private trees = new Map<string, Promise<Listing>>();
   private listings = new Map<string, Promise<CachedListing>>();
-  private scoped = new Map<string, Promise<TreeEntry[]>>();
+  private scoped = new Map<string, Promise<TreeEntries>>();
 
   constructor(
     private readonly dir: string,
@@ -72,7 +72,7 @@ export class GitSources {
         this.listings.set(key, l);
         p = l.then((x) => x.listing);
       } else {
-        p = listTree(repo, commit).then(arrayListing);
+        p = listTreeCompact(repo, commit);
       }
       this.trees.set(key, p);
     }
@@ -188,7 +188,7 @@ export class GitSources {
 
   /** The entries of the mapping's `add` scope (sorted as git lists them); listed and filtered once per
    *  repository, commit and scope. The emitter reuses it for the source's archive (plannedTree). */
-  scopedTree(source: GitSource): Promise<TreeEntry[]> {
+  scopedTree(source: GitSource): Promise<TreeEntries> {
     const scope = mappingScope(toSpec(source.mapping));
     const key = `${source.repoDir}\0${source.commit}\0${scope}`;
     this.register(source);
@@ -199,13 +199,8 @@ export class GitSources {
         const inScope = (e: TreeEntry) => e.path === scope || e.path.startsWith(prefix);
         const range = await this.scopeRange(source);
         if (!range) return (await this.tree(source)).filter(inScope);
-        if (range.from === 0 && range.to === range.listing.length && scope === "") return range.listing.all();
-        const out: TreeEntry[] = [];
-        for (let i = range.from; i < range.to; i++) {
-          const e = range.listing.entry(i);
-          if (inScope(e)) out.push(e);
-        }
-        return out;
+        // decoded where used (the listing stays one buffer: no object per file for the whole run)
+        return new ListingRange(range.listing, range.from, range.to, scope);
       })();
       this.scoped.set(key, p);
     }
@@ -216,7 +211,7 @@ export class GitSources {
    *  the cached listing (plannedListing). */
   private register(source: GitSource): void {
     if (plannedTrees.has(source)) return;
-    let p: Promise<TreeEntry[]> | undefined;
+    let p: Promise<TreeEntries> | undefined;
     plannedTrees.set(source, () => (p ??= this.scopedTree(source)));
     if (this.store) {
       const store = this.store;
@@ -283,7 +278,7 @@ function readDependencies(store: CacheStore, key: string, masks: readonly string
 
 /** Runtime-only side channel from the planner to the emitter (never part of the Plan JSON): the scoped tree
  *  listing the planner read for a GitSource object of this process's plan. */
-const plannedTrees = new WeakMap<GitSource, () => Promise<TreeEntry[]>>();
+const plannedTrees = new WeakMap<GitSource, () => Promise<TreeEntries>>();
 
 const plannedListings = new WeakMap<GitSource, { store: CacheStore; listing: Promise<CachedListing> }>();
 
@@ -295,12 +290,12 @@ export function plannedListing(source: GitSource): { store: CacheStore; listing:
 
 /** The `add` scope listing (at the source's commit, submodules not expanded) the planner already read for this
  *  very GitSource object, or undefined (a plan from elsewhere, e.g. parsed from JSON). */
-export function plannedTree(source: GitSource): Promise<TreeEntry[]> | undefined {
+export function plannedTree(source: GitSource): Promise<TreeEntries> | undefined {
   return plannedTrees.get(source)?.();
 }
 
 /** plannedTree, not listed until the returned function is called. */
-export function plannedTreeLater(source: GitSource): (() => Promise<TreeEntry[]>) | undefined {
+export function plannedTreeLater(source: GitSource): (() => Promise<TreeEntries>) | undefined {
   return plannedTrees.get(source);
 }
 

@@ -1,0 +1,65 @@
+// planArchiveLazy (the archive planned as listing references and front-coded directory names) gives exactly the
+// entries, in exactly the order, of a plain sort by name, for listings given as arrays and as raw `ls-tree` bytes,
+// in git's order and out of it (names past U+E000 and names that are not UTF-8 decode out of git's order).
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { planArchiveLazy, type PlannedEntry } from "../../src/git/archive.js";
+import { ListingRange, RawListing, type TreeEntry } from "../../src/git/tree.js";
+import type { GitMappingSpec } from "../../src/git/mapping.js";
+
+const OID = "0123456789abcdef0123456789abcdef01234567";
+
+/** The reference: every matched file and each of its parents down to `to`, sorted by name. */
+function reference(paths: string[], scope: string, target: string, keep: (p: string) => boolean): string[] {
+  const names = new Set<string>();
+  for (const p of paths) {
+    if (!(scope === "" || p.startsWith(`${scope}/`)) || !keep(p)) continue;
+    const rel = scope === "" ? p : p.slice(scope.length + 1);
+    const name = target === "" ? rel : `${target}/${rel}`;
+    names.add(`${name}\0f`);
+    for (let s = name.lastIndexOf("/"); s > 0 && s >= target.length; s = name.lastIndexOf("/", s - 1)) names.add(`${name.slice(0, s)}\0d`);
+  }
+  return [...names].map((n) => n.split("\0")).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([n, k]) => (k === "d" ? `${n}/` : n));
+}
+
+const shown = (planned: Iterable<PlannedEntry>) => [...planned].map((p) => (p.kind === "dir" ? `${p.name}/` : p.name));
+
+function rawListing(records: Buffer[]): RawListing {
+  const l = RawListing.parse(Buffer.concat(records));
+  assert.ok(l);
+  return l;
+}
+
+const record = (p: Buffer | string) => Buffer.concat([Buffer.from(`100644 blob ${OID}\t`), Buffer.from(p), Buffer.from([0])]);
+
+test("the lazy plan equals a sorted plan: git order, deep and sibling names that sort around their directory", () => {
+  // "a/b" (a directory) sorts before "a/b-x" and "a/b.txt" by name, after them in git's order
+  const paths = ["a/b-x", "a/b.txt", "a/b/c/d.go", "a/b/c0.go", "a/b0", "app/x/y/z.md", "app/x/y/z.txt", "b.go", "z/z/z/z"].sort();
+  const entries: TreeEntry[] = paths.map((p) => ({ path: p, mode: "100644", type: "blob", oid: OID }));
+  const listing = rawListing(paths.map(record));
+  for (const [add, to, excludes] of [["/", "/repo", []], ["/a", "/", []], ["/a", "/srv/a", ["**/*.txt"]], ["/", "/", ["**/*.md"]]] as const) {
+    const mapping: GitMappingSpec = { add, to, includePaths: [], excludePaths: excludes };
+    const scope = add.slice(1);
+    const keep = (p: string) => !(excludes.length && (p.endsWith(".txt") ? excludes[0] === "**/*.txt" : p.endsWith(".md") && excludes[0] === "**/*.md"));
+    const expected = reference(paths, scope, to.slice(1), keep);
+    const fromArray = planArchiveLazy(entries.filter((e) => scope === "" || e.path.startsWith(`${scope}/`)), mapping).planned;
+    const fromRange = planArchiveLazy(new ListingRange(listing, 0, listing.length, scope), mapping).planned;
+    assert.deepEqual(shown(fromArray), expected, `${add} → ${to} (array)`);
+    assert.deepEqual(shown(fromRange), expected, `${add} → ${to} (listing range)`);
+    assert.deepEqual(shown(fromRange), shown(fromRange), "iterable again");
+    assert.equal(fromRange.length, expected.length);
+  }
+});
+
+test("the lazy plan equals a sorted plan when decoded names are out of git's order", () => {
+  // git's byte order: C0 (not UTF-8) < C3 BC (ü) < E6 (日) < EF BC A1 (Ａ) < F0 (😀); decoded, U+FFFD and the
+  // surrogates of 😀 sort elsewhere
+  const raw = [Buffer.from("web/\xc0a.txt", "latin1"), "web/ü.txt", "web/ü0.txt", "web/日本/語.txt", "web/Ａ.txt", "web/😀.txt", "web/😀/x"];
+  const listing = rawListing(raw.map(record));
+  const paths = Array.from({ length: listing.length }, (_, i) => listing.path(i));
+  const mapping: GitMappingSpec = { add: "/", to: "/src", includePaths: [], excludePaths: [] };
+  const expected = reference(paths, "", "src", () => true);
+  assert.deepEqual(shown(planArchiveLazy(new ListingRange(listing, 0, listing.length, ""), mapping).planned), expected);
+  assert.deepEqual(shown(planArchiveLazy(listing.all(), mapping).planned), expected);
+});
