@@ -176,15 +176,7 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
     }
 
     const spec = image.imageSpec ?? (image.final ? config.meta.build?.imageSpec : undefined);
-    const c = spec?.config;
-    const unexpressible = [
-      spec?.author !== undefined ? "author" : "",
-      spec?.clearHistory ? "clearHistory" : "",
-      c?.removeLabels.length ? "removeLabels" : "",
-      c?.removeEnv.length ? "removeEnv" : "",
-      c?.removeVolumes.length ? "removeVolumes" : "",
-      c?.clearWerfLabels ? "clearWerfLabels" : "",
-    ].filter(Boolean);
+    const unexpressible = unexpressibleImageSpec(spec);
     if (spec && image.kind === "image" && unexpressible.length) {
       warnings.push({
         pos: spec.pos,
@@ -414,15 +406,7 @@ function dockerfileImageWarnings(df: DockerfileImagePlan): Diagnostic[] {
     });
   }
   const spec = df.imageSpec;
-  const c = spec?.config;
-  const unexpressible = [
-    spec?.author !== undefined ? "author" : "",
-    spec?.clearHistory ? "clearHistory" : "",
-    c?.removeLabels.length ? "removeLabels" : "",
-    c?.removeEnv.length ? "removeEnv" : "",
-    c?.removeVolumes.length ? "removeVolumes" : "",
-    c?.clearWerfLabels ? "clearWerfLabels" : "",
-  ].filter(Boolean);
+  const unexpressible = unexpressibleImageSpec(spec);
   if (spec && unexpressible.length) {
     out.push({
       pos: spec.pos,
@@ -471,4 +455,17 @@ function worktreeContextFiles(img: DockerfileImage, context: string, dir: string
 /** For messages: "werf.yaml:12". */
 export function where(pos: Diagnostic["pos"]): string {
   return pos ? formatPos(pos) : "werf.yaml";
+}
+
+/** The imageSpec keys no Dockerfile instruction can express (a Dockerfile cannot remove or rewrite history). */
+function unexpressibleImageSpec(spec: ImageSpec | undefined): string[] {
+  const c = spec?.config;
+  return [
+    spec?.author !== undefined ? "author" : "",
+    spec?.clearHistory ? "clearHistory" : "",
+    c?.removeLabels.length ? "removeLabels" : "",
+    c?.removeEnv.length ? "removeEnv" : "",
+    c?.removeVolumes.length ? "removeVolumes" : "",
+    c?.clearWerfLabels ? "clearWerfLabels" : "",
+  ].filter(Boolean);
 }
