@@ -9,8 +9,6 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import http from "node:http";
-import type net from "node:net";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import path from "node:path";
@@ -18,9 +16,9 @@ import { RegistryClient } from "../../src/registry/index.js";
 import { makeToolchainImage, pushToolchain } from "../../src/toolchain/image.js";
 import { tempDir, writeFile } from "../git/gitFixture.js";
 import { repoRoot } from "../support/paths.js";
+import { startRegistryProxy, type RegistryProxy } from "../support/registry-proxy.js";
 import { WERF_YAML, makeProject, sh, stackUp } from "./support.js";
 
-const UPSTREAM = { host: "127.0.0.1", port: 5000 };
 const cli = path.join(repoRoot, "dist/src/cli/main.js");
 const lockDir = tempDir("faults-locks");
 const labelDir = tempDir("faults-labels");
@@ -29,60 +27,6 @@ process.on("exit", () => {
   rmSync(labelDir, { recursive: true, force: true });
 });
 
-interface Seen {
-  method: string;
-  path: string;
-  /** The status sent back (500 when injected). */
-  status: number;
-  injected: boolean;
-  ours: boolean;
-}
-
-interface FaultyProxy {
-  host: string;
-  seen: Seen[];
-  /** Whether to answer this request with a 500 instead of forwarding it. */
-  fault: (r: { method: string; path: string; ours: boolean; n: number }) => boolean;
-  close(): Promise<void>;
-}
-
-async function startProxy(): Promise<FaultyProxy> {
-  const proxy: FaultyProxy = { host: "", seen: [], fault: () => false, close: async () => {} };
-  const server = http.createServer((req, res) => {
-    const method = req.method ?? "GET";
-    const url = req.url ?? "/";
-    const ours = /^stapel2docker\//.test(req.headers["user-agent"] ?? "");
-    const entry: Seen = { method, path: url.replace(/\?.*$/, ""), status: 0, injected: false, ours };
-    proxy.seen.push(entry);
-    if (proxy.fault({ method, path: entry.path, ours, n: proxy.seen.length })) {
-      entry.status = 500;
-      entry.injected = true;
-      req.resume();
-      const body = JSON.stringify({ errors: [{ code: "UNKNOWN", message: "injected fault" }] });
-      res.writeHead(500, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) });
-      res.end(body);
-      return;
-    }
-    const up = http.request({ ...UPSTREAM, method, path: url, headers: req.headers }, (ur) => {
-      entry.status = ur.statusCode ?? 0;
-      res.writeHead(ur.statusCode ?? 502, ur.headers);
-      ur.pipe(res);
-    });
-    up.on("error", () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    });
-    req.pipe(up);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  proxy.host = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-  proxy.close = () =>
-    new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    });
-  return proxy;
-}
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -112,10 +56,10 @@ function project() {
 const noStack = (stderr: string) => assert.doesNotMatch(stderr, /\n\s+at .*\.js:\d+/, "no stack trace");
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-let proxy: FaultyProxy;
+let proxy: RegistryProxy;
 before(async () => {
   await stackUp();
-  proxy = await startProxy();
+  proxy = await startRegistryProxy();
 });
 after(async () => {
   await proxy?.close();

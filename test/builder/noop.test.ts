@@ -7,52 +7,15 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
-import type net from "node:net";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { git, tempDir, writeFile } from "../git/gitFixture.js";
 import { repoRoot } from "../support/paths.js";
+import { startRegistryProxy, type RegistryProxy } from "../support/registry-proxy.js";
 import { stackUp } from "./support.js";
 
 const cli = path.join(repoRoot, "dist/src/cli/main.js");
 
-interface Seen {
-  method: string;
-  path: string;
-  ours: boolean;
-}
-
-interface CountingProxy {
-  host: string;
-  seen: Seen[];
-  close(): Promise<void>;
-}
-
-async function startProxy(): Promise<CountingProxy> {
-  const proxy: CountingProxy = { host: "", seen: [], close: async () => {} };
-  const server = http.createServer((req, res) => {
-    const url = req.url ?? "/";
-    proxy.seen.push({ method: req.method ?? "GET", path: url.replace(/\?.*$/, ""), ours: /^stapel2docker\//.test(req.headers["user-agent"] ?? "") });
-    const up = http.request({ host: "127.0.0.1", port: 5000, method: req.method, path: url, headers: req.headers }, (ur) => {
-      res.writeHead(ur.statusCode ?? 502, ur.headers);
-      ur.pipe(res);
-    });
-    up.on("error", () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    });
-    req.pipe(up);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  proxy.host = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-  proxy.close = () =>
-    new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    });
-  return proxy;
-}
 
 const WERF_YAML = `project: noop
 configVersion: 1
@@ -87,11 +50,11 @@ shell:
 
 const FAST = /nothing changed since the last build on this host/;
 
-let proxy: CountingProxy;
+let proxy: RegistryProxy;
 const work = tempDir("noop");
 before(async () => {
   await stackUp();
-  proxy = await startProxy();
+  proxy = await startRegistryProxy();
 });
 after(async () => {
   await proxy?.close();
