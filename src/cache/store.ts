@@ -81,6 +81,12 @@ export class CacheStore {
     return JSON.stringify([MAGIC, CACHE_FORMAT, this.version, kind, key]);
   }
 
+  /** A path in the cache's private folder where no file is ever written (for git's GIT_INDEX_FILE: an absent
+   *  index is an empty one). */
+  absentFile(): string {
+    return path.join(this.root, "absent", "none");
+  }
+
   /** Where the entry of `kind`/`key` lives. */
   file(kind: string, key: string): string {
     if (!/^[a-z][a-z0-9-]*$/.test(kind)) throw new Error(`cache kind ${JSON.stringify(kind)}`);

@@ -33,14 +33,14 @@ export function gitMissingError(cause: unknown): UserError {
 }
 
 /** Starts `git <args>` in `cwd`; "spawn git ENOENT" becomes a UserError on the child's "error" event. */
-export function spawnGit(cwd: string, args: readonly string[]): ChildProcess {
-  const env = nonBareGitDirs.has(cwd) ? gitEnv({ GIT_DIR: cwd, GIT_WORK_TREE: cwd }) : gitEnv();
+export function spawnGit(cwd: string, args: readonly string[], extraEnv?: Record<string, string>): ChildProcess {
+  const env = nonBareGitDirs.has(cwd) ? gitEnv({ ...extraEnv, GIT_DIR: cwd, GIT_WORK_TREE: cwd }) : gitEnv(extraEnv);
   return spawn("git", ["-c", "core.quotePath=false", ...args], { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
 }
 
 /** Runs git to completion, collecting its output. Rejects only when git cannot be started. */
-export function runGit(cwd: string, args: readonly string[], input?: string): Promise<GitResult> {
-  return collect(spawnGit(cwd, args), input);
+export function runGit(cwd: string, args: readonly string[], input?: string, extraEnv?: Record<string, string>): Promise<GitResult> {
+  return collect(spawnGit(cwd, args, extraEnv), input);
 }
 
 /** Runs git in `cwd` with extra environment variables (e.g. GIT_ASKPASS for a clone). */
@@ -105,6 +105,11 @@ export class GitRepo {
       });
     }
     return new GitRepo(r.stdout.toString("utf8").trim());
+  }
+
+  /** The repository whose worktree top level is `root`, as `git rev-parse --show-toplevel` printed it (no check). */
+  static fromTopLevel(root: string): GitRepo {
+    return new GitRepo(root);
   }
 
   /** Runs git in the repository; rejects with a UserError carrying git's message on a non-zero exit. */

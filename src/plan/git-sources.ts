@@ -42,6 +42,9 @@ interface OpenedRepo {
   repo: GitRepo;
   commit: string;
   repoName: string;
+  /** The commit's root tree id and committer time, when already read with it. */
+  tree?: string;
+  time?: number;
 }
 
 /** Opens repositories once, lists each commit's tree once. */
@@ -63,12 +66,12 @@ export class GitSources {
 
   /** The listing of `commit` in `repo`, through the persistent cache when there is one (then decoded only where
    *  it is looked at). */
-  private list(repo: GitRepo, commit: string): Promise<Listing> {
+  private list(repo: GitRepo, commit: string, tree?: string): Promise<Listing> {
     const key = `${repo.root}\0${commit}`;
     let p = this.trees.get(key);
     if (!p) {
       if (this.store) {
-        const l = cachedListTree(this.store, repo, commit);
+        const l = cachedListTree(this.store, repo, commit, tree);
         this.listings.set(key, l);
         p = l.then((x) => x.listing);
       } else {
@@ -82,7 +85,7 @@ export class GitSources {
   /** The project's listing at its commit, for the render's file lookups (not decoded as a whole). */
   async ownListing(): Promise<Listing | undefined> {
     const own = await this.ownRepo();
-    return own ? this.list(own.repo, own.commit) : undefined;
+    return own ? this.list(own.repo, own.commit, own.tree) : undefined;
   }
 
   /**
@@ -115,7 +118,7 @@ export class GitSources {
    *  in a git worktree. */
   ownRepo(): Promise<OpenedRepo | undefined> {
     if (this.own) {
-      this.local ??= this.own.then((pc) => (pc && pc.commit ? { repo: pc.repo, commit: pc.commit, repoName: "own" } : undefined));
+      this.local ??= this.own.then((pc) => (pc && pc.commit ? { repo: pc.repo, commit: pc.commit, repoName: "own", tree: pc.dev ? undefined : pc.tree, time: pc.dev ? undefined : pc.time } : undefined));
       return this.local;
     }
     this.local ??= (async () => {

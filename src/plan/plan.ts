@@ -49,7 +49,7 @@ import { cacheFromEnv, type CacheStore } from "../cache/store.js";
 export async function planProject(opts: PlanOptions): Promise<Plan> {
   // start listing HEAD's files while werf.yaml renders (git works in its own process); errors surface where
   // the listing is used
-  const own = projectCommit(path.resolve(opts.dir), { dev: opts.dev });
+  const own = projectCommit(path.resolve(opts.dir), { dev: opts.dev, changes: !opts.dev });
   const git = new GitSources(path.resolve(opts.dir), opts.gitCacheDir, own, planCache(opts));
   git.ownListing().catch(() => {});
   const rendered = await renderWerfConfig({
@@ -105,7 +105,7 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
   const own = await git.ownRepo();
   const commit = own
     ? await (async () => {
-        const timeUnix = await own.repo.commitTime(own.commit);
+        const timeUnix = own.time ?? (await own.repo.commitTime(own.commit));
         return { hash: own.commit, timeUnix, timeHuman: goTimeString(timeUnix) };
       })()
     : undefined;

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { UserError } from "../diagnostics.js";
-import { GitRepo, runGitIn } from "../git/repo.js";
+import { GitRepo, runGit, runGitIn, type GitResult } from "../git/repo.js";
 
 export interface ProjectCommit {
   repo: GitRepo;
@@ -21,13 +21,58 @@ export interface ProjectCommit {
   subdir: string;
   /** True for a commit made from the work tree (`--dev`). */
   dev: boolean;
+  /** The commit's root tree id, when already known (read with the commit id, saving a git process). */
+  tree?: string;
+  /** The commit's committer time (Unix seconds), when already known. */
+  time?: number;
+  /** The work tree's changes (`worktreeChanges`), started with the commit when asked for (`changes: true`). */
+  changes?: Promise<string[]>;
 }
 
 /**
  * The project's commit, or undefined when the project is not in a git repository, or the repository has no
  * commit yet and `dev` is off (the work tree is then all there is: render and validate still work).
  */
-export async function projectCommit(dir: string, opts: { dev?: boolean } = {}): Promise<ProjectCommit | undefined> {
+export async function projectCommit(dir: string, opts: { dev?: boolean; changes?: boolean } = {}): Promise<ProjectCommit | undefined> {
+  if (!opts.dev) {
+    // HEAD's commit, tree and time and the work tree's status, read by git processes started at once
+    const status = opts.changes ? statusIn(dir, ".") : undefined;
+    status?.catch(() => {});
+    const fast = await headAtOnce(dir);
+    if (fast) {
+      if (status) fast.changes = status.then((r) => changedPaths(r, fast.subdir));
+      return fast;
+    }
+  }
+  const pc = await projectCommitSlow(dir, opts);
+  if (pc && opts.changes && !pc.dev) pc.changes = worktreeChanges(pc);
+  return pc;
+}
+
+/**
+ * HEAD of the repository holding `dir`, read with two git processes run at the same time: `rev-parse` (top level,
+ * commit, tree) and `show` (commit id and committer time; its time is used only when its id is the same commit).
+ * Undefined when that does not give a whole answer (no repository, no commit yet, an unexpected output): the caller
+ * then takes the step-by-step way, with its messages.
+ */
+async function headAtOnce(dir: string): Promise<ProjectCommit | undefined> {
+  const [ids, shown] = await Promise.all([
+    runGit(dir, ["rev-parse", "--show-toplevel", "HEAD^{commit}", "HEAD^{tree}", "--"]),
+    runGit(dir, ["show", "-s", "--format=%H %ct", "HEAD", "--"]),
+  ]);
+  if (ids.code !== 0) return undefined;
+  const lines = ids.stdout.toString("utf8").split("\n");
+  const [root, commit, tree] = lines;
+  const oid = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+  if (!root || !path.isAbsolute(root) || !oid.test(commit ?? "") || !oid.test(tree ?? "") || commit.length !== tree.length) return undefined;
+  const repo = GitRepo.fromTopLevel(root);
+  const subdir = path.relative(fs.realpathSync(root), fs.realpathSync(dir)).split(path.sep).join("/");
+  const m = shown.code === 0 ? /^([0-9a-f]+) (\d+)\n?$/.exec(shown.stdout.toString("utf8")) : null;
+  const time = m && m[1] === commit ? Number.parseInt(m[2], 10) : await repo.commitTime(commit);
+  return { repo, commit, head: commit, subdir, dev: false, tree, time };
+}
+
+async function projectCommitSlow(dir: string, opts: { dev?: boolean }): Promise<ProjectCommit | undefined> {
   let repo: GitRepo;
   try {
     repo = await GitRepo.open(dir);
@@ -82,9 +127,19 @@ async function devCommit(repo: GitRepo, head: string): Promise<string> {
  * untracked files (ignored files are not reported: `--dev` does not include them either).
  */
 export async function worktreeChanges(pc: ProjectCommit): Promise<string[]> {
-  const r = await runGitIn(pc.repo.root, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", pc.subdir === "" ? "." : pc.subdir], {});
+  if (pc.changes) return pc.changes;
+  return changedPaths(await statusIn(pc.repo.root, pc.subdir === "" ? "." : pc.subdir), pc.subdir);
+}
+
+/** `git status` of the paths below `pathspec` (run in `cwd`); its paths are relative to the repository's top level. */
+function statusIn(cwd: string, pathspec: string): Promise<GitResult> {
+  return runGit(cwd, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", pathspec]);
+}
+
+/** The project-relative paths of a `statusIn` result (none when git failed). */
+function changedPaths(r: GitResult, subdir: string): string[] {
   if (r.code !== 0) return [];
-  const prefix = pc.subdir === "" ? "" : `${pc.subdir}/`;
+  const prefix = subdir === "" ? "" : `${subdir}/`;
   const out: string[] = [];
   for (const rec of r.stdout.toString("utf8").split("\0")) {
     if (rec.length < 4) continue;

@@ -141,7 +141,7 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new UserError({ message: `project directory ${opts.dir} does not exist`, hint: "pass an existing directory with --dir" });
   }
-  const commit = opts.commit === null ? undefined : (opts.commit ?? (await projectCommit(dir, { dev: opts.dev })));
+  const commit = opts.commit === null ? undefined : (opts.commit ?? (await projectCommit(dir, { dev: opts.dev, changes: !opts.dev })));
   const project: ProjectReader = commit ? await CommitFiles.open(dir, commit.repo, commit.commit, commit.subdir, opts.commit ? opts.tree : undefined) : new ProjectFiles(dir);
   // werf reads the giterminism config itself from the commit, never from the work tree
   const giterminism = loadGiterminism(project, opts.giterminismConfig);
@@ -203,7 +203,7 @@ function uncommittedAccepted(g: Giterminism) {
 }
 
 async function commitTime(pc: ProjectCommit): Promise<number> {
-  return pc.repo.commitTime(pc.commit);
+  return pc.time ?? pc.repo.commitTime(pc.commit);
 }
 
 /** The changed paths that the render depended on: read or asked about, under .werf/, or found by a listing. */
