@@ -16,7 +16,7 @@ import { PathMatcher } from "../git/pathMatcher.js";
 import { type Giterminism, NO_GITERMINISM, checkHostPaths, giterminismPathAccepted, giterminismWarnings } from "../config/giterminism.js";
 import { ProjectFiles, ProjectPathError } from "../project/files.js";
 import { goTimeString } from "../template/werf.js";
-import { loadWerfConfig, noImagesWarning, type WerfConfig, type StapelImage, type DockerfileImage, type Mount } from "../config/index.js";
+import { noImagesWarning, type WerfConfig, type StapelImage, type DockerfileImage, type Mount } from "../config/index.js";
 import type { ImageSpec } from "../config/model.js";
 import type { TreeEntry } from "../git/tree.js";
 import {
@@ -44,6 +44,7 @@ import { listStageContexts } from "./contexts.js";
 import { planProblems } from "../emit/check.js";
 import { planSecrets } from "./secrets.js";
 import { cacheFromEnv, type CacheStore } from "../cache/store.js";
+import { loadWerfConfigCached } from "../cache/config.js";
 
 /** Renders, loads and plans the project in `opts.dir`. */
 export async function planProject(opts: PlanOptions): Promise<Plan> {
@@ -62,7 +63,7 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
     tree: git.ownListing(),
     giterminismConfig: opts.giterminismConfig,
   });
-  const config = loadWerfConfig(rendered);
+  const config = loadWerfConfigCached(rendered, git.store);
   checkHostPaths(config, new ProjectFiles(opts.dir), rendered.giterminism);
   const plan = await planConfig(config, opts, git, rendered.giterminism);
   plan.warnings.unshift(...rendered.warnings, ...giterminismWarnings(config, rendered.giterminism));

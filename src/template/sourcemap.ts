@@ -56,6 +56,19 @@ export class SegmentSourceMap implements SourceMap {
     this.length += len;
   }
 
+  /** Everything lookups depend on, as one string (a cache key part: src/cache/config.ts): each segment's start,
+   *  source offset and kind, and each source's file name and text. */
+  fingerprint(): string {
+    const sources = new Map<TemplateSource, number>();
+    const segs: string[] = [];
+    for (const s of this.segments) {
+      let i = sources.get(s.source);
+      if (i === undefined) sources.set(s.source, (i = sources.size));
+      segs.push(`${s.outStart},${i},${s.srcOffset},${s.verbatim ? 1 : 0}`);
+    }
+    return JSON.stringify([this.length, segs.join(";"), [...sources.keys()].map((src) => [src.file, src.text])]);
+  }
+
   isVerbatim(offset: number): boolean {
     const s = this.segmentAt(offset);
     return s !== undefined && s.verbatim;
