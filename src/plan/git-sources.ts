@@ -11,9 +11,10 @@ import { mappingScope, type GitMappingSpec } from "../git/mapping.js";
 import type { GitSource } from "./model.js";
 import { shortId } from "./digest.js";
 import type { ProjectCommit } from "../project/commit.js";
-import { stageDependenciesChecksum, updateStageDependencies, type DependenciesChecksum } from "../git/checksum.js";
+import { stageDependenciesChecksum, type DependenciesChecksum } from "../git/checksum.js";
+import { cachedDependencies } from "../cache/deps.js";
 import { cachedListTree, type CachedListing } from "../cache/listing.js";
-import { keyOf, type CacheStore } from "../cache/store.js";
+import type { CacheStore } from "../cache/store.js";
 
 /** werf's paramshash inputs (reference §2.3): what identifies a mapping, without any commit of the local repo. */
 export type { ProjectCommit };
@@ -101,17 +102,7 @@ export class GitSources {
     const repo = await this.repoOf(source);
     await this.list(repo, source.commit);
     const listing = await this.listings.get(`${repo.root}\0${source.commit}`)!;
-    const key = (tree: string) => keyOf(tree, spec.add, spec.includePaths, spec.excludePaths, masks, label);
-    const hit = readDependencies(this.store, key(listing.tree), masks);
-    if (hit) return lean(hit);
-    let sum: DependenciesChecksum | undefined;
-    if (listing.base) {
-      const prev = readDependencies(this.store, key(listing.base.tree), masks);
-      if (prev) sum = updateStageDependencies(prev, listing.base.changes, spec, masks, label);
-    }
-    sum ??= stageDependenciesChecksum(await this.scopedTree(source), spec, masks, label);
-    this.store.put("deps", key(listing.tree), JSON.stringify(sum));
-    return lean(sum);
+    return cachedDependencies(this.store, listing.tree, listing.base, spec, masks, label, async () => stageDependenciesChecksum(await this.scopedTree(source), spec, masks, label));
   }
 
   /** The project's own repository at its commit (HEAD or the dev commit), or undefined when the project is not
@@ -256,26 +247,6 @@ export class GitSources {
     if (source.mapping.local) return (await this.ownRepo())!.repo;
     const key = JSON.stringify([source.mapping.url, source.mapping.branch, source.mapping.tag, source.mapping.commit]);
     return (await this.remotes.get(key)!).repo;
-  }
-}
-
-/** A stored checksum, when its shape is the one stageDependenciesChecksum makes for these masks. */
-function readDependencies(store: CacheStore, key: string, masks: readonly string[]): DependenciesChecksum | undefined {
-  const buf = store.get("deps", key);
-  if (!buf) return undefined;
-  try {
-    const d = JSON.parse(buf.toString("utf8")) as DependenciesChecksum;
-    const ok =
-      typeof d.checksum === "string" &&
-      Array.isArray(d.paths) &&
-      Array.isArray(d.ids) &&
-      d.ids.length === d.paths.length &&
-      Array.isArray(d.masks) &&
-      d.masks.length === masks.length &&
-      d.masks.every((m, i) => m.mask === masks[i] && Array.isArray(m.paths));
-    return ok ? d : undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,0 +1,258 @@
+// stageDependencies checksums through the persistent cache (docs/cache.md, kind `deps2`).
+//
+// An entry holds exactly the bytes the checksum hashes (src/git/checksum.ts: "<path> NUL <mode> NUL <oid> LF" for
+// each matched file, in path order), then which masks each file matched (a bit per mask, when there are several).
+// So reading one is a file read and the store's own check, the paths are decoded with one pass, and after a commit
+// the new entry is the old bytes with the changed records replaced, hashed once: no JSON, no per-file strings
+// built again. A tree whose commit changed nothing the mapping selects gets an alias (the tree its bytes are
+// stored under) instead of a copy.
+//
+// Keyed by the tree id, the mapping's add/include/exclude, the masks and the label (what the checksum depends on).
+
+import { createHash } from "node:crypto";
+import { PathMatcher } from "../git/pathMatcher.js";
+import { mappingMatcher, type GitMappingSpec } from "../git/mapping.js";
+import type { DependenciesChecksum, PathChange } from "../git/checksum.js";
+import { keyOf, type CacheStore } from "./store.js";
+
+const KIND = "deps2";
+
+/** Counts for tests: how checksums were obtained in this process. */
+export const depsCounts = { cache: 0, updated: 0, unchanged: 0, computed: 0 };
+
+interface Header {
+  checksum: string;
+  /** Matched files. */
+  n: number;
+  masks: string[];
+  /** Bytes of the hashed records. */
+  stream: number;
+  /** Set on an alias: the tree whose entry holds the bytes. */
+  alias?: string;
+}
+
+/** A decoded entry: the plan's view and what an update needs. */
+interface Entry {
+  checksum: string;
+  paths: string[];
+  /** Record i is stream[starts[i], starts[i + 1]). */
+  starts: Uint32Array;
+  stream: Buffer;
+  /** Bytes per record of mask bits (0: one mask, which every file matched). */
+  width: number;
+  bits: Buffer;
+}
+
+function byPath(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function keyFor(tree: string, spec: GitMappingSpec, masks: readonly string[], label: string): string {
+  return keyOf(tree, spec.add, spec.includePaths, spec.excludePaths, masks, label);
+}
+
+function widthOf(masks: readonly string[]): number {
+  return masks.length > 1 ? Math.ceil(masks.length / 8) : 0;
+}
+
+function readHeader(buf: Buffer, masks: readonly string[]): { h: Header; body: number } | undefined {
+  const nl = buf.indexOf(10);
+  if (nl < 0) return undefined;
+  try {
+    const h = JSON.parse(buf.toString("utf8", 0, nl)) as Header;
+    const ok = typeof h.checksum === "string" && Array.isArray(h.masks) && h.masks.length === masks.length && h.masks.every((m, i) => m === masks[i]);
+    if (!ok) return undefined;
+    if (h.alias !== undefined) return typeof h.alias === "string" && buf.length === nl + 1 ? { h, body: nl + 1 } : undefined;
+    if (!Number.isInteger(h.n) || !Number.isInteger(h.stream) || buf.length !== nl + 1 + h.stream + h.n * widthOf(masks)) return undefined;
+    return { h, body: nl + 1 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Decodes a whole entry (not an alias); undefined when its records are not what its header says. */
+function decode(buf: Buffer, masks: readonly string[]): Entry | undefined {
+  const r = readHeader(buf, masks);
+  if (!r || r.h.alias !== undefined) return undefined;
+  const { h, body } = r;
+  const stream = buf.subarray(body, body + h.stream);
+  const starts = new Uint32Array(h.n + 1);
+  const paths = new Array<string>(h.n);
+  let at = 0;
+  for (let i = 0; i < h.n; i++) {
+    starts[i] = at;
+    const nul = stream.indexOf(0, at);
+    const nul2 = nul < 0 ? -1 : stream.indexOf(0, nul + 1);
+    const lf = nul2 < 0 ? -1 : stream.indexOf(10, nul2 + 1);
+    if (lf < 0) return undefined;
+    paths[i] = stream.toString("utf8", at, nul);
+    at = lf + 1;
+  }
+  if (at !== stream.length) return undefined;
+  starts[h.n] = at;
+  const width = widthOf(masks);
+  return { checksum: h.checksum, paths, starts, stream, width, bits: buf.subarray(body + h.stream) };
+}
+
+/** The plan's view of an entry: checksum, paths, and each mask's paths. */
+function view(e: Entry, masks: readonly string[]): DependenciesChecksum {
+  if (e.width === 0) return { checksum: e.checksum, paths: e.paths, masks: masks.map((mask) => ({ mask, paths: e.paths })) };
+  return {
+    checksum: e.checksum,
+    paths: e.paths,
+    masks: masks.map((mask, m) => ({ mask, paths: e.paths.filter((_, i) => (e.bits[i * e.width + (m >> 3)] & (1 << (m & 7))) !== 0) })),
+  };
+}
+
+/** One record's bytes, as the checksum hashes it. */
+function record(path: string, mode: string, oid: string): Buffer {
+  return Buffer.from(`${path}\0${mode}\0${oid}\n`, "utf8");
+}
+
+function write(store: CacheStore, key: string, masks: readonly string[], n: number, checksum: string, stream: readonly Buffer[], bits: readonly Buffer[]): void {
+  const length = stream.reduce((s, b) => s + b.length, 0);
+  const header = Buffer.from(JSON.stringify({ checksum, n, masks: [...masks], stream: length } satisfies Header) + "\n", "utf8");
+  store.put(KIND, key, [header, ...stream, ...bits]);
+}
+
+/** Encodes a computed checksum (with its ids) and stores it. */
+function storeComputed(store: CacheStore, key: string, masks: readonly string[], sum: DependenciesChecksum): void {
+  const ids = sum.ids ?? [];
+  const parts: string[] = [];
+  for (let i = 0; i < sum.paths.length; i++) {
+    const sp = ids[i].indexOf(" ");
+    parts.push(`${sum.paths[i]}\0${ids[i].slice(0, sp)}\0${ids[i].slice(sp + 1)}\n`);
+  }
+  const width = widthOf(masks);
+  const bits = Buffer.alloc(sum.paths.length * width);
+  if (width > 0) {
+    const index = new Map(sum.paths.map((p, i) => [p, i]));
+    sum.masks.forEach((m, k) => {
+      for (const p of m.paths) bits[index.get(p)! * width + (k >> 3)] |= 1 << (k & 7);
+    });
+  }
+  write(store, key, masks, sum.paths.length, sum.checksum, [Buffer.from(parts.join(""), "utf8")], [bits]);
+}
+
+/** Index of the first path of sorted `paths` (from `lo`) not before `p`. */
+function lowerBound(paths: readonly string[], p: string, lo: number): number {
+  let hi = paths.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (paths[mid] < p) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The entry `changes` make of `old` (the same mapping and masks at the tree the changes start from), stored under
+ * `key`; undefined when no change is a file the mapping selects (the caller stores an alias). Gives what
+ * stageDependenciesChecksum gives on the new listing (test/cache/deps.test.ts compares them).
+ */
+function update(store: CacheStore, key: string, old: Entry, changes: readonly PathChange[], spec: GitMappingSpec, masks: readonly string[], label: string): DependenciesChecksum | undefined {
+  const base = mappingMatcher(spec);
+  let maskMatchers: { matches(p: string): boolean }[] | undefined;
+  // each selected path the commit touched → its new record (null: gone or no longer matched)
+  const edits = new Map<string, { rec: Buffer; bits: Buffer } | null>();
+  for (const c of changes) {
+    if (!base.isPathMatched(c.path)) continue;
+    const rel = base.relative(c.path)!;
+    const e = c.after;
+    if (!e || e.type === "tree") {
+      edits.set(rel, null);
+      continue;
+    }
+    maskMatchers ??= masks.map((mask) => new PathMatcher({ basePath: spec.add, includeGlobs: [mask], label: { include: label } }).include[0]);
+    const bits = Buffer.alloc(old.width);
+    let any = false;
+    for (let i = 0; i < maskMatchers.length; i++) {
+      if (!maskMatchers[i].matches(rel)) continue;
+      any = true;
+      if (old.width) bits[i >> 3] |= 1 << (i & 7);
+    }
+    edits.set(rel, any ? { rec: record(rel, e.mode, e.oid), bits } : null);
+  }
+  if (edits.size === 0) return undefined;
+  const stream: Buffer[] = [];
+  const bits: Buffer[] = [];
+  const paths: string[] = [];
+  let from = 0;
+  const take = (to: number) => {
+    if (to <= from) return;
+    stream.push(old.stream.subarray(old.starts[from], old.starts[to]));
+    if (old.width) bits.push(old.bits.subarray(from * old.width, to * old.width));
+    for (let i = from; i < to; i++) paths.push(old.paths[i]);
+  };
+  for (const rel of [...edits.keys()].sort(byPath)) {
+    const i = lowerBound(old.paths, rel, from);
+    take(i);
+    from = i < old.paths.length && old.paths[i] === rel ? i + 1 : i;
+    const edit = edits.get(rel);
+    if (edit) {
+      stream.push(edit.rec);
+      if (old.width) bits.push(edit.bits);
+      paths.push(rel);
+    }
+  }
+  take(old.paths.length);
+  const hash = createHash("sha256");
+  for (const b of stream) hash.update(b);
+  const checksum = hash.digest("hex");
+  write(store, key, masks, paths.length, checksum, stream, bits);
+  const merged = Buffer.concat(bits);
+  return view({ checksum, paths, starts: new Uint32Array(0), stream: Buffer.alloc(0), width: old.width, bits: merged }, masks);
+}
+
+/** The whole entry stored for `tree` (following an alias), or undefined. */
+function readEntry(store: CacheStore, tree: string, spec: GitMappingSpec, masks: readonly string[], label: string): { entry: Entry; tree: string } | undefined {
+  const buf = store.get(KIND, keyFor(tree, spec, masks, label));
+  if (!buf) return undefined;
+  const r = readHeader(buf, masks);
+  if (!r) return undefined;
+  if (r.h.alias === undefined) {
+    const entry = decode(buf, masks);
+    return entry ? { entry, tree } : undefined;
+  }
+  const target = store.get(KIND, keyFor(r.h.alias, spec, masks, label));
+  const entry = target ? decode(target, masks) : undefined;
+  return entry && entry.checksum === r.h.checksum ? { entry, tree: r.h.alias } : undefined;
+}
+
+/**
+ * The stageDependencies checksum of `masks` over the mapping's files at `tree`: stored for this tree; else the one
+ * stored for `base.tree` updated with `base.changes` (the diff between the two trees); else `compute()`. What was
+ * not stored is stored. Returns the plan's view (checksum, paths, each mask's paths).
+ */
+export async function cachedDependencies(
+  store: CacheStore,
+  tree: string,
+  base: { tree: string; changes: readonly PathChange[] } | undefined,
+  spec: GitMappingSpec,
+  masks: readonly string[],
+  label: string,
+  compute: () => Promise<DependenciesChecksum>,
+): Promise<DependenciesChecksum> {
+  const key = keyFor(tree, spec, masks, label);
+  const hit = readEntry(store, tree, spec, masks, label);
+  if (hit) {
+    depsCounts.cache++;
+    return view(hit.entry, masks);
+  }
+  const prev = base ? readEntry(store, base.tree, spec, masks, label) : undefined;
+  if (prev) {
+    const updated = update(store, key, prev.entry, base!.changes, spec, masks, label);
+    if (updated) {
+      depsCounts.updated++;
+      return updated;
+    }
+    // nothing the mapping selects changed: the same bytes, named by the tree that holds them
+    depsCounts.unchanged++;
+    store.put(KIND, key, JSON.stringify({ checksum: prev.entry.checksum, n: 0, masks: [...masks], stream: 0, alias: prev.tree } satisfies Header) + "\n");
+    return view(prev.entry, masks);
+  }
+  const sum = await compute();
+  depsCounts.computed++;
+  storeComputed(store, key, masks, sum);
+  return { checksum: sum.checksum, paths: sum.paths, masks: sum.masks };
+}
