@@ -20,14 +20,24 @@ export interface TreeChange {
   after?: TreeEntry;
 }
 
-export interface CachedListing {
+/** A tree, and how its listing is had. */
+export interface TreeChanges {
   tree: string;
-  /** Decoded where it is looked at (RawListing), or all at once with `listing.all()`. */
-  listing: Listing;
   /** How it was obtained. */
   how: "cache" | "diff" | "ls-tree";
   /** With how = "diff": the tree it was derived from and the changes. */
   base?: { tree: string; changes: TreeChange[] };
+}
+
+export interface CachedListing extends TreeChanges {
+  /** Decoded where it is looked at (RawListing), or all at once with `listing.all()`. */
+  listing: Listing;
+}
+
+/** A tree whose listing is read (or derived) only when `load()` is called: a re-plan whose results the cache proves
+ *  from the changes alone never reads the 100k-entry listing. */
+export interface LazyListing extends TreeChanges {
+  load(): Promise<Listing>;
 }
 
 const MODES = ["100644", "100755", "120000", "040000", "160000"];
@@ -135,42 +145,72 @@ function readListing(store: CacheStore, tree: string, depth = 0): { listing: Raw
   return delta && base ? { listing: applyRawChanges(base.listing, delta.changes), depth: base.depth + 1 } : undefined;
 }
 
+/** Deltas larger than this are stored as a whole listing. */
+const MAX_DELTA_CHANGES = 4096;
+
 /** The listing of `tree` (at `commit` of `repo`), from the cache when it holds it, else derived from the last
  *  listing of this repository with `git diff-tree` (and stored as those changes), else listed (and stored whole, as
  *  git wrote it). */
 export async function cachedListTree(store: CacheStore, repo: GitRepo, commit: string, tree?: string): Promise<CachedListing> {
-  tree ??= await rootTree(repo, commit);
-  const hit = readListing(store, tree);
+  const lazy = await cachedTreeChanges(store, repo, commit, tree);
+  return { tree: lazy.tree, how: lazy.how, ...(lazy.base ? { base: lazy.base } : {}), listing: await lazy.load() };
+}
+
+/** The depth of the stored listing of `tree` (0: whole; n: n deltas from a whole one), or undefined when none is
+ *  stored (a whole listing is only checked to be there: it is read, and checked, when loaded). */
+function storedDepth(store: CacheStore, tree: string): number | undefined {
+  if (store.has("listing", tree)) return 0;
+  return readDelta(store, tree)?.depth;
+}
+
+/**
+ * cachedListTree without reading the listing: the tree id, how it is had and, for a new tree, the `diff-tree`
+ * changes from the last tree listed here (stored as a delta). `load()` reads it (once). A listing that cannot be
+ * read back (an entry removed or garbled since) is listed with `git ls-tree` and stored whole.
+ */
+export async function cachedTreeChanges(store: CacheStore, repo: GitRepo, commit: string, tree?: string): Promise<LazyListing> {
+  const id = tree ?? (await rootTree(repo, commit));
   const lastKey = keyOf("last-tree", repo.root);
   const last = store.get("pointer", lastKey)?.toString("utf8");
-  if (hit) {
-    if (last !== tree) store.put("pointer", lastKey, tree);
-    return { tree, listing: hit.listing, how: "cache" };
+  const listed = async (): Promise<Listing> => {
+    const raw = await lsTreeRaw(repo, commit);
+    store.put("listing", id, raw);
+    return RawListing.parse(raw) ?? arrayListing(parseListing(raw) ?? []);
+  };
+  const once = (f: () => Promise<Listing>) => {
+    let p: Promise<Listing> | undefined;
+    return () => (p ??= f());
+  };
+  if (storedDepth(store, id) !== undefined) {
+    if (last !== id) store.put("pointer", lastKey, id);
+    return { tree: id, how: "cache", load: once(async () => readListing(store, id)?.listing ?? (await listed())) };
   }
-  let result: CachedListing | undefined;
-  if (last && /^[0-9a-f]{40,64}$/.test(last) && last !== tree) {
-    const old = readListing(store, last);
-    if (old) {
-      try {
-        const changes = await diffTrees(repo, last, tree, store.absentFile());
-        const listing = applyRawChanges(old.listing, changes);
-        result = { tree, listing, how: "diff", base: { tree: last, changes } };
-        if (old.depth < MAX_DELTAS - 1 && changes.length < old.listing.length / 8) {
-          store.put("listing-delta", tree, JSON.stringify({ base: last, depth: old.depth + 1, changes } satisfies Delta));
-        } else {
-          store.put("listing", tree, listing.buf);
-        }
-      } catch {
-        result = undefined; // the old tree is gone from this repository (gc): list it
+  const lastDepth = last && /^[0-9a-f]{40,64}$/.test(last) && last !== id ? storedDepth(store, last) : undefined;
+  if (last && lastDepth !== undefined) {
+    let changes: TreeChange[] | undefined;
+    try {
+      changes = await diffTrees(repo, last, id, store.absentFile());
+    } catch {
+      changes = undefined; // the old tree is gone from this repository (gc): list it
+    }
+    if (changes) {
+      const base = { tree: last, changes };
+      const load = once(async () => {
+        const old = readListing(store, last);
+        return old ? applyRawChanges(old.listing, changes) : await listed();
+      });
+      if (lastDepth < MAX_DELTAS - 1 && changes.length <= MAX_DELTA_CHANGES) {
+        store.put("listing-delta", id, JSON.stringify({ base: last, depth: lastDepth + 1, changes } satisfies Delta));
+      } else {
+        const l = await load();
+        if (l instanceof RawListing) store.put("listing", id, l.buf);
       }
+      store.put("pointer", lastKey, id);
+      return { tree: id, how: "diff", base, load };
     }
   }
-  if (!result) {
-    // git's bytes kept as one buffer, decoded where looked at, and stored as they are
-    const raw = await lsTreeRaw(repo, commit);
-    result = { tree, listing: RawListing.parse(raw) ?? arrayListing(parseListing(raw) ?? []), how: "ls-tree" };
-    store.put("listing", tree, raw);
-  }
-  store.put("pointer", lastKey, tree);
-  return result;
+  // git's bytes kept as one buffer, decoded where looked at, and stored as they are
+  const listing = await listed();
+  store.put("pointer", lastKey, id);
+  return { tree: id, how: "ls-tree", load: async () => listing };
 }

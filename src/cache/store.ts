@@ -93,6 +93,11 @@ export class CacheStore {
     return path.join(this.root, kind, sha256(this.fullKey(kind, key)));
   }
 
+  /** Whether an entry is there (not read, not checked: `get` does that). */
+  has(kind: string, key: string): boolean {
+    return !this.broken && fs.existsSync(this.file(kind, key));
+  }
+
   /** The payload stored for `kind`/`key`, or undefined (absent, unreadable, or failing any check). */
   get(kind: string, key: string): Buffer | undefined {
     if (this.broken) return undefined;

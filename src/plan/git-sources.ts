@@ -7,14 +7,14 @@ import type { GitMapping } from "../config/model.js";
 import { GitRepo } from "../git/repo.js";
 import { listingLowerBound, listTreeCompact, ListingRange, type Listing, type TreeEntries, type TreeEntry } from "../git/tree.js";
 import { checkArchiveMatches } from "../git/archive.js";
-import { mappingScope, type GitMappingSpec } from "../git/mapping.js";
+import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "../git/mapping.js";
 import type { GitSource } from "./model.js";
 import { shortId } from "./digest.js";
 import type { ProjectCommit } from "../project/commit.js";
 import { stageDependenciesChecksum, type DependenciesChecksum } from "../git/checksum.js";
 import { cachedDependencies } from "../cache/deps.js";
-import { cachedListTree, type CachedListing } from "../cache/listing.js";
-import type { CacheStore } from "../cache/store.js";
+import { cachedTreeChanges, type CachedListing, type LazyListing, type TreeChanges } from "../cache/listing.js";
+import { keyOf, type CacheStore } from "../cache/store.js";
 
 /** werf's paramshash inputs (reference §2.3): what identifies a mapping, without any commit of the local repo. */
 export type { ProjectCommit };
@@ -53,7 +53,7 @@ export class GitSources {
   private local?: Promise<OpenedRepo | undefined>;
   private remotes = new Map<string, Promise<OpenedRepo>>();
   private trees = new Map<string, Promise<Listing>>();
-  private listings = new Map<string, Promise<CachedListing>>();
+  private listings = new Map<string, Promise<LazyListing>>();
   private scoped = new Map<string, Promise<TreeEntries>>();
 
   constructor(
@@ -71,16 +71,25 @@ export class GitSources {
     const key = `${repo.root}\0${commit}`;
     let p = this.trees.get(key);
     if (!p) {
-      if (this.store) {
-        const l = cachedListTree(this.store, repo, commit, tree);
-        this.listings.set(key, l);
-        p = l.then((x) => x.listing);
-      } else {
-        p = listTreeCompact(repo, commit);
-      }
+      p = this.store ? this.lazy(repo, commit, tree).then((x) => x.load()) : listTreeCompact(repo, commit);
       this.trees.set(key, p);
     }
     return p;
+  }
+
+  /** With the cache: the tree of `commit` and its changes from the last tree listed, its listing read when asked. */
+  private lazy(repo: GitRepo, commit: string, tree?: string): Promise<LazyListing> {
+    const key = `${repo.root}\0${commit}`;
+    let l = this.listings.get(key);
+    if (!l) this.listings.set(key, (l = cachedTreeChanges(this.store!, repo, commit, tree)));
+    return l;
+  }
+
+  /** With the cache: the project's tree and its changes from the last tree listed (the render cache checks them),
+   *  without reading the listing. */
+  async ownChanges(): Promise<TreeChanges | undefined> {
+    const own = await this.ownRepo();
+    return own && this.store ? this.lazy(own.repo, own.commit, own.tree) : undefined;
   }
 
   /** The project's listing at its commit, for the render's file lookups (not decoded as a whole). */
@@ -100,8 +109,7 @@ export class GitSources {
     const lean = (d: DependenciesChecksum): DependenciesChecksum => ({ checksum: d.checksum, paths: d.paths, masks: d.masks });
     if (!this.store || masks.length === 0) return lean(stageDependenciesChecksum(await this.scopedTree(source), spec, masks, label));
     const repo = await this.repoOf(source);
-    await this.list(repo, source.commit);
-    const listing = await this.listings.get(`${repo.root}\0${source.commit}`)!;
+    const listing = await this.lazy(repo, source.commit);
     return cachedDependencies(this.store, listing.tree, listing.base, spec, masks, label, async () => stageDependenciesChecksum(await this.scopedTree(source), spec, masks, label));
   }
 
@@ -209,12 +217,14 @@ export class GitSources {
     plannedTrees.set(source, () => (p ??= this.scopedTree(source)));
     if (this.store) {
       const store = this.store;
-      const listing = (async () => {
-        const repo = await this.repoOf(source);
-        await this.list(repo, source.commit);
-        return this.listings.get(`${repo.root}\0${source.commit}`)!;
-      })();
-      listing.catch(() => {});
+      // read when the emitter asks (a plan alone does not read the listing the cache proves it needs not)
+      let made: Promise<CachedListing> | undefined;
+      const make = () =>
+        (made ??= (async () => {
+          const l = await this.lazy(await this.repoOf(source), source.commit);
+          return { tree: l.tree, how: l.how, ...(l.base ? { base: l.base } : {}), listing: await l.load() };
+        })());
+      const listing = { then: (ok, fail) => make().then(ok, fail) } as Promise<CachedListing>;
       plannedListings.set(source, { store, listing });
     }
   }
@@ -222,6 +232,23 @@ export class GitSources {
   /** Fails like werf when the mapping selects no file at its commit (located at the mapping). */
   async checkMatchesFiles(source: GitSource): Promise<void> {
     this.register(source);
+    const spec = toSpec(source.mapping);
+    // with the cache: a file the mapping selected at this tree, or at the tree the commit changed when the commit
+    // did not remove it, proves the check passes (a selected file in scope: not empty, not a single file with
+    // `to: /`, since that failed at the old tree); the listing is not read
+    let prove: ((witness: string) => void) | undefined;
+    if (this.store) {
+      const store = this.store;
+      const l = await this.lazy(await this.repoOf(source), source.commit);
+      const key = (tree: string) => keyOf(tree, spec.add, mappingTarget(spec), spec.includePaths, spec.excludePaths);
+      if (store.get("matches", key(l.tree)) !== undefined) return;
+      const old = l.base ? store.get("matches", key(l.base.tree))?.toString("utf8") : undefined;
+      if (old !== undefined && old !== "" && !l.base!.changes.some((c) => c.path === old && !c.after)) {
+        store.put("matches", key(l.tree), old);
+        return;
+      }
+      prove = (witness) => store.put("matches", key(l.tree), witness);
+    }
     // entry by entry from the listing: the check stops at the first selected file
     const range = await this.scopeRange(source);
     const scope = mappingScope(toSpec(source.mapping));
@@ -236,10 +263,16 @@ export class GitSources {
         }
       : await this.scopedTree(source);
     try {
-      checkArchiveMatches(entries, toSpec(source.mapping));
+      checkArchiveMatches(entries, spec);
     } catch (e) {
       if (e instanceof UserError && e.diagnostics.every((d) => !d.pos)) throw locate(e, source.mapping.pos);
       throw e;
+    }
+    if (prove) {
+      const matcher = mappingMatcher(spec);
+      for (const e of entries) {
+        if (e.type !== "tree" && matcher.isPathMatched(e.path)) return prove(e.path);
+      }
     }
   }
 

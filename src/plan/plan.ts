@@ -18,7 +18,7 @@ import { ProjectFiles, ProjectPathError } from "../project/files.js";
 import { goTimeString } from "../template/werf.js";
 import { noImagesWarning, type WerfConfig, type StapelImage, type DockerfileImage, type Mount } from "../config/index.js";
 import type { ImageSpec } from "../config/model.js";
-import type { TreeEntry } from "../git/tree.js";
+import type { Listing, TreeEntry } from "../git/tree.js";
 import {
   DEFAULT_TOOLCHAIN,
   type BaseImageConfig,
@@ -52,7 +52,11 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
   // the listing is used
   const own = projectCommit(path.resolve(opts.dir), { dev: opts.dev, changes: !opts.dev });
   const git = new GitSources(path.resolve(opts.dir), opts.gitCacheDir, own, planCache(opts));
-  git.ownListing().catch(() => {});
+  // with the cache, the tree and its changes only: the listing is read when something the cache does not prove
+  // needs it (the render's file lookups, a mapping's check, a checksum, an archive)
+  const store = git.store;
+  if (store) git.ownChanges().catch(() => {});
+  else git.ownListing().catch(() => {});
   const rendered = await renderWerfConfig({
     dir: opts.dir,
     configFile: opts.configFile,
@@ -60,8 +64,12 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
     strictEnv: opts.strictEnv ?? false,
     environ: opts.environ ?? process.env,
     commit: (await own) ?? null,
-    tree: git.ownListing(),
+    tree: store ? ({ then: (ok, fail) => git.ownListing().then(ok, fail) } as Promise<Listing | undefined>) : git.ownListing(),
     giterminismConfig: opts.giterminismConfig,
+    cache: store,
+    treeChanges: store ? git.ownChanges() : undefined,
+    // git's status of the work tree is waited for at the end (it is only for the notice of unused changes)
+    deferChanges: true,
   });
   const config = loadWerfConfigCached(rendered, git.store);
   checkHostPaths(config, new ProjectFiles(opts.dir), rendered.giterminism);
@@ -69,6 +77,7 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
   plan.warnings.unshift(...rendered.warnings, ...giterminismWarnings(config, rendered.giterminism));
   const none = noImagesWarning(config, rendered.unsetEnv);
   if (none) plan.warnings.unshift(none);
+  if (rendered.changesLater) Object.assign(rendered, await rendered.changesLater);
   const ignored = ignoredChangesNotice([...new Set([...rendered.ignoredChanges, ...mappedChanges(config, rendered, plan)])].sort());
   if (ignored) plan.warnings.unshift({ message: ignored });
   return plan;

@@ -30,6 +30,10 @@ const DIR_STAT: ProjectEntryStat = { isFile: () => false, isDirectory: () => tru
  * files), and nothing inside a `.git` folder.
  */
 class ProjectListing {
+  /** What the answers depended on (repository paths): entries looked up, and folders whose contents were (the
+   *  persistent render cache checks a commit's changes against them: src/cache/render.ts). */
+  readonly seen = { exact: new Set<string>(), under: new Set<string>() };
+
   constructor(
     private readonly all: Listing,
     /** Repository path of the project + "/" ("" at the top level). */
@@ -49,6 +53,7 @@ class ProjectListing {
   get(rel: string): Entry | undefined {
     if (rel === "") return undefined;
     const p = this.prefix + rel;
+    this.seen.exact.add(p);
     const i = this.lower(p);
     if (i >= this.all.length || this.all.path(i) !== p) return undefined;
     const e = this.all.entry(i);
@@ -63,6 +68,7 @@ class ProjectListing {
   isDir(rel: string): boolean {
     if (rel === "") return true;
     const p = `${this.prefix}${rel}/`;
+    this.seen.under.add(p);
     for (let i = this.lower(p); i < this.all.length && this.all.path(i).startsWith(p); i++) if (this.counts(this.all.entry(i))) return true;
     return false;
   }
@@ -70,6 +76,7 @@ class ProjectListing {
   /** The names directly in directory `rel`, sorted. */
   children(rel: string): string[] {
     const p = rel === "" ? this.prefix : `${this.prefix}${rel}/`;
+    this.seen.under.add(p);
     const names: string[] = [];
     let i = this.lower(p);
     while (i < this.all.length && this.all.path(i).startsWith(p)) {
@@ -97,6 +104,11 @@ export class CommitFiles implements ProjectReader {
   /** Paths asked for (resolved, read) and listings made: what the render depended on. */
   readonly asked = new Set<string>();
   readonly listings: { dir: string; wanted?: (rel: string) => boolean }[] = [];
+
+  /** The repository paths the answers so far depended on (ProjectListing.seen). */
+  get seen(): { exact: ReadonlySet<string>; under: ReadonlySet<string> } {
+    return this.entries.seen;
+  }
 
   private constructor(
     readonly dir: string,

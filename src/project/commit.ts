@@ -40,7 +40,10 @@ export async function projectCommit(dir: string, opts: { dev?: boolean; changes?
     status?.catch(() => {});
     const fast = await headAtOnce(dir);
     if (fast) {
-      if (status) fast.changes = status.then((r) => changedPaths(r, fast.subdir));
+      if (status) {
+        fast.changes = status.then((r) => changedPaths(r, fast.subdir));
+        fast.changes.catch(() => {}); // waited for where the changes are used
+      }
       return fast;
     }
   }

@@ -14,6 +14,11 @@ import { projectCommit, worktreeChanges, type ProjectCommit } from "../project/c
 import type { ProjectReader } from "../project/reader.js";
 import { withUncommitted } from "../project/uncommitted-files.js";
 import type { Listing, TreeEntry } from "../git/tree.js";
+import { compileGlob } from "../git/doublestar.js";
+import type { CacheStore } from "../cache/store.js";
+import type { TreeChange } from "../cache/listing.js";
+import type { WantedSpec } from "../cache/render.js";
+import type { SourceMapData } from "./sourcemap.js";
 
 export interface RenderOptions {
   dir: string;
@@ -29,6 +34,13 @@ export interface RenderOptions {
   tree?: Promise<TreeEntry[] | Listing | undefined>;
   /** werf's --giterminism-config: the allow-lists file (default: the project's werf-giterminism.yaml). */
   giterminismConfig?: string;
+  /** The persistent cache, with the commit's tree id and its changes from the last tree listed (the listing cache
+   *  knows them): a render it proves is not done again (src/cache/render.ts). */
+  cache?: CacheStore;
+  treeChanges?: Promise<{ tree: string; base?: { tree: string; changes: TreeChange[] } } | undefined>;
+  /** Return at once with empty ignoredChanges/worktreeChanges and give them in `changesLater` (the work tree's
+   *  status is then not waited for). */
+  deferChanges?: boolean;
 }
 
 export interface RenderedConfig {
@@ -54,6 +66,8 @@ export interface RenderedConfig {
   giterminism: Giterminism;
   /** Things to tell the user that did not stop the rendering (env names the allow-list refused). */
   warnings: Diagnostic[];
+  /** With `deferChanges`: ignoredChanges and worktreeChanges, when git's status is in. */
+  changesLater?: Promise<{ ignoredChanges: string[]; worktreeChanges: string[] }>;
 }
 
 /** Where partial templates live, relative to the project dir. */
@@ -124,7 +138,7 @@ function configInProject(project: ProjectReader, rel: string, abs: string, missi
 function templateFiles(project: ProjectReader): string[] {
   try {
     return project
-      .listFiles(TEMPLATES_DIR, { wanted: (f) => f.endsWith(".tmpl") })
+      .listFiles(TEMPLATES_DIR, { wanted: describedWanted((f: string) => f.endsWith(".tmpl"), { suffix: ".tmpl" }) })
       .filter((f) => f.endsWith(".tmpl"))
       .map((f) => f.slice(TEMPLATES_DIR.length + 1));
   } catch (e) {
@@ -142,6 +156,38 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
     throw new UserError({ message: `project directory ${opts.dir} does not exist`, hint: "pass an existing directory with --dir" });
   }
   const commit = opts.commit === null ? undefined : (opts.commit ?? (await projectCommit(dir, { dev: opts.dev, changes: !opts.dev })));
+  const environ = opts.environ ?? process.env;
+  // the persistent cache (src/cache/render.ts): a render of this tree, or of the tree the commit changed, that the
+  // changes, the env values and the commit prove
+  const cache = commit && opts.cache && opts.treeChanges && (opts.configFile === undefined || isInside(dir, opts.configFile)) && opts.giterminismConfig === undefined ? opts.cache : undefined;
+  const parts = cache && commit ? { repoRoot: commit.repo.root, subdir: commit.subdir, dir, configFile: opts.configFile, env: opts.env, strictEnv: opts.strictEnv ?? false } : undefined;
+  const changed = cache ? await opts.treeChanges! : undefined;
+  if (cache && parts && changed && commit) {
+    const { findRender, mapOf } = await import("../cache/render.js");
+    const hit = findRender(cache, parts, changed.tree, commit.commit, changed.base, environ);
+    if (hit) {
+      const r = hit.result;
+      const later = (async () => {
+        const changes = !commit.dev ? await worktreeChanges(commit) : [];
+        return { worktreeChanges: changes, ignoredChanges: changedFromRecord(r.asked, r.listings, changes) };
+      })();
+      later.catch(() => {}); // waited for by the caller (deferChanges) or below
+  const now = opts.deferChanges ? { worktreeChanges: [], ignoredChanges: [] } : await later;
+      return {
+        file: r.file,
+        absPath: r.absPath,
+        text: r.text,
+        map: mapOf(r),
+        unsetEnv: r.unsetEnv,
+        commit,
+        ...now,
+        ...(opts.deferChanges ? { changesLater: later } : {}),
+        refusedEnv: r.refusedEnv,
+        giterminism: r.giterminism,
+        warnings: r.warnings,
+      };
+    }
+  }
   const project: ProjectReader = commit ? await CommitFiles.open(dir, commit.repo, commit.commit, commit.subdir, opts.commit ? opts.tree : undefined) : new ProjectFiles(dir);
   // werf reads the giterminism config itself from the commit, never from the work tree
   const giterminism = loadGiterminism(project, opts.giterminismConfig);
@@ -154,18 +200,32 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   const absPath = config.abs;
   const file = displayPath(dir, absPath);
 
+  // with the cache: what the render reads (env values, functions called, whether .Commit is read)
+  const envRead = new Map<string, string | null>();
+  const called = new Set<string>();
+  let commitRead = false;
+  const recorded = cache ? new Proxy(environ, { get: (t, k) => {
+    const v = Reflect.get(t, k) as string | undefined;
+    if (typeof k === "string") envRead.set(k, v ?? null);
+    return v;
+  } }) : environ;
+
   const refused = new Set<string>();
   let set: TemplateSet | undefined = undefined;
   const origins = new FileOrigins();
   const unsetEnv = new Set<string>();
   const funcs = werfFuncs(() => set!, {
-    environ: opts.environ,
+    environ: recorded,
     strictEnv: opts.strictEnv,
     origins,
     onUnsetEnv: (n) => unsetEnv.add(n),
     allowEnv: (name) => isEnvAllowed(giterminism, name),
     onRefusedEnv: (name) => refused.add(name),
   });
+  if (cache) {
+    const get = funcs.get.bind(funcs);
+    funcs.get = (name: string) => (called.add(name), get(name));
+  }
   set = new TemplateSet(funcs);
 
   for (const rel of templateFiles(templatesReader)) {
@@ -176,16 +236,89 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   set.parse("werfConfig", text, file);
 
   const commitData = commit ? { hash: commit.commit, unix: await commitTime(commit) } : null;
-  const out = set.execute("werfConfig", werfData({ dir, env: opts.env, origins, files: filesReader, commit: commitData }));
-  const changes = commit && !commit.dev ? await worktreeChanges(commit) : [];
-  // a change werf-giterminism.yaml lets the render read from the work tree was used: not reported
-  const ignoredChanges =
-    project instanceof CommitFiles ? readChanges(project, changes).filter((p) => !(configReader !== project && p === file) && !accepted.any(p, configReader !== project)) : [];
+  const data = werfData({ dir, env: opts.env, origins, files: filesReader, commit: commitData });
+  if (cache) watchCommit(data, () => (commitRead = true));
+  const out = set.execute("werfConfig", data);
+  const later = (async () => {
+    const changes = commit && !commit.dev ? await worktreeChanges(commit) : [];
+    // a change werf-giterminism.yaml lets the render read from the work tree was used: not reported
+    const ignoredChanges =
+      project instanceof CommitFiles ? readChanges(project, changes).filter((p) => !(configReader !== project && p === file) && !accepted.any(p, configReader !== project)) : [];
+    return { worktreeChanges: changes, ignoredChanges };
+  })();
+  later.catch(() => {}); // waited for by the caller (deferChanges) or below
+  const now = opts.deferChanges ? { worktreeChanges: [], ignoredChanges: [] } : await later;
   const warnings: Diagnostic[] = [...giterminism.warnings, ...[...refused].sort().map((name) => ({
     message: `{{ env ${JSON.stringify(name)} }} read as unset: the variable is not in config.goTemplateRendering.allowEnvVariables of ${giterminism.file ?? GITERMINISM_FILE}`,
     hint: "the build environment may hold secrets, so werf.yaml reads only the variables the giterminism config allows; add the name there",
   }))];
-  return { file, absPath, text: out.text, map: out.map, unsetEnv: [...unsetEnv], commit, ignoredChanges, worktreeChanges: changes, refusedEnv: [...refused].sort(), giterminism, warnings };
+  const result: RenderedConfig = { file, absPath, text: out.text, map: out.map, unsetEnv: [...unsetEnv], commit, ...now, ...(opts.deferChanges ? { changesLater: later } : {}), refusedEnv: [...refused].sort(), giterminism, warnings };
+  if (cache && parts && changed && commit && project instanceof CommitFiles && configReader === project && templatesReader === project && filesReader === project) {
+    const { pureFunctions, storeRender } = await import("../cache/render.js");
+    const pure = pureFunctions();
+    const listings = project.listings.map((l) => ({ dir: l.dir, wanted: l.wanted === undefined ? { all: true as const } : (l.wanted as { spec?: WantedSpec }).spec }));
+    const map = out.map as { toData?: () => SourceMapData };
+    if ([...called].every((n) => pure.has(n)) && listings.every((l) => l.wanted !== undefined) && typeof map.toData === "function") {
+      storeRender(cache, parts, {
+        tree: changed.tree,
+        ...(commitRead && commitData ? { commit: { hash: commitData.hash, time: commitData.unix } } : {}),
+        env: [...envRead],
+        exact: [...project.seen.exact],
+        under: [...project.seen.under],
+        result: {
+          file, absPath, text: out.text, map: map.toData(), unsetEnv: result.unsetEnv, refusedEnv: result.refusedEnv, giterminism, warnings,
+          asked: [...project.asked],
+          listings: listings as { dir: string; wanted: WantedSpec }[],
+        },
+      });
+    }
+  }
+  return result;
+}
+
+/** True when `p` (relative to `dir`, or absolute) lies inside `dir`. */
+function isInside(dir: string, p: string): boolean {
+  const rel = path.relative(dir, path.resolve(dir, p));
+  return !rel.startsWith("..") && !path.isAbsolute(rel);
+}
+
+/** Calls `onRead` when the template reads `.Commit` (or looks at the whole data, e.g. `toJson .`). */
+function watchCommit(data: Map<string, unknown>, onRead: () => void): void {
+  const get = data.get.bind(data);
+  data.get = (k: string) => (k === "Commit" && onRead(), get(k));
+  for (const m of ["entries", "keys", "values", "forEach", Symbol.iterator] as const) {
+    const f = (data as unknown as Record<PropertyKey, (...a: unknown[]) => unknown>)[m].bind(data);
+    (data as unknown as Record<PropertyKey, unknown>)[m] = (...a: unknown[]) => (onRead(), f(...a));
+  }
+}
+
+/** A `wanted` filter with its description, so a stored render can make the filter again. */
+export function describedWanted<F extends (rel: string) => boolean>(f: F, spec: WantedSpec): F {
+  return Object.assign(f, { spec });
+}
+
+/** readChanges for a stored render: its asked paths and listings. */
+function changedFromRecord(asked: readonly string[], listings: readonly { dir: string; wanted: WantedSpec }[], changed: readonly string[]): string[] {
+  if (changed.length === 0) return [];
+  const askedSet = new Set(asked);
+  const filters = listings.map((l) => ({ dir: l.dir, wanted: wantedOf(l.wanted) }));
+  return changed.filter(
+    (p) =>
+      askedSet.has(p) ||
+      p === "werf.yaml" ||
+      p === "werf.yml" ||
+      (p.startsWith(`${TEMPLATES_DIR}/`) && p.endsWith(".tmpl")) ||
+      filters.some((l) => (l.dir === "" || p.startsWith(`${l.dir}/`)) && l.wanted(p)),
+  );
+}
+
+function wantedOf(spec: WantedSpec): (rel: string) => boolean {
+  if ("suffix" in spec) return (f) => f.endsWith(spec.suffix);
+  if ("glob" in spec) {
+    const matcher = compileGlob(spec.glob);
+    return (f) => matcher.match(f) || matcher.mayMatchBelow(f);
+  }
+  return () => true;
 }
 
 /** Which project paths the giterminism config lets the render read from the work tree, per kind of read. */

@@ -39,6 +39,13 @@ export function positionIn(src: TemplateSource, offset: number): SourcePos {
   return { file: src.file, line: lo + 1, col: offset - starts[lo] + 1 };
 }
 
+export interface SourceMapData {
+  length: number;
+  sources: TemplateSource[];
+  /** [output start, source index, source offset, verbatim] */
+  segments: [number, number, number, 0 | 1][];
+}
+
 export class SegmentSourceMap implements SourceMap {
   private readonly segments: Segment[] = [];
   private length = 0;
@@ -54,6 +61,27 @@ export class SegmentSourceMap implements SourceMap {
   append(other: SegmentSourceMap, len: number): void {
     for (const seg of other.segments) this.segments.push({ ...seg, outStart: seg.outStart + this.length });
     this.length += len;
+  }
+
+  /** The map as plain data (the persistent render cache stores it: src/cache/render.ts). */
+  toData(): SourceMapData {
+    const sources = new Map<TemplateSource, number>();
+    const segments: [number, number, number, 0 | 1][] = [];
+    for (const s of this.segments) {
+      let i = sources.get(s.source);
+      if (i === undefined) sources.set(s.source, (i = sources.size));
+      segments.push([s.outStart, i, s.srcOffset, s.verbatim ? 1 : 0]);
+    }
+    return { length: this.length, sources: [...sources.keys()].map((src) => ({ ...src })), segments };
+  }
+
+  /** The map `toData` described. */
+  static fromData(d: SourceMapData): SegmentSourceMap {
+    const m = new SegmentSourceMap();
+    const sources = d.sources.map((src) => ({ ...src }));
+    for (const [outStart, i, srcOffset, verbatim] of d.segments) m.segments.push({ outStart, source: sources[i], srcOffset, verbatim: verbatim === 1 });
+    m.length = d.length;
+    return m;
   }
 
   /** Everything lookups depend on, as one string (a cache key part: src/cache/config.ts): each segment's start,

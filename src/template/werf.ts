@@ -141,7 +141,8 @@ export function filesObject(source: string | ProjectReader, origins?: FileOrigin
     try {
       const list = files().listFiles("", {
         descend: (d) => matcher.mayMatchBelow(d),
-        wanted: (f) => matcher.match(f) || matcher.mayMatchBelow(f),
+        // described, so that a cached render makes the same filter again (src/cache/render.ts)
+        wanted: Object.assign((f: string) => matcher.match(f) || matcher.mayMatchBelow(f), { spec: { glob: pattern } }),
       });
       const matched = list.filter((f) => matcher.match(f));
       const reader: ProjectReader = files();
