@@ -6,7 +6,8 @@
 // keeps all of them beside the result, under the tree id. It is used again for:
 // - the same tree, when every env variable read has the same value (and the same commit, if `.Commit` was read);
 // - a tree made from that tree by a commit (the `diff-tree` changes the listing cache knows), when moreover no change
-//   is an entry the render looked up or lies in a folder it listed, and `.Commit` was not read.
+//   is an entry the render looked up or adds, removes or retypes one in a folder it listed, and `.Commit` was not
+//   read.
 // Never cached: renders that read the work tree (giterminism's allowUncommitted* lists, a config outside the
 // project), and renders that called a function whose result is not a function of its arguments (dates, random
 // values, keys and certificates, DNS): only the pure sprig families and werf's own functions count.
@@ -108,12 +109,15 @@ function sameEnv(r: RenderRecord, environ: Record<string, string | undefined>): 
   return r.env.every(([name, value]) => (environ[name] ?? null) === value);
 }
 
-/** Whether a change is an entry the render looked up, or lies in a folder it listed. */
+/** Whether a change is an entry the render looked up, or adds, removes or retypes one in a folder it listed (what a
+ *  folder's listing says depends on its entries' names and types only: src/project/commit-files.ts). */
 function touches(r: RenderRecord, changes: readonly TreeChange[]): boolean {
   const exact = new Set(r.exact);
   const under = new Set(r.under);
   for (const c of changes) {
-    if (exact.has(c.path) || under.has("")) return true;
+    if (exact.has(c.path)) return true;
+    if (c.before && c.after && c.before.type === c.after.type) continue;
+    if (under.has("")) return true;
     for (let i = c.path.indexOf("/"); i >= 0; i = c.path.indexOf("/", i + 1)) if (under.has(c.path.slice(0, i + 1))) return true;
   }
   return false;
