@@ -35,8 +35,7 @@ interface Header {
 interface Entry {
   checksum: string;
   paths: string[];
-  /** Record i is stream[starts[i], starts[i + 1]). */
-  starts: Uint32Array;
+  /** The records, in path order. */
   stream: Buffer;
   /** Bytes per record of mask bits (0: one mask, which every file matched). */
   width: number;
@@ -70,28 +69,40 @@ function readHeader(buf: Buffer, masks: readonly string[]): { h: Header; body: n
   }
 }
 
-/** Decodes a whole entry (not an alias); undefined when its records are not what its header says. */
+/** Decodes a whole entry (not an alias); undefined when its records are not what its header says. The paths come
+ *  from one decode of the records split at their NULs (a path holds no NUL; an id no LF). */
 function decode(buf: Buffer, masks: readonly string[]): Entry | undefined {
   const r = readHeader(buf, masks);
   if (!r || r.h.alias !== undefined) return undefined;
   const { h, body } = r;
   const stream = buf.subarray(body, body + h.stream);
-  const starts = new Uint32Array(h.n + 1);
+  // "<path>\0<mode>\0<oid>\n<path>\0..." → [path, mode, "oid\npath", mode, ..., "oid\n"]
+  const parts = h.n === 0 ? [""] : stream.toString("utf8").split("\0");
+  if (parts.length !== 2 * h.n + 1) return undefined;
   const paths = new Array<string>(h.n);
-  let at = 0;
-  for (let i = 0; i < h.n; i++) {
-    starts[i] = at;
-    const nul = stream.indexOf(0, at);
-    const nul2 = nul < 0 ? -1 : stream.indexOf(0, nul + 1);
-    const lf = nul2 < 0 ? -1 : stream.indexOf(10, nul2 + 1);
+  if (h.n > 0) paths[0] = parts[0];
+  for (let i = 1; i < h.n; i++) {
+    const s = parts[2 * i];
+    const lf = s.indexOf("\n");
     if (lf < 0) return undefined;
-    paths[i] = stream.toString("utf8", at, nul);
-    at = lf + 1;
+    paths[i] = s.slice(lf + 1);
   }
-  if (at !== stream.length) return undefined;
-  starts[h.n] = at;
+  if (h.n > 0 && !parts[2 * h.n].endsWith("\n")) return undefined;
   const width = widthOf(masks);
-  return { checksum: h.checksum, paths, starts, stream, width, bits: buf.subarray(body + h.stream) };
+  return { checksum: h.checksum, paths, stream, width, bits: buf.subarray(body + h.stream) };
+}
+
+/** Where each record of `e` starts (and the end), found when an entry is updated. */
+function startsOf(e: Entry): Uint32Array {
+  const starts = new Uint32Array(e.paths.length + 1);
+  let at = 0;
+  for (let i = 0; i < e.paths.length; i++) {
+    starts[i] = at;
+    const nul = e.stream.indexOf(0, at);
+    at = e.stream.indexOf(10, e.stream.indexOf(0, nul + 1) + 1) + 1;
+  }
+  starts[e.paths.length] = at;
+  return starts;
 }
 
 /** The plan's view of an entry: checksum, paths, and each mask's paths. */
@@ -177,10 +188,11 @@ function update(store: CacheStore, key: string, old: Entry, changes: readonly Pa
   const stream: Buffer[] = [];
   const bits: Buffer[] = [];
   const paths: string[] = [];
+  const starts = startsOf(old);
   let from = 0;
   const take = (to: number) => {
     if (to <= from) return;
-    stream.push(old.stream.subarray(old.starts[from], old.starts[to]));
+    stream.push(old.stream.subarray(starts[from], starts[to]));
     if (old.width) bits.push(old.bits.subarray(from * old.width, to * old.width));
     for (let i = from; i < to; i++) paths.push(old.paths[i]);
   };
@@ -201,7 +213,7 @@ function update(store: CacheStore, key: string, old: Entry, changes: readonly Pa
   const checksum = hash.digest("hex");
   write(store, key, masks, paths.length, checksum, stream, bits);
   const merged = Buffer.concat(bits);
-  return view({ checksum, paths, starts: new Uint32Array(0), stream: Buffer.alloc(0), width: old.width, bits: merged }, masks);
+  return view({ checksum, paths, stream: Buffer.alloc(0), width: old.width, bits: merged }, masks);
 }
 
 /** The whole entry stored for `tree` (following an alias), or undefined. */

@@ -31,11 +31,15 @@ test("cached stageDependencies checksums equal computed ones across commits", as
   writeFile(dir, "web/\u{1F600}.txt", "astral\n");
   writeFile(dir, "web/\uFF21.txt", "fullwidth\n");
   writeFile(dir, "web/日本/語.txt", "u\n");
+  writeFile(dir, "web/new\nline.txt", "a name with a line feed\n");
   commitAll(dir, "initial");
   const repo = await GitRepo.open(dir);
   const steps: [string, () => void][] = [
     ["initial", () => {}],
-    ["modify", () => writeFile(dir, "cmd/tool1/main1.go", "package main // changed\n")],
+    ["modify", () => {
+      writeFile(dir, "cmd/tool1/main1.go", "package main // changed\n");
+      writeFile(dir, "web/new\nline.txt", "changed\n");
+    }],
     ["nothing the mappings mask", () => writeFile(dir, "README.md", "# changed\n")],
     ["add", () => {
       writeFile(dir, "cmd/tool1/new.go", "package main\n");
