@@ -39,6 +39,8 @@ export interface CacheStats {
   rejected: number;
   writes: number;
   evicted: number;
+  /** Scans of every entry for the size bound. */
+  scans: number;
 }
 
 /** The default cache folder, or undefined when the environment disables the cache. */
@@ -67,8 +69,10 @@ export class CacheStore {
   readonly maxBytes: number;
   private readonly version: string;
   private wrote = false;
+  /** Bytes this process stored since its last eviction check (the tars beside archive entries included). */
+  private written = 0;
   private broken = false;
-  readonly stats: CacheStats = { hits: 0, misses: 0, rejected: 0, writes: 0, evicted: 0 };
+  readonly stats: CacheStats = { hits: 0, misses: 0, rejected: 0, writes: 0, evicted: 0, scans: 0 };
 
   constructor(opts: CacheOptions) {
     this.root = path.join(opts.dir, `v${CACHE_FORMAT}`);
@@ -170,6 +174,14 @@ export class CacheStore {
       fs.renameSync(tmp, file);
       this.stats.writes++;
       this.wrote = true;
+      this.written += header.length + length;
+      if (kind === "archive") {
+        try {
+          this.written += fs.statSync(`${file}.tar`).size;
+        } catch {
+          // no tar beside it
+        }
+      }
     } catch {
       fs.rmSync(tmp, { force: true });
       this.broken = true;
@@ -181,6 +193,18 @@ export class CacheStore {
   evict(): void {
     if (!this.wrote || this.broken) return;
     this.wrote = false;
+    // the total found by the last scan plus what was written since: no scan of every entry while that stays under
+    // the bound and the scan is recent (other processes' removals only make the sum too high; their writes are
+    // counted by them, and a lost update is corrected by the next scan)
+    const usageFile = path.join(this.root, USAGE, "total");
+    const written = this.written;
+    this.written = 0;
+    const usage = readUsage(usageFile);
+    if (usage && Date.now() - usage.at < RESCAN_MS && usage.total + written <= this.maxBytes) {
+      writeUsage(usageFile, { total: usage.total + written, at: usage.at });
+      return;
+    }
+    this.stats.scans++;
     // an entry and its companion files (`<entry>.tar`) live and go together; the entry's mtime is its last use
     const groups = new Map<string, { files: string[]; size: number; mtime: number }>();
     let total = 0;
@@ -192,6 +216,7 @@ export class CacheStore {
     }
     const now = Date.now();
     for (const kind of kinds) {
+      if (kind === USAGE) continue;
       let names: string[];
       try {
         names = fs.readdirSync(path.join(this.root, kind));
@@ -218,7 +243,7 @@ export class CacheStore {
         }
       }
     }
-    if (total <= this.maxBytes) return;
+    if (total <= this.maxBytes) return writeUsage(usageFile, { total, at: now });
     const order = [...groups.entries()].sort((a, b) => a[1].mtime - b[1].mtime || (a[0] < b[0] ? -1 : 1));
     const goal = this.maxBytes * 0.8;
     for (const [, g] of order) {
@@ -228,6 +253,32 @@ export class CacheStore {
       total -= g.size;
       this.stats.evicted++;
     }
+    writeUsage(usageFile, { total, at: now });
+  }
+}
+
+/** The folder of the usage record (not an entry kind). */
+const USAGE = "usage";
+/** A scan at least this often, whatever the sum says. */
+const RESCAN_MS = 10 * 60_000;
+
+function readUsage(file: string): { total: number; at: number } | undefined {
+  try {
+    const u = JSON.parse(fs.readFileSync(file, "utf8")) as { total?: unknown; at?: unknown };
+    return typeof u.total === "number" && typeof u.at === "number" && u.total >= 0 ? { total: u.total, at: u.at } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeUsage(file: string, u: { total: number; at: number }): void {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(tmp, JSON.stringify(u), { mode: 0o600 });
+    fs.renameSync(tmp, file);
+  } catch {
+    fs.rmSync(tmp, { force: true });
   }
 }
 

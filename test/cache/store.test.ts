@@ -81,6 +81,34 @@ test("eviction removes the least recently used entries once the cache is over it
   }
 });
 
+test("the size bound is checked from the last scan's total plus what was written, with a scan when that passes it", () => {
+  const dir = tempDir("cache-usage");
+  try {
+    const first = new CacheStore({ dir, maxBytes: 100_000 });
+    first.put("deps", "a", Buffer.alloc(10_000, 1));
+    first.evict();
+    assert.equal(first.stats.scans, 1, "no total yet: a scan");
+    const second = new CacheStore({ dir, maxBytes: 100_000 });
+    second.put("deps", "b", Buffer.alloc(10_000, 2));
+    second.evict();
+    assert.equal(second.stats.scans, 0, "under the bound: the total is carried on");
+    const third = new CacheStore({ dir, maxBytes: 100_000 });
+    for (let i = 0; i < 9; i++) third.put("deps", `c${i}`, Buffer.alloc(10_000, 3));
+    third.evict();
+    assert.equal(third.stats.scans, 1, "over the bound: a scan");
+    assert.ok(third.stats.evicted > 0);
+    let total = 0;
+    for (const kind of fs.readdirSync(store(dir))) for (const f of fs.readdirSync(path.join(store(dir), kind))) total += fs.statSync(path.join(store(dir), kind, f)).size;
+    assert.ok(total <= 80_000 + 200, `down to 80 %: ${total}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function store(dir: string): string {
+  return new CacheStore({ dir }).root;
+}
+
 test("the environment chooses the folder or turns the cache off", () => {
   assert.equal(defaultCacheDir({ STAPEL2DOCKER_CACHE: "off" }), undefined);
   assert.equal(cacheFromEnv({ STAPEL2DOCKER_CACHE: "0" }), undefined);
