@@ -27,11 +27,11 @@ export const configCounts = { cache: 0, loaded: 0 };
 
 let stamp: string | undefined;
 
-/** Size and mtime of the files whose code makes a WerfConfig (this module's folder siblings are enough to notice a
- *  rebuild: every build writes them). */
+/** Size and mtime of the files whose code makes a cached result (a few of them are enough to notice a rebuild:
+ *  every build writes them all). */
 export function codeStamp(): string {
   if (stamp === undefined) {
-    const files = ["../config/index.js", "../config/stapel-image.js", "../config/schema.js", "./config.js"].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+    const files = ["../config/index.js", "../config/stapel-image.js", "../config/schema.js", "../template/render.js", "../emit/lower.js", "../emit/check.js", "./config.js"].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
     stamp = files
       .map((f) => {
         try {

@@ -41,7 +41,7 @@ import { GitSources, projectRelative } from "./git-sources.js";
 import { selectImages, planningOrder } from "./select.js";
 import { Slugs } from "./names.js";
 import { listStageContexts } from "./contexts.js";
-import { planProblems } from "../emit/check.js";
+import { planProblemsCached } from "../cache/problems.js";
 import { planSecrets } from "./secrets.js";
 import { cacheFromEnv, type CacheStore } from "../cache/store.js";
 import { loadWerfConfigCached } from "../cache/config.js";
@@ -235,7 +235,7 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
   };
   listStageContexts(result);
   // planning errors: whatever compile would refuse, reported now, each at its value's position
-  const problems = planProblems(result);
+  const problems = planProblemsCached(result, git.store);
   if (problems.length) throw new UserError(problems);
   git.store?.evict();
   return result;
