@@ -187,14 +187,14 @@ function update(store: CacheStore, key: string, old: Entry, changes: readonly Pa
   if (edits.size === 0) return undefined;
   const stream: Buffer[] = [];
   const bits: Buffer[] = [];
-  const paths: string[] = [];
+  const pieces: string[][] = [];
   const starts = startsOf(old);
   let from = 0;
   const take = (to: number) => {
     if (to <= from) return;
     stream.push(old.stream.subarray(starts[from], starts[to]));
     if (old.width) bits.push(old.bits.subarray(from * old.width, to * old.width));
-    for (let i = from; i < to; i++) paths.push(old.paths[i]);
+    pieces.push(old.paths.slice(from, to));
   };
   for (const rel of [...edits.keys()].sort(byPath)) {
     const i = lowerBound(old.paths, rel, from);
@@ -204,10 +204,11 @@ function update(store: CacheStore, key: string, old: Entry, changes: readonly Pa
     if (edit) {
       stream.push(edit.rec);
       if (old.width) bits.push(edit.bits);
-      paths.push(rel);
+      pieces.push([rel]);
     }
   }
   take(old.paths.length);
+  const paths = ([] as string[]).concat(...pieces);
   const hash = createHash("sha256");
   for (const b of stream) hash.update(b);
   const checksum = hash.digest("hex");
