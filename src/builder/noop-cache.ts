@@ -31,7 +31,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { run } from "../process/run.js";
+import { keyStatus } from "./noop-status.js";
 import { RegistryClient } from "../registry/index.js";
 import { httpFetch } from "../registry/http-fetch.js";
 import { indexStageTags } from "../storage/tags.js";
@@ -124,11 +124,7 @@ const keys = new Map<string, Promise<string | undefined>>();
 
 async function computeKey(input: NoopInput): Promise<string | undefined> {
   const dir = path.resolve(input.dir);
-  // GIT_OPTIONAL_LOCKS=0: no index refresh (and no index.lock) behind the user's back
-  const status = await run("git", ["-c", "core.quotePath=false", "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all"], {
-    cwd: dir,
-    env: { ...process.env, GIT_OPTIONAL_LOCKS: "0" },
-  });
+  const status = await keyStatus(dir);
   if (status.code !== 0 || !/^# branch\.oid [0-9a-f]{40,64}\0/m.test(status.stdout)) return undefined;
   let giterminism: string | null = null;
   if (input.giterminismConfig !== undefined) {

@@ -84,9 +84,12 @@ export async function fastBuild(args: readonly string[]): Promise<boolean> {
   if (process.env.STAPEL2DOCKER_NO_NOOP_CACHE || process.env.BUILDX_BUILDER) return false;
   // options set by the environment (src/cli/env.ts: STAPEL2DOCKER_*, werf's WERF_REPO, WERF_ENV, ...) are read by the
   // full command only
-  const { envSetsOptions } = await import("./env.js");
-  if (envSetsOptions(process.env)) return false;
   const parsed = parseNoopBuildArgs(args);
   if (!parsed) return false;
+  // git first: the modules below load while it runs (the full command shares the run on a miss)
+  const { keyStatus } = await import("../builder/noop-status.js");
+  void keyStatus(parsed.opts.dir);
+  const { envSetsOptions } = await import("./env.js");
+  if (envSetsOptions(process.env)) return false;
   return answerFromNoopCache(parsed.opts, parsed.images, (l) => process.stderr.write(`${l}\n`), performance.now());
 }
