@@ -6,7 +6,7 @@
 #                       registry and of introspection, stapel2docker-* volumes and the build cache; then the state
 #                       dir (registry data, logs, apt cache, ansible rootfs) and the temp folders tests leave in
 #                       /tmp (s2d-*, stapel2docker-*). Debian packages stay (docs/stack.md says how to remove them).
-#   down.sh --hosts     stop only dockerd b and c (up.sh --hosts); the default daemon and the registry keep running.
+#   down.sh --hosts     stop only dockerd b and c and the BuildKit proxy of s2d-remote (up.sh --hosts); the default daemon and the registry keep running.
 #   --dry-run           print what would be stopped and removed; change nothing.
 # `npm run stack:down` runs `down.sh --purge`.
 set -euo pipefail
@@ -74,6 +74,7 @@ purge_engine() {
 }
 
 if [ "$PURGE" = 1 ] && [ "$HOSTS" = 0 ]; then purge_engine; fi
+stop buildkit-proxy "$STACK_RUN/buildkit-proxy.pid" node
 for host in b c; do stop "dockerd-$host" "$STACK_RUN/dockerd-$host.pid" dockerd; done
 # --hosts: only the extra build hosts of `up.sh --hosts` (the default daemon and the registry keep running)
 [ "$HOSTS" = 1 ] && exit 0
