@@ -1,0 +1,191 @@
+// Builds on a buildx builder of the `remote` driver, for real: "s2d-remote" of `up.sh --hosts` speaks BuildKit's gRPC
+// API to dockerd "c"'s embedded BuildKit (containerd image store) through scripts/stack/buildkit-proxy.mjs, as it
+// would to a standalone buildkitd: buildx knows no docker daemon behind it, so nothing local is visible through the
+// driver and BuildKit pushes by itself. The registry is reached through a recording proxy (test/support), which
+// shows what the builder pulled and pushed. Also: a remote builder in front of a classic-store daemon (no `image`
+// exporter) and a local-only base image fail with a hint that names the driver and the setting.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, rmSync } from "node:fs";
+import path from "node:path";
+import { buildProject, type BuildOptions, type BuildReport } from "../../src/builder/index.js";
+import { UserError } from "../../src/diagnostics.js";
+import { RegistryClient } from "../../src/registry/index.js";
+import { tempDir, writeFile } from "../git/gitFixture.js";
+import { startRegistryProxy, type RegistryProxy } from "../support/registry-proxy.js";
+import { repoRoot } from "../support/paths.js";
+import { makeProject, run, sh, WERF_YAML } from "./support.js";
+
+const REMOTE = "s2d-remote";
+const STACK_RUN = path.join(process.env.STAPEL2DOCKER_STACK_DIR ?? "/var/lib/stapel2docker-stack", "run");
+const HOST_C = `unix://${path.join(STACK_RUN, "dockerd-c.sock")}`;
+const BASE = "127.0.0.1:5000/stapel2docker/base-busybox:multi";
+const cli = path.join(repoRoot, "dist/src/cli/main.js");
+
+const work = tempDir("remote");
+let proxy: RegistryProxy;
+
+before(async () => {
+  // dockerd c, the BuildKit proxy and the s2d-remote builder (scripts/stack/remote-builder.sh)
+  await run("bash", [path.join(repoRoot, "scripts/stack/up.sh"), "--hosts"], { timeoutMs: 900_000 });
+  proxy = await startRegistryProxy();
+});
+after(async () => {
+  await proxy?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** A repository of its own, reached through the recording proxy (the builder reaches it too: 127.0.0.0/8). */
+function proxiedRepo(): { repo: string; repoPath: string } {
+  const repoPath = `s2d-test-${randomBytes(5).toString("hex")}/app`;
+  return { repo: `${proxy.host}/${repoPath}`, repoPath };
+}
+
+function project() {
+  return makeProject(WERF_YAML.replace("from: stapel2docker/base-busybox:latest", `from: ${BASE}`));
+}
+
+function build(dir: string, repo: string, more: Partial<BuildOptions> = {}): Promise<BuildReport> {
+  return buildProject({ dir, repo, environ: {}, builder: REMOTE, lockDir: path.join(work, "locks"), buildOutput: "ignore", log: () => {}, ...more });
+}
+
+function statusOf(r: BuildReport): Record<string, string> {
+  return Object.fromEntries(r.images[0].stages.map((s) => [s.stage, s.status]));
+}
+
+/** The repositories:tags of a daemon's image store. */
+async function imageRefs(host?: string): Promise<string[]> {
+  const out = await run("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], { env: host ? { ...process.env, DOCKER_HOST: host } : process.env });
+  return out.split("\n").filter(Boolean);
+}
+
+test("--builder s2d-remote (remote driver): the toolchain pulled by digest, stages pushed by BuildKit, a second build builds nothing, the image runs", async (t) => {
+  const p = project();
+  t.after(() => p.cleanup());
+  const { repo, repoPath } = proxiedRepo();
+  const seen0 = proxy.seen.length;
+  const first = await build(p.dir, repo);
+  assert.ok(first.bake, "it baked");
+  assert.ok(Object.values(statusOf(first)).every((s) => s === "built"), JSON.stringify(statusOf(first)));
+
+  const seen = proxy.seen.slice(seen0);
+  const tags = await new RegistryClient().listTags(repo);
+  const toolchain = tags.filter((x) => x.startsWith("toolchain-"));
+  assert.equal(toolchain.length, 1, "the toolchain was pushed into the repo once");
+  const toolchainDigest = `sha256:${toolchain[0].slice("toolchain-".length)}`;
+  // the builder (not stapel2docker's client) fetched the toolchain's manifest by digest from the registry
+  assert.ok(
+    seen.some((s) => !s.ours && (s.method === "GET" || s.method === "HEAD") && s.path === `/v2/${repoPath}/manifests/${toolchainDigest}`),
+    `the builder read ${toolchainDigest}: ${JSON.stringify(seen.filter((s) => !s.ours).map((s) => `${s.method} ${s.path}`))}`,
+  );
+  // and BuildKit itself pushed every stage's manifest under its tag
+  for (const s of first.images[0].stages) {
+    const tag = s.tag.slice(s.tag.lastIndexOf(":") + 1);
+    assert.ok(seen.some((x) => !x.ours && x.method === "PUT" && x.path === `/v2/${repoPath}/manifests/${tag}` && x.status === 201), `${s.stage} pushed by the builder`);
+  }
+  // built by dockerd c's BuildKit: its store names the stages; the default daemon has none of them
+  const refsC = await imageRefs(HOST_C);
+  assert.ok(refsC.some((r) => r.startsWith(`${repo}:`)), "dockerd c built them");
+  assert.ok(!(await imageRefs()).some((r) => r.startsWith(`${repo}:`)), "nothing was loaded into the default daemon");
+
+  const again = await build(p.dir, repo);
+  assert.equal(again.bake, false, "the second build bakes nothing");
+  assert.ok(Object.values(statusOf(again)).every((s) => s === "reused"));
+  assert.deepEqual(again.images[0].stages.map((s) => s.tag), first.images[0].stages.map((s) => s.tag));
+
+  // the final tag: pulled from the registry by the default daemon and run
+  assert.equal(await sh(first.images[0].tags[0], "cat /before-install.txt /before-setup-saw.txt"), "before-install\ndep-1\n");
+});
+
+test("BUILDX_BUILDER=s2d-remote: the CLI's build builds only the changed stages on the remote builder, `run` runs the image", async (t) => {
+  const p = project();
+  t.after(() => p.cleanup());
+  const { repo } = proxiedRepo();
+  const env = { ...process.env, BUILDX_BUILDER: REMOTE };
+  /** The report table's rows of image app: stage → [status, tag]. */
+  const cliBuild = async () => {
+    const out = await run("node", [cli, "build", "--repo", repo, "--progress", "quiet"], { cwd: p.dir, env });
+    return new Map([...out.matchAll(/^app +(\w+) +(built|reused) +[\d.]+ +(\S+)$/gm)].map((m) => [m[1], { status: m[2], tag: `${repo}:${m[3]}` }]));
+  };
+  const first = await cliBuild();
+  assert.equal(first.size, 6);
+  assert.ok([...first.values()].every((s) => s.status === "built"), JSON.stringify([...first]));
+
+  writeFile(p.dir, "src/deps/list.txt", "dep-2\n");
+  p.commit("masked edit");
+  const second = await cliBuild();
+  assert.deepEqual(Object.fromEntries([...second].map(([k, v]) => [k, v.status])), { from: "reused", beforeInstall: "reused", gitArchive: "reused", install: "reused", beforeSetup: "built", setup: "built" });
+  // the new stages were built by dockerd c (BUILDX_BUILDER reached buildx), not by the default daemon's BuildKit
+  const refsC = await imageRefs(HOST_C);
+  for (const [stage, s] of second) if (s.status === "built") assert.ok(refsC.includes(s.tag), `${stage} built on dockerd c`);
+  assert.ok(!(await imageRefs()).some((r) => r.startsWith(`${repo}:`)));
+
+  // `run`: builds nothing more, then docker run (the default daemon pulls the final tag)
+  const out = await run("node", [cli, "run", "app", "--repo", repo, "--quiet", "--docker-options", "--rm --pull always", "--", "cat", "/before-setup-saw.txt"], { cwd: p.dir, env });
+  assert.equal(out, "dep-2\n");
+});
+
+/** buildkit-proxy.mjs in front of the default daemon (classic image store), and a remote builder for it. */
+async function classicRemote(t: { after(fn: () => unknown): void }): Promise<string> {
+  const sock = path.join(work, `bk-${randomBytes(3).toString("hex")}.sock`);
+  const child: ChildProcess = spawn("node", [path.join(repoRoot, "scripts/stack/buildkit-proxy.mjs"), "--listen", sock, "--docker", "/var/run/docker.sock"], { stdio: "ignore" });
+  const name = `s2d-remote-classic-${randomBytes(3).toString("hex")}`;
+  t.after(async () => {
+    await run("docker", ["buildx", "rm", name]).catch(() => {});
+    child.kill("SIGTERM");
+  });
+  for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
+  await run("docker", ["buildx", "create", "--name", name, "--driver", "remote", `unix://${sock}`]);
+  return name;
+}
+
+test("a remote builder in front of a classic-store dockerd cannot push: the error names the driver and the daemon setting", async (t) => {
+  const builder = await classicRemote(t);
+  const p = project();
+  t.after(() => p.cleanup());
+  const { repo } = proxiedRepo();
+  await assert.rejects(build(p.dir, repo, { builder }), (e: unknown) => {
+    assert.ok(e instanceof UserError, String(e));
+    assert.match(e.message, /exporter "image" could not be found/);
+    assert.match(e.message, /remote driver/);
+    assert.match(e.message, /"containerd-snapshotter": true/);
+    assert.match(e.message, /DOCKER_HOST or DOCKER_CONTEXT, no --builder/);
+    return true;
+  });
+  // nothing half-pushed: no stage tag in the repo
+  const tags = await new RegistryClient().listTags(repo).catch(() => [] as string[]);
+  assert.deepEqual(tags.filter((x) => !x.startsWith("toolchain-")), []);
+});
+
+test("a base image only in the local daemon: the remote builder cannot see it, and the hint says to push it", async (t) => {
+  const local = `s2d-local-only-${randomBytes(4).toString("hex")}:latest`;
+  await run("docker", ["tag", "stapel2docker/base-busybox:latest", local]);
+  t.after(() => run("docker", ["rmi", local]).catch(() => {}));
+  const p = makeProject(WERF_YAML.replace("from: stapel2docker/base-busybox:latest", `from: ${local}`));
+  t.after(() => p.cleanup());
+  const { repo } = proxiedRepo();
+  await assert.rejects(build(p.dir, repo), (e: unknown) => {
+    assert.ok(e instanceof UserError, String(e));
+    assert.match(e.message, new RegExp(`could not get docker\\.io/library/${local.replace(/[.:]/g, "\\$&")} from its registry`));
+    assert.match(e.message, /Only a builder of the docker driver also sees its daemon's local images/);
+    return true;
+  });
+  // the docker driver (default builder) sees it and builds
+  const r = await build(p.dir, repo, { builder: "default" });
+  assert.ok(r.images[0].stages.every((s) => s.status === "built"));
+});
+
+test("hints of the remote driver: the missing image exporter, an image the builder cannot find", async () => {
+  const { builderHint } = await import("../../src/builder/builders.js");
+  assert.match(builderHint('ERROR: failed to solve: exporter "image" could not be found') ?? "", /containerd-snapshotter.*buildkitd/s);
+  const local = builderHint(
+    'ERROR: failed to solve: s2d-x:latest: failed to resolve source metadata for docker.io/library/s2d-x:latest: failed to do request: Head "https://registry-1.docker.io/v2/library/s2d-x/manifests/latest": dial tcp: lookup registry-1.docker.io on 10.0.0.1:53: no such host',
+  );
+  assert.match(local ?? "", /could not get docker\.io\/library\/s2d-x:latest from its registry.*docker tag, docker push/s);
+  const missing = builderHint("ERROR: failed to solve: failed to resolve source metadata for r:5000/a/b:c: r:5000/a/b:c: not found");
+  assert.match(missing ?? "", /could not get r:5000\/a\/b:c/);
+  // a registry that answers 5xx keeps its own hint
+  assert.match(builderHint("failed to resolve source metadata for r:5000/x@sha256:00: unexpected status from HEAD request to http://r:5000/v2/x/manifests/sha256:00: 500 Internal Server Error") ?? "", /answered 500/);
+});
