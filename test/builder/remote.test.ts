@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, rmSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
 import path from "node:path";
 import { buildProject, type BuildOptions, type BuildReport } from "../../src/builder/index.js";
 import { UserError } from "../../src/diagnostics.js";
@@ -188,4 +190,50 @@ test("hints of the remote driver: the missing image exporter, an image the build
   assert.match(missing ?? "", /could not get r:5000\/a\/b:c/);
   // a registry that answers 5xx keeps its own hint
   assert.match(builderHint("failed to resolve source metadata for r:5000/x@sha256:00: unexpected status from HEAD request to http://r:5000/v2/x/manifests/sha256:00: 500 Internal Server Error") ?? "", /answered 500/);
+});
+
+/** Starts buildkit-proxy.mjs in front of `upstream`; its stderr is collected. */
+async function startProxy(t: { after(fn: () => unknown): void }, upstream: string): Promise<{ sock: string; log: () => string }> {
+  const sock = path.join(work, `bk-${randomBytes(3).toString("hex")}.sock`);
+  const child = spawn("node", [path.join(repoRoot, "scripts/stack/buildkit-proxy.mjs"), "--listen", sock, "--docker", upstream], { stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  child.stderr!.on("data", (b: Buffer) => (err += b.toString()));
+  t.after(() => child.kill("SIGTERM"));
+  for (let i = 0; i < 100 && !/listening on/.test(err); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(err, /listening on /);
+  return { sock, log: () => err };
+}
+
+/** Connects to `sock`, sends `data`, resolves with what came back before the proxy ended the connection. */
+function exchange(sock: string, data: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = net.connect(sock, () => c.write(data));
+    let got = "";
+    c.on("data", (b) => (got += b.toString()));
+    c.on("close", () => resolve(got));
+    // the proxy destroys the connection: a close, or a reset when the client's bytes were not read
+    c.on("error", (e: NodeJS.ErrnoException) => (e.code === "ECONNRESET" || e.code === "EPIPE" ? resolve(got) : reject(e)));
+  });
+}
+
+test("buildkit-proxy: an engine that does not upgrade /grpc, or no engine: the connection is closed, the log says why", async (t) => {
+  // a server that answers every request 404, as a daemon without the endpoint would
+  const fake = path.join(work, `fake-${randomBytes(3).toString("hex")}.sock`);
+  const requests: string[] = [];
+  const server = http.createServer((req, res) => {
+    requests.push(`${req.method} ${req.url} ${req.headers.connection} ${req.headers.upgrade}`);
+    res.writeHead(404).end("page not found");
+  });
+  await new Promise<void>((r) => server.listen(fake, () => r()));
+  t.after(() => server.close());
+  const p = await startProxy(t, fake);
+  assert.equal(await exchange(p.sock, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), "", "nothing of the engine's answer reaches the client");
+  assert.deepEqual(requests, ["POST /grpc Upgrade h2c"]);
+  for (let i = 0; i < 50 && !/instead of 101/.test(p.log()); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(p.log(), /the engine answered POST \/grpc with "HTTP\/1\.1 404 Not Found" instead of 101 Switching Protocols/);
+
+  const none = await startProxy(t, path.join(work, "no-such.sock"));
+  assert.equal(await exchange(none.sock, "x"), "");
+  for (let i = 0; i < 50 && !/cannot reach/.test(none.log()); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(none.log(), /cannot reach the engine at \S+no-such\.sock: connect ENOENT/);
 });
