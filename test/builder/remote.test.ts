@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
@@ -127,6 +127,22 @@ test("BUILDX_BUILDER=s2d-remote: the CLI's build builds only the changed stages 
   // `run`: builds nothing more, then docker run (the default daemon pulls the final tag)
   const out = await run("node", [cli, "run", "app", "--repo", repo, "--quiet", "--docker-options", "--rm --pull always", "--", "cat", "/before-setup-saw.txt"], { cwd: p.dir, env });
   assert.equal(out, "dep-2\n");
+});
+
+test("compile's build.sh with BUILDX_BUILDER=s2d-remote and --push: the remote builder builds and pushes the final tag", async (t) => {
+  const p = project();
+  t.after(() => p.cleanup());
+  const { repo } = proxiedRepo();
+  const out = path.join(work, `compiled-${randomBytes(3).toString("hex")}`);
+  // compile pins the toolchain by digest in the bake file and says to push it once
+  await run("node", [cli, "toolchain", "--push", repo]);
+  await run("node", [cli, "compile", "--repo", repo, "--out", out], { cwd: p.dir });
+  await run("bash", [path.join(out, "build.sh"), "--push", "--progress", "quiet"], { cwd: p.dir, env: { ...process.env, BUILDX_BUILDER: REMOTE } });
+  const bake = JSON.parse(readFileSync(path.join(out, "docker-bake.json"), "utf8")) as { target: Record<string, { tags?: string[] }> };
+  const tag = bake.target.app.tags![0];
+  assert.ok(tag.startsWith(`${repo}:app-`), tag);
+  assert.ok((await imageRefs(HOST_C)).includes(tag), "built by dockerd c");
+  assert.equal(await sh(tag, "cat /before-setup-saw.txt"), "dep-1\n");
 });
 
 /** buildkit-proxy.mjs in front of the default daemon (classic image store), and a remote builder for it. */
