@@ -129,6 +129,20 @@ test("BUILDX_BUILDER=s2d-remote: the CLI's build builds only the changed stages 
   assert.equal(out, "dep-2\n");
 });
 
+test("no docker daemon where stapel2docker runs (a CI job with only a remote BuildKit): build --builder s2d-remote builds and pushes", async (t) => {
+  const p = project();
+  t.after(() => p.cleanup());
+  const { repo } = proxiedRepo();
+  // DOCKER_HOST names no daemon: buildx's remote driver needs none; the registry is all the build uses besides
+  const env = { ...process.env, DOCKER_HOST: `unix://${path.join(work, "no-daemon.sock")}` };
+  const out = await run("node", [cli, "build", "--builder", REMOTE, "--repo", repo, "--quiet"], { cwd: p.dir, env });
+  const tag = out.trim();
+  assert.match(tag, new RegExp(`^${repo.replace(/[.]/g, "\\.")}:app-[0-9a-f]{56}$`));
+  // the stages (the final tag is written registry-side, over the last stage) were built by dockerd c
+  assert.ok((await imageRefs(HOST_C)).some((r) => r.startsWith(`${repo}:`)), "built by dockerd c");
+  assert.equal(await sh(tag, "cat /before-install.txt"), "before-install\n");
+});
+
 test("compile's build.sh with BUILDX_BUILDER=s2d-remote and --push: the remote builder builds and pushes the final tag", async (t) => {
   const p = project();
   t.after(() => p.cleanup());
