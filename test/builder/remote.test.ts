@@ -105,7 +105,7 @@ test("BUILDX_BUILDER=s2d-remote: the CLI's build builds only the changed stages 
   const p = project();
   t.after(() => p.cleanup());
   const { repo } = proxiedRepo();
-  const env = { ...process.env, BUILDX_BUILDER: REMOTE };
+  const env = { ...process.env, BUILDX_BUILDER: REMOTE, STAPEL2DOCKER_LOCK_DIR: path.join(work, "locks") };
   /** The report table's rows of image app: stage → [status, tag]. */
   const cliBuild = async () => {
     const out = await run("node", [cli, "build", "--repo", repo, "--progress", "quiet"], { cwd: p.dir, env });
@@ -134,7 +134,7 @@ test("no docker daemon where stapel2docker runs (a CI job with only a remote Bui
   t.after(() => p.cleanup());
   const { repo } = proxiedRepo();
   // DOCKER_HOST names no daemon: buildx's remote driver needs none; the registry is all the build uses besides
-  const env = { ...process.env, DOCKER_HOST: `unix://${path.join(work, "no-daemon.sock")}` };
+  const env = { ...process.env, DOCKER_HOST: `unix://${path.join(work, "no-daemon.sock")}`, STAPEL2DOCKER_LOCK_DIR: path.join(work, "locks") };
   const out = await run("node", [cli, "build", "--builder", REMOTE, "--repo", repo, "--quiet"], { cwd: p.dir, env });
   const tag = out.trim();
   assert.match(tag, new RegExp(`^${repo.replace(/[.]/g, "\\.")}:app-[0-9a-f]{56}$`));
