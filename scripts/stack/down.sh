@@ -81,6 +81,12 @@ for host in b c; do stop "dockerd-$host" "$STACK_RUN/dockerd-$host.pid" dockerd;
 stop registry "$STACK_RUN/registry.pid" docker-registry
 stop dockerd "$STACK_RUN/dockerd.pid" dockerd
 if [ "$PURGE" = 1 ]; then
+  # the buildx builder of up.sh --hosts (remote-builder.sh), when it is this state dir's
+  endpoint="$(docker buildx inspect s2d-remote 2>/dev/null | awk '$1=="Endpoint:"{print $2; exit}' || true)"
+  if [ "$endpoint" = "unix://$STACK_RUN/buildkit-c.sock" ]; then
+    act "remove the buildx builder s2d-remote" bash -c 'docker buildx rm s2d-remote >/dev/null 2>&1 || true'
+    [ "$DRY" = 1 ] || say builder "removed s2d-remote"
+  fi
   if [ -d "$STACK_STATE" ]; then
     size="$(du -sh "$STACK_STATE" 2>/dev/null | cut -f1)"
     act "remove $STACK_STATE ($size)" rm -rf "$STACK_STATE"

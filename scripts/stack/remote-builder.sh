@@ -8,7 +8,7 @@
 # classic store's embedded BuildKit has only moby's own exporter, which buildx's docker driver pushes through the
 # engine, and a remote-driver bake to it fails with `exporter "image" could not be found` (docs/builders.md).
 # Needs lib.sh and daemons.sh (host_sock). down.sh stops the proxy; the builder's registration stays (buildx ls
-# shows it stopped until the next up.sh --hosts).
+# shows it stopped until the next up.sh --hosts); down.sh --purge removes it.
 
 REMOTE_BUILDER="s2d-remote"
 REMOTE_HOST="c"
