@@ -15,6 +15,7 @@ import path from "node:path";
 import { buildProject, type BuildOptions, type BuildReport } from "../../src/builder/index.js";
 import { UserError } from "../../src/diagnostics.js";
 import { RegistryClient } from "../../src/registry/index.js";
+import { debianBinaries, makeToolchainImage, pushToolchain } from "../../src/toolchain/image.js";
 import { tempDir, writeFile } from "../git/gitFixture.js";
 import { startRegistryProxy, type RegistryProxy } from "../support/registry-proxy.js";
 import { repoRoot } from "../support/paths.js";
@@ -141,6 +142,32 @@ test("no docker daemon where stapel2docker runs (a CI job with only a remote Bui
   // the stages (the final tag is written registry-side, over the last stage) were built by dockerd c
   assert.ok((await imageRefs(HOST_C)).some((r) => r.startsWith(`${repo}:`)), "built by dockerd c");
   assert.equal(await sh(tag, "cat /before-install.txt"), "before-install\n");
+});
+
+test("--platform linux/amd64,linux/arm64 on s2d-remote: a stage tag per platform, the final tag an index, arm64 runs as aarch64", async (t) => {
+  const arm64Root = path.join(process.env.STAPEL2DOCKER_STACK_DIR ?? "/var/lib/stapel2docker-stack", "arm64", "root");
+  const { repo } = proxiedRepo();
+  // the toolchain of both platforms (an OCI index), pushed into the repo
+  const toolchain = await pushToolchain(new RegistryClient(), repo, [await makeToolchainImage(), await makeToolchainImage(debianBinaries(arm64Root))]);
+  const salt = randomBytes(4).toString("hex");
+  const p = makeProject(`project: remote-multi
+configVersion: 1
+---
+image: app
+from: ${BASE}
+shell:
+  install:
+  - uname -m > /arch.txt && true ${salt}
+`);
+  t.after(() => p.cleanup());
+  const r = await build(p.dir, repo, { toolchain, platform: ["linux/amd64", "linux/arm64"] });
+  const image = r.images[0];
+  assert.deepEqual(image.platforms, ["linux/amd64", "linux/arm64"]);
+  assert.ok(image.stages.every((s) => s.status === "built"));
+  const index = await new RegistryClient().getManifest(image.tags[0]);
+  assert.deepEqual((index.json.manifests as { platform: { architecture: string } }[]).map((m) => m.platform.architecture), ["amd64", "arm64"]);
+  assert.equal((await run("docker", ["run", "--rm", "--pull", "always", "--platform", "linux/arm64", image.tags[0], "cat", "/arch.txt"])).trim(), "aarch64");
+  assert.equal((await run("docker", ["run", "--rm", "--pull", "always", "--platform", "linux/amd64", image.tags[0], "cat", "/arch.txt"])).trim(), "x86_64");
 });
 
 test("compile's build.sh with BUILDX_BUILDER=s2d-remote and --push: the remote builder builds and pushes the final tag", async (t) => {
