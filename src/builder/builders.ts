@@ -53,6 +53,14 @@ const HINTS: { re: RegExp; hint: (m: RegExpMatchArray) => string }[] = [
       "in daemon.json), or point the remote builder at a buildkitd",
   },
   {
+    re: /^panic: [^\n]*[\s\S]*github\.com\/docker\/buildx\/driver\.Boot\(/m,
+    hint: () =>
+      "buildx crashed while checking the builder (a nil-pointer panic in driver.Boot: buildx 0.13 does so when a builder of a " +
+      "non-docker driver does not answer its status check, e.g. while a failing bake is cancelled), every time the bake was run: " +
+      "the build's own error is lost. Check the builder with `docker buildx inspect --bootstrap NAME`, run the bake again, " +
+      "or upgrade the docker-buildx plugin",
+  },
+  {
     re: /network bridge not found/i,
     hint: () =>
       "the daemon behind the docker driver has no default bridge network (dockerd --bridge=none), which BuildKit's RUN needs: " +

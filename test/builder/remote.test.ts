@@ -202,7 +202,8 @@ async function classicRemote(t: { after(fn: () => unknown): void }): Promise<str
 
 test("a remote builder in front of a classic-store dockerd cannot push: the error names the driver and the daemon setting", async (t) => {
   const builder = await classicRemote(t);
-  const p = project();
+  // one stage (one bake target), as below: nothing for buildx 0.13's driver.Boot crash to hide the error behind
+  const p = makeProject(`project: classic\nconfigVersion: 1\n---\nimage: app\nfrom: ${BASE}\n`);
   t.after(() => p.cleanup());
   const { repo } = proxiedRepo();
   await assert.rejects(build(p.dir, repo, { builder }), (e: unknown) => {
@@ -222,7 +223,9 @@ test("a base image only in the local daemon: the remote builder cannot see it, a
   const local = `s2d-local-only-${randomBytes(4).toString("hex")}:latest`;
   await run("docker", ["tag", "stapel2docker/base-busybox:latest", local]);
   t.after(() => run("docker", ["rmi", local]).catch(() => {}));
-  const p = makeProject(WERF_YAML.replace("from: stapel2docker/base-busybox:latest", `from: ${local}`));
+  // one stage, so one bake target: with several, buildx 0.13 may crash in driver.Boot as the failure cancels the others
+  // (the last test of this file), which hides this error
+  const p = makeProject(`project: local-base\nconfigVersion: 1\n---\nimage: app\nfrom: ${local}\n`);
   t.after(() => p.cleanup());
   const { repo } = proxiedRepo();
   await assert.rejects(build(p.dir, repo), (e: unknown) => {
@@ -231,6 +234,11 @@ test("a base image only in the local daemon: the remote builder cannot see it, a
     assert.match(e.message, /Only a builder of the docker driver also sees its daemon's local images/);
     return true;
   });
+  // the CLI (its bake failures go through the introspection hooks) says the same
+  await assert.rejects(
+    run("node", [cli, "build", "--builder", REMOTE, "--repo", repo, "--progress", "quiet"], { cwd: p.dir, env: { ...process.env, STAPEL2DOCKER_LOCK_DIR: path.join(work, "locks") } }),
+    (e: Error) => /werf\.yaml:5:7: image app, stage from: build stage app--from failed/.test(e.message) && /hint: the builder could not get docker\.io\/library\/s2d-local-only-/.test(e.message),
+  );
   // the docker driver (default builder) sees it and builds
   const r = await build(p.dir, repo, { builder: "default" });
   assert.ok(r.images[0].stages.every((s) => s.status === "built"));
@@ -238,6 +246,7 @@ test("a base image only in the local daemon: the remote builder cannot see it, a
 
 test("hints of the remote driver: the missing image exporter, an image the builder cannot find", async () => {
   const { builderHint } = await import("../../src/builder/builders.js");
+  const { buildxBootPanic } = await import("../../src/builder/buildx.js");
   assert.match(builderHint('ERROR: failed to solve: exporter "image" could not be found') ?? "", /containerd-snapshotter.*buildkitd/s);
   const local = builderHint(
     'ERROR: failed to solve: s2d-x:latest: failed to resolve source metadata for docker.io/library/s2d-x:latest: failed to do request: Head "https://registry-1.docker.io/v2/library/s2d-x/manifests/latest": dial tcp: lookup registry-1.docker.io on 10.0.0.1:53: no such host',
@@ -245,6 +254,11 @@ test("hints of the remote driver: the missing image exporter, an image the build
   assert.match(local ?? "", /could not get docker\.io\/library\/s2d-x:latest from its registry.*docker tag, docker push/s);
   const missing = builderHint("ERROR: failed to solve: failed to resolve source metadata for r:5000/a/b:c: r:5000/a/b:c: not found");
   assert.match(missing ?? "", /could not get r:5000\/a\/b:c/);
+  // buildx 0.13's crash in driver.Boot (a remote builder's status check failing while a failed bake is cancelled)
+  const panic = "panic: runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x125d601]\n\ngoroutine 275 [running]:\ngithub.com/docker/buildx/driver.Boot({0x2ca55a0, 0xc00011dc70}, {0x2ca55a0, 0xc00011d810}, 0xc000031cc0, {0x0, 0x0})\n\tgithub.com/docker/buildx/driver/driver.go:96 +0xa1\n";
+  assert.ok(buildxBootPanic(panic));
+  assert.ok(!buildxBootPanic("panic: something else\nmain.main()"));
+  assert.match(builderHint(panic) ?? "", /buildx crashed while checking the builder.*docker buildx inspect --bootstrap NAME.*upgrade the docker-buildx plugin/s);
   // a registry that answers 5xx keeps its own hint
   assert.match(builderHint("failed to resolve source metadata for r:5000/x@sha256:00: unexpected status from HEAD request to http://r:5000/v2/x/manifests/sha256:00: 500 Internal Server Error") ?? "", /answered 500/);
 });
@@ -293,4 +307,27 @@ test("buildkit-proxy: an engine that does not upgrade /grpc, or no engine: the c
   assert.equal(await exchange(none.sock, "x"), "");
   for (let i = 0; i < 50 && !/cannot reach/.test(none.log()); i++) await new Promise((r) => setTimeout(r, 100));
   assert.match(none.log(), /cannot reach the engine at \S+no-such\.sock: connect ENOENT/);
+});
+
+test("a bake whose buildx crashes in driver.Boot is run again (3 times in all); every time: the error says buildx crashed", async () => {
+  const { runBuildx } = await import("../../src/builder/buildx.js");
+  const dir = path.join(work, `panic-${randomBytes(3).toString("hex")}`);
+  const fake = path.join(dir, "docker");
+  const count = path.join(dir, "count");
+  const { mkdirSync, writeFileSync } = await import("node:fs");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    fake,
+    `#!/bin/sh\necho x >> '${count}'\necho 'panic: runtime error: invalid memory address or nil pointer dereference' >&2\necho 'github.com/docker/buildx/driver.Boot({0x2ca55a0, 0xc00011dc70}, {0x0, 0x0})' >&2\nexit 2\n`,
+    { mode: 0o755 },
+  );
+  const logged: string[] = [];
+  await assert.rejects(runBuildx(fake, ["buildx", "bake"], dir, "ignore", (l) => logged.push(l)), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.match(e.message, /docker buildx bake failed \(exit code 2\)/);
+    assert.match(e.message, /buildx crashed while checking the builder/);
+    return true;
+  });
+  assert.equal(readFileSync(count, "utf8"), "x\nx\nx\n");
+  assert.deepEqual(logged.map((l) => l.replace(/\(\d\/3\)/, "(n/3)")), Array(2).fill("buildx crashed starting the builder (driver.Boot), which hides the build's own error; running it again (n/3)"));
 });
