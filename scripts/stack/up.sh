@@ -6,7 +6,7 @@
 # With --hosts, also two more build hosts: dockerd "b" and "c" (own data, exec root and socket under the state dir;
 # "c" with the containerd image store), addressed with DOCKER_HOST (daemons.sh, docs/builders.md), and what
 # multi-platform builds need: qemu-user-static in binfmt_misc, arm64 static busybox/bash, a base image index
-# (multiarch.sh).
+# (multiarch.sh), and the buildx builder "s2d-remote" (remote driver to dockerd c's BuildKit; remote-builder.sh).
 # Environment: STAPEL2DOCKER_STACK_DIR (state dir, default /var/lib/stapel2docker-stack),
 #              STAPEL2DOCKER_DOCKERD_TIMEOUT (seconds to wait for dockerd, default 90).
 set -euo pipefail
@@ -17,6 +17,7 @@ STACK_HERE="$(cd "$(dirname "$0")" && pwd)"
 . "$STACK_HERE/images.sh"
 . "$STACK_HERE/buildx.sh"
 . "$STACK_HERE/multiarch.sh"
+. "$STACK_HERE/remote-builder.sh"
 
 [ "$(id -u)" -eq 0 ] || die "up.sh must run as root (it installs packages and starts dockerd)"
 mkdir -p "$STACK_LOGS" "$STACK_RUN"
@@ -33,5 +34,6 @@ ensure_buildx
 if [ "${1:-}" = "--hosts" ]; then
   ensure_hosts
   ensure_multiarch
+  ensure_remote_builder
 fi
 say stack "up in $(since_start) s (state: $STACK_STATE; logs: $STACK_LOGS)"

@@ -42,6 +42,25 @@ const HINTS: { re: RegExp; hint: (m: RegExpMatchArray) => string }[] = [
       '"features": {"containerd-snapshotter": true} in daemon.json, or use a docker-container, remote or kubernetes builder (--builder NAME)',
   },
   {
+    // BuildKit's image exporter is what pushes; a Docker Engine's embedded BuildKit with the classic image store has
+    // only moby's own exporter (the docker driver turns --push into a `docker push` by the engine), so a remote
+    // driver pointed at such a daemon (its /grpc endpoint, through a proxy) cannot push
+    re: /exporter "image" could not be found/,
+    hint: () =>
+      "this builder's BuildKit has no `image` exporter, so it cannot push the stages: it is a Docker Engine's built-in BuildKit " +
+      "with the classic image store, reached through the remote driver. Use the docker driver for that daemon (DOCKER_HOST or " +
+      'DOCKER_CONTEXT, no --builder), or give the daemon the containerd image store ("features": {"containerd-snapshotter": true} ' +
+      "in daemon.json), or point the remote builder at a buildkitd",
+  },
+  {
+    re: /^panic: [^\n]*[\s\S]*github\.com\/docker\/buildx\/driver\.Boot\(/m,
+    hint: () =>
+      "buildx crashed while checking the builder (a nil-pointer panic in driver.Boot: buildx 0.13 does so when a builder of a " +
+      "non-docker driver does not answer its status check, e.g. while a failing bake is cancelled), every time the bake was run: " +
+      "the build's own error is lost. Check the builder with `docker buildx inspect --bootstrap NAME`, run the bake again, " +
+      "or upgrade the docker-buildx plugin",
+  },
+  {
     re: /network bridge not found/i,
     hint: () =>
       "the daemon behind the docker driver has no default bridge network (dockerd --bridge=none), which BuildKit's RUN needs: " +
@@ -53,6 +72,15 @@ const HINTS: { re: RegExp; hint: (m: RegExpMatchArray) => string }[] = [
       "the builder cannot reach the registry: is it up? A docker-container builder runs in a network of its own, " +
       "so a registry on localhost needs `docker buildx create --driver-opt network=host`, and a plain-HTTP one a buildkitd.toml " +
       'entry `[registry."HOST:PORT"] http = true` (docker buildx create --config FILE); see docs/builders.md',
+  },
+  {
+    // an image the builder could not find in its registry: with the docker driver, BuildKit also sees the daemon's
+    // local images; with any other driver only registries
+    re: /failed to resolve source metadata for (\S+?): (?:failed to do request: [^\n]*(?:no such host|i\/o timeout|network is unreachable)|(?:\S+: )?(?:not found|pull access denied))/,
+    hint: (m) =>
+      `the builder could not get ${m[1]} from its registry. Only a builder of the docker driver also sees its daemon's ` +
+      "local images; a docker-container, remote or kubernetes builder pulls every image it builds on: push a local base image " +
+      "to a registry the builder reaches (docker tag, docker push) and name it there in werf.yaml (`from:`)",
   },
   {
     re: /unexpected status from (?:HEAD|GET) request to (?:https?:\/\/)?([^/\s]+)[^\n]*: (5\d\d)/,
