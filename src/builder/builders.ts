@@ -5,6 +5,10 @@
 // (docs/builders.md).
 
 import { UserError } from "../diagnostics.js";
+import { chainResolvers, defaultImageConfigResolver } from "../docker/image-config.js";
+import type { BaseImageResolver } from "../plan/model.js";
+import type { RegistryClient } from "../registry/client.js";
+import { registryImageConfigResolver } from "../registry/resolver.js";
 
 /** A buildx builder name, as `docker buildx create --name` accepts it. */
 const BUILDER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
@@ -19,6 +23,25 @@ export function builderArgs(builder: string | undefined): string[] {
     });
   }
   return ["--builder", builder];
+}
+
+/** The builder a bake will use when one is named (`--builder`, else BUILDX_BUILDER); undefined: buildx's current one. */
+export function selectedBuilder(builder: string | undefined, env: Record<string, string | undefined> = process.env): string | undefined {
+  const name = builder || env.BUILDX_BUILDER || undefined;
+  return name === "default" ? undefined : name;
+}
+
+/**
+ * Where `build` reads a base image's USER and WORKDIR (the stages run as root in `/` and restore them): from where
+ * the builder takes the image. The docker driver (buildx's default builder) uses its daemon's images before pulling:
+ * the daemon first, then the registry. A builder named by `--builder` or BUILDX_BUILDER (docker-container, remote,
+ * kubernetes) pulls: the registry first, then the daemon (a builder named for another docker context). Neither
+ * knowing it: "assumed" (root in /) with both reasons, which `plan` warns about.
+ */
+export function baseImageResolver(builder: string | undefined, client: RegistryClient, env: Record<string, string | undefined> = process.env): BaseImageResolver {
+  const daemon = defaultImageConfigResolver({ env });
+  const registry = registryImageConfigResolver(client);
+  return selectedBuilder(builder, env) ? chainResolvers(registry, daemon) : chainResolvers(daemon, registry);
 }
 
 /** Known failures of a driver or daemon setting, the words buildx or BuildKit print, and what to change. */

@@ -36,7 +36,7 @@ import { buildTimeSources, dependencyValues, type DependencyValues } from "./dep
 import { dependencySources } from "../emit/dependencies.js";
 import { writeSecretValues } from "../emit/secrets.js";
 import { localToolchain, resolveToolchain } from "../toolchain/image.js";
-import { builderArgs } from "./builders.js";
+import { baseImageResolver, builderArgs } from "./builders.js";
 import { fillCacheRepos, normalizeRepo, takeFromOtherRepos, type OtherRepos } from "../storage/repos.js";
 import { makeRecords, writeRecords } from "../cleanup/records.js";
 import { StageVanished, vanishedStages } from "../storage/vanished.js";
@@ -124,8 +124,17 @@ async function listRegistry(client: RegistryClient, repo: string, into?: Registr
   return into;
 }
 
+/** The options with the base images' resolver of the builder (src/builder/builders.ts), when none is given; the
+ *  registry client is the build's, so its requests are counted. */
+function withBaseImages(opts: BuildOptions): BuildOptions {
+  if (opts.baseImages) return opts;
+  const client = opts.client ?? new RegistryClient();
+  return { ...opts, client, baseImages: baseImageResolver(opts.builder, client) };
+}
+
 /** What a build would do now (nothing is built or locked): the registry is listed and the chains resolved. */
 export async function planBuild(opts: BuildOptions): Promise<BuildPlan> {
+  opts = withBaseImages(opts);
   const plan = opts.plan ?? (await planProject({ ...opts, images: opts.images }));
   const repo = repoOf(plan.project, opts.repo);
   const client = opts.client ?? new RegistryClient();
@@ -185,6 +194,7 @@ function finalTagCacheOf(opts: BuildOptions): FinalTagCache | undefined {
 /** Builds the project's images; see the file comment. A stored stage chosen for reuse that disappears before it
  *  is used (deleted by a `cleanup` running meanwhile) is built again: the build starts over, at most twice. */
 export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
+  opts = withBaseImages(opts);
   if (!opts.platformPass) {
     const plan = opts.plan ?? (await planProject({ ...opts, images: opts.images }));
     return platformGroups(plan).length ? buildPlatforms({ ...opts, plan }) : buildRetrying({ ...opts, plan });

@@ -144,6 +144,28 @@ test("no docker daemon where stapel2docker runs (a CI job with only a remote Bui
   assert.equal(await sh(tag, "cat /before-install.txt"), "before-install\n");
 });
 
+test("a base image in the registry only: its USER and WORKDIR are read from the registry (the remote builder pulls it) and restored after the stages", async (t) => {
+  // made on the default daemon, pushed, then removed from it: only the registry has it
+  const base = `127.0.0.1:5000/s2d-test-${randomBytes(5).toString("hex")}/base:user`;
+  const ctx = path.join(work, `base-${randomBytes(4).toString("hex")}`);
+  writeFile(ctx, "Dockerfile", "FROM stapel2docker/base-busybox:latest\nUSER 1000\nWORKDIR /srv\n");
+  await run("docker", ["build", "-q", "-t", base, ctx]);
+  await run("docker", ["push", "-q", base]);
+  await run("docker", ["image", "rm", base]);
+  const p = makeProject(`project: registry-base\nconfigVersion: 1\n---\nimage: app\nfrom: ${base}\nshell:\n  install:\n  - id -u > /install-uid.txt\n`);
+  t.after(() => p.cleanup());
+  const { repo } = proxiedRepo();
+  const lines: string[] = [];
+  const r = await build(p.dir, repo, { log: (l) => lines.push(l) });
+  assert.ok(!lines.some((l) => /assum/i.test(l)), lines.join("\n"));
+  const final = r.images[0].tags[0];
+  const { config } = await new RegistryClient().getImageConfig(final);
+  const c = (config as { config: { User?: string; WorkingDir?: string } }).config;
+  assert.deepEqual({ user: c.User, workdir: c.WorkingDir }, { user: "1000", workdir: "/srv" });
+  // the stage ran as root (werf's rule), the image runs as the base's user
+  assert.equal(await sh(final, "cat /install-uid.txt; id -u; pwd"), "0\n1000\n/srv\n");
+});
+
 test("--platform linux/amd64,linux/arm64 on s2d-remote: a stage tag per platform, the final tag an index, arm64 runs as aarch64", async (t) => {
   const arm64Root = path.join(process.env.STAPEL2DOCKER_STACK_DIR ?? "/var/lib/stapel2docker-stack", "arm64", "root");
   const { repo } = proxiedRepo();
