@@ -128,6 +128,17 @@ test("BUILDX_BUILDER=s2d-remote: the CLI's build builds only the changed stages 
   // `run`: builds nothing more, then docker run (the default daemon pulls the final tag)
   const out = await run("node", [cli, "run", "app", "--repo", repo, "--quiet", "--docker-options", "--rm --pull always", "--", "cat", "/before-setup-saw.txt"], { cwd: p.dir, env });
   assert.equal(out, "dep-2\n");
+
+  // `run --builder` (no BUILDX_BUILDER): the changed stages are built by dockerd c too, then the image runs
+  writeFile(p.dir, "src/deps/list.txt", "dep-3\n");
+  p.commit("another masked edit");
+  const { BUILDX_BUILDER: _, ...noBuilderEnv } = env;
+  const out3 = await run("node", [cli, "run", "app", "--repo", repo, "--builder", REMOTE, "--docker-options", "--rm --pull always", "--", "cat", "/before-setup-saw.txt"], { cwd: p.dir, env: noBuilderEnv });
+  assert.equal(out3, "dep-3\n");
+  const refsC3 = await imageRefs(HOST_C);
+  const third = await cliBuild();
+  for (const [stage, s] of third) if (stage === "beforeSetup" || stage === "setup") assert.ok(refsC3.includes(s.tag), `${stage} built on dockerd c by run --builder`);
+  assert.ok(!(await imageRefs()).some((r) => r.startsWith(`${repo}:`) && !r.startsWith(`${repo}:app-`)), "no stage built by the default daemon");
 });
 
 test("no docker daemon where stapel2docker runs (a CI job with only a remote BuildKit): build --builder s2d-remote builds and pushes", async (t) => {
