@@ -28,15 +28,23 @@ export function registerCompile(program: Command): void {
       .option("--platform <LIST>", "target platforms of every image, e.g. linux/amd64,linux/arm64 (over werf.yaml's)", parsePlatforms),
   ).action(async (images: string[], opts: CompileCliOptions) => {
     const [{ planProject }, { emitProject }] = await Promise.all([import("../plan/plan.js"), import("../emit/index.js")]);
-    const plan = await planProject({ ...renderOptions(opts), images, toolchain: opts.toolchain, ...(opts.platform ? { platform: opts.platform } : {}) });
+    const planOpts = { ...renderOptions(opts), images, toolchain: opts.toolchain, ...(opts.platform ? { platform: opts.platform } : {}) };
+    const plan = await planProject(planOpts);
     for (const w of plan.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
-    await pinToolchain(plan, opts);
+    // images of several platforms: planned per platform, as build builds them (src/emit/platforms.ts)
+    const { attachPerPlatform, planPerPlatform, platformGroups, replanOthers } = await import("../plan/platforms.js");
+    const planned = platformGroups(plan).length ? await planPerPlatform(planOpts, plan, planProject) : [];
+    if (planned.length) {
+      attachPerPlatform(plan, planned);
+      await replanOthers(planOpts, plan, planned, planProject);
+    }
+    await pinToolchain(plan, opts, planned.map((g) => g.variants.map((v) => v.plan)).flat());
     if (plan.images.length + plan.dockerfileImages.length === 0) {
       process.stdout.write("nothing to compile: no images\n");
       return;
     }
     const out = opts.out !== undefined ? path.resolve(opts.out) : path.join(plan.dir, ".stapel2docker");
-    const result = await emitProject(plan, { out, repo: opts.repo, tags: opts.tag });
+    const result = await emitProject(plan, { out, repo: opts.repo, tags: opts.tag, ...(planned.length ? { platforms: planned } : {}) });
     const rel = path.relative(process.cwd(), result.out) || ".";
     process.stdout.write(
       `wrote ${rel}: ${result.files.length} files; targets: ${result.targets.join(", ") || "(none)"}\n` +
@@ -48,7 +56,7 @@ export function registerCompile(program: Command): void {
 /** Without --toolchain: this machine's toolchain image, by digest, in the repository of the final tags (push it
  *  there once with `stapel2docker toolchain --push REPO`; `build` does it itself). A tag given is kept, with a
  *  warning: a builder elsewhere pulls whatever it names then. */
-async function pinToolchain(plan: Plan, opts: CompileCliOptions): Promise<void> {
+async function pinToolchain(plan: Plan, opts: CompileCliOptions, others: Plan[] = []): Promise<void> {
   const [{ isPinned, makeToolchainImage, toolchainTop }, { repoOf }, { listStageContexts }] = await Promise.all([
     import("../toolchain/image.js"),
     import("../plan/names.js"),
@@ -73,6 +81,10 @@ async function pinToolchain(plan: Plan, opts: CompileCliOptions): Promise<void> 
   }
   plan.toolchain = `${repo}@${digest}`;
   listStageContexts(plan);
+  for (const p of others) {
+    p.toolchain = plan.toolchain;
+    listStageContexts(p);
+  }
   process.stderr.write(
     opts.repo !== undefined
       ? `toolchain: ${plan.toolchain} (push it once before build.sh: stapel2docker toolchain --push ${repo})\n`

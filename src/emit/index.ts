@@ -26,6 +26,7 @@ import { bakeKeysNeeded, writeBakeFile } from "../bake/write.js";
 import type { Dockerfile, PrintedDockerfile } from "../dockerfile/model.js";
 import { shellComment, shellQuote } from "../shell/quote.js";
 import { importFilterScript } from "./import-filter.js";
+import { STAGE_MS_VAR, lowerPlatforms } from "./platforms.js";
 
 export type { EmitOptions } from "./bake.js";
 export { renderBake } from "./bake.js";
@@ -94,9 +95,25 @@ export function renderBuildScript(plan: Plan, opts: EmitOptions, bake: BakeFile)
     "set -e",
     `cd "$(dirname "$0")"/${shellQuote(back)}`,
     ...buildxVersionLines(plan, bake),
+    ...stageMsLines(bake),
     ...(waves.length > 1 ? waveLines(`${out}/docker-bake.json`, waves, buildTime, (t) => plan.dockerfileImages.find((d) => d.target === t)?.buildTarget ?? t) : [`exec docker buildx bake -f ${shellQuote(`${out}/docker-bake.json`)} "$@"`]),
     "",
   ].join("\n");
+}
+
+/** build.sh's time of the stage tags of images of several platforms (src/emit/platforms.ts): Unix milliseconds, as
+ *  `build` names its stage tags, unless given. */
+function stageMsLines(bake: BakeFile): string[] {
+  if (!bake.variable?.[STAGE_MS_VAR]) return [];
+  const v = STAGE_MS_VAR;
+  return [
+    `# The stages of images of several platforms are pushed as <digest>-$${v} (Unix milliseconds, as build names them).`,
+    `if [ -z "\${${v}:-}" ]; then`,
+    `  ${v}=$(date +%s%3N)`,
+    `  case $${v} in *[!0-9]*) ${v}=$(date +%s)000 ;; esac`,
+    "fi",
+    `export ${v}`,
+  ];
 }
 
 /** build.sh's check that this buildx reads the bake keys the file uses (an older one would build without them). */
@@ -286,7 +303,8 @@ export async function writeContextFiles(model: Dockerfile, context: string): Pro
 export async function emitProject(plan: Plan, opts: EmitOptions, deps: RenderDeps = defaultDeps): Promise<EmitResult> {
   const out = path.resolve(plan.dir, opts.out);
   // Render everything first: a UserError leaves OUT untouched and writes nothing.
-  const model = lowerPlan(plan, deps);
+  // images of several platforms: each platform's stages (src/emit/platforms.ts)
+  const model = opts.platforms?.length ? lowerPlatforms(plan, lowerPlan(plan, deps), opts.platforms, (p) => lowerPlan(p, deps)) : lowerPlan(plan, deps);
   const dockerfile = printDockerfile(model).text;
   const bake = renderBake(plan, opts, model);
   const buildSh = renderBuildScript(plan, opts, bake);
@@ -308,7 +326,8 @@ export async function emitProject(plan: Plan, opts: EmitOptions, deps: RenderDep
       await writeSecretValues(plan, path.join(tmp, "secrets"));
       const context = path.join(tmp, "context");
       await mkdir(context);
-      await writeArchives(plan, context);
+      // (each platform's plan has the same git archives; a platform's own image of what it needs may add some)
+      await writeArchives(opts.platforms?.length ? { ...plan, images: [...plan.images, ...opts.platforms.flatMap((g) => g.variants.flatMap((v) => v.plan.images))] } : plan, context);
       await writeContextFiles(model, context);
       await writeDockerfileContexts(plan, tmp);
       written = (await listFiles(tmp)).sort();

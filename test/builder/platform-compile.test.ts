@@ -1,0 +1,99 @@
+// compile of a project with an image of several platforms, built for real by its build.sh (`docker buildx bake
+// --push`) on dockerd "c" (up.sh --hosts: containerd image store, arm64 through qemu): it pushes each platform's
+// stages under the stage tags `build` looks up (each platform's own digests, src/emit/platforms.ts) and the final tag
+// as an index over the platforms, so a `stapel2docker build` of the same commit afterwards builds nothing.
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { buildProject } from "../../src/builder/index.js";
+import { planProject } from "../../src/plan/plan.js";
+import { attachPerPlatform, planPerPlatform } from "../../src/plan/platforms.js";
+import { indexStageTags } from "../../src/storage/tags.js";
+import { MEDIA_TYPES, RegistryClient } from "../../src/registry/index.js";
+import { debianBinaries, makeToolchainImage, pushToolchain } from "../../src/toolchain/image.js";
+import { tempDir } from "../git/gitFixture.js";
+import { makeProject, run, uniqueRepo } from "./support.js";
+import { repoRoot } from "../support/paths.js";
+
+const STATE = process.env.STAPEL2DOCKER_STACK_DIR ?? "/var/lib/stapel2docker-stack";
+const HOST_C = `unix://${path.join(STATE, "run", "dockerd-c.sock")}`;
+const ARM64_ROOT = path.join(STATE, "arm64", "root");
+const BASE = "127.0.0.1:5000/stapel2docker/base-busybox:multi";
+const cli = path.join(repoRoot, "dist", "src", "cli", "main.js");
+
+const work = tempDir("platform-compile");
+process.on("exit", () => rmSync(work, { recursive: true, force: true }));
+let dockerC = "";
+let toolchain = "";
+
+before(async () => {
+  await run("bash", [path.join(repoRoot, "scripts/stack/up.sh"), "--hosts"], { timeoutMs: 900_000 });
+  dockerC = path.join(work, "docker-c");
+  writeFileSync(dockerC, `#!/bin/sh\nDOCKER_HOST='${HOST_C}' exec docker "$@"\n`);
+  chmodSync(dockerC, 0o755);
+  toolchain = await pushToolchain(new RegistryClient(), uniqueRepo("toolchain"), [await makeToolchainImage(), await makeToolchainImage(debianBinaries(ARM64_ROOT))]);
+});
+
+test("compile of an amd64+arm64 image: build.sh --push stores each platform's stages under build's tags, the final tag an index; build then builds nothing", async (t) => {
+  const salt = `c${Date.now()}`;
+  const p = makeProject(`project: multi
+configVersion: 1
+---
+image: app
+from: ${BASE}
+platform: [linux/amd64, linux/arm64]
+shell:
+  install:
+  - uname -m > /arch.txt && true ${salt}
+  setup:
+  - echo "built for $(cat /arch.txt)" > /setup.txt
+---
+image: tool
+fromImage: app
+shell:
+  install:
+  - cat /setup.txt > /tool.txt
+`);
+  t.after(() => p.cleanup());
+  const repo = uniqueRepo("multi-compile");
+  await run(process.execPath, [cli, "compile", "--dir", p.dir, "--repo", repo, "--toolchain", toolchain], { env: { ...process.env, STAPEL2DOCKER_CACHE: "off" } });
+  const out = path.join(p.dir, ".stapel2docker");
+  const dockerfile = readFileSync(path.join(out, "Dockerfile"), "utf8");
+  assert.match(dockerfile, /^FROM app--setup--\$\{TARGETOS\}-\$\{TARGETARCH\}\$\{TARGETVARIANT:\+-\$\{TARGETVARIANT\}\} AS app--setup$/m);
+  await run(path.join(out, "build.sh"), ["--push"], { cwd: p.dir, env: { ...process.env, DOCKER_HOST: HOST_C } });
+
+  // the stage tags: every stage of each platform (and of the image without platform) under its own digest
+  const plan = await planProject({ dir: p.dir, environ: {} });
+  const planned = await planPerPlatform({ dir: p.dir, environ: {} }, plan, planProject);
+  attachPerPlatform(plan, planned);
+  const client = new RegistryClient();
+  const stored = indexStageTags(await client.listTags(repo));
+  const app = plan.images.find((i) => i.name === "app")!;
+  for (const pl of app.perPlatform!.platforms) {
+    for (const s of pl.stages) assert.equal(stored.get(s.digest)?.length, 1, `${pl.platform} ${s.name} is stored once under its digest`);
+  }
+  // each platform's stage holds that platform's image, labelled with that platform's digest
+  for (const pl of app.perPlatform!.platforms) {
+    const last = pl.stages[pl.stages.length - 1];
+    const { config } = await client.getImageConfig(`${repo}:${stored.get(last.digest)![0].tag}`, pl.platform);
+    const c = config as { architecture: string; config: { Labels: Record<string, string> } };
+    assert.equal(c.architecture, pl.platform.split("/")[1]);
+    assert.equal(c.config.Labels["io.stapel2docker.stage-digest"], last.digest);
+  }
+  // the final tag is named over the platforms' digests and is an index of both
+  const final = await client.getManifest(`${repo}:app-${app.perPlatform!.digest}`);
+  assert.equal(final.mediaType, MEDIA_TYPES.ociIndex);
+  const archs = (final.json.manifests as { platform: { architecture: string } }[]).map((m) => m.platform.architecture).filter((a) => a !== "unknown");
+  assert.deepEqual(archs.sort(), ["amd64", "arm64"]);
+  assert.equal((await run("docker", ["run", "--rm", "--pull", "always", "--platform", "linux/arm64", `${repo}:app-${app.perPlatform!.digest}`, "cat", "/setup.txt"])).trim(), "built for aarch64");
+
+  // build of the same commit: every stage found, nothing built
+  const r = await buildProject({ dir: p.dir, repo, environ: {}, docker: dockerC, toolchain, buildOutput: "ignore", log: () => {}, lockDir: path.join(work, "locks") });
+  assert.equal(r.bake, false);
+  assert.equal(r.built, 0);
+  const built = r.images.find((i) => i.image === "app")!;
+  assert.deepEqual(built.tags, [`${repo}:app-${app.perPlatform!.digest}`]);
+  assert.ok(built.stages.every((s) => s.status === "reused"));
+  assert.ok(r.images.find((i) => i.image === "tool")!.stages.every((s) => s.status === "reused"), "the image without platform: its stages too");
+});
