@@ -37,7 +37,7 @@ import { dependencySources } from "../emit/dependencies.js";
 import { writeSecretValues } from "../emit/secrets.js";
 import { localToolchain, resolveToolchain } from "../toolchain/image.js";
 import { builderArgs } from "./builders.js";
-import { fillCacheRepos, normalizeRepo, takeFromOtherRepos, type OtherRepos } from "../storage/repos.js";
+import { fillCacheRepos, findInOtherRepos, normalizeRepo, takeFromOtherRepos, type OtherRepos } from "../storage/repos.js";
 import { makeRecords, writeRecords } from "../cleanup/records.js";
 import { StageVanished, vanishedStages } from "../storage/vanished.js";
 import { attachPerPlatform, multiPlatformDigest, otherGroups, planPerPlatform, platformGroups } from "../plan/platforms.js";
@@ -133,19 +133,24 @@ export async function planBuild(opts: BuildOptions): Promise<BuildPlan> {
   const finalRepo = opts.finalRepo !== undefined ? normalizeRepo(opts.finalRepo, "--final-repo") : repo;
   const tagged = opts.dependencySources ?? dependencySources(plan);
   const planned = await planPerPlatform({ ...opts, images: opts.images }, plan, planProject);
+  // --cache-repo, --secondary-repo: the stages the build would copy from them, shown as reused (copied from)
+  const others = otherRepos(opts);
+  const copied = new Map<string, string>();
+  const repos = others ? { ...(others.cache.length ? { cacheRepos: [...others.cache] } : {}), ...(others.secondary.length ? { secondaryRepos: [...others.secondary] } : {}) } : {};
+  const resolveFor = (p: Plan) => resolve(p, repo, client, listing, labelCacheOf(opts), peekFrom(p, client, others, copied), copied);
   if (planned.length === 0) {
-    const { chains, dockerfiles } = await resolve(plan, repo, client, listing, labelCacheOf(opts));
-    return makeBuildPlan(repo, chains, dockerfiles, opts.addTags ?? [], tagged, finalRepo);
+    const { chains, dockerfiles } = await resolveFor(plan);
+    return { ...makeBuildPlan(repo, chains, dockerfiles, opts.addTags ?? [], tagged, finalRepo, copied), ...repos };
   }
   // images of several platforms: each platform's stages (src/plan/platforms.ts); the final tags, an index over them
   const multi = new Set(planned.flatMap((g) => g.group.images));
   const nameOf = (n: string) => (n === "" ? "~" : n);
-  const out: BuildPlan = { repo, images: [], build: [] };
+  const out: BuildPlan = { repo, ...repos, images: [], build: [] };
   // the other images by their platform, with what they need for it (as buildPlatforms builds them)
   for (const g of otherGroups(plan, multi)) {
     const gp = await planProject({ ...opts, images: g.images, platform: g.platform, forcePlatform: true });
-    const r = await resolve(gp, repo, client, listing, labelCacheOf(opts));
-    for (const i of makeBuildPlan(repo, r.chains, r.dockerfiles, opts.addTags ?? [], tagged, finalRepo).images) {
+    const r = await resolveFor(gp);
+    for (const i of makeBuildPlan(repo, r.chains, r.dockerfiles, opts.addTags ?? [], tagged, finalRepo, copied).images) {
       if (multi.has(i.image) || out.images.some((x) => x.image === i.image)) continue;
       out.images.push(i);
       for (const s of i.stages) if (s.action === "build" && !out.build.includes(s.digest)) out.build.push(s.digest);
@@ -154,8 +159,8 @@ export async function planBuild(opts: BuildOptions): Promise<BuildPlan> {
   attachPerPlatform(plan, planned);
   for (const { variants } of planned) {
     for (const v of variants) {
-      const r = await resolve(v.plan, repo, client, listing, labelCacheOf(opts));
-      const p = makeBuildPlan(repo, r.chains, r.dockerfiles, [], new Set(), finalRepo);
+      const r = await resolveFor(v.plan);
+      const p = makeBuildPlan(repo, r.chains, r.dockerfiles, [], new Set(), finalRepo, copied);
       for (const i of p.images) {
         const stapel = plan.images.find((x) => nameOf(x.name) === i.image);
         const df = plan.dockerfileImages.find((x) => x.image.name === i.image);
@@ -391,12 +396,13 @@ async function resolve(
   listing: RegistryListing,
   labelCache?: LabelCache,
   take?: (list: string[]) => Promise<string[]>,
+  tagRepos?: ReadonlyMap<string, string>,
 ): Promise<{ chains: ImageChain[]; dockerfiles: DockerfileState[] }> {
   // stages the primary repo lacks are copied in from the cache and secondary repos first
   if (take) for (const t of await take([...listing.tags])) listing.tags.add(t);
   const tags = indexStageTags(listing.tags);
   const dockerfiles = plan.dockerfileImages.map((d) => ({ plan: d, stored: tags.get(d.digest)?.[0] }));
-  return { chains: await new Resolver({ plan, repo, client, tags, labelCache }).resolveAll(), dockerfiles };
+  return { chains: await new Resolver({ plan, repo, client, tags, labelCache, ...(tagRepos?.size ? { tagRepos } : {}) }).resolveAll(), dockerfiles };
 }
 
 /** The cache and secondary repos of the options, normalized; undefined when there are none. */
@@ -408,8 +414,24 @@ function otherRepos(opts: BuildOptions): OtherRepos | undefined {
 
 /** Copies the plan's stages that the primary repo lacks from the cache and secondary repos (src/storage/repos.ts). */
 function takeFrom(plan: Plan, repo: string, client: RegistryClient, repos: OtherRepos, opts: BuildOptions, log: (l: string) => void) {
-  const digests = new Set([...plan.images.flatMap((i) => i.stages.map((st) => st.digest)), ...plan.dockerfileImages.map((d) => d.digest)]);
+  const digests = planDigests(plan);
   return (list: string[]) => takeFromOtherRepos({ client, primary: repo, primaryTags: list, digests, repos, docker: opts.docker, log });
+}
+
+function planDigests(plan: Plan): Set<string> {
+  return new Set([...plan.images.flatMap((i) => i.stages.map((st) => st.digest)), ...plan.dockerfileImages.map((d) => d.digest)]);
+}
+
+/** build --print: the stages takeFrom would copy from the cache and secondary repos, listed as if copied (nothing is
+ *  copied); `copied` gets tag → the repo they come from. */
+function peekFrom(plan: Plan, client: RegistryClient, repos: OtherRepos | undefined, copied: Map<string, string>) {
+  if (!repos) return undefined;
+  const digests = planDigests(plan);
+  return async (list: string[]) => {
+    const found = await findInOtherRepos({ client, primaryTags: list, digests, repos });
+    for (const [t, r] of found) copied.set(t, r);
+    return [...found.keys()];
+  };
 }
 
 function missing(chains: ImageChain[], dockerfiles: DockerfileState[] = []): Set<string> {

@@ -2,7 +2,7 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
-import { buildProject, type BuildOptions, type BuildReport } from "../../src/builder/index.js";
+import { buildProject, formatBuildPlan, planBuild, type BuildOptions, type BuildReport } from "../../src/builder/index.js";
 import { RegistryClient } from "../../src/registry/index.js";
 import { tempDir, writeFile } from "../git/gitFixture.js";
 import { makeProject, sh, stackUp, uniqueRepo } from "./support.js";
@@ -43,6 +43,14 @@ test("--secondary-repo: stages --repo lacks are copied from it, nothing is built
   const first = await build(p.dir, secondary);
   const before = await client.listTags(secondary);
   const repo = uniqueRepo("primary");
+  // build --print says what the build will do: every stage reused, copied from the secondary repo (git stages
+  // chosen by the labels read there); it copies nothing
+  const printed = await planBuild({ dir: p.dir, repo, environ: {}, secondaryRepos: [secondary], labelCacheDir: null });
+  assert.deepEqual(printed.build, []);
+  assert.deepEqual(printed.secondaryRepos, [secondary]);
+  assert.deepEqual(printed.images[0].stages.map((s) => [s.action, s.tag, s.copiedFrom]), first.images[0].stages.map((s) => ["reuse", `${repo}:${s.tag.split(":").pop()}`, secondary]));
+  assert.match(formatBuildPlan(printed), new RegExp(`reuse ${repo}:[0-9a-f]{56}-\\d+ \\(copied from ${secondary}\\)`));
+  assert.deepEqual(await client.listTags(repo), [], "--print copies nothing");
   const r = await build(p.dir, repo, { secondaryRepos: [secondary] });
   assert.equal(r.bake, false, "nothing built");
   assert.ok(r.images[0].stages.every((s) => s.status === "reused"));
