@@ -28,6 +28,8 @@ export interface EmitOptions {
   /** The images of several platforms planned per platform (compile: src/emit/platforms.ts); none: one digest per
    *  stage, as the plan has them. */
   platforms?: PlannedPlatforms;
+  /** compile without --repo: the toolchain is this local image (build.sh checks it is there). */
+  localToolchain?: string;
 }
 
 /** OUT relative to the project directory, POSIX ("." never: OUT is a folder of its own). */

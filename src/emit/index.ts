@@ -95,10 +95,25 @@ export function renderBuildScript(plan: Plan, opts: EmitOptions, bake: BakeFile)
     "set -e",
     `cd "$(dirname "$0")"/${shellQuote(back)}`,
     ...buildxVersionLines(plan, bake),
+    ...localToolchainLines(opts),
     ...stageMsLines(bake),
     ...(waves.length > 1 ? waveLines(`${out}/docker-bake.json`, waves, buildTime, (t) => plan.dockerfileImages.find((d) => d.target === t)?.buildTarget ?? t) : [`exec docker buildx bake -f ${shellQuote(`${out}/docker-bake.json`)} "$@"`]),
     "",
   ].join("\n");
+}
+
+/** build.sh's check of the local toolchain image (compile without --repo): a clear error before bake's pull error. */
+function localToolchainLines(opts: EmitOptions): string[] {
+  const ref = opts.localToolchain;
+  if (ref === undefined) return [];
+  return [
+    `# Compiled without --repo: the toolchain is the local image ${ref} (the docker driver reads it from this machine's`,
+    "# image store); to build with another builder or push, compile with --repo REGISTRY/PATH or --toolchain REF.",
+    `if ! docker image inspect ${shellQuote(ref)} >/dev/null 2>&1; then`,
+    `  echo ${shellQuote(`build.sh: the toolchain image ${ref} is not on this machine: make it with \`stapel2docker toolchain --import\` (or compile with --repo REGISTRY/PATH)`)} >&2`,
+    "  exit 1",
+    "fi",
+  ];
 }
 
 /** build.sh's time of the stage tags of images of several platforms (src/emit/platforms.ts): Unix milliseconds, as
