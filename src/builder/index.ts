@@ -608,7 +608,8 @@ async function withSsh<T>(specs: SshAgentSpec[], keys: string[], fn: (ssh: SshAg
  * planned, resolved and built on its own (its own digests, its own `<digest>-<ms>` tags, a bake for that platform
  * alone), so a build of fewer platforms reuses the stages of the platforms it shares with an earlier one; then the
  * final tags are written as an image index over the platforms' last stages, named by `multiPlatformDigest`. The
- * other images (one platform or none, Dockerfile images) are built first, as always. No no-op cache entry is made.
+ * other images (one platform or none, Dockerfile images) are built first, as always. A build that built nothing
+ * records the no-op cache's entry (its final indexes proved by their platforms' last stages).
  */
 async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<BuildReport> {
   const t0 = performance.now();
@@ -625,7 +626,12 @@ async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<Buil
   if (opts.toolchain === undefined) await localToolchain(undefined, [...new Set(planned.flatMap((g) => g.group.platforms))]);
   const nameOf = (n: string) => (n === "" ? "~" : n);
   const multi = new Set(planned.flatMap((g) => g.group.images));
-  const base = { ...opts, client, onFinished: undefined, plan: undefined };
+  // the final tags every pass writes (or finds in place), for the no-op cache's entry
+  const jobs: FinalTagJob[] = [];
+  const collect = async (info: { finalTags: readonly FinalTagJob[] }) => {
+    jobs.push(...info.finalTags);
+  };
+  const base = { ...opts, client, onFinished: opts.onFinished ? collect : undefined, plan: undefined };
   const reports: BuildReport[] = [];
   // the other images, by their platform (one or none): each built with what it needs for that platform (an image
   // of several platforms that one of them is built on, for its platform only), as werf builds an image's tree
@@ -703,13 +709,14 @@ async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<Buil
         await writeIndexTags(client, repo, last, tags, `${repo}:${image.slug}-${digest}`, opts.docker);
         for (const t of tags) await cache?.set(t, src);
       }
+      for (const t of tags) jobs.push({ src, tag: t, digest });
     }
     images.push({ image: name, configType: list[0].report.configType, final: list[0].report.final, digest, tags, stages, platforms });
   }
   await writeRecords(client, repo, makeRecords(plan, repo, images), listed).catch((e: unknown) => {
     log(`warning: the build records could not be written (${e instanceof Error ? e.message.split("\n")[0] : String(e)}): cleanup cannot keep these images by their commit`);
   });
-  return {
+  const report: BuildReport = {
     repo,
     images,
     built: reports.reduce((n, r) => n + r.built, 0),
@@ -717,5 +724,9 @@ async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<Buil
     registryRequests: client.requestCount,
     seconds: sec(performance.now() - t0),
   };
+  // the no-op cache's entry (src/builder/noop-cache.ts): recorded by a build that built nothing, so the next one is a
+  // single tag listing
+  await opts.onFinished?.({ plan, listed, report, finalTags: jobs });
+  return report;
 }
 

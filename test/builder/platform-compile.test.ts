@@ -5,6 +5,7 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { buildProject } from "../../src/builder/index.js";
 import { planProject } from "../../src/plan/plan.js";
@@ -96,4 +97,51 @@ shell:
   assert.deepEqual(built.tags, [`${repo}:app-${app.perPlatform!.digest}`]);
   assert.ok(built.stages.every((s) => s.status === "reused"));
   assert.ok(r.images.find((i) => i.image === "tool")!.stages.every((s) => s.status === "reused"), "the image without platform: its stages too");
+});
+
+test("a no-op build of an amd64+arm64 image takes the no-op fast path: one tag listing after a full no-op build (werf.yaml platform, then --platform)", async (t) => {
+  const salt = `n${Date.now()}`;
+  const p = makeProject(`project: multi
+configVersion: 1
+---
+image: app
+from: ${BASE}
+platform: [linux/amd64, linux/arm64]
+shell:
+  install:
+  - uname -m > /arch.txt && true ${salt}
+`);
+  t.after(() => p.cleanup());
+  const repo = uniqueRepo("multi-noop");
+  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: HOST_C, XDG_CACHE_HOME: path.join(work, `cache-${salt}`), STAPEL2DOCKER_LOCK_DIR: path.join(work, "locks") };
+  delete env.STAPEL2DOCKER_NO_NOOP_CACHE;
+  const build = async (...more: string[]) => {
+    const r = spawnSync(process.execPath, [cli, "build", "--dir", p.dir, "--repo", repo, "--toolchain", toolchain, ...more], { encoding: "utf8", env });
+    assert.equal(r.status, 0, r.stderr);
+    const m = /(\d+) stage\(s\) built, (\d+) reused, (\d+) registry request\(s\)/.exec(r.stdout);
+    assert.ok(m, r.stdout);
+    return { fast: /nothing changed since the last build on this host/.test(r.stderr), built: Number(m[1]), requests: Number(m[3]), stdout: r.stdout };
+  };
+  const first = await build();
+  assert.equal(first.built, 4, "two stages per platform");
+  const full = await build();
+  assert.deepEqual([full.fast, full.built], [false, 0], "a full no-op build writes the entry");
+  const fast = await build();
+  assert.deepEqual([fast.fast, fast.built, fast.requests], [true, 0, 1], "one tag listing");
+  // the same table: every platform's stages, the index's final tag
+  const rows = (out: string) => out.split("\n").filter((l) => !/registry request/.test(l)).map((l) => l.replace(/\s+\d+\.\d{3}\s+/, " "));
+  assert.deepEqual(rows(fast.stdout), rows(full.stdout));
+  // --platform is part of the entry's key: a build of one platform is a build of its own, then fast too
+  const amd = await build("--platform", "linux/amd64");
+  assert.deepEqual([amd.fast, amd.built], [false, 0]);
+  await build("--platform", "linux/amd64");
+  const amdFast = await build("--platform", "linux/amd64");
+  assert.deepEqual([amdFast.fast, amdFast.requests], [true, 1]);
+  // a stage tag of another build of the same digest appears: no longer proved, the full build runs
+  const client = new RegistryClient();
+  const stored = indexStageTags(await client.listTags(repo));
+  const [digest, [one]] = [...stored][0];
+  await client.copyTag(`${repo}:${one.tag}`, `${repo}:${digest}-${one.ms - 1}`);
+  const after = await build();
+  assert.equal(after.fast, false, "the listing disagrees with the entry");
 });
