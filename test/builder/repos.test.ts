@@ -5,7 +5,7 @@ import { rmSync } from "node:fs";
 import { buildProject, formatBuildPlan, planBuild, type BuildOptions, type BuildReport } from "../../src/builder/index.js";
 import { RegistryClient } from "../../src/registry/index.js";
 import { tempDir, writeFile } from "../git/gitFixture.js";
-import { makeProject, sh, stackUp, uniqueRepo } from "./support.js";
+import { dockerRecorder, makeProject, sh, stackUp, uniqueRepo } from "./support.js";
 
 before(async () => {
   await stackUp();
@@ -34,6 +34,35 @@ test("--final-repo: the final tags go there, the stages stay in --repo", async (
   assert.ok(!inRepo.includes("latest") && !inRepo.includes(`app-${r.images[0].digest}`), "no final tag in --repo");
   assert.deepEqual(stageTags(inRepo).sort(), [...new Set(stageTagsOf(r))].sort());
   assert.equal(await sh(`${finalRepo}:latest`, "cat /app/deps/list.txt"), "dep-1\n");
+});
+
+test("--final-repo in another registry (the stack's second one, 127.0.0.1:5001): the final tags copied there with imagetools, the stages stay in --repo", async (t) => {
+  const p = makeProject();
+  t.after(() => p.cleanup());
+  const repo = uniqueRepo("stages");
+  const finalRepo = uniqueRepo("final").replace("127.0.0.1:5000/", "127.0.0.1:5001/");
+  const docker = dockerRecorder();
+  t.after(() => docker.cleanup());
+  const r = await build(p.dir, repo, { finalRepo, addTags: ["latest"], docker: docker.docker });
+  const digest = r.images[0].digest;
+  assert.deepEqual(r.images[0].tags, [`${finalRepo}:app-${digest}`, `${finalRepo}:latest`]);
+  assert.deepEqual(await client.listTags(finalRepo), [`app-${digest}`, "latest"].sort());
+  assert.ok(r.images[0].stages.every((s) => s.tag.startsWith(`${repo}:`)), "the stages in --repo");
+  const inRepo = await client.listTags(repo);
+  assert.deepEqual(stageTags(inRepo).sort(), [...new Set(stageTagsOf(r))].sort(), "no final tag in --repo");
+  assert.deepEqual(await client.listTags(finalRepo.replace("127.0.0.1:5001/", "127.0.0.1:5000/")), [], "nothing in the first registry's path of that name");
+  // copied between registries by `docker buildx imagetools create` (one registry: manifest copies, no docker)
+  const copies = docker.calls().filter((c) => c.startsWith("buildx imagetools create"));
+  assert.equal(copies.length, 2, docker.calls().join("\n"));
+  // the same image: its config and layers (the last stage's), and it runs from the other registry
+  const last = r.images[0].stages[r.images[0].stages.length - 1].tag;
+  assert.equal((await client.getImageConfig(`${finalRepo}:latest`)).digest, (await client.getImageConfig(last)).digest);
+  assert.equal(await sh(`${finalRepo}:latest`, "cat /app/deps/list.txt"), "dep-1\n");
+  // a second build: nothing built, the final tags in place
+  const again = await build(p.dir, repo, { finalRepo, addTags: ["latest"] });
+  assert.equal(again.bake, false);
+  assert.deepEqual(again.images[0].tags, r.images[0].tags);
+  assert.deepEqual(await client.listTags(finalRepo), [`app-${digest}`, "latest"].sort());
 });
 
 test("--secondary-repo: stages --repo lacks are copied from it, nothing is built, the secondary repo is left as it was", async (t) => {
