@@ -35,6 +35,9 @@ export function registerCompile(program: Command): void {
     const { attachPerPlatform, planPerPlatform, platformGroups, replanOthers } = await import("../plan/platforms.js");
     const planned = platformGroups(plan).length ? await planPerPlatform(planOpts, plan, planProject) : [];
     if (planned.length) {
+      const { platformProblems } = await import("../emit/platforms.js");
+      const problems = platformProblems(planned);
+      if (problems.length) throw new UserError(problems);
       attachPerPlatform(plan, planned);
       await replanOthers(planOpts, plan, planned, planProject);
     }

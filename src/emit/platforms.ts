@@ -13,8 +13,10 @@ import { platformStageName, targetContexts } from "../bake/write.js";
 import type { Dockerfile, Instruction, Stage } from "../dockerfile/model.js";
 import type { Plan } from "../plan/model.js";
 import type { PlatformGroup, PlatformVariant } from "../plan/platforms.js";
-import { COMMIT_SECRET, REPO_ARG } from "./lower.js";
-import { usesRepoArg } from "./dependencies.js";
+import { COMMIT_SECRET, REPO_ARG, importHelperName, importNeedsHelper } from "./lower.js";
+import { dependencySources, isBuildTimeValue, usesRepoArg } from "./dependencies.js";
+import type { Diagnostic } from "../diagnostics.js";
+import { finalTags } from "../plan/names.js";
 import { secretEntries, targetSecrets } from "./secrets.js";
 import { contextsFromCommit, dockerfileContextFolder } from "./dockerfile-context.js";
 import { dockerfileImageTargets, imageSpecFolder } from "./dockerfile-image-spec.js";
@@ -54,7 +56,12 @@ export function lowerPlatforms(plan: Plan, model: Dockerfile, planned: PlannedPl
   for (const { group, variants } of planned) {
     const images = plan.images.filter((i) => group.images.includes(nameOf(i.name)));
     if (images.length === 0) continue; // Dockerfile images only: their targets are in the bake file
-    const own = new Set(images.flatMap((i) => lower({ ...plan, images: [i] }).stages.map((s) => s.name)));
+    // the build stages of these images: their stages and their imports' filtering helpers
+    const own = new Set(
+      images.flatMap((i) =>
+        i.stages.flatMap((s) => [s.target, ...(s.body.kind === "dependencies" ? s.body.imports.flatMap((imp, n) => (importNeedsHelper(imp) ? [importHelperName(s, n)] : [])) : [])]),
+      ),
+    );
     const block: Stage[] = [];
     for (const v of variants) {
       const vm = lower(v.plan);
@@ -103,6 +110,33 @@ export function lowerPlatforms(plan: Plan, model: Dockerfile, planned: PlannedPl
   };
 }
 
+/**
+ * What compile cannot write for the images of several platforms: a dependency's ImageID or ImageDigest (each
+ * platform's value is known once that platform's dependency is built, and the image's final target builds every
+ * platform at once, with one value per argument). `build` passes them; ImageName, ImageTag and ImageRepo are known.
+ */
+export function platformProblems(planned: PlannedPlatforms): Diagnostic[] {
+  const out = new Map<string, Diagnostic>();
+  for (const { variants } of planned) {
+    for (const v of variants) {
+      const deps = [
+        ...v.plan.images.flatMap((i) => i.stages.flatMap((s) => (s.body.kind === "dependencies" ? s.body.dependencies.map((d) => ({ d, image: nameOf(i.name), values: d.imports.filter((x) => x.targetEnv && isBuildTimeValue(x.type)) })) : []))),
+        ...v.plan.dockerfileImages.flatMap((df) => df.image.dependencies.map((d) => ({ d, image: df.image.name, values: d.imports.filter((x) => x.targetBuildArg && isBuildTimeValue(x.type)) }))),
+      ];
+      for (const { d, image, values } of deps) {
+        if (values.length === 0) continue;
+        const key = `${d.pos.file}:${d.pos.line}:${d.pos.col}`;
+        out.set(key, {
+          pos: d.pos,
+          message: `image ${image} is built for several platforms (${variants.map((x) => x.platform).join(", ")}) and uses ${[...new Set(values.map((x) => x.type))].join(" and ")} of image ${d.image}: compile cannot pass each platform's value`,
+          hint: "build it with `stapel2docker build` (which passes each platform's value), or compile it for one platform (--platform)",
+        });
+      }
+    }
+  }
+  return [...out.values()];
+}
+
 /** The bake target of each stage of the other images (one platform or none), pushed as its stage tag. */
 function otherStageTargets(plan: Plan, multi: ReadonlySet<string>, dockerfile: Dockerfile, repo: string, out: string): Record<string, BakeTarget> {
   const target: Record<string, BakeTarget> = {};
@@ -140,8 +174,12 @@ export function platformStageTargets(plan: Plan, planned: PlannedPlatforms, dock
   for (const { variants } of planned) {
     for (const v of variants) {
       const p = v.plan;
+      // (an image a dependency names: its last stage is also `<image>-<digest>` with this platform's digest, the
+      // ImageName this platform's dependents get, as build writes it)
+      const named = dependencySources(p);
       for (const image of p.images) {
         const secret = [...(p.commit ? [`id=${COMMIT_SECRET},src=${out}/commit.env`] : []), ...secretEntries(targetSecrets(p, image), `${out}/secrets`)];
+        const last = image.stages[image.stages.length - 1];
         for (const s of image.stages) {
           const name = platformStageName(s.target, v.platform);
           target[name] = {
@@ -151,14 +189,15 @@ export function platformStageTargets(plan: Plan, planned: PlannedPlatforms, dock
             contexts: targetContexts(dockerfile, name),
             args: usesRepoArg(p, image) ? { [REPO_ARG]: repo } : {},
             secret,
-            tags: [stageTag(s.digest)],
+            tags: [stageTag(s.digest), ...(s === last && named.has(image.name) ? finalTags(repo, image.slug, image.digest, []) : [])],
             platforms: [v.platform],
           };
         }
       }
       for (const df of p.dockerfileImages) {
         const context = contextsFromCommit(p) ? `${out}/${dockerfileContextFolder(df)}` : df.context || ".";
-        const ts = dockerfileImageTargets(p, df, context, `${out}/${imageSpecFolder(df)}`, [stageTag(df.digest)], repo, { secrets: secretEntries(df.secrets ?? [], `${out}/secrets`) });
+        const tags = [stageTag(df.digest), ...(named.has(df.image.name) ? finalTags(repo, df.target, df.digest, []) : [])];
+        const ts = dockerfileImageTargets(p, df, context, `${out}/${imageSpecFolder(df)}`, tags, repo, { secrets: secretEntries(df.secrets ?? [], `${out}/secrets`) });
         const names = new Set(Object.keys(ts));
         for (const [n, t] of Object.entries(ts)) {
           const contexts = t.contexts && Object.fromEntries(Object.entries(t.contexts).map(([k, c]) => [k, c.startsWith("target:") && names.has(c.slice(7)) ? `target:${platformStageName(c.slice(7), v.platform)}` : c]));

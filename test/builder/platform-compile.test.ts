@@ -55,8 +55,14 @@ fromImage: app
 shell:
   install:
   - cat /setup.txt > /tool.txt
+---
+image: web
+dockerfile: Dockerfile
+platform: [linux/amd64, linux/arm64]
 `);
   t.after(() => p.cleanup());
+  writeFileSync(path.join(p.dir, "Dockerfile"), `FROM ${BASE}\nRUN uname -m > /df.txt && true ${salt}\n`);
+  p.commit("Dockerfile");
   const repo = uniqueRepo("multi-compile");
   await run(process.execPath, [cli, "compile", "--dir", p.dir, "--repo", repo, "--toolchain", toolchain], { env: { ...process.env, STAPEL2DOCKER_CACHE: "off" } });
   const out = path.join(p.dir, ".stapel2docker");
@@ -97,6 +103,12 @@ shell:
   assert.deepEqual(built.tags, [`${repo}:app-${app.perPlatform!.digest}`]);
   assert.ok(built.stages.every((s) => s.status === "reused"));
   assert.ok(r.images.find((i) => i.image === "tool")!.stages.every((s) => s.status === "reused"), "the image without platform: its stages too");
+  // the Dockerfile image: each platform's build stored under its digest, the final tag an index named over them
+  const web = plan.dockerfileImages.find((d) => d.image.name === "web")!;
+  const webBuilt = r.images.find((i) => i.image === "web")!;
+  assert.deepEqual(webBuilt.stages.map((s) => [s.platform, s.status]), [["linux/amd64", "reused"], ["linux/arm64", "reused"]]);
+  assert.deepEqual(webBuilt.tags, [`${repo}:web-${web.perPlatform!.digest}`]);
+  assert.equal((await run("docker", ["run", "--rm", "--pull", "always", "--platform", "linux/arm64", webBuilt.tags[0], "cat", "/df.txt"])).trim(), "aarch64");
 });
 
 test("a no-op build of an amd64+arm64 image takes the no-op fast path: one tag listing after a full no-op build (werf.yaml platform, then --platform)", async (t) => {

@@ -105,3 +105,44 @@ shell:
   assert.deepEqual(Object.keys(bake.target), ["app"]);
   assert.doesNotMatch(fs.readFileSync(path.join(dir, ".stapel2docker", "build.sh"), "utf8"), /STAPEL_STAGE_MS/);
 });
+
+test("compile: a dependency between images of several platforms: each platform's ImageName, and that tag pushed; ImageID is refused at its position", () => {
+  const werf = (imports: string) => `project: p
+configVersion: 1
+---
+image: base
+from: scratch
+platform: [linux/amd64, linux/arm64]
+shell:
+  install:
+  - echo base
+---
+image: app
+from: scratch
+platform: [linux/amd64, linux/arm64]
+dependencies:
+- image: base
+  before: install
+  imports:
+${imports}shell:
+  install:
+  - echo app
+`;
+  const dir = project(werf("  - type: ImageName\n    targetEnv: BASE_NAME\n"));
+  const plan = JSON.parse(run(["plan", "--json", "--dir", dir, "--toolchain", TOOLCHAIN]));
+  run(["compile", "--dir", dir, "--repo", "r.example/p", "--toolchain", TOOLCHAIN]);
+  const out = path.join(dir, ".stapel2docker");
+  const bake = JSON.parse(fs.readFileSync(path.join(out, "docker-bake.json"), "utf8")) as { target: Record<string, Target> };
+  const dockerfile = fs.readFileSync(path.join(out, "Dockerfile"), "utf8");
+  const base = plan.images.find((i: { name: string }) => i.name === "base");
+  for (const p of base.perPlatform.platforms as { platform: string; digest: string }[]) {
+    assert.match(dockerfile, new RegExp(`^ENV BASE_NAME="\\$\\{STAPEL_REPO\\}:base-${p.digest}"$`, "m"), p.platform);
+    assert.ok(bake.target[`base--install--${p.platform.replace("/", "-")}`].tags.includes(`r.example/p:base-${p.digest}`), `${p.platform}: the tag ImageName names is pushed`);
+  }
+  const refused = project(werf("  - type: ImageID\n    targetEnv: BASE_ID\n"));
+  const r = spawnSync(process.execPath, [cli, "compile", "--dir", refused, "--toolchain", TOOLCHAIN], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), STAPEL2DOCKER_CACHE: "off" } });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^werf\.yaml:15:3: image app is built for several platforms \(linux\/amd64, linux\/arm64\) and uses ImageID of image base: compile cannot pass each platform's value$/m);
+  assert.match(r.stderr, /stapel2docker build/);
+  assert.equal(fs.existsSync(path.join(refused, ".stapel2docker")), false, "nothing written");
+});
