@@ -157,3 +157,33 @@ shell:
   const after = await build();
   assert.equal(after.fast, false, "the listing disagrees with the entry");
 });
+
+test("--final-repo in another registry (127.0.0.1:5001) for an image of several platforms: the index copied there with imagetools, each platform runs from there", async (t) => {
+  const salt = `r${Date.now()}`;
+  const p = makeProject(`project: multi
+configVersion: 1
+---
+image: app
+from: ${BASE}
+platform: [linux/amd64, linux/arm64]
+shell:
+  install:
+  - uname -m > /arch.txt && true ${salt}
+`);
+  t.after(() => p.cleanup());
+  const repo = uniqueRepo("multi-stages");
+  const finalRepo = uniqueRepo("multi-final").replace("127.0.0.1:5000/", "127.0.0.1:5001/");
+  const r = await buildProject({ dir: p.dir, repo, finalRepo, addTags: ["latest"], environ: {}, docker: dockerC, toolchain, buildOutput: "ignore", log: () => {}, lockDir: path.join(work, "locks") });
+  const app = r.images[0];
+  assert.deepEqual(app.tags, [`${finalRepo}:app-${app.digest}`, `${finalRepo}:latest`]);
+  const client = new RegistryClient();
+  assert.deepEqual(await client.listTags(finalRepo), [`app-${app.digest}`, "latest"].sort());
+  for (const tag of app.tags) {
+    const index = await client.getManifest(tag);
+    assert.equal(index.mediaType, MEDIA_TYPES.ociIndex, tag);
+    assert.deepEqual((index.json.manifests as { platform: { architecture: string } }[]).map((m) => m.platform.architecture), ["amd64", "arm64"], tag);
+  }
+  assert.ok(!(await client.listTags(repo)).includes("latest"), "no final tag with the stages");
+  assert.equal((await run("docker", ["run", "--rm", "--pull", "always", "--platform", "linux/arm64", `${finalRepo}:latest`, "cat", "/arch.txt"])).trim(), "aarch64");
+  assert.equal((await run("docker", ["run", "--rm", "--pull", "always", "--platform", "linux/amd64", `${finalRepo}:latest`, "cat", "/arch.txt"])).trim(), "x86_64");
+});
