@@ -124,5 +124,14 @@ export function renderBake(plan: Plan, opts: EmitOptions, dockerfile: Dockerfile
   // every stage of every platform, pushed under its stage tag (src/emit/platforms.ts)
   const stages = platformStageTargets(plan, opts.platforms, dockerfile, repo, out);
   for (const n of Object.keys(stages)) if (target[n]) throw new Error(`bake target ${n} is used twice`);
+  // a tag is pushed by one target only: stages of equal digests (the from stage of two images, an image's amd64
+  // stages and those without platform) would push the same `<digest>-<ms>` at once, which the registry may refuse
+  const pushed = new Set(Object.values(target).flatMap((t) => t.tags));
+  for (const [n, t] of Object.entries(stages)) {
+    const tags = t.tags.filter((x) => !pushed.has(x));
+    for (const x of tags) pushed.add(x);
+    if (tags.length) stages[n] = { ...t, tags };
+    else delete stages[n];
+  }
   return bakeFile({ ...target, ...stages }, [...defaults, ...Object.keys(stages)], { [STAGE_MS_VAR]: "" });
 }

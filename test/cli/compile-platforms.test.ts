@@ -139,6 +139,10 @@ ${imports}shell:
     assert.match(dockerfile, new RegExp(`^ENV BASE_NAME="\\$\\{STAPEL_REPO\\}:base-${p.digest}"$`, "m"), p.platform);
     assert.ok(bake.target[`base--install--${p.platform.replace("/", "-")}`].tags.includes(`r.example/p:base-${p.digest}`), `${p.platform}: the tag ImageName names is pushed`);
   }
+  // equal digests (both images' `from scratch` stage of a platform) are pushed by one target: a tag is never pushed twice
+  const tags = Object.values(bake.target).flatMap((t) => t.tags);
+  assert.equal(new Set(tags).size, tags.length, "each tag pushed once");
+  assert.ok(bake.target["base--from--linux-arm64"] && !bake.target["app--from--linux-arm64"]);
   const refused = project(werf("  - type: ImageID\n    targetEnv: BASE_ID\n"));
   const r = spawnSync(process.execPath, [cli, "compile", "--dir", refused, "--toolchain", TOOLCHAIN], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), STAPEL2DOCKER_CACHE: "off" } });
   assert.equal(r.status, 1);
