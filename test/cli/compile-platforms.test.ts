@@ -150,3 +150,11 @@ ${imports}shell:
   assert.match(r.stderr, /stapel2docker build/);
   assert.equal(fs.existsSync(path.join(refused, ".stapel2docker")), false, "nothing written");
 });
+
+test("the per-platform build stage names follow BuildKit's normalized platform (what TARGETOS/TARGETARCH/TARGETVARIANT pick)", async () => {
+  const { platformStageName } = await import("../../src/bake/write.js");
+  assert.deepEqual(
+    ["linux/amd64", "linux/arm64", "linux/arm64/v8", "linux/arm", "linux/arm/v6", "linux/amd64/v1", "linux/amd64/v3", "linux/s390x"].map((p) => platformStageName("a--setup", p)),
+    ["a--setup--linux-amd64", "a--setup--linux-arm64", "a--setup--linux-arm64", "a--setup--linux-arm-v7", "a--setup--linux-arm-v6", "a--setup--linux-amd64", "a--setup--linux-amd64-v3", "a--setup--linux-s390x"],
+  );
+});
