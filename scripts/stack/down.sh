@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops what up.sh started (the registry and dockerd, by the pids it recorded).
+# Stops what up.sh started (the registries and dockerd, by the pids it recorded).
 #   down.sh             stop the daemons; packages, images and the registry's storage stay.
 #   down.sh --purge     also remove what the stack and the tests made: in dockerd (while it still runs, and only a
 #                       dockerd this stack started): the stack's images (stapel2docker/*), images of the local
@@ -57,7 +57,7 @@ purge_engine() {
   fi
   local images volumes n
   images="$(docker image ls --format '{{.Repository}}:{{.Tag}}' \
-    | grep -E '^(stapel2docker/|stapel2docker-introspect|127\.0\.0\.1:5000/)' | grep -v ':<none>$' || true)"
+    | grep -E '^(stapel2docker/|stapel2docker-introspect|127\.0\.0\.1:500[01]/)' | grep -v ':<none>$' || true)"
   n="$(printf '%s' "$images" | grep -c . || true)"
   if [ "$n" -gt 0 ]; then
     act "remove $n image(s): $(echo $images | cut -c1-300)" bash -c 'xargs -r docker image rm -f >/dev/null' <<<"$images"
@@ -79,6 +79,7 @@ for host in b c; do stop "dockerd-$host" "$STACK_RUN/dockerd-$host.pid" dockerd;
 # --hosts: only the extra build hosts of `up.sh --hosts` (the default daemon and the registry keep running)
 [ "$HOSTS" = 1 ] && exit 0
 stop registry "$STACK_RUN/registry.pid" docker-registry
+stop registry2 "$STACK_RUN/registry2.pid" docker-registry
 stop dockerd "$STACK_RUN/dockerd.pid" dockerd
 if [ "$PURGE" = 1 ]; then
   # the buildx builder of up.sh --hosts (remote-builder.sh), when it is this state dir's

@@ -157,7 +157,7 @@ function noopEligible(opts: BuildCliOptions): boolean {
     (opts.introspectStage ?? []).length === 0 && !opts.introspectError && !opts.introspectBeforeError && !process.env.STAPEL2DOCKER_NO_NOOP_CACHE &&
     // where and how the build runs is not part of the no-op cache's key: those builds always run in full
     opts.builder === undefined && !process.env.BUILDX_BUILDER && opts.cacheRepo.length === 0 && opts.secondaryRepo.length === 0 &&
-    opts.finalRepo === undefined && !opts.platform?.length &&
+    opts.finalRepo === undefined &&
     // werf's report needs the images' digests from the registry; --quiet prints no table
     reportPath(opts) === undefined && !opts.quiet;
 }
