@@ -6,7 +6,7 @@
 // The key (sha256 of all of it; an entry is used only for the same key):
 //   - the version of stapel2docker and the modification times of its result-deciding modules (a rebuilt tool is
 //     another key);
-//   - the command's options: project dir, --config, --env, --strict-env, IMAGE args, --repo, --toolchain, --platform, and the
+//   - the command's options: project dir, --config, --env, --strict-env, IMAGE args, --repo, --toolchain, --platform, --builder (or BUILDX_BUILDER), and the
 //     content of the --giterminism-config file;
 //   - `git status --porcelain=v2 --branch --untracked-files=all` of the project's repository: the HEAD commit
 //     (werf.yaml, .werf/ and every git mapping are read from it) and every work-tree change (the warnings about
@@ -50,6 +50,8 @@ export interface NoopInput {
   images: string[];
   repo: string;
   toolchain?: string;
+  /** --builder; BUILDX_BUILDER is read from the environment when it is not given. */
+  builder?: string;
   /** --platform (parsed: the list as the build takes it). */
   platform?: string[];
 }
@@ -127,6 +129,9 @@ const keys = new Map<string, Promise<string | undefined>>();
 async function computeKey(input: NoopInput): Promise<string | undefined> {
   const dir = path.resolve(input.dir);
   const status = await keyStatus(dir);
+  // a no-op build runs no builder, but a build on another builder is keyed apart all the same (its first no-op is
+  // proved in full)
+  const builder = input.builder || process.env.BUILDX_BUILDER || undefined;
   if (status.code !== 0 || !/^# branch\.oid [0-9a-f]{40,64}\0/m.test(status.stdout)) return undefined;
   let giterminism: string | null = null;
   if (input.giterminismConfig !== undefined) {
@@ -147,8 +152,9 @@ async function computeKey(input: NoopInput): Promise<string | undefined> {
     images: input.images,
     repo: input.repo,
     toolchain: input.toolchain ?? null,
-    // (left out when not given: the keys of builds without it stay as they were)
+    // (left out when not given: the keys of builds without them stay as they were)
     ...(input.platform?.length ? { platform: input.platform } : {}),
+    ...(builder ? { builder } : {}),
     status: createHash("sha256").update(status.stdout).digest("hex"),
   };
   return createHash("sha256").update(JSON.stringify(parts)).digest("hex");

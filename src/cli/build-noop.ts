@@ -14,12 +14,14 @@ export interface NoopCliOptions {
   giterminismConfig?: string;
   repo: string;
   toolchain?: string;
+  builder?: string;
   platform?: string[];
 }
 
 export function noopInput(opts: NoopCliOptions, images: string[]): NoopInput {
   return {
     dir: opts.dir, configFile: opts.config, env: opts.env, strictEnv: opts.strictEnv, giterminismConfig: opts.giterminismConfig, images, repo: opts.repo, toolchain: opts.toolchain,
+    ...(opts.builder ? { builder: opts.builder } : {}),
     ...(opts.platform?.length ? { platform: opts.platform } : {}),
   };
 }
@@ -48,6 +50,7 @@ const VALUE_OPTIONS: Record<string, Exclude<keyof NoopCliOptions, "platform"> | 
   "--giterminism-config": "giterminismConfig",
   "--repo": "repo",
   "--toolchain": "toolchain",
+  "--builder": "builder",
   "--parallel": "parallel",
   "--platform": "platforms",
 };
@@ -96,7 +99,7 @@ export function parseNoopBuildArgs(args: readonly string[]): { opts: NoopCliOpti
 
 /** `stapel2docker build ARGS` through the no-op cache alone; false: run the command as usual. */
 export async function fastBuild(args: readonly string[]): Promise<boolean> {
-  if (process.env.STAPEL2DOCKER_NO_NOOP_CACHE || process.env.BUILDX_BUILDER) return false;
+  if (process.env.STAPEL2DOCKER_NO_NOOP_CACHE) return false;
   // options set by the environment (src/cli/env.ts: STAPEL2DOCKER_*, werf's WERF_REPO, WERF_ENV, ...) are read by the
   // full command only
   const parsed = parseNoopBuildArgs(args);
