@@ -27,20 +27,11 @@ export function registerCompile(program: Command): void {
       .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel); default: this machine's, pinned by digest in --repo, or without --repo the local image `toolchain --import` makes")
       .option("--platform <LIST>", "target platforms of every image, e.g. linux/amd64,linux/arm64 (over werf.yaml's)", parsePlatforms),
   ).action(async (images: string[], opts: CompileCliOptions) => {
-    const [{ planProject }, { emitProject }] = await Promise.all([import("../plan/plan.js"), import("../emit/index.js")]);
+    const [{ planProject }, { emitProject }, { planForCompile }] = await Promise.all([import("../plan/plan.js"), import("../emit/index.js"), import("../emit/platforms.js")]);
     const planOpts = { ...renderOptions(opts), images, toolchain: opts.toolchain, ...(opts.platform ? { platform: opts.platform } : {}) };
-    const plan = await planProject(planOpts);
-    for (const w of plan.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     // images of several platforms: planned per platform, as build builds them (src/emit/platforms.ts)
-    const { attachPerPlatform, planPerPlatform, platformGroups, replanOthers } = await import("../plan/platforms.js");
-    const planned = platformGroups(plan).length ? await planPerPlatform(planOpts, plan, planProject) : [];
-    if (planned.length) {
-      const { platformProblems } = await import("../emit/platforms.js");
-      const problems = platformProblems(planned);
-      if (problems.length) throw new UserError(problems);
-      attachPerPlatform(plan, planned);
-      await replanOthers(planOpts, plan, planned, planProject);
-    }
+    const { plan, platforms: planned } = await planForCompile(planOpts, planProject);
+    for (const w of plan.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     const localToolchain = await pinToolchain(plan, opts, planned.map((g) => g.variants.map((v) => v.plan)).flat());
     if (plan.images.length + plan.dockerfileImages.length === 0) {
       process.stdout.write("nothing to compile: no images\n");

@@ -11,8 +11,9 @@
 import type { BakeTarget } from "../bake/model.js";
 import { platformStageName, targetContexts } from "../bake/write.js";
 import type { Dockerfile, Instruction, Stage } from "../dockerfile/model.js";
-import type { Plan } from "../plan/model.js";
-import type { PlatformGroup, PlatformVariant } from "../plan/platforms.js";
+import type { Plan, PlanOptions } from "../plan/model.js";
+import { attachPerPlatform, planPerPlatform, platformGroups, replanOthers, type PlatformGroup, type PlatformVariant } from "../plan/platforms.js";
+import { UserError } from "../diagnostics.js";
 import { COMMIT_SECRET, REPO_ARG, importHelperName, importNeedsHelper } from "./lower.js";
 import { dependencySources, isBuildTimeValue, usesRepoArg } from "./dependencies.js";
 import type { Diagnostic } from "../diagnostics.js";
@@ -25,6 +26,22 @@ export { platformStageName } from "../bake/write.js";
 
 /** Each group of images of several platforms with its per-platform plans (planPerPlatform). */
 export type PlannedPlatforms = { group: PlatformGroup; variants: PlatformVariant[] }[];
+
+/**
+ * compile's plan: the project's plan and, when images have several platforms, each of them planned per platform
+ * (attached to the plan) and the other images planned as `build` builds them: what emitProject's `platforms` option
+ * takes. What compile cannot write for them is a located error (platformProblems).
+ */
+export async function planForCompile(opts: PlanOptions, planProject: (o: PlanOptions) => Promise<Plan>): Promise<{ plan: Plan; platforms: PlannedPlatforms }> {
+  const plan = await planProject(opts);
+  if (platformGroups(plan).length === 0) return { plan, platforms: [] };
+  const platforms = await planPerPlatform(opts, plan, planProject);
+  const problems = platformProblems(platforms);
+  if (problems.length) throw new UserError(problems);
+  attachPerPlatform(plan, platforms);
+  await replanOthers(opts, plan, platforms, planProject);
+  return { plan, platforms };
+}
 
 /** The bake variable the stage tags of compile's per-platform targets end with (Unix milliseconds). */
 export const STAGE_MS_VAR = "STAPEL_STAGE_MS";
