@@ -149,6 +149,12 @@ ${imports}shell:
   assert.match(r.stderr, /^werf\.yaml:15:3: image app is built for several platforms \(linux\/amd64, linux\/arm64\) and uses ImageID of image base: compile cannot pass each platform's value$/m);
   assert.match(r.stderr, /stapel2docker build/);
   assert.equal(fs.existsSync(path.join(refused, ".stapel2docker")), false, "nothing written");
+  // validate says it at the same position, as a warning (build takes it), and exits 0
+  const v = spawnSync(process.execPath, [cli, "validate", "--dir", refused], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), STAPEL2DOCKER_CACHE: "off" } });
+  assert.equal(v.status, 0, v.stderr);
+  assert.match(v.stderr, /^warning: werf\.yaml:15:3: image app is built for several platforms \(linux\/amd64, linux\/arm64\) and uses ImageID of image base: compile cannot pass each platform's value \(build can\)$/m);
+  // ImageName only: nothing to say
+  assert.doesNotMatch(spawnSync(process.execPath, [cli, "validate", "--dir", dir], { encoding: "utf8" }).stderr, /several platforms/);
 });
 
 test("the per-platform build stage names follow BuildKit's normalized platform (what TARGETOS/TARGETARCH/TARGETVARIANT pick)", async () => {
