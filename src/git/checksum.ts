@@ -7,9 +7,9 @@
 // "" (werf v2: the stage does not depend on the mapping's files).
 
 import { createHash } from "node:crypto";
-import { PathMatcher } from "./pathMatcher.js";
+import { PathMatcher, type WerfMask } from "./pathMatcher.js";
 import { mappingMatcher, mappingScope, type GitMappingSpec } from "./mapping.js";
-import { listTree, type TreeEntry } from "./tree.js";
+import { listingLowerBound, listTree, ListingRange, RawListing, type TreeEntry } from "./tree.js";
 import type { GitRepo } from "./repo.js";
 
 export interface MaskFiles {
@@ -33,76 +33,138 @@ function byPath(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** The files of `entries` that the mapping's include/exclude select, with their paths relative to `add`; kept per
- *  listing array and mapping, so the stages of one mapping ask the mapping's matcher once per file (a listing
- *  array is never changed after it is made). */
-const selectedCache = new WeakMap<object, Map<string, { rel: string; entry: TreeEntry }[]>>();
-
-function selectedFiles(entries: Iterable<TreeEntry>, mapping: GitMappingSpec): Iterable<{ rel: string; entry: TreeEntry }> {
-  // a listing decoded as it is read (ListingRange) is matched as it goes: no object per file kept
-  if (!Array.isArray(entries)) return selectedStream(entries, mapping);
-  const key = JSON.stringify([mapping.add, mapping.includePaths, mapping.excludePaths]);
-  const byMapping = Array.isArray(entries) ? (selectedCache.get(entries) ?? new Map()) : undefined;
-  const cached = byMapping?.get(key);
-  if (cached) return cached;
-  const base = mappingMatcher(mapping);
-  const out: { rel: string; entry: TreeEntry }[] = [];
-  for (const e of entries) {
-    if (e.type === "tree" || !base.isPathMatched(e.path)) continue;
-    out.push({ rel: base.relative(e.path)!, entry: e });
-  }
-  if (byMapping) {
-    byMapping.set(key, out);
-    selectedCache.set(entries as object, byMapping);
-  }
-  return out;
-}
-
-function* selectedStream(entries: Iterable<TreeEntry>, mapping: GitMappingSpec): Generator<{ rel: string; entry: TreeEntry }> {
-  const base = mappingMatcher(mapping);
-  for (const e of entries) {
-    if (e.type === "tree" || !base.isPathMatched(e.path)) continue;
-    yield { rel: base.relative(e.path)!, entry: e };
-  }
+/** One stage's masks (and the setting that names them in errors). */
+export interface DependenciesRequest {
+  masks: readonly string[];
+  label?: string;
 }
 
 /** The checksum over `entries` (a commit's ls-tree listing; tree entries are ignored). */
 export function stageDependenciesChecksum(
-  entries: Iterable<TreeEntry>,
+  entries: Iterable<TreeEntry> | ListingRange,
   mapping: GitMappingSpec,
   masks: readonly string[],
   label = "git.stageDependencies",
 ): DependenciesChecksum {
-  if (masks.length === 0) return { checksum: "", paths: [], masks: [] };
+  return stageDependenciesChecksums(entries, mapping, [{ masks, label }])[0];
+}
+
+/**
+ * The checksums of several stages of one mapping (each as stageDependenciesChecksum gives it), in one pass over the
+ * mapping's files: each file is decoded and asked to the mapping's matcher once, whatever the number of stages. From
+ * a sorted listing (ListingRange) only the ranges the masks can match are read: the prefixes their literal leading
+ * segments name (`scripts/*.sh` reads `scripts/` alone), or the includePaths' when a stage mask has none.
+ */
+export function stageDependenciesChecksums(
+  entries: Iterable<TreeEntry> | ListingRange,
+  mapping: GitMappingSpec,
+  requests: readonly DependenciesRequest[],
+): DependenciesChecksum[] {
+  const active = requests.map((r) => r.masks.length > 0);
+  if (!active.some(Boolean)) return requests.map(() => ({ checksum: "", paths: [], masks: [] }));
   // werf's MultiPathMatcher(mapping, mask) for each mask: the mapping's matcher is asked once per file,
   // then each mask alone, on the path relative to `add` (both matchers share the base path)
-  const selected = selectedFiles(entries, mapping);
-  const maskMatchers = masks.map(
-    (mask) => new PathMatcher({ basePath: mapping.add, includeGlobs: [mask], label: { include: label } }).include[0],
+  const base = mappingMatcher(mapping);
+  const maskMatchers = requests.map((r) =>
+    r.masks.map((mask) => new PathMatcher({ basePath: mapping.add, includeGlobs: [mask], label: { include: r.label ?? "git.stageDependencies" } }).include[0]),
   );
-  const perMask: string[][] = masks.map(() => []);
-  const matched = new Map<string, TreeEntry>();
-  for (const { rel: relPath, entry: e } of selected) {
-    let any = false;
-    for (let i = 0; i < maskMatchers.length; i++) {
-      if (maskMatchers[i].matches(relPath)) {
-        perMask[i].push(relPath);
-        any = true;
+  const perMask: string[][][] = requests.map((r) => r.masks.map(() => []));
+  const matchedRel: string[][] = requests.map(() => []);
+  const matchedId: (number | TreeEntry)[][] = requests.map(() => []);
+  const visit = (rel: string, id: number | TreeEntry) => {
+    for (let r = 0; r < maskMatchers.length; r++) {
+      const ms = maskMatchers[r];
+      let any = false;
+      for (let i = 0; i < ms.length; i++) {
+        if (ms[i].matches(rel)) {
+          perMask[r][i].push(rel);
+          any = true;
+        }
+      }
+      if (any) {
+        matchedRel[r].push(rel);
+        matchedId[r].push(id);
       }
     }
-    if (any) matched.set(relPath, e);
-  }
-  const paths = [...matched.keys()].sort(byPath);
-  const ids: string[] = paths.map((p) => {
-    const e = matched.get(p)!;
-    return `${e.mode} ${e.oid}`;
-  });
-  return {
-    checksum: hashMatched(paths, ids),
-    paths,
-    ids,
-    masks: masks.map((mask, i) => ({ mask, paths: perMask[i].sort(byPath) })),
   };
+  const ranges = entries instanceof ListingRange ? candidateRanges(entries, base, maskMatchers) : undefined;
+  if (entries instanceof ListingRange) {
+    // index by index, the path alone decoded (mode and id only for matched files)
+    const l = entries.listing;
+    // the base path's test is the scope's (both are `add` cleaned) unless `add` climbs (`..`: refused by validate)
+    const sameScope = base.basePath === entries.scope;
+    for (const [from, to] of ranges ?? [[entries.from, entries.to]]) {
+      for (let i = from; i < to; i++) {
+        if (!sameScope && !entries.inScope(i)) continue;
+        const rel = base.relative(l.path(i));
+        if (rel === undefined || !base.relMatched(rel)) continue;
+        if (l instanceof RawListing ? l.mode(i) === "040000" : l.entry(i).type === "tree") continue;
+        visit(rel, i);
+      }
+    }
+  } else {
+    for (const e of entries) {
+      if (e.type === "tree") continue;
+      const rel = base.relative(e.path);
+      if (rel === undefined || !base.relMatched(rel)) continue;
+      visit(rel, e);
+    }
+  }
+  const listing = entries instanceof ListingRange ? entries.listing : undefined;
+  return requests.map((req, r) => {
+    if (!active[r]) return { checksum: "", paths: [], masks: [] };
+    const rels = matchedRel[r];
+    const order = rels.map((_, i) => i).sort((a, b) => byPath(rels[a], rels[b]));
+    const paths = order.map((i) => rels[i]);
+    const ids = order.map((i) => {
+      const id = matchedId[r][i];
+      const e = typeof id === "number" ? listing!.entry(id) : id;
+      return `${e.mode} ${e.oid}`;
+    });
+    return {
+      checksum: hashMatched(paths, ids),
+      paths,
+      ids,
+      masks: req.masks.map((mask, i) => ({ mask, paths: perMask[r][i].sort(byPath) })),
+    };
+  });
+}
+
+/**
+ * The index ranges of `range` (sorted, disjoint) that hold every file a stage mask can match: the union of the masks'
+ * literal prefixes, else of the mapping's includePaths' prefixes; undefined (the whole range) when neither is known or
+ * the listing is not in git's order.
+ */
+function candidateRanges(range: ListingRange, base: PathMatcher, maskMatchers: readonly (readonly WerfMask[])[]): [number, number][] | undefined {
+  const l = range.listing;
+  if (!l.ordered()) return undefined;
+  const prefixesOf = (masks: readonly WerfMask[]): string[] | undefined => {
+    const out: string[] = [];
+    for (const m of masks) {
+      const p = m.literalPrefix();
+      if (p === "") return undefined;
+      out.push(p);
+    }
+    return out;
+  };
+  const prefixes = prefixesOf(maskMatchers.flat()) ?? (base.include.length > 0 ? prefixesOf(base.include) : undefined);
+  if (!prefixes) return undefined;
+  const found: [number, number][] = [];
+  for (const p of prefixes) {
+    const full = base.basePath === "" ? p : `${base.basePath}/${p}`;
+    // the path itself, then what sorts between it and its contents ("p.txt": skipped by the matchers), then below it
+    const from = listingLowerBound(l, full, range.from);
+    const to = Math.min(range.to, listingLowerBound(l, `${full}0`, from));
+    if (from < to) found.push([from, to]);
+  }
+  found.sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const r of found) {
+    const last = merged[merged.length - 1];
+    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else merged.push([r[0], r[1]]);
+  }
+  return merged;
 }
 
 /** sha256 over "<path> NUL <mode> NUL <oid> LF" of each matched file, in path order. */

@@ -84,6 +84,23 @@ export class WerfMask {
     this.fast = this.universal ? undefined : fastMatcher(cleaned);
   }
 
+  /**
+   * The leading literal segments of the mask ("" when it starts with a glob, `/`, `.` or `..`): every path the mask
+   * matches is this path or below it (the mask, its trimmed form and the recursive glob all start with them). A
+   * sorted listing can then be read from that prefix's range only.
+   */
+  literalPrefix(): string {
+    if (this.universal) return "";
+    const cleaned = cleanPath(this.mask);
+    if (cleaned.startsWith("/")) return "";
+    const lit: string[] = [];
+    for (const seg of cleaned.split("/")) {
+      if (seg === "" || seg === "." || seg === ".." || GLOB_CHARS.test(seg)) break;
+      lit.push(seg);
+    }
+    return lit.join("/");
+  }
+
   /** A string test equal to the RegExp for the commonest mask shapes (plan time on big repositories). */
   private readonly fast: ((rel: string) => boolean) | undefined;
 
@@ -166,7 +183,8 @@ export class PathMatcher implements Matcher {
     return this.relMatched(rel);
   }
 
-  private relMatched(rel: string): boolean {
+  /** Whether `rel` (relative to the base path) matches the includes and no exclude. */
+  relMatched(rel: string): boolean {
     if (this.include.length > 0 && !this.include.some((m) => m.matches(rel))) return false;
     return !this.exclude.some((m) => m.matches(rel));
   }
