@@ -7,9 +7,9 @@
 // "" (werf v2: the stage does not depend on the mapping's files).
 
 import { createHash } from "node:crypto";
-import { PathMatcher, type WerfMask } from "./pathMatcher.js";
+import { PathMatcher, wellFormedPath, type WerfMask } from "./pathMatcher.js";
 import { mappingMatcher, mappingScope, type GitMappingSpec } from "./mapping.js";
-import { listingLowerBound, listTree, ListingRange, RawListing, type TreeEntry } from "./tree.js";
+import { listingLowerBound, listTree, ListingRange, RawListing, type Listing, type TreeEntry } from "./tree.js";
 import type { GitRepo } from "./repo.js";
 
 export interface MaskFiles {
@@ -71,12 +71,13 @@ export function stageDependenciesChecksums(
   const perMask: string[][][] = requests.map((r) => r.masks.map(() => []));
   const matchedRel: string[][] = requests.map(() => []);
   const matchedId: (number | TreeEntry)[][] = requests.map(() => []);
-  const visit = (rel: string, id: number | TreeEntry) => {
+  // each path checked once for the masks' fast paths (not once per mask)
+  const visit = (rel: string, id: number | TreeEntry, wellFormed: boolean) => {
     for (let r = 0; r < maskMatchers.length; r++) {
       const ms = maskMatchers[r];
       let any = false;
       for (let i = 0; i < ms.length; i++) {
-        if (ms[i].matches(rel)) {
+        if (wellFormed ? ms[i].matchesWellFormed(rel) : ms[i].matches(rel)) {
           perMask[r][i].push(rel);
           any = true;
         }
@@ -97,9 +98,11 @@ export function stageDependenciesChecksums(
       for (let i = from; i < to; i++) {
         if (!sameScope && !entries.inScope(i)) continue;
         const rel = base.relative(l.path(i));
-        if (rel === undefined || !base.relMatched(rel)) continue;
+        if (rel === undefined) continue;
+        const wellFormed = wellFormedPath(rel);
+        if (!(wellFormed ? base.relMatchedWellFormed(rel) : base.relMatched(rel))) continue;
         if (l instanceof RawListing ? l.mode(i) === "040000" : l.entry(i).type === "tree") continue;
-        visit(rel, i);
+        visit(rel, i, wellFormed);
       }
     }
   } else {
@@ -107,27 +110,40 @@ export function stageDependenciesChecksums(
       if (e.type === "tree") continue;
       const rel = base.relative(e.path);
       if (rel === undefined || !base.relMatched(rel)) continue;
-      visit(rel, e);
+      visit(rel, e, false);
     }
   }
   const listing = entries instanceof ListingRange ? entries.listing : undefined;
   return requests.map((req, r) => {
     if (!active[r]) return { checksum: "", paths: [], masks: [] };
     const rels = matchedRel[r];
-    const order = rels.map((_, i) => i).sort((a, b) => byPath(rels[a], rels[b]));
+    // read in git's order, which is already this one unless a path holds characters above U+FFFF
+    const order = rels.map((_, i) => i);
+    if (!sortedByPath(rels)) order.sort((a, b) => byPath(rels[a], rels[b]));
     const paths = order.map((i) => rels[i]);
     const ids = order.map((i) => {
       const id = matchedId[r][i];
-      const e = typeof id === "number" ? listing!.entry(id) : id;
-      return `${e.mode} ${e.oid}`;
+      return typeof id === "number" ? idOf(listing!, id) : `${id.mode} ${id.oid}`;
     });
     return {
       checksum: hashMatched(paths, ids),
       paths,
       ids,
-      masks: req.masks.map((mask, i) => ({ mask, paths: perMask[r][i].sort(byPath) })),
+      masks: req.masks.map((mask, i) => ({ mask, paths: sortedByPath(perMask[r][i]) ? perMask[r][i] : perMask[r][i].sort(byPath) })),
     };
   });
+}
+
+function sortedByPath(list: readonly string[]): boolean {
+  for (let i = 1; i < list.length; i++) if (!(list[i - 1] < list[i])) return false;
+  return true;
+}
+
+/** "<mode> <oid>" of listing entry i (a raw record's bytes, nothing else decoded). */
+function idOf(l: Listing, i: number): string {
+  if (l instanceof RawListing) return l.modeAndOid(i);
+  const e = l.entry(i);
+  return `${e.mode} ${e.oid}`;
 }
 
 /**

@@ -50,8 +50,12 @@ export function fastMatcher(cleaned: string): ((rel: string) => boolean) | undef
   }
   if (cleaned.startsWith("**/") && !GLOB_CHARS.test(cleaned.slice(3))) {
     // "any depth, then the literal path X": X's segments somewhere in the path, anything below them too
-    const inner = `/${cleaned.slice(3)}/`;
-    return (rel) => `/${rel}/`.includes(inner);
+    // `/${rel}/` holds `/X/`, without making that string per path
+    const x = cleaned.slice(3);
+    const xs = `${x}/`;
+    const sx = `/${x}`;
+    const sxs = `/${x}/`;
+    return (rel) => rel === x || rel.startsWith(xs) || rel.endsWith(sx) || rel.includes(sxs);
   }
   if (cleaned.startsWith("**/*")) {
     const suffix = cleaned.slice(4);
@@ -61,6 +65,11 @@ export function fastMatcher(cleaned: string): ((rel: string) => boolean) | undef
     }
   }
   return undefined;
+}
+
+/** No leading, trailing or doubled slash (what git lists): the fast matchers' assumption. */
+export function wellFormedPath(rel: string): boolean {
+  return rel.charCodeAt(0) !== 0x2f && rel.charCodeAt(rel.length - 1) !== 0x2f && !rel.includes("//");
 }
 
 /** One include or exclude mask with werf's matching rules. */
@@ -107,9 +116,13 @@ export class WerfMask {
   /** `rel` is relative to the base path ("" for the base itself). */
   matches(rel: string): boolean {
     // the fast paths assume a well-formed path (what git lists): no leading, trailing or doubled slash
-    if (this.fast && rel.charCodeAt(0) !== 0x2f && rel.charCodeAt(rel.length - 1) !== 0x2f && !rel.includes("//")) {
-      return this.fast(rel);
-    }
+    if (this.fast && wellFormedPath(rel)) return this.fast(rel);
+    return this.combined === undefined || this.combined.test(rel);
+  }
+
+  /** matches() of a path the caller checked with wellFormedPath (one check per path, not per mask). */
+  matchesWellFormed(rel: string): boolean {
+    if (this.fast) return this.fast(rel);
     return this.combined === undefined || this.combined.test(rel);
   }
 
@@ -181,6 +194,19 @@ export class PathMatcher implements Matcher {
     const rel = this.relative(p);
     if (rel === undefined) return false;
     return this.relMatched(rel);
+  }
+
+  /** relMatched() of a path checked with wellFormedPath. */
+  relMatchedWellFormed(rel: string): boolean {
+    const inc = this.include;
+    if (inc.length > 0) {
+      let any = false;
+      for (let i = 0; i < inc.length && !any; i++) any = inc[i].matchesWellFormed(rel);
+      if (!any) return false;
+    }
+    const exc = this.exclude;
+    for (let i = 0; i < exc.length; i++) if (exc[i].matchesWellFormed(rel)) return false;
+    return true;
   }
 
   /** Whether `rel` (relative to the base path) matches the includes and no exclude. */

@@ -285,6 +285,16 @@ export class RawListing implements Listing {
     return recordMode(this.buf, start, this.buf.indexOf(32, start));
   }
 
+  /** Record i's "<mode> <oid>" (the header's fields with the type left out), decoded alone. */
+  modeAndOid(i: number): string {
+    if (this.objects) return `${this.objects[i].mode} ${this.objects[i].oid}`;
+    const start = this.starts[i];
+    const sp1 = this.buf.indexOf(32, start);
+    const tab = this.buf.indexOf(9, sp1);
+    const sp2 = this.buf.lastIndexOf(32, tab);
+    return `${recordMode(this.buf, start, sp1)} ${this.buf.toString("latin1", sp2 + 1, tab)}`;
+  }
+
   /** Adds record i's object id to `lines` (its bytes copied, nothing decoded); false as OidLines.push. */
   pushOid(i: number, lines: { pushBytes(src: Buffer, start: number, end: number): boolean }): boolean {
     if (this.objects) {
