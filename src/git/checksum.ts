@@ -39,6 +39,11 @@ export interface DependenciesRequest {
   label?: string;
 }
 
+export interface ChecksumOptions {
+  /** Fill `ids` (what the persistent cache keeps to update the checksum later): default true. */
+  ids?: boolean;
+}
+
 /** The checksum over `entries` (a commit's ls-tree listing; tree entries are ignored). */
 export function stageDependenciesChecksum(
   entries: Iterable<TreeEntry> | ListingRange,
@@ -59,6 +64,7 @@ export function stageDependenciesChecksums(
   entries: Iterable<TreeEntry> | ListingRange,
   mapping: GitMappingSpec,
   requests: readonly DependenciesRequest[],
+  opts: ChecksumOptions = {},
 ): DependenciesChecksum[] {
   const active = requests.map((r) => r.masks.length > 0);
   if (!active.some(Boolean)) return requests.map(() => ({ checksum: "", paths: [], masks: [] }));
@@ -121,14 +127,15 @@ export function stageDependenciesChecksums(
     const order = rels.map((_, i) => i);
     if (!sortedByPath(rels)) order.sort((a, b) => byPath(rels[a], rels[b]));
     const paths = order.map((i) => rels[i]);
-    const ids = order.map((i) => {
-      const id = matchedId[r][i];
-      return typeof id === "number" ? idOf(listing!, id) : `${id.mode} ${id.oid}`;
-    });
+    const at = order.map((i) => matchedId[r][i]);
+    const ids = opts.ids === false ? undefined : at.map((id) => (typeof id === "number" ? idOf(listing!, id) : `${id.mode} ${id.oid}`));
+    // from the records' bytes when they are git's valid UTF-8 (the same bytes as the strings would encode to)
+    const raw = listing instanceof RawListing && listing.utf8() && at.every((id) => typeof id === "number") ? listing : undefined;
+    const checksum = raw ? hashRecords(raw, at as number[], base.basePath) : hashMatched(paths, ids ?? at.map((id) => (typeof id === "number" ? idOf(listing!, id) : `${id.mode} ${id.oid}`)));
     return {
-      checksum: hashMatched(paths, ids),
+      checksum,
       paths,
-      ids,
+      ...(ids ? { ids } : {}),
       masks: req.masks.map((mask, i) => ({ mask, paths: sortedByPath(perMask[r][i]) ? perMask[r][i] : perMask[r][i].sort(byPath) })),
     };
   });
@@ -181,6 +188,42 @@ function candidateRanges(range: ListingRange, base: PathMatcher, maskMatchers: r
     else merged.push([r[0], r[1]]);
   }
   return merged;
+}
+
+/** hashMatched of listing records `at` (in path order), their bytes copied: the path after `base` + "/", the mode, the
+ *  object id. */
+function hashRecords(l: RawListing, at: readonly number[], base: string): string {
+  const hash = createHash("sha256");
+  const buf = l.buf;
+  const skip = base === "" ? 0 : Buffer.byteLength(base, "utf8") + 1;
+  const out = Buffer.allocUnsafe(65536);
+  let o = 0;
+  for (const i of at) {
+    const start = l.recordStart(i);
+    const sp1 = buf.indexOf(32, start);
+    const tab = buf.indexOf(9, sp1);
+    const sp2 = buf.lastIndexOf(32, tab);
+    const end = buf.indexOf(0, tab);
+    const from = Math.min(tab + 1 + skip, end); // the base itself (a mapping of one file): ""
+    const need = end - from + (sp1 - start) + (tab - sp2 - 1) + 3;
+    if (o + need > out.length) {
+      hash.update(out.subarray(0, o));
+      o = 0;
+      if (need > out.length) {
+        // a path longer than the buffer (git allows 4 KiB and more)
+        hash.update(Buffer.concat([buf.subarray(from, end), Buffer.from([0]), buf.subarray(start, sp1), Buffer.from([0]), buf.subarray(sp2 + 1, tab), Buffer.from([10])]));
+        continue;
+      }
+    }
+    o += buf.copy(out, o, from, end);
+    out[o++] = 0;
+    o += buf.copy(out, o, start, sp1);
+    out[o++] = 0;
+    o += buf.copy(out, o, sp2 + 1, tab);
+    out[o++] = 10;
+  }
+  hash.update(out.subarray(0, o));
+  return hash.digest("hex");
 }
 
 /** sha256 over "<path> NUL <mode> NUL <oid> LF" of each matched file, in path order. */

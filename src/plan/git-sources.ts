@@ -121,7 +121,8 @@ export class GitSources {
     }
     const missing = requests.map((_, r) => r).filter((r) => !out[r]);
     if (missing.length) {
-      const sums = stageDependenciesChecksums(await this.scopedTree(source), spec, missing.map((r) => requests[r]));
+      // the object ids are kept for the cache only
+      const sums = stageDependenciesChecksums(await this.scopedTree(source), spec, missing.map((r) => requests[r]), { ids: store !== undefined });
       missing.forEach((r, k) => {
         out[r] = sums[k];
         if (store && keyed && listing) store.put("deps", keyed(listing.tree, r), JSON.stringify(sums[k]));

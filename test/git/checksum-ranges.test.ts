@@ -64,6 +64,7 @@ const STAGES = [
   ["*.sh", "main.go"],
   ["документы", "日本/*.go", "{odd,x}/x", "\\{odd\\}/x"],
   ["config/*.yaml", "configs"],
+  ["**", "."],
 ];
 
 const MAPPINGS: GitMappingSpec[] = [
@@ -72,6 +73,7 @@ const MAPPINGS: GitMappingSpec[] = [
   { add: "/app", to: "/srv", includePaths: ["**/*.go", "**/*.sh"], excludePaths: ["vendor"] },
   { add: "/", to: "/srv", includePaths: [], excludePaths: ["app/src"] },
   { add: "/", to: "/srv", includePaths: ["app/scripts", "scripts"], excludePaths: [] },
+  { add: "/app/main.go", to: "/srv/main.go", includePaths: [], excludePaths: [] },
 ];
 
 test("checksums from a listing's prefix ranges, several stages in one pass, equal the plain computation", () => {
@@ -85,6 +87,9 @@ test("checksums from a listing's prefix ranges, several stages in one pass, equa
       assert.deepEqual(batch[i], plain, `${JSON.stringify(mapping)} ${JSON.stringify(r.masks)}`);
       // and one stage alone from the listing
       assert.deepEqual(stageDependenciesChecksum(raw, mapping, r.masks, r.label), plain);
+      // without the ids (no cache): the same checksum and paths
+      const { ids: _ids, ...lean } = plain;
+      assert.deepEqual(stageDependenciesChecksums(raw, mapping, [r], { ids: false })[0], lean);
     });
     const matched = batch.reduce((n, b) => n + b.paths.length, 0);
     assert.ok(matched > 0, "the cases match files");
