@@ -44,6 +44,8 @@ const GLOB_CHARS = /[*?[\]{}\\]/;
  */
 export function fastMatcher(cleaned: string): ((rel: string) => boolean) | undefined {
   if (cleaned === "" || cleaned === "." || cleaned.startsWith("/") || cleaned.includes("//")) return undefined;
+  // only `*` segments (`*`, `**/*`, `*/**`): the recursive glob `**` `/*` matches every path
+  if (trimTrailingGlobs(cleaned) === "") return () => true;
   if (!GLOB_CHARS.test(cleaned)) {
     const below = `${cleaned}/`;
     return (rel) => rel === cleaned || rel.startsWith(below);
