@@ -25,6 +25,8 @@ export interface DependenciesChecksum {
   paths: string[];
   /** For each of `paths`, "<git mode> <object id>" (what the checksum hashes besides the path). */
   ids?: string[];
+  /** `ids` as the bytes of their JSON array (ChecksumOptions.ids "json"): for the cache entry (dependenciesJson). */
+  idsJson?: Buffer;
   /** Which files each mask matched (for `plan` output); a mask with no files is worth a warning. */
   masks: MaskFiles[];
 }
@@ -40,8 +42,9 @@ export interface DependenciesRequest {
 }
 
 export interface ChecksumOptions {
-  /** Fill `ids` (what the persistent cache keeps to update the checksum later): default true. */
-  ids?: boolean;
+  /** Fill `ids` (what the persistent cache keeps to update the checksum later): default true. "json": fill `idsJson`
+   *  instead when the ids can be copied from the listing's bytes (no string per file). */
+  ids?: boolean | "json";
 }
 
 /** The checksum over `entries` (a commit's ls-tree listing; tree entries are ignored). */
@@ -77,13 +80,28 @@ export function stageDependenciesChecksums(
   const perMask: string[][][] = requests.map((r) => r.masks.map(() => []));
   const matchedRel: string[][] = requests.map(() => []);
   const matchedId: (number | TreeEntry)[][] = requests.map(() => []);
-  // each path checked once for the masks' fast paths (not once per mask)
-  const visit = (rel: string, id: number | TreeEntry, wellFormed: boolean) => {
-    for (let r = 0; r < maskMatchers.length; r++) {
-      const ms = maskMatchers[r];
+  // every distinct mask (include, exclude, stage) tested at most once per path: a stage mask is often an include too
+  const memo = new MaskMemo();
+  const include = base.include.map((m) => memo.add(m));
+  const exclude = base.exclude.map((m) => memo.add(m));
+  const stageMasks = maskMatchers.map((ms) => ms.map((m) => memo.add(m)));
+  memo.seal();
+  /** The mapping's include/exclude on the path memo.start was given. */
+  const selected = (): boolean => {
+    if (include.length > 0) {
+      let any = false;
+      for (let k = 0; k < include.length && !any; k++) any = memo.test(include[k]);
+      if (!any) return false;
+    }
+    for (let k = 0; k < exclude.length; k++) if (memo.test(exclude[k])) return false;
+    return true;
+  };
+  const visit = (rel: string, id: number | TreeEntry) => {
+    for (let r = 0; r < stageMasks.length; r++) {
+      const ms = stageMasks[r];
       let any = false;
       for (let i = 0; i < ms.length; i++) {
-        if (wellFormed ? ms[i].matchesWellFormed(rel) : ms[i].matches(rel)) {
+        if (memo.test(ms[i])) {
           perMask[r][i].push(rel);
           any = true;
         }
@@ -105,18 +123,20 @@ export function stageDependenciesChecksums(
         if (!sameScope && !entries.inScope(i)) continue;
         const rel = base.relative(l.path(i));
         if (rel === undefined) continue;
-        const wellFormed = wellFormedPath(rel);
-        if (!(wellFormed ? base.relMatchedWellFormed(rel) : base.relMatched(rel))) continue;
+        memo.start(rel);
+        if (!selected()) continue;
         if (l instanceof RawListing ? l.mode(i) === "040000" : l.entry(i).type === "tree") continue;
-        visit(rel, i, wellFormed);
+        visit(rel, i);
       }
     }
   } else {
     for (const e of entries) {
       if (e.type === "tree") continue;
       const rel = base.relative(e.path);
-      if (rel === undefined || !base.relMatched(rel)) continue;
-      visit(rel, e, false);
+      if (rel === undefined) continue;
+      memo.start(rel);
+      if (!selected()) continue;
+      visit(rel, e);
     }
   }
   const listing = entries instanceof ListingRange ? entries.listing : undefined;
@@ -128,17 +148,61 @@ export function stageDependenciesChecksums(
     if (!sortedByPath(rels)) order.sort((a, b) => byPath(rels[a], rels[b]));
     const paths = order.map((i) => rels[i]);
     const at = order.map((i) => matchedId[r][i]);
-    const ids = opts.ids === false ? undefined : at.map((id) => (typeof id === "number" ? idOf(listing!, id) : `${id.mode} ${id.oid}`));
     // from the records' bytes when they are git's valid UTF-8 (the same bytes as the strings would encode to)
     const raw = listing instanceof RawListing && listing.utf8() && at.every((id) => typeof id === "number") ? listing : undefined;
+    const idsJson = opts.ids === "json" && raw ? idsJsonOf(raw, at as number[]) : undefined;
+    const ids = opts.ids === false || idsJson ? undefined : at.map((id) => (typeof id === "number" ? idOf(listing!, id) : `${id.mode} ${id.oid}`));
     const checksum = raw ? hashRecords(raw, at as number[], base.basePath) : hashMatched(paths, ids ?? at.map((id) => (typeof id === "number" ? idOf(listing!, id) : `${id.mode} ${id.oid}`)));
     return {
       checksum,
       paths,
       ...(ids ? { ids } : {}),
+      ...(idsJson ? { idsJson } : {}),
       masks: req.masks.map((mask, i) => ({ mask, paths: sortedByPath(perMask[r][i]) ? perMask[r][i] : perMask[r][i].sort(byPath) })),
     };
   });
+}
+
+/** Distinct masks, each tested at most once per path (the path given to start). */
+class MaskMemo {
+  private readonly masks: WerfMask[] = [];
+  private readonly index = new Map<string, number>();
+  private values = new Uint8Array(0);
+  private stamps = new Uint32Array(0);
+  private gen = 0;
+  private rel = "";
+  private wellFormed = false;
+
+  add(m: WerfMask): number {
+    let k = this.index.get(m.mask);
+    if (k === undefined) {
+      k = this.masks.length;
+      this.masks.push(m);
+      this.index.set(m.mask, k);
+    }
+    return k;
+  }
+
+  seal(): void {
+    this.values = new Uint8Array(this.masks.length);
+    this.stamps = new Uint32Array(this.masks.length);
+  }
+
+  start(rel: string): void {
+    this.rel = rel;
+    // one check for the masks' fast paths, not one per mask
+    this.wellFormed = wellFormedPath(rel);
+    this.gen++;
+  }
+
+  test(k: number): boolean {
+    if (this.stamps[k] !== this.gen) {
+      this.stamps[k] = this.gen;
+      const m = this.masks[k];
+      this.values[k] = (this.wellFormed ? m.matchesWellFormed(this.rel) : m.matches(this.rel)) ? 1 : 0;
+    }
+    return this.values[k] === 1;
+  }
 }
 
 function sortedByPath(list: readonly string[]): boolean {
@@ -188,6 +252,52 @@ function candidateRanges(range: ListingRange, base: PathMatcher, maskMatchers: r
     else merged.push([r[0], r[1]]);
   }
   return merged;
+}
+
+/** The JSON array of "<mode> <oid>" of listing records `at`, copied from their bytes (digits, hex and a space: nothing
+ *  to escape). */
+function idsJsonOf(l: RawListing, at: readonly number[]): Buffer {
+  const buf = l.buf;
+  const parts: Buffer[] = [];
+  let out = Buffer.allocUnsafe(65536);
+  let o = 0;
+  out[o++] = 0x5b; // [
+  for (let k = 0; k < at.length; k++) {
+    const start = l.recordStart(at[k]);
+    const sp1 = buf.indexOf(32, start);
+    const tab = buf.indexOf(9, sp1);
+    const sp2 = buf.lastIndexOf(32, tab);
+    if (o + (sp1 - start) + (tab - sp2) + 4 > out.length) {
+      parts.push(out.subarray(0, o));
+      out = Buffer.allocUnsafe(Math.max(65536, (sp1 - start) + (tab - sp2) + 4));
+      o = 0;
+    }
+    if (k > 0) out[o++] = 0x2c; // ,
+    out[o++] = 0x22; // "
+    o += buf.copy(out, o, start, sp1);
+    out[o++] = 0x20;
+    o += buf.copy(out, o, sp2 + 1, tab);
+    out[o++] = 0x22;
+  }
+  if (o + 1 > out.length) {
+    parts.push(out.subarray(0, o));
+    out = Buffer.allocUnsafe(1);
+    o = 0;
+  }
+  out[o++] = 0x5d; // ]
+  parts.push(out.subarray(0, o));
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
+
+/** A checksum as the cache stores it (JSON of checksum, paths, ids, masks), its ids copied as `idsJson` holds them. */
+export function dependenciesJson(d: DependenciesChecksum): Buffer[] {
+  const { idsJson, ...rest } = d;
+  if (!idsJson) return [Buffer.from(JSON.stringify(rest), "utf8")];
+  return [
+    Buffer.from(`{"checksum":${JSON.stringify(d.checksum)},"paths":${JSON.stringify(d.paths)},"ids":`, "utf8"),
+    idsJson,
+    Buffer.from(`,"masks":${JSON.stringify(d.masks)}}`, "utf8"),
+  ];
 }
 
 /** hashMatched of listing records `at` (in path order), their bytes copied: the path after `base` + "/", the mode, the

@@ -11,7 +11,7 @@ import { mappingScope, type GitMappingSpec } from "../git/mapping.js";
 import type { GitSource } from "./model.js";
 import { shortId } from "./digest.js";
 import type { ProjectCommit } from "../project/commit.js";
-import { stageDependenciesChecksums, updateStageDependencies, type DependenciesChecksum } from "../git/checksum.js";
+import { dependenciesJson, stageDependenciesChecksums, updateStageDependencies, type DependenciesChecksum } from "../git/checksum.js";
 import { cachedListTree, type CachedListing } from "../cache/listing.js";
 import { keyOf, type CacheStore } from "../cache/store.js";
 
@@ -122,10 +122,10 @@ export class GitSources {
     const missing = requests.map((_, r) => r).filter((r) => !out[r]);
     if (missing.length) {
       // the object ids are kept for the cache only
-      const sums = stageDependenciesChecksums(await this.scopedTree(source), spec, missing.map((r) => requests[r]), { ids: store !== undefined });
+      const sums = stageDependenciesChecksums(await this.scopedTree(source), spec, missing.map((r) => requests[r]), { ids: store ? "json" : false });
       missing.forEach((r, k) => {
         out[r] = sums[k];
-        if (store && keyed && listing) store.put("deps", keyed(listing.tree, r), JSON.stringify(sums[k]));
+        if (store && keyed && listing) store.put("deps", keyed(listing.tree, r), dependenciesJson(sums[k]));
       });
     }
     return out.map((d) => lean(d!));
