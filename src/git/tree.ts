@@ -217,6 +217,13 @@ export function arrayListing(entries: TreeEntry[]): Listing {
   };
 }
 
+/** Buffer's own UTF-8 decoder when node has it (what `toString("utf8", …)` calls after checking its arguments). */
+const utf8Slice: (this: Buffer, start: number, end: number) => string =
+  (Buffer.prototype as unknown as { utf8Slice?: (this: Buffer, start: number, end: number) => string }).utf8Slice ??
+  function (this: Buffer, start: number, end: number) {
+    return this.toString("utf8", start, end);
+  };
+
 /** `ls-tree -r -z` output, decoded on demand. */
 export class RawListing implements Listing {
   /** Record i is buf[starts[i], starts[i + 1] - 1) (its NUL at starts[i + 1] - 1). */
@@ -261,8 +268,11 @@ export class RawListing implements Listing {
   path(i: number): string {
     if (this.objects) return this.objects[i].path;
     const start = this.starts[i];
-    const tab = this.buf.indexOf(9, start);
-    return this.buf.toString("utf8", tab + 1, this.starts[i + 1] - 1);
+    // "<6-digit mode> blob <40-hex id>\t": the tab of the commonest header found without a search (no header is
+    // shorter, and none holds a tab before its own)
+    let tab = start + 52;
+    if (this.buf[tab] !== 9) tab = this.buf.indexOf(9, start);
+    return utf8Slice.call(this.buf, tab + 1, this.starts[i + 1] - 1);
   }
 
   entry(i: number): TreeEntry {
