@@ -144,8 +144,9 @@ export function stageDependenciesChecksums(
     if (!active[r]) return { checksum: "", paths: [], masks: [] };
     const rels = matchedRel[r];
     // read in git's order, which is already this one unless a path holds characters above U+FFFF
+    const inOrder = (listing instanceof RawListing && listing.bmpOnly()) || sortedByPath(rels);
     const order = rels.map((_, i) => i);
-    if (!sortedByPath(rels)) order.sort((a, b) => byPath(rels[a], rels[b]));
+    if (!inOrder) order.sort((a, b) => byPath(rels[a], rels[b]));
     const paths = order.map((i) => rels[i]);
     const at = order.map((i) => matchedId[r][i]);
     // from the records' bytes when they are git's valid UTF-8 (the same bytes as the strings would encode to)
@@ -158,7 +159,7 @@ export function stageDependenciesChecksums(
       paths,
       ...(ids ? { ids } : {}),
       ...(idsJson ? { idsJson } : {}),
-      masks: req.masks.map((mask, i) => ({ mask, paths: sortedByPath(perMask[r][i]) ? perMask[r][i] : perMask[r][i].sort(byPath) })),
+      masks: req.masks.map((mask, i) => ({ mask, paths: inOrder && listing instanceof RawListing && listing.bmpOnly() ? perMask[r][i] : sortedByPath(perMask[r][i]) ? perMask[r][i] : perMask[r][i].sort(byPath) })),
     };
   });
 }

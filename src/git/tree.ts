@@ -313,6 +313,14 @@ export class RawListing implements Listing {
   }
 
   private isUtf8?: boolean;
+  private isBmp?: boolean;
+
+  /** Valid UTF-8 without 4-byte sequences: no path holds a character above U+FFFF, so the listing's order (UTF-8
+   *  bytes) is also the order of JavaScript's string comparison (UTF-16 units). */
+  bmpOnly(): boolean {
+    this.isBmp ??= this.utf8() && [0xf0, 0xf1, 0xf2, 0xf3, 0xf4].every((b) => this.buf.indexOf(b) < 0);
+    return this.isBmp;
+  }
 
   /** Record i's "<mode> <oid>" (the header's fields with the type left out), decoded alone. */
   modeAndOid(i: number): string {

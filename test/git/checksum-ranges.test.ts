@@ -34,6 +34,9 @@ const PATHS = [
   "app/vendor/mod/x.go",
   "app/документы/файл.md",
   "app/日本/テスト.go",
+  // above U+FFFF and above U+E000: git's (UTF-8) order is not JavaScript's (UTF-16) for these two
+  "app/\u{1F600}.go",
+  "app/\uFF21.go",
   "app/{odd}/x",
   "lib/x.go",
   "scripts/root.sh",
