@@ -125,7 +125,7 @@ export function stageDependenciesChecksums(
         if (rel === undefined) continue;
         memo.start(rel);
         if (!selected()) continue;
-        if (l instanceof RawListing ? l.mode(i) === "040000" : l.entry(i).type === "tree") continue;
+        if (l instanceof RawListing ? l.isTree(i) : l.entry(i).type === "tree") continue;
         visit(rel, i);
       }
     }

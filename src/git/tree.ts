@@ -294,6 +294,14 @@ export class RawListing implements Listing {
     return this.isOrdered;
   }
 
+  /** Whether record i is a directory (mode 040000), read from its first bytes. */
+  isTree(i: number): boolean {
+    if (this.objects) return this.objects[i].type === "tree";
+    const b = this.buf;
+    const s = this.starts[i];
+    return b[s] === 0x30 && b[s + 1] === 0x34 && b[s + 2] === 0x30 && b[s + 3] === 0x30 && b[s + 4] === 0x30 && b[s + 5] === 0x30 && b[s + 6] === 0x20;
+  }
+
   /** Record i's mode field (a constant string for the common modes; nothing else decoded). */
   mode(i: number): string {
     if (this.objects) return this.objects[i].mode;
