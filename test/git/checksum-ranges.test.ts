@@ -37,6 +37,8 @@ const PATHS = [
   // above U+FFFF and above U+E000: git's (UTF-8) order is not JavaScript's (UTF-16) for these two
   "app/\u{1F600}.go",
   "app/\uFF21.go",
+  // a path longer than the short-field copy (and than a ustar name)
+  `app/long/${"d".repeat(150)}/${"e".repeat(120)}.go`,
   "app/{odd}/x",
   "lib/x.go",
   "scripts/root.sh",
