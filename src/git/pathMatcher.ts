@@ -198,21 +198,7 @@ export class PathMatcher implements Matcher {
     return this.relMatched(rel);
   }
 
-  /** relMatched() of a path checked with wellFormedPath. */
-  relMatchedWellFormed(rel: string): boolean {
-    const inc = this.include;
-    if (inc.length > 0) {
-      let any = false;
-      for (let i = 0; i < inc.length && !any; i++) any = inc[i].matchesWellFormed(rel);
-      if (!any) return false;
-    }
-    const exc = this.exclude;
-    for (let i = 0; i < exc.length; i++) if (exc[i].matchesWellFormed(rel)) return false;
-    return true;
-  }
-
-  /** Whether `rel` (relative to the base path) matches the includes and no exclude. */
-  relMatched(rel: string): boolean {
+  private relMatched(rel: string): boolean {
     if (this.include.length > 0 && !this.include.some((m) => m.matches(rel))) return false;
     return !this.exclude.some((m) => m.matches(rel));
   }
