@@ -140,11 +140,13 @@ export function stageDependenciesChecksums(
     }
   }
   const listing = entries instanceof ListingRange ? entries.listing : undefined;
+  // read in git's order, which is already JavaScript's unless a path holds characters above U+FFFF
+  const gitOrderIsOurs = listing instanceof RawListing && listing.bmpOnly();
+  const sorted = (list: string[]) => (gitOrderIsOurs || sortedByPath(list) ? list : list.sort(byPath));
   return requests.map((req, r) => {
     if (!active[r]) return { checksum: "", paths: [], masks: [] };
     const rels = matchedRel[r];
-    // read in git's order, which is already this one unless a path holds characters above U+FFFF
-    const inOrder = (listing instanceof RawListing && listing.bmpOnly()) || sortedByPath(rels);
+    const inOrder = gitOrderIsOurs || sortedByPath(rels);
     const order = rels.map((_, i) => i);
     if (!inOrder) order.sort((a, b) => byPath(rels[a], rels[b]));
     const paths = order.map((i) => rels[i]);
@@ -159,7 +161,7 @@ export function stageDependenciesChecksums(
       paths,
       ...(ids ? { ids } : {}),
       ...(idsJson ? { idsJson } : {}),
-      masks: req.masks.map((mask, i) => ({ mask, paths: inOrder && listing instanceof RawListing && listing.bmpOnly() ? perMask[r][i] : sortedByPath(perMask[r][i]) ? perMask[r][i] : perMask[r][i].sort(byPath) })),
+      masks: req.masks.map((mask, i) => ({ mask, paths: sorted(perMask[r][i]) })),
     };
   });
 }
