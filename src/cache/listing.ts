@@ -8,7 +8,7 @@
 
 import { UserError } from "../diagnostics.js";
 import { runGit, type GitRepo } from "../git/repo.js";
-import { arrayListing, compareGitPaths, encodeRecord, listingLowerBound, lsTreeRaw, parseListing, RawListing, type Listing, type TreeEntry } from "../git/tree.js";
+import { arrayListing, compareGitPaths, encodeRecord, listingLowerBound, lsTreeStreamed, parseListing, RawListing, type Listing, type TreeEntry } from "../git/tree.js";
 
 export { compareGitPaths };
 import { keyOf, type CacheStore } from "./store.js";
@@ -163,9 +163,10 @@ export async function cachedListTree(store: CacheStore, repo: GitRepo, commit: s
   }
   if (!result) {
     // git's bytes kept as one buffer, decoded where looked at, and stored as they are
-    const raw = await lsTreeRaw(repo, commit);
-    result = { tree, listing: RawListing.parse(raw) ?? arrayListing(parseListing(raw) ?? []), how: "ls-tree" };
-    store.put("listing", tree, raw);
+    // indexed and hashed as git writes it
+    const { buf: raw, listing, sha256 } = await lsTreeStreamed(repo, commit, { hash: true });
+    result = { tree, listing: listing ?? arrayListing(parseListing(raw) ?? []), how: "ls-tree" };
+    store.put("listing", tree, raw, sha256);
   }
   store.put("pointer", lastKey, tree);
   return result;

@@ -11,7 +11,7 @@ import { mappingScope, type GitMappingSpec } from "../git/mapping.js";
 import type { GitSource } from "./model.js";
 import { shortId } from "./digest.js";
 import type { ProjectCommit } from "../project/commit.js";
-import { stageDependenciesChecksum, updateStageDependencies, type DependenciesChecksum } from "../git/checksum.js";
+import { dependenciesJson, stageDependenciesChecksums, updateStageDependencies, type DependenciesChecksum } from "../git/checksum.js";
 import { cachedListTree, type CachedListing } from "../cache/listing.js";
 import { keyOf, type CacheStore } from "../cache/store.js";
 
@@ -91,24 +91,44 @@ export class GitSources {
    * with the changes between the two trees; else computed from the listing. Stored for the next plan.
    */
   async dependencies(source: GitSource, masks: readonly string[], label: string): Promise<DependenciesChecksum> {
+    return (await this.dependenciesOf(source, [{ masks, label }]))[0];
+  }
+
+  /** dependencies() of several stages of one mapping: those computed from the listing in one pass over it. */
+  async dependenciesOf(source: GitSource, requests: readonly { masks: readonly string[]; label: string }[]): Promise<DependenciesChecksum[]> {
     const spec = toSpec(source.mapping);
     // the plan keeps what it needs (checksum, paths); the object ids are for the cache only
     const lean = (d: DependenciesChecksum): DependenciesChecksum => ({ checksum: d.checksum, paths: d.paths, masks: d.masks });
-    if (!this.store || masks.length === 0) return lean(stageDependenciesChecksum(await this.scopedTree(source), spec, masks, label));
-    const repo = await this.repoOf(source);
-    await this.list(repo, source.commit);
-    const listing = await this.listings.get(`${repo.root}\0${source.commit}`)!;
-    const key = (tree: string) => keyOf(tree, spec.add, spec.includePaths, spec.excludePaths, masks, label);
-    const hit = readDependencies(this.store, key(listing.tree), masks);
-    if (hit) return lean(hit);
-    let sum: DependenciesChecksum | undefined;
-    if (listing.base) {
-      const prev = readDependencies(this.store, key(listing.base.tree), masks);
-      if (prev) sum = updateStageDependencies(prev, listing.base.changes, spec, masks, label);
+    const out: (DependenciesChecksum | undefined)[] = requests.map((r) => (r.masks.length === 0 ? { checksum: "", paths: [], masks: [] } : undefined));
+    const store = this.store;
+    let keyed: ((tree: string, r: number) => string) | undefined;
+    let listing: CachedListing | undefined;
+    if (store && out.includes(undefined)) {
+      const repo = await this.repoOf(source);
+      await this.list(repo, source.commit);
+      listing = await this.listings.get(`${repo.root}\0${source.commit}`)!;
+      keyed = (tree, r) => keyOf(tree, spec.add, spec.includePaths, spec.excludePaths, requests[r].masks, requests[r].label);
+      for (let r = 0; r < requests.length; r++) {
+        if (out[r]) continue;
+        out[r] = readDependencies(store, keyed(listing.tree, r), requests[r].masks);
+        if (out[r] || !listing.base) continue;
+        const prev = readDependencies(store, keyed(listing.base.tree, r), requests[r].masks);
+        if (prev) {
+          out[r] = updateStageDependencies(prev, listing.base.changes, spec, requests[r].masks, requests[r].label);
+          store.put("deps", keyed(listing.tree, r), JSON.stringify(out[r]));
+        }
+      }
     }
-    sum ??= stageDependenciesChecksum(await this.scopedTree(source), spec, masks, label);
-    this.store.put("deps", key(listing.tree), JSON.stringify(sum));
-    return lean(sum);
+    const missing = requests.map((_, r) => r).filter((r) => !out[r]);
+    if (missing.length) {
+      // the object ids are kept for the cache only
+      const sums = stageDependenciesChecksums(await this.scopedTree(source), spec, missing.map((r) => requests[r]), { ids: store ? "json" : false });
+      missing.forEach((r, k) => {
+        out[r] = sums[k];
+        if (store && keyed && listing) store.put("deps", keyed(listing.tree, r), dependenciesJson(sums[k]));
+      });
+    }
+    return out.map((d) => lean(d!));
   }
 
   /** The project's own repository at its commit (HEAD or the dev commit), or undefined when the project is not

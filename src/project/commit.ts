@@ -61,7 +61,7 @@ async function devCommit(repo: GitRepo, head: string): Promise<string> {
     if (head) await git(repo, ["read-tree", head], env, "reading HEAD into a private index");
     await git(repo, ["add", "-A", "--", "."], env, "adding the work tree to a private index");
     const tree = await git(repo, ["write-tree"], env, "writing the work tree");
-    const date = head ? await git(repo, ["show", "-s", "--format=%ct", head, "--"], {}, "reading the HEAD time") : "0";
+    const date = head ? String(await repo.commitTime(head)) : "0";
     const who = {
       GIT_AUTHOR_NAME: "stapel2docker",
       GIT_AUTHOR_EMAIL: "dev@stapel2docker",
