@@ -5,7 +5,7 @@
 //     (the CLI process, a recording `docker` first on its PATH) and `docker buildx bake` of the compiled files with
 //     everything in BuildKit's cache. Ratio bake / no-op: the median of the per-round ratios (wall and CPU; the
 //     bake's CPU is the docker client's alone, BuildKit runs in the daemon), registry requests of the no-op (its
-//     --report), docker processes it started;
+//     summary line), docker processes it started;
 //   - the incremental figure (runIncrementalBench): the same kind of project whose four user stages each sleep W s
 //     (standing in for real work), built once by us and once as conventional Dockerfiles (per image: `COPY . /app` of
 //     its folder, then the same four commands, all images in one `docker buildx bake --push`, BuildKit's cache
@@ -34,9 +34,9 @@ export interface NoopProjectResult {
   images: number;
   stages: number;
   firstBuildSeconds: number;
-  /** The no-op CLI run's registry requests (its --report), the most of any round. */
+  /** The no-op CLI run's registry requests (its summary line), the most of any round. */
   noopRegistryRequests: number;
-  /** Whether any no-op run started buildx (its --report). */
+  /** Whether any no-op run started buildx (the recording docker saw `docker buildx`). */
   noopBake: boolean;
   /** `docker` processes the no-op runs started (a recording docker first on their PATH). */
   noopDockerCalls: number;
@@ -131,6 +131,14 @@ function makeBenchProject(dir: string, images: number): void {
   git("commit", "-q", "-m", "bench");
 }
 
+/** The figures of a build's last output line ("N stage(s) built, M reused, K registry request(s), S s"). `--report`
+ *  is not used: it writes werf's report, which reads every stage's manifest (more requests than the build made). */
+export function buildSummary(what: string, stdout: string): { built: number; registryRequests: number } {
+  const m = /^(\d+) stage\(s\) built, \d+ reused, (\d+) registry request\(s\)/m.exec(stdout);
+  if (!m) throw new Error(`${what}: no summary line in its output:\n${stdout.slice(-2000)}`);
+  return { built: Number(m[1]), registryRequests: Number(m[2]) };
+}
+
 interface NoopSetup {
   result: NoopProjectResult;
   rows: BenchRow[];
@@ -146,7 +154,7 @@ async function setupNoop(label: string, key: string, dir: string, work: string, 
   const env = { ...process.env, XDG_CACHE_HOME: path.join(work, "cache"), STAPEL2DOCKER_LOCK_DIR: path.join(work, "locks") };
   log(`${label}: first build into ${repo}`);
   const first = await buildProject({ dir, repo, environ: {}, lockDir: env.STAPEL2DOCKER_LOCK_DIR, labelCacheDir: path.join(env.XDG_CACHE_HOME, "stapel2docker", "stage-labels"), finalTagCacheDir: path.join(env.XDG_CACHE_HOME, "stapel2docker", "final-tags"), buildOutput: "ignore", log: () => {} });
-  // the no-op runs: the CLI with a recording docker first on PATH, and its report
+  // the no-op runs: the CLI with a recording docker first on PATH
   const shim = path.join(work, `bin-${key}`);
   const calls = path.join(work, `docker-calls-${key}.log`);
   mkdirSync(shim, { recursive: true });
@@ -154,7 +162,6 @@ async function setupNoop(label: string, key: string, dir: string, work: string, 
   const real = execFileSync("bash", ["-c", "command -v docker"], { encoding: "utf8" }).trim();
   writeFileSync(path.join(shim, "docker"), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${calls}'\nexec '${real}' "$@"\n`);
   chmodSync(path.join(shim, "docker"), 0o755);
-  const report = path.join(work, `report-${key}.json`);
   const cliEnv = { ...env, PATH: `${shim}:${process.env.PATH ?? ""}` };
   const result: NoopProjectResult = {
     project: label,
@@ -181,12 +188,13 @@ async function setupNoop(label: string, key: string, dir: string, work: string, 
     {
       name: noopName,
       measure: async (): Promise<Sample> => {
-        const { stdout: _, ...s } = await measureCommand(process.execPath, [CLI, "build", "--dir", dir, "--repo", repo, "--report", report], dir, { env: cliEnv });
-        const rep = JSON.parse(readFileSync(report, "utf8")) as { registryRequests: number; bake: boolean; built: number };
+        const { stdout, ...s } = await measureCommand(process.execPath, [CLI, "build", "--dir", dir, "--repo", repo], dir, { env: cliEnv, keepStdout: true });
+        const rep = buildSummary(noopName, stdout);
         if (rep.built !== 0) throw new Error(`${noopName}: ${rep.built} stage(s) built`);
         result.noopRegistryRequests = Math.max(result.noopRegistryRequests, rep.registryRequests);
-        result.noopBake ||= rep.bake;
-        result.noopDockerCalls = readFileSync(calls, "utf8").split("\n").filter((l) => l !== "").length;
+        const dockerCalls = readFileSync(calls, "utf8").split("\n").filter((l) => l !== "");
+        result.noopBake ||= dockerCalls.some((l) => l.startsWith("buildx"));
+        result.noopDockerCalls = dockerCalls.length;
         return { ...s, info: { requests: rep.registryRequests, docker: result.noopDockerCalls } };
       },
     },
@@ -194,8 +202,8 @@ async function setupNoop(label: string, key: string, dir: string, work: string, 
       // the same without the no-op cache: planned, resolved, final tags proved (still one registry request)
       name: fullName,
       measure: async (): Promise<Sample> => {
-        const { stdout: _, ...s } = await measureCommand(process.execPath, [CLI, "build", "--dir", dir, "--repo", repo, "--report", report], dir, { env: { ...cliEnv, STAPEL2DOCKER_NO_NOOP_CACHE: "1" } });
-        const rep = JSON.parse(readFileSync(report, "utf8")) as { registryRequests: number; built: number };
+        const { stdout, ...s } = await measureCommand(process.execPath, [CLI, "build", "--dir", dir, "--repo", repo], dir, { env: { ...cliEnv, STAPEL2DOCKER_NO_NOOP_CACHE: "1" }, keepStdout: true });
+        const rep = buildSummary(fullName, stdout);
         if (rep.built !== 0) throw new Error(`${fullName}: ${rep.built} stage(s) built`);
         return { ...s, info: { requests: rep.registryRequests } };
       },

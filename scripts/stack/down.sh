@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Stops what up.sh started (the registry and dockerd, by the pids it recorded).
+# Stops what up.sh started (the registries and dockerd, by the pids it recorded).
 #   down.sh             stop the daemons; packages, images and the registry's storage stay.
 #   down.sh --purge     also remove what the stack and the tests made: in dockerd (while it still runs, and only a
 #                       dockerd this stack started): the stack's images (stapel2docker/*), images of the local
 #                       registry and of introspection, stapel2docker-* volumes and the build cache; then the state
 #                       dir (registry data, logs, apt cache, ansible rootfs) and the temp folders tests leave in
 #                       /tmp (s2d-*, stapel2docker-*). Debian packages stay (docs/stack.md says how to remove them).
-#   down.sh --hosts     stop only dockerd b and c (up.sh --hosts); the default daemon and the registry keep running.
+#   down.sh --hosts     stop only dockerd b and c and the BuildKit proxy of s2d-remote (up.sh --hosts); the default daemon and the registry keep running.
 #   --dry-run           print what would be stopped and removed; change nothing.
 # `npm run stack:down` runs `down.sh --purge`.
 set -euo pipefail
@@ -57,7 +57,7 @@ purge_engine() {
   fi
   local images volumes n
   images="$(docker image ls --format '{{.Repository}}:{{.Tag}}' \
-    | grep -E '^(stapel2docker/|stapel2docker-introspect|127\.0\.0\.1:5000/)' | grep -v ':<none>$' || true)"
+    | grep -E '^(stapel2docker/|stapel2docker-introspect|127\.0\.0\.1:500[01]/)' | grep -v ':<none>$' || true)"
   n="$(printf '%s' "$images" | grep -c . || true)"
   if [ "$n" -gt 0 ]; then
     act "remove $n image(s): $(echo $images | cut -c1-300)" bash -c 'xargs -r docker image rm -f >/dev/null' <<<"$images"
@@ -74,12 +74,20 @@ purge_engine() {
 }
 
 if [ "$PURGE" = 1 ] && [ "$HOSTS" = 0 ]; then purge_engine; fi
+stop buildkit-proxy "$STACK_RUN/buildkit-proxy.pid" node
 for host in b c; do stop "dockerd-$host" "$STACK_RUN/dockerd-$host.pid" dockerd; done
 # --hosts: only the extra build hosts of `up.sh --hosts` (the default daemon and the registry keep running)
 [ "$HOSTS" = 1 ] && exit 0
 stop registry "$STACK_RUN/registry.pid" docker-registry
+stop registry2 "$STACK_RUN/registry2.pid" docker-registry
 stop dockerd "$STACK_RUN/dockerd.pid" dockerd
 if [ "$PURGE" = 1 ]; then
+  # the buildx builder of up.sh --hosts (remote-builder.sh), when it is this state dir's
+  endpoint="$(docker buildx inspect s2d-remote 2>/dev/null | awk '$1=="Endpoint:"{print $2; exit}' || true)"
+  if [ "$endpoint" = "unix://$STACK_RUN/buildkit-c.sock" ]; then
+    act "remove the buildx builder s2d-remote" bash -c 'docker buildx rm s2d-remote >/dev/null 2>&1 || true'
+    [ "$DRY" = 1 ] || say builder "removed s2d-remote"
+  fi
   if [ -d "$STACK_STATE" ]; then
     size="$(du -sh "$STACK_STATE" 2>/dev/null | cut -f1)"
     act "remove $STACK_STATE ($size)" rm -rf "$STACK_STATE"

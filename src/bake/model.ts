@@ -25,6 +25,8 @@ export interface BakeTarget {
 }
 
 export interface BakeFile {
+  /** Bake variables (`${NAME}` in the targets' strings), each overridden by the environment variable NAME. */
+  variable?: Record<string, { default: string }>;
   group: { default: { targets: string[] } };
   target: Record<string, BakeTarget>;
 }

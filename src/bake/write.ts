@@ -5,6 +5,15 @@ import { writeFile } from "node:fs/promises";
 import type { Dockerfile } from "../dockerfile/model.js";
 import type { BakeFile, BakeTarget } from "./model.js";
 
+/** The build stage (and bake target) of build stage `name` for one platform: `<name>--<os>-<arch>[-<variant>]`, the
+ *  platform as BuildKit normalizes it (its TARGETOS/TARGETARCH/TARGETVARIANT pick the stage): linux/arm is
+ *  linux/arm/v7, linux/arm64/v8 is linux/arm64, linux/amd64/v1 is linux/amd64. */
+export function platformStageName(name: string, platform: string): string {
+  const [os, arch, variant] = platform.split("/");
+  const v = arch === "arm" ? (variant ?? "v7") : (arch === "arm64" && variant === "v8") || (arch === "amd64" && variant === "v1") ? undefined : variant;
+  return `${name}--${[os, arch, ...(v ? [v] : [])].join("-")}`;
+}
+
 function sorted(r: Record<string, string> | undefined): Record<string, string> | undefined {
   if (!r || Object.keys(r).length === 0) return undefined;
   return Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]]));
@@ -32,9 +41,10 @@ export function bakeTarget(t: BakeTarget): BakeTarget {
 
 /** A bake file of these targets in their order (callers give a deterministic one); the default group is
  *  `defaults`, else every target. */
-export function bakeFile(targets: Record<string, BakeTarget>, defaults?: string[]): BakeFile {
+export function bakeFile(targets: Record<string, BakeTarget>, defaults?: string[], variables?: Record<string, string>): BakeFile {
   const names = Object.keys(targets);
   return {
+    ...(variables && Object.keys(variables).length ? { variable: Object.fromEntries(Object.keys(variables).sort().map((k) => [k, { default: variables[k] }])) } : {}),
     group: { default: { targets: defaults ? [...defaults] : names } },
     target: Object.fromEntries(names.map((n) => [n, bakeTarget(targets[n])])),
   };
@@ -72,6 +82,8 @@ export function targetContexts(df: Dockerfile, target: string): Record<string, s
     seen.add(name);
     Object.assign(out, s.contexts ?? {});
     if (s.base.kind === "stage") visit(s.base.name);
+    // a stage of each platform picked by the platform being built: each one's contexts
+    if (s.base.kind === "platform") for (const p of s.base.platforms) visit(platformStageName(s.base.prefix, p));
     for (const i of s.instructions) {
       if (i.kind === "copy" && i.from !== undefined) visit(i.from);
       if (i.kind === "run") for (const m of i.mounts) if (m.type === "bind" && m.from !== undefined) visit(m.from);

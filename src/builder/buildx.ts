@@ -27,7 +27,13 @@ export function transientRegistryFailure(output: string): boolean {
   return /unexpected status from (HEAD|GET|POST|PUT|PATCH) request to [^\n]*: 5\d\d|received unexpected HTTP status: 5\d\d|: 50[234] (Bad Gateway|Service Unavailable|Gateway Timeout)|connection reset by peer/.test(output);
 }
 
-/** Runs buildx (again, after a transient registry failure); a failure's hint shows its last output lines
+/** buildx 0.13 crashes (a nil progress writer in `driver.Boot`) when a builder of a non-docker driver does not answer
+ *  its status check while a failing bake is being cancelled: its output is the panic, not the build's error. */
+export function buildxBootPanic(output: string): boolean {
+  return /^panic: /m.test(output) && /github\.com\/docker\/buildx\/driver\.Boot\(/.test(output);
+}
+
+/** Runs buildx (again, after a transient registry failure or buildx's crash in driver.Boot); a failure's hint shows its last output lines
  *  (`lastOutput()` when given: what tells why a rawjson stream failed, see src/builder/progress.ts; else the raw
  *  text). */
 export async function runBuildx(
@@ -53,8 +59,10 @@ export async function runBuildx(
     if (r.error) throw new UserError({ message: `cannot run ${cmd}: ${r.error.message}`, hint: "install Docker with the buildx plugin (see docs/stack.md)" });
     if (r.code === 0) return;
     if (lastOutput) tail = lastOutput().slice(-4000);
-    if (!r.signal && attempt < BAKE_ATTEMPTS && transientRegistryFailure(tail)) {
-      (log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`the registry failed during the bake (${tail.trimEnd().split("\n").pop()?.slice(0, 200)}); running it again (${attempt + 1}/${BAKE_ATTEMPTS})`);
+    const panicked = buildxBootPanic(tail);
+    if (!r.signal && attempt < BAKE_ATTEMPTS && (transientRegistryFailure(tail) || panicked)) {
+      const why = panicked ? "buildx crashed starting the builder (driver.Boot), which hides the build's own error" : `the registry failed during the bake (${tail.trimEnd().split("\n").pop()?.slice(0, 200)})`;
+      (log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`${why}; running it again (${attempt + 1}/${BAKE_ATTEMPTS})`);
       await new Promise((res) => setTimeout(res, 500 * attempt));
       continue;
     }

@@ -36,8 +36,8 @@ import { buildTimeSources, dependencyValues, type DependencyValues } from "./dep
 import { dependencySources } from "../emit/dependencies.js";
 import { writeSecretValues } from "../emit/secrets.js";
 import { localToolchain, resolveToolchain } from "../toolchain/image.js";
-import { builderArgs } from "./builders.js";
-import { fillCacheRepos, normalizeRepo, takeFromOtherRepos, type OtherRepos } from "../storage/repos.js";
+import { baseImageResolver, builderArgs } from "./builders.js";
+import { fillCacheRepos, findInOtherRepos, normalizeRepo, takeFromOtherRepos, type OtherRepos } from "../storage/repos.js";
 import { makeRecords, writeRecords } from "../cleanup/records.js";
 import { StageVanished, vanishedStages } from "../storage/vanished.js";
 import { attachPerPlatform, multiPlatformDigest, otherGroups, planPerPlatform, platformGroups } from "../plan/platforms.js";
@@ -124,8 +124,17 @@ async function listRegistry(client: RegistryClient, repo: string, into?: Registr
   return into;
 }
 
+/** The options with the base images' resolver of the builder (src/builder/builders.ts), when none is given; the
+ *  registry client is the build's, so its requests are counted. */
+function withBaseImages(opts: BuildOptions): BuildOptions {
+  if (opts.baseImages) return opts;
+  const client = opts.client ?? new RegistryClient();
+  return { ...opts, client, baseImages: baseImageResolver(opts.builder, client) };
+}
+
 /** What a build would do now (nothing is built or locked): the registry is listed and the chains resolved. */
 export async function planBuild(opts: BuildOptions): Promise<BuildPlan> {
+  opts = withBaseImages(opts);
   const plan = opts.plan ?? (await planProject({ ...opts, images: opts.images }));
   const repo = repoOf(plan.project, opts.repo);
   const client = opts.client ?? new RegistryClient();
@@ -133,19 +142,24 @@ export async function planBuild(opts: BuildOptions): Promise<BuildPlan> {
   const finalRepo = opts.finalRepo !== undefined ? normalizeRepo(opts.finalRepo, "--final-repo") : repo;
   const tagged = opts.dependencySources ?? dependencySources(plan);
   const planned = await planPerPlatform({ ...opts, images: opts.images }, plan, planProject);
+  // --cache-repo, --secondary-repo: the stages the build would copy from them, shown as reused (copied from)
+  const others = otherRepos(opts);
+  const copied = new Map<string, string>();
+  const repos = others ? { ...(others.cache.length ? { cacheRepos: [...others.cache] } : {}), ...(others.secondary.length ? { secondaryRepos: [...others.secondary] } : {}) } : {};
+  const resolveFor = (p: Plan) => resolve(p, repo, client, listing, labelCacheOf(opts), peekFrom(p, client, others, copied), copied);
   if (planned.length === 0) {
-    const { chains, dockerfiles } = await resolve(plan, repo, client, listing, labelCacheOf(opts));
-    return makeBuildPlan(repo, chains, dockerfiles, opts.addTags ?? [], tagged, finalRepo);
+    const { chains, dockerfiles } = await resolveFor(plan);
+    return { ...makeBuildPlan(repo, chains, dockerfiles, opts.addTags ?? [], tagged, finalRepo, copied), ...repos };
   }
   // images of several platforms: each platform's stages (src/plan/platforms.ts); the final tags, an index over them
   const multi = new Set(planned.flatMap((g) => g.group.images));
   const nameOf = (n: string) => (n === "" ? "~" : n);
-  const out: BuildPlan = { repo, images: [], build: [] };
+  const out: BuildPlan = { repo, ...repos, images: [], build: [] };
   // the other images by their platform, with what they need for it (as buildPlatforms builds them)
   for (const g of otherGroups(plan, multi)) {
     const gp = await planProject({ ...opts, images: g.images, platform: g.platform, forcePlatform: true });
-    const r = await resolve(gp, repo, client, listing, labelCacheOf(opts));
-    for (const i of makeBuildPlan(repo, r.chains, r.dockerfiles, opts.addTags ?? [], tagged, finalRepo).images) {
+    const r = await resolveFor(gp);
+    for (const i of makeBuildPlan(repo, r.chains, r.dockerfiles, opts.addTags ?? [], tagged, finalRepo, copied).images) {
       if (multi.has(i.image) || out.images.some((x) => x.image === i.image)) continue;
       out.images.push(i);
       for (const s of i.stages) if (s.action === "build" && !out.build.includes(s.digest)) out.build.push(s.digest);
@@ -154,8 +168,8 @@ export async function planBuild(opts: BuildOptions): Promise<BuildPlan> {
   attachPerPlatform(plan, planned);
   for (const { variants } of planned) {
     for (const v of variants) {
-      const r = await resolve(v.plan, repo, client, listing, labelCacheOf(opts));
-      const p = makeBuildPlan(repo, r.chains, r.dockerfiles, [], new Set(), finalRepo);
+      const r = await resolveFor(v.plan);
+      const p = makeBuildPlan(repo, r.chains, r.dockerfiles, [], new Set(), finalRepo, copied);
       for (const i of p.images) {
         const stapel = plan.images.find((x) => nameOf(x.name) === i.image);
         const df = plan.dockerfileImages.find((x) => x.image.name === i.image);
@@ -185,6 +199,7 @@ function finalTagCacheOf(opts: BuildOptions): FinalTagCache | undefined {
 /** Builds the project's images; see the file comment. A stored stage chosen for reuse that disappears before it
  *  is used (deleted by a `cleanup` running meanwhile) is built again: the build starts over, at most twice. */
 export async function buildProject(opts: BuildOptions): Promise<BuildReport> {
+  opts = withBaseImages(opts);
   if (!opts.platformPass) {
     const plan = opts.plan ?? (await planProject({ ...opts, images: opts.images }));
     return platformGroups(plan).length ? buildPlatforms({ ...opts, plan }) : buildRetrying({ ...opts, plan });
@@ -391,12 +406,13 @@ async function resolve(
   listing: RegistryListing,
   labelCache?: LabelCache,
   take?: (list: string[]) => Promise<string[]>,
+  tagRepos?: ReadonlyMap<string, string>,
 ): Promise<{ chains: ImageChain[]; dockerfiles: DockerfileState[] }> {
   // stages the primary repo lacks are copied in from the cache and secondary repos first
   if (take) for (const t of await take([...listing.tags])) listing.tags.add(t);
   const tags = indexStageTags(listing.tags);
   const dockerfiles = plan.dockerfileImages.map((d) => ({ plan: d, stored: tags.get(d.digest)?.[0] }));
-  return { chains: await new Resolver({ plan, repo, client, tags, labelCache }).resolveAll(), dockerfiles };
+  return { chains: await new Resolver({ plan, repo, client, tags, labelCache, ...(tagRepos?.size ? { tagRepos } : {}) }).resolveAll(), dockerfiles };
 }
 
 /** The cache and secondary repos of the options, normalized; undefined when there are none. */
@@ -408,8 +424,24 @@ function otherRepos(opts: BuildOptions): OtherRepos | undefined {
 
 /** Copies the plan's stages that the primary repo lacks from the cache and secondary repos (src/storage/repos.ts). */
 function takeFrom(plan: Plan, repo: string, client: RegistryClient, repos: OtherRepos, opts: BuildOptions, log: (l: string) => void) {
-  const digests = new Set([...plan.images.flatMap((i) => i.stages.map((st) => st.digest)), ...plan.dockerfileImages.map((d) => d.digest)]);
+  const digests = planDigests(plan);
   return (list: string[]) => takeFromOtherRepos({ client, primary: repo, primaryTags: list, digests, repos, docker: opts.docker, log });
+}
+
+function planDigests(plan: Plan): Set<string> {
+  return new Set([...plan.images.flatMap((i) => i.stages.map((st) => st.digest)), ...plan.dockerfileImages.map((d) => d.digest)]);
+}
+
+/** build --print: the stages takeFrom would copy from the cache and secondary repos, listed as if copied (nothing is
+ *  copied); `copied` gets tag → the repo they come from. */
+function peekFrom(plan: Plan, client: RegistryClient, repos: OtherRepos | undefined, copied: Map<string, string>) {
+  if (!repos) return undefined;
+  const digests = planDigests(plan);
+  return async (list: string[]) => {
+    const found = await findInOtherRepos({ client, primaryTags: list, digests, repos });
+    for (const [t, r] of found) copied.set(t, r);
+    return [...found.keys()];
+  };
 }
 
 function missing(chains: ImageChain[], dockerfiles: DockerfileState[] = []): Set<string> {
@@ -586,7 +618,8 @@ async function withSsh<T>(specs: SshAgentSpec[], keys: string[], fn: (ssh: SshAg
  * planned, resolved and built on its own (its own digests, its own `<digest>-<ms>` tags, a bake for that platform
  * alone), so a build of fewer platforms reuses the stages of the platforms it shares with an earlier one; then the
  * final tags are written as an image index over the platforms' last stages, named by `multiPlatformDigest`. The
- * other images (one platform or none, Dockerfile images) are built first, as always. No no-op cache entry is made.
+ * other images (one platform or none, Dockerfile images) are built first, as always. A build that built nothing
+ * records the no-op cache's entry (its final indexes proved by their platforms' last stages).
  */
 async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<BuildReport> {
   const t0 = performance.now();
@@ -603,7 +636,12 @@ async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<Buil
   if (opts.toolchain === undefined) await localToolchain(undefined, [...new Set(planned.flatMap((g) => g.group.platforms))]);
   const nameOf = (n: string) => (n === "" ? "~" : n);
   const multi = new Set(planned.flatMap((g) => g.group.images));
-  const base = { ...opts, client, onFinished: undefined, plan: undefined };
+  // the final tags every pass writes (or finds in place), for the no-op cache's entry
+  const jobs: FinalTagJob[] = [];
+  const collect = async (info: { finalTags: readonly FinalTagJob[] }) => {
+    jobs.push(...info.finalTags);
+  };
+  const base = { ...opts, client, onFinished: opts.onFinished ? collect : undefined, plan: undefined };
   const reports: BuildReport[] = [];
   // the other images, by their platform (one or none): each built with what it needs for that platform (an image
   // of several platforms that one of them is built on, for its platform only), as werf builds an image's tree
@@ -681,13 +719,14 @@ async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<Buil
         await writeIndexTags(client, repo, last, tags, `${repo}:${image.slug}-${digest}`, opts.docker);
         for (const t of tags) await cache?.set(t, src);
       }
+      for (const t of tags) jobs.push({ src, tag: t, digest });
     }
     images.push({ image: name, configType: list[0].report.configType, final: list[0].report.final, digest, tags, stages, platforms });
   }
   await writeRecords(client, repo, makeRecords(plan, repo, images), listed).catch((e: unknown) => {
     log(`warning: the build records could not be written (${e instanceof Error ? e.message.split("\n")[0] : String(e)}): cleanup cannot keep these images by their commit`);
   });
-  return {
+  const report: BuildReport = {
     repo,
     images,
     built: reports.reduce((n, r) => n + r.built, 0),
@@ -695,5 +734,9 @@ async function buildPlatforms(opts: BuildOptions & { plan: Plan }): Promise<Buil
     registryRequests: client.requestCount,
     seconds: sec(performance.now() - t0),
   };
+  // the no-op cache's entry (src/builder/noop-cache.ts): recorded by a build that built nothing, so the next one is a
+  // single tag listing
+  await opts.onFinished?.({ plan, listed, report, finalTags: jobs });
+  return report;
 }
 

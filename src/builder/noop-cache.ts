@@ -6,7 +6,7 @@
 // The key (sha256 of all of it; an entry is used only for the same key):
 //   - the version of stapel2docker and the modification times of its result-deciding modules (a rebuilt tool is
 //     another key);
-//   - the command's options: project dir, --config, --env, --strict-env, IMAGE args, --repo, --toolchain, and the
+//   - the command's options: project dir, --config, --env, --strict-env, IMAGE args, --repo, --toolchain, --platform, --builder (or BUILDX_BUILDER), and the
 //     content of the --giterminism-config file;
 //   - `git status --porcelain=v2 --branch --untracked-files=all` of the project's repository: the HEAD commit
 //     (werf.yaml, .werf/ and every git mapping are read from it) and every work-tree change (the warnings about
@@ -31,10 +31,10 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { run } from "../process/run.js";
+import { keyStatus } from "./noop-status.js";
 import { RegistryClient } from "../registry/index.js";
 import { httpFetch } from "../registry/http-fetch.js";
-import { indexStageTags } from "../storage/tags.js";
+import { indexStageTags, parseStageTag } from "../storage/tags.js";
 import { repoOf } from "../plan/names.js";
 import { VERSION } from "../version.js";
 import type { Plan } from "../plan/model.js";
@@ -50,6 +50,10 @@ export interface NoopInput {
   images: string[];
   repo: string;
   toolchain?: string;
+  /** --builder; BUILDX_BUILDER is read from the environment when it is not given. */
+  builder?: string;
+  /** --platform (parsed: the list as the build takes it). */
+  platform?: string[];
 }
 
 interface Entry {
@@ -124,11 +128,10 @@ const keys = new Map<string, Promise<string | undefined>>();
 
 async function computeKey(input: NoopInput): Promise<string | undefined> {
   const dir = path.resolve(input.dir);
-  // GIT_OPTIONAL_LOCKS=0: no index refresh (and no index.lock) behind the user's back
-  const status = await run("git", ["-c", "core.quotePath=false", "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all"], {
-    cwd: dir,
-    env: { ...process.env, GIT_OPTIONAL_LOCKS: "0" },
-  });
+  const status = await keyStatus(dir);
+  // a no-op build runs no builder, but a build on another builder is keyed apart all the same (its first no-op is
+  // proved in full)
+  const builder = input.builder || process.env.BUILDX_BUILDER || undefined;
   if (status.code !== 0 || !/^# branch\.oid [0-9a-f]{40,64}\0/m.test(status.stdout)) return undefined;
   let giterminism: string | null = null;
   if (input.giterminismConfig !== undefined) {
@@ -149,6 +152,9 @@ async function computeKey(input: NoopInput): Promise<string | undefined> {
     images: input.images,
     repo: input.repo,
     toolchain: input.toolchain ?? null,
+    // (left out when not given: the keys of builds without them stay as they were)
+    ...(input.platform?.length ? { platform: input.platform } : {}),
+    ...(builder ? { builder } : {}),
     status: createHash("sha256").update(status.stdout).digest("hex"),
   };
   return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
@@ -195,11 +201,22 @@ export class NoopCache {
       const now = (index.get(digest) ?? []).map((s) => s.tag);
       if (now.length !== tags.length || now.some((t, i) => t !== tags[i])) return undefined;
     }
+    const repo = entry.report.repo;
     for (const [tag, src] of Object.entries(entry.finalTags)) {
       if (!listed.has(tag.slice(tag.lastIndexOf(":") + 1))) return undefined;
+      if (src.includes(",")) {
+        // an image of several platforms: its final tag is an index over the platforms' last stages, each the one
+        // stage tag of its digest
+        for (const ref of src.split(",")) {
+          const stage = ref.startsWith(`${repo}:`) ? parseStageTag(ref.slice(repo.length + 1)) : undefined;
+          const stored = stage ? entry.digests[stage.digest] : undefined;
+          if (!stored || stored.length !== 1 || `${repo}:${stored[0]}` !== ref) return undefined;
+        }
+        continue;
+      }
       const digest = /-([0-9a-f]{56,64})$/.exec(tag)?.[1];
       const stored = digest ? entry.digests[digest] : undefined;
-      if (!stored || stored.length !== 1 || `${entry.report.repo}:${stored[0]}` !== src) return undefined;
+      if (!stored || stored.length !== 1 || `${repo}:${stored[0]}` !== src) return undefined;
     }
     for (const w of entry.warnings) warn(w);
     const report = entry.report;

@@ -233,10 +233,44 @@ function readEntry(store: CacheStore, tree: string, spec: GitMappingSpec, masks:
 }
 
 /**
- * The stageDependencies checksum of `masks` over the mapping's files at `tree`: stored for this tree; else the one
- * stored for `base.tree` updated with `base.changes` (the diff between the two trees); else `compute()`. What was
- * not stored is stored. Returns the plan's view (checksum, paths, each mask's paths).
+ * The stageDependencies checksum of `masks` over the mapping's files at `tree` from the cache: the one stored for this
+ * tree; else the one stored for `base.tree` updated with `base.changes` (the diff between the two trees), stored. The
+ * plan's view (checksum, paths, each mask's paths), or undefined (then computed and given to storeDependencies).
  */
+export function findDependencies(
+  store: CacheStore,
+  tree: string,
+  base: { tree: string; changes: readonly PathChange[] } | undefined,
+  spec: GitMappingSpec,
+  masks: readonly string[],
+  label: string,
+): DependenciesChecksum | undefined {
+  const key = keyFor(tree, spec, masks, label);
+  const hit = readEntry(store, tree, spec, masks, label);
+  if (hit) {
+    depsCounts.cache++;
+    return view(hit.entry, masks);
+  }
+  const prev = base ? readEntry(store, base.tree, spec, masks, label) : undefined;
+  if (!prev) return undefined;
+  const updated = update(store, key, prev.entry, base!.changes, spec, masks, label);
+  if (updated) {
+    depsCounts.updated++;
+    return updated;
+  }
+  // nothing the mapping selects changed: the same bytes, named by the tree that holds them
+  depsCounts.unchanged++;
+  store.put(KIND, key, JSON.stringify({ checksum: prev.entry.checksum, n: 0, masks: [...masks], stream: 0, alias: prev.tree } satisfies Header) + "\n");
+  return view(prev.entry, masks);
+}
+
+/** Stores a checksum computed from the listing (with its `ids`) for `tree`. */
+export function storeDependencies(store: CacheStore, tree: string, spec: GitMappingSpec, masks: readonly string[], label: string, sum: DependenciesChecksum): void {
+  depsCounts.computed++;
+  storeComputed(store, keyFor(tree, spec, masks, label), masks, sum);
+}
+
+/** findDependencies, else `compute()` stored. */
 export async function cachedDependencies(
   store: CacheStore,
   tree: string,
@@ -246,26 +280,9 @@ export async function cachedDependencies(
   label: string,
   compute: () => Promise<DependenciesChecksum>,
 ): Promise<DependenciesChecksum> {
-  const key = keyFor(tree, spec, masks, label);
-  const hit = readEntry(store, tree, spec, masks, label);
-  if (hit) {
-    depsCounts.cache++;
-    return view(hit.entry, masks);
-  }
-  const prev = base ? readEntry(store, base.tree, spec, masks, label) : undefined;
-  if (prev) {
-    const updated = update(store, key, prev.entry, base!.changes, spec, masks, label);
-    if (updated) {
-      depsCounts.updated++;
-      return updated;
-    }
-    // nothing the mapping selects changed: the same bytes, named by the tree that holds them
-    depsCounts.unchanged++;
-    store.put(KIND, key, JSON.stringify({ checksum: prev.entry.checksum, n: 0, masks: [...masks], stream: 0, alias: prev.tree } satisfies Header) + "\n");
-    return view(prev.entry, masks);
-  }
+  const found = findDependencies(store, tree, base, spec, masks, label);
+  if (found) return found;
   const sum = await compute();
-  depsCounts.computed++;
-  storeComputed(store, key, masks, sum);
+  storeDependencies(store, tree, spec, masks, label, sum);
   return { checksum: sum.checksum, paths: sum.paths, masks: sum.masks };
 }

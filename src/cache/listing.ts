@@ -8,7 +8,7 @@
 
 import { UserError } from "../diagnostics.js";
 import { runGit, type GitRepo } from "../git/repo.js";
-import { arrayListing, compareGitPaths, encodeRecord, listingLowerBound, lsTreeRaw, parseListing, RawListing, type Listing, type TreeEntry } from "../git/tree.js";
+import { arrayListing, compareGitPaths, encodeRecord, listingLowerBound, lsTreeStreamed, parseListing, RawListing, type Listing, type TreeEntry } from "../git/tree.js";
 
 export { compareGitPaths };
 import { keyOf, type CacheStore } from "./store.js";
@@ -173,9 +173,10 @@ export async function cachedTreeChanges(store: CacheStore, repo: GitRepo, commit
   const lastKey = keyOf("last-tree", repo.root);
   const last = store.get("pointer", lastKey)?.toString("utf8");
   const listed = async (): Promise<Listing> => {
-    const raw = await lsTreeRaw(repo, commit);
-    store.put("listing", id, raw);
-    return RawListing.parse(raw) ?? arrayListing(parseListing(raw) ?? []);
+    // indexed and hashed as git writes it
+    const { buf: raw, listing, sha256 } = await lsTreeStreamed(repo, commit, { hash: true });
+    store.put("listing", id, raw, sha256);
+    return listing ?? arrayListing(parseListing(raw) ?? []);
   };
   const once = (f: () => Promise<Listing>) => {
     let p: Promise<Listing> | undefined;

@@ -147,20 +147,22 @@ export class CacheStore {
     return payload;
   }
 
-  /** Stores `payload` for `kind`/`key` (temp file + rename). Failures (read-only or full disk) turn the cache off
+  /** Stores `payload` for `kind`/`key` (temp file + rename); `payloadSha256`: its sha256 (hex) when the caller
+   *  already has it. Failures (read-only or full disk) turn the cache off
    *  for this process: a cache never fails the command. */
-  put(kind: string, key: string, payload: Buffer | string | readonly Buffer[]): void {
+  put(kind: string, key: string, payload: Buffer | string | readonly Buffer[], payloadSha256?: string): void {
     if (this.broken) return;
     // pieces are hashed and written one after another: a big payload is never copied into one buffer
     const pieces = typeof payload === "string" ? [Buffer.from(payload, "utf8")] : Buffer.isBuffer(payload) ? [payload] : payload;
     const file = this.file(kind, key);
-    const hash = createHash("sha256");
+    // the payload's sha256 may come with it (a listing hashed as git wrote it)
+    const hash = payloadSha256 === undefined ? createHash("sha256") : undefined;
     let length = 0;
     for (const piece of pieces) {
-      hash.update(piece);
+      hash?.update(piece);
       length += piece.length;
     }
-    const header = JSON.stringify({ key: this.fullKey(kind, key), length, sha256: hash.digest("hex") }) + "\n";
+    const header = JSON.stringify({ key: this.fullKey(kind, key), length, sha256: hash ? hash.digest("hex") : payloadSha256 }) + "\n";
     const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 }); // private: entries hold the repositories' files

@@ -24,19 +24,21 @@ export function registerCompile(program: Command): void {
       .option("--repo <REPO>", "repository of the final tags (default: the project name)")
       .option("--tag <T>", "an extra tag <repo>:T per final image; {image} is replaced by the image's name (repeatable)",
         (v: string, prev: string[]) => [...prev, v], [] as string[])
-      .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel)")
+      .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel); default: this machine's, pinned by digest in --repo, or without --repo the local image `toolchain --import` makes")
       .option("--platform <LIST>", "target platforms of every image, e.g. linux/amd64,linux/arm64 (over werf.yaml's)", parsePlatforms),
   ).action(async (images: string[], opts: CompileCliOptions) => {
-    const [{ planProject }, { emitProject }] = await Promise.all([import("../plan/plan.js"), import("../emit/index.js")]);
-    const plan = await planProject({ ...renderOptions(opts), images, toolchain: opts.toolchain, ...(opts.platform ? { platform: opts.platform } : {}) });
+    const [{ planProject }, { emitProject }, { planForCompile }] = await Promise.all([import("../plan/plan.js"), import("../emit/index.js"), import("../emit/platforms.js")]);
+    const planOpts = { ...renderOptions(opts), images, toolchain: opts.toolchain, ...(opts.platform ? { platform: opts.platform } : {}) };
+    // images of several platforms: planned per platform, as build builds them (src/emit/platforms.ts)
+    const { plan, platforms: planned } = await planForCompile(planOpts, planProject);
     for (const w of plan.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
-    await pinToolchain(plan, opts);
+    const localToolchain = await pinToolchain(plan, opts, planned.map((g) => g.variants.map((v) => v.plan)).flat());
     if (plan.images.length + plan.dockerfileImages.length === 0) {
       process.stdout.write("nothing to compile: no images\n");
       return;
     }
     const out = opts.out !== undefined ? path.resolve(opts.out) : path.join(plan.dir, ".stapel2docker");
-    const result = await emitProject(plan, { out, repo: opts.repo, tags: opts.tag });
+    const result = await emitProject(plan, { out, repo: opts.repo, tags: opts.tag, ...(planned.length ? { platforms: planned } : {}), ...(localToolchain ? { localToolchain } : {}) });
     const rel = path.relative(process.cwd(), result.out) || ".";
     process.stdout.write(
       `wrote ${rel}: ${result.files.length} files; targets: ${result.targets.join(", ") || "(none)"}\n` +
@@ -45,20 +47,35 @@ export function registerCompile(program: Command): void {
   });
 }
 
-/** Without --toolchain: this machine's toolchain image, by digest, in the repository of the final tags (push it
- *  there once with `stapel2docker toolchain --push REPO`; `build` does it itself). A tag given is kept, with a
- *  warning: a builder elsewhere pulls whatever it names then. */
-async function pinToolchain(plan: Plan, opts: CompileCliOptions): Promise<void> {
-  const [{ isPinned, makeToolchainImage, toolchainTop }, { repoOf }, { listStageContexts }] = await Promise.all([
+/** Without --toolchain: with --repo, this machine's toolchain image, by digest, in that repository (push it there once
+ *  with `stapel2docker toolchain --push REPO`; `build` does it itself); without --repo (final tags that name local
+ *  images: a build on this machine), the local image DEFAULT_TOOLCHAIN that `stapel2docker toolchain --import` makes,
+ *  and build.sh checks it is there (returned: the local reference). A tag given is kept, with a warning: a builder
+ *  elsewhere pulls whatever it names then. */
+async function pinToolchain(plan: Plan, opts: CompileCliOptions, others: Plan[] = []): Promise<string | undefined> {
+  const [{ isPinned, makeToolchainImage, toolchainTop }, { repoOf }, { listStageContexts }, { DEFAULT_TOOLCHAIN }] = await Promise.all([
     import("../toolchain/image.js"),
     import("../plan/names.js"),
     import("../plan/contexts.js"),
+    import("../plan/model.js"),
   ]);
   if (opts.toolchain !== undefined) {
     if (!isPinned(opts.toolchain)) {
       process.stderr.write(`warning: --toolchain ${opts.toolchain} is not pinned by digest; give REF@sha256:... (stapel2docker toolchain --push REPO prints it)\n`);
     }
-    return;
+    return undefined;
+  }
+  if (opts.repo === undefined) {
+    // (the plans' default: every stage context names it already)
+    for (const p of [plan, ...others]) {
+      p.toolchain = DEFAULT_TOOLCHAIN;
+      listStageContexts(p);
+    }
+    process.stderr.write(
+      `toolchain: ${DEFAULT_TOOLCHAIN}, a local image (make it once: stapel2docker toolchain --import): without --repo, build.sh builds on this machine's docker only; ` +
+        "to build with another builder or push, compile with --repo REGISTRY/PATH (the toolchain is pinned by digest there) or --toolchain REF@sha256:...\n",
+    );
+    return DEFAULT_TOOLCHAIN;
   }
   const repo = repoOf(plan.project, opts.repo);
   let digest: string;
@@ -73,9 +90,10 @@ async function pinToolchain(plan: Plan, opts: CompileCliOptions): Promise<void> 
   }
   plan.toolchain = `${repo}@${digest}`;
   listStageContexts(plan);
-  process.stderr.write(
-    opts.repo !== undefined
-      ? `toolchain: ${plan.toolchain} (push it once before build.sh: stapel2docker toolchain --push ${repo})\n`
-      : `toolchain: ${plan.toolchain}; give --repo REGISTRY/PATH to take it from your registry (push it there once: stapel2docker toolchain --push REGISTRY/PATH)\n`,
-  );
+  for (const p of others) {
+    p.toolchain = plan.toolchain;
+    listStageContexts(p);
+  }
+  process.stderr.write(`toolchain: ${plan.toolchain} (push it once before build.sh: stapel2docker toolchain --push ${repo})\n`);
+  return undefined;
 }

@@ -59,9 +59,9 @@ export function planText(plan: Plan): string {
     if (img.platform.length === 1) out.push(`  platform ${img.platform[0]}`);
     for (const stage of img.stages) out.push(...stageLines(stage), ...dependencyLines(plan, stage));
     if (img.perPlatform) {
-      // what `build` builds and stores: each platform's stages, under their own digests; compile's files (one
-      // target for all the platforms) carry the digests above, made over the platform list
-      out.push(`  platforms ${img.platform.join(", ")}: the image (an index over them) ${img.perPlatform.digest}; compile's stages above are over the list, build stores each platform's own:`);
+      // what `build` builds and stores, and compile's files build: each platform's stages, under their own digests
+      // (the digests above are over the platform list: no file or tag uses them)
+      out.push(`  platforms ${img.platform.join(", ")}: the image (an index over them) ${img.perPlatform.digest}; build and compile's files use each platform's own stages:`);
       for (const p of img.perPlatform.platforms) {
         out.push(`    ${p.platform} ${p.digest}`);
         for (const s of p.stages) out.push(`      ${s.name.padEnd(26)} ${s.digest}`);

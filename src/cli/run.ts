@@ -12,6 +12,7 @@ import { addIntrospectOptions, prepareIntrospection, type IntrospectCliOptions }
 interface RunCliOptions extends ConfigOptions, IntrospectCliOptions {
   repo?: string;
   toolchain?: string;
+  builder?: string;
   ssh: string[];
   sshKey: string[];
   progress?: ProgressMode;
@@ -23,7 +24,7 @@ const list = (v: string, prev: string[]) => [...prev, v];
 
 /** run's variables: build's for the options they share, and werf's WERF_DOCKER_OPTIONS. */
 const RUN_ENV: EnvBinding[] = [
-  ...BUILD_ENV.filter((b) => ["repo", "toolchain", "ssh", "sshKey", "progress", "quiet"].includes(b.key)),
+  ...BUILD_ENV.filter((b) => ["repo", "toolchain", "builder", "ssh", "sshKey", "progress", "quiet"].includes(b.key)),
   { key: "dockerOptions", flag: "--docker-options", kind: "string", names: ["STAPEL2DOCKER_DOCKER_OPTIONS", "WERF_DOCKER_OPTIONS"] },
 ];
 
@@ -38,6 +39,7 @@ export function registerRun(program: Command): void {
         .option("--repo <REPO>", "REGISTRY/PROJECT: where stages are stored and images tagged (required)")
         .option("--docker-options <OPTIONS>", "options for docker run, blank-separated (default: --rm, and -it on a terminal)")
         .option("--toolchain <REF>", "toolchain image reference (static bash + busybox under /.stapel)")
+        .option("--builder <NAME>", "the buildx builder to build with (as build --builder); the image runs on the local daemon")
         .option("--ssh <default|ID=PATH>", "forward an SSH agent to the user stages (repeatable)", list, [] as string[])
         .option("--ssh-key <PATH>", "load this private key into a temporary ssh-agent for the build (repeatable)", list, [] as string[])
         .addOption(new Option("--progress <MODE>", "how buildx's progress is shown").choices([...PROGRESS_MODES]))
@@ -57,6 +59,7 @@ export function registerRun(program: Command): void {
       images: [image],
       repo: opts.repo,
       toolchain: opts.toolchain,
+      builder: opts.builder,
       ssh: opts.ssh,
       sshKeys: opts.sshKey,
       progress: quiet ? "quiet" : opts.progress,

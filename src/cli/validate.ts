@@ -11,7 +11,7 @@ export function registerValidate(program: Command): void {
       .description("check werf.yaml against werf's schema and rules; print every problem as file:line:col"),
   ).action(async (opts: ConfigOptions) => {
     // loaded when the command runs (start-up loads only the command definitions)
-    const [{ ignoredChangesNotice, renderWerfConfig }, { loadWerfConfig, noImagesWarning }, { checkHostPaths, giterminismWarnings }, { ProjectFiles }, { configProblems }, { cleanupProblems }] =
+    const [{ ignoredChangesNotice, renderWerfConfig }, { loadWerfConfig, noImagesWarning }, { checkHostPaths, giterminismWarnings }, { ProjectFiles }, { configProblems, platformDependencyWarnings }, { cleanupProblems }] =
       await Promise.all([
         import("../template/render.js"),
         import("../config/index.js"),
@@ -29,6 +29,7 @@ export function registerValidate(program: Command): void {
     for (const w of giterminismWarnings(config, rendered.giterminism)) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     const none = noImagesWarning(config, rendered.unsetEnv);
     if (none) process.stderr.write(`warning: ${formatDiagnostic(none)}\n`);
+    for (const w of platformDependencyWarnings(config)) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     // values no Dockerfile can hold, as compile would report them
     const problems = [...configProblems(config), ...cleanupProblems(config.meta.cleanup, config.meta.pos, config.meta.cleanupPositions)];
     if (problems.length) throw new UserError(problems);

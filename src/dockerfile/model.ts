@@ -37,7 +37,10 @@ export type StageBase =
   /** A bake named context (the toolchain, a Dockerfile image). */
   | { kind: "context"; name: string }
   | { kind: "image"; ref: string }
-  | { kind: "scratch" };
+  | { kind: "scratch" }
+  /** The build stage `<prefix>--<os>-<arch>[-<variant>]` of the platform being built (BuildKit's TARGETOS,
+   *  TARGETARCH, TARGETVARIANT): one of `platforms`' (src/emit/platforms.ts). */
+  | { kind: "platform"; prefix: string; platforms: string[] };
 
 export interface Stage extends Origin {
   name: string;

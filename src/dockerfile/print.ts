@@ -76,7 +76,9 @@ class Printer {
         ? this.q(s, "build stage", () => esc.stageName(b.name, b.kind === "stage" ? "build stage name" : "named context"))
         : b.kind === "image"
           ? this.q(s, s.key ?? "image", () => esc.imageRef(b.ref))
-          : "scratch";
+          : b.kind === "platform"
+            ? `${this.q(s, "build stage", () => esc.stageName(b.prefix))}--\${TARGETOS}-\${TARGETARCH}\${TARGETVARIANT:+-\${TARGETVARIANT}}`
+            : "scratch";
     const info: LineInfo = { stage: s.name, kind: "from", ...(s.pos ? { pos: s.pos } : {}) };
     this.emit(`FROM ${base} AS ${name}`, info);
     for (const i of s.instructions) {

@@ -17,6 +17,7 @@ import { dependencySources, dockerfileDependencyArgs, stapelBuildTimeArgs, usesR
 import { secretEntries, targetSecrets } from "./secrets.js";
 import { contextsFromCommit, dockerfileContextFolder } from "./dockerfile-context.js";
 import { dockerfileImageTargets, imageSpecFolder } from "./dockerfile-image-spec.js";
+import { STAGE_MS_VAR, platformStageTargets, stageTagOf, type PlannedPlatforms } from "./platforms.js";
 
 export type { BakeFile, BakeTarget } from "../bake/model.js";
 
@@ -24,6 +25,11 @@ export interface EmitOptions {
   out: string;
   repo?: string;
   tags?: string[];
+  /** The images of several platforms planned per platform (compile: src/emit/platforms.ts); none: one digest per
+   *  stage, as the plan has them. */
+  platforms?: PlannedPlatforms;
+  /** compile without --repo: the toolchain is this local image (build.sh checks it is there). */
+  localToolchain?: string;
 }
 
 /** OUT relative to the project directory, POSIX ("." never: OUT is a folder of its own). */
@@ -95,7 +101,8 @@ export function renderBake(plan: Plan, opts: EmitOptions, dockerfile: Dockerfile
       contexts: targetContexts(dockerfile, last.target),
       args: { ...(usesRepoArg(plan, image) ? { [REPO_ARG]: repo } : {}), ...later },
       secret: [...(plan.commit ? [`id=${COMMIT_SECRET},src=${out}/commit.env`] : []), ...secretEntries(targetSecrets(plan, image), `${out}/secrets`)],
-      tags: finalTags(repo, image.slug, image.digest, tags),
+      // an image of several platforms: named over its platforms' digests (an index, as build writes it)
+      tags: finalTags(repo, image.slug, image.perPlatform?.digest ?? image.digest, tags),
       platforms: [...image.platform],
     };
     defaults.push(image.slug);
@@ -106,8 +113,25 @@ export function renderBake(plan: Plan, opts: EmitOptions, dockerfile: Dockerfile
     const secrets = secretEntries(df.secrets ?? [], `${out}/secrets`);
     // the context as werf gives it: the commit's files (written under OUT), else the folder as it is
     const context = contextsFromCommit(plan) ? `${out}/${dockerfileContextFolder(df)}` : df.context || ".";
-    Object.assign(target, dockerfileImageTargets(plan, df, context, `${out}/${imageSpecFolder(df)}`, tagged ? finalTags(repo, df.target, df.digest, tags) : [], repo, { secrets }));
-    if (tagged) defaults.push(df.target);
+    // (in a project with images of several platforms, every stage is pushed under its stage tag too: one of a
+    // platform or none is this target's image)
+    const stored = opts.platforms?.length && !df.perPlatform ? [stageTagOf(repo, df.digest)] : [];
+    const dfTags = [...(tagged ? finalTags(repo, df.target, df.perPlatform?.digest ?? df.digest, tags) : []), ...stored];
+    Object.assign(target, dockerfileImageTargets(plan, df, context, `${out}/${imageSpecFolder(df)}`, dfTags, repo, { secrets }));
+    if (tagged || stored.length) defaults.push(df.target);
   }
-  return bakeFile(target, defaults);
+  if (!opts.platforms?.length) return bakeFile(target, defaults);
+  // every stage of every platform, pushed under its stage tag (src/emit/platforms.ts)
+  const stages = platformStageTargets(plan, opts.platforms, dockerfile, repo, out);
+  for (const n of Object.keys(stages)) if (target[n]) throw new Error(`bake target ${n} is used twice`);
+  // a tag is pushed by one target only: stages of equal digests (the from stage of two images, an image's amd64
+  // stages and those without platform) would push the same `<digest>-<ms>` at once, which the registry may refuse
+  const pushed = new Set(Object.values(target).flatMap((t) => t.tags));
+  for (const [n, t] of Object.entries(stages)) {
+    const tags = t.tags.filter((x) => !pushed.has(x));
+    for (const x of tags) pushed.add(x);
+    if (tags.length) stages[n] = { ...t, tags };
+    else delete stages[n];
+  }
+  return bakeFile({ ...target, ...stages }, [...defaults, ...Object.keys(stages)], { [STAGE_MS_VAR]: "" });
 }

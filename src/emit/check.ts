@@ -9,6 +9,7 @@ import { dockerfileProblems } from "../dockerfile/print.js";
 import type { Plan } from "../plan/model.js";
 import { importNeedsFilter } from "../plan/contexts.js";
 import { importFilterScript } from "./import-filter.js";
+import { isBuildTimeValue } from "./dependencies.js";
 import { imageSpecDockerfile } from "./dockerfile-image-spec.js";
 import { dockerDirectivesInstructions, imageSpecInstructions, lowerPlan } from "./lower.js";
 
@@ -82,4 +83,32 @@ function dedupe(ds: Diagnostic[]): Diagnostic[] {
     seen.add(k);
     return true;
   });
+}
+
+/**
+ * The config-level form of platformProblems (src/emit/platforms.ts), for `validate`: an image built for several
+ * platforms (its `platform`, else meta `build.platform`) that takes a dependency's ImageID or ImageDigest. `compile`
+ * refuses it (one final target builds every platform, with one value per argument); `build` passes each platform's
+ * value, so it is a warning here, not an error. (`--platform` given to compile is not known to validate.)
+ */
+export function platformDependencyWarnings(config: WerfConfig): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const images = [
+    ...config.images.map((i) => ({ name: i.name, platform: i.platform, dependencies: i.dependencies })),
+    ...config.dockerfileImages.map((d) => ({ name: d.name, platform: d.platform, dependencies: d.dependencies })),
+  ];
+  for (const image of images) {
+    const platforms = image.platform.length ? image.platform : (config.meta.build?.platform ?? []);
+    if (platforms.length < 2) continue;
+    for (const d of image.dependencies) {
+      const values = [...new Set(d.imports.filter((x) => (x.targetEnv || x.targetBuildArg) && isBuildTimeValue(x.type)).map((x) => x.type))];
+      if (values.length === 0) continue;
+      out.push({
+        pos: d.pos,
+        message: `image ${image.name || "~"} is built for several platforms (${platforms.join(", ")}) and uses ${values.join(" and ")} of image ${d.image}: compile cannot pass each platform's value (build can)`,
+        hint: "build it with `stapel2docker build`, or compile it for one platform (--platform)",
+      });
+    }
+  }
+  return out;
 }

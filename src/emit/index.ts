@@ -26,6 +26,7 @@ import { bakeKeysNeeded, writeBakeFile } from "../bake/write.js";
 import type { Dockerfile, PrintedDockerfile } from "../dockerfile/model.js";
 import { shellComment, shellQuote } from "../shell/quote.js";
 import { importFilterScript } from "./import-filter.js";
+import { STAGE_MS_VAR, lowerPlatforms } from "./platforms.js";
 
 export type { EmitOptions } from "./bake.js";
 export { renderBake } from "./bake.js";
@@ -94,9 +95,40 @@ export function renderBuildScript(plan: Plan, opts: EmitOptions, bake: BakeFile)
     "set -e",
     `cd "$(dirname "$0")"/${shellQuote(back)}`,
     ...buildxVersionLines(plan, bake),
+    ...localToolchainLines(opts),
+    ...stageMsLines(bake),
     ...(waves.length > 1 ? waveLines(`${out}/docker-bake.json`, waves, buildTime, (t) => plan.dockerfileImages.find((d) => d.target === t)?.buildTarget ?? t) : [`exec docker buildx bake -f ${shellQuote(`${out}/docker-bake.json`)} "$@"`]),
     "",
   ].join("\n");
+}
+
+/** build.sh's check of the local toolchain image (compile without --repo): a clear error before bake's pull error. */
+function localToolchainLines(opts: EmitOptions): string[] {
+  const ref = opts.localToolchain;
+  if (ref === undefined) return [];
+  return [
+    `# Compiled without --repo: the toolchain is the local image ${ref} (the docker driver reads it from this machine's`,
+    "# image store); to build with another builder or push, compile with --repo REGISTRY/PATH or --toolchain REF.",
+    `if ! docker image inspect ${shellQuote(ref)} >/dev/null 2>&1; then`,
+    `  echo ${shellQuote(`build.sh: the toolchain image ${ref} is not on this machine: make it with \`stapel2docker toolchain --import\` (or compile with --repo REGISTRY/PATH)`)} >&2`,
+    "  exit 1",
+    "fi",
+  ];
+}
+
+/** build.sh's time of the stage tags of images of several platforms (src/emit/platforms.ts): Unix milliseconds, as
+ *  `build` names its stage tags, unless given. */
+function stageMsLines(bake: BakeFile): string[] {
+  if (!bake.variable?.[STAGE_MS_VAR]) return [];
+  const v = STAGE_MS_VAR;
+  return [
+    `# The stages of images of several platforms are pushed as <digest>-$${v} (Unix milliseconds, as build names them).`,
+    `if [ -z "\${${v}:-}" ]; then`,
+    `  ${v}=$(date +%s%3N)`,
+    `  case $${v} in *[!0-9]*) ${v}=$(date +%s)000 ;; esac`,
+    "fi",
+    `export ${v}`,
+  ];
 }
 
 /** build.sh's check that this buildx reads the bake keys the file uses (an older one would build without them). */
@@ -286,7 +318,8 @@ export async function writeContextFiles(model: Dockerfile, context: string): Pro
 export async function emitProject(plan: Plan, opts: EmitOptions, deps: RenderDeps = defaultDeps): Promise<EmitResult> {
   const out = path.resolve(plan.dir, opts.out);
   // Render everything first: a UserError leaves OUT untouched and writes nothing.
-  const model = lowerPlan(plan, deps);
+  // images of several platforms: each platform's stages (src/emit/platforms.ts)
+  const model = opts.platforms?.length ? lowerPlatforms(plan, lowerPlan(plan, deps), opts.platforms, (p) => lowerPlan(p, deps)) : lowerPlan(plan, deps);
   const dockerfile = printDockerfile(model).text;
   const bake = renderBake(plan, opts, model);
   const buildSh = renderBuildScript(plan, opts, bake);
@@ -308,7 +341,8 @@ export async function emitProject(plan: Plan, opts: EmitOptions, deps: RenderDep
       await writeSecretValues(plan, path.join(tmp, "secrets"));
       const context = path.join(tmp, "context");
       await mkdir(context);
-      await writeArchives(plan, context);
+      // (each platform's plan has the same git archives; a platform's own image of what it needs may add some)
+      await writeArchives(opts.platforms?.length ? { ...plan, images: [...plan.images, ...opts.platforms.flatMap((g) => g.variants.flatMap((v) => v.plan.images))] } : plan, context);
       await writeContextFiles(model, context);
       await writeDockerfileContexts(plan, tmp);
       written = (await listFiles(tmp)).sort();

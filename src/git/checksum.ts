@@ -7,9 +7,9 @@
 // "" (werf v2: the stage does not depend on the mapping's files).
 
 import { createHash } from "node:crypto";
-import { PathMatcher } from "./pathMatcher.js";
+import { PathMatcher, wellFormedPath, type WerfMask } from "./pathMatcher.js";
 import { mappingMatcher, mappingScope, type GitMappingSpec } from "./mapping.js";
-import { listTree, type TreeEntry } from "./tree.js";
+import { listingLowerBound, listTree, ListingRange, RawListing, type Listing, type TreeEntry } from "./tree.js";
 import type { GitRepo } from "./repo.js";
 
 export interface MaskFiles {
@@ -25,6 +25,8 @@ export interface DependenciesChecksum {
   paths: string[];
   /** For each of `paths`, "<git mode> <object id>" (what the checksum hashes besides the path). */
   ids?: string[];
+  /** `ids` as the bytes of their JSON array (ChecksumOptions.ids "json"): for the cache entry (dependenciesJson). */
+  idsJson?: Buffer;
   /** Which files each mask matched (for `plan` output); a mask with no files is worth a warning. */
   masks: MaskFiles[];
 }
@@ -33,76 +35,316 @@ function byPath(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** The files of `entries` that the mapping's include/exclude select, with their paths relative to `add`; kept per
- *  listing array and mapping, so the stages of one mapping ask the mapping's matcher once per file (a listing
- *  array is never changed after it is made). */
-const selectedCache = new WeakMap<object, Map<string, { rel: string; entry: TreeEntry }[]>>();
-
-function selectedFiles(entries: Iterable<TreeEntry>, mapping: GitMappingSpec): Iterable<{ rel: string; entry: TreeEntry }> {
-  // a listing decoded as it is read (ListingRange) is matched as it goes: no object per file kept
-  if (!Array.isArray(entries)) return selectedStream(entries, mapping);
-  const key = JSON.stringify([mapping.add, mapping.includePaths, mapping.excludePaths]);
-  const byMapping = Array.isArray(entries) ? (selectedCache.get(entries) ?? new Map()) : undefined;
-  const cached = byMapping?.get(key);
-  if (cached) return cached;
-  const base = mappingMatcher(mapping);
-  const out: { rel: string; entry: TreeEntry }[] = [];
-  for (const e of entries) {
-    if (e.type === "tree" || !base.isPathMatched(e.path)) continue;
-    out.push({ rel: base.relative(e.path)!, entry: e });
-  }
-  if (byMapping) {
-    byMapping.set(key, out);
-    selectedCache.set(entries as object, byMapping);
-  }
-  return out;
+/** One stage's masks (and the setting that names them in errors). */
+export interface DependenciesRequest {
+  masks: readonly string[];
+  label?: string;
 }
 
-function* selectedStream(entries: Iterable<TreeEntry>, mapping: GitMappingSpec): Generator<{ rel: string; entry: TreeEntry }> {
-  const base = mappingMatcher(mapping);
-  for (const e of entries) {
-    if (e.type === "tree" || !base.isPathMatched(e.path)) continue;
-    yield { rel: base.relative(e.path)!, entry: e };
-  }
+export interface ChecksumOptions {
+  /** Fill `ids` (what the persistent cache keeps to update the checksum later): default true. "json": fill `idsJson`
+   *  instead when the ids can be copied from the listing's bytes (no string per file). */
+  ids?: boolean | "json";
 }
 
 /** The checksum over `entries` (a commit's ls-tree listing; tree entries are ignored). */
 export function stageDependenciesChecksum(
-  entries: Iterable<TreeEntry>,
+  entries: Iterable<TreeEntry> | ListingRange,
   mapping: GitMappingSpec,
   masks: readonly string[],
   label = "git.stageDependencies",
 ): DependenciesChecksum {
-  if (masks.length === 0) return { checksum: "", paths: [], masks: [] };
+  return stageDependenciesChecksums(entries, mapping, [{ masks, label }])[0];
+}
+
+/**
+ * The checksums of several stages of one mapping (each as stageDependenciesChecksum gives it), in one pass over the
+ * mapping's files: each file is decoded and asked to the mapping's matcher once, whatever the number of stages. From
+ * a sorted listing (ListingRange) only the ranges the masks can match are read: the prefixes their literal leading
+ * segments name (`scripts/*.sh` reads `scripts/` alone), or the includePaths' when a stage mask has none.
+ */
+export function stageDependenciesChecksums(
+  entries: Iterable<TreeEntry> | ListingRange,
+  mapping: GitMappingSpec,
+  requests: readonly DependenciesRequest[],
+  opts: ChecksumOptions = {},
+): DependenciesChecksum[] {
+  const active = requests.map((r) => r.masks.length > 0);
+  if (!active.some(Boolean)) return requests.map(() => ({ checksum: "", paths: [], masks: [] }));
   // werf's MultiPathMatcher(mapping, mask) for each mask: the mapping's matcher is asked once per file,
   // then each mask alone, on the path relative to `add` (both matchers share the base path)
-  const selected = selectedFiles(entries, mapping);
-  const maskMatchers = masks.map(
-    (mask) => new PathMatcher({ basePath: mapping.add, includeGlobs: [mask], label: { include: label } }).include[0],
+  const base = mappingMatcher(mapping);
+  const maskMatchers = requests.map((r) =>
+    r.masks.map((mask) => new PathMatcher({ basePath: mapping.add, includeGlobs: [mask], label: { include: r.label ?? "git.stageDependencies" } }).include[0]),
   );
-  const perMask: string[][] = masks.map(() => []);
-  const matched = new Map<string, TreeEntry>();
-  for (const { rel: relPath, entry: e } of selected) {
-    let any = false;
-    for (let i = 0; i < maskMatchers.length; i++) {
-      if (maskMatchers[i].matches(relPath)) {
-        perMask[i].push(relPath);
-        any = true;
+  const perMask: string[][][] = requests.map((r) => r.masks.map(() => []));
+  const matchedRel: string[][] = requests.map(() => []);
+  const matchedId: (number | TreeEntry)[][] = requests.map(() => []);
+  // every distinct mask (include, exclude, stage) tested at most once per path: a stage mask is often an include too
+  const memo = new MaskMemo();
+  const include = base.include.map((m) => memo.add(m));
+  const exclude = base.exclude.map((m) => memo.add(m));
+  const stageMasks = maskMatchers.map((ms) => ms.map((m) => memo.add(m)));
+  memo.seal();
+  /** The mapping's include/exclude on the path memo.start was given. */
+  const selected = (): boolean => {
+    if (include.length > 0) {
+      let any = false;
+      for (let k = 0; k < include.length && !any; k++) any = memo.test(include[k]);
+      if (!any) return false;
+    }
+    for (let k = 0; k < exclude.length; k++) if (memo.test(exclude[k])) return false;
+    return true;
+  };
+  const visit = (rel: string, id: number | TreeEntry) => {
+    for (let r = 0; r < stageMasks.length; r++) {
+      const ms = stageMasks[r];
+      let any = false;
+      for (let i = 0; i < ms.length; i++) {
+        if (memo.test(ms[i])) {
+          perMask[r][i].push(rel);
+          any = true;
+        }
+      }
+      if (any) {
+        matchedRel[r].push(rel);
+        matchedId[r].push(id);
       }
     }
-    if (any) matched.set(relPath, e);
-  }
-  const paths = [...matched.keys()].sort(byPath);
-  const ids: string[] = paths.map((p) => {
-    const e = matched.get(p)!;
-    return `${e.mode} ${e.oid}`;
-  });
-  return {
-    checksum: hashMatched(paths, ids),
-    paths,
-    ids,
-    masks: masks.map((mask, i) => ({ mask, paths: perMask[i].sort(byPath) })),
   };
+  const ranges = entries instanceof ListingRange ? candidateRanges(entries, base, maskMatchers) : undefined;
+  if (entries instanceof ListingRange) {
+    // index by index, the path alone decoded (mode and id only for matched files)
+    const l = entries.listing;
+    // the base path's test is the scope's (both are `add` cleaned) unless `add` climbs (`..`: refused by validate)
+    const sameScope = base.basePath === entries.scope;
+    for (const [from, to] of ranges ?? [[entries.from, entries.to]]) {
+      for (let i = from; i < to; i++) {
+        if (!sameScope && !entries.inScope(i)) continue;
+        const rel = base.relative(l.path(i));
+        if (rel === undefined) continue;
+        memo.start(rel);
+        if (!selected()) continue;
+        if (l instanceof RawListing ? l.isTree(i) : l.entry(i).type === "tree") continue;
+        visit(rel, i);
+      }
+    }
+  } else {
+    for (const e of entries) {
+      if (e.type === "tree") continue;
+      const rel = base.relative(e.path);
+      if (rel === undefined) continue;
+      memo.start(rel);
+      if (!selected()) continue;
+      visit(rel, e);
+    }
+  }
+  const listing = entries instanceof ListingRange ? entries.listing : undefined;
+  // read in git's order, which is already JavaScript's unless a path holds characters above U+FFFF
+  const gitOrderIsOurs = listing instanceof RawListing && listing.bmpOnly();
+  const sorted = (list: string[]) => (gitOrderIsOurs || sortedByPath(list) ? list : list.sort(byPath));
+  return requests.map((req, r) => {
+    if (!active[r]) return { checksum: "", paths: [], masks: [] };
+    const rels = matchedRel[r];
+    const inOrder = gitOrderIsOurs || sortedByPath(rels);
+    const order = rels.map((_, i) => i);
+    if (!inOrder) order.sort((a, b) => byPath(rels[a], rels[b]));
+    const paths = order.map((i) => rels[i]);
+    const at = order.map((i) => matchedId[r][i]);
+    // from the records' bytes when they are git's valid UTF-8 (the same bytes as the strings would encode to)
+    const raw = listing instanceof RawListing && listing.utf8() && at.every((id) => typeof id === "number") ? listing : undefined;
+    const idsJson = opts.ids === "json" && raw ? idsJsonOf(raw, at as number[]) : undefined;
+    const ids = opts.ids === false || idsJson ? undefined : at.map((id) => (typeof id === "number" ? idOf(listing!, id) : `${id.mode} ${id.oid}`));
+    const checksum = raw ? hashRecords(raw, at as number[], base.basePath) : hashMatched(paths, ids ?? at.map((id) => (typeof id === "number" ? idOf(listing!, id) : `${id.mode} ${id.oid}`)));
+    return {
+      checksum,
+      paths,
+      ...(ids ? { ids } : {}),
+      ...(idsJson ? { idsJson } : {}),
+      masks: req.masks.map((mask, i) => ({ mask, paths: sorted(perMask[r][i]) })),
+    };
+  });
+}
+
+/** Distinct masks, each tested at most once per path (the path given to start). */
+class MaskMemo {
+  private readonly masks: WerfMask[] = [];
+  private readonly index = new Map<string, number>();
+  private values = new Uint8Array(0);
+  private stamps = new Uint32Array(0);
+  private gen = 0;
+  private rel = "";
+  private wellFormed = false;
+
+  add(m: WerfMask): number {
+    let k = this.index.get(m.mask);
+    if (k === undefined) {
+      k = this.masks.length;
+      this.masks.push(m);
+      this.index.set(m.mask, k);
+    }
+    return k;
+  }
+
+  seal(): void {
+    this.values = new Uint8Array(this.masks.length);
+    this.stamps = new Uint32Array(this.masks.length);
+  }
+
+  start(rel: string): void {
+    this.rel = rel;
+    // one check for the masks' fast paths, not one per mask
+    this.wellFormed = wellFormedPath(rel);
+    this.gen++;
+  }
+
+  test(k: number): boolean {
+    if (this.stamps[k] !== this.gen) {
+      this.stamps[k] = this.gen;
+      const m = this.masks[k];
+      this.values[k] = (this.wellFormed ? m.matchesWellFormed(this.rel) : m.matches(this.rel)) ? 1 : 0;
+    }
+    return this.values[k] === 1;
+  }
+}
+
+function sortedByPath(list: readonly string[]): boolean {
+  for (let i = 1; i < list.length; i++) if (!(list[i - 1] < list[i])) return false;
+  return true;
+}
+
+/** "<mode> <oid>" of listing entry i (a raw record's bytes, nothing else decoded). */
+function idOf(l: Listing, i: number): string {
+  if (l instanceof RawListing) return l.modeAndOid(i);
+  const e = l.entry(i);
+  return `${e.mode} ${e.oid}`;
+}
+
+/**
+ * The index ranges of `range` (sorted, disjoint) that hold every file a stage mask can match: the union of the masks'
+ * literal prefixes, else of the mapping's includePaths' prefixes; undefined (the whole range) when neither is known or
+ * the listing is not in git's order.
+ */
+function candidateRanges(range: ListingRange, base: PathMatcher, maskMatchers: readonly (readonly WerfMask[])[]): [number, number][] | undefined {
+  const l = range.listing;
+  if (!l.ordered()) return undefined;
+  const prefixesOf = (masks: readonly WerfMask[]): string[] | undefined => {
+    const out: string[] = [];
+    for (const m of masks) {
+      const p = m.literalPrefix();
+      if (p === "") return undefined;
+      out.push(p);
+    }
+    return out;
+  };
+  const prefixes = prefixesOf(maskMatchers.flat()) ?? (base.include.length > 0 ? prefixesOf(base.include) : undefined);
+  if (!prefixes) return undefined;
+  const found: [number, number][] = [];
+  for (const p of prefixes) {
+    const full = base.basePath === "" ? p : `${base.basePath}/${p}`;
+    // the path itself, then what sorts between it and its contents ("p.txt": skipped by the matchers), then below it
+    const from = listingLowerBound(l, full, range.from);
+    const to = Math.min(range.to, listingLowerBound(l, `${full}0`, from));
+    if (from < to) found.push([from, to]);
+  }
+  found.sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const r of found) {
+    const last = merged[merged.length - 1];
+    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else merged.push([r[0], r[1]]);
+  }
+  return merged;
+}
+
+/** Copies src[from, to) to dst at `at`; the new end. A short field byte by byte (Buffer#copy costs more per call
+ *  than a path's bytes). */
+function copyBytes(src: Buffer, from: number, to: number, dst: Buffer, at: number): number {
+  if (to - from > 128) return at + src.copy(dst, at, from, to);
+  for (let j = from; j < to; j++) dst[at++] = src[j];
+  return at;
+}
+
+/** The JSON array of "<mode> <oid>" of listing records `at`, copied from their bytes (digits, hex and a space: nothing
+ *  to escape). */
+function idsJsonOf(l: RawListing, at: readonly number[]): Buffer {
+  const buf = l.buf;
+  const parts: Buffer[] = [];
+  let out = Buffer.allocUnsafe(65536);
+  let o = 0;
+  out[o++] = 0x5b; // [
+  for (let k = 0; k < at.length; k++) {
+    const start = l.recordStart(at[k]);
+    const sp1 = buf.indexOf(32, start);
+    const tab = buf.indexOf(9, sp1);
+    const sp2 = buf.lastIndexOf(32, tab);
+    if (o + (sp1 - start) + (tab - sp2) + 4 > out.length) {
+      parts.push(out.subarray(0, o));
+      out = Buffer.allocUnsafe(Math.max(65536, (sp1 - start) + (tab - sp2) + 4));
+      o = 0;
+    }
+    if (k > 0) out[o++] = 0x2c; // ,
+    out[o++] = 0x22; // "
+    o = copyBytes(buf, start, sp1, out, o);
+    out[o++] = 0x20;
+    o = copyBytes(buf, sp2 + 1, tab, out, o);
+    out[o++] = 0x22;
+  }
+  if (o + 1 > out.length) {
+    parts.push(out.subarray(0, o));
+    out = Buffer.allocUnsafe(1);
+    o = 0;
+  }
+  out[o++] = 0x5d; // ]
+  parts.push(out.subarray(0, o));
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
+
+/** A checksum as the cache stores it (JSON of checksum, paths, ids, masks), its ids copied as `idsJson` holds them. */
+export function dependenciesJson(d: DependenciesChecksum): Buffer[] {
+  const { idsJson, ...rest } = d;
+  if (!idsJson) return [Buffer.from(JSON.stringify(rest), "utf8")];
+  return [
+    Buffer.from(`{"checksum":${JSON.stringify(d.checksum)},"paths":${JSON.stringify(d.paths)},"ids":`, "utf8"),
+    idsJson,
+    Buffer.from(`,"masks":${JSON.stringify(d.masks)}}`, "utf8"),
+  ];
+}
+
+/** hashMatched of listing records `at` (in path order), their bytes copied: the path after `base` + "/", the mode, the
+ *  object id. */
+function hashRecords(l: RawListing, at: readonly number[], base: string): string {
+  const hash = createHash("sha256");
+  const buf = l.buf;
+  const skip = base === "" ? 0 : Buffer.byteLength(base, "utf8") + 1;
+  const out = Buffer.allocUnsafe(65536);
+  let o = 0;
+  for (const i of at) {
+    const start = l.recordStart(i);
+    const sp1 = buf.indexOf(32, start);
+    const tab = buf.indexOf(9, sp1);
+    const sp2 = buf.lastIndexOf(32, tab);
+    const end = buf.indexOf(0, tab);
+    const from = Math.min(tab + 1 + skip, end); // the base itself (a mapping of one file): ""
+    const need = end - from + (sp1 - start) + (tab - sp2 - 1) + 3;
+    if (o + need > out.length) {
+      hash.update(out.subarray(0, o));
+      o = 0;
+      if (need > out.length) {
+        // a path longer than the buffer (git allows 4 KiB and more)
+        hash.update(Buffer.concat([buf.subarray(from, end), Buffer.from([0]), buf.subarray(start, sp1), Buffer.from([0]), buf.subarray(sp2 + 1, tab), Buffer.from([10])]));
+        continue;
+      }
+    }
+    o = copyBytes(buf, from, end, out, o);
+    out[o++] = 0;
+    o = copyBytes(buf, start, sp1, out, o);
+    out[o++] = 0;
+    o = copyBytes(buf, sp2 + 1, tab, out, o);
+    out[o++] = 10;
+  }
+  hash.update(out.subarray(0, o));
+  return hash.digest("hex");
 }
 
 /** sha256 over "<path> NUL <mode> NUL <oid> LF" of each matched file, in path order. */

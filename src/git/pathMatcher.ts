@@ -44,14 +44,20 @@ const GLOB_CHARS = /[*?[\]{}\\]/;
  */
 export function fastMatcher(cleaned: string): ((rel: string) => boolean) | undefined {
   if (cleaned === "" || cleaned === "." || cleaned.startsWith("/") || cleaned.includes("//")) return undefined;
+  // only `*` segments (`*`, `**/*`, `*/**`): the recursive glob `**` `/*` matches every path
+  if (trimTrailingGlobs(cleaned) === "") return () => true;
   if (!GLOB_CHARS.test(cleaned)) {
     const below = `${cleaned}/`;
     return (rel) => rel === cleaned || rel.startsWith(below);
   }
   if (cleaned.startsWith("**/") && !GLOB_CHARS.test(cleaned.slice(3))) {
     // "any depth, then the literal path X": X's segments somewhere in the path, anything below them too
-    const inner = `/${cleaned.slice(3)}/`;
-    return (rel) => `/${rel}/`.includes(inner);
+    // `/${rel}/` holds `/X/`, without making that string per path
+    const x = cleaned.slice(3);
+    const xs = `${x}/`;
+    const sx = `/${x}`;
+    const sxs = `/${x}/`;
+    return (rel) => rel === x || rel.startsWith(xs) || rel.endsWith(sx) || rel.includes(sxs);
   }
   if (cleaned.startsWith("**/*")) {
     const suffix = cleaned.slice(4);
@@ -61,6 +67,11 @@ export function fastMatcher(cleaned: string): ((rel: string) => boolean) | undef
     }
   }
   return undefined;
+}
+
+/** No leading, trailing or doubled slash (what git lists): the fast matchers' assumption. */
+export function wellFormedPath(rel: string): boolean {
+  return rel.charCodeAt(0) !== 0x2f && rel.charCodeAt(rel.length - 1) !== 0x2f && !rel.includes("//");
 }
 
 /** One include or exclude mask with werf's matching rules. */
@@ -84,15 +95,36 @@ export class WerfMask {
     this.fast = this.universal ? undefined : fastMatcher(cleaned);
   }
 
+  /**
+   * The leading literal segments of the mask ("" when it starts with a glob, `/`, `.` or `..`): every path the mask
+   * matches is this path or below it (the mask, its trimmed form and the recursive glob all start with them). A
+   * sorted listing can then be read from that prefix's range only.
+   */
+  literalPrefix(): string {
+    if (this.universal) return "";
+    const cleaned = cleanPath(this.mask);
+    if (cleaned.startsWith("/")) return "";
+    const lit: string[] = [];
+    for (const seg of cleaned.split("/")) {
+      if (seg === "" || seg === "." || seg === ".." || GLOB_CHARS.test(seg)) break;
+      lit.push(seg);
+    }
+    return lit.join("/");
+  }
+
   /** A string test equal to the RegExp for the commonest mask shapes (plan time on big repositories). */
   private readonly fast: ((rel: string) => boolean) | undefined;
 
   /** `rel` is relative to the base path ("" for the base itself). */
   matches(rel: string): boolean {
     // the fast paths assume a well-formed path (what git lists): no leading, trailing or doubled slash
-    if (this.fast && rel.charCodeAt(0) !== 0x2f && rel.charCodeAt(rel.length - 1) !== 0x2f && !rel.includes("//")) {
-      return this.fast(rel);
-    }
+    if (this.fast && wellFormedPath(rel)) return this.fast(rel);
+    return this.combined === undefined || this.combined.test(rel);
+  }
+
+  /** matches() of a path the caller checked with wellFormedPath (one check per path, not per mask). */
+  matchesWellFormed(rel: string): boolean {
+    if (this.fast) return this.fast(rel);
     return this.combined === undefined || this.combined.test(rel);
   }
 

@@ -137,10 +137,19 @@ export class GitRepo {
     });
   }
 
-  /** Committer time of `commit` in Unix seconds. */
-  async commitTime(commit: string): Promise<number> {
-    const out = await this.git(["show", "-s", "--format=%ct", commit, "--"], "reading the commit time");
-    return Number.parseInt(out.toString("utf8").trim(), 10);
+  private readonly commitTimes = new Map<string, Promise<number>>();
+
+  /** Committer time of `commit` in Unix seconds (asked once per commit: the render and the planner both want it).
+   *  `git log -1`, not `git show -s`: show computes the commit's diff even when it prints none (~0.3 s of CPU for a
+   *  root commit of 100k files). */
+  commitTime(commit: string): Promise<number> {
+    let p = this.commitTimes.get(commit);
+    if (!p) {
+      p = this.git(["log", "-1", "--no-walk", "--format=%ct", commit, "--"], "reading the commit time").then((out) => Number.parseInt(out.toString("utf8").trim(), 10));
+      this.commitTimes.set(commit, p);
+      p.catch(() => this.commitTimes.delete(commit));
+    }
+    return p;
   }
 
   /** Whether `ancestor` is an ancestor of (or equal to) `descendant`. Unknown commits → false. */

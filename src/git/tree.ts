@@ -1,6 +1,7 @@
 // The files of a commit: `git ls-tree -r -z --full-tree`, streamed and parsed.
 
 import { isUtf8 } from "node:buffer";
+import { createHash } from "node:crypto";
 import { UserError } from "../diagnostics.js";
 import { gitMissingError, spawnGit, type GitRepo } from "./repo.js";
 
@@ -216,6 +217,13 @@ export function arrayListing(entries: TreeEntry[]): Listing {
   };
 }
 
+/** Buffer's own UTF-8 decoder when node has it (what `toString("utf8", …)` calls after checking its arguments). */
+const utf8Slice: (this: Buffer, start: number, end: number) => string =
+  (Buffer.prototype as unknown as { utf8Slice?: (this: Buffer, start: number, end: number) => string }).utf8Slice ??
+  function (this: Buffer, start: number, end: number) {
+    return this.toString("utf8", start, end);
+  };
+
 /** `ls-tree -r -z` output, decoded on demand. */
 export class RawListing implements Listing {
   /** Record i is buf[starts[i], starts[i + 1] - 1) (its NUL at starts[i + 1] - 1). */
@@ -226,10 +234,15 @@ export class RawListing implements Listing {
 
   /** Undefined when `buf` is not whole `ls-tree -r -z` records. `objects`: its entries, when already parsed. */
   static parse(buf: Buffer, objects?: TreeEntry[]): RawListing | undefined {
-    const starts: number[] = [0];
-    for (let nul = buf.indexOf(0); nul >= 0; nul = buf.indexOf(0, nul + 1)) starts.push(nul + 1);
-    if (starts[starts.length - 1] !== buf.length || buf.length > 0xffffffff) return undefined;
-    const l = new RawListing(buf, Uint32Array.from(starts));
+    const starts = new RecordStarts();
+    starts.scan(buf, 0);
+    return RawListing.indexed(buf, starts.done(), objects);
+  }
+
+  /** The listing of `buf` whose record starts (0, then each NUL's offset + 1) are already known. */
+  static indexed(buf: Buffer, starts: Uint32Array, objects?: TreeEntry[]): RawListing | undefined {
+    if (starts.length === 0 || starts[starts.length - 1] !== buf.length || buf.length > 0xffffffff) return undefined;
+    const l = new RawListing(buf, starts);
     if (objects && objects.length === l.length) l.objects = objects;
     // a record that does not parse makes the whole listing unusable (checked on the first and last ones; every
     // record is parsed when used, and the store's checksum vouches for the bytes)
@@ -255,8 +268,11 @@ export class RawListing implements Listing {
   path(i: number): string {
     if (this.objects) return this.objects[i].path;
     const start = this.starts[i];
-    const tab = this.buf.indexOf(9, start);
-    return this.buf.toString("utf8", tab + 1, this.starts[i + 1] - 1);
+    // "<6-digit mode> blob <40-hex id>\t": the tab of the commonest header found without a search (no header is
+    // shorter, and none holds a tab before its own)
+    let tab = start + 52;
+    if (this.buf[tab] !== 9) tab = this.buf.indexOf(9, start);
+    return utf8Slice.call(this.buf, tab + 1, this.starts[i + 1] - 1);
   }
 
   entry(i: number): TreeEntry {
@@ -274,8 +290,16 @@ export class RawListing implements Listing {
 
   /** git lists paths in byte order; when every path is valid UTF-8 that is compareGitPaths order. */
   ordered(): boolean {
-    this.isOrdered ??= isUtf8(this.buf) || inGitOrder(this.all());
+    this.isOrdered ??= this.utf8() || inGitOrder(this.all());
     return this.isOrdered;
+  }
+
+  /** Whether record i is a directory (mode 040000), read from its first bytes. */
+  isTree(i: number): boolean {
+    if (this.objects) return this.objects[i].type === "tree";
+    const b = this.buf;
+    const s = this.starts[i];
+    return b[s] === 0x30 && b[s + 1] === 0x34 && b[s + 2] === 0x30 && b[s + 3] === 0x30 && b[s + 4] === 0x30 && b[s + 5] === 0x30 && b[s + 6] === 0x20;
   }
 
   /** Record i's mode field (a constant string for the common modes; nothing else decoded). */
@@ -283,6 +307,37 @@ export class RawListing implements Listing {
     if (this.objects) return this.objects[i].mode;
     const start = this.starts[i];
     return recordMode(this.buf, start, this.buf.indexOf(32, start));
+  }
+
+  /** Offset of record i in `buf` (its mode field). */
+  recordStart(i: number): number {
+    return this.starts[i];
+  }
+
+  /** Whether every byte of the listing is valid UTF-8 (then each path's string encodes back to its bytes). */
+  utf8(): boolean {
+    this.isUtf8 ??= isUtf8(this.buf);
+    return this.isUtf8;
+  }
+
+  private isUtf8?: boolean;
+  private isBmp?: boolean;
+
+  /** Valid UTF-8 without 4-byte sequences: no path holds a character above U+FFFF, so the listing's order (UTF-8
+   *  bytes) is also the order of JavaScript's string comparison (UTF-16 units). */
+  bmpOnly(): boolean {
+    this.isBmp ??= this.utf8() && [0xf0, 0xf1, 0xf2, 0xf3, 0xf4].every((b) => this.buf.indexOf(b) < 0);
+    return this.isBmp;
+  }
+
+  /** Record i's "<mode> <oid>" (the header's fields with the type left out), decoded alone. */
+  modeAndOid(i: number): string {
+    if (this.objects) return `${this.objects[i].mode} ${this.objects[i].oid}`;
+    const start = this.starts[i];
+    const sp1 = this.buf.indexOf(32, start);
+    const tab = this.buf.indexOf(9, sp1);
+    const sp2 = this.buf.lastIndexOf(32, tab);
+    return `${recordMode(this.buf, start, sp1)} ${this.buf.toString("latin1", sp2 + 1, tab)}`;
   }
 
   /** Adds record i's object id to `lines` (its bytes copied, nothing decoded); false as OidLines.push. */
@@ -321,8 +376,47 @@ export function listingLowerBound(listing: Listing, p: string, from = 0): number
 }
 
 
+/** The record starts of a listing (0, then each NUL's offset + 1), found chunk by chunk. */
+class RecordStarts {
+  private starts = new Uint32Array(4096);
+  private n = 1; // starts[0] = 0
+
+  /** Adds the NULs of `chunk`, which lies at `offset` of the whole. */
+  scan(chunk: Buffer, offset: number): void {
+    for (let nul = chunk.indexOf(0); nul >= 0; nul = chunk.indexOf(0, nul + 1)) {
+      if (this.n === this.starts.length) {
+        const grown = new Uint32Array(this.starts.length * 2);
+        grown.set(this.starts);
+        this.starts = grown;
+      }
+      this.starts[this.n++] = offset + nul + 1;
+    }
+  }
+
+  done(): Uint32Array {
+    return this.starts.subarray(0, this.n);
+  }
+}
+
+/** A listing from git as it streams in: the record starts found and the bytes hashed while git is still listing. */
+export interface StreamedListing {
+  buf: Buffer;
+  /** Undefined when the output is not whole `ls-tree -r -z` records. */
+  listing?: RawListing;
+  /** sha256 (hex) of `buf`, when asked for. */
+  sha256?: string;
+}
+
 /** `git ls-tree -r -z --full-tree <commit>` as git wrote it, not parsed (RawListing reads it where needed). */
 export async function lsTreeRaw(repo: GitRepo, commit: string): Promise<Buffer> {
+  return (await lsTreeStreamed(repo, commit, { index: false })).buf;
+}
+
+/**
+ * lsTreeRaw, with the work that is proportional to the listing done on each chunk as git writes it (node works while
+ * git lists): the record starts of a RawListing and, with `hash`, the sha256 the persistent cache stores it with.
+ */
+export async function lsTreeStreamed(repo: GitRepo, commit: string, opts: { index?: boolean; hash?: boolean } = {}): Promise<StreamedListing> {
   const child = spawnGit(repo.root, ["ls-tree", "-r", "-z", "--full-tree", commit]);
   child.stdin!.end();
   const out: Buffer[] = [];
@@ -332,20 +426,29 @@ export async function lsTreeRaw(repo: GitRepo, commit: string): Promise<Buffer> 
     child.on("error", (e) => reject(gitMissingError(e)));
     child.on("close", (code) => resolve(code ?? 1));
   });
-  for await (const chunk of child.stdout! as AsyncIterable<Buffer>) out.push(chunk);
+  const starts = opts.index === false ? undefined : new RecordStarts();
+  const hash = opts.hash ? createHash("sha256") : undefined;
+  let size = 0;
+  for await (const chunk of child.stdout! as AsyncIterable<Buffer>) {
+    out.push(chunk);
+    starts?.scan(chunk, size);
+    hash?.update(chunk);
+    size += chunk.length;
+  }
   const code = await done;
   if (code !== 0) {
     throw new UserError({
       message: `cannot list the files of commit ${commit}: ${Buffer.concat(stderr).toString("utf8").trim().split("\n")[0]}`,
     });
   }
-  return out.length === 1 ? out[0] : Buffer.concat(out);
+  const buf = out.length === 1 ? out[0] : Buffer.concat(out, size);
+  return { buf, listing: starts ? RawListing.indexed(buf, starts.done()) : undefined, sha256: hash?.digest("hex") };
 }
 
 /** A commit's listing read whole from git as one buffer (RawListing), else (not `ls-tree` records) as objects. */
 export async function listTreeCompact(repo: GitRepo, commit: string): Promise<Listing> {
-  const buf = await lsTreeRaw(repo, commit);
-  return RawListing.parse(buf) ?? arrayListing(parseListing(buf) ?? []);
+  const { buf, listing } = await lsTreeStreamed(repo, commit);
+  return listing ?? arrayListing(parseListing(buf) ?? []);
 }
 
 /**

@@ -8,6 +8,7 @@ import path from "node:path";
 import { UserError, type SourcePos } from "../diagnostics.js";
 import { printPlanDockerfile } from "../emit/index.js";
 import { findBuildStage, parseBakeFailure } from "../builder/bake-failure.js";
+import { builderHint } from "../builder/builders.js";
 import type { BakeTarget } from "../bake/model.js";
 import { bakeFile, writeBakeFile } from "../bake/write.js";
 import type { ImagePlan, StagePlan, UserBody } from "../plan/model.js";
@@ -32,7 +33,9 @@ export async function diagnose(env: DiagnoseEnv, ctx: BakeHookContext, output: s
   const body = stage.body;
   const where = `image ${imageLabel(image.name)}, stage ${stage.name}${stage.layer ? ` (asLayers layer ${stage.layer.index} of ${stage.layer.count})` : ""}`;
   if (body.kind !== "user") {
-    return new UserError({ pos: f.pos ?? stage.pos, message: `${where}: build stage ${f.stage} failed${f.exitCode !== undefined ? ` (exit code ${f.exitCode})` : ""}`, context: f.output });
+    // not a user command: a driver or daemon setting may say why (a base image the builder cannot pull, ...)
+    const hint = builderHint(output);
+    return new UserError({ pos: f.pos ?? stage.pos, message: `${where}: build stage ${f.stage} failed${f.exitCode !== undefined ? ` (exit code ${f.exitCode})` : ""}`, context: f.output, ...(hint ? { hint } : {}) });
   }
   const steps = body.builder === "shell" ? body.commands.length : body.tasks.length;
   // which command: one command → it; several → re-run the stage split per instruction (BuildKit caches the

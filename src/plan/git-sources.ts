@@ -11,8 +11,8 @@ import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from
 import type { GitSource } from "./model.js";
 import { shortId } from "./digest.js";
 import type { ProjectCommit } from "../project/commit.js";
-import { stageDependenciesChecksum, type DependenciesChecksum } from "../git/checksum.js";
-import { cachedDependencies } from "../cache/deps.js";
+import { stageDependenciesChecksums, type DependenciesChecksum } from "../git/checksum.js";
+import { findDependencies, storeDependencies } from "../cache/deps.js";
 import { cachedTreeChanges, type CachedListing, type LazyListing, type TreeChanges } from "../cache/listing.js";
 import { keyOf, type CacheStore } from "../cache/store.js";
 
@@ -104,13 +104,34 @@ export class GitSources {
    * with the changes between the two trees; else computed from the listing. Stored for the next plan.
    */
   async dependencies(source: GitSource, masks: readonly string[], label: string): Promise<DependenciesChecksum> {
+    return (await this.dependenciesOf(source, [{ masks, label }]))[0];
+  }
+
+  /** dependencies() of several stages of one mapping: those computed from the listing in one pass over it. */
+  async dependenciesOf(source: GitSource, requests: readonly { masks: readonly string[]; label: string }[]): Promise<DependenciesChecksum[]> {
     const spec = toSpec(source.mapping);
     // the plan keeps what it needs (checksum, paths); the object ids are for the cache only
     const lean = (d: DependenciesChecksum): DependenciesChecksum => ({ checksum: d.checksum, paths: d.paths, masks: d.masks });
-    if (!this.store || masks.length === 0) return lean(stageDependenciesChecksum(await this.scopedTree(source), spec, masks, label));
-    const repo = await this.repoOf(source);
-    const listing = await this.lazy(repo, source.commit);
-    return cachedDependencies(this.store, listing.tree, listing.base, spec, masks, label, async () => stageDependenciesChecksum(await this.scopedTree(source), spec, masks, label));
+    const out: (DependenciesChecksum | undefined)[] = requests.map((r) => (r.masks.length === 0 ? { checksum: "", paths: [], masks: [] } : undefined));
+    const store = this.store;
+    let listing: LazyListing | undefined;
+    if (store && out.includes(undefined)) {
+      // from the cache: this tree's, or the last tree's updated with the commit's changes (no listing read)
+      listing = await this.lazy(await this.repoOf(source), source.commit);
+      for (let r = 0; r < requests.length; r++) {
+        if (!out[r]) out[r] = findDependencies(store, listing.tree, listing.base, spec, requests[r].masks, requests[r].label);
+      }
+    }
+    const missing = requests.map((_, r) => r).filter((r) => !out[r]);
+    if (missing.length) {
+      // the object ids are kept for the cache only
+      const sums = stageDependenciesChecksums(await this.scopedTree(source), spec, missing.map((r) => requests[r]), { ids: store ? true : false });
+      missing.forEach((r, k) => {
+        out[r] = sums[k];
+        if (store && listing) storeDependencies(store, listing.tree, spec, requests[r].masks, requests[r].label, sums[k]);
+      });
+    }
+    return out.map((d) => lean(d!));
   }
 
   /** The project's own repository at its commit (HEAD or the dev commit), or undefined when the project is not

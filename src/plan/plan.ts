@@ -57,6 +57,8 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
   const store = git.store;
   if (store) git.ownChanges().catch(() => {});
   else git.ownListing().catch(() => {});
+  // the commit time (the render's and the plan's) asked while git lists, when HEAD's reading did not give it
+  own.then((pc) => (pc?.commit && pc.time === undefined ? pc.repo.commitTime(pc.commit) : undefined)).catch(() => {});
   const rendered = await renderWerfConfig({
     dir: opts.dir,
     configFile: opts.configFile,
@@ -153,10 +155,11 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
       const source = await git.source(m);
       await git.checkMatchesFiles(source);
       const dependencies: ImageGit["dependencies"] = {};
-      for (const stage of ["install", "beforeSetup", "setup"] as GitStageDeps[]) {
-        const masks = m.stageDependencies[stage];
-        if (masks.length === 0) continue;
-        const sum = await git.dependencies(source, masks, `git.stageDependencies.${stage}`);
+      // every stage's checksum in one pass over the mapping's files
+      const withMasks = (["install", "beforeSetup", "setup"] as GitStageDeps[]).filter((stage) => m.stageDependencies[stage].length > 0);
+      const sums = await git.dependenciesOf(source, withMasks.map((stage) => ({ masks: m.stageDependencies[stage], label: `git.stageDependencies.${stage}` })));
+      for (const [k, stage] of withMasks.entries()) {
+        const sum = sums[k];
         for (const mf of sum.masks) {
           if (mf.paths.length === 0) {
             warnings.push({

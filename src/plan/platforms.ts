@@ -8,8 +8,8 @@
 //     its own `<digest>-<ms>` tags; its final tags are an image index over the platforms' last stages, named by
 //     `multiPlatformDigest` (werf: Sha3_224 over the platforms' last stage ids; here over their digests, so it is
 //     known before anything is built and `plan` can print it).
-// compile (one Dockerfile, one bake target per stage for all the platforms) still hashes the whole list into the
-// `from` stage: its files carry one digest per stage.
+// compile writes the same per-platform stages and digests (src/emit/platforms.ts). The plan of the whole list (the
+// `from` stage hashing every platform) is only what planPerPlatform starts from: no file or tag uses its digests.
 
 import { createHash } from "node:crypto";
 import type { Plan, PlanOptions } from "./model.js";

@@ -54,14 +54,14 @@ export async function projectCommit(dir: string, opts: { dev?: boolean; changes?
 
 /**
  * HEAD of the repository holding `dir`, read with two git processes run at the same time: `rev-parse` (top level,
- * commit, tree) and `show` (commit id and committer time; its time is used only when its id is the same commit).
+ * commit, tree) and `log -1` (commit id and committer time; its time is used only when its id is the same commit; not `show -s`, which computes the diff it does not print).
  * Undefined when that does not give a whole answer (no repository, no commit yet, an unexpected output): the caller
  * then takes the step-by-step way, with its messages.
  */
 async function headAtOnce(dir: string): Promise<ProjectCommit | undefined> {
   const [ids, shown] = await Promise.all([
     runGit(dir, ["rev-parse", "--show-toplevel", "HEAD^{commit}", "HEAD^{tree}", "--"]),
-    runGit(dir, ["show", "-s", "--format=%H %ct", "HEAD", "--"]),
+    runGit(dir, ["log", "-1", "--no-walk", "--format=%H %ct", "HEAD", "--"]),
   ]);
   if (ids.code !== 0) return undefined;
   const lines = ids.stdout.toString("utf8").split("\n");
@@ -109,7 +109,7 @@ async function devCommit(repo: GitRepo, head: string): Promise<string> {
     if (head) await git(repo, ["read-tree", head], env, "reading HEAD into a private index");
     await git(repo, ["add", "-A", "--", "."], env, "adding the work tree to a private index");
     const tree = await git(repo, ["write-tree"], env, "writing the work tree");
-    const date = head ? await git(repo, ["show", "-s", "--format=%ct", head, "--"], {}, "reading the HEAD time") : "0";
+    const date = head ? String(await repo.commitTime(head)) : "0";
     const who = {
       GIT_AUTHOR_NAME: "stapel2docker",
       GIT_AUTHOR_EMAIL: "dev@stapel2docker",

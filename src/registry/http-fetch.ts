@@ -5,7 +5,13 @@
 // undici's do), an abort rejects with the signal's reason (a TimeoutError for AbortSignal.timeout).
 
 import http from "node:http";
-import https from "node:https";
+import { createRequire } from "node:module";
+
+// node:https (and with it node:tls) is loaded when a request needs it: a registry on plain http (a local one, a
+// mirror inside the CI network) never pays for TLS's start-up
+const require = createRequire(import.meta.url);
+let httpsModule: typeof import("node:https") | undefined;
+const https = (): typeof import("node:https") => (httpsModule ??= require("node:https") as typeof import("node:https"));
 
 const MAX_REDIRECTS = 10;
 
@@ -72,7 +78,7 @@ export const httpFetch = (async (input: string | URL, init: RequestInit = {}): P
 function request(url: URL, method: string, headers: Record<string, string>, body: Buffer | string | undefined, signal: AbortSignal | undefined): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    const mod = url.protocol === "https:" ? https : http;
+    const mod = url.protocol === "https:" ? https() : http;
     const h: Record<string, string> = { ...headers };
     if (body !== undefined && !Object.keys(h).some((k) => k.toLowerCase() === "content-length")) h["Content-Length"] = String(Buffer.byteLength(body));
     const req = mod.request(url, { method, headers: h });

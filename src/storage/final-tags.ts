@@ -15,7 +15,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { RegistryClient } from "../registry/index.js";
+import { parseImageRef, type RegistryClient } from "../registry/index.js";
 import { copyImage } from "./repos.js";
 import type { StoredStage } from "./tags.js";
 
@@ -95,14 +95,44 @@ export async function alreadyWritten(job: FinalTagJob, state: FinalTagState): Pr
 export async function writeFinalTags(client: RegistryClient, jobs: readonly FinalTagJob[], state?: FinalTagState, docker?: string): Promise<number> {
   const todo: FinalTagJob[] = [];
   for (const j of jobs) if (!state || !(await alreadyWritten(j, state))) todo.push(j);
-  for (let i = 0; i < todo.length; i += FINAL_TAG_CONCURRENCY) {
-    await Promise.all(
-      todo.slice(i, i + FINAL_TAG_CONCURRENCY).map(async (j) => {
-        await copyImage(client, j.src, j.tag, docker);
-        state?.written.set(j.tag, j.src);
-        await state?.cache?.set(j.tag, j.src);
-      }),
-    );
+  const done = async (j: FinalTagJob) => {
+    state?.written.set(j.tag, j.src);
+    await state?.cache?.set(j.tag, j.src);
+  };
+  // into another registry (--final-repo): one repository's copies one after the other (two `imagetools create` into
+  // one repository at once race on its blobs: the registry refused a manifest PUT with 400), each source copied
+  // across once, its other tags copied from there inside that registry
+  const repoOf = (ref: string) => ref.slice(0, ref.lastIndexOf(":"));
+  const across = new Map<string, FinalTagJob[]>();
+  const inside: FinalTagJob[] = [];
+  for (const j of todo) {
+    if (parseImageRef(j.src).registry === parseImageRef(j.tag).registry) inside.push(j);
+    else {
+      const list = across.get(repoOf(j.tag)) ?? [];
+      across.set(repoOf(j.tag), [...list, j]);
+    }
   }
+  const crossing = Promise.all(
+    [...across.values()].map(async (list) => {
+      const first = new Map<string, string>();
+      for (const j of list) {
+        const there = first.get(j.src);
+        await copyImage(client, there ?? j.src, j.tag, docker);
+        if (there === undefined) first.set(j.src, j.tag);
+        await done(j);
+      }
+    }),
+  );
+  const local = (async () => {
+    for (let i = 0; i < inside.length; i += FINAL_TAG_CONCURRENCY) {
+      await Promise.all(
+        inside.slice(i, i + FINAL_TAG_CONCURRENCY).map(async (j) => {
+          await copyImage(client, j.src, j.tag, docker);
+          await done(j);
+        }),
+      );
+    }
+  })();
+  await Promise.all([crossing, local]);
   return todo.length;
 }

@@ -29,6 +29,9 @@ export interface PlannedStage {
   action: "reuse" | "build";
   /** reuse: the stored `<repo>:<digest>-<ms>` taken; build: undefined (pushed as `<digest>-<ms>` at build time). */
   tag?: string;
+  /** reuse of a stage the repo lacks: the cache or secondary repo it is copied from first (--cache-repo,
+   *  --secondary-repo). */
+  copiedFrom?: string;
   /** Git patches applied (before a user stage's commands; the whole content of gitCache/gitLatestPatch). */
   patches: PlannedPatch[];
 }
@@ -49,6 +52,11 @@ export interface PlannedImage {
 
 export interface BuildPlan {
   repo: string;
+  /** --cache-repo: read first (stages copied from them), the stored stages the builder builds on pulled from the
+   *  first, filled with every stage used after the build. */
+  cacheRepos?: string[];
+  /** --secondary-repo: stages the repo and cache repos lack are copied from them. */
+  secondaryRepos?: string[];
   images: PlannedImage[];
   /** Digests of the stages to build, in plan order (empty: nothing is built, buildx is not started). */
   build: string[];
@@ -70,6 +78,7 @@ export function makeBuildPlan(
   addTags: readonly string[],
   tagged: ReadonlySet<string> = new Set(),
   finalRepo: string = repo,
+  copiedFrom: ReadonlyMap<string, string> = new Map(),
 ): BuildPlan {
   const images: PlannedImage[] = [];
   const build: string[] = [];
@@ -85,6 +94,7 @@ export function makeBuildPlan(
         target: c.stage.target,
         action: c.stored ? "reuse" : "build",
         ...(c.stored ? { tag: `${repo}:${c.stored.tag}` } : {}),
+        ...(c.stored && copiedFrom.has(c.stored.tag) ? { copiedFrom: copiedFrom.get(c.stored.tag) } : {}),
         patches: c.patches.map((p) => ({
           mapping: p.source.id,
           add: p.source.mapping.add,
@@ -116,6 +126,7 @@ export function makeBuildPlan(
         target: d.plan.target,
         action: d.stored ? "reuse" : "build",
         ...(d.stored ? { tag: `${repo}:${d.stored.tag}` } : {}),
+        ...(d.stored && copiedFrom.has(d.stored.tag) ? { copiedFrom: copiedFrom.get(d.stored.tag) } : {}),
         patches: [],
       }],
       finalTags: d.plan.image.final || tagged.has(d.plan.image.name) ? finalTags(finalRepo, d.plan.target, d.plan.digest, addTags) : [],
@@ -127,10 +138,12 @@ export function makeBuildPlan(
 /** The build plan as text: per image, each stage reused (from which tag) or built (with its patches). */
 export function formatBuildPlan(p: BuildPlan): string {
   const lines: string[] = [`repository ${p.repo}: ${p.build.length ? `${p.build.length} stage(s) to build` : "nothing to build"}`];
+  if (p.cacheRepos?.length) lines.push(`cache repos ${p.cacheRepos.join(", ")}: read first; the builder pulls stored stages from ${p.cacheRepos[0]}; each gets every stage used`);
+  if (p.secondaryRepos?.length) lines.push(`secondary repos ${p.secondaryRepos.join(", ")}: read only`);
   for (const i of p.images) {
     lines.push("", `${i.kind} ${i.image}${i.platform ? ` (${i.platform})` : ""} ${i.digest}`);
     for (const s of i.stages) {
-      lines.push(`  ${s.stage.padEnd(26)} ${s.action === "reuse" ? `reuse ${s.tag}` : `build ${s.digest}`}`);
+      lines.push(`  ${s.stage.padEnd(26)} ${s.action === "reuse" ? `reuse ${s.tag}${s.copiedFrom ? ` (copied from ${s.copiedFrom})` : ""}` : `build ${s.digest}`}`);
       for (const x of s.patches) lines.push(`    git patch ${x.add} → ${x.to}: ${x.fromCommit.slice(0, 12)}..${x.toCommit.slice(0, 12)} (${x.size} bytes)`);
     }
     for (const t of i.finalTags) lines.push(`  tag ${t}`);

@@ -50,6 +50,29 @@ export async function copyImage(client: RegistryClient, src: string, dst: string
 }
 
 /**
+ * The stage tags of `digests` that `primaryTags` lacks, found in the cache repos (first) or the secondary repos:
+ * every stored tag of such a digest, from the first repo that has the digest (tag → that repo). Nothing is copied
+ * (`build --print` shows them so).
+ */
+export async function findInOtherRepos(opts: {
+  client: RegistryClient;
+  primaryTags: readonly string[];
+  digests: ReadonlySet<string>;
+  repos: OtherRepos;
+}): Promise<Map<string, string>> {
+  const have = indexStageTags(opts.primaryTags);
+  let wanted = [...opts.digests].filter((d) => !have.has(d));
+  const found = new Map<string, string>();
+  for (const repo of [...opts.repos.cache, ...opts.repos.secondary]) {
+    if (wanted.length === 0) break;
+    const index = indexStageTags(await opts.client.listTags(repo));
+    for (const d of wanted) for (const s of index.get(d) ?? []) found.set(s.tag, repo);
+    wanted = wanted.filter((d) => !index.has(d));
+  }
+  return found;
+}
+
+/**
  * The stage tags of `digests` that `primaryTags` lacks, found in the cache repos (first) or the secondary repos,
  * copied into `primary` (every stored tag of such a digest, from the first repo that has the digest). Returns the
  * tags added to the primary repo.
@@ -63,23 +86,14 @@ export async function takeFromOtherRepos(opts: {
   docker?: string;
   log?: (line: string) => void;
 }): Promise<string[]> {
-  const have = indexStageTags(opts.primaryTags);
-  let wanted = [...opts.digests].filter((d) => !have.has(d));
-  const added: string[] = [];
-  for (const repo of [...opts.repos.cache, ...opts.repos.secondary]) {
-    if (wanted.length === 0) break;
-    const index = indexStageTags(await opts.client.listTags(repo));
-    const found = wanted.filter((d) => index.has(d));
-    for (const d of found) {
-      for (const s of index.get(d)!) {
-        await copyImage(opts.client, `${repo}:${s.tag}`, `${opts.primary}:${s.tag}`, opts.docker);
-        added.push(s.tag);
-      }
-    }
-    if (found.length) opts.log?.(`took ${found.length} stage(s) from ${repo} into ${opts.primary}`);
-    wanted = wanted.filter((d) => !index.has(d));
+  const found = await findInOtherRepos(opts);
+  const perRepo = new Map<string, number>();
+  for (const [tag, repo] of found) {
+    await copyImage(opts.client, `${repo}:${tag}`, `${opts.primary}:${tag}`, opts.docker);
+    perRepo.set(repo, (perRepo.get(repo) ?? 0) + 1);
   }
-  return added;
+  for (const [repo, n] of perRepo) opts.log?.(`took ${n} stage tag(s) from ${repo} into ${opts.primary}`);
+  return [...found.keys()];
 }
 
 /** Copies each of `tags` (stage tags of the primary repo) into every cache repo that lacks it. */

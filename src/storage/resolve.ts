@@ -61,6 +61,9 @@ export interface ResolveContext {
   tags: Map<string, StoredStage[]>;
   /** Labels of stage tags already read once (tags are immutable); none: always read the registry. */
   labelCache?: LabelCache;
+  /** Tags listed but not in `repo` yet (build --print: the cache or secondary repo a build would copy them from):
+   *  tag → the repository their labels are read from. */
+  tagRepos?: ReadonlyMap<string, string>;
 }
 
 /** Resolves every image of the plan against the stored tags. */
@@ -130,18 +133,19 @@ export class Resolver {
     let p = this.configs.get(tag);
     if (!p) {
       const cache = this.ctx.labelCache;
+      const repo = this.ctx.tagRepos?.get(tag) ?? this.ctx.repo;
       p = (async () => {
-        const cached = await cache?.get(this.ctx.repo, tag);
+        const cached = await cache?.get(repo, tag);
         if (cached) return cached;
         this.configReads++;
         // a listed tag deleted since (a cleanup): no labels, so it is never chosen for its git commits
-        const c = await this.ctx.client.getImageConfig(`${this.ctx.repo}:${tag}`).catch((e: unknown) => {
+        const c = await this.ctx.client.getImageConfig(`${repo}:${tag}`).catch((e: unknown) => {
           if (e instanceof UserError && /not found/.test(e.message)) return undefined;
           throw e;
         });
         if (!c) return {};
         const labels = { ...((c.config?.config?.Labels ?? {}) as Record<string, string>) };
-        await cache?.set(this.ctx.repo, tag, labels);
+        await cache?.set(repo, tag, labels);
         return labels;
       })();
       this.configs.set(tag, p);

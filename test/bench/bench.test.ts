@@ -205,3 +205,19 @@ test("analyzeProfile: self and inclusive time from samples", () => {
     ["match src/git/pathMatcher.js:1", 2],
   ]);
 });
+
+test("the build bench reads a build's figures from the summary line the CLI prints (formatReport)", async () => {
+  const { buildSummary } = await import("../../bench/build.js");
+  const { formatReport } = await import("../../src/builder/report.js");
+  const stage = (stage: string, status: "reused" | "built") => ({ stage, digest: "d".repeat(56), tag: `r:${"d".repeat(56)}-1`, status, seconds: 0 });
+  const out = formatReport({
+    repo: "r",
+    images: [{ image: "app", configType: "stapel", final: true, digest: "d".repeat(56), tags: ["r:app-x"], stages: [stage("from", "reused"), stage("install", "built"), stage("setup", "built")] }],
+    built: 2,
+    bake: true,
+    registryRequests: 7,
+    seconds: 1.5,
+  });
+  assert.deepEqual(buildSummary("b", out), { built: 2, registryRequests: 7 });
+  assert.throws(() => buildSummary("no-op", "something else\n"), /no-op: no summary line/);
+});

@@ -143,8 +143,8 @@ shell:
   git(dir, "commit", "-q", "-m", "one");
   const env = { ...process.env, XDG_CACHE_HOME: path.join(work, "cache2"), STAPEL2DOCKER_LOCK_DIR: path.join(work, "locks2"), S2D_NOOP_TEST_VALUE: "x" };
   const repo = `${proxy.host}/s2d-test-${randomBytes(5).toString("hex")}/app`;
-  const build = async (e: NodeJS.ProcessEnv = env) => {
-    const r = await runCli(["build", "--dir", dir, "--repo", repo], e);
+  const build = async (e: NodeJS.ProcessEnv = env, extra: string[] = []) => {
+    const r = await runCli(["build", "--dir", dir, "--repo", repo, ...extra], e);
     assert.equal(r.code, 0, r.stderr);
     return { fast: FAST.test(r.stderr), built: Number(/^(\d+) stage\(s\) built/m.exec(r.stdout)![1]), stderr: r.stderr, stdout: r.stdout };
   };
@@ -162,6 +162,13 @@ shell:
   assert.deepEqual(await build().then((r) => [r.fast, r.built]), [false, 0], "x again: the entry is y's");
   // a variable the render did not read changes nothing
   assert.equal((await build({ ...env, S2D_UNRELATED: "1" })).fast, true);
+
+  // another builder (--builder, or BUILDX_BUILDER) is keyed apart: its first no-op is proved in full, then answered
+  // (a no-op build starts no builder)
+  assert.deepEqual(await build(env, ["--builder", "default"]).then((r) => [r.fast, r.built]), [false, 0]);
+  assert.deepEqual(await build(env, ["--builder", "default"]).then((r) => [r.fast, r.built]), [true, 0]);
+  assert.deepEqual(await build({ ...env, BUILDX_BUILDER: "default" }).then((r) => [r.fast, r.built]), [true, 0], "BUILDX_BUILDER: the same builder");
+  assert.equal((await build()).fast, true, "no builder named: its own entry stands");
 
   // an uncommitted change: the full path, which warns about it
   writeFile(dir, "src/a.txt", "edited\n");

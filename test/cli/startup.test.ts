@@ -81,6 +81,8 @@ test("build arguments the no-op cache may answer before the commands load; anyth
   // werf's report needs the images' digests from the registry: the full command writes it
   assert.equal(parseNoopBuildArgs(["--repo", "r/p", "--report", "f.json"]), undefined);
   assert.deepEqual(parseNoopBuildArgs(["--repo", "r/p", "--parallel", "2"]), { opts: { dir: ".", repo: "r/p" }, images: [] });
+  // --platform is part of the entry's key, parsed as the full command parses it
+  assert.deepEqual(parseNoopBuildArgs(["--repo", "r/p", "--platform", "linux/arm64, linux/amd64,linux/arm64"]), { opts: { dir: ".", repo: "r/p", platform: ["linux/arm64", "linux/amd64"] }, images: [] });
   for (const args of [
     [], // --repo is required
     ["--repo", "r/p", "--dev"],
@@ -92,6 +94,7 @@ test("build arguments the no-op cache may answer before the commands load; anyth
     ["--repo"],
     ["--repo", "--dir"],
     ["--repo", "r/p", "--parallel", "0"],
+    ["--repo", "r/p", "--platform", "amd64"],
   ]) {
     assert.equal(parseNoopBuildArgs(args), undefined, args.join(" "));
   }

@@ -10,6 +10,8 @@ import path from "node:path";
 import { tempDir } from "../git/gitFixture.js";
 import { planProject } from "../../src/plan/plan.js";
 import { emitProject } from "../../src/emit/index.js";
+import { planForCompile } from "../../src/emit/platforms.js";
+import { platformStageName } from "../../src/bake/write.js";
 import type { PlanOptions } from "../../src/plan/model.js";
 import { dockerfileStages, graphProblems } from "../emit/dockerfileGraph.js";
 import { casesDir, compileCases, makeCaseRepo } from "./cases.js";
@@ -18,9 +20,10 @@ const update = process.env.UPDATE_GOLDEN === "1";
 const assumed: PlanOptions["baseImages"] = { resolve: async () => ({ user: "", workdir: "", source: "assumed" }) };
 
 async function compile(repo: string, out: string) {
-  const plan = await planProject({ dir: repo, baseImages: assumed, environ: {} });
-  await emitProject(plan, { out });
-  return plan;
+  // as the compile command plans (images of several platforms per platform)
+  const { plan, platforms } = await planForCompile({ dir: repo, baseImages: assumed, environ: {} }, planProject);
+  await emitProject(plan, { out, ...(platforms.length ? { platforms } : {}) });
+  return { plan, platforms };
 }
 
 function listFiles(dir: string, prefix = ""): string[] {
@@ -48,7 +51,7 @@ for (const name of compileCases()) {
     t.after(() => rmSync(tmp, { recursive: true, force: true }));
     const repo = makeCaseRepo(name, tmp);
     const out = path.join(repo, ".stapel2docker");
-    const plan = await compile(repo, out);
+    const { plan, platforms } = await compile(repo, out);
 
     const dockerfile = readFileSync(path.join(out, "Dockerfile"), "utf8");
     const bake = readFileSync(path.join(out, "docker-bake.json"), "utf8");
@@ -65,14 +68,24 @@ for (const name of compileCases()) {
     const contexts = Object.values(bakeJson.target).flatMap((t) => Object.keys(t.contexts ?? {}));
     assert.deepEqual(graphProblems(stages, contexts, (ref) => ref.includes("/") || ref.includes(":")), []);
     const names = new Set(stages.map((s) => s.name));
-    for (const img of plan.images) for (const s of img.stages) assert.ok(names.has(s.target), `stage ${s.target} in the Dockerfile`);
+    for (const img of plan.images) {
+      // an image of several platforms: each platform's stages, and its last stage picking the platform's
+      const own = img.perPlatform?.platforms.map((p) => p.platform) ?? [];
+      for (const s of img.stages) {
+        if (own.length === 0) assert.ok(names.has(s.target), `stage ${s.target} in the Dockerfile`);
+        for (const p of own) assert.ok(names.has(platformStageName(s.target, p)), `stage ${platformStageName(s.target, p)} in the Dockerfile`);
+      }
+      if (own.length) assert.ok(names.has(img.stages[img.stages.length - 1].target), `${img.name}'s platform-picking stage`);
+    }
     for (const [tname, target] of Object.entries(bakeJson.target)) {
       if (target.target && plan.images.some((i) => i.slug === tname)) assert.ok(names.has(target.target), `bake target ${tname} → ${target.target}`);
     }
-    assert.deepEqual(
-      [...bakeJson.group.default.targets].sort(),
-      [...plan.images.filter((i) => i.final).map((i) => i.slug), ...plan.dockerfileImages.filter((d) => d.image.final).map((d) => d.target)].sort(),
-    );
+    // the final images; with images of several platforms also every stage, pushed under its stage tag
+    const finals = [...plan.images.filter((i) => i.final).map((i) => i.slug), ...plan.dockerfileImages.filter((d) => d.image.final).map((d) => d.target)];
+    const stageTargets = bakeJson.group.default.targets.filter((t) => !finals.includes(t));
+    assert.deepEqual([...bakeJson.group.default.targets].filter((t) => finals.includes(t)).sort(), [...finals].sort());
+    if (platforms.length === 0) assert.deepEqual(stageTargets, []);
+    for (const t of stageTargets) assert.match(JSON.stringify(bakeJson.target[t]), /:[0-9a-f]{56}-\$\{STAPEL_STAGE_MS\}"/, `${t} pushes a stage tag`);
 
     // determinism: again into another directory, and from a second clone
     const out2 = path.join(tmp, "out2");
