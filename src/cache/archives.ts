@@ -14,7 +14,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { planArchiveLazy, writePlannedArchive, type ArchiveSplice, type ArchiveSummary, type PlannedEntry, type ReusableArchive } from "../git/archive.js";
+import { ArchivePlan, planArchiveLazy, writePlannedArchive, writePlannedArchives, type ArchiveJob, type ArchiveSplice, type ArchiveSummary, type PlannedEntry, type ReusableArchive } from "../git/archive.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "../git/mapping.js";
 import type { GitRepo } from "../git/repo.js";
 import { ListingRange, someEntry, type TreeEntries, type TreeEntry } from "../git/tree.js";
@@ -262,6 +262,42 @@ export async function writeCachedArchive(
   outFile: string,
   opts: { names?: boolean; stats?: CachedArchiveStats } = {},
 ): Promise<ArchiveSummary | undefined> {
+  const r = await prepareCachedArchive(store, repo, listing, scopedLater, mapping, outFile, opts);
+  if (!r || "summary" in r) return r?.summary;
+  let summary: ArchiveSummary;
+  try {
+    [summary] = await writePlannedArchives(repo, [r.pending.job]);
+  } catch (e) {
+    r.pending.abort();
+    if (e instanceof UserError) throw e;
+    return undefined;
+  }
+  return r.pending.finish(summary);
+}
+
+/** A cold archive that prepareCachedArchive planned and left to the caller to write (`job`, into the cache's temp
+ *  file), with others of the same listing (writePlannedArchives); then `finish` (stores it, puts it at `outFile`;
+ *  undefined when the cache could not take it: the caller writes it without the cache), or `abort` after a failure. */
+export interface PendingArchive {
+  job: ArchiveJob;
+  finish(summary: ArchiveSummary): ArchiveSummary | undefined;
+  abort(): void;
+}
+
+/**
+ * writeCachedArchive up to the point of writing a cold archive planned over a raw listing: that one is returned as
+ * `pending`, for the caller to write together with the other archives of the listing (each blob read once); an
+ * archive served or written here is `summary`; undefined as writeCachedArchive.
+ */
+export async function prepareCachedArchive(
+  store: CacheStore,
+  repo: GitRepo,
+  listing: CachedListing,
+  scopedLater: () => Promise<TreeEntries>,
+  mapping: GitMappingSpec,
+  outFile: string,
+  opts: { names?: boolean; stats?: CachedArchiveStats } = {},
+): Promise<{ summary: ArchiveSummary } | { pending: PendingArchive } | undefined> {
   // an archive is cached only when its scope holds no submodule and only modes the index holds: a cached one (and
   // one made from it by changes that only modify files in place) needs no listing of the scope
   const key = archiveKey(listing.tree, mapping);
@@ -279,7 +315,7 @@ export async function writeCachedArchive(
       place(hit.tar, outFile);
       archiveCounts.cache++;
       if (opts.stats) opts.stats.how = "cache";
-      return summaryOf(hit.index);
+      return { summary: summaryOf(hit.index) };
     } catch {
       // evicted by another process meanwhile: made again below
     }
@@ -297,7 +333,7 @@ export async function writeCachedArchive(
       place(tar, outFile);
       archiveCounts.cache++;
       if (opts.stats) opts.stats.how = "cache";
-      return summaryOf(old.index);
+      return { summary: summaryOf(old.index) };
     }
   } catch {
     return undefined;
@@ -356,6 +392,10 @@ export async function writeCachedArchive(
       summary = summaryOf(old.index, kinds); // the same names
     } else {
       const { planned: lazy } = planArchiveLazy(scoped, mapping);
+      if (!(old && old.index.head.oidLen === oidLen) && lazy instanceof ArchivePlan && lazy.rawListing) {
+        // cold, over a raw listing: written by the caller with the other archives of the listing
+        return { pending: pendingArchive(lazy, mapping, tmp, tar, oidLen, opts.names === true, (index, summary) => complete(index, summary, "written")) };
+      }
       // an archive to copy from is matched entry by entry (an array); a cold one is planned without objects
       const planned = old && old.index.head.oidLen === oidLen && !Array.isArray(lazy) ? [...lazy] : lazy;
       let reuse: ReusableArchive | undefined;
@@ -385,12 +425,7 @@ export async function writeCachedArchive(
       summary = await writePlannedArchive(repo, planned, mapping, tmp, { reuse, lengths, names: opts.names === true });
       fs.chmodSync(tmp, 0o444);
       fs.renameSync(tmp, tar);
-      const st = fs.statSync(tar);
-      // built after the tar, not beside it: two big archives' indexes in flight for their whole write cost ~100 MB of
-      // peak RSS at 300k files (measured), one more pass over the plan ~0.1 s
-      const builder = new IndexBuilder(planned.length, oidLen);
-      for (const p of planned) builder.add(p);
-      index = builder.finish({ size: st.size, mtimeMs: st.mtimeMs, files: summary.files, symlinks: summary.symlinks, directories: summary.directories }, lengths);
+      index = buildIndex(planned, oidLen, fs.statSync(tar), summary, lengths);
     }
   } catch (e) {
     fs.rmSync(tmp, { force: true });
@@ -399,13 +434,59 @@ export async function writeCachedArchive(
   } finally {
     await oldFile?.close();
   }
-  store.put("archive", key, index);
-  try {
-    place(tar, outFile);
-  } catch {
-    return undefined; // evicted by another process meanwhile: written without the cache
+  const done = complete(index, summary, how);
+  return done && { summary: done };
+
+  /** Stores the index of the tar now at `tar` and puts it at `outFile`. */
+  function complete(index: Buffer[], summary: ArchiveSummary, how: NonNullable<CachedArchiveStats["how"]>): ArchiveSummary | undefined {
+    store.put("archive", key, index);
+    try {
+      place(tar, outFile);
+    } catch {
+      return undefined; // evicted by another process meanwhile: written without the cache
+    }
+    archiveCounts[how]++;
+    if (opts.stats) opts.stats.how = how;
+    return summary;
   }
-  archiveCounts[how]++;
-  if (opts.stats) opts.stats.how = how;
-  return summary;
+}
+
+/** A cold archive of `planned` to write into `tmp`, then moved to the cache's `tar`, its index made by `complete`. */
+function pendingArchive(
+  planned: ArchivePlan,
+  mapping: GitMappingSpec,
+  tmp: string,
+  tar: string,
+  oidLen: number,
+  names: boolean,
+  complete: (index: Buffer[], summary: ArchiveSummary) => ArchiveSummary | undefined,
+): PendingArchive {
+  const lengths: number[] = [];
+  return {
+    job: { planned, mapping, outFile: tmp, names, lengths },
+    finish(summary) {
+      let index: Buffer[];
+      try {
+        fs.chmodSync(tmp, 0o444);
+        fs.renameSync(tmp, tar);
+        const st = fs.statSync(tar);
+        index = buildIndex(planned, oidLen, st, summary, lengths);
+      } catch {
+        fs.rmSync(tmp, { force: true });
+        return undefined;
+      }
+      return complete(index, summary);
+    },
+    abort() {
+      fs.rmSync(tmp, { force: true });
+    },
+  };
+}
+
+/** The index of an archive written from `planned`: built after the tar, not beside it (two big archives' indexes in
+ *  flight for their whole write cost ~100 MB of peak RSS at 300k files, measured; one more pass over the plan ~0.1 s). */
+function buildIndex(planned: Iterable<PlannedEntry> & { length: number }, oidLen: number, st: fs.Stats, summary: ArchiveSummary, lengths: number[]): Buffer[] {
+  const builder = new IndexBuilder(planned.length, oidLen);
+  for (const p of planned) builder.add(p);
+  return builder.finish({ size: st.size, mtimeMs: st.mtimeMs, files: summary.files, symlinks: summary.symlinks, directories: summary.directories }, lengths);
 }

@@ -16,7 +16,7 @@
 // so memory stays bounded.
 
 import { UserError } from "../diagnostics.js";
-import { BlobPipeline, OidLines } from "./blobs.js";
+import { BlobPipeline, OidLines, type OidSource } from "./blobs.js";
 import { TarWriter, type TarHeader } from "./tar.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "./mapping.js";
 import { ListingRange, listTree, RawListing, someEntry, type TreeEntries, type TreeEntry } from "./tree.js";
@@ -162,6 +162,16 @@ export class ArchivePlan implements Iterable<PlannedEntry> {
     private readonly raw?: { listing: RawListing; at: Uint32Array },
   ) {
     this.length = fileCount + dirs.length;
+  }
+
+  /** The raw listing the files are records of (then `fileIndexes` gives which), or undefined. */
+  get rawListing(): RawListing | undefined {
+    return this.raw?.listing;
+  }
+
+  /** The files' record indexes in `rawListing`, ascending (git's order is the plan's). */
+  get fileIndexes(): Uint32Array | undefined {
+    return this.raw?.at;
   }
 
   /** The files' object ids, in order, as cat-file input lines, copied from a raw listing; undefined for a plan of
@@ -345,11 +355,22 @@ export async function writeGitArchive(
   outFile: string,
   opts: ArchiveOptions = {},
 ): Promise<ArchiveSummary> {
+  const { planned, skippedSubmodules } = await planGitArchive(repo, commit, mapping, opts);
+  return writePlannedArchive(repo, planned, mapping, outFile, { mtime: opts.mtime, skippedSubmodules, names: opts.names });
+}
+
+/** What writeGitArchive writes (planArchiveLazy over the listing given or read), without writing it: an ArchivePlan
+ *  over a raw listing can be written with others of that listing (writePlannedArchives). */
+export async function planGitArchive(
+  repo: GitRepo,
+  commit: string,
+  mapping: GitMappingSpec,
+  opts: Pick<ArchiveOptions, "submodules" | "pos" | "entries"> = {},
+): Promise<{ planned: ArchivePlan | PlannedEntry[]; skippedSubmodules: string[] }> {
   const given = opts.entries;
   const reusable = given !== undefined && someEntry(given, () => true) && !someEntry(given, (e) => e.type === "commit");
   const entries = reusable ? given : await listArchiveTree(repo, commit, mapping, opts);
-  const { planned, skippedSubmodules } = planArchiveLazy(entries, mapping);
-  return writePlannedArchive(repo, planned, mapping, outFile, { mtime: opts.mtime, skippedSubmodules, names: opts.names });
+  return planArchiveLazy(entries, mapping);
 }
 
 /** An archive written earlier by writePlannedArchive with the same mapping and mtime, some of whose entries are
@@ -388,18 +409,6 @@ export async function writePlannedArchive(
     names?: boolean;
   } = {},
 ): Promise<ArchiveSummary> {
-  const skippedSubmodules = opts.skippedSubmodules ?? [];
-  const mtime = new Date((opts.mtime ?? 0) * 1000);
-  const owner = ownership(mapping.owner);
-  const group = ownership(mapping.group);
-  const common = {
-    mtime,
-    uid: owner.id ?? 0,
-    gid: group.id ?? 0,
-    ...(owner.name ? { uname: owner.name } : {}),
-    ...(group.name ? { gname: group.name } : {}),
-  };
-  const summary: ArchiveSummary = { entries: [], files: 0, symlinks: 0, directories: 0, skippedSubmodules };
   // one pipelined `cat-file --batch` per repository (the superproject's and each submodule's), each asked for
   // its blobs in archive order up front
   const readers = new Map<GitRepo, BlobPipeline>();
@@ -407,10 +416,11 @@ export async function writePlannedArchive(
   const reuseAt = opts.reuse?.at ?? new Float64Array(planned.length).fill(-1);
   const reuseLength = opts.reuse?.lengths ?? new Float64Array(planned.length);
   const lengths = opts.lengths;
-  const names = opts.names !== false;
   let copyFrom = -1;
   let copyLength = 0;
   const out = await TarWriter.create(outFile, WRITE_BUFFER);
+  const sink = new ArchiveSink(out, mapping, opts);
+  const summary = sink.summary;
   const flushCopy = async () => {
     if (copyLength > 0) await out.copyRange(opts.reuse!.file, copyFrom, copyLength);
     copyLength = 0;
@@ -436,16 +446,12 @@ export async function writePlannedArchive(
       if (Array.isArray(list)) list.push(p.source.oid);
     }
     for (const [r, oids] of wanted) readers.set(r, new BlobPipeline(r, oids));
-    // one header object, refilled for every entry (TarWriter keeps none); the writer and the readers answer
-    // synchronously while their buffers allow, so most entries cost no promise
-    const h: TarHeader = { ...common, name: "", type: "file", mode: 0, size: 0 };
-    let start = 0;
+    // the writer and the readers answer synchronously while their buffers allow, so most entries cost no promise
     let r = 0;
     const ranges = opts.splice?.ranges ?? [];
     i = -1;
     for (const p of planned) {
       i++;
-      if (lengths && i > 0 && reuseAt[i - 1] < 0) lengths.push(out.position - start);
       for (; r < ranges.length && ranges[r].before === i; r++) await out.copyRange(opts.splice!.file, ranges[r].offset, ranges[r].length);
       if (reuseAt[i] >= 0) {
         if (copyLength > 0 && copyFrom + copyLength === reuseAt[i]) copyLength += reuseLength[i];
@@ -455,52 +461,26 @@ export async function writePlannedArchive(
           copyLength = reuseLength[i];
         }
         lengths?.push(reuseLength[i]);
-        if (names) summary.entries.push(p.kind === "dir" ? `${p.name}/` : p.name);
-        if (p.kind === "dir") summary.directories++;
-        else if (p.kind === "symlink") summary.symlinks++;
-        else summary.files++;
+        sink.counted(p);
         continue;
       }
       await flushCopy();
-      start = out.position;
-      h.linkname = undefined;
-      h.size = 0;
       if (p.kind === "dir") {
-        h.name = `${p.name}/`;
-        h.type = "directory";
-        h.mode = 0o755;
-        const w = out.add(h);
+        const w = sink.dir(p.name);
         if (w) await w;
-        if (names) summary.entries.push(h.name);
-        summary.directories++;
         continue;
       }
       const reader = readers.get((p.source as Partial<RepoTreeEntry>).repo ?? repo)!;
       const size = reader.nextSync() ?? (await reader.next()).size;
-      h.name = p.name;
-      if (p.kind === "symlink") {
-        h.linkname = (reader.readBodySync() ?? (await reader.readBody())).toString("utf8");
-        h.type = "symlink";
-        h.mode = 0o777;
-        const w = out.add(h);
-        if (w) await w;
-        if (names) summary.entries.push(p.name);
-        summary.symlinks++;
-        continue;
-      }
-      h.type = "file";
-      h.mode = (parseInt(p.source.mode, 8) & 0o111) !== 0 ? 0o755 : 0o644;
-      h.size = size;
-      if (size <= WHOLE_BLOB_MAX) {
-        const w = out.add(h, reader.readBodySync() ?? (await reader.readBody()));
+      if (size <= WHOLE_BLOB_MAX || p.kind === "symlink") {
+        const w = sink.entry(p, reader.readBodySync() ?? (await reader.readBody()));
         if (w) await w;
       } else {
-        await out.addStream(h, reader.bodyChunks());
+        await sink.startFile(p, size);
+        for await (const piece of reader.bodyChunks()) await out.append(piece);
+        await sink.endFile(size);
       }
-      if (names) summary.entries.push(p.name);
-      summary.files++;
     }
-    if (lengths && planned.length > 0 && reuseAt[planned.length - 1] < 0) lengths.push(out.position - start);
     await flushCopy();
     for (; r < ranges.length; r++) await out.copyRange(opts.splice!.file, ranges[r].offset, ranges[r].length);
     await out.finish();
@@ -511,6 +491,243 @@ export async function writePlannedArchive(
     for (const reader of readers.values()) reader.close();
   }
   return summary;
+}
+
+/** An archive written by writePlannedArchives. */
+export interface ArchiveJob {
+  /** Planned over a raw listing (`rawListing`), the same for every job written together. */
+  planned: ArchivePlan;
+  mapping: GitMappingSpec;
+  outFile: string;
+  mtime?: number;
+  skippedSubmodules?: string[];
+  /** Fill the summary's `entries`. */
+  names?: boolean;
+  /** Receives each entry's length. */
+  lengths?: number[];
+}
+
+/** Archives writePlannedArchives takes in one pass (one bit each of a record's membership word). */
+const JOBS_PER_PASS = 32;
+
+/**
+ * Writes several archives planned over one raw listing (ArchivePlan.rawListing) of `repo`, reading each blob once:
+ * the union of their files, in git's order, from one `cat-file --batch`, each body written into every archive that
+ * takes it (with its own name, mode and owner). The archives are the bytes writePlannedArchive writes for each alone.
+ * On a failure every archive is left unfinished (the caller removes them).
+ */
+export async function writePlannedArchives(repo: GitRepo, jobs: readonly ArchiveJob[]): Promise<ArchiveSummary[]> {
+  const out: ArchiveSummary[] = [];
+  for (let from = 0; from < jobs.length; from += JOBS_PER_PASS) out.push(...(await writeTogether(repo, jobs.slice(from, from + JOBS_PER_PASS))));
+  return out;
+}
+
+async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promise<ArchiveSummary[]> {
+  const listing = jobs[0]?.planned.rawListing;
+  if (!listing) return [];
+  // which archives take record x: bit j for jobs[j]
+  const member = new Uint32Array(listing.length);
+  let count = 0;
+  jobs.forEach((job, j) => {
+    const at = job.planned.fileIndexes;
+    if (job.planned.rawListing !== listing || !at) throw new Error("internal: archives written together must be planned over one raw listing");
+    for (let k = 0; k < at.length; k++) {
+      if (member[at[k]] === 0) count++;
+      member[at[k]] |= 1 << j;
+    }
+  });
+  const union = new Uint32Array(count);
+  for (let x = 0, n = 0; x < member.length; x++) if (member[x] !== 0) union[n++] = x;
+  const writers: TarWriter[] = [];
+  let reader: BlobPipeline | undefined;
+  try {
+    for (const job of jobs) writers.push(await TarWriter.create(job.outFile, WRITE_BUFFER));
+    const sinks = jobs.map((job, j) => new ArchiveSink(writers[j], job.mapping, job));
+    // each archive's entries, walked as the blobs come: its directories are written on the way to its next file
+    const walks = jobs.map((job) => job.planned[Symbol.iterator]());
+    const toFile = async (j: number): Promise<PlannedEntry & { kind: "file" | "symlink" }> => {
+      for (;;) {
+        const next = walks[j].next();
+        if (next.done) throw new Error("internal: an archive's plan ended before its files");
+        const p = next.value;
+        if (p.kind !== "dir") return p;
+        const w = sinks[j].dir(p.name);
+        if (w) await w;
+      }
+    };
+    reader = new BlobPipeline(repo, new ListingOids(listing, union));
+    for (let n = 0; n < union.length; n++) {
+      const x = union[n];
+      const takers = member[x];
+      const size = reader.nextSync() ?? (await reader.next()).size;
+      if (size <= WHOLE_BLOB_MAX || listing.mode(x) === "120000") {
+        const body = reader.readBodySync() ?? (await reader.readBody());
+        for (let j = 0; j < jobs.length; j++) {
+          if ((takers & (1 << j)) === 0) continue;
+          const w = sinks[j].entry(await toFile(j), body);
+          if (w) await w;
+        }
+        continue;
+      }
+      // a big blob: its pieces go to every archive as they come
+      const started: number[] = [];
+      for (let j = 0; j < jobs.length; j++) {
+        if ((takers & (1 << j)) === 0) continue;
+        await sinks[j].startFile(await toFile(j), size);
+        started.push(j);
+      }
+      for await (const piece of reader.bodyChunks()) for (const j of started) await writers[j].append(piece);
+      for (const j of started) await sinks[j].endFile(size);
+    }
+    // the directories after each archive's last file, the end blocks
+    for (let j = 0; j < jobs.length; j++) {
+      for (let next = walks[j].next(); !next.done; next = walks[j].next()) {
+        const p = next.value;
+        if (p.kind !== "dir") throw new Error("internal: an archive's file was not in the union of the files");
+        const w = sinks[j].dir(p.name);
+        if (w) await w;
+      }
+      await writers[j].finish();
+    }
+    return sinks.map((s) => s.summary);
+  } catch (e) {
+    for (const w of writers) await w.abort();
+    throw e;
+  } finally {
+    reader?.close();
+  }
+}
+
+/** The object ids of some records of a raw listing, as cat-file input lines made piece by piece (not all at once). */
+class ListingOids implements OidSource {
+  readonly length: number;
+  constructor(
+    private readonly listing: RawListing,
+    private readonly records: Uint32Array,
+  ) {
+    this.length = records.length;
+  }
+
+  lines(from: number, to: number): Buffer {
+    const lines = new OidLines(to - from);
+    for (let k = from; k < to; k++) {
+      if (!this.listing.pushOid(this.records[k], lines)) {
+        throw new UserError({ message: `git object ids of different lengths in one tree (${this.at(from)}, ${this.at(k)})` });
+      }
+    }
+    return lines.lines(0, lines.length);
+  }
+
+  at(i: number): string {
+    return this.listing.entry(this.records[i]).oid;
+  }
+}
+
+/**
+ * The entries of one archive as tar headers (mode, owner, group, mtime from the mapping) with their bodies, counted
+ * in its summary; each entry's length pushed to `lengths` when given. One header object, refilled for every entry
+ * (TarWriter keeps none). A method returns a promise only when the writer had to write its buffer out first.
+ */
+class ArchiveSink {
+  readonly summary: ArchiveSummary;
+  private readonly h: TarHeader;
+  private readonly names: boolean;
+  private readonly lengths?: number[];
+  private start = 0;
+
+  constructor(
+    private readonly out: TarWriter,
+    mapping: GitMappingSpec,
+    opts: { mtime?: number; skippedSubmodules?: string[]; names?: boolean; lengths?: number[] },
+  ) {
+    const owner = ownership(mapping.owner);
+    const group = ownership(mapping.group);
+    this.h = {
+      mtime: new Date((opts.mtime ?? 0) * 1000),
+      uid: owner.id ?? 0,
+      gid: group.id ?? 0,
+      ...(owner.name ? { uname: owner.name } : {}),
+      ...(group.name ? { gname: group.name } : {}),
+      name: "",
+      type: "file",
+      mode: 0,
+      size: 0,
+    };
+    this.names = opts.names !== false;
+    this.lengths = opts.lengths;
+    this.summary = { entries: [], files: 0, symlinks: 0, directories: 0, skippedSubmodules: opts.skippedSubmodules ?? [] };
+  }
+
+  /** Counts an entry written by other means (copied from an earlier archive). */
+  counted(p: PlannedEntry): void {
+    if (this.names) this.summary.entries.push(p.kind === "dir" ? `${p.name}/` : p.name);
+    if (p.kind === "dir") this.summary.directories++;
+    else if (p.kind === "symlink") this.summary.symlinks++;
+    else this.summary.files++;
+  }
+
+  dir(name: string): Promise<void> | undefined {
+    const h = this.begin(`${name}/`);
+    h.type = "directory";
+    h.mode = 0o755;
+    this.summary.directories++;
+    return this.end(this.out.add(h));
+  }
+
+  /** A file or symlink entry with its whole body (a symlink's is its target). */
+  entry(p: PlannedEntry & { kind: "file" | "symlink" }, body: Buffer): Promise<void> | undefined {
+    const h = this.begin(p.name);
+    if (p.kind === "symlink") {
+      h.linkname = body.toString("utf8");
+      h.type = "symlink";
+      h.mode = 0o777;
+      this.summary.symlinks++;
+      return this.end(this.out.add(h));
+    }
+    this.file(h, p);
+    h.size = body.length;
+    return this.end(this.out.add(h, body));
+  }
+
+  /** A file entry whose `size` bytes of body the caller appends to the writer, then calls endFile. */
+  async startFile(p: PlannedEntry & { kind: "file" | "symlink" }, size: number): Promise<void> {
+    if (p.kind === "symlink") throw new Error("internal: a symlink's target is written whole");
+    const h = this.begin(p.name);
+    this.file(h, p);
+    h.size = size;
+    await this.out.startEntry(h);
+  }
+
+  async endFile(size: number): Promise<void> {
+    await this.out.endEntry(size);
+    this.ended();
+  }
+
+  private begin(name: string): TarHeader {
+    this.start = this.out.position;
+    const h = this.h;
+    h.name = name;
+    h.linkname = undefined;
+    h.size = 0;
+    if (this.names) this.summary.entries.push(name);
+    return h;
+  }
+
+  private file(h: TarHeader, p: PlannedEntry & { kind: "file" | "symlink" }): void {
+    h.type = "file";
+    h.mode = (parseInt(p.source.mode, 8) & 0o111) !== 0 ? 0o755 : 0o644;
+    this.summary.files++;
+  }
+
+  private end(w: Promise<void> | undefined): Promise<void> | undefined {
+    if (!w) return this.ended();
+    return w.then(() => this.ended());
+  }
+
+  private ended(): undefined {
+    this.lengths?.push(this.out.position - this.start);
+    return undefined;
+  }
 }
 
 /** Blobs up to this size are read whole and copied into the tar buffer; bigger ones are streamed through. */

@@ -212,15 +212,31 @@ export class TarWriter {
 
   /** Adds a file entry of `header.size` bytes whose content comes in pieces. */
   async addStream(header: TarHeader, body: AsyncIterable<Buffer>): Promise<void> {
-    await this.header(header, header.size);
+    await this.startEntry(header);
     let n = 0;
     for await (const piece of body) {
       n += piece.length;
       if (n > header.size) throw new Error(`tar entry ${header.name}: more than ${header.size} bytes`);
-      await this.bytes(piece, false);
+      await this.append(piece);
     }
     if (n !== header.size) throw new Error(`tar entry ${header.name}: ${n} bytes instead of ${header.size}`);
-    await this.pad(n);
+    await this.endEntry(n);
+  }
+
+  /** Starts a file entry of `header.size` bytes: its content is then given in pieces (`append`, exactly
+   *  `header.size` bytes in all, which the caller checks) and ended with `endEntry`. */
+  async startEntry(header: TarHeader): Promise<void> {
+    await this.header(header, header.size);
+  }
+
+  /** A piece of the entry started by startEntry. */
+  append(piece: Buffer): Promise<void> {
+    return this.bytes(piece, false);
+  }
+
+  /** Ends the entry started by startEntry, whose content was `size` bytes (the padding). */
+  endEntry(size: number): Promise<void> {
+    return this.pad(size);
   }
 
   /** How many bytes of the archive have been added so far (an entry's start or end offset). */
