@@ -205,44 +205,118 @@ export class ArchivePlan implements Iterable<PlannedEntry> {
   }
 }
 
-/** Sorted directory names kept as one string, front-coded (each name: how many leading characters it shares with
- *  the one before, as one character, then the rest and a NUL), read in order with a cursor. A repository can hold
- *  as many directories as files, with longer names: 336k directories of 26 MB of names take ~5 MB so. */
+/** Directory names as found, UTF-8 in one growing buffer (not a string each: 336k directories as strings, each
+ *  keeping the file name it was sliced from alive, were ~40 MB of garbage per archive at 300k files). */
+class DirBytes {
+  private buf = Buffer.allocUnsafe(1 << 16);
+  private ends = new Uint32Array(1024);
+  length = 0;
+
+  add(name: string): void {
+    const start = this.end(this.length - 1);
+    if (start + name.length * 3 > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, start + name.length * 3));
+      this.buf.copy(bigger, 0, 0, start);
+      this.buf = bigger;
+    }
+    if (this.length === this.ends.length) {
+      const bigger = new Uint32Array(this.ends.length * 2);
+      bigger.set(this.ends);
+      this.ends = bigger;
+    }
+    this.ends[this.length++] = start + this.buf.write(name, start, "utf8");
+  }
+
+  name(i: number): string {
+    return this.buf.toString("utf8", this.end(i - 1), this.end(i));
+  }
+
+  /** The names sorted as JS strings compare (`<`). Compared by their bytes unless a name holds a character from
+   *  U+D000 up (UTF-16's order and UTF-8's byte order part at the surrogates): then as strings. */
+  sortedOrder(): DirNames {
+    const n = this.length;
+    const buf = this.buf;
+    const ends = this.ends;
+    // name i against name j (-1, 0, 1) by their bytes (buf.compare: its source range, given last, against its target's)
+    const cmp = (i: number, j: number) => buf.compare(buf, j === 0 ? 0 : ends[j - 1], ends[j], i === 0 ? 0 : ends[i - 1], ends[i]);
+    let bytesOrder = true;
+    for (let k = 0, end = this.end(n - 1); k < end && bytesOrder; k++) bytesOrder = buf[k] < 0xed;
+    let sorted = true;
+    for (let k = 1; k < n && sorted; k++) sorted = cmp(k - 1, k) < 0;
+    if (sorted) return new DirNames(this, null);
+    // git's order puts "a/b-x" before the files of "a/b", the name order after "a/b": nearly sorted (TimSort)
+    const order = Array.from({ length: n }, (_, k) => k);
+    if (bytesOrder) order.sort(cmp);
+    else {
+      const names = order.map((k) => this.name(k));
+      order.sort((i, j) => (names[i] < names[j] ? -1 : names[i] > names[j] ? 1 : 0));
+    }
+    return new DirNames(this, order);
+  }
+
+  /** Name i's bytes as a subarray. */
+  bytes(i: number): Buffer {
+    return this.buf.subarray(this.end(i - 1), this.end(i));
+  }
+
+  private end(i: number): number {
+    return i < 0 ? 0 : this.ends[i];
+  }
+}
+
+/** Sorted directory names front-coded in one buffer (each name: how many leading bytes it shares with the one
+ *  before, as one byte, then the rest and a NUL), read in order with a cursor. A repository can hold as many
+ *  directories as files, with longer names: 336k directories of 13 MB of UTF-8 take ~3 MB so. */
 class DirNames {
   readonly length: number;
-  private readonly text: string;
-  constructor(sorted: readonly string[]) {
-    this.length = sorted.length;
-    const parts: string[] = [];
-    let prev = "";
-    for (const name of sorted) {
+  private readonly text: Buffer;
+  private readonly longest: number;
+  constructor(dirs: DirBytes, order: readonly number[] | null) {
+    this.length = dirs.length;
+    let size = 0;
+    let longest = 0;
+    for (let k = 0; k < dirs.length; k++) {
+      const b = dirs.bytes(k);
+      size += b.length + 2;
+      if (b.length > longest) longest = b.length;
+    }
+    const text = Buffer.allocUnsafe(size);
+    let at = 0;
+    let prev: Buffer = Buffer.alloc(0);
+    for (let k = 0; k < dirs.length; k++) {
+      const name = dirs.bytes(order ? order[k] : k);
       let shared = 0;
       const max = Math.min(prev.length, name.length, 255);
-      while (shared < max && prev.charCodeAt(shared) === name.charCodeAt(shared)) shared++;
-      parts.push(String.fromCharCode(shared), name.slice(shared), "\0");
+      while (shared < max && prev[shared] === name[shared]) shared++;
+      text[at++] = shared;
+      at += name.copy(text, at, shared);
+      text[at++] = 0;
       prev = name;
     }
-    this.text = parts.join("");
+    this.text = Buffer.from(text.subarray(0, at)); // its own memory, the size it needs
+    this.longest = longest;
   }
 
   cursor(): { peek(): string | undefined; skip(): void } {
     const text = this.text;
+    // the current name's bytes
+    const name = Buffer.allocUnsafe(this.longest);
     let at = 0;
-    let prev = "";
     let current: string | undefined;
     let next = 0;
     return {
       peek() {
         if (current === undefined && at < text.length) {
-          const nul = text.indexOf("\0", at + 1);
-          current = prev.slice(0, text.charCodeAt(at)) + text.slice(at + 1, nul);
+          const shared = text[at];
+          const nul = text.indexOf(0, at + 1);
+          const len = shared + text.copy(name, shared, at + 1, nul);
+          current = name.toString("utf8", 0, len);
           next = nul + 1;
         }
         return current;
       },
       skip() {
         if (current === undefined) this.peek();
-        prev = current!;
         at = next;
         current = undefined;
       },
@@ -270,10 +344,11 @@ export function planArchiveLazy(
   // the files: listing indexes when the entries are a listing range (decoded again when written), else objects
   const range = entries instanceof ListingRange ? entries : undefined;
   const files: TreeEntry[] = [];
-  const indexes: number[] = [];
+  let indexes = new Uint32Array(range ? 1024 : 0);
+  let indexCount = 0;
   // directories in the order their first file comes (parents first); a duplicate only when out of order (then the
   // fallback below drops it)
-  const dirs: string[] = [];
+  const dirs = new DirBytes();
   const fresh: string[] = [];
   const skippedSubmodules: string[] = [];
   let ordered = true;
@@ -288,42 +363,45 @@ export function planArchiveLazy(
     }
     checkEntryPath(e.path);
     const name = nameOf(e);
-    if ((files.length > 0 || indexes.length > 0) && !(last < name)) ordered = false;
+    if ((files.length > 0 || indexCount > 0) && !(last < name)) ordered = false;
     // the parents the previous file had: every directory up to where the two names part
     let common = 0;
     const max = Math.min(last.length, name.length);
     while (common < max && last.charCodeAt(common) === name.charCodeAt(common)) common++;
     last = name;
-    if (range) indexes.push(x as number);
-    else files.push(e);
+    if (range) {
+      if (indexCount === indexes.length) {
+        const bigger = new Uint32Array(indexes.length * 2);
+        bigger.set(indexes);
+        indexes = bigger;
+      }
+      indexes[indexCount++] = x as number;
+    } else files.push(e);
     if (singleFile) continue;
     // every parent of `name` down to `to` itself (the parents of `to` are not emitted), but those the previous file
     // had (added with it or before: all of a file's parents are): a parent ending before `common` is one of them
     for (let slash = name.lastIndexOf("/"); slash > 0 && slash >= target.length && slash >= common; slash = name.lastIndexOf("/", slash - 1)) {
       fresh.push(name.slice(0, slash));
     }
-    for (let k = fresh.length - 1; k >= 0; k--) dirs.push(fresh[k]);
+    for (let k = fresh.length - 1; k >= 0; k--) dirs.add(fresh[k]);
     fresh.length = 0;
   }
-  const fileCount = range ? indexes.length : files.length;
+  const fileCount = range ? indexCount : files.length;
   if (fileCount === 0 && skippedSubmodules.length === 0 && !opts.allowEmpty) throw noFilesError(mapping, scope, true);
-  // git's order puts "a/b-x" before the files of "a/b", the name order after "a/b": nearly sorted, sorted if not
-  let sorted = true;
-  for (let k = 1; k < dirs.length && sorted; k++) sorted = dirs[k - 1] < dirs[k];
-  const dirList = sorted ? dirs : dirs.sort();
+  const at = indexes.slice(0, indexCount);
   if (ordered) {
-    // the directory names as one string (a name sliced from a file's keeps that whole name alive; a repository can
-    // hold as many directories as files)
-    const dirNames = new DirNames(dirList);
+    // the directory names sorted, front-coded in one buffer (a repository can hold as many directories as files)
+    const dirNames = dirs.sortedOrder();
     if (!range) return { planned: new ArchivePlan(fileCount, (k) => files[k], dirNames, nameOf), skippedSubmodules };
-    const at = Uint32Array.from(indexes);
     const listing = range.listing;
     const raw = listing instanceof RawListing ? { listing, at } : undefined;
     return { planned: new ArchivePlan(fileCount, (k) => listing.entry(at[k]), dirNames, nameOf, raw), skippedSubmodules };
   }
   const planned = new Map<string, PlannedEntry>();
-  for (const dir of dirList) planned.set(dir, { name: dir, kind: "dir" });
-  for (const e of range ? indexes.map((i) => range.listing.entry(i)) : files) {
+  const dirList: string[] = [];
+  for (let k = 0; k < dirs.length; k++) dirList.push(dirs.name(k));
+  for (const dir of dirList.sort()) planned.set(dir, { name: dir, kind: "dir" });
+  for (const e of range ? Array.from(at, (i) => range.listing.entry(i)) : files) {
     const name = nameOf(e);
     planned.set(name, { name, kind: e.mode === "120000" ? "symlink" : "file", source: e });
   }
