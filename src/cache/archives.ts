@@ -131,13 +131,70 @@ class ArchiveIndex {
   }
 }
 
-/** An archive's index made entry by entry as the archive is written (names are never all kept as strings). */
+/** The size of the pieces an index is made in. */
+const PIECE = 1 << 20;
+/** Pieces of indexes already stored, for the next index (a compile's indexes are made one after another). */
+const sparePieces: Buffer[] = [];
+
+/** Drops the pieces kept for the next index (at the end of a compile's archives). */
+export function releaseIndexPieces(): void {
+  sparePieces.length = 0;
+}
+
+/** Bytes written into PIECE-sized buffers, taken from and given back to `sparePieces`: an index is never one big
+ *  buffer doubled as it grows, and the next index reuses the memory (at 300k files the biggest index is ~60 MB; one
+ *  buffer doubling, and the garbage of each index until V8 collected it, were ~100 MB of peak RSS, measured). */
+class Pieces {
+  private readonly done: Buffer[] = [];
+  private readonly owned: Buffer[] = [];
+  private cur: Buffer;
+  /** Bytes used in `cur`. */
+  used = 0;
+  /** Bytes in all. */
+  total = 0;
+
+  constructor() {
+    this.cur = this.take(PIECE);
+  }
+
+  /** `cur` with at least `n` bytes free after `used`. */
+  room(n: number): Buffer {
+    if (this.cur.length - this.used >= n) return this.cur;
+    this.done.push(this.cur.subarray(0, this.used));
+    this.cur = this.take(Math.max(n, PIECE));
+    this.used = 0;
+    return this.cur;
+  }
+
+  /** Records `n` more bytes written into `cur` at `used`. */
+  wrote(n: number): void {
+    this.used += n;
+    this.total += n;
+  }
+
+  pieces(): Buffer[] {
+    return [...this.done, this.cur.subarray(0, this.used)];
+  }
+
+  /** Gives the buffers back for the next index; the pieces are not to be used after. */
+  release(): void {
+    for (const b of this.owned) if (b.length === PIECE) sparePieces.push(b);
+    this.owned.length = 0;
+  }
+
+  private take(n: number): Buffer {
+    const b = (n === PIECE ? sparePieces.pop() : undefined) ?? Buffer.allocUnsafe(n);
+    this.owned.push(b);
+    return b;
+  }
+}
+
+/** An archive's index made entry by entry (names are never all kept as strings). */
 class IndexBuilder {
   private readonly w: number;
-  private readonly idBytes: Buffer;
-  private readonly nameEnds: Buffer;
-  private text: Buffer;
-  private end = 0;
+  private readonly ids = new Pieces();
+  private readonly nameEnds = new Pieces();
+  private readonly text = new Pieces();
   private i = 0;
 
   constructor(
@@ -145,36 +202,39 @@ class IndexBuilder {
     private readonly oidLen: number,
   ) {
     this.w = 1 + oidLen;
-    this.idBytes = Buffer.alloc(count * this.w);
-    this.nameEnds = Buffer.allocUnsafe(count * 4);
-    // the names written into one buffer that doubles when full
-    this.text = Buffer.allocUnsafe(Math.max(64, count * 48));
   }
 
   add(p: PlannedEntry): void {
-    const at = this.i * this.w;
-    const need = this.end + p.name.length * 3 + 1;
-    if (need > this.text.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(need, this.text.length * 2));
-      this.text.copy(bigger, 0, 0, this.end);
-      this.text = bigger;
-    }
-    this.end += this.text.write(p.name, this.end, "utf8");
+    const ids = this.ids.room(this.w);
+    const at = this.ids.used;
+    const text = this.text.room(p.name.length * 3 + 1);
+    let n = text.write(p.name, this.text.used, "utf8");
     if (p.kind === "dir") {
-      this.idBytes[at] = DIR;
-      this.text[this.end++] = 0x2f;
+      ids[at] = DIR;
+      ids.fill(0, at + 1, at + this.w);
+      text[this.text.used + n++] = 0x2f;
     } else {
-      this.idBytes[at] = MODES.indexOf(p.source.mode);
-      this.idBytes.write(p.source.oid, at + 1, this.w - 1, "hex");
+      ids[at] = MODES.indexOf(p.source.mode);
+      ids.write(p.source.oid, at + 1, this.w - 1, "hex");
     }
-    this.nameEnds.writeUInt32LE(this.end, this.i * 4);
+    this.ids.wrote(this.w);
+    this.text.wrote(n);
+    this.nameEnds.room(4).writeUInt32LE(this.text.total, this.nameEnds.used);
+    this.nameEnds.wrote(4);
     this.i++;
   }
 
   finish(head: Omit<ArchiveIndex["head"], "count" | "oidLen">, lengths: ArrayLike<number>): Buffer[] {
     if (this.i !== this.count) throw new Error(`internal: archive index of ${this.i} entries, ${this.count} planned`);
     const json = Buffer.from(JSON.stringify({ ...head, count: this.count, oidLen: this.oidLen }) + "\n", "utf8");
-    return [json, float64LE(lengths), this.idBytes, this.nameEnds, this.text.subarray(0, this.end)];
+    return [json, float64LE(lengths), ...this.ids.pieces(), ...this.nameEnds.pieces(), ...this.text.pieces()];
+  }
+
+  /** Gives its memory to the next index; what finish returned is not to be used after. */
+  release(): void {
+    this.ids.release();
+    this.nameEnds.release();
+    this.text.release();
   }
 }
 
@@ -350,7 +410,7 @@ export async function prepareCachedArchive(
   const oidLen = old && modified ? old.index.head.oidLen : first!.oid.length / 2;
   const tmp = `${tar}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
   let oldFile: FileHandle | undefined;
-  let index: Buffer[];
+  let index: BuiltIndex;
   let summary: ArchiveSummary;
   let how: CachedArchiveStats["how"];
   try {
@@ -388,7 +448,7 @@ export async function prepareCachedArchive(
       fs.chmodSync(tmp, 0o444);
       fs.renameSync(tmp, tar);
       const st = fs.statSync(tar);
-      index = old.index.patched(st.size, st.mtimeMs, kinds, changes);
+      index = { parts: old.index.patched(st.size, st.mtimeMs, kinds, changes) };
       summary = summaryOf(old.index, kinds); // the same names
     } else {
       const { planned: lazy } = planArchiveLazy(scoped, mapping);
@@ -438,8 +498,9 @@ export async function prepareCachedArchive(
   return done && { summary: done };
 
   /** Stores the index of the tar now at `tar` and puts it at `outFile`. */
-  function complete(index: Buffer[], summary: ArchiveSummary, how: NonNullable<CachedArchiveStats["how"]>): ArchiveSummary | undefined {
-    store.put("archive", key, index);
+  function complete(index: BuiltIndex, summary: ArchiveSummary, how: NonNullable<CachedArchiveStats["how"]>): ArchiveSummary | undefined {
+    store.put("archive", key, index.parts);
+    index.release?.();
     try {
       place(tar, outFile);
     } catch {
@@ -459,13 +520,13 @@ function pendingArchive(
   tar: string,
   oidLen: number,
   names: boolean,
-  complete: (index: Buffer[], summary: ArchiveSummary) => ArchiveSummary | undefined,
+  complete: (index: BuiltIndex, summary: ArchiveSummary) => ArchiveSummary | undefined,
 ): PendingArchive {
   const lengths: number[] = [];
   return {
     job: { planned, mapping, outFile: tmp, names, lengths },
     finish(summary) {
-      let index: Buffer[];
+      let index: BuiltIndex;
       try {
         fs.chmodSync(tmp, 0o444);
         fs.renameSync(tmp, tar);
@@ -485,8 +546,15 @@ function pendingArchive(
 
 /** The index of an archive written from `planned`: built after the tar, not beside it (two big archives' indexes in
  *  flight for their whole write cost ~100 MB of peak RSS at 300k files, measured; one more pass over the plan ~0.1 s). */
-function buildIndex(planned: Iterable<PlannedEntry> & { length: number }, oidLen: number, st: fs.Stats, summary: ArchiveSummary, lengths: number[]): Buffer[] {
+function buildIndex(planned: Iterable<PlannedEntry> & { length: number }, oidLen: number, st: fs.Stats, summary: ArchiveSummary, lengths: number[]): BuiltIndex {
   const builder = new IndexBuilder(planned.length, oidLen);
   for (const p of planned) builder.add(p);
-  return builder.finish({ size: st.size, mtimeMs: st.mtimeMs, files: summary.files, symlinks: summary.symlinks, directories: summary.directories }, lengths);
+  const parts = builder.finish({ size: st.size, mtimeMs: st.mtimeMs, files: summary.files, symlinks: summary.symlinks, directories: summary.directories }, lengths);
+  return { parts, release: () => builder.release() };
+}
+
+/** An index as stored (its parts), and what gives its memory back once stored. */
+interface BuiltIndex {
+  parts: Buffer[];
+  release?: () => void;
 }

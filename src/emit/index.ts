@@ -12,7 +12,7 @@ import { GitRepo } from "../git/repo.js";
 import { ArchivePlan, planGitArchive, writePlannedArchive, writePlannedArchives, type ArchiveJob, type ArchiveSummary } from "../git/archive.js";
 import type { RawListing } from "../git/tree.js";
 import { openSourceRepo, plannedListing, plannedTreeLater } from "../plan/git-sources.js";
-import { prepareCachedArchive } from "../cache/archives.js";
+import { prepareCachedArchive, releaseIndexPieces } from "../cache/archives.js";
 import type { CacheStore } from "../cache/store.js";
 import type { GitArchivePlan, Plan } from "../plan/model.js";
 import { renderBake, outRelative, type BakeFile, type EmitOptions } from "./bake.js";
@@ -336,6 +336,7 @@ export async function writeArchives(plan: Plan, context: string): Promise<void> 
       }
     }
   }
+  releaseIndexPieces();
   for (const s of stores) s.evict();
   if (failures.size > 0) throw failures.get(Math.min(...failures.keys()));
 }
