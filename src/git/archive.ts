@@ -208,12 +208,16 @@ export class ArchivePlan implements Iterable<PlannedEntry> {
 /** Directory names as found, UTF-8 in one growing buffer (not a string each: 336k directories as strings, each
  *  keeping the file name it was sliced from alive, were ~40 MB of garbage per archive at 300k files). */
 class DirBytes {
-  private buf = Buffer.allocUnsafe(1 << 16);
-  private ends = new Uint32Array(1024);
+  buf = Buffer.allocUnsafe(1 << 16);
+  /** Name i is buf[ends[i - 1] (0 for the first), ends[i]). */
+  ends = new Uint32Array(1024);
   length = 0;
+  /** Whether a name holds a character from U+D000 up (lead byte 0xED or more), where UTF-16's order (JS strings')
+   *  and UTF-8's byte order part (at the surrogates). */
+  high = false;
 
   add(name: string): void {
-    const start = this.end(this.length - 1);
+    const start = this.start(this.length);
     if (start + name.length * 3 > this.buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, start + name.length * 3));
       this.buf.copy(bigger, 0, 0, start);
@@ -224,43 +228,33 @@ class DirBytes {
       bigger.set(this.ends);
       this.ends = bigger;
     }
-    this.ends[this.length++] = start + this.buf.write(name, start, "utf8");
+    const n = this.buf.write(name, start, "utf8");
+    if (n !== name.length && !this.high) for (let k = start; k < start + n && !this.high; k++) this.high = this.buf[k] >= 0xed;
+    this.ends[this.length++] = start + n;
   }
 
   name(i: number): string {
-    return this.buf.toString("utf8", this.end(i - 1), this.end(i));
+    return this.buf.toString("utf8", this.start(i), this.ends[i]);
   }
 
-  /** The names sorted as JS strings compare (`<`). Compared by their bytes unless a name holds a character from
-   *  U+D000 up (UTF-16's order and UTF-8's byte order part at the surrogates): then as strings. */
-  sortedOrder(): DirNames {
-    const n = this.length;
-    const buf = this.buf;
-    const ends = this.ends;
-    // name i against name j (-1, 0, 1) by their bytes (buf.compare: its source range, given last, against its target's)
-    const cmp = (i: number, j: number) => buf.compare(buf, j === 0 ? 0 : ends[j - 1], ends[j], i === 0 ? 0 : ends[i - 1], ends[i]);
-    let bytesOrder = true;
-    for (let k = 0, end = this.end(n - 1); k < end && bytesOrder; k++) bytesOrder = buf[k] < 0xed;
-    let sorted = true;
-    for (let k = 1; k < n && sorted; k++) sorted = cmp(k - 1, k) < 0;
-    if (sorted) return new DirNames(this, null);
-    // git's order puts "a/b-x" before the files of "a/b", the name order after "a/b": nearly sorted (TimSort)
-    const order = Array.from({ length: n }, (_, k) => k);
-    if (bytesOrder) order.sort(cmp);
+  start(i: number): number {
+    return i === 0 ? 0 : this.ends[i - 1];
+  }
+
+  /** The names sorted as JS strings compare (`<`), front-coded. Found in git's order, they are sorted unless a
+   *  directory "a/b" comes after "a/b-x" (git sorts a tree as "a/b/"): checked while front-coding, sorted then
+   *  (TimSort: nearly sorted input costs ~n comparisons), by bytes or, with `high` names, as strings. */
+  sorted(): DirNames {
+    const inOrder = DirNames.build(this, null);
+    if (inOrder) return inOrder;
+    const { buf, ends } = this;
+    const order = Array.from({ length: this.length }, (_, k) => k);
+    if (!this.high) order.sort((i, j) => buf.compare(buf, this.start(j), ends[j], this.start(i), ends[i]));
     else {
       const names = order.map((k) => this.name(k));
       order.sort((i, j) => (names[i] < names[j] ? -1 : names[i] > names[j] ? 1 : 0));
     }
-    return new DirNames(this, order);
-  }
-
-  /** Name i's bytes as a subarray. */
-  bytes(i: number): Buffer {
-    return this.buf.subarray(this.end(i - 1), this.end(i));
-  }
-
-  private end(i: number): number {
-    return i < 0 ? 0 : this.ends[i];
+    return DirNames.build(this, order)!;
   }
 }
 
@@ -268,33 +262,42 @@ class DirBytes {
  *  before, as one byte, then the rest and a NUL), read in order with a cursor. A repository can hold as many
  *  directories as files, with longer names: 336k directories of 13 MB of UTF-8 take ~3 MB so. */
 class DirNames {
-  readonly length: number;
-  private readonly text: Buffer;
-  private readonly longest: number;
-  constructor(dirs: DirBytes, order: readonly number[] | null) {
-    this.length = dirs.length;
-    let size = 0;
-    let longest = 0;
-    for (let k = 0; k < dirs.length; k++) {
-      const b = dirs.bytes(k);
-      size += b.length + 2;
-      if (b.length > longest) longest = b.length;
-    }
-    const text = Buffer.allocUnsafe(size);
+  private constructor(
+    readonly length: number,
+    private readonly text: Buffer,
+    private readonly longest: number,
+  ) {}
+
+  /** The names of `dirs` in `order` (null: as found); undefined when `order` is null and they are not sorted. */
+  static build(dirs: DirBytes, order: readonly number[] | null): DirNames | undefined {
+    const { buf, ends, length } = dirs;
+    const text = Buffer.allocUnsafe(dirs.start(length) + 2 * length);
     let at = 0;
-    let prev: Buffer = Buffer.alloc(0);
-    for (let k = 0; k < dirs.length; k++) {
-      const name = dirs.bytes(order ? order[k] : k);
+    let longest = 0;
+    let prevStart = 0;
+    let prevEnd = 0;
+    for (let k = 0; k < length; k++) {
+      const i = order ? order[k] : k;
+      const start = dirs.start(i);
+      const end = ends[i];
+      const len = end - start;
+      const prevLen = prevEnd - prevStart;
       let shared = 0;
-      const max = Math.min(prev.length, name.length, 255);
-      while (shared < max && prev[shared] === name[shared]) shared++;
+      const max = Math.min(prevLen, len);
+      while (shared < max && buf[prevStart + shared] === buf[start + shared]) shared++;
+      // in order when the previous name is before this one (a byte order check is a string order check unless `high`)
+      if (!order && k > 0 && (dirs.high || !(shared < max ? buf[prevStart + shared] < buf[start + shared] : prevLen < len))) {
+        if (!dirs.high || !(dirs.name(k - 1) < dirs.name(k))) return undefined;
+      }
+      if (shared > 255) shared = 255;
       text[at++] = shared;
-      at += name.copy(text, at, shared);
+      at += buf.copy(text, at, start + shared, end);
       text[at++] = 0;
-      prev = name;
+      if (len > longest) longest = len;
+      prevStart = start;
+      prevEnd = end;
     }
-    this.text = Buffer.from(text.subarray(0, at)); // its own memory, the size it needs
-    this.longest = longest;
+    return new DirNames(length, Buffer.from(text.subarray(0, at)), longest); // its own memory, the size it needs
   }
 
   cursor(): { peek(): string | undefined; skip(): void } {
@@ -391,7 +394,7 @@ export function planArchiveLazy(
   const at = indexes.slice(0, indexCount);
   if (ordered) {
     // the directory names sorted, front-coded in one buffer (a repository can hold as many directories as files)
-    const dirNames = dirs.sortedOrder();
+    const dirNames = dirs.sorted();
     if (!range) return { planned: new ArchivePlan(fileCount, (k) => files[k], dirNames, nameOf), skippedSubmodules };
     const listing = range.listing;
     const raw = listing instanceof RawListing ? { listing, at } : undefined;
