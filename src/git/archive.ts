@@ -440,6 +440,16 @@ export async function writeGitArchive(
   return writePlannedArchive(repo, planned, mapping, outFile, { mtime: opts.mtime, skippedSubmodules, names: opts.names });
 }
 
+/** Whether `entries` hold a submodule (mode 160000); a raw listing's records are not decoded for it. */
+function holdsSubmodule(entries: TreeEntries): boolean {
+  if (entries instanceof ListingRange && entries.listing instanceof RawListing) {
+    const l = entries.listing;
+    for (let i = entries.from; i < entries.to; i++) if (l.mode(i) === "160000" && entries.inScope(i)) return true;
+    return false;
+  }
+  return someEntry(entries, (e) => e.type === "commit");
+}
+
 /** What writeGitArchive writes (planArchiveLazy over the listing given or read), without writing it: an ArchivePlan
  *  over a raw listing can be written with others of that listing (writePlannedArchives). */
 export async function planGitArchive(
@@ -449,7 +459,7 @@ export async function planGitArchive(
   opts: Pick<ArchiveOptions, "submodules" | "pos" | "entries"> = {},
 ): Promise<{ planned: ArchivePlan | PlannedEntry[]; skippedSubmodules: string[] }> {
   const given = opts.entries;
-  const reusable = given !== undefined && someEntry(given, () => true) && !someEntry(given, (e) => e.type === "commit");
+  const reusable = given !== undefined && someEntry(given, () => true) && !holdsSubmodule(given);
   const entries = reusable ? given : await listArchiveTree(repo, commit, mapping, opts);
   return planArchiveLazy(entries, mapping);
 }
