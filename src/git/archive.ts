@@ -185,8 +185,15 @@ export class ArchivePlan implements Iterable<PlannedEntry> {
     return lines;
   }
 
-  *[Symbol.iterator](): Iterator<PlannedEntry> {
-    const { fileCount, file, nameOf } = this;
+  [Symbol.iterator](): Iterator<PlannedEntry> {
+    return this.walk();
+  }
+
+  /** The entries, each file of a raw listing decoded by `entryAt` (its record index) when given. */
+  *walk(entryAt?: (i: number) => TreeEntry): Generator<PlannedEntry> {
+    const { fileCount, nameOf } = this;
+    const at = this.raw?.at;
+    const file = entryAt && at ? (k: number) => entryAt(at[k]) : this.file;
     const dirs = this.dirs.cursor();
     for (let f = 0; f < fileCount; f++) {
       const e = file(f);
@@ -635,7 +642,17 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
     for (const job of jobs) writers.push(await TarWriter.create(job.outFile, WRITE_BUFFER));
     const sinks = jobs.map((job, j) => new ArchiveSink(writers[j], job.mapping, job));
     // each archive's entries, walked as the blobs come: its directories are written on the way to its next file
-    const walks = jobs.map((job) => job.planned[Symbol.iterator]());
+    // a record taken by several archives is decoded once
+    let current = -1;
+    let decoded: TreeEntry | undefined;
+    const entryAt = (i: number): TreeEntry => {
+      if (i !== current) {
+        decoded = listing.entry(i);
+        current = i;
+      }
+      return decoded!;
+    };
+    const walks = jobs.map((job) => job.planned.walk(entryAt));
     const toFile = async (j: number): Promise<PlannedEntry & { kind: "file" | "symlink" }> => {
       for (;;) {
         const next = walks[j].next();
