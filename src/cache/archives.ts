@@ -549,7 +549,7 @@ function pendingArchive(
  *  flight for their whole write cost ~100 MB of peak RSS at 300k files, measured; one more pass over the plan ~0.1 s). */
 function buildIndex(planned: Iterable<PlannedEntry> & { length: number }, oidLen: number, st: fs.Stats, summary: ArchiveSummary, lengths: ArrayLike<number>): BuiltIndex {
   const builder = new IndexBuilder(planned.length, oidLen);
-  for (const p of planned) builder.add(p);
+  for (const p of planned instanceof ArchivePlan ? planned.walk(undefined, true) : planned) builder.add(p);
   const parts = builder.finish({ size: st.size, mtimeMs: st.mtimeMs, files: summary.files, symlinks: summary.symlinks, directories: summary.directories }, lengths);
   return { parts, release: () => builder.release() };
 }

@@ -189,25 +189,43 @@ export class ArchivePlan implements Iterable<PlannedEntry> {
     return this.walk();
   }
 
-  /** The entries, each file of a raw listing decoded by `entryAt` (its record index) when given. */
-  *walk(entryAt?: (i: number) => TreeEntry): Generator<PlannedEntry> {
+  /** The entries, each file of a raw listing decoded by `entryAt` (its record index) when given. With `reuse`, one
+   *  object for the directories and one for the files are refilled at each step (an entry is valid until the next
+   *  is asked for): at 300k files, an object per entry and archive sent V8 into tenuring them (allocation-site
+   *  pretenuring), and the old space grew by ~140 MB of garbage in about half the runs (measured). */
+  *walk(entryAt?: (i: number) => TreeEntry, reuse = false): Generator<PlannedEntry> {
     const { fileCount, nameOf } = this;
     const at = this.raw?.at;
     const file = entryAt && at ? (k: number) => entryAt(at[k]) : this.file;
     const dirs = this.dirs.cursor();
+    const dirEntry = (name: string): PlannedEntry => {
+      if (!reuse) return { name, kind: "dir" };
+      dirOne.name = name;
+      return dirOne;
+    };
+    const dirOne = { name: "", kind: "dir" as const };
+    let fileOne: { name: string; kind: "file" | "symlink"; source: TreeEntry } | undefined;
     for (let f = 0; f < fileCount; f++) {
       const e = file(f);
       const name = nameOf(e);
       for (let d = dirs.peek(); d !== undefined && d < name; d = dirs.peek()) {
         dirs.skip();
-        yield { name: d, kind: "dir" };
+        yield dirEntry(d);
       }
       if (dirs.peek() === name) dirs.skip(); // a file and a directory of one name: the file (never from git)
-      yield { name, kind: e.mode === "120000" ? "symlink" : "file", source: e };
+      const kind = e.mode === "120000" ? "symlink" : "file";
+      if (!reuse) yield { name, kind, source: e };
+      else if (!fileOne) yield (fileOne = { name, kind, source: e });
+      else {
+        fileOne.name = name;
+        fileOne.kind = kind;
+        fileOne.source = e;
+        yield fileOne;
+      }
     }
     for (let d = dirs.peek(); d !== undefined; d = dirs.peek()) {
       dirs.skip();
-      yield { name: d, kind: "dir" };
+      yield dirEntry(d);
     }
   }
 }
@@ -671,7 +689,8 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
       }
       return decoded!;
     };
-    const walks = jobs.map((job) => job.planned.walk(entryAt));
+    // (each entry is written before the next of its archive is asked for)
+    const walks = jobs.map((job) => job.planned.walk(entryAt, true));
     const toFile = async (j: number): Promise<PlannedEntry & { kind: "file" | "symlink" }> => {
       for (;;) {
         const next = walks[j].next();
