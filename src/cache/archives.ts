@@ -14,7 +14,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { planArchiveLazy, writePlannedArchive, type ArchiveSplice, type ArchiveSummary, type PlannedEntry, type ReusableArchive } from "../git/archive.js";
+import { ArchivePlan, EntryLengths, planArchiveLazy, writePlannedArchive, writePlannedArchives, type ArchiveJob, type ArchiveSplice, type ArchiveSummary, type PlannedEntry, type ReusableArchive } from "../git/archive.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "../git/mapping.js";
 import type { GitRepo } from "../git/repo.js";
 import { ListingRange, someEntry, type TreeEntries, type TreeEntry } from "../git/tree.js";
@@ -26,7 +26,7 @@ const LITTLE_ENDIAN = os.endianness() === "LE";
 
 /** The numbers as little-endian float64s (one copy on a little-endian machine). */
 function float64LE(values: ArrayLike<number>): Buffer {
-  const f = Float64Array.from(values);
+  const f = values instanceof Float64Array ? values : Float64Array.from(values);
   if (LITTLE_ENDIAN) return Buffer.from(f.buffer, f.byteOffset, f.byteLength);
   const b = Buffer.allocUnsafe(f.length * 8);
   for (let i = 0; i < f.length; i++) b.writeDoubleLE(f[i], i * 8);
@@ -131,13 +131,70 @@ class ArchiveIndex {
   }
 }
 
-/** An archive's index made entry by entry as the archive is written (names are never all kept as strings). */
+/** The size of the pieces an index is made in. */
+const PIECE = 1 << 20;
+/** Pieces of indexes already stored, for the next index (a compile's indexes are made one after another). */
+const sparePieces: Buffer[] = [];
+
+/** Drops the pieces kept for the next index (at the end of a compile's archives). */
+export function releaseIndexPieces(): void {
+  sparePieces.length = 0;
+}
+
+/** Bytes written into PIECE-sized buffers, taken from and given back to `sparePieces`: an index is never one big
+ *  buffer doubled as it grows, and the next index reuses the memory (at 300k files the biggest index is ~60 MB; one
+ *  buffer doubling, and the garbage of each index until V8 collected it, were ~100 MB of peak RSS, measured). */
+class Pieces {
+  private readonly done: Buffer[] = [];
+  private readonly owned: Buffer[] = [];
+  private cur: Buffer;
+  /** Bytes used in `cur`. */
+  used = 0;
+  /** Bytes in all. */
+  total = 0;
+
+  constructor() {
+    this.cur = this.take(PIECE);
+  }
+
+  /** `cur` with at least `n` bytes free after `used`. */
+  room(n: number): Buffer {
+    if (this.cur.length - this.used >= n) return this.cur;
+    this.done.push(this.cur.subarray(0, this.used));
+    this.cur = this.take(Math.max(n, PIECE));
+    this.used = 0;
+    return this.cur;
+  }
+
+  /** Records `n` more bytes written into `cur` at `used`. */
+  wrote(n: number): void {
+    this.used += n;
+    this.total += n;
+  }
+
+  pieces(): Buffer[] {
+    return [...this.done, this.cur.subarray(0, this.used)];
+  }
+
+  /** Gives the buffers back for the next index; the pieces are not to be used after. */
+  release(): void {
+    for (const b of this.owned) if (b.length === PIECE) sparePieces.push(b);
+    this.owned.length = 0;
+  }
+
+  private take(n: number): Buffer {
+    const b = (n === PIECE ? sparePieces.pop() : undefined) ?? Buffer.allocUnsafe(n);
+    this.owned.push(b);
+    return b;
+  }
+}
+
+/** An archive's index made entry by entry (names are never all kept as strings). */
 class IndexBuilder {
   private readonly w: number;
-  private readonly idBytes: Buffer;
-  private readonly nameEnds: Buffer;
-  private text: Buffer;
-  private end = 0;
+  private readonly ids = new Pieces();
+  private readonly nameEnds = new Pieces();
+  private readonly text = new Pieces();
   private i = 0;
 
   constructor(
@@ -145,36 +202,39 @@ class IndexBuilder {
     private readonly oidLen: number,
   ) {
     this.w = 1 + oidLen;
-    this.idBytes = Buffer.alloc(count * this.w);
-    this.nameEnds = Buffer.allocUnsafe(count * 4);
-    // the names written into one buffer that doubles when full
-    this.text = Buffer.allocUnsafe(Math.max(64, count * 48));
   }
 
   add(p: PlannedEntry): void {
-    const at = this.i * this.w;
-    const need = this.end + p.name.length * 3 + 1;
-    if (need > this.text.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(need, this.text.length * 2));
-      this.text.copy(bigger, 0, 0, this.end);
-      this.text = bigger;
-    }
-    this.end += this.text.write(p.name, this.end, "utf8");
+    const ids = this.ids.room(this.w);
+    const at = this.ids.used;
+    const text = this.text.room(p.name.length * 3 + 1);
+    let n = text.write(p.name, this.text.used, "utf8");
     if (p.kind === "dir") {
-      this.idBytes[at] = DIR;
-      this.text[this.end++] = 0x2f;
+      ids[at] = DIR;
+      ids.fill(0, at + 1, at + this.w);
+      text[this.text.used + n++] = 0x2f;
     } else {
-      this.idBytes[at] = MODES.indexOf(p.source.mode);
-      this.idBytes.write(p.source.oid, at + 1, this.w - 1, "hex");
+      ids[at] = MODES.indexOf(p.source.mode);
+      ids.write(p.source.oid, at + 1, this.w - 1, "hex");
     }
-    this.nameEnds.writeUInt32LE(this.end, this.i * 4);
+    this.ids.wrote(this.w);
+    this.text.wrote(n);
+    this.nameEnds.room(4).writeUInt32LE(this.text.total, this.nameEnds.used);
+    this.nameEnds.wrote(4);
     this.i++;
   }
 
   finish(head: Omit<ArchiveIndex["head"], "count" | "oidLen">, lengths: ArrayLike<number>): Buffer[] {
     if (this.i !== this.count) throw new Error(`internal: archive index of ${this.i} entries, ${this.count} planned`);
     const json = Buffer.from(JSON.stringify({ ...head, count: this.count, oidLen: this.oidLen }) + "\n", "utf8");
-    return [json, float64LE(lengths), this.idBytes, this.nameEnds, this.text.subarray(0, this.end)];
+    return [json, float64LE(lengths), ...this.ids.pieces(), ...this.nameEnds.pieces(), ...this.text.pieces()];
+  }
+
+  /** Gives its memory to the next index; what finish returned is not to be used after. */
+  release(): void {
+    this.ids.release();
+    this.nameEnds.release();
+    this.text.release();
   }
 }
 
@@ -262,6 +322,42 @@ export async function writeCachedArchive(
   outFile: string,
   opts: { names?: boolean; stats?: CachedArchiveStats } = {},
 ): Promise<ArchiveSummary | undefined> {
+  const r = await prepareCachedArchive(store, repo, listing, scopedLater, mapping, outFile, opts);
+  if (!r || "summary" in r) return r?.summary;
+  let summary: ArchiveSummary;
+  try {
+    [summary] = await writePlannedArchives(repo, [r.pending.job]);
+  } catch (e) {
+    r.pending.abort();
+    if (e instanceof UserError) throw e;
+    return undefined;
+  }
+  return r.pending.finish(summary);
+}
+
+/** A cold archive that prepareCachedArchive planned and left to the caller to write (`job`, into the cache's temp
+ *  file), with others of the same listing (writePlannedArchives); then `finish` (stores it, puts it at `outFile`;
+ *  undefined when the cache could not take it: the caller writes it without the cache), or `abort` after a failure. */
+export interface PendingArchive {
+  job: ArchiveJob;
+  finish(summary: ArchiveSummary): ArchiveSummary | undefined;
+  abort(): void;
+}
+
+/**
+ * writeCachedArchive up to the point of writing a cold archive planned over a raw listing: that one is returned as
+ * `pending`, for the caller to write together with the other archives of the listing (each blob read once); an
+ * archive served or written here is `summary`; undefined as writeCachedArchive.
+ */
+export async function prepareCachedArchive(
+  store: CacheStore,
+  repo: GitRepo,
+  listing: CachedListing,
+  scopedLater: () => Promise<TreeEntries>,
+  mapping: GitMappingSpec,
+  outFile: string,
+  opts: { names?: boolean; stats?: CachedArchiveStats } = {},
+): Promise<{ summary: ArchiveSummary } | { pending: PendingArchive } | undefined> {
   // an archive is cached only when its scope holds no submodule and only modes the index holds: a cached one (and
   // one made from it by changes that only modify files in place) needs no listing of the scope
   const key = archiveKey(listing.tree, mapping);
@@ -279,7 +375,7 @@ export async function writeCachedArchive(
       place(hit.tar, outFile);
       archiveCounts.cache++;
       if (opts.stats) opts.stats.how = "cache";
-      return summaryOf(hit.index);
+      return { summary: summaryOf(hit.index) };
     } catch {
       // evicted by another process meanwhile: made again below
     }
@@ -297,7 +393,7 @@ export async function writeCachedArchive(
       place(tar, outFile);
       archiveCounts.cache++;
       if (opts.stats) opts.stats.how = "cache";
-      return summaryOf(old.index);
+      return { summary: summaryOf(old.index) };
     }
   } catch {
     return undefined;
@@ -314,7 +410,7 @@ export async function writeCachedArchive(
   const oidLen = old && modified ? old.index.head.oidLen : first!.oid.length / 2;
   const tmp = `${tar}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
   let oldFile: FileHandle | undefined;
-  let index: Buffer[];
+  let index: BuiltIndex;
   let summary: ArchiveSummary;
   let how: CachedArchiveStats["how"];
   try {
@@ -352,10 +448,14 @@ export async function writeCachedArchive(
       fs.chmodSync(tmp, 0o444);
       fs.renameSync(tmp, tar);
       const st = fs.statSync(tar);
-      index = old.index.patched(st.size, st.mtimeMs, kinds, changes);
+      index = { parts: old.index.patched(st.size, st.mtimeMs, kinds, changes) };
       summary = summaryOf(old.index, kinds); // the same names
     } else {
       const { planned: lazy } = planArchiveLazy(scoped, mapping);
+      if (!(old && old.index.head.oidLen === oidLen) && lazy instanceof ArchivePlan && lazy.rawListing) {
+        // cold, over a raw listing: written by the caller with the other archives of the listing
+        return { pending: pendingArchive(lazy, mapping, tmp, tar, oidLen, opts.names === true, (index, summary) => complete(index, summary, "written")) };
+      }
       // an archive to copy from is matched entry by entry (an array); a cold one is planned without objects
       const planned = old && old.index.head.oidLen === oidLen && !Array.isArray(lazy) ? [...lazy] : lazy;
       let reuse: ReusableArchive | undefined;
@@ -385,12 +485,7 @@ export async function writeCachedArchive(
       summary = await writePlannedArchive(repo, planned, mapping, tmp, { reuse, lengths, names: opts.names === true });
       fs.chmodSync(tmp, 0o444);
       fs.renameSync(tmp, tar);
-      const st = fs.statSync(tar);
-      // built after the tar, not beside it: two big archives' indexes in flight for their whole write cost ~100 MB of
-      // peak RSS at 300k files (measured), one more pass over the plan ~0.1 s
-      const builder = new IndexBuilder(planned.length, oidLen);
-      for (const p of planned) builder.add(p);
-      index = builder.finish({ size: st.size, mtimeMs: st.mtimeMs, files: summary.files, symlinks: summary.symlinks, directories: summary.directories }, lengths);
+      index = buildIndex(planned, oidLen, fs.statSync(tar), summary, lengths);
     }
   } catch (e) {
     fs.rmSync(tmp, { force: true });
@@ -399,13 +494,68 @@ export async function writeCachedArchive(
   } finally {
     await oldFile?.close();
   }
-  store.put("archive", key, index);
-  try {
-    place(tar, outFile);
-  } catch {
-    return undefined; // evicted by another process meanwhile: written without the cache
+  const done = complete(index, summary, how);
+  return done && { summary: done };
+
+  /** Stores the index of the tar now at `tar` and puts it at `outFile`. */
+  function complete(index: BuiltIndex, summary: ArchiveSummary, how: NonNullable<CachedArchiveStats["how"]>): ArchiveSummary | undefined {
+    store.put("archive", key, index.parts);
+    index.release?.();
+    try {
+      place(tar, outFile);
+    } catch {
+      return undefined; // evicted by another process meanwhile: written without the cache
+    }
+    archiveCounts[how]++;
+    if (opts.stats) opts.stats.how = how;
+    return summary;
   }
-  archiveCounts[how]++;
-  if (opts.stats) opts.stats.how = how;
-  return summary;
+}
+
+/** A cold archive of `planned` to write into `tmp`, then moved to the cache's `tar`, its index made by `complete`. */
+function pendingArchive(
+  planned: ArchivePlan,
+  mapping: GitMappingSpec,
+  tmp: string,
+  tar: string,
+  oidLen: number,
+  names: boolean,
+  complete: (index: BuiltIndex, summary: ArchiveSummary) => ArchiveSummary | undefined,
+): PendingArchive {
+  const lengths = new EntryLengths(planned.length);
+  return {
+    job: { planned, mapping, outFile: tmp, names, lengths },
+    finish(summary) {
+      let index: BuiltIndex;
+      try {
+        fs.chmodSync(tmp, 0o444);
+        fs.renameSync(tmp, tar);
+        const st = fs.statSync(tar);
+        if (lengths.length !== planned.length) throw new Error(`internal: ${lengths.length} entry lengths, ${planned.length} planned`);
+        index = buildIndex(planned, oidLen, st, summary, lengths.values);
+      } catch {
+        fs.rmSync(tmp, { force: true });
+        return undefined;
+      }
+      return complete(index, summary);
+    },
+    abort() {
+      fs.rmSync(tmp, { force: true });
+    },
+  };
+}
+
+/** The index of an archive written from `planned`: built after the tar, not beside it (two big archives' indexes in
+ *  flight for their whole write cost ~100 MB of peak RSS at 300k files, measured; one more pass over the plan ~0.1 s). */
+function buildIndex(planned: Iterable<PlannedEntry> & { length: number }, oidLen: number, st: fs.Stats, summary: ArchiveSummary, lengths: ArrayLike<number>): BuiltIndex {
+  const builder = new IndexBuilder(planned.length, oidLen);
+  for (const p of planned instanceof ArchivePlan ? planned.walk(undefined, true) : planned) builder.add(p);
+  const parts = builder.finish({ size: st.size, mtimeMs: st.mtimeMs, files: summary.files, symlinks: summary.symlinks, directories: summary.directories }, lengths);
+  return { parts, release: () => builder.release() };
+}
+
+/** An index as stored (its parts), and what gives its memory back once stored. */
+interface BuiltIndex {
+  parts: Buffer[];
+  release?: () => void;
 }

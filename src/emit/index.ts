@@ -9,9 +9,10 @@ import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "nod
 import path from "node:path";
 import { UserError } from "../diagnostics.js";
 import { GitRepo } from "../git/repo.js";
-import { writeGitArchive } from "../git/archive.js";
+import { ArchivePlan, planGitArchive, writePlannedArchive, writePlannedArchives, type ArchiveJob, type ArchiveSummary } from "../git/archive.js";
+import type { RawListing } from "../git/tree.js";
 import { openSourceRepo, plannedListing, plannedTreeLater } from "../plan/git-sources.js";
-import { writeCachedArchive } from "../cache/archives.js";
+import { prepareCachedArchive, releaseIndexPieces } from "../cache/archives.js";
 import type { CacheStore } from "../cache/store.js";
 import type { GitArchivePlan, Plan } from "../plan/model.js";
 import { renderBake, outRelative, type BakeFile, type EmitOptions } from "./bake.js";
@@ -256,52 +257,118 @@ async function listFiles(root: string, rel = ""): Promise<string[]> {
   return out;
 }
 
-/** Git archives written at the same time: git inflating blobs for one while the other is being encoded keeps both
- *  cores busy. */
+/** Archives prepared at the same time (listed and planned; served from the cache, or written from a cached one). */
 const ARCHIVE_CONCURRENCY = 2;
 
-/** Writes every git archive of the plan (and the entry lists of those that need a chown) into `context`. Archives
- *  are taken in planArchives order by ARCHIVE_CONCURRENCY workers; after a failure no new one is started, and the
- *  error reported is the one of the first failing archive in that order (what writing them one by one gives). */
+/** A cold archive planned over a raw listing, to be written with the others of that listing. */
+interface PendingWrite {
+  /** Its place in planArchives order. */
+  index: number;
+  job: ArchiveJob;
+  finish(summary: ArchiveSummary): Promise<void>;
+  abort(): void;
+  /** Writes it alone, without the cache (when writing it with the others failed other than for the repository). */
+  alone(): Promise<void>;
+}
+
+/** Writes every git archive of the plan (and the entry lists of those that need a chown) into `context`. Each is
+ *  first prepared (planned, or served by the cache) in planArchives order by ARCHIVE_CONCURRENCY workers; the cold
+ *  ones planned over one listing are then written together, each blob read once (writePlannedArchives). After a
+ *  failure no new one is started, and the error reported is the one of the first failing archive in that order. */
 export async function writeArchives(plan: Plan, context: string): Promise<void> {
   const archives = planArchives(plan);
   const repos = new Map<string, Promise<GitRepo>>();
   const failures = new Map<number, unknown>();
   const stores = new Set<CacheStore>();
+  const together = new Map<GitRepo, Map<RawListing, PendingWrite[]>>();
+  const wait = (repo: GitRepo, listing: RawListing, w: PendingWrite) => {
+    let byListing = together.get(repo);
+    if (!byListing) together.set(repo, (byListing = new Map()));
+    const list = byListing.get(listing);
+    if (list) list.push(w);
+    else byListing.set(listing, [w]);
+  };
   let nextIndex = 0;
-  const writeOne = async (a: GitArchivePlan) => {
+  const prepareOne = async (index: number) => {
+    const a = archives[index];
     const file = path.join(context, ...a.file.split("/"));
     await mkdir(path.dirname(file), { recursive: true });
-    let repo = repos.get(a.source.repoDir);
-    if (!repo) repos.set(a.source.repoDir, (repo = openSourceRepo(a.source)));
+    let repoP = repos.get(a.source.repoDir);
+    if (!repoP) repos.set(a.source.repoDir, (repoP = openSourceRepo(a.source)));
+    const repo = await repoP;
+    const names = archiveNeedsChown(a);
+    const done = async (summary: ArchiveSummary) => {
+      if (!names) return;
+      const list = summary.entries.map((e) => e.replace(/\/$/, ""));
+      await writeFile(path.join(context, ...archiveEntriesFile(a.file).split("/")), list.map((n) => `${n}\0`).join(""));
+    };
     // the planner's listing of the mapping's scope, when this plan was made in this process (listed when needed)
     const later = plannedTreeLater(a.source);
+    const uncached = async () => {
+      return planGitArchive(repo, a.source.commit, a.source.mapping, { pos: a.source.mapping.pos, ...(later ? { entries: await later() } : {}) });
+    };
+    const alone = async () => {
+      const { planned, skippedSubmodules } = await uncached();
+      await done(await writePlannedArchive(repo, planned, a.source.mapping, file, { skippedSubmodules, names }));
+    };
     // through the persistent cache when the plan read its listing through it (src/cache/archives.ts)
     const cached = plannedListing(a.source);
     if (cached) stores.add(cached.store);
-    const summary =
-      (cached && later ? await writeCachedArchive(cached.store, await repo, await cached.listing, later, a.source.mapping, file, { names: archiveNeedsChown(a) }) : undefined) ??
-      (await writeGitArchive(await repo, a.source.commit, a.source.mapping, file, {
-        pos: a.source.mapping.pos,
-        names: archiveNeedsChown(a),
-        ...(later ? { entries: await later() } : {}),
-      }));
-    if (archiveNeedsChown(a)) {
-      const names = summary.entries.map((e) => e.replace(/\/$/, ""));
-      await writeFile(path.join(context, ...archiveEntriesFile(a.file).split("/")), names.map((n) => `${n}\0`).join(""));
+    const r = cached && later ? await prepareCachedArchive(cached.store, repo, await cached.listing, later, a.source.mapping, file, { names }) : undefined;
+    if (r && "summary" in r) return done(r.summary);
+    if (r) {
+      const p = r.pending;
+      const finish = async (summary: ArchiveSummary) => {
+        const stored = p.finish(summary);
+        await (stored ? done(stored) : alone());
+      };
+      return wait(repo, p.job.planned.rawListing!, { index, job: p.job, finish, abort: p.abort, alone });
     }
+    const { planned, skippedSubmodules } = await uncached();
+    const listing = planned instanceof ArchivePlan ? planned.rawListing : undefined;
+    if (listing) {
+      const job: ArchiveJob = { planned: planned as ArchivePlan, mapping: a.source.mapping, outFile: file, skippedSubmodules, names };
+      return wait(repo, listing, { index, job, finish: done, abort: () => {}, alone });
+    }
+    await done(await writePlannedArchive(repo, planned, a.source.mapping, file, { skippedSubmodules, names }));
   };
   const worker = async () => {
     while (failures.size === 0 && nextIndex < archives.length) {
       const i = nextIndex++;
       try {
-        await writeOne(archives[i]);
+        await prepareOne(i);
       } catch (e) {
         failures.set(i, e);
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(ARCHIVE_CONCURRENCY, archives.length) }, worker));
+  for (const [repo, byListing] of together) {
+    for (const writes of byListing.values()) {
+      if (failures.size > 0) break;
+      writes.sort((x, y) => x.index - y.index);
+      let summaries: ArchiveSummary[];
+      try {
+        summaries = await writePlannedArchives(repo, writes.map((w) => w.job));
+      } catch (e) {
+        for (const w of writes) w.abort();
+        if (e instanceof UserError) {
+          failures.set(writes[0].index, e);
+          break;
+        }
+        // not the repository's fault (the cache's folder, say): each written alone, which reports its own error
+        summaries = [];
+      }
+      for (let k = 0; k < writes.length; k++) {
+        try {
+          await (summaries.length > 0 ? writes[k].finish(summaries[k]) : writes[k].alone());
+        } catch (e) {
+          failures.set(writes[k].index, e);
+        }
+      }
+    }
+  }
+  releaseIndexPieces();
   for (const s of stores) s.evict();
   if (failures.size > 0) throw failures.get(Math.min(...failures.keys()));
 }

@@ -16,7 +16,7 @@
 // so memory stays bounded.
 
 import { UserError } from "../diagnostics.js";
-import { BlobPipeline, OidLines } from "./blobs.js";
+import { BlobPipeline, OidLines, type OidSource } from "./blobs.js";
 import { TarWriter, type TarHeader } from "./tar.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "./mapping.js";
 import { ListingRange, listTree, RawListing, someEntry, type TreeEntries, type TreeEntry } from "./tree.js";
@@ -164,6 +164,16 @@ export class ArchivePlan implements Iterable<PlannedEntry> {
     this.length = fileCount + dirs.length;
   }
 
+  /** The raw listing the files are records of (then `fileIndexes` gives which), or undefined. */
+  get rawListing(): RawListing | undefined {
+    return this.raw?.listing;
+  }
+
+  /** The files' record indexes in `rawListing`, ascending (git's order is the plan's). */
+  get fileIndexes(): Uint32Array | undefined {
+    return this.raw?.at;
+  }
+
   /** The files' object ids, in order, as cat-file input lines, copied from a raw listing; undefined for a plan of
    *  objects or ids not all of one length. */
   oidLines(): OidLines | undefined {
@@ -175,64 +185,166 @@ export class ArchivePlan implements Iterable<PlannedEntry> {
     return lines;
   }
 
-  *[Symbol.iterator](): Iterator<PlannedEntry> {
-    const { fileCount, file, nameOf } = this;
+  [Symbol.iterator](): Iterator<PlannedEntry> {
+    return this.walk();
+  }
+
+  /** The entries, each file of a raw listing decoded by `entryAt` (its record index) when given. With `reuse`, one
+   *  object for the directories and one for the files are refilled at each step (an entry is valid until the next
+   *  is asked for): at 300k files, an object per entry and archive sent V8 into tenuring them (allocation-site
+   *  pretenuring), and the old space grew by ~140 MB of garbage in about half the runs (measured). */
+  *walk(entryAt?: (i: number) => TreeEntry, reuse = false): Generator<PlannedEntry> {
+    const { fileCount, nameOf } = this;
+    const at = this.raw?.at;
+    const file = entryAt && at ? (k: number) => entryAt(at[k]) : this.file;
     const dirs = this.dirs.cursor();
+    const dirEntry = (name: string): PlannedEntry => {
+      if (!reuse) return { name, kind: "dir" };
+      dirOne.name = name;
+      return dirOne;
+    };
+    const dirOne = { name: "", kind: "dir" as const };
+    let fileOne: { name: string; kind: "file" | "symlink"; source: TreeEntry } | undefined;
     for (let f = 0; f < fileCount; f++) {
       const e = file(f);
       const name = nameOf(e);
       for (let d = dirs.peek(); d !== undefined && d < name; d = dirs.peek()) {
         dirs.skip();
-        yield { name: d, kind: "dir" };
+        yield dirEntry(d);
       }
       if (dirs.peek() === name) dirs.skip(); // a file and a directory of one name: the file (never from git)
-      yield { name, kind: e.mode === "120000" ? "symlink" : "file", source: e };
+      const kind = e.mode === "120000" ? "symlink" : "file";
+      if (!reuse) yield { name, kind, source: e };
+      else if (!fileOne) yield (fileOne = { name, kind, source: e });
+      else {
+        fileOne.name = name;
+        fileOne.kind = kind;
+        fileOne.source = e;
+        yield fileOne;
+      }
     }
     for (let d = dirs.peek(); d !== undefined; d = dirs.peek()) {
       dirs.skip();
-      yield { name: d, kind: "dir" };
+      yield dirEntry(d);
     }
   }
 }
 
-/** Sorted directory names kept as one string, front-coded (each name: how many leading characters it shares with
- *  the one before, as one character, then the rest and a NUL), read in order with a cursor. A repository can hold
- *  as many directories as files, with longer names: 336k directories of 26 MB of names take ~5 MB so. */
-class DirNames {
-  readonly length: number;
-  private readonly text: string;
-  constructor(sorted: readonly string[]) {
-    this.length = sorted.length;
-    const parts: string[] = [];
-    let prev = "";
-    for (const name of sorted) {
-      let shared = 0;
-      const max = Math.min(prev.length, name.length, 255);
-      while (shared < max && prev.charCodeAt(shared) === name.charCodeAt(shared)) shared++;
-      parts.push(String.fromCharCode(shared), name.slice(shared), "\0");
-      prev = name;
+/** Directory names as found, UTF-8 in one growing buffer (not a string each: 336k directories as strings, each
+ *  keeping the file name it was sliced from alive, were ~40 MB of garbage per archive at 300k files). */
+class DirBytes {
+  buf = Buffer.allocUnsafe(1 << 16);
+  /** Name i is buf[ends[i - 1] (0 for the first), ends[i]). */
+  ends = new Uint32Array(1024);
+  length = 0;
+  /** Whether a name holds a character from U+D000 up (lead byte 0xED or more), where UTF-16's order (JS strings')
+   *  and UTF-8's byte order part (at the surrogates). */
+  high = false;
+
+  add(name: string): void {
+    const start = this.start(this.length);
+    if (start + name.length * 3 > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, start + name.length * 3));
+      this.buf.copy(bigger, 0, 0, start);
+      this.buf = bigger;
     }
-    this.text = parts.join("");
+    if (this.length === this.ends.length) {
+      const bigger = new Uint32Array(this.ends.length * 2);
+      bigger.set(this.ends);
+      this.ends = bigger;
+    }
+    const n = this.buf.write(name, start, "utf8");
+    if (n !== name.length && !this.high) for (let k = start; k < start + n && !this.high; k++) this.high = this.buf[k] >= 0xed;
+    this.ends[this.length++] = start + n;
+  }
+
+  name(i: number): string {
+    return this.buf.toString("utf8", this.start(i), this.ends[i]);
+  }
+
+  start(i: number): number {
+    return i === 0 ? 0 : this.ends[i - 1];
+  }
+
+  /** The names sorted as JS strings compare (`<`), front-coded. Found in git's order, they are sorted unless a
+   *  directory "a/b" comes after "a/b-x" (git sorts a tree as "a/b/"): checked while front-coding, sorted then
+   *  (TimSort: nearly sorted input costs ~n comparisons), by bytes or, with `high` names, as strings. */
+  sorted(): DirNames {
+    const inOrder = DirNames.build(this, null);
+    if (inOrder) return inOrder;
+    const { buf, ends } = this;
+    const order = Array.from({ length: this.length }, (_, k) => k);
+    if (!this.high) order.sort((i, j) => buf.compare(buf, this.start(j), ends[j], this.start(i), ends[i]));
+    else {
+      const names = order.map((k) => this.name(k));
+      order.sort((i, j) => (names[i] < names[j] ? -1 : names[i] > names[j] ? 1 : 0));
+    }
+    return DirNames.build(this, order)!;
+  }
+}
+
+/** Sorted directory names front-coded in one buffer (each name: how many leading bytes it shares with the one
+ *  before, as one byte, then the rest and a NUL), read in order with a cursor. A repository can hold as many
+ *  directories as files, with longer names: 336k directories of 13 MB of UTF-8 take ~3 MB so. */
+class DirNames {
+  private constructor(
+    readonly length: number,
+    private readonly text: Buffer,
+    private readonly longest: number,
+  ) {}
+
+  /** The names of `dirs` in `order` (null: as found); undefined when `order` is null and they are not sorted. */
+  static build(dirs: DirBytes, order: readonly number[] | null): DirNames | undefined {
+    const { buf, ends, length } = dirs;
+    const text = Buffer.allocUnsafe(dirs.start(length) + 2 * length);
+    let at = 0;
+    let longest = 0;
+    let prevStart = 0;
+    let prevEnd = 0;
+    for (let k = 0; k < length; k++) {
+      const i = order ? order[k] : k;
+      const start = dirs.start(i);
+      const end = ends[i];
+      const len = end - start;
+      const prevLen = prevEnd - prevStart;
+      let shared = 0;
+      const max = Math.min(prevLen, len);
+      while (shared < max && buf[prevStart + shared] === buf[start + shared]) shared++;
+      // in order when the previous name is before this one (a byte order check is a string order check unless `high`)
+      if (!order && k > 0 && (dirs.high || !(shared < max ? buf[prevStart + shared] < buf[start + shared] : prevLen < len))) {
+        if (!dirs.high || !(dirs.name(k - 1) < dirs.name(k))) return undefined;
+      }
+      if (shared > 255) shared = 255;
+      text[at++] = shared;
+      at += buf.copy(text, at, start + shared, end);
+      text[at++] = 0;
+      if (len > longest) longest = len;
+      prevStart = start;
+      prevEnd = end;
+    }
+    return new DirNames(length, Buffer.from(text.subarray(0, at)), longest); // its own memory, the size it needs
   }
 
   cursor(): { peek(): string | undefined; skip(): void } {
     const text = this.text;
+    // the current name's bytes
+    const name = Buffer.allocUnsafe(this.longest);
     let at = 0;
-    let prev = "";
     let current: string | undefined;
     let next = 0;
     return {
       peek() {
         if (current === undefined && at < text.length) {
-          const nul = text.indexOf("\0", at + 1);
-          current = prev.slice(0, text.charCodeAt(at)) + text.slice(at + 1, nul);
+          const shared = text[at];
+          const nul = text.indexOf(0, at + 1);
+          const len = shared + text.copy(name, shared, at + 1, nul);
+          current = name.toString("utf8", 0, len);
           next = nul + 1;
         }
         return current;
       },
       skip() {
         if (current === undefined) this.peek();
-        prev = current!;
         at = next;
         current = undefined;
       },
@@ -260,10 +372,11 @@ export function planArchiveLazy(
   // the files: listing indexes when the entries are a listing range (decoded again when written), else objects
   const range = entries instanceof ListingRange ? entries : undefined;
   const files: TreeEntry[] = [];
-  const indexes: number[] = [];
+  let indexes = new Uint32Array(range ? 1024 : 0);
+  let indexCount = 0;
   // directories in the order their first file comes (parents first); a duplicate only when out of order (then the
   // fallback below drops it)
-  const dirs: string[] = [];
+  const dirs = new DirBytes();
   const fresh: string[] = [];
   const skippedSubmodules: string[] = [];
   let ordered = true;
@@ -278,42 +391,45 @@ export function planArchiveLazy(
     }
     checkEntryPath(e.path);
     const name = nameOf(e);
-    if ((files.length > 0 || indexes.length > 0) && !(last < name)) ordered = false;
+    if ((files.length > 0 || indexCount > 0) && !(last < name)) ordered = false;
     // the parents the previous file had: every directory up to where the two names part
     let common = 0;
     const max = Math.min(last.length, name.length);
     while (common < max && last.charCodeAt(common) === name.charCodeAt(common)) common++;
     last = name;
-    if (range) indexes.push(x as number);
-    else files.push(e);
+    if (range) {
+      if (indexCount === indexes.length) {
+        const bigger = new Uint32Array(indexes.length * 2);
+        bigger.set(indexes);
+        indexes = bigger;
+      }
+      indexes[indexCount++] = x as number;
+    } else files.push(e);
     if (singleFile) continue;
     // every parent of `name` down to `to` itself (the parents of `to` are not emitted), but those the previous file
     // had (added with it or before: all of a file's parents are): a parent ending before `common` is one of them
     for (let slash = name.lastIndexOf("/"); slash > 0 && slash >= target.length && slash >= common; slash = name.lastIndexOf("/", slash - 1)) {
       fresh.push(name.slice(0, slash));
     }
-    for (let k = fresh.length - 1; k >= 0; k--) dirs.push(fresh[k]);
+    for (let k = fresh.length - 1; k >= 0; k--) dirs.add(fresh[k]);
     fresh.length = 0;
   }
-  const fileCount = range ? indexes.length : files.length;
+  const fileCount = range ? indexCount : files.length;
   if (fileCount === 0 && skippedSubmodules.length === 0 && !opts.allowEmpty) throw noFilesError(mapping, scope, true);
-  // git's order puts "a/b-x" before the files of "a/b", the name order after "a/b": nearly sorted, sorted if not
-  let sorted = true;
-  for (let k = 1; k < dirs.length && sorted; k++) sorted = dirs[k - 1] < dirs[k];
-  const dirList = sorted ? dirs : dirs.sort();
+  const at = indexes.slice(0, indexCount);
   if (ordered) {
-    // the directory names as one string (a name sliced from a file's keeps that whole name alive; a repository can
-    // hold as many directories as files)
-    const dirNames = new DirNames(dirList);
+    // the directory names sorted, front-coded in one buffer (a repository can hold as many directories as files)
+    const dirNames = dirs.sorted();
     if (!range) return { planned: new ArchivePlan(fileCount, (k) => files[k], dirNames, nameOf), skippedSubmodules };
-    const at = Uint32Array.from(indexes);
     const listing = range.listing;
     const raw = listing instanceof RawListing ? { listing, at } : undefined;
     return { planned: new ArchivePlan(fileCount, (k) => listing.entry(at[k]), dirNames, nameOf, raw), skippedSubmodules };
   }
   const planned = new Map<string, PlannedEntry>();
-  for (const dir of dirList) planned.set(dir, { name: dir, kind: "dir" });
-  for (const e of range ? indexes.map((i) => range.listing.entry(i)) : files) {
+  const dirList: string[] = [];
+  for (let k = 0; k < dirs.length; k++) dirList.push(dirs.name(k));
+  for (const dir of dirList.sort()) planned.set(dir, { name: dir, kind: "dir" });
+  for (const e of range ? Array.from(at, (i) => range.listing.entry(i)) : files) {
     const name = nameOf(e);
     planned.set(name, { name, kind: e.mode === "120000" ? "symlink" : "file", source: e });
   }
@@ -345,11 +461,32 @@ export async function writeGitArchive(
   outFile: string,
   opts: ArchiveOptions = {},
 ): Promise<ArchiveSummary> {
-  const given = opts.entries;
-  const reusable = given !== undefined && someEntry(given, () => true) && !someEntry(given, (e) => e.type === "commit");
-  const entries = reusable ? given : await listArchiveTree(repo, commit, mapping, opts);
-  const { planned, skippedSubmodules } = planArchiveLazy(entries, mapping);
+  const { planned, skippedSubmodules } = await planGitArchive(repo, commit, mapping, opts);
   return writePlannedArchive(repo, planned, mapping, outFile, { mtime: opts.mtime, skippedSubmodules, names: opts.names });
+}
+
+/** Whether `entries` hold a submodule (mode 160000); a raw listing's records are not decoded for it. */
+function holdsSubmodule(entries: TreeEntries): boolean {
+  if (entries instanceof ListingRange && entries.listing instanceof RawListing) {
+    const l = entries.listing;
+    for (let i = entries.from; i < entries.to; i++) if (l.mode(i) === "160000" && entries.inScope(i)) return true;
+    return false;
+  }
+  return someEntry(entries, (e) => e.type === "commit");
+}
+
+/** What writeGitArchive writes (planArchiveLazy over the listing given or read), without writing it: an ArchivePlan
+ *  over a raw listing can be written with others of that listing (writePlannedArchives). */
+export async function planGitArchive(
+  repo: GitRepo,
+  commit: string,
+  mapping: GitMappingSpec,
+  opts: Pick<ArchiveOptions, "submodules" | "pos" | "entries"> = {},
+): Promise<{ planned: ArchivePlan | PlannedEntry[]; skippedSubmodules: string[] }> {
+  const given = opts.entries;
+  const reusable = given !== undefined && someEntry(given, () => true) && !holdsSubmodule(given);
+  const entries = reusable ? given : await listArchiveTree(repo, commit, mapping, opts);
+  return planArchiveLazy(entries, mapping);
 }
 
 /** An archive written earlier by writePlannedArchive with the same mapping and mtime, some of whose entries are
@@ -388,18 +525,6 @@ export async function writePlannedArchive(
     names?: boolean;
   } = {},
 ): Promise<ArchiveSummary> {
-  const skippedSubmodules = opts.skippedSubmodules ?? [];
-  const mtime = new Date((opts.mtime ?? 0) * 1000);
-  const owner = ownership(mapping.owner);
-  const group = ownership(mapping.group);
-  const common = {
-    mtime,
-    uid: owner.id ?? 0,
-    gid: group.id ?? 0,
-    ...(owner.name ? { uname: owner.name } : {}),
-    ...(group.name ? { gname: group.name } : {}),
-  };
-  const summary: ArchiveSummary = { entries: [], files: 0, symlinks: 0, directories: 0, skippedSubmodules };
   // one pipelined `cat-file --batch` per repository (the superproject's and each submodule's), each asked for
   // its blobs in archive order up front
   const readers = new Map<GitRepo, BlobPipeline>();
@@ -407,10 +532,11 @@ export async function writePlannedArchive(
   const reuseAt = opts.reuse?.at ?? new Float64Array(planned.length).fill(-1);
   const reuseLength = opts.reuse?.lengths ?? new Float64Array(planned.length);
   const lengths = opts.lengths;
-  const names = opts.names !== false;
   let copyFrom = -1;
   let copyLength = 0;
   const out = await TarWriter.create(outFile, WRITE_BUFFER);
+  const sink = new ArchiveSink(out, mapping, opts);
+  const summary = sink.summary;
   const flushCopy = async () => {
     if (copyLength > 0) await out.copyRange(opts.reuse!.file, copyFrom, copyLength);
     copyLength = 0;
@@ -436,16 +562,12 @@ export async function writePlannedArchive(
       if (Array.isArray(list)) list.push(p.source.oid);
     }
     for (const [r, oids] of wanted) readers.set(r, new BlobPipeline(r, oids));
-    // one header object, refilled for every entry (TarWriter keeps none); the writer and the readers answer
-    // synchronously while their buffers allow, so most entries cost no promise
-    const h: TarHeader = { ...common, name: "", type: "file", mode: 0, size: 0 };
-    let start = 0;
+    // the writer and the readers answer synchronously while their buffers allow, so most entries cost no promise
     let r = 0;
     const ranges = opts.splice?.ranges ?? [];
     i = -1;
     for (const p of planned) {
       i++;
-      if (lengths && i > 0 && reuseAt[i - 1] < 0) lengths.push(out.position - start);
       for (; r < ranges.length && ranges[r].before === i; r++) await out.copyRange(opts.splice!.file, ranges[r].offset, ranges[r].length);
       if (reuseAt[i] >= 0) {
         if (copyLength > 0 && copyFrom + copyLength === reuseAt[i]) copyLength += reuseLength[i];
@@ -455,52 +577,26 @@ export async function writePlannedArchive(
           copyLength = reuseLength[i];
         }
         lengths?.push(reuseLength[i]);
-        if (names) summary.entries.push(p.kind === "dir" ? `${p.name}/` : p.name);
-        if (p.kind === "dir") summary.directories++;
-        else if (p.kind === "symlink") summary.symlinks++;
-        else summary.files++;
+        sink.counted(p);
         continue;
       }
       await flushCopy();
-      start = out.position;
-      h.linkname = undefined;
-      h.size = 0;
       if (p.kind === "dir") {
-        h.name = `${p.name}/`;
-        h.type = "directory";
-        h.mode = 0o755;
-        const w = out.add(h);
+        const w = sink.dir(p.name);
         if (w) await w;
-        if (names) summary.entries.push(h.name);
-        summary.directories++;
         continue;
       }
       const reader = readers.get((p.source as Partial<RepoTreeEntry>).repo ?? repo)!;
       const size = reader.nextSync() ?? (await reader.next()).size;
-      h.name = p.name;
-      if (p.kind === "symlink") {
-        h.linkname = (reader.readBodySync() ?? (await reader.readBody())).toString("utf8");
-        h.type = "symlink";
-        h.mode = 0o777;
-        const w = out.add(h);
-        if (w) await w;
-        if (names) summary.entries.push(p.name);
-        summary.symlinks++;
-        continue;
-      }
-      h.type = "file";
-      h.mode = (parseInt(p.source.mode, 8) & 0o111) !== 0 ? 0o755 : 0o644;
-      h.size = size;
-      if (size <= WHOLE_BLOB_MAX) {
-        const w = out.add(h, reader.readBodySync() ?? (await reader.readBody()));
+      if (size <= WHOLE_BLOB_MAX || p.kind === "symlink") {
+        const w = sink.entry(p, reader.readBodySync() ?? (await reader.readBody()));
         if (w) await w;
       } else {
-        await out.addStream(h, reader.bodyChunks());
+        await sink.startFile(p, size);
+        for await (const piece of reader.bodyChunks()) await out.append(piece);
+        await sink.endFile(size);
       }
-      if (names) summary.entries.push(p.name);
-      summary.files++;
     }
-    if (lengths && planned.length > 0 && reuseAt[planned.length - 1] < 0) lengths.push(out.position - start);
     await flushCopy();
     for (; r < ranges.length; r++) await out.copyRange(opts.splice!.file, ranges[r].offset, ranges[r].length);
     await out.finish();
@@ -511,6 +607,273 @@ export async function writePlannedArchive(
     for (const reader of readers.values()) reader.close();
   }
   return summary;
+}
+
+/** Where an archive's entry lengths go, one after another. */
+export interface LengthSink {
+  push(length: number): unknown;
+}
+
+/** Entry lengths of an archive whose entry count is known, in a Float64Array (not a growing array of numbers: two of
+ *  636k lengths at 300k files, reallocated as they grow, were tens of MB of garbage V8 kept in its old space). */
+export class EntryLengths implements LengthSink {
+  readonly values: Float64Array;
+  length = 0;
+  constructor(count: number) {
+    this.values = new Float64Array(count);
+  }
+
+  push(length: number): void {
+    this.values[this.length++] = length;
+  }
+}
+
+/** An archive written by writePlannedArchives. */
+export interface ArchiveJob {
+  /** Planned over a raw listing (`rawListing`), the same for every job written together. */
+  planned: ArchivePlan;
+  mapping: GitMappingSpec;
+  outFile: string;
+  mtime?: number;
+  skippedSubmodules?: string[];
+  /** Fill the summary's `entries`. */
+  names?: boolean;
+  /** Receives each entry's length. */
+  lengths?: LengthSink;
+}
+
+/** Archives writePlannedArchives takes in one pass (one bit each of a record's membership word). */
+const JOBS_PER_PASS = 32;
+
+/**
+ * Writes several archives planned over one raw listing (ArchivePlan.rawListing) of `repo`, reading each blob once:
+ * the union of their files, in git's order, from one `cat-file --batch`, each body written into every archive that
+ * takes it (with its own name, mode and owner). The archives are the bytes writePlannedArchive writes for each alone.
+ * On a failure every archive is left unfinished (the caller removes them).
+ */
+export async function writePlannedArchives(repo: GitRepo, jobs: readonly ArchiveJob[]): Promise<ArchiveSummary[]> {
+  const out: ArchiveSummary[] = [];
+  for (let from = 0; from < jobs.length; from += JOBS_PER_PASS) out.push(...(await writeTogether(repo, jobs.slice(from, from + JOBS_PER_PASS))));
+  return out;
+}
+
+async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promise<ArchiveSummary[]> {
+  const listing = jobs[0]?.planned.rawListing;
+  if (!listing) return [];
+  // which archives take record x: bit j for jobs[j]
+  const member = new Uint32Array(listing.length);
+  let count = 0;
+  jobs.forEach((job, j) => {
+    const at = job.planned.fileIndexes;
+    if (job.planned.rawListing !== listing || !at) throw new Error("internal: archives written together must be planned over one raw listing");
+    for (let k = 0; k < at.length; k++) {
+      if (member[at[k]] === 0) count++;
+      member[at[k]] |= 1 << j;
+    }
+  });
+  const union = new Uint32Array(count);
+  for (let x = 0, n = 0; x < member.length; x++) if (member[x] !== 0) union[n++] = x;
+  const writers: TarWriter[] = [];
+  let reader: BlobPipeline | undefined;
+  try {
+    for (const job of jobs) writers.push(await TarWriter.create(job.outFile, WRITE_BUFFER));
+    const sinks = jobs.map((job, j) => new ArchiveSink(writers[j], job.mapping, job));
+    // each archive's entries, walked as the blobs come: its directories are written on the way to its next file
+    // a record taken by several archives is decoded once
+    let current = -1;
+    let decoded: TreeEntry | undefined;
+    const entryAt = (i: number): TreeEntry => {
+      if (i !== current) {
+        decoded = listing.entry(i);
+        current = i;
+      }
+      return decoded!;
+    };
+    // (each entry is written before the next of its archive is asked for)
+    const walks = jobs.map((job) => job.planned.walk(entryAt, true));
+    const toFile = async (j: number): Promise<PlannedEntry & { kind: "file" | "symlink" }> => {
+      for (;;) {
+        const next = walks[j].next();
+        if (next.done) throw new Error("internal: an archive's plan ended before its files");
+        const p = next.value;
+        if (p.kind !== "dir") return p;
+        const w = sinks[j].dir(p.name);
+        if (w) await w;
+      }
+    };
+    reader = new BlobPipeline(repo, new ListingOids(listing, union));
+    for (let n = 0; n < union.length; n++) {
+      const x = union[n];
+      const takers = member[x];
+      const size = reader.nextSync() ?? (await reader.next()).size;
+      if (size <= WHOLE_BLOB_MAX || listing.mode(x) === "120000") {
+        const body = reader.readBodySync() ?? (await reader.readBody());
+        for (let j = 0; j < jobs.length; j++) {
+          if ((takers & (1 << j)) === 0) continue;
+          const w = sinks[j].entry(await toFile(j), body);
+          if (w) await w;
+        }
+        continue;
+      }
+      // a big blob: its pieces go to every archive as they come
+      const started: number[] = [];
+      for (let j = 0; j < jobs.length; j++) {
+        if ((takers & (1 << j)) === 0) continue;
+        await sinks[j].startFile(await toFile(j), size);
+        started.push(j);
+      }
+      for await (const piece of reader.bodyChunks()) for (const j of started) await writers[j].append(piece);
+      for (const j of started) await sinks[j].endFile(size);
+    }
+    // the directories after each archive's last file, the end blocks
+    for (let j = 0; j < jobs.length; j++) {
+      for (let next = walks[j].next(); !next.done; next = walks[j].next()) {
+        const p = next.value;
+        if (p.kind !== "dir") throw new Error("internal: an archive's file was not in the union of the files");
+        const w = sinks[j].dir(p.name);
+        if (w) await w;
+      }
+      await writers[j].finish();
+    }
+    return sinks.map((s) => s.summary);
+  } catch (e) {
+    for (const w of writers) await w.abort();
+    throw e;
+  } finally {
+    reader?.close();
+  }
+}
+
+/** The object ids of some records of a raw listing, as cat-file input lines made piece by piece (not all at once). */
+class ListingOids implements OidSource {
+  readonly length: number;
+  constructor(
+    private readonly listing: RawListing,
+    private readonly records: Uint32Array,
+  ) {
+    this.length = records.length;
+  }
+
+  lines(from: number, to: number): Buffer {
+    const lines = new OidLines(to - from);
+    for (let k = from; k < to; k++) {
+      if (!this.listing.pushOid(this.records[k], lines)) {
+        throw new UserError({ message: `git object ids of different lengths in one tree (${this.at(from)}, ${this.at(k)})` });
+      }
+    }
+    return lines.lines(0, lines.length);
+  }
+
+  at(i: number): string {
+    return this.listing.entry(this.records[i]).oid;
+  }
+}
+
+/**
+ * The entries of one archive as tar headers (mode, owner, group, mtime from the mapping) with their bodies, counted
+ * in its summary; each entry's length pushed to `lengths` when given. One header object, refilled for every entry
+ * (TarWriter keeps none). A method returns a promise only when the writer had to write its buffer out first.
+ */
+class ArchiveSink {
+  readonly summary: ArchiveSummary;
+  private readonly h: TarHeader;
+  private readonly names: boolean;
+  private readonly lengths?: LengthSink;
+  private start = 0;
+
+  constructor(
+    private readonly out: TarWriter,
+    mapping: GitMappingSpec,
+    opts: { mtime?: number; skippedSubmodules?: string[]; names?: boolean; lengths?: LengthSink },
+  ) {
+    const owner = ownership(mapping.owner);
+    const group = ownership(mapping.group);
+    this.h = {
+      mtime: new Date((opts.mtime ?? 0) * 1000),
+      uid: owner.id ?? 0,
+      gid: group.id ?? 0,
+      ...(owner.name ? { uname: owner.name } : {}),
+      ...(group.name ? { gname: group.name } : {}),
+      name: "",
+      type: "file",
+      mode: 0,
+      size: 0,
+    };
+    this.names = opts.names !== false;
+    this.lengths = opts.lengths;
+    this.summary = { entries: [], files: 0, symlinks: 0, directories: 0, skippedSubmodules: opts.skippedSubmodules ?? [] };
+  }
+
+  /** Counts an entry written by other means (copied from an earlier archive). */
+  counted(p: PlannedEntry): void {
+    if (this.names) this.summary.entries.push(p.kind === "dir" ? `${p.name}/` : p.name);
+    if (p.kind === "dir") this.summary.directories++;
+    else if (p.kind === "symlink") this.summary.symlinks++;
+    else this.summary.files++;
+  }
+
+  dir(name: string): Promise<void> | undefined {
+    const h = this.begin(`${name}/`);
+    h.type = "directory";
+    h.mode = 0o755;
+    this.summary.directories++;
+    return this.end(this.out.add(h));
+  }
+
+  /** A file or symlink entry with its whole body (a symlink's is its target). */
+  entry(p: PlannedEntry & { kind: "file" | "symlink" }, body: Buffer): Promise<void> | undefined {
+    const h = this.begin(p.name);
+    if (p.kind === "symlink") {
+      h.linkname = body.toString("utf8");
+      h.type = "symlink";
+      h.mode = 0o777;
+      this.summary.symlinks++;
+      return this.end(this.out.add(h));
+    }
+    this.file(h, p);
+    h.size = body.length;
+    return this.end(this.out.add(h, body));
+  }
+
+  /** A file entry whose `size` bytes of body the caller appends to the writer, then calls endFile. */
+  async startFile(p: PlannedEntry & { kind: "file" | "symlink" }, size: number): Promise<void> {
+    if (p.kind === "symlink") throw new Error("internal: a symlink's target is written whole");
+    const h = this.begin(p.name);
+    this.file(h, p);
+    h.size = size;
+    await this.out.startEntry(h);
+  }
+
+  async endFile(size: number): Promise<void> {
+    await this.out.endEntry(size);
+    this.ended();
+  }
+
+  private begin(name: string): TarHeader {
+    this.start = this.out.position;
+    const h = this.h;
+    h.name = name;
+    h.linkname = undefined;
+    h.size = 0;
+    if (this.names) this.summary.entries.push(name);
+    return h;
+  }
+
+  private file(h: TarHeader, p: PlannedEntry & { kind: "file" | "symlink" }): void {
+    h.type = "file";
+    h.mode = (parseInt(p.source.mode, 8) & 0o111) !== 0 ? 0o755 : 0o644;
+    this.summary.files++;
+  }
+
+  private end(w: Promise<void> | undefined): Promise<void> | undefined {
+    if (!w) return this.ended();
+    return w.then(() => this.ended());
+  }
+
+  private ended(): undefined {
+    this.lengths?.push(this.out.position - this.start);
+    return undefined;
+  }
 }
 
 /** Blobs up to this size are read whole and copied into the tar buffer; bigger ones are streamed through. */

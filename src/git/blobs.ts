@@ -153,15 +153,17 @@ export interface BlobHeader {
 /** How many object ids are written to git ahead of the one being read. */
 const AHEAD = 2048;
 
-/**
- * Pipelined reads through one `git cat-file --batch`: the caller queues object ids (`request`), git is kept
- * `AHEAD` ids ahead, and the answers are taken in the same order (`next`, then `readBody` or `bodyChunks`).
- * git's output is read only as it is consumed (paused stream), so git waits when the consumer is slow.
- * A small body inside one chunk of git's output is handed out without copying.
- */
+/** Object ids handed to `cat-file --batch` piece by piece: "<hex>\n" lines [from, to) as one buffer, and id i as
+ *  text (for an error about it). */
+export interface OidSource {
+  readonly length: number;
+  lines(from: number, to: number): Buffer;
+  at(i: number): string;
+}
+
 /** Object ids of one length as "<hex>\n" lines in one buffer (what `cat-file --batch` reads), not a string each:
  *  300k ids are 12 MB, not 30 MB of strings. */
-export class OidLines {
+export class OidLines implements OidSource {
   private buf: Buffer;
   private width = 0;
   length = 0;
@@ -215,6 +217,16 @@ export class OidLines {
   }
 }
 
+function isStrings(all: readonly string[] | OidSource): all is readonly string[] {
+  return Array.isArray(all);
+}
+
+/**
+ * Pipelined reads through one `git cat-file --batch`: the caller queues object ids (`request`), git is kept
+ * `AHEAD` ids ahead, and the answers are taken in the same order (`next`, then `readBody` or `bodyChunks`).
+ * git's output is read only as it is consumed (paused stream), so git waits when the consumer is slow.
+ * A small body inside one chunk of git's output is handed out without copying.
+ */
 export class BlobPipeline {
   private readonly child: ChildProcess;
   private readonly stdout: Readable;
@@ -224,8 +236,8 @@ export class BlobPipeline {
   private failure: unknown;
   private wake: (() => void) | undefined;
   private readonly queued: string[] = [];
-  /** With `all` given as OidLines: those, instead of `queued`. */
-  private readonly lines?: OidLines;
+  /** With `all` given as an OidSource: those, instead of `queued`. */
+  private readonly lines?: OidSource;
   private sent = 0;
   private answered = 0;
   /** Bytes of the current body not read yet (+1 for git's trailing newline); -1 when a header is due. */
@@ -236,13 +248,13 @@ export class BlobPipeline {
   /** Without `all`, objects are asked for with `request` as needed (git answers each at once). With `all`, those
    *  are all the objects to read: git buffers its output (`--buffer`, much less work per object) and its input is
    *  ended after the last id; `request` may not be called. */
-  constructor(repo: GitRepo, all?: readonly string[] | OidLines) {
+  constructor(repo: GitRepo, all?: readonly string[] | OidSource) {
     this.child = spawnGit(repo.root, all ? ["cat-file", "--batch", "--buffer"] : ["cat-file", "--batch"]);
     this.stdout = this.child.stdout!;
     if (all) {
       this.complete = true;
-      if (all instanceof OidLines) this.lines = all;
-      else for (const oid of all) this.queued.push(oid);
+      if (isStrings(all)) for (const oid of all) this.queued.push(oid);
+      else this.lines = all;
       this.sendAhead();
     }
     this.stdout.on("readable", () => this.poke());

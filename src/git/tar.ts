@@ -169,6 +169,20 @@ function needsPaxOwner(h: TarHeader): boolean {
   return h.uid > MAX_ID || h.gid > MAX_ID || (h.uname !== undefined && Buffer.byteLength(h.uname) > 32) || (h.gname !== undefined && Buffer.byteLength(h.gname) > 32);
 }
 
+/** A header block with every field but the name, size and checksum, and the sum of its bytes (the checksum field
+ *  counted as spaces), for the entries of these fields. */
+interface HeaderTemplate {
+  typeflag: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  uname?: string;
+  gname?: string;
+  mtime: number;
+  block: Buffer;
+  sum: number;
+}
+
 /** Writes a tar file entry by entry through one buffer of `bufferSize` bytes. */
 export class TarWriter {
   private readonly buf: Buffer;
@@ -176,6 +190,8 @@ export class TarWriter {
   /** Bytes already written to the file. */
   private written = 0;
   private copyBuffer: Buffer | undefined;
+  /** Header blocks of the kinds of entries written lately (fromTemplate). */
+  private readonly templates: HeaderTemplate[] = [];
 
   private constructor(
     private readonly file: FileHandle,
@@ -212,15 +228,31 @@ export class TarWriter {
 
   /** Adds a file entry of `header.size` bytes whose content comes in pieces. */
   async addStream(header: TarHeader, body: AsyncIterable<Buffer>): Promise<void> {
-    await this.header(header, header.size);
+    await this.startEntry(header);
     let n = 0;
     for await (const piece of body) {
       n += piece.length;
       if (n > header.size) throw new Error(`tar entry ${header.name}: more than ${header.size} bytes`);
-      await this.bytes(piece, false);
+      await this.append(piece);
     }
     if (n !== header.size) throw new Error(`tar entry ${header.name}: ${n} bytes instead of ${header.size}`);
-    await this.pad(n);
+    await this.endEntry(n);
+  }
+
+  /** Starts a file entry of `header.size` bytes: its content is then given in pieces (`append`, exactly
+   *  `header.size` bytes in all, which the caller checks) and ended with `endEntry`. */
+  async startEntry(header: TarHeader): Promise<void> {
+    await this.header(header, header.size);
+  }
+
+  /** A piece of the entry started by startEntry. */
+  append(piece: Buffer): Promise<void> {
+    return this.bytes(piece, false);
+  }
+
+  /** Ends the entry started by startEntry, whose content was `size` bytes (the padding). */
+  endEntry(size: number): Promise<void> {
+    return this.pad(size);
   }
 
   /** How many bytes of the archive have been added so far (an entry's start or end offset). */
@@ -266,6 +298,7 @@ export class TarWriter {
   /** Encodes a plain ustar header when the name allows one and a block is free; false otherwise. */
   private headerSync(h: TarHeader, size: number): boolean {
     if (this.buf.length - this.used < BLOCK) return false;
+    if (!h.linkname && h.name.length <= 100 && size < 0o100000000000 && this.fromTemplate(h, size)) return true;
     if (h.linkname && Buffer.byteLength(h.linkname) > 100) return false;
     if (needsPaxOwner(h)) return false;
     let name = h.name;
@@ -277,6 +310,50 @@ export class TarWriter {
     }
     this.buf.fill(0, this.used, this.used + BLOCK);
     encodeHeader(this.buf, this.used, name, prefix, h, size, TYPEFLAG[h.type], h.linkname);
+    this.used += BLOCK;
+    return true;
+  }
+
+  /** The header of an entry with an ASCII name of at most 100 bytes, no link target and a size in 11 octal digits,
+   *  from a block made once per kind of entry (the fields every such entry of an archive shares: type, mode, owner,
+   *  group, mtime, magic) and its byte sum: only the name, the size and the checksum are written per entry. The
+   *  bytes encodeHeader writes. False (nothing written) for a name that is not ASCII or owner fields that need pax. */
+  private fromTemplate(h: TarHeader, size: number): boolean {
+    const typeflag = TYPEFLAG[h.type];
+    const mtime = h.mtime.getTime();
+    let t: HeaderTemplate | undefined;
+    for (const x of this.templates) {
+      if (x.typeflag === typeflag && x.mode === h.mode && x.uid === h.uid && x.gid === h.gid && x.uname === h.uname && x.gname === h.gname && x.mtime === mtime) {
+        t = x;
+        break;
+      }
+    }
+    if (!t) {
+      if (needsPaxOwner(h)) return false;
+      const block = Buffer.alloc(BLOCK);
+      encodeHeader(block, 0, "", "", h, 0, typeflag, undefined);
+      block.fill(0, 124, 136); // the size, written per entry
+      let sum = 8 * 32; // the checksum field counts as spaces
+      for (let i = 0; i < 148; i++) sum += block[i];
+      for (let i = 156; i < BLOCK; i++) sum += block[i];
+      t = { typeflag, mode: h.mode, uid: h.uid, gid: h.gid, uname: h.uname, gname: h.gname, mtime, block, sum };
+      if (this.templates.length === 8) this.templates.shift();
+      this.templates.push(t);
+    }
+    const name = h.name;
+    let sum = t.sum;
+    for (let k = 0; k < name.length; k++) {
+      const c = name.charCodeAt(k);
+      if (c >= 0x80) return false;
+      sum += c;
+    }
+    const buf = this.buf;
+    const off = this.used;
+    t.block.copy(buf, off);
+    for (let k = 0; k < name.length; k++) buf[off + k] = name.charCodeAt(k);
+    putOctal(buf, off + 124, size, 11);
+    for (let i = off + 124; i < off + 136; i++) sum += buf[i];
+    putOctal(buf, off + 148, sum, 6);
     this.used += BLOCK;
     return true;
   }

@@ -35,7 +35,8 @@ const record = (p: Buffer | string) => Buffer.concat([Buffer.from(`100644 blob $
 
 test("the lazy plan equals a sorted plan: git order, deep and sibling names that sort around their directory", () => {
   // "a/b" (a directory) sorts before "a/b-x" and "a/b.txt" by name, after them in git's order
-  const paths = ["a/b-x", "a/b.txt", "a/b/c/d.go", "a/b/c0.go", "a/b0", "app/x/y/z.md", "app/x/y/z.txt", "b.go", "z/z/z/z"].sort();
+  // the same with a name from U+D000 up (한: UTF-8 lead byte 0xED), whose directories are then sorted as strings
+  const paths = ["a/b-x", "a/b.txt", "a/b/c/d.go", "a/b/c0.go", "a/b0", "app/x/y/z.md", "app/x/y/z.txt", "b.go", "k/한-x/b.go", "k/한.go", "k/한/a.go", "z/z/z/z"].sort();
   const entries: TreeEntry[] = paths.map((p) => ({ path: p, mode: "100644", type: "blob", oid: OID }));
   const listing = rawListing(paths.map(record));
   for (const [add, to, excludes] of [["/", "/repo", []], ["/a", "/", []], ["/a", "/srv/a", ["**/*.txt"]], ["/", "/", ["**/*.md"]]] as const) {
