@@ -245,8 +245,12 @@ export class GitSources {
           const l = await this.lazy(await this.repoOf(source), source.commit);
           return { tree: l.tree, how: l.how, ...(l.base ? { base: l.base } : {}), listing: await l.load() };
         })());
-      const listing = { then: (ok, fail) => make().then(ok, fail) } as Promise<CachedListing>;
-      plannedListings.set(source, { store, listing });
+      plannedListings.set(source, {
+        store,
+        get listing() {
+          return make();
+        },
+      });
     }
   }
 

@@ -66,7 +66,10 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
     strictEnv: opts.strictEnv ?? false,
     environ: opts.environ ?? process.env,
     commit: (await own) ?? null,
-    tree: store ? ({ then: (ok, fail) => git.ownListing().then(ok, fail) } as Promise<Listing | undefined>) : git.ownListing(),
+    // read only if the render asks (a render the cache proves does not)
+    get tree(): Promise<Listing | undefined> {
+      return git.ownListing();
+    },
     giterminismConfig: opts.giterminismConfig,
     cache: store,
     treeChanges: store ? git.ownChanges() : undefined,
