@@ -44,7 +44,9 @@ ensure_remote_builder() {
   ensure_buildkit_proxy
   local sock endpoint; sock="$(remote_sock)"
   endpoint="$(docker buildx inspect "$REMOTE_BUILDER" 2>/dev/null | awk '$1=="Endpoint:"{print $2; exit}' || true)"
+  local made=""
   if [ "$endpoint" != "unix://$sock" ]; then
+    made=1
     # absent, or made for another socket (another STACK_DIR): make it again
     [ -z "$endpoint" ] || docker buildx rm "$REMOTE_BUILDER" >/dev/null 2>&1 || true
     docker buildx create --name "$REMOTE_BUILDER" --driver remote "unix://$sock" >/dev/null \
@@ -54,5 +56,9 @@ ensure_remote_builder() {
     log_tail "$STACK_LOGS/buildkit-proxy.log"
     die "the buildx builder $REMOTE_BUILDER (remote driver, unix://$sock) did not bootstrap (docker buildx inspect --bootstrap $REMOTE_BUILDER)"
   fi
-  say remote-builder "ok (docker buildx --builder $REMOTE_BUILDER: driver remote, unix://$sock, BuildKit of dockerd-$REMOTE_HOST)"
+  if [ -n "$made" ]; then
+    say remote-builder "created (docker buildx --builder $REMOTE_BUILDER: driver remote, unix://$sock, BuildKit of dockerd-$REMOTE_HOST)"
+  else
+    say remote-builder "already ok (docker buildx --builder $REMOTE_BUILDER: driver remote, unix://$sock, BuildKit of dockerd-$REMOTE_HOST)"
+  fi
 }

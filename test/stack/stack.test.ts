@@ -76,7 +76,7 @@ describe("build stack (scripts/stack/up.sh)", { timeout: 30 * 60_000 }, () => {
   });
 
   test("up.sh reports every component and is a quick no-op once the stack is up", async () => {
-    const expected = ["packages", "dockerd", "registry", "image", "image", "image", "buildx", "stack"];
+    const expected = ["packages", "dockerd", "registry", "registry2", "image", "image", "image", "buildx", "stack"];
     assert.deepEqual(
       componentLines(firstUp.stdout).map((l) => l.component),
       expected,
