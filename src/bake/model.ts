@@ -25,8 +25,15 @@ export interface BakeTarget {
 }
 
 export interface BakeFile {
-  /** Bake variables (`${NAME}` in the targets' strings), each overridden by the environment variable NAME. */
+  /** Bake variables, each overridden by the environment variable NAME; a target's string refers to one only through
+   *  `bakeVariable(NAME)` (every other `${`/`%{` is written escaped: src/bake/write.ts). */
   variable?: Record<string, { default: string }>;
   group: { default: { targets: string[] } };
   target: Record<string, BakeTarget>;
+}
+
+/** A reference to bake variable `name` inside a target's string (`${name}` in the written file). A value that is not
+ *  made by this function is never a bake template: the writer escapes `${` and `%{` everywhere else. */
+export function bakeVariable(name: string): string {
+  return `\u0000bake-variable:${name}\u0000`;
 }

@@ -3,7 +3,7 @@
 
 import { writeFile } from "node:fs/promises";
 import type { Dockerfile } from "../dockerfile/model.js";
-import type { BakeFile, BakeTarget } from "./model.js";
+import { bakeVariable, type BakeFile, type BakeTarget } from "./model.js";
 
 /** The build stage (and bake target) of build stage `name` for one platform: `<name>--<os>-<arch>[-<variant>]`, the
  *  platform as BuildKit normalizes it (its TARGETOS/TARGETARCH/TARGETVARIANT pick the stage): linux/arm is
@@ -43,11 +43,38 @@ export function bakeTarget(t: BakeTarget): BakeTarget {
  *  `defaults`, else every target. */
 export function bakeFile(targets: Record<string, BakeTarget>, defaults?: string[], variables?: Record<string, string>): BakeFile {
   const names = Object.keys(targets);
+  const declared = Object.keys(variables ?? {});
   return {
-    ...(variables && Object.keys(variables).length ? { variable: Object.fromEntries(Object.keys(variables).sort().map((k) => [k, { default: variables[k] }])) } : {}),
+    ...(variables && declared.length ? { variable: Object.fromEntries(declared.sort().map((k) => [k, { default: escapeTemplate(variables[k]) }])) } : {}),
     group: { default: { targets: defaults ? [...defaults] : names } },
-    target: Object.fromEntries(names.map((n) => [n, bakeTarget(targets[n])])),
+    target: Object.fromEntries(names.map((n) => [n, literal(bakeTarget(targets[n]), declared)])),
   };
+}
+
+/**
+ * bake reads a JSON file as HCL: every string of a target, and every key of its maps (args, contexts, extra-hosts),
+ * is a template where `${...}` is evaluated (variables, functions) and `%{...}` is a directive. Values come from
+ * werf.yaml (a Dockerfile image's args, target, context, network, hosts...), so each is written escaped (`$${`,
+ * `%%{`: bake reads them back as the literal text); only the references made by bakeVariable() to a declared
+ * variable become `${NAME}`.
+ */
+function literal<T>(value: T, variables: readonly string[]): T {
+  if (typeof value === "string") return restoreVariables(escapeTemplate(value), variables) as T;
+  if (Array.isArray(value)) return value.map((v) => literal(v, variables)) as T;
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [restoreVariables(escapeTemplate(k), variables), literal(v, variables)])) as T;
+  }
+  return value;
+}
+
+function escapeTemplate(s: string): string {
+  return s.replace(/\$\{/g, () => "$${").replace(/%\{/g, () => "%%{");
+}
+
+function restoreVariables(s: string, variables: readonly string[]): string {
+  let out = s;
+  for (const name of variables) out = out.split(bakeVariable(name)).join(`\${${name}}`);
+  return out;
 }
 
 /** The oldest buildx whose bake reads a key the targets use (older ones silently ignore it), with the images that

@@ -8,7 +8,7 @@
 // the time in Unix milliseconds, as build names its tags), so a `build` after build.sh --push builds nothing.
 // A project without images of several platforms compiles as it always did (none of this is written).
 
-import type { BakeTarget } from "../bake/model.js";
+import { bakeVariable, type BakeTarget } from "../bake/model.js";
 import { platformStageName, targetContexts } from "../bake/write.js";
 import type { Dockerfile, Instruction, Stage } from "../dockerfile/model.js";
 import type { Plan, PlanOptions } from "../plan/model.js";
@@ -178,7 +178,7 @@ function otherStageTargets(plan: Plan, multi: ReadonlySet<string>, dockerfile: D
 
 /** `<repo>:<digest>-${STAPEL_STAGE_MS}`. */
 export function stageTagOf(repo: string, digest: string): string {
-  return `${repo}:${digest}-\${${STAGE_MS_VAR}}`;
+  return `${repo}:${digest}-${bakeVariable(STAGE_MS_VAR)}`;
 }
 
 /** The bake targets that push every stage under its stage tag `<repo>:<digest>-${STAPEL_STAGE_MS}`: one per stage of
