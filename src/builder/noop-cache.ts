@@ -21,7 +21,8 @@
 // makes of the recorded listing; after a build that built, the next run is a full no-op that writes the entry),
 // for results that depend on nothing else: not with --dev,
 // --add-tag, --ssh/--ssh-key, --introspect-*, remote git mappings, `fromLatest` (the base image's id) or Dockerfile
-// images with contextAddFiles (work-tree files). Anything that does not prove out: the full build runs.
+// images with contextAddFiles (work-tree files), or a render that read what the commit does not hold (--config outside
+// the repository, files werf-giterminism.yaml accepts uncommitted). Anything that does not prove out: the full build runs.
 // Files: `<dir>/<key>.json`, default dir `$XDG_CACHE_HOME/stapel2docker/noop` (else `~/.cache/...`);
 // STAPEL2DOCKER_NO_NOOP_CACHE=1 turns it off. A broken or unwritable cache is ignored.
 
@@ -270,6 +271,8 @@ export class NoopCache {
 
 /** Whether a plan's build result depends only on the commit, the options, the environment it read and the listing. */
 export function eligible(plan: Plan): boolean {
+  // the key proves the commit and the work tree's state as git status shows it, nothing else the render read
+  if (plan.readOutsideCommit) return false;
   for (const img of plan.images) {
     for (const s of img.stages) {
       if (s.inputs.fromLatest !== undefined) return false;

@@ -59,6 +59,8 @@ export interface Plan {
   configFile: string;
   /** Absolute project directory (the one holding werf.yaml). Not part of any output file. */
   dir: string;
+  /** The render read something that is not in the commit (RenderedConfig.readOutsideCommit). Not in any output file. */
+  readOutsideCommit?: true;
   /** HEAD of the project's own repository; undefined when the project is not in a git repository. */
   commit?: CommitInfo;
   /** The toolchain image reference (static bash + busybox under /.stapel). */

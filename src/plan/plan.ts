@@ -80,6 +80,7 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
   checkHostPaths(config, new ProjectFiles(opts.dir), rendered.giterminism);
   const plan = await planConfig(config, opts, git, rendered.giterminism);
   plan.warnings.unshift(...rendered.warnings, ...giterminismWarnings(config, rendered.giterminism));
+  if (rendered.readOutsideCommit) plan.readOutsideCommit = true;
   const none = noImagesWarning(config, rendered.unsetEnv);
   if (none) plan.warnings.unshift(none);
   if (rendered.changesLater) Object.assign(rendered, await rendered.changesLater);

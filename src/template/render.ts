@@ -66,6 +66,10 @@ export interface RenderedConfig {
   giterminism: Giterminism;
   /** Things to tell the user that did not stop the rendering (env names the allow-list refused). */
   warnings: Diagnostic[];
+  /** Set when the render read something that is not in the commit (a --config outside the project, work-tree files
+   *  werf-giterminism.yaml accepts uncommitted, a project outside git): its result then depends on more than the
+   *  commit and `git status` show (the no-op cache records no entry for it). */
+  readOutsideCommit?: true;
   /** With `deferChanges`: ignoredChanges and worktreeChanges, when git's status is in. */
   changesLater?: Promise<{ ignoredChanges: string[]; worktreeChanges: string[] }>;
 }
@@ -252,8 +256,12 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
     message: `{{ env ${JSON.stringify(name)} }} read as unset: the variable is not in config.goTemplateRendering.allowEnvVariables of ${giterminism.file ?? GITERMINISM_FILE}`,
     hint: "the build environment may hold secrets, so werf.yaml reads only the variables the giterminism config allows; add the name there",
   }))];
-  const result: RenderedConfig = { file, absPath, text: out.text, map: out.map, unsetEnv: [...unsetEnv], commit, ...now, ...(opts.deferChanges ? { changesLater: later } : {}), refusedEnv: [...refused].sort(), giterminism, warnings };
-  if (cache && parts && changed && commit && project instanceof CommitFiles && configReader === project && templatesReader === project && filesReader === project) {
+  const commitOnly = project instanceof CommitFiles && configReader === project && templatesReader === project && filesReader === project && isInside(dir, absPath);
+  const result: RenderedConfig = {
+    file, absPath, text: out.text, map: out.map, unsetEnv: [...unsetEnv], commit, ...now, ...(opts.deferChanges ? { changesLater: later } : {}), refusedEnv: [...refused].sort(), giterminism, warnings,
+    ...(commitOnly ? {} : { readOutsideCommit: true as const }),
+  };
+  if (cache && parts && changed && commit && commitOnly) {
     const { pureFunctions, storeRender } = await import("../cache/render.js");
     const pure = pureFunctions();
     const listings = project.listings.map((l) => ({ dir: l.dir, wanted: l.wanted === undefined ? { all: true as const } : (l.wanted as { spec?: WantedSpec }).spec }));

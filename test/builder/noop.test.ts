@@ -197,3 +197,38 @@ shell:
   await client.copyTag(`${repo}:${stage}`, `${stage.slice(0, 56)}-${Date.now() + 1000}`);
   assert.equal((await build()).fast, false);
 });
+
+test("no entry when the render read what the commit does not hold: a --config outside the repository, a file giterminism accepts uncommitted", { timeout: 300_000 }, async () => {
+  const dir = path.join(work, "project3");
+  git(work, "init", "-q", "-b", "main", dir);
+  writeFile(dir, "src/a.txt", "a\n");
+  // the project's own werf.yaml (used below with an accepted uncommitted file) and a config outside the repository
+  writeFile(dir, "werf.yaml", `project: noop3\nconfigVersion: 1\n---\nimage: app\nfrom: stapel2docker/base-busybox:latest\nshell:\n  install:\n  - echo '{{ .Files.Get "local.txt" | trim }}' > /local.txt\n`);
+  writeFile(dir, "werf-giterminism.yaml", "giterminismConfigVersion: 1\nconfig:\n  goTemplateRendering:\n    allowUncommittedFiles: [local.txt]\n");
+  writeFile(dir, ".gitignore", "local.txt\n");
+  writeFile(dir, "local.txt", "one\n");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "one");
+  const outside = path.join(work, "outside-config");
+  const salt = randomBytes(4).toString("hex");
+  writeFile(outside, "werf.yaml", `project: noop3\nconfigVersion: 1\n---\nimage: app\nfrom: stapel2docker/base-busybox:latest\nshell:\n  install:\n  - echo one ${salt} > /value.txt\n`);
+  const env = { ...process.env, XDG_CACHE_HOME: path.join(work, "cache3"), STAPEL2DOCKER_LOCK_DIR: path.join(work, "locks3") };
+  const repo = `${proxy.host}/s2d-test-${randomBytes(5).toString("hex")}/app`;
+  const build = async (extra: string[]) => {
+    const r = await runCli(["build", "--dir", dir, "--repo", repo, ...extra], env);
+    assert.equal(r.code, 0, r.stderr);
+    return { fast: FAST.test(r.stderr), built: Number(/^(\d+) stage\(s\) built/m.exec(r.stdout)![1]) };
+  };
+  // --config outside: a full no-op never writes an entry, and an edit of that file is built
+  const withConfig = ["--config", path.join(outside, "werf.yaml")];
+  assert.ok((await build(withConfig)).built > 0);
+  assert.deepEqual(await build(withConfig), { fast: false, built: 0 });
+  assert.deepEqual(await build(withConfig), { fast: false, built: 0 }, "no entry was written");
+  writeFile(outside, "werf.yaml", `project: noop3\nconfigVersion: 1\n---\nimage: app\nfrom: stapel2docker/base-busybox:latest\nshell:\n  install:\n  - echo two ${salt} > /value.txt\n`);
+  assert.equal((await build(withConfig)).built > 0, true, "the edited config is built");
+  // an ignored file the giterminism config accepts uncommitted (git status does not list it): the same
+  assert.ok((await build([])).built > 0);
+  assert.deepEqual(await build([]), { fast: false, built: 0 });
+  writeFile(dir, "local.txt", `two ${salt}\n`);
+  assert.equal((await build([])).built > 0, true, "the edited file is built");
+});
