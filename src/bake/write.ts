@@ -3,15 +3,14 @@
 
 import { writeFile } from "node:fs/promises";
 import type { Dockerfile } from "../dockerfile/model.js";
+import { normalPlatform } from "../platform-name.js";
 import { bakeVariable, type BakeFile, type BakeTarget } from "./model.js";
 
 /** The build stage (and bake target) of build stage `name` for one platform: `<name>--<os>-<arch>[-<variant>]`, the
  *  platform as BuildKit normalizes it (its TARGETOS/TARGETARCH/TARGETVARIANT pick the stage): linux/arm is
  *  linux/arm/v7, linux/arm64/v8 is linux/arm64, linux/amd64/v1 is linux/amd64. */
 export function platformStageName(name: string, platform: string): string {
-  const [os, arch, variant] = platform.split("/");
-  const v = arch === "arm" ? (variant ?? "v7") : (arch === "arm64" && variant === "v8") || (arch === "amd64" && variant === "v1") ? undefined : variant;
-  return `${name}--${[os, arch, ...(v ? [v] : [])].join("-")}`;
+  return `${name}--${normalPlatform(platform).split("/").join("-")}`;
 }
 
 function sorted(r: Record<string, string> | undefined): Record<string, string> | undefined {

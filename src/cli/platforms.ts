@@ -1,12 +1,12 @@
 // The --platform option's value (build, plan, compile): kept apart so that command definitions load nothing heavy.
 import { UserError } from "../diagnostics.js";
+import { platformListProblems } from "../platform-name.js";
 
-/** `--platform a,b`: each "os/arch[/variant]" as BuildKit names platforms. */
+/** `--platform a,b`: each "os/arch[/variant]" as BuildKit names platforms (src/platform-name.ts). */
 export function parsePlatforms(v: string): string[] {
   const list = v.split(",").map((p) => p.trim()).filter(Boolean);
-  const bad = list.find((p) => !/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(p));
-  if (bad !== undefined || list.length === 0) {
-    throw new UserError({ message: `--platform ${JSON.stringify(v)}: ${bad !== undefined ? `${JSON.stringify(bad)} is not a platform` : "no platform"}`, hint: "give os/arch[/variant], comma-separated: --platform linux/amd64,linux/arm64" });
-  }
+  if (list.length === 0) throw new UserError({ message: `--platform ${JSON.stringify(v)}: no platform`, hint: "give os/arch[/variant], comma-separated: --platform linux/amd64,linux/arm64" });
+  const [bad] = platformListProblems([...new Set(list)]);
+  if (bad) throw new UserError({ message: `--platform ${JSON.stringify(v)}: ${bad.message}`, hint: bad.hint });
   return [...new Set(list)];
 }

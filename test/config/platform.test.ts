@@ -21,3 +21,22 @@ test("validate: a bad platform is reported at its entry, every one; good ones pa
   const ok = spawnSync(process.execPath, [cli, "validate", "--dir", dir], { encoding: "utf8" });
   assert.equal(ok.status, 0, ok.stderr);
 });
+
+test("validate and --platform: an architecture BuildKit spells otherwise, and a platform listed twice, are reported with BuildKit's name", async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), "s2d-platform-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const cli = path.join(repoRoot, "dist", "src", "cli", "main.js");
+  writeFileSync(path.join(dir, "werf.yaml"), "project: v\nconfigVersion: 1\nbuild:\n  platform: [linux/x86_64, linux/aarch64]\n---\nimage: app\nfrom: alpine\nplatform:\n- linux/arm64\n- linux/arm64/v8\n- linux/arm\n- linux/arm/v7\n- linux/armhf\n");
+  const bad = spawnSync(process.execPath, [cli, "validate", "--dir", dir], { encoding: "utf8" });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^werf\.yaml:4:14: "linux\/x86_64": BuildKit names this platform linux\/amd64$/m);
+  assert.match(bad.stderr, /^werf\.yaml:4:28: "linux\/aarch64": BuildKit names this platform linux\/arm64$/m);
+  assert.match(bad.stderr, /^werf\.yaml:10:3: "linux\/arm64\/v8" is the platform "linux\/arm64" again \(BuildKit builds both as linux\/arm64\)$/m);
+  assert.match(bad.stderr, /^werf\.yaml:12:3: "linux\/arm\/v7" is the platform "linux\/arm" again/m);
+  assert.match(bad.stderr, /^werf\.yaml:13:3: "linux\/armhf": BuildKit names this platform linux\/arm\/v7$/m);
+  assert.match(bad.stderr, /5 problems found/);
+  const { parsePlatforms } = await import("../../src/cli/platforms.js");
+  assert.throws(() => parsePlatforms("linux/amd64,linux/aarch64"), /"linux\/aarch64": BuildKit names this platform linux\/arm64/);
+  assert.throws(() => parsePlatforms("linux/amd64,linux/amd64/v1"), /is the platform "linux\/amd64" again/);
+  assert.deepEqual(parsePlatforms("linux/amd64, linux/arm64,linux/amd64"), ["linux/amd64", "linux/arm64"]);
+});
