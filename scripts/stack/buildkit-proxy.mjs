@@ -93,8 +93,16 @@ try {
 }
 const server = net.createServer(handle);
 server.on("error", (e) => fail(`cannot listen on ${listen}: ${e.message}`));
+// the socket gives BuildKit (so root on the engine's host, as the docker socket does): made owner-only from the
+// start (no moment with the umask's mode), then given the docker socket's group, as the engine gives its own
+process.umask(0o177);
 server.listen(listen, () => {
-  fs.chmodSync(listen, 0o660);
+  try {
+    fs.chownSync(listen, -1, fs.statSync(docker).gid);
+    fs.chmodSync(listen, 0o660);
+  } catch (e) {
+    log(`the socket stays owner-only (0600): ${e.message}`);
+  }
   log(`listening on ${listen}, engine ${docker}`);
 });
 const stop = () => {
