@@ -25,8 +25,6 @@ export interface DependenciesChecksum {
   paths: string[];
   /** For each of `paths`, "<git mode> <object id>" (what the checksum hashes besides the path). */
   ids?: string[];
-  /** `ids` as the bytes of their JSON array (ChecksumOptions.ids "json"): for the cache entry (dependenciesJson). */
-  idsJson?: Buffer;
   /** Which files each mask matched (for `plan` output); a mask with no files is worth a warning. */
   masks: MaskFiles[];
 }
@@ -42,9 +40,8 @@ export interface DependenciesRequest {
 }
 
 export interface ChecksumOptions {
-  /** Fill `ids` (what the persistent cache keeps to update the checksum later): default true. "json": fill `idsJson`
-   *  instead when the ids can be copied from the listing's bytes (no string per file). */
-  ids?: boolean | "json";
+  /** Fill `ids` (what the persistent cache keeps to update the checksum later): default true. */
+  ids?: boolean;
 }
 
 /** The checksum over `entries` (a commit's ls-tree listing; tree entries are ignored). */
@@ -153,14 +150,12 @@ export function stageDependenciesChecksums(
     const at = order.map((i) => matchedId[r][i]);
     // from the records' bytes when they are git's valid UTF-8 (the same bytes as the strings would encode to)
     const raw = listing instanceof RawListing && listing.utf8() && at.every((id) => typeof id === "number") ? listing : undefined;
-    const idsJson = opts.ids === "json" && raw ? idsJsonOf(raw, at as number[]) : undefined;
-    const ids = opts.ids === false || idsJson ? undefined : at.map((id) => (typeof id === "number" ? idOf(listing!, id) : `${id.mode} ${id.oid}`));
+    const ids = opts.ids === false ? undefined : at.map((id) => (typeof id === "number" ? idOf(listing!, id) : `${id.mode} ${id.oid}`));
     const checksum = raw ? hashRecords(raw, at as number[], base.basePath) : hashMatched(paths, ids ?? at.map((id) => (typeof id === "number" ? idOf(listing!, id) : `${id.mode} ${id.oid}`)));
     return {
       checksum,
       paths,
       ...(ids ? { ids } : {}),
-      ...(idsJson ? { idsJson } : {}),
       masks: req.masks.map((mask, i) => ({ mask, paths: sorted(perMask[r][i]) })),
     };
   });
@@ -265,52 +260,6 @@ function copyBytes(src: Buffer, from: number, to: number, dst: Buffer, at: numbe
   return at;
 }
 
-/** The JSON array of "<mode> <oid>" of listing records `at`, copied from their bytes (digits, hex and a space: nothing
- *  to escape). */
-function idsJsonOf(l: RawListing, at: readonly number[]): Buffer {
-  const buf = l.buf;
-  const parts: Buffer[] = [];
-  let out = Buffer.allocUnsafe(65536);
-  let o = 0;
-  out[o++] = 0x5b; // [
-  for (let k = 0; k < at.length; k++) {
-    const start = l.recordStart(at[k]);
-    const sp1 = buf.indexOf(32, start);
-    const tab = buf.indexOf(9, sp1);
-    const sp2 = buf.lastIndexOf(32, tab);
-    if (o + (sp1 - start) + (tab - sp2) + 4 > out.length) {
-      parts.push(out.subarray(0, o));
-      out = Buffer.allocUnsafe(Math.max(65536, (sp1 - start) + (tab - sp2) + 4));
-      o = 0;
-    }
-    if (k > 0) out[o++] = 0x2c; // ,
-    out[o++] = 0x22; // "
-    o = copyBytes(buf, start, sp1, out, o);
-    out[o++] = 0x20;
-    o = copyBytes(buf, sp2 + 1, tab, out, o);
-    out[o++] = 0x22;
-  }
-  if (o + 1 > out.length) {
-    parts.push(out.subarray(0, o));
-    out = Buffer.allocUnsafe(1);
-    o = 0;
-  }
-  out[o++] = 0x5d; // ]
-  parts.push(out.subarray(0, o));
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
-}
-
-/** A checksum as the cache stores it (JSON of checksum, paths, ids, masks), its ids copied as `idsJson` holds them. */
-export function dependenciesJson(d: DependenciesChecksum): Buffer[] {
-  const { idsJson, ...rest } = d;
-  if (!idsJson) return [Buffer.from(JSON.stringify(rest), "utf8")];
-  return [
-    Buffer.from(`{"checksum":${JSON.stringify(d.checksum)},"paths":${JSON.stringify(d.paths)},"ids":`, "utf8"),
-    idsJson,
-    Buffer.from(`,"masks":${JSON.stringify(d.masks)}}`, "utf8"),
-  ];
-}
-
 /** hashMatched of listing records `at` (in path order), their bytes copied: the path after `base` + "/", the mode, the
  *  object id. */
 function hashRecords(l: RawListing, at: readonly number[], base: string): string {
@@ -368,80 +317,6 @@ export interface PathChange {
   path: string;
   before?: TreeEntry;
   after?: TreeEntry;
-}
-
-/** Index of `p` in sorted `list`, or -(insertion point) - 1. */
-function search(list: readonly string[], p: string): number {
-  let lo = 0;
-  let hi = list.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const v = list[mid];
-    if (v < p) lo = mid + 1;
-    else if (v > p) hi = mid - 1;
-    else return mid;
-  }
-  return -lo - 1;
-}
-
-/** The checksum of the listing that `changes` make of the one `prev` was computed on (same mapping, masks and
- *  label): cost proportional to the changes and the matched files, not to the repository. Gives exactly what
- *  stageDependenciesChecksum gives on the new listing. `prev` needs its `ids`. */
-export function updateStageDependencies(
-  prev: DependenciesChecksum,
-  changes: readonly PathChange[],
-  mapping: GitMappingSpec,
-  masks: readonly string[],
-  label = "git.stageDependencies",
-): DependenciesChecksum {
-  if (masks.length === 0) return { checksum: "", paths: [], masks: [] };
-  if (!prev.ids || prev.masks.length !== masks.length) throw new Error("updateStageDependencies: previous result without ids");
-  const base = mappingMatcher(mapping);
-  let maskMatchers: { matches(p: string): boolean }[] | undefined;
-  const paths = [...prev.paths];
-  const ids = [...prev.ids];
-  const perMask = prev.masks.map((m) => [...m.paths]);
-  let touched = false;
-  for (const c of changes) {
-    if (!base.isPathMatched(c.path)) continue;
-    const rel = base.relative(c.path)!;
-    touched = true;
-    const at = search(paths, rel);
-    if (at >= 0) {
-      paths.splice(at, 1);
-      ids.splice(at, 1);
-      for (const list of perMask) {
-        const i = search(list, rel);
-        if (i >= 0) list.splice(i, 1);
-      }
-    }
-    const e = c.after;
-    if (!e || e.type === "tree") continue;
-    maskMatchers ??= masks.map(
-      (mask) => new PathMatcher({ basePath: mapping.add, includeGlobs: [mask], label: { include: label } }).include[0],
-    );
-    let any = false;
-    for (let i = 0; i < maskMatchers.length; i++) {
-      if (!maskMatchers[i].matches(rel)) continue;
-      any = true;
-      const j = search(perMask[i], rel);
-      if (j < 0) perMask[i].splice(-j - 1, 0, rel);
-    }
-    if (any) {
-      const j = search(paths, rel);
-      if (j < 0) {
-        paths.splice(-j - 1, 0, rel);
-        ids.splice(-j - 1, 0, `${e.mode} ${e.oid}`);
-      }
-    }
-  }
-  if (!touched) return prev;
-  return {
-    checksum: hashMatched(paths, ids),
-    paths,
-    ids,
-    masks: masks.map((mask, i) => ({ mask, paths: perMask[i] })),
-  };
 }
 
 /** Lists the mapping's part of `commit` and computes the checksum. */
