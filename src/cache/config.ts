@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import type { SourceMap } from "../diagnostics.js";
 import { loadWerfConfig, type WerfConfig } from "../config/index.js";
+import { VERSION } from "../version.js";
 import type { CacheStore } from "./store.js";
 
 export interface LoadInput {
@@ -27,8 +28,9 @@ export const configCounts = { cache: 0, loaded: 0 };
 
 let stamp: string | undefined;
 
-/** Size and mtime of the files whose code makes a cached result (a few of them are enough to notice a rebuild:
- *  every build writes them all). */
+/** The tool's version, and the size and mtime of the files whose code makes a cached result (a few of them are enough
+ *  to notice a rebuild: every build writes them all; the version tells installed releases apart where an installer
+ *  sets every mtime alike). */
 export function codeStamp(): string {
   if (stamp === undefined) {
     const files = ["../config/index.js", "../config/stapel-image.js", "../config/schema.js", "../template/render.js", "../emit/lower.js", "../emit/check.js", "./config.js"].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
@@ -42,6 +44,7 @@ export function codeStamp(): string {
         }
       })
       .join(",");
+    stamp = `${VERSION} ${stamp}`;
   }
   return stamp;
 }
