@@ -26,9 +26,20 @@ ensure_dockerd() {
   say dockerd "started (engine $(docker version -f '{{.Server.Version}}' 2>/dev/null); log: $STACK_LOGS/dockerd.log)"
 }
 
-write_registry_config() {
-  mkdir -p "$STACK_STATE/registry/data"
-  cat >"$STACK_STATE/registry/config.yml" <<YAML
+# A docker-registry NAME on ADDR (config and storage under $STACK_STATE/NAME, log $STACK_LOGS/NAME.log, pid file
+# $STACK_RUN/NAME.pid): deletes enabled, plain HTTP on loopback (dockerd treats 127.0.0.0/8 as an insecure registry).
+registry_at_answers() { curl -fsS -o /dev/null --max-time 2 "http://$1/v2/" 2>/dev/null; }
+
+ensure_registry_named() {
+  local name="$1" addr="$2" what="$3"
+  if registry_at_answers "$addr"; then
+    say "$name" "already ok (http://$addr)"
+    return 0
+  fi
+  command -v docker-registry >/dev/null || die "docker-registry is not installed"
+  if ! pid_alive "$STACK_RUN/$name.pid" docker-registry; then
+    mkdir -p "$STACK_STATE/$name/data"
+    cat >"$STACK_STATE/$name/config.yml" <<YAML
 version: 0.1
 log:
   level: warn
@@ -36,33 +47,25 @@ log:
     disabled: true
 storage:
   filesystem:
-    rootdirectory: $STACK_STATE/registry/data
+    rootdirectory: $STACK_STATE/$name/data
   delete:
     enabled: true
 http:
-  addr: $REGISTRY_ADDR
+  addr: $addr
 YAML
+    printf '\n=== %s %s start ===\n' "$(date -u +%FT%TZ)" "$name" >>"$STACK_LOGS/$name.log"
+    setsid nohup docker-registry serve "$STACK_STATE/$name/config.yml" \
+      >>"$STACK_LOGS/$name.log" 2>&1 </dev/null 9>&- &
+    echo $! >"$STACK_RUN/$name.pid"
+  fi
+  if ! wait_alive_until 20 "$STACK_RUN/$name.pid" docker-registry registry_at_answers "$addr"; then
+    log_tail "$STACK_LOGS/$name.log"
+    die "$what did not answer http://$addr/v2/ within 20s or exited (is the port taken? log: $STACK_LOGS/$name.log)"
+  fi
+  say "$name" "started (http://$addr, storage $STACK_STATE/$name/data; log: $STACK_LOGS/$name.log)"
 }
 
-ensure_registry() {
-  if registry_answers; then
-    say registry "already ok (http://$REGISTRY_ADDR)"
-    return 0
-  fi
-  command -v docker-registry >/dev/null || die "docker-registry is not installed"
-  if ! pid_alive "$STACK_RUN/registry.pid" docker-registry; then
-    write_registry_config
-    printf '\n=== %s registry start ===\n' "$(date -u +%FT%TZ)" >>"$STACK_LOGS/registry.log"
-    setsid nohup docker-registry serve "$STACK_STATE/registry/config.yml" \
-      >>"$STACK_LOGS/registry.log" 2>&1 </dev/null 9>&- &
-    echo $! >"$STACK_RUN/registry.pid"
-  fi
-  if ! wait_alive_until 20 "$STACK_RUN/registry.pid" docker-registry registry_answers; then
-    log_tail "$STACK_LOGS/registry.log"
-    die "the registry did not answer http://$REGISTRY_ADDR/v2/ within 20s or exited (is the port taken? log: $STACK_LOGS/registry.log)"
-  fi
-  say registry "started (http://$REGISTRY_ADDR, storage $STACK_STATE/registry/data; log: $STACK_LOGS/registry.log)"
-}
+ensure_registry() { ensure_registry_named registry "$REGISTRY_ADDR" "the registry"; }
 
 # ---- extra build hosts: dockerd "b" and "c" next to the default one (up.sh --hosts)
 # Each is a separate build host: its own --data-root (image store, BuildKit cache), --exec-root (its own managed
