@@ -380,23 +380,38 @@ export function planArchiveLazy(
   const fresh: string[] = [];
   const skippedSubmodules: string[] = [];
   let ordered = true;
+  // the previous file's path: names are `to` + the path below `add`, so two names compare as their paths do and
+  // share as many more characters as the paths share beyond `add/` (compared on the listing's flat strings, not on
+  // the names made by concatenation)
   let last = "";
+  let first = true;
+  const scopeLen = matcher.basePath === "" ? 0 : matcher.basePath.length + 1; // as matcher.relative slices
+  const prefixLen = target === "" ? 0 : target.length + 1;
+  // a raw listing's records are not decoded for their ids (only the path and the mode are looked at)
+  const raw = range && range.listing instanceof RawListing ? range.listing : undefined;
   const all: Iterable<number> | readonly TreeEntry[] = range ? range.indexes() : (entries as readonly TreeEntry[]);
   for (const x of all) {
-    const e = typeof x === "number" ? range!.listing.entry(x) : x;
-    if (e.type === "tree" || !matcher.isPathMatched(e.path)) continue;
-    if (e.type === "commit") {
-      skippedSubmodules.push(e.path);
-      continue;
+    let path: string;
+    if (raw) {
+      const i = x as number;
+      if (raw.isTree(i)) continue;
+      path = raw.path(i);
+      if (!matcher.isPathMatched(path)) continue;
+      if (raw.mode(i) === "160000") {
+        skippedSubmodules.push(path);
+        continue;
+      }
+    } else {
+      const e = typeof x === "number" ? range!.listing.entry(x) : x;
+      if (e.type === "tree" || !matcher.isPathMatched(e.path)) continue;
+      if (e.type === "commit") {
+        skippedSubmodules.push(e.path);
+        continue;
+      }
+      path = e.path;
+      if (!range) files.push(e);
     }
-    checkEntryPath(e.path);
-    const name = nameOf(e);
-    if ((files.length > 0 || indexCount > 0) && !(last < name)) ordered = false;
-    // the parents the previous file had: every directory up to where the two names part
-    let common = 0;
-    const max = Math.min(last.length, name.length);
-    while (common < max && last.charCodeAt(common) === name.charCodeAt(common)) common++;
-    last = name;
+    checkEntryPath(path);
     if (range) {
       if (indexCount === indexes.length) {
         const bigger = new Uint32Array(indexes.length * 2);
@@ -404,8 +419,19 @@ export function planArchiveLazy(
         indexes = bigger;
       }
       indexes[indexCount++] = x as number;
-    } else files.push(e);
+    }
     if (singleFile) continue;
+    if (!first && !(last < path)) ordered = false;
+    // the parents the previous file had: every directory up to where the two names part
+    let common = 0;
+    if (!first) {
+      const max = Math.min(last.length, path.length);
+      while (common < max && last.charCodeAt(common) === path.charCodeAt(common)) common++;
+      common += prefixLen - scopeLen;
+    }
+    first = false;
+    last = path;
+    const name = target === "" ? path.slice(scopeLen) : `${target}/${path.slice(scopeLen)}`;
     // every parent of `name` down to `to` itself (the parents of `to` are not emitted), but those the previous file
     // had (added with it or before: all of a file's parents are): a parent ending before `common` is one of them
     for (let slash = name.lastIndexOf("/"); slash > 0 && slash >= target.length && slash >= common; slash = name.lastIndexOf("/", slash - 1)) {
@@ -679,16 +705,10 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
     for (const job of jobs) writers.push(await TarWriter.create(job.outFile, WRITE_BUFFER));
     const sinks = jobs.map((job, j) => new ArchiveSink(writers[j], job.mapping, job));
     // each archive's entries, walked as the blobs come: its directories are written on the way to its next file
-    // a record taken by several archives is decoded once
-    let current = -1;
-    let decoded: TreeEntry | undefined;
-    const entryAt = (i: number): TreeEntry => {
-      if (i !== current) {
-        decoded = listing.entry(i);
-        current = i;
-      }
-      return decoded!;
-    };
+    // a record taken by several archives is decoded once, its path and mode only (the blob comes from cat-file), into
+    // one object refilled per record: every archive's walk asks for the record being written, and is done with it
+    // before the next (lightEntries)
+    const entryAt = lightEntries(listing);
     // (each entry is written before the next of its archive is asked for)
     const walks = jobs.map((job) => job.planned.walk(entryAt, true));
     const toFile = async (j: number): Promise<PlannedEntry & { kind: "file" | "symlink" }> => {
@@ -742,6 +762,21 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
   } finally {
     reader?.close();
   }
+}
+
+/** Record i of `listing` as a TreeEntry with its path and mode only (no object id, type "blob"), in one object
+ *  refilled when another record is asked for: for walks that use an entry before asking for the next. */
+export function lightEntries(listing: RawListing): (i: number) => TreeEntry {
+  let current = -1;
+  const one: TreeEntry = { path: "", mode: "", type: "blob", oid: "" };
+  return (i) => {
+    if (i !== current) {
+      one.path = listing.path(i);
+      one.mode = listing.mode(i);
+      current = i;
+    }
+    return one;
+  };
 }
 
 /** The object ids of some records of a raw listing, as cat-file input lines made piece by piece (not all at once). */
