@@ -384,9 +384,9 @@ export function planArchiveLazy(
   // share as many more characters as the paths share beyond `add/` (compared on the listing's flat strings, not on
   // the names made by concatenation)
   let last = "";
+  let lastDirEnd = 0;
   let first = true;
   const scopeLen = matcher.basePath === "" ? 0 : matcher.basePath.length + 1; // as matcher.relative slices
-  const prefixLen = target === "" ? 0 : target.length + 1;
   // a raw listing's records are not decoded for their ids (only the path and the mode are looked at)
   const raw = range && range.listing instanceof RawListing ? range.listing : undefined;
   const all: Iterable<number> | readonly TreeEntry[] = range ? range.indexes() : (entries as readonly TreeEntry[]);
@@ -422,21 +422,28 @@ export function planArchiveLazy(
     }
     if (singleFile) continue;
     if (!first && !(last < path)) ordered = false;
-    // the parents the previous file had: every directory up to where the two names part
+    // the parents the previous file had: every directory whose slash comes before where the two paths part (the
+    // common case, a file of the previous file's directory or below it, found without comparing characters one by one:
+    // then no slash of this path from the end of that directory on is before where they part)
     let common = 0;
     if (!first) {
-      const max = Math.min(last.length, path.length);
-      while (common < max && last.charCodeAt(common) === path.charCodeAt(common)) common++;
-      common += prefixLen - scopeLen;
+      if (path.startsWith(last.slice(0, lastDirEnd))) common = lastDirEnd;
+      else {
+        const max = Math.min(last.length, path.length);
+        while (common < max && last.charCodeAt(common) === path.charCodeAt(common)) common++;
+      }
     }
-    first = false;
     last = path;
-    const name = target === "" ? path.slice(scopeLen) : `${target}/${path.slice(scopeLen)}`;
-    // every parent of `name` down to `to` itself (the parents of `to` are not emitted), but those the previous file
-    // had (added with it or before: all of a file's parents are): a parent ending before `common` is one of them
-    for (let slash = name.lastIndexOf("/"); slash > 0 && slash >= target.length && slash >= common; slash = name.lastIndexOf("/", slash - 1)) {
-      fresh.push(name.slice(0, slash));
+    const lastSlash = path.lastIndexOf("/");
+    lastDirEnd = lastSlash + 1;
+    // every parent of the file's name down to `to` itself (the parents of `to` are not emitted), but those the
+    // previous file had (added with it or before: all of a file's parents are): each slash of the path below `add`
+    // ends one (`to`/ and the path up to it), and `to` itself
+    for (let slash = lastSlash; slash >= scopeLen && slash >= common; slash = path.lastIndexOf("/", slash - 1)) {
+      fresh.push(target === "" ? path.slice(scopeLen, slash) : `${target}/${path.slice(scopeLen, slash)}`);
     }
+    if (target !== "" && first) fresh.push(target); // (the paths share at least `add/`: only the first file's)
+    first = false;
     for (let k = fresh.length - 1; k >= 0; k--) dirs.add(fresh[k]);
     fresh.length = 0;
   }

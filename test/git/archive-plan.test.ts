@@ -64,3 +64,42 @@ test("the lazy plan equals a sorted plan when decoded names are out of git's ord
   assert.deepEqual(shown(planArchiveLazy(new ListingRange(listing, 0, listing.length, ""), mapping).planned), expected);
   assert.deepEqual(shown(planArchiveLazy(listing.all(), mapping).planned), expected);
 });
+
+test("the lazy plan equals a sorted plan on random trees (siblings, deep and shallow files after one another)", () => {
+  // a seeded PRNG: the same trees every run
+  let seed = 13;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const parts = ["a", "b", "a-x", "a.txt", "b0", "ab", "z"];
+  for (let round = 0; round < 40; round++) {
+    const set = new Set<string>();
+    const dirs = new Set<string>();
+    for (let k = 0; k < 60; k++) {
+      const depth = 1 + rnd(4);
+      const segs = Array.from({ length: depth }, () => parts[rnd(parts.length)]);
+      const p = segs.join("/");
+      // a path is a file or a directory, never both (as in git); no file inside a file
+      const prefixes = segs.slice(0, -1).map((_, i) => segs.slice(0, i + 1).join("/"));
+      if (dirs.has(p) || prefixes.some((d) => set.has(d))) continue;
+      set.add(p);
+      for (const d of prefixes) dirs.add(d);
+    }
+    const paths = [...set].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    const listing = rawListing(paths.map(record));
+    const entries: TreeEntry[] = paths.map((p) => ({ path: p, mode: "100644", type: "blob", oid: OID }));
+    for (const [add, to] of [["/", "/"], ["/", "/srv/app"], ["/a", "/"], ["/a", "/x"], ["/a/b", "/deep/er"]] as const) {
+      const scope = add.slice(1);
+      const inScope = paths.filter((p) => scope === "" || p.startsWith(`${scope}/`));
+      if (inScope.length === 0) continue;
+      const mapping: GitMappingSpec = { add, to, includePaths: [], excludePaths: ["**/b0"] };
+      const expected = reference(paths, scope, to.slice(1), (p) => !/(^|\/)b0$/.test(p));
+      if (!expected.some((n) => !n.endsWith("/"))) continue;
+      const fromRange = planArchiveLazy(new ListingRange(listing, 0, listing.length, scope), mapping).planned;
+      const fromArray = planArchiveLazy(entries.filter((e) => inScope.includes(e.path)), mapping).planned;
+      assert.deepEqual(shown(fromRange), expected, `round ${round}: ${add} → ${to} (listing range)`);
+      assert.deepEqual(shown(fromArray), expected, `round ${round}: ${add} → ${to} (array)`);
+    }
+  }
+});
