@@ -227,6 +227,41 @@ class IndexBuilder {
     this.i++;
   }
 
+  /** add() of a directory whose name is `name[0, len)` (UTF-8, without the "/"). */
+  addDirBytes(name: Buffer, len: number): void {
+    const ids = this.ids.room(this.w);
+    const at = this.ids.used;
+    ids[at] = DIR;
+    ids.fill(0, at + 1, at + this.w);
+    this.ids.wrote(this.w);
+    const text = this.text.room(len + 1);
+    name.copy(text, this.text.used, 0, len);
+    text[this.text.used + len] = 0x2f;
+    this.text.wrote(len + 1);
+    this.ended();
+  }
+
+  /** add() of the file of `listing`'s record `record`, whose name is `head` then `buf[start, end)` (UTF-8). */
+  addFileBytes(head: Buffer, buf: Buffer, start: number, end: number, listing: RawListing, record: number): void {
+    const ids = this.ids.room(this.w);
+    const at = this.ids.used;
+    ids[at] = MODES.indexOf(listing.mode(record));
+    hexOid(listing, record, ids, at + 1, this.w - 1);
+    this.ids.wrote(this.w);
+    const n = head.length + end - start;
+    const text = this.text.room(n);
+    head.copy(text, this.text.used);
+    buf.copy(text, this.text.used + head.length, start, end);
+    this.text.wrote(n);
+    this.ended();
+  }
+
+  private ended(): void {
+    this.nameEnds.room(4).writeUInt32LE(this.text.total, this.nameEnds.used);
+    this.nameEnds.wrote(4);
+    this.i++;
+  }
+
   finish(head: Omit<ArchiveIndex["head"], "count" | "oidLen">, lengths: ArrayLike<number>): Buffer[] {
     if (this.i !== this.count) throw new Error(`internal: archive index of ${this.i} entries, ${this.count} planned`);
     const json = Buffer.from(JSON.stringify({ ...head, count: this.count, oidLen: this.oidLen }) + "\n", "utf8");
@@ -576,7 +611,15 @@ function pendingArchive(
 function buildIndex(planned: Iterable<PlannedEntry> & { length: number }, oidLen: number, st: fs.Stats, summary: ArchiveSummary, lengths: ArrayLike<number>): BuiltIndex {
   const builder = new IndexBuilder(planned.length, oidLen);
   const listing = planned instanceof ArchivePlan ? planned.rawListing : undefined;
-  if (listing) {
+  const bytes =
+    listing !== undefined &&
+    (planned as ArchivePlan).eachName(
+      (name, len) => builder.addDirBytes(name, len),
+      (head, buf, start, end, record) => builder.addFileBytes(head, buf, start, end, listing, record),
+    );
+  if (bytes) {
+    // every name copied as bytes from the plan's directories and the listing's records
+  } else if (listing) {
     // the files' paths and modes decoded, their ids copied from the records
     const light = lightEntries(listing);
     const raw = { listing, record: -1 };

@@ -160,8 +160,59 @@ export class ArchivePlan implements Iterable<PlannedEntry> {
     private readonly nameOf: (e: TreeEntry) => string,
     /** With a raw listing: its record indexes of the files, whose ids are copied without decoding the records. */
     private readonly raw?: { listing: RawListing; at: Uint32Array },
+    /** How a file's name is made from its record's path bytes: `head` (`to/`, UTF-8) then the path without its
+     *  first `skip` bytes (`add/`); absent for a single-file mapping. */
+    private readonly nameBytes?: { head: Buffer; skip: number },
   ) {
     this.length = fileCount + dirs.length;
+  }
+
+  /**
+   * Each entry in the plan's order, its name as UTF-8 bytes, no string made: a directory's name is `dir[0, len)`
+   * (without the "/"), a file's is `head` then `buf[start, end)` and `record` its listing record. False (nothing
+   * visited) unless the plan is of a raw listing whose byte order is the names' order (valid UTF-8, no character
+   * above U+FFFF, no directory name from U+D000 up): then `walk` gives the same entries.
+   */
+  eachName(
+    dir: (name: Buffer, len: number) => void,
+    file: (head: Buffer, buf: Buffer, start: number, end: number, record: number) => void,
+  ): boolean {
+    const raw = this.raw;
+    const nb = this.nameBytes;
+    if (!raw || !nb || this.dirs.high || !raw.listing.bmpOnly()) return false;
+    const { listing, at } = raw;
+    const { head, skip } = nb;
+    const buf = listing.buf;
+    const d = this.dirs.byteCursor();
+    const hl = head.length;
+    for (let f = 0; f < this.fileCount; f++) {
+      const i = at[f];
+      const rs = listing.recordStart(i);
+      let tab = rs + 52; // "<6-digit mode> blob <40-hex id>\t", the commonest header
+      if (buf[tab] !== 9) tab = buf.indexOf(9, rs);
+      const start = tab + 1 + skip;
+      const end = listing.recordStart(i + 1) - 1;
+      const fl = hl + end - start;
+      // the directories before the file: their names compared with the file's as bytes
+      for (; d.len >= 0; d.next()) {
+        const name = d.name;
+        const n = Math.min(d.len, fl);
+        let k = 0;
+        let c = 0;
+        for (; k < n && k < hl; k++) if ((c = name[k] - head[k]) !== 0) break;
+        if (c === 0) for (; k < n; k++) if ((c = name[k] - buf[start + k - hl]) !== 0) break;
+        if (c === 0) c = d.len - fl;
+        if (c > 0) break;
+        if (c === 0) {
+          d.next(); // a file and a directory of one name: the file (never from git)
+          break;
+        }
+        dir(name, d.len);
+      }
+      file(head, buf, start, end, i);
+    }
+    for (; d.len >= 0; d.next()) dir(d.name, d.len);
+    return true;
   }
 
   /** The raw listing the files are records of (then `fileIndexes` gives which), or undefined. */
@@ -291,7 +342,31 @@ class DirNames {
     readonly length: number,
     private readonly text: Buffer,
     private readonly longest: number,
+    /** Whether a name holds a character from U+D000 up (DirBytes.high). */
+    readonly high: boolean,
   ) {}
+
+  /** The names in order as bytes: `name[0, len)` is the current one, `len` -1 after the last; `next` moves on. */
+  byteCursor(): { name: Buffer; len: number; next(): void } {
+    const text = this.text;
+    let at = 0;
+    const c = {
+      name: Buffer.allocUnsafe(Math.max(this.longest, 1)),
+      len: -1,
+      next() {
+        if (at >= text.length) {
+          c.len = -1;
+          return;
+        }
+        const shared = text[at];
+        const nul = text.indexOf(0, at + 1);
+        c.len = shared + text.copy(c.name, shared, at + 1, nul);
+        at = nul + 1;
+      },
+    };
+    c.next();
+    return c;
+  }
 
   /** The names of `dirs` in `order` (null: as found); undefined when `order` is null and they are not sorted. */
   static build(dirs: DirBytes, order: readonly number[] | null): DirNames | undefined {
@@ -322,7 +397,7 @@ class DirNames {
       prevStart = start;
       prevEnd = end;
     }
-    return new DirNames(length, Buffer.from(text.subarray(0, at)), longest); // its own memory, the size it needs
+    return new DirNames(length, Buffer.from(text.subarray(0, at)), longest, dirs.high); // its own memory, the size it needs
   }
 
   cursor(): { peek(): string | undefined; skip(): void } {
@@ -456,7 +531,8 @@ export function planArchiveLazy(
     if (!range) return { planned: new ArchivePlan(fileCount, (k) => files[k], dirNames, nameOf), skippedSubmodules };
     const listing = range.listing;
     const raw = listing instanceof RawListing ? { listing, at } : undefined;
-    return { planned: new ArchivePlan(fileCount, (k) => listing.entry(at[k]), dirNames, nameOf, raw), skippedSubmodules };
+    const nameBytes = singleFile ? undefined : { head: Buffer.from(target === "" ? "" : `${target}/`, "utf8"), skip: matcher.basePath === "" ? 0 : Buffer.byteLength(matcher.basePath) + 1 };
+    return { planned: new ArchivePlan(fileCount, (k) => listing.entry(at[k]), dirNames, nameOf, raw, nameBytes), skippedSubmodules };
   }
   const planned = new Map<string, PlannedEntry>();
   const dirList: string[] = [];

@@ -4,7 +4,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { planArchiveLazy, type PlannedEntry } from "../../src/git/archive.js";
+import { ArchivePlan, planArchiveLazy, type PlannedEntry } from "../../src/git/archive.js";
 import { ListingRange, RawListing, type TreeEntry } from "../../src/git/tree.js";
 import type { GitMappingSpec } from "../../src/git/mapping.js";
 
@@ -21,6 +21,17 @@ function reference(paths: string[], scope: string, target: string, keep: (p: str
     for (let s = name.lastIndexOf("/"); s > 0 && s >= target.length; s = name.lastIndexOf("/", s - 1)) names.add(`${name.slice(0, s)}\0d`);
   }
   return [...names].map((n) => n.split("\0")).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([n, k]) => (k === "d" ? `${n}/` : n));
+}
+
+/** The names ArchivePlan.eachName gives (directories with a "/"), or undefined when it declines. */
+function byteNames(planned: Iterable<PlannedEntry>): string[] | undefined {
+  assert.ok(planned instanceof ArchivePlan);
+  const out: string[] = [];
+  const ok = planned.eachName(
+    (name, len) => out.push(`${name.toString("utf8", 0, len)}/`),
+    (head, buf, start, end) => out.push(head.toString("utf8") + buf.toString("utf8", start, end)),
+  );
+  return ok ? out : undefined;
 }
 
 const shown = (planned: Iterable<PlannedEntry>) => [...planned].map((p) => (p.kind === "dir" ? `${p.name}/` : p.name));
@@ -49,6 +60,8 @@ test("the lazy plan equals a sorted plan: git order, deep and sibling names that
     assert.deepEqual(shown(fromArray), expected, `${add} → ${to} (array)`);
     assert.deepEqual(shown(fromRange), expected, `${add} → ${to} (listing range)`);
     assert.deepEqual(shown(fromRange), shown(fromRange), "iterable again");
+    // a directory name from U+D000 up (한, in every `add: /`): its byte order may not be the names', declined
+    assert.deepEqual(byteNames(fromRange), add === "/" ? undefined : expected, `${add} → ${to} (names as bytes)`);
     assert.equal(fromRange.length, expected.length);
   }
 });
@@ -99,7 +112,23 @@ test("the lazy plan equals a sorted plan on random trees (siblings, deep and sha
       const fromRange = planArchiveLazy(new ListingRange(listing, 0, listing.length, scope), mapping).planned;
       const fromArray = planArchiveLazy(entries.filter((e) => inScope.includes(e.path)), mapping).planned;
       assert.deepEqual(shown(fromRange), expected, `round ${round}: ${add} → ${to} (listing range)`);
+      assert.deepEqual(byteNames(fromRange), expected, `round ${round}: ${add} → ${to} (names as bytes)`);
       assert.deepEqual(shown(fromArray), expected, `round ${round}: ${add} → ${to} (array)`);
     }
   }
+});
+
+test("names as bytes: non-ASCII names below U+D000 and a file name past it, in the names' order", () => {
+  const paths = ["a/b-x", "a/b/c.txt", "a/日本/語 file.txt", "a/日本0", "a/\uFF21.txt", "a/é/x", "a/é.txt", "z"].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+  const listing = rawListing(paths.map(record));
+  for (const [add, to] of [["/", "/"], ["/a", "/srv/日本"], ["/a", "/"]] as const) {
+    const mapping: GitMappingSpec = { add, to, includePaths: [], excludePaths: [] };
+    const scope = add.slice(1);
+    const planned = planArchiveLazy(new ListingRange(listing, 0, listing.length, scope), mapping).planned;
+    assert.deepEqual(byteNames(planned), reference(paths, scope, to.slice(1), () => true), `${add} → ${to}`);
+  }
+  // a single-file mapping and a listing with a character above U+FFFF are declined
+  assert.equal(byteNames(planArchiveLazy(new ListingRange(listing, 0, listing.length, "z"), { add: "/z", to: "/z", includePaths: [], excludePaths: [] }).planned), undefined);
+  const astral = rawListing(["a/x", "a/\u{1F600}"].map(record));
+  assert.equal(byteNames(planArchiveLazy(new ListingRange(astral, 0, astral.length, ""), { add: "/", to: "/", includePaths: [], excludePaths: [] }).planned), undefined);
 });
