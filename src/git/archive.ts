@@ -309,6 +309,25 @@ class DirBytes {
     this.ends[this.length++] = start + n;
   }
 
+  /** add() of the name `head` (UTF-8) then `src[from, to)` (ASCII: `head` is checked by the caller for `high`). */
+  addBytes(head: Buffer, src: Buffer, from: number, to: number): void {
+    const start = this.start(this.length);
+    const n = head.length + to - from;
+    if (start + n > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, start + n));
+      this.buf.copy(bigger, 0, 0, start);
+      this.buf = bigger;
+    }
+    if (this.length === this.ends.length) {
+      const bigger = new Uint32Array(this.ends.length * 2);
+      bigger.set(this.ends);
+      this.ends = bigger;
+    }
+    if (head.length > 0) head.copy(this.buf, start);
+    src.copy(this.buf, start + head.length, from, to);
+    this.ends[this.length++] = start + n;
+  }
+
   name(i: number): string {
     return this.buf.toString("utf8", this.start(i), this.ends[i]);
   }
@@ -453,6 +472,10 @@ export function planArchiveLazy(
   // fallback below drops it)
   const dirs = new DirBytes();
   const fresh: string[] = [];
+  // or where they end in the path, when it is ASCII
+  const freshEnds: number[] = [];
+  const headBytes = Buffer.from(target === "" ? "" : `${target}/`, "utf8");
+  if (headBytes.some((b) => b >= 0xed)) dirs.high = true;
   const skippedSubmodules: string[] = [];
   let ordered = true;
   // the previous file's path: names are `to` + the path below `add`, so two names compare as their paths do and
@@ -514,13 +537,24 @@ export function planArchiveLazy(
     // every parent of the file's name down to `to` itself (the parents of `to` are not emitted), but those the
     // previous file had (added with it or before: all of a file's parents are): each slash of the path below `add`
     // ends one (`to`/ and the path up to it), and `to` itself
-    for (let slash = lastSlash; slash >= scopeLen && slash >= common; slash = path.lastIndexOf("/", slash - 1)) {
-      fresh.push(target === "" ? path.slice(scopeLen, slash) : `${target}/${path.slice(scopeLen, slash)}`);
+    // (a record whose path is ASCII: its bytes are the string's characters, the names copied from the listing)
+    let from = -1;
+    if (raw) {
+      const rs = raw.recordStart(x as number);
+      let tab = rs + 52; // "<6-digit mode> blob <40-hex id>\t", the commonest header
+      if (raw.buf[tab] !== 9) tab = raw.buf.indexOf(9, rs);
+      if (raw.recordStart((x as number) + 1) - 2 - tab === path.length) from = tab + 1;
     }
-    if (target !== "" && first) fresh.push(target); // (the paths share at least `add/`: only the first file's)
+    if (target !== "" && first) dirs.add(target); // (the paths share at least `add/`: only the first file's)
+    for (let slash = lastSlash; slash >= scopeLen && slash >= common; slash = path.lastIndexOf("/", slash - 1)) {
+      if (from >= 0) freshEnds.push(slash);
+      else fresh.push(target === "" ? path.slice(scopeLen, slash) : `${target}/${path.slice(scopeLen, slash)}`);
+    }
     first = false;
+    for (let k = freshEnds.length - 1; k >= 0; k--) dirs.addBytes(headBytes, raw!.buf, from + scopeLen, from + freshEnds[k]);
     for (let k = fresh.length - 1; k >= 0; k--) dirs.add(fresh[k]);
     fresh.length = 0;
+    freshEnds.length = 0;
   }
   const fileCount = range ? indexCount : files.length;
   if (fileCount === 0 && skippedSubmodules.length === 0 && !opts.allowEmpty) throw noFilesError(mapping, scope, true);
