@@ -323,8 +323,11 @@ class DirBytes {
       bigger.set(this.ends);
       this.ends = bigger;
     }
-    if (head.length > 0) head.copy(this.buf, start);
-    src.copy(this.buf, start + head.length, from, to);
+    // (a loop: Buffer#copy's call costs more than copying a name's few dozen bytes)
+    const buf = this.buf;
+    let at = start;
+    for (let k = 0; k < head.length; k++) buf[at++] = head[k];
+    for (let k = from; k < to; k++) buf[at++] = src[k];
     this.ends[this.length++] = start + n;
   }
 
@@ -377,10 +380,11 @@ class DirNames {
           c.len = -1;
           return;
         }
-        const shared = text[at];
-        const nul = text.indexOf(0, at + 1);
-        c.len = shared + text.copy(c.name, shared, at + 1, nul);
-        at = nul + 1;
+        // (a loop: Buffer#copy's and indexOf's calls cost more than a name's few dozen bytes)
+        const name = c.name;
+        let len = text[at++];
+        for (let b = text[at++]; b !== 0; b = text[at++]) name[len++] = b;
+        c.len = len;
       },
     };
     c.next();
@@ -410,7 +414,7 @@ class DirNames {
       }
       if (shared > 255) shared = 255;
       text[at++] = shared;
-      at += buf.copy(text, at, start + shared, end);
+      for (let b = start + shared; b < end; b++) text[at++] = buf[b];
       text[at++] = 0;
       if (len > longest) longest = len;
       prevStart = start;
@@ -552,9 +556,11 @@ export function planArchiveLazy(
     }
     first = false;
     for (let k = freshEnds.length - 1; k >= 0; k--) dirs.addBytes(headBytes, raw!.buf, from + scopeLen, from + freshEnds[k]);
-    for (let k = fresh.length - 1; k >= 0; k--) dirs.add(fresh[k]);
-    fresh.length = 0;
-    freshEnds.length = 0;
+    if (fresh.length > 0) {
+      for (let k = fresh.length - 1; k >= 0; k--) dirs.add(fresh[k]);
+      fresh.length = 0;
+    }
+    if (freshEnds.length > 0) freshEnds.length = 0;
   }
   const fileCount = range ? indexCount : files.length;
   if (fileCount === 0 && skippedSubmodules.length === 0 && !opts.allowEmpty) throw noFilesError(mapping, scope, true);
