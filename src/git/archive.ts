@@ -122,6 +122,10 @@ const UNSAFE_PATH = /(^|\/)\.{0,2}(\/|$)/;
 /** Refuses a tree path that could leave `to` when extracted: an empty, `.` or `..` component, or a leading "/".
  *  git never writes such trees, but a crafted commit can hold one (git's fsck flags it, a push does not check). */
 export function checkEntryPath(p: string): void {
+  // the common case without the RegExp: no component can be empty, "." or ".." without a leading "/" or ".", a
+  // trailing "/", "//" or "/."
+  const first = p.charCodeAt(0);
+  if (first !== 0x2e && first !== 0x2f && p.charCodeAt(p.length - 1) !== 0x2f && p.indexOf("/.") < 0 && p.indexOf("//") < 0 && p !== "") return;
   if (p === "" || UNSAFE_PATH.test(p)) {
     throw new UserError({
       message: `the git tree holds the path ${JSON.stringify(p)}, which would be written outside the mapping's \`to\``,
@@ -527,13 +531,13 @@ export function planArchiveLazy(
     // the parents the previous file had: every directory whose slash comes before where the two paths part (the
     // common case, a file of the previous file's directory or below it, found without comparing characters one by one:
     // then no slash of this path from the end of that directory on is before where they part)
+    // otherwise the previous file's deepest directory that is a prefix of this path: no slash of this path after it
+    // is before where they part either)
     let common = 0;
     if (!first) {
-      if (path.startsWith(last.slice(0, lastDirEnd))) common = lastDirEnd;
-      else {
-        const max = Math.min(last.length, path.length);
-        while (common < max && last.charCodeAt(common) === path.charCodeAt(common)) common++;
-      }
+      let s = lastDirEnd - 1;
+      while (s >= 0 && !path.startsWith(last.slice(0, s + 1))) s = s === 0 ? -1 : last.lastIndexOf("/", s - 1);
+      common = s + 1;
     }
     last = path;
     const lastSlash = path.lastIndexOf("/");

@@ -4,7 +4,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ArchivePlan, planArchiveLazy, type PlannedEntry } from "../../src/git/archive.js";
+import { ArchivePlan, checkEntryPath, planArchiveLazy, type PlannedEntry } from "../../src/git/archive.js";
 import { ListingRange, RawListing, type TreeEntry } from "../../src/git/tree.js";
 import type { GitMappingSpec } from "../../src/git/mapping.js";
 
@@ -131,4 +131,11 @@ test("names as bytes: non-ASCII names below U+D000 and a file name past it, in t
   assert.equal(byteNames(planArchiveLazy(new ListingRange(listing, 0, listing.length, "z"), { add: "/z", to: "/z", includePaths: [], excludePaths: [] }).planned), undefined);
   const astral = rawListing(["a/x", "a/\u{1F600}"].map(record));
   assert.equal(byteNames(planArchiveLazy(new ListingRange(astral, 0, astral.length, ""), { add: "/", to: "/", includePaths: [], excludePaths: [] }).planned), undefined);
+});
+
+test("checkEntryPath refuses every path with an empty, . or .. component, and only those", () => {
+  for (const bad of ["", "/a", "a/", "a//b", ".", "..", "./a", "../a", "a/.", "a/..", "a/./b", "a/../b", "/"]) {
+    assert.throws(() => checkEntryPath(bad), /outside the mapping/, JSON.stringify(bad));
+  }
+  for (const good of ["a", "a/b", ".a", "a/.b", "..a/b", "a/..b", "a/b.", "a./b", "a/...", "日本/.x"]) checkEntryPath(good);
 });
