@@ -244,6 +244,49 @@ export class ArchivePlan implements Iterable<PlannedEntry> {
     return this.walk();
   }
 
+  /** walk(entryAt, true) as a stepper: `next()` gives the next entry (one object per kind, refilled) or undefined at
+   *  the end, without a generator's result object and resumption per entry. */
+  steps(entryAt: (i: number) => TreeEntry): { next(): PlannedEntry | undefined } {
+    const { fileCount, nameOf } = this;
+    const at = this.raw?.at;
+    const file = at ? (k: number) => entryAt(at[k]) : this.file;
+    const dirs = this.dirs.cursor();
+    const dirOne = { name: "", kind: "dir" as const };
+    const fileOne: { name: string; kind: "file" | "symlink"; source: TreeEntry } = { name: "", kind: "file", source: { path: "", mode: "", type: "blob", oid: "" } };
+    let f = 0;
+    // the next file, once asked for (the directories before it come first)
+    let e: TreeEntry | undefined;
+    let name = "";
+    return {
+      next(): PlannedEntry | undefined {
+        if (e === undefined) {
+          if (f < fileCount) {
+            e = file(f++);
+            name = nameOf(e);
+          } else {
+            const d = dirs.peek();
+            if (d === undefined) return undefined;
+            dirs.skip();
+            dirOne.name = d;
+            return dirOne;
+          }
+        }
+        const d = dirs.peek();
+        if (d !== undefined && d < name) {
+          dirs.skip();
+          dirOne.name = d;
+          return dirOne;
+        }
+        if (d === name) dirs.skip(); // a file and a directory of one name: the file (never from git)
+        fileOne.name = name;
+        fileOne.kind = e.mode === "120000" ? "symlink" : "file";
+        fileOne.source = e;
+        e = undefined;
+        return fileOne;
+      },
+    };
+  }
+
   /** The entries, each file of a raw listing decoded by `entryAt` (its record index) when given. With `reuse`, one
    *  object for the directories and one for the files are refilled at each step (an entry is valid until the next
    *  is asked for): at 300k files, an object per entry and archive sent V8 into tenuring them (allocation-site
@@ -837,15 +880,16 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
     // before the next (lightEntries)
     const entryAt = lightEntries(listing);
     // (each entry is written before the next of its archive is asked for)
-    const walks = jobs.map((job) => job.planned.walk(entryAt, true));
-    const toFile = async (j: number): Promise<PlannedEntry & { kind: "file" | "symlink" }> => {
+    const walks = jobs.map((job) => job.planned.steps(entryAt));
+    type FileEntry = PlannedEntry & { kind: "file" | "symlink" };
+    // the archive's next file, its directories before it written; a promise only when the writer had to wait
+    const toFile = (j: number): FileEntry | Promise<FileEntry> => {
       for (;;) {
-        const next = walks[j].next();
-        if (next.done) throw new Error("internal: an archive's plan ended before its files");
-        const p = next.value;
+        const p = walks[j].next();
+        if (!p) throw new Error("internal: an archive's plan ended before its files");
         if (p.kind !== "dir") return p;
         const w = sinks[j].dir(p.name);
-        if (w) await w;
+        if (w) return w.then(() => toFile(j));
       }
     };
     reader = new BlobPipeline(repo, new ListingOids(listing, union));
@@ -857,7 +901,8 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
         const body = reader.readBodySync() ?? (await reader.readBody());
         for (let j = 0; j < jobs.length; j++) {
           if ((takers & (1 << j)) === 0) continue;
-          const w = sinks[j].entry(await toFile(j), body);
+          const f = toFile(j);
+          const w = sinks[j].entry(f instanceof Promise ? await f : f, body);
           if (w) await w;
         }
         continue;
@@ -874,8 +919,7 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
     }
     // the directories after each archive's last file, the end blocks
     for (let j = 0; j < jobs.length; j++) {
-      for (let next = walks[j].next(); !next.done; next = walks[j].next()) {
-        const p = next.value;
+      for (let p = walks[j].next(); p; p = walks[j].next()) {
         if (p.kind !== "dir") throw new Error("internal: an archive's file was not in the union of the files");
         const w = sinks[j].dir(p.name);
         if (w) await w;
