@@ -14,10 +14,10 @@ import fs from "node:fs";
 import os from "node:os";
 import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { ArchivePlan, EntryLengths, planArchiveLazy, writePlannedArchive, writePlannedArchives, type ArchiveJob, type ArchiveSplice, type ArchiveSummary, type PlannedEntry, type ReusableArchive } from "../git/archive.js";
+import { ArchivePlan, EntryLengths, lightEntries, planArchiveLazy, writePlannedArchive, writePlannedArchives, type ArchiveJob, type ArchiveSplice, type ArchiveSummary, type PlannedEntry, type ReusableArchive } from "../git/archive.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "../git/mapping.js";
 import type { GitRepo } from "../git/repo.js";
-import { ListingRange, someEntry, type TreeEntries, type TreeEntry } from "../git/tree.js";
+import { ListingRange, someEntry, type RawListing, type TreeEntries, type TreeEntry } from "../git/tree.js";
 import type { CachedListing, TreeChange } from "./listing.js";
 import { keyOf, type CacheStore } from "./store.js";
 
@@ -204,7 +204,9 @@ class IndexBuilder {
     this.w = 1 + oidLen;
   }
 
-  add(p: PlannedEntry): void {
+  /** With `raw` (the record of a file entry in a raw listing), the object id is copied from the record's hex digits
+   *  (p.source.oid is not read). */
+  add(p: PlannedEntry, raw?: { listing: RawListing; record: number }): void {
     const ids = this.ids.room(this.w);
     const at = this.ids.used;
     const text = this.text.room(p.name.length * 3 + 1);
@@ -215,10 +217,49 @@ class IndexBuilder {
       text[this.text.used + n++] = 0x2f;
     } else {
       ids[at] = MODES.indexOf(p.source.mode);
-      ids.write(p.source.oid, at + 1, this.w - 1, "hex");
+      if (raw) hexOid(raw.listing, raw.record, ids, at + 1, this.w - 1);
+      else ids.write(p.source.oid, at + 1, this.w - 1, "hex");
     }
     this.ids.wrote(this.w);
     this.text.wrote(n);
+    this.nameEnds.room(4).writeUInt32LE(this.text.total, this.nameEnds.used);
+    this.nameEnds.wrote(4);
+    this.i++;
+  }
+
+  /** add() of a directory whose name is `name[0, len)` (UTF-8, without the "/"). */
+  addDirBytes(name: Buffer, len: number): void {
+    const ids = this.ids.room(this.w);
+    const at = this.ids.used;
+    ids[at] = DIR;
+    for (let k = at + 1; k < at + this.w; k++) ids[k] = 0;
+    this.ids.wrote(this.w);
+    const text = this.text.room(len + 1);
+    const o = this.text.used;
+    // (loops: Buffer#copy's call costs more than copying a name's few dozen bytes)
+    for (let k = 0; k < len; k++) text[o + k] = name[k];
+    text[o + len] = 0x2f;
+    this.text.wrote(len + 1);
+    this.ended();
+  }
+
+  /** add() of the file of `listing`'s record `record`, whose name is `head` then `buf[start, end)` (UTF-8). */
+  addFileBytes(head: Buffer, buf: Buffer, start: number, end: number, listing: RawListing, record: number): void {
+    const ids = this.ids.room(this.w);
+    const at = this.ids.used;
+    ids[at] = MODES.indexOf(listing.mode(record));
+    hexOid(listing, record, ids, at + 1, this.w - 1);
+    this.ids.wrote(this.w);
+    const n = head.length + end - start;
+    const text = this.text.room(n);
+    let o = this.text.used;
+    for (let k = 0; k < head.length; k++) text[o++] = head[k];
+    for (let k = start; k < end; k++) text[o++] = buf[k];
+    this.text.wrote(n);
+    this.ended();
+  }
+
+  private ended(): void {
     this.nameEnds.room(4).writeUInt32LE(this.text.total, this.nameEnds.used);
     this.nameEnds.wrote(4);
     this.i++;
@@ -236,6 +277,29 @@ class IndexBuilder {
     this.nameEnds.release();
     this.text.release();
   }
+}
+
+/** Value of each hex digit's byte, -1 for any other byte. */
+const HEX = new Int8Array(256).fill(-1);
+for (let d = 0; d < 16; d++) HEX["0123456789abcdef".charCodeAt(d)] = HEX["0123456789ABCDEF".charCodeAt(d)] = d;
+
+/** Writes the object id of `listing`'s record `record` as `len` raw bytes at `to[at]` (the hex digits of the record
+ *  decoded in place, as Buffer's "hex" write would decode them: up to the first byte that is not a digit pair;
+ *  the rest zero). */
+function hexOid(listing: RawListing, record: number, to: Buffer, at: number, len: number): void {
+  const buf = listing.buf;
+  const start = listing.recordStart(record);
+  let tab = start + 52; // "<6-digit mode> blob <40-hex id>\t", the commonest header
+  if (buf[tab] !== 9) tab = buf.indexOf(9, start);
+  const from = buf.lastIndexOf(32, tab) + 1;
+  let k = 0;
+  for (; k < len && from + 2 * k + 1 < tab; k++) {
+    const hi = HEX[buf[from + 2 * k]];
+    const lo = HEX[buf[from + 2 * k + 1]];
+    if (hi < 0 || lo < 0) break;
+    to[at + k] = (hi << 4) | lo;
+  }
+  for (; k < len; k++) to[at + k] = 0;
 }
 
 /** The id bytes of a file or link entry (mode byte + raw object id); undefined for a mode the index does not hold. */
@@ -549,7 +613,26 @@ function pendingArchive(
  *  flight for their whole write cost ~100 MB of peak RSS at 300k files, measured; one more pass over the plan ~0.1 s). */
 function buildIndex(planned: Iterable<PlannedEntry> & { length: number }, oidLen: number, st: fs.Stats, summary: ArchiveSummary, lengths: ArrayLike<number>): BuiltIndex {
   const builder = new IndexBuilder(planned.length, oidLen);
-  for (const p of planned instanceof ArchivePlan ? planned.walk(undefined, true) : planned) builder.add(p);
+  const listing = planned instanceof ArchivePlan ? planned.rawListing : undefined;
+  const bytes =
+    listing !== undefined &&
+    (planned as ArchivePlan).eachName(
+      (name, len) => builder.addDirBytes(name, len),
+      (head, buf, start, end, record) => builder.addFileBytes(head, buf, start, end, listing, record),
+    );
+  if (bytes) {
+    // every name copied as bytes from the plan's directories and the listing's records
+  } else if (listing) {
+    // the files' paths and modes decoded, their ids copied from the records
+    const light = lightEntries(listing);
+    const raw = { listing, record: -1 };
+    const entryAt = (i: number): TreeEntry => {
+      raw.record = i;
+      return light(i);
+    };
+    // (a walk asks for a file's record before yielding the directories that come before that file)
+    for (const p of (planned as ArchivePlan).walk(entryAt, true)) builder.add(p, p.kind === "dir" ? undefined : raw);
+  } else for (const p of planned instanceof ArchivePlan ? planned.walk(undefined, true) : planned) builder.add(p);
   const parts = builder.finish({ size: st.size, mtimeMs: st.mtimeMs, files: summary.files, symlinks: summary.symlinks, directories: summary.directories }, lengths);
   return { parts, release: () => builder.release() };
 }

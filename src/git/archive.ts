@@ -122,6 +122,10 @@ const UNSAFE_PATH = /(^|\/)\.{0,2}(\/|$)/;
 /** Refuses a tree path that could leave `to` when extracted: an empty, `.` or `..` component, or a leading "/".
  *  git never writes such trees, but a crafted commit can hold one (git's fsck flags it, a push does not check). */
 export function checkEntryPath(p: string): void {
+  // the common case without the RegExp: no component can be empty, "." or ".." without a leading "/" or ".", a
+  // trailing "/", "//" or "/."
+  const first = p.charCodeAt(0);
+  if (first !== 0x2e && first !== 0x2f && p.charCodeAt(p.length - 1) !== 0x2f && p.indexOf("/.") < 0 && p.indexOf("//") < 0 && p !== "") return;
   if (p === "" || UNSAFE_PATH.test(p)) {
     throw new UserError({
       message: `the git tree holds the path ${JSON.stringify(p)}, which would be written outside the mapping's \`to\``,
@@ -160,8 +164,59 @@ export class ArchivePlan implements Iterable<PlannedEntry> {
     private readonly nameOf: (e: TreeEntry) => string,
     /** With a raw listing: its record indexes of the files, whose ids are copied without decoding the records. */
     private readonly raw?: { listing: RawListing; at: Uint32Array },
+    /** How a file's name is made from its record's path bytes: `head` (`to/`, UTF-8) then the path without its
+     *  first `skip` bytes (`add/`); absent for a single-file mapping. */
+    private readonly nameBytes?: { head: Buffer; skip: number },
   ) {
     this.length = fileCount + dirs.length;
+  }
+
+  /**
+   * Each entry in the plan's order, its name as UTF-8 bytes, no string made: a directory's name is `dir[0, len)`
+   * (without the "/"), a file's is `head` then `buf[start, end)` and `record` its listing record. False (nothing
+   * visited) unless the plan is of a raw listing whose byte order is the names' order (valid UTF-8, no character
+   * above U+FFFF, no directory name from U+D000 up): then `walk` gives the same entries.
+   */
+  eachName(
+    dir: (name: Buffer, len: number) => void,
+    file: (head: Buffer, buf: Buffer, start: number, end: number, record: number) => void,
+  ): boolean {
+    const raw = this.raw;
+    const nb = this.nameBytes;
+    if (!raw || !nb || this.dirs.high || !raw.listing.bmpOnly()) return false;
+    const { listing, at } = raw;
+    const { head, skip } = nb;
+    const buf = listing.buf;
+    const d = this.dirs.byteCursor();
+    const hl = head.length;
+    for (let f = 0; f < this.fileCount; f++) {
+      const i = at[f];
+      const rs = listing.recordStart(i);
+      let tab = rs + 52; // "<6-digit mode> blob <40-hex id>\t", the commonest header
+      if (buf[tab] !== 9) tab = buf.indexOf(9, rs);
+      const start = tab + 1 + skip;
+      const end = listing.recordStart(i + 1) - 1;
+      const fl = hl + end - start;
+      // the directories before the file: their names compared with the file's as bytes
+      for (; d.len >= 0; d.next()) {
+        const name = d.name;
+        const n = Math.min(d.len, fl);
+        let k = 0;
+        let c = 0;
+        for (; k < n && k < hl; k++) if ((c = name[k] - head[k]) !== 0) break;
+        if (c === 0) for (; k < n; k++) if ((c = name[k] - buf[start + k - hl]) !== 0) break;
+        if (c === 0) c = d.len - fl;
+        if (c > 0) break;
+        if (c === 0) {
+          d.next(); // a file and a directory of one name: the file (never from git)
+          break;
+        }
+        dir(name, d.len);
+      }
+      file(head, buf, start, end, i);
+    }
+    for (; d.len >= 0; d.next()) dir(d.name, d.len);
+    return true;
   }
 
   /** The raw listing the files are records of (then `fileIndexes` gives which), or undefined. */
@@ -187,6 +242,49 @@ export class ArchivePlan implements Iterable<PlannedEntry> {
 
   [Symbol.iterator](): Iterator<PlannedEntry> {
     return this.walk();
+  }
+
+  /** walk(entryAt, true) as a stepper: `next()` gives the next entry (one object per kind, refilled) or undefined at
+   *  the end, without a generator's result object and resumption per entry. */
+  steps(entryAt: (i: number) => TreeEntry): { next(): PlannedEntry | undefined } {
+    const { fileCount, nameOf } = this;
+    const at = this.raw?.at;
+    const file = at ? (k: number) => entryAt(at[k]) : this.file;
+    const dirs = this.dirs.cursor();
+    const dirOne = { name: "", kind: "dir" as const };
+    const fileOne: { name: string; kind: "file" | "symlink"; source: TreeEntry } = { name: "", kind: "file", source: { path: "", mode: "", type: "blob", oid: "" } };
+    let f = 0;
+    // the next file, once asked for (the directories before it come first)
+    let e: TreeEntry | undefined;
+    let name = "";
+    return {
+      next(): PlannedEntry | undefined {
+        if (e === undefined) {
+          if (f < fileCount) {
+            e = file(f++);
+            name = nameOf(e);
+          } else {
+            const d = dirs.peek();
+            if (d === undefined) return undefined;
+            dirs.skip();
+            dirOne.name = d;
+            return dirOne;
+          }
+        }
+        const d = dirs.peek();
+        if (d !== undefined && d < name) {
+          dirs.skip();
+          dirOne.name = d;
+          return dirOne;
+        }
+        if (d === name) dirs.skip(); // a file and a directory of one name: the file (never from git)
+        fileOne.name = name;
+        fileOne.kind = e.mode === "120000" ? "symlink" : "file";
+        fileOne.source = e;
+        e = undefined;
+        return fileOne;
+      },
+    };
   }
 
   /** The entries, each file of a raw listing decoded by `entryAt` (its record index) when given. With `reuse`, one
@@ -258,6 +356,28 @@ class DirBytes {
     this.ends[this.length++] = start + n;
   }
 
+  /** add() of the name `head` (UTF-8) then `src[from, to)` (ASCII: `head` is checked by the caller for `high`). */
+  addBytes(head: Buffer, src: Buffer, from: number, to: number): void {
+    const start = this.start(this.length);
+    const n = head.length + to - from;
+    if (start + n > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, start + n));
+      this.buf.copy(bigger, 0, 0, start);
+      this.buf = bigger;
+    }
+    if (this.length === this.ends.length) {
+      const bigger = new Uint32Array(this.ends.length * 2);
+      bigger.set(this.ends);
+      this.ends = bigger;
+    }
+    // (a loop: Buffer#copy's call costs more than copying a name's few dozen bytes)
+    const buf = this.buf;
+    let at = start;
+    for (let k = 0; k < head.length; k++) buf[at++] = head[k];
+    for (let k = from; k < to; k++) buf[at++] = src[k];
+    this.ends[this.length++] = start + n;
+  }
+
   name(i: number): string {
     return this.buf.toString("utf8", this.start(i), this.ends[i]);
   }
@@ -291,7 +411,32 @@ class DirNames {
     readonly length: number,
     private readonly text: Buffer,
     private readonly longest: number,
+    /** Whether a name holds a character from U+D000 up (DirBytes.high). */
+    readonly high: boolean,
   ) {}
+
+  /** The names in order as bytes: `name[0, len)` is the current one, `len` -1 after the last; `next` moves on. */
+  byteCursor(): { name: Buffer; len: number; next(): void } {
+    const text = this.text;
+    let at = 0;
+    const c = {
+      name: Buffer.allocUnsafe(Math.max(this.longest, 1)),
+      len: -1,
+      next() {
+        if (at >= text.length) {
+          c.len = -1;
+          return;
+        }
+        // (a loop: Buffer#copy's and indexOf's calls cost more than a name's few dozen bytes)
+        const name = c.name;
+        let len = text[at++];
+        for (let b = text[at++]; b !== 0; b = text[at++]) name[len++] = b;
+        c.len = len;
+      },
+    };
+    c.next();
+    return c;
+  }
 
   /** The names of `dirs` in `order` (null: as found); undefined when `order` is null and they are not sorted. */
   static build(dirs: DirBytes, order: readonly number[] | null): DirNames | undefined {
@@ -316,13 +461,13 @@ class DirNames {
       }
       if (shared > 255) shared = 255;
       text[at++] = shared;
-      at += buf.copy(text, at, start + shared, end);
+      for (let b = start + shared; b < end; b++) text[at++] = buf[b];
       text[at++] = 0;
       if (len > longest) longest = len;
       prevStart = start;
       prevEnd = end;
     }
-    return new DirNames(length, Buffer.from(text.subarray(0, at)), longest); // its own memory, the size it needs
+    return new DirNames(length, Buffer.from(text.subarray(0, at)), longest, dirs.high); // its own memory, the size it needs
   }
 
   cursor(): { peek(): string | undefined; skip(): void } {
@@ -378,25 +523,44 @@ export function planArchiveLazy(
   // fallback below drops it)
   const dirs = new DirBytes();
   const fresh: string[] = [];
+  // or where they end in the path, when it is ASCII
+  const freshEnds: number[] = [];
+  const headBytes = Buffer.from(target === "" ? "" : `${target}/`, "utf8");
+  if (headBytes.some((b) => b >= 0xed)) dirs.high = true;
   const skippedSubmodules: string[] = [];
   let ordered = true;
+  // the previous file's path: names are `to` + the path below `add`, so two names compare as their paths do and
+  // share as many more characters as the paths share beyond `add/` (compared on the listing's flat strings, not on
+  // the names made by concatenation)
   let last = "";
+  let lastDirEnd = 0;
+  let first = true;
+  const scopeLen = matcher.basePath === "" ? 0 : matcher.basePath.length + 1; // as matcher.relative slices
+  // a raw listing's records are not decoded for their ids (only the path and the mode are looked at)
+  const raw = range && range.listing instanceof RawListing ? range.listing : undefined;
   const all: Iterable<number> | readonly TreeEntry[] = range ? range.indexes() : (entries as readonly TreeEntry[]);
   for (const x of all) {
-    const e = typeof x === "number" ? range!.listing.entry(x) : x;
-    if (e.type === "tree" || !matcher.isPathMatched(e.path)) continue;
-    if (e.type === "commit") {
-      skippedSubmodules.push(e.path);
-      continue;
+    let path: string;
+    if (raw) {
+      const i = x as number;
+      if (raw.isTree(i)) continue;
+      path = raw.path(i);
+      if (!matcher.isPathMatched(path)) continue;
+      if (raw.mode(i) === "160000") {
+        skippedSubmodules.push(path);
+        continue;
+      }
+    } else {
+      const e = typeof x === "number" ? range!.listing.entry(x) : x;
+      if (e.type === "tree" || !matcher.isPathMatched(e.path)) continue;
+      if (e.type === "commit") {
+        skippedSubmodules.push(e.path);
+        continue;
+      }
+      path = e.path;
+      if (!range) files.push(e);
     }
-    checkEntryPath(e.path);
-    const name = nameOf(e);
-    if ((files.length > 0 || indexCount > 0) && !(last < name)) ordered = false;
-    // the parents the previous file had: every directory up to where the two names part
-    let common = 0;
-    const max = Math.min(last.length, name.length);
-    while (common < max && last.charCodeAt(common) === name.charCodeAt(common)) common++;
-    last = name;
+    checkEntryPath(path);
     if (range) {
       if (indexCount === indexes.length) {
         const bigger = new Uint32Array(indexes.length * 2);
@@ -404,15 +568,46 @@ export function planArchiveLazy(
         indexes = bigger;
       }
       indexes[indexCount++] = x as number;
-    } else files.push(e);
-    if (singleFile) continue;
-    // every parent of `name` down to `to` itself (the parents of `to` are not emitted), but those the previous file
-    // had (added with it or before: all of a file's parents are): a parent ending before `common` is one of them
-    for (let slash = name.lastIndexOf("/"); slash > 0 && slash >= target.length && slash >= common; slash = name.lastIndexOf("/", slash - 1)) {
-      fresh.push(name.slice(0, slash));
     }
-    for (let k = fresh.length - 1; k >= 0; k--) dirs.add(fresh[k]);
-    fresh.length = 0;
+    if (singleFile) continue;
+    if (!first && !(last < path)) ordered = false;
+    // the parents the previous file had: every directory whose slash comes before where the two paths part (the
+    // common case, a file of the previous file's directory or below it, found without comparing characters one by one:
+    // then no slash of this path from the end of that directory on is before where they part)
+    // otherwise the previous file's deepest directory that is a prefix of this path: no slash of this path after it
+    // is before where they part either)
+    let common = 0;
+    if (!first) {
+      let s = lastDirEnd - 1;
+      while (s >= 0 && !path.startsWith(last.slice(0, s + 1))) s = s === 0 ? -1 : last.lastIndexOf("/", s - 1);
+      common = s + 1;
+    }
+    last = path;
+    const lastSlash = path.lastIndexOf("/");
+    lastDirEnd = lastSlash + 1;
+    // every parent of the file's name down to `to` itself (the parents of `to` are not emitted), but those the
+    // previous file had (added with it or before: all of a file's parents are): each slash of the path below `add`
+    // ends one (`to`/ and the path up to it), and `to` itself
+    // (a record whose path is ASCII: its bytes are the string's characters, the names copied from the listing)
+    let from = -1;
+    if (raw) {
+      const rs = raw.recordStart(x as number);
+      let tab = rs + 52; // "<6-digit mode> blob <40-hex id>\t", the commonest header
+      if (raw.buf[tab] !== 9) tab = raw.buf.indexOf(9, rs);
+      if (raw.recordStart((x as number) + 1) - 2 - tab === path.length) from = tab + 1;
+    }
+    if (target !== "" && first) dirs.add(target); // (the paths share at least `add/`: only the first file's)
+    for (let slash = lastSlash; slash >= scopeLen && slash >= common; slash = path.lastIndexOf("/", slash - 1)) {
+      if (from >= 0) freshEnds.push(slash);
+      else fresh.push(target === "" ? path.slice(scopeLen, slash) : `${target}/${path.slice(scopeLen, slash)}`);
+    }
+    first = false;
+    for (let k = freshEnds.length - 1; k >= 0; k--) dirs.addBytes(headBytes, raw!.buf, from + scopeLen, from + freshEnds[k]);
+    if (fresh.length > 0) {
+      for (let k = fresh.length - 1; k >= 0; k--) dirs.add(fresh[k]);
+      fresh.length = 0;
+    }
+    if (freshEnds.length > 0) freshEnds.length = 0;
   }
   const fileCount = range ? indexCount : files.length;
   if (fileCount === 0 && skippedSubmodules.length === 0 && !opts.allowEmpty) throw noFilesError(mapping, scope, true);
@@ -423,7 +618,8 @@ export function planArchiveLazy(
     if (!range) return { planned: new ArchivePlan(fileCount, (k) => files[k], dirNames, nameOf), skippedSubmodules };
     const listing = range.listing;
     const raw = listing instanceof RawListing ? { listing, at } : undefined;
-    return { planned: new ArchivePlan(fileCount, (k) => listing.entry(at[k]), dirNames, nameOf, raw), skippedSubmodules };
+    const nameBytes = singleFile ? undefined : { head: Buffer.from(target === "" ? "" : `${target}/`, "utf8"), skip: matcher.basePath === "" ? 0 : Buffer.byteLength(matcher.basePath) + 1 };
+    return { planned: new ArchivePlan(fileCount, (k) => listing.entry(at[k]), dirNames, nameOf, raw, nameBytes), skippedSubmodules };
   }
   const planned = new Map<string, PlannedEntry>();
   const dirList: string[] = [];
@@ -679,26 +875,21 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
     for (const job of jobs) writers.push(await TarWriter.create(job.outFile, WRITE_BUFFER));
     const sinks = jobs.map((job, j) => new ArchiveSink(writers[j], job.mapping, job));
     // each archive's entries, walked as the blobs come: its directories are written on the way to its next file
-    // a record taken by several archives is decoded once
-    let current = -1;
-    let decoded: TreeEntry | undefined;
-    const entryAt = (i: number): TreeEntry => {
-      if (i !== current) {
-        decoded = listing.entry(i);
-        current = i;
-      }
-      return decoded!;
-    };
+    // a record taken by several archives is decoded once, its path and mode only (the blob comes from cat-file), into
+    // one object refilled per record: every archive's walk asks for the record being written, and is done with it
+    // before the next (lightEntries)
+    const entryAt = lightEntries(listing);
     // (each entry is written before the next of its archive is asked for)
-    const walks = jobs.map((job) => job.planned.walk(entryAt, true));
-    const toFile = async (j: number): Promise<PlannedEntry & { kind: "file" | "symlink" }> => {
+    const walks = jobs.map((job) => job.planned.steps(entryAt));
+    type FileEntry = PlannedEntry & { kind: "file" | "symlink" };
+    // the archive's next file, its directories before it written; a promise only when the writer had to wait
+    const toFile = (j: number): FileEntry | Promise<FileEntry> => {
       for (;;) {
-        const next = walks[j].next();
-        if (next.done) throw new Error("internal: an archive's plan ended before its files");
-        const p = next.value;
+        const p = walks[j].next();
+        if (!p) throw new Error("internal: an archive's plan ended before its files");
         if (p.kind !== "dir") return p;
         const w = sinks[j].dir(p.name);
-        if (w) await w;
+        if (w) return w.then(() => toFile(j));
       }
     };
     reader = new BlobPipeline(repo, new ListingOids(listing, union));
@@ -710,7 +901,8 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
         const body = reader.readBodySync() ?? (await reader.readBody());
         for (let j = 0; j < jobs.length; j++) {
           if ((takers & (1 << j)) === 0) continue;
-          const w = sinks[j].entry(await toFile(j), body);
+          const f = toFile(j);
+          const w = sinks[j].entry(f instanceof Promise ? await f : f, body);
           if (w) await w;
         }
         continue;
@@ -727,8 +919,7 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
     }
     // the directories after each archive's last file, the end blocks
     for (let j = 0; j < jobs.length; j++) {
-      for (let next = walks[j].next(); !next.done; next = walks[j].next()) {
-        const p = next.value;
+      for (let p = walks[j].next(); p; p = walks[j].next()) {
         if (p.kind !== "dir") throw new Error("internal: an archive's file was not in the union of the files");
         const w = sinks[j].dir(p.name);
         if (w) await w;
@@ -742,6 +933,21 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
   } finally {
     reader?.close();
   }
+}
+
+/** Record i of `listing` as a TreeEntry with its path and mode only (no object id, type "blob"), in one object
+ *  refilled when another record is asked for: for walks that use an entry before asking for the next. */
+export function lightEntries(listing: RawListing): (i: number) => TreeEntry {
+  let current = -1;
+  const one: TreeEntry = { path: "", mode: "", type: "blob", oid: "" };
+  return (i) => {
+    if (i !== current) {
+      one.path = listing.path(i);
+      one.mode = listing.mode(i);
+      current = i;
+    }
+    return one;
+  };
 }
 
 /** The object ids of some records of a raw listing, as cat-file input lines made piece by piece (not all at once). */

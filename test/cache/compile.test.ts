@@ -57,7 +57,7 @@ async function compile(dir: string, out: string, cache: CacheStore | false): Pro
   return { plan: JSON.stringify(plan), files: snapshot(out) };
 }
 
-function makeProject(): string {
+function makeProject(astral = true): string {
   const dir = tempDir("cache-compile");
   git(dir, "init", "-q", "-b", "main");
   writeFile(dir, "werf.yaml", WERF_YAML);
@@ -68,7 +68,7 @@ function makeProject(): string {
   writeFile(dir, "web/index.html", "<html></html>\n");
   writeFile(dir, "web/assets/logo.bin", binaryData(3000));
   writeFile(dir, "web/日本/語 file.txt", "unicode\n");
-  writeFile(dir, "web/\u{1F600}.txt", "astral\n");
+  if (astral) writeFile(dir, "web/\u{1F600}.txt", "astral\n");
   writeFile(dir, "web/\uFF21.txt", "fullwidth A\n");
   writeFile(dir, `deep/${"d".repeat(120)}/${"n".repeat(120)}.go`, "package deep\n");
   fs.symlinkSync("../go.mod", path.join(dir, "cmd/link.mod"));
@@ -123,6 +123,36 @@ test("plans and outputs are byte-identical with a cold, a warm and no cache, acr
       assert.deepEqual(warm.files, none.files, `${what}: warm files`);
       const cold = await compile(dir, path.join(outs, "out"), new CacheStore({ dir: tempDir("cache-cold") }));
       assert.deepEqual(cold.files, none.files, `${what}: cold files`);
+    }
+  } finally {
+    for (const d of [dir, cacheDir, outs]) fs.rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test("without a character above U+FFFF (archive indexes made from the names' bytes), the same outputs and reuse", async () => {
+  const dir = makeProject(false);
+  const cacheDir = tempDir("cache-dir");
+  const outs = tempDir("cache-outs");
+  try {
+    const steps: [string, () => void, Partial<typeof archiveCounts>][] = [
+      ["initial", () => {}, { written: 3 }],
+      ["modify one file", () => writeFile(dir, "cmd/tool1/main1.go", "package main // changed\n"), { cache: 1, modified: 2 }],
+      ["add files", () => {
+        writeFile(dir, "cmd/newtool/new.go", "package main\n");
+        writeFile(dir, "web/a-new.txt", "new\n");
+      }, { cache: 1, spliced: 2 }],
+    ];
+    for (const [what, change, expected] of steps) {
+      change();
+      commitAll(dir, what);
+      const none = await compile(dir, path.join(outs, "out"), false);
+      const before = { ...archiveCounts };
+      const incremental = await compile(dir, path.join(outs, "out"), new CacheStore({ dir: cacheDir }));
+      const made = Object.fromEntries(Object.entries(archiveCounts).map(([k, v]) => [k, v - before[k as keyof typeof before]]).filter(([, v]) => v !== 0));
+      assert.deepEqual(made, expected, `${what}: how the archives were made`);
+      assert.deepEqual(incremental.files, none.files, `${what}: files`);
+      const warm = await compile(dir, path.join(outs, "out"), new CacheStore({ dir: cacheDir }));
+      assert.deepEqual(warm.files, none.files, `${what}: warm files`);
     }
   } finally {
     for (const d of [dir, cacheDir, outs]) fs.rmSync(d, { recursive: true, force: true });

@@ -4,7 +4,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { planArchiveLazy, type PlannedEntry } from "../../src/git/archive.js";
+import { ArchivePlan, checkEntryPath, planArchiveLazy, type PlannedEntry } from "../../src/git/archive.js";
 import { ListingRange, RawListing, type TreeEntry } from "../../src/git/tree.js";
 import type { GitMappingSpec } from "../../src/git/mapping.js";
 
@@ -21,6 +21,17 @@ function reference(paths: string[], scope: string, target: string, keep: (p: str
     for (let s = name.lastIndexOf("/"); s > 0 && s >= target.length; s = name.lastIndexOf("/", s - 1)) names.add(`${name.slice(0, s)}\0d`);
   }
   return [...names].map((n) => n.split("\0")).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([n, k]) => (k === "d" ? `${n}/` : n));
+}
+
+/** The names ArchivePlan.eachName gives (directories with a "/"), or undefined when it declines. */
+function byteNames(planned: Iterable<PlannedEntry>): string[] | undefined {
+  assert.ok(planned instanceof ArchivePlan);
+  const out: string[] = [];
+  const ok = planned.eachName(
+    (name, len) => out.push(`${name.toString("utf8", 0, len)}/`),
+    (head, buf, start, end) => out.push(head.toString("utf8") + buf.toString("utf8", start, end)),
+  );
+  return ok ? out : undefined;
 }
 
 const shown = (planned: Iterable<PlannedEntry>) => [...planned].map((p) => (p.kind === "dir" ? `${p.name}/` : p.name));
@@ -49,6 +60,8 @@ test("the lazy plan equals a sorted plan: git order, deep and sibling names that
     assert.deepEqual(shown(fromArray), expected, `${add} → ${to} (array)`);
     assert.deepEqual(shown(fromRange), expected, `${add} → ${to} (listing range)`);
     assert.deepEqual(shown(fromRange), shown(fromRange), "iterable again");
+    // a directory name from U+D000 up (한, in every `add: /`): its byte order may not be the names', declined
+    assert.deepEqual(byteNames(fromRange), add === "/" ? undefined : expected, `${add} → ${to} (names as bytes)`);
     assert.equal(fromRange.length, expected.length);
   }
 });
@@ -63,4 +76,66 @@ test("the lazy plan equals a sorted plan when decoded names are out of git's ord
   const expected = reference(paths, "", "src", () => true);
   assert.deepEqual(shown(planArchiveLazy(new ListingRange(listing, 0, listing.length, ""), mapping).planned), expected);
   assert.deepEqual(shown(planArchiveLazy(listing.all(), mapping).planned), expected);
+});
+
+test("the lazy plan equals a sorted plan on random trees (siblings, deep and shallow files after one another)", () => {
+  // a seeded PRNG: the same trees every run
+  let seed = 13;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const parts = ["a", "b", "a-x", "a.txt", "b0", "ab", "z"];
+  for (let round = 0; round < 40; round++) {
+    const set = new Set<string>();
+    const dirs = new Set<string>();
+    for (let k = 0; k < 60; k++) {
+      const depth = 1 + rnd(4);
+      const segs = Array.from({ length: depth }, () => parts[rnd(parts.length)]);
+      const p = segs.join("/");
+      // a path is a file or a directory, never both (as in git); no file inside a file
+      const prefixes = segs.slice(0, -1).map((_, i) => segs.slice(0, i + 1).join("/"));
+      if (dirs.has(p) || prefixes.some((d) => set.has(d))) continue;
+      set.add(p);
+      for (const d of prefixes) dirs.add(d);
+    }
+    const paths = [...set].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    const listing = rawListing(paths.map(record));
+    const entries: TreeEntry[] = paths.map((p) => ({ path: p, mode: "100644", type: "blob", oid: OID }));
+    for (const [add, to] of [["/", "/"], ["/", "/srv/app"], ["/a", "/"], ["/a", "/x"], ["/a/b", "/deep/er"]] as const) {
+      const scope = add.slice(1);
+      const inScope = paths.filter((p) => scope === "" || p.startsWith(`${scope}/`));
+      if (inScope.length === 0) continue;
+      const mapping: GitMappingSpec = { add, to, includePaths: [], excludePaths: ["**/b0"] };
+      const expected = reference(paths, scope, to.slice(1), (p) => !/(^|\/)b0$/.test(p));
+      if (!expected.some((n) => !n.endsWith("/"))) continue;
+      const fromRange = planArchiveLazy(new ListingRange(listing, 0, listing.length, scope), mapping).planned;
+      const fromArray = planArchiveLazy(entries.filter((e) => inScope.includes(e.path)), mapping).planned;
+      assert.deepEqual(shown(fromRange), expected, `round ${round}: ${add} → ${to} (listing range)`);
+      assert.deepEqual(byteNames(fromRange), expected, `round ${round}: ${add} → ${to} (names as bytes)`);
+      assert.deepEqual(shown(fromArray), expected, `round ${round}: ${add} → ${to} (array)`);
+    }
+  }
+});
+
+test("names as bytes: non-ASCII names below U+D000 and a file name past it, in the names' order", () => {
+  const paths = ["a/b-x", "a/b/c.txt", "a/日本/語 file.txt", "a/日本0", "a/\uFF21.txt", "a/é/x", "a/é.txt", "z"].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+  const listing = rawListing(paths.map(record));
+  for (const [add, to] of [["/", "/"], ["/a", "/srv/日本"], ["/a", "/"]] as const) {
+    const mapping: GitMappingSpec = { add, to, includePaths: [], excludePaths: [] };
+    const scope = add.slice(1);
+    const planned = planArchiveLazy(new ListingRange(listing, 0, listing.length, scope), mapping).planned;
+    assert.deepEqual(byteNames(planned), reference(paths, scope, to.slice(1), () => true), `${add} → ${to}`);
+  }
+  // a single-file mapping and a listing with a character above U+FFFF are declined
+  assert.equal(byteNames(planArchiveLazy(new ListingRange(listing, 0, listing.length, "z"), { add: "/z", to: "/z", includePaths: [], excludePaths: [] }).planned), undefined);
+  const astral = rawListing(["a/x", "a/\u{1F600}"].map(record));
+  assert.equal(byteNames(planArchiveLazy(new ListingRange(astral, 0, astral.length, ""), { add: "/", to: "/", includePaths: [], excludePaths: [] }).planned), undefined);
+});
+
+test("checkEntryPath refuses every path with an empty, . or .. component, and only those", () => {
+  for (const bad of ["", "/a", "a/", "a//b", ".", "..", "./a", "../a", "a/.", "a/..", "a/./b", "a/../b", "/"]) {
+    assert.throws(() => checkEntryPath(bad), /outside the mapping/, JSON.stringify(bad));
+  }
+  for (const good of ["a", "a/b", ".a", "a/.b", "..a/b", "a/..b", "a/b.", "a./b", "a/...", "日本/.x"]) checkEntryPath(good);
 });
