@@ -82,9 +82,10 @@ test("a failing command: UserError, no tag for that stage or later ones; the nex
   }
   for (const tag of afterFail) assert.ok(stages.some((x) => x.digest === tag.slice(0, 56)), `stage tag ${tag} is one of this image's stages`);
   assert.deepEqual(ok.images[0].stages.filter((s) => s.status === "built").map((s) => s.stage).slice(-2), ["beforeSetup", "setup"]);
-  // per-stage seconds from the progress stream: beforeInstall sleeps 1 s (if it was built now)
+  // per-stage seconds from the progress stream (the 1 s sleep of beforeInstall, when it is built again, may come from
+  // BuildKit's cache of the failed build: its push, not its RUN, was cancelled; the next test times a sleep)
   const bi = byStage.get("beforeInstall")!;
-  if (bi.status === "built") assert.ok(bi.seconds >= 1 && bi.seconds < 10, `beforeInstall took ${bi.seconds} s`);
+  if (bi.status === "built") assert.ok(bi.seconds < 10, `beforeInstall took ${bi.seconds} s`);
   assert.ok(byStage.get("setup")!.seconds < 5);
   assert.equal(await sh(ok.images[0].tags[0], "cat /setup.txt"), "setup\n");
 });
