@@ -4,7 +4,7 @@
 // as an index over the platforms, so a `stapel2docker build` of the same commit afterwards builds nothing.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { buildProject } from "../../src/builder/index.js";
@@ -12,15 +12,11 @@ import { planProject } from "../../src/plan/plan.js";
 import { attachPerPlatform, planPerPlatform } from "../../src/plan/platforms.js";
 import { indexStageTags } from "../../src/storage/tags.js";
 import { MEDIA_TYPES, RegistryClient } from "../../src/registry/index.js";
-import { debianBinaries, makeToolchainImage, pushToolchain } from "../../src/toolchain/image.js";
 import { tempDir } from "../git/gitFixture.js";
-import { makeProject, run, uniqueRepo } from "./support.js";
+import { HOST_C, MULTI_BASE, makeProject, multiPlatformHost, run, uniqueRepo } from "./support.js";
 import { repoRoot } from "../support/paths.js";
 
-const STATE = process.env.STAPEL2DOCKER_STACK_DIR ?? "/var/lib/stapel2docker-stack";
-const HOST_C = `unix://${path.join(STATE, "run", "dockerd-c.sock")}`;
-const ARM64_ROOT = path.join(STATE, "arm64", "root");
-const BASE = "127.0.0.1:5000/stapel2docker/base-busybox:multi";
+const BASE = MULTI_BASE;
 const cli = path.join(repoRoot, "dist", "src", "cli", "main.js");
 
 const work = tempDir("platform-compile");
@@ -29,11 +25,7 @@ let dockerC = "";
 let toolchain = "";
 
 before(async () => {
-  await run("bash", [path.join(repoRoot, "scripts/stack/up.sh"), "--hosts"], { timeoutMs: 900_000 });
-  dockerC = path.join(work, "docker-c");
-  writeFileSync(dockerC, `#!/bin/sh\nDOCKER_HOST='${HOST_C}' exec docker "$@"\n`);
-  chmodSync(dockerC, 0o755);
-  toolchain = await pushToolchain(new RegistryClient(), uniqueRepo("toolchain"), [await makeToolchainImage(), await makeToolchainImage(debianBinaries(ARM64_ROOT))]);
+  ({ dockerC, toolchain } = await multiPlatformHost(work));
 });
 
 test("compile of an amd64+arm64 image: build.sh --push stores each platform's stages under build's tags, the final tag an index; build then builds nothing", async (t) => {

@@ -4,22 +4,18 @@
 // aarch64; an amd64-only build then reuses the amd64 stages. The toolchain is an index of both platforms.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { buildProject, formatBuildPlan, planBuild, type BuildOptions, type BuildReport } from "../../src/builder/index.js";
 import { planProject } from "../../src/plan/plan.js";
 import { MEDIA_TYPES, RegistryClient } from "../../src/registry/index.js";
 import { UserError } from "../../src/diagnostics.js";
-import { debianBinaries, makeToolchainImage, pushToolchain } from "../../src/toolchain/image.js";
 import { tempDir } from "../git/gitFixture.js";
-import { makeProject, run, uniqueRepo } from "./support.js";
+import { MULTI_BASE, makeProject, multiPlatformHost, run, uniqueRepo } from "./support.js";
 import { repoRoot } from "../support/paths.js";
 
-const STATE = process.env.STAPEL2DOCKER_STACK_DIR ?? "/var/lib/stapel2docker-stack";
-const HOST_C = `unix://${path.join(STATE, "run", "dockerd-c.sock")}`;
-const ARM64_ROOT = path.join(STATE, "arm64", "root");
-const BASE = "127.0.0.1:5000/stapel2docker/base-busybox:multi";
+const BASE = MULTI_BASE;
 
 const work = tempDir("platform");
 process.on("exit", () => rmSync(work, { recursive: true, force: true }));
@@ -28,12 +24,7 @@ let dockerC = "";
 let toolchain = "";
 
 before(async () => {
-  await run("bash", [path.join(repoRoot, "scripts/stack/up.sh"), "--hosts"], { timeoutMs: 900_000 });
-  dockerC = path.join(work, "docker-c");
-  writeFileSync(dockerC, `#!/bin/sh\nDOCKER_HOST='${HOST_C}' exec docker "$@"\n`);
-  chmodSync(dockerC, 0o755);
-  // the toolchain of both platforms: this machine's binaries and Debian's arm64 ones (an OCI index)
-  toolchain = await pushToolchain(new RegistryClient(), uniqueRepo("toolchain"), [await makeToolchainImage(), await makeToolchainImage(debianBinaries(ARM64_ROOT))]);
+  ({ dockerC, toolchain } = await multiPlatformHost(work));
 });
 
 const WERF = (platform: string, salt = "") => `project: multi

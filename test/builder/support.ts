@@ -91,3 +91,22 @@ export function makeProject(werfYaml = WERF_YAML): { dir: string; commit(msg: st
 export function sh(image: string, script: string): Promise<string> {
   return run("docker", ["run", "--rm", "--pull", "always", "--entrypoint", "/bin/sh", image, "-c", script]);
 }
+
+/** The stack's dockerd "c" (containerd store, qemu's binfmt handlers: multi-platform builds), from `up.sh --hosts`. */
+export const STACK_DIR = process.env.STAPEL2DOCKER_STACK_DIR ?? "/var/lib/stapel2docker-stack";
+export const HOST_C = `unix://${path.join(STACK_DIR, "run", "dockerd-c.sock")}`;
+/** A base image of both platforms in the local registry (up.sh --hosts pushes it). */
+export const MULTI_BASE = "127.0.0.1:5000/stapel2docker/base-busybox:multi";
+
+/** `up.sh --hosts`, then a `docker` wrapper for dockerd c in `work` and the toolchain of amd64 and arm64 (this
+ *  machine's binaries and Debian's arm64 ones, an OCI index) pushed to a repository of its own. */
+export async function multiPlatformHost(work: string): Promise<{ dockerC: string; toolchain: string }> {
+  await run("bash", [path.join(repoRoot, "scripts/stack/up.sh"), "--hosts"], { timeoutMs: 900_000 });
+  const dockerC = path.join(work, "docker-c");
+  writeFileSync(dockerC, `#!/bin/sh\nDOCKER_HOST='${HOST_C}' exec docker "$@"\n`);
+  chmodSync(dockerC, 0o755);
+  const [{ RegistryClient }, { debianBinaries, makeToolchainImage, pushToolchain }] = await Promise.all([import("../../src/registry/index.js"), import("../../src/toolchain/image.js")]);
+  const arm64 = path.join(STACK_DIR, "arm64", "root");
+  const toolchain = await pushToolchain(new RegistryClient(), uniqueRepo("toolchain"), [await makeToolchainImage(), await makeToolchainImage(debianBinaries(arm64))]);
+  return { dockerC, toolchain };
+}
