@@ -24,6 +24,18 @@ process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 let dockerC = "";
 let toolchain = "";
 
+/** One image for amd64 and arm64 (a RUN text of its own per test: BuildKit's cache does not stand in for a build). */
+const twoPlatformApp = (salt: string) => `project: multi
+configVersion: 1
+---
+image: app
+from: ${BASE}
+platform: [linux/amd64, linux/arm64]
+shell:
+  install:
+  - uname -m > /arch.txt && true ${salt}
+`;
+
 before(async () => {
   ({ dockerC, toolchain } = await multiPlatformHost(work));
 });
@@ -105,16 +117,7 @@ platform: [linux/amd64, linux/arm64]
 
 test("a no-op build of an amd64+arm64 image takes the no-op fast path: one tag listing after a full no-op build (werf.yaml platform, then --platform)", async (t) => {
   const salt = `n${Date.now()}`;
-  const p = makeProject(`project: multi
-configVersion: 1
----
-image: app
-from: ${BASE}
-platform: [linux/amd64, linux/arm64]
-shell:
-  install:
-  - uname -m > /arch.txt && true ${salt}
-`);
+  const p = makeProject(twoPlatformApp(salt));
   t.after(() => p.cleanup());
   const repo = uniqueRepo("multi-noop");
   const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: HOST_C, XDG_CACHE_HOME: path.join(work, `cache-${salt}`), STAPEL2DOCKER_LOCK_DIR: path.join(work, "locks") };
@@ -152,16 +155,7 @@ shell:
 
 test("--final-repo in another registry (127.0.0.1:5001) for an image of several platforms: the index copied there with imagetools, each platform runs from there", async (t) => {
   const salt = `r${Date.now()}`;
-  const p = makeProject(`project: multi
-configVersion: 1
----
-image: app
-from: ${BASE}
-platform: [linux/amd64, linux/arm64]
-shell:
-  install:
-  - uname -m > /arch.txt && true ${salt}
-`);
+  const p = makeProject(twoPlatformApp(salt));
   t.after(() => p.cleanup());
   const repo = uniqueRepo("multi-stages");
   const finalRepo = uniqueRepo("multi-final").replace("127.0.0.1:5000/", "127.0.0.1:5001/");
