@@ -10,7 +10,7 @@ import path from "node:path";
 import type { BakeFile, BakeTarget } from "../bake/model.js";
 import { bakeFile, targetContexts } from "../bake/write.js";
 import type { Dockerfile } from "../dockerfile/model.js";
-import type { DockerfileImagePlan, Plan } from "../plan/model.js";
+import type { DockerfileImagePlan, ImagePlan, Plan } from "../plan/model.js";
 import { finalTags, repoOf } from "../plan/names.js";
 import { COMMIT_SECRET, REPO_ARG } from "./lower.js";
 import { dependencySources, dockerfileDependencyArgs, stapelBuildTimeArgs, usesRepoArg } from "./dependencies.js";
@@ -81,6 +81,30 @@ export function addHosts(entries: readonly string[]): Record<string, string> {
   return out;
 }
 
+/**
+ * The bake target of a Stapel stage: `target` built from the project's Dockerfile in `<out>/context`, with the
+ * named contexts that stage lists, the commit secret, the image's secrets and the repository argument when its
+ * imports need it. `args` are set on top (renderBake: the build-time dependency values build.sh sets).
+ */
+export function stapelStageTarget(
+  plan: Plan,
+  image: ImagePlan,
+  target: string,
+  spec: { dockerfile: Dockerfile; repo: string; out: string; tags: string[]; platforms: readonly string[]; args?: Record<string, string> },
+): BakeTarget {
+  const { out, repo } = spec;
+  return {
+    context: `${out}/context`,
+    dockerfile: "../Dockerfile",
+    target,
+    contexts: targetContexts(spec.dockerfile, target),
+    args: { ...(usesRepoArg(plan, image) ? { [REPO_ARG]: repo } : {}), ...spec.args },
+    secret: [...(plan.commit ? [`id=${COMMIT_SECRET},src=${out}/commit.env`] : []), ...secretEntries(targetSecrets(plan, image), `${out}/secrets`)],
+    tags: spec.tags,
+    platforms: [...spec.platforms],
+  };
+}
+
 export function renderBake(plan: Plan, opts: EmitOptions, dockerfile: Dockerfile): BakeFile {
   const repo = repoOf(plan.project, opts.repo);
   const tags = opts.tags ?? [];
@@ -94,17 +118,15 @@ export function renderBake(plan: Plan, opts: EmitOptions, dockerfile: Dockerfile
     const last = image.stages[image.stages.length - 1];
     // build-time dependency values are set by build.sh once their images are built
     const later = Object.fromEntries(stapelBuildTimeArgs(plan, image).map((a) => [a.arg, ""]));
-    target[image.slug] = {
-      context: `${out}/context`,
-      dockerfile: "../Dockerfile",
-      target: last.target,
-      contexts: targetContexts(dockerfile, last.target),
-      args: { ...(usesRepoArg(plan, image) ? { [REPO_ARG]: repo } : {}), ...later },
-      secret: [...(plan.commit ? [`id=${COMMIT_SECRET},src=${out}/commit.env`] : []), ...secretEntries(targetSecrets(plan, image), `${out}/secrets`)],
+    target[image.slug] = stapelStageTarget(plan, image, last.target, {
+      dockerfile,
+      repo,
+      out,
       // an image of several platforms: named over its platforms' digests (an index, as build writes it)
       tags: finalTags(repo, image.slug, image.perPlatform?.digest ?? image.digest, tags),
-      platforms: [...image.platform],
-    };
+      platforms: image.platform,
+      args: later,
+    });
     defaults.push(image.slug);
   }
   for (const df of plan.dockerfileImages) {

@@ -9,18 +9,19 @@
 // A project without images of several platforms compiles as it always did (none of this is written).
 
 import { bakeVariable, type BakeTarget } from "../bake/model.js";
-import { platformStageName, targetContexts } from "../bake/write.js";
+import { platformStageName } from "../bake/write.js";
 import type { Dockerfile, Instruction, Stage } from "../dockerfile/model.js";
 import type { Plan, PlanOptions } from "../plan/model.js";
 import { attachPerPlatform, planPerPlatform, platformGroups, replanOthers, type PlatformGroup, type PlatformVariant } from "../plan/platforms.js";
 import { UserError } from "../diagnostics.js";
-import { COMMIT_SECRET, REPO_ARG, importHelperName, importNeedsHelper } from "./lower.js";
-import { dependencySources, isBuildTimeValue, usesRepoArg } from "./dependencies.js";
+import { importHelperName, importNeedsHelper } from "./lower.js";
+import { dependencySources, isBuildTimeValue } from "./dependencies.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { finalTags } from "../plan/names.js";
-import { secretEntries, targetSecrets } from "./secrets.js";
+import { secretEntries } from "./secrets.js";
 import { contextsFromCommit, dockerfileContextFolder } from "./dockerfile-context.js";
 import { dockerfileImageTargets, imageSpecFolder } from "./dockerfile-image-spec.js";
+import { stapelStageTarget } from "./bake.js";
 
 export { platformStageName } from "../bake/write.js";
 
@@ -159,18 +160,8 @@ function otherStageTargets(plan: Plan, multi: ReadonlySet<string>, dockerfile: D
   const target: Record<string, BakeTarget> = {};
   for (const image of plan.images) {
     if (multi.has(nameOf(image.name))) continue;
-    const secret = [...(plan.commit ? [`id=${COMMIT_SECRET},src=${out}/commit.env`] : []), ...secretEntries(targetSecrets(plan, image), `${out}/secrets`)];
     for (const s of image.stages) {
-      target[s.target] = {
-        context: `${out}/context`,
-        dockerfile: "../Dockerfile",
-        target: s.target,
-        contexts: targetContexts(dockerfile, s.target),
-        args: usesRepoArg(plan, image) ? { [REPO_ARG]: repo } : {},
-        secret,
-        tags: [stageTagOf(repo, s.digest)],
-        platforms: [...image.platform],
-      };
+      target[s.target] = stapelStageTarget(plan, image, s.target, { dockerfile, repo, out, tags: [stageTagOf(repo, s.digest)], platforms: image.platform });
     }
   }
   return target;
@@ -195,20 +186,10 @@ export function platformStageTargets(plan: Plan, planned: PlannedPlatforms, dock
       // ImageName this platform's dependents get, as build writes it)
       const named = dependencySources(p);
       for (const image of p.images) {
-        const secret = [...(p.commit ? [`id=${COMMIT_SECRET},src=${out}/commit.env`] : []), ...secretEntries(targetSecrets(p, image), `${out}/secrets`)];
         const last = image.stages[image.stages.length - 1];
         for (const s of image.stages) {
-          const name = platformStageName(s.target, v.platform);
-          target[name] = {
-            context: `${out}/context`,
-            dockerfile: "../Dockerfile",
-            target: name,
-            contexts: targetContexts(dockerfile, name),
-            args: usesRepoArg(p, image) ? { [REPO_ARG]: repo } : {},
-            secret,
-            tags: [stageTag(s.digest), ...(s === last && named.has(image.name) ? finalTags(repo, image.slug, image.digest, []) : [])],
-            platforms: [v.platform],
-          };
+          const tags = [stageTag(s.digest), ...(s === last && named.has(image.name) ? finalTags(repo, image.slug, image.digest, []) : [])];
+          target[platformStageName(s.target, v.platform)] = stapelStageTarget(p, image, platformStageName(s.target, v.platform), { dockerfile, repo, out, tags, platforms: [v.platform] });
         }
       }
       for (const df of p.dockerfileImages) {
