@@ -1,0 +1,56 @@
+// A remote git mapping's `url`, `branch`, `tag` and `commit` are written by whoever pushes a branch, and git runs
+// them on the build machine: a local path or `file://` URL would read another checkout or the remote-git cache of a
+// private repository into the image, and `ext::` runs a command. Only network transports are accepted; a local
+// mirror is the operator's to give with url.<base>.insteadOf (docs/remote-git.md). Refused at validate, located.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { UserError } from "../../src/diagnostics.js";
+import { loadWerfConfig } from "../../src/config/index.js";
+import { remoteUrlProblem } from "../../src/config/stapel-image.js";
+import { renderWerfConfig } from "../../src/template/render.js";
+import { tempDir, writeFile } from "../git/gitFixture.js";
+
+async function problems(mapping: string): Promise<string[]> {
+  const dir = tempDir("sec-url");
+  writeFile(dir, "werf.yaml", `project: p\nconfigVersion: 1\n---\nimage: app\nfrom: alpine\ngit:\n- ${mapping}\n  add: /\n  to: /src\n`);
+  try {
+    loadWerfConfig(await renderWerfConfig({ dir, environ: {} }));
+    return [];
+  } catch (e) {
+    assert.ok(e instanceof UserError, String(e));
+    return e.diagnostics.map((d) => `${d.pos?.line}:${d.pos?.col} ${d.message}`);
+  }
+}
+
+test("local paths, file://, transport helpers and odd schemes are refused at the url, located", async () => {
+  for (const url of ["/home/ci/builds/other/secret", "file:///home/ci/.cache/stapel2docker/git/0123.git", "FILE:///srv/x", "./sibling", "../other.git", "~/repo", "repo.git"]) {
+    assert.deepEqual(await problems(`url: ${JSON.stringify(url)}`), [`7:8 git url ${JSON.stringify(url)} is a path on the build machine`], url);
+  }
+  assert.deepEqual(await problems('url: "ext::sh -c touch% /tmp/pwned"'), ['7:8 git url "ext::sh -c touch% /tmp/pwned" holds a blank or control character']);
+  assert.deepEqual(await problems('url: "ext::sh"'), ['7:8 git url "ext::sh" names a git transport helper (`<helper>::`), which may run commands on the build machine']);
+  assert.deepEqual(await problems('url: "fd::7"'), ['7:8 git url "fd::7" names a git transport helper (`<helper>::`), which may run commands on the build machine']);
+  assert.deepEqual(await problems('url: "--upload-pack=touch /tmp/x"'), ['7:8 git url "--upload-pack=touch /tmp/x" holds a blank or control character']);
+  assert.deepEqual(await problems('url: "-uhost:x"'), ['7:8 git url "-uhost:x" starts with `-`']);
+  assert.deepEqual(await problems('url: "ftp://host/x.git"'), ['7:8 git url "ftp://host/x.git" uses the transport `ftp://`, which stapel2docker does not fetch from']);
+  assert.deepEqual(await problems('url: "https:///x.git"'), ['7:8 git url "https:///x.git" names no host']);
+});
+
+test("network URLs pass: https, http, ssh, git, scp-like, IPv6", async () => {
+  for (const url of ["https://github.com/werf/werf.git", "http://gitea.local:3000/a/b", "ssh://git@host:22/a.git", "git://host/a", "git+ssh://host/a", "git@github.com:werf/werf.git", "host:path/repo", "[::1]:repo.git", "https://gitlab-ci-token:x@gitlab.example/g/p.git"]) {
+    assert.equal(remoteUrlProblem(url), undefined, url);
+    assert.deepEqual(await problems(`url: ${JSON.stringify(url)}\n  tag: v1.2.3`), [], url);
+  }
+});
+
+test("branch and tag must be ref names (no refspec or glob), commit a hexadecimal id", async () => {
+  const url = "url: https://h/x.git\n  ";
+  assert.deepEqual(await problems(`${url}branch: "main:refs/heads/other"`), ['8:11 `branch: "main:refs/heads/other"` is not a valid git branch name']);
+  assert.deepEqual(await problems(`${url}branch: "*"`), ['8:11 `branch: "*"` is not a valid git branch name']);
+  assert.deepEqual(await problems(`${url}tag: "-v1"`), ['8:8 `tag: "-v1"` is not a valid git tag name']);
+  assert.deepEqual(await problems(`${url}tag: "v1..v2"`), ['8:8 `tag: "v1..v2"` is not a valid git tag name']);
+  assert.deepEqual(await problems(`${url}commit: "HEAD@{upstream}"`), ['8:11 `commit: "HEAD@{upstream}"` is not a commit id']);
+  assert.deepEqual(await problems(`${url}commit: ":/secret"`), ['8:11 `commit: ":/secret"` is not a commit id']);
+  assert.deepEqual(await problems(`${url}branch: feature/x-1.2`), []);
+  assert.deepEqual(await problems(`${url}tag: v1.2.3`), []);
+  assert.deepEqual(await problems(`${url}commit: 0123456789abcdef0123456789abcdef01234567`), []);
+});
