@@ -66,3 +66,23 @@ test("a link in place of the cache's own version folder turns the cache off", ()
   store.evict();
   assert.deepEqual(fs.readdirSync(host), ["keep"]);
 });
+
+test("the stage-label cache takes no file a branch committed under its names (a stage's labels say which commit it holds)", async () => {
+  const { LabelCache } = await import("../../src/storage/label-cache.js");
+  const dir = tempDir("sec-label-cache");
+  const cache = new LabelCache(dir);
+  await cache.set("reg/p", "abc-1", { "werf.io/git-commit": "real" });
+  const [name] = fs.readdirSync(dir);
+  const file = path.join(dir, name!);
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  assert.deepEqual(await cache.get("reg/p", "abc-1"), { "werf.io/git-commit": "real" });
+  // the same name, checked out by git: forged labels
+  fs.rmSync(file);
+  fs.writeFileSync(file, JSON.stringify({ repo: "reg/p", tag: "abc-1", labels: { "werf.io/git-commit": "forged" } }), { mode: 0o644 });
+  assert.equal(await cache.get("reg/p", "abc-1"), undefined);
+  fs.rmSync(file);
+  const elsewhere = path.join(tempDir("sec-label-src"), "x.json");
+  fs.writeFileSync(elsewhere, JSON.stringify({ repo: "reg/p", tag: "abc-1", labels: { x: "via link" } }), { mode: 0o600 });
+  fs.symlinkSync(elsewhere, file);
+  assert.equal(await cache.get("reg/p", "abc-1"), undefined);
+});
