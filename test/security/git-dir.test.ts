@@ -137,3 +137,19 @@ test("contextAddFiles naming .git/config is a located error and nothing of .git 
   assert.match(r.stderr, /^werf\.yaml:4:1: .*"\.git\/config".*git directory/m);
   assert.ok(!fs.existsSync(out), "no output is written");
 });
+
+test("contextAddFiles of a folder copies its files but not a nested clone's .git (its credentials)", () => {
+  const dir = ciCheckout(
+    "project: p\nconfigVersion: 1\n---\nimage: web\ndockerfile: Dockerfile\ncontextAddFiles: [vendor]\n",
+    { Dockerfile: "FROM scratch\nCOPY vendor /v\n", "werf-giterminism.yaml": "giterminismConfigVersion: 1\nconfig:\n  dockerfile:\n    allowContextAddFiles: [vendor]\n" },
+  );
+  // a clone the CI job made in the work tree (untracked), with a token in its .git/config
+  writeFile(dir, "vendor/other/lib.txt", "lib\n");
+  writeFile(dir, "vendor/other/.git/config", `[remote "origin"]\n\turl = https://x:${TOKEN}@gitlab.example/o.git\n`);
+  const out = path.join(tempDir("sec-gitdir-out"), "o");
+  const r = spawnSync(process.execPath, [cli, "compile", "--dir", dir, "--out", out], { encoding: "utf8", env: { ...process.env, STAPEL2DOCKER_CACHE: "off" } });
+  assert.equal(r.status, 0, r.stderr);
+  const ctx = path.join(out, "dockerfile-context", fs.readdirSync(path.join(out, "dockerfile-context"))[0]!);
+  assert.equal(fs.readFileSync(path.join(ctx, "vendor/other/lib.txt"), "utf8"), "lib\n");
+  assert.ok(!fs.existsSync(path.join(ctx, "vendor/other/.git")), "the nested .git is not copied");
+});
