@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from "yaml";
-import { type Diagnostic, type SourcePos, UserError } from "../diagnostics.js";
+import { type Diagnostic, type SourcePos, UserError, redactUrl } from "../diagnostics.js";
 import { ProjectFiles, ProjectPathError } from "../project/files.js";
 import type { ProjectReader } from "../project/reader.js";
 import { pathMatch } from "../git/doublestar.js";
@@ -305,7 +305,7 @@ export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Git
       if (pw?.env !== undefined && !g.secretsAllowEnvVariables.includes(pw.env)) {
         errors.push({
           pos: git.pos,
-          message: `basicAuth.password.env ${JSON.stringify(pw.env)} not allowed by giterminism (git ${git.url ?? ""})`,
+          message: `basicAuth.password.env ${JSON.stringify(pw.env)} not allowed by giterminism (git ${redactUrl(git.url ?? "")})`,
           hint: `the password is sent to the mapping's URL; allow the variable in ${g.file ?? GITERMINISM_FILE} under config.secrets.allowEnvVariables`,
         });
       }
@@ -408,7 +408,7 @@ export function giterminismWarnings(config: WerfConfig, g: Giterminism): Diagnos
     for (const m of image.git) {
       if (m.local || g.allowGitBranch) continue;
       if (m.commit === undefined && m.tag === undefined) {
-        warn(m.pos, `git ${m.url ?? ""} ${m.branch !== undefined ? `branch ${m.branch}` : "(its default branch)"}`, "config.stapel.git.allowBranch: true", "a new commit on the branch rebuilds the image; name a tag or a commit, or allow it");
+        warn(m.pos, `git ${redactUrl(m.url ?? "")} ${m.branch !== undefined ? `branch ${m.branch}` : "(its default branch)"}`, "config.stapel.git.allowBranch: true", "a new commit on the branch rebuilds the image; name a tag or a commit, or allow it");
       }
     }
     for (const m of image.mount) {
