@@ -289,7 +289,11 @@ export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Git
       if (m.fromPath === undefined) continue;
       const host = fromPathOnHost(m.fromPath, project.dir);
       if (project.contains(host)) {
-        if (project.reachesGitDir(host)) errors.push(gitDirError(m.pos, `"mount { fromPath: ${m.fromPath}, ... }"`, "mount a folder that holds no .git (a cache folder of the project, say)"));
+        // werf gates every fromPath; a project folder is fine here unless it reaches .git: then only as werf allows it
+        const allowed = fromPathMatches(g.allowFromPaths, m.fromPath) || fromPathMatches(g.allowFromPaths, host);
+        if (!allowed && project.reachesGitDir(host)) {
+          errors.push(gitDirError(m.pos, `"mount { fromPath: ${m.fromPath}, ... }"`, `mount a folder that holds no .git (a cache folder of the project, say), or allow the path in ${g.file ?? GITERMINISM_FILE} under config.stapel.mount.allowFromPaths (as werf requires for every fromPath)`));
+        }
         continue;
       }
       if (fromPathMatches(g.allowFromPaths, m.fromPath) || fromPathMatches(g.allowFromPaths, host)) continue;

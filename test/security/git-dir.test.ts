@@ -70,6 +70,13 @@ test("mount fromPath: .git, a folder holding it, a link to it or into it is refu
   ]);
 });
 
+test("a mount reaching .git passes only as werf passes any fromPath: allowed in config.stapel.mount.allowFromPaths", async () => {
+  const dir = ciCheckout(HEAD + "mount:\n- fromPath: ./\n  to: /a\n- fromPath: .git\n  to: /b\n", {
+    "werf-giterminism.yaml": "giterminismConfigVersion: 1\nconfig:\n  stapel:\n    mount:\n      allowFromPaths: [./]\n",
+  });
+  assert.deepEqual(await hostPathErrors(dir), [`9:3 "mount { fromPath: .git, ... }" reaches the repository's git directory (.git), which holds the clone's credentials, not project files`]);
+});
+
 test("a project in a subfolder: mounting the project is fine, the repository's .git is outside it", async () => {
   const dir = ciCheckout("x: 1\n", { "app/werf.yaml": HEAD + "mount:\n- fromPath: .\n  to: /b\n" });
   assert.deepEqual(await hostPathErrors(path.join(dir, "app")), []);
