@@ -72,3 +72,9 @@ export function lineCol(text: string, offset: number): { line: number; col: numb
   }
   return { line, col: offset - lineStart + 1 };
 }
+
+/** `url` without the user and password of a `scheme://user:password@host/...` URL: what may be shown or kept (a
+ *  remote git mapping's URL may carry a CI token: `https://gitlab-ci-token:TOKEN@host/...`). */
+export function redactUrl(url: string): string {
+  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/@]*@/, "$1");
+}

@@ -18,9 +18,22 @@ function sorted(r: Record<string, string> | undefined): Record<string, string> |
   return Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]]));
 }
 
+/**
+ * A named context's value as buildx reads it back as the same local folder. buildx takes a value it can parse as a
+ * git reference for a git source before it looks at the disk: `git@host:repo.git` is cloned (with the build's
+ * forwarded ssh agent), `github.com/x/y` or `dir/x.git` are refused as "invalid context specifier". A relative
+ * folder (a `mount: fromPath` of werf.yaml, written by whoever pushes a branch) is therefore written as `./PATH`,
+ * which buildx only reads as a local folder; references this tool writes (`docker-image://`, `target:`) and absolute
+ * paths are left as they are.
+ */
+export function localContextValue(v: string): string {
+  if (v.includes("://") || v.startsWith("target:") || v.startsWith("/") || v.startsWith("./") || v.startsWith("../") || v === "." || v === "..") return v;
+  return `./${v}`;
+}
+
 /** A target with its keys in the file's order, empty optional lists and maps left out. */
 export function bakeTarget(t: BakeTarget): BakeTarget {
-  const contexts = sorted(t.contexts);
+  const contexts = sorted(t.contexts && Object.fromEntries(Object.entries(t.contexts).map(([k, v]) => [k, localContextValue(v)])));
   const args = sorted(t.args);
   return {
     context: t.context,

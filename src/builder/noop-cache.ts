@@ -26,12 +26,13 @@
 // Files: `<dir>/<key>.json`, default dir `$XDG_CACHE_HOME/stapel2docker/noop` (else `~/.cache/...`);
 // STAPEL2DOCKER_NO_NOOP_CACHE=1 turns it off. A broken or unwritable cache is ignored.
 
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { statSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { readPrivateFile, writePrivateFile } from "../cache/private-file.js";
 import { keyStatus } from "./noop-status.js";
 import { RegistryClient } from "../registry/index.js";
 import { httpFetch } from "../registry/http-fetch.js";
@@ -188,7 +189,9 @@ export class NoopCache {
   private async attempt(key: string, env: NodeJS.ProcessEnv, warn: (line: string) => void, client: RegistryClient, t0: number): Promise<BuildReport | undefined> {
     let entry: Entry;
     try {
-      entry = JSON.parse(await readFile(this.file(key), "utf8")) as Entry;
+      const buf = await readPrivateFile(this.file(key));
+      if (!buf) return undefined;
+      entry = JSON.parse(buf.toString("utf8")) as Entry;
     } catch {
       return undefined;
     }
@@ -258,11 +261,7 @@ export class NoopCache {
         warnings: build.warnings,
         report,
       };
-      await mkdir(this.dir, { recursive: true });
-      const f = this.file(key);
-      const tmp = `${f}.${randomBytes(4).toString("hex")}.tmp`;
-      await writeFile(tmp, JSON.stringify(entry) + "\n");
-      await rename(tmp, f);
+      await writePrivateFile(this.file(key), JSON.stringify(entry) + "\n");
     } catch {
       // a cache only
     }

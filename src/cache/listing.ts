@@ -6,6 +6,7 @@
 // `git ls-tree` as before. The changes are kept, so the planner can update results derived from the old listing
 // (src/cache/mapping-results.ts) instead of recomputing them.
 
+import { isUtf8 } from "node:buffer";
 import { UserError } from "../diagnostics.js";
 import { runGit, type GitRepo } from "../git/repo.js";
 import { arrayListing, compareGitPaths, encodeRecord, listingLowerBound, lsTreeStreamed, parseListing, RawListing, type Listing, type TreeEntry } from "../git/tree.js";
@@ -59,6 +60,10 @@ export async function diffTrees(repo: GitRepo, from: string, to: string, noIndex
     // ":<old mode> <new mode> <old oid> <new oid> <status>"
     const [oldMode, newMode, oldOid, newOid] = text.toString("latin1", o + 1, nul).split(" ");
     const end = text.indexOf(0, nul + 1);
+    // a path that is not UTF-8 would be decoded with U+FFFD: two names could become one, and a record written back
+    // from it would name another file; such a commit is listed by git, never derived (a branch could otherwise
+    // leave its file's content in another branch's listing)
+    if (!isUtf8(text.subarray(nul + 1, end < 0 ? text.length : end))) throw new NotUtf8Path();
     const p = text.toString("utf8", nul + 1, end < 0 ? text.length : end);
     o = end < 0 ? text.length : end + 1;
     const entry = (mode: string, oid: string): TreeEntry | undefined =>
@@ -67,6 +72,9 @@ export async function diffTrees(repo: GitRepo, from: string, to: string, noIndex
   }
   return out;
 }
+
+/** A changed path that is not valid UTF-8 (the changes cannot be applied to a listing exactly). */
+class NotUtf8Path extends Error {}
 
 /** `entries` (sorted as git lists them) with `changes` applied, in the same order. */
 export function applyChanges(entries: readonly TreeEntry[], changes: readonly TreeChange[]): TreeEntry[] {
@@ -142,6 +150,8 @@ function readListing(store: CacheStore, tree: string, depth = 0): { listing: Raw
   if (whole) return { listing: whole, depth: 0 };
   const delta = depth < MAX_DELTAS ? readDelta(store, tree) : undefined;
   const base = delta ? readListing(store, delta.base, depth + 1) : undefined;
+  // a listing with a path that is not UTF-8 is decoded with U+FFFD: changes are never applied to it (listed again)
+  if (base && !base.listing.utf8()) return undefined;
   return delta && base ? { listing: applyRawChanges(base.listing, delta.changes), depth: base.depth + 1 } : undefined;
 }
 
@@ -198,7 +208,7 @@ export async function cachedTreeChanges(store: CacheStore, repo: GitRepo, commit
       const base = { tree: last, changes };
       const load = once(async () => {
         const old = readListing(store, last);
-        return old ? applyRawChanges(old.listing, changes) : await listed();
+        return old && old.listing.utf8() ? applyRawChanges(old.listing, changes) : await listed();
       });
       if (lastDepth < MAX_DELTAS - 1 && changes.length <= MAX_DELTA_CHANGES) {
         store.put("listing-delta", id, JSON.stringify({ base: last, depth: lastDepth + 1, changes } satisfies Delta));

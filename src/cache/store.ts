@@ -99,21 +99,49 @@ export class CacheStore {
 
   /** Whether an entry is there (not read, not checked: `get` does that). */
   has(kind: string, key: string): boolean {
-    return !this.broken && fs.existsSync(this.file(kind, key));
+    return !this.broken && this.folderOk(kind) && fs.existsSync(this.file(kind, key));
+  }
+
+  /** Kinds whose folder was checked: each is a real folder of ours, or absent (made by `put`). */
+  private readonly folders = new Map<string, boolean>();
+
+  /**
+   * Whether the cache's folder and `kind`'s are usable: absent, or real directories (no symbolic link) of this
+   * user. A cache folder inside a checkout (a CI that keeps its cache in the project directory) may hold what a
+   * branch committed: a link `v1/archive -> /usr/lib` would let the size bound remove the host's files, and a link
+   * would carry writes elsewhere. Such a folder is not used (the cache is off for that kind).
+   */
+  private folderOk(kind: string): boolean {
+    let ok = this.folders.get(kind);
+    if (ok === undefined) {
+      ok = ownFolder(this.root) && ownFolder(path.join(this.root, kind));
+      this.folders.set(kind, ok);
+    }
+    return ok;
   }
 
   /** The payload stored for `kind`/`key`, or undefined (absent, unreadable, or failing any check). */
   get(kind: string, key: string): Buffer | undefined {
-    if (this.broken) return undefined;
+    if (this.broken || !this.folderOk(kind)) return undefined;
     const file = this.file(kind, key);
     let data: Buffer;
+    let written: boolean;
     try {
-      data = fs.readFileSync(file);
-    } catch {
+      // never through a link; only a file this user wrote as the store writes it (0600): a file checked out by git
+      // (0644 or 0755) or restored from a shared CI cache with other modes is not an entry, whatever its header says
+      const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      try {
+        written = ownEntry(fs.fstatSync(fd), 0o600);
+        data = written ? fs.readFileSync(fd) : Buffer.alloc(0);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ELOOP") fs.rmSync(file, { force: true });
       this.stats.misses++;
       return undefined;
     }
-    const payload = this.check(data, this.fullKey(kind, key));
+    const payload = written ? this.check(data, this.fullKey(kind, key)) : undefined;
     if (!payload) {
       this.stats.rejected++;
       this.stats.misses++;
@@ -151,7 +179,7 @@ export class CacheStore {
    *  already has it. Failures (read-only or full disk) turn the cache off
    *  for this process: a cache never fails the command. */
   put(kind: string, key: string, payload: Buffer | string | readonly Buffer[], payloadSha256?: string): void {
-    if (this.broken) return;
+    if (this.broken || !this.folderOk(kind)) return;
     // pieces are hashed and written one after another: a big payload is never copied into one buffer
     const pieces = typeof payload === "string" ? [Buffer.from(payload, "utf8")] : Buffer.isBuffer(payload) ? [payload] : payload;
     const file = this.file(kind, key);
@@ -219,6 +247,8 @@ export class CacheStore {
     const now = Date.now();
     for (const kind of kinds) {
       if (kind === USAGE) continue;
+      // only folders of ours: never a link (its target's files would count, and go)
+      if (!ownFolder(path.join(this.root, kind))) continue;
       let names: string[];
       try {
         names = fs.readdirSync(path.join(this.root, kind));
@@ -228,7 +258,8 @@ export class CacheStore {
       for (const name of names) {
         const file = path.join(this.root, kind, name);
         try {
-          const st = fs.statSync(file);
+          const st = fs.lstatSync(file); // a link is removed (when it is its turn), never followed
+          if (st.isDirectory()) continue;
           if (name.includes(".tmp-")) {
             if (now - st.mtimeMs > 3600_000) fs.rmSync(file, { force: true });
             continue;
@@ -257,6 +288,21 @@ export class CacheStore {
     }
     writeUsage(usageFile, { total, at: now });
   }
+}
+
+/** Absent, or a real directory (not a link) of this user. */
+function ownFolder(dir: string): boolean {
+  try {
+    const st = fs.lstatSync(dir);
+    return st.isDirectory() && (process.getuid === undefined || st.uid === process.getuid());
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ENOENT";
+  }
+}
+
+/** A regular file of this user with exactly the permissions the store gives (0600 entries, 0444 tars). */
+export function ownEntry(st: fs.Stats, mode: number): boolean {
+  return st.isFile() && (st.mode & 0o777) === mode && (process.getuid === undefined || st.uid === process.getuid());
 }
 
 /** The folder of the usage record (not an entry kind). */

@@ -1,7 +1,7 @@
 // `stapel2docker plan`: every image's stages with their digests and the inputs that made them.
 // Nothing is built and no registry is asked: the digests are known from werf.yaml and git alone.
 import type { Command } from "commander";
-import { formatDiagnostic, formatPos } from "../diagnostics.js";
+import { formatDiagnostic, formatPos, redactUrl } from "../diagnostics.js";
 import type { Plan, StagePlan } from "../plan/model.js";
 import { addConfigOptions, renderOptions, type ConfigOptions } from "./options.js";
 import { parsePlatforms } from "./platforms.js";
@@ -41,7 +41,8 @@ export function planJson(plan: Plan): string {
   return (
     JSON.stringify(
       plan,
-      (key, value) => (key === "dir" || key === "repoDir" ? undefined : value),
+      // a remote mapping's URL is shown without the credentials it may carry
+      (key, value) => (key === "dir" || key === "repoDir" ? undefined : key === "url" && typeof value === "string" ? redactUrl(value) : value),
       2,
     ) + "\n"
   );

@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from "yaml";
-import { type Diagnostic, type SourcePos, UserError } from "../diagnostics.js";
+import { type Diagnostic, type SourcePos, UserError, redactUrl } from "../diagnostics.js";
 import { ProjectFiles, ProjectPathError } from "../project/files.js";
 import type { ProjectReader } from "../project/reader.js";
 import { pathMatch } from "../git/doublestar.js";
@@ -270,6 +270,12 @@ export function fromPathOnHost(fromPath: string, dir: string): string {
   return path.resolve(dir, fromPath);
 }
 
+/** A project path that reaches the work tree's git directory: refused whatever werf-giterminism.yaml says (the
+ *  git directory is not the project's content: a CI clone keeps its token in `.git/config`). */
+function gitDirError(pos: Diagnostic["pos"], what: string, hint: string): Diagnostic {
+  return { pos, message: `${what} reaches the repository's git directory (.git), which holds the clone's credentials, not project files`, hint };
+}
+
 /**
  * Refuses every `mount: fromPath` that reaches the host outside the project (an absolute path, `~`, `..`, or a
  * link inside the project leading out) unless config.stapel.mount.allowFromPaths allows it, and every remote git
@@ -282,7 +288,14 @@ export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Git
     for (const m of image.mount) {
       if (m.fromPath === undefined) continue;
       const host = fromPathOnHost(m.fromPath, project.dir);
-      if (project.contains(host)) continue;
+      if (project.contains(host)) {
+        // werf gates every fromPath; a project folder is fine here unless it reaches .git: then only as werf allows it
+        const allowed = fromPathMatches(g.allowFromPaths, m.fromPath) || fromPathMatches(g.allowFromPaths, host);
+        if (!allowed && project.reachesGitDir(host)) {
+          errors.push(gitDirError(m.pos, `"mount { fromPath: ${m.fromPath}, ... }"`, `mount a folder that holds no .git (a cache folder of the project, say), or allow the path in ${g.file ?? GITERMINISM_FILE} under config.stapel.mount.allowFromPaths (as werf requires for every fromPath)`));
+        }
+        continue;
+      }
       if (fromPathMatches(g.allowFromPaths, m.fromPath) || fromPathMatches(g.allowFromPaths, host)) continue;
       errors.push({
         pos: m.pos,
@@ -296,14 +309,16 @@ export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Git
       if (pw?.env !== undefined && !g.secretsAllowEnvVariables.includes(pw.env)) {
         errors.push({
           pos: git.pos,
-          message: `basicAuth.password.env ${JSON.stringify(pw.env)} not allowed by giterminism (git ${git.url ?? ""})`,
+          message: `basicAuth.password.env ${JSON.stringify(pw.env)} not allowed by giterminism (git ${redactUrl(git.url ?? "")})`,
           hint: `the password is sent to the mapping's URL; allow the variable in ${g.file ?? GITERMINISM_FILE} under config.secrets.allowEnvVariables`,
         });
       }
       if (pw?.src !== undefined) {
         const host = fromPathOnHost(pw.src, project.dir);
         const allowed = g.secretsAllowFiles.map((p) => (p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p));
-        if (!project.contains(host) && !fromPathMatches(allowed, host)) {
+        if (project.contains(host) && project.reachesGitDir(host)) {
+          errors.push(gitDirError(git.pos, `basicAuth.password.src ${JSON.stringify(pw.src)}`, "keep the password in a file of the project, or take it from `env` (allowed in config.secrets.allowEnvVariables)"));
+        } else if (!project.contains(host) && !fromPathMatches(allowed, host)) {
           errors.push({
             pos: git.pos,
             message: `basicAuth.password.src ${JSON.stringify(pw.src)} not allowed by giterminism: the file is outside the project directory`,
@@ -327,7 +342,9 @@ export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Git
       if (s.src !== undefined) {
         const host = fromPathOnHost(s.src, project.dir);
         const allowed = g.secretsAllowFiles.map((p) => (p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p));
-        if (!project.contains(host) && !fromPathMatches(allowed, host) && !fromPathMatches(g.secretsAllowFiles, s.src)) {
+        if (project.contains(host) && project.reachesGitDir(host)) {
+          errors.push(gitDirError(s.pos, `secret src ${JSON.stringify(s.src)}`, "name a file of the project, not of its git directory"));
+        } else if (!project.contains(host) && !fromPathMatches(allowed, host) && !fromPathMatches(g.secretsAllowFiles, s.src)) {
           errors.push({
             pos: s.pos,
             message: `secret src ${JSON.stringify(s.src)} not allowed by giterminism: ${host} is a host file outside the project`,
@@ -351,7 +368,7 @@ export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Git
     }
     for (const p of eq < 0 ? [] : d.ssh.slice(eq + 1).split(",")) {
       // `~` is the home folder wherever buildx expands it: a host path
-      if (p !== "" && project.contains(fromPathOnHost(p, project.dir))) continue;
+      if (p !== "" && project.contains(fromPathOnHost(p, project.dir)) && !project.reachesGitDir(fromPathOnHost(p, project.dir))) continue;
       errors.push({
         pos: d.pos,
         message: `ssh ${JSON.stringify(d.ssh)} of image ${JSON.stringify(d.name)}: ${JSON.stringify(p)} is not a path inside the project`,
@@ -395,7 +412,7 @@ export function giterminismWarnings(config: WerfConfig, g: Giterminism): Diagnos
     for (const m of image.git) {
       if (m.local || g.allowGitBranch) continue;
       if (m.commit === undefined && m.tag === undefined) {
-        warn(m.pos, `git ${m.url ?? ""} ${m.branch !== undefined ? `branch ${m.branch}` : "(its default branch)"}`, "config.stapel.git.allowBranch: true", "a new commit on the branch rebuilds the image; name a tag or a commit, or allow it");
+        warn(m.pos, `git ${redactUrl(m.url ?? "")} ${m.branch !== undefined ? `branch ${m.branch}` : "(its default branch)"}`, "config.stapel.git.allowBranch: true", "a new commit on the branch rebuilds the image; name a tag or a commit, or allow it");
       }
     }
     for (const m of image.mount) {

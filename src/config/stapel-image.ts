@@ -169,6 +169,17 @@ function buildGit(ctx: DocContext, image: Raw): GitMapping[] {
       ctx.error(raw, refs[0]!, "specify `branch: BRANCH`, `tag: TAG` and `commit: COMMIT` only for remote git!", "the project's own repository is used at the current commit; remove it or add `url:`", "key");
     else if (refs.length > 1)
       ctx.error(raw, refs[1]!, "specify only `branch: BRANCH`, `tag: TAG` or `commit: COMMIT` for remote git!", "keep one of branch, tag, commit", "key");
+    if (url !== undefined) {
+      const why = remoteUrlProblem(url);
+      if (why) ctx.error(raw, "url", `git url ${JSON.stringify(url)} ${why}`, REMOTE_URL_HINT);
+    }
+    for (const k of ["branch", "tag"] as const) {
+      const v = g[k];
+      if (v !== undefined && !g.local && !isRefName(v))
+        ctx.error(raw, k, `\`${k}: ${JSON.stringify(v)}\` is not a valid git ${k} name`, "write the name as `git check-ref-format` accepts it (no `:`, `*`, `?`, `[`, `^`, `~`, `..`, blanks, a leading `-`)");
+    }
+    if (g.commit !== undefined && !g.local && !/^[0-9a-fA-F]{4,64}$/.test(g.commit))
+      ctx.error(raw, "commit", `\`commit: ${JSON.stringify(g.commit)}\` is not a commit id`, "write the commit's hexadecimal id (the full 40 characters); use `branch:` or `tag:` for a name");
     checkExportPaths(ctx, raw, g.add, ctx.str(raw, "to") ?? "");
     // archive entries are written under `to` and read from below `add`: neither may climb out with `..`
     for (const k of ["add", "to"] as const) {
@@ -186,6 +197,39 @@ function buildGit(ctx: DocContext, image: Raw): GitMapping[] {
     }
     return g;
   });
+}
+
+const REMOTE_URL_HINT =
+  "use an https://, ssh://, git:// or scp-like (user@host:path) URL; to build from a local mirror, the operator redirects the URL with git's url.<base>.insteadOf (docs/remote-git.md)";
+
+/**
+ * Why a remote git mapping's URL is refused, or undefined. werf.yaml is written by whoever pushes a branch, and git
+ * reads local paths and `file://` URLs from the build machine (another project's checkout, the remote-git cache of a
+ * private repository) and runs commands for `ext::` and other `helper::` transports: only network transports are
+ * accepted. A mirror on disk is the operator's to give, through `url.<base>.insteadOf` in git's environment.
+ */
+export function remoteUrlProblem(url: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0020\u007f]/.test(url)) return "holds a blank or control character";
+  if (url.startsWith("-")) return "starts with `-`";
+  // git's transport helpers: `<scheme>::<address>` (ext:: runs a command)
+  if (/^[A-Za-z][A-Za-z0-9+.-]*::/.test(url)) return "names a git transport helper (`<helper>::`), which may run commands on the build machine";
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase();
+  if (scheme !== undefined) {
+    if (["https", "http", "ssh", "git", "git+ssh", "ssh+git"].includes(scheme)) return /^[^:]+:\/\/[^/]/.test(url) ? undefined : "names no host";
+    return scheme === "file" ? "is a path on the build machine" : `uses the transport \`${scheme}://\`, which stapel2docker does not fetch from`;
+  }
+  // scp-like `[user@]host:path` (git: a colon before the first slash); everything else is a local path
+  if (/^(?:[^@/:]+@)?(?:\[[^\]/]+\]|[^/:@]+):(?!:)/.test(url)) return undefined;
+  return "is a path on the build machine";
+}
+
+/** git check-ref-format's rules for a branch or tag name (a refspec part: no `:`, no glob). */
+function isRefName(name: string): boolean {
+  if (name === "" || name === "@" || name.startsWith("-") || name.startsWith("/") || name.endsWith("/") || name.endsWith(".")) return false;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0020\u007f~^:?*[\\]|\.\.|@\{|\/\/|\.lock(\/|$)|(^|\/)\./.test(name)) return false;
+  return true;
 }
 
 /** add/to/includePaths/excludePaths rules shared by git and import. */

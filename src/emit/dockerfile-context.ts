@@ -7,7 +7,7 @@ import path from "node:path";
 import { UserError } from "../diagnostics.js";
 import { run } from "../process/run.js";
 import { projectCommit } from "../project/commit.js";
-import { ProjectFiles, ProjectPathError, isWithin } from "../project/files.js";
+import { ProjectFiles, ProjectPathError, hasGitComponent, isWithin } from "../project/files.js";
 import type { DockerfileImagePlan, Plan } from "../plan/model.js";
 import { printDockerfile } from "../dockerfile/print.js";
 import { imageSpecDockerfile, imageSpecFolder } from "./dockerfile-image-spec.js";
@@ -68,7 +68,8 @@ export async function writeDockerfileContexts(plan: Plan, root: string): Promise
         // an accepted .dockerignore the work tree does not have: the commit's copy is not used either
         if (!df.image.contextAddFiles.includes(rel) && files.tryResolve(inProject) === undefined) continue;
         const src = files.resolve(inProject);
-        fs.cpSync(src.real, to, { recursive: true, dereference: false });
+        // a folder's nested git directories (a clone in the work tree, with its credentials) stay behind
+        fs.cpSync(src.real, to, { recursive: true, dereference: false, filter: (from) => !hasGitComponent(path.relative(src.real, from)) });
       } catch (e) {
         if (!(e instanceof ProjectPathError)) throw e;
         throw new UserError({ pos: df.image.pos, message: `${df.image.contextAddFiles.includes(rel) ? "contextAddFiles" : "the work tree's"} ${JSON.stringify(rel)}: ${e.message}`, hint: "the path is relative to the context folder" });

@@ -22,7 +22,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, existsSync } from "node:fs
 import { open, readFile, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { UserError, formatPos, type SourcePos } from "../diagnostics.js";
+import { UserError, formatPos, redactUrl, type SourcePos } from "../diagnostics.js";
 import type { GitMapping } from "../config/model.js";
 import { GitRepo, runGitIn, type GitResult } from "./repo.js";
 
@@ -51,7 +51,7 @@ export function defaultGitCacheDir(env: NodeJS.ProcessEnv = process.env): string
 
 /** The cache directory of `url` inside `cacheDir`. */
 export function remoteCachePath(cacheDir: string, url: string): string {
-  return path.join(cacheDir, `${createHash("sha256").update(url).digest("hex").slice(0, 32)}.git`);
+  return path.join(cacheDir, `${createHash("sha256").update(redactUrl(url)).digest("hex").slice(0, 32)}.git`);
 }
 
 /**
@@ -60,10 +60,16 @@ export function remoteCachePath(cacheDir: string, url: string): string {
  * `file:///srv/git/name.git/` → `git/name`; a URL it cannot split (`../name`) is returned as is.
  */
 export function remoteRepoName(url: string): string {
+  // credentials in the URL (`https://gitlab-ci-token:TOKEN@host/...`) are not part of the name: it reaches the
+  // Dockerfile (an archive's file name, hence the image's history), the plan and the digest (a rotated token would
+  // rebuild every stage)
+  const u = redactUrl(url);
   // werf: (?U).*?[:/](.*/[^/ ]+)(\.git)?/?$ — (?U) swaps greediness, hence the lazy/greedy pattern below.
-  const m = /^.*[:/](.*?\/[^/ ]+?)(\.git)??\/??$/.exec(url);
-  return m ? m[1] : url;
+  const m = /^.*[:/](.*?\/[^/ ]+?)(\.git)??\/??$/.exec(u);
+  return m ? m[1] : u;
 }
+
+export { redactUrl };
 
 /** werf's name of a remote repository (reference §2.3); same as remoteRepoName. */
 export const getRepositoryID = remoteRepoName;
@@ -102,7 +108,7 @@ const NO_FETCH_HINT =
   "with git's url.<base>.insteadOf (docs/remote-git.md)";
 
 function remoteError(spec: RemoteSpec, message: string, hint = NO_FETCH_HINT): UserError {
-  return new UserError({ pos: spec.pos, message: `git ${spec.url}: ${message}`, hint });
+  return new UserError({ pos: spec.pos, message: `git ${redactUrl(spec.url)}: ${message}`, hint });
 }
 
 function gitMessage(r: GitResult): string {
@@ -123,7 +129,7 @@ function authEnv(spec: RemoteSpec, projectDir: string): Record<string, string> {
     if (password === undefined) {
       throw new UserError({
         pos: spec.pos,
-        message: `basicAuth.password.env: the environment variable ${pw.env} is not set (git ${spec.url})`,
+        message: `basicAuth.password.env: the environment variable ${pw.env} is not set (git ${redactUrl(spec.url)})`,
         hint: `export ${pw.env}=... before running stapel2docker`,
       });
     }
@@ -164,7 +170,7 @@ async function ensureBareRepo(cacheDir: string, spec: RemoteSpec): Promise<strin
   const r = await runGitIn(cacheDir, ["init", "--quiet", "--bare", tmp], {});
   if (r.code !== 0) throw remoteError(spec, `cannot create a repository in ${cacheDir}: ${gitMessage(r)}`);
   // remember where the cache came from (for people looking into the cache); git itself always gets the URL
-  await runGitIn(tmp, ["config", "stapel2docker.url", spec.url], { GIT_DIR: tmp });
+  await runGitIn(tmp, ["config", "stapel2docker.url", redactUrl(spec.url)], { GIT_DIR: tmp });
   try {
     renameSync(tmp, repoDir);
   } catch (e) {
@@ -274,5 +280,5 @@ async function resolve(repo: GitRepo, spec: RemoteSpec, env: Record<string, stri
 
 /** "file:line:col" of a spec, for messages that mention several mappings. */
 export function describeRemote(spec: RemoteSpec): string {
-  return `${formatPos(spec.pos)} (${spec.url})`;
+  return `${formatPos(spec.pos)} (${redactUrl(spec.url)})`;
 }

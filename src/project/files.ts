@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 /** Why a project path could not be used. */
-export type ProjectPathProblem = "outside" | "link-outside" | "missing" | "loop";
+export type ProjectPathProblem = "outside" | "link-outside" | "missing" | "loop" | "git-dir";
 
 export class ProjectPathError extends Error {
   constructor(
@@ -37,6 +37,8 @@ export function describeProblem(rel: string, problem: ProjectPathProblem): strin
       return `${JSON.stringify(rel)} does not exist in the project directory`;
     case "loop":
       return `${JSON.stringify(rel)}: too many levels of symbolic links`;
+    case "git-dir":
+      return `${JSON.stringify(rel)} lies in a git directory (.git), which holds no project file (a CI clone keeps its credentials there)`;
   }
 }
 
@@ -50,6 +52,12 @@ export function cleanProjectPath(rel: string): string | undefined {
   if (clean === ".") return "";
   if (clean === ".." || clean.startsWith("../")) return undefined;
   return clean;
+}
+
+/** True when a path (either separator) has a `.git` component, in any case: git never tracks one (verify_path), and
+ *  the git directory of a work tree holds the clone's credentials (`.git/config`), its hooks and every branch. */
+export function hasGitComponent(p: string): boolean {
+  return p.split(/[\\/]/).some((c) => c.toLowerCase() === ".git");
 }
 
 /** True when `abs` is `root` or lies below it (both absolute, resolved). */
@@ -78,11 +86,14 @@ export class ProjectFiles {
 
   /**
    * Resolves `rel` with every symlink followed. Throws ProjectPathError: "outside" for `..` leaving the project,
-   * "link-outside" for a link leading out of it, "missing" when nothing is there (a dangling link included).
+   * "link-outside" for a link leading out of it, "missing" when nothing is there (a dangling link included),
+   * "git-dir" for a path in a `.git` folder (written so, or reached through a link).
    */
   resolve(rel: string): ResolvedProjectPath {
     const clean = cleanProjectPath(rel);
     if (clean === undefined) throw new ProjectPathError(rel, "outside");
+    // the work tree's git directory is no project file, whatever leads there (a name, a link)
+    if (hasGitComponent(clean)) throw new ProjectPathError(rel, "git-dir");
     const lexical = path.join(this.root, ...(clean === "" ? [] : clean.split("/")));
     let real: string;
     try {
@@ -94,6 +105,7 @@ export class ProjectFiles {
       throw e;
     }
     if (!isWithin(this.root, real)) throw new ProjectPathError(rel, "link-outside");
+    if (hasGitComponent(path.relative(this.root, real))) throw new ProjectPathError(rel, "git-dir");
     return { rel: clean, real, stat: fs.statSync(real) };
   }
 
@@ -136,6 +148,32 @@ export class ProjectFiles {
         rest.push(path.basename(probe));
         probe = parent;
       }
+    }
+  }
+
+  /**
+   * True when the host path `abs` (links resolved as far as they exist) lies in a `.git` folder below the project,
+   * or holds the git directory of the repository around the project (a `mount: fromPath: .` would hand the build
+   * `.git/config`, where a CI clone keeps its token). Only meaningful for a path `contains` accepts.
+   */
+  reachesGitDir(abs: string): boolean {
+    const real = realAsFarAsExists(path.resolve(abs));
+    if (isWithin(this.root, real) && hasGitComponent(path.relative(this.root, real))) return true;
+    for (let dir = this.root; ; dir = path.dirname(dir)) {
+      const dotGit = path.join(dir, ".git");
+      let gitDir: string | undefined;
+      try {
+        const st = fs.lstatSync(dotGit);
+        if (st.isDirectory()) gitDir = dotGit;
+        else if (st.isFile()) {
+          const m = /^gitdir: (.+)$/m.exec(fs.readFileSync(dotGit, "utf8"));
+          if (m) gitDir = path.resolve(dir, m[1]!.trim());
+        } else gitDir = dotGit;
+      } catch {
+        // no .git here: look further up
+      }
+      if (gitDir !== undefined) return isWithin(real, realAsFarAsExists(gitDir)) || isWithin(real, dotGit);
+      if (path.dirname(dir) === dir) return false;
     }
   }
 
@@ -192,5 +230,18 @@ export class ProjectFiles {
     };
     walk(start.real, start.rel, new Set([start.real]));
     return out.sort();
+  }
+}
+
+/** `abs` with the links of its longest existing prefix resolved (the rest appended as written). */
+function realAsFarAsExists(abs: string): string {
+  const rest: string[] = [];
+  for (let probe = abs; ; probe = path.dirname(probe)) {
+    try {
+      return path.join(fs.realpathSync(probe), ...rest.reverse());
+    } catch {
+      if (path.dirname(probe) === probe) return abs;
+      rest.push(path.basename(probe));
+    }
   }
 }

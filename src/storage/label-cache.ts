@@ -4,8 +4,8 @@
 // `<dir>/<sha256(repo \0 tag)[0:40]>.json`, default dir `$XDG_CACHE_HOME/stapel2docker/stage-labels` (else
 // `~/.cache/...`); STAPEL2DOCKER_NO_LABEL_CACHE=1 turns it off. A broken or unwritable cache is ignored.
 
-import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { readPrivateFile, writePrivateFile } from "../cache/private-file.js";
 import os from "node:os";
 import path from "node:path";
 
@@ -24,7 +24,9 @@ export class LabelCache {
 
   async get(repo: string, tag: string): Promise<Record<string, string> | undefined> {
     try {
-      const v = JSON.parse(await readFile(this.file(repo, tag), "utf8")) as { repo?: string; tag?: string; labels?: Record<string, string> };
+      const buf = await readPrivateFile(this.file(repo, tag));
+      if (!buf) return undefined;
+      const v = JSON.parse(buf.toString("utf8")) as { repo?: string; tag?: string; labels?: Record<string, string> };
       return v.repo === repo && v.tag === tag && v.labels && typeof v.labels === "object" ? v.labels : undefined;
     } catch {
       return undefined;
@@ -33,11 +35,7 @@ export class LabelCache {
 
   async set(repo: string, tag: string, labels: Record<string, string>): Promise<void> {
     try {
-      await mkdir(this.dir, { recursive: true });
-      const f = this.file(repo, tag);
-      const tmp = `${f}.${randomBytes(4).toString("hex")}.tmp`;
-      await writeFile(tmp, JSON.stringify({ repo, tag, labels }) + "\n");
-      await rename(tmp, f);
+      await writePrivateFile(this.file(repo, tag), JSON.stringify({ repo, tag, labels }) + "\n");
     } catch {
       // a cache only
     }

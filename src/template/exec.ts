@@ -4,6 +4,7 @@
 // a source map. Errors are raised with the node in hand, located and worded as
 // Go does: `template: NAME:LINE:COL: executing "TPL" at <NODE>: message`.
 import { TemplateError, execError } from "./errors.js";
+import { ExpansionError } from "./expansion.js";
 import { formatValue } from "./format.js";
 import { type Node, type Tree, type PipeNode, type CommandNode, type FieldNode, type ChainNode, type VariableNode, type IdentifierNode, type NumberNode, type ListNode, type RangeNode, type TemplateNode, nodeString } from "./node.js";
 import { isFloatLiteral } from "./number.js";
@@ -638,7 +639,15 @@ class State {
     let s: string;
     if (v === undefined) s = "<no value>";
     else if (isGoFunc(v)) throw this.error(`can't print ${nodeString(n)} of type func`);
-    else s = formatValue(v);
+    else {
+      try {
+        s = formatValue(v);
+      } catch (e) {
+        // a value too big to print (src/template/expansion.ts), at the action that prints it
+        if (e instanceof ExpansionError) throw this.error(e.message);
+        throw e;
+      }
+    }
     const nested = typeof v === "string" && s.length > 0 ? this.env.nestedMaps?.get(s) : undefined;
     if (nested) {
       this.grow(s.length);

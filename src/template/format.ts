@@ -1,4 +1,5 @@
 // Go's fmt "%v" for template values: what {{ . }}, print and sprig's toString print.
+import { guardExpansion } from "./expansion.js";
 import { GoFloat, type GoValue, isGoFunc } from "./value.js";
 
 /** strconv.FormatFloat(f, 'g', -1, 64) as fmt's %v uses it: shortest digits, %e when exp < -4 || exp >= 6 (strconv's eprec for shortest). */
@@ -35,15 +36,20 @@ export function toPlainDecimal(f: number): string {
 
 /** fmt.Sprint-style %v of one value. `undefined` (a missing key) prints as Go's "<no value>" only at template top level; here it is nil. */
 export function formatValue(v: GoValue): string {
+  if (typeof v === "object" && v !== null) guardExpansion(v, "printing a value");
+  return formatInner(v);
+}
+
+function formatInner(v: GoValue): string {
   if (v === null || v === undefined) return "<nil>";
   if (typeof v === "string") return v;
   if (typeof v === "boolean") return v ? "true" : "false";
   if (typeof v === "number") return String(v);
   if (v instanceof GoFloat) return formatFloat(v.value);
-  if (Array.isArray(v)) return "[" + v.map(formatValue).join(" ") + "]";
+  if (Array.isArray(v)) return "[" + v.map(formatInner).join(" ") + "]";
   if (v instanceof Map) {
     const keys = [...v.keys()].sort();
-    return "map[" + keys.map((k) => `${k}:${formatValue(v.get(k))}`).join(" ") + "]";
+    return "map[" + keys.map((k) => `${k}:${formatInner(v.get(k))}`).join(" ") + "]";
   }
   if (isGoFunc(v)) return "0x1";
   if (v.string) return v.string();

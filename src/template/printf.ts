@@ -3,6 +3,7 @@
 // Verbs: %v %+v %#v %T %s %q %d %b %o %O %x %X %c %U %e %E %f %F %g %G %t %%,
 // flags "-+# 0", widths and precisions (also "*" and argument indexes "[n]"),
 // and Go's error forms: %!d(string=x), %!v(MISSING), %!(EXTRA ...), %!(NOVERB).
+import { guardExpansion } from "./expansion.js";
 import { formatFloat, formatValue } from "./format.js";
 import { formatFixed } from "./decimal.js";
 import { goQuote } from "./strconv.js";
@@ -329,6 +330,7 @@ function printArg(v: GoValue, verb: string, f: Flags, depth: number): string {
 
 /** fmt.Sprintf. */
 export function sprintf(format: string, args: GoValue[]): string {
+  for (const a of args) guardExpansion(a, "printf");
   let out = "";
   let argNum = 0;
   let reordered = false;
@@ -467,6 +469,7 @@ export function sprintf(format: string, args: GoValue[]): string {
 
 /** fmt.Sprint: spaces between operands when neither is a string. */
 export function sprint(args: GoValue[]): string {
+  for (const a of args) guardExpansion(a, "print");
   let out = "";
   args.forEach((a, i) => {
     if (i > 0 && typeof a !== "string" && typeof args[i - 1] !== "string") out += " ";
@@ -477,5 +480,6 @@ export function sprint(args: GoValue[]): string {
 
 /** fmt.Sprintln: spaces between all operands, newline at the end. */
 export function sprintln(args: GoValue[]): string {
+  for (const a of args) guardExpansion(a, "println");
   return args.map((a) => printArg(a, "v", noFlags(), 0)).join(" ") + "\n";
 }

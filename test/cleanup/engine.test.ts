@@ -345,7 +345,14 @@ test("host cleanup removes this project's local data and leaves another project'
     rr.g("init", "-q", "-b", "main");
     rr.commit(`lib of ${name}`);
     rr.g("clone", "-q", "--bare", src, remote);
-    writeFile(dir, "werf.yaml", werfYaml(project, false, `file://${remote}`));
+    // werf.yaml may name network URLs only (a local path is refused): the operator's url.<base>.insteadOf serves
+    // the URL from the bare repository, as docs/remote-git.md describes
+    const url = `https://git.example/${project}.git`;
+    const n = Number(process.env.GIT_CONFIG_COUNT ?? "0");
+    process.env[`GIT_CONFIG_KEY_${n}`] = `url.file://${remote}.insteadOf`;
+    process.env[`GIT_CONFIG_VALUE_${n}`] = url;
+    process.env.GIT_CONFIG_COUNT = String(n + 1);
+    writeFile(dir, "werf.yaml", werfYaml(project, false, url));
     r.commit(name);
     const repo = uniqueRepo(name);
     const report = await build(dir, repo, e);

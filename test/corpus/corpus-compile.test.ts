@@ -17,7 +17,9 @@ const expected = readCompileTable();
  * below it: MIN_RATE is the rate reached, guarding against regressions. MIN_COMPILE_RATE is the rate over
  * the folders without ansible that render and validate: what compile itself achieves.
  */
-const MIN_RATE = 0.65;
+// (0.65 before werf's own legacy fixture `mount: fromPath: ./` became a refusal: the project folder holds .git, the
+// CI clone's credentials, and werf itself refuses any fromPath its giterminism config does not allow; docs/security.md)
+const MIN_RATE = 0.64;
 const MIN_COMPILE_RATE = 0.9;
 
 const missing = corpusMissing();

@@ -299,7 +299,7 @@ describe("renderDockerfile", () => {
     const p = plan([b, appImage(b)], { commit: { hash: "h", timeUnix: 1, timeHuman: "t" } });
     const bake = bakeOf(p, { out: "/elsewhere/out", repo: "127.0.0.1:5000/team/demo", tags: ["v1"] });
     const t = bake.target.app;
-    assert.deepEqual(t.contexts, { "mount-src": "src", "stapel-toolchain": "docker-image://stapel2docker/toolchain:latest" });
+    assert.deepEqual(t.contexts, { "mount-src": "./src", "stapel-toolchain": "docker-image://stapel2docker/toolchain:latest" });
     assert.deepEqual(t.secret, ["id=stapel-commit,src=../../elsewhere/out/commit.env"]);
     assert.deepEqual(t.tags, [`127.0.0.1:5000/team/demo:app-${p.images[1].digest}`, "127.0.0.1:5000/team/demo:v1"]);
     assert.throws(() => bakeOf(p, { out: "o", tags: ["bad tag"] }), UserError);

@@ -45,3 +45,28 @@ test("BuildKit extracts a git archive owned by uid 1000650000 with that uid, lon
     [".", "./a.txt", `./${d1}`, `./${d1}/${d2}`, `./${long}`, "./ünï", "./ünï/日本.txt"].map((p) => `1000650000:1000650001 ${p}`).sort(),
   );
 });
+
+test("a mount of a project folder named like a git reference is read from that folder, never cloned (bake named contexts)", async (t) => {
+  const dir = tempDir("sec-engine-ctx");
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  git(dir, "init", "-q", "-b", "main");
+  const salt = `${process.pid}-${Date.now()}`;
+  // buildx reads `git@host:repo.git` as a git source (cloned with the build's forwarded ssh agent) and refuses
+  // `github.com/x/y` and `dir/x.git` as context specifiers, unless the value says it is a local folder
+  const folders = ["git@github.com:x/y.git", "github.com/x/y", "vendor/lib.git"];
+  writeFile(
+    dir,
+    "werf.yaml",
+    `project: sec-engine-ctx\nconfigVersion: 1\n---\nimage: app\nfrom: stapel2docker/base-busybox:latest\nmount:\n` +
+      folders.map((f, i) => `- fromPath: ${JSON.stringify(f)}\n  to: /m${i}\n`).join("") +
+      `shell:\n  install:\n  - cat /m0/f /m1/f /m2/f > /read.txt; true ${salt}\n`,
+  );
+  folders.forEach((f, i) => writeFile(dir, `${f}/f`, `folder ${i}\n`));
+  commitAll(dir, "init");
+  const plan = await planProject({ dir, environ: {} });
+  const out = path.join(dir, ".stapel2docker");
+  await emitProject(plan, { out });
+  await run(path.join(out, "build.sh"), [], dir);
+  const image = `${plan.project}:${plan.images[0]!.slug}-${plan.images[0]!.digest}`;
+  assert.equal(await run("docker", ["run", "--rm", "--entrypoint", "/bin/cat", image, "/read.txt"]), "folder 0\nfolder 1\nfolder 2\n");
+});

@@ -6,6 +6,7 @@
 // `map[string]interface{}` only maps, `interface{}` anything. A mismatch is an
 // error before the function runs; here it is thrown as an Error whose message
 // names the expectation the way Go does.
+import { guardExpansion } from "../expansion.js";
 import { formatValue, toPlainDecimal } from "../format.js";
 import { GoFloat, type GoMap, type GoValue, goTypeName, isGoFunc, isGoObject } from "../value.js";
 
@@ -189,15 +190,21 @@ export function isEmpty(v: GoValue): boolean {
 
 /** reflect.DeepEqual over Go values: types must match (int 1 is not float64 1). */
 export function deepEqual(a: GoValue, b: GoValue): boolean {
+  guardExpansion(a, "comparing values");
+  guardExpansion(b, "comparing values");
+  return equalInner(a, b);
+}
+
+function equalInner(a: GoValue, b: GoValue): boolean {
   if (a === undefined) a = null;
   if (b === undefined) b = null;
   if (a === null || b === null) return a === b;
   if (a instanceof GoFloat) return b instanceof GoFloat && a.value === b.value;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => equalInner(x, b[i]));
   if (a instanceof Map) {
     if (!(b instanceof Map) || a.size !== b.size) return false;
     for (const [k, x] of a) {
-      if (!b.has(k) || !deepEqual(x, b.get(k))) return false;
+      if (!b.has(k) || !equalInner(x, b.get(k))) return false;
     }
     return true;
   }

@@ -3,6 +3,7 @@
 import { type FuncMap, GoFloat, type GoValue, goFunc } from "../value.js";
 import { argString, castFloat64, castInt64, deepEqual, kindName, strval, typeName } from "./args.js";
 import { decodeJson, encodeJson } from "./json.js";
+import { guardExpansion } from "../expansion.js";
 
 /** strconv.Atoi: optional sign and decimal digits; out of range clamps (sprig ignores the error). */
 function atoi(s: string): number {
@@ -26,6 +27,7 @@ function toDecimal(v: GoValue): number {
 export function registerConversion(fm: FuncMap): void {
   const json = (escapeHTML: boolean, indent: string, swallow: boolean) =>
     goFunc(1, 1, (v) => {
+      guardExpansion(v, "toJson");
       try {
         return encodeJson(v, { escapeHTML, indent });
       } catch (e) {

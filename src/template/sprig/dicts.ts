@@ -1,6 +1,7 @@
 // sprig's dictionary functions (dict.go) over map[string]interface{}.
 import { type FuncMap, type GoMap, type GoValue, GoFloat, goFunc } from "../value.js";
 import { argMap, argString, isEmpty, strval } from "./args.js";
+import { guardExpansion } from "../expansion.js";
 
 /**
  * mergo.Merge / MergeWithOverwrite as sprig calls them on map[string]interface{}:
@@ -106,7 +107,8 @@ export function registerDicts(fm: FuncMap): void {
   }));
   const merge = (overwrite: boolean) => goFunc(1, Infinity, (d, ...srcs) => {
     const dst = argMap(d);
-    for (const s of mapArgs(srcs)) mergeInto(dst, s, overwrite);
+    guardExpansion(dst, "merge");
+    for (const s of mapArgs(srcs)) (guardExpansion(s, "merge"), mergeInto(dst, s, overwrite));
     return dst;
   });
   fm.set("merge", merge(false));
@@ -116,6 +118,7 @@ export function registerDicts(fm: FuncMap): void {
   // copystructure.Copy fails on nil (reflect on a zero Value), in both forms.
   const copy = goFunc(1, 1, (v) => {
     if (v === null || v === undefined) throw new Error("reflect: call of reflect.Value.Type on zero Value");
+    guardExpansion(v, "deepCopy");
     return deepCopy(v);
   });
   fm.set("deepCopy", copy);

@@ -8,6 +8,7 @@ import { FuncError } from "../errors.js";
 import { formatFloat } from "../format.js";
 import { type FuncMap, GoFloat, type GoMap, type GoValue, goFunc, toJS } from "../value.js";
 import { argString } from "./args.js";
+import { guardExpansion } from "../expansion.js";
 
 /**
  * Go values as yaml.Unmarshal builds them into interface{}: int, float64, bool, string, nil,
@@ -83,6 +84,7 @@ export function fromYaml(text: string): GoMap {
 
 /** yaml.v2 Marshal, as close as the eemeli serializer gets: sorted keys, no sequence indent, no line folding. */
 export function toYaml(v: GoValue): string {
+  guardExpansion(v, "toYaml");
   return stringify(toJS(v), { version: "1.1", sortMapEntries: true, indentSeq: false, lineWidth: 0, minContentWidth: 0 });
 }
 
