@@ -138,15 +138,20 @@ function view(e: Entry, masks: readonly string[]): DependenciesChecksum {
   };
   const paths = lazyArray(e.n, all);
   if (e.width === 0) return { checksum: e.checksum, paths, masks: masks.map((mask) => ({ mask, paths })) };
+  // each mask's count, in one pass over the bits
+  const counts = new Array<number>(masks.length).fill(0);
+  for (let i = 0, at = 0; i < e.n; i++) {
+    for (let b = 0; b < e.width; b++, at++) {
+      for (let v = e.bits[at]; v !== 0; v &= v - 1) counts[b * 8 + (31 - Math.clz32(v & -v))]++;
+    }
+  }
   return {
     checksum: e.checksum,
     paths,
     masks: masks.map((mask, m) => {
       const byte = m >> 3;
       const bit = 1 << (m & 7);
-      let count = 0;
-      for (let i = 0; i < e.n; i++) if (e.bits[i * e.width + byte] & bit) count++;
-      return { mask, paths: lazyArray(count, () => all().filter((_, i) => (e.bits[i * e.width + byte] & bit) !== 0)) };
+      return { mask, paths: lazyArray(counts[m], () => all().filter((_, i) => (e.bits[i * e.width + byte] & bit) !== 0)) };
     }),
   };
 }
