@@ -367,7 +367,10 @@ function update(store: CacheStore, key: string, old: Entry, changes: readonly Pa
   for (const b of stream) hash.update(b);
   const checksum = hash.digest("hex");
   write(store, key, masks, n, checksum, stream, bits);
-  return view({ checksum, n, stream: Buffer.concat(stream), width: old.width, bits: Buffer.concat(bits) }, masks);
+  // the records joined only if the plan's paths are looked at
+  let joined: Buffer | undefined;
+  const entry: Entry = { checksum, n, width: old.width, bits: Buffer.concat(bits), get stream() { return (joined ??= Buffer.concat(stream)); } };
+  return view(entry, masks);
 }
 
 /** The whole entry stored for `tree` (following an alias), or undefined. */
