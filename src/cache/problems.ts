@@ -7,8 +7,9 @@
 // the plan's digests, checksums and commit ids, but not its problems: lowering and printing take each id as an opaque
 // token (lowercase hex: no character that a Dockerfile, shell or bake value must escape or refuse; compared with
 // other values only for equality). So every string value that is a whole id (40, 56 or 64 lowercase hex digits: a
-// commit or tree id, a stage digest, a checksum) is renamed, in order of first appearance, to a counter of the same
-// length, and the plan's commit time to a constant (lowering asks only whether the plan has a commit): two plans
+// commit or tree id, a stage digest, a checksum) is renamed, in order of first appearance, to a stand-in of the same
+// length and look (the sha256 of its rank: distinct ids keep distinct prefixes too), and the plan's commit time to a
+// constant (lowering asks only whether the plan has a commit): two plans
 // that differ in ids alone share the key, two that differ in anything else do not, and equal ids stay equal. A
 // string that only holds an id among other text (a rendered `{{ .Commit.Hash }}` in a command) is kept as it is.
 // test/cache/problems.test.ts checks a re-plan after a commit is answered from the cache, and that planProblems of
@@ -31,7 +32,7 @@ export function problemsKeyJson(plan: Plan): string {
   const names = new Map<string, string>();
   const rename = (id: string) => {
     let n = names.get(id);
-    if (n === undefined) names.set(id, (n = names.size.toString(16).padStart(id.length, "0")));
+    if (n === undefined) names.set(id, (n = createHash("sha256").update(`id ${names.size}`).digest("hex").slice(0, id.length)));
     return n;
   };
   return JSON.stringify(plan, function (this: unknown, k: string, v: unknown) {
