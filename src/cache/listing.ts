@@ -26,7 +26,8 @@ export interface ParentChanges {
   commit: string;
   /** The tree of the commit the changes lead to. */
   tree: string;
-  changes: TreeChange[];
+  /** Decoded when asked; undefined when git's output is not what was expected (then diff-tree is run). */
+  changes(): TreeChange[] | undefined;
 }
 
 /** A tree, and how its listing is had. */
@@ -205,8 +206,8 @@ export async function cachedTreeChanges(store: CacheStore, repo: GitRepo, commit
     let changes: TreeChange[] | undefined;
     // the commit's changes from its first parent, when git gave them with the commit and the last tree listed here is
     // that parent's (a commit id names its tree): no diff-tree to wait for
-    if (parent && parent.commit === lastCommit && parent.tree === id && /^[0-9a-f]{40,64}$/.test(lastCommit)) changes = parent.changes;
-    else {
+    if (parent && parent.commit === lastCommit && parent.tree === id && /^[0-9a-f]{40,64}$/.test(lastCommit)) changes = parent.changes();
+    if (!changes) {
       try {
         changes = await diffTrees(repo, last, id, store.absentFile());
       } catch {

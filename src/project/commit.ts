@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { UserError } from "../diagnostics.js";
 import { GitRepo, runGit, runGitIn, type GitResult } from "../git/repo.js";
-import { parseRawDiff, type ParentChanges } from "../cache/listing.js";
+import { parseRawDiff, type ParentChanges, type TreeChange } from "../cache/listing.js";
 
 export interface ProjectCommit {
   repo: GitRepo;
@@ -59,7 +59,8 @@ export async function projectCommit(dir: string, opts: { dev?: boolean; changes?
 /**
  * HEAD of the repository holding `dir`, read with two git processes run at the same time: `rev-parse` (top level,
  * commit, tree) and `log -1` (commit and tree ids, committer time, parents, and the changes from the first parent; its
- * answers are used only when its ids are the same commit and tree).
+ * answers are used only when its ids are the same commit and tree). The changes cost git what the commit changed (a
+ * root commit's are not asked for: log.showRoot off); they are decoded only when the cache takes them.
  * Undefined when that does not give a whole answer (no repository, no commit yet, an unexpected output): the caller
  * then takes the step-by-step way, with its messages.
  */
@@ -68,7 +69,7 @@ async function headAtOnce(dir: string): Promise<ProjectCommit | undefined> {
     runGit(dir, ["rev-parse", "--show-toplevel", "HEAD^{commit}", "HEAD^{tree}", "--"]),
     // with the commit's changes from its first parent, as diff-tree gives them (cheap: only the changed subtrees are
     // read; `log` reads no index, unlike diff-tree)
-    runGit(dir, ["log", "-1", "--no-walk", "--format=%H %T %ct %P", "--raw", "-r", "-z", "--no-renames", "--no-abbrev", "--diff-merges=first-parent", "HEAD", "--"]),
+    runGit(dir, ["-c", "log.showRoot=false", "log", "-1", "--no-walk", "--format=%H %T %ct %P", "--raw", "-r", "-z", "--no-renames", "--no-abbrev", "--diff-merges=first-parent", "HEAD", "--"]),
   ]);
   if (ids.code !== 0) return undefined;
   const lines = ids.stdout.toString("utf8").split("\n");
@@ -85,10 +86,24 @@ async function headAtOnce(dir: string): Promise<ProjectCommit | undefined> {
   const time = same ? Number.parseInt(m[3], 10) : await repo.commitTime(commit);
   const parent = same ? m[4].split(" ")[0] : "";
   const rest = nul > 0 ? out.subarray(out[nul + 1] === 10 ? nul + 2 : nul + 1) : undefined;
-  const changes = parent && rest ? parseRawDiff(rest) : undefined;
-  // whole object ids only (the cache compares them with listings')
+  // decoded only if the cache takes them (its last tree is the parent's); whole object ids only (the cache compares
+  // them with listings')
+  let changes: TreeChange[] | undefined | null = null;
   const whole = (e?: { oid: string }) => !e || e.oid.length === tree.length;
-  const parentChanges = changes?.every((c) => whole(c.before) && whole(c.after)) ? { commit: parent, tree, changes } : undefined;
+  const parentChanges: ParentChanges | undefined =
+    parent && rest
+      ? {
+          commit: parent,
+          tree,
+          changes: () => {
+            if (changes === null) {
+              const parsed = parseRawDiff(rest);
+              changes = parsed.every((c) => whole(c.before) && whole(c.after)) ? parsed : undefined;
+            }
+            return changes;
+          },
+        }
+      : undefined;
   return { repo, commit, head: commit, subdir, dev: false, tree, time, ...(parentChanges ? { parentChanges } : {}) };
 }
 
