@@ -161,10 +161,12 @@ function record(path: string, mode: string, oid: string): Buffer {
   return Buffer.from(`${path}\0${mode}\0${oid}\n`, "utf8");
 }
 
-function write(store: CacheStore, key: string, masks: readonly string[], n: number, checksum: string, stream: readonly Buffer[], bits: readonly Buffer[]): void {
+function write(store: CacheStore, key: string, masks: readonly string[], n: number, checksum: string, stream: readonly Buffer[], bits: readonly Buffer[], soon = false): void {
   const length = stream.reduce((s, b) => s + b.length, 0);
   const header = Buffer.from(JSON.stringify({ checksum, n, masks: [...masks], stream: length } satisfies Header) + "\n", "utf8");
-  store.put(KIND, key, [header, ...stream, ...bits]);
+  // an update (a re-plan) is written in the background; a computed entry (a cold plan) as before
+  if (soon) store.putSoon(KIND, key, [header, ...stream, ...bits]);
+  else store.put(KIND, key, [header, ...stream, ...bits]);
 }
 
 /** Encodes a computed checksum (with its ids) and stores it. */
@@ -366,7 +368,7 @@ function update(store: CacheStore, key: string, old: Entry, changes: readonly Pa
   const hash = createHash("sha256");
   for (const b of stream) hash.update(b);
   const checksum = hash.digest("hex");
-  write(store, key, masks, n, checksum, stream, bits);
+  write(store, key, masks, n, checksum, stream, bits, true);
   // the records joined only if the plan's paths are looked at
   let joined: Buffer | undefined;
   const entry: Entry = { checksum, n, width: old.width, bits: Buffer.concat(bits), get stream() { return (joined ??= Buffer.concat(stream)); } };
@@ -423,7 +425,7 @@ export function findDependencies(
   }
   // nothing the mapping selects changed: the same bytes, named by the tree that holds them
   depsCounts.unchanged++;
-  store.put(KIND, key, JSON.stringify({ checksum: prev.entry.checksum, n: 0, masks: [...masks], stream: 0, alias: prev.tree } satisfies Header) + "\n");
+  store.putSoon(KIND, key, JSON.stringify({ checksum: prev.entry.checksum, n: 0, masks: [...masks], stream: 0, alias: prev.tree } satisfies Header) + "\n");
   return view(prev.entry, masks);
 }
 

@@ -167,7 +167,9 @@ const MAX_DELTA_CHANGES = 4096;
  *  git wrote it). */
 export async function cachedListTree(store: CacheStore, repo: GitRepo, commit: string, tree?: string): Promise<CachedListing> {
   const lazy = await cachedTreeChanges(store, repo, commit, tree);
-  return { tree: lazy.tree, how: lazy.how, ...(lazy.base ? { base: lazy.base } : {}), listing: await lazy.load() };
+  const listing = await lazy.load();
+  await store.flush();
+  return { tree: lazy.tree, how: lazy.how, ...(lazy.base ? { base: lazy.base } : {}), listing };
 }
 
 /** The depth of the stored listing of `tree` (0: whole; n: n deltas from a whole one), or undefined when none is
@@ -198,7 +200,7 @@ export async function cachedTreeChanges(store: CacheStore, repo: GitRepo, commit
     return () => (p ??= f());
   };
   if (storedDepth(store, id) !== undefined) {
-    if (last !== id || lastCommit !== commit) store.put("pointer", lastKey, `${id} ${commit}`);
+    if (last !== id || lastCommit !== commit) store.putSoon("pointer", lastKey, `${id} ${commit}`);
     return { tree: id, how: "cache", load: once(async () => readListing(store, id)?.listing ?? (await listed())) };
   }
   const lastDepth = last && /^[0-9a-f]{40,64}$/.test(last) && last !== id ? storedDepth(store, last) : undefined;
@@ -221,12 +223,12 @@ export async function cachedTreeChanges(store: CacheStore, repo: GitRepo, commit
         return old ? applyRawChanges(old.listing, changes) : await listed();
       });
       if (lastDepth < MAX_DELTAS - 1 && changes.length <= MAX_DELTA_CHANGES) {
-        store.put("listing-delta", id, JSON.stringify({ base: last, depth: lastDepth + 1, changes } satisfies Delta));
+        store.putSoon("listing-delta", id, JSON.stringify({ base: last, depth: lastDepth + 1, changes } satisfies Delta));
       } else {
         const l = await load();
         if (l instanceof RawListing) store.put("listing", id, l.buf);
       }
-      store.put("pointer", lastKey, `${id} ${commit}`);
+      store.putSoon("pointer", lastKey, `${id} ${commit}`);
       return { tree: id, how: "diff", base, load };
     }
   }

@@ -72,6 +72,11 @@ export class CacheStore {
   /** Bytes this process stored since its last eviction check (the tars beside archive entries included). */
   private written = 0;
   private broken = false;
+  /** Entries put with putSoon and not yet on disk (by file): what get and has see meanwhile, and their writes. */
+  private readonly pending = new Map<string, { pieces: readonly Buffer[]; joined?: Buffer; done: Promise<void> }>();
+  /** Entries read by this process: their mtime (the LRU order) is set now, in the background; evict counts them as
+   *  used now whether or not that is done. */
+  private readonly touched = new Set<string>();
   readonly stats: CacheStats = { hits: 0, misses: 0, rejected: 0, writes: 0, evicted: 0, scans: 0 };
 
   constructor(opts: CacheOptions) {
@@ -99,13 +104,20 @@ export class CacheStore {
 
   /** Whether an entry is there (not read, not checked: `get` does that). */
   has(kind: string, key: string): boolean {
-    return !this.broken && fs.existsSync(this.file(kind, key));
+    if (this.broken) return false;
+    const file = this.file(kind, key);
+    return this.pending.has(file) || fs.existsSync(file);
   }
 
   /** The payload stored for `kind`/`key`, or undefined (absent, unreadable, or failing any check). */
   get(kind: string, key: string): Buffer | undefined {
     if (this.broken) return undefined;
     const file = this.file(kind, key);
+    const soon = this.pending.get(file);
+    if (soon) {
+      this.stats.hits++;
+      return (soon.joined ??= soon.pieces.length === 1 ? soon.pieces[0] : Buffer.concat(soon.pieces));
+    }
     let data: Buffer;
     try {
       data = fs.readFileSync(file);
@@ -121,13 +133,12 @@ export class CacheStore {
       return undefined;
     }
     this.stats.hits++;
-    // least recently used = oldest mtime
-    try {
-      const now = new Date();
-      fs.utimesSync(file, now, now);
-    } catch {
-      // removed meanwhile by another process's eviction: the payload read is whole anyway
-    }
+    // least recently used = oldest mtime; set in the background (a metadata write: slow on a busy disk), and counted
+    // as now by this process's evict meanwhile
+    this.touched.add(file);
+    const now = new Date();
+    // removed meanwhile by another process's eviction: the payload read is whole anyway
+    fs.utimes(file, now, now, () => {});
     return payload;
   }
 
@@ -190,6 +201,56 @@ export class CacheStore {
     }
   }
 
+  /**
+   * put, written in the background (libuv's threads): the caller goes on at once, `get` and `has` of this process see
+   * the entry meanwhile, other processes once it is renamed into place (whole, as with put). `flush()` waits for every
+   * such write; a failed one turns the cache off for the process, as with put. For the small entries a re-plan writes
+   * (a checksum's update or alias, a check's witness, a render record, the tree's changes and the pointer): each is a
+   * file created and renamed, whose wait for the disk the plan need not share.
+   */
+  putSoon(kind: string, key: string, payload: Buffer | string | readonly Buffer[]): void {
+    if (this.broken) return;
+    const pieces = typeof payload === "string" ? [Buffer.from(payload, "utf8")] : Buffer.isBuffer(payload) ? [payload] : payload;
+    const file = this.file(kind, key);
+    const hash = createHash("sha256");
+    let length = 0;
+    for (const piece of pieces) {
+      hash.update(piece);
+      length += piece.length;
+    }
+    const header = Buffer.from(JSON.stringify({ key: this.fullKey(kind, key), length, sha256: hash.digest("hex") }) + "\n", "utf8");
+    const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    const before = this.pending.get(file)?.done ?? Promise.resolve();
+    const write = async () => {
+      let fd: fs.promises.FileHandle | undefined;
+      try {
+        await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+        fd = await fs.promises.open(tmp, "wx", 0o600);
+        await fd.writev([header, ...pieces]);
+        await fd.close();
+        fd = undefined;
+        await fs.promises.rename(tmp, file);
+      } catch {
+        await fd?.close().catch(() => {});
+        await fs.promises.rm(tmp, { force: true }).catch(() => {});
+        this.broken = true;
+      }
+    };
+    const entry = { pieces, done: before.then(write) };
+    this.pending.set(file, entry);
+    void entry.done.then(() => {
+      if (this.pending.get(file) === entry) this.pending.delete(file);
+    });
+    this.stats.writes++;
+    this.wrote = true;
+    this.written += header.length + length;
+  }
+
+  /** Waits for the writes putSoon started. */
+  async flush(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending.values()].map((p) => p.done));
+  }
+
   /** Removes the least recently used entries while the cache is over its bound (only after this process wrote).
    *  Temp files of other processes younger than an hour are left alone. */
   evict(): void {
@@ -238,7 +299,7 @@ export class CacheStore {
           if (!g) groups.set(id, (g = { files: [], size: 0, mtime: 0 }));
           g.files.push(file);
           g.size += st.size;
-          g.mtime = Math.max(g.mtime, st.mtimeMs);
+          g.mtime = Math.max(g.mtime, this.touched.has(file) ? now : st.mtimeMs);
           total += st.size;
         } catch {
           // removed by another process meanwhile

@@ -273,7 +273,7 @@ export class GitSources {
       if (store.get("matches", key(l.tree)) !== undefined) return;
       const old = l.base ? store.get("matches", key(l.base.tree))?.toString("utf8") : undefined;
       if (old !== undefined && old !== "" && !l.base!.changes.some((c) => c.path === old && !c.after)) {
-        store.put("matches", key(l.tree), old);
+        store.putSoon("matches", key(l.tree), old);
         return;
       }
       prove = (witness) => store.put("matches", key(l.tree), witness);

@@ -24,6 +24,8 @@ async function cachedDependencies(
   compute: () => Promise<DependenciesChecksum>,
 ): Promise<DependenciesChecksum> {
   const found = findDependencies(store, tree, base, spec, masks, label);
+  // an update or alias is written in the background: on disk for the next store
+  await store.flush();
   if (found) return found;
   const sum = await compute();
   storeDependencies(store, tree, spec, masks, label, sum);

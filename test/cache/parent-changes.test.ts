@@ -108,6 +108,7 @@ test("the listing cache takes the parent's changes only when its last tree is th
   const pc = (await projectCommit(dir, { changes: false }))!;
   const store = new CacheStore({ dir: storeDir });
   const viaParent = await cachedTreeChanges(store, pc.repo, pc.commit, pc.tree, pc.parentChanges);
+  await store.flush();
   assert.equal(viaParent.how, "diff");
   assert.equal(viaParent.base?.changes, pc.parentChanges!.changes(), "taken as read with HEAD");
   assert.equal(await plan(new CacheStore({ dir: storeDir })), await plan(false));
@@ -129,6 +130,7 @@ test("the listing cache takes the parent's changes only when its last tree is th
   const wrong = { commit: again.parentChanges!.commit, tree: other.tree!, changes: () => [] };
   const store3 = new CacheStore({ dir: tempDir("parent-changes-store3") });
   await cachedTreeChanges(store3, again.repo, first, git(dir, "rev-parse", `${first}^{tree}`));
+  await store3.flush();
   const guarded = await cachedTreeChanges(store3, again.repo, again.commit, again.tree, { ...wrong, tree: "0".repeat(40) });
   assert.deepEqual(guarded.base?.changes, await diffTrees(again.repo, guarded.base!.tree, again.tree!));
   assert.equal(await plan(new CacheStore({ dir: storeDir })), await plan(false));

@@ -155,3 +155,54 @@ test("two processes writing and reading the same keys never see a partial entry"
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("putSoon: seen by this process at once, on disk for others after flush, the last of two puts kept", async () => {
+  const dir = tempDir("cache-soon");
+  try {
+    const store = new CacheStore({ dir });
+    store.putSoon("deps", "k", [Buffer.from("first "), Buffer.from("payload")]);
+    store.putSoon("deps", "k", [Buffer.from("second "), Buffer.from("payload")]);
+    store.putSoon("matches", "m", "witness");
+    assert.equal(store.has("deps", "k"), true);
+    assert.deepEqual(store.get("deps", "k"), Buffer.from("second payload"));
+    assert.deepEqual(store.get("matches", "m"), Buffer.from("witness"));
+    await store.flush();
+    const other = new CacheStore({ dir });
+    assert.deepEqual(other.get("deps", "k"), Buffer.from("second payload"), "the last put is the one on disk");
+    assert.deepEqual(other.get("matches", "m"), Buffer.from("witness"));
+    assert.equal(fs.readdirSync(path.join(store.root, "deps")).length, 1, "no temp file left");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("putSoon on a cache that cannot be written turns it off for the process, without failing", async () => {
+  if (process.getuid?.() === 0) {
+    // root writes into read-only folders: a path under a file cannot be made by anyone
+    const dir = tempDir("cache-soon-ro");
+    try {
+      fs.writeFileSync(path.join(dir, "file"), "not a folder");
+      const store = new CacheStore({ dir: path.join(dir, "file") });
+      store.putSoon("deps", "k", "payload");
+      await store.flush();
+      assert.equal(store.get("deps", "k"), undefined, "off");
+      store.putSoon("deps", "k2", "payload");
+      assert.equal(store.has("deps", "k2"), false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    return;
+  }
+  const dir = tempDir("cache-soon-ro");
+  try {
+    const store = new CacheStore({ dir });
+    fs.mkdirSync(store.root, { recursive: true });
+    fs.chmodSync(store.root, 0o500);
+    store.putSoon("deps", "k", "payload");
+    await store.flush();
+    assert.equal(store.get("deps", "k"), undefined, "off");
+  } finally {
+    fs.chmodSync(path.join(dir, "v1"), 0o700);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
