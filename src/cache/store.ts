@@ -12,7 +12,7 @@
 // `~/.cache/stapel2docker/cache`), STAPEL2DOCKER_CACHE=off (or 0/false/no) disables it,
 // STAPEL2DOCKER_CACHE_MAX_MB bounds it (default 4096).
 
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, webcrypto } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -212,18 +212,17 @@ export class CacheStore {
     if (this.broken) return;
     const pieces = typeof payload === "string" ? [Buffer.from(payload, "utf8")] : Buffer.isBuffer(payload) ? [payload] : payload;
     const file = this.file(kind, key);
-    const hash = createHash("sha256");
-    let length = 0;
-    for (const piece of pieces) {
-      hash.update(piece);
-      length += piece.length;
-    }
-    const header = Buffer.from(JSON.stringify({ key: this.fullKey(kind, key), length, sha256: hash.digest("hex") }) + "\n", "utf8");
+    const length = pieces.reduce((n, p) => n + p.length, 0);
+    const fullKey = this.fullKey(kind, key);
     const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
     const before = this.pending.get(file)?.done ?? Promise.resolve();
     const write = async () => {
       let fd: fs.promises.FileHandle | undefined;
       try {
+        // hashed by libuv's threads too (WebCrypto), over the payload made one buffer (what `get` gives meanwhile)
+        const joined = (entry.joined ??= pieces.length === 1 ? pieces[0] : Buffer.concat(pieces));
+        const sha = Buffer.from(await webcrypto.subtle.digest("SHA-256", joined)).toString("hex");
+        const header = Buffer.from(JSON.stringify({ key: fullKey, length, sha256: sha }) + "\n", "utf8");
         await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
         fd = await fs.promises.open(tmp, "wx", 0o600);
         await fd.writev([header, ...pieces]);
@@ -236,14 +235,16 @@ export class CacheStore {
         this.broken = true;
       }
     };
-    const entry = { pieces, done: before.then(write) };
+    const entry: { pieces: readonly Buffer[]; joined?: Buffer; done: Promise<void> } = { pieces, done: Promise.resolve() };
+    entry.done = before.then(write);
     this.pending.set(file, entry);
     void entry.done.then(() => {
       if (this.pending.get(file) === entry) this.pending.delete(file);
     });
     this.stats.writes++;
     this.wrote = true;
-    this.written += header.length + length;
+    // the header's size is known before its sha256 (64 hex digits)
+    this.written += Buffer.byteLength(JSON.stringify({ key: fullKey, length, sha256: "0".repeat(64) })) + 1 + length;
   }
 
   /** Waits for the writes putSoon started. */
