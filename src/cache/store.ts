@@ -136,9 +136,7 @@ export class CacheStore {
     // least recently used = oldest mtime; set in the background (a metadata write: slow on a busy disk), and counted
     // as now by this process's evict meanwhile
     this.touched.add(file);
-    const now = new Date();
-    // removed meanwhile by another process's eviction: the payload read is whole anyway
-    fs.utimes(file, now, now, () => {});
+    touchSoon(file);
     return payload;
   }
 
@@ -319,6 +317,13 @@ export class CacheStore {
     }
     writeUsage(usageFile, { total, at: now });
   }
+}
+
+/** Sets a file's mtime in the background (libuv's threads; node completes the queued work even on process.exit). */
+function touchSoon(file: string): void {
+  const now = new Date();
+  // removed meanwhile by another process's eviction: the payload read is whole anyway
+  fs.utimes(file, now, now, () => {});
 }
 
 /** The folder of the usage record (not an entry kind). */

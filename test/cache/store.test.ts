@@ -206,3 +206,33 @@ test("putSoon on a cache that cannot be written turns it off for the process, wi
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a hit's mtime (its place in the LRU order) is set even when the process exits at once", async () => {
+  const dir = tempDir("cache-touch");
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const storeModule = path.resolve(here, "../../src/cache/store.js");
+  try {
+    const store = new CacheStore({ dir });
+    store.put("deps", "k", "payload");
+    const file = store.file("deps", "k");
+    const old = Date.now() / 1000 - 10_000;
+    fs.utimesSync(file, old, old);
+    // libuv's threads kept busy: the background utimes waits behind that work, and still runs before the exit
+    const script = `
+      import { CacheStore } from ${JSON.stringify(storeModule)};
+      import { pbkdf2 } from "node:crypto";
+      for (let i = 0; i < 4; i++) pbkdf2("x", "y", 200000, 32, "sha256", () => {});
+      const got = new CacheStore({ dir: process.argv[1] }).get("deps", "k");
+      process.exit(got && got.toString() === "payload" ? 0 : 3);
+    `;
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(process.execPath, ["--input-type=module", "-e", script, dir], { stdio: "inherit" });
+      child.on("error", reject);
+      child.on("close", resolve);
+    });
+    assert.equal(code, 0);
+    assert.ok(fs.statSync(file).mtimeMs > Date.now() - 60_000, "used now");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
