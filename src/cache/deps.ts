@@ -10,7 +10,7 @@
 // Keyed by the tree id, the mapping's add/include/exclude, the masks and the label (what the checksum depends on).
 
 import { createHash } from "node:crypto";
-import { PathMatcher } from "../git/pathMatcher.js";
+import { PathMatcher, normalizeBasePath } from "../git/pathMatcher.js";
 import { mappingMatcher, type GitMappingSpec } from "../git/mapping.js";
 import type { DependenciesChecksum, PathChange } from "../git/checksum.js";
 import { keyOf, type CacheStore } from "./store.js";
@@ -31,10 +31,11 @@ interface Header {
   alias?: string;
 }
 
-/** A decoded entry: the plan's view and what an update needs. */
+/** An entry's records and mask bits, as stored (its paths are decoded only when the plan's output asks for them). */
 interface Entry {
   checksum: string;
-  paths: string[];
+  /** Matched files. */
+  n: number;
   /** The records, in path order. */
   stream: Buffer;
   /** Bytes per record of mask bits (0: one mask, which every file matched). */
@@ -69,49 +70,89 @@ function readHeader(buf: Buffer, masks: readonly string[]): { h: Header; body: n
   }
 }
 
-/** Decodes a whole entry (not an alias); undefined when its records are not what its header says. The paths come
- *  from one decode of the records split at their NULs (a path holds no NUL; an id no LF). */
-function decode(buf: Buffer, masks: readonly string[]): Entry | undefined {
+/** An entry (not an alias) from its bytes; undefined when they are not what its header says. */
+function entryOf(buf: Buffer, masks: readonly string[]): Entry | undefined {
   const r = readHeader(buf, masks);
   if (!r || r.h.alias !== undefined) return undefined;
   const { h, body } = r;
   const stream = buf.subarray(body, body + h.stream);
+  if (h.n === 0 ? stream.length !== 0 : stream[stream.length - 1] !== 10) return undefined;
+  return { checksum: h.checksum, n: h.n, stream, width: widthOf(masks), bits: buf.subarray(body + h.stream) };
+}
+
+/** The paths of `n` records, from one decode of the records split at their NULs (a path holds no NUL; an id no LF);
+ *  undefined when the records are not `n` well-formed ones. */
+function decodePaths(stream: Buffer, n: number): string[] | undefined {
   // "<path>\0<mode>\0<oid>\n<path>\0..." → [path, mode, "oid\npath", mode, ..., "oid\n"]
-  const parts = h.n === 0 ? [""] : stream.toString("utf8").split("\0");
-  if (parts.length !== 2 * h.n + 1) return undefined;
-  const paths = new Array<string>(h.n);
-  if (h.n > 0) paths[0] = parts[0];
-  for (let i = 1; i < h.n; i++) {
+  const parts = n === 0 ? [""] : stream.toString("utf8").split("\0");
+  if (parts.length !== 2 * n + 1) return undefined;
+  const paths = new Array<string>(n);
+  if (n > 0) paths[0] = parts[0];
+  for (let i = 1; i < n; i++) {
     const s = parts[2 * i];
     const lf = s.indexOf("\n");
     if (lf < 0) return undefined;
     paths[i] = s.slice(lf + 1);
   }
-  if (h.n > 0 && !parts[2 * h.n].endsWith("\n")) return undefined;
-  const width = widthOf(masks);
-  return { checksum: h.checksum, paths, stream, width, bits: buf.subarray(body + h.stream) };
+  if (n > 0 && !parts[2 * n].endsWith("\n")) return undefined;
+  return paths;
 }
 
-/** Where each record of `e` starts (and the end), found when an entry is updated. */
-function startsOf(e: Entry): Uint32Array {
-  const starts = new Uint32Array(e.paths.length + 1);
-  let at = 0;
-  for (let i = 0; i < e.paths.length; i++) {
-    starts[i] = at;
-    const nul = e.stream.indexOf(0, at);
-    at = e.stream.indexOf(10, e.stream.indexOf(0, nul + 1) + 1) + 1;
-  }
-  starts[e.paths.length] = at;
-  return starts;
+/**
+ * An array of `length` strings made by `make()` when first looked at beyond its length: the plan carries the
+ * matched paths of every mask (`plan` prints them), but a plan that is not printed (compile, build) or printed as text
+ * only needs a few of them, so an entry read from the cache is not decoded until then. It is an Array (a Proxy whose
+ * target is filled on first use: JSON.stringify, slice, iteration and deepEqual see the real elements).
+ */
+function lazyArray(length: number, make: () => string[]): string[] {
+  const target: string[] = [];
+  let filled = false;
+  const fill = (): string[] => {
+    if (!filled) {
+      filled = true;
+      const made = make();
+      if (made.length !== length) throw new Error(`internal: a cached checksum entry decoded to ${made.length} paths, not ${length}`);
+      for (let i = 0; i < made.length; i++) target[i] = made[i];
+    }
+    return target;
+  };
+  if (length === 0) return target;
+  return new Proxy(target, {
+    get: (_, p) => (p === "length" && !filled ? length : Reflect.get(fill(), p)),
+    has: (_, p) => Reflect.has(fill(), p),
+    ownKeys: () => Reflect.ownKeys(fill()),
+    getOwnPropertyDescriptor: (_, p) => Reflect.getOwnPropertyDescriptor(fill(), p),
+    set: (_, p, v) => Reflect.set(fill(), p, v),
+    deleteProperty: (_, p) => Reflect.deleteProperty(fill(), p),
+    defineProperty: (_, p, d) => Reflect.defineProperty(fill(), p, d),
+  });
 }
 
-/** The plan's view of an entry: checksum, paths, and each mask's paths. */
+/** The plan's view of an entry: checksum, paths, and each mask's paths (decoded when first looked at). */
 function view(e: Entry, masks: readonly string[]): DependenciesChecksum {
-  if (e.width === 0) return { checksum: e.checksum, paths: e.paths, masks: masks.map((mask) => ({ mask, paths: e.paths })) };
+  let decoded: string[] | undefined;
+  const all = () => {
+    decoded ??= decodePaths(e.stream, e.n);
+    if (!decoded) throw new Error("internal: a cached checksum entry's records are not what its header says");
+    return decoded;
+  };
+  const paths = lazyArray(e.n, all);
+  if (e.width === 0) return { checksum: e.checksum, paths, masks: masks.map((mask) => ({ mask, paths })) };
+  // each mask's count, in one pass over the bits
+  const counts = new Array<number>(masks.length).fill(0);
+  for (let i = 0, at = 0; i < e.n; i++) {
+    for (let b = 0; b < e.width; b++, at++) {
+      for (let v = e.bits[at]; v !== 0; v &= v - 1) counts[b * 8 + (31 - Math.clz32(v & -v))]++;
+    }
+  }
   return {
     checksum: e.checksum,
-    paths: e.paths,
-    masks: masks.map((mask, m) => ({ mask, paths: e.paths.filter((_, i) => (e.bits[i * e.width + (m >> 3)] & (1 << (m & 7))) !== 0) })),
+    paths,
+    masks: masks.map((mask, m) => {
+      const byte = m >> 3;
+      const bit = 1 << (m & 7);
+      return { mask, paths: lazyArray(counts[m], () => all().filter((_, i) => (e.bits[i * e.width + byte] & bit) !== 0)) };
+    }),
   };
 }
 
@@ -120,10 +161,12 @@ function record(path: string, mode: string, oid: string): Buffer {
   return Buffer.from(`${path}\0${mode}\0${oid}\n`, "utf8");
 }
 
-function write(store: CacheStore, key: string, masks: readonly string[], n: number, checksum: string, stream: readonly Buffer[], bits: readonly Buffer[]): void {
+function write(store: CacheStore, key: string, masks: readonly string[], n: number, checksum: string, stream: readonly Buffer[], bits: readonly Buffer[], soon = false): void {
   const length = stream.reduce((s, b) => s + b.length, 0);
   const header = Buffer.from(JSON.stringify({ checksum, n, masks: [...masks], stream: length } satisfies Header) + "\n", "utf8");
-  store.put(KIND, key, [header, ...stream, ...bits]);
+  // an update (a re-plan) is written in the background; a computed entry (a cold plan) as before
+  if (soon) store.putSoon(KIND, key, [header, ...stream, ...bits]);
+  else store.put(KIND, key, [header, ...stream, ...bits]);
 }
 
 /** Encodes a computed checksum (with its ids) and stores it. */
@@ -145,28 +188,115 @@ function storeComputed(store: CacheStore, key: string, masks: readonly string[],
   write(store, key, masks, sum.paths.length, sum.checksum, [Buffer.from(parts.join(""), "utf8")], [bits]);
 }
 
-/** Index of the first path of sorted `paths` (from `lo`) not before `p`. */
-function lowerBound(paths: readonly string[], p: string, lo: number): number {
-  let hi = paths.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (paths[mid] < p) lo = mid + 1;
-    else hi = mid;
+/**
+ * The records of an entry as byte ranges, found without decoding them: a record is `<path> NUL <mode> NUL <oid> LF`,
+ * every oid of a repository has the same length L, and a path holds no NUL, so an LF ends a record exactly when the
+ * byte L + 1 before it is a NUL (an LF inside a path has path bytes, or the previous record's oid, there). A search
+ * probes O(log n) records; each probe decodes one path. Thrown Malformed: the caller decodes the whole entry instead.
+ */
+class Records {
+  private readonly oid: number;
+
+  constructor(readonly stream: Buffer) {
+    const nul = stream.indexOf(0);
+    const nul2 = nul < 0 ? -1 : stream.indexOf(0, nul + 1);
+    const lf = nul2 < 0 ? -1 : stream.indexOf(10, nul2 + 1);
+    if (lf < 0) throw new Malformed();
+    this.oid = lf - nul2 - 1;
   }
-  return lo;
+
+  /** The end of the record starting at `r` (where the next one starts). */
+  end(r: number): number {
+    const nul = this.stream.indexOf(0, r);
+    const nul2 = nul < 0 ? -1 : this.stream.indexOf(0, nul + 1);
+    const end = nul2 < 0 ? -1 : nul2 + this.oid + 2;
+    if (end < 0 || end > this.stream.length || this.stream[end - 1] !== 10) throw new Malformed();
+    return end;
+  }
+
+  path(r: number): string {
+    return this.stream.toString("utf8", r, this.stream.indexOf(0, r));
+  }
+
+  /** The first record start at or after `p`. */
+  startFrom(p: number): number {
+    if (p <= 0) return 0;
+    for (let j = p - 1; ; j++) {
+      j = this.stream.indexOf(10, j);
+      if (j < 0) return this.stream.length;
+      if (j - this.oid - 1 >= 0 && this.stream[j - this.oid - 1] === 0) return j + 1;
+    }
+  }
+
+  /** The start of the first record from `lo` (a record start) whose path is not before `rel` (the end: none). */
+  lowerBound(rel: string, lo: number): number {
+    let hi = this.stream.length;
+    while (lo < hi) {
+      const mid = lo + ((hi - lo) >> 1);
+      const s = this.startFrom(mid);
+      if (s >= hi) {
+        // no record starts in [mid, hi): the few from lo, in order
+        let r = lo;
+        while (r < hi && this.path(r) < rel) r = this.end(r);
+        return r;
+      }
+      if (this.path(s) < rel) lo = this.end(s);
+      else hi = s;
+    }
+    return lo;
+  }
+}
+
+class Malformed extends Error {}
+
+/** Where each record of `e` starts (and the end), for an entry with mask bits (a record's bits are by its index). */
+function startsOf(e: Entry): Uint32Array | undefined {
+  const records = new Records(e.stream);
+  const starts = new Uint32Array(e.n + 1);
+  let at = 0;
+  for (let i = 0; i < e.n; i++) {
+    starts[i] = at;
+    at = records.end(at);
+  }
+  starts[e.n] = at;
+  return at === e.stream.length ? starts : undefined;
+}
+
+/** The mapping's matcher and the masks' (compiled once per process: a re-plan asks for them for each stage). */
+const matchers = new Map<string, { matches(p: string): boolean } | PathMatcher>();
+
+function mappingMatcherOf(spec: GitMappingSpec): PathMatcher {
+  const key = JSON.stringify([spec.add, spec.includePaths, spec.excludePaths]);
+  let m = matchers.get(key) as PathMatcher | undefined;
+  if (!m) matchers.set(key, (m = mappingMatcher(spec)));
+  return m;
+}
+
+function maskMatcherOf(add: string, mask: string, label: string): { matches(p: string): boolean } {
+  const key = JSON.stringify([add, mask, label]);
+  let m = matchers.get(key);
+  if (!m) matchers.set(key, (m = new PathMatcher({ basePath: add, includeGlobs: [mask], label: { include: label } }).include[0]));
+  return m as { matches(p: string): boolean };
 }
 
 /**
  * The entry `changes` make of `old` (the same mapping and masks at the tree the changes start from), stored under
  * `key`; undefined when no change is a file the mapping selects (the caller stores an alias). Gives what
- * stageDependenciesChecksum gives on the new listing (test/cache/deps.test.ts compares them).
+ * stageDependenciesChecksum gives on the new listing (test/cache/deps.test.ts compares them). The unchanged records
+ * are copied as bytes: the changed paths are found by a binary search of the old records (their mask bits by the
+ * record's index, when there are several masks), nothing else decoded.
  */
 function update(store: CacheStore, key: string, old: Entry, changes: readonly PathChange[], spec: GitMappingSpec, masks: readonly string[], label: string): DependenciesChecksum | undefined {
-  const base = mappingMatcher(spec);
+  // a path outside `add` is never matched (PathMatcher.relative): most commits touch no file of most mappings
+  const scope = normalizeBasePath(spec.add);
+  const inScope = (p: string) => scope === "" || p === scope || p.startsWith(`${scope}/`);
+  let base: PathMatcher | undefined;
   let maskMatchers: { matches(p: string): boolean }[] | undefined;
   // each selected path the commit touched → its new record (null: gone or no longer matched)
   const edits = new Map<string, { rec: Buffer; bits: Buffer } | null>();
   for (const c of changes) {
+    if (!inScope(c.path)) continue;
+    base ??= mappingMatcherOf(spec);
     if (!base.isPathMatched(c.path)) continue;
     const rel = base.relative(c.path)!;
     const e = c.after;
@@ -174,7 +304,7 @@ function update(store: CacheStore, key: string, old: Entry, changes: readonly Pa
       edits.set(rel, null);
       continue;
     }
-    maskMatchers ??= masks.map((mask) => new PathMatcher({ basePath: spec.add, includeGlobs: [mask], label: { include: label } }).include[0]);
+    maskMatchers ??= masks.map((mask) => maskMatcherOf(spec.add, mask, label));
     const bits = Buffer.alloc(old.width);
     let any = false;
     for (let i = 0; i < maskMatchers.length; i++) {
@@ -187,34 +317,62 @@ function update(store: CacheStore, key: string, old: Entry, changes: readonly Pa
   if (edits.size === 0) return undefined;
   const stream: Buffer[] = [];
   const bits: Buffer[] = [];
-  const pieces: string[][] = [];
-  const starts = startsOf(old);
-  let from = 0;
-  const take = (to: number) => {
-    if (to <= from) return;
-    stream.push(old.stream.subarray(starts[from], starts[to]));
-    if (old.width) bits.push(old.bits.subarray(from * old.width, to * old.width));
-    pieces.push(old.paths.slice(from, to));
-  };
-  for (const rel of [...edits.keys()].sort(byPath)) {
-    const i = lowerBound(old.paths, rel, from);
-    take(i);
-    from = i < old.paths.length && old.paths[i] === rel ? i + 1 : i;
-    const edit = edits.get(rel);
-    if (edit) {
+  let n = 0;
+  if (old.n > 0) {
+    const records = new Records(old.stream);
+    const starts = old.width ? startsOf(old) : undefined;
+    if (old.width && !starts) throw new Malformed();
+    // a record's index from its start, for its bits: by binary search of the starts
+    const indexOf = (at: number) => {
+      let lo = 0;
+      let hi = old.n;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (starts![mid] < at) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    let from = 0;
+    const take = (to: number) => {
+      if (to <= from) return;
+      stream.push(old.stream.subarray(from, to));
+      if (old.width) bits.push(old.bits.subarray(indexOf(from) * old.width, indexOf(to) * old.width));
+    };
+    n = old.n;
+    for (const rel of [...edits.keys()].sort(byPath)) {
+      const at = records.lowerBound(rel, from);
+      take(at);
+      from = at;
+      if (at < old.stream.length && records.path(at) === rel) {
+        from = records.end(at);
+        n--;
+      }
+      const edit = edits.get(rel);
+      if (edit) {
+        stream.push(edit.rec);
+        if (old.width) bits.push(edit.bits);
+        n++;
+      }
+    }
+    take(old.stream.length);
+  } else {
+    for (const rel of [...edits.keys()].sort(byPath)) {
+      const edit = edits.get(rel);
+      if (!edit) continue;
       stream.push(edit.rec);
       if (old.width) bits.push(edit.bits);
-      pieces.push([rel]);
+      n++;
     }
   }
-  take(old.paths.length);
-  const paths = ([] as string[]).concat(...pieces);
   const hash = createHash("sha256");
   for (const b of stream) hash.update(b);
   const checksum = hash.digest("hex");
-  write(store, key, masks, paths.length, checksum, stream, bits);
-  const merged = Buffer.concat(bits);
-  return view({ checksum, paths, stream: Buffer.alloc(0), width: old.width, bits: merged }, masks);
+  write(store, key, masks, n, checksum, stream, bits, true);
+  // the records joined only if the plan's paths are looked at
+  let joined: Buffer | undefined;
+  const entry: Entry = { checksum, n, width: old.width, bits: Buffer.concat(bits), get stream() { return (joined ??= Buffer.concat(stream)); } };
+  return view(entry, masks);
 }
 
 /** The whole entry stored for `tree` (following an alias), or undefined. */
@@ -224,11 +382,11 @@ function readEntry(store: CacheStore, tree: string, spec: GitMappingSpec, masks:
   const r = readHeader(buf, masks);
   if (!r) return undefined;
   if (r.h.alias === undefined) {
-    const entry = decode(buf, masks);
+    const entry = entryOf(buf, masks);
     return entry ? { entry, tree } : undefined;
   }
   const target = store.get(KIND, keyFor(r.h.alias, spec, masks, label));
-  const entry = target ? decode(target, masks) : undefined;
+  const entry = target ? entryOf(target, masks) : undefined;
   return entry && entry.checksum === r.h.checksum ? { entry, tree: r.h.alias } : undefined;
 }
 
@@ -253,14 +411,21 @@ export function findDependencies(
   }
   const prev = base ? readEntry(store, base.tree, spec, masks, label) : undefined;
   if (!prev) return undefined;
-  const updated = update(store, key, prev.entry, base!.changes, spec, masks, label);
+  let updated: DependenciesChecksum | undefined;
+  try {
+    updated = update(store, key, prev.entry, base!.changes, spec, masks, label);
+  } catch (e) {
+    // records that are not what their header says: computed from the listing instead
+    if (e instanceof Malformed) return undefined;
+    throw e;
+  }
   if (updated) {
     depsCounts.updated++;
     return updated;
   }
   // nothing the mapping selects changed: the same bytes, named by the tree that holds them
   depsCounts.unchanged++;
-  store.put(KIND, key, JSON.stringify({ checksum: prev.entry.checksum, n: 0, masks: [...masks], stream: 0, alias: prev.tree } satisfies Header) + "\n");
+  store.putSoon(KIND, key, JSON.stringify({ checksum: prev.entry.checksum, n: 0, masks: [...masks], stream: 0, alias: prev.tree } satisfies Header) + "\n");
   return view(prev.entry, masks);
 }
 
@@ -268,21 +433,4 @@ export function findDependencies(
 export function storeDependencies(store: CacheStore, tree: string, spec: GitMappingSpec, masks: readonly string[], label: string, sum: DependenciesChecksum): void {
   depsCounts.computed++;
   storeComputed(store, keyFor(tree, spec, masks, label), masks, sum);
-}
-
-/** findDependencies, else `compute()` stored. */
-export async function cachedDependencies(
-  store: CacheStore,
-  tree: string,
-  base: { tree: string; changes: readonly PathChange[] } | undefined,
-  spec: GitMappingSpec,
-  masks: readonly string[],
-  label: string,
-  compute: () => Promise<DependenciesChecksum>,
-): Promise<DependenciesChecksum> {
-  const found = findDependencies(store, tree, base, spec, masks, label);
-  if (found) return found;
-  const sum = await compute();
-  storeDependencies(store, tree, spec, masks, label, sum);
-  return { checksum: sum.checksum, paths: sum.paths, masks: sum.masks };
 }

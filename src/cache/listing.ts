@@ -21,6 +21,16 @@ export interface TreeChange {
   after?: TreeEntry;
 }
 
+/** A commit's changes from its first parent (`git log --raw`), read with the commit (src/project/commit.ts). */
+export interface ParentChanges {
+  /** The first parent's commit id. */
+  commit: string;
+  /** The tree of the commit the changes lead to. */
+  tree: string;
+  /** Decoded when asked; undefined when git's output is not what was expected (then diff-tree is run). */
+  changes(): TreeChange[] | undefined;
+}
+
 /** A tree, and how its listing is had. */
 export interface TreeChanges {
   tree: string;
@@ -51,8 +61,12 @@ export async function diffTrees(repo: GitRepo, from: string, to: string, noIndex
   const args = ["diff-tree", "-r", "-z", "--no-renames", "--full-index", from, to];
   const r = await runGit(repo.root, args, undefined, noIndex ? { GIT_INDEX_FILE: noIndex } : undefined);
   if (r.code !== 0) throw new UserError({ message: `cannot compare trees ${from} and ${to}: ${r.stderr.split("\n")[0]}` });
+  return parseRawDiff(r.stdout);
+}
+
+/** git's `--raw -r -z --full-index` records (diff-tree's, or `log --raw`'s after its format line). */
+export function parseRawDiff(text: Buffer): TreeChange[] {
   const out: TreeChange[] = [];
-  const text = r.stdout;
   let o = 0;
   while (o < text.length) {
     const nul = text.indexOf(0, o);
@@ -163,7 +177,9 @@ const MAX_DELTA_CHANGES = 4096;
  *  git wrote it). */
 export async function cachedListTree(store: CacheStore, repo: GitRepo, commit: string, tree?: string): Promise<CachedListing> {
   const lazy = await cachedTreeChanges(store, repo, commit, tree);
-  return { tree: lazy.tree, how: lazy.how, ...(lazy.base ? { base: lazy.base } : {}), listing: await lazy.load() };
+  const listing = await lazy.load();
+  await store.flush();
+  return { tree: lazy.tree, how: lazy.how, ...(lazy.base ? { base: lazy.base } : {}), listing };
 }
 
 /** The depth of the stored listing of `tree` (0: whole; n: n deltas from a whole one), or undefined when none is
@@ -178,10 +194,11 @@ function storedDepth(store: CacheStore, tree: string): number | undefined {
  * changes from the last tree listed here (stored as a delta). `load()` reads it (once). A listing that cannot be
  * read back (an entry removed or garbled since) is listed with `git ls-tree` and stored whole.
  */
-export async function cachedTreeChanges(store: CacheStore, repo: GitRepo, commit: string, tree?: string): Promise<LazyListing> {
+export async function cachedTreeChanges(store: CacheStore, repo: GitRepo, commit: string, tree?: string, parent?: ParentChanges): Promise<LazyListing> {
   const id = tree ?? (await rootTree(repo, commit));
   const lastKey = keyOf("last-tree", repo.root);
-  const last = store.get("pointer", lastKey)?.toString("utf8");
+  // "<tree> <commit>": the last tree listed here, and the commit it was listed for
+  const [last, lastCommit] = (store.get("pointer", lastKey)?.toString("utf8") ?? "").split(" ");
   const listed = async (): Promise<Listing> => {
     // indexed and hashed as git writes it
     const { buf: raw, listing, sha256 } = await lsTreeStreamed(repo, commit, { hash: true });
@@ -193,16 +210,21 @@ export async function cachedTreeChanges(store: CacheStore, repo: GitRepo, commit
     return () => (p ??= f());
   };
   if (storedDepth(store, id) !== undefined) {
-    if (last !== id) store.put("pointer", lastKey, id);
+    if (last !== id || lastCommit !== commit) store.putSoon("pointer", lastKey, `${id} ${commit}`);
     return { tree: id, how: "cache", load: once(async () => readListing(store, id)?.listing ?? (await listed())) };
   }
   const lastDepth = last && /^[0-9a-f]{40,64}$/.test(last) && last !== id ? storedDepth(store, last) : undefined;
   if (last && lastDepth !== undefined) {
     let changes: TreeChange[] | undefined;
-    try {
-      changes = await diffTrees(repo, last, id, store.absentFile());
-    } catch {
-      changes = undefined; // the old tree is gone from this repository (gc): list it
+    // the commit's changes from its first parent, when git gave them with the commit and the last tree listed here is
+    // that parent's (a commit id names its tree): no diff-tree to wait for
+    if (parent && parent.commit === lastCommit && parent.tree === id && /^[0-9a-f]{40,64}$/.test(lastCommit)) changes = parent.changes();
+    if (!changes) {
+      try {
+        changes = await diffTrees(repo, last, id, store.absentFile());
+      } catch {
+        changes = undefined; // the old tree is gone from this repository (gc): list it
+      }
     }
     if (changes) {
       const base = { tree: last, changes };
@@ -211,17 +233,17 @@ export async function cachedTreeChanges(store: CacheStore, repo: GitRepo, commit
         return old && old.listing.utf8() ? applyRawChanges(old.listing, changes) : await listed();
       });
       if (lastDepth < MAX_DELTAS - 1 && changes.length <= MAX_DELTA_CHANGES) {
-        store.put("listing-delta", id, JSON.stringify({ base: last, depth: lastDepth + 1, changes } satisfies Delta));
+        store.putSoon("listing-delta", id, JSON.stringify({ base: last, depth: lastDepth + 1, changes } satisfies Delta));
       } else {
         const l = await load();
         if (l instanceof RawListing) store.put("listing", id, l.buf);
       }
-      store.put("pointer", lastKey, id);
+      store.putSoon("pointer", lastKey, `${id} ${commit}`);
       return { tree: id, how: "diff", base, load };
     }
   }
   // git's bytes kept as one buffer, decoded where looked at, and stored as they are
   const listing = await listed();
-  store.put("pointer", lastKey, id);
+  store.put("pointer", lastKey, `${id} ${commit}`);
   return { tree: id, how: "ls-tree", load: async () => listing };
 }

@@ -142,7 +142,7 @@ export function findRender(
   if (!prev || prev.tree !== base.tree || prev.commit || !sameEnv(prev, environ) || touches(prev, base.changes)) return undefined;
   renderCounts.derived++;
   const record = { ...prev, tree };
-  store.put(KIND, keyFor(parts, tree), v8.serialize(record));
+  store.putSoon(KIND, keyFor(parts, tree), v8.serialize(record));
   return record;
 }
 

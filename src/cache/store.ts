@@ -12,7 +12,7 @@
 // `~/.cache/stapel2docker/cache`), STAPEL2DOCKER_CACHE=off (or 0/false/no) disables it,
 // STAPEL2DOCKER_CACHE_MAX_MB bounds it (default 4096).
 
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, webcrypto } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -72,6 +72,11 @@ export class CacheStore {
   /** Bytes this process stored since its last eviction check (the tars beside archive entries included). */
   private written = 0;
   private broken = false;
+  /** Entries put with putSoon and not yet on disk (by file): what get and has see meanwhile, and their writes. */
+  private readonly pending = new Map<string, { pieces: readonly Buffer[]; joined?: Buffer; done: Promise<void> }>();
+  /** Entries read by this process: their mtime (the LRU order) is set now, in the background; evict counts them as
+   *  used now whether or not that is done. */
+  private readonly touched = new Set<string>();
   readonly stats: CacheStats = { hits: 0, misses: 0, rejected: 0, writes: 0, evicted: 0, scans: 0 };
 
   constructor(opts: CacheOptions) {
@@ -99,7 +104,9 @@ export class CacheStore {
 
   /** Whether an entry is there (not read, not checked: `get` does that). */
   has(kind: string, key: string): boolean {
-    return !this.broken && this.folderOk(kind) && fs.existsSync(this.file(kind, key));
+    if (this.broken || !this.folderOk(kind)) return false;
+    const file = this.file(kind, key);
+    return this.pending.has(file) || fs.existsSync(file);
   }
 
   /** Kinds whose folder was checked: each is a real folder of ours, or absent (made by `put`). */
@@ -124,6 +131,11 @@ export class CacheStore {
   get(kind: string, key: string): Buffer | undefined {
     if (this.broken || !this.folderOk(kind)) return undefined;
     const file = this.file(kind, key);
+    const soon = this.pending.get(file);
+    if (soon) {
+      this.stats.hits++;
+      return (soon.joined ??= soon.pieces.length === 1 ? soon.pieces[0] : Buffer.concat(soon.pieces));
+    }
     let data: Buffer;
     let written: boolean;
     try {
@@ -149,13 +161,10 @@ export class CacheStore {
       return undefined;
     }
     this.stats.hits++;
-    // least recently used = oldest mtime
-    try {
-      const now = new Date();
-      fs.utimesSync(file, now, now);
-    } catch {
-      // removed meanwhile by another process's eviction: the payload read is whole anyway
-    }
+    // least recently used = oldest mtime; set in the background (a metadata write: slow on a busy disk), and counted
+    // as now by this process's evict meanwhile
+    this.touched.add(file);
+    touchSoon(file);
     return payload;
   }
 
@@ -218,6 +227,57 @@ export class CacheStore {
     }
   }
 
+  /**
+   * put, written in the background (libuv's threads): the caller goes on at once, `get` and `has` of this process see
+   * the entry meanwhile, other processes once it is renamed into place (whole, as with put). `flush()` waits for every
+   * such write; a failed one turns the cache off for the process, as with put. For the small entries a re-plan writes
+   * (a checksum's update or alias, a check's witness, a render record, the tree's changes and the pointer): each is a
+   * file created and renamed, whose wait for the disk the plan need not share.
+   */
+  putSoon(kind: string, key: string, payload: Buffer | string | readonly Buffer[]): void {
+    if (this.broken || !this.folderOk(kind)) return;
+    const pieces = typeof payload === "string" ? [Buffer.from(payload, "utf8")] : Buffer.isBuffer(payload) ? [payload] : payload;
+    const file = this.file(kind, key);
+    const length = pieces.reduce((n, p) => n + p.length, 0);
+    const fullKey = this.fullKey(kind, key);
+    const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    const before = this.pending.get(file)?.done ?? Promise.resolve();
+    const write = async () => {
+      let fd: fs.promises.FileHandle | undefined;
+      try {
+        // hashed by libuv's threads too (WebCrypto), over the payload made one buffer (what `get` gives meanwhile)
+        const joined = (entry.joined ??= pieces.length === 1 ? pieces[0] : Buffer.concat(pieces));
+        const sha = Buffer.from(await webcrypto.subtle.digest("SHA-256", joined)).toString("hex");
+        const header = Buffer.from(JSON.stringify({ key: fullKey, length, sha256: sha }) + "\n", "utf8");
+        await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+        fd = await fs.promises.open(tmp, "wx", 0o600);
+        await fd.writev([header, ...pieces]);
+        await fd.close();
+        fd = undefined;
+        await fs.promises.rename(tmp, file);
+      } catch {
+        await fd?.close().catch(() => {});
+        await fs.promises.rm(tmp, { force: true }).catch(() => {});
+        this.broken = true;
+      }
+    };
+    const entry: { pieces: readonly Buffer[]; joined?: Buffer; done: Promise<void> } = { pieces, done: Promise.resolve() };
+    entry.done = before.then(write);
+    this.pending.set(file, entry);
+    void entry.done.then(() => {
+      if (this.pending.get(file) === entry) this.pending.delete(file);
+    });
+    this.stats.writes++;
+    this.wrote = true;
+    // the header's size is known before its sha256 (64 hex digits)
+    this.written += Buffer.byteLength(JSON.stringify({ key: fullKey, length, sha256: "0".repeat(64) })) + 1 + length;
+  }
+
+  /** Waits for the writes putSoon started. */
+  async flush(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending.values()].map((p) => p.done));
+  }
+
   /** Removes the least recently used entries while the cache is over its bound (only after this process wrote).
    *  Temp files of other processes younger than an hour are left alone. */
   evict(): void {
@@ -269,7 +329,7 @@ export class CacheStore {
           if (!g) groups.set(id, (g = { files: [], size: 0, mtime: 0 }));
           g.files.push(file);
           g.size += st.size;
-          g.mtime = Math.max(g.mtime, st.mtimeMs);
+          g.mtime = Math.max(g.mtime, this.touched.has(file) ? now : st.mtimeMs);
           total += st.size;
         } catch {
           // removed by another process meanwhile
@@ -303,6 +363,13 @@ function ownFolder(dir: string): boolean {
 /** A regular file of this user with exactly the permissions the store gives (0600 entries, 0444 tars). */
 export function ownEntry(st: fs.Stats, mode: number): boolean {
   return st.isFile() && (st.mode & 0o777) === mode && (process.getuid === undefined || st.uid === process.getuid());
+}
+
+/** Sets a file's mtime in the background (libuv's threads; node completes the queued work even on process.exit). */
+function touchSoon(file: string): void {
+  const now = new Date();
+  // removed meanwhile by another process's eviction: the payload read is whole anyway
+  fs.utimes(file, now, now, () => {});
 }
 
 /** The folder of the usage record (not an entry kind). */

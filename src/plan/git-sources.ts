@@ -13,7 +13,7 @@ import { shortId } from "./digest.js";
 import type { ProjectCommit } from "../project/commit.js";
 import { stageDependenciesChecksums, type DependenciesChecksum } from "../git/checksum.js";
 import { findDependencies, storeDependencies } from "../cache/deps.js";
-import { cachedTreeChanges, type CachedListing, type LazyListing, type TreeChanges } from "../cache/listing.js";
+import { cachedTreeChanges, type CachedListing, type LazyListing, type ParentChanges, type TreeChanges } from "../cache/listing.js";
 import { keyOf, type CacheStore } from "../cache/store.js";
 
 /** werf's paramshash inputs (reference §2.3): what identifies a mapping, without any commit of the local repo. */
@@ -46,6 +46,8 @@ interface OpenedRepo {
   /** The commit's root tree id and committer time, when already read with it. */
   tree?: string;
   time?: number;
+  /** The commit's changes from its first parent, when already read with it. */
+  parentChanges?: ParentChanges;
 }
 
 /** Opens repositories once, lists each commit's tree once. */
@@ -78,10 +80,10 @@ export class GitSources {
   }
 
   /** With the cache: the tree of `commit` and its changes from the last tree listed, its listing read when asked. */
-  private lazy(repo: GitRepo, commit: string, tree?: string): Promise<LazyListing> {
+  private lazy(repo: GitRepo, commit: string, tree?: string, parent?: ParentChanges): Promise<LazyListing> {
     const key = `${repo.root}\0${commit}`;
     let l = this.listings.get(key);
-    if (!l) this.listings.set(key, (l = cachedTreeChanges(this.store!, repo, commit, tree)));
+    if (!l) this.listings.set(key, (l = cachedTreeChanges(this.store!, repo, commit, tree, parent)));
     return l;
   }
 
@@ -89,7 +91,7 @@ export class GitSources {
    *  without reading the listing. */
   async ownChanges(): Promise<TreeChanges | undefined> {
     const own = await this.ownRepo();
-    return own && this.store ? this.lazy(own.repo, own.commit, own.tree) : undefined;
+    return own && this.store ? this.lazy(own.repo, own.commit, own.tree, own.parentChanges) : undefined;
   }
 
   /** The project's listing at its commit, for the render's file lookups (not decoded as a whole). */
@@ -138,7 +140,9 @@ export class GitSources {
    *  in a git worktree. */
   ownRepo(): Promise<OpenedRepo | undefined> {
     if (this.own) {
-      this.local ??= this.own.then((pc) => (pc && pc.commit ? { repo: pc.repo, commit: pc.commit, repoName: "own", tree: pc.dev ? undefined : pc.tree, time: pc.dev ? undefined : pc.time } : undefined));
+      this.local ??= this.own.then((pc) =>
+        pc && pc.commit ? { repo: pc.repo, commit: pc.commit, repoName: "own", tree: pc.dev ? undefined : pc.tree, time: pc.dev ? undefined : pc.time, parentChanges: pc.dev ? undefined : pc.parentChanges } : undefined,
+      );
       return this.local;
     }
     this.local ??= (async () => {
@@ -269,7 +273,7 @@ export class GitSources {
       if (store.get("matches", key(l.tree)) !== undefined) return;
       const old = l.base ? store.get("matches", key(l.base.tree))?.toString("utf8") : undefined;
       if (old !== undefined && old !== "" && !l.base!.changes.some((c) => c.path === old && !c.after)) {
-        store.put("matches", key(l.tree), old);
+        store.putSoon("matches", key(l.tree), old);
         return;
       }
       prove = (witness) => store.put("matches", key(l.tree), witness);

@@ -86,6 +86,8 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
   if (rendered.changesLater) Object.assign(rendered, await rendered.changesLater);
   const ignored = ignoredChangesNotice([...new Set([...rendered.ignoredChanges, ...mappedChanges(config, rendered, plan)])].sort());
   if (ignored) plan.warnings.unshift({ message: ignored });
+  // the cache entries written in the background are on disk when the plan is given
+  await git.store?.flush();
   return plan;
 }
 

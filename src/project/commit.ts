@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { UserError } from "../diagnostics.js";
 import { GitRepo, runGit, runGitIn, type GitResult } from "../git/repo.js";
+import { parseRawDiff, type ParentChanges, type TreeChange } from "../cache/listing.js";
 
 export interface ProjectCommit {
   repo: GitRepo;
@@ -27,6 +28,9 @@ export interface ProjectCommit {
   time?: number;
   /** The work tree's changes (`worktreeChanges`), started with the commit when asked for (`changes: true`). */
   changes?: Promise<string[]>;
+  /** The commit's changes from its first parent, when read with it (the persistent cache derives the new tree's
+   *  listing and results from the parent's with them: src/cache/listing.ts). */
+  parentChanges?: ParentChanges;
 }
 
 /**
@@ -54,14 +58,18 @@ export async function projectCommit(dir: string, opts: { dev?: boolean; changes?
 
 /**
  * HEAD of the repository holding `dir`, read with two git processes run at the same time: `rev-parse` (top level,
- * commit, tree) and `log -1` (commit id and committer time; its time is used only when its id is the same commit; not `show -s`, which computes the diff it does not print).
+ * commit, tree) and `log -1` (commit and tree ids, committer time, parents, and the changes from the first parent; its
+ * answers are used only when its ids are the same commit and tree). The changes cost git what the commit changed (a
+ * root commit's are not asked for: log.showRoot off); they are decoded only when the cache takes them.
  * Undefined when that does not give a whole answer (no repository, no commit yet, an unexpected output): the caller
  * then takes the step-by-step way, with its messages.
  */
 async function headAtOnce(dir: string): Promise<ProjectCommit | undefined> {
   const [ids, shown] = await Promise.all([
     runGit(dir, ["rev-parse", "--show-toplevel", "HEAD^{commit}", "HEAD^{tree}", "--"]),
-    runGit(dir, ["log", "-1", "--no-walk", "--format=%H %ct", "HEAD", "--"]),
+    // with the commit's changes from its first parent, as diff-tree gives them (cheap: only the changed subtrees are
+    // read; `log` reads no index, unlike diff-tree)
+    runGit(dir, ["-c", "log.showRoot=false", "log", "-1", "--no-walk", "--format=%H %T %ct %P", "--raw", "-r", "-z", "--no-renames", "--no-abbrev", "--diff-merges=first-parent", "HEAD", "--"]),
   ]);
   if (ids.code !== 0) return undefined;
   const lines = ids.stdout.toString("utf8").split("\n");
@@ -70,9 +78,33 @@ async function headAtOnce(dir: string): Promise<ProjectCommit | undefined> {
   if (!root || !path.isAbsolute(root) || !oid.test(commit ?? "") || !oid.test(tree ?? "") || commit.length !== tree.length) return undefined;
   const repo = GitRepo.fromTopLevel(root);
   const subdir = path.relative(fs.realpathSync(root), fs.realpathSync(dir)).split(path.sep).join("/");
-  const m = shown.code === 0 ? /^([0-9a-f]+) (\d+)\n?$/.exec(shown.stdout.toString("utf8")) : null;
-  const time = m && m[1] === commit ? Number.parseInt(m[2], 10) : await repo.commitTime(commit);
-  return { repo, commit, head: commit, subdir, dev: false, tree, time };
+  // "<commit> <tree> <time> <parents>" NUL, then (after a line feed) the raw changes
+  const out = shown.code === 0 ? shown.stdout : Buffer.alloc(0);
+  const nul = out.indexOf(0);
+  const m = nul > 0 ? /^([0-9a-f]+) ([0-9a-f]+) (\d+) ?([0-9a-f ]*)$/.exec(out.toString("latin1", 0, nul)) : null;
+  const same = m !== null && m[1] === commit && m[2] === tree;
+  const time = same ? Number.parseInt(m[3], 10) : await repo.commitTime(commit);
+  const parent = same ? m[4].split(" ")[0] : "";
+  const rest = nul > 0 ? out.subarray(out[nul + 1] === 10 ? nul + 2 : nul + 1) : undefined;
+  // decoded only if the cache takes them (its last tree is the parent's); whole object ids only (the cache compares
+  // them with listings')
+  let changes: TreeChange[] | undefined | null = null;
+  const whole = (e?: { oid: string }) => !e || e.oid.length === tree.length;
+  const parentChanges: ParentChanges | undefined =
+    parent && rest
+      ? {
+          commit: parent,
+          tree,
+          changes: () => {
+            if (changes === null) {
+              const parsed = parseRawDiff(rest);
+              changes = parsed.every((c) => whole(c.before) && whole(c.after)) ? parsed : undefined;
+            }
+            return changes;
+          },
+        }
+      : undefined;
+  return { repo, commit, head: commit, subdir, dev: false, tree, time, ...(parentChanges ? { parentChanges } : {}) };
 }
 
 async function projectCommitSlow(dir: string, opts: { dev?: boolean }): Promise<ProjectCommit | undefined> {

@@ -165,9 +165,12 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
   // changes, the env values and the commit prove
   const cache = commit && opts.cache && opts.treeChanges && (opts.configFile === undefined || isInside(dir, opts.configFile)) && opts.giterminismConfig === undefined ? opts.cache : undefined;
   const parts = cache && commit ? { repoRoot: commit.repo.root, subdir: commit.subdir, dir, configFile: opts.configFile, env: opts.env, strictEnv: opts.strictEnv ?? false } : undefined;
+  // the cache's module loaded while git compares the trees
+  const renderCache = cache ? import("../cache/render.js") : undefined;
+  renderCache?.catch(() => {});
   const changed = cache ? await opts.treeChanges! : undefined;
   if (cache && parts && changed && commit) {
-    const { findRender, mapOf } = await import("../cache/render.js");
+    const { findRender, mapOf } = await renderCache!;
     const hit = findRender(cache, parts, changed.tree, commit.commit, changed.base, environ);
     if (hit) {
       const r = hit.result;

@@ -155,3 +155,84 @@ test("two processes writing and reading the same keys never see a partial entry"
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("putSoon: seen by this process at once, on disk for others after flush, the last of two puts kept", async () => {
+  const dir = tempDir("cache-soon");
+  try {
+    const store = new CacheStore({ dir });
+    store.putSoon("deps", "k", [Buffer.from("first "), Buffer.from("payload")]);
+    store.putSoon("deps", "k", [Buffer.from("second "), Buffer.from("payload")]);
+    store.putSoon("matches", "m", "witness");
+    assert.equal(store.has("deps", "k"), true);
+    assert.deepEqual(store.get("deps", "k"), Buffer.from("second payload"));
+    assert.deepEqual(store.get("matches", "m"), Buffer.from("witness"));
+    await store.flush();
+    const other = new CacheStore({ dir });
+    assert.deepEqual(other.get("deps", "k"), Buffer.from("second payload"), "the last put is the one on disk");
+    assert.deepEqual(other.get("matches", "m"), Buffer.from("witness"));
+    assert.equal(fs.readdirSync(path.join(store.root, "deps")).length, 1, "no temp file left");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("putSoon on a cache that cannot be written turns it off for the process, without failing", async () => {
+  if (process.getuid?.() === 0) {
+    // root writes into read-only folders: a path under a file cannot be made by anyone
+    const dir = tempDir("cache-soon-ro");
+    try {
+      fs.writeFileSync(path.join(dir, "file"), "not a folder");
+      const store = new CacheStore({ dir: path.join(dir, "file") });
+      store.putSoon("deps", "k", "payload");
+      await store.flush();
+      assert.equal(store.get("deps", "k"), undefined, "off");
+      store.putSoon("deps", "k2", "payload");
+      assert.equal(store.has("deps", "k2"), false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    return;
+  }
+  const dir = tempDir("cache-soon-ro");
+  try {
+    const store = new CacheStore({ dir });
+    fs.mkdirSync(store.root, { recursive: true });
+    fs.chmodSync(store.root, 0o500);
+    store.putSoon("deps", "k", "payload");
+    await store.flush();
+    assert.equal(store.get("deps", "k"), undefined, "off");
+  } finally {
+    fs.chmodSync(path.join(dir, "v1"), 0o700);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a hit's mtime (its place in the LRU order) is set even when the process exits at once", async () => {
+  const dir = tempDir("cache-touch");
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const storeModule = path.resolve(here, "../../src/cache/store.js");
+  try {
+    const store = new CacheStore({ dir });
+    store.put("deps", "k", "payload");
+    const file = store.file("deps", "k");
+    const old = Date.now() / 1000 - 10_000;
+    fs.utimesSync(file, old, old);
+    // libuv's threads kept busy: the background utimes waits behind that work, and still runs before the exit
+    const script = `
+      import { CacheStore } from ${JSON.stringify(storeModule)};
+      import { pbkdf2 } from "node:crypto";
+      for (let i = 0; i < 4; i++) pbkdf2("x", "y", 200000, 32, "sha256", () => {});
+      const got = new CacheStore({ dir: process.argv[1] }).get("deps", "k");
+      process.exit(got && got.toString() === "payload" ? 0 : 3);
+    `;
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(process.execPath, ["--input-type=module", "-e", script, dir], { stdio: "inherit" });
+      child.on("error", reject);
+      child.on("close", resolve);
+    });
+    assert.equal(code, 0);
+    assert.ok(fs.statSync(file).mtimeMs > Date.now() - 60_000, "used now");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
