@@ -97,8 +97,14 @@ async function headAtOnce(dir: string): Promise<ProjectCommit | undefined> {
           tree,
           changes: () => {
             if (changes === null) {
-              const parsed = parseRawDiff(rest);
-              changes = parsed.every((c) => whole(c.before) && whole(c.after)) ? parsed : undefined;
+              // a path that is not UTF-8 makes parseRawDiff throw: the cache then lists the tree (never derives it)
+              let parsed: TreeChange[] | undefined;
+              try {
+                parsed = parseRawDiff(rest);
+              } catch {
+                parsed = undefined;
+              }
+              changes = parsed?.every((c) => whole(c.before) && whole(c.after)) ? parsed : undefined;
             }
             return changes;
           },
