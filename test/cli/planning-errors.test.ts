@@ -11,7 +11,7 @@ import { repoRoot } from "../support/paths.js";
 const cli = path.join(repoRoot, "dist", "src", "cli", "main.js");
 
 function run(args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir() } });
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), XDG_CACHE_HOME: process.env.XDG_CACHE_HOME ?? os.tmpdir() } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
