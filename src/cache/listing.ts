@@ -210,8 +210,9 @@ export async function cachedTreeChanges(store: CacheStore, repo: GitRepo, commit
       return { tree: id, how: "diff", base, load };
     }
   }
-  // git's bytes kept as one buffer, decoded where looked at, and stored as they are
-  const listing = await listed();
-  store.put("pointer", lastKey, id);
-  return { tree: id, how: "ls-tree", load: async () => listing };
+  // git's bytes kept as one buffer, decoded where looked at, and stored as they are; the tree is answered at once
+  // (a render need not wait for git to list), the listing's errors where it is loaded
+  const listing = listed();
+  listing.then(() => store.put("pointer", lastKey, id), () => {});
+  return { tree: id, how: "ls-tree", load: () => listing };
 }
