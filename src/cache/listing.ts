@@ -8,7 +8,7 @@
 
 import { UserError } from "../diagnostics.js";
 import { runGit, type GitRepo } from "../git/repo.js";
-import { arrayListing, compareGitPaths, encodeRecord, listingLowerBound, lsTreeStreamed, parseListing, RawListing, type Listing, type TreeEntry } from "../git/tree.js";
+import { arrayListing, compareGitPaths, encodeRecord, listingLowerBound, lsTreeStreamed, parseListing, RawListing, type Listing, type ListingStream, type TreeEntry } from "../git/tree.js";
 
 export { compareGitPaths };
 import { keyOf, type CacheStore } from "./store.js";
@@ -168,13 +168,13 @@ function storedDepth(store: CacheStore, tree: string): number | undefined {
  * changes from the last tree listed here (stored as a delta). `load()` reads it (once). A listing that cannot be
  * read back (an entry removed or garbled since) is listed with `git ls-tree` and stored whole.
  */
-export async function cachedTreeChanges(store: CacheStore, repo: GitRepo, commit: string, tree?: string): Promise<LazyListing> {
+export async function cachedTreeChanges(store: CacheStore, repo: GitRepo, commit: string, tree?: string, stream?: ListingStream): Promise<LazyListing> {
   const id = tree ?? (await rootTree(repo, commit));
   const lastKey = keyOf("last-tree", repo.root);
   const last = store.get("pointer", lastKey)?.toString("utf8");
   const listed = async (): Promise<Listing> => {
     // indexed and hashed as git writes it
-    const { buf: raw, listing, sha256 } = await lsTreeStreamed(repo, commit, { hash: true });
+    const { buf: raw, listing, sha256 } = await lsTreeStreamed(repo, commit, { hash: true, stream });
     store.put("listing", id, raw, sha256);
     return listing ?? arrayListing(parseListing(raw) ?? []);
   };

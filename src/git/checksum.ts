@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { PathMatcher, wellFormedPath, type WerfMask } from "./pathMatcher.js";
 import { mappingMatcher, mappingScope, type GitMappingSpec } from "./mapping.js";
-import { listingLowerBound, listTree, ListingRange, RawListing, type Listing, type TreeEntry } from "./tree.js";
+import { compareGitPaths, listingLowerBound, listTree, ListingRange, RawListing, type Listing, type TreeEntry } from "./tree.js";
 import type { GitRepo } from "./repo.js";
 
 export interface MaskFiles {
@@ -66,99 +66,194 @@ export function stageDependenciesChecksums(
   requests: readonly DependenciesRequest[],
   opts: ChecksumOptions = {},
 ): DependenciesChecksum[] {
-  const active = requests.map((r) => r.masks.length > 0);
-  if (!active.some(Boolean)) return requests.map(() => ({ checksum: "", paths: [], masks: [] }));
-  // werf's MultiPathMatcher(mapping, mask) for each mask: the mapping's matcher is asked once per file,
-  // then each mask alone, on the path relative to `add` (both matchers share the base path)
-  const base = mappingMatcher(mapping);
-  const maskMatchers = requests.map((r) =>
-    r.masks.map((mask) => new PathMatcher({ basePath: mapping.add, includeGlobs: [mask], label: { include: r.label ?? "git.stageDependencies" } }).include[0]),
-  );
-  const perMask: string[][][] = requests.map((r) => r.masks.map(() => []));
-  const matchedRel: string[][] = requests.map(() => []);
-  const matchedId: (number | TreeEntry)[][] = requests.map(() => []);
-  // every distinct mask (include, exclude, stage) tested at most once per path: a stage mask is often an include too
-  const memo = new MaskMemo();
-  const include = base.include.map((m) => memo.add(m));
-  const exclude = base.exclude.map((m) => memo.add(m));
-  const stageMasks = maskMatchers.map((ms) => ms.map((m) => memo.add(m)));
-  memo.seal();
+  // no masks: nothing is compiled (nor refused)
+  if (!requests.some((r) => r.masks.length > 0)) return requests.map(() => ({ checksum: "", paths: [], masks: [] }));
+  const scan = new ChecksumScan(mapping, requests);
+  if (entries instanceof ListingRange) {
+    const ranges = candidateRanges(entries, scan.base, scan.maskMatchers);
+    // the base path's test is the scope's (both are `add` cleaned) unless `add` climbs (`..`: refused by validate)
+    const sameScope = scan.base.basePath === entries.scope;
+    for (const [from, to] of ranges ?? [[entries.from, entries.to]]) scan.scan(entries.listing, from, to, sameScope ? undefined : entries);
+    return scan.finish(entries.listing, opts);
+  }
+  for (const e of entries) scan.entry(e);
+  return scan.finish(undefined, opts);
+}
+
+/**
+ * The work of stageDependenciesChecksums, fed listing ranges (in increasing index order, each index at most once) or
+ * entries as they come, then finished: a listing's ranges can be fed while git is still writing the listing
+ * (`scanWindow`), the checksums made when it is whole.
+ */
+export class ChecksumScan {
+  /** werf's MultiPathMatcher(mapping, mask) for each mask: the mapping's matcher is asked once per file, then each
+   *  mask alone, on the path relative to `add` (both matchers share the base path). */
+  readonly base: PathMatcher;
+  readonly maskMatchers: WerfMask[][];
+  private readonly perMask: string[][][];
+  private readonly matchedRel: string[][];
+  private readonly matchedId: (number | TreeEntry)[][];
+  /** Every distinct mask (include, exclude, stage) tested at most once per path: a stage mask is often an include too. */
+  private readonly memo = new MaskMemo();
+  private readonly include: number[];
+  private readonly exclude: number[];
+  private readonly stageMasks: number[][];
+  /** The repository paths whose ranges hold every file a stage mask can match (undefined: the whole scope). */
+  private prefixes?: string[] | null;
+
+  constructor(
+    readonly mapping: GitMappingSpec,
+    readonly requests: readonly DependenciesRequest[],
+  ) {
+    this.base = mappingMatcher(mapping);
+    this.maskMatchers = requests.map((r) =>
+      r.masks.map((mask) => new PathMatcher({ basePath: mapping.add, includeGlobs: [mask], label: { include: r.label ?? "git.stageDependencies" } }).include[0]),
+    );
+    this.perMask = requests.map((r) => r.masks.map(() => []));
+    this.matchedRel = requests.map(() => []);
+    this.matchedId = requests.map(() => []);
+    this.include = this.base.include.map((m) => this.memo.add(m));
+    this.exclude = this.base.exclude.map((m) => this.memo.add(m));
+    this.stageMasks = this.maskMatchers.map((ms) => ms.map((m) => this.memo.add(m)));
+    this.memo.seal();
+  }
+
   /** The mapping's include/exclude on the path memo.start was given. */
-  const selected = (): boolean => {
+  private selected(): boolean {
+    const memo = this.memo;
+    const include = this.include;
     if (include.length > 0) {
       let any = false;
       for (let k = 0; k < include.length && !any; k++) any = memo.test(include[k]);
       if (!any) return false;
     }
+    const exclude = this.exclude;
     for (let k = 0; k < exclude.length; k++) if (memo.test(exclude[k])) return false;
     return true;
-  };
-  const visit = (rel: string, id: number | TreeEntry) => {
-    for (let r = 0; r < stageMasks.length; r++) {
-      const ms = stageMasks[r];
+  }
+
+  private visit(rel: string, id: number | TreeEntry): void {
+    const memo = this.memo;
+    for (let r = 0; r < this.stageMasks.length; r++) {
+      const ms = this.stageMasks[r];
       let any = false;
       for (let i = 0; i < ms.length; i++) {
         if (memo.test(ms[i])) {
-          perMask[r][i].push(rel);
+          this.perMask[r][i].push(rel);
           any = true;
         }
       }
       if (any) {
-        matchedRel[r].push(rel);
-        matchedId[r].push(id);
+        this.matchedRel[r].push(rel);
+        this.matchedId[r].push(id);
       }
-    }
-  };
-  const ranges = entries instanceof ListingRange ? candidateRanges(entries, base, maskMatchers) : undefined;
-  if (entries instanceof ListingRange) {
-    // index by index, the path alone decoded (mode and id only for matched files)
-    const l = entries.listing;
-    // the base path's test is the scope's (both are `add` cleaned) unless `add` climbs (`..`: refused by validate)
-    const sameScope = base.basePath === entries.scope;
-    for (const [from, to] of ranges ?? [[entries.from, entries.to]]) {
-      for (let i = from; i < to; i++) {
-        if (!sameScope && !entries.inScope(i)) continue;
-        const rel = base.relative(l.path(i));
-        if (rel === undefined) continue;
-        memo.start(rel);
-        if (!selected()) continue;
-        if (l instanceof RawListing ? l.isTree(i) : l.entry(i).type === "tree") continue;
-        visit(rel, i);
-      }
-    }
-  } else {
-    for (const e of entries) {
-      if (e.type === "tree") continue;
-      const rel = base.relative(e.path);
-      if (rel === undefined) continue;
-      memo.start(rel);
-      if (!selected()) continue;
-      visit(rel, e);
     }
   }
-  const listing = entries instanceof ListingRange ? entries.listing : undefined;
-  // read in git's order, which is already JavaScript's unless a path holds characters above U+FFFF
-  const gitOrderIsOurs = listing instanceof RawListing && listing.bmpOnly();
-  const sorted = (list: string[]) => (gitOrderIsOurs || sortedByPath(list) ? list : list.sort(byPath));
-  return requests.map((req, r) => {
-    if (!active[r]) return { checksum: "", paths: [], masks: [] };
-    const rels = matchedRel[r];
-    const inOrder = gitOrderIsOurs || sortedByPath(rels);
-    const order = rels.map((_, i) => i);
-    if (!inOrder) order.sort((a, b) => byPath(rels[a], rels[b]));
-    const paths = order.map((i) => rels[i]);
-    const at = order.map((i) => matchedId[r][i]);
-    // from the records' bytes when they are git's valid UTF-8 (the same bytes as the strings would encode to)
-    const raw = listing instanceof RawListing && listing.utf8() && at.every((id) => typeof id === "number") ? listing : undefined;
-    const ids = opts.ids === false ? undefined : at.map((id) => (typeof id === "number" ? idOf(listing!, id) : `${id.mode} ${id.oid}`));
-    const checksum = raw ? hashRecords(raw, at as number[], base.basePath) : hashMatched(paths, ids ?? at.map((id) => (typeof id === "number" ? idOf(listing!, id) : `${id.mode} ${id.oid}`)));
-    return {
-      checksum,
-      paths,
-      ...(ids ? { ids } : {}),
-      masks: req.masks.map((mask, i) => ({ mask, paths: sorted(perMask[r][i]) })),
-    };
-  });
+
+  /** One entry (entries fed as objects; tree entries are ignored). */
+  entry(e: TreeEntry): void {
+    if (e.type === "tree") return;
+    const rel = this.base.relative(e.path);
+    if (rel === undefined) return;
+    this.memo.start(rel);
+    if (this.selected()) this.visit(rel, e);
+  }
+
+  /** Listing indexes [from, to), the path alone decoded (mode and id only for matched files); `scope`: test each
+   *  index against it (when the base path is not the scope's). */
+  scan(l: Listing, from: number, to: number, scope?: ListingRange): void {
+    const raw = l instanceof RawListing ? l : undefined;
+    for (let i = from; i < to; i++) {
+      if (scope && !scope.inScope(i)) continue;
+      const rel = this.base.relative(l.path(i));
+      if (rel === undefined) continue;
+      this.memo.start(rel);
+      if (!this.selected()) continue;
+      if (raw ? raw.isTree(i) : l.entry(i).type === "tree") continue;
+      this.visit(rel, i);
+    }
+  }
+
+  /**
+   * Feeds the records [from, to) of a listing that git is still writing (`l` holds the records so far, in git's
+   * order, all valid UTF-8: the order binary search compares with): the parts of it that lie in the ranges
+   * stageDependenciesChecksums would read. Windows are fed in order, each record once, so the result is the same.
+   */
+  scanWindow(l: RawListing, from: number, to: number): void {
+    if (this.prefixes === undefined) {
+      const lit = (masks: readonly WerfMask[]): string[] | undefined => {
+        const out: string[] = [];
+        for (const m of masks) {
+          const p = m.literalPrefix();
+          if (p === "") return undefined;
+          out.push(p);
+        }
+        return out;
+      };
+      const b = this.base.basePath;
+      const found = lit(this.maskMatchers.flat()) ?? (this.base.include.length > 0 ? lit(this.base.include) : undefined);
+      this.prefixes = found ? found.map((p) => (b === "" ? p : `${b}/${p}`)) : b === "" ? null : [b];
+    }
+    if (this.prefixes === null) return this.scan(l, from, to);
+    const found: [number, number][] = [];
+    for (const full of this.prefixes) {
+      const lo = lowerBoundIn(l, full, from, to);
+      const hi = lowerBoundIn(l, `${full}0`, lo, to);
+      if (lo < hi) found.push([lo, hi]);
+    }
+    for (const [lo, hi] of mergeRanges(found)) this.scan(l, lo, hi);
+  }
+
+  /** The checksums of what was fed; `listing`: the whole listing the indexes fed are of. */
+  finish(listing: Listing | undefined, opts: ChecksumOptions = {}): DependenciesChecksum[] {
+    const { requests, matchedRel, matchedId, perMask, base } = this;
+    // read in git's order, which is already JavaScript's unless a path holds characters above U+FFFF
+    const gitOrderIsOurs = listing instanceof RawListing && listing.bmpOnly();
+    const sorted = (list: string[]) => (gitOrderIsOurs || sortedByPath(list) ? list : list.sort(byPath));
+    return requests.map((req, r) => {
+      if (req.masks.length === 0) return { checksum: "", paths: [], masks: [] };
+      const rels = matchedRel[r];
+      const inOrder = gitOrderIsOurs || sortedByPath(rels);
+      const order = rels.map((_, i) => i);
+      if (!inOrder) order.sort((a, b) => byPath(rels[a], rels[b]));
+      const paths = order.map((i) => rels[i]);
+      const at = order.map((i) => matchedId[r][i]);
+      // from the records' bytes when they are git's valid UTF-8 (the same bytes as the strings would encode to)
+      const raw = listing instanceof RawListing && listing.utf8() && at.every((id) => typeof id === "number") ? listing : undefined;
+      const ids = opts.ids === false ? undefined : at.map((id) => (typeof id === "number" ? idOf(listing!, id) : `${id.mode} ${id.oid}`));
+      const checksum = raw ? hashRecords(raw, at as number[], base.basePath) : hashMatched(paths, ids ?? at.map((id) => (typeof id === "number" ? idOf(listing!, id) : `${id.mode} ${id.oid}`)));
+      return {
+        checksum,
+        paths,
+        ...(ids ? { ids } : {}),
+        masks: req.masks.map((mask, i) => ({ mask, paths: sorted(perMask[r][i]) })),
+      };
+    });
+  }
+}
+
+/** The first index in [from, to) of ordered `l` whose path is not before `p` (`to` when none). */
+function lowerBoundIn(l: Listing, p: string, from: number, to: number): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareGitPaths(l.path(mid), p) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Sorted, disjoint union of index ranges. */
+function mergeRanges(found: [number, number][]): [number, number][] {
+  found.sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const r of found) {
+    const last = merged[merged.length - 1];
+    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else merged.push([r[0], r[1]]);
+  }
+  return merged;
 }
 
 /** Distinct masks, each tested at most once per path (the path given to start). */
@@ -242,14 +337,7 @@ function candidateRanges(range: ListingRange, base: PathMatcher, maskMatchers: r
     const to = Math.min(range.to, listingLowerBound(l, `${full}0`, from));
     if (from < to) found.push([from, to]);
   }
-  found.sort((a, b) => a[0] - b[0]);
-  const merged: [number, number][] = [];
-  for (const r of found) {
-    const last = merged[merged.length - 1];
-    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
-    else merged.push([r[0], r[1]]);
-  }
-  return merged;
+  return mergeRanges(found);
 }
 
 /** Copies src[from, to) to dst at `at`; the new end. A short field byte by byte (Buffer#copy costs more per call

@@ -5,13 +5,13 @@ import path from "node:path";
 import { UserError, type SourcePos } from "../diagnostics.js";
 import type { GitMapping } from "../config/model.js";
 import { GitRepo } from "../git/repo.js";
-import { listingLowerBound, listTreeCompact, ListingRange, type Listing, type TreeEntries, type TreeEntry } from "../git/tree.js";
+import { listingLowerBound, listTreeCompact, ListingRange, ListingStream, RawListing, type Listing, type TreeEntries, type TreeEntry } from "../git/tree.js";
 import { checkArchiveMatches } from "../git/archive.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "../git/mapping.js";
 import type { GitSource } from "./model.js";
 import { shortId } from "./digest.js";
 import type { ProjectCommit } from "../project/commit.js";
-import { stageDependenciesChecksums, type DependenciesChecksum } from "../git/checksum.js";
+import { ChecksumScan, stageDependenciesChecksums, type DependenciesChecksum, type DependenciesRequest } from "../git/checksum.js";
 import { findDependencies, storeDependencies } from "../cache/deps.js";
 import { cachedTreeChanges, type CachedListing, type LazyListing, type TreeChanges } from "../cache/listing.js";
 import { keyOf, type CacheStore } from "../cache/store.js";
@@ -55,6 +55,11 @@ export class GitSources {
   private trees = new Map<string, Promise<Listing>>();
   private listings = new Map<string, Promise<LazyListing>>();
   private scoped = new Map<string, Promise<TreeEntries>>();
+  /** The listings git is writing now, by repository and commit: their records go to checksums as they come. */
+  private streams = new Map<string, ListingStream>();
+  /** stageDependencies checksums fed while their listing streamed in (prepareDependencies), by repository, commit,
+   *  mapping and requests. */
+  private prepared = new Map<string, { scan: ChecksumScan; stream: ListingStream }>();
 
   constructor(
     private readonly dir: string,
@@ -71,7 +76,7 @@ export class GitSources {
     const key = `${repo.root}\0${commit}`;
     let p = this.trees.get(key);
     if (!p) {
-      p = this.store ? this.lazy(repo, commit, tree).then((x) => x.load()) : listTreeCompact(repo, commit);
+      p = this.store ? this.lazy(repo, commit, tree).then((x) => x.load()) : listTreeCompact(repo, commit, this.stream(key));
       this.trees.set(key, p);
     }
     return p;
@@ -81,8 +86,41 @@ export class GitSources {
   private lazy(repo: GitRepo, commit: string, tree?: string): Promise<LazyListing> {
     const key = `${repo.root}\0${commit}`;
     let l = this.listings.get(key);
-    if (!l) this.listings.set(key, (l = cachedTreeChanges(this.store!, repo, commit, tree)));
+    if (!l) this.listings.set(key, (l = cachedTreeChanges(this.store!, repo, commit, tree, this.stream(key))));
     return l;
+  }
+
+  private stream(key: string): ListingStream {
+    const s = new ListingStream();
+    this.streams.set(key, s);
+    return s;
+  }
+
+  private preparedKey(source: GitSource, requests: readonly DependenciesRequest[]): string {
+    return JSON.stringify([source.repoDir, source.commit, toSpec(source.mapping), requests.map((r) => [r.masks, r.label ?? ""])]);
+  }
+
+  /**
+   * Starts the stageDependencies checksums of `requests` (stages with masks) over the mapping's files while git still
+   * writes the listing, when it does now: the records are matched chunk by chunk as they come (ChecksumScan.scanWindow),
+   * and dependenciesOf with the same requests only finishes them. Otherwise, or on any problem (a malformed mask:
+   * reported by dependenciesOf), nothing.
+   */
+  prepareDependencies(source: GitSource, requests: readonly DependenciesRequest[]): void {
+    const stream = this.streams.get(`${source.repoDir}\0${source.commit}`);
+    if (!stream || !stream.started || stream.ended || stream.failed || requests.length === 0 || requests.some((r) => r.masks.length === 0)) return;
+    const key = this.preparedKey(source, requests);
+    if (this.prepared.has(key)) return;
+    const spec = toSpec(source.mapping);
+    let scan: ChecksumScan;
+    try {
+      scan = new ChecksumScan(spec, requests);
+    } catch {
+      return;
+    }
+    // the index ranges read are the scope's: the base path must be it (`add` does not climb)
+    if (scan.base.basePath !== mappingScope(spec)) return;
+    if (stream.watch((l, from, to) => scan.scanWindow(l, from, to))) this.prepared.set(key, { scan, stream });
   }
 
   /** With the cache: the project's tree and its changes from the last tree listed (the render cache checks them),
@@ -125,7 +163,14 @@ export class GitSources {
     const missing = requests.map((_, r) => r).filter((r) => !out[r]);
     if (missing.length) {
       // the object ids are kept for the cache only
-      const sums = stageDependenciesChecksums(await this.scopedTree(source), spec, missing.map((r) => requests[r]), { ids: store ? true : false });
+      const asked = missing.map((r) => requests[r]);
+      const scoped = await this.scopedTree(source);
+      // fed while the listing streamed in (prepareDependencies): the listing it was fed is this one, whole
+      const pre = this.prepared.get(this.preparedKey(source, asked));
+      const sums =
+        pre && pre.stream.ended && !pre.stream.failed && scoped instanceof ListingRange && scoped.listing instanceof RawListing
+          ? pre.scan.finish(scoped.listing, { ids: store ? true : false })
+          : stageDependenciesChecksums(scoped, spec, asked, { ids: store ? true : false });
       missing.forEach((r, k) => {
         out[r] = sums[k];
         if (store && listing) storeDependencies(store, listing.tree, spec, requests[r].masks, requests[r].label, sums[k]);

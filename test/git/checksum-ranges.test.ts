@@ -3,9 +3,9 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { stageDependenciesChecksum, stageDependenciesChecksums } from "../../src/git/checksum.js";
+import { ChecksumScan, stageDependenciesChecksum, stageDependenciesChecksums } from "../../src/git/checksum.js";
 import { WerfMask } from "../../src/git/pathMatcher.js";
-import { compareGitPaths, encodeRecord, ListingRange, listingLowerBound, RawListing, type TreeEntry } from "../../src/git/tree.js";
+import { compareGitPaths, encodeRecord, ListingRange, ListingStream, listingLowerBound, lsTreeStreamed, RawListing, type TreeEntry } from "../../src/git/tree.js";
 import type { GitMappingSpec } from "../../src/git/mapping.js";
 
 const PATHS = [
@@ -124,4 +124,73 @@ test("a mask's literal prefix: the leading segments every match is or is below",
     ["документы/*.md", "документы"],
   ];
   for (const [mask, prefix] of cases) assert.equal(new WerfMask(mask).literalPrefix(), prefix, mask);
+});
+
+test("checksums fed window by window while the listing streams in (ChecksumScan.scanWindow) equal the batch", () => {
+  const list = entries();
+  const buf = Buffer.from(list.map(encodeRecord).join(""), "utf8");
+  const starts = [0];
+  for (let i = buf.indexOf(0); i >= 0; i = buf.indexOf(0, i + 1)) starts.push(i + 1);
+  const all = Uint32Array.from(starts);
+  const whole = RawListing.indexed(buf, all)!;
+  const n = whole.length;
+  const requests = STAGES.map((masks, i) => ({ masks, label: `stage${i}` }));
+  for (const mapping of MAPPINGS) {
+    const scope = mapping.add.replace(/^\/+/, "").replace(/\/+$/, "");
+    const { raw } = range(scope);
+    const batch = stageDependenciesChecksums(raw, mapping, requests);
+    for (const size of [1, 2, 3, 5, 8, n]) {
+      const scan = new ChecksumScan(mapping, requests);
+      for (let from = 0; from < n; from += size) {
+        const to = Math.min(n, from + size);
+        // the records in so far, as lsTreeStreamed hands them over
+        const view = RawListing.indexed(buf.subarray(0, all[to]), all.subarray(0, to + 1))!;
+        scan.scanWindow(view, from, to);
+      }
+      assert.deepEqual(scan.finish(whole), batch, `${JSON.stringify(mapping)} in windows of ${size}`);
+    }
+  }
+});
+
+test("a listing streamed from git feeds its watchers in order; a listing with a name that is not UTF-8 is not streamed", async () => {
+  const { GitRepo } = await import("../../src/git/repo.js");
+  const { execFileSync } = await import("node:child_process");
+  const fs = await import("node:fs");
+  const path = await import("node:path");
+  const { tempDir } = await import("./gitFixture.js");
+  const env = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" };
+  for (const bad of [false, true]) {
+    const root = tempDir("stream");
+    execFileSync("git", ["init", "-q", "-b", "main", root], { env });
+    // enough records for several chunks of git's output
+    for (let d = 0; d < 40; d++) {
+      fs.mkdirSync(path.join(root, `d${d}`), { recursive: true });
+      for (let f = 0; f < 60; f++) fs.writeFileSync(path.join(root, `d${d}`, `${"f".repeat(60)}${f}.go`), `${d} ${f}`);
+    }
+    // "d30\xff.go": not UTF-8 (a Buffer path, written as its bytes)
+    if (bad) fs.writeFileSync(Buffer.concat([Buffer.from(`${root}/`), Buffer.from([0x64, 0x33, 0x30, 0xff, 0x2e, 0x67, 0x6f])]), "x");
+    execFileSync("git", ["-C", root, "add", "-A"], { env });
+    execFileSync("git", ["-C", root, "commit", "-qm", "c"], { env });
+    const repo = await GitRepo.open(root);
+    const stream = new ListingStream();
+    const windows: [number, number][] = [];
+    const mapping: GitMappingSpec = { add: "/", to: "/srv", includePaths: [], excludePaths: ["d1"] };
+    const requests = [{ masks: ["**/*1.go"], label: "a" }, { masks: ["d3*", "d2/**/*"], label: "b" }];
+    const scan = new ChecksumScan(mapping, requests);
+    const streamed = lsTreeStreamed(repo, "HEAD", { stream });
+    stream.started = true;
+    assert.equal(stream.watch((l, from, to) => (windows.push([from, to]), scan.scanWindow(l, from, to))), true);
+    const { listing } = await streamed;
+    assert.equal(stream.ended, true);
+    const raw = new ListingRange(listing!, 0, listing!.length, "");
+    if (bad) {
+      assert.equal(stream.failed, true);
+      continue;
+    }
+    assert.equal(stream.failed, false);
+    assert.ok(windows.length > 1, `several windows (${windows.length})`);
+    windows.forEach(([from], i) => assert.equal(from, i === 0 ? 0 : windows[i - 1][1]));
+    assert.equal(windows[windows.length - 1][1], listing!.length);
+    assert.deepEqual(scan.finish(listing!), stageDependenciesChecksums(raw, mapping, requests));
+  }
 });
