@@ -25,6 +25,9 @@ export interface DependenciesChecksum {
   paths: string[];
   /** For each of `paths`, "<git mode> <object id>" (what the checksum hashes besides the path). */
   ids?: string[];
+  /** Instead of `ids` when the files came from a raw listing: the very bytes the checksum hashes,
+   *  "<path> NUL <mode> NUL <oid> LF" per file in path order (what the persistent cache keeps). */
+  records?: Buffer;
   /** Which files each mask matched (for `plan` output); a mask with no files is worth a warning. */
   masks: MaskFiles[];
 }
@@ -40,7 +43,7 @@ export interface DependenciesRequest {
 }
 
 export interface ChecksumOptions {
-  /** Fill `ids` (what the persistent cache keeps to update the checksum later): default true. */
+  /** Fill `ids` or `records` (what the persistent cache keeps to update the checksum later): default true. */
   ids?: boolean;
 }
 
@@ -98,6 +101,8 @@ export class ChecksumScan {
   private readonly include: number[];
   private readonly exclude: number[];
   private readonly stageMasks: number[][];
+  /** Per request, the records of its files read from a raw listing, as hashed (undefined: some file came otherwise). */
+  private recs?: RecordBytes[];
   /** The repository paths whose ranges hold every file a stage mask can match (undefined: the whole scope). */
   private prefixes?: string[] | null;
 
@@ -132,7 +137,7 @@ export class ChecksumScan {
     return true;
   }
 
-  private visit(rel: string, id: number | TreeEntry): void {
+  private visit(rel: string, id: number | TreeEntry, raw?: RawListing): void {
     const memo = this.memo;
     for (let r = 0; r < this.stageMasks.length; r++) {
       const ms = this.stageMasks[r];
@@ -146,6 +151,7 @@ export class ChecksumScan {
       if (any) {
         this.matchedRel[r].push(rel);
         this.matchedId[r].push(id);
+        if (raw) this.recs?.[r].add(raw, id as number);
       }
     }
   }
@@ -156,6 +162,7 @@ export class ChecksumScan {
     const rel = this.base.relative(e.path);
     if (rel === undefined) return;
     this.memo.start(rel);
+    this.recs = undefined;
     if (this.selected()) this.visit(rel, e);
   }
 
@@ -163,6 +170,11 @@ export class ChecksumScan {
    *  index against it (when the base path is not the scope's). */
   scan(l: Listing, from: number, to: number, scope?: ListingRange): void {
     const raw = l instanceof RawListing ? l : undefined;
+    if (!raw) this.recs = undefined;
+    else if (this.matchedId.every((m) => m.length === 0) && !this.recs) {
+      const skip = this.base.basePath === "" ? 0 : Buffer.byteLength(this.base.basePath, "utf8") + 1;
+      this.recs = this.requests.map(() => new RecordBytes(skip));
+    }
     for (let i = from; i < to; i++) {
       if (scope && !scope.inScope(i)) continue;
       const rel = this.base.relative(l.path(i));
@@ -170,7 +182,7 @@ export class ChecksumScan {
       this.memo.start(rel);
       if (!this.selected()) continue;
       if (raw ? raw.isTree(i) : l.entry(i).type === "tree") continue;
-      this.visit(rel, i);
+      this.visit(rel, i, raw);
     }
   }
 
@@ -218,7 +230,18 @@ export class ChecksumScan {
       if (!inOrder) order.sort((a, b) => byPath(rels[a], rels[b]));
       const paths = order.map((i) => rels[i]);
       const at = order.map((i) => matchedId[r][i]);
-      // from the records' bytes when they are git's valid UTF-8 (the same bytes as the strings would encode to)
+      // git's order is the paths' order: the records' bytes as they were read (when they are git's valid UTF-8, the
+      // same bytes as the strings would encode to)
+      const recs = this.recs?.[r];
+      if (gitOrderIsOurs && recs && recs.count === rels.length && listing.utf8()) {
+        const records = recs.bytes();
+        return {
+          checksum: createHash("sha256").update(records).digest("hex"),
+          paths: rels,
+          ...(opts.ids === false ? {} : { records }),
+          masks: req.masks.map((mask, i) => ({ mask, paths: perMask[r][i] })),
+        };
+      }
       const raw = listing instanceof RawListing && listing.utf8() && at.every((id) => typeof id === "number") ? listing : undefined;
       const ids = opts.ids === false ? undefined : at.map((id) => (typeof id === "number" ? idOf(listing!, id) : `${id.mode} ${id.oid}`));
       const checksum = raw ? hashRecords(raw, at as number[], base.basePath) : hashMatched(paths, ids ?? at.map((id) => (typeof id === "number" ? idOf(listing!, id) : `${id.mode} ${id.oid}`)));
@@ -338,6 +361,45 @@ function candidateRanges(range: ListingRange, base: PathMatcher, maskMatchers: r
     if (from < to) found.push([from, to]);
   }
   return mergeRanges(found);
+}
+
+/** The records of matched files as the checksum hashes them, appended as they are matched. */
+class RecordBytes {
+  private buf = Buffer.allocUnsafe(16384);
+  private n = 0;
+  count = 0;
+
+  /** `skip`: the bytes of the base path and its "/" (cut from each path). */
+  constructor(private readonly skip: number) {}
+
+  add(l: RawListing, i: number): void {
+    const buf = l.buf;
+    const start = l.recordStart(i);
+    const sp1 = buf.indexOf(32, start);
+    const tab = buf.indexOf(9, sp1);
+    const sp2 = buf.lastIndexOf(32, tab);
+    const end = buf.indexOf(0, tab);
+    const from = Math.min(tab + 1 + this.skip, end); // the base itself (a mapping of one file): ""
+    const need = end - from + (sp1 - start) + (tab - sp2 - 1) + 3;
+    if (this.n + need > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.n + need));
+      this.buf.copy(grown, 0, 0, this.n);
+      this.buf = grown;
+    }
+    const out = this.buf;
+    let o = copyBytes(buf, from, end, out, this.n);
+    out[o++] = 0;
+    o = copyBytes(buf, start, sp1, out, o);
+    out[o++] = 0;
+    o = copyBytes(buf, sp2 + 1, tab, out, o);
+    out[o++] = 10;
+    this.n = o;
+    this.count++;
+  }
+
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.n);
+  }
 }
 
 /** Copies src[from, to) to dst at `at`; the new end. A short field byte by byte (Buffer#copy costs more per call

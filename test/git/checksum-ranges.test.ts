@@ -54,8 +54,8 @@ function entries(): TreeEntry[] {
   })).sort((a, b) => compareGitPaths(a.path, b.path));
 }
 
-function range(scope: string): { raw: ListingRange; list: TreeEntry[] } {
-  const list = entries();
+function range(scope: string, bmpOnly = false): { raw: ListingRange; list: TreeEntry[] } {
+  const list = entries().filter((e) => !bmpOnly || !/[\u{10000}-\u{10FFFF}]/u.test(e.path));
   const l = RawListing.parse(Buffer.from(list.map(encodeRecord).join(""), "utf8"))!;
   const from = scope === "" ? 0 : listingLowerBound(l, scope);
   const to = scope === "" ? l.length : listingLowerBound(l, `${scope}0`, from);
@@ -104,6 +104,23 @@ test("checksums from a listing's prefix ranges, several stages in one pass, equa
   assert.deepEqual(stageDependenciesChecksums(raw, MAPPINGS[0], [{ masks: [] }, { masks: ["main.go"] }])[0], { checksum: "", paths: [], masks: [] });
 });
 
+test("from a listing whose order is the paths' (no character above U+FFFF), the checksum keeps the records it hashed instead of the ids", () => {
+  for (const mapping of MAPPINGS) {
+    const scope = mapping.add.replace(/^\/+/, "").replace(/\/+$/, "");
+    const { raw, list } = range(scope, true);
+    const requests = STAGES.map((masks, i) => ({ masks, label: `stage${i}` }));
+    const batch = stageDependenciesChecksums(raw, mapping, requests);
+    requests.forEach((r, i) => {
+      const { ids, ...plain } = stageDependenciesChecksum(list, mapping, r.masks, r.label);
+      const { records, ...got } = batch[i];
+      assert.deepEqual(got, plain, `${JSON.stringify(mapping)} ${JSON.stringify(r.masks)}`);
+      const expected = plain.paths.map((p, k) => `${p}\0${ids![k].replace(" ", "\0")}\n`).join("");
+      assert.equal(records?.toString("utf8"), expected);
+      assert.deepEqual(stageDependenciesChecksums(raw, mapping, [r], { ids: false })[0], plain);
+    });
+  }
+});
+
 test("a mask's literal prefix: the leading segments every match is or is below", () => {
   const cases: [string, string][] = [
     ["scripts/*.sh", "scripts"],
@@ -126,8 +143,9 @@ test("a mask's literal prefix: the leading segments every match is or is below",
   for (const [mask, prefix] of cases) assert.equal(new WerfMask(mask).literalPrefix(), prefix, mask);
 });
 
-test("checksums fed window by window while the listing streams in (ChecksumScan.scanWindow) equal the batch", () => {
-  const list = entries();
+for (const bmpOnly of [false, true])
+test(`checksums fed window by window while the listing streams in (ChecksumScan.scanWindow) equal the batch${bmpOnly ? " (records kept)" : ""}`, () => {
+  const list = entries().filter((e) => !bmpOnly || !/[\u{10000}-\u{10FFFF}]/u.test(e.path));
   const buf = Buffer.from(list.map(encodeRecord).join(""), "utf8");
   const starts = [0];
   for (let i = buf.indexOf(0); i >= 0; i = buf.indexOf(0, i + 1)) starts.push(i + 1);
@@ -137,8 +155,9 @@ test("checksums fed window by window while the listing streams in (ChecksumScan.
   const requests = STAGES.map((masks, i) => ({ masks, label: `stage${i}` }));
   for (const mapping of MAPPINGS) {
     const scope = mapping.add.replace(/^\/+/, "").replace(/\/+$/, "");
-    const { raw } = range(scope);
+    const { raw } = range(scope, bmpOnly);
     const batch = stageDependenciesChecksums(raw, mapping, requests);
+    if (bmpOnly) assert.ok(batch.some((b) => b.records), "records kept");
     for (const size of [1, 2, 3, 5, 8, n]) {
       const scan = new ChecksumScan(mapping, requests);
       for (let from = 0; from < n; from += size) {
