@@ -460,7 +460,11 @@ export async function lsTreeRaw(repo: GitRepo, commit: string): Promise<Buffer> 
  * git lists): the record starts of a RawListing and, with `hash`, the sha256 the persistent cache stores it with;
  * with `stream`, the records so far handed to its watchers chunk by chunk.
  */
-export async function lsTreeStreamed(repo: GitRepo, commit: string, opts: { index?: boolean; hash?: boolean; stream?: ListingStream } = {}): Promise<StreamedListing> {
+export async function lsTreeStreamed(
+  repo: GitRepo,
+  commit: string,
+  opts: { index?: boolean; hash?: boolean; stream?: ListingStream; windowBytes?: number } = {},
+): Promise<StreamedListing> {
   const child = spawnGit(repo.root, ["ls-tree", "-r", "-z", "--full-tree", commit]);
   child.stdin!.end();
   const stderr: Buffer[] = [];
@@ -477,6 +481,7 @@ export async function lsTreeStreamed(repo: GitRepo, commit: string, opts: { inde
   let all = Buffer.allocUnsafe(1 << 20);
   let size = 0;
   let fed = 0;
+  let fedBytes = 0;
   try {
     for await (const chunk of child.stdout! as AsyncIterable<Buffer>) {
       if (size + chunk.length > all.length) {
@@ -488,8 +493,14 @@ export async function lsTreeStreamed(repo: GitRepo, commit: string, opts: { inde
       starts?.scan(chunk, size);
       hash?.update(chunk);
       size += chunk.length;
-      if (stream && !stream.failed && starts) feedStream(stream, all, starts, fed, (n) => (fed = n));
+      // in windows of 256 KiB or more: git writes a few KiB at a time, and each window costs the watchers a few
+      // binary searches
+      if (stream && !stream.failed && starts && size - fedBytes >= (opts.windowBytes ?? STREAM_WINDOW)) {
+        feedStream(stream, all, starts, fed, (n) => (fed = n));
+        fedBytes = size;
+      }
     }
+    if (stream && !stream.failed && starts) feedStream(stream, all, starts, fed, (n) => (fed = n));
   } finally {
     stream?.end();
   }
@@ -502,6 +513,9 @@ export async function lsTreeStreamed(repo: GitRepo, commit: string, opts: { inde
   const buf = all.subarray(0, size);
   return { buf, listing: starts ? RawListing.indexed(buf, starts.done()) : undefined, sha256: hash?.digest("hex") };
 }
+
+/** The least bytes of new records handed to a ListingStream's watchers at once (but the last ones). */
+const STREAM_WINDOW = 256 * 1024;
 
 /** Hands the records that came in since record `fed` to the stream's watchers (see ListingStream). */
 function feedStream(stream: ListingStream, all: Buffer, starts: RecordStarts, fed: number, setFed: (n: number) => void): void {

@@ -196,7 +196,7 @@ test("a listing streamed from git feeds its watchers in order; a listing with a 
     const mapping: GitMappingSpec = { add: "/", to: "/srv", includePaths: [], excludePaths: ["d1"] };
     const requests = [{ masks: ["**/*1.go"], label: "a" }, { masks: ["d3*", "d2/**/*"], label: "b" }];
     const scan = new ChecksumScan(mapping, requests);
-    const streamed = lsTreeStreamed(repo, "HEAD", { stream });
+    const streamed = lsTreeStreamed(repo, "HEAD", { stream, windowBytes: 4096 });
     stream.started = true;
     assert.equal(stream.watch((l, from, to) => (windows.push([from, to]), scan.scanWindow(l, from, to))), true);
     const { listing } = await streamed;
