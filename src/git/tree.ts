@@ -314,6 +314,11 @@ export class RawListing implements Listing {
     return this.starts[i];
   }
 
+  /** Offset of record i's NUL in `buf` (the end of its path). */
+  recordEnd(i: number): number {
+    return this.starts[i + 1] - 1;
+  }
+
   /** Whether every byte of the listing is valid UTF-8 (then each path's string encodes back to its bytes). */
   utf8(): boolean {
     this.isUtf8 ??= isUtf8(this.buf);
