@@ -478,6 +478,7 @@ export async function lsTreeStreamed(
     child.on("error", (e) => reject(gitMissingError(e)));
     child.on("close", (code) => resolve(code ?? 1));
   });
+  done.catch(() => {}); // awaited below, unless the output failed first
   const stream = opts.index === false ? undefined : opts.stream;
   if (stream) stream.started = true;
   const starts = opts.index === false ? undefined : new RecordStarts();
@@ -506,23 +507,34 @@ export async function lsTreeStreamed(
     // 'data' rather than an async iterator: git writes ~12 KiB at a time, ~850 chunks for 100k files
     await new Promise<void>((resolve, reject) => {
       out.on("data", (chunk: Buffer) => {
-        if (size + chunk.length > all.length) {
-          const grown = Buffer.allocUnsafe(Math.max(all.length * 2, size + chunk.length));
-          all.copy(grown, 0, 0, size);
-          all = grown;
+        try {
+          take(chunk);
+        } catch (e) {
+          // never thrown from an event handler: the listing fails, as it would have from a loop
+          out.destroy();
+          reject(e);
         }
-        chunk.copy(all, size);
-        starts?.scan(chunk, size);
-        size += chunk.length;
-        // the hash and the watchers in windows of 256 KiB or more: each window costs the watchers a few binary searches
-        if (size - fedBytes >= window) flush();
       });
       out.on("end", resolve);
       out.on("error", reject);
+      child.on("error", (e) => reject(gitMissingError(e)));
     });
     flush();
   } finally {
     stream?.end();
+  }
+  /** One chunk of git's output: copied after the others, its records indexed, the hash and watchers fed per window. */
+  function take(chunk: Buffer): void {
+    if (size + chunk.length > all.length) {
+      const grown = Buffer.allocUnsafe(Math.max(all.length * 2, size + chunk.length));
+      all.copy(grown, 0, 0, size);
+      all = grown;
+    }
+    chunk.copy(all, size);
+    starts?.scan(chunk, size);
+    size += chunk.length;
+    // the hash and the watchers in windows of 256 KiB or more: each window costs the watchers a few binary searches
+    if (size - fedBytes >= window) flush();
   }
   const code = await done;
   if (code !== 0) {
