@@ -105,6 +105,10 @@ export class ChecksumScan {
   private recs?: RecordBytes[];
   /** The repository paths whose ranges hold every file a stage mask can match (undefined: the whole scope). */
   private prefixes?: string[] | null;
+  /** Whether scanWindow reads every index of the scope (no prefix ranges). */
+  private wholeScope = false;
+  /** The listing index of the first file fed that the mapping selects (-1: none yet). */
+  private first = -1;
 
   constructor(
     readonly mapping: GitMappingSpec,
@@ -182,6 +186,7 @@ export class ChecksumScan {
       this.memo.start(rel);
       if (!this.selected()) continue;
       if (raw ? raw.isTree(i) : l.entry(i).type === "tree") continue;
+      if (this.first < 0) this.first = i;
       this.visit(rel, i, raw);
     }
   }
@@ -205,6 +210,7 @@ export class ChecksumScan {
       const b = this.base.basePath;
       const found = lit(this.maskMatchers.flat()) ?? (this.base.include.length > 0 ? lit(this.base.include) : undefined);
       this.prefixes = found ? found.map((p) => (b === "" ? p : `${b}/${p}`)) : b === "" ? null : [b];
+      this.wholeScope = !found && from === 0;
     }
     if (this.prefixes === null) return this.scan(l, from, to);
     const found: [number, number][] = [];
@@ -214,6 +220,14 @@ export class ChecksumScan {
       if (lo < hi) found.push([lo, hi]);
     }
     for (const [lo, hi] of mergeRanges(found)) this.scan(l, lo, hi);
+  }
+
+  /**
+   * When the whole listing was fed through scanWindow and the scan read every index of the mapping's scope: the index
+   * of the first file the mapping selects (what `matcher.isPathMatched` finds first; -1: none). Otherwise undefined.
+   */
+  firstSelected(): number | undefined {
+    return this.wholeScope ? this.first : undefined;
   }
 
   /** The checksums of what was fed; `listing`: the whole listing the indexes fed are of. */

@@ -60,6 +60,8 @@ export class GitSources {
   /** stageDependencies checksums fed while their listing streamed in (prepareDependencies), by repository, commit,
    *  mapping and requests. */
   private prepared = new Map<string, { scan: ChecksumScan; stream: ListingStream }>();
+  /** The same, by repository, commit and mapping. */
+  private preparedByMapping = new Map<string, { scan: ChecksumScan; stream: ListingStream }[]>();
 
   constructor(
     private readonly dir: string,
@@ -120,7 +122,11 @@ export class GitSources {
     }
     // the index ranges read are the scope's: the base path must be it (`add` does not climb)
     if (scan.base.basePath !== mappingScope(spec)) return;
-    if (stream.watch((l, from, to) => scan.scanWindow(l, from, to))) this.prepared.set(key, { scan, stream });
+    if (stream.watch((l, from, to) => scan.scanWindow(l, from, to))) {
+      this.prepared.set(key, { scan, stream });
+      const byMapping = JSON.stringify([source.repoDir, source.commit, spec]);
+      this.preparedByMapping.set(byMapping, [...(this.preparedByMapping.get(byMapping) ?? []), { scan, stream }]);
+    }
   }
 
   /** With the cache: the project's tree and its changes from the last tree listed (the render cache checks them),
@@ -322,7 +328,12 @@ export class GitSources {
     // entry by entry from the listing: the check stops at the first selected file
     const range = await this.scopeRange(source);
     const scope = mappingScope(toSpec(source.mapping));
-    const entries: Iterable<TreeEntry> = range
+    // the first selected file is known when a checksum of this mapping read its whole scope as git listed it: then
+    // the scope's first two files (whether it is empty or a single file) and that one give the same answer
+    const first = range ? this.firstSelected(source, spec) : undefined;
+    const entries: Iterable<TreeEntry> = range && first !== undefined && first >= 0
+      ? firstEntries(range, scope, first)
+      : range
       ? {
           *[Symbol.iterator]() {
             for (let i = range.from; i < range.to; i++) {
@@ -346,11 +357,39 @@ export class GitSources {
     }
   }
 
+  /** The listing index of the first file the mapping selects, from a checksum fed with its whole scope (-1: none);
+   *  undefined when no such checksum was made. */
+  private firstSelected(source: GitSource, spec: GitMappingSpec): number | undefined {
+    for (const p of this.preparedByMapping.get(JSON.stringify([source.repoDir, source.commit, spec])) ?? []) {
+      if (!p.stream.ended || p.stream.failed) continue;
+      const f = p.scan.firstSelected();
+      if (f !== undefined) return f;
+    }
+    return undefined;
+  }
+
   async repoOf(source: GitSource): Promise<GitRepo> {
     if (source.mapping.local) return (await this.ownRepo())!.repo;
     const key = JSON.stringify([source.mapping.url, source.mapping.branch, source.mapping.tag, source.mapping.commit]);
     return (await this.remotes.get(key)!).repo;
   }
+}
+
+/** The entries of `range` in the mapping's scope up to its second file, then the entry at index `first` when after them:
+ *  what checkArchiveMatches reads of the scope when `first` is its first selected file. */
+function firstEntries(range: { listing: Listing; from: number; to: number }, scope: string, first: number): TreeEntry[] {
+  const out: TreeEntry[] = [];
+  let files = 0;
+  let last = range.from - 1;
+  for (let i = range.from; i < range.to && files < 2; i++) {
+    last = i;
+    const e = range.listing.entry(i);
+    if (scope !== "" && e.path !== scope && !e.path.startsWith(`${scope}/`)) continue;
+    out.push(e);
+    if (e.type !== "tree") files++;
+  }
+  if (first > last) out.push(range.listing.entry(first));
+  return out;
 }
 
 /** Runtime-only side channel from the planner to the emitter (never part of the Plan JSON): the scoped tree
