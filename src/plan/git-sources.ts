@@ -172,7 +172,10 @@ export class GitSources {
       const asked = missing.map((r) => requests[r]);
       const scoped = await this.scopedTree(source);
       // fed while the listing streamed in (prepareDependencies): the listing it was fed is this one, whole
-      const pre = this.prepared.get(this.preparedKey(source, asked));
+      const preKey = this.preparedKey(source, asked);
+      const pre = this.prepared.get(preKey);
+      // finished once: what it holds (matched paths, records) is not kept for the rest of the run
+      if (pre) this.forget(preKey, source, pre);
       const sums =
         pre && pre.stream.ended && !pre.stream.failed && scoped instanceof ListingRange && scoped.listing instanceof RawListing
           ? pre.scan.finish(scoped.listing, { ids: store ? true : false })
@@ -355,6 +358,14 @@ export class GitSources {
         if (e.type !== "tree" && matcher.isPathMatched(e.path)) return prove(e.path);
       }
     }
+  }
+
+  private forget(key: string, source: GitSource, pre: { scan: ChecksumScan; stream: ListingStream }): void {
+    this.prepared.delete(key);
+    const byMapping = JSON.stringify([source.repoDir, source.commit, toSpec(source.mapping)]);
+    const left = (this.preparedByMapping.get(byMapping) ?? []).filter((p) => p !== pre);
+    if (left.length) this.preparedByMapping.set(byMapping, left);
+    else this.preparedByMapping.delete(byMapping);
   }
 
   /** The listing index of the first file the mapping selects, from a checksum fed with its whole scope (-1: none);

@@ -43,9 +43,12 @@ async function outcome(dir: string, m: GitMapping, streamed: boolean): Promise<{
   } catch (e) {
     return { error: (e as Error).message, streamedUsed };
   }
-  const [sum] = await git.dependenciesOf(source, requests);
   const scans = [...(git as unknown as { prepared: Map<string, { scan: { firstSelected(): number | undefined } }> }).prepared.values()];
-  return { witness: witnesses[0], checksum: sum.checksum, streamedUsed, firstKnown: scans.some((p) => (p.scan.firstSelected() ?? -1) >= 0) };
+  const firstKnown = scans.some((p) => (p.scan.firstSelected() ?? -1) >= 0);
+  const [sum] = await git.dependenciesOf(source, requests);
+  // finished once, then let go
+  if (streamedUsed) assert.equal((git as unknown as { prepared: Map<string, unknown> }).prepared.size, 0);
+  return { witness: witnesses[0], checksum: sum.checksum, streamedUsed, firstKnown };
 }
 
 test("checks and checksums fed while git lists answer as the ones made from the whole listing", async () => {
