@@ -171,9 +171,10 @@ function write(store: CacheStore, key: string, masks: readonly string[], n: numb
 
 /** Encodes a computed checksum (with its ids) and stores it. */
 function storeComputed(store: CacheStore, key: string, masks: readonly string[], sum: DependenciesChecksum): void {
+  // the records as hashed, when the checksum kept them (src/git/checksum.ts), else made from the ids
   const ids = sum.ids ?? [];
   const parts: string[] = [];
-  for (let i = 0; i < sum.paths.length; i++) {
+  for (let i = 0; i < sum.paths.length && !sum.records; i++) {
     const sp = ids[i].indexOf(" ");
     parts.push(`${sum.paths[i]}\0${ids[i].slice(0, sp)}\0${ids[i].slice(sp + 1)}\n`);
   }
@@ -185,7 +186,7 @@ function storeComputed(store: CacheStore, key: string, masks: readonly string[],
       for (const p of m.paths) bits[index.get(p)! * width + (k >> 3)] |= 1 << (k & 7);
     });
   }
-  write(store, key, masks, sum.paths.length, sum.checksum, [Buffer.from(parts.join(""), "utf8")], [bits]);
+  write(store, key, masks, sum.paths.length, sum.checksum, [sum.records ?? Buffer.from(parts.join(""), "utf8")], [bits]);
 }
 
 /**

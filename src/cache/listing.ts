@@ -9,7 +9,7 @@
 import { isUtf8 } from "node:buffer";
 import { UserError } from "../diagnostics.js";
 import { runGit, type GitRepo } from "../git/repo.js";
-import { arrayListing, compareGitPaths, encodeRecord, listingLowerBound, lsTreeStreamed, parseListing, RawListing, type Listing, type TreeEntry } from "../git/tree.js";
+import { arrayListing, compareGitPaths, encodeRecord, listingLowerBound, lsTreeStreamed, parseListing, RawListing, type Listing, type ListingStream, type TreeEntry } from "../git/tree.js";
 
 export { compareGitPaths };
 import { keyOf, type CacheStore } from "./store.js";
@@ -194,14 +194,14 @@ function storedDepth(store: CacheStore, tree: string): number | undefined {
  * changes from the last tree listed here (stored as a delta). `load()` reads it (once). A listing that cannot be
  * read back (an entry removed or garbled since) is listed with `git ls-tree` and stored whole.
  */
-export async function cachedTreeChanges(store: CacheStore, repo: GitRepo, commit: string, tree?: string, parent?: ParentChanges): Promise<LazyListing> {
+export async function cachedTreeChanges(store: CacheStore, repo: GitRepo, commit: string, tree?: string, stream?: ListingStream, parent?: ParentChanges): Promise<LazyListing> {
   const id = tree ?? (await rootTree(repo, commit));
   const lastKey = keyOf("last-tree", repo.root);
   // "<tree> <commit>": the last tree listed here, and the commit it was listed for
   const [last, lastCommit] = (store.get("pointer", lastKey)?.toString("utf8") ?? "").split(" ");
   const listed = async (): Promise<Listing> => {
     // indexed and hashed as git writes it
-    const { buf: raw, listing, sha256 } = await lsTreeStreamed(repo, commit, { hash: true });
+    const { buf: raw, listing, sha256 } = await lsTreeStreamed(repo, commit, { hash: true, stream });
     store.put("listing", id, raw, sha256);
     return listing ?? arrayListing(parseListing(raw) ?? []);
   };
@@ -242,8 +242,9 @@ export async function cachedTreeChanges(store: CacheStore, repo: GitRepo, commit
       return { tree: id, how: "diff", base, load };
     }
   }
-  // git's bytes kept as one buffer, decoded where looked at, and stored as they are
-  const listing = await listed();
-  store.put("pointer", lastKey, `${id} ${commit}`);
-  return { tree: id, how: "ls-tree", load: async () => listing };
+  // git's bytes kept as one buffer, decoded where looked at, and stored as they are; the tree is answered at once
+  // (a render need not wait for git to list), the listing's errors where it is loaded
+  const listing = listed();
+  listing.then(() => store.put("pointer", lastKey, `${id} ${commit}`), () => {});
+  return { tree: id, how: "ls-tree", load: () => listing };
 }

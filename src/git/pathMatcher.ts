@@ -44,11 +44,40 @@ const GLOB_CHARS = /[*?[\]{}\\]/;
  */
 export function fastMatcher(cleaned: string): ((rel: string) => boolean) | undefined {
   if (cleaned === "" || cleaned === "." || cleaned.startsWith("/") || cleaned.includes("//")) return undefined;
+  // one brace group of plain alternatives (`src/**/*.{ts,tsx}`): the union of the masks it expands to
+  const open = cleaned.indexOf("{");
+  if (open >= 0) {
+    const close = cleaned.indexOf("}", open);
+    if (close < 0 || cleaned.indexOf("{", open + 1) >= 0 || cleaned.indexOf("}", close + 1) >= 0 || cleaned.includes("\\")) return undefined;
+    const alts = cleaned.slice(open + 1, close).split(",");
+    if (alts.some((a) => a === "" || a === "." || a === ".." || a.includes("/") || GLOB_CHARS.test(a))) return undefined;
+    const each = alts.map((a) => fastMatcher(cleaned.slice(0, open) + a + cleaned.slice(close + 1)));
+    if (each.some((f) => f === undefined)) return undefined;
+    const fs = each as ((rel: string) => boolean)[];
+    if (fs.length === 1) return fs[0];
+    return (rel) => {
+      for (let i = 0; i < fs.length; i++) if (fs[i](rel)) return true;
+      return false;
+    };
+  }
+  return fastFrom(cleaned, 0);
+}
+
+/**
+ * The fast test of mask `cleaned` (no brace) on the part of a path from offset `k` on (the path's first `k` characters
+ * are a literal directory and its "/", already checked): no string is cut from the path.
+ */
+function fastFrom(cleaned: string, k: number): ((rel: string) => boolean) | undefined {
   // only `*` segments (`*`, `**/*`, `*/**`): the recursive glob `**` `/*` matches every path
-  if (trimTrailingGlobs(cleaned) === "") return () => true;
-  if (!GLOB_CHARS.test(cleaned)) {
-    const below = `${cleaned}/`;
-    return (rel) => rel === cleaned || rel.startsWith(below);
+  const trimmed = trimTrailingGlobs(cleaned);
+  if (trimmed === "") return k === 0 ? () => true : (rel) => rel.length > k;
+  // a literal path, or one followed by `*`-only segments (`src/**`, `src/*`: the trimmed glob is the path itself)
+  if (!GLOB_CHARS.test(trimmed)) {
+    if (k === 0) {
+      const below = `${trimmed}/`;
+      return (rel) => rel === trimmed || rel.startsWith(below);
+    }
+    return (rel) => rel.startsWith(trimmed, k) && (rel.length === k + trimmed.length || rel.charCodeAt(k + trimmed.length) === 0x2f);
   }
   if (cleaned.startsWith("**/") && !GLOB_CHARS.test(cleaned.slice(3))) {
     // "any depth, then the literal path X": X's segments somewhere in the path, anything below them too
@@ -57,13 +86,28 @@ export function fastMatcher(cleaned: string): ((rel: string) => boolean) | undef
     const xs = `${x}/`;
     const sx = `/${x}`;
     const sxs = `/${x}/`;
-    return (rel) => rel === x || rel.startsWith(xs) || rel.endsWith(sx) || rel.includes(sxs);
+    if (k === 0) return (rel) => rel === x || rel.startsWith(xs) || rel.endsWith(sx) || rel.includes(sxs);
+    return (rel) =>
+      (rel.length === k + x.length && rel.startsWith(x, k)) || rel.startsWith(xs, k) || (rel.length >= k + sx.length && rel.endsWith(sx)) || rel.indexOf(sxs, k) >= 0;
   }
   if (cleaned.startsWith("**/*")) {
     const suffix = cleaned.slice(4);
     if (suffix !== "" && !GLOB_CHARS.test(suffix) && !suffix.includes("/")) {
       const inside = `${suffix}/`;
-      return (rel) => rel.endsWith(suffix) || rel.includes(inside);
+      if (k === 0) return (rel) => rel.endsWith(suffix) || rel.includes(inside);
+      return (rel) => (rel.length >= k + suffix.length && rel.endsWith(suffix)) || rel.indexOf(inside, k) >= 0;
+    }
+  }
+  // literal leading segments, then one of the shapes above (`src/**/*.go`): the path is below them, and the rest
+  // matches the shape
+  if (k === 0) {
+    const segs = cleaned.split("/");
+    let n = 0;
+    while (n < segs.length - 1 && !GLOB_CHARS.test(segs[n])) n++;
+    if (n > 0) {
+      const lead = `${segs.slice(0, n).join("/")}/`;
+      const rest = fastFrom(segs.slice(n).join("/"), lead.length);
+      if (rest) return (rel) => rel.startsWith(lead) && rest(rel);
     }
   }
   return undefined;

@@ -314,6 +314,11 @@ export class RawListing implements Listing {
     return this.starts[i];
   }
 
+  /** Offset of record i's NUL in `buf` (the end of its path). */
+  recordEnd(i: number): number {
+    return this.starts[i + 1] - 1;
+  }
+
   /** Whether every byte of the listing is valid UTF-8 (then each path's string encodes back to its bytes). */
   utf8(): boolean {
     this.isUtf8 ??= isUtf8(this.buf);
@@ -407,6 +412,49 @@ export interface StreamedListing {
   sha256?: string;
 }
 
+/**
+ * Who wants a listing's records while git is still writing them (lsTreeStreamed's `stream`): each watcher is given
+ * the records so far as a RawListing and the window [from, to) of those it has not seen, window after window in
+ * order, the first one from 0. Only a listing whose bytes are all valid UTF-8 (so in the order binary search
+ * compares with) is streamed: at the first other record the watchers are dropped (`failed`), and what they wanted is
+ * made from the whole listing as before.
+ */
+export class ListingStream {
+  private watchers: ((l: RawListing, from: number, to: number) => void)[] = [];
+  private view?: RawListing;
+  /** Whether git was started for it (a listing from the cache is not streamed). */
+  started = false;
+  /** Whether git is done (or failed): no more windows. */
+  ended = false;
+  failed = false;
+
+  /** Calls `f` with every window, the ones already in at once; false when the stream has ended or failed. */
+  watch(f: (l: RawListing, from: number, to: number) => void): boolean {
+    if (this.ended || this.failed) return false;
+    if (this.view && this.view.length > 0) f(this.view, 0, this.view.length);
+    this.watchers.push(f);
+    return true;
+  }
+
+  /** Records [from, to) are in, `l` holding every record so far. */
+  feed(l: RawListing, from: number, to: number): void {
+    this.view = l;
+    for (const w of this.watchers) w(l, from, to);
+  }
+
+  fail(): void {
+    this.failed = true;
+    this.watchers = [];
+    this.view = undefined;
+  }
+
+  end(): void {
+    this.ended = true;
+    this.watchers = [];
+    this.view = undefined;
+  }
+}
+
 /** `git ls-tree -r -z --full-tree <commit>` as git wrote it, not parsed (RawListing reads it where needed). */
 export async function lsTreeRaw(repo: GitRepo, commit: string): Promise<Buffer> {
   return (await lsTreeStreamed(repo, commit, { index: false })).buf;
@@ -414,26 +462,79 @@ export async function lsTreeRaw(repo: GitRepo, commit: string): Promise<Buffer> 
 
 /**
  * lsTreeRaw, with the work that is proportional to the listing done on each chunk as git writes it (node works while
- * git lists): the record starts of a RawListing and, with `hash`, the sha256 the persistent cache stores it with.
+ * git lists): the record starts of a RawListing and, with `hash`, the sha256 the persistent cache stores it with;
+ * with `stream`, the records so far handed to its watchers chunk by chunk.
  */
-export async function lsTreeStreamed(repo: GitRepo, commit: string, opts: { index?: boolean; hash?: boolean } = {}): Promise<StreamedListing> {
+export async function lsTreeStreamed(
+  repo: GitRepo,
+  commit: string,
+  opts: { index?: boolean; hash?: boolean; stream?: ListingStream; windowBytes?: number } = {},
+): Promise<StreamedListing> {
   const child = spawnGit(repo.root, ["ls-tree", "-r", "-z", "--full-tree", commit]);
   child.stdin!.end();
-  const out: Buffer[] = [];
   const stderr: Buffer[] = [];
   child.stderr!.on("data", (b: Buffer) => stderr.push(b));
   const done = new Promise<number>((resolve, reject) => {
     child.on("error", (e) => reject(gitMissingError(e)));
     child.on("close", (code) => resolve(code ?? 1));
   });
+  done.catch(() => {}); // awaited below, unless the output failed first
+  const stream = opts.index === false ? undefined : opts.stream;
+  if (stream) stream.started = true;
   const starts = opts.index === false ? undefined : new RecordStarts();
   const hash = opts.hash ? createHash("sha256") : undefined;
+  // the bytes so far in one buffer (grown by doubling): the records in so far are a RawListing at any time
+  let all = Buffer.allocUnsafe(1 << 20);
   let size = 0;
-  for await (const chunk of child.stdout! as AsyncIterable<Buffer>) {
-    out.push(chunk);
+  let fed = 0;
+  let fedBytes = 0;
+  let hashed = 0;
+  const window = opts.windowBytes ?? STREAM_WINDOW;
+  /** Hashes the bytes not hashed yet and hands the new records to the stream (a watcher's failure drops them all). */
+  const flush = () => {
+    hash?.update(all.subarray(hashed, size));
+    hashed = size;
+    if (!stream || stream.failed || !starts) return;
+    try {
+      feedStream(stream, all, starts, fed, (n) => (fed = n));
+    } catch {
+      stream.fail();
+    }
+    fedBytes = size;
+  };
+  const out = child.stdout!;
+  try {
+    // 'data' rather than an async iterator: git writes ~12 KiB at a time, ~850 chunks for 100k files
+    await new Promise<void>((resolve, reject) => {
+      out.on("data", (chunk: Buffer) => {
+        try {
+          take(chunk);
+        } catch (e) {
+          // never thrown from an event handler: the listing fails, as it would have from a loop
+          out.destroy();
+          reject(e);
+        }
+      });
+      out.on("end", resolve);
+      out.on("error", reject);
+      child.on("error", (e) => reject(gitMissingError(e)));
+    });
+    flush();
+  } finally {
+    stream?.end();
+  }
+  /** One chunk of git's output: copied after the others, its records indexed, the hash and watchers fed per window. */
+  function take(chunk: Buffer): void {
+    if (size + chunk.length > all.length) {
+      const grown = Buffer.allocUnsafe(Math.max(all.length * 2, size + chunk.length));
+      all.copy(grown, 0, 0, size);
+      all = grown;
+    }
+    chunk.copy(all, size);
     starts?.scan(chunk, size);
-    hash?.update(chunk);
     size += chunk.length;
+    // the hash and the watchers in windows of 256 KiB or more: each window costs the watchers a few binary searches
+    if (size - fedBytes >= window) flush();
   }
   const code = await done;
   if (code !== 0) {
@@ -441,13 +542,30 @@ export async function lsTreeStreamed(repo: GitRepo, commit: string, opts: { inde
       message: `cannot list the files of commit ${commit}: ${Buffer.concat(stderr).toString("utf8").trim().split("\n")[0]}`,
     });
   }
-  const buf = out.length === 1 ? out[0] : Buffer.concat(out, size);
+  const buf = all.subarray(0, size);
   return { buf, listing: starts ? RawListing.indexed(buf, starts.done()) : undefined, sha256: hash?.digest("hex") };
 }
 
+/** The least bytes of new records handed to a ListingStream's watchers at once (but the last ones). */
+const STREAM_WINDOW = 256 * 1024;
+
+/** Hands the records that came in since record `fed` to the stream's watchers (see ListingStream). */
+function feedStream(stream: ListingStream, all: Buffer, starts: RecordStarts, fed: number, setFed: (n: number) => void): void {
+  const s = starts.done();
+  const n = s.length - 1;
+  if (n <= fed) return;
+  const end = s[n];
+  // NUL never lies inside a UTF-8 sequence: the new records are valid alone or not at all
+  if (!isUtf8(all.subarray(s[fed], end))) return stream.fail();
+  const view = RawListing.indexed(all.subarray(0, end), s.subarray(0, n + 1));
+  if (!view) return stream.fail();
+  setFed(n);
+  stream.feed(view, fed, n);
+}
+
 /** A commit's listing read whole from git as one buffer (RawListing), else (not `ls-tree` records) as objects. */
-export async function listTreeCompact(repo: GitRepo, commit: string): Promise<Listing> {
-  const { buf, listing } = await lsTreeStreamed(repo, commit);
+export async function listTreeCompact(repo: GitRepo, commit: string, stream?: ListingStream): Promise<Listing> {
+  const { buf, listing } = await lsTreeStreamed(repo, commit, { stream });
   return listing ?? arrayListing(parseListing(buf) ?? []);
 }
 

@@ -5,13 +5,13 @@ import path from "node:path";
 import { UserError, type SourcePos } from "../diagnostics.js";
 import type { GitMapping } from "../config/model.js";
 import { GitRepo } from "../git/repo.js";
-import { listingLowerBound, listTreeCompact, ListingRange, type Listing, type TreeEntries, type TreeEntry } from "../git/tree.js";
+import { listingLowerBound, listTreeCompact, ListingRange, ListingStream, RawListing, type Listing, type TreeEntries, type TreeEntry } from "../git/tree.js";
 import { checkArchiveMatches } from "../git/archive.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "../git/mapping.js";
 import type { GitSource } from "./model.js";
 import { shortId } from "./digest.js";
 import type { ProjectCommit } from "../project/commit.js";
-import { stageDependenciesChecksums, type DependenciesChecksum } from "../git/checksum.js";
+import { ChecksumScan, stageDependenciesChecksums, type DependenciesChecksum, type DependenciesRequest } from "../git/checksum.js";
 import { findDependencies, storeDependencies } from "../cache/deps.js";
 import { cachedTreeChanges, type CachedListing, type LazyListing, type ParentChanges, type TreeChanges } from "../cache/listing.js";
 import { keyOf, type CacheStore } from "../cache/store.js";
@@ -57,6 +57,13 @@ export class GitSources {
   private trees = new Map<string, Promise<Listing>>();
   private listings = new Map<string, Promise<LazyListing>>();
   private scoped = new Map<string, Promise<TreeEntries>>();
+  /** The listings git is writing now, by repository and commit: their records go to checksums as they come. */
+  private streams = new Map<string, ListingStream>();
+  /** stageDependencies checksums fed while their listing streamed in (prepareDependencies), by repository, commit,
+   *  mapping and requests. */
+  private prepared = new Map<string, { scan: ChecksumScan; stream: ListingStream }>();
+  /** The same, by repository, commit and mapping. */
+  private preparedByMapping = new Map<string, { scan: ChecksumScan; stream: ListingStream }[]>();
 
   constructor(
     private readonly dir: string,
@@ -73,7 +80,7 @@ export class GitSources {
     const key = `${repo.root}\0${commit}`;
     let p = this.trees.get(key);
     if (!p) {
-      p = this.store ? this.lazy(repo, commit, tree).then((x) => x.load()) : listTreeCompact(repo, commit);
+      p = this.store ? this.lazy(repo, commit, tree).then((x) => x.load()) : listTreeCompact(repo, commit, this.stream(key));
       this.trees.set(key, p);
     }
     return p;
@@ -83,8 +90,45 @@ export class GitSources {
   private lazy(repo: GitRepo, commit: string, tree?: string, parent?: ParentChanges): Promise<LazyListing> {
     const key = `${repo.root}\0${commit}`;
     let l = this.listings.get(key);
-    if (!l) this.listings.set(key, (l = cachedTreeChanges(this.store!, repo, commit, tree, parent)));
+    if (!l) this.listings.set(key, (l = cachedTreeChanges(this.store!, repo, commit, tree, this.stream(key), parent)));
     return l;
+  }
+
+  private stream(key: string): ListingStream {
+    const s = new ListingStream();
+    this.streams.set(key, s);
+    return s;
+  }
+
+  private preparedKey(source: GitSource, requests: readonly DependenciesRequest[]): string {
+    return JSON.stringify([source.repoDir, source.commit, toSpec(source.mapping), requests.map((r) => [r.masks, r.label ?? ""])]);
+  }
+
+  /**
+   * Starts the stageDependencies checksums of `requests` (stages with masks) over the mapping's files while git still
+   * writes the listing, when it does now: the records are matched chunk by chunk as they come (ChecksumScan.scanWindow),
+   * and dependenciesOf with the same requests only finishes them. Otherwise, or on any problem (a malformed mask:
+   * reported by dependenciesOf), nothing.
+   */
+  prepareDependencies(source: GitSource, requests: readonly DependenciesRequest[]): void {
+    const stream = this.streams.get(`${source.repoDir}\0${source.commit}`);
+    if (!stream || !stream.started || stream.ended || stream.failed || requests.length === 0 || requests.some((r) => r.masks.length === 0)) return;
+    const key = this.preparedKey(source, requests);
+    if (this.prepared.has(key)) return;
+    const spec = toSpec(source.mapping);
+    let scan: ChecksumScan;
+    try {
+      scan = new ChecksumScan(spec, requests);
+    } catch {
+      return;
+    }
+    // the index ranges read are the scope's: the base path must be it (`add` does not climb)
+    if (scan.base.basePath !== mappingScope(spec)) return;
+    if (stream.watch((l, from, to) => scan.scanWindow(l, from, to))) {
+      this.prepared.set(key, { scan, stream });
+      const byMapping = JSON.stringify([source.repoDir, source.commit, spec]);
+      this.preparedByMapping.set(byMapping, [...(this.preparedByMapping.get(byMapping) ?? []), { scan, stream }]);
+    }
   }
 
   /** With the cache: the project's tree and its changes from the last tree listed (the render cache checks them),
@@ -127,7 +171,17 @@ export class GitSources {
     const missing = requests.map((_, r) => r).filter((r) => !out[r]);
     if (missing.length) {
       // the object ids are kept for the cache only
-      const sums = stageDependenciesChecksums(await this.scopedTree(source), spec, missing.map((r) => requests[r]), { ids: store ? true : false });
+      const asked = missing.map((r) => requests[r]);
+      const scoped = await this.scopedTree(source);
+      // fed while the listing streamed in (prepareDependencies): the listing it was fed is this one, whole
+      const preKey = this.preparedKey(source, asked);
+      const pre = this.prepared.get(preKey);
+      // finished once: what it holds (matched paths, records) is not kept for the rest of the run
+      if (pre) this.forget(preKey, source, pre);
+      const sums =
+        pre && pre.stream.ended && !pre.stream.failed && scoped instanceof ListingRange && scoped.listing instanceof RawListing
+          ? pre.scan.finish(scoped.listing, { ids: store ? true : false })
+          : stageDependenciesChecksums(scoped, spec, asked, { ids: store ? true : false });
       missing.forEach((r, k) => {
         out[r] = sums[k];
         if (store && listing) storeDependencies(store, listing.tree, spec, requests[r].masks, requests[r].label, sums[k]);
@@ -281,7 +335,12 @@ export class GitSources {
     // entry by entry from the listing: the check stops at the first selected file
     const range = await this.scopeRange(source);
     const scope = mappingScope(toSpec(source.mapping));
-    const entries: Iterable<TreeEntry> = range
+    // the first selected file is known when a checksum of this mapping read its whole scope as git listed it: then
+    // the scope's first two files (whether it is empty or a single file) and that one give the same answer
+    const first = range ? this.firstSelected(source, spec) : undefined;
+    const entries: Iterable<TreeEntry> = range && first !== undefined && first >= 0
+      ? firstEntries(range, scope, first)
+      : range
       ? {
           *[Symbol.iterator]() {
             for (let i = range.from; i < range.to; i++) {
@@ -305,11 +364,47 @@ export class GitSources {
     }
   }
 
+  private forget(key: string, source: GitSource, pre: { scan: ChecksumScan; stream: ListingStream }): void {
+    this.prepared.delete(key);
+    const byMapping = JSON.stringify([source.repoDir, source.commit, toSpec(source.mapping)]);
+    const left = (this.preparedByMapping.get(byMapping) ?? []).filter((p) => p !== pre);
+    if (left.length) this.preparedByMapping.set(byMapping, left);
+    else this.preparedByMapping.delete(byMapping);
+  }
+
+  /** The listing index of the first file the mapping selects, from a checksum fed with its whole scope (-1: none);
+   *  undefined when no such checksum was made. */
+  private firstSelected(source: GitSource, spec: GitMappingSpec): number | undefined {
+    for (const p of this.preparedByMapping.get(JSON.stringify([source.repoDir, source.commit, spec])) ?? []) {
+      if (!p.stream.ended || p.stream.failed) continue;
+      const f = p.scan.firstSelected();
+      if (f !== undefined) return f;
+    }
+    return undefined;
+  }
+
   async repoOf(source: GitSource): Promise<GitRepo> {
     if (source.mapping.local) return (await this.ownRepo())!.repo;
     const key = JSON.stringify([source.mapping.url, source.mapping.branch, source.mapping.tag, source.mapping.commit]);
     return (await this.remotes.get(key)!).repo;
   }
+}
+
+/** The entries of `range` in the mapping's scope up to its second file, then the entry at index `first` when after them:
+ *  what checkArchiveMatches reads of the scope when `first` is its first selected file. */
+function firstEntries(range: { listing: Listing; from: number; to: number }, scope: string, first: number): TreeEntry[] {
+  const out: TreeEntry[] = [];
+  let files = 0;
+  let last = range.from - 1;
+  for (let i = range.from; i < range.to && files < 2; i++) {
+    last = i;
+    const e = range.listing.entry(i);
+    if (scope !== "" && e.path !== scope && !e.path.startsWith(`${scope}/`)) continue;
+    out.push(e);
+    if (e.type !== "tree") files++;
+  }
+  if (first > last) out.push(range.listing.entry(first));
+  return out;
 }
 
 /** Runtime-only side channel from the planner to the emitter (never part of the Plan JSON): the scoped tree

@@ -17,7 +17,7 @@ import { type Giterminism, NO_GITERMINISM, checkHostPaths, giterminismPathAccept
 import { ProjectFiles, ProjectPathError } from "../project/files.js";
 import { goTimeString } from "../template/werf.js";
 import { noImagesWarning, type WerfConfig, type StapelImage, type DockerfileImage, type Mount } from "../config/index.js";
-import type { ImageSpec } from "../config/model.js";
+import type { GitMapping, ImageSpec } from "../config/model.js";
 import type { Listing, TreeEntry } from "../git/tree.js";
 import {
   DEFAULT_TOOLCHAIN,
@@ -77,6 +77,8 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
     deferChanges: true,
   });
   const config = loadWerfConfigCached(rendered, git.store);
+  // the stageDependenciesChecksums fed with git's listing as it comes, while the rest is checked
+  prepareDependencies(config, opts, git).catch(() => {});
   checkHostPaths(config, new ProjectFiles(opts.dir), rendered.giterminism);
   const plan = await planConfig(config, opts, git, rendered.giterminism);
   plan.warnings.unshift(...rendered.warnings, ...giterminismWarnings(config, rendered.giterminism));
@@ -89,6 +91,26 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
   // the cache entries written in the background are on disk when the plan is given
   await git.store?.flush();
   return plan;
+}
+
+/** The stages of a git mapping that have stageDependencies masks, and the checksum requests of their masks. */
+function stageRequests(m: GitMapping): { withMasks: GitStageDeps[]; requests: { masks: readonly string[]; label: string }[] } {
+  const withMasks = (["install", "beforeSetup", "setup"] as GitStageDeps[]).filter((stage) => m.stageDependencies[stage].length > 0);
+  return { withMasks, requests: withMasks.map((stage) => ({ masks: m.stageDependencies[stage], label: `git.stageDependencies.${stage}` })) };
+}
+
+/** Starts the checksums of the selected images' local mappings over the project's listing while git writes it
+ *  (GitSources.prepareDependencies); planConfig asks for the same ones and finds them fed. */
+async function prepareDependencies(config: WerfConfig, opts: PlanOptions, git: GitSources): Promise<void> {
+  const selected = selectImages(config, opts.images);
+  for (const image of config.images) {
+    if (!selected.has(image.name)) continue;
+    for (const m of image.git) {
+      if (!m.local) continue;
+      const { requests } = stageRequests(m);
+      if (requests.length) git.prepareDependencies(await git.source(m), requests);
+    }
+  }
 }
 
 /** Uncommitted changes (project-relative) to files that a local git mapping of the config selects, or that lie in a
@@ -162,8 +184,8 @@ export async function planConfig(config: WerfConfig, opts: PlanOptions, sources?
       await git.checkMatchesFiles(source);
       const dependencies: ImageGit["dependencies"] = {};
       // every stage's checksum in one pass over the mapping's files
-      const withMasks = (["install", "beforeSetup", "setup"] as GitStageDeps[]).filter((stage) => m.stageDependencies[stage].length > 0);
-      const sums = await git.dependenciesOf(source, withMasks.map((stage) => ({ masks: m.stageDependencies[stage], label: `git.stageDependencies.${stage}` })));
+      const { withMasks, requests } = stageRequests(m);
+      const sums = await git.dependenciesOf(source, requests);
       for (const [k, stage] of withMasks.entries()) {
         const sum = sums[k];
         for (const mf of sum.masks) {

@@ -8,8 +8,8 @@
 
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
-import { arrayListing, compareGitPaths, listingLowerBound, listTree, type Listing, type TreeEntry } from "../git/tree.js";
-import type { GitRepo } from "../git/repo.js";
+import { arrayListing, compareGitPaths, listingLowerBound, listTree, RawListing, type Listing, type TreeEntry } from "../git/tree.js";
+import { runGit, type GitRepo } from "../git/repo.js";
 import { ProjectPathError, cleanProjectPath } from "./files.js";
 import type { ProjectEntryStat, ProjectReader, ResolvedEntry } from "./reader.js";
 
@@ -38,7 +38,19 @@ class ProjectListing {
     private readonly all: Listing,
     /** Repository path of the project + "/" ("" at the top level). */
     private readonly prefix: string,
+    /** When `all` lists these repository paths (and what is below them) only: a question about another path calls
+     *  `miss` and throws NotCovered (CommitFiles.openPaths). */
+    private readonly roots?: readonly string[],
+    private readonly miss?: () => void,
   ) {}
+
+  /** Throws NotCovered when the answer about repository path `p` (and what is below it) is not in the listing. */
+  private cover(p: string): void {
+    if (!this.roots) return;
+    for (const r of this.roots) if (p === r || (p.length > r.length && p.startsWith(r) && p.charCodeAt(r.length) === 0x2f)) return;
+    this.miss?.();
+    throw new NotCovered(p);
+  }
 
   /** The first index whose path is not before `p`. */
   private lower(p: string, from = 0): number {
@@ -54,6 +66,7 @@ class ProjectListing {
     if (rel === "") return undefined;
     const p = this.prefix + rel;
     this.seen.exact.add(p);
+    this.cover(p);
     const i = this.lower(p);
     if (i >= this.all.length || this.all.path(i) !== p) return undefined;
     const e = this.all.entry(i);
@@ -69,6 +82,7 @@ class ProjectListing {
     if (rel === "") return true;
     const p = `${this.prefix}${rel}/`;
     this.seen.under.add(p);
+    this.cover(this.prefix + rel);
     for (let i = this.lower(p); i < this.all.length && this.all.path(i).startsWith(p); i++) if (this.counts(this.all.entry(i))) return true;
     return false;
   }
@@ -77,6 +91,7 @@ class ProjectListing {
   children(rel: string): string[] {
     const p = rel === "" ? this.prefix : `${this.prefix}${rel}/`;
     this.seen.under.add(p);
+    this.cover(this.prefix + rel);
     const names: string[] = [];
     let i = this.lower(p);
     while (i < this.all.length && this.all.path(i).startsWith(p)) {
@@ -97,6 +112,14 @@ class ProjectListing {
   }
 }
 
+/** A question to a CommitFiles opened on some paths only (openPaths) about another path: the answer needs the whole
+ *  listing. */
+export class NotCovered extends Error {
+  constructor(readonly repoPath: string) {
+    super(`internal: ${JSON.stringify(repoPath)} is not among the paths listed`);
+  }
+}
+
 export class CommitFiles implements ProjectReader {
   /** The commit's files below the project, looked up in git's listing. */
   private entries!: ProjectListing;
@@ -104,6 +127,10 @@ export class CommitFiles implements ProjectReader {
   /** Paths asked for (resolved, read) and listings made: what the render depended on. */
   readonly asked = new Set<string>();
   readonly listings: { dir: string; wanted?: (rel: string) => boolean }[] = [];
+
+  /** Set when a reader opened on some paths only (openPaths) was asked about another one: whatever it answered or
+   *  threw since is to be thrown away, and asked again of a reader of the whole listing. */
+  missed = false;
 
   /** The repository paths the answers so far depended on (ProjectListing.seen). */
   get seen(): { exact: ReadonlySet<string>; under: ReadonlySet<string> } {
@@ -128,6 +155,28 @@ export class CommitFiles implements ProjectReader {
     const l = Array.isArray(given) ? arrayListing(given) : (given as Listing);
     // binary search needs the order it compares with: a listing with non-UTF-8 names may be out of it
     files.entries = new ProjectListing(l.ordered() ? l : arrayListing([...l.all()].sort((a, b) => compareGitPaths(a.path, b.path))), prefix);
+    return files;
+  }
+
+  /**
+   * A reader of the commit that knows project paths `rels` (and what is below them) only, listed with one small
+   * `git ls-tree` of those paths (werf.yaml, the giterminism file, `.werf`: what a render reads first) instead of
+   * the whole tree, so a render need not wait for the commit's listing. A question about any other path sets
+   * `missed` and throws NotCovered: the caller then starts again with `open`. Undefined when git does not answer
+   * (`open` reports it).
+   */
+  static async openPaths(dir: string, repo: GitRepo, commit: string, subdir: string, rels: readonly string[]): Promise<CommitFiles | undefined> {
+    const prefix = subdir === "" ? "" : `${subdir}/`;
+    const clean = rels.map(cleanProjectPath);
+    if (clean.some((c) => c === undefined || c === "")) return undefined;
+    const roots = [...new Set(clean.map((c) => prefix + c!))];
+    // literal pathspecs: a name with `*` or `?` is a name, not a pattern
+    const r = await runGit(repo.root, ["--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", commit, "--", ...roots]);
+    const raw = r.code === 0 ? RawListing.parse(r.stdout) : undefined;
+    if (!raw) return undefined;
+    const files = new CommitFiles(dir, repo.root, commit);
+    const l = raw.ordered() ? raw : arrayListing([...raw.all()].sort((a, b) => compareGitPaths(a.path, b.path)));
+    files.entries = new ProjectListing(l, prefix, roots, () => (files.missed = true));
     return files;
   }
 

@@ -195,96 +195,124 @@ export async function renderWerfConfig(opts: RenderOptions): Promise<RenderedCon
       };
     }
   }
-  const project: ProjectReader = commit ? await CommitFiles.open(dir, commit.repo, commit.commit, commit.subdir, opts.commit ? opts.tree : undefined) : new ProjectFiles(dir);
-  // werf reads the giterminism config itself from the commit, never from the work tree
-  const giterminism = loadGiterminism(project, opts.giterminismConfig);
-  // what werf-giterminism.yaml lets werf read from the work tree (src/project/uncommitted-files.ts)
-  const accepted = uncommittedAccepted(giterminism);
-  const configReader = withUncommitted(project, giterminism.allowUncommitted, () => true, "config.allowUncommitted");
-  const templatesReader = withUncommitted(project, giterminism.allowUncommittedTemplates.length > 0, accepted.template, "config.allowUncommittedTemplates");
-  const filesReader = withUncommitted(project, giterminism.allowUncommittedFiles.length > 0, accepted.file, "config.goTemplateRendering.allowUncommittedFiles");
-  const config = findConfig(configReader, opts.configFile);
-  const absPath = config.abs;
-  const file = displayPath(dir, absPath);
-
-  // with the cache: what the render reads (env values, functions called, whether .Commit is read)
-  const envRead = new Map<string, string | null>();
-  const called = new Set<string>();
-  let commitRead = false;
-  const recorded = cache ? new Proxy(environ, { get: (t, k) => {
-    const v = Reflect.get(t, k) as string | undefined;
-    if (typeof k === "string") envRead.set(k, v ?? null);
-    return v;
-  } }) : environ;
-
-  const refused = new Set<string>();
-  let set: TemplateSet | undefined = undefined;
-  const origins = new FileOrigins();
-  const unsetEnv = new Set<string>();
-  const funcs = werfFuncs(() => set!, {
-    environ: recorded,
-    strictEnv: opts.strictEnv,
-    origins,
-    onUnsetEnv: (n) => unsetEnv.add(n),
-    allowEnv: (name) => isEnvAllowed(giterminism, name),
-    onRefusedEnv: (name) => refused.add(name),
-  });
-  if (cache) {
-    const get = funcs.get.bind(funcs);
-    funcs.get = (name: string) => (called.add(name), get(name));
-  }
-  set = new TemplateSet(funcs);
-
-  for (const rel of templateFiles(templatesReader)) {
-    const text = templateText(templatesReader.readFile(`${TEMPLATES_DIR}/${rel}`), `${TEMPLATES_DIR}/${rel}`);
-    set.parse(rel, text, `${TEMPLATES_DIR}/${rel}`);
-  }
-  const text = templateText(config.text(), file);
-  set.parse("werfConfig", text, file);
-
-  const commitData = commit ? { hash: commit.commit, unix: await commitTime(commit) } : null;
-  const data = werfData({ dir, env: opts.env, origins, files: filesReader, commit: commitData });
-  if (cache) watchCommit(data, () => (commitRead = true));
-  const out = set.execute("werfConfig", data);
-  const later = (async () => {
-    const changes = commit && !commit.dev ? await worktreeChanges(commit) : [];
-    // a change werf-giterminism.yaml lets the render read from the work tree was used: not reported
-    const ignoredChanges =
-      project instanceof CommitFiles ? readChanges(project, changes).filter((p) => !(configReader !== project && p === file) && !accepted.any(p, configReader !== project)) : [];
-    return { worktreeChanges: changes, ignoredChanges };
-  })();
-  later.catch(() => {}); // waited for by the caller (deferChanges) or below
-  const now = opts.deferChanges ? { worktreeChanges: [], ignoredChanges: [] } : await later;
-  const warnings: Diagnostic[] = [...giterminism.warnings, ...[...refused].sort().map((name) => ({
-    message: `{{ env ${JSON.stringify(name)} }} read as unset: the variable is not in config.goTemplateRendering.allowEnvVariables of ${giterminism.file ?? GITERMINISM_FILE}`,
-    hint: "the build environment may hold secrets, so werf.yaml reads only the variables the giterminism config allows; add the name there",
-  }))];
-  const commitOnly = project instanceof CommitFiles && configReader === project && templatesReader === project && filesReader === project && isInside(dir, absPath);
-  const result: RenderedConfig = {
-    file, absPath, text: out.text, map: out.map, unsetEnv: [...unsetEnv], commit, ...now, ...(opts.deferChanges ? { changesLater: later } : {}), refusedEnv: [...refused].sort(), giterminism, warnings,
-    ...(commitOnly ? {} : { readOutsideCommit: true as const }),
-  };
-  if (cache && parts && changed && commit && commitOnly) {
-    const { pureFunctions, storeRender } = await import("../cache/render.js");
-    const pure = pureFunctions();
-    const listings = project.listings.map((l) => ({ dir: l.dir, wanted: l.wanted === undefined ? { all: true as const } : (l.wanted as { spec?: WantedSpec }).spec }));
-    const map = out.map as { toData?: () => SourceMapData };
-    if ([...called].every((n) => pure.has(n)) && listings.every((l) => l.wanted !== undefined) && typeof map.toData === "function") {
-      storeRender(cache, parts, {
-        tree: changed.tree,
-        ...(commitRead && commitData ? { commit: { hash: commitData.hash, time: commitData.unix } } : {}),
-        env: [...envRead],
-        exact: [...project.seen.exact],
-        under: [...project.seen.under],
-        result: {
-          file, absPath, text: out.text, map: map.toData(), unsetEnv: result.unsetEnv, refusedEnv: result.refusedEnv, giterminism, warnings,
-          asked: [...project.asked],
-          listings: listings as { dir: string; wanted: WantedSpec }[],
-        },
-      });
+  // the render with what it reads first (werf.yaml, the giterminism file, `.werf`) listed alone, while the whole
+  // listing is still on its way; again with the whole listing when it asks about anything else
+  if (commit) {
+    const roots = firstReads(dir, opts);
+    const partial = roots ? await CommitFiles.openPaths(dir, commit.repo, commit.commit, commit.subdir, roots) : undefined;
+    if (partial) {
+      try {
+        const r = await renderWith(partial);
+        if (!partial.missed) return r;
+      } catch (e) {
+        if (!partial.missed) throw e;
+      }
     }
   }
-  return result;
+  return renderWith(commit ? await CommitFiles.open(dir, commit.repo, commit.commit, commit.subdir, opts.commit ? opts.tree : undefined) : new ProjectFiles(dir));
+
+  async function renderWith(project: ProjectReader): Promise<RenderedConfig> {
+    // werf reads the giterminism config itself from the commit, never from the work tree
+    const giterminism = loadGiterminism(project, opts.giterminismConfig);
+    // what werf-giterminism.yaml lets werf read from the work tree (src/project/uncommitted-files.ts)
+    const accepted = uncommittedAccepted(giterminism);
+    const configReader = withUncommitted(project, giterminism.allowUncommitted, () => true, "config.allowUncommitted");
+    const templatesReader = withUncommitted(project, giterminism.allowUncommittedTemplates.length > 0, accepted.template, "config.allowUncommittedTemplates");
+    const filesReader = withUncommitted(project, giterminism.allowUncommittedFiles.length > 0, accepted.file, "config.goTemplateRendering.allowUncommittedFiles");
+    const config = findConfig(configReader, opts.configFile);
+    const absPath = config.abs;
+    const file = displayPath(dir, absPath);
+
+    // with the cache: what the render reads (env values, functions called, whether .Commit is read)
+    const envRead = new Map<string, string | null>();
+    const called = new Set<string>();
+    let commitRead = false;
+    const recorded = cache ? new Proxy(environ, { get: (t, k) => {
+      const v = Reflect.get(t, k) as string | undefined;
+      if (typeof k === "string") envRead.set(k, v ?? null);
+      return v;
+    } }) : environ;
+
+    const refused = new Set<string>();
+    let set: TemplateSet | undefined = undefined;
+    const origins = new FileOrigins();
+    const unsetEnv = new Set<string>();
+    const funcs = werfFuncs(() => set!, {
+      environ: recorded,
+      strictEnv: opts.strictEnv,
+      origins,
+      onUnsetEnv: (n) => unsetEnv.add(n),
+      allowEnv: (name) => isEnvAllowed(giterminism, name),
+      onRefusedEnv: (name) => refused.add(name),
+    });
+    if (cache) {
+      const get = funcs.get.bind(funcs);
+      funcs.get = (name: string) => (called.add(name), get(name));
+    }
+    set = new TemplateSet(funcs);
+
+    for (const rel of templateFiles(templatesReader)) {
+      const text = templateText(templatesReader.readFile(`${TEMPLATES_DIR}/${rel}`), `${TEMPLATES_DIR}/${rel}`);
+      set.parse(rel, text, `${TEMPLATES_DIR}/${rel}`);
+    }
+    const text = templateText(config.text(), file);
+    set.parse("werfConfig", text, file);
+
+    const commitData = commit ? { hash: commit.commit, unix: await commitTime(commit) } : null;
+    const data = werfData({ dir, env: opts.env, origins, files: filesReader, commit: commitData });
+    if (cache) watchCommit(data, () => (commitRead = true));
+    const out = set.execute("werfConfig", data);
+    const later = (async () => {
+      const changes = commit && !commit.dev ? await worktreeChanges(commit) : [];
+      // a change werf-giterminism.yaml lets the render read from the work tree was used: not reported
+      const ignoredChanges =
+        project instanceof CommitFiles ? readChanges(project, changes).filter((p) => !(configReader !== project && p === file) && !accepted.any(p, configReader !== project)) : [];
+      return { worktreeChanges: changes, ignoredChanges };
+    })();
+    later.catch(() => {}); // waited for by the caller (deferChanges) or below
+    const now = opts.deferChanges ? { worktreeChanges: [], ignoredChanges: [] } : await later;
+    const warnings: Diagnostic[] = [...giterminism.warnings, ...[...refused].sort().map((name) => ({
+      message: `{{ env ${JSON.stringify(name)} }} read as unset: the variable is not in config.goTemplateRendering.allowEnvVariables of ${giterminism.file ?? GITERMINISM_FILE}`,
+      hint: "the build environment may hold secrets, so werf.yaml reads only the variables the giterminism config allows; add the name there",
+    }))];
+    const commitOnly = project instanceof CommitFiles && configReader === project && templatesReader === project && filesReader === project && isInside(dir, absPath);
+    const result: RenderedConfig = {
+      file, absPath, text: out.text, map: out.map, unsetEnv: [...unsetEnv], commit, ...now, ...(opts.deferChanges ? { changesLater: later } : {}), refusedEnv: [...refused].sort(), giterminism, warnings,
+      ...(commitOnly ? {} : { readOutsideCommit: true as const }),
+    };
+    if (cache && parts && changed && commit && commitOnly) {
+      const { pureFunctions, storeRender } = await import("../cache/render.js");
+      const pure = pureFunctions();
+      const listings = project.listings.map((l) => ({ dir: l.dir, wanted: l.wanted === undefined ? { all: true as const } : (l.wanted as { spec?: WantedSpec }).spec }));
+      const map = out.map as { toData?: () => SourceMapData };
+      if ([...called].every((n) => pure.has(n)) && listings.every((l) => l.wanted !== undefined) && typeof map.toData === "function") {
+        storeRender(cache, parts, {
+          tree: changed.tree,
+          ...(commitRead && commitData ? { commit: { hash: commitData.hash, time: commitData.unix } } : {}),
+          env: [...envRead],
+          exact: [...project.seen.exact],
+          under: [...project.seen.under],
+          result: {
+            file, absPath, text: out.text, map: map.toData(), unsetEnv: result.unsetEnv, refusedEnv: result.refusedEnv, giterminism, warnings,
+            asked: [...project.asked],
+            listings: listings as { dir: string; wanted: WantedSpec }[],
+          },
+        });
+      }
+    }
+    return result;
+  }
+}
+
+/** The project paths a render reads before anything the template asks for: the config, the giterminism file and
+ *  the templates' folder (undefined: no such list, e.g. a config outside the project). */
+function firstReads(dir: string, opts: RenderOptions): string[] | undefined {
+  const out = [TEMPLATES_DIR];
+  if (opts.giterminismConfig === undefined) out.push(GITERMINISM_FILE);
+  if (opts.configFile === undefined) return [...out, "werf.yaml", "werf.yml"];
+  const rel = path.relative(dir, path.resolve(dir, opts.configFile));
+  if (rel === "" || rel.startsWith("..") || path.isAbsolute(rel)) return undefined;
+  return [...out, rel.split(path.sep).join("/")];
 }
 
 /** True when `p` (relative to `dir`, or absolute) lies inside `dir`. */

@@ -107,7 +107,7 @@ test("the listing cache takes the parent's changes only when its last tree is th
   commitAll(dir, "second");
   const pc = (await projectCommit(dir, { changes: false }))!;
   const store = new CacheStore({ dir: storeDir });
-  const viaParent = await cachedTreeChanges(store, pc.repo, pc.commit, pc.tree, pc.parentChanges);
+  const viaParent = await cachedTreeChanges(store, pc.repo, pc.commit, pc.tree, undefined, pc.parentChanges);
   await store.flush();
   assert.equal(viaParent.how, "diff");
   assert.equal(viaParent.base?.changes, pc.parentChanges!.changes(), "taken as read with HEAD");
@@ -120,7 +120,7 @@ test("the listing cache takes the parent's changes only when its last tree is th
   const other = (await projectCommit(dir, { changes: false }))!;
   assert.ok(other.parentChanges);
   const store2 = new CacheStore({ dir: storeDir });
-  const viaDiff = await cachedTreeChanges(store2, other.repo, other.commit, other.tree, other.parentChanges);
+  const viaDiff = await cachedTreeChanges(store2, other.repo, other.commit, other.tree, undefined, other.parentChanges);
   assert.equal(viaDiff.how, "diff");
   assert.notEqual(viaDiff.base?.changes, other.parentChanges!.changes());
   assert.deepEqual(viaDiff.base?.changes, await diffTrees(other.repo, viaDiff.base!.tree, other.tree!));
@@ -131,7 +131,7 @@ test("the listing cache takes the parent's changes only when its last tree is th
   const store3 = new CacheStore({ dir: tempDir("parent-changes-store3") });
   await cachedTreeChanges(store3, again.repo, first, git(dir, "rev-parse", `${first}^{tree}`));
   await store3.flush();
-  const guarded = await cachedTreeChanges(store3, again.repo, again.commit, again.tree, { ...wrong, tree: "0".repeat(40) });
+  const guarded = await cachedTreeChanges(store3, again.repo, again.commit, again.tree, undefined, { ...wrong, tree: "0".repeat(40) });
   assert.deepEqual(guarded.base?.changes, await diffTrees(again.repo, guarded.base!.tree, again.tree!));
   assert.equal(await plan(new CacheStore({ dir: storeDir })), await plan(false));
 });

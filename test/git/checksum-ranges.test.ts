@@ -3,9 +3,9 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { stageDependenciesChecksum, stageDependenciesChecksums } from "../../src/git/checksum.js";
+import { ChecksumScan, stageDependenciesChecksum, stageDependenciesChecksums } from "../../src/git/checksum.js";
 import { WerfMask } from "../../src/git/pathMatcher.js";
-import { compareGitPaths, encodeRecord, ListingRange, listingLowerBound, RawListing, type TreeEntry } from "../../src/git/tree.js";
+import { compareGitPaths, encodeRecord, ListingRange, ListingStream, listingLowerBound, lsTreeStreamed, RawListing, type TreeEntry } from "../../src/git/tree.js";
 import type { GitMappingSpec } from "../../src/git/mapping.js";
 
 const PATHS = [
@@ -54,8 +54,8 @@ function entries(): TreeEntry[] {
   })).sort((a, b) => compareGitPaths(a.path, b.path));
 }
 
-function range(scope: string): { raw: ListingRange; list: TreeEntry[] } {
-  const list = entries();
+function range(scope: string, bmpOnly = false): { raw: ListingRange; list: TreeEntry[] } {
+  const list = entries().filter((e) => !bmpOnly || !/[\u{10000}-\u{10FFFF}]/u.test(e.path));
   const l = RawListing.parse(Buffer.from(list.map(encodeRecord).join(""), "utf8"))!;
   const from = scope === "" ? 0 : listingLowerBound(l, scope);
   const to = scope === "" ? l.length : listingLowerBound(l, `${scope}0`, from);
@@ -104,6 +104,23 @@ test("checksums from a listing's prefix ranges, several stages in one pass, equa
   assert.deepEqual(stageDependenciesChecksums(raw, MAPPINGS[0], [{ masks: [] }, { masks: ["main.go"] }])[0], { checksum: "", paths: [], masks: [] });
 });
 
+test("from a listing whose order is the paths' (no character above U+FFFF), the checksum keeps the records it hashed instead of the ids", () => {
+  for (const mapping of MAPPINGS) {
+    const scope = mapping.add.replace(/^\/+/, "").replace(/\/+$/, "");
+    const { raw, list } = range(scope, true);
+    const requests = STAGES.map((masks, i) => ({ masks, label: `stage${i}` }));
+    const batch = stageDependenciesChecksums(raw, mapping, requests);
+    requests.forEach((r, i) => {
+      const { ids, ...plain } = stageDependenciesChecksum(list, mapping, r.masks, r.label);
+      const { records, ...got } = batch[i];
+      assert.deepEqual(got, plain, `${JSON.stringify(mapping)} ${JSON.stringify(r.masks)}`);
+      const expected = plain.paths.map((p, k) => `${p}\0${ids![k].replace(" ", "\0")}\n`).join("");
+      assert.equal(records?.toString("utf8"), expected);
+      assert.deepEqual(stageDependenciesChecksums(raw, mapping, [r], { ids: false })[0], plain);
+    });
+  }
+});
+
 test("a mask's literal prefix: the leading segments every match is or is below", () => {
   const cases: [string, string][] = [
     ["scripts/*.sh", "scripts"],
@@ -124,4 +141,75 @@ test("a mask's literal prefix: the leading segments every match is or is below",
     ["документы/*.md", "документы"],
   ];
   for (const [mask, prefix] of cases) assert.equal(new WerfMask(mask).literalPrefix(), prefix, mask);
+});
+
+for (const bmpOnly of [false, true])
+test(`checksums fed window by window while the listing streams in (ChecksumScan.scanWindow) equal the batch${bmpOnly ? " (records kept)" : ""}`, () => {
+  const list = entries().filter((e) => !bmpOnly || !/[\u{10000}-\u{10FFFF}]/u.test(e.path));
+  const buf = Buffer.from(list.map(encodeRecord).join(""), "utf8");
+  const starts = [0];
+  for (let i = buf.indexOf(0); i >= 0; i = buf.indexOf(0, i + 1)) starts.push(i + 1);
+  const all = Uint32Array.from(starts);
+  const whole = RawListing.indexed(buf, all)!;
+  const n = whole.length;
+  const requests = STAGES.map((masks, i) => ({ masks, label: `stage${i}` }));
+  for (const mapping of MAPPINGS) {
+    const scope = mapping.add.replace(/^\/+/, "").replace(/\/+$/, "");
+    const { raw } = range(scope, bmpOnly);
+    const batch = stageDependenciesChecksums(raw, mapping, requests);
+    if (bmpOnly) assert.ok(batch.some((b) => b.records), "records kept");
+    for (const size of [1, 2, 3, 5, 8, n]) {
+      const scan = new ChecksumScan(mapping, requests);
+      for (let from = 0; from < n; from += size) {
+        const to = Math.min(n, from + size);
+        // the records in so far, as lsTreeStreamed hands them over
+        const view = RawListing.indexed(buf.subarray(0, all[to]), all.subarray(0, to + 1))!;
+        scan.scanWindow(view, from, to);
+      }
+      assert.deepEqual(scan.finish(whole), batch, `${JSON.stringify(mapping)} in windows of ${size}`);
+    }
+  }
+});
+
+test("a listing streamed from git feeds its watchers in order; a listing with a name that is not UTF-8 is not streamed", async () => {
+  const { GitRepo } = await import("../../src/git/repo.js");
+  const { execFileSync } = await import("node:child_process");
+  const fs = await import("node:fs");
+  const path = await import("node:path");
+  const { tempDir } = await import("./gitFixture.js");
+  const env = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" };
+  for (const bad of [false, true]) {
+    const root = tempDir("stream");
+    execFileSync("git", ["init", "-q", "-b", "main", root], { env });
+    // enough records for several chunks of git's output
+    for (let d = 0; d < 40; d++) {
+      fs.mkdirSync(path.join(root, `d${d}`), { recursive: true });
+      for (let f = 0; f < 60; f++) fs.writeFileSync(path.join(root, `d${d}`, `${"f".repeat(60)}${f}.go`), `${d} ${f}`);
+    }
+    // "d30\xff.go": not UTF-8 (a Buffer path, written as its bytes)
+    if (bad) fs.writeFileSync(Buffer.concat([Buffer.from(`${root}/`), Buffer.from([0x64, 0x33, 0x30, 0xff, 0x2e, 0x67, 0x6f])]), "x");
+    execFileSync("git", ["-C", root, "add", "-A"], { env });
+    execFileSync("git", ["-C", root, "commit", "-qm", "c"], { env });
+    const repo = await GitRepo.open(root);
+    const stream = new ListingStream();
+    const windows: [number, number][] = [];
+    const mapping: GitMappingSpec = { add: "/", to: "/srv", includePaths: [], excludePaths: ["d1"] };
+    const requests = [{ masks: ["**/*1.go"], label: "a" }, { masks: ["d3*", "d2/**/*"], label: "b" }];
+    const scan = new ChecksumScan(mapping, requests);
+    const streamed = lsTreeStreamed(repo, "HEAD", { stream, windowBytes: 4096 });
+    stream.started = true;
+    assert.equal(stream.watch((l, from, to) => (windows.push([from, to]), scan.scanWindow(l, from, to))), true);
+    const { listing } = await streamed;
+    assert.equal(stream.ended, true);
+    const raw = new ListingRange(listing!, 0, listing!.length, "");
+    if (bad) {
+      assert.equal(stream.failed, true);
+      continue;
+    }
+    assert.equal(stream.failed, false);
+    assert.ok(windows.length > 1, `several windows (${windows.length})`);
+    windows.forEach(([from], i) => assert.equal(from, i === 0 ? 0 : windows[i - 1][1]));
+    assert.equal(windows[windows.length - 1][1], listing!.length);
+    assert.deepEqual(scan.finish(listing!), stageDependenciesChecksums(raw, mapping, requests));
+  }
 });
