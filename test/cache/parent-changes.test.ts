@@ -129,7 +129,8 @@ test("the listing cache takes the parent's changes only when its last tree is th
   const again = (await projectCommit(dir, { changes: false }))!;
   const wrong = { commit: again.parentChanges!.commit, tree: other.tree!, changes: () => [] };
   const store3 = new CacheStore({ dir: tempDir("parent-changes-store3") });
-  await cachedTreeChanges(store3, again.repo, first, git(dir, "rev-parse", `${first}^{tree}`));
+  // listed (its pointer is written once the listing is in)
+  await (await cachedTreeChanges(store3, again.repo, first, git(dir, "rev-parse", `${first}^{tree}`))).load();
   await store3.flush();
   const guarded = await cachedTreeChanges(store3, again.repo, again.commit, again.tree, undefined, { ...wrong, tree: "0".repeat(40) });
   assert.deepEqual(guarded.base?.changes, await diffTrees(again.repo, guarded.base!.tree, again.tree!));
