@@ -17,7 +17,7 @@
 
 import { UserError } from "../diagnostics.js";
 import { BlobPipeline, OidLines, type OidSource } from "./blobs.js";
-import { TarWriter, type TarHeader } from "./tar.js";
+import { TarWriter, type HeaderTemplate, type TarHeader } from "./tar.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "./mapping.js";
 import { ListingRange, listTree, RawListing, someEntry, type TreeEntries, type TreeEntry } from "./tree.js";
 import type { GitRepo } from "./repo.js";
@@ -219,6 +219,14 @@ export class ArchivePlan implements Iterable<PlannedEntry> {
     return true;
   }
 
+  /** eachName as a stepper (ByteSteps), for writing the entries as they come; undefined where eachName declines. */
+  byteSteps(): ByteSteps | undefined {
+    const raw = this.raw;
+    const nb = this.nameBytes;
+    if (!raw || !nb || this.dirs.high || !raw.listing.bmpOnly()) return undefined;
+    return new ByteSteps(raw.listing, raw.at, this.fileCount, nb.head, nb.skip, this.dirs.byteCursor());
+  }
+
   /** The raw listing the files are records of (then `fileIndexes` gives which), or undefined. */
   get rawListing(): RawListing | undefined {
     return this.raw?.listing;
@@ -325,6 +333,92 @@ export class ArchivePlan implements Iterable<PlannedEntry> {
       dirs.skip();
       yield dirEntry(d);
     }
+  }
+}
+
+/**
+ * An ArchivePlan's entries one by one as UTF-8 name bytes, in the order eachName gives them (see there for when that
+ * is the plan's order): `next()` moves to the next entry and tells its kind; a directory's name is `dir[0, dirLen)`
+ * (without the "/"), a file's is `head` then `buf[start, end)` and `record` is its listing record. The bytes stay
+ * valid until the next call.
+ */
+export class ByteSteps {
+  static readonly END = 0;
+  static readonly DIR = 1;
+  static readonly FILE = 2;
+  readonly buf: Buffer;
+  dir: Buffer;
+  dirLen = -1;
+  start = 0;
+  end = 0;
+  record = -1;
+  private f = 0;
+  /** Whether the file `f` has been located (start, end, record). */
+  private located = false;
+  /** Whether the cursor is to move past the directory handed out last. */
+  private dirTaken = false;
+
+  constructor(
+    readonly listing: RawListing,
+    private readonly at: Uint32Array,
+    private readonly fileCount: number,
+    readonly head: Buffer,
+    private readonly skip: number,
+    private readonly d: { name: Buffer; len: number; next(): void },
+  ) {
+    this.buf = listing.buf;
+    this.dir = d.name;
+  }
+
+  /** The next entry's kind (END after the last). */
+  next(): number {
+    const d = this.d;
+    if (this.dirTaken) {
+      d.next();
+      this.dirTaken = false;
+    }
+    if (this.f >= this.fileCount) {
+      if (d.len < 0) return ByteSteps.END;
+      this.dirLen = d.len;
+      this.dirTaken = true;
+      return ByteSteps.DIR;
+    }
+    const head = this.head;
+    const hl = head.length;
+    if (!this.located) {
+      const listing = this.listing;
+      const i = this.at[this.f];
+      const rs = listing.recordStart(i);
+      const buf = this.buf;
+      let tab = rs + 52; // "<6-digit mode> blob <40-hex id>\t", the commonest header
+      if (buf[tab] !== 9) tab = buf.indexOf(9, rs);
+      this.start = tab + 1 + this.skip;
+      this.end = listing.recordStart(i + 1) - 1;
+      this.record = i;
+      this.located = true;
+    }
+    if (d.len >= 0) {
+      // the directory before the file, or the file first: the names compared as bytes
+      const name = d.name;
+      const buf = this.buf;
+      const start = this.start;
+      const fl = hl + this.end - start;
+      const n = Math.min(d.len, fl);
+      let k = 0;
+      let c = 0;
+      for (; k < n && k < hl; k++) if ((c = name[k] - head[k]) !== 0) break;
+      if (c === 0) for (; k < n; k++) if ((c = name[k] - buf[start + k - hl]) !== 0) break;
+      if (c === 0) c = d.len - fl;
+      if (c < 0) {
+        this.dirLen = d.len;
+        this.dirTaken = true;
+        return ByteSteps.DIR;
+      }
+      if (c === 0) d.next(); // a file and a directory of one name: the file (never from git)
+    }
+    this.f++;
+    this.located = false;
+    return ByteSteps.FILE;
   }
 }
 
@@ -836,6 +930,9 @@ export interface ArchiveJob {
   names?: boolean;
   /** Receives each entry's length. */
   lengths?: LengthSink;
+  /** Receives each entry as it is written, when the plan's names are written as bytes (ArchivePlan.byteSteps):
+   *  every entry or none. */
+  index?: EntryBytesSink;
 }
 
 /** Archives writePlannedArchives takes in one pass (one bit each of a record's membership word). */
@@ -874,24 +971,17 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
   try {
     for (const job of jobs) writers.push(await TarWriter.create(job.outFile, WRITE_BUFFER));
     const sinks = jobs.map((job, j) => new ArchiveSink(writers[j], job.mapping, job));
-    // each archive's entries, walked as the blobs come: its directories are written on the way to its next file
-    // a record taken by several archives is decoded once, its path and mode only (the blob comes from cat-file), into
+    // each archive's entries, walked as the blobs come: its directories are written on the way to its next file;
+    // by their names' bytes where the plan allows (ByteWalk), else as PlannedEntry objects (StringWalk), where a
+    // record taken by several archives is decoded once, its path and mode only (the blob comes from cat-file), into
     // one object refilled per record: every archive's walk asks for the record being written, and is done with it
     // before the next (lightEntries)
-    const entryAt = lightEntries(listing);
-    // (each entry is written before the next of its archive is asked for)
-    const walks = jobs.map((job) => job.planned.steps(entryAt));
-    type FileEntry = PlannedEntry & { kind: "file" | "symlink" };
-    // the archive's next file, its directories before it written; a promise only when the writer had to wait
-    const toFile = (j: number): FileEntry | Promise<FileEntry> => {
-      for (;;) {
-        const p = walks[j].next();
-        if (!p) throw new Error("internal: an archive's plan ended before its files");
-        if (p.kind !== "dir") return p;
-        const w = sinks[j].dir(p.name);
-        if (w) return w.then(() => toFile(j));
-      }
-    };
+    let entryAt: ((i: number) => TreeEntry) | undefined;
+    const walks: JobWalk[] = jobs.map((job, j) => {
+      const steps = job.planned.byteSteps();
+      if (steps) return new ByteWalk(steps, sinks[j], job.index);
+      return new StringWalk(job.planned.steps((entryAt ??= lightEntries(listing))), sinks[j]);
+    });
     reader = new BlobPipeline(repo, new ListingOids(listing, union));
     for (let n = 0; n < union.length; n++) {
       const x = union[n];
@@ -901,8 +991,10 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
         const body = reader.readBodySync() ?? (await reader.readBody());
         for (let j = 0; j < jobs.length; j++) {
           if ((takers & (1 << j)) === 0) continue;
-          const f = toFile(j);
-          const w = sinks[j].entry(f instanceof Promise ? await f : f, body);
+          const walk = walks[j];
+          const f = walk.toFile();
+          if (f) await f;
+          const w = walk.file(body);
           if (w) await w;
         }
         continue;
@@ -911,7 +1003,8 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
       const started: number[] = [];
       for (let j = 0; j < jobs.length; j++) {
         if ((takers & (1 << j)) === 0) continue;
-        await sinks[j].startFile(await toFile(j), size);
+        await walks[j].toFile();
+        await walks[j].startFile(size);
         started.push(j);
       }
       for await (const piece of reader.bodyChunks()) for (const j of started) await writers[j].append(piece);
@@ -919,11 +1012,7 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
     }
     // the directories after each archive's last file, the end blocks
     for (let j = 0; j < jobs.length; j++) {
-      for (let p = walks[j].next(); p; p = walks[j].next()) {
-        if (p.kind !== "dir") throw new Error("internal: an archive's file was not in the union of the files");
-        const w = sinks[j].dir(p.name);
-        if (w) await w;
-      }
+      await walks[j].rest();
       await writers[j].finish();
     }
     return sinks.map((s) => s.summary);
@@ -933,6 +1022,114 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
   } finally {
     reader?.close();
   }
+}
+
+/** Where the entries of an archive written together go as they are written, as bytes (src/cache/archives.ts's index
+ *  of the archive, made beside it instead of in a pass after it): a directory named `name[0, len)`, a file named
+ *  `head` then `buf[start, end)` of `listing`'s record `record`. */
+export interface EntryBytesSink {
+  addDirBytes(name: Buffer, len: number): void;
+  addFileBytes(head: Buffer, buf: Buffer, start: number, end: number, listing: RawListing, record: number): void;
+}
+
+/** One archive's side of writeTogether. Each method returns a promise only when the writer had to wait. */
+interface JobWalk {
+  /** Writes the directories before the archive's next file and moves to that file. */
+  toFile(): Promise<void> | undefined;
+  /** Writes that file with its whole body (a symlink's: its target). */
+  file(body: Buffer): Promise<void> | undefined;
+  /** Starts that file, whose `size` bytes the caller appends to the writer, then calls the sink's endFile. */
+  startFile(size: number): Promise<void>;
+  /** Writes the directories after the last file. */
+  rest(): Promise<void>;
+}
+
+/** A JobWalk over the plan's entries as objects (ArchivePlan.steps). */
+class StringWalk implements JobWalk {
+  private current: (PlannedEntry & { kind: "file" | "symlink" }) | undefined;
+  constructor(
+    private readonly steps: { next(): PlannedEntry | undefined },
+    private readonly sink: ArchiveSink,
+  ) {}
+
+  toFile(): Promise<void> | undefined {
+    for (;;) {
+      const p = this.steps.next();
+      if (!p) throw new Error("internal: an archive's plan ended before its files");
+      if (p.kind !== "dir") {
+        this.current = p;
+        return undefined;
+      }
+      const w = this.sink.dir(p.name);
+      if (w) return w.then(() => this.toFile());
+    }
+  }
+
+  file(body: Buffer): Promise<void> | undefined {
+    return this.sink.entry(this.current!, body);
+  }
+
+  startFile(size: number): Promise<void> {
+    return this.sink.startFile(this.current!, size);
+  }
+
+  async rest(): Promise<void> {
+    for (let p = this.steps.next(); p; p = this.steps.next()) {
+      if (p.kind !== "dir") throw new Error("internal: an archive's file was not in the union of the files");
+      const w = this.sink.dir(p.name);
+      if (w) await w;
+    }
+  }
+}
+
+/** A JobWalk over the plan's entries as name bytes (ArchivePlan.byteSteps): no string per entry; each entry also
+ *  given to `index` when there is one. */
+class ByteWalk implements JobWalk {
+  constructor(
+    private readonly steps: ByteSteps,
+    private readonly sink: ArchiveSink,
+    private readonly index: EntryBytesSink | undefined,
+  ) {}
+
+  toFile(): Promise<void> | undefined {
+    const s = this.steps;
+    for (;;) {
+      const kind = s.next();
+      if (kind === ByteSteps.FILE) return undefined;
+      if (kind === ByteSteps.END) throw new Error("internal: an archive's plan ended before its files");
+      this.index?.addDirBytes(s.dir, s.dirLen);
+      const w = this.sink.dirBytes(s.dir, s.dirLen);
+      if (w) return w.then(() => this.toFile());
+    }
+  }
+
+  file(body: Buffer): Promise<void> | undefined {
+    const s = this.steps;
+    this.index?.addFileBytes(s.head, s.buf, s.start, s.end, s.listing, s.record);
+    return this.sink.fileBytes(s.head, s.buf, s.start, s.end, s.listing.mode(s.record), body);
+  }
+
+  startFile(size: number): Promise<void> {
+    const s = this.steps;
+    this.index?.addFileBytes(s.head, s.buf, s.start, s.end, s.listing, s.record);
+    return this.sink.startFile(bytesEntry(s.head, s.buf, s.start, s.end, s.listing.mode(s.record)), size);
+  }
+
+  async rest(): Promise<void> {
+    const s = this.steps;
+    for (let kind = s.next(); kind !== ByteSteps.END; kind = s.next()) {
+      if (kind !== ByteSteps.DIR) throw new Error("internal: an archive's file was not in the union of the files");
+      this.index?.addDirBytes(s.dir, s.dirLen);
+      const w = this.sink.dirBytes(s.dir, s.dirLen);
+      if (w) await w;
+    }
+  }
+}
+
+/** The file entry named `head` then `buf[start, end)` (UTF-8), of git mode `mode`, as an object (the slow paths). */
+function bytesEntry(head: Buffer, buf: Buffer, start: number, end: number, mode: string): PlannedEntry & { kind: "file" | "symlink" } {
+  const name = head.toString("utf8") + buf.toString("utf8", start, end);
+  return { name, kind: mode === "120000" ? "symlink" : "file", source: { path: "", mode, type: "blob", oid: "" } };
 }
 
 /** Record i of `listing` as a TreeEntry with its path and mode only (no object id, type "blob"), in one object
@@ -1026,6 +1223,43 @@ class ArchiveSink {
     return this.end(this.out.add(h));
   }
 
+  /** dir() of the name `name[0, len)` (UTF-8): its bytes copied into the header when they can be (TarWriter.addNamed). */
+  dirBytes(name: Buffer, len: number): Promise<void> | undefined {
+    const t = (this.tDir ??= this.templateOf("directory", 0o755));
+    if (t === null) return this.dir(name.toString("utf8", 0, len));
+    const start = this.out.position;
+    if (!this.out.addNamed(t, EMPTY, name, 0, len, true)) return this.dir(name.toString("utf8", 0, len));
+    this.start = start;
+    this.summary.directories++;
+    if (this.names) this.summary.entries.push(`${name.toString("utf8", 0, len)}/`);
+    return this.ended();
+  }
+
+  /** entry() of the file or symlink of git mode `mode` named `head` then `buf[start, end)` (UTF-8), as dirBytes. */
+  fileBytes(head: Buffer, buf: Buffer, start: number, end: number, mode: string, body: Buffer): Promise<void> | undefined {
+    const exec = mode === "100755" ? true : mode === "100644" ? false : mode === "120000" ? undefined : (parseInt(mode, 8) & 0o111) !== 0;
+    const t = exec === undefined ? null : exec ? (this.tExec ??= this.templateOf("file", 0o755)) : (this.tFile ??= this.templateOf("file", 0o644));
+    const at = this.out.position;
+    if (t === null || !this.out.addNamed(t, head, buf, start, end, false, body)) return this.entry(bytesEntry(head, buf, start, end, mode), body);
+    this.start = at;
+    this.summary.files++;
+    if (this.names) this.summary.entries.push(head.toString("utf8") + buf.toString("utf8", start, end));
+    return this.ended();
+  }
+
+  /** The writer's header template of this archive's entries of `type` and `mode`; null when there is none. */
+  private templateOf(type: "file" | "directory", mode: number): HeaderTemplate | null {
+    const h = this.h;
+    h.type = type;
+    h.mode = mode;
+    h.linkname = undefined;
+    return this.out.template(h) ?? null;
+  }
+
+  private tDir: HeaderTemplate | null | undefined;
+  private tFile: HeaderTemplate | null | undefined;
+  private tExec: HeaderTemplate | null | undefined;
+
   /** A file or symlink entry with its whole body (a symlink's is its target). */
   entry(p: PlannedEntry & { kind: "file" | "symlink" }, body: Buffer): Promise<void> | undefined {
     const h = this.begin(p.name);
@@ -1081,6 +1315,8 @@ class ArchiveSink {
     return undefined;
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** Blobs up to this size are read whole and copied into the tar buffer; bigger ones are streamed through. */
 const WHOLE_BLOB_MAX = 1 << 20;

@@ -171,7 +171,7 @@ function needsPaxOwner(h: TarHeader): boolean {
 
 /** A header block with every field but the name, size and checksum, and the sum of its bytes (the checksum field
  *  counted as spaces), for the entries of these fields. */
-interface HeaderTemplate {
+export interface HeaderTemplate {
   typeflag: number;
   mode: number;
   uid: number;
@@ -319,27 +319,8 @@ export class TarWriter {
    *  group, mtime, magic) and its byte sum: only the name, the size and the checksum are written per entry. The
    *  bytes encodeHeader writes. False (nothing written) for a name that is not ASCII or owner fields that need pax. */
   private fromTemplate(h: TarHeader, size: number): boolean {
-    const typeflag = TYPEFLAG[h.type];
-    const mtime = h.mtime.getTime();
-    let t: HeaderTemplate | undefined;
-    for (const x of this.templates) {
-      if (x.typeflag === typeflag && x.mode === h.mode && x.uid === h.uid && x.gid === h.gid && x.uname === h.uname && x.gname === h.gname && x.mtime === mtime) {
-        t = x;
-        break;
-      }
-    }
-    if (!t) {
-      if (needsPaxOwner(h)) return false;
-      const block = Buffer.alloc(BLOCK);
-      encodeHeader(block, 0, "", "", h, 0, typeflag, undefined);
-      block.fill(0, 124, 136); // the size, written per entry
-      let sum = 8 * 32; // the checksum field counts as spaces
-      for (let i = 0; i < 148; i++) sum += block[i];
-      for (let i = 156; i < BLOCK; i++) sum += block[i];
-      t = { typeflag, mode: h.mode, uid: h.uid, gid: h.gid, uname: h.uname, gname: h.gname, mtime, block, sum };
-      if (this.templates.length === 8) this.templates.shift();
-      this.templates.push(t);
-    }
+    const t = this.template(h);
+    if (!t) return false;
     const name = h.name;
     let sum = t.sum;
     for (let k = 0; k < name.length; k++) {
@@ -355,6 +336,78 @@ export class TarWriter {
     for (let i = off + 124; i < off + 136; i++) sum += buf[i];
     putOctal(buf, off + 148, sum, 6);
     this.used += BLOCK;
+    return true;
+  }
+
+  /** The header block of `h`'s kind of entry (its type, mode, owner, group and mtime; name and size left out) for
+   *  addNamed, made once per kind; undefined when the owner fields need pax records. */
+  template(h: TarHeader): HeaderTemplate | undefined {
+    const typeflag = TYPEFLAG[h.type];
+    const mtime = h.mtime.getTime();
+    for (const x of this.templates) {
+      if (x.typeflag === typeflag && x.mode === h.mode && x.uid === h.uid && x.gid === h.gid && x.uname === h.uname && x.gname === h.gname && x.mtime === mtime) {
+        return x;
+      }
+    }
+    if (needsPaxOwner(h)) return undefined;
+    const block = Buffer.alloc(BLOCK);
+    encodeHeader(block, 0, "", "", h, 0, typeflag, undefined);
+    block.fill(0, 124, 136); // the size, written per entry
+    let sum = 8 * 32; // the checksum field counts as spaces
+    for (let i = 0; i < 148; i++) sum += block[i];
+    for (let i = 156; i < BLOCK; i++) sum += block[i];
+    const t = { typeflag, mode: h.mode, uid: h.uid, gid: h.gid, uname: h.uname, gname: h.gname, mtime, block, sum };
+    if (this.templates.length === 8) this.templates.shift();
+    this.templates.push(t);
+    return t;
+  }
+
+  /**
+   * add() of an entry of template `t`'s kind (no link target) whose name is given as UTF-8 bytes: `head`, then
+   * `src[start, end)`, then a "/" when `slash`; `body` its whole content (none for a directory). Done synchronously,
+   * true, when the name is ASCII of at most 100 bytes and the buffer has room for the entry: the name's bytes are
+   * copied and summed in one loop, no string made. False otherwise, nothing written (the caller then calls add with
+   * the name as a string, which writes the same bytes fromTemplate would, or a split or pax name).
+   */
+  addNamed(t: HeaderTemplate, head: Buffer, src: Buffer, start: number, end: number, slash: boolean, body?: Buffer): boolean {
+    const hl = head.length;
+    if (hl + end - start + (slash ? 1 : 0) > 100) return false;
+    const size = body === undefined ? 0 : body.length;
+    const padded = size + ((BLOCK - (size % BLOCK)) % BLOCK);
+    const buf = this.buf;
+    const off = this.used;
+    if (buf.length - off < BLOCK + padded) return false;
+    t.block.copy(buf, off);
+    let sum = t.sum;
+    // any byte from 0x80 up: not ASCII (then the block is left as it is, unused: a header is always rewritten whole)
+    let high = 0;
+    let o = off;
+    for (let k = 0; k < hl; k++) {
+      const c = head[k];
+      high |= c;
+      sum += c;
+      buf[o++] = c;
+    }
+    for (let k = start; k < end; k++) {
+      const c = src[k];
+      high |= c;
+      sum += c;
+      buf[o++] = c;
+    }
+    if (high >= 0x80) return false;
+    if (slash) {
+      buf[o] = 0x2f;
+      sum += 0x2f;
+    }
+    putOctal(buf, off + 124, size, 11);
+    for (let i = off + 124; i < off + 136; i++) sum += buf[i];
+    putOctal(buf, off + 148, sum, 6);
+    this.used = off + BLOCK;
+    if (size > 0) {
+      body!.copy(buf, this.used);
+      if (padded > size) buf.fill(0, this.used + size, this.used + padded);
+      this.used += padded;
+    }
     return true;
   }
 
