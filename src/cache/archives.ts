@@ -265,6 +265,11 @@ class IndexBuilder {
     this.i++;
   }
 
+  /** Entries added so far. */
+  get added(): number {
+    return this.i;
+  }
+
   finish(head: Omit<ArchiveIndex["head"], "count" | "oidLen">, lengths: ArrayLike<number>): Buffer[] {
     if (this.i !== this.count) throw new Error(`internal: archive index of ${this.i} entries, ${this.count} planned`);
     const json = Buffer.from(JSON.stringify({ ...head, count: this.count, oidLen: this.oidLen }) + "\n", "utf8");
@@ -587,8 +592,21 @@ function pendingArchive(
   complete: (index: BuiltIndex, summary: ArchiveSummary) => ArchiveSummary | undefined,
 ): PendingArchive {
   const lengths = new EntryLengths(planned.length);
+  // the index made beside the tar as its entries are written (no pass after it), while the indexes in flight stay
+  // under INDEX_IN_FLIGHT; the others are made after their tar, one at a time
+  const estimate = planned.length * (1 + oidLen + 4 + INDEX_NAME_ESTIMATE);
+  let builder: IndexBuilder | undefined;
+  if (indexInFlight + estimate <= INDEX_IN_FLIGHT && planned.byteSteps() !== undefined) {
+    indexInFlight += estimate;
+    builder = new IndexBuilder(planned.length, oidLen);
+  }
+  const done = () => {
+    if (!builder) return;
+    builder = undefined;
+    indexInFlight -= estimate;
+  };
   return {
-    job: { planned, mapping, outFile: tmp, names, lengths },
+    job: { planned, mapping, outFile: tmp, names, lengths, ...(builder ? { index: builder } : {}) },
     finish(summary) {
       let index: BuiltIndex;
       try {
@@ -596,18 +614,38 @@ function pendingArchive(
         fs.renameSync(tmp, tar);
         const st = fs.statSync(tar);
         if (lengths.length !== planned.length) throw new Error(`internal: ${lengths.length} entry lengths, ${planned.length} planned`);
-        index = buildIndex(planned, oidLen, st, summary, lengths.values);
+        const made = builder;
+        if (made && made.added === planned.length) {
+          const parts = made.finish({ size: st.size, mtimeMs: st.mtimeMs, files: summary.files, symlinks: summary.symlinks, directories: summary.directories }, lengths.values);
+          index = { parts, release: () => (made.release(), done()) };
+        } else {
+          made?.release();
+          done();
+          index = buildIndex(planned, oidLen, st, summary, lengths.values);
+        }
       } catch {
+        builder?.release();
+        done();
         fs.rmSync(tmp, { force: true });
         return undefined;
       }
       return complete(index, summary);
     },
     abort() {
+      builder?.release();
+      done();
       fs.rmSync(tmp, { force: true });
     },
   };
 }
+
+/** The bytes the indexes made beside their tars (pendingArchive) may take in all, estimated. At 300k files a compile's
+ *  indexes are ~150 MB: made one after another after the tars, they are never all alive at once. */
+const INDEX_IN_FLIGHT = Number(process.env.S6C_BUDGET ?? 48) << 20;
+/** The name bytes of an index entry, estimated. */
+const INDEX_NAME_ESTIMATE = 64;
+/** The estimated bytes of the indexes in flight. */
+let indexInFlight = 0;
 
 /** The index of an archive written from `planned`: built after the tar, not beside it (two big archives' indexes in
  *  flight for their whole write cost ~100 MB of peak RSS at 300k files, measured; one more pass over the plan ~0.1 s). */

@@ -345,7 +345,10 @@ export async function writeArchives(plan: Plan, context: string): Promise<void> 
   await Promise.all(Array.from({ length: Math.min(ARCHIVE_CONCURRENCY, archives.length) }, worker));
   for (const [repo, byListing] of together) {
     for (const writes of byListing.values()) {
-      if (failures.size > 0) break;
+      if (failures.size > 0) {
+        for (const w of writes) w.abort(); // never written: what their cache entries held is given back
+        continue;
+      }
       writes.sort((x, y) => x.index - y.index);
       let summaries: ArchiveSummary[];
       try {
@@ -354,7 +357,7 @@ export async function writeArchives(plan: Plan, context: string): Promise<void> 
         for (const w of writes) w.abort();
         if (e instanceof UserError) {
           failures.set(writes[0].index, e);
-          break;
+          continue;
         }
         // not the repository's fault (the cache's folder, say): each written alone, which reports its own error
         summaries = [];

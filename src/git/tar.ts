@@ -77,6 +77,18 @@ function paxRecord(text: string): string {
   return `${len + digits}${text}`;
 }
 
+/** The pax records of `h`: its path, link target, and the owner fields ustar cannot hold. */
+function paxText(h: TarHeader): string {
+  let text = "";
+  if (h.name) text += paxRecord(` path=${h.name}\n`);
+  if (h.linkname) text += paxRecord(` linkpath=${h.linkname}\n`);
+  if (h.uid > MAX_ID) text += paxRecord(` uid=${h.uid}\n`);
+  if (h.gid > MAX_ID) text += paxRecord(` gid=${h.gid}\n`);
+  if (h.uname && Buffer.byteLength(h.uname) > 32) text += paxRecord(` uname=${h.uname}\n`);
+  if (h.gname && Buffer.byteLength(h.gname) > 32) text += paxRecord(` gname=${h.gname}\n`);
+  return text;
+}
+
 /** Encodes one ustar header block into `buf` at `off` (the block must be zero-filled); mode, ids, names and mtime
  *  come from `h`, the rest from the arguments. */
 function encodeHeader(
@@ -210,7 +222,7 @@ export class TarWriter {
   add(header: TarHeader, body?: Buffer): Promise<void> | undefined {
     const size = header.type === "file" ? (body?.length ?? 0) : 0;
     const padded = size + ((BLOCK - (size % BLOCK)) % BLOCK);
-    if (this.buf.length - this.used >= BLOCK + padded && this.headerSync(header, size)) {
+    if (this.buf.length - this.used >= BLOCK + padded && (this.headerSync(header, size) || this.paxSync(header, size, padded))) {
       if (size > 0) {
         body!.copy(this.buf, this.used);
         this.buf.fill(0, this.used + size, this.used + padded);
@@ -371,7 +383,8 @@ export class TarWriter {
    */
   addNamed(t: HeaderTemplate, head: Buffer, src: Buffer, start: number, end: number, slash: boolean, body?: Buffer): boolean {
     const hl = head.length;
-    if (hl + end - start + (slash ? 1 : 0) > 100) return false;
+    const len = hl + end - start + (slash ? 1 : 0);
+    if (len > 100) return len <= 256 && this.addSplit(t, head, src, start, end, slash, len, body);
     const size = body === undefined ? 0 : body.length;
     const padded = size + ((BLOCK - (size % BLOCK)) % BLOCK);
     const buf = this.buf;
@@ -411,18 +424,86 @@ export class TarWriter {
     return true;
   }
 
+  /** addNamed of a name of 101–256 bytes: split at a slash into a name of at most 100 bytes and a prefix of at most
+   *  155 (splitName's split: the first slash after which at most 100 bytes are left), when it is ASCII. */
+  private addSplit(t: HeaderTemplate, head: Buffer, src: Buffer, start: number, end: number, slash: boolean, len: number, body?: Buffer): boolean {
+    const size = body === undefined ? 0 : body.length;
+    const padded = size + ((BLOCK - (size % BLOCK)) % BLOCK);
+    const buf = this.buf;
+    const off = this.used;
+    if (buf.length - off < BLOCK + padded) return false;
+    const name = (this.scratch ??= Buffer.allocUnsafe(256));
+    let sum = 0;
+    let high = 0;
+    let o = 0;
+    for (let k = 0; k < head.length; k++) {
+      const c = head[k];
+      high |= c;
+      sum += c;
+      name[o++] = c;
+    }
+    for (let k = start; k < end; k++) {
+      const c = src[k];
+      high |= c;
+      sum += c;
+      name[o++] = c;
+    }
+    if (slash) {
+      name[o] = 0x2f;
+      sum += 0x2f;
+    }
+    if (high >= 0x80) return false;
+    let cut = -1;
+    for (let k = 0; k < len; k++) {
+      if (name[k] === 0x2f && len - k - 1 <= 100) {
+        cut = k;
+        break;
+      }
+    }
+    if (cut < 0 || cut > 155) return false;
+    t.block.copy(buf, off);
+    for (let k = cut + 1, at = off; k < len; k++) buf[at++] = name[k];
+    for (let k = 0, at = off + 345; k < cut; k++) buf[at++] = name[k];
+    sum += t.sum - 0x2f; // the slash cut is in neither field
+    putOctal(buf, off + 124, size, 11);
+    for (let i = off + 124; i < off + 136; i++) sum += buf[i];
+    putOctal(buf, off + 148, sum, 6);
+    this.used = off + BLOCK;
+    if (size > 0) {
+      body!.copy(buf, this.used);
+      if (padded > size) buf.fill(0, this.used + size, this.used + padded);
+      this.used += padded;
+    }
+    return true;
+  }
+
+  private scratch: Buffer | undefined;
+
+  /** The pax header entry and the ustar header of `h` (what `header` writes when headerSync cannot), synchronously
+   *  when the buffer has room for them and `after` more bytes; false otherwise (nothing written). */
+  private paxSync(h: TarHeader, size: number, after: number): boolean {
+    const pax = Buffer.from(paxText(h));
+    const paxPadded = pax.length + ((BLOCK - (pax.length % BLOCK)) % BLOCK);
+    if (this.buf.length - this.used < 2 * BLOCK + paxPadded + after) return false;
+    const linkname = h.linkname ? "PaxHeader" : undefined;
+    const buf = this.buf;
+    buf.fill(0, this.used, this.used + BLOCK);
+    encodeHeader(buf, this.used, "PaxHeader", "", h, pax.length, TYPEFLAG.pax, linkname);
+    this.used += BLOCK;
+    pax.copy(buf, this.used);
+    buf.fill(0, this.used + pax.length, this.used + paxPadded);
+    this.used += paxPadded;
+    buf.fill(0, this.used, this.used + BLOCK);
+    encodeHeader(buf, this.used, "PaxHeader", "", h, size, TYPEFLAG[h.type], linkname);
+    this.used += BLOCK;
+    return true;
+  }
+
   private async header(h: TarHeader, size: number): Promise<void> {
     await this.room(BLOCK);
     if (this.headerSync(h, size)) return;
     const typeflag = TYPEFLAG[h.type];
-    let text = "";
-    if (h.name) text += paxRecord(` path=${h.name}\n`);
-    if (h.linkname) text += paxRecord(` linkpath=${h.linkname}\n`);
-    if (h.uid > MAX_ID) text += paxRecord(` uid=${h.uid}\n`);
-    if (h.gid > MAX_ID) text += paxRecord(` gid=${h.gid}\n`);
-    if (h.uname && Buffer.byteLength(h.uname) > 32) text += paxRecord(` uname=${h.uname}\n`);
-    if (h.gname && Buffer.byteLength(h.gname) > 32) text += paxRecord(` gname=${h.gname}\n`);
-    const pax = Buffer.from(text);
+    const pax = Buffer.from(paxText(h));
     const linkname = h.linkname ? "PaxHeader" : undefined;
     await this.room(BLOCK);
     this.buf.fill(0, this.used, this.used + BLOCK);

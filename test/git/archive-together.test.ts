@@ -93,6 +93,9 @@ test("archives written together from name bytes: names at the ustar limits, unic
     writeFile(r.dir, `app/${pad(99 - "srv/app/".length)}/f`, "dir of 99\n");
     writeFile(r.dir, `app/${pad(100 - "srv/app/".length)}x/f`, "dir of 100\n");
     writeFile(r.dir, "app/ascii-then-é", "é\n");
+    // a directory whose ustar split leaves an empty name (cut at its trailing "/"), and one too long for any split
+    writeFile(r.dir, `app/${pad(120)}/f`, "cut at the end\n");
+    writeFile(r.dir, `app/${pad(150)}/g`, "pax\n");
     writeFile(r.dir, "app/tool", "#!/bin/sh\n", 0o755);
     const commit = commitAll(r.dir, "names");
     const repo = await GitRepo.open(r.dir);
