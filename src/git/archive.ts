@@ -670,11 +670,13 @@ export function planArchiveLazy(
     // then no slash of this path from the end of that directory on is before where they part)
     // otherwise the previous file's deepest directory that is a prefix of this path: no slash of this path after it
     // is before where they part either)
+    // (where the two paths part, found by comparing characters from the start: no string sliced per file)
     let common = 0;
     if (!first) {
-      let s = lastDirEnd - 1;
-      while (s >= 0 && !path.startsWith(last.slice(0, s + 1))) s = s === 0 ? -1 : last.lastIndexOf("/", s - 1);
-      common = s + 1;
+      const n = Math.min(lastDirEnd, path.length);
+      let p = 0;
+      while (p < n && last.charCodeAt(p) === path.charCodeAt(p)) p++;
+      common = p === 0 ? 0 : last.lastIndexOf("/", p - 1) + 1;
     }
     last = path;
     const lastSlash = path.lastIndexOf("/");

@@ -160,6 +160,16 @@ function putId(buf: Buffer, at: number, value: number): void {
 
 /** `value` as `width` zero-padded octal digits and a space at `at` (width 7s and a space when too wide). */
 function putOctal(buf: Buffer, at: number, value: number, width: number): void {
+  if (value >= 0 && value <= 0x7fffffff && (value | 0) === value && (width >= 11 || value < 1 << (3 * width))) {
+    // (the common case, sizes and checksums: integer operations only)
+    let v = value;
+    for (let i = width - 1; i >= 0; i--) {
+      buf[at + i] = 0x30 + (v & 7);
+      v >>>= 3;
+    }
+    buf[at + width] = 0x20;
+    return;
+  }
   if (value < 0 || !Number.isSafeInteger(value)) {
     buf.write(octal(value, width), at, width + 1, "latin1");
     return;
