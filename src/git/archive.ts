@@ -632,13 +632,26 @@ export function planArchiveLazy(
   const scopeLen = matcher.basePath === "" ? 0 : matcher.basePath.length + 1; // as matcher.relative slices
   // a raw listing's records are not decoded for their ids (only the path and the mode are looked at)
   const raw = range && range.listing instanceof RawListing ? range.listing : undefined;
-  const all: Iterable<number> | readonly TreeEntry[] = range ? range.indexes() : (entries as readonly TreeEntry[]);
-  for (const x of all) {
+  // (a raw listing's range walked by index, each record's path decoded once: its scope checked on that string)
+  const others = raw ? undefined : (range ? range.indexes() : (entries as readonly TreeEntry[]))[Symbol.iterator]();
+  const rangeScope = range?.scope ?? "";
+  let next = raw ? range!.from : 0;
+  for (;;) {
+    let x: number | TreeEntry;
+    if (raw) {
+      if (next >= range!.to) break;
+      x = next++;
+    } else {
+      const r = others!.next();
+      if (r.done) break;
+      x = r.value;
+    }
     let path: string;
     if (raw) {
       const i = x as number;
       if (raw.isTree(i)) continue;
       path = raw.path(i);
+      if (rangeScope !== "" && path !== rangeScope && !(path.length > rangeScope.length && path.startsWith(rangeScope) && path.charCodeAt(rangeScope.length) === 0x2f)) continue;
       if (!matcher.isPathMatched(path)) continue;
       if (raw.mode(i) === "160000") {
         skippedSubmodules.push(path);
