@@ -14,7 +14,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { ArchivePlan, EntryLengths, lightEntries, planArchiveLazy, writePlannedArchive, writePlannedArchives, type ArchiveJob, type ArchiveSplice, type ArchiveSummary, type PlannedEntry, type ReusableArchive } from "../git/archive.js";
+import { ArchivePlan, EntryLengths, lightEntries, planArchiveLazy, writePlannedArchive, writePlannedArchives, type ArchiveJob, type ArchiveSplice, type ArchiveSummary, type PlannedArchive, type PlannedEntry, type ReusableArchive } from "../git/archive.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "../git/mapping.js";
 import type { GitRepo } from "../git/repo.js";
 import { ListingRange, someEntry, type RawListing, type TreeEntries, type TreeEntry } from "../git/tree.js";
@@ -321,6 +321,13 @@ function archiveKey(tree: string, m: GitMappingSpec): string {
   return keyOf("archive", tree, m.add, m.to, m.includePaths, m.excludePaths, m.owner ?? null, m.group ?? null, 0);
 }
 
+/** Whether the archive of `mapping` at `listing` is sure to be planned and written cold (prepareCachedArchive): no
+ *  cache entry for it, nor for it at the tree the listing was derived from. Only looks whether the entries exist. */
+export function archivePlannedCold(store: CacheStore, listing: CachedListing, mapping: GitMappingSpec): boolean {
+  if (store.has("archive", archiveKey(listing.tree, mapping))) return false;
+  return !(listing.base && store.has("archive", archiveKey(listing.base.tree, mapping)));
+}
+
 function readIndex(store: CacheStore, key: string): { index: ArchiveIndex; tar: string } | undefined {
   const buf = store.get("archive", key);
   const index = buf ? ArchiveIndex.decode(buf) : undefined;
@@ -425,7 +432,12 @@ export async function prepareCachedArchive(
   scopedLater: () => Promise<TreeEntries>,
   mapping: GitMappingSpec,
   outFile: string,
-  opts: { names?: boolean; stats?: CachedArchiveStats } = {},
+  opts: {
+    names?: boolean;
+    stats?: CachedArchiveStats;
+    /** Plans the scope's entries (planArchiveLazy's result, e.g. made with other archives: planArchivesTogether). */
+    plan?: (entries: TreeEntries) => Promise<PlannedArchive>;
+  } = {},
 ): Promise<{ summary: ArchiveSummary } | { pending: PendingArchive } | undefined> {
   // an archive is cached only when its scope holds no submodule and only modes the index holds: a cached one (and
   // one made from it by changes that only modify files in place) needs no listing of the scope
@@ -520,7 +532,7 @@ export async function prepareCachedArchive(
       index = { parts: old.index.patched(st.size, st.mtimeMs, kinds, changes) };
       summary = summaryOf(old.index, kinds); // the same names
     } else {
-      const { planned: lazy } = planArchiveLazy(scoped, mapping);
+      const { planned: lazy } = opts.plan ? await opts.plan(scoped) : planArchiveLazy(scoped, mapping);
       if (!(old && old.index.head.oidLen === oidLen) && lazy instanceof ArchivePlan && lazy.rawListing) {
         // cold, over a raw listing: written by the caller with the other archives of the listing
         return { pending: pendingArchive(lazy, mapping, tmp, tar, oidLen, opts.names === true, (index, summary) => complete(index, summary, "written")) };

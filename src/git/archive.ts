@@ -891,10 +891,14 @@ export async function planGitArchive(
   repo: GitRepo,
   commit: string,
   mapping: GitMappingSpec,
-  opts: Pick<ArchiveOptions, "submodules" | "pos" | "entries"> = {},
-): Promise<{ planned: ArchivePlan | PlannedEntry[]; skippedSubmodules: string[] }> {
+  opts: Pick<ArchiveOptions, "submodules" | "pos" | "entries"> & {
+    /** Plans the given entries (planArchiveLazy's result, e.g. made with other archives: planArchivesTogether). */
+    plan?: (entries: TreeEntries) => Promise<PlannedArchive>;
+  } = {},
+): Promise<PlannedArchive> {
   const given = opts.entries;
   const reusable = given !== undefined && someEntry(given, () => true) && !holdsSubmodule(given);
+  if (reusable && opts.plan) return opts.plan(given);
   const entries = reusable ? given : await listArchiveTree(repo, commit, mapping, opts);
   return planArchiveLazy(entries, mapping);
 }
