@@ -653,7 +653,7 @@ function pendingArchive(
 
 /** The bytes the indexes made beside their tars (pendingArchive) may take in all, estimated. At 300k files a compile's
  *  indexes are ~150 MB: made one after another after the tars, they are never all alive at once. */
-const INDEX_IN_FLIGHT = 48 << 20;
+const INDEX_IN_FLIGHT = 24 << 20;
 /** The name bytes of an index entry, estimated. */
 const INDEX_NAME_ESTIMATE = 64;
 /** The estimated bytes of the indexes in flight. */

@@ -71,11 +71,19 @@ function splitName(name: string): { name: string; prefix: string } | undefined {
 
 /** A pax record: "<length> <key>=<value>\n" where length counts itself. */
 function paxRecord(text: string): string {
-  const len = Buffer.byteLength(text);
+  return `${paxRecordLength(Buffer.byteLength(text))}${text}`;
+}
+
+/** The length of a pax record whose text (after the length) is `len` bytes. */
+function paxRecordLength(len: number): number {
   let digits = Math.floor(Math.log(len) / Math.log(10)) + 1;
   if (len + digits >= Math.pow(10, digits)) digits++;
-  return `${len + digits}${text}`;
+  return len + digits;
 }
+
+const PAX_NAME = Buffer.from("PaxHeader", "latin1");
+const PAX_NAME_SUM = PAX_NAME.reduce((a, b) => a + b, 0);
+const PAX_PATH = Buffer.from(" path=", "latin1");
 
 /** The pax records of `h`: its path, link target, and the owner fields ustar cannot hold. */
 function paxText(h: TarHeader): string {
@@ -387,14 +395,15 @@ export class TarWriter {
   /**
    * add() of an entry of template `t`'s kind (no link target) whose name is given as UTF-8 bytes: `head`, then
    * `src[start, end)`, then a "/" when `slash`; `body` its whole content (none for a directory). Done synchronously,
-   * true, when the name is ASCII of at most 100 bytes and the buffer has room for the entry: the name's bytes are
-   * copied and summed in one loop, no string made. False otherwise, nothing written (the caller then calls add with
-   * the name as a string, which writes the same bytes fromTemplate would, or a split or pax name).
+   * true, when the buffer has room for the entry: a name that is ASCII of at most 100 bytes is copied and summed in
+   * one loop, no string made; a longer one is split into a ustar prefix, one that is not ASCII or too long for that
+   * gets a pax header (addSplit, addPax). False when the buffer has no room, nothing written (the
+   * caller then calls add with the name as a string, which writes the same bytes).
    */
   addNamed(t: HeaderTemplate, head: Buffer, src: Buffer, start: number, end: number, slash: boolean, body?: Buffer): boolean {
     const hl = head.length;
     const len = hl + end - start + (slash ? 1 : 0);
-    if (len > 100) return len <= 256 && this.addSplit(t, head, src, start, end, slash, len, body);
+    if (len > 100) return len <= 256 ? this.addSplit(t, head, src, start, end, slash, len, body) : this.addPax(t, head, src, start, end, slash, len, body);
     const size = body === undefined ? 0 : body.length;
     const padded = size + ((BLOCK - (size % BLOCK)) % BLOCK);
     const buf = this.buf;
@@ -417,7 +426,7 @@ export class TarWriter {
       sum += c;
       buf[o++] = c;
     }
-    if (high >= 0x80) return false;
+    if (high >= 0x80) return this.addPax(t, head, src, start, end, slash, len, body);
     if (slash) {
       buf[o] = 0x2f;
       sum += 0x2f;
@@ -462,7 +471,7 @@ export class TarWriter {
       name[o] = 0x2f;
       sum += 0x2f;
     }
-    if (high >= 0x80) return false;
+    if (high >= 0x80) return this.addPax(t, head, src, start, end, slash, len, body);
     let cut = -1;
     for (let k = 0; k < len; k++) {
       if (name[k] === 0x2f && len - k - 1 <= 100) {
@@ -470,7 +479,7 @@ export class TarWriter {
         break;
       }
     }
-    if (cut < 0 || cut > 155) return false;
+    if (cut < 0 || cut > 155) return this.addPax(t, head, src, start, end, slash, len, body);
     t.block.copy(buf, off);
     for (let k = cut + 1, at = off; k < len; k++) buf[at++] = name[k];
     for (let k = 0, at = off + 345; k < cut; k++) buf[at++] = name[k];
@@ -488,6 +497,53 @@ export class TarWriter {
   }
 
   private scratch: Buffer | undefined;
+
+  /** addNamed of a name only a pax header can hold (not ASCII, or too long for a ustar split), `len` bytes: the
+   *  bytes `header` writes for it (a "PaxHeader" entry of type x holding its ` path=` record, then the ustar header
+   *  named "PaxHeader"), both blocks from the template (the pax one with its type byte changed). */
+  private addPax(t: HeaderTemplate, head: Buffer, src: Buffer, start: number, end: number, slash: boolean, len: number, body?: Buffer): boolean {
+    const size = body === undefined ? 0 : body.length;
+    const padded = size + ((BLOCK - (size % BLOCK)) % BLOCK);
+    const paxLen = paxRecordLength(PAX_PATH.length + len + 1);
+    const paxPadded = paxLen + ((BLOCK - (paxLen % BLOCK)) % BLOCK);
+    const buf = this.buf;
+    let off = this.used;
+    if (buf.length - off < 2 * BLOCK + paxPadded + padded) return false;
+    // the pax header block
+    t.block.copy(buf, off);
+    for (let k = 0; k < PAX_NAME.length; k++) buf[off + k] = PAX_NAME[k];
+    buf[off + 156] = TYPEFLAG.pax;
+    let sum = t.sum - t.typeflag + TYPEFLAG.pax + PAX_NAME_SUM;
+    putOctal(buf, off + 124, paxLen, 11);
+    for (let i = off + 124; i < off + 136; i++) sum += buf[i];
+    putOctal(buf, off + 148, sum, 6);
+    off += BLOCK;
+    // its record: "<length> path=<name>\n"
+    let o = off + buf.write(String(paxLen), off, "latin1");
+    for (let k = 0; k < PAX_PATH.length; k++) buf[o++] = PAX_PATH[k];
+    for (let k = 0; k < head.length; k++) buf[o++] = head[k];
+    for (let k = start; k < end; k++) buf[o++] = src[k];
+    if (slash) buf[o++] = 0x2f;
+    buf[o++] = 0x0a;
+    if (o - off !== paxLen) throw new Error(`internal: pax record of ${o - off} bytes, ${paxLen} expected`);
+    buf.fill(0, o, off + paxPadded);
+    off += paxPadded;
+    // the entry's own header, named "PaxHeader"
+    t.block.copy(buf, off);
+    for (let k = 0; k < PAX_NAME.length; k++) buf[off + k] = PAX_NAME[k];
+    sum = t.sum + PAX_NAME_SUM;
+    putOctal(buf, off + 124, size, 11);
+    for (let i = off + 124; i < off + 136; i++) sum += buf[i];
+    putOctal(buf, off + 148, sum, 6);
+    off += BLOCK;
+    if (size > 0) {
+      body!.copy(buf, off);
+      if (padded > size) buf.fill(0, off + size, off + padded);
+      off += padded;
+    }
+    this.used = off;
+    return true;
+  }
 
   /** The pax header entry and the ustar header of `h` (what `header` writes when headerSync cannot), synchronously
    *  when the buffer has room for them and `after` more bytes; false otherwise (nothing written). */
