@@ -96,6 +96,9 @@ test("archives written together from name bytes: names at the ustar limits, unic
     // a directory whose ustar split leaves an empty name (cut at its trailing "/"), and one too long for any split
     writeFile(r.dir, `app/${pad(120)}/f`, "cut at the end\n");
     writeFile(r.dir, `app/${pad(150)}/g`, "pax\n");
+    // pax records whose length crosses 100 (the length's own digits: 2 or 3), a non-ASCII name over 100 bytes
+    for (let n = 78; n <= 96; n++) writeFile(r.dir, `app/pax/é${"x".repeat(n)}`, `${n}\n`);
+    writeFile(r.dir, `app/${"é".repeat(60)}`, "long unicode\n");
     writeFile(r.dir, "app/tool", "#!/bin/sh\n", 0o755);
     const commit = commitAll(r.dir, "names");
     const repo = await GitRepo.open(r.dir);
