@@ -312,10 +312,17 @@ export class BlobPipeline {
     this.checkNext();
     const nl = this.buf.indexOf(10, this.pos);
     if (nl < 0) return undefined;
-    const sp = this.buf.lastIndexOf(32, nl);
-    if (sp > this.pos) {
-      const size = Number(this.buf.toString("latin1", sp + 1, nl));
-      if (Number.isSafeInteger(size) && this.buf.toString("latin1", sp - 5, sp) === " blob") {
+    const buf = this.buf;
+    const sp = buf.lastIndexOf(32, nl);
+    if (sp > this.pos && sp - 5 >= this.pos && nl - sp - 1 >= 1 && nl - sp - 1 <= 15) {
+      // "<oid> blob <size>": the size's digits and the type read from the bytes (no string per object)
+      let size = 0;
+      for (let k = sp + 1; k < nl; k++) {
+        const d = buf[k] - 0x30;
+        size = d >= 0 && d <= 9 ? size * 10 + d : -1;
+        if (size < 0) break;
+      }
+      if (size >= 0 && buf[sp - 5] === 0x20 && buf[sp - 4] === 0x62 && buf[sp - 3] === 0x6c && buf[sp - 2] === 0x6f && buf[sp - 1] === 0x62) {
         this.pos = nl + 1;
         this.answered++;
         this.sendAhead();
