@@ -9,10 +9,10 @@ import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "nod
 import path from "node:path";
 import { UserError } from "../diagnostics.js";
 import { GitRepo } from "../git/repo.js";
-import { ArchivePlan, planGitArchive, writePlannedArchive, writePlannedArchives, type ArchiveJob, type ArchiveSummary } from "../git/archive.js";
-import type { RawListing } from "../git/tree.js";
+import { ArchivePlan, planArchiveLazy, planArchivesTogether, planGitArchive, writePlannedArchive, writePlannedArchives, type ArchiveJob, type ArchiveSummary, type PlannedArchive } from "../git/archive.js";
+import { ListingRange, RawListing, type TreeEntries } from "../git/tree.js";
 import { openSourceRepo, plannedListing, plannedTreeLater } from "../plan/git-sources.js";
-import { prepareCachedArchive, releaseIndexPieces } from "../cache/archives.js";
+import { archivePlannedCold, prepareCachedArchive, releaseIndexPieces } from "../cache/archives.js";
 import type { CacheStore } from "../cache/store.js";
 import type { GitArchivePlan, Plan } from "../plan/model.js";
 import { renderBake, outRelative, type BakeFile, type EmitOptions } from "./bake.js";
@@ -289,6 +289,55 @@ export async function writeArchives(plan: Plan, context: string): Promise<void> 
     else byListing.set(listing, [w]);
   };
   let nextIndex = 0;
+  // the cold archives of one listing are planned together, in one pass over it (planArchivesTogether): the first one
+  // to be planned takes with it the archives that have not asked yet and are sure to be planned too (same repository and
+  // commit; no cache entry for them, nor for the tree their listing was derived from), whose plans then wait for them
+  type Batched = { entries: TreeEntries; result: PlannedArchive | { error: unknown } };
+  const batched = new Map<number, Promise<Batched | undefined>>();
+  const asked = new Set<number>();
+  const planBatch = async (index: number, scoped: ListingRange, claimed: number[]): Promise<Map<number, Batched>> => {
+    const items: { k: number; entries: ListingRange }[] = [{ k: index, entries: scoped }];
+    for (const k of claimed) {
+      const a = archives[k];
+      const later = plannedTreeLater(a.source);
+      if (!later) continue;
+      const cached = plannedListing(a.source);
+      if (cached && !archivePlannedCold(cached.store, await cached.listing, a.source.mapping)) continue;
+      const entries = await later();
+      if (entries instanceof ListingRange && entries.listing === scoped.listing) items.push({ k, entries });
+    }
+    const results = planArchivesTogether(items.map((it) => ({ entries: it.entries, mapping: archives[it.k].source.mapping })));
+    return new Map(items.map((it, n) => [it.k, { entries: it.entries, result: results[n] }]));
+  };
+  const planFor =
+    (index: number) =>
+    async (scoped: TreeEntries): Promise<PlannedArchive> => {
+      // (no await before the batch is claimed: another worker's archive asking at the same moment finds it)
+      let pending = batched.get(index);
+      batched.delete(index);
+      // (once per archive: written alone after a failure, it is planned alone)
+      const again = asked.has(index);
+      asked.add(index);
+      if (pending === undefined && !again && scoped instanceof ListingRange && scoped.listing instanceof RawListing) {
+        const a = archives[index];
+        const claimed: number[] = [];
+        // (every archive that has not asked for its plan yet: those not started, and one another worker is preparing)
+        for (let k = 0; k < archives.length; k++) {
+          const b = archives[k];
+          if (!asked.has(k) && !batched.has(k) && b.source.repoDir === a.source.repoDir && b.source.commit === a.source.commit) claimed.push(k);
+        }
+        const batch = planBatch(index, scoped, claimed);
+        for (const k of claimed) batched.set(k, batch.then((m) => m.get(k)).catch(() => undefined));
+        pending = batch.then(
+          (m) => m.get(index),
+          () => undefined, // (the cache could not tell: planned alone)
+        );
+      }
+      const mine = pending === undefined ? undefined : await pending;
+      if (mine === undefined || mine.entries !== scoped) return planArchiveLazy(scoped, archives[index].source.mapping);
+      if ("error" in mine.result) throw mine.result.error;
+      return mine.result;
+    };
   const prepareOne = async (index: number) => {
     const a = archives[index];
     const file = path.join(context, ...a.file.split("/"));
@@ -304,8 +353,9 @@ export async function writeArchives(plan: Plan, context: string): Promise<void> 
     };
     // the planner's listing of the mapping's scope, when this plan was made in this process (listed when needed)
     const later = plannedTreeLater(a.source);
+    const plan = planFor(index);
     const uncached = async () => {
-      return planGitArchive(repo, a.source.commit, a.source.mapping, { pos: a.source.mapping.pos, ...(later ? { entries: await later() } : {}) });
+      return planGitArchive(repo, a.source.commit, a.source.mapping, { pos: a.source.mapping.pos, plan, ...(later ? { entries: await later() } : {}) });
     };
     const alone = async () => {
       const { planned, skippedSubmodules } = await uncached();
@@ -314,7 +364,7 @@ export async function writeArchives(plan: Plan, context: string): Promise<void> 
     // through the persistent cache when the plan read its listing through it (src/cache/archives.ts)
     const cached = plannedListing(a.source);
     if (cached) stores.add(cached.store);
-    const r = cached && later ? await prepareCachedArchive(cached.store, repo, await cached.listing, later, a.source.mapping, file, { names }) : undefined;
+    const r = cached && later ? await prepareCachedArchive(cached.store, repo, await cached.listing, later, a.source.mapping, file, { names, plan }) : undefined;
     if (r && "summary" in r) return done(r.summary);
     if (r) {
       const p = r.pending;
@@ -345,7 +395,10 @@ export async function writeArchives(plan: Plan, context: string): Promise<void> 
   await Promise.all(Array.from({ length: Math.min(ARCHIVE_CONCURRENCY, archives.length) }, worker));
   for (const [repo, byListing] of together) {
     for (const writes of byListing.values()) {
-      if (failures.size > 0) break;
+      if (failures.size > 0) {
+        for (const w of writes) w.abort(); // never written: what their cache entries held is given back
+        continue;
+      }
       writes.sort((x, y) => x.index - y.index);
       let summaries: ArchiveSummary[];
       try {
@@ -354,7 +407,7 @@ export async function writeArchives(plan: Plan, context: string): Promise<void> 
         for (const w of writes) w.abort();
         if (e instanceof UserError) {
           failures.set(writes[0].index, e);
-          break;
+          continue;
         }
         // not the repository's fault (the cache's folder, say): each written alone, which reports its own error
         summaries = [];
@@ -368,6 +421,7 @@ export async function writeArchives(plan: Plan, context: string): Promise<void> 
       }
     }
   }
+  batched.clear();
   releaseIndexPieces();
   for (const s of stores) s.evict();
   if (failures.size > 0) throw failures.get(Math.min(...failures.keys()));

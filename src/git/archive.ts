@@ -17,7 +17,7 @@
 
 import { UserError } from "../diagnostics.js";
 import { BlobPipeline, OidLines, type OidSource } from "./blobs.js";
-import { TarWriter, type TarHeader } from "./tar.js";
+import { TarWriter, type HeaderTemplate, type TarHeader } from "./tar.js";
 import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from "./mapping.js";
 import { ListingRange, listTree, RawListing, someEntry, type TreeEntries, type TreeEntry } from "./tree.js";
 import type { GitRepo } from "./repo.js";
@@ -219,6 +219,14 @@ export class ArchivePlan implements Iterable<PlannedEntry> {
     return true;
   }
 
+  /** eachName as a stepper (ByteSteps), for writing the entries as they come; undefined where eachName declines. */
+  byteSteps(): ByteSteps | undefined {
+    const raw = this.raw;
+    const nb = this.nameBytes;
+    if (!raw || !nb || this.dirs.high || !raw.listing.bmpOnly()) return undefined;
+    return new ByteSteps(raw.listing, raw.at, this.fileCount, nb.head, nb.skip, this.dirs.byteCursor());
+  }
+
   /** The raw listing the files are records of (then `fileIndexes` gives which), or undefined. */
   get rawListing(): RawListing | undefined {
     return this.raw?.listing;
@@ -325,6 +333,92 @@ export class ArchivePlan implements Iterable<PlannedEntry> {
       dirs.skip();
       yield dirEntry(d);
     }
+  }
+}
+
+/**
+ * An ArchivePlan's entries one by one as UTF-8 name bytes, in the order eachName gives them (see there for when that
+ * is the plan's order): `next()` moves to the next entry and tells its kind; a directory's name is `dir[0, dirLen)`
+ * (without the "/"), a file's is `head` then `buf[start, end)` and `record` is its listing record. The bytes stay
+ * valid until the next call.
+ */
+export class ByteSteps {
+  static readonly END = 0;
+  static readonly DIR = 1;
+  static readonly FILE = 2;
+  readonly buf: Buffer;
+  dir: Buffer;
+  dirLen = -1;
+  start = 0;
+  end = 0;
+  record = -1;
+  private f = 0;
+  /** Whether the file `f` has been located (start, end, record). */
+  private located = false;
+  /** Whether the cursor is to move past the directory handed out last. */
+  private dirTaken = false;
+
+  constructor(
+    readonly listing: RawListing,
+    private readonly at: Uint32Array,
+    private readonly fileCount: number,
+    readonly head: Buffer,
+    private readonly skip: number,
+    private readonly d: { name: Buffer; len: number; next(): void },
+  ) {
+    this.buf = listing.buf;
+    this.dir = d.name;
+  }
+
+  /** The next entry's kind (END after the last). */
+  next(): number {
+    const d = this.d;
+    if (this.dirTaken) {
+      d.next();
+      this.dirTaken = false;
+    }
+    if (this.f >= this.fileCount) {
+      if (d.len < 0) return ByteSteps.END;
+      this.dirLen = d.len;
+      this.dirTaken = true;
+      return ByteSteps.DIR;
+    }
+    const head = this.head;
+    const hl = head.length;
+    if (!this.located) {
+      const listing = this.listing;
+      const i = this.at[this.f];
+      const rs = listing.recordStart(i);
+      const buf = this.buf;
+      let tab = rs + 52; // "<6-digit mode> blob <40-hex id>\t", the commonest header
+      if (buf[tab] !== 9) tab = buf.indexOf(9, rs);
+      this.start = tab + 1 + this.skip;
+      this.end = listing.recordStart(i + 1) - 1;
+      this.record = i;
+      this.located = true;
+    }
+    if (d.len >= 0) {
+      // the directory before the file, or the file first: the names compared as bytes
+      const name = d.name;
+      const buf = this.buf;
+      const start = this.start;
+      const fl = hl + this.end - start;
+      const n = Math.min(d.len, fl);
+      let k = 0;
+      let c = 0;
+      for (; k < n && k < hl; k++) if ((c = name[k] - head[k]) !== 0) break;
+      if (c === 0) for (; k < n; k++) if ((c = name[k] - buf[start + k - hl]) !== 0) break;
+      if (c === 0) c = d.len - fl;
+      if (c < 0) {
+        this.dirLen = d.len;
+        this.dirTaken = true;
+        return ByteSteps.DIR;
+      }
+      if (c === 0) d.next(); // a file and a directory of one name: the file (never from git)
+    }
+    this.f++;
+    this.located = false;
+    return ByteSteps.FILE;
   }
 }
 
@@ -497,94 +591,205 @@ class DirNames {
   }
 }
 
+/** What planning an archive gives. */
+export interface PlannedArchive {
+  planned: ArchivePlan | PlannedEntry[];
+  skippedSubmodules: string[];
+}
+
 /** planArchive, the entries as an ArchivePlan when the listing gives the files in name order (always so for git's
  *  order of valid UTF-8 paths below U+E000), else sorted as an array. */
-export function planArchiveLazy(
-  entries: TreeEntries,
-  mapping: GitMappingSpec,
-  opts: { allowEmpty?: boolean } = {},
-): { planned: ArchivePlan | PlannedEntry[]; skippedSubmodules: string[] } {
-  const scope = mappingScope(mapping);
-  const target = mappingTarget(mapping);
-  const singleFile = checkScope(entries, mapping, scope, target, opts.allowEmpty);
-  if (singleFile === undefined) return { planned: [], skippedSubmodules: [] };
-  const matcher = mappingMatcher(mapping);
-  const nameOf = (e: TreeEntry): string => {
-    if (singleFile) return target;
-    const rel = matcher.relative(e.path)!;
-    return target === "" ? rel : `${target}/${rel}`;
-  };
-  // the files: listing indexes when the entries are a listing range (decoded again when written), else objects
+export function planArchiveLazy(entries: TreeEntries, mapping: GitMappingSpec, opts: { allowEmpty?: boolean } = {}): PlannedArchive {
+  const planner = new ArchivePlanner(entries, mapping, opts);
+  if (planner.empty) return { planned: [], skippedSubmodules: [] };
   const range = entries instanceof ListingRange ? entries : undefined;
-  const files: TreeEntry[] = [];
-  let indexes = new Uint32Array(range ? 1024 : 0);
-  let indexCount = 0;
+  const raw = range && range.listing instanceof RawListing ? range.listing : undefined;
+  if (raw) {
+    // (a raw listing's range walked by index, each record's path decoded once: its scope checked on that string)
+    for (let i = range!.from; i < range!.to; i++) if (!raw.isTree(i)) planner.record(i, raw.path(i));
+  } else if (range) {
+    for (const i of range.indexes()) planner.entry(i, range.listing.entry(i));
+  } else {
+    for (const e of entries as readonly TreeEntry[]) planner.entry(e, e);
+  }
+  return planner.finish();
+}
+
+/**
+ * planArchiveLazy of several mappings over ranges of raw listings, in one pass over each listing: a record is decoded
+ * once (its path) for every archive whose range holds it, instead of once per archive (the bench project's 11
+ * archives read its 100k records ~4 times over: two take the whole repository, four are parts of a fifth). Each
+ * result is what planArchiveLazy gives for that item, or the error it throws.
+ */
+export function planArchivesTogether(items: readonly { entries: ListingRange; mapping: GitMappingSpec }[]): (PlannedArchive | { error: unknown })[] {
+  const out: (PlannedArchive | { error: unknown } | undefined)[] = items.map(() => undefined);
+  const planners: (ArchivePlanner | undefined)[] = items.map((item, k) => {
+    try {
+      const p = new ArchivePlanner(item.entries, item.mapping, {});
+      if (p.empty) out[k] = { planned: [], skippedSubmodules: [] };
+      else return p;
+    } catch (error) {
+      out[k] = { error };
+    }
+    return undefined;
+  });
+  const byListing = new Map<RawListing, number[]>();
+  items.forEach((item, k) => {
+    const l = item.entries.listing;
+    if (!planners[k]) return;
+    if (!(l instanceof RawListing)) {
+      out[k] = (() => {
+        try {
+          return planArchiveLazy(item.entries, item.mapping);
+        } catch (error) {
+          return { error };
+        }
+      })();
+      planners[k] = undefined;
+      return;
+    }
+    const ks = byListing.get(l);
+    if (ks) ks.push(k);
+    else byListing.set(l, [k]);
+  });
+  for (const [raw, ks] of byListing) {
+    const from = ks.map((k) => items[k].entries.from);
+    const to = ks.map((k) => items[k].entries.to);
+    const live = ks.map((k) => planners[k]);
+    const lo = Math.min(...from);
+    const hi = Math.max(...to);
+    for (let i = lo; i < hi; i++) {
+      let path: string | undefined;
+      for (let n = 0; n < ks.length; n++) {
+        const p = live[n];
+        if (p === undefined || i < from[n] || i >= to[n]) continue;
+        if (path === undefined) {
+          if (raw.isTree(i)) break;
+          path = raw.path(i);
+        }
+        try {
+          p.record(i, path);
+        } catch (error) {
+          out[ks[n]] = { error };
+          live[n] = undefined;
+        }
+      }
+    }
+    ks.forEach((k, n) => {
+      const p = live[n];
+      if (!p) return;
+      try {
+        out[k] = p.finish();
+      } catch (error) {
+        out[k] = { error };
+      }
+    });
+  }
+  return out as (PlannedArchive | { error: unknown })[];
+}
+
+/** planArchiveLazy's work, record by record: `record` (raw listings) or `entry` for each entry in listing order,
+ *  then `finish`. */
+class ArchivePlanner {
+  /** No file in scope (allowEmpty): the plan is empty, no record is to be given. */
+  readonly empty: boolean;
+  private readonly scope: string;
+  private readonly target: string;
+  private readonly singleFile: boolean;
+  private readonly matcher: ReturnType<typeof mappingMatcher>;
+  private readonly range: ListingRange | undefined;
+  private readonly raw: RawListing | undefined;
+  private readonly rangeScope: string;
+  // the files: listing indexes when the entries are a listing range (decoded again when written), else objects
+  private readonly files: TreeEntry[] = [];
+  private indexes: Uint32Array;
+  private indexCount = 0;
   // directories in the order their first file comes (parents first); a duplicate only when out of order (then the
-  // fallback below drops it)
-  const dirs = new DirBytes();
-  const fresh: string[] = [];
+  // fallback in finish drops it)
+  private readonly dirs = new DirBytes();
+  private readonly fresh: string[] = [];
   // or where they end in the path, when it is ASCII
-  const freshEnds: number[] = [];
-  const headBytes = Buffer.from(target === "" ? "" : `${target}/`, "utf8");
-  if (headBytes.some((b) => b >= 0xed)) dirs.high = true;
-  const skippedSubmodules: string[] = [];
-  let ordered = true;
+  private readonly freshEnds: number[] = [];
+  private readonly headBytes: Buffer;
+  private readonly skippedSubmodules: string[] = [];
+  private ordered = true;
   // the previous file's path: names are `to` + the path below `add`, so two names compare as their paths do and
   // share as many more characters as the paths share beyond `add/` (compared on the listing's flat strings, not on
   // the names made by concatenation)
-  let last = "";
-  let lastDirEnd = 0;
-  let first = true;
-  const scopeLen = matcher.basePath === "" ? 0 : matcher.basePath.length + 1; // as matcher.relative slices
-  // a raw listing's records are not decoded for their ids (only the path and the mode are looked at)
-  const raw = range && range.listing instanceof RawListing ? range.listing : undefined;
-  const all: Iterable<number> | readonly TreeEntry[] = range ? range.indexes() : (entries as readonly TreeEntry[]);
-  for (const x of all) {
-    let path: string;
-    if (raw) {
-      const i = x as number;
-      if (raw.isTree(i)) continue;
-      path = raw.path(i);
-      if (!matcher.isPathMatched(path)) continue;
-      if (raw.mode(i) === "160000") {
-        skippedSubmodules.push(path);
-        continue;
-      }
-    } else {
-      const e = typeof x === "number" ? range!.listing.entry(x) : x;
-      if (e.type === "tree" || !matcher.isPathMatched(e.path)) continue;
-      if (e.type === "commit") {
-        skippedSubmodules.push(e.path);
-        continue;
-      }
-      path = e.path;
-      if (!range) files.push(e);
+  private last = "";
+  private lastDirEnd = 0;
+  private first = true;
+  private readonly scopeLen: number;
+
+  constructor(
+    entries: TreeEntries,
+    private readonly mapping: GitMappingSpec,
+    private readonly opts: { allowEmpty?: boolean },
+  ) {
+    this.scope = mappingScope(mapping);
+    this.target = mappingTarget(mapping);
+    const singleFile = checkScope(entries, mapping, this.scope, this.target, opts.allowEmpty);
+    this.empty = singleFile === undefined;
+    this.singleFile = singleFile === true;
+    this.matcher = mappingMatcher(mapping);
+    this.range = entries instanceof ListingRange ? entries : undefined;
+    // a raw listing's records are not decoded for their ids (only the path and the mode are looked at)
+    this.raw = this.range && this.range.listing instanceof RawListing ? this.range.listing : undefined;
+    this.rangeScope = this.range?.scope ?? "";
+    this.indexes = new Uint32Array(this.range ? 1024 : 0);
+    this.headBytes = Buffer.from(this.target === "" ? "" : `${this.target}/`, "utf8");
+    if (this.headBytes.some((b) => b >= 0xed)) this.dirs.high = true;
+    this.scopeLen = this.matcher.basePath === "" ? 0 : this.matcher.basePath.length + 1; // as matcher.relative slices
+  }
+
+  /** Record i of the raw listing (not a tree), whose path is `path`; records outside the range's scope are skipped. */
+  record(i: number, path: string): void {
+    const rangeScope = this.rangeScope;
+    if (rangeScope !== "" && path !== rangeScope && !(path.length > rangeScope.length && path.startsWith(rangeScope) && path.charCodeAt(rangeScope.length) === 0x2f)) return;
+    if (!this.matcher.isPathMatched(path)) return;
+    if (this.raw!.mode(i) === "160000") {
+      this.skippedSubmodules.push(path);
+      return;
     }
+    this.take(i, path);
+  }
+
+  /** An entry given as an object: `x` its listing index (a range) or itself (an array). */
+  entry(x: number | TreeEntry, e: TreeEntry): void {
+    if (e.type === "tree" || !this.matcher.isPathMatched(e.path)) return;
+    if (e.type === "commit") {
+      this.skippedSubmodules.push(e.path);
+      return;
+    }
+    if (!this.range) this.files.push(e);
+    this.take(x, e.path);
+  }
+
+  private take(x: number | TreeEntry, path: string): void {
     checkEntryPath(path);
-    if (range) {
-      if (indexCount === indexes.length) {
-        const bigger = new Uint32Array(indexes.length * 2);
-        bigger.set(indexes);
-        indexes = bigger;
+    if (this.range) {
+      if (this.indexCount === this.indexes.length) {
+        const bigger = new Uint32Array(this.indexes.length * 2);
+        bigger.set(this.indexes);
+        this.indexes = bigger;
       }
-      indexes[indexCount++] = x as number;
+      this.indexes[this.indexCount++] = x as number;
     }
-    if (singleFile) continue;
-    if (!first && !(last < path)) ordered = false;
-    // the parents the previous file had: every directory whose slash comes before where the two paths part (the
-    // common case, a file of the previous file's directory or below it, found without comparing characters one by one:
-    // then no slash of this path from the end of that directory on is before where they part)
-    // otherwise the previous file's deepest directory that is a prefix of this path: no slash of this path after it
-    // is before where they part either)
+    if (this.singleFile) return;
+    const { last, first, target, scopeLen, dirs, raw, fresh, freshEnds } = this;
+    if (!first && !(last < path)) this.ordered = false;
+    // the parents the previous file had: every directory whose slash comes before where the two paths part (found by
+    // comparing characters from the start: no string sliced per file)
     let common = 0;
     if (!first) {
-      let s = lastDirEnd - 1;
-      while (s >= 0 && !path.startsWith(last.slice(0, s + 1))) s = s === 0 ? -1 : last.lastIndexOf("/", s - 1);
-      common = s + 1;
+      const n = Math.min(this.lastDirEnd, path.length);
+      let p = 0;
+      while (p < n && last.charCodeAt(p) === path.charCodeAt(p)) p++;
+      common = p === 0 ? 0 : last.lastIndexOf("/", p - 1) + 1;
     }
-    last = path;
+    this.last = path;
     const lastSlash = path.lastIndexOf("/");
-    lastDirEnd = lastSlash + 1;
+    this.lastDirEnd = lastSlash + 1;
     // every parent of the file's name down to `to` itself (the parents of `to` are not emitted), but those the
     // previous file had (added with it or before: all of a file's parents are): each slash of the path below `add`
     // ends one (`to`/ and the path up to it), and `to` itself
@@ -601,35 +806,44 @@ export function planArchiveLazy(
       if (from >= 0) freshEnds.push(slash);
       else fresh.push(target === "" ? path.slice(scopeLen, slash) : `${target}/${path.slice(scopeLen, slash)}`);
     }
-    first = false;
-    for (let k = freshEnds.length - 1; k >= 0; k--) dirs.addBytes(headBytes, raw!.buf, from + scopeLen, from + freshEnds[k]);
+    this.first = false;
+    for (let k = freshEnds.length - 1; k >= 0; k--) dirs.addBytes(this.headBytes, raw!.buf, from + scopeLen, from + freshEnds[k]);
     if (fresh.length > 0) {
       for (let k = fresh.length - 1; k >= 0; k--) dirs.add(fresh[k]);
       fresh.length = 0;
     }
     if (freshEnds.length > 0) freshEnds.length = 0;
   }
-  const fileCount = range ? indexCount : files.length;
-  if (fileCount === 0 && skippedSubmodules.length === 0 && !opts.allowEmpty) throw noFilesError(mapping, scope, true);
-  const at = indexes.slice(0, indexCount);
-  if (ordered) {
-    // the directory names sorted, front-coded in one buffer (a repository can hold as many directories as files)
-    const dirNames = dirs.sorted();
-    if (!range) return { planned: new ArchivePlan(fileCount, (k) => files[k], dirNames, nameOf), skippedSubmodules };
-    const listing = range.listing;
-    const raw = listing instanceof RawListing ? { listing, at } : undefined;
-    const nameBytes = singleFile ? undefined : { head: Buffer.from(target === "" ? "" : `${target}/`, "utf8"), skip: matcher.basePath === "" ? 0 : Buffer.byteLength(matcher.basePath) + 1 };
-    return { planned: new ArchivePlan(fileCount, (k) => listing.entry(at[k]), dirNames, nameOf, raw, nameBytes), skippedSubmodules };
+
+  finish(): PlannedArchive {
+    const { range, files, singleFile, target, matcher, dirs, skippedSubmodules } = this;
+    const nameOf = (e: TreeEntry): string => {
+      if (singleFile) return target;
+      const rel = matcher.relative(e.path)!;
+      return target === "" ? rel : `${target}/${rel}`;
+    };
+    const fileCount = range ? this.indexCount : files.length;
+    if (fileCount === 0 && skippedSubmodules.length === 0 && !this.opts.allowEmpty) throw noFilesError(this.mapping, this.scope, true);
+    const at = this.indexes.slice(0, this.indexCount);
+    if (this.ordered) {
+      // the directory names sorted, front-coded in one buffer (a repository can hold as many directories as files)
+      const dirNames = dirs.sorted();
+      if (!range) return { planned: new ArchivePlan(fileCount, (k) => files[k], dirNames, nameOf), skippedSubmodules };
+      const listing = range.listing;
+      const raw = listing instanceof RawListing ? { listing, at } : undefined;
+      const nameBytes = singleFile ? undefined : { head: this.headBytes, skip: matcher.basePath === "" ? 0 : Buffer.byteLength(matcher.basePath) + 1 };
+      return { planned: new ArchivePlan(fileCount, (k) => listing.entry(at[k]), dirNames, nameOf, raw, nameBytes), skippedSubmodules };
+    }
+    const planned = new Map<string, PlannedEntry>();
+    const dirList: string[] = [];
+    for (let k = 0; k < dirs.length; k++) dirList.push(dirs.name(k));
+    for (const dir of dirList.sort()) planned.set(dir, { name: dir, kind: "dir" });
+    for (const e of range ? Array.from(at, (i) => range.listing.entry(i)) : files) {
+      const name = nameOf(e);
+      planned.set(name, { name, kind: e.mode === "120000" ? "symlink" : "file", source: e });
+    }
+    return { planned: [...planned.values()].sort(byName), skippedSubmodules };
   }
-  const planned = new Map<string, PlannedEntry>();
-  const dirList: string[] = [];
-  for (let k = 0; k < dirs.length; k++) dirList.push(dirs.name(k));
-  for (const dir of dirList.sort()) planned.set(dir, { name: dir, kind: "dir" });
-  for (const e of range ? Array.from(at, (i) => range.listing.entry(i)) : files) {
-    const name = nameOf(e);
-    planned.set(name, { name, kind: e.mode === "120000" ? "symlink" : "file", source: e });
-  }
-  return { planned: [...planned.values()].sort(byName), skippedSubmodules };
 }
 
 /** The tree entries of `commit` that the archive of `mapping` is planned from (submodules expanded unless "skip"). */
@@ -677,10 +891,14 @@ export async function planGitArchive(
   repo: GitRepo,
   commit: string,
   mapping: GitMappingSpec,
-  opts: Pick<ArchiveOptions, "submodules" | "pos" | "entries"> = {},
-): Promise<{ planned: ArchivePlan | PlannedEntry[]; skippedSubmodules: string[] }> {
+  opts: Pick<ArchiveOptions, "submodules" | "pos" | "entries"> & {
+    /** Plans the given entries (planArchiveLazy's result, e.g. made with other archives: planArchivesTogether). */
+    plan?: (entries: TreeEntries) => Promise<PlannedArchive>;
+  } = {},
+): Promise<PlannedArchive> {
   const given = opts.entries;
   const reusable = given !== undefined && someEntry(given, () => true) && !holdsSubmodule(given);
+  if (reusable && opts.plan) return opts.plan(given);
   const entries = reusable ? given : await listArchiveTree(repo, commit, mapping, opts);
   return planArchiveLazy(entries, mapping);
 }
@@ -836,6 +1054,9 @@ export interface ArchiveJob {
   names?: boolean;
   /** Receives each entry's length. */
   lengths?: LengthSink;
+  /** Receives each entry as it is written, when the plan's names are written as bytes (ArchivePlan.byteSteps):
+   *  every entry or none. */
+  index?: EntryBytesSink;
 }
 
 /** Archives writePlannedArchives takes in one pass (one bit each of a record's membership word). */
@@ -874,24 +1095,17 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
   try {
     for (const job of jobs) writers.push(await TarWriter.create(job.outFile, WRITE_BUFFER));
     const sinks = jobs.map((job, j) => new ArchiveSink(writers[j], job.mapping, job));
-    // each archive's entries, walked as the blobs come: its directories are written on the way to its next file
-    // a record taken by several archives is decoded once, its path and mode only (the blob comes from cat-file), into
+    // each archive's entries, walked as the blobs come: its directories are written on the way to its next file;
+    // by their names' bytes where the plan allows (ByteWalk), else as PlannedEntry objects (StringWalk), where a
+    // record taken by several archives is decoded once, its path and mode only (the blob comes from cat-file), into
     // one object refilled per record: every archive's walk asks for the record being written, and is done with it
     // before the next (lightEntries)
-    const entryAt = lightEntries(listing);
-    // (each entry is written before the next of its archive is asked for)
-    const walks = jobs.map((job) => job.planned.steps(entryAt));
-    type FileEntry = PlannedEntry & { kind: "file" | "symlink" };
-    // the archive's next file, its directories before it written; a promise only when the writer had to wait
-    const toFile = (j: number): FileEntry | Promise<FileEntry> => {
-      for (;;) {
-        const p = walks[j].next();
-        if (!p) throw new Error("internal: an archive's plan ended before its files");
-        if (p.kind !== "dir") return p;
-        const w = sinks[j].dir(p.name);
-        if (w) return w.then(() => toFile(j));
-      }
-    };
+    let entryAt: ((i: number) => TreeEntry) | undefined;
+    const walks: JobWalk[] = jobs.map((job, j) => {
+      const steps = job.planned.byteSteps();
+      if (steps) return new ByteWalk(steps, sinks[j], job.index);
+      return new StringWalk(job.planned.steps((entryAt ??= lightEntries(listing))), sinks[j]);
+    });
     reader = new BlobPipeline(repo, new ListingOids(listing, union));
     for (let n = 0; n < union.length; n++) {
       const x = union[n];
@@ -901,8 +1115,10 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
         const body = reader.readBodySync() ?? (await reader.readBody());
         for (let j = 0; j < jobs.length; j++) {
           if ((takers & (1 << j)) === 0) continue;
-          const f = toFile(j);
-          const w = sinks[j].entry(f instanceof Promise ? await f : f, body);
+          const walk = walks[j];
+          const f = walk.toFile();
+          if (f) await f;
+          const w = walk.file(body);
           if (w) await w;
         }
         continue;
@@ -911,7 +1127,8 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
       const started: number[] = [];
       for (let j = 0; j < jobs.length; j++) {
         if ((takers & (1 << j)) === 0) continue;
-        await sinks[j].startFile(await toFile(j), size);
+        await walks[j].toFile();
+        await walks[j].startFile(size);
         started.push(j);
       }
       for await (const piece of reader.bodyChunks()) for (const j of started) await writers[j].append(piece);
@@ -919,11 +1136,7 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
     }
     // the directories after each archive's last file, the end blocks
     for (let j = 0; j < jobs.length; j++) {
-      for (let p = walks[j].next(); p; p = walks[j].next()) {
-        if (p.kind !== "dir") throw new Error("internal: an archive's file was not in the union of the files");
-        const w = sinks[j].dir(p.name);
-        if (w) await w;
-      }
+      await walks[j].rest();
       await writers[j].finish();
     }
     return sinks.map((s) => s.summary);
@@ -933,6 +1146,114 @@ async function writeTogether(repo: GitRepo, jobs: readonly ArchiveJob[]): Promis
   } finally {
     reader?.close();
   }
+}
+
+/** Where the entries of an archive written together go as they are written, as bytes (src/cache/archives.ts's index
+ *  of the archive, made beside it instead of in a pass after it): a directory named `name[0, len)`, a file named
+ *  `head` then `buf[start, end)` of `listing`'s record `record`. */
+export interface EntryBytesSink {
+  addDirBytes(name: Buffer, len: number): void;
+  addFileBytes(head: Buffer, buf: Buffer, start: number, end: number, listing: RawListing, record: number): void;
+}
+
+/** One archive's side of writeTogether. Each method returns a promise only when the writer had to wait. */
+interface JobWalk {
+  /** Writes the directories before the archive's next file and moves to that file. */
+  toFile(): Promise<void> | undefined;
+  /** Writes that file with its whole body (a symlink's: its target). */
+  file(body: Buffer): Promise<void> | undefined;
+  /** Starts that file, whose `size` bytes the caller appends to the writer, then calls the sink's endFile. */
+  startFile(size: number): Promise<void>;
+  /** Writes the directories after the last file. */
+  rest(): Promise<void>;
+}
+
+/** A JobWalk over the plan's entries as objects (ArchivePlan.steps). */
+class StringWalk implements JobWalk {
+  private current: (PlannedEntry & { kind: "file" | "symlink" }) | undefined;
+  constructor(
+    private readonly steps: { next(): PlannedEntry | undefined },
+    private readonly sink: ArchiveSink,
+  ) {}
+
+  toFile(): Promise<void> | undefined {
+    for (;;) {
+      const p = this.steps.next();
+      if (!p) throw new Error("internal: an archive's plan ended before its files");
+      if (p.kind !== "dir") {
+        this.current = p;
+        return undefined;
+      }
+      const w = this.sink.dir(p.name);
+      if (w) return w.then(() => this.toFile());
+    }
+  }
+
+  file(body: Buffer): Promise<void> | undefined {
+    return this.sink.entry(this.current!, body);
+  }
+
+  startFile(size: number): Promise<void> {
+    return this.sink.startFile(this.current!, size);
+  }
+
+  async rest(): Promise<void> {
+    for (let p = this.steps.next(); p; p = this.steps.next()) {
+      if (p.kind !== "dir") throw new Error("internal: an archive's file was not in the union of the files");
+      const w = this.sink.dir(p.name);
+      if (w) await w;
+    }
+  }
+}
+
+/** A JobWalk over the plan's entries as name bytes (ArchivePlan.byteSteps): no string per entry; each entry also
+ *  given to `index` when there is one. */
+class ByteWalk implements JobWalk {
+  constructor(
+    private readonly steps: ByteSteps,
+    private readonly sink: ArchiveSink,
+    private readonly index: EntryBytesSink | undefined,
+  ) {}
+
+  toFile(): Promise<void> | undefined {
+    const s = this.steps;
+    for (;;) {
+      const kind = s.next();
+      if (kind === ByteSteps.FILE) return undefined;
+      if (kind === ByteSteps.END) throw new Error("internal: an archive's plan ended before its files");
+      this.index?.addDirBytes(s.dir, s.dirLen);
+      const w = this.sink.dirBytes(s.dir, s.dirLen);
+      if (w) return w.then(() => this.toFile());
+    }
+  }
+
+  file(body: Buffer): Promise<void> | undefined {
+    const s = this.steps;
+    this.index?.addFileBytes(s.head, s.buf, s.start, s.end, s.listing, s.record);
+    return this.sink.fileBytes(s.head, s.buf, s.start, s.end, s.listing.mode(s.record), body);
+  }
+
+  startFile(size: number): Promise<void> {
+    const s = this.steps;
+    this.index?.addFileBytes(s.head, s.buf, s.start, s.end, s.listing, s.record);
+    return this.sink.startFile(bytesEntry(s.head, s.buf, s.start, s.end, s.listing.mode(s.record)), size);
+  }
+
+  async rest(): Promise<void> {
+    const s = this.steps;
+    for (let kind = s.next(); kind !== ByteSteps.END; kind = s.next()) {
+      if (kind !== ByteSteps.DIR) throw new Error("internal: an archive's file was not in the union of the files");
+      this.index?.addDirBytes(s.dir, s.dirLen);
+      const w = this.sink.dirBytes(s.dir, s.dirLen);
+      if (w) await w;
+    }
+  }
+}
+
+/** The file entry named `head` then `buf[start, end)` (UTF-8), of git mode `mode`, as an object (the slow paths). */
+function bytesEntry(head: Buffer, buf: Buffer, start: number, end: number, mode: string): PlannedEntry & { kind: "file" | "symlink" } {
+  const name = head.toString("utf8") + buf.toString("utf8", start, end);
+  return { name, kind: mode === "120000" ? "symlink" : "file", source: { path: "", mode, type: "blob", oid: "" } };
 }
 
 /** Record i of `listing` as a TreeEntry with its path and mode only (no object id, type "blob"), in one object
@@ -1026,6 +1347,43 @@ class ArchiveSink {
     return this.end(this.out.add(h));
   }
 
+  /** dir() of the name `name[0, len)` (UTF-8): its bytes copied into the header when they can be (TarWriter.addNamed). */
+  dirBytes(name: Buffer, len: number): Promise<void> | undefined {
+    const t = (this.tDir ??= this.templateOf("directory", 0o755));
+    if (t === null) return this.dir(name.toString("utf8", 0, len));
+    const start = this.out.position;
+    if (!this.out.addNamed(t, EMPTY, name, 0, len, true)) return this.dir(name.toString("utf8", 0, len));
+    this.start = start;
+    this.summary.directories++;
+    if (this.names) this.summary.entries.push(`${name.toString("utf8", 0, len)}/`);
+    return this.ended();
+  }
+
+  /** entry() of the file or symlink of git mode `mode` named `head` then `buf[start, end)` (UTF-8), as dirBytes. */
+  fileBytes(head: Buffer, buf: Buffer, start: number, end: number, mode: string, body: Buffer): Promise<void> | undefined {
+    const exec = mode === "100755" ? true : mode === "100644" ? false : mode === "120000" ? undefined : (parseInt(mode, 8) & 0o111) !== 0;
+    const t = exec === undefined ? null : exec ? (this.tExec ??= this.templateOf("file", 0o755)) : (this.tFile ??= this.templateOf("file", 0o644));
+    const at = this.out.position;
+    if (t === null || !this.out.addNamed(t, head, buf, start, end, false, body)) return this.entry(bytesEntry(head, buf, start, end, mode), body);
+    this.start = at;
+    this.summary.files++;
+    if (this.names) this.summary.entries.push(head.toString("utf8") + buf.toString("utf8", start, end));
+    return this.ended();
+  }
+
+  /** The writer's header template of this archive's entries of `type` and `mode`; null when there is none. */
+  private templateOf(type: "file" | "directory", mode: number): HeaderTemplate | null {
+    const h = this.h;
+    h.type = type;
+    h.mode = mode;
+    h.linkname = undefined;
+    return this.out.template(h) ?? null;
+  }
+
+  private tDir: HeaderTemplate | null | undefined;
+  private tFile: HeaderTemplate | null | undefined;
+  private tExec: HeaderTemplate | null | undefined;
+
   /** A file or symlink entry with its whole body (a symlink's is its target). */
   entry(p: PlannedEntry & { kind: "file" | "symlink" }, body: Buffer): Promise<void> | undefined {
     const h = this.begin(p.name);
@@ -1081,6 +1439,8 @@ class ArchiveSink {
     return undefined;
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** Blobs up to this size are read whole and copied into the tar buffer; bigger ones are streamed through. */
 const WHOLE_BLOB_MAX = 1 << 20;

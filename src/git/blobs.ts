@@ -152,6 +152,11 @@ export interface BlobHeader {
 
 /** How many object ids are written to git ahead of the one being read. */
 const AHEAD = 2048;
+/** Bytes of git's output a BlobPipeline holds unread before it stops reading git's output. */
+const QUEUED_MAX = 1 << 20;
+/** Bodies up to this size put together from several chunks go into the pipeline's reused buffer. */
+const SCRATCH_MAX = 1 << 20;
+const EMPTY = Buffer.alloc(0);
 
 /** Object ids handed to `cat-file --batch` piece by piece: "<hex>\n" lines [from, to) as one buffer, and id i as
  *  text (for an error about it). */
@@ -201,8 +206,10 @@ export class OidLines implements OidSource {
       this.buf = bigger;
     }
     const at = this.length * this.width;
-    src.copy(this.buf, at, start, end);
-    this.buf[at + this.width - 1] = 10;
+    // (a loop: Buffer#copy's call costs more than copying an id's 40 bytes, ~2 µs each, measured)
+    const buf = this.buf;
+    for (let k = start, o = at; k < end; k++) buf[o++] = src[k];
+    buf[at + this.width - 1] = 10;
     this.length++;
     return true;
   }
@@ -233,6 +240,13 @@ export class BlobPipeline {
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
   private ended = false;
+  /** git's output as it came, not yet taken by `fill` (each chunk as node read it: never joined into one). */
+  private readonly chunks: Buffer[] = [];
+  private chunksHead = 0;
+  private chunkBytes = 0;
+  private paused = false;
+  /** Where a body that came in several chunks is put together (readBody), reused. */
+  private scratch: Buffer | undefined;
   private failure: unknown;
   private wake: (() => void) | undefined;
   private readonly queued: string[] = [];
@@ -257,7 +271,17 @@ export class BlobPipeline {
       else this.lines = all;
       this.sendAhead();
     }
-    this.stdout.on("readable", () => this.poke());
+    // (flowing, not read(): read() of a paused stream joins what it holds into a new buffer, a second copy of git's
+    // whole output; paused above QUEUED_MAX bytes for the consumer to catch up)
+    this.stdout.on("data", (chunk: Buffer) => {
+      this.chunks.push(chunk);
+      this.chunkBytes += chunk.length;
+      if (this.chunkBytes > QUEUED_MAX && !this.paused) {
+        this.paused = true;
+        this.stdout.pause();
+      }
+      this.poke();
+    });
     this.stdout.on("end", () => {
       this.ended = true;
       this.poke();
@@ -288,10 +312,17 @@ export class BlobPipeline {
     this.checkNext();
     const nl = this.buf.indexOf(10, this.pos);
     if (nl < 0) return undefined;
-    const sp = this.buf.lastIndexOf(32, nl);
-    if (sp > this.pos) {
-      const size = Number(this.buf.toString("latin1", sp + 1, nl));
-      if (Number.isSafeInteger(size) && this.buf.toString("latin1", sp - 5, sp) === " blob") {
+    const buf = this.buf;
+    const sp = buf.lastIndexOf(32, nl);
+    if (sp > this.pos && sp - 5 >= this.pos && nl - sp - 1 >= 1 && nl - sp - 1 <= 15) {
+      // "<oid> blob <size>": the size's digits and the type read from the bytes (no string per object)
+      let size = 0;
+      for (let k = sp + 1; k < nl; k++) {
+        const d = buf[k] - 0x30;
+        size = d >= 0 && d <= 9 ? size * 10 + d : -1;
+        if (size < 0) break;
+      }
+      if (size >= 0 && buf[sp - 5] === 0x20 && buf[sp - 4] === 0x62 && buf[sp - 3] === 0x6c && buf[sp - 2] === 0x6f && buf[sp - 1] === 0x62) {
         this.pos = nl + 1;
         this.answered++;
         this.sendAhead();
@@ -302,7 +333,8 @@ export class BlobPipeline {
     return this.takeHeader(nl).size;
   }
 
-  /** The whole body of the object whose header `next` gave. */
+  /** The whole body of the object whose header `next` gave; valid until the next call on this pipeline (a body that
+   *  came in several chunks of git's output is put together in a buffer that is reused). */
   async readBody(): Promise<Buffer> {
     const size = this.bodyLeft - 1;
     if (size < 0) throw new Error("BlobPipeline: no body to read");
@@ -311,7 +343,8 @@ export class BlobPipeline {
       out = this.buf.subarray(this.pos, this.pos + size);
       this.pos += size;
     } else {
-      out = Buffer.allocUnsafe(size);
+      if (size <= SCRATCH_MAX && (this.scratch === undefined || this.scratch.length < size)) this.scratch = Buffer.allocUnsafe(Math.max(size, 64 << 10));
+      out = size <= SCRATCH_MAX ? this.scratch!.subarray(0, size) : Buffer.allocUnsafe(size);
       let off = 0;
       while (off < size) {
         if (this.pos >= this.buf.length) await this.fill(false);
@@ -395,13 +428,35 @@ export class BlobPipeline {
     if (this.complete && end === count) this.child.stdin!.end();
   }
 
-  /** Appends the next chunk of git's output to the unread rest (`keep`) or replaces the consumed buffer. */
+  /** Appends the next chunk of git's output to the unread rest (`keep`) or replaces the consumed buffer. With `keep`
+   *  (a header line cut by the chunk's end), only the next chunk's first line is joined to the rest when it holds one
+   *  (not the whole chunk, which is taken next). */
   private async fill(keep: boolean): Promise<void> {
     for (;;) {
       if (this.failure) throw this.failure;
-      const chunk = this.stdout.read() as Buffer | null;
-      if (chunk !== null) {
+      if (this.chunksHead < this.chunks.length) {
+        const chunk = this.chunks[this.chunksHead];
         const rest = this.buf.length - this.pos;
+        if (keep && rest > 0) {
+          const nl = chunk.indexOf(10);
+          if (nl >= 0 && nl + 1 < chunk.length) {
+            this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk.subarray(0, nl + 1)]);
+            this.pos = 0;
+            this.chunks[this.chunksHead] = chunk.subarray(nl + 1);
+            this.chunkBytes -= nl + 1;
+            return;
+          }
+        }
+        this.chunks[this.chunksHead++] = EMPTY;
+        this.chunkBytes -= chunk.length;
+        if (this.chunksHead > 64 && this.chunksHead * 2 > this.chunks.length) {
+          this.chunks.splice(0, this.chunksHead);
+          this.chunksHead = 0;
+        }
+        if (this.paused && this.chunkBytes <= QUEUED_MAX / 4) {
+          this.paused = false;
+          this.stdout.resume();
+        }
         this.buf = keep && rest > 0 ? Buffer.concat([this.buf.subarray(this.pos), chunk]) : chunk;
         this.pos = 0;
         return;

@@ -71,10 +71,30 @@ function splitName(name: string): { name: string; prefix: string } | undefined {
 
 /** A pax record: "<length> <key>=<value>\n" where length counts itself. */
 function paxRecord(text: string): string {
-  const len = Buffer.byteLength(text);
+  return `${paxRecordLength(Buffer.byteLength(text))}${text}`;
+}
+
+/** The length of a pax record whose text (after the length) is `len` bytes. */
+function paxRecordLength(len: number): number {
   let digits = Math.floor(Math.log(len) / Math.log(10)) + 1;
   if (len + digits >= Math.pow(10, digits)) digits++;
-  return `${len + digits}${text}`;
+  return len + digits;
+}
+
+const PAX_NAME = Buffer.from("PaxHeader", "latin1");
+const PAX_NAME_SUM = PAX_NAME.reduce((a, b) => a + b, 0);
+const PAX_PATH = Buffer.from(" path=", "latin1");
+
+/** The pax records of `h`: its path, link target, and the owner fields ustar cannot hold. */
+function paxText(h: TarHeader): string {
+  let text = "";
+  if (h.name) text += paxRecord(` path=${h.name}\n`);
+  if (h.linkname) text += paxRecord(` linkpath=${h.linkname}\n`);
+  if (h.uid > MAX_ID) text += paxRecord(` uid=${h.uid}\n`);
+  if (h.gid > MAX_ID) text += paxRecord(` gid=${h.gid}\n`);
+  if (h.uname && Buffer.byteLength(h.uname) > 32) text += paxRecord(` uname=${h.uname}\n`);
+  if (h.gname && Buffer.byteLength(h.gname) > 32) text += paxRecord(` gname=${h.gname}\n`);
+  return text;
 }
 
 /** Encodes one ustar header block into `buf` at `off` (the block must be zero-filled); mode, ids, names and mtime
@@ -148,6 +168,16 @@ function putId(buf: Buffer, at: number, value: number): void {
 
 /** `value` as `width` zero-padded octal digits and a space at `at` (width 7s and a space when too wide). */
 function putOctal(buf: Buffer, at: number, value: number, width: number): void {
+  if (value >= 0 && value <= 0x7fffffff && (value | 0) === value && (width >= 11 || value < 1 << (3 * width))) {
+    // (the common case, sizes and checksums: integer operations only)
+    let v = value;
+    for (let i = width - 1; i >= 0; i--) {
+      buf[at + i] = 0x30 + (v & 7);
+      v >>>= 3;
+    }
+    buf[at + width] = 0x20;
+    return;
+  }
   if (value < 0 || !Number.isSafeInteger(value)) {
     buf.write(octal(value, width), at, width + 1, "latin1");
     return;
@@ -171,7 +201,7 @@ function needsPaxOwner(h: TarHeader): boolean {
 
 /** A header block with every field but the name, size and checksum, and the sum of its bytes (the checksum field
  *  counted as spaces), for the entries of these fields. */
-interface HeaderTemplate {
+export interface HeaderTemplate {
   typeflag: number;
   mode: number;
   uid: number;
@@ -210,7 +240,7 @@ export class TarWriter {
   add(header: TarHeader, body?: Buffer): Promise<void> | undefined {
     const size = header.type === "file" ? (body?.length ?? 0) : 0;
     const padded = size + ((BLOCK - (size % BLOCK)) % BLOCK);
-    if (this.buf.length - this.used >= BLOCK + padded && this.headerSync(header, size)) {
+    if (this.buf.length - this.used >= BLOCK + padded && (this.headerSync(header, size) || this.paxSync(header, size, padded))) {
       if (size > 0) {
         body!.copy(this.buf, this.used);
         this.buf.fill(0, this.used + size, this.used + padded);
@@ -319,27 +349,8 @@ export class TarWriter {
    *  group, mtime, magic) and its byte sum: only the name, the size and the checksum are written per entry. The
    *  bytes encodeHeader writes. False (nothing written) for a name that is not ASCII or owner fields that need pax. */
   private fromTemplate(h: TarHeader, size: number): boolean {
-    const typeflag = TYPEFLAG[h.type];
-    const mtime = h.mtime.getTime();
-    let t: HeaderTemplate | undefined;
-    for (const x of this.templates) {
-      if (x.typeflag === typeflag && x.mode === h.mode && x.uid === h.uid && x.gid === h.gid && x.uname === h.uname && x.gname === h.gname && x.mtime === mtime) {
-        t = x;
-        break;
-      }
-    }
-    if (!t) {
-      if (needsPaxOwner(h)) return false;
-      const block = Buffer.alloc(BLOCK);
-      encodeHeader(block, 0, "", "", h, 0, typeflag, undefined);
-      block.fill(0, 124, 136); // the size, written per entry
-      let sum = 8 * 32; // the checksum field counts as spaces
-      for (let i = 0; i < 148; i++) sum += block[i];
-      for (let i = 156; i < BLOCK; i++) sum += block[i];
-      t = { typeflag, mode: h.mode, uid: h.uid, gid: h.gid, uname: h.uname, gname: h.gname, mtime, block, sum };
-      if (this.templates.length === 8) this.templates.shift();
-      this.templates.push(t);
-    }
+    const t = this.template(h);
+    if (!t) return false;
     const name = h.name;
     let sum = t.sum;
     for (let k = 0; k < name.length; k++) {
@@ -358,18 +369,207 @@ export class TarWriter {
     return true;
   }
 
+  /** The header block of `h`'s kind of entry (its type, mode, owner, group and mtime; name and size left out) for
+   *  addNamed, made once per kind; undefined when the owner fields need pax records. */
+  template(h: TarHeader): HeaderTemplate | undefined {
+    const typeflag = TYPEFLAG[h.type];
+    const mtime = h.mtime.getTime();
+    for (const x of this.templates) {
+      if (x.typeflag === typeflag && x.mode === h.mode && x.uid === h.uid && x.gid === h.gid && x.uname === h.uname && x.gname === h.gname && x.mtime === mtime) {
+        return x;
+      }
+    }
+    if (needsPaxOwner(h)) return undefined;
+    const block = Buffer.alloc(BLOCK);
+    encodeHeader(block, 0, "", "", h, 0, typeflag, undefined);
+    block.fill(0, 124, 136); // the size, written per entry
+    let sum = 8 * 32; // the checksum field counts as spaces
+    for (let i = 0; i < 148; i++) sum += block[i];
+    for (let i = 156; i < BLOCK; i++) sum += block[i];
+    const t = { typeflag, mode: h.mode, uid: h.uid, gid: h.gid, uname: h.uname, gname: h.gname, mtime, block, sum };
+    if (this.templates.length === 8) this.templates.shift();
+    this.templates.push(t);
+    return t;
+  }
+
+  /**
+   * add() of an entry of template `t`'s kind (no link target) whose name is given as UTF-8 bytes: `head`, then
+   * `src[start, end)`, then a "/" when `slash`; `body` its whole content (none for a directory). Done synchronously,
+   * true, when the buffer has room for the entry: a name that is ASCII of at most 100 bytes is copied and summed in
+   * one loop, no string made; a longer one is split into a ustar prefix, one that is not ASCII or too long for that
+   * gets a pax header (addSplit, addPax). False when the buffer has no room, nothing written (the
+   * caller then calls add with the name as a string, which writes the same bytes).
+   */
+  addNamed(t: HeaderTemplate, head: Buffer, src: Buffer, start: number, end: number, slash: boolean, body?: Buffer): boolean {
+    const hl = head.length;
+    const len = hl + end - start + (slash ? 1 : 0);
+    if (len > 100) return len <= 256 ? this.addSplit(t, head, src, start, end, slash, len, body) : this.addPax(t, head, src, start, end, slash, len, body);
+    const size = body === undefined ? 0 : body.length;
+    const padded = size + ((BLOCK - (size % BLOCK)) % BLOCK);
+    const buf = this.buf;
+    const off = this.used;
+    if (buf.length - off < BLOCK + padded) return false;
+    t.block.copy(buf, off);
+    let sum = t.sum;
+    // any byte from 0x80 up: not ASCII (then the block is left as it is, unused: a header is always rewritten whole)
+    let high = 0;
+    let o = off;
+    for (let k = 0; k < hl; k++) {
+      const c = head[k];
+      high |= c;
+      sum += c;
+      buf[o++] = c;
+    }
+    for (let k = start; k < end; k++) {
+      const c = src[k];
+      high |= c;
+      sum += c;
+      buf[o++] = c;
+    }
+    if (high >= 0x80) return this.addPax(t, head, src, start, end, slash, len, body);
+    if (slash) {
+      buf[o] = 0x2f;
+      sum += 0x2f;
+    }
+    putOctal(buf, off + 124, size, 11);
+    for (let i = off + 124; i < off + 136; i++) sum += buf[i];
+    putOctal(buf, off + 148, sum, 6);
+    this.used = off + BLOCK;
+    if (size > 0) {
+      body!.copy(buf, this.used);
+      if (padded > size) buf.fill(0, this.used + size, this.used + padded);
+      this.used += padded;
+    }
+    return true;
+  }
+
+  /** addNamed of a name of 101–256 bytes: split at a slash into a name of at most 100 bytes and a prefix of at most
+   *  155 (splitName's split: the first slash after which at most 100 bytes are left), when it is ASCII. */
+  private addSplit(t: HeaderTemplate, head: Buffer, src: Buffer, start: number, end: number, slash: boolean, len: number, body?: Buffer): boolean {
+    const size = body === undefined ? 0 : body.length;
+    const padded = size + ((BLOCK - (size % BLOCK)) % BLOCK);
+    const buf = this.buf;
+    const off = this.used;
+    if (buf.length - off < BLOCK + padded) return false;
+    const name = (this.scratch ??= Buffer.allocUnsafe(256));
+    let sum = 0;
+    let high = 0;
+    let o = 0;
+    for (let k = 0; k < head.length; k++) {
+      const c = head[k];
+      high |= c;
+      sum += c;
+      name[o++] = c;
+    }
+    for (let k = start; k < end; k++) {
+      const c = src[k];
+      high |= c;
+      sum += c;
+      name[o++] = c;
+    }
+    if (slash) {
+      name[o] = 0x2f;
+      sum += 0x2f;
+    }
+    if (high >= 0x80) return this.addPax(t, head, src, start, end, slash, len, body);
+    let cut = -1;
+    for (let k = 0; k < len; k++) {
+      if (name[k] === 0x2f && len - k - 1 <= 100) {
+        cut = k;
+        break;
+      }
+    }
+    if (cut < 0 || cut > 155) return this.addPax(t, head, src, start, end, slash, len, body);
+    t.block.copy(buf, off);
+    for (let k = cut + 1, at = off; k < len; k++) buf[at++] = name[k];
+    for (let k = 0, at = off + 345; k < cut; k++) buf[at++] = name[k];
+    sum += t.sum - 0x2f; // the slash cut is in neither field
+    putOctal(buf, off + 124, size, 11);
+    for (let i = off + 124; i < off + 136; i++) sum += buf[i];
+    putOctal(buf, off + 148, sum, 6);
+    this.used = off + BLOCK;
+    if (size > 0) {
+      body!.copy(buf, this.used);
+      if (padded > size) buf.fill(0, this.used + size, this.used + padded);
+      this.used += padded;
+    }
+    return true;
+  }
+
+  private scratch: Buffer | undefined;
+
+  /** addNamed of a name only a pax header can hold (not ASCII, or too long for a ustar split), `len` bytes: the
+   *  bytes `header` writes for it (a "PaxHeader" entry of type x holding its ` path=` record, then the ustar header
+   *  named "PaxHeader"), both blocks from the template (the pax one with its type byte changed). */
+  private addPax(t: HeaderTemplate, head: Buffer, src: Buffer, start: number, end: number, slash: boolean, len: number, body?: Buffer): boolean {
+    const size = body === undefined ? 0 : body.length;
+    const padded = size + ((BLOCK - (size % BLOCK)) % BLOCK);
+    const paxLen = paxRecordLength(PAX_PATH.length + len + 1);
+    const paxPadded = paxLen + ((BLOCK - (paxLen % BLOCK)) % BLOCK);
+    const buf = this.buf;
+    let off = this.used;
+    if (buf.length - off < 2 * BLOCK + paxPadded + padded) return false;
+    // the pax header block
+    t.block.copy(buf, off);
+    for (let k = 0; k < PAX_NAME.length; k++) buf[off + k] = PAX_NAME[k];
+    buf[off + 156] = TYPEFLAG.pax;
+    let sum = t.sum - t.typeflag + TYPEFLAG.pax + PAX_NAME_SUM;
+    putOctal(buf, off + 124, paxLen, 11);
+    for (let i = off + 124; i < off + 136; i++) sum += buf[i];
+    putOctal(buf, off + 148, sum, 6);
+    off += BLOCK;
+    // its record: "<length> path=<name>\n"
+    let o = off + buf.write(String(paxLen), off, "latin1");
+    for (let k = 0; k < PAX_PATH.length; k++) buf[o++] = PAX_PATH[k];
+    for (let k = 0; k < head.length; k++) buf[o++] = head[k];
+    for (let k = start; k < end; k++) buf[o++] = src[k];
+    if (slash) buf[o++] = 0x2f;
+    buf[o++] = 0x0a;
+    if (o - off !== paxLen) throw new Error(`internal: pax record of ${o - off} bytes, ${paxLen} expected`);
+    buf.fill(0, o, off + paxPadded);
+    off += paxPadded;
+    // the entry's own header, named "PaxHeader"
+    t.block.copy(buf, off);
+    for (let k = 0; k < PAX_NAME.length; k++) buf[off + k] = PAX_NAME[k];
+    sum = t.sum + PAX_NAME_SUM;
+    putOctal(buf, off + 124, size, 11);
+    for (let i = off + 124; i < off + 136; i++) sum += buf[i];
+    putOctal(buf, off + 148, sum, 6);
+    off += BLOCK;
+    if (size > 0) {
+      body!.copy(buf, off);
+      if (padded > size) buf.fill(0, off + size, off + padded);
+      off += padded;
+    }
+    this.used = off;
+    return true;
+  }
+
+  /** The pax header entry and the ustar header of `h` (what `header` writes when headerSync cannot), synchronously
+   *  when the buffer has room for them and `after` more bytes; false otherwise (nothing written). */
+  private paxSync(h: TarHeader, size: number, after: number): boolean {
+    const pax = Buffer.from(paxText(h));
+    const paxPadded = pax.length + ((BLOCK - (pax.length % BLOCK)) % BLOCK);
+    if (this.buf.length - this.used < 2 * BLOCK + paxPadded + after) return false;
+    const linkname = h.linkname ? "PaxHeader" : undefined;
+    const buf = this.buf;
+    buf.fill(0, this.used, this.used + BLOCK);
+    encodeHeader(buf, this.used, "PaxHeader", "", h, pax.length, TYPEFLAG.pax, linkname);
+    this.used += BLOCK;
+    pax.copy(buf, this.used);
+    buf.fill(0, this.used + pax.length, this.used + paxPadded);
+    this.used += paxPadded;
+    buf.fill(0, this.used, this.used + BLOCK);
+    encodeHeader(buf, this.used, "PaxHeader", "", h, size, TYPEFLAG[h.type], linkname);
+    this.used += BLOCK;
+    return true;
+  }
+
   private async header(h: TarHeader, size: number): Promise<void> {
     await this.room(BLOCK);
     if (this.headerSync(h, size)) return;
     const typeflag = TYPEFLAG[h.type];
-    let text = "";
-    if (h.name) text += paxRecord(` path=${h.name}\n`);
-    if (h.linkname) text += paxRecord(` linkpath=${h.linkname}\n`);
-    if (h.uid > MAX_ID) text += paxRecord(` uid=${h.uid}\n`);
-    if (h.gid > MAX_ID) text += paxRecord(` gid=${h.gid}\n`);
-    if (h.uname && Buffer.byteLength(h.uname) > 32) text += paxRecord(` uname=${h.uname}\n`);
-    if (h.gname && Buffer.byteLength(h.gname) > 32) text += paxRecord(` gname=${h.gname}\n`);
-    const pax = Buffer.from(text);
+    const pax = Buffer.from(paxText(h));
     const linkname = h.linkname ? "PaxHeader" : undefined;
     await this.room(BLOCK);
     this.buf.fill(0, this.used, this.used + BLOCK);

@@ -4,7 +4,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ArchivePlan, checkEntryPath, planArchiveLazy, type PlannedEntry } from "../../src/git/archive.js";
+import { ArchivePlan, checkEntryPath, planArchiveLazy, planArchivesTogether, type PlannedEntry } from "../../src/git/archive.js";
 import { ListingRange, RawListing, type TreeEntry } from "../../src/git/tree.js";
 import type { GitMappingSpec } from "../../src/git/mapping.js";
 
@@ -116,6 +116,68 @@ test("the lazy plan equals a sorted plan on random trees (siblings, deep and sha
       assert.deepEqual(shown(fromArray), expected, `round ${round}: ${add} → ${to} (array)`);
     }
   }
+});
+
+test("archives planned together over one listing are the plans (or the errors) of each planned alone", () => {
+  let seed = 7;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const parts = ["a", "b", "a-x", "a.txt", "b0", "ab", "z", "é"];
+  const MAPPINGS: GitMappingSpec[] = [
+    { add: "/", to: "/", includePaths: [], excludePaths: [] },
+    { add: "/", to: "/srv/app", includePaths: [], excludePaths: ["**/b0"] },
+    { add: "/a", to: "/x", includePaths: ["**/*.txt", "b"], excludePaths: [] },
+    { add: "/a/b", to: "/deep/er", includePaths: [], excludePaths: [] },
+    { add: "/a", to: "/", includePaths: ["nothing-matches"], excludePaths: [] }, // an error: no file after the masks
+    { add: "/z", to: "/z", includePaths: [], excludePaths: [] },
+  ];
+  const errors = new Set<string>();
+  let planned = 0;
+  for (let round = 0; round < 30; round++) {
+    const set = new Set<string>();
+    const dirs = new Set<string>();
+    for (let k = 0; k < 80; k++) {
+      const segs = Array.from({ length: 1 + rnd(4) }, () => parts[rnd(parts.length)]);
+      const p = segs.join("/");
+      const prefixes = segs.slice(0, -1).map((_, i) => segs.slice(0, i + 1).join("/"));
+      if (dirs.has(p) || prefixes.some((d) => set.has(d))) continue;
+      set.add(p);
+      for (const d of prefixes) dirs.add(d);
+    }
+    // a record whose path leaves `to` (a crafted tree) in some rounds: an error for the mappings that take it only
+    if (round % 3 === 0) set.add("a/../escape");
+    const paths = [...set].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    const listing = rawListing(paths.map(record));
+    const items = MAPPINGS.map((mapping) => {
+      const scope = mapping.add.slice(1);
+      // the scope's range, as the planner cuts it (a prefix range; the range's own scope check drops "a-x" from "a")
+      let from = 0;
+      while (from < listing.length && scope !== "" && listing.path(from) < scope) from++;
+      let to = from;
+      while (to < listing.length && (scope === "" || listing.path(to).startsWith(scope))) to++;
+      return { entries: new ListingRange(listing, from, to, scope), mapping };
+    });
+    const together = planArchivesTogether(items);
+    items.forEach((item, k) => {
+      let alone: { names: string[]; skipped: string[] } | { error: string };
+      try {
+        const r = planArchiveLazy(item.entries, item.mapping);
+        alone = { names: shown(r.planned), skipped: r.skippedSubmodules };
+      } catch (e) {
+        alone = { error: String(e) };
+      }
+      const t = together[k];
+      const got = "error" in t ? { error: String(t.error) } : { names: shown(t.planned), skipped: t.skippedSubmodules };
+      assert.deepEqual(got, alone, `round ${round}: ${item.mapping.add} → ${item.mapping.to}`);
+      if ("error" in got) errors.add(String(got.error).includes("outside") ? "path" : "other");
+      else planned++;
+    });
+  }
+  // both kinds of error were met, and plans
+  assert.deepEqual([...errors].sort(), ["other", "path"]);
+  assert.ok(planned > 30, `${planned} plans`);
 });
 
 test("names as bytes: non-ASCII names below U+D000 and a file name past it, in the names' order", () => {

@@ -79,3 +79,72 @@ test("archives written together: a blob missing from the repository is a UserErr
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test("archives written together from name bytes: names at the ustar limits, unicode, modes; the same bytes as alone, every entry given to the index sink", async () => {
+  const r = makeRepo();
+  const out = tempDir("together-bytes");
+  try {
+    // names (under `to`) of exactly 100 bytes, 101 bytes (split into a prefix), over 255 bytes (pax), directories of
+    // 99 and 100 bytes (the "/" makes 100 and 101), non-ASCII at the end of an otherwise short name, an executable
+    const pad = (n: number) => "p".repeat(n);
+    writeFile(r.dir, `app/${pad(100 - "srv/app/".length)}`, "exactly 100\n");
+    writeFile(r.dir, `app/${pad(101 - "srv/app/".length)}`, "101\n");
+    writeFile(r.dir, `app/d/${pad(40)}/${pad(60)}/${pad(60)}/${pad(90)}.txt`, "long\n");
+    writeFile(r.dir, `app/${pad(99 - "srv/app/".length)}/f`, "dir of 99\n");
+    writeFile(r.dir, `app/${pad(100 - "srv/app/".length)}x/f`, "dir of 100\n");
+    writeFile(r.dir, "app/ascii-then-é", "é\n");
+    // a directory whose ustar split leaves an empty name (cut at its trailing "/"), and one too long for any split
+    writeFile(r.dir, `app/${pad(120)}/f`, "cut at the end\n");
+    writeFile(r.dir, `app/${pad(150)}/g`, "pax\n");
+    // pax records whose length crosses 100 (the length's own digits: 2 or 3), a non-ASCII name over 100 bytes
+    for (let n = 78; n <= 96; n++) writeFile(r.dir, `app/pax/é${"x".repeat(n)}`, `${n}\n`);
+    writeFile(r.dir, `app/${"é".repeat(60)}`, "long unicode\n");
+    writeFile(r.dir, "app/tool", "#!/bin/sh\n", 0o755);
+    const commit = commitAll(r.dir, "names");
+    const repo = await GitRepo.open(r.dir);
+    const planned = await plans(repo, commit);
+    for (const names of [false, true]) {
+      const index = planned.map(() => ({ dirs: 0, files: 0, addDirBytes() { this.dirs++; }, addFileBytes() { this.files++; } }));
+      const jobs: ArchiveJob[] = planned.map((p, k) => ({ planned: p, mapping: MAPPINGS[k], outFile: path.join(out, `t${k}.tar`), names, lengths: [], index: index[k] }));
+      const together = await writePlannedArchives(repo, jobs);
+      for (let k = 0; k < MAPPINGS.length; k++) {
+        const lengths: number[] = [];
+        const alone = await writePlannedArchive(repo, planned[k], MAPPINGS[k], path.join(out, `a${k}.tar`), { lengths, names });
+        assert.ok(readFileSync(path.join(out, `t${k}.tar`)).equals(readFileSync(path.join(out, `a${k}.tar`))), `${MAPPINGS[k].add} → ${MAPPINGS[k].to}: same bytes`);
+        assert.deepEqual(together[k], alone);
+        assert.deepEqual(jobs[k].lengths, lengths);
+        // the single-file mapping is written from strings (its name is `to`), every other one from bytes
+        const bytes = planned[k].byteSteps() !== undefined;
+        assert.equal(bytes, MAPPINGS[k].add !== "/composer.json", `${MAPPINGS[k].add}: written from bytes`);
+        assert.equal(index[k].dirs + index[k].files, bytes ? planned[k].length : 0);
+        if (bytes) assert.equal(index[k].dirs, alone.directories);
+      }
+      if (names) assert.ok(together[2].entries.includes(`srv/app/${pad(100 - "srv/app/".length)}`) && together[2].entries.includes("srv/app/ascii-then-é"));
+    }
+  } finally {
+    r.cleanup();
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test("archives written together: a listing with a character above U+FFFF is written from strings, the same bytes", async () => {
+  const r = makeRepo();
+  const out = tempDir("together-astral");
+  try {
+    writeFile(r.dir, "app/emoji-😀/a.txt", "astral\n");
+    writeFile(r.dir, "app/emoji-z/b.txt", "bmp\n");
+    const commit = commitAll(r.dir, "astral");
+    const repo = await GitRepo.open(r.dir);
+    const planned = await plans(repo, commit);
+    assert.ok(planned.every((p) => p.byteSteps() === undefined));
+    const jobs: ArchiveJob[] = planned.map((p, k) => ({ planned: p, mapping: MAPPINGS[k], outFile: path.join(out, `t${k}.tar`) }));
+    await writePlannedArchives(repo, jobs);
+    for (let k = 0; k < MAPPINGS.length; k++) {
+      await writePlannedArchive(repo, planned[k], MAPPINGS[k], path.join(out, `a${k}.tar`));
+      assert.ok(readFileSync(path.join(out, `t${k}.tar`)).equals(readFileSync(path.join(out, `a${k}.tar`))), `${MAPPINGS[k].add}: same bytes`);
+    }
+  } finally {
+    r.cleanup();
+    rmSync(out, { recursive: true, force: true });
+  }
+});
