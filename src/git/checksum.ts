@@ -198,17 +198,8 @@ export class ChecksumScan {
    */
   scanWindow(l: RawListing, from: number, to: number): void {
     if (this.prefixes === undefined) {
-      const lit = (masks: readonly WerfMask[]): string[] | undefined => {
-        const out: string[] = [];
-        for (const m of masks) {
-          const p = m.literalPrefix();
-          if (p === "") return undefined;
-          out.push(p);
-        }
-        return out;
-      };
       const b = this.base.basePath;
-      const found = lit(this.maskMatchers.flat()) ?? (this.base.include.length > 0 ? lit(this.base.include) : undefined);
+      const found = literalPrefixes(this.maskMatchers.flat()) ?? (this.base.include.length > 0 ? literalPrefixes(this.base.include) : undefined);
       this.prefixes = found ? found.map((p) => (b === "" ? p : `${b}/${p}`)) : b === "" ? null : [b];
       this.wholeScope = !found && from === 0;
     }
@@ -347,6 +338,17 @@ function idOf(l: Listing, i: number): string {
   return `${e.mode} ${e.oid}`;
 }
 
+/** Each mask's literal leading segments (`scripts/*.sh` → `scripts`); undefined when one mask has none. */
+function literalPrefixes(masks: readonly WerfMask[]): string[] | undefined {
+  const out: string[] = [];
+  for (const m of masks) {
+    const p = m.literalPrefix();
+    if (p === "") return undefined;
+    out.push(p);
+  }
+  return out;
+}
+
 /**
  * The index ranges of `range` (sorted, disjoint) that hold every file a stage mask can match: the union of the masks'
  * literal prefixes, else of the mapping's includePaths' prefixes; undefined (the whole range) when neither is known or
@@ -355,16 +357,7 @@ function idOf(l: Listing, i: number): string {
 function candidateRanges(range: ListingRange, base: PathMatcher, maskMatchers: readonly (readonly WerfMask[])[]): [number, number][] | undefined {
   const l = range.listing;
   if (!l.ordered()) return undefined;
-  const prefixesOf = (masks: readonly WerfMask[]): string[] | undefined => {
-    const out: string[] = [];
-    for (const m of masks) {
-      const p = m.literalPrefix();
-      if (p === "") return undefined;
-      out.push(p);
-    }
-    return out;
-  };
-  const prefixes = prefixesOf(maskMatchers.flat()) ?? (base.include.length > 0 ? prefixesOf(base.include) : undefined);
+  const prefixes = literalPrefixes(maskMatchers.flat()) ?? (base.include.length > 0 ? literalPrefixes(base.include) : undefined);
   if (!prefixes) return undefined;
   const found: [number, number][] = [];
   for (const p of prefixes) {

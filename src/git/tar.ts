@@ -431,15 +431,7 @@ export class TarWriter {
       buf[o] = 0x2f;
       sum += 0x2f;
     }
-    putOctal(buf, off + 124, size, 11);
-    for (let i = off + 124; i < off + 136; i++) sum += buf[i];
-    putOctal(buf, off + 148, sum, 6);
-    this.used = off + BLOCK;
-    if (size > 0) {
-      body!.copy(buf, this.used);
-      if (padded > size) buf.fill(0, this.used + size, this.used + padded);
-      this.used += padded;
-    }
+    this.finishHeader(off, sum, size, padded, body);
     return true;
   }
 
@@ -484,6 +476,14 @@ export class TarWriter {
     for (let k = cut + 1, at = off; k < len; k++) buf[at++] = name[k];
     for (let k = 0, at = off + 345; k < cut; k++) buf[at++] = name[k];
     sum += t.sum - 0x2f; // the slash cut is in neither field
+    this.finishHeader(off, sum, size, padded, body);
+    return true;
+  }
+
+  /** The header at `off` (its name fields written, `sum` their byte sum with the template's): size and checksum
+   *  written, then the body and its padding. */
+  private finishHeader(off: number, sum: number, size: number, padded: number, body?: Buffer): void {
+    const buf = this.buf;
     putOctal(buf, off + 124, size, 11);
     for (let i = off + 124; i < off + 136; i++) sum += buf[i];
     putOctal(buf, off + 148, sum, 6);
@@ -493,7 +493,6 @@ export class TarWriter {
       if (padded > size) buf.fill(0, this.used + size, this.used + padded);
       this.used += padded;
     }
-    return true;
   }
 
   private scratch: Buffer | undefined;
