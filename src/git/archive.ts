@@ -199,19 +199,13 @@ export class ArchivePlan implements Iterable<PlannedEntry> {
       const fl = hl + end - start;
       // the directories before the file: their names compared with the file's as bytes
       for (; d.len >= 0; d.next()) {
-        const name = d.name;
-        const n = Math.min(d.len, fl);
-        let k = 0;
-        let c = 0;
-        for (; k < n && k < hl; k++) if ((c = name[k] - head[k]) !== 0) break;
-        if (c === 0) for (; k < n; k++) if ((c = name[k] - buf[start + k - hl]) !== 0) break;
-        if (c === 0) c = d.len - fl;
+        const c = compareDirName(d.name, d.len, head, hl, buf, start, fl);
         if (c > 0) break;
         if (c === 0) {
           d.next(); // a file and a directory of one name: the file (never from git)
           break;
         }
-        dir(name, d.len);
+        dir(d.name, d.len);
       }
       file(head, buf, start, end, i);
     }
@@ -399,16 +393,7 @@ export class ByteSteps {
     }
     if (d.len >= 0) {
       // the directory before the file, or the file first: the names compared as bytes
-      const name = d.name;
-      const buf = this.buf;
-      const start = this.start;
-      const fl = hl + this.end - start;
-      const n = Math.min(d.len, fl);
-      let k = 0;
-      let c = 0;
-      for (; k < n && k < hl; k++) if ((c = name[k] - head[k]) !== 0) break;
-      if (c === 0) for (; k < n; k++) if ((c = name[k] - buf[start + k - hl]) !== 0) break;
-      if (c === 0) c = d.len - fl;
+      const c = compareDirName(d.name, d.len, head, hl, this.buf, this.start, hl + this.end - this.start);
       if (c < 0) {
         this.dirLen = d.len;
         this.dirTaken = true;
@@ -1446,3 +1431,15 @@ const EMPTY = Buffer.alloc(0);
 const WHOLE_BLOB_MAX = 1 << 20;
 /** The tar writer's buffer: written to the file each time it is full. */
 const WRITE_BUFFER = 1 << 20;
+
+/** A directory's name (its first `len` bytes of `name`) against a file's, `head` (its first `hl` bytes) then
+ *  `buf` from `start`, `fl` bytes in all, compared as bytes: < 0, 0 or > 0 as the directory sorts before, equal or
+ *  after. */
+function compareDirName(name: Uint8Array, len: number, head: Uint8Array, hl: number, buf: Uint8Array, start: number, fl: number): number {
+  const n = Math.min(len, fl);
+  let k = 0;
+  let c = 0;
+  for (; k < n && k < hl; k++) if ((c = name[k] - head[k]) !== 0) return c;
+  for (; k < n; k++) if ((c = name[k] - buf[start + k - hl]) !== 0) return c;
+  return len - fl;
+}
