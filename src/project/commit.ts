@@ -68,8 +68,11 @@ async function headAtOnce(dir: string): Promise<ProjectCommit | undefined> {
   const [ids, shown] = await Promise.all([
     runGit(dir, ["rev-parse", "--show-toplevel", "HEAD^{commit}", "HEAD^{tree}", "--"]),
     // with the commit's changes from its first parent, as diff-tree gives them (cheap: only the changed subtrees are
-    // read; `log` reads no index, unlike diff-tree)
-    runGit(dir, ["-c", "log.showRoot=false", "log", "-1", "--no-walk", "--format=%H %T %ct %P", "--raw", "-r", "-z", "--no-renames", "--no-abbrev", "--diff-merges=first-parent", "HEAD", "--"]),
+    // read; `log` reads no index, unlike diff-tree). `log` is porcelain: it takes the user's diff settings, so every
+    // one that changes which paths are listed, or how, is overridden here (diff.relative would give paths relative to
+    // the project's folder and drop the others, diff.ignoreSubmodules would drop gitlinks, diff.renames would pair
+    // paths): a listing derived from such changes would be stored under the new tree's id
+    runGit(dir, ["-c", "log.showRoot=false", "log", "-1", "--no-walk", "--format=%H %T %ct %P", "--raw", "-r", "-z", "--no-renames", "--no-relative", "--ignore-submodules=none", "--no-ext-diff", "--no-textconv", "--no-abbrev", "--diff-merges=first-parent", "HEAD", "--"]),
   ]);
   if (ids.code !== 0) return undefined;
   const lines = ids.stdout.toString("utf8").split("\n");

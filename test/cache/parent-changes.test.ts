@@ -136,3 +136,37 @@ test("the listing cache takes the parent's changes only when its last tree is th
   assert.deepEqual(guarded.base?.changes, await diffTrees(again.repo, guarded.base!.tree, again.tree!));
   assert.equal(await plan(new CacheStore({ dir: storeDir })), await plan(false));
 });
+
+test("the parent's changes are git's whatever the user's diff settings (diff.relative, diff.ignoreSubmodules, diff.renames): plans equal uncached ones", async () => {
+  const dir = tempDir("parent-changes-config");
+  const storeDir = tempDir("parent-changes-config-store");
+  git(dir, "init", "-q", "-b", "main");
+  const proj = path.join(dir, "proj");
+  writeFile(proj, "werf.yaml", WERF_YAML.replace("- add: /\n", "- add: /proj/app\n"));
+  for (let i = 0; i < 5; i++) writeFile(proj, `app/f${i}.go`, `package f // ${i}\n`);
+  writeFile(dir, "top.txt", "t1\n");
+  commitAll(dir, "first");
+  const plan = (cache: CacheStore | false) => planProject({ dir: proj, environ: {}, baseImages: ASSUMED, cache }).then((p) => JSON.stringify(p));
+  assert.equal(await plan(new CacheStore({ dir: storeDir })), await plan(false));
+  // a change inside the project, one outside it, a rename
+  writeFile(proj, "app/f1.go", "package f // changed\n");
+  writeFile(dir, "top.txt", "t2\n");
+  git(dir, "mv", "proj/app/f2.go", "proj/app/g2.go");
+  commitAll(dir, "second");
+  const settings = [["diff.relative", "true"], ["diff.ignoreSubmodules", "all"], ["diff.renames", "copies"]];
+  const saved = { ...process.env };
+  Object.assign(process.env, { GIT_CONFIG_COUNT: String(settings.length) }, ...settings.map(([k, v], i) => ({ [`GIT_CONFIG_KEY_${i}`]: k, [`GIT_CONFIG_VALUE_${i}`]: v })));
+  try {
+    const pc = (await projectCommit(proj, { changes: false }))!;
+    assert.deepEqual(
+      pc.parentChanges!.changes()!.map((c) => c.path),
+      ["proj/app/f1.go", "proj/app/f2.go", "proj/app/g2.go", "top.txt"],
+      "every changed path, from the repository's top, no rename pairs",
+    );
+    const cached = await plan(new CacheStore({ dir: storeDir }));
+    assert.equal(cached, await plan(false));
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+  }
+  assert.equal(await plan(new CacheStore({ dir: storeDir })), await plan(false));
+});
