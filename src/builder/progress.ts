@@ -202,7 +202,7 @@ export class BuildxProgress {
   }
 
   private logLine(v: Vertex, l: string, at: number): void {
-    const line = `${(((at - (v.started ?? at)) / 1000) || 0).toFixed(3)} ${l}`;
+    const line = `${(((at - (v.started ?? at)) / 1000) || 0).toFixed(3)} ${terminalSafe(l)}`;
     v.logs.push(line);
     if (v.logs.length > 50) v.logs.shift();
     this.focus(v);
@@ -221,7 +221,7 @@ export class BuildxProgress {
   }
 
   private emit(l: string, outside = false): void {
-    const s = l + "\n";
+    const s = terminalSafe(l) + "\n";
     this.text = (this.text + s).slice(-200_000);
     this.sinks.plain?.(s);
     if (outside) {
@@ -291,4 +291,21 @@ export class TtyView {
     this.out.write(text + live.join("\n") + "\n");
     this.drawn = final ? 0 : live.length;
   }
+}
+
+/**
+ * A line of the build's output as it may be shown on a terminal or in a CI log: what a RUN printed comes from the
+ * branch being built, and a control sequence in it could rewrite the log's earlier lines, hide text, retitle the
+ * terminal or set its clipboard. A carriage return keeps what a terminal would show (the text after the last one,
+ * as a progress bar ends); SGR colour sequences (`ESC [ … m`) stay; every other control character is shown escaped
+ * (`\x1b`), C1 controls and DEL included.
+ */
+export function terminalSafe(line: string): string {
+  let l = line;
+  if (l.includes("\r")) {
+    const parts = l.split("\r").filter((p) => p !== "");
+    l = parts.length ? parts[parts.length - 1] : "";
+  }
+  // eslint-disable-next-line no-control-regex
+  return l.replace(/\x1b\[[0-9;]*m|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (m) => (m.length > 1 ? m : `\\x${m.charCodeAt(0).toString(16).padStart(2, "0")}`));
 }

@@ -27,6 +27,8 @@ export const GITERMINISM_FILE = "werf-giterminism.yaml";
 export interface Giterminism {
   /** Where it was read from (as the user knows it), or undefined when there is none. */
   file?: string;
+  /** Read from --giterminism-config (the operator's file), not from the project (a branch's author writes that). */
+  operator?: boolean;
   allowEnvVariables: string[];
   allowFromPaths: string[];
   allowBuildDir: boolean;
@@ -105,7 +107,8 @@ export function loadGiterminism(project: ProjectReader, configFile?: string): Gi
       throw e;
     }
   }
-  return parseGiterminism(text, shown);
+  const g = parseGiterminism(text, shown);
+  return configFile !== undefined ? { ...g, operator: true } : g;
 }
 
 type KeyType = "bool" | "strings" | "version";
@@ -289,10 +292,12 @@ export function checkHostPaths(config: WerfConfig, project: ProjectFiles, g: Git
       if (m.fromPath === undefined) continue;
       const host = fromPathOnHost(m.fromPath, project.dir);
       if (project.contains(host)) {
-        // werf gates every fromPath; a project folder is fine here unless it reaches .git: then only as werf allows it
-        const allowed = fromPathMatches(g.allowFromPaths, m.fromPath) || fromPathMatches(g.allowFromPaths, host);
+        // werf gates every fromPath; a project folder is fine here unless it reaches .git: then only when the
+        // operator's giterminism file (--giterminism-config) allows it, never the project's own (the branch's author
+        // writes that one, and .git/config holds a CI clone's token)
+        const allowed = g.operator === true && (fromPathMatches(g.allowFromPaths, m.fromPath) || fromPathMatches(g.allowFromPaths, host));
         if (!allowed && project.reachesGitDir(host)) {
-          errors.push(gitDirError(m.pos, `"mount { fromPath: ${m.fromPath}, ... }"`, `mount a folder that holds no .git (a cache folder of the project, say), or allow the path in ${g.file ?? GITERMINISM_FILE} under config.stapel.mount.allowFromPaths (as werf requires for every fromPath)`));
+          errors.push(gitDirError(m.pos, `"mount { fromPath: ${m.fromPath}, ... }"`, `mount a folder that holds no .git (a cache folder of the project, say); an operator who wants the clone's git directory in the build allows the path under config.stapel.mount.allowFromPaths of a giterminism file given with --giterminism-config (the project's ${GITERMINISM_FILE} cannot allow it)`));
         }
         continue;
       }

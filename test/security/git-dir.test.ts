@@ -35,8 +35,8 @@ function ciCheckout(werfYaml: string, files: Record<string, string> = {}, links:
 
 const HEAD = "project: p\nconfigVersion: 1\n---\nimage: app\nfrom: alpine\n";
 
-async function hostPathErrors(dir: string): Promise<string[]> {
-  const rendered = await renderWerfConfig({ dir, environ: {} });
+async function hostPathErrors(dir: string, giterminismConfig?: string): Promise<string[]> {
+  const rendered = await renderWerfConfig({ dir, environ: {}, ...(giterminismConfig ? { giterminismConfig } : {}) });
   try {
     checkHostPaths(loadWerfConfig(rendered), new ProjectFiles(dir), rendered.giterminism);
     return [];
@@ -70,11 +70,16 @@ test("mount fromPath: .git, a folder holding it, a link to it or into it is refu
   ]);
 });
 
-test("a mount reaching .git passes only as werf passes any fromPath: allowed in config.stapel.mount.allowFromPaths", async () => {
-  const dir = ciCheckout(HEAD + "mount:\n- fromPath: ./\n  to: /a\n- fromPath: .git\n  to: /b\n", {
-    "werf-giterminism.yaml": "giterminismConfigVersion: 1\nconfig:\n  stapel:\n    mount:\n      allowFromPaths: [./]\n",
-  });
-  assert.deepEqual(await hostPathErrors(dir), [`9:3 "mount { fromPath: .git, ... }" reaches the repository's git directory (.git), which holds the clone's credentials, not project files`]);
+test("a mount reaching .git is allowed only by the operator's giterminism file (--giterminism-config), never by the project's", async () => {
+  const allow = "giterminismConfigVersion: 1\nconfig:\n  stapel:\n    mount:\n      allowFromPaths: [./]\n";
+  const dir = ciCheckout(HEAD + "mount:\n- fromPath: ./\n  to: /a\n- fromPath: .git\n  to: /b\n", { "werf-giterminism.yaml": allow });
+  const why = "reaches the repository's git directory (.git), which holds the clone's credentials, not project files";
+  // the branch's own werf-giterminism.yaml allows ./: still refused
+  assert.deepEqual(await hostPathErrors(dir), [`7:3 "mount { fromPath: ./, ... }" ${why}`, `9:3 "mount { fromPath: .git, ... }" ${why}`]);
+  // the same allow-list in the operator's file: ./ passes (as werf passes any allowed fromPath), .git stays refused
+  const operator = path.join(tempDir("sec-gitdir-operator"), "giterminism.yaml");
+  fs.writeFileSync(operator, allow);
+  assert.deepEqual(await hostPathErrors(dir, operator), [`9:3 "mount { fromPath: .git, ... }" ${why}`]);
 });
 
 test("a project in a subfolder: mounting the project is fine, the repository's .git is outside it", async () => {
