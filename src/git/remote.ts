@@ -49,9 +49,15 @@ export function defaultGitCacheDir(env: NodeJS.ProcessEnv = process.env): string
   return path.join(base, "stapel2docker", "git");
 }
 
-/** The cache directory of `url` inside `cacheDir`. */
-export function remoteCachePath(cacheDir: string, url: string): string {
-  return path.join(cacheDir, `${createHash("sha256").update(redactUrl(url)).digest("hex").slice(0, 32)}.git`);
+/**
+ * The cache directory of `url` inside `cacheDir`, fetched with `auth` (the basicAuth header's value, if any). The
+ * cache is the user's, shared by every project built here: keyed by the URL as written (credentials included) and
+ * the credentials sent, so a config that names a private repository without its credentials never reads what another
+ * project fetched with them (a commit or tag already fetched is not fetched again). Only a hash of them is in the name.
+ */
+export function remoteCachePath(cacheDir: string, url: string, auth = ""): string {
+  const key = auth === "" ? url : `${url}\0${auth}`;
+  return path.join(cacheDir, `${createHash("sha256").update(key).digest("hex").slice(0, 32)}.git`);
 }
 
 /**
@@ -89,7 +95,7 @@ export async function openRemote(
     });
   }
   const env = authEnv(spec, projectDir);
-  const repoDir = await ensureBareRepo(cacheDir, spec);
+  const repoDir = await ensureBareRepo(cacheDir, spec, Object.entries(env).find(([k]) => k.startsWith("GIT_CONFIG_VALUE_"))?.[1] ?? "");
   const repo = await GitRepo.openGitDir(repoDir);
   const release = await lock(`${repoDir}.lock`, spec);
   let commit: string;
@@ -157,8 +163,8 @@ function authEnv(spec: RemoteSpec, projectDir: string): Record<string, string> {
 }
 
 /** The bare repository of `spec.url` in `cacheDir`, created atomically when missing. */
-async function ensureBareRepo(cacheDir: string, spec: RemoteSpec): Promise<string> {
-  const repoDir = remoteCachePath(cacheDir, spec.url);
+async function ensureBareRepo(cacheDir: string, spec: RemoteSpec, auth: string): Promise<string> {
+  const repoDir = remoteCachePath(cacheDir, spec.url, auth);
   if (existsSync(path.join(repoDir, "HEAD"))) return repoDir;
   try {
     mkdirSync(cacheDir, { recursive: true });

@@ -71,6 +71,19 @@ describe("openRemote", () => {
     assert.deepEqual(readdirSync(cache).filter((f) => !f.endsWith(".git")), [], "no temp dir or lock left behind");
   });
 
+  test("the cache is keyed by the credentials too: a config without them never reads what was fetched with them", async () => {
+    const cacheA = path.join(work, "cache-auth");
+    const withAuth = await openRemote(spec({ tag: "v1", basicAuth: { username: "u", password: { value: "secret" } } as RemoteSpec["basicAuth"] }), { cacheDir: cacheA });
+    const header = `Authorization: Basic ${Buffer.from("u:secret").toString("base64")}`;
+    assert.equal(withAuth.repo.root, remoteCachePath(cacheA, url, header));
+    const without = await openRemote(spec({ tag: "v1" }), { cacheDir: cacheA });
+    assert.notEqual(without.repo.root, withAuth.repo.root);
+    assert.equal(without.repo.root, remoteCachePath(cacheA, url));
+    // credentials written in the URL count as well, and only a hash of them names the folder
+    assert.notEqual(remoteCachePath(cacheA, url.replace("://", "://ci:token@")), remoteCachePath(cacheA, url));
+    assert.ok(!remoteCachePath(cacheA, url, header).includes("secret"));
+  });
+
   test("branch, tag (annotated) and commit resolve to their commits", async () => {
     assert.equal((await openRemote(spec({ branch: "stable" }), { cacheDir: cache })).commit, c1);
     assert.equal((await openRemote(spec({ tag: "v1" }), { cacheDir: cache })).commit, c1);
