@@ -19,7 +19,8 @@ import { mappingMatcher, mappingScope, mappingTarget, type GitMappingSpec } from
 import type { GitRepo } from "../git/repo.js";
 import { ListingRange, someEntry, type RawListing, type TreeEntries, type TreeEntry } from "../git/tree.js";
 import type { CachedListing, TreeChange } from "./listing.js";
-import { keyOf, ownEntry, type CacheStore } from "./store.js";
+import { keyOf, type CacheStore } from "./store.js";
+import { ownFile } from "./private-file.js";
 
 const MODES = ["100644", "100755", "120000"];
 const LITTLE_ENDIAN = os.endianness() === "LE";
@@ -340,7 +341,7 @@ function readIndex(store: CacheStore, key: string): { index: ArchiveIndex; tar: 
     return undefined;
   }
   // the tar the store wrote (a read-only file of this user), never a link to something else
-  if (!ownEntry(st, 0o444) || st.size !== index.head.size || st.mtimeMs !== index.head.mtimeMs) {
+  if (!ownFile(st, 0o444) || st.size !== index.head.size || st.mtimeMs !== index.head.mtimeMs) {
     fs.rmSync(tar, { force: true }); // rewritten or truncated: never read, and made again
     return undefined;
   }

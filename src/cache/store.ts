@@ -16,6 +16,7 @@ import { createHash, randomBytes, webcrypto } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { ownFile } from "./private-file.js";
 import { VERSION } from "../version.js";
 
 /** Bumped when an entry's meaning or layout changes: older entries are then never read. */
@@ -143,7 +144,7 @@ export class CacheStore {
       // (0644 or 0755) or restored from a shared CI cache with other modes is not an entry, whatever its header says
       const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
       try {
-        written = ownEntry(fs.fstatSync(fd), 0o600);
+        written = ownFile(fs.fstatSync(fd), 0o600);
         data = written ? fs.readFileSync(fd) : Buffer.alloc(0);
       } finally {
         fs.closeSync(fd);
@@ -360,10 +361,6 @@ function ownFolder(dir: string): boolean {
   }
 }
 
-/** A regular file of this user with exactly the permissions the store gives (0600 entries, 0444 tars). */
-export function ownEntry(st: fs.Stats, mode: number): boolean {
-  return st.isFile() && (st.mode & 0o777) === mode && (process.getuid === undefined || st.uid === process.getuid());
-}
 
 /** Sets a file's mtime in the background (libuv's threads; node completes the queued work even on process.exit). */
 function touchSoon(file: string): void {

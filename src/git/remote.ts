@@ -22,7 +22,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, existsSync } from "node:fs
 import { open, readFile, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { UserError, formatPos, redactUrl, type SourcePos } from "../diagnostics.js";
+import { UserError, redactUrl, type SourcePos } from "../diagnostics.js";
 import type { GitMapping } from "../config/model.js";
 import { GitRepo, runGitIn, type GitResult } from "./repo.js";
 
@@ -282,9 +282,4 @@ async function resolve(repo: GitRepo, spec: RemoteSpec, env: Record<string, stri
   const got = await revParse(repo, ref);
   if (!got) throw remoteError(spec, `the fetched ref ${source} is not a commit`);
   return got;
-}
-
-/** "file:line:col" of a spec, for messages that mention several mappings. */
-export function describeRemote(spec: RemoteSpec): string {
-  return `${formatPos(spec.pos)} (${redactUrl(spec.url)})`;
 }
