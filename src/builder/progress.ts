@@ -147,8 +147,10 @@ export class BuildxProgress {
 
   private vertex(raw: Record<string, unknown>): void {
     if (typeof raw.digest !== "string") return;
-    const v = this.get(raw.digest, typeof raw.name === "string" ? raw.name : "");
-    if (typeof raw.name === "string") v.name = raw.name;
+    // (a step's name holds the Dockerfile's command: werf.yaml's text; shown live by the tty view too)
+    const name = typeof raw.name === "string" ? terminalSafe(raw.name) : undefined;
+    const v = this.get(raw.digest, name ?? "");
+    if (name !== undefined) v.name = name;
     const completed = ms(raw.completed);
     // BuildKit may run a vertex again after it completed (e.g. a FROM resolved, then found cached): the latest
     // completion is the one that counts
@@ -161,7 +163,7 @@ export class BuildxProgress {
     v.started = ms(raw.started) ?? v.started;
     if (typeof raw.started === "string") v.startedRaw = raw.started;
     v.cached = raw.cached === true || v.cached;
-    if (typeof raw.error === "string" && raw.error) v.error = raw.error;
+    if (typeof raw.error === "string" && raw.error) v.error = terminalSafe(raw.error);
     if (v.started !== undefined && !v.headerPrinted) this.header(v);
     if (completed === undefined || v.done) return;
     v.completed = completed;

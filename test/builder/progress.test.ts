@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { BuildxProgress, stageOfVertex } from "../../src/builder/progress.js";
+import { BuildxProgress, stageOfVertex, terminalSafe } from "../../src/builder/progress.js";
 import { parseBakeFailure } from "../../src/builder/bake-failure.js";
 import { resolveProgress } from "../../src/builder/display.js";
 import { repoRoot } from "../support/paths.js";
@@ -57,4 +57,36 @@ test("resolveProgress: auto is tty on a terminal, plain elsewhere; the other mod
   assert.equal(resolveProgress("auto", { isTTY: true }), "tty");
   assert.equal(resolveProgress(undefined, { isTTY: false }), "plain");
   for (const m of ["tty", "plain", "rawjson", "quiet"] as const) assert.equal(resolveProgress(m, { isTTY: false }), m);
+});
+
+test("what a RUN prints reaches the log with its control sequences shown, not obeyed (colours and line ends kept)", () => {
+  let plain = "";
+  const p = new BuildxProgress({ plain: (s) => (plain += s) });
+  const printed = [
+    "\x1b]0;owned\x07title", // a terminal title (OSC), ended by BEL
+    "\x1b[2J\x1b[Hcleared", // erase the screen, cursor home
+    "10%\r50%\r100%", // a progress bar: what a terminal ends up showing
+    "\x1b[31mred\x1b[0m", // colours stay
+    "nul\0del\x7fcsi\x9b",
+    "\x1b]52;c;Y2xpcA==\x07clipboard",
+  ].join("\n");
+  const at = "2026-01-01T00:00:00Z";
+  const obj = {
+    vertexes: [{ digest: "sha256:v", name: "[a 1/1] RUN print\x1b[8m", started: at }],
+    logs: [{ vertex: "sha256:v", stream: 1, data: Buffer.from(printed + "\n").toString("base64"), timestamp: at }],
+  };
+  p.feed(Buffer.from(JSON.stringify(obj, null, 2) + "\n"));
+  p.end();
+  const lines = plain.split("\n").filter((l) => l.startsWith("#1 "));
+  assert.deepEqual(lines, [
+    "#1 [a 1/1] RUN print\x1b[8m",
+    "#1 0.000 \\x1b]0;owned\\x07title",
+    "#1 0.000 \\x1b[2J\\x1b[Hcleared",
+    "#1 0.000 100%",
+    "#1 0.000 \x1b[31mred\x1b[0m",
+    "#1 0.000 nul\\x00del\\x7fcsi\\x9b",
+    "#1 0.000 \\x1b]52;c;Y2xpcA==\\x07clipboard",
+  ]);
+  assert.doesNotMatch(plain, /\x1b\]|\x07|\r|\x00|\x9b/);
+  assert.equal(terminalSafe(terminalSafe("\x1b]0;t\x07")), terminalSafe("\x1b]0;t\x07"), "idempotent");
 });
