@@ -20,6 +20,7 @@ import { type Diagnostic, type SourcePos, UserError, redactUrl } from "../diagno
 import { ProjectFiles, ProjectPathError } from "../project/files.js";
 import type { ProjectReader } from "../project/reader.js";
 import { pathMatch } from "../git/doublestar.js";
+import { compileWholeMatch } from "../template/sprig/goregexp.js";
 import { secretId, type WerfConfig } from "./model.js";
 
 export const GITERMINISM_FILE = "werf-giterminism.yaml";
@@ -217,7 +218,7 @@ export function parseGiterminism(text: string, file: string): Giterminism {
   for (const [i, p] of out.allowEnvVariables.entries()) {
     if (isRegexPattern(p)) {
       try {
-        new RegExp(`^(?:${p.slice(1, -1)})$`, "u");
+        envPattern(p);
       } catch (e) {
         const node = doc.getIn(["config", "goTemplateRendering", "allowEnvVariables"], true) as Node | undefined;
         const item = isSeq(node) ? (node.items[i] as Node) : node;
@@ -239,9 +240,21 @@ function isRegexPattern(p: string): boolean {
   return p.length >= 2 && p.startsWith("/") && p.endsWith("/");
 }
 
+const envPatterns = new Map<string, (name: string) => boolean>();
+
+/** A `/regexp/` entry as a whole-name matcher: Go's regexp (RE2, linear time, as werf reads it), compiled once. */
+function envPattern(p: string): (name: string) => boolean {
+  let m = envPatterns.get(p);
+  if (!m) {
+    m = compileWholeMatch(p.slice(1, -1));
+    envPatterns.set(p, m);
+  }
+  return m;
+}
+
 /** werf's IsEnvNameAccepted: an exact name, or a /regexp/ matching the whole name. */
 export function isEnvAllowed(g: Giterminism, name: string): boolean {
-  return g.allowEnvVariables.some((p) => (isRegexPattern(p) ? new RegExp(`^(?:${p.slice(1, -1)})$`, "u").test(name) : p === name));
+  return g.allowEnvVariables.some((p) => (isRegexPattern(p) ? envPattern(p)(name) : p === name));
 }
 
 /** The message werf gives for a refused env name. */

@@ -218,6 +218,7 @@ export function quoteMeta(s: string): string {
  * whole string. Throws RegexpSyntaxError with Go's text for a bad expression.
  */
 export function compileWholeMatch(body: string): (s: string) => boolean {
+  compileRaw(body); // an error names the expression as written, not the anchored one
   const c = compileGoRegexp(`^(?:${body})$`);
   return (s) => matchString(c, s);
 }
