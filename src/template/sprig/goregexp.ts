@@ -2,12 +2,19 @@
 // Go's syntax, errors and linear-time matching: no pattern from werf.yaml can make matching backtrack). This file
 // adds what re2js leaves to the caller: Go's Regexp.Expand template syntax ($1, ${name}), Split, QuoteMeta, and
 // capture group names by index (Go allows a name to repeat; re2js refuses that, so repeats are compiled unnamed).
-import { RE2JS, RE2JSException, RE2JSSyntaxException } from "re2js";
+import { createRequire } from "node:module";
+import type * as Re2js from "re2js";
+
+/** re2js, loaded on the first regexp (its ~260 KB module costs 10–30 ms: most renders use no regexp). */
+let re2js: typeof Re2js | undefined;
+function lib(): typeof Re2js {
+  return (re2js ??= createRequire(import.meta.url)("re2js") as typeof Re2js);
+}
 
 export class RegexpSyntaxError extends Error {}
 
 /** re2js's Go-style engine (FindAllSubmatchIndex, Match, ...). */
-type RE2 = ReturnType<RE2JS["re2"]>;
+type RE2 = ReturnType<Re2js.RE2JS["re2"]>;
 
 export interface CompiledRegexp {
   re: RE2;
@@ -79,6 +86,7 @@ function scanGroups(expr: string): GroupScan {
 }
 
 function compileRaw(expr: string): RE2 {
+  const { RE2JS, RE2JSException, RE2JSSyntaxException } = lib();
   try {
     return RE2JS.compile(expr).re2();
   } catch (e) {
