@@ -262,10 +262,22 @@ export function envNotAllowedMessage(name: string): string {
   return `the configuration with potential external dependency found in the werf config: env name ${JSON.stringify(name)} not allowed by giterminism`;
 }
 
+/** The glob without its trailing `/`, `/*`, `/**` parts (as `/(\/\**)+$/`, in linear time: that regexp backtracks
+ *  quadratically on a long run of slashes). */
+function trimSlashStars(g: string): string {
+  let end = g.length;
+  for (;;) {
+    let j = end;
+    while (j > 0 && g[j - 1] === "*") j--;
+    if (j === 0 || g[j - 1] !== "/") return g.slice(0, end);
+    end = j - 1;
+  }
+}
+
 /** werf's path matcher over allowFromPaths: a glob matches the path, or a directory above it. */
 function fromPathMatches(globs: readonly string[], p: string): boolean {
   return globs.some((g) => {
-    const trimmed = g.replace(/(\/\**)+$/, "");
+    const trimmed = trimSlashStars(g);
     for (const candidate of [g, trimmed, `${trimmed}/**/*`]) {
       try {
         if (candidate !== "" && pathMatch(candidate, p)) return true;

@@ -53,6 +53,18 @@ test("semver's expressions run as Go's (RE2): blanks that made a JS regexp backt
   assert.equal(call("semverCompare", `>=1.0${blanks}<2`, "2.5.0"), false);
 });
 
+test("number syntax checks take linear time on long digit runs (they were quadratic), with the same answers", async () => {
+  const { parseGoFloat } = await import("../../../src/template/sprig/args.js");
+  assert.equal(parseGoFloat("1".repeat(200000) + "x"), undefined);
+  assert.equal(parseGoFloat("0x" + "1".repeat(200000) + "x"), undefined);
+  assert.equal(parseGoFloat("1_2".repeat(2) + ".5e1_0"), 1212.5e10);
+  assert.equal(parseGoFloat("1.5e3"), 1500);
+  assert.equal(parseGoFloat("12"), 12);
+  assert.equal(parseGoFloat("0x1_f.8p1"), 63);
+  assert.equal(parseGoFloat("0x1p-2"), 0.25);
+  assert.equal(parseGoFloat("0xp1"), undefined);
+});
+
 test("a name may repeat (Go allows it): $name expands the first such group that took part", () => {
   assert.equal(call("regexReplaceAll", "(?P<d>x)|(?P<d>y)", "xy", "[$d]"), "[x][y]");
   assert.equal(call("regexReplaceAll", "(?P<d>x)(?P<d>y)?", "x xy", "[${d}]"), "[x] [x]");
