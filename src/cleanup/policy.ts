@@ -17,6 +17,7 @@
 
 import { UserError } from "../diagnostics.js";
 import type { SourcePos } from "../diagnostics.js";
+import { compileGoRegexp, matchString } from "../template/sprig/goregexp.js";
 
 export type Operator = "And" | "Or";
 
@@ -31,7 +32,8 @@ export interface KeepPolicy {
   kind: "branch" | "tag";
   /** As written (`main`, `/.*\/`). */
   pattern: string;
-  regex: RegExp;
+  /** The whole reference name against the pattern (a RegExp for the built-in defaults). */
+  regex: { test(name: string): boolean };
   limit?: Limit;
   imagesPerReference?: Limit;
 }
@@ -168,9 +170,13 @@ export function parseCleanupConfig(raw: Record<string, unknown> | undefined, pos
     const body = pattern.length >= 2 && pattern.startsWith("/") && pattern.endsWith("/") ? pattern.slice(1, -1) : pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     const limit = limitOf(`${key}.references.limit`, refs.limit);
     const ipr = limitOf(`${key}.imagesPerReference`, o.imagesPerReference);
-    let regex: RegExp;
+    let regex: KeepPolicy["regex"];
     try {
-      regex = new RegExp(`^${body}$`);
+      // Go's regexp, as werf reads it (RE2: linear time whatever the pattern); the body alone first, so that an
+      // error names the expression as written.
+      compileGoRegexp(body);
+      const c = compileGoRegexp(`^${body}$`);
+      regex = { test: (name) => matchString(c, name) };
     } catch (e) {
       bad(`${key}.references.${branch ? "branch" : "tag"}`, `invalid regular expression ${JSON.stringify(pattern)}: ${e instanceof Error ? e.message : String(e)}`);
       continue;

@@ -20,6 +20,7 @@ import { type Diagnostic, type SourcePos, UserError, redactUrl } from "../diagno
 import { ProjectFiles, ProjectPathError } from "../project/files.js";
 import type { ProjectReader } from "../project/reader.js";
 import { pathMatch } from "../git/doublestar.js";
+import { compileWholeMatch } from "../template/sprig/goregexp.js";
 import { secretId, type WerfConfig } from "./model.js";
 
 export const GITERMINISM_FILE = "werf-giterminism.yaml";
@@ -220,7 +221,7 @@ export function parseGiterminism(text: string, file: string): Giterminism {
   for (const [i, p] of out.allowEnvVariables.entries()) {
     if (isRegexPattern(p)) {
       try {
-        new RegExp(`^(?:${p.slice(1, -1)})$`, "u");
+        envPattern(p);
       } catch (e) {
         const node = doc.getIn(["config", "goTemplateRendering", "allowEnvVariables"], true) as Node | undefined;
         const item = isSeq(node) ? (node.items[i] as Node) : node;
@@ -242,9 +243,21 @@ function isRegexPattern(p: string): boolean {
   return p.length >= 2 && p.startsWith("/") && p.endsWith("/");
 }
 
+const envPatterns = new Map<string, (name: string) => boolean>();
+
+/** A `/regexp/` entry as a whole-name matcher: Go's regexp (RE2, linear time, as werf reads it), compiled once. */
+function envPattern(p: string): (name: string) => boolean {
+  let m = envPatterns.get(p);
+  if (!m) {
+    m = compileWholeMatch(p.slice(1, -1));
+    envPatterns.set(p, m);
+  }
+  return m;
+}
+
 /** werf's IsEnvNameAccepted: an exact name, or a /regexp/ matching the whole name. */
 export function isEnvAllowed(g: Giterminism, name: string): boolean {
-  return g.allowEnvVariables.some((p) => (isRegexPattern(p) ? new RegExp(`^(?:${p.slice(1, -1)})$`, "u").test(name) : p === name));
+  return g.allowEnvVariables.some((p) => (isRegexPattern(p) ? envPattern(p)(name) : p === name));
 }
 
 /** The message werf gives for a refused env name. */
@@ -252,10 +265,22 @@ export function envNotAllowedMessage(name: string): string {
   return `the configuration with potential external dependency found in the werf config: env name ${JSON.stringify(name)} not allowed by giterminism`;
 }
 
+/** The glob without its trailing `/`, `/*`, `/**` parts (as `/(\/\**)+$/`, in linear time: that regexp backtracks
+ *  quadratically on a long run of slashes). */
+function trimSlashStars(g: string): string {
+  let end = g.length;
+  for (;;) {
+    let j = end;
+    while (j > 0 && g[j - 1] === "*") j--;
+    if (j === 0 || g[j - 1] !== "/") return g.slice(0, end);
+    end = j - 1;
+  }
+}
+
 /** werf's path matcher over allowFromPaths: a glob matches the path, or a directory above it. */
 function fromPathMatches(globs: readonly string[], p: string): boolean {
   return globs.some((g) => {
-    const trimmed = g.replace(/(\/\**)+$/, "");
+    const trimmed = trimSlashStars(g);
     for (const candidate of [g, trimmed, `${trimmed}/**/*`]) {
       try {
         if (candidate !== "" && pathMatch(candidate, p)) return true;

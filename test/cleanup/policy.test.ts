@@ -81,6 +81,28 @@ test("parseCleanupConfig: werf's defaults, names vs /regex/, bad values located 
   }
 });
 
+test("keep policy /regexps/ are Go's (RE2): linear time, RE2 syntax, Go's errors naming the expression", () => {
+  const redos = policy({ references: { branch: "/(a+)+/" } })[0];
+  // Exponential for a backtracking engine; RE2 answers at once.
+  assert.equal(redos.regex.test("a".repeat(5000) + "!"), false);
+  assert.equal(redos.regex.test("a".repeat(5000)), true);
+  const re2 = policy({ references: { tag: "/(?i)v\\pN+(?P<pre>-rc[[:digit:]])?/" } })[0];
+  assert.equal(re2.regex.test("V12-rc1"), true);
+  assert.equal(re2.regex.test("v12-rcx"), false);
+  for (const [pattern, error] of [
+    ["/(a)\\1/", "invalid escape sequence: `\\1`"],
+    ["/(?!main)/", "invalid or unsupported Perl syntax: `(?!`"],
+    ["/(/", "missing closing ): `(`"],
+  ]) {
+    assert.throws(
+      () => policy({ references: { branch: pattern } }),
+      (e: unknown) =>
+        e instanceof UserError &&
+        e.message.includes(`cleanup.keepPolicies[0].references.branch: invalid regular expression ${JSON.stringify(pattern)}: error parsing regexp: ${error}`),
+    );
+  }
+});
+
 test("selectReferences: last, in, And/Or, tags by their time, the last policy's imagesPerReference wins", () => {
   const refs: GitRef[] = [
     { kind: "branch", name: "main", commit: c("m"), time: NOW - 1 * H },

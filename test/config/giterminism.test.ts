@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { UserError } from "../../src/diagnostics.js";
-import { giterminismPathAccepted, parseGiterminism } from "../../src/config/giterminism.js";
+import { giterminismPathAccepted, isEnvAllowed, parseGiterminism } from "../../src/config/giterminism.js";
 
 const FULL = `giterminismConfigVersion: "1"
 cli:
@@ -94,4 +94,35 @@ test("werf's path matching of the lists: a glob, or a directory above the path",
     [[], "anything", false],
   ];
   for (const [globs, p, want] of cases) assert.equal(giterminismPathAccepted(globs, p), want, `${globs} ${p}`);
+});
+
+test("allowEnvVariables /regexps/ are Go's (RE2): linear time, RE2 syntax, whole name, Go's errors located", () => {
+  const g = parseGiterminism(
+    "giterminismConfigVersion: 1\nconfig:\n  goTemplateRendering:\n    allowEnvVariables: ['/(A+)+/', '/(?i)ci_\\pL+/', '/X[[:digit:]]\\z/']\n",
+    "werf-giterminism.yaml",
+  );
+  // Exponential for a backtracking engine; RE2 answers at once.
+  assert.equal(isEnvAllowed(g, "A".repeat(5000) + "!"), false);
+  assert.equal(isEnvAllowed(g, "A".repeat(5000)), true);
+  assert.equal(isEnvAllowed(g, "CI_Jöb"), true);
+  assert.equal(isEnvAllowed(g, "CI_JOB_1"), false);
+  assert.equal(isEnvAllowed(g, "X1"), true);
+  assert.equal(isEnvAllowed(g, "aX1"), false);
+  for (const [pattern, error] of [
+    ["/(a)\\1/", "invalid escape sequence: `\\1`"],
+    ["/a(?=b)/", "invalid or unsupported Perl syntax: `(?=`"],
+    ["/(?<!a)b/", "invalid named capture: `(?<!a)b`"],
+  ]) {
+    assert.throws(
+      () => parseGiterminism(`giterminismConfigVersion: 1\nconfig:\n  goTemplateRendering:\n    allowEnvVariables: [A, '${pattern}']\n`, "g.yaml"),
+      (e: unknown) => {
+        assert.ok(e instanceof UserError);
+        assert.deepEqual(
+          e.diagnostics.map((d) => `${d.pos?.line}:${d.pos?.col} ${d.message}`),
+          [`4:28 config.goTemplateRendering.allowEnvVariables: invalid regexp ${pattern}: error parsing regexp: ${error}`],
+        );
+        return true;
+      },
+    );
+  }
 });

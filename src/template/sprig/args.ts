@@ -127,13 +127,15 @@ export function parseGoFloat(s: string): number | undefined {
   const t = s;
   if (/^[+-]?(inf|infinity)$/i.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
   if (/^nan$/i.test(t)) return NaN;
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return Number(t);
+  // Each expression here has one way to match a text (no digit run that two parts could share): a backtracking
+  // engine then takes linear time on a long run of digits (with `\d+\.?\d*` it was quadratic).
+  if (/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t)) return Number(t);
   // ParseFloat accepts underscores between digits (Go literal syntax), also without a base prefix.
-  if (/^[+-]?(\d(_?\d)*\.?(\d(_?\d)*)?|\.\d(_?\d)*)([eE][+-]?\d(_?\d)*)?$/.test(t)) return Number(t.replace(/_/g, ""));
-  const hex = /^([+-]?)0[xX]([0-9a-fA-F_]*)\.?([0-9a-fA-F_]*)[pP]([+-]?\d+)$/.exec(t);
+  if (/^[+-]?(\d(_?\d)*(\.(\d(_?\d)*)?)?|\.\d(_?\d)*)([eE][+-]?\d(_?\d)*)?$/.test(t)) return Number(t.replace(/_/g, ""));
+  const hex = /^([+-]?)0[xX]([0-9a-fA-F_]*)(?:\.([0-9a-fA-F_]*))?[pP]([+-]?\d+)$/.exec(t);
   if (hex) {
     const int = hex[2].replace(/_/g, "");
-    const frac = hex[3].replace(/_/g, "");
+    const frac = (hex[3] ?? "").replace(/_/g, "");
     if (int + frac === "") return undefined;
     const mant = parseInt(int + frac || "0", 16);
     const val = mant * Math.pow(2, Number(hex[4]) - 4 * frac.length);

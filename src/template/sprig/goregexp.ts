@@ -1,313 +1,151 @@
-// Go RE2 syntax (package regexp) translated to a JavaScript RegExp with the
-// same meaning, plus Go's match iteration, replacement template expansion and
-// Split. Constructs Go rejects are rejected with Go's wording; constructs JS
-// cannot express the same way are rejected with a clear message.
+// Go's package regexp for the template functions and werf's /regexp/ settings, on re2js (a port of RE2/J with
+// Go's syntax, errors and linear-time matching: no pattern from werf.yaml can make matching backtrack). This file
+// adds what re2js leaves to the caller: Go's Regexp.Expand template syntax ($1, ${name}), Split, QuoteMeta, and
+// capture group names by index (Go allows a name to repeat; re2js refuses that, so repeats are compiled unnamed).
+import { createRequire } from "node:module";
+import type * as Re2js from "re2js";
+
+/** re2js, loaded on the first regexp (its ~260 KB module costs 10–30 ms: most renders use no regexp). */
+let re2js: typeof Re2js | undefined;
+function lib(): typeof Re2js {
+  return (re2js ??= createRequire(import.meta.url)("re2js") as typeof Re2js);
+}
 
 export class RegexpSyntaxError extends Error {}
 
-function goErr(code: string, expr: string): RegexpSyntaxError {
-  return new RegexpSyntaxError(`error parsing regexp: ${code}: \`${expr}\``);
-}
-
-/** Go's ASCII POSIX classes as code point ranges. */
-const POSIX_CLASSES: Record<string, [number, number][]> = {
-  alnum: [[0x30, 0x39], [0x41, 0x5a], [0x61, 0x7a]], alpha: [[0x41, 0x5a], [0x61, 0x7a]], ascii: [[0, 0x7f]],
-  blank: [[9, 9], [0x20, 0x20]], cntrl: [[0, 0x1f], [0x7f, 0x7f]], digit: [[0x30, 0x39]], graph: [[0x21, 0x7e]],
-  lower: [[0x61, 0x7a]], print: [[0x20, 0x7e]], punct: [[0x21, 0x2f], [0x3a, 0x40], [0x5b, 0x60], [0x7b, 0x7e]],
-  space: [[9, 13], [0x20, 0x20]], upper: [[0x41, 0x5a]], word: [[0x30, 0x39], [0x41, 0x5a], [0x5f, 0x5f], [0x61, 0x7a]],
-  xdigit: [[0x30, 0x39], [0x41, 0x46], [0x61, 0x66]],
-};
-
-/** Ranges as the body of a JS (u-mode) character class; `negate` gives the complement over all code points. */
-function classRanges(ranges: [number, number][], negate: boolean): string {
-  let rs = ranges;
-  if (negate) {
-    rs = [];
-    let next = 0;
-    for (const [lo, hi] of ranges) {
-      if (lo > next) rs.push([next, lo - 1]);
-      next = hi + 1;
-    }
-    if (next <= 0x10ffff) rs.push([next, 0x10ffff]);
-  }
-  const cp = (c: number) => `\\u{${c.toString(16)}}`;
-  return rs.map(([lo, hi]) => (lo === hi ? cp(lo) : `${cp(lo)}-${cp(hi)}`)).join("");
-}
-
-/** Perl classes as Go defines them (ASCII only; Go's \s has no \v). */
-const PERL_IN_CLASS: Record<string, string> = { d: "0-9", w: "0-9A-Za-z_", s: "\\t\\n\\f\\r " };
+/** re2js's Go-style engine (FindAllSubmatchIndex, Match, ...). */
+type RE2 = ReturnType<Re2js.RE2JS["re2"]>;
 
 export interface CompiledRegexp {
-  re: RegExp;
+  re: RE2;
   /** Names of the capture groups by index (index 0 is the whole match, named ""). */
   groupNames: string[];
 }
 
-function escapeLiteral(ch: string): string {
-  return /[\\^$.*+?()[\]{}|/-]/.test(ch) ? "\\" + ch : ch;
+interface GroupScan {
+  /** Names by group index, "" for unnamed (index 0 included). */
+  names: string[];
+  /** The expression with the second and later groups of a repeated name made plain `(` groups (same numbering). */
+  unique: string;
 }
 
-/** Translate a Go regexp into a JS RegExp (flags u and g, plus s/m/i from a leading flag group). */
-export function compileGoRegexp(expr: string): CompiledRegexp {
+/**
+ * Capture groups of an expression in order, with their names: a `(` that does not start `(?`, or `(?P<name>` /
+ * `(?<name>`. Escapes (`\Q...\E` too) and character classes (`[]a]`, `[[:alpha:]]`) hold no groups. Only used on an
+ * expression that compiles; re2js's own group count is checked against it.
+ */
+function scanGroups(expr: string): GroupScan {
+  const names = [""];
+  const seen = new Set<string>();
+  let unique = "";
   let i = 0;
-  let out = "";
-  let dotAll = false;
-  let multiLine = false;
-  let ignoreCase = false;
-  const groupNames: string[] = [""];
-  let depth = 0;
-  const src = [...expr];
-
-  let ungreedy = false;
-  // Leading flag group: (?flags) applies to the whole expression.
-  const lead = /^\(\?([imsU]+)\)/.exec(expr);
-  if (lead) {
-    for (const f of lead[1]) {
-      if (f === "i") ignoreCase = true;
-      else if (f === "m") multiLine = true;
-      else if (f === "s") dotAll = true;
-      else ungreedy = true;
-    }
-    i = [...lead[0]].length;
-  }
-
-  /** A repetition operator: a following "?" makes it lazy, and (?U) swaps greedy and lazy. */
-  const quantifier = (text: string): string => {
-    let lazy = false;
-    if (src[i] === "?") {
-      lazy = true;
-      i++;
-    }
-    return text + (lazy !== ungreedy ? "?" : "");
-  };
-
-  const dot = () => (dotAll ? "[^]" : "[^\\n]");
-
-  /** One escape outside or inside a class; returns the JS text. */
-  const escape = (inClass: boolean): string => {
-    const c = src[i + 1];
-    if (c === undefined) throw goErr("trailing backslash at end of expression", "");
-    i += 2;
-    // \1-\7 followed by an octal digit start an octal escape (up to three digits); alone they would be backreferences.
-    if (/[1-9]/.test(c) && !(/[1-7]/.test(c) && /[0-7]/.test(src[i] ?? ""))) throw goErr("invalid escape sequence", "\\" + c);
-    if (/[0-7]/.test(c)) {
-      // \0, \01, \012, \101: octal
-      let oct = c;
-      while (oct.length < 3 && /[0-7]/.test(src[i] ?? "")) oct += src[i++];
-      return "\\u{" + parseInt(oct, 8).toString(16) + "}";
-    }
-    if (c === "x") {
-      if (src[i] === "{") {
-        const end = src.indexOf("}", i);
-        if (end < 0) throw goErr("invalid escape sequence", "\\x{");
-        const hex = src.slice(i + 1, end).join("");
-        i = end + 1;
-        if (!/^[0-9A-Fa-f]+$/.test(hex) || parseInt(hex, 16) > 0x10ffff) throw goErr("invalid escape sequence", `\\x{${hex}}`);
-        return `\\u{${hex}}`;
-      }
-      const hex = (src[i] ?? "") + (src[i + 1] ?? "");
-      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw goErr("invalid escape sequence", "\\x" + hex);
-      i += 2;
-      return "\\x" + hex;
-    }
-    if (c === "p" || c === "P") {
-      let name: string;
-      if (src[i] === "{") {
-        const end = src.indexOf("}", i);
-        if (end < 0) throw goErr("invalid character class range", `\\${c}{`);
-        name = src.slice(i + 1, end).join("");
-        i = end + 1;
+  while (i < expr.length) {
+    const c = expr[i];
+    if (c === "\\") {
+      if (expr[i + 1] === "Q") {
+        const end = expr.indexOf("\\E", i + 2);
+        const stop = end < 0 ? expr.length : end + 2;
+        unique += expr.slice(i, stop);
+        i = stop;
       } else {
-        name = src[i++] ?? "";
+        unique += expr.slice(i, i + 2);
+        i += 2;
       }
-      let neg = c === "P";
-      if (name.startsWith("^")) {
-        neg = !neg;
-        name = name.slice(1);
+      continue;
+    }
+    if (c === "[") {
+      let j = i + 1;
+      if (expr[j] === "^") j++;
+      if (expr[j] === "]") j++;
+      while (j < expr.length && expr[j] !== "]") {
+        if (expr[j] === "\\") j += 2;
+        else if (expr[j] === "[" && expr[j + 1] === ":") {
+          const close = expr.indexOf(":]", j + 2);
+          j = close < 0 ? j + 1 : close + 2;
+        } else j++;
       }
-      const prop = name === "Any" ? "Any" : /^[A-Z][a-z]?$/.test(name) ? `General_Category=${name}` : `Script=${name}`;
-      try {
-        new RegExp(`\\p{${prop}}`, "u");
-      } catch {
-        throw goErr("invalid character class range", `\\${c}{${name}}`);
-      }
-      return `\\${neg ? "P" : "p"}{${prop}}`;
+      unique += expr.slice(i, j + 1);
+      i = j + 1;
+      continue;
     }
-    if (c === "Q") {
-      let lit = "";
-      while (i < src.length && !(src[i] === "\\" && src[i + 1] === "E")) lit += src[i++];
-      if (i < src.length) i += 2;
-      return [...lit].map((ch) => (inClass ? "\\" + ch : escapeLiteral(ch))).join("");
-    }
-    if (inClass) {
-      if (c in PERL_IN_CLASS) return PERL_IN_CLASS[c];
-      if (c === "D" || c === "W" || c === "S") return "\\" + c;
-    } else {
-      if (c === "d" || c === "w" || c === "D" || c === "W" || c === "b" || c === "B") return "\\" + c;
-      if (c === "s") return "[\\t\\n\\f\\r ]";
-      if (c === "S") return "[^\\t\\n\\f\\r ]";
-      if (c === "A") return "(?<![^])";
-      if (c === "z") return "(?![^])";
-    }
-    const simple: Record<string, string> = { a: "\\x07", f: "\\f", t: "\\t", n: "\\n", r: "\\r", v: "\\v" };
-    if (c in simple) return simple[c];
-    if (/[!-\/:-@\[-`{-~]/.test(c)) {
-      // Go lets any punctuation be escaped; JS's u-mode only accepts escaping syntax characters.
-      if (c === "-") return inClass ? "\\-" : "-";
-      return /[\\^$.*+?()[\]{}|/]/.test(c) ? "\\" + c : c;
-    }
-    throw goErr("invalid escape sequence", "\\" + c);
-  };
-
-  const charClass = (): string => {
-    const start = i;
-    i++; // [
-    let body = "";
-    if (src[i] === "^") {
-      body += "^";
-      i++;
-    }
-    let first = true;
-    while (i < src.length && (src[i] !== "]" || first)) {
-      first = false;
-      if (src[i] === "[" && src[i + 1] === ":") {
-        const rest = src.slice(i).join("");
-        const m = /^\[:(\^?)([a-z]+):\]/.exec(rest);
-        if (m) {
-          const cls = POSIX_CLASSES[m[2]];
-          if (!cls) throw goErr("invalid character class range", m[0]);
-          body += classRanges(cls, m[1] === "^");
-          i += [...m[0]].length;
-          continue;
-        }
-      }
-      if (src[i] === "\\") {
-        body += escape(true);
+    if (c === "(") {
+      const named = /^\(\?P?<([A-Za-z0-9_]+)>/.exec(expr.slice(i));
+      if (named) {
+        names.push(named[1]);
+        unique += seen.has(named[1]) ? "(" : named[0];
+        seen.add(named[1]);
+        i += named[0].length;
         continue;
       }
-      const ch = src[i++];
-      body += ch === "[" || ch === "/" ? "\\" + ch : ch;
+      if (expr[i + 1] !== "?") names.push("");
     }
-    if (i >= src.length) throw goErr("missing closing ]", src.slice(start).join(""));
-    i++; // ]
-    return "[" + body + "]";
-  };
+    unique += c;
+    i++;
+  }
+  return { names, unique };
+}
 
-  while (i < src.length) {
-    const ch = src[i];
-    if (ch === "\\") {
-      out += escape(false);
-    } else if (ch === "[") {
-      out += charClass();
-    } else if (ch === ".") {
-      out += dot();
-      i++;
-    } else if (ch === "(") {
-      if (src[i + 1] === "?") {
-        const rest = src.slice(i).join("");
-        // Go 1.19 knows only (?P<name>...); names may repeat, so the JS group stays unnamed.
-        const named = /^\(\?P<([A-Za-z0-9_]+)>/.exec(rest);
-        if (named) {
-          groupNames.push(named[1]);
-          out += "(";
-          i += [...named[0]].length;
-          depth++;
-          continue;
-        }
-        if (rest.startsWith("(?:")) {
-          out += "(?:";
-          i += 3;
-          depth++;
-          continue;
-        }
-        const flags = /^\(\?([imsU-]*)(:|\))/.exec(rest);
-        if (flags) throw new RegexpSyntaxError(`regexp flag group ${flags[0]} inside the expression is not supported (put flags at the very start): \`${expr}\``);
-        throw goErr("invalid or unsupported Perl syntax", rest.slice(0, 3));
-      }
-      groupNames.push("");
-      out += "(";
-      i++;
-      depth++;
-    } else if (ch === ")") {
-      if (depth === 0) throw goErr("unexpected )", expr);
-      depth--;
-      out += ")";
-      i++;
-    } else if (ch === "{") {
-      const m = /^\{(\d+)(,(\d*))?\}/.exec(src.slice(i).join(""));
-      if (m) {
-        if (Number(m[1]) > 1000 || (m[3] && Number(m[3]) > 1000)) throw goErr("invalid repeat count", m[0]);
-        if (m[3] && Number(m[3]) < Number(m[1])) throw goErr("invalid repeat count", m[0]);
-        i += m[0].length;
-        out += quantifier(m[0]);
-      } else {
-        out += "\\{";
-        i++;
-      }
-    } else if (ch === "}") {
-      out += "\\}";
-      i++;
-    } else if (ch === "/") {
-      out += "\\/";
-      i++;
-    } else if (ch === "^" && multiLine) {
-      out += "(?<=^|\\n)";
-      i++;
-    } else if (ch === "$" && multiLine) {
-      out += "(?=$|\\n)";
-      i++;
-    } else if (ch === "*" || ch === "+" || ch === "?") {
-      i++;
-      out += quantifier(ch);
-    } else {
-      out += ch;
-      i++;
+function compileRaw(expr: string): RE2 {
+  const { RE2JS, RE2JSException, RE2JSSyntaxException } = lib();
+  try {
+    return RE2JS.compile(expr).re2();
+  } catch (e) {
+    // Go's syntax.Error text: "error parsing regexp: CODE: `EXPR`" (re2js leaves out an empty EXPR).
+    if (e instanceof RE2JSSyntaxException) throw new RegexpSyntaxError(`error parsing regexp: ${e.getDescription()}: \`${e.getPattern() ?? ""}\``);
+    if (e instanceof RE2JSException) throw new RegexpSyntaxError(e.message);
+    throw e;
+  }
+}
+
+/** regexp.Compile: Go's syntax and errors, RE2's linear-time matching. */
+export function compileGoRegexp(expr: string): CompiledRegexp {
+  // Compile as written first, so that every error names the expression the user wrote.
+  let re: RE2;
+  let scan: GroupScan | undefined;
+  try {
+    re = compileRaw(expr);
+  } catch (e) {
+    scan = scanGroups(expr);
+    if (!(e instanceof RegexpSyntaxError) || !/duplicate capture group name/.test(e.message) || scan.unique === expr) throw e;
+    try {
+      re = compileRaw(scan.unique);
+    } catch (e2) {
+      // An error found past the renamed group: name the expression as written.
+      if (e2 instanceof RegexpSyntaxError) throw new RegexpSyntaxError(e2.message.replace(`\`${scan.unique}\``, `\`${expr}\``));
+      throw e2;
     }
   }
-  if (depth > 0) throw goErr("missing closing )", expr);
-  let flags = "gu";
-  if (ignoreCase) flags += "i";
-  let re: RegExp;
-  try {
-    re = new RegExp(out, flags);
-  } catch (e) {
-    throw new RegexpSyntaxError(`error parsing regexp: ${(e as Error).message}: \`${expr}\``);
+  scan ??= scanGroups(expr);
+  let groupNames = scan.names;
+  if (groupNames.length !== re.numberOfCapturingGroups() + 1) {
+    // Not expected; the engine's own names are right for every expression without a repeated name.
+    groupNames = Array.from({ length: re.numberOfCapturingGroups() + 1 }, () => "");
+    for (const [name, idx] of Object.entries(re.namedGroups as Record<string, number>)) groupNames[idx] = name;
   }
   return { re, groupNames };
+}
+
+/** regexp.MatchString. */
+export function matchString(c: CompiledRegexp, s: string): boolean {
+  return c.re.match(s) as boolean;
 }
 
 export interface GoMatch {
   index: number;
   end: number;
+  /** Submatches by group index; undefined where the group took no part in the match. */
   groups: (string | undefined)[];
 }
 
-/**
- * Go's FindAll iteration: up to n matches (n < 0: all); an empty match right
- * after the previous match is skipped, and the search then moves on one rune.
- */
+/** Go's FindAllStringSubmatchIndex as matches: up to n (n < 0: all; 0: none). */
 export function findAll(c: CompiledRegexp, s: string, n: number): GoMatch[] {
-  const out: GoMatch[] = [];
-  if (n === 0) return out;
-  const re = c.re;
-  let pos = 0;
-  let prevEnd = -1;
-  while ((n < 0 || out.length < n) && pos <= s.length) {
-    re.lastIndex = pos;
-    const m = re.exec(s);
-    if (!m) break;
-    const start = m.index;
-    const end = start + m[0].length;
-    let accept = true;
-    if (end === start) {
-      if (start === prevEnd) accept = false;
-      const cp = s.codePointAt(end);
-      pos = end + (cp !== undefined && cp > 0xffff ? 2 : 1);
-    } else pos = end;
-    prevEnd = end;
-    if (accept) out.push({ index: start, end, groups: [...m] });
-  }
-  return out;
+  if (n === 0) return [];
+  const all = (c.re.findAllSubmatchIndex(s, n) ?? []) as number[][];
+  return all.map((loc) => {
+    const groups: (string | undefined)[] = [];
+    for (let k = 0; k < loc.length; k += 2) groups.push(loc[k] < 0 ? undefined : s.slice(loc[k], loc[k + 1]));
+    return { index: loc[0], end: loc[1], groups };
+  });
 }
 
 /** Go's Regexp.Expand template syntax: $1, ${1}, $name, ${name}, $$. */
@@ -346,25 +184,16 @@ export function expandTemplate(tpl: string, m: GoMatch, groupNames: string[]): s
   return out + rest;
 }
 
-/** Go's replaceAll iteration: empty matches right after a replaced match are not replaced. */
+/**
+ * Go's ReplaceAllString iteration. It replaces exactly the matches FindAll delivers: an empty match right after a
+ * match is skipped by both, and both then move on one character.
+ */
 export function replaceAll(c: CompiledRegexp, s: string, repl: (m: GoMatch) => string): string {
   let out = "";
   let lastEnd = 0;
-  let searchPos = 0;
-  const re = c.re;
-  while (searchPos <= s.length) {
-    re.lastIndex = searchPos;
-    const r = re.exec(s);
-    if (!r) break;
-    const m: GoMatch = { index: r.index, end: r.index + r[0].length, groups: [...r] };
-    out += s.slice(lastEnd, m.index);
-    if (m.end > lastEnd || m.index === 0) out += repl(m);
+  for (const m of findAll(c, s, -1)) {
+    out += s.slice(lastEnd, m.index) + repl(m);
     lastEnd = m.end;
-    const cp = s.codePointAt(searchPos);
-    const width = cp !== undefined && cp > 0xffff ? 2 : 1;
-    if (searchPos + width > m.end) searchPos += width;
-    else if (searchPos + 1 > m.end) searchPos++;
-    else searchPos = m.end;
   }
   return out + s.slice(lastEnd);
 }
@@ -390,4 +219,14 @@ export function split(c: CompiledRegexp, expr: string, s: string, n: number): st
 /** regexp.QuoteMeta. */
 export function quoteMeta(s: string): string {
   return s.replace(/[\\.+*?()|[\]{}^$]/g, (c) => "\\" + c);
+}
+
+/**
+ * A werf `/regexp/` setting (giterminism's allowEnvVariables, a cleanup keep policy): Go's regexp matching the
+ * whole string. Throws RegexpSyntaxError with Go's text for a bad expression.
+ */
+export function compileWholeMatch(body: string): (s: string) => boolean {
+  compileRaw(body); // an error names the expression as written, not the anchored one
+  const c = compileGoRegexp(`^(?:${body})$`);
+  return (s) => matchString(c, s);
 }

@@ -1,9 +1,12 @@
 // sprig's regex.go: regexMatch, regexFind(All), regexReplaceAll(Literal),
 // regexSplit, regexQuoteMeta, and their must* forms. The plain forms panic on
 // a bad expression (MustCompile), except regexMatch, which answers false.
+// Expressions are Go's (RE2): compiled and matched by goregexp.ts on re2js, in
+// linear time whatever the pattern.
+import { goQuote } from "../strconv.js";
 import { type FuncMap, goFunc } from "../value.js";
 import { argInt, argString } from "./args.js";
-import { type CompiledRegexp, compileGoRegexp, expandTemplate, findAll, quoteMeta, replaceAll, split } from "./goregexp.js";
+import { type CompiledRegexp, compileGoRegexp, expandTemplate, findAll, matchString, quoteMeta, replaceAll, split } from "./goregexp.js";
 
 const cache = new Map<string, CompiledRegexp>();
 
@@ -16,12 +19,17 @@ function compile(expr: string): CompiledRegexp {
   return c;
 }
 
-/** regexp.MustCompile's panic text. */
+/** strconv.CanBackquote: one line of valid UTF-8 without a backquote, DEL, BOM or control character but tab. */
+function canBackquote(s: string): boolean {
+  return !/[\x00-\x08\x0a-\x1f`\x7f\ufeff\ufffd]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
+}
+
+/** regexp.MustCompile's panic text (Go's regexp.quote: backquoted when it can be). */
 function mustCompile(expr: string): CompiledRegexp {
   try {
     return compile(expr);
   } catch (e) {
-    throw new Error(`regexp: Compile(${JSON.stringify(expr)}): ${(e as Error).message}`);
+    throw new Error(`regexp: Compile(${canBackquote(expr) ? "`" + expr + "`" : goQuote(expr)}): ${(e as Error).message}`);
   }
 }
 
@@ -35,14 +43,14 @@ export function registerRegex(fm: FuncMap): void {
     const expr = argString(r);
     const str = argString(s);
     try {
-      return findAll(compile(expr), str, 1).length > 0;
+      return matchString(compile(expr), str);
     } catch {
       return false;
     }
   }));
   fm.set("mustRegexMatch", goFunc(2, 2, (r, s) => {
     const expr = argString(r);
-    return findAll(compile(expr), argString(s), 1).length > 0;
+    return matchString(compile(expr), argString(s));
   }));
   both("regexFindAll", 3, 3, (get, r, s, n) => {
     const c = get(argString(r));

@@ -8,17 +8,33 @@
 // they are leftmost-first like Go's, so they match the same text in JavaScript.
 import { type FuncMap, type GoFunc, type GoObject, type GoValue, NO_FIELD, goFunc, goTypeName } from "../value.js";
 import { argString } from "./args.js";
+import { type CompiledRegexp, compileGoRegexp, findAll, matchString } from "./goregexp.js";
 
 const S = "[\\t\\n\\f\\r ]";
 const SEMVER = "v?([0-9]+)(\\.[0-9]+)?(\\.[0-9]+)?(-([0-9A-Za-z\\-]+(\\.[0-9A-Za-z\\-]+)*))?(\\+([0-9A-Za-z\\-]+(\\.[0-9A-Za-z\\-]+)*))?";
-const versionRegex = new RegExp(`^${SEMVER}$`);
+const versionRegex = goRegexp(`^${SEMVER}$`);
 // Masterminds' character class also admits "|" in a segment (a quirk kept for the same parse errors).
 const CV = "v?([0-9|xX*]+)(\\.[0-9|xX*]+)?(\\.[0-9|xX*]+)?(-([0-9A-Za-z\\-]+(\\.[0-9A-Za-z\\-]+)*))?(\\+([0-9A-Za-z\\-]+(\\.[0-9A-Za-z\\-]+)*))?";
 const OPS = "=||!=|>|<|>=|=>|<=|=<|~|~>|\\^";
-const constraintRegex = new RegExp(`^${S}*(${OPS})${S}*(${CV})${S}*$`);
-const constraintRangeRegex = new RegExp(`${S}*(${CV})${S}+-${S}+(${CV})${S}*`, "g");
-const findConstraintRegex = new RegExp(`(${OPS})${S}*(${CV})`, "g");
-const validConstraintRegex = new RegExp(`^(${S}*(${OPS})${S}*(${CV})${S}*)((?:${S}+|,${S}*)(${OPS})${S}*(${CV})${S}*)*$`);
+const constraintRegex = goRegexp(`^${S}*(${OPS})${S}*(${CV})${S}*$`);
+const constraintRangeRegex = goRegexp(`${S}*(${CV})${S}+-${S}+(${CV})${S}*`);
+const findConstraintRegex = goRegexp(`(${OPS})${S}*(${CV})`);
+const validConstraintRegex = goRegexp(`^(${S}*(${OPS})${S}*(${CV})${S}*)((?:${S}+|,${S}*)(${OPS})${S}*(${CV})${S}*)*$`);
+
+/**
+ * One of Masterminds' expressions, run as Go runs it (RE2, linear time): as JavaScript regexps they backtrack, and
+ * `semverCompare` on "1", 3000 blanks and "!" took 13 s (polynomial). Compiled on first use (re2js loads lazily).
+ */
+// exec's groups are typed as RegExpExecArray's are: an unmatched group is undefined.
+function goRegexp(expr: string): { exec(s: string): string[] | null; all(s: string): (string | undefined)[][]; test(s: string): boolean } {
+  let c: CompiledRegexp | undefined;
+  const get = () => (c ??= compileGoRegexp(expr));
+  return {
+    exec: (s) => (findAll(get(), s, 1)[0]?.groups as string[] | undefined) ?? null,
+    all: (s) => findAll(get(), s, -1).map((m) => m.groups),
+    test: (s) => matchString(get(), s),
+  };
+}
 
 const UINT64_MAX = (1n << 64n) - 1n;
 
@@ -243,7 +259,7 @@ function caret(v: Version, c: Constraint): boolean {
 /** Masterminds' rewriteRange: each "A - B" becomes ">= A, <= B" (the first occurrence of the matched text, as strings.Replace does). */
 function rewriteRange(s: string): string {
   let out = s;
-  for (const m of s.matchAll(constraintRangeRegex)) out = out.replace(m[0], () => `>= ${m[1]}, <= ${m[11]}`);
+  for (const m of constraintRangeRegex.all(s)) out = out.replace(m[0]!, () => `>= ${m[1]}, <= ${m[11]}`);
   return out;
 }
 
@@ -251,7 +267,7 @@ function rewriteRange(s: string): string {
 export function parseConstraints(text: string): Constraint[][] {
   return rewriteRange(text).split("||").map((group) => {
     if (!validConstraintRegex.test(group)) throw new Error(`improper constraint: ${group}`);
-    const found = [...group.matchAll(findConstraintRegex)].map((m) => m[0]);
+    const found = findConstraintRegex.all(group).map((m) => m[0]!);
     return (found.length ? found : [group]).map(parseConstraint);
   });
 }

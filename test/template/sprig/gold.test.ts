@@ -18,6 +18,10 @@ const haveZoneinfo = existsSync("/usr/share/zoneinfo/Europe/Berlin");
 
 const cases: { name: string; tpl: string }[] = JSON.parse(readFileSync(path.join(dir, "cases.json"), "utf8"));
 const gold: Record<string, { out: string; err?: string }> = JSON.parse(readFileSync(path.join(dir, "gold.json"), "utf8"));
+/** Where we follow Go 1.22+ (werf v2's Go) and the oracle (Go 1.19) differs: `(?<n>a)` is a named group. */
+const GO_1_23 = new Map<string, { out: string; err?: string }>([
+  ["regex_edge_bad_exprs", { out: "false true false false false false true" }],
+]);
 
 /** The oracle's fixed data (see the oracle's main.go), as Go values. */
 export function oracleData(): GoMap {
@@ -53,7 +57,7 @@ test("sprig cases match Go's text/template + sprig", async (t) => {
         tc.skip("no /usr/share/zoneinfo on this machine");
         return;
       }
-      const want = gold[c.name];
+      const want = GO_1_23.get(c.name) ?? gold[c.name];
       let out: string | undefined;
       let err: unknown;
       try {

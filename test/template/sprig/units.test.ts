@@ -20,9 +20,58 @@ test("fromYaml keeps yaml.v2 types: ints, float64, YAML 1.1 booleans", () => {
   assert.equal(m.get("c"), true);
 });
 
-test("Go regexp constructs that JS cannot match the same way are rejected clearly", () => {
-  assert.throws(() => call("mustRegexMatch", "a(?i)b", "aB"), /flag group .* not supported/);
-  assert.throws(() => call("regexFind", "(a)\\1", "aa"), /invalid escape sequence/);
+test("Go regexp is RE2: flags anywhere in the expression, no backreferences", () => {
+  assert.equal(call("mustRegexMatch", "a(?i)b", "aB"), true);
+  assert.equal(call("regexFind", "a(?i:b)c", "aBc aBC"), "aBc");
+  assert.throws(() => call("regexFind", "(a)\\1", "aa"), /^Error: regexp: Compile\(`\(a\)\\1`\): error parsing regexp: invalid escape sequence: `\\1`$/);
+  assert.throws(() => call("mustRegexFind", "(?<=a)b", "ab"), /^Error: error parsing regexp: invalid named capture: `\(\?<=a\)b`$/);
+});
+
+test("catastrophic patterns for a backtracking engine get RE2's answer", () => {
+  // Each of these takes minutes to hours in a backtracking engine (V8's irregexp included).
+  const a = "a".repeat(5000) + "!";
+  assert.equal(call("regexMatch", "^(a+)+$", a), false);
+  assert.equal(call("regexMatch", "^(a|aa)+$", a), false);
+  assert.equal(call("regexMatch", "^(a|a?)+$", a), false);
+  assert.deepEqual(call("regexFindAll", "(a*)*b", a, -1), []);
+  assert.equal(call("regexReplaceAll", "^(a+)+$", a, "x"), a);
+  assert.deepEqual(call("regexSplit", "(a+)+b", a, -1), [a]);
+  assert.equal(call("regexFind", "(.*a){30}", a), "a".repeat(5000));
+});
+
+test("regexp.MustCompile quotes the expression as Go's regexp.quote does", () => {
+  assert.throws(() => call("regexFind", "a\n(", "x"), /^Error: regexp: Compile\("a\\n\("\): error parsing regexp: missing closing \): `a\n\(`$/);
+  assert.throws(() => call("regexFind", "`(", "x"), /^Error: regexp: Compile\("`\("\): /);
+  assert.throws(() => call("regexFind", "\t(", "x"), /^Error: regexp: Compile\(`\t\(`\): /);
+});
+
+test("semver's expressions run as Go's (RE2): blanks that made a JS regexp backtrack for hours get Go's answer", () => {
+  // As JavaScript regexps, 3000 blanks took 13 s (polynomial); 30000 would take hours.
+  const blanks = " ".repeat(30000);
+  assert.throws(() => call("semverCompare", `1${blanks}!`, "1.0.0"), (e: Error) => e.message === `improper constraint: 1${blanks}!`);
+  assert.equal(call("semverCompare", `>=1.0${blanks}<2`, "1.5.0"), true);
+  assert.equal(call("semverCompare", `>=1.0${blanks}<2`, "2.5.0"), false);
+});
+
+test("number syntax checks take linear time on long digit runs (they were quadratic), with the same answers", async () => {
+  const { parseGoFloat } = await import("../../../src/template/sprig/args.js");
+  assert.equal(parseGoFloat("1".repeat(200000) + "x"), undefined);
+  assert.equal(parseGoFloat("0x" + "1".repeat(200000) + "x"), undefined);
+  assert.equal(parseGoFloat("1_2".repeat(2) + ".5e1_0"), 1212.5e10);
+  assert.equal(parseGoFloat("1.5e3"), 1500);
+  assert.equal(parseGoFloat("12"), 12);
+  assert.equal(parseGoFloat("0x1_f.8p1"), 63);
+  assert.equal(parseGoFloat("0x1p-2"), 0.25);
+  assert.equal(parseGoFloat("0xp1"), undefined);
+});
+
+test("a name may repeat (Go allows it): $name expands the first such group that took part", () => {
+  assert.equal(call("regexReplaceAll", "(?P<d>x)|(?P<d>y)", "xy", "[$d]"), "[x][y]");
+  assert.equal(call("regexReplaceAll", "(?P<d>x)(?P<d>y)?", "x xy", "[${d}]"), "[x] [x]");
+  // Group names are found past escapes, \Q...\E and classes holding parentheses.
+  assert.equal(call("regexReplaceAll", "\\((?P<d>a)[(]\\Q(\\E(?P<d>b)", "(a((b", "$d"), "a");
+  assert.equal(call("regexReplaceAll", "[]()](?P<n>x)|(?P<n>y)", ")x y", "<$n>"), "<x> <y>");
+  assert.throws(() => call("mustRegexFind", "(?P<d>x)(?P<d>", "x"), /^Error: error parsing regexp: missing closing \): `\(\?P<d>x\)\(\?P<d>`$/);
 });
 
 test("a leading (?U) makes repetitions lazy and their ? greedy, like RE2", () => {
