@@ -36,7 +36,7 @@ function fakeDocker(inspect: number): { bin: string; log: string } {
 test("compile without --repo: the local toolchain image, said so; build.sh stops with what to do when it is missing", () => {
   const dir = tmp("s2d-compile-tc-");
   fs.writeFileSync(path.join(dir, "werf.yaml"), "project: tc\nconfigVersion: 1\n---\nimage: app\nfrom: scratch\nshell:\n  install:\n  - echo hi\n");
-  const r = spawnSync(process.execPath, [cli, "compile", "--dir", dir], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), STAPEL2DOCKER_CACHE: "off" } });
+  const r = spawnSync(process.execPath, [cli, "compile", "--dir", dir], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), XDG_CACHE_HOME: process.env.XDG_CACHE_HOME ?? os.tmpdir(), STAPEL2DOCKER_CACHE: "off" } });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /toolchain: stapel2docker\/toolchain:latest, a local image \(make it once: stapel2docker toolchain --import\)/);
   assert.match(r.stderr, /compile with --repo REGISTRY\/PATH .* or --toolchain REF@sha256/);

@@ -101,7 +101,7 @@ test("build arguments the no-op cache may answer before the commands load; anyth
 });
 
 test("build with an unknown option falls through to commander's error (not the no-op cache)", () => {
-  const r = spawnSync(process.execPath, [cli, "build", "--repo", "127.0.0.1:1/x/y", "--no-such-option"], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir() } });
+  const r = spawnSync(process.execPath, [cli, "build", "--repo", "127.0.0.1:1/x/y", "--no-such-option"], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), XDG_CACHE_HOME: process.env.XDG_CACHE_HOME ?? os.tmpdir() } });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /unknown option '--no-such-option'/);
 });
