@@ -193,6 +193,8 @@ export class CacheStore {
     // pieces are hashed and written one after another: a big payload is never copied into one buffer
     const pieces = typeof payload === "string" ? [Buffer.from(payload, "utf8")] : Buffer.isBuffer(payload) ? [payload] : payload;
     const file = this.file(kind, key);
+    // a background write of the same entry is still under way: this one goes after it (else the older could land last)
+    if (this.pending.has(file)) return this.putSoon(kind, key, pieces);
     // the payload's sha256 may come with it (a listing hashed as git wrote it)
     const hash = payloadSha256 === undefined ? createHash("sha256") : undefined;
     let length = 0;

@@ -176,6 +176,20 @@ test("putSoon: seen by this process at once, on disk for others after flush, the
   }
 });
 
+test("put after a putSoon of the same entry lands after it (the newer payload is the one on disk)", async () => {
+  const dir = tempDir("cache-soon-put");
+  try {
+    const store = new CacheStore({ dir });
+    store.putSoon("pointer", "p", Buffer.alloc(4 << 20, 1)); // big: its background write takes a while
+    store.put("pointer", "p", "newer");
+    assert.deepEqual(store.get("pointer", "p"), Buffer.from("newer"));
+    await store.flush();
+    assert.deepEqual(new CacheStore({ dir }).get("pointer", "p"), Buffer.from("newer"));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("putSoon on a cache that cannot be written turns it off for the process, without failing", async () => {
   if (process.getuid?.() === 0) {
     // root writes into read-only folders: a path under a file cannot be made by anyone
