@@ -331,14 +331,21 @@ function sequenceRegex(tokens: Token[]): string {
 // Segments, for "could a path below this directory match?"
 
 /** One `/`-separated part of a brace-free pattern: a globstar, or a regex for one name. */
-export type GlobSegment = { globstar: true } | { globstar: false; regex: RegExp; crossesSeparator: boolean };
+export type GlobSegment = { globstar: true } | { globstar: false; regex: { test(name: string): boolean }; crossesSeparator: boolean };
 
 function segmentsOf(tokens: Token[]): GlobSegment[] {
   const segs: GlobSegment[] = [];
   let cur: Token[] = [];
   const flush = () => {
     const crosses = cur.some((t) => t.kind === "class" && classMatchesSlash(t));
-    segs.push({ globstar: false, regex: new RegExp(`^${cur.map(tokenRegex).join("")}$`, "u"), crossesSeparator: crosses });
+    // several stars in one name: matched linearly (the RegExp would backtrack), the plain `^…$` answer: the name may
+    // run out where every token left can take nothing
+    const seg = cur;
+    const regex =
+      seg.filter((t) => t.kind === "star").length > 2
+        ? { test: (name: string) => sequenceMatch(seg, seg.map((_, k) => seg.slice(k).every((t) => t.kind === "star" || t.kind === "mark")), name) }
+        : new RegExp(`^${seg.map(tokenRegex).join("")}$`, "u");
+    segs.push({ globstar: false, regex, crossesSeparator: crosses });
     cur = [];
   };
   for (const t of tokens) {
@@ -402,23 +409,95 @@ export function globTokenSequences(pattern: string): GlobToken[][] {
 }
 
 /** Compiles a doublestar pattern. Throws BadPatternError for a malformed one. */
-export function compileGlob(pattern: string): CompiledGlob {
+export function compileGlob(pattern: string, opts: { linear?: boolean } = {}): CompiledGlob {
   const nodes = new Parser(pattern).parseSequence(false);
   const sequences = expand(nodes, "", pattern).map(tokenize);
   const source = sequences.map(sequenceRegex).join("|");
   const regexSource = `^(?:${source})$`;
   const regex = new RegExp(regexSource, "u");
   let segmentLists: GlobSegment[][] | undefined;
+  // a sequence with several unbounded tokens makes the backtracking RegExp polynomial in the name's length (`*a*a*a*…c`
+  // against a long name of `a`s: seconds, then minutes): such globs are matched by sequenceMatch, linear in the name
+  const linear = opts.linear ?? sequences.some((seq) => seq.filter((t) => t.kind === "star" || t.kind === "globSep" || t.kind === "globEnd").length > 2);
+  const zeroTails = linear ? sequences.map((seq) => seq.map((t) => isZeroLengthTail(t.tail))) : [];
   return {
     pattern,
     regexSource,
-    match: (name) => regex.test(name),
+    match: linear ? (name) => sequences.some((seq, n) => sequenceMatch(seq, zeroTails[n], name)) : (name) => regex.test(name),
     mayMatchBelow(dir) {
       segmentLists ??= sequences.map(segmentsOf);
       const dirParts = dir === "" ? [] : dir.split("/");
       return segmentLists.some((segs) => prefixMayMatch(segs, dirParts));
     },
   };
+}
+
+/**
+ * What sequenceRegex's RegExp answers, without backtracking: f(k, i) = "the pattern from token k matches the name from
+ * code point i", computed for every k and i from the end (O(tokens × name)). At the end of the name, token k's rest
+ * matches when its tail is a zero-length one (the `$` exit), else not (the `(?!$)` guard); before the end, the token
+ * takes its characters and f(k + 1, ·) the rest. An unbounded token (a star, a globstar segment, a globstar at the
+ * end) is a loop over the characters it may take, each step one table entry.
+ */
+function sequenceMatch(tokens: readonly Token[], zeroTail: readonly boolean[], name: string): boolean {
+  const cps = Array.from(name, (c) => c.codePointAt(0)!);
+  const len = cps.length;
+  const SLASH = 0x2f;
+  // next[i] = f(k + 1, i); cur[i] = f(k, i)
+  let next = new Uint8Array(len + 1);
+  next[len] = 1; // after the last token: the name must be used up
+  let cur = new Uint8Array(len + 1);
+  const loop = new Uint8Array(len + 2);
+  const inGroup = new Uint8Array(len + 2);
+  for (let k = tokens.length - 1; k >= 0; k--) {
+    const t = tokens[k];
+    // the token's own match from i, then f(k + 1, ·): computed for i < len
+    switch (t.kind) {
+      case "star":
+      case "globEnd":
+        // loop[i]: the token has started and may go on at i
+        loop[len] = next[len];
+        for (let i = len - 1; i >= 0; i--) loop[i] = next[i] || ((t.kind === "globEnd" || cps[i] !== SLASH) && loop[i + 1]) ? 1 : 0;
+        for (let i = 0; i < len; i++) cur[i] = loop[i];
+        break;
+      case "globSep":
+        // `(?:[^/]*/)*`: between groups (loop) or inside one (inGroup)
+        loop[len] = next[len];
+        inGroup[len] = 0;
+        for (let i = len - 1; i >= 0; i--) {
+          inGroup[i] = cps[i] === SLASH ? loop[i + 1] : inGroup[i + 1];
+          loop[i] = next[i] || inGroup[i] ? 1 : 0;
+        }
+        for (let i = 0; i < len; i++) cur[i] = loop[i];
+        break;
+      case "mark":
+        for (let i = 0; i < len; i++) cur[i] = next[i];
+        break;
+      default:
+        for (let i = 0; i < len; i++) cur[i] = next[i + 1] && oneMatches(t, cps[i]) ? 1 : 0;
+    }
+    cur[len] = zeroTail[k] ? 1 : 0;
+    [cur, next] = [next, cur];
+  }
+  return next[0] === 1;
+}
+
+/** Whether a token that takes one code point takes `cp` (as its RegExp: `u` flag, `[^…]` takes `/` too). */
+function oneMatches(t: Token, cp: number): boolean {
+  switch (t.kind) {
+    case "lit":
+      return cp === t.cp;
+    case "sep":
+      return cp === 0x2f;
+    case "any":
+      return cp !== 0x2f;
+    case "class": {
+      const inside = t.ranges.some((r) => (r.hi > r.lo ? cp >= r.lo && cp <= r.hi : cp === r.lo));
+      return t.negated ? !inside : inside;
+    }
+    default:
+      return false;
+  }
 }
 
 function prefixMayMatch(segs: GlobSegment[], dirParts: string[]): boolean {

@@ -134,7 +134,7 @@ export class WerfMask {
     const trimmed = trimTrailingGlobs(cleaned);
     const recursive = trimmed === "" ? "**/*" : `${trimmed}/**/*`;
     const sources = [...new Set([cleaned, trimmed, recursive])];
-    this.globs = this.universal ? [] : sources.map(compileGlob);
+    this.globs = this.universal ? [] : sources.map((p) => compileGlob(p));
     this.combined = this.universal ? undefined : new RegExp(this.globs.map((g) => g.regexSource).join("|"), "u");
     this.fast = this.universal ? undefined : fastMatcher(cleaned);
   }

@@ -89,3 +89,75 @@ test("doublestar: mayMatchBelow never prunes a directory that has a matching pat
   assert.equal(compileGlob("src/**/*.go").mayMatchBelow("src/x/y"), true);
   assert.equal(compileGlob("a/b/c").mayMatchBelow("a/b/c"), false);
 });
+
+/** Every gold answer again through the linear matcher (sequenceMatch), forced for every pattern. */
+function checkLinear(cases: Case[], gold: Gold): number {
+  let checked = 0;
+  for (const c of cases) {
+    const expected = gold[c.pattern];
+    if (Object.values(expected).some((v) => typeof v === "string" && v.startsWith("ERR:"))) continue;
+    const g = compileGlob(c.pattern, { linear: true });
+    for (const p of c.paths) {
+      assert.equal(g.match(p), expected[p], `linear PathMatch(${JSON.stringify(c.pattern)}, ${JSON.stringify(p)})`);
+      checked++;
+    }
+  }
+  return checked;
+}
+
+test("doublestar: the linear matcher gives doublestar's answers (shared conformance and fixtures/git vectors)", () => {
+  const extra = path.resolve(repoRoot, "fixtures/git");
+  let n = checkLinear(...(Object.values(load(path.join(extra, "doublestar-cases.json"), path.join(extra, "doublestar-gold.json"))) as [Case[], Gold]));
+  if (!sharedMissing("conformance/doublestar")) {
+    const dir = path.join(sharedDir, "conformance/doublestar");
+    n += checkLinear(...(Object.values(load(path.join(dir, "cases.json"), path.join(dir, "gold.json"))) as [Case[], Gold]));
+  }
+  assert.ok(n >= 300);
+});
+
+test("doublestar: the linear matcher and the RegExp agree on random patterns and names (seeded)", () => {
+  let seed = 20261206;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const parts = ["a", "b", "/", "*", "**", "?", "[ab]", "[!a]", "{a,b}", "{a/,}", "**/", "/**", "é", "\\*", "{,*}"];
+  const chars = ["a", "b", "/", "é", "*", "c"];
+  let compared = 0;
+  for (let n = 0; n < 3000; n++) {
+    const pattern = Array.from({ length: 1 + rnd(6) }, () => parts[rnd(parts.length)]).join("");
+    let regex;
+    let linear;
+    try {
+      regex = compileGlob(pattern, { linear: false });
+      linear = compileGlob(pattern, { linear: true });
+    } catch (e) {
+      assert.ok(e instanceof BadPatternError);
+      continue;
+    }
+    for (let m = 0; m < 12; m++) {
+      const name = Array.from({ length: rnd(7) }, () => chars[rnd(chars.length)]).join("");
+      assert.equal(linear.match(name), regex.match(name), `${JSON.stringify(pattern)} against ${JSON.stringify(name)}`);
+      compared++;
+    }
+  }
+  assert.ok(compared > 20000);
+});
+
+test("doublestar: a glob with many stars in a name is matched without backtracking (answers, not timings)", () => {
+  // the RegExp took seconds for 8 stars against 40 characters, and each further star multiplied that
+  const pattern = `${"*a".repeat(30)}*c`;
+  assert.equal(pathMatch(pattern, "a".repeat(5000)), false);
+  assert.equal(pathMatch(pattern, `${"a".repeat(5000)}c`), true);
+  assert.equal(pathMatch(`**/${"*x".repeat(10)}/**/*.go`, `${"x/".repeat(2000)}${"x".repeat(10)}/y.go`), true);
+});
+
+test("doublestar: mayMatchBelow of a segment with many stars answers as its RegExp, without backtracking", () => {
+  const g = compileGlob(`${"*a".repeat(4)}*/x`);
+  const regex = new RegExp(`^${"[^/]*a".repeat(4)}[^/]*$`, "u");
+  for (const dir of ["aaaa", "aaa", "xaxaxaxa", "aaaa/b", "", "baaaab", "ééaaaa"]) {
+    const first = dir.split("/")[0];
+    assert.equal(g.mayMatchBelow(dir), dir === "" || (regex.test(first) && !dir.includes("/")), dir);
+  }
+  assert.equal(compileGlob(`${"*a".repeat(30)}*c/x`).mayMatchBelow("a".repeat(5000)), false);
+});
