@@ -13,7 +13,7 @@ const cli = path.join(repoRoot, "dist", "src", "cli", "main.js");
 function run(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [cli, ...args], {
     encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), ...env },
+    env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), XDG_CACHE_HOME: process.env.XDG_CACHE_HOME ?? os.tmpdir(), ...env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -13,7 +13,7 @@ const cli = path.join(repoRoot, "dist", "src", "cli", "main.js");
 const TOOLCHAIN = `127.0.0.1:5000/tc@sha256:${"ab".repeat(32)}`;
 
 function run(args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), STAPEL2DOCKER_CACHE: "off" } });
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), XDG_CACHE_HOME: process.env.XDG_CACHE_HOME ?? os.tmpdir(), STAPEL2DOCKER_CACHE: "off" } });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout;
 }
@@ -144,13 +144,13 @@ ${imports}shell:
   assert.equal(new Set(tags).size, tags.length, "each tag pushed once");
   assert.ok(bake.target["base--from--linux-arm64"] && !bake.target["app--from--linux-arm64"]);
   const refused = project(werf("  - type: ImageID\n    targetEnv: BASE_ID\n"));
-  const r = spawnSync(process.execPath, [cli, "compile", "--dir", refused, "--toolchain", TOOLCHAIN], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), STAPEL2DOCKER_CACHE: "off" } });
+  const r = spawnSync(process.execPath, [cli, "compile", "--dir", refused, "--toolchain", TOOLCHAIN], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), XDG_CACHE_HOME: process.env.XDG_CACHE_HOME ?? os.tmpdir(), STAPEL2DOCKER_CACHE: "off" } });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /^werf\.yaml:15:3: image app is built for several platforms \(linux\/amd64, linux\/arm64\) and uses ImageID of image base: compile cannot pass each platform's value$/m);
   assert.match(r.stderr, /stapel2docker build/);
   assert.equal(fs.existsSync(path.join(refused, ".stapel2docker")), false, "nothing written");
   // validate says it at the same position, as a warning (build takes it), and exits 0
-  const v = spawnSync(process.execPath, [cli, "validate", "--dir", refused], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), STAPEL2DOCKER_CACHE: "off" } });
+  const v = spawnSync(process.execPath, [cli, "validate", "--dir", refused], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), XDG_CACHE_HOME: process.env.XDG_CACHE_HOME ?? os.tmpdir(), STAPEL2DOCKER_CACHE: "off" } });
   assert.equal(v.status, 0, v.stderr);
   assert.match(v.stderr, /^warning: werf\.yaml:15:3: image app is built for several platforms \(linux\/amd64, linux\/arm64\) and uses ImageID of image base: compile cannot pass each platform's value \(build can\)$/m);
   // ImageName only: nothing to say
