@@ -418,10 +418,10 @@ class DirBytes {
    *  and UTF-8's byte order part (at the surrogates). */
   high = false;
 
-  add(name: string): void {
-    const start = this.start(this.length);
-    if (start + name.length * 3 > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, start + name.length * 3));
+  /** Room for one more name of at most `bytes` bytes after `start`. */
+  private reserve(start: number, bytes: number): void {
+    if (start + bytes > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, start + bytes));
       this.buf.copy(bigger, 0, 0, start);
       this.buf = bigger;
     }
@@ -430,6 +430,11 @@ class DirBytes {
       bigger.set(this.ends);
       this.ends = bigger;
     }
+  }
+
+  add(name: string): void {
+    const start = this.start(this.length);
+    this.reserve(start, name.length * 3);
     const n = this.buf.write(name, start, "utf8");
     if (n !== name.length && !this.high) for (let k = start; k < start + n && !this.high; k++) this.high = this.buf[k] >= 0xed;
     this.ends[this.length++] = start + n;
@@ -439,16 +444,7 @@ class DirBytes {
   addBytes(head: Buffer, src: Buffer, from: number, to: number): void {
     const start = this.start(this.length);
     const n = head.length + to - from;
-    if (start + n > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, start + n));
-      this.buf.copy(bigger, 0, 0, start);
-      this.buf = bigger;
-    }
-    if (this.length === this.ends.length) {
-      const bigger = new Uint32Array(this.ends.length * 2);
-      bigger.set(this.ends);
-      this.ends = bigger;
-    }
+    this.reserve(start, n);
     // (a loop: Buffer#copy's call costs more than copying a name's few dozen bytes)
     const buf = this.buf;
     let at = start;
